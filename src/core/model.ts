@@ -1,0 +1,135 @@
+/**
+ * The core model of contact-watch: what a security contact is once every API shape has been
+ * read, what a rule says about it, and the verdict for one subscription.
+ * Pure types; no SDK, no I/O.
+ */
+
+export const ALERT_SEVERITIES = ['Low', 'Medium', 'High'] as const;
+export type AlertSeverity = (typeof ALERT_SEVERITIES)[number];
+
+export const ATTACK_PATH_RISK_LEVELS = ['Low', 'Medium', 'High', 'Critical'] as const;
+export type AttackPathRiskLevel = (typeof ATTACK_PATH_RISK_LEVELS)[number];
+
+/** The securityContacts API versions whose shapes we read, newest first; `none` = no contact. */
+export const CONTACT_SHAPES = ['2023-12-01-preview', '2020-01-01-preview', '2017-08-01-preview', 'none'] as const;
+export type ContactShape = (typeof CONTACT_SHAPES)[number];
+
+export const SUBSCRIPTION_STATUSES = ['compliant', 'noncompliant', 'exempt', 'error', 'skipped'] as const;
+export type SubscriptionStatus = (typeof SUBSCRIPTION_STATUSES)[number];
+
+export type RuleResult = 'pass' | 'fail' | 'error';
+
+export const RULE_IDS = [
+  'contact-exists',
+  'email-configured',
+  'alert-notifications',
+  'owner-notifications',
+  'attack-path-notifications',
+] as const;
+export type RuleId = (typeof RULE_IDS)[number];
+
+/**
+ * A setting read from the service that may hold a value we do not recognise. The rules fail
+ * such a value with a message that names it, so the raw text is kept next to the parsed one.
+ */
+export type EnumReading<T extends string> =
+  | { kind: 'known'; value: T }
+  | { kind: 'unknown'; raw: string }
+  | { kind: 'absent' };
+
+/** One securityContacts entry, whatever API version produced it. */
+export interface NormalisedContactEntry {
+  name: string;
+  shape: Exclude<ContactShape, 'none'>;
+  /** Addresses as written, split on `;` and `,`, trimmed, empty parts dropped. */
+  emails: string[];
+  /** 2023 shape: `isEnabled`; absent means enabled (only an explicit false turns it off). */
+  enabled: boolean;
+  alerts: {
+    /** State read from the shape (`On`/`Off`, case-insensitive); unknown text is kept. */
+    state: EnumReading<'On' | 'Off'>;
+    minimalSeverity: EnumReading<AlertSeverity>;
+  };
+  roles: {
+    state: EnumReading<'On' | 'Off'>;
+    /** Canonical role names where known, raw text otherwise. */
+    roles: EnumReading<string>[];
+  };
+  attackPaths: {
+    /** True when an `AttackPath` notification source exists (2023 shape only). */
+    present: boolean;
+    minimalRiskLevel: EnumReading<AttackPathRiskLevel>;
+  };
+}
+
+/** The contact of one subscription: every entry of its list, merged by the rules. */
+export interface SubscriptionContact {
+  entries: NormalisedContactEntry[];
+  /** Why no contact can exist, when the service said so (e.g. provider not registered). */
+  absentReason?: string;
+}
+
+/** The contact as the JSON report shows it (CONTRACT.md §7). */
+export interface ContactSummary {
+  emails: string[];
+  alertMinimalSeverity: AlertSeverity | null;
+  notifyRoles: string[];
+  attackPathMinimalRiskLevel: AttackPathRiskLevel | null;
+  shape: ContactShape;
+}
+
+export interface Finding {
+  ruleId: RuleId;
+  result: RuleResult;
+  message: string;
+}
+
+export const SUBSCRIPTION_STATES = ['Enabled', 'Warned', 'PastDue', 'Disabled', 'Deleted', 'Expired'] as const;
+/** Subscription states in which a subscription is listed but not judged. */
+export const UNJUDGED_SUBSCRIPTION_STATES: readonly string[] = ['Disabled', 'Deleted', 'Expired'];
+
+/** A subscription as the tenant lists it. */
+export interface SubscriptionInfo {
+  subscriptionId: string; // lower-case GUID
+  displayName: string;
+  state: string;
+  tenantId?: string;
+  tags?: Record<string, string>;
+}
+
+export type VerdictSource = 'resource-graph' | 'security-contacts-api';
+
+/** One element of the report's `subscriptions` array (CONTRACT.md §7). */
+export interface SubscriptionVerdict {
+  subscriptionId: string;
+  displayName: string;
+  state: string;
+  status: SubscriptionStatus;
+  source: VerdictSource;
+  contact: ContactSummary;
+  findings: Finding[];
+}
+
+export type ScanStatus = 'succeeded' | 'partial' | 'failed';
+
+export interface ScanReport {
+  schemaVersion: 1;
+  scan: { id: string; startedAt: string; finishedAt: string; status: ScanStatus };
+  summary: {
+    subscriptions: number;
+    compliant: number;
+    noncompliant: number;
+    exempt: number;
+    error: number;
+    skipped: number;
+  };
+  subscriptions: SubscriptionVerdict[];
+}
+
+/** The policy of CONTRACT.md §2, with every default filled in. */
+export interface Policy {
+  alerts: { required: boolean; minimalSeverity: AlertSeverity };
+  owners: { required: boolean };
+  attackPaths: { required: boolean; minimalRiskLevel: AttackPathRiskLevel };
+  emails: { allowedDomains: string[] };
+}

@@ -1,0 +1,45 @@
+import type { Policy, RuleId, RuleResult, SubscriptionContact } from '../model.js';
+
+/** A CIS Microsoft Azure Foundations Benchmark recommendation, by benchmark version. */
+export interface CisReference {
+  benchmark: 'CIS Microsoft Azure Foundations Benchmark';
+  version: '1.3.0' | '2.0.0' | '3.0.0' | '4.0.0' | '5.0.0';
+  recommendation: string; // e.g. "2.1.19"
+  title: string;
+}
+
+export interface AzurePolicyReference {
+  definitionId: string; // GUID of the built-in policy definition
+  displayName: string;
+}
+
+/** How to fix a failing rule, correct for the 2023-12-01-preview securityContacts API. */
+export interface Remediation {
+  summary: string;
+  portal: string[];
+  azCli: string;
+  restBody: unknown;
+  bicep: string;
+}
+
+export interface RuleOutcome {
+  result: RuleResult;
+  message: string;
+}
+
+/** One rule: its metadata beside its logic. */
+export interface Rule {
+  id: RuleId;
+  title: string;
+  rationale: string;
+  references: {
+    cis: CisReference[];
+    mcsb: string[]; // e.g. ["IR-2"]
+    azurePolicy: AzurePolicyReference[];
+  };
+  remediation: Remediation;
+  /** Whether a failure of this rule makes the subscription non-compliant under the policy. */
+  isRequired(policy: Policy): boolean;
+  /** Judges a contact that was read. (Unreadable contacts never reach a rule.) */
+  evaluate(contact: SubscriptionContact, policy: Policy): RuleOutcome;
+}

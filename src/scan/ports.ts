@@ -1,0 +1,45 @@
+import type { SubscriptionInfo } from '../core/model.js';
+
+/**
+ * The ports the scan needs from the outside world. Adapters in src/adapters implement them
+ * against Azure; tests can implement them against the local Azure test server through the
+ * same adapters.
+ */
+
+/** Where a scan looks: the whole tenant, named subscriptions, or management groups. */
+export interface ScanScope {
+  subscriptionIds?: string[];
+  managementGroupIds?: string[];
+}
+
+/** A raw securityContacts list item (`{ id, name, type, properties, ... }`), not yet validated. */
+export type RawSecurityContact = unknown;
+
+export interface ResourceGraphStats {
+  requests: number;
+}
+
+export interface TenantInventory {
+  subscriptions: SubscriptionInfo[];
+  /** Raw contact items by lower-case subscription id, as Resource Graph indexes them. */
+  contactsBySubscription: Map<string, RawSecurityContact[]>;
+}
+
+export interface TenantInventorySource {
+  /** Reads the subscriptions in scope and the security contacts Resource Graph indexes for them. */
+  readInventory(scope: ScanScope, signal?: AbortSignal): Promise<TenantInventory>;
+  readonly stats: ResourceGraphStats;
+}
+
+/** The answer of the securityContacts API for one subscription. */
+export type ContactListRead =
+  | { kind: 'listed'; contacts: RawSecurityContact[] }
+  /** 409 MissingSubscriptionRegistration: Microsoft.Security is not registered, so no contact can exist. */
+  | { kind: 'provider-not-registered'; message: string }
+  /** Could not be read (403, 404, persistent 5xx/429, a body that is not JSON or not a list...). */
+  | { kind: 'unreadable'; message: string };
+
+export interface SecurityContactsSource {
+  listContacts(subscriptionId: string, signal?: AbortSignal): Promise<ContactListRead>;
+  readonly stats: { calls: number };
+}
