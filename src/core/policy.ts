@@ -1,0 +1,128 @@
+/**
+ * The policy file of CONTRACT.md §2: which rules make a subscription non-compliant and the
+ * thresholds they use. Given with `--config FILE` or `CONTACT_WATCH_POLICY` (the same JSON inline).
+ * Unknown keys and bad values are refused with a message naming the origin and the key.
+ */
+import { z } from 'zod';
+import { ALERT_SEVERITIES, ATTACK_PATH_RISK_LEVELS, type Policy } from './model.js';
+import { isDomainName } from './email-addresses.js';
+import { describeJsonType } from './contact-shapes.js';
+
+/** The policy when none is given: every rule required, thresholds High. Frozen; copy it to change it. */
+export const DEFAULT_POLICY: Policy = Object.freeze({
+  alerts: Object.freeze({ required: true, minimalSeverity: 'High' as const }),
+  owners: Object.freeze({ required: true }),
+  attackPaths: Object.freeze({ required: true, minimalRiskLevel: 'High' as const }),
+  emails: Object.freeze({ allowedDomains: Object.freeze([]) as unknown as string[] }),
+});
+
+/** A policy file that cannot be used; the message names where it came from and the offending key. */
+export class PolicyError extends Error {
+  constructor(
+    message: string,
+    readonly origin: string,
+  ) {
+    super(message);
+    this.name = 'PolicyError';
+  }
+}
+
+const allowedDomainSchema = z
+  .string()
+  .superRefine((value, ctx) => {
+    if (!isDomainName(value)) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `must be a domain name such as fabrikam.com (got ${JSON.stringify(value)})`,
+      });
+    }
+  })
+  .transform((value) => value.toLowerCase());
+
+const policySchema = z
+  .object({
+    alerts: z
+      .object({
+        required: z.boolean().default(DEFAULT_POLICY.alerts.required),
+        minimalSeverity: z.enum(ALERT_SEVERITIES).default(DEFAULT_POLICY.alerts.minimalSeverity),
+      })
+      .strict()
+      .prefault({}),
+    owners: z
+      .object({
+        required: z.boolean().default(DEFAULT_POLICY.owners.required),
+      })
+      .strict()
+      .prefault({}),
+    attackPaths: z
+      .object({
+        required: z.boolean().default(DEFAULT_POLICY.attackPaths.required),
+        minimalRiskLevel: z.enum(ATTACK_PATH_RISK_LEVELS).default(DEFAULT_POLICY.attackPaths.minimalRiskLevel),
+      })
+      .strict()
+      .prefault({}),
+    emails: z
+      .object({
+        allowedDomains: z.array(allowedDomainSchema).default(() => []),
+      })
+      .strict()
+      .prefault({}),
+  })
+  .strict();
+
+/** `alerts.minimalSeverity`, `emails.allowedDomains[0]` */
+function formatPath(path: readonly PropertyKey[]): string {
+  return path.reduce<string>((text, key) => {
+    if (typeof key === 'number') return `${text}[${key}]`;
+    return text === '' ? String(key) : `${text}.${String(key)}`;
+  }, '');
+}
+
+function describeValue(value: unknown): string {
+  if (value === undefined) return 'nothing';
+  if (typeof value === 'object' && value !== null) return describeJsonType(value);
+  return JSON.stringify(value);
+}
+
+function describePolicyIssue(issue: z.core.$ZodIssue): string[] {
+  const path = formatPath(issue.path);
+  switch (issue.code) {
+    case 'unrecognized_keys':
+      return issue.keys.map((key) => `unknown key ${JSON.stringify(path === '' ? key : `${path}.${key}`)}`);
+    case 'invalid_value':
+      return [`${path} must be one of ${issue.values.map(String).join(', ')} (got ${describeValue(issue.input)})`];
+    case 'invalid_type': {
+      if (path === '') return [`the policy must be a JSON object (got ${describeValue(issue.input)})`];
+      const article = issue.expected === 'object' || issue.expected === 'array' ? 'an' : 'a';
+      return [`${path} must be ${article} ${issue.expected} (got ${describeValue(issue.input)})`];
+    }
+    case 'custom':
+      return [`${path} ${issue.message}`];
+    default:
+      return [`${path === '' ? 'the policy' : path}: ${issue.message}`];
+  }
+}
+
+/**
+ * Validates a policy already parsed from JSON and fills in every default. `origin` names where it
+ * came from (a file path, or `CONTACT_WATCH_POLICY`) and starts every error message.
+ * @throws PolicyError naming the key, e.g. `policy.json: alerts.minimalSeverity must be one of Low, Medium, High (got "Critical")`
+ */
+export function parsePolicy(input: unknown, origin: string): Policy {
+  const parsed = policySchema.safeParse(input, { reportInput: true });
+  if (parsed.success) return parsed.data;
+  const problems = parsed.error.issues.flatMap(describePolicyIssue);
+  throw new PolicyError(`${origin}: ${problems.join('; ')}`, origin);
+}
+
+/** Parses the policy's JSON text, then validates it like {@link parsePolicy}. */
+export function parsePolicyJson(text: string, origin: string): Policy {
+  let input: unknown;
+  try {
+    input = JSON.parse(text);
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new PolicyError(`${origin}: the policy is not valid JSON (${reason})`, origin);
+  }
+  return parsePolicy(input, origin);
+}

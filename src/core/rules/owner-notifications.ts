@@ -1,0 +1,80 @@
+import type { NormalisedContactEntry } from '../model.js';
+import type { Rule } from './rule.js';
+import {
+  MCSB_INCIDENT_RESPONSE,
+  cis,
+  contactName,
+  fail,
+  failWithoutContact,
+  isOn,
+  pass,
+  problemsMessage,
+  unknownValueProblem,
+} from './common.js';
+import { securityContactRemediation } from './remediation.js';
+import { NOTIFICATION_ROLES, ON_OFF_STATES, effectiveNotifyRoles } from '../normalise.js';
+
+/** Values this rule reads that are outside their enum, each named. */
+function unknownValues(entry: NormalisedContactEntry): string[] {
+  const stateField = entry.shape === '2017-08-01-preview' ? 'alertsToAdmins' : 'notificationsByRole.state';
+  return [
+    unknownValueProblem(stateField, entry.roles.state, ON_OFF_STATES),
+    ...entry.roles.roles.map((role) => unknownValueProblem('role', role, NOTIFICATION_ROLES)),
+  ].filter((problem) => problem !== null);
+}
+
+function emailsOwners(entry: NormalisedContactEntry): boolean {
+  return effectiveNotifyRoles(entry).includes('Owner');
+}
+
+/** Why an entry does not e-mail subscription owners. */
+function whyNot(entry: NormalisedContactEntry): string {
+  const name = contactName(entry);
+  const field = entry.shape === '2017-08-01-preview' ? 'alertsToAdmins' : 'notificationsByRole.state';
+  if (entry.roles.state.kind === 'absent') return `${name} does not set ${field}`;
+  if (!isOn(entry.roles.state)) return `${name} has ${field} Off`;
+  const roles = effectiveNotifyRoles(entry);
+  return roles.length === 0 ? `${name} lists no roles` : `${name} e-mails ${roles.join(', ')} but not Owner`;
+}
+
+/**
+ * Role notifications are on and include Owner (case-insensitive); 2017 shape: alertsToAdmins "On".
+ * As CONTRACT.md §1 words it, this does not depend on the 2023 shape's isEnabled.
+ */
+export const ownerNotificationsRule: Rule = {
+  id: 'owner-notifications',
+  title: 'Subscription owners are e-mailed about security alerts',
+  rationale:
+    'Owners can act on a compromised subscription at once and are the people Microsoft should reach first. ' +
+    'E-mailing them as well as the security team means an alert still reaches someone when a mailbox is unattended.',
+  references: {
+    cis: [
+      cis('1.3.0', '2.15', "Ensure that 'All users with the following roles' is set to 'Owner'"),
+      cis('2.0.0', '2.1.18', "Ensure That 'All users with the following roles' is set to 'Owner'"),
+      cis('3.0.0', '3.1.12', "Ensure That 'All users with the following roles' is set to 'Owner'"),
+      cis('4.0.0', '9.1.12', "Ensure That 'All users with the following roles' is set to 'Owner'"),
+      cis('5.0.0', '8.1.12', "Ensure That 'All users with the following roles' is Set to 'Owner'"),
+    ],
+    mcsb: MCSB_INCIDENT_RESPONSE,
+    azurePolicy: [
+      {
+        definitionId: '0b15565f-aa9e-48ba-8619-45960f2c314d',
+        displayName: 'Email notification to subscription owner for high severity alerts should be enabled',
+      },
+    ],
+  },
+  remediation: securityContactRemediation('owners'),
+  isRequired: (policy) => policy.owners.required,
+  evaluate(contact) {
+    const missing = failWithoutContact(contact);
+    if (missing) return missing;
+    const unknown = contact.entries.flatMap((entry) => unknownValues(entry).map((problem) => ({ entry, problem })));
+    if (unknown.length > 0) return fail(problemsMessage(unknown));
+    const owning = contact.entries.find(emailsOwners);
+    if (owning === undefined) {
+      return fail(`Subscription owners are not e-mailed: ${contact.entries.map(whyNot).join('; ')}.`);
+    }
+    if (owning.shape === '2017-08-01-preview') return pass('Subscription admins and owners are e-mailed (alertsToAdmins is On).');
+    return pass(`Subscription owners are e-mailed (roles: ${effectiveNotifyRoles(owning).join(', ')}).`);
+  },
+};

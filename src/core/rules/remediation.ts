@@ -1,0 +1,148 @@
+/**
+ * How to fix a security contact, correct for the 2023-12-01-preview securityContacts API. The
+ * REST body, az CLI command and Bicep are shared by every rule (a PUT writes the whole contact);
+ * each rule says which part it fixes through its summary and portal step.
+ */
+import type { Remediation } from './rule.js';
+
+export const REMEDIATION_API_VERSION = '2023-12-01-preview';
+
+/**
+ * The address the examples use. It is syntactically valid and under `.internal`, a top-level domain
+ * reserved for private use that is never delegated, so a command pasted without editing passes the
+ * rules yet cannot send alert mail to a stranger. Replace it with the security team's shared mailbox.
+ */
+export const EXAMPLE_SECURITY_TEAM_ADDRESS = 'secops@your-company.internal';
+
+/** Which part of the contact a rule's remediation fixes. */
+export type RemediationTarget = 'contact' | 'emails' | 'alerts' | 'owners' | 'attackPaths';
+
+export interface RemediationOptions {
+  /** Fills the subscription id into the az CLI URL (else `<subscription-id>`). */
+  subscriptionId?: string;
+  /** The addresses to write, separated by `;` (else {@link EXAMPLE_SECURITY_TEAM_ADDRESS}). */
+  emails?: string;
+}
+
+/** The PUT body of `.../securityContacts/default?api-version=2023-12-01-preview` that satisfies all five rules. */
+export function securityContactRestBody(emails: string = EXAMPLE_SECURITY_TEAM_ADDRESS) {
+  return {
+    properties: {
+      emails,
+      isEnabled: true,
+      notificationsByRole: { state: 'On', roles: ['Owner'] },
+      notificationsSources: [
+        { sourceType: 'Alert', minimalSeverity: 'High' },
+        { sourceType: 'AttackPath', minimalRiskLevel: 'High' },
+      ],
+    },
+  };
+}
+
+function securityContactUrl(subscriptionId: string): string {
+  return (
+    `https://management.azure.com/subscriptions/${subscriptionId}/providers/Microsoft.Security/securityContacts/default` +
+    `?api-version=${REMEDIATION_API_VERSION}`
+  );
+}
+
+function azCliScript(target: RemediationTarget, subscriptionId: string, emails: string): string {
+  const url = securityContactUrl(subscriptionId);
+  // Single-quoted for POSIX shells; a quote inside becomes '\''.
+  const body = JSON.stringify(securityContactRestBody(emails)).replaceAll("'", "'\\''");
+  const lines = [
+    ...(emails === EXAMPLE_SECURITY_TEAM_ADDRESS ? [`# Replace ${EXAMPLE_SECURITY_TEAM_ADDRESS} with your security team's shared mailbox.`] : []),
+    '# Azure Government and Azure China: use your cloud\'s endpoint (az cloud show --query endpoints.resourceManager).',
+    '# The PUT replaces the whole contact: read it first and keep the addresses you still want.',
+    ...(target === 'contact'
+      ? [
+          '# If Microsoft.Security is not registered on the subscription yet, register it first:',
+          `az provider register --namespace Microsoft.Security --subscription ${subscriptionId} --wait`,
+        ]
+      : []),
+    `az rest --method get --url "${url.replace('/securityContacts/default?', '/securityContacts?')}"`,
+    `az rest --method put --url "${url}" --body '${body}'`,
+  ];
+  return lines.join('\n');
+}
+
+function bicepTemplate(emails: string): string {
+  return [
+    "targetScope = 'subscription'",
+    '',
+    '// Deploy with: az deployment sub create --location <region> --template-file security-contact.bicep',
+    ...(emails === EXAMPLE_SECURITY_TEAM_ADDRESS ? [`// Replace ${EXAMPLE_SECURITY_TEAM_ADDRESS} with your security team's shared mailbox.`] : []),
+    `resource securityContact 'Microsoft.Security/securityContacts@${REMEDIATION_API_VERSION}' = {`,
+    "  name: 'default'",
+    '  properties: {',
+    `    emails: '${emails.replaceAll('\\', '\\\\').replaceAll("'", "\\'")}'`,
+    '    isEnabled: true',
+    '    notificationsByRole: {',
+    "      state: 'On'",
+    "      roles: ['Owner']",
+    '    }',
+    '    notificationsSources: [',
+    '      {',
+    "        sourceType: 'Alert'",
+    "        minimalSeverity: 'High'",
+    '      }',
+    '      {',
+    "        sourceType: 'AttackPath'",
+    "        minimalRiskLevel: 'High'",
+    '      }',
+    '    ]',
+    '  }',
+    '}',
+    '',
+  ].join('\n');
+}
+
+const PORTAL_STEP: Record<Exclude<RemediationTarget, 'contact'>, string> = {
+  emails:
+    "In 'Additional email addresses', enter your security team's shared mailbox (several addresses separated by commas); " +
+    'sample domains such as example.com or contoso.com do not count.',
+  alerts:
+    "Tick 'Notify about alerts with the following severity (or higher)' and choose High, or the lower severity your policy requires.",
+  owners: "In 'All users with the following roles', select Owner.",
+  attackPaths:
+    "Tick 'Notify about attack paths with the following risk level (or higher)' and choose High, or the lower risk level your policy requires.",
+};
+
+const SUMMARY: Record<RemediationTarget, string> = {
+  contact:
+    "Create the subscription's security contact 'default' with your security team's mailbox, alert and attack path e-mails, " +
+    'and e-mails to subscription owners.',
+  emails:
+    "Set the contact's e-mail addresses (properties.emails) to real mailboxes of your security team, separated by semicolons" +
+    ' and within the domains your policy allows.',
+  alerts:
+    'Add an Alert notification source (properties.notificationsSources) with minimalSeverity High, or lower if your policy requires, ' +
+    'and keep isEnabled true.',
+  owners: 'Turn role notifications on for owners (properties.notificationsByRole: state On, roles including Owner).',
+  attackPaths:
+    'Add an AttackPath notification source with minimalRiskLevel High, or lower if your policy requires, and keep isEnabled true; ' +
+    `a contact written with an older API version must be written again with ${REMEDIATION_API_VERSION}.`,
+};
+
+/** The remediation for one part of the security contact, optionally filled in for one subscription. */
+export function securityContactRemediation(target: RemediationTarget, options: RemediationOptions = {}): Remediation {
+  const subscriptionId = options.subscriptionId ?? '<subscription-id>';
+  const emails = options.emails ?? EXAMPLE_SECURITY_TEAM_ADDRESS;
+  const registerProvider =
+    'If the subscription has never used Defender for Cloud, register the Microsoft.Security resource provider first ' +
+    '(Subscriptions > your subscription > Resource providers).';
+  const steps = target === 'contact' ? Object.values(PORTAL_STEP) : [PORTAL_STEP[target]];
+  return {
+    summary: `${SUMMARY[target]} The REST PUT and Bicep write the whole contact, so include everything you want to keep.`,
+    portal: [
+      ...(target === 'contact' ? [registerProvider] : []),
+      'Sign in to the Azure portal and open Microsoft Defender for Cloud > Environment settings.',
+      'Select the subscription, then Email notifications.',
+      ...steps,
+      'Select Save.',
+    ],
+    azCli: azCliScript(target, subscriptionId, emails),
+    restBody: securityContactRestBody(emails),
+    bicep: bicepTemplate(emails),
+  };
+}
