@@ -43,3 +43,10 @@ export interface SecurityContactsSource {
   listContacts(subscriptionId: string, signal?: AbortSignal): Promise<ContactListRead>;
   readonly stats: { calls: number };
 }
+
+/** Reads one subscription's name and state fresh from ARM (for `check`, and for named subscriptions Resource Graph does not show yet). */
+export type SubscriptionLookupResult = { kind: 'found'; subscription: SubscriptionInfo } | { kind: 'unreadable'; message: string };
+
+export interface SubscriptionLookup {
+  getSubscription(subscriptionId: string, signal?: AbortSignal): Promise<SubscriptionLookupResult>;
+}

@@ -1,0 +1,208 @@
+/**
+ * The command line of CONTRACT.md §4. `runCli` returns the exit code instead of exiting, so the
+ * whole program can be driven from tests; src/cli/main.ts is the process entry point.
+ */
+import { readFile, writeFile } from 'node:fs/promises';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import type { Policy, ScanReport, SubscriptionVerdict } from '../core/model.js';
+import { DEFAULT_POLICY, parsePolicyJson, PolicyError } from '../core/policy.js';
+import { RULES } from '../core/rules/index.js';
+import { InvalidSubscriptionIdError, parseSubscriptionId } from '../core/subscription-id.js';
+import { createAzureAdapters } from '../adapters/azure-clients.js';
+import { SettingsError } from '../adapters/settings-error.js';
+import { REPORT_FORMATS, renderReport, renderVerdict } from '../report/index.js';
+import type { ReportFormat } from '../report/index.js';
+import { checkSubscription } from '../scan/check.js';
+import { runScan, ScanFailedError } from '../scan/scan.js';
+import { createProgressReporter } from './progress.js';
+
+export interface CliIo {
+  stdout: (text: string) => void;
+  stderr: (text: string) => void;
+  env: NodeJS.ProcessEnv;
+  /** Whether stderr is a terminal (progress is then rewritten in place). */
+  stderrIsTty?: boolean;
+}
+
+export const EXIT = { ok: 0, findings: 1, failure: 2 } as const;
+
+/** An error whose message is meant for the person at the terminal, not a stack trace. */
+class UsageError extends Error {}
+
+export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
+  let exitCode: number = EXIT.ok;
+  const program = buildProgram(io, (code) => {
+    exitCode = code;
+  });
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return exitCode;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // --help and --version end here too, with exit code 0.
+      return error.exitCode === 0 ? EXIT.ok : EXIT.failure;
+    }
+    io.stderr(`contact-watch: ${describeError(error)}\n`);
+    if (io.env.CONTACT_WATCH_DEBUG && error instanceof Error && error.stack) io.stderr(`${error.stack}\n`);
+    return EXIT.failure;
+  }
+}
+
+function buildProgram(io: CliIo, setExitCode: (code: number) => void): Command {
+  const program = new Command('contact-watch')
+    .description('Makes sure every Azure subscription has a Microsoft Defender for Cloud security contact.')
+    .exitOverride()
+    .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
+    .showHelpAfterError('(run with --help for usage)');
+
+  program
+    .command('scan')
+    .description('judge every subscription the identity can see (tenant scope), or only those named')
+    .addOption(new Option('--subscription <id>', 'a subscription to scan (repeatable)').argParser(collectSubscriptionIds).default([]))
+    .addOption(new Option('--management-group <id>', 'scan the subscriptions under this management group (repeatable)').argParser(collect).default([]))
+    .option('--config <file>', 'policy file (JSON, CONTRACT.md §2)')
+    .addOption(new Option('--format <format>', 'report format').choices(REPORT_FORMATS).default('table'))
+    .option('--output <file>', 'write the report to this file instead of stdout')
+    .option('--fail-on-noncompliant', 'exit 1 if any subscription is noncompliant or error')
+    .action(async (options: ScanOptions) => setExitCode(await scanCommand(options, io)));
+
+  program
+    .command('check')
+    .description('read one subscription fresh from the securityContacts API and judge it')
+    .argument('<subscriptionId>', 'the subscription id (a GUID)')
+    .option('--config <file>', 'policy file (JSON, CONTRACT.md §2)')
+    .addOption(new Option('--format <format>', 'output format').choices(['table', 'json']).default('table'))
+    .addOption(new Option('--wait <seconds>', 're-read until compliant or this many seconds have passed').argParser(parseWaitSeconds).default(0))
+    .action(async (subscriptionId: string, options: CheckOptions) =>
+      setExitCode(await checkCommand(subscriptionId, options, io)),
+    );
+
+  return program;
+}
+
+interface ScanOptions {
+  subscription: string[];
+  managementGroup: string[];
+  config?: string;
+  format: ReportFormat;
+  output?: string;
+  failOnNoncompliant?: boolean;
+}
+
+async function scanCommand(options: ScanOptions, io: CliIo): Promise<number> {
+  const policy = await loadPolicy(options.config, io.env);
+  const azure = createAzureAdapters(io.env);
+  const progress = createProgressReporter(io);
+  let result;
+  try {
+    result = await runScan(
+      { subscriptionIds: options.subscription, managementGroupIds: options.managementGroup },
+      { inventory: azure.inventory, contacts: azure.contacts, subscriptions: azure.subscriptions, policy, onProgress: progress.update },
+    );
+  } finally {
+    progress.stop();
+  }
+  const { report, stats } = result;
+  const rendered = renderReport(report, options.format, { rules: RULES, portalUrl: azure.cloud.portalUrl });
+  if (options.output) await writeFile(options.output, rendered);
+  else io.stdout(rendered);
+
+  io.stderr(`${summaryLine(report)} in ${(stats.durationMs / 1000).toFixed(1)} s (${stats.resourceGraphRequests} Resource Graph requests, ${stats.securityContactsCalls} securityContacts calls)\n`);
+  if (report.summary.subscriptions === 0) {
+    io.stderr('contact-watch: no subscriptions are visible to this identity in that scope; grant it Reader and Security Reader (see README) or check --subscription/--management-group.\n');
+  }
+  if (report.summary.error > 0) {
+    io.stderr(`contact-watch: ${report.summary.error} subscription(s) could not be read; their status is "error", never "compliant".\n`);
+  }
+  const failing = report.summary.noncompliant + report.summary.error;
+  return options.failOnNoncompliant && failing > 0 ? EXIT.findings : EXIT.ok;
+}
+
+interface CheckOptions {
+  config?: string;
+  format: 'table' | 'json';
+  wait: number;
+}
+
+async function checkCommand(subscriptionIdText: string, options: CheckOptions, io: CliIo): Promise<number> {
+  const subscriptionId = parseSubscriptionId(subscriptionIdText);
+  const policy = await loadPolicy(options.config, io.env);
+  const azure = createAzureAdapters(io.env);
+  const verdict = await checkSubscription(
+    subscriptionId,
+    { contacts: azure.contacts, subscriptions: azure.subscriptions, policy },
+    {
+      waitSeconds: options.wait,
+      onRetry: (current, nextReadInMs) =>
+        io.stderr(`contact-watch: ${subscriptionId} is ${current.status}; reading again in ${Math.round(nextReadInMs / 1000)} s\n`),
+    },
+  );
+  io.stdout(renderVerdict(verdict, options.format, { rules: RULES, portalUrl: azure.cloud.portalUrl }));
+  return checkExitCode(verdict);
+}
+
+export function checkExitCode(verdict: SubscriptionVerdict): number {
+  switch (verdict.status) {
+    case 'compliant':
+    case 'exempt':
+    case 'skipped':
+      return EXIT.ok;
+    case 'noncompliant':
+      return EXIT.findings;
+    case 'error':
+      return EXIT.failure;
+  }
+}
+
+async function loadPolicy(configFile: string | undefined, env: NodeJS.ProcessEnv): Promise<Policy> {
+  if (configFile !== undefined) {
+    let text: string;
+    try {
+      text = await readFile(configFile, 'utf8');
+    } catch (error) {
+      throw new UsageError(`the policy file ${configFile} could not be read: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+    }
+    return parsePolicyJson(text, configFile);
+  }
+  const inline = env.CONTACT_WATCH_POLICY;
+  if (inline !== undefined && inline.trim() !== '') return parsePolicyJson(inline, 'CONTACT_WATCH_POLICY');
+  return DEFAULT_POLICY;
+}
+
+function summaryLine(report: ScanReport): string {
+  const s = report.summary;
+  return `scanned ${s.subscriptions} subscription(s): ${s.compliant} compliant, ${s.noncompliant} noncompliant, ${s.exempt} exempt, ${s.error} error, ${s.skipped} skipped`;
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+function collectSubscriptionIds(value: string, previous: string[]): string[] {
+  try {
+    return [...previous, parseSubscriptionId(value)];
+  } catch (error) {
+    throw new InvalidArgumentError((error as Error).message);
+  }
+}
+
+function parseWaitSeconds(value: string): number {
+  const seconds = Number(value);
+  if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(seconds) || seconds > 3600) {
+    throw new InvalidArgumentError('expected a whole number of seconds from 0 to 3600');
+  }
+  return seconds;
+}
+
+function describeError(error: unknown): string {
+  if (
+    error instanceof UsageError ||
+    error instanceof PolicyError ||
+    error instanceof SettingsError ||
+    error instanceof InvalidSubscriptionIdError ||
+    error instanceof ScanFailedError
+  ) {
+    return error.message;
+  }
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+}

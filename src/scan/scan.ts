@@ -1,0 +1,147 @@
+/**
+ * The tenant sweep: Resource Graph first (two queries for the whole tenant), then the
+ * securityContacts API for every subscription Resource Graph does not show as compliant —
+ * Resource Graph lags behind the service and may not index contacts at all, so a doubtful
+ * verdict is never reported before the API confirms it.
+ */
+import { randomUUID } from 'node:crypto';
+import pLimit from 'p-limit';
+import type { Policy, ScanReport, ScanStatus, SubscriptionInfo, SubscriptionVerdict } from '../core/model.js';
+import type { ScanScope, SecurityContactsSource, SubscriptionLookup, TenantInventorySource } from './ports.js';
+import { isJudged, skippedVerdict, verdictFromApi, verdictFromContacts } from './verdicts.js';
+
+export const DEFAULT_CONFIRMATION_CONCURRENCY = 32;
+
+export interface ScanProgress {
+  phase: 'inventory' | 'confirming' | 'done';
+  subscriptions: number;
+  toConfirm: number;
+  confirmed: number;
+}
+
+export interface ScanDependencies {
+  inventory: TenantInventorySource;
+  contacts: SecurityContactsSource;
+  /** Used for subscriptions named in the scope that Resource Graph does not list (yet). */
+  subscriptions?: SubscriptionLookup;
+  policy: Policy;
+  clock?: () => Date;
+  /** How many securityContacts requests may be in flight at once. */
+  concurrency?: number;
+  onProgress?: (progress: ScanProgress) => void;
+  signal?: AbortSignal;
+}
+
+export interface ScanResult {
+  report: ScanReport;
+  stats: { resourceGraphRequests: number; securityContactsCalls: number; durationMs: number };
+}
+
+/** The scan could not run at all (Resource Graph unreachable, no permission to list anything...). */
+export class ScanFailedError extends Error {
+  override name = 'ScanFailedError';
+}
+
+export async function runScan(scope: ScanScope, deps: ScanDependencies): Promise<ScanResult> {
+  const clock = deps.clock ?? (() => new Date());
+  const started = clock();
+  const scanId = randomUUID();
+  const progress: ScanProgress = { phase: 'inventory', subscriptions: 0, toConfirm: 0, confirmed: 0 };
+  deps.onProgress?.({ ...progress });
+
+  let inventory;
+  try {
+    inventory = await deps.inventory.readInventory(scope, deps.signal);
+  } catch (error) {
+    throw new ScanFailedError(`Resource Graph could not be read: ${messageOf(error)}`, { cause: error });
+  }
+
+  const subscriptions = await withNamedSubscriptions(inventory.subscriptions, scope, deps);
+  progress.subscriptions = subscriptions.length;
+
+  const verdicts: SubscriptionVerdict[] = [];
+  const doubtful: SubscriptionInfo[] = [];
+  for (const subscription of subscriptions) {
+    if (!isJudged(subscription)) {
+      verdicts.push(skippedVerdict(subscription));
+      continue;
+    }
+    const indexed = inventory.contactsBySubscription.get(subscription.subscriptionId);
+    const fromGraph = indexed ? verdictFromContacts(subscription, 'resource-graph', indexed, deps.policy) : undefined;
+    if (fromGraph?.status === 'compliant') verdicts.push(fromGraph);
+    else doubtful.push(subscription);
+  }
+
+  progress.phase = 'confirming';
+  progress.toConfirm = doubtful.length;
+  deps.onProgress?.({ ...progress });
+  const limit = pLimit(deps.concurrency ?? DEFAULT_CONFIRMATION_CONCURRENCY);
+  const confirmed = await Promise.all(
+    doubtful.map((subscription) =>
+      limit(async () => {
+        const read = await deps.contacts.listContacts(subscription.subscriptionId, deps.signal);
+        progress.confirmed += 1;
+        deps.onProgress?.({ ...progress });
+        return verdictFromApi(subscription, read, deps.policy);
+      }),
+    ),
+  );
+  verdicts.push(...confirmed);
+  verdicts.sort((a, b) => (a.subscriptionId < b.subscriptionId ? -1 : a.subscriptionId > b.subscriptionId ? 1 : 0));
+
+  progress.phase = 'done';
+  deps.onProgress?.({ ...progress });
+  const finished = clock();
+  const status: ScanStatus = verdicts.some((v) => v.status === 'error') ? 'partial' : 'succeeded';
+  return {
+    report: buildReport(scanId, started, finished, status, verdicts),
+    stats: {
+      resourceGraphRequests: deps.inventory.stats.requests,
+      securityContactsCalls: deps.contacts.stats.calls,
+      durationMs: finished.getTime() - started.getTime(),
+    },
+  };
+}
+
+export function buildReport(
+  scanId: string,
+  startedAt: Date,
+  finishedAt: Date,
+  status: ScanStatus,
+  verdicts: SubscriptionVerdict[],
+): ScanReport {
+  const summary = { subscriptions: verdicts.length, compliant: 0, noncompliant: 0, exempt: 0, error: 0, skipped: 0 };
+  for (const verdict of verdicts) summary[verdict.status] += 1;
+  return {
+    schemaVersion: 1,
+    scan: { id: scanId, startedAt: startedAt.toISOString(), finishedAt: finishedAt.toISOString(), status },
+    summary,
+    subscriptions: verdicts,
+  };
+}
+
+/**
+ * A subscription named with --subscription that Resource Graph does not list (a new one it has
+ * not indexed yet, or one this identity cannot see) is still judged: its name and state are read
+ * from ARM, and the securityContacts API decides — it is never silently dropped.
+ */
+async function withNamedSubscriptions(
+  listed: SubscriptionInfo[],
+  scope: ScanScope,
+  deps: ScanDependencies,
+): Promise<SubscriptionInfo[]> {
+  const byId = new Map(listed.map((s) => [s.subscriptionId, s]));
+  for (const id of scope.subscriptionIds ?? []) {
+    if (byId.has(id)) continue;
+    const lookup = deps.subscriptions ? await deps.subscriptions.getSubscription(id, deps.signal) : undefined;
+    byId.set(
+      id,
+      lookup?.kind === 'found' ? lookup.subscription : { subscriptionId: id, displayName: '', state: 'Unknown' },
+    );
+  }
+  return [...byId.values()];
+}
+
+export function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

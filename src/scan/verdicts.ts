@@ -1,0 +1,73 @@
+/**
+ * Turning what was read about one subscription into its verdict. Shared by the scan, `check`
+ * and (later) the event and HTTP handlers, so every entry point judges alike.
+ */
+import { evaluateContact, unreadableFindings, EMPTY_CONTACT_SUMMARY } from '../core/evaluate.js';
+import { UNJUDGED_SUBSCRIPTION_STATES } from '../core/model.js';
+import type { Policy, SubscriptionInfo, SubscriptionVerdict, VerdictSource } from '../core/model.js';
+import { normaliseContactList, providerNotRegisteredContact } from '../core/normalise.js';
+import type { ContactListRead, RawSecurityContact } from './ports.js';
+
+export function isJudged(subscription: SubscriptionInfo): boolean {
+  return !UNJUDGED_SUBSCRIPTION_STATES.includes(subscription.state);
+}
+
+/** A subscription in a state that is listed but not judged (Disabled, Deleted, Expired). */
+export function skippedVerdict(subscription: SubscriptionInfo): SubscriptionVerdict {
+  return {
+    ...identity(subscription),
+    status: 'skipped',
+    source: 'resource-graph',
+    contact: EMPTY_CONTACT_SUMMARY,
+    findings: [],
+  };
+}
+
+export function errorVerdict(subscription: SubscriptionInfo, source: VerdictSource, message: string): SubscriptionVerdict {
+  return {
+    ...identity(subscription),
+    status: 'error',
+    source,
+    contact: EMPTY_CONTACT_SUMMARY,
+    findings: unreadableFindings(message),
+  };
+}
+
+/** Judges a list of raw contact items (from Resource Graph rows or the securityContacts API). */
+export function verdictFromContacts(
+  subscription: SubscriptionInfo,
+  source: VerdictSource,
+  items: RawSecurityContact[],
+  policy: Policy,
+): SubscriptionVerdict {
+  const normalised = normaliseContactList(items);
+  if (!normalised.ok) {
+    return errorVerdict(subscription, source, `the security contacts could not be read: ${normalised.message}`);
+  }
+  const evaluation = evaluateContact(normalised.contact, policy);
+  return { ...identity(subscription), status: evaluation.status, source, contact: evaluation.contact, findings: evaluation.findings };
+}
+
+/** Judges what the securityContacts API answered. */
+export function verdictFromApi(subscription: SubscriptionInfo, read: ContactListRead, policy: Policy): SubscriptionVerdict {
+  switch (read.kind) {
+    case 'listed':
+      return verdictFromContacts(subscription, 'security-contacts-api', read.contacts, policy);
+    case 'provider-not-registered': {
+      const evaluation = evaluateContact(providerNotRegisteredContact(), policy);
+      return {
+        ...identity(subscription),
+        status: evaluation.status,
+        source: 'security-contacts-api',
+        contact: evaluation.contact,
+        findings: evaluation.findings,
+      };
+    }
+    case 'unreadable':
+      return errorVerdict(subscription, 'security-contacts-api', read.message);
+  }
+}
+
+function identity(subscription: SubscriptionInfo): Pick<SubscriptionVerdict, 'subscriptionId' | 'displayName' | 'state'> {
+  return { subscriptionId: subscription.subscriptionId, displayName: subscription.displayName, state: subscription.state };
+}
