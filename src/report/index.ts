@@ -1,0 +1,49 @@
+/**
+ * The report formats of `contact-watch scan --format …` and `check --format …`.
+ * Every formatter is a pure function of the report (or one verdict) and the render context.
+ */
+import type { ScanReport, SubscriptionVerdict } from '../core/model.js';
+import { renderCsvReport } from './csv.js';
+import { renderHtmlReport } from './html.js';
+import { renderJsonReport, renderJsonVerdict } from './json.js';
+import { renderMarkdownReport } from './markdown.js';
+import { renderSarifReport } from './sarif.js';
+import type { RenderContext } from './shared.js';
+import { renderTableReport, renderTableVerdict } from './table.js';
+
+export type { RenderContext } from './shared.js';
+export { reportJsonValue, verdictJsonValue } from './json.js';
+
+export const REPORT_FORMATS = ['table', 'json', 'csv', 'markdown', 'sarif', 'html'] as const;
+export type ReportFormat = (typeof REPORT_FORMATS)[number];
+
+export const VERDICT_FORMATS = ['table', 'json'] as const;
+export type VerdictFormat = (typeof VERDICT_FORMATS)[number];
+
+/** The whole scan in one format; the text ends with a newline. */
+export function renderReport(report: ScanReport, format: ReportFormat, context: RenderContext): string {
+  switch (format) {
+    case 'table':
+      return renderTableReport(report);
+    case 'json':
+      return renderJsonReport(report);
+    case 'csv':
+      return renderCsvReport(report);
+    case 'markdown':
+      return renderMarkdownReport(report, context);
+    case 'sarif':
+      return renderSarifReport(report, context);
+    case 'html':
+      return renderHtmlReport(report, context);
+  }
+}
+
+/** One subscription (`check`); JSON is one element of the report's `subscriptions` (CONTRACT.md §7). */
+export function renderVerdict(verdict: SubscriptionVerdict, format: VerdictFormat, context: RenderContext): string {
+  switch (format) {
+    case 'table':
+      return renderTableVerdict(verdict, context);
+    case 'json':
+      return renderJsonVerdict(verdict);
+  }
+}

@@ -1,0 +1,62 @@
+/**
+ * The JSON report of CONTRACT.md §7, also the body of the HTTP API. Every object is rebuilt
+ * key by key so the key order is the contract's whatever order the input was built in, and
+ * nothing that is not in the contract leaks out.
+ */
+import type { ScanReport, SubscriptionVerdict } from '../core/model.js';
+import { compareCodeUnits, findingsInRuleOrder } from './shared.js';
+
+/** The §7 document as a plain value (for the HTTP API, which serialises it itself). */
+export function reportJsonValue(report: ScanReport) {
+  return {
+    schemaVersion: report.schemaVersion,
+    scan: {
+      id: report.scan.id,
+      startedAt: report.scan.startedAt,
+      finishedAt: report.scan.finishedAt,
+      status: report.scan.status,
+    },
+    summary: {
+      subscriptions: report.summary.subscriptions,
+      compliant: report.summary.compliant,
+      noncompliant: report.summary.noncompliant,
+      exempt: report.summary.exempt,
+      error: report.summary.error,
+      skipped: report.summary.skipped,
+    },
+    subscriptions: [...report.subscriptions]
+      .sort((a, b) => compareCodeUnits(a.subscriptionId, b.subscriptionId))
+      .map(verdictJsonValue),
+  };
+}
+
+/** One element of §7's `subscriptions` (what `check --format json` and the compliance route answer). */
+export function verdictJsonValue(verdict: SubscriptionVerdict) {
+  return {
+    subscriptionId: verdict.subscriptionId,
+    displayName: verdict.displayName,
+    state: verdict.state,
+    status: verdict.status,
+    source: verdict.source,
+    contact: {
+      emails: [...verdict.contact.emails],
+      alertMinimalSeverity: verdict.contact.alertMinimalSeverity ?? null,
+      notifyRoles: [...verdict.contact.notifyRoles],
+      attackPathMinimalRiskLevel: verdict.contact.attackPathMinimalRiskLevel ?? null,
+      shape: verdict.contact.shape,
+    },
+    findings: findingsInRuleOrder(verdict.findings).map((finding) => ({
+      ruleId: finding.ruleId,
+      result: finding.result,
+      message: finding.message,
+    })),
+  };
+}
+
+export function renderJsonReport(report: ScanReport): string {
+  return `${JSON.stringify(reportJsonValue(report), null, 2)}\n`;
+}
+
+export function renderJsonVerdict(verdict: SubscriptionVerdict): string {
+  return `${JSON.stringify(verdictJsonValue(verdict), null, 2)}\n`;
+}

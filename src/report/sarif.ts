@@ -1,0 +1,159 @@
+/**
+ * SARIF 2.1.0 (`scan --format sarif`), for code-scanning dashboards and the Azure DevOps SARIF
+ * viewer.
+ *
+ * - `runs[0].tool.driver.rules`: one entry per rule of the context, with its title, rationale,
+ *   remediation (text and Markdown) and its CIS / MCSB references as tags.
+ * - `results`: one per finding that did not pass, of every `noncompliant` or `error`
+ *   subscription (exempt, skipped and compliant subscriptions have nothing to act on).
+ *   Level: `fail` → "error" (the setting is wrong and must be fixed); `error` → "warning" (the
+ *   contact could not be read, so nothing is known to be wrong yet, but it is not compliant).
+ * - Location: a logical location `/subscriptions/<id>` (kind "resource"); there is no file.
+ *   (GitHub code scanning only shows results with a physical file location, so it will accept
+ *   but not display these; viewers that read logical locations do.)
+ * - `partialFingerprints["contactWatch/subscriptionRule/v1"]` is `<subscriptionId>/<ruleId>`, so
+ *   the same problem on the same subscription is the same result from one scan to the next.
+ */
+import type { Finding, ScanReport, SubscriptionVerdict } from '../core/model.js';
+import type { Rule } from '../core/rules/rule.js';
+import type { RenderContext } from './shared.js';
+import { compareCodeUnits, failingFindings, isFailingStatus } from './shared.js';
+
+export const SARIF_SCHEMA_URI = 'https://json.schemastore.org/sarif-2.1.0.json';
+/** What the tool checks and why; the project has no public home page to point at yet. */
+export const TOOL_INFORMATION_URI = 'https://learn.microsoft.com/azure/defender-for-cloud/configure-email-notifications';
+export const FINGERPRINT_KEY = 'contactWatch/subscriptionRule/v1';
+
+export function renderSarifReport(report: ScanReport, context: RenderContext): string {
+  return `${JSON.stringify(sarifLog(report, context), null, 2)}\n`;
+}
+
+export function sarifLog(report: ScanReport, context: RenderContext) {
+  const rules = context.rules.map(sarifRule);
+  const ruleIndex = new Map(context.rules.map((rule, index) => [rule.id as string, index]));
+  const failing = [...report.subscriptions]
+    .filter((verdict) => isFailingStatus(verdict.status))
+    .sort((a, b) => compareCodeUnits(a.subscriptionId, b.subscriptionId));
+  return {
+    $schema: SARIF_SCHEMA_URI,
+    version: '2.1.0' as const,
+    runs: [
+      {
+        tool: {
+          driver: {
+            name: 'contact-watch',
+            informationUri: TOOL_INFORMATION_URI,
+            rules,
+          },
+        },
+        automationDetails: { id: `contact-watch/${report.scan.id}` },
+        invocations: [
+          {
+            executionSuccessful: report.scan.status !== 'failed',
+            startTimeUtc: report.scan.startedAt,
+            endTimeUtc: report.scan.finishedAt,
+          },
+        ],
+        results: failing.flatMap((verdict) =>
+          failingFindings(verdict).map((finding) => sarifResult(verdict, finding, ruleIndex.get(finding.ruleId))),
+        ),
+      },
+    ],
+  };
+}
+
+function sarifRule(rule: Rule) {
+  const r = rule.remediation;
+  return {
+    id: rule.id,
+    name: pascalCase(rule.id),
+    shortDescription: { text: rule.title },
+    fullDescription: { text: rule.rationale },
+    help: { text: helpText(rule), markdown: helpMarkdown(rule) },
+    defaultConfiguration: { level: 'error' as const },
+    properties: {
+      tags: [
+        'security',
+        'azure',
+        'defender-for-cloud',
+        ...rule.references.cis.map((c) => `CIS ${c.version} ${c.recommendation}`),
+        ...rule.references.mcsb.map((m) => `MCSB ${m}`),
+      ],
+      precision: 'very-high',
+      cis: rule.references.cis.map((c) => ({ version: c.version, recommendation: c.recommendation, title: c.title })),
+      mcsb: [...rule.references.mcsb],
+      azurePolicy: rule.references.azurePolicy.map((p) => ({ definitionId: p.definitionId, displayName: p.displayName })),
+      remediationSummary: r.summary,
+    },
+  };
+}
+
+function sarifResult(verdict: SubscriptionVerdict, finding: Finding, ruleIndex: number | undefined) {
+  const name = oneLine(verdict.displayName);
+  const who = name === '' ? `Subscription ${verdict.subscriptionId}` : `Subscription "${name}" (${verdict.subscriptionId})`;
+  return {
+    ruleId: finding.ruleId,
+    ...(ruleIndex === undefined ? {} : { ruleIndex }),
+    level: finding.result === 'error' ? ('warning' as const) : ('error' as const),
+    message: { text: `${who}: ${oneLine(finding.message)}` },
+    locations: [
+      {
+        logicalLocations: [
+          {
+            fullyQualifiedName: `/subscriptions/${verdict.subscriptionId}`,
+            name: verdict.displayName === '' ? verdict.subscriptionId : verdict.displayName,
+            kind: 'resource',
+          },
+        ],
+      },
+    ],
+    partialFingerprints: { [FINGERPRINT_KEY]: `${verdict.subscriptionId}/${finding.ruleId}` },
+    properties: {
+      subscriptionId: verdict.subscriptionId,
+      displayName: verdict.displayName,
+      status: verdict.status,
+      result: finding.result,
+    },
+  };
+}
+
+function helpText(rule: Rule): string {
+  const r = rule.remediation;
+  const parts = [r.summary];
+  if (r.portal.length > 0) parts.push(['In the portal:', ...r.portal.map((step, i) => `${i + 1}. ${step}`)].join('\n'));
+  if (r.azCli.trim() !== '') parts.push(`Azure CLI:\n${r.azCli.trimEnd()}`);
+  if (r.bicep.trim() !== '') parts.push(`Bicep:\n${r.bicep.trimEnd()}`);
+  return parts.join('\n\n');
+}
+
+function helpMarkdown(rule: Rule): string {
+  const r = rule.remediation;
+  const parts = [`**${rule.title}**`, rule.rationale, r.summary];
+  if (r.portal.length > 0) parts.push(['In the portal:', '', ...r.portal.map((step, i) => `${i + 1}. ${step}`)].join('\n'));
+  if (r.azCli.trim() !== '') parts.push(`Azure CLI:\n\n${fenced('sh', r.azCli)}`);
+  if (r.bicep.trim() !== '') parts.push(`Bicep:\n\n${fenced('bicep', r.bicep)}`);
+  const references = [
+    ...rule.references.cis.map((c) => `- ${c.benchmark} ${c.version}, ${c.recommendation}: ${c.title}`),
+    ...rule.references.mcsb.map((m) => `- Microsoft cloud security benchmark ${m}`),
+    ...rule.references.azurePolicy.map((p) => `- Azure Policy: ${p.displayName} (\`${p.definitionId}\`)`),
+  ];
+  if (references.length > 0) parts.push(['References:', '', ...references].join('\n'));
+  return parts.join('\n\n');
+}
+
+function fenced(language: string, code: string): string {
+  const longestRun = Math.max(0, ...Array.from(code.matchAll(/`+/g), (m) => m[0].length));
+  const fence = '`'.repeat(Math.max(3, longestRun + 1));
+  return `${fence}${language}\n${code.trimEnd()}\n${fence}`;
+}
+
+function pascalCase(id: string): string {
+  return id
+    .split('-')
+    .map((word) => word.charAt(0).toUpperCase() + word.slice(1))
+    .join('');
+}
+
+function oneLine(text: string): string {
+  return text.replace(/[\r\n\u2028\u2029]+/g, ' ');
+}

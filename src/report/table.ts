@@ -1,0 +1,140 @@
+/**
+ * Plain fixed-width text for a terminal (`scan --format table`, `check --format table`).
+ * No colour codes: stdout may be a file or a pipe. Display names are user input, so control
+ * characters (including ANSI escape sequences and CR/LF) and bidirectional overrides are made
+ * visible instead of reaching the terminal.
+ */
+import type { ScanReport, SubscriptionVerdict } from '../core/model.js';
+import type { RenderContext } from './shared.js';
+import {
+  complianceRate,
+  describeContact,
+  failingFindings,
+  findingsInRuleOrder,
+  formatDuration,
+  formatPercent,
+  formatUtc,
+  inTriageOrder,
+  ruleById,
+} from './shared.js';
+
+const NAME_WIDTH_MAX = 40;
+
+/** One row per subscription, failing ones first, then a summary. */
+export function renderTableReport(report: ScanReport): string {
+  const verdicts = inTriageOrder(report.subscriptions);
+  const lines: string[] = [];
+  if (verdicts.length === 0) {
+    lines.push('No subscriptions were found in the scanned scope.');
+  } else {
+    const rows = verdicts.map((v) => [v.subscriptionId, terminalText(v.displayName), v.status, details(v)]);
+    const header = ['SUBSCRIPTION ID', 'NAME', 'STATUS', 'DETAILS'];
+    const widths = [
+      Math.max(header[0]!.length, ...rows.map((r) => width(r[0]!))),
+      Math.min(NAME_WIDTH_MAX, Math.max(header[1]!.length, ...rows.map((r) => width(r[1]!)))),
+      Math.max(header[2]!.length, ...rows.map((r) => width(r[2]!))),
+    ];
+    for (const row of [header, ...rows]) {
+      lines.push(
+        [...widths.map((w, i) => pad(truncate(terminalText(row[i]!), w), w)), terminalText(row[3]!)].join('  ').trimEnd(),
+      );
+    }
+  }
+  lines.push('', ...summaryLines(report));
+  return `${lines.join('\n')}\n`;
+}
+
+/** The `check` view: the subscription, its contact, then every rule with its result and message. */
+export function renderTableVerdict(verdict: SubscriptionVerdict, context: RenderContext): string {
+  const contact = describeContact(verdict);
+  const lines = [
+    ...keyValues([
+      ['Subscription', verdict.subscriptionId],
+      ['Name', verdict.displayName === '' ? '(unknown)' : verdict.displayName],
+      ['State', verdict.state],
+      ['Status', verdict.status],
+      ['Read from', verdict.source === 'security-contacts-api' ? 'securityContacts API' : 'Resource Graph'],
+      ['E-mails', contact.emails],
+      ['Alert e-mails', contact.alerts],
+      ['Notify roles', contact.roles],
+      ['Attack paths', contact.attackPaths],
+      ['Contact shape', verdict.contact.shape],
+    ]),
+    '',
+  ];
+
+  const findings = findingsInRuleOrder(verdict.findings);
+  if (findings.length === 0) {
+    lines.push(
+      verdict.status === 'skipped'
+        ? `Not judged: the subscription is ${terminalText(verdict.state)}.`
+        : 'No rule results.',
+    );
+  } else {
+    const ruleWidth = Math.max('RULE'.length, ...findings.map((f) => width(f.ruleId)));
+    const resultWidth = 'RESULT'.length;
+    const indent = ' '.repeat(ruleWidth + resultWidth + 4);
+    lines.push(`${pad('RULE', ruleWidth)}  ${pad('RESULT', resultWidth)}  MESSAGE`);
+    // Without a contact every rule fails; creating the contact is the one fix to show.
+    const contactMissing = findings.some((f) => f.ruleId === 'contact-exists' && f.result === 'fail');
+    for (const finding of findings) {
+      lines.push(`${pad(finding.ruleId, ruleWidth)}  ${pad(finding.result, resultWidth)}  ${terminalText(finding.message)}`.trimEnd());
+      const showFix = finding.result === 'fail' && (!contactMissing || finding.ruleId === 'contact-exists');
+      const remediation = showFix ? ruleById(context, finding.ruleId)?.remediation.summary : undefined;
+      if (remediation) lines.push(`${indent}fix: ${terminalText(remediation)}`);
+    }
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+function summaryLines(report: ScanReport): string[] {
+  const s = report.summary;
+  const rate = complianceRate(s);
+  const duration = formatDuration(report.scan.startedAt, report.scan.finishedAt);
+  return [
+    `${s.subscriptions} subscription(s): ${s.compliant} compliant, ${s.noncompliant} noncompliant, ${s.error} error, ` +
+      `${s.exempt} exempt, ${s.skipped} skipped; ${formatPercent(rate)} of judged subscriptions compliant (${rate.compliant} of ${rate.judged})`,
+    `Scan ${terminalText(report.scan.id)} ${report.scan.status}, finished ${formatUtc(report.scan.finishedAt)}${duration ? ` after ${duration}` : ''}`,
+  ];
+}
+
+/** What a reader needs to know about a subscription beyond its status, in one line. */
+function details(verdict: SubscriptionVerdict): string {
+  if (verdict.status === 'skipped') return `state ${verdict.state}, not judged`;
+  const failing = failingFindings(verdict);
+  const error = failing.find((f) => f.result === 'error');
+  if (verdict.status === 'error' && error) return `could not be read: ${error.message}`;
+  const missing = failing.find((f) => f.ruleId === 'contact-exists');
+  if (missing) return `contact-exists: ${missing.message}`;
+  return failing.map((f) => (f.result === 'error' ? `${f.ruleId} (error)` : f.ruleId)).join(', ');
+}
+
+function keyValues(pairs: Array<[string, string]>): string[] {
+  const keyWidth = Math.max(...pairs.map(([key]) => key.length));
+  return pairs.map(([key, value]) => `${pad(key, keyWidth)}  ${terminalText(value)}`.trimEnd());
+}
+
+/**
+ * Text from Azure made safe for a terminal: line breaks and tabs become spaces, every other
+ * control character (ESC of an ANSI sequence, BEL, C1 controls) and the bidirectional
+ * overrides become U+FFFD, so nothing in a display name can move the cursor, recolour the
+ * screen or reorder what the reader sees.
+ */
+export function terminalText(text: string): string {
+  return text
+    .replace(/[\r\n\t]+/g, ' ')
+    .replace(/[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, '\uFFFD');
+}
+
+function width(text: string): number {
+  return Array.from(text).length;
+}
+
+function truncate(text: string, max: number): string {
+  const chars = Array.from(text);
+  return chars.length <= max ? text : `${chars.slice(0, max - 1).join('')}…`;
+}
+
+function pad(text: string, to: number): string {
+  return text + ' '.repeat(Math.max(0, to - width(text)));
+}

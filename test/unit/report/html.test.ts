@@ -1,0 +1,193 @@
+import { createHash } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { html, Html, renderHtmlReport } from '../../../src/report/html.js';
+import { renderReport } from '../../../src/report/index.js';
+import {
+  buildReport,
+  COMPLIANT,
+  CONTEXT,
+  EXEMPT,
+  NO_CONTACT,
+  NONCOMPLIANT_HOSTILE,
+  REPORT,
+  SKIPPED,
+  UNREADABLE,
+} from './report-fixture.js';
+
+const page = renderReport(REPORT, 'html', CONTEXT);
+
+/** The page with the text of <pre> blocks (az commands, Bicep: text to copy, not loads) removed. */
+const withoutCode = page.replace(/<pre>[\s\S]*?<\/pre>/g, '<pre></pre>');
+
+describe('scan --format html', () => {
+  it('is one complete HTML document', () => {
+    expect(page.startsWith('<!doctype html>\n<html lang="en">')).toBe(true);
+    expect(page.trimEnd().endsWith('</html>')).toBe(true);
+    expect(page).toContain('<meta charset="utf-8">');
+    expect(page.match(/<body>/g)).toHaveLength(1);
+  });
+
+  it('carries no script from the data: the hostile display name arrives as text', () => {
+    expect(page.match(/<script/gi)).toHaveLength(1); // the page's own, at the end
+    expect(page.indexOf('<script>')).toBeGreaterThan(page.indexOf('</footer>'));
+    expect(page).not.toContain('alert(1)</script>');
+    expect(page).toContain('=cmd|&#39; /C calc&#39;!A0 &lt;script&gt;alert(1)&lt;/script&gt;, &quot;Payments&quot; | prod\r\nline2');
+  });
+
+  it('escapes values from Azure in attributes too', () => {
+    const hostile = { ...NONCOMPLIANT_HOSTILE, displayName: '"><img src=x onerror=alert(1)>', contact: { ...NONCOMPLIANT_HOSTILE.contact, emails: ["x'@y.io\" onmouseover=\"alert(1)"] } };
+    const out = renderReport(buildReport([hostile]), 'html', CONTEXT);
+    expect(out).not.toMatch(/<img/i);
+    // No tag carries an event handler: the attacker's text stays inside escaped text and quoted
+    // attribute values (a value cannot end early: `"` inside it is &quot;).
+    const tagsWithoutValues = out.replace(/="[^"]*"/g, '=""');
+    expect(tagsWithoutValues).not.toMatch(/<[a-z][^<>]*\son[a-z]+=/i);
+    expect(tagsWithoutValues).toMatch(/<tr data-filter="">/);
+    expect(out).toContain('data-filter="&quot;&gt;&lt;img src=x onerror=alert(1)&gt; ');
+  });
+
+  it('loads nothing from outside: no external script, style, font or image; only links to the portal', () => {
+    expect(page).not.toMatch(/<link\b/i);
+    expect(page).not.toMatch(/\bsrc\s*=/i);
+    expect(page).not.toMatch(/@import|url\(/i);
+    expect(page).not.toMatch(/<(iframe|object|embed|img|video|audio|image|use)\b/i);
+    expect(page).not.toMatch(/xlink:href|xmlns=/i);
+    const urls = withoutCode.match(/https?:\/\/[^\s"'<>]*/g) ?? [];
+    expect(urls.length).toBeGreaterThan(0);
+    for (const url of urls) expect(url.startsWith('https://portal.azure.com/#view/')).toBe(true);
+    for (const match of withoutCode.matchAll(/https?:\/\//g)) {
+      const before = withoutCode.slice(Math.max(0, match.index - 300), match.index);
+      expect(before).toMatch(/<a [^<>]*href="$/);
+    }
+  });
+
+  it('declares a Content-Security-Policy that forbids external loads and allows only its own script', () => {
+    const csp = /<meta http-equiv="Content-Security-Policy" content="([^"]+)">/.exec(page)?.[1];
+    expect(csp).toBeDefined();
+    const directives = new Map(
+      csp!.split(';').map((directive) => {
+        const [name, ...values] = directive.trim().split(/\s+/);
+        return [name!, values.join(' ')];
+      }),
+    );
+    expect(directives.get('default-src')).toBe("'none'");
+    expect(directives.get('base-uri')).toBe("'none'");
+    const script = /<script>([\s\S]*?)<\/script>/.exec(page)![1]!;
+    const hash = createHash('sha256').update(script).digest('base64');
+    expect(directives.get('script-src')).toBe(`'sha256-${hash}'`);
+  });
+
+  it('shows the scan status and time, the numbers per status and the compliance rate', () => {
+    expect(page).toContain('<span class="scan-status scan-partial">partial</span>');
+    expect(page).toContain('<time datetime="2025-03-01T10:00:42.500Z">2025-03-01 10:00:42 UTC</time>');
+    expect(page).toContain('Partial scan.');
+    const count = (status: string) => new RegExp(`<li class="count c-${status}[^"]*">\\s*<span class="count-number">(\\d+)</span>`).exec(page)?.[1];
+    expect([count('noncompliant'), count('error'), count('compliant'), count('exempt'), count('skipped')]).toEqual(['2', '1', '1', '1', '1']);
+    expect(page).toContain('<span class="count-number">6</span><span class="count-label">Subscriptions</span>');
+    expect(page).toContain('<text x="21" y="21" class="donut-text">25%</text>');
+    expect(page).toContain('<strong>1</strong> of <strong>4</strong> judged subscriptions');
+    expect(page).toMatch(/<title>Security contacts: 25% compliant, 3 failing/);
+  });
+
+  it('draws the donut from the judged subscriptions', () => {
+    const segments = [...page.matchAll(/<circle class="seg seg-(\w+)"[^>]*stroke-dasharray="([\d.]+) ([\d.]+)"/g)].map((m) => [m[1], Number(m[2])]);
+    expect(segments).toEqual([
+      ['compliant', 25],
+      ['noncompliant', 50],
+      ['error', 25],
+    ]);
+  });
+
+  it('lists the failing subscriptions first, with their failed rules, messages and a portal link', () => {
+    const failingTable = /<table class="subs failing">([\s\S]*?)<\/table>/.exec(page)![1]!;
+    const rowIds = [...failingTable.matchAll(/<code class="sub-id">([^<]+)<\/code>/g)].map((m) => m[1]);
+    expect(rowIds).toEqual([NONCOMPLIANT_HOSTILE.subscriptionId, NO_CONTACT.subscriptionId, UNREADABLE.subscriptionId]);
+    expect(failingTable).toContain('<a class="rule" href="#fix-owner-notifications">owner-notifications</a>');
+    expect(failingTable).toContain('Contact &quot;default1&quot;: alertsToAdmins is &quot;Off&quot;.');
+    expect(failingTable).toContain('<a class="rule rule-error" href="#fix-error">could not be read</a>');
+    for (const id of rowIds) {
+      expect(failingTable).toContain(
+        `href="https://portal.azure.com/#view/Microsoft_Azure_Security/PolicyMenuBlade/~/emailNotifications/subscriptionId/${id}"`,
+      );
+    }
+    expect(page.indexOf('Failing subscriptions')).toBeLessThan(page.indexOf('Other subscriptions'));
+  });
+
+  it('uses the portal of the cloud scanned, and no link at all for a portal URL that is not http(s)', () => {
+    const gov = renderReport(REPORT, 'html', { ...CONTEXT, portalUrl: 'https://portal.azure.us' });
+    expect(gov).toContain(`href="https://portal.azure.us/#view/Microsoft_Azure_Security/PolicyMenuBlade/~/emailNotifications/subscriptionId/${UNREADABLE.subscriptionId}"`);
+    expect(gov).not.toContain('portal.azure.com');
+    const bad = renderReport(REPORT, 'html', { ...CONTEXT, portalUrl: 'javascript:alert(1)//' });
+    expect(bad).not.toContain('javascript:');
+    expect(bad).not.toContain('Email notifications<span');
+  });
+
+  it('gives the remediation of each failing rule in a collapsed section: portal steps, az command, Bicep', () => {
+    const fixes = [...page.matchAll(/<details class="fix" id="fix-([a-z-]+)">/g)].map((m) => m[1]);
+    expect(fixes).toEqual(['contact-exists', 'email-configured', 'owner-notifications', 'attack-path-notifications', 'error']);
+    for (const ruleId of fixes.filter((id) => id !== 'error')) {
+      const rule = CONTEXT.rules.find((r) => r.id === ruleId)!;
+      const section = page.slice(page.indexOf(`id="fix-${ruleId}"`)).split('</details>')[0]!;
+      expect(section).toContain('<h3>In the portal</h3>');
+      for (const step of rule.remediation.portal) expect(section).toContain(`<li>${escape(step)}</li>`);
+      expect(section).toContain(`<h3>Azure CLI</h3><pre><code>${escape(rule.remediation.azCli.trimEnd())}</code></pre>`);
+      expect(section).toContain(`<h3>Bicep</h3><pre><code>${escape(rule.remediation.bicep.trimEnd())}</code></pre>`);
+    }
+    expect(page).not.toMatch(/<details[^>]* open/);
+  });
+
+  it('puts the compliant, exempt and skipped subscriptions in collapsed sections after the failing ones', () => {
+    const others = page.slice(page.indexOf('Other subscriptions'));
+    expect([...others.matchAll(/<details class="others">\s*<summary><span class="badge b-(\w+)">/g)].map((m) => m[1])).toEqual([
+      'compliant',
+      'exempt',
+      'skipped',
+    ]);
+    for (const verdict of [COMPLIANT, EXEMPT, SKIPPED]) expect(others).toContain(verdict.subscriptionId);
+    expect(others).toContain('Would fail:');
+    expect(others).toContain('Not judged: the subscription is Disabled.');
+  });
+
+  it('shows the filter box only when the script runs, and prints and themes without it', () => {
+    expect(page).toContain('<div class="filter noprint" hidden>');
+    expect(page).toContain('@media (prefers-color-scheme: dark)');
+    expect(page).toContain('@media print');
+    expect(page).toContain('<meta name="color-scheme" content="light dark">');
+  });
+
+  it('says so when nothing fails or nothing was found', () => {
+    const clean = renderReport(buildReport([COMPLIANT, SKIPPED]), 'html', CONTEXT);
+    expect(clean).toContain('No subscription is failing.');
+    expect(clean).not.toContain('How to fix');
+    expect(clean).toContain('<text x="21" y="21" class="donut-text">100%</text>');
+    const empty = renderReport(buildReport([]), 'html', CONTEXT);
+    expect(empty).toContain('No subscriptions were found in the scanned scope.');
+    expect(empty).toContain('<text x="21" y="21" class="donut-text">n/a</text>');
+  });
+});
+
+describe('renderHtmlReport options', () => {
+  it('places extra sections (e.g. a trend) after the glance, escaped by the same tag', () => {
+    const trend = html`<section class="panel" id="trend"><h2>Trend</h2><p>${'<b>not bold</b>'}</p></section>`;
+    const out = renderHtmlReport(REPORT, CONTEXT, { extraSections: [trend] });
+    expect(out).toContain('<section class="panel" id="trend"><h2>Trend</h2><p>&lt;b&gt;not bold&lt;/b&gt;</p></section>');
+    expect(out.indexOf('id="trend"')).toBeGreaterThan(out.indexOf('id="glance-title"'));
+    expect(out.indexOf('id="trend"')).toBeLessThan(out.indexOf('id="failing-title"'));
+  });
+});
+
+describe('the html template tag', () => {
+  it('escapes every interpolated value except markup it built itself', () => {
+    const name = '<b>"x" & \'y\'</b>';
+    expect(html`<p title="${name}">${name}</p>`.markup).toBe(
+      '<p title="&lt;b&gt;&quot;x&quot; &amp; &#39;y&#39;&lt;/b&gt;">&lt;b&gt;&quot;x&quot; &amp; &#39;y&#39;&lt;/b&gt;</p>',
+    );
+    expect(html`<ul>${['<a>', html`<li>ok</li>`]}</ul>`.markup).toBe('<ul>&lt;a&gt;<li>ok</li></ul>');
+    expect(html`${null}${undefined}${false}${0}`.markup).toBe('0');
+    expect(html`x` instanceof Html).toBe(true);
+  });
+});
+
+function escape(text: string): string {
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
+}

@@ -1,0 +1,106 @@
+import { describe, expect, it } from 'vitest';
+import { REPORT_FORMATS, renderReport, renderVerdict } from '../../../src/report/index.js';
+import { terminalText } from '../../../src/report/table.js';
+import { buildReport, COMPLIANT, CONTEXT, EXEMPT, NO_CONTACT, NONCOMPLIANT_HOSTILE, REPORT, SKIPPED, UNREADABLE } from './report-fixture.js';
+
+describe('scan --format table', () => {
+  const text = renderReport(REPORT, 'table', CONTEXT);
+  const lines = text.split('\n');
+
+  it('lists every subscription once, failing ones first, then a summary', () => {
+    expect(lines[0]).toMatch(/^SUBSCRIPTION ID\s+NAME\s+STATUS\s+DETAILS$/);
+    const order = [NONCOMPLIANT_HOSTILE, NO_CONTACT, UNREADABLE, EXEMPT, SKIPPED, COMPLIANT].map((v) => v.subscriptionId);
+    const rowIds = lines.slice(1, 7).map((line) => line.slice(0, 36));
+    expect(rowIds).toEqual(order);
+    expect(text).toContain(
+      '6 subscription(s): 1 compliant, 2 noncompliant, 1 error, 1 exempt, 1 skipped; 25% of judged subscriptions compliant (1 of 4)',
+    );
+    expect(text).toContain('Scan 5f0c2a1e-7d3b-4c9a-9e2f-0a1b2c3d4e5f partial, finished 2025-03-01 10:00:42 UTC after 43 s');
+    expect(text.endsWith('\n')).toBe(true);
+  });
+
+  it('aligns the columns and truncates long names with an ellipsis', () => {
+    const statusColumn = lines[0]!.indexOf('STATUS');
+    for (const line of lines.slice(1, 7)) expect(line.slice(statusColumn)).toMatch(/^(noncompliant|error|exempt|skipped|compliant)\b/);
+    const hostileRow = lines[1]!;
+    expect(hostileRow).toContain("=cmd|' /C calc'!A0 <script>alert(1)</sc…");
+    expect(lines.every((line) => line === line.trimEnd())).toBe(true);
+  });
+
+  it('says why each subscription is not compliant', () => {
+    expect(lines[1]).toMatch(/noncompliant {2}email-configured, owner-notifications, attack-path-notifications$/);
+    expect(lines[2]).toContain('contact-exists: The Microsoft.Security resource provider is not registered');
+    expect(lines[3]).toContain('could not be read: The securityContacts API answered 403');
+    expect(lines[5]).toContain('state Disabled, not judged');
+  });
+
+  it('keeps control characters of display names away from the terminal', () => {
+    const hostile = { ...NONCOMPLIANT_HOSTILE, displayName: 'a\u001b[2J\u001b]0;pwned\u0007b\r\nc\u202ed' };
+    const out = renderReport(buildReport([hostile]), 'table', CONTEXT);
+    expect(out).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202e]/);
+    expect(out).toContain('a\uFFFD[2J\uFFFD]0;pwned\uFFFDb c\uFFFDd');
+    expect(terminalText('line1\r\nline2\ttab')).toBe('line1 line2 tab');
+  });
+
+  it('says so when the scope held no subscription', () => {
+    const out = renderReport(buildReport([]), 'table', CONTEXT);
+    expect(out).toContain('No subscriptions were found in the scanned scope.');
+    expect(out).toContain('0 subscription(s): 0 compliant, 0 noncompliant, 0 error, 0 exempt, 0 skipped; n/a of judged subscriptions compliant (0 of 0)');
+  });
+});
+
+describe('check --format table', () => {
+  it('shows the subscription, its contact, and every rule with its result and message', () => {
+    const out = renderVerdict(NONCOMPLIANT_HOSTILE, 'table', CONTEXT);
+    expect(out).toContain('Subscription   0b1f6471-1bf0-4dda-aec3-111122223333');
+    expect(out).toContain('Status         noncompliant');
+    expect(out).toContain('E-mails        ops@example.com, @SUM(1+1)');
+    expect(out).toContain('Name           =cmd|\' /C calc\'!A0 <script>alert(1)</script>, "Payments" | prod line2');
+    const ruleLines = out.split('\n').filter((line) => /^[a-z-]+ {2,}(pass|fail|error) {2,}/.test(line));
+    expect(ruleLines.map((line) => line.split(/\s+/, 2))).toEqual([
+      ['contact-exists', 'pass'],
+      ['email-configured', 'fail'],
+      ['alert-notifications', 'pass'],
+      ['owner-notifications', 'fail'],
+      ['attack-path-notifications', 'fail'],
+    ]);
+    expect(out).toContain('Contact "default1": alertsToAdmins is "Off".');
+  });
+
+  it('gives the remediation summary under each failed rule, and none under a passing one', () => {
+    const out = renderVerdict(NONCOMPLIANT_HOSTILE, 'table', CONTEXT);
+    const lines = out.split('\n');
+    const fixes = lines.filter((line) => line.trimStart().startsWith('fix: '));
+    expect(fixes).toHaveLength(3);
+    const owner = CONTEXT.rules.find((rule) => rule.id === 'owner-notifications')!;
+    const ownerLine = lines.findIndex((line) => line.startsWith('owner-notifications'));
+    expect(lines[ownerLine + 1]!.trim()).toBe(`fix: ${owner.remediation.summary}`);
+    const alertLine = lines.findIndex((line) => line.startsWith('alert-notifications'));
+    expect(lines[alertLine + 1]).toMatch(/^owner-notifications/);
+  });
+
+  it('shows only the contact-exists fix when there is no contact at all', () => {
+    const out = renderVerdict(NO_CONTACT, 'table', CONTEXT);
+    const fixes = out.split('\n').filter((line) => line.trimStart().startsWith('fix: '));
+    const create = CONTEXT.rules.find((rule) => rule.id === 'contact-exists')!;
+    expect(fixes.map((line) => line.trim())).toEqual([`fix: ${create.remediation.summary}`]);
+  });
+
+  it('shows error results without a fix, and a skipped subscription as not judged', () => {
+    const unreadable = renderVerdict(UNREADABLE, 'table', CONTEXT);
+    expect(unreadable).toMatch(/^email-configured {2,}error {2,}The securityContacts API answered 403/m);
+    expect(unreadable).not.toContain('fix: ');
+    expect(renderVerdict(SKIPPED, 'table', CONTEXT)).toContain('Not judged: the subscription is Disabled.');
+  });
+});
+
+describe('every format', () => {
+  it('renders the fixture report and ends with a newline', () => {
+    for (const format of REPORT_FORMATS) {
+      const out = renderReport(REPORT, format, CONTEXT);
+      expect(out.length, format).toBeGreaterThan(100);
+      expect(out.endsWith('\n'), format).toBe(true);
+    }
+    expect(REPORT_FORMATS).toEqual(['table', 'json', 'csv', 'markdown', 'sarif', 'html']);
+  });
+});
