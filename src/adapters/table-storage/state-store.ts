@@ -1,0 +1,756 @@
+/**
+ * contact-watch's memory in Azure Table Storage: the current state of each subscription, its
+ * status history, the scan runs and the exemptions. The rules of what changes live in
+ * src/core/state-transitions.ts; this file loads, calls them and writes what they return —
+ * only what changed, in transactions of at most 100 operations within one partition, every
+ * update conditional on the ETag it read, re-read and re-planned when another writer got there
+ * first. README.md beside this file documents the tables and this API.
+ */
+import { odata, RestError, type TableClient, type TableEntityResult, type TransactionAction } from '@azure/data-tables';
+import pLimit from 'p-limit';
+import { applyExemptions, parseExemption, type ExemptionValidationOptions } from '../../core/exemptions.js';
+import type { ScanStatus, SubscriptionVerdict } from '../../core/model.js';
+import type { Exemption, RecordedStatus, StatusChange, SubscriptionRecord } from '../../core/state-model.js';
+import {
+  applyEventEvaluation,
+  jsonEqual,
+  planStateUpdate,
+  withLatestCompleteRun,
+  type CompleteRunMark,
+} from '../../core/state-transitions.js';
+import { connectTables, type TableConnection, type TableConnectionOptions, type TableStorageTarget } from './connection.js';
+import {
+  EMPTY_COUNTS,
+  EXEMPTION_PARTITION,
+  SCAN_RUN_PARTITION,
+  STATE_ROW_RANGE,
+  SUBSCRIPTION_PARTITIONS,
+  TABLE_SUFFIXES,
+  decodeExemption,
+  decodeScanRun,
+  decodeStatusChange,
+  decodeSubscription,
+  encodeExemption,
+  encodeScanRun,
+  encodeStatusChange,
+  encodeSubscription,
+  historyRange,
+  historyRowKey,
+  scanRunRowKey,
+  stateRowKey,
+  subscriptionPartition,
+  type StoredEntity,
+  type StoredScanRun,
+} from './entities.js';
+
+export type { StoredScanRun } from './entities.js';
+
+/** Table Storage's limits for one entity group transaction. */
+export const MAX_TRANSACTION_OPERATIONS = 100;
+const MAX_TRANSACTION_BYTES = 3_500_000; // of the 4 MiB payload limit, leaving room for the envelope
+
+export interface StateStoreOptions extends TableConnectionOptions {
+  /**
+   * How often a write that met a concurrent change (412, or 409/404 on create/update) is re-read,
+   * re-planned and tried again before giving up. Default 5.
+   */
+  maxConflictRetries?: number;
+  /** Partitions written at the same time. Default 4. */
+  writeConcurrency?: number;
+  /** The clock; tests pass a controllable one. Default `() => new Date()`. */
+  clock?: () => Date;
+}
+
+export interface RunInit {
+  scanId: string;
+  /** What started it: `cli`, `timer`, `http`, ... */
+  trigger: string;
+  /** When the scan started reading; default now. */
+  startedAt?: Date;
+}
+
+export interface RunHandle {
+  readonly scanId: string;
+  readonly trigger: string;
+  readonly startedAt: Date;
+  /** The scan row's key (inverted start time). */
+  readonly rowKey: string;
+}
+
+export interface RunResult {
+  status: ScanStatus;
+  /** `tenant`: every subscription the identity can see; `subset`: named subscriptions or groups. */
+  scope: 'tenant' | 'subset';
+  /** The verdicts as the rules judged them, before exemptions (the store applies those). */
+  verdicts: readonly SubscriptionVerdict[];
+  /** The subscriptions the run obtained an answer for (see StateUpdateInput.readSubscriptionIds). */
+  readSubscriptionIds: Iterable<string>;
+  resourceGraphRequests?: number;
+  securityContactsCalls?: number;
+}
+
+export interface RecordedRun {
+  run: StoredScanRun;
+  /** The subscription records the run wrote (only changed ones). */
+  records: SubscriptionRecord[];
+  /** The status changes it appended to the history. */
+  changes: StatusChange[];
+}
+
+export interface RecordedEvaluation {
+  record: SubscriptionRecord;
+  change: StatusChange | null;
+}
+
+/** What the store sent, for progress lines and tests. */
+export interface StateStoreStats {
+  transactions: number;
+  transactionOperations: number;
+  conflictRetries: number;
+}
+
+/** A write that could not be completed; for a run, what it had written was undone where possible. */
+export class StateWriteError extends Error {
+  override name = 'StateWriteError';
+}
+
+/** A concurrent writer kept winning until the retries ran out. */
+export class WriteConflictError extends StateWriteError {
+  override name = 'WriteConflictError';
+}
+
+export interface StateStore {
+  readonly connection: TableConnection;
+  readonly stats: StateStoreStats;
+
+  /** Every stored subscription (gone ones included), sorted by id; optionally only one status. */
+  loadSubscriptions(filter?: { status?: RecordedStatus }): Promise<SubscriptionRecord[]>;
+  getSubscription(subscriptionId: string): Promise<SubscriptionRecord | undefined>;
+  /** The status changes of one subscription, oldest first. */
+  history(subscriptionId: string): Promise<StatusChange[]>;
+
+  /** start scan row → evaluate → load → plan → write → finish scan row. */
+  recordRun(init: RunInit & { evaluate: () => Promise<RunResult> }): Promise<RecordedRun>;
+  /** Writes the scan row (outcome `running`). */
+  startRun(init: RunInit): Promise<RunHandle>;
+  /** Loads, plans, writes and finishes the scan row; on failure undoes its writes and marks the run failed. */
+  finishRun(handle: RunHandle, result: RunResult): Promise<RecordedRun>;
+  /** Marks the run failed (the scan itself could not finish); nothing else is written. */
+  failRun(handle: RunHandle, error: unknown): Promise<StoredScanRun>;
+  /** Newest first. */
+  listScanRuns(limit?: number): Promise<StoredScanRun[]>;
+  latestCompleteRun(): Promise<StoredScanRun | undefined>;
+
+  /** One subscription read fresh (Event Grid trigger, `check`): always written, with its history. */
+  recordEvaluation(verdict: SubscriptionVerdict, options: { evaluatedBy: string }): Promise<RecordedEvaluation>;
+  /** Sets lastAlertedAt (never moving it back) on each existing subscription; returns the updated records. */
+  markAlerted(subscriptionIds: readonly string[], at: Date): Promise<SubscriptionRecord[]>;
+  /**
+   * Read-modify-write of one existing subscription, retried on 412. `mutate` returns the new
+   * record, or undefined to leave it. It may not change the id or the status (status changes go
+   * through runs and evaluations, which keep the history). Returns the stored record.
+   */
+  updateSubscription(
+    subscriptionId: string,
+    mutate: (current: SubscriptionRecord) => SubscriptionRecord | undefined | Promise<SubscriptionRecord | undefined>,
+  ): Promise<SubscriptionRecord | undefined>;
+
+  /** Validates (see core/exemptions.ts) and stores; replaces an earlier exemption of the subscription. */
+  putExemption(request: unknown, options?: ExemptionValidationOptions): Promise<Exemption>;
+  getExemption(subscriptionId: string): Promise<Exemption | undefined>;
+  /** True when there was one. */
+  removeExemption(subscriptionId: string): Promise<boolean>;
+  /** Every exemption, expired ones included (use isExemptionActive), sorted by subscription id. */
+  listExemptions(): Promise<Exemption[]>;
+}
+
+/**
+ * Opens the store. `connection` is a CONTACT_WATCH_STORAGE value (connection string,
+ * `UseDevelopmentStorage=true` or an https table endpoint) or a parsed target. Nothing is sent
+ * until the first call, which creates the tables if they do not exist.
+ */
+export function openStateStore(connection: string | TableStorageTarget, options: StateStoreOptions = {}): StateStore {
+  return new TableStateStore(connectTables(connection, options), options);
+}
+
+interface Current {
+  record: SubscriptionRecord;
+  etag: string;
+}
+
+interface Plan {
+  records: SubscriptionRecord[];
+  changes: StatusChange[];
+}
+
+/** Plans the writes for `ids` of one partition from their current state (re-called after a conflict). */
+type Planner = (current: ReadonlyMap<string, Current>, ids: ReadonlySet<string>) => Plan | Promise<Plan>;
+
+/** One subscription's write as committed: enough to undo it. */
+interface CommittedWrite {
+  partitionKey: string;
+  before: Current | undefined;
+  after: SubscriptionRecord;
+  etag: string | undefined;
+  change: StatusChange | undefined;
+  historyEtag: string | undefined;
+}
+
+interface Unit {
+  id: string;
+  before: Current | undefined;
+  after: SubscriptionRecord;
+  change: StatusChange | undefined;
+  actions: TransactionAction[];
+  bytes: number;
+}
+
+class TableStateStore implements StateStore {
+  readonly stats: StateStoreStats = { transactions: 0, transactionOperations: 0, conflictRetries: 0 };
+  private readonly maxConflictRetries: number;
+  private readonly writeConcurrency: number;
+  private readonly clock: () => Date;
+
+  constructor(
+    readonly connection: TableConnection,
+    options: StateStoreOptions,
+  ) {
+    this.maxConflictRetries = options.maxConflictRetries ?? 5;
+    this.writeConcurrency = options.writeConcurrency ?? 4;
+    this.clock = options.clock ?? (() => new Date());
+  }
+
+  private subscriptions(): Promise<TableClient> {
+    return this.connection.table(TABLE_SUFFIXES.subscriptions);
+  }
+  private scanRuns(): Promise<TableClient> {
+    return this.connection.table(TABLE_SUFFIXES.scanRuns);
+  }
+  private exemptions(): Promise<TableClient> {
+    return this.connection.table(TABLE_SUFFIXES.exemptions);
+  }
+  /** Created with the others so the layout exists; the scan lease (later) uses it. */
+  private async ensureLeases(): Promise<void> {
+    await this.connection.table(TABLE_SUFFIXES.leases);
+  }
+
+  // ---- reading ------------------------------------------------------------------------------
+
+  async loadSubscriptions(filter: { status?: RecordedStatus } = {}): Promise<SubscriptionRecord[]> {
+    const [current, mark] = await Promise.all([this.loadCurrent(), this.completeRunMark()]);
+    return [...current.values()]
+      .map((entry) => withLatestCompleteRun(entry.record, mark))
+      .filter((record) => filter.status === undefined || record.status === filter.status)
+      .sort((a, b) => compare(a.subscriptionId, b.subscriptionId));
+  }
+
+  async getSubscription(subscriptionId: string): Promise<SubscriptionRecord | undefined> {
+    const [current, mark] = await Promise.all([this.readCurrent(subscriptionId.toLowerCase()), this.completeRunMark()]);
+    return current && withLatestCompleteRun(current.record, mark);
+  }
+
+  async history(subscriptionId: string): Promise<StatusChange[]> {
+    const id = subscriptionId.toLowerCase();
+    const client = await this.subscriptions();
+    const { from, to } = historyRange(id);
+    const filter = odata`PartitionKey eq ${subscriptionPartition(id)} and RowKey ge ${from} and RowKey lt ${to}`;
+    const changes: StatusChange[] = [];
+    for await (const entity of client.listEntities<Record<string, unknown>>({ queryOptions: { filter } })) {
+      changes.push(decodeStatusChange(client.tableName, entity));
+    }
+    return changes;
+  }
+
+  /** The state rows of all 16 partitions, with their ETags. */
+  private async loadCurrent(): Promise<Map<string, Current>> {
+    const client = await this.subscriptions();
+    const limit = pLimit(this.writeConcurrency);
+    const partitions = await Promise.all(
+      SUBSCRIPTION_PARTITIONS.map((partitionKey) =>
+        limit(async () => {
+          const filter = odata`PartitionKey eq ${partitionKey} and RowKey ge ${STATE_ROW_RANGE.from} and RowKey lt ${STATE_ROW_RANGE.to}`;
+          const rows: Current[] = [];
+          for await (const entity of client.listEntities<Record<string, unknown>>({ queryOptions: { filter } })) {
+            rows.push(current(client.tableName, entity));
+          }
+          return rows;
+        }),
+      ),
+    );
+    return new Map(partitions.flat().map((entry) => [entry.record.subscriptionId, entry]));
+  }
+
+  private async readCurrent(id: string): Promise<Current | undefined> {
+    const client = await this.subscriptions();
+    try {
+      return current(client.tableName, await client.getEntity<Record<string, unknown>>(subscriptionPartition(id), stateRowKey(id)));
+    } catch (error) {
+      if (statusOf(error) === 404) return undefined;
+      throw error;
+    }
+  }
+
+  private async readMany(ids: Iterable<string>): Promise<Map<string, Current>> {
+    const limit = pLimit(8);
+    const found = await Promise.all([...ids].map((id) => limit(() => this.readCurrent(id))));
+    return new Map(found.filter((entry): entry is Current => entry !== undefined).map((entry) => [entry.record.subscriptionId, entry]));
+  }
+
+  private async completeRunMark(): Promise<CompleteRunMark | undefined> {
+    const run = await this.latestCompleteRun();
+    return run?.evaluatedAt ? { scanId: run.scanId, startedAt: run.startedAt, evaluatedAt: run.evaluatedAt } : undefined;
+  }
+
+  // ---- scan runs ------------------------------------------------------------------------------
+
+  async recordRun(init: RunInit & { evaluate: () => Promise<RunResult> }): Promise<RecordedRun> {
+    const handle = await this.startRun(init);
+    let result: RunResult;
+    try {
+      result = await init.evaluate();
+    } catch (error) {
+      await this.failRun(handle, error).catch(() => undefined);
+      throw error;
+    }
+    return this.finishRun(handle, result);
+  }
+
+  async startRun(init: RunInit): Promise<RunHandle> {
+    const [client] = await Promise.all([this.scanRuns(), this.ensureLeases(), this.subscriptions(), this.exemptions()]);
+    const startedAt = init.startedAt ?? this.clock();
+    const handle: RunHandle = { scanId: init.scanId, trigger: init.trigger, startedAt, rowKey: scanRunRowKey(startedAt, init.scanId) };
+    await client.createEntity(encodeScanRun(runRow(handle, { outcome: 'running' }), handle.rowKey));
+    return handle;
+  }
+
+  async failRun(handle: RunHandle, error: unknown): Promise<StoredScanRun> {
+    const client = await this.scanRuns();
+    const finishedAt = this.clock();
+    const run = runRow(handle, {
+      outcome: 'failed',
+      finishedAt: finishedAt.toISOString(),
+      durationMs: finishedAt.getTime() - handle.startedAt.getTime(),
+      error: describeError(error),
+    });
+    await client.upsertEntity(encodeScanRun(run, handle.rowKey), 'Replace');
+    return run;
+  }
+
+  async finishRun(handle: RunHandle, result: RunResult): Promise<RecordedRun> {
+    const now = this.clock();
+    const committed: CommittedWrite[] = [];
+    try {
+      const [current, exemptions] = await Promise.all([this.loadCurrent(), this.listExemptions()]);
+      const readSubscriptionIds = new Set([...result.readSubscriptionIds].map((id) => id.toLowerCase()));
+      const complete = result.scope === 'tenant' && result.status === 'succeeded';
+      const verdictsById = new Map(result.verdicts.map((verdict) => [verdict.subscriptionId.toLowerCase(), verdict]));
+      const input = {
+        complete,
+        readSubscriptionIds,
+        exemptions,
+        runId: handle.scanId,
+        runStartedAt: handle.startedAt,
+        now,
+      };
+      // The whole plan first: it refuses bad input (an `exempt` verdict, a duplicate) before any
+      // write, and names the partitions that have anything to write.
+      const whole = planStateUpdate({ ...input, previous: records(current), verdicts: result.verdicts });
+      const plan: Planner = (state, ids) =>
+        planStateUpdate({
+          ...input,
+          previous: records(state, ids),
+          verdicts: [...ids].flatMap((id) => verdictsById.get(id) ?? []),
+        });
+
+      const changedPartitions = new Set(whole.records.map((record) => subscriptionPartition(record.subscriptionId)));
+      const idsByPartition = new Map<string, Set<string>>();
+      for (const id of [...current.keys(), ...verdictsById.keys()]) {
+        const partitionKey = subscriptionPartition(id);
+        if (!changedPartitions.has(partitionKey)) continue;
+        idsByPartition.set(partitionKey, (idsByPartition.get(partitionKey) ?? new Set<string>()).add(id));
+      }
+      const limit = pLimit(this.writeConcurrency);
+      const outcomes = await Promise.allSettled(
+        [...idsByPartition].map(([partitionKey, ids]) => limit(() => this.writePartition(partitionKey, ids, current, plan, committed))),
+      );
+      const failure = outcomes.find((outcome): outcome is PromiseRejectedResult => outcome.status === 'rejected');
+      if (failure) throw failure.reason;
+
+      const finishedAt = this.clock();
+      const run = runRow(handle, {
+        outcome: result.status,
+        finishedAt: finishedAt.toISOString(),
+        durationMs: finishedAt.getTime() - handle.startedAt.getTime(),
+        complete: result.scope === 'tenant',
+        evaluatedAt: now.toISOString(),
+        counts: countStatuses(applyExemptions(result.verdicts, exemptions, now)),
+        resourceGraphRequests: result.resourceGraphRequests ?? 0,
+        securityContactsCalls: result.securityContactsCalls ?? 0,
+        subscriptionWrites: committed.length,
+        historyWrites: committed.filter((write) => write.change).length,
+      });
+      await (await this.scanRuns()).upsertEntity(encodeScanRun(run, handle.rowKey), 'Replace');
+      return {
+        run,
+        records: committed.map((write) => write.after).sort((a, b) => compare(a.subscriptionId, b.subscriptionId)),
+        changes: committed.flatMap((write) => write.change ?? []).sort((a, b) => compare(a.subscriptionId, b.subscriptionId)),
+      };
+    } catch (error) {
+      const undo = await this.undo(committed);
+      const message =
+        `recording scan ${handle.scanId} failed: ${describeError(error)}` +
+        (committed.length === 0
+          ? '; nothing had been written'
+          : `; of the ${committed.length} subscription writes already made, ${undo.undone} were undone` +
+            (undo.kept ? `, ${undo.kept} kept because another writer has changed them since` : '') +
+            (undo.failed ? `, ${undo.failed} could not be undone (each holds what this run read)` : ''));
+      await this.failRun(handle, new Error(message)).catch(() => undefined);
+      throw new StateWriteError(message, { cause: error });
+    }
+  }
+
+  async listScanRuns(limit = 20): Promise<StoredScanRun[]> {
+    const client = await this.scanRuns();
+    const filter = odata`PartitionKey eq ${SCAN_RUN_PARTITION}`;
+    const runs: StoredScanRun[] = [];
+    for await (const page of client.listEntities<Record<string, unknown>>({ queryOptions: { filter } }).byPage({ maxPageSize: Math.min(limit, 1000) })) {
+      for (const entity of page) {
+        runs.push(decodeScanRun(client.tableName, entity));
+        if (runs.length >= limit) return runs;
+      }
+    }
+    return runs;
+  }
+
+  async latestCompleteRun(): Promise<StoredScanRun | undefined> {
+    const client = await this.scanRuns();
+    const filter = odata`PartitionKey eq ${SCAN_RUN_PARTITION} and outcome eq ${'succeeded'} and complete eq ${true}`;
+    for await (const entity of client.listEntities<Record<string, unknown>>({ queryOptions: { filter } })) {
+      return decodeScanRun(client.tableName, entity);
+    }
+    return undefined;
+  }
+
+  // ---- single evaluations and read-modify-writes ------------------------------------------------
+
+  async recordEvaluation(verdict: SubscriptionVerdict, options: { evaluatedBy: string }): Promise<RecordedEvaluation> {
+    const id = verdict.subscriptionId.toLowerCase();
+    const exemption = await this.getExemption(id);
+    const committed: CommittedWrite[] = [];
+    const plan: Planner = (state) => {
+      const evaluation = applyEventEvaluation({
+        previous: state.get(id)?.record,
+        verdict,
+        exemptions: exemption ? [exemption] : [],
+        evaluatedBy: options.evaluatedBy,
+        now: this.clock(),
+      });
+      return { records: [evaluation.record], changes: evaluation.change ? [evaluation.change] : [] };
+    };
+    const ids = new Set([id]);
+    await this.writePartition(subscriptionPartition(id), ids, await this.readMany(ids), plan, committed);
+    const write = committed[0];
+    if (!write) throw new StateWriteError(`the evaluation of ${id} was not written`);
+    return { record: write.after, change: write.change ?? null };
+  }
+
+  async markAlerted(subscriptionIds: readonly string[], at: Date): Promise<SubscriptionRecord[]> {
+    const stamp = at.toISOString();
+    return this.updateMany(subscriptionIds, (record) =>
+      record.lastAlertedAt !== null && Date.parse(record.lastAlertedAt) >= at.getTime() ? undefined : { ...record, lastAlertedAt: stamp },
+    );
+  }
+
+  async updateSubscription(
+    subscriptionId: string,
+    mutate: (current: SubscriptionRecord) => SubscriptionRecord | undefined | Promise<SubscriptionRecord | undefined>,
+  ): Promise<SubscriptionRecord | undefined> {
+    const id = subscriptionId.toLowerCase();
+    const [written] = await this.updateMany([id], mutate);
+    return written ?? (await this.readCurrent(id))?.record;
+  }
+
+  private async updateMany(
+    subscriptionIds: readonly string[],
+    mutate: (current: SubscriptionRecord) => SubscriptionRecord | undefined | Promise<SubscriptionRecord | undefined>,
+  ): Promise<SubscriptionRecord[]> {
+    const byPartition = new Map<string, Set<string>>();
+    for (const raw of subscriptionIds) {
+      const id = raw.toLowerCase();
+      const partitionKey = subscriptionPartition(id);
+      byPartition.set(partitionKey, (byPartition.get(partitionKey) ?? new Set()).add(id));
+    }
+    const plan: Planner = async (state, ids) => {
+      const records: SubscriptionRecord[] = [];
+      for (const id of ids) {
+        const before = state.get(id)?.record;
+        if (!before) continue;
+        const after = await mutate(structuredClone(before));
+        if (after === undefined || jsonEqual(after, before)) continue;
+        if (after.subscriptionId.toLowerCase() !== id) throw new StateWriteError(`updateSubscription may not change the id of ${id}`);
+        if (after.status !== before.status) {
+          throw new StateWriteError(`updateSubscription may not change the status of ${id}; record an evaluation instead`);
+        }
+        records.push(after);
+      }
+      return { records, changes: [] };
+    };
+    const committed: CommittedWrite[] = [];
+    const limit = pLimit(this.writeConcurrency);
+    await Promise.all(
+      [...byPartition].map(([partitionKey, ids]) => limit(async () => this.writePartition(partitionKey, ids, await this.readMany(ids), plan, committed))),
+    );
+    return committed.map((write) => write.after);
+  }
+
+  // ---- exemptions ---------------------------------------------------------------------------
+
+  async putExemption(request: unknown, options: ExemptionValidationOptions = {}): Promise<Exemption> {
+    const exemption = parseExemption(request, this.clock(), options);
+    const client = await this.exemptions();
+    await client.upsertEntity(encodeExemption(exemption), 'Replace');
+    return exemption;
+  }
+
+  async getExemption(subscriptionId: string): Promise<Exemption | undefined> {
+    const client = await this.exemptions();
+    try {
+      return decodeExemption(client.tableName, await client.getEntity(EXEMPTION_PARTITION, subscriptionId.toLowerCase()));
+    } catch (error) {
+      if (statusOf(error) === 404) return undefined;
+      throw error;
+    }
+  }
+
+  async removeExemption(subscriptionId: string): Promise<boolean> {
+    const client = await this.exemptions();
+    try {
+      await client.deleteEntity(EXEMPTION_PARTITION, subscriptionId.toLowerCase());
+      return true;
+    } catch (error) {
+      if (statusOf(error) === 404) return false;
+      throw error;
+    }
+  }
+
+  async listExemptions(): Promise<Exemption[]> {
+    const client = await this.exemptions();
+    const filter = odata`PartitionKey eq ${EXEMPTION_PARTITION}`;
+    const exemptions: Exemption[] = [];
+    for await (const entity of client.listEntities<Record<string, unknown>>({ queryOptions: { filter } })) {
+      exemptions.push(decodeExemption(client.tableName, entity));
+    }
+    return exemptions.sort((a, b) => compare(a.subscriptionId, b.subscriptionId));
+  }
+
+  // ---- the writer ---------------------------------------------------------------------------
+
+  /**
+   * Plans and writes the subscriptions `ids` of one partition. Each subscription's state row and
+   * its history row go in the same transaction, so a status change and its history entry are
+   * stored together or not at all. When a transaction fails because another writer changed an
+   * entity since it was read (412), or created/deleted it (409/404), the transactions already
+   * committed stand, and the subscriptions of the failed one and of those not yet sent are read
+   * again, planned again and written again — at most maxConflictRetries times.
+   * Every committed write is pushed on `committed` as it happens (a run undoes them on failure).
+   */
+  private async writePartition(
+    partitionKey: string,
+    ids: ReadonlySet<string>,
+    initial: ReadonlyMap<string, Current>,
+    plan: Planner,
+    committed: CommittedWrite[],
+  ): Promise<void> {
+    const client = await this.subscriptions();
+    let pending = new Set(ids);
+    let state: ReadonlyMap<string, Current> = initial;
+    for (let attempt = 0; ; attempt += 1) {
+      const units = buildUnits(await plan(state, pending), state);
+      if (units.length === 0) return;
+      const transactions = pack(units);
+      let failed = -1;
+      let conflict: unknown;
+      for (const [index, transaction] of transactions.entries()) {
+        const actions = transaction.flatMap((unit) => unit.actions);
+        try {
+          this.stats.transactions += 1;
+          this.stats.transactionOperations += actions.length;
+          const response = await client.submitTransaction(actions);
+          let position = 0;
+          for (const unit of transaction) {
+            committed.push({
+              partitionKey,
+              before: unit.before,
+              after: unit.after,
+              etag: response.subResponses[position]?.etag,
+              change: unit.change,
+              historyEtag: unit.change ? response.subResponses[position + 1]?.etag : undefined,
+            });
+            position += unit.actions.length;
+          }
+        } catch (error) {
+          if (!isConflict(error)) throw error;
+          failed = index;
+          conflict = error;
+          break;
+        }
+      }
+      if (failed < 0) return;
+      if (attempt >= this.maxConflictRetries) {
+        throw new WriteConflictError(
+          `partition ${partitionKey}: other writers kept changing the same subscriptions; gave up after ${attempt + 1} attempts (${describeError(conflict)})`,
+          { cause: conflict },
+        );
+      }
+      this.stats.conflictRetries += 1;
+      pending = new Set(transactions.slice(failed).flatMap((transaction) => transaction.map((unit) => unit.id)));
+      state = await this.readMany(pending);
+      if (attempt > 0) await delay(Math.min(1_000, 25 * 2 ** attempt) * (0.5 + Math.random()));
+    }
+  }
+
+  /**
+   * Puts back what a failed run wrote, each subscription conditional on the ETag its write
+   * returned: where another writer has changed it since, its change stands (and our history row
+   * with it, since theirs builds on it). A restored record and the removal of its history row go
+   * in one transaction.
+   */
+  private async undo(committed: readonly CommittedWrite[]): Promise<{ undone: number; kept: number; failed: number }> {
+    const tally = { undone: 0, kept: 0, failed: 0 };
+    if (committed.length === 0) return tally;
+    const client = await this.subscriptions();
+    const limit = pLimit(8);
+    await Promise.all(
+      committed.map((write) =>
+        limit(async () => {
+          const id = write.after.subscriptionId;
+          const rowKey = stateRowKey(id);
+          try {
+            const etag = write.etag ?? (await this.etagIfUnchanged(write));
+            if (etag === undefined) {
+              tally.kept += 1;
+              return;
+            }
+            const historyDelete: TransactionAction[] = write.change
+              ? [['delete', { partitionKey: write.partitionKey, rowKey: historyRowKey(write.change) }]]
+              : [];
+            if (write.before) {
+              await client.submitTransaction([['update', encodeSubscription(write.before.record), 'Replace', { etag }], ...historyDelete]);
+            } else {
+              // A conditional delete cannot be batched; the history row of a first sighting follows it.
+              await client.deleteEntity(write.partitionKey, rowKey, { etag });
+              if (write.change) await client.deleteEntity(write.partitionKey, historyRowKey(write.change));
+            }
+            tally.undone += 1;
+          } catch (error) {
+            if (isConflict(error)) tally.kept += 1;
+            else tally.failed += 1;
+          }
+        }),
+      ),
+    );
+    return tally;
+  }
+
+  private async etagIfUnchanged(write: CommittedWrite): Promise<string | undefined> {
+    const now = await this.readCurrent(write.after.subscriptionId);
+    return now && jsonEqual(now.record, write.after) ? now.etag : undefined;
+  }
+}
+
+function records(state: ReadonlyMap<string, Current>, only?: ReadonlySet<string>): Map<string, SubscriptionRecord> {
+  const result = new Map<string, SubscriptionRecord>();
+  for (const [id, entry] of state) if (!only || only.has(id)) result.set(id, entry.record);
+  return result;
+}
+
+function current(table: string, entity: TableEntityResult<Record<string, unknown>>): Current {
+  return { record: decodeSubscription(table, entity), etag: entity.etag };
+}
+
+function buildUnits(plan: Plan, state: ReadonlyMap<string, Current>): Unit[] {
+  const changes = new Map(plan.changes.map((change) => [change.subscriptionId.toLowerCase(), change]));
+  return plan.records.map((after) => {
+    const id = after.subscriptionId.toLowerCase();
+    const before = state.get(id);
+    const entity = encodeSubscription(after);
+    const actions: TransactionAction[] = [before ? ['update', entity, 'Replace', { etag: before.etag }] : ['create', entity]];
+    const change = changes.get(id);
+    const entities: StoredEntity[] = [entity];
+    if (change) {
+      const history = encodeStatusChange(change);
+      actions.push(['create', history]);
+      entities.push(history);
+    }
+    return { id, before, after, change, actions, bytes: Buffer.byteLength(JSON.stringify(entities)) };
+  });
+}
+
+/** Groups units into transactions of at most 100 operations and ~3.5 MB, never splitting a unit. */
+function pack(units: readonly Unit[]): Unit[][] {
+  const transactions: Unit[][] = [];
+  let batch: Unit[] = [];
+  let operations = 0;
+  let bytes = 0;
+  for (const unit of units) {
+    if (batch.length > 0 && (operations + unit.actions.length > MAX_TRANSACTION_OPERATIONS || bytes + unit.bytes > MAX_TRANSACTION_BYTES)) {
+      transactions.push(batch);
+      batch = [];
+      operations = 0;
+      bytes = 0;
+    }
+    batch.push(unit);
+    operations += unit.actions.length;
+    bytes += unit.bytes;
+  }
+  if (batch.length > 0) transactions.push(batch);
+  return transactions;
+}
+
+function runRow(handle: RunHandle, fields: Partial<StoredScanRun>): StoredScanRun {
+  return {
+    scanId: handle.scanId,
+    trigger: handle.trigger,
+    startedAt: handle.startedAt.toISOString(),
+    finishedAt: null,
+    outcome: 'running',
+    counts: EMPTY_COUNTS,
+    resourceGraphRequests: 0,
+    securityContactsCalls: 0,
+    durationMs: null,
+    complete: false,
+    evaluatedAt: null,
+    subscriptionWrites: 0,
+    historyWrites: 0,
+    error: null,
+    ...fields,
+  };
+}
+
+function countStatuses(verdicts: readonly SubscriptionVerdict[]): StoredScanRun['counts'] {
+  const counts = { ...EMPTY_COUNTS, subscriptions: verdicts.length };
+  for (const verdict of verdicts) counts[verdict.status] += 1;
+  return counts;
+}
+
+function statusOf(error: unknown): number | undefined {
+  return error instanceof RestError ? error.statusCode : (error as { statusCode?: number } | null)?.statusCode;
+}
+
+/** 412: changed since read; 409: created since read; 404: deleted since read. */
+function isConflict(error: unknown): boolean {
+  const status = statusOf(error);
+  return status === 412 || status === 409 || status === 404;
+}
+
+function describeError(error: unknown): string {
+  return error instanceof Error ? error.message.split('\n')[0] ?? error.name : String(error);
+}
+
+function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

@@ -1,0 +1,258 @@
+/**
+ * How what a run (or an event) read turns into the stored state of each subscription and its
+ * status history. Pure: the Table Storage adapter loads, calls these and writes the result.
+ *
+ * Rules kept here:
+ * - Only what was read changes: a verdict for a subscription the run did not actually read is
+ *   ignored (except that a subscription never seen before is recorded when its verdict is
+ *   `error`, which is what "could not be read" means). So a partial or failed run never marks
+ *   a subscription compliant, fixed or gone that it did not read.
+ * - `gone` (no longer in the tenant) is set only by a complete run: a scan of the whole tenant
+ *   whose status is `succeeded`.
+ * - An active exemption makes `compliant`, `noncompliant` and `error` into `exempt`, findings
+ *   kept; once it has expired the subscription is judged on its findings again.
+ * - A stored evaluation made by someone else after this run started (an event, say) is newer
+ *   than what the run read: the run leaves it alone.
+ * - Every status change, including the first sighting (`from: null`), `error` and `gone`, is
+ *   returned as a StatusChange with the findings before and after: the history keeps what an
+ *   `error` replaced.
+ *
+ * Last evaluated: a record is returned for writing only when something other than
+ * lastEvaluatedAt/lastEvaluatedBy changed, so an unchanged tenant costs no entity writes. A
+ * complete run is itself the evidence that it evaluated every subscription it did not mark gone;
+ * readers take max(record.lastEvaluatedAt, the newest complete successful run) — see
+ * `withLatestCompleteRun`. A subscription that only partial runs read unchanged keeps the time of
+ * its last written evaluation.
+ */
+import { exemptStatus, activeExemptionsBySubscription } from './exemptions.js';
+import type { Finding, RuleId, SubscriptionVerdict } from './model.js';
+import type { Exemption, RecordedStatus, StatusChange, SubscriptionRecord } from './state-model.js';
+
+export interface StateUpdateInput {
+  /** The stored records by lower-case subscription id (all of them, or all that matter). */
+  previous: ReadonlyMap<string, SubscriptionRecord>;
+  /**
+   * The run's verdicts as judged by the rules, before exemptions (status `compliant`,
+   * `noncompliant`, `error` or `skipped`; `exempt` is refused: the planner applies exemptions).
+   */
+  verdicts: readonly SubscriptionVerdict[];
+  /** True only for a scan of the whole tenant whose status is `succeeded`. */
+  complete: boolean;
+  /**
+   * The subscriptions this run obtained an answer for (including an `error` answer such as a
+   * 403 that persisted, and `skipped` ones whose state was listed). Leave out any it never got to.
+   */
+  readSubscriptionIds: ReadonlySet<string>;
+  exemptions: readonly Exemption[];
+  /** The scan run id (or event id) recorded as lastEvaluatedBy and in the history. */
+  runId: string;
+  /** When the run started reading. */
+  runStartedAt: Date;
+  now: Date;
+}
+
+export interface StateUpdatePlan {
+  /** The records to write, sorted by subscription id: only those that changed. */
+  records: SubscriptionRecord[];
+  /** The status changes to append to the history, sorted by subscription id. */
+  changes: StatusChange[];
+}
+
+export class InvalidStateInputError extends Error {
+  override name = 'InvalidStateInputError';
+}
+
+interface Evaluated {
+  record: SubscriptionRecord;
+  change: StatusChange | null;
+}
+
+/** Plans the state update of a run: what to write and what to append to the history. */
+export function planStateUpdate(input: StateUpdateInput): StateUpdatePlan {
+  const active = activeExemptionsBySubscription(input.exemptions, input.now);
+  const readIds = new Set([...input.readSubscriptionIds].map((id) => id.toLowerCase()));
+  const previous = new Map([...input.previous].map(([id, record]) => [id.toLowerCase(), record] as const));
+  const records: SubscriptionRecord[] = [];
+  const changes: StatusChange[] = [];
+  const inTenant = new Set<string>();
+
+  const keep = (result: Evaluated | null, before: SubscriptionRecord | undefined): void => {
+    if (result === null || (before !== undefined && sameExceptEvaluation(before, result.record))) return;
+    records.push(result.record);
+    if (result.change) changes.push(result.change);
+  };
+
+  for (const verdict of input.verdicts) {
+    const id = verdict.subscriptionId.toLowerCase();
+    if (verdict.status === 'exempt') {
+      throw new InvalidStateInputError(
+        `verdict for ${id} is already "exempt": give planStateUpdate the judged verdicts; it applies the exemptions itself`,
+      );
+    }
+    if (inTenant.has(id)) throw new InvalidStateInputError(`two verdicts for subscription ${id} in one run`);
+    inTenant.add(id);
+
+    const before = previous.get(id);
+    if (before && newerThanRun(before, input)) continue;
+    if (!readIds.has(id)) {
+      // Not read: nothing new is known. A first sighting is still worth recording as `error`.
+      if (before === undefined && verdict.status === 'error') keep(evaluate(undefined, verdict, false, input.runId, input.now), before);
+      continue;
+    }
+    keep(evaluate(before, verdict, active.has(id), input.runId, input.now), before);
+  }
+
+  if (input.complete) {
+    for (const [id, before] of previous) {
+      if (inTenant.has(id) || before.status === 'gone' || newerThanRun(before, input)) continue;
+      keep(markGone(before, input.runId, input.now), before);
+    }
+  }
+
+  records.sort(bySubscriptionId);
+  changes.sort(bySubscriptionId);
+  return { records, changes };
+}
+
+export interface EventEvaluationInput {
+  previous: SubscriptionRecord | undefined;
+  /** The verdict as judged by the rules, read fresh for this subscription. */
+  verdict: SubscriptionVerdict;
+  exemptions: readonly Exemption[];
+  /** Who evaluated it, e.g. `event:<event id>` or `check:<uuid>`. */
+  evaluatedBy: string;
+  now: Date;
+}
+
+export interface EventEvaluation {
+  /** The record to write. Always returned, lastEvaluatedAt refreshed: one entity is cheap. */
+  record: SubscriptionRecord;
+  change: StatusChange | null;
+  /** False when only lastEvaluatedAt/lastEvaluatedBy differ from `previous`. */
+  changed: boolean;
+}
+
+/** One subscription evaluated on its own (Event Grid trigger, `check` with a store). */
+export function applyEventEvaluation(input: EventEvaluationInput): EventEvaluation {
+  if (input.verdict.status === 'exempt') {
+    throw new InvalidStateInputError('applyEventEvaluation expects the judged verdict; it applies the exemptions itself');
+  }
+  const id = input.verdict.subscriptionId.toLowerCase();
+  const exempted = activeExemptionsBySubscription(input.exemptions, input.now).has(id);
+  const { record, change } = evaluate(input.previous, input.verdict, exempted, input.evaluatedBy, input.now);
+  return { record, change, changed: input.previous === undefined || !sameExceptEvaluation(input.previous, record) };
+}
+
+/** The rules that did not pass (result `fail` or `error`), in the order of the findings. */
+export function failedRules(findings: readonly Finding[]): RuleId[] {
+  return findings.filter((finding) => finding.result !== 'pass').map((finding) => finding.ruleId);
+}
+
+/** `noncompliant` and `error` are owed alerts; noncompliantSince spans both. */
+export function isBadStatus(status: RecordedStatus): status is 'noncompliant' | 'error' {
+  return status === 'noncompliant' || status === 'error';
+}
+
+/** The newest complete successful run: when it started reading, when it evaluated, its id. */
+export interface CompleteRunMark {
+  scanId: string;
+  startedAt: string;
+  evaluatedAt: string;
+}
+
+/**
+ * The record as readers should see it. A complete successful run read every subscription that
+ * was not gone after it, even where it wrote nothing; so a record last evaluated before that run
+ * started shows the run as its last evaluation. A record evaluated after the run started (by an
+ * event, say) keeps its own.
+ */
+export function withLatestCompleteRun(record: SubscriptionRecord, run: CompleteRunMark | undefined): SubscriptionRecord {
+  if (!run || record.status === 'gone' || Date.parse(record.lastEvaluatedAt) >= Date.parse(run.startedAt)) return record;
+  return { ...record, lastEvaluatedAt: run.evaluatedAt, lastEvaluatedBy: run.scanId };
+}
+
+/** True when the records differ in anything but lastEvaluatedAt/lastEvaluatedBy. */
+export function sameExceptEvaluation(a: SubscriptionRecord, b: SubscriptionRecord): boolean {
+  const { lastEvaluatedAt: _a1, lastEvaluatedBy: _a2, ...restA } = a;
+  const { lastEvaluatedAt: _b1, lastEvaluatedBy: _b2, ...restB } = b;
+  return jsonEqual(restA, restB);
+}
+
+function evaluate(
+  before: SubscriptionRecord | undefined,
+  verdict: SubscriptionVerdict,
+  exempted: boolean,
+  evaluatedBy: string,
+  now: Date,
+): Evaluated {
+  const at = now.toISOString();
+  const status: RecordedStatus = exemptStatus(verdict.status, exempted);
+  const statusChanged = before === undefined || before.status !== status;
+  const wasBad = before !== undefined && isBadStatus(before.status);
+  const record: SubscriptionRecord = {
+    subscriptionId: verdict.subscriptionId.toLowerCase(),
+    displayName: verdict.displayName,
+    state: verdict.state,
+    status,
+    failedRules: failedRules(verdict.findings),
+    findings: verdict.findings,
+    contact: verdict.contact,
+    source: verdict.source,
+    firstSeenAt: before?.firstSeenAt ?? at,
+    lastEvaluatedAt: at,
+    statusSince: statusChanged ? at : before.statusSince,
+    noncompliantSince: isBadStatus(status) ? (wasBad ? (before.noncompliantSince ?? before.statusSince) : at) : null,
+    lastAlertedAt: before?.lastAlertedAt ?? null,
+    lastEvaluatedBy: evaluatedBy,
+  };
+  return { record, change: statusChanged ? statusChange(before, record) : null };
+}
+
+function markGone(before: SubscriptionRecord, evaluatedBy: string, now: Date): Evaluated {
+  const at = now.toISOString();
+  // The last findings and contact stay: they are what was last known.
+  const record: SubscriptionRecord = {
+    ...before,
+    status: 'gone',
+    statusSince: at,
+    noncompliantSince: null,
+    lastEvaluatedAt: at,
+    lastEvaluatedBy: evaluatedBy,
+  };
+  return { record, change: statusChange(before, record) };
+}
+
+function statusChange(before: SubscriptionRecord | undefined, after: SubscriptionRecord): StatusChange {
+  return {
+    subscriptionId: after.subscriptionId,
+    at: after.lastEvaluatedAt,
+    from: before?.status ?? null,
+    to: after.status,
+    findingsBefore: before?.findings ?? [],
+    findingsAfter: after.findings,
+    evaluatedBy: after.lastEvaluatedBy,
+  };
+}
+
+function newerThanRun(record: SubscriptionRecord, input: Pick<StateUpdateInput, 'runId' | 'runStartedAt'>): boolean {
+  return record.lastEvaluatedBy !== input.runId && Date.parse(record.lastEvaluatedAt) > input.runStartedAt.getTime();
+}
+
+function bySubscriptionId(a: { subscriptionId: string }, b: { subscriptionId: string }): number {
+  return a.subscriptionId < b.subscriptionId ? -1 : a.subscriptionId > b.subscriptionId ? 1 : 0;
+}
+
+/** Deep equality of JSON values (key order does not matter; `undefined` members are absent). */
+export function jsonEqual(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (a === null || b === null || typeof a !== 'object' || typeof b !== 'object') return false;
+  if (Array.isArray(a) !== Array.isArray(b)) return false;
+  if (Array.isArray(a) && Array.isArray(b)) {
+    return a.length === b.length && a.every((item, index) => jsonEqual(item, b[index]));
+  }
+  const entriesA = Object.entries(a).filter(([, value]) => value !== undefined);
+  const entriesB = Object.entries(b).filter(([, value]) => value !== undefined);
+  if (entriesA.length !== entriesB.length) return false;
+  const objectB = b as Record<string, unknown>;
+  return entriesA.every(([key, value]) => Object.hasOwn(objectB, key) && jsonEqual(value, objectB[key]));
+}

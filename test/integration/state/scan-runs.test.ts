@@ -1,0 +1,305 @@
+/**
+ * The state store against Azurite: what a run writes (and does not), partial and failed runs,
+ * `gone`, exemptions and the history. Requests are counted on the wire by a pipeline policy.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { SubscriptionVerdict } from '../../../src/core/model.js';
+import { openStateStore, StateWriteError, type RunResult, type StateStore } from '../../../src/adapters/table-storage/index.js';
+import { startAzurite, type AzuriteTables } from '../../support/azurite.js';
+import { failNth, manualClock, requestLog, subscriptionIdFor, uniquePrefix, verdict, type RequestLog } from './support.js';
+
+let azurite: AzuriteTables;
+beforeAll(async () => {
+  azurite = await startAzurite();
+});
+afterAll(async () => {
+  await azurite?.stop();
+});
+
+const complete = (verdicts: SubscriptionVerdict[], extra: Partial<RunResult> = {}): RunResult => ({
+  status: 'succeeded',
+  scope: 'tenant',
+  verdicts,
+  readSubscriptionIds: verdicts.map((v) => v.subscriptionId),
+  ...extra,
+});
+
+function openStore(options: { log?: RequestLog; clock?: () => Date; extraPolicies?: ReturnType<typeof failNth>[]; prefix?: string } = {}): StateStore {
+  return openStateStore(azurite.connectionString, {
+    tablePrefix: options.prefix ?? uniquePrefix(),
+    additionalPolicies: [...(options.log ? [options.log.policy] : []), ...(options.extraPolicies ?? [])],
+    ...(options.clock && { clock: options.clock }),
+  });
+}
+
+async function run(store: StateStore, scanId: string, result: RunResult | (() => Promise<RunResult>), startedAt?: Date) {
+  return store.recordRun({
+    scanId,
+    trigger: 'test',
+    ...(startedAt && { startedAt }),
+    evaluate: typeof result === 'function' ? result : async () => result,
+  });
+}
+
+describe('an unchanged tenant', () => {
+  it('costs no subscription writes on the second scan of 2,000 subscriptions, only its scan row', async () => {
+    const log = requestLog();
+    const clock = manualClock('2025-05-01T10:00:00Z');
+    const prefix = uniquePrefix();
+    const store = openStore({ log, clock: clock.now, prefix });
+    const verdicts = Array.from({ length: 2_000 }, (_, i) => verdict(subscriptionIdFor(i), i % 10 === 0 ? 'noncompliant' : 'compliant'));
+    const subscriptionsTable = `${prefix}subscriptions`;
+    const scanRunsTable = `${prefix}scanruns`;
+
+    const first = await run(store, 'scan-1', complete(verdicts), clock.now());
+    expect(first.run.outcome).toBe('succeeded');
+    expect(first.records).toHaveLength(2_000);
+    expect(first.changes).toHaveLength(2_000); // each first sighting is a history entry
+    // 2,000 state rows and 2,000 history rows went over the wire, all in transactions.
+    expect(log.entityWrites(subscriptionsTable)).toHaveLength(4_000);
+    const firstBatches = log.batches().filter((batch) => batch.operations.some((op) => op.table === subscriptionsTable));
+    expect(firstBatches.length).toBeLessThanOrEqual(Math.ceil(4_000 / 100) + 16);
+
+    log.clear();
+    clock.advance(30 * 60_000);
+    const second = await run(store, 'scan-2', complete(verdicts), clock.now());
+    expect(second.run.outcome).toBe('succeeded');
+    expect(second.records).toHaveLength(0);
+    expect(second.run.subscriptionWrites).toBe(0);
+    expect(log.entityWrites(subscriptionsTable)).toEqual([]);
+    expect(log.batches()).toEqual([]);
+    // Only its scan row: created when it started, replaced when it finished.
+    const writes = log.requests.filter((request) => ['POST', 'PUT', 'PATCH', 'MERGE', 'DELETE'].includes(request.method) && request.target !== 'Tables');
+    expect(writes.map((request) => [request.method, request.target])).toEqual([
+      ['POST', scanRunsTable],
+      ['PUT', scanRunsTable],
+    ]);
+
+    // Last evaluated stays fresh without the writes: the complete run vouches for every subscription.
+    const stored = await store.loadSubscriptions();
+    expect(stored).toHaveLength(2_000);
+    expect(new Set(stored.map((record) => record.lastEvaluatedBy))).toEqual(new Set(['scan-2']));
+    expect(stored[0]?.lastEvaluatedAt).toBe(second.run.evaluatedAt);
+    expect(stored.filter((record) => record.status === 'noncompliant')).toHaveLength(200);
+
+    // A third scan where one subscription changes writes that one entity and its history row, in one transaction.
+    log.clear();
+    clock.advance(30 * 60_000);
+    const changedId = subscriptionIdFor(7);
+    const third = await run(store, 'scan-3', complete(verdicts.map((v) => (v.subscriptionId === changedId ? verdict(changedId, 'noncompliant') : v))), clock.now());
+    expect(third.records.map((record) => record.subscriptionId)).toEqual([changedId]);
+    const thirdWrites = log.entityWrites(subscriptionsTable);
+    expect(thirdWrites.map((op) => op.rowKey.split(':').slice(0, 2).join(':'))).toEqual([`state:${changedId}`, `history:${changedId}`]);
+    expect(log.batches()).toHaveLength(1);
+  });
+
+  it('never sends a transaction of more than 100 operations or across partitions', async () => {
+    const log = requestLog();
+    const store = openStore({ log });
+    // 1,600 subscriptions changing status twice: state + history rows, 200 operations per partition each time.
+    const ids = Array.from({ length: 1_600 }, (_, i) => subscriptionIdFor(i));
+    await run(store, 'scan-a', complete(ids.map((id) => verdict(id, 'compliant'))));
+    await run(store, 'scan-b', complete(ids.map((id) => verdict(id, 'noncompliant'))));
+    const batches = log.batches();
+    expect(batches.length).toBeGreaterThanOrEqual(64);
+    for (const batch of batches) {
+      expect(batch.operations.length).toBeGreaterThan(0);
+      expect(batch.operations.length).toBeLessThanOrEqual(100);
+      expect(new Set(batch.operations.map((op) => op.partitionKey)).size).toBe(1);
+      expect(new Set(batch.operations.map((op) => op.table)).size).toBe(1);
+      expect(batch.status).toBe(202);
+    }
+    // Every operation was accounted for: 1,600 × (state + history) × 2 runs.
+    expect(batches.reduce((sum, batch) => sum + batch.operations.length, 0)).toBe(6_400);
+    // A status change and its history entry travel together, in the same transaction.
+    for (const batch of batches) {
+      const states = batch.operations.filter((op) => op.rowKey.startsWith('state:')).map((op) => op.rowKey.slice('state:'.length));
+      const histories = batch.operations.filter((op) => op.rowKey.startsWith('history:')).map((op) => op.rowKey.split(':')[1]);
+      expect(histories).toEqual(states);
+    }
+  });
+});
+
+describe('partial and failed runs', () => {
+  const [a, b, c, d] = [subscriptionIdFor(1), subscriptionIdFor(2), subscriptionIdFor(3), subscriptionIdFor(4)] as [string, string, string, string];
+
+  it('a partial run changes only what it read: never compliant or gone for what it did not read', async () => {
+    const store = openStore();
+    await run(store, 'scan-1', complete([verdict(a, 'noncompliant'), verdict(b, 'noncompliant'), verdict(c, 'compliant')]));
+
+    // The scan stopped half way: it read a (now compliant); b's verdict came without a reading; c was never reached.
+    const partial = await run(store, 'scan-2', {
+      status: 'partial',
+      scope: 'tenant',
+      verdicts: [verdict(a, 'compliant'), verdict(b, 'compliant')],
+      readSubscriptionIds: [a],
+    });
+    expect(partial.run.outcome).toBe('partial');
+    const byId = new Map((await store.loadSubscriptions()).map((record) => [record.subscriptionId, record]));
+    expect(byId.get(a)?.status).toBe('compliant');
+    expect(byId.get(b)?.status).toBe('noncompliant');
+    expect(byId.get(c)?.status).toBe('compliant');
+    expect(partial.records.map((record) => record.subscriptionId)).toEqual([a]);
+  });
+
+  it('marks a subscription gone only after a complete successful scan', async () => {
+    const store = openStore();
+    await run(store, 'scan-1', complete([verdict(a, 'noncompliant'), verdict(b, 'compliant')]));
+    const statusOfB = async () => (await store.getSubscription(b))?.status;
+
+    await run(store, 'scan-2', { ...complete([verdict(a, 'noncompliant')]), status: 'partial' });
+    expect(await statusOfB()).toBe('compliant');
+    await run(store, 'scan-3', { ...complete([verdict(a, 'noncompliant')]), scope: 'subset' });
+    expect(await statusOfB()).toBe('compliant');
+    await run(store, 'scan-4', { ...complete([verdict(a, 'noncompliant')]), status: 'failed' });
+    expect(await statusOfB()).toBe('compliant');
+
+    const gone = await run(store, 'scan-5', complete([verdict(a, 'noncompliant')]));
+    expect(await statusOfB()).toBe('gone');
+    expect(gone.changes).toMatchObject([{ subscriptionId: b, from: 'compliant', to: 'gone', evaluatedBy: 'scan-5' }]);
+
+    // It comes back: judged again, first sighting kept.
+    const firstSeen = (await store.getSubscription(b))?.firstSeenAt;
+    await run(store, 'scan-6', complete([verdict(a, 'noncompliant'), verdict(b, 'noncompliant')]));
+    const back = await store.getSubscription(b);
+    expect(back?.status).toBe('noncompliant');
+    expect(back?.firstSeenAt).toBe(firstSeen);
+    expect((await store.history(b)).map((change) => [change.from, change.to])).toEqual([
+      [null, 'compliant'],
+      ['compliant', 'gone'],
+      ['gone', 'noncompliant'],
+    ]);
+  });
+
+  it('a scan whose verdict source throws leaves every stored status as it was', async () => {
+    const log = requestLog();
+    const prefix = uniquePrefix();
+    const store = openStore({ log, prefix });
+    await run(store, 'scan-1', complete([verdict(a, 'noncompliant'), verdict(b, 'compliant'), verdict(c, 'error')]));
+    const before = await store.loadSubscriptions();
+    log.clear();
+
+    await expect(
+      run(store, 'scan-2', async () => {
+        throw new Error('Resource Graph: 503 after 4 retries');
+      }),
+    ).rejects.toThrow('Resource Graph: 503');
+    expect(log.entityWrites(`${prefix}subscriptions`)).toEqual([]);
+    const after = await store.loadSubscriptions();
+    expect(after.map((r) => [r.subscriptionId, r.status, r.statusSince])).toEqual(before.map((r) => [r.subscriptionId, r.status, r.statusSince]));
+    const [latest] = await store.listScanRuns(1);
+    expect(latest).toMatchObject({ scanId: 'scan-2', outcome: 'failed', error: 'Resource Graph: 503 after 4 retries' });
+  });
+
+  it('a run whose writes fail after some partitions undoes what it wrote: every status as it was', async () => {
+    const prefix = uniquePrefix();
+    const log = requestLog();
+    // The third transaction towards the subscriptions table dies on the wire.
+    const fault = failNth((request) => request.target === '$batch' && request.operations.some((op) => op.table === `${prefix}subscriptions`), 3);
+    const clock = manualClock('2025-05-01T10:00:00Z');
+    const setup = openStore({ prefix, clock: clock.now });
+    const ids = Array.from({ length: 320 }, (_, i) => subscriptionIdFor(i));
+    await run(setup, 'scan-1', complete(ids.map((id) => verdict(id, 'compliant'))), clock.now());
+    const before = await setup.loadSubscriptions();
+    const historyBefore = await setup.history(ids[5] as string);
+
+    clock.advance(60_000);
+    const store = openStore({ prefix, log, clock: clock.now, extraPolicies: [fault] });
+    const failing = run(store, 'scan-2', complete(ids.map((id) => verdict(id, 'noncompliant'))), clock.now());
+    await expect(failing).rejects.toBeInstanceOf(StateWriteError);
+    await expect(failing).rejects.toThrow(/were undone/);
+    expect(fault.failures).toBe(1);
+    // Some partitions had really been written before the failure...
+    const committedBatches = log.batches().filter((batch) => batch.status === 202 && batch.operations.some((op) => op.method === 'PUT'));
+    expect(committedBatches.length).toBeGreaterThanOrEqual(2);
+
+    // ...and yet every stored status, its since and its findings are as they were, and no history was added.
+    const after = await setup.loadSubscriptions();
+    expect(after.map((r) => [r.subscriptionId, r.status, r.statusSince, r.findings])).toEqual(
+      before.map((r) => [r.subscriptionId, r.status, r.statusSince, r.findings]),
+    );
+    for (const id of ids.slice(0, 32)) expect(await setup.history(id)).toHaveLength(1);
+    expect(await setup.history(ids[5] as string)).toEqual(historyBefore);
+    const [latest] = await setup.listScanRuns(1);
+    expect(latest?.outcome).toBe('failed');
+    expect(latest?.error).toMatch(/injected: connection reset by peer/);
+
+    // The next run, with a healthy store, records the change completely.
+    clock.advance(60_000);
+    const next = await run(setup, 'scan-3', complete(ids.map((id) => verdict(id, 'noncompliant'))), clock.now());
+    expect(next.records).toHaveLength(320);
+    expect(new Set((await setup.loadSubscriptions()).map((r) => r.status))).toEqual(new Set(['noncompliant']));
+  });
+
+  it('a first sighting that could not be read is recorded as error, never as compliant', async () => {
+    const store = openStore();
+    await run(store, 'scan-1', {
+      status: 'partial',
+      scope: 'tenant',
+      verdicts: [verdict(d, 'error'), verdict(a, 'compliant')],
+      readSubscriptionIds: [],
+    });
+    expect((await store.getSubscription(d))?.status).toBe('error');
+    expect(await store.getSubscription(a)).toBeUndefined();
+  });
+});
+
+describe('history and exemptions', () => {
+  const id = subscriptionIdFor(9);
+
+  it('holds both transitions when a subscription turns non-compliant and is fixed', async () => {
+    const clock = manualClock('2025-05-01T10:00:00Z');
+    const store = openStore({ clock: clock.now });
+    await run(store, 'scan-1', complete([verdict(id, 'compliant')]), clock.now());
+    clock.advance(3_600_000);
+    await run(store, 'scan-2', complete([verdict(id, 'noncompliant')]), clock.now());
+    const broken = await store.getSubscription(id);
+    expect(broken).toMatchObject({ status: 'noncompliant', noncompliantSince: '2025-05-01T11:00:00.000Z', statusSince: '2025-05-01T11:00:00.000Z' });
+    expect(broken?.failedRules).toEqual(['email-configured']);
+    clock.advance(3_600_000);
+    await run(store, 'scan-3', complete([verdict(id, 'compliant')]), clock.now());
+
+    const history = await store.history(id);
+    expect(history.map((change) => [change.from, change.to, change.at, change.evaluatedBy])).toEqual([
+      [null, 'compliant', '2025-05-01T10:00:00.000Z', 'scan-1'],
+      ['compliant', 'noncompliant', '2025-05-01T11:00:00.000Z', 'scan-2'],
+      ['noncompliant', 'compliant', '2025-05-01T12:00:00.000Z', 'scan-3'],
+    ]);
+    expect(history[2]?.findingsBefore.find((f) => f.ruleId === 'email-configured')?.result).toBe('fail');
+    expect(history[2]?.findingsAfter.find((f) => f.ruleId === 'email-configured')?.result).toBe('pass');
+    expect(await store.getSubscription(id)).toMatchObject({ status: 'compliant', noncompliantSince: null, firstSeenAt: '2025-05-01T10:00:00.000Z' });
+  });
+
+  it('an active exemption makes a subscription exempt; once expired it is judged again', async () => {
+    const clock = manualClock('2025-05-01T10:00:00Z');
+    const store = openStore({ clock: clock.now });
+    await run(store, 'scan-1', complete([verdict(id, 'noncompliant')]), clock.now());
+    await store.putExemption({ subscriptionId: id.toUpperCase(), reason: 'sandbox, torn down in June', owner: 'jane@fabrikam.com', expiresOn: '2025-05-03', createdBy: 'jane@fabrikam.com' });
+
+    clock.set('2025-05-03T23:30:00Z'); // the expiry day still counts (UTC, inclusive)
+    const exempted = await run(store, 'scan-2', complete([verdict(id, 'noncompliant')]), clock.now());
+    expect(exempted.run.counts).toMatchObject({ exempt: 1, noncompliant: 0 });
+    const exempt = await store.getSubscription(id);
+    expect(exempt?.status).toBe('exempt');
+    expect(exempt?.failedRules).toEqual(['email-configured']); // findings kept
+    expect(exempt?.noncompliantSince).toBeNull();
+
+    clock.set('2025-05-04T00:30:00Z');
+    const judged = await run(store, 'scan-3', complete([verdict(id, 'noncompliant')]), clock.now());
+    expect(judged.run.counts).toMatchObject({ exempt: 0, noncompliant: 1 });
+    const again = await store.getSubscription(id);
+    expect(again).toMatchObject({ status: 'noncompliant', statusSince: '2025-05-04T00:30:00.000Z', noncompliantSince: '2025-05-04T00:30:00.000Z' });
+    expect((await store.history(id)).map((change) => change.to)).toEqual(['noncompliant', 'exempt', 'noncompliant']);
+  });
+
+  it('an evaluation of one subscription is written with its history; the next complete run leaves it', async () => {
+    const clock = manualClock('2025-05-01T10:00:00Z');
+    const store = openStore({ clock: clock.now });
+    const evaluation = await store.recordEvaluation(verdict(id, 'noncompliant'), { evaluatedBy: 'event:1' });
+    expect(evaluation.change).toMatchObject({ from: null, to: 'noncompliant', evaluatedBy: 'event:1' });
+    clock.advance(60_000);
+    const fixed = await store.recordEvaluation(verdict(id, 'compliant'), { evaluatedBy: 'event:2' });
+    expect(fixed.record).toMatchObject({ status: 'compliant', lastEvaluatedBy: 'event:2', firstSeenAt: '2025-05-01T10:00:00.000Z' });
+    expect((await store.history(id)).map((change) => change.evaluatedBy)).toEqual(['event:1', 'event:2']);
+  });
+});
