@@ -1,0 +1,227 @@
+/**
+ * What the ARM adapters share: retry settings for the SDK pipelines, a fallback for throttling
+ * answers that carry no Retry-After, one guarded GET for the clients we drive with raw requests,
+ * and the wording of failures (status, ARM error code and message).
+ */
+import type { ServiceClient } from '@azure/core-client';
+import {
+  createPipelineRequest,
+  isRestError,
+  RestError,
+  type Pipeline,
+  type PipelinePolicy,
+  type PipelineRequest,
+  type PipelineResponse,
+} from '@azure/core-rest-pipeline';
+
+/** Retry settings handed to the SDK pipelines' default retry policy (and to our throttling fallback). */
+export interface RetrySettings {
+  /** Retries after the first attempt, for 408, 429, 5xx (except 501, 505) and transport errors. */
+  maxRetries: number;
+  /** First back-off; doubles per retry, with jitter. Retry-After, when sent, wins. */
+  retryDelayInMs: number;
+  maxRetryDelayInMs: number;
+}
+
+export const DEFAULT_RETRY_SETTINGS: RetrySettings = { maxRetries: 5, retryDelayInMs: 1_000, maxRetryDelayInMs: 30_000 };
+
+/** What every ARM adapter takes: retry settings and the per-request time limit. */
+export interface ArmClientOptions {
+  retry?: RetrySettings;
+  requestTimeoutMs?: number;
+}
+
+/**
+ * A request that has not answered in this time is abandoned. The SDK's retry policy does not retry
+ * its own time-outs, so the read is reported as unanswered.
+ */
+export const DEFAULT_REQUEST_TIMEOUT_MS = 60_000;
+
+export const RETRY_AFTER_HEADERS = ['retry-after', 'retry-after-ms', 'x-ms-retry-after-ms'] as const;
+
+/**
+ * The SDK's default retry policy retries a 429 only when it carries Retry-After (its throttling
+ * strategy); its exponential strategy leaves 429 alone. ARM almost always sends Retry-After, but
+ * when a 429 arrives without one, this policy (inside the retry loop) adds `retry-after-ms`:
+ * exponential back-off, or Resource Graph's `x-ms-user-quota-resets-after` when that is longer. The
+ * SDK's retry policy then waits and retries it, counted against the same maxRetries.
+ */
+export function throttlingFallbackPolicy(retry: RetrySettings): PipelinePolicy {
+  const attempts = new WeakMap<PipelineRequest, number>();
+  return {
+    name: 'contactWatchThrottlingFallback',
+    async sendRequest(request, next) {
+      const response = await next(request);
+      if (response.status !== 429 || hasUsableRetryAfter(response)) return response;
+      const attempt = attempts.get(request) ?? 0;
+      attempts.set(request, attempt + 1);
+      const quotaReset = parseTimeSpan(response.headers.get('x-ms-user-quota-resets-after'));
+      const backOff = Math.min(retry.maxRetryDelayInMs, retry.retryDelayInMs * 2 ** attempt);
+      response.headers.set('retry-after-ms', String(Math.max(quotaReset ?? 0, backOff)));
+      return response;
+    },
+  };
+}
+
+/** True when the SDK's throttling strategy can read a delay from the response (seconds, ms or a date). */
+function hasUsableRetryAfter(response: PipelineResponse): boolean {
+  return RETRY_AFTER_HEADERS.some((name) => {
+    const value = response.headers.get(name)?.trim();
+    return !!value && (Number.isFinite(Number(value)) || (name === 'retry-after' && Number.isFinite(Date.parse(value))));
+  });
+}
+
+/** Adds the throttling fallback inside the retry loop of an SDK client's pipeline. */
+export function addThrottlingFallback(pipeline: Pipeline, retry: RetrySettings): void {
+  pipeline.addPolicy(throttlingFallbackPolicy(retry), { afterPhase: 'Retry' });
+}
+
+/**
+ * A .NET TimeSpan as Resource Graph sends it (`hh:mm:ss`, optionally `d.hh:mm:ss` and fractional
+ * seconds) in milliseconds; undefined when absent or not of that form.
+ */
+export function parseTimeSpan(text: string | undefined | null): number | undefined {
+  const match = /^\s*(?:(\d+)\.)?(\d{1,2}):(\d{1,2}):(\d{1,2})(?:\.(\d+))?\s*$/.exec(text ?? '');
+  if (!match) return undefined;
+  const [, days = '0', hours = '0', minutes = '0', seconds = '0', fraction = ''] = match;
+  const ms =
+    ((Number(days) * 24 + Number(hours)) * 60 + Number(minutes)) * 60_000 +
+    Number(seconds) * 1_000 +
+    Math.round(Number(`0.${fraction || '0'}`) * 1_000);
+  return Number.isFinite(ms) ? ms : undefined;
+}
+
+export interface ArmErrorInfo {
+  code?: string;
+  message?: string;
+  details: { code?: string; message?: string }[];
+}
+
+/** The ARM error of a body (`{ error: { code, message, details } }`, or the same fields at the top). */
+export function readArmError(body: unknown): ArmErrorInfo {
+  const outer = asRecord(body);
+  const error = asRecord(outer?.error) ?? outer;
+  const details = Array.isArray(error?.details) ? error.details.map(asRecord).filter((d) => d !== undefined) : [];
+  return {
+    code: stringOrUndefined(error?.code),
+    message: stringOrUndefined(error?.message),
+    details: details.map((d) => ({ code: stringOrUndefined(d.code), message: stringOrUndefined(d.message) })),
+  };
+}
+
+/**
+ * "403 AuthorizationFailed: The client ... does not have authorization ..." — the status, the ARM
+ * error code and message, and a note when the SDK already retried.
+ */
+export function describeHttpFailure(status: number, body: unknown, bodyText: string | undefined, retry: RetrySettings): string {
+  const error = readArmError(body);
+  let text = `${status}`;
+  if (error.code) text += ` ${error.code}`;
+  if (error.message) text += `: ${error.message}`;
+  const details = error.details
+    .map((d) => [d.code, d.message].filter(Boolean).join(': '))
+    .filter((d) => d && d !== `${error.code}: ${error.message}`);
+  if (details.length > 0) text += ` (${details.join('; ')})`;
+  if (!error.code && !error.message && bodyText?.trim()) text += `: ${excerpt(bodyText)}`;
+  if (isRetriedStatus(status)) text += ` (still failing after ${retry.maxRetries} retries)`;
+  return text;
+}
+
+/** Statuses the SDK retry policy retries (with our throttling fallback). */
+export function isRetriedStatus(status: number): boolean {
+  return status === 408 || status === 429 || (status >= 500 && status !== 501 && status !== 505);
+}
+
+export function describeTransportError(error: RestError, url: string, retry: RetrySettings): string {
+  const code = error.code && error.code !== RestError.REQUEST_SEND_ERROR ? `${error.code}: ` : '';
+  return `no answer from ${new URL(url).origin} (${code}${error.message}; still failing after ${retry.maxRetries} retries)`;
+}
+
+export type JsonBody = { ok: true; value: unknown } | { ok: false; reason: string };
+
+export type ArmGetResult =
+  | { kind: 'response'; status: number; headers: PipelineResponse['headers']; json: JsonBody; bodyText: string | undefined }
+  | { kind: 'transport-error'; message: string };
+
+/**
+ * GET through a client's pipeline (bearer token, retries, redirects within the same origin).
+ * Non-2xx answers come back as responses; a request that never got an answer comes back as a
+ * transport error. Aborts and credential failures are thrown: they are not about one resource.
+ */
+export async function armGet(
+  client: Pick<ServiceClient, 'sendRequest'>,
+  url: string,
+  retry: RetrySettings,
+  signal?: AbortSignal,
+  timeout = DEFAULT_REQUEST_TIMEOUT_MS,
+): Promise<ArmGetResult> {
+  let response: PipelineResponse;
+  try {
+    response = await client.sendRequest(
+      createPipelineRequest({ url, method: 'GET', abortSignal: signal, timeout }),
+    );
+  } catch (error) {
+    if (signal?.aborted) throw error;
+    // The HTTP client turns its own timeout into an AbortError, which the retry policy passes on.
+    if (isTimeout(error)) return { kind: 'transport-error', message: `no answer from ${new URL(url).origin} within ${timeout / 1000} s` };
+    if (!isRestError(error)) throw error;
+    // An answer that still throws: the pipeline's deserializer refuses a body that claims a JSON
+    // content type but is not JSON. Judge it like any other answer.
+    if (error.response) {
+      const { status, headers, bodyAsText } = error.response;
+      const bodyText = bodyAsText ?? undefined;
+      return { kind: 'response', status, headers, json: parseJson(bodyText), bodyText };
+    }
+    return { kind: 'transport-error', message: describeTransportError(error, url, retry) };
+  }
+  const bodyText = response.bodyAsText ?? undefined;
+  return { kind: 'response', status: response.status, headers: response.headers, json: parseJson(bodyText), bodyText };
+}
+
+/** A request abandoned by its own timeout (the caller's signal was not aborted). */
+export function isTimeout(error: unknown): boolean {
+  return error instanceof Error && error.name === 'AbortError';
+}
+
+export function parseJson(text: string | undefined): JsonBody {
+  if (text === undefined || text.trim() === '') return { ok: false, reason: 'the body is empty' };
+  try {
+    return { ok: true, value: JSON.parse(text) as unknown };
+  } catch {
+    return { ok: false, reason: `the body is not JSON (${excerpt(text)})` };
+  }
+}
+
+/**
+ * A nextLink we may follow with our bearer token: an absolute https URL on the same origin as the
+ * ARM endpoint. Returns the URL, or a message saying why not.
+ */
+export function checkNextLink(nextLink: string, endpoint: string): { ok: true; url: string } | { ok: false; message: string } {
+  let url: URL;
+  try {
+    url = new URL(nextLink, `${endpoint}/`);
+  } catch {
+    return { ok: false, message: `the nextLink "${excerpt(nextLink)}" is not a URL` };
+  }
+  const trusted = new URL(endpoint);
+  if (url.origin !== trusted.origin) {
+    return {
+      ok: false,
+      message: `the nextLink points at ${url.protocol}//${url.host}, not at ${trusted.host}; it was not followed, so our token is never sent elsewhere`,
+    };
+  }
+  return { ok: true, url: url.toString() };
+}
+
+export function asRecord(value: unknown): Record<string, unknown> | undefined {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+}
+
+function stringOrUndefined(value: unknown): string | undefined {
+  return typeof value === 'string' && value !== '' ? value : undefined;
+}
+
+export function excerpt(text: string, max = 200): string {
+  const flat = text.replace(/\s+/g, ' ').trim();
+  return flat.length > max ? `${flat.slice(0, max)}…` : flat;
+}

@@ -1,0 +1,49 @@
+/**
+ * The one place that wires the Azure side from the environment, so the CLI and the Functions app
+ * talk to Azure the same way: cloud settings, credential, and the three adapters.
+ */
+import type { TokenCredential } from '@azure/identity';
+import { resolveAzureCloud, type AzureCloudSettings } from './azure-cloud.js';
+import { DEFAULT_RETRY_SETTINGS, type RetrySettings } from './arm-http.js';
+import { createAzureCredential } from './credential.js';
+import { ResourceGraphInventory } from './resource-graph.js';
+import { SecurityContactsApi } from './security-contacts.js';
+import { SubscriptionsApi } from './subscriptions-api.js';
+
+export interface AzureAdapters {
+  cloud: AzureCloudSettings;
+  credential: TokenCredential;
+  /** Resource Graph: subscriptions and indexed contacts (TenantInventorySource). */
+  inventory: ResourceGraphInventory;
+  /** securityContacts API, fresh per subscription (SecurityContactsSource). */
+  contacts: SecurityContactsApi;
+  /** ARM Subscriptions API: list, and one subscription fresh (SubscriptionLookup). */
+  subscriptions: SubscriptionsApi;
+}
+
+export interface AzureAdapterOptions {
+  /** Retry settings for every client; tests and the benchmark use small delays. */
+  retry?: Partial<RetrySettings>;
+  /** Per-request time limit in ms (default 60 s). */
+  requestTimeoutMs?: number;
+  /** Use this credential instead of DefaultAzureCredential. */
+  credential?: TokenCredential;
+}
+
+/** Throws SettingsError when AZURE_CLOUD or AZURE_RESOURCE_MANAGER_ENDPOINT is malformed. */
+export function createAzureAdapters(env: NodeJS.ProcessEnv = process.env, options: AzureAdapterOptions = {}): AzureAdapters {
+  const cloud = resolveAzureCloud(env);
+  const credential = options.credential ?? createAzureCredential(cloud);
+  const clientOptions = {
+    retry: { ...DEFAULT_RETRY_SETTINGS, ...options.retry },
+    ...(options.requestTimeoutMs !== undefined ? { requestTimeoutMs: options.requestTimeoutMs } : {}),
+  };
+  const subscriptions = new SubscriptionsApi(credential, cloud, clientOptions);
+  return {
+    cloud,
+    credential,
+    inventory: new ResourceGraphInventory(credential, cloud, { ...clientOptions, subscriptionLister: subscriptions }),
+    contacts: new SecurityContactsApi(credential, cloud, clientOptions),
+    subscriptions,
+  };
+}

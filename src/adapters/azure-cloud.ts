@@ -1,0 +1,93 @@
+/**
+ * Which Azure cloud we talk to: the ARM endpoint, the token scope for it, the Entra authority and
+ * the portal (for links in reports), from AZURE_CLOUD and AZURE_RESOURCE_MANAGER_ENDPOINT.
+ */
+import { SettingsError } from './settings-error.js';
+
+export const AZURE_CLOUD_NAMES = ['AzureCloud', 'AzureUSGovernment', 'AzureChinaCloud'] as const;
+export type AzureCloudName = (typeof AZURE_CLOUD_NAMES)[number];
+
+export interface AzureCloudSettings {
+  name: AzureCloudName;
+  /** Absolute https URL without a trailing slash, e.g. `https://management.azure.com`. */
+  resourceManagerEndpoint: string;
+  /** `<resourceManagerEndpoint>/.default`. */
+  tokenScope: string;
+  /** Entra ID authority host for DefaultAzureCredential. */
+  authorityHost: string;
+  /** Azure portal, for links in reports. */
+  portalUrl: string;
+}
+
+const KNOWN_CLOUDS: Record<AzureCloudName, Omit<AzureCloudSettings, 'name' | 'tokenScope'>> = {
+  AzureCloud: {
+    resourceManagerEndpoint: 'https://management.azure.com',
+    authorityHost: 'https://login.microsoftonline.com',
+    portalUrl: 'https://portal.azure.com',
+  },
+  AzureUSGovernment: {
+    resourceManagerEndpoint: 'https://management.usgovcloudapi.net',
+    authorityHost: 'https://login.microsoftonline.us',
+    portalUrl: 'https://portal.azure.us',
+  },
+  AzureChinaCloud: {
+    resourceManagerEndpoint: 'https://management.chinacloudapi.cn',
+    authorityHost: 'https://login.chinacloudapi.cn',
+    portalUrl: 'https://portal.azure.cn',
+  },
+};
+
+/**
+ * Reads AZURE_CLOUD (default `AzureCloud`, case-insensitive) and AZURE_RESOURCE_MANAGER_ENDPOINT
+ * (an absolute https URL that replaces the cloud's ARM endpoint; the token scope follows it).
+ * An empty variable counts as unset. Throws a SettingsError naming the variable otherwise.
+ */
+export function resolveAzureCloud(env: NodeJS.ProcessEnv): AzureCloudSettings {
+  const name = parseCloudName(env.AZURE_CLOUD);
+  const known = KNOWN_CLOUDS[name];
+  const override = env.AZURE_RESOURCE_MANAGER_ENDPOINT?.trim();
+  const resourceManagerEndpoint = override
+    ? parseEndpoint(override, 'AZURE_RESOURCE_MANAGER_ENDPOINT')
+    : known.resourceManagerEndpoint;
+  return {
+    name,
+    resourceManagerEndpoint,
+    tokenScope: `${resourceManagerEndpoint}/.default`,
+    authorityHost: known.authorityHost,
+    portalUrl: known.portalUrl,
+  };
+}
+
+function parseCloudName(raw: string | undefined): AzureCloudName {
+  const text = raw?.trim();
+  if (!text) return 'AzureCloud';
+  const match = AZURE_CLOUD_NAMES.find((name) => name.toLowerCase() === text.toLowerCase());
+  if (!match) {
+    throw new SettingsError(
+      'AZURE_CLOUD',
+      `AZURE_CLOUD is "${shorten(text)}"; expected one of ${AZURE_CLOUD_NAMES.join(', ')} (case-insensitive; unset means AzureCloud).`,
+    );
+  }
+  return match;
+}
+
+/** An absolute https URL, returned without query, fragment or trailing slash. */
+function parseEndpoint(text: string, setting: string): string {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new SettingsError(setting, `${setting} is "${shorten(text)}", which is not an absolute URL; expected e.g. https://management.azure.com.`);
+  }
+  if (url.protocol !== 'https:') {
+    throw new SettingsError(setting, `${setting} is "${shorten(text)}"; it must be an https:// URL (a bearer token is never sent over plain http).`);
+  }
+  if (url.username || url.password || url.search || url.hash) {
+    throw new SettingsError(setting, `${setting} is "${shorten(text)}"; it must not carry credentials, a query or a fragment.`);
+  }
+  return `${url.origin}${url.pathname}`.replace(/\/+$/, '');
+}
+
+function shorten(text: string): string {
+  return text.length > 80 ? `${text.slice(0, 80)}…` : text;
+}

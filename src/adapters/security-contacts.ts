@@ -1,0 +1,111 @@
+/**
+ * One subscription's Defender for Cloud security contacts, read fresh from the securityContacts
+ * API at api-version 2023-12-01-preview (CONTRACT.md §1). The request goes through the
+ * SecurityCenter client's pipeline (bearer token for the cloud's scope, retries honouring
+ * Retry-After), but not through its typed `securityContacts` operations: those are pinned to
+ * 2017-08-01-preview and cannot see `emails`, `notificationsByRole` or `notificationsSources`.
+ */
+import { SecurityCenter } from '@azure/arm-security';
+import type { TokenCredential } from '@azure/identity';
+import { isSubscriptionId } from '../core/subscription-id.js';
+import type { ContactListRead, RawSecurityContact, SecurityContactsSource } from '../scan/ports.js';
+import type { AzureCloudSettings } from './azure-cloud.js';
+import {
+  addThrottlingFallback,
+  armGet,
+  asRecord,
+  checkNextLink,
+  DEFAULT_REQUEST_TIMEOUT_MS,
+  DEFAULT_RETRY_SETTINGS,
+  describeHttpFailure,
+  readArmError,
+  type ArmClientOptions,
+  type RetrySettings,
+} from './arm-http.js';
+
+export const SECURITY_CONTACTS_API_VERSION = '2023-12-01-preview';
+
+/** Contact lists are one page in practice; this only bounds a service that keeps paging. */
+const MAX_PAGES = 100;
+
+export class SecurityContactsApi implements SecurityContactsSource {
+  /** HTTP GETs sent (pages; the pipeline's retries are not counted). */
+  readonly stats = { calls: 0 };
+  private readonly client: SecurityCenter;
+  private readonly retry: RetrySettings;
+  private readonly timeout: number;
+
+  constructor(
+    credential: TokenCredential,
+    private readonly cloud: AzureCloudSettings,
+    options: ArmClientOptions = {},
+  ) {
+    this.retry = options.retry ?? DEFAULT_RETRY_SETTINGS;
+    this.timeout = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+    // The subscription id is per request (in the URL), not per client.
+    this.client = new SecurityCenter(credential, '', {
+      endpoint: cloud.resourceManagerEndpoint,
+      credentialScopes: [cloud.tokenScope],
+      retryOptions: this.retry,
+      userAgentOptions: { userAgentPrefix: 'contact-watch' },
+    });
+    addThrottlingFallback(this.client.pipeline, this.retry);
+  }
+
+  /** The URL of a subscription's contact list (first page). */
+  listUrl(subscriptionId: string): string {
+    return `${this.cloud.resourceManagerEndpoint}/subscriptions/${subscriptionId.toLowerCase()}/providers/Microsoft.Security/securityContacts?api-version=${SECURITY_CONTACTS_API_VERSION}`;
+  }
+
+  /**
+   * Every contact of the subscription, following nextLink on the same ARM host only. Never throws
+   * for what the service answers about this subscription; throws only when aborted or when no token
+   * can be had (a failure of the whole run, not of one subscription).
+   */
+  async listContacts(subscriptionId: string, signal?: AbortSignal): Promise<ContactListRead> {
+    if (!isSubscriptionId(subscriptionId)) {
+      return { kind: 'unreadable', message: `"${subscriptionId}" is not a subscription id (a GUID); no request was sent` };
+    }
+    const contacts: RawSecurityContact[] = [];
+    const seen = new Set<string>();
+    let url: string | undefined = this.listUrl(subscriptionId);
+    while (url) {
+      if (seen.has(url) || seen.size >= MAX_PAGES) {
+        return { kind: 'unreadable', message: `the securityContacts list kept paging (nextLink ${url}); it was not read to the end` };
+      }
+      seen.add(url);
+      this.stats.calls += 1;
+      const result = await armGet(this.client, url, this.retry, signal, this.timeout);
+      if (result.kind === 'transport-error') return { kind: 'unreadable', message: result.message };
+      const body = result.json.ok ? result.json.value : undefined;
+      if (result.status === 409 && readArmError(body).code?.toLowerCase() === 'missingsubscriptionregistration') {
+        const message = readArmError(body).message ?? 'the subscription is not registered with the Microsoft.Security resource provider';
+        return { kind: 'provider-not-registered', message };
+      }
+      if (result.status !== 200) {
+        return { kind: 'unreadable', message: describeHttpFailure(result.status, body, result.bodyText, this.retry) };
+      }
+      if (!result.json.ok) return { kind: 'unreadable', message: `200 but ${result.json.reason}` };
+
+      const page = readPage(result.json.value);
+      if (!page) return { kind: 'unreadable', message: '200 but the body is neither a list nor { "value": [...] }' };
+      contacts.push(...page.items);
+      url = undefined;
+      if (page.nextLink) {
+        const next = checkNextLink(page.nextLink, this.cloud.resourceManagerEndpoint);
+        if (!next.ok) return { kind: 'unreadable', message: `the list has more pages, but ${next.message}` };
+        url = next.url;
+      }
+    }
+    return { kind: 'listed', contacts };
+  }
+}
+
+/** `{ value: [...], nextLink? }`, or a bare JSON array (a real quirk of this API). */
+function readPage(body: unknown): { items: unknown[]; nextLink?: string } | undefined {
+  if (Array.isArray(body)) return { items: body };
+  const record = asRecord(body);
+  if (!record || !Array.isArray(record.value)) return undefined;
+  const nextLink = typeof record.nextLink === 'string' && record.nextLink !== '' ? record.nextLink : undefined;
+  return { items: record.value, ...(nextLink ? { nextLink } : {}) };
+}

@@ -1,0 +1,60 @@
+/** Shared set-up for the adapter tests against the local Azure test server. */
+import type { AccessToken, GetTokenOptions, TokenCredential } from '@azure/identity';
+import { createAzureAdapters, type AzureAdapterOptions, type AzureAdapters } from '../../../src/adapters/azure-clients.js';
+import type { RetrySettings } from '../../../src/adapters/arm-http.js';
+import { createAzureCredential } from '../../../src/adapters/credential.js';
+import { resolveAzureCloud } from '../../../src/adapters/azure-cloud.js';
+import type { LocalAzure, SimulatedTenant } from '../../azure-server/index.js';
+import { useManagedIdentityEnv } from '../../azure-server/sdk-clients.js';
+
+/** Small delays so that retry tests take milliseconds; two retries after the first attempt. */
+export const FAST_RETRY: RetrySettings = { maxRetries: 2, retryDelayInMs: 10, maxRetryDelayInMs: 40 };
+
+/**
+ * Puts the server's managed identity into process.env for the whole test file. MSAL caches the
+ * managed-identity source (with its endpoint) per process, so a test file talks to one server.
+ */
+export function useServerIdentity(azure: LocalAzure): () => void {
+  return useManagedIdentityEnv(azure);
+}
+
+/** DefaultAzureCredential that also records the scopes it was asked for. */
+export class ScopeRecordingCredential implements TokenCredential {
+  readonly scopes: string[][] = [];
+  constructor(private readonly inner: TokenCredential) {}
+  getToken(scopes: string | string[], options?: GetTokenOptions): Promise<AccessToken | null> {
+    this.scopes.push(Array.isArray(scopes) ? [...scopes] : [scopes]);
+    return this.inner.getToken(scopes, options);
+  }
+}
+
+/** The adapters exactly as the CLI builds them from the server's env(), with fast retries. */
+export function adaptersFor(azure: LocalAzure, options: AzureAdapterOptions = {}): AzureAdapters {
+  return createAzureAdapters(azure.env(), { retry: FAST_RETRY, ...options });
+}
+
+/** Adapters whose real DefaultAzureCredential is wrapped to record the requested scopes. */
+export function recordingAdaptersFor(azure: LocalAzure, options: AzureAdapterOptions = {}) {
+  const credential = new ScopeRecordingCredential(createAzureCredential(resolveAzureCloud(azure.env())));
+  return { credential, adapters: adaptersFor(azure, { ...options, credential }) };
+}
+
+export function emptyTenant(tenant: SimulatedTenant): void {
+  for (const subscription of [...tenant.listSubscriptions()]) tenant.removeSubscription(subscription.subscriptionId);
+}
+
+/** A lower-case GUID made from a number, stable across runs. */
+export function guid(n: number, prefix = 'aaaaaaaa'): string {
+  return `${prefix}-0000-4000-8000-${n.toString(16).padStart(12, '0')}`;
+}
+
+/** The error a promise rejects with; fails the test when it resolves. */
+export async function failureOf(promise: Promise<unknown>): Promise<Error> {
+  try {
+    await promise;
+  } catch (error) {
+    if (error instanceof Error) return error;
+    throw new Error(`rejected with a non-Error: ${String(error)}`);
+  }
+  throw new Error('expected the promise to reject, but it resolved');
+}

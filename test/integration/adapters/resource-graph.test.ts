@@ -1,0 +1,266 @@
+/**
+ * ResourceGraphInventory against the local Azure test server: the two plain queries, $skipToken
+ * paging, scopes and batches, the tenant-scope limit fallback, retries and row validation.
+ */
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { ResourceGraphError, SECURITY_CONTACTS_QUERY, SUBSCRIPTIONS_QUERY } from '../../../src/adapters/resource-graph.js';
+import { SimulatedTenant, startLocalAzure, type LocalAzure } from '../../azure-server/index.js';
+import { contactListItems } from '../../support/fixtures.js';
+import { adaptersFor, emptyTenant, failureOf, guid, useServerIdentity } from './helpers.js';
+
+/** Subscriptions a tenant-scope query covers on this server; beyond it, the limit-hit header is set. */
+const TENANT_LIMIT = 2_500;
+
+let azure: LocalAzure;
+let restoreEnv: () => void;
+const tenant = new SimulatedTenant();
+
+beforeAll(async () => {
+  azure = await startLocalAzure({ tenant, tenantSubscriptionLimit: TENANT_LIMIT, subscriptionsPageSize: 1000 });
+  restoreEnv = useServerIdentity(azure);
+});
+
+afterAll(async () => {
+  restoreEnv?.();
+  await azure?.close();
+});
+
+beforeEach(() => {
+  emptyTenant(tenant);
+  azure.faults.clear();
+  azure.requests.clear();
+});
+
+const graphRequests = () => azure.requests.of('resource-graph');
+
+/** A 2023-shaped contact for a subscription (the real example, re-homed). */
+function contactFor(subscriptionId: string, name = 'default') {
+  const [item] = contactListItems('2023-12-01-preview');
+  return { ...item, id: `/subscriptions/${subscriptionId}/providers/Microsoft.Security/securityContacts/${name}`, name };
+}
+
+function addMany(count: number, prefix: string) {
+  const ids: string[] = [];
+  for (let n = 1; n <= count; n++) {
+    const subscriptionId = guid(n, prefix);
+    tenant.addSubscription({ subscriptionId, displayName: `Sub ${n}`, contacts: [contactFor(subscriptionId)] });
+    ids.push(subscriptionId);
+  }
+  return ids;
+}
+
+describe('ResourceGraphInventory.readInventory', () => {
+  it('reads a tenant with the two plain queries and maps whole rows', async () => {
+    // The 2017 list example, twice (default1, default2), as old subscriptions have it.
+    const [legacy1] = contactListItems('2017-08-01-preview');
+    const legacy2 = { ...legacy1, properties: { ...legacy1.properties, email: 'second@fabrikam.io' } };
+    const A = guid(1);
+    const B = guid(2);
+    const C = guid(3);
+    tenant.addSubscription({ subscriptionId: A, displayName: 'Prod', tags: { owner: 'sec' }, contacts: [legacy1, legacy2].map((c, i) => ({ ...c, id: `/subscriptions/${A}/providers/Microsoft.Security/securityContacts/default${i + 1}`, name: `default${i + 1}` })) });
+    tenant.addSubscription({ subscriptionId: B, displayName: 'Sandbox', contacts: [] });
+    tenant.addSubscription({ subscriptionId: C, displayName: 'Old', state: 'Disabled', contacts: [contactFor(C)] });
+    const adapters = adaptersFor(azure);
+
+    const inventory = await adapters.inventory.readInventory({});
+
+    expect(inventory.subscriptions).toEqual([
+      { subscriptionId: A, displayName: 'Prod', state: 'Enabled', tenantId: tenant.tenantId, tags: { owner: 'sec' } },
+      { subscriptionId: B, displayName: 'Sandbox', state: 'Enabled', tenantId: tenant.tenantId, tags: {} },
+      { subscriptionId: C, displayName: 'Old', state: 'Disabled', tenantId: tenant.tenantId, tags: {} },
+    ]);
+    expect([...inventory.contactsBySubscription.keys()].sort()).toEqual([A, C]);
+    expect(inventory.contactsBySubscription.get(A)).toEqual([
+      { id: `/subscriptions/${A}/providers/Microsoft.Security/securityContacts/default1`, name: 'default1', type: 'microsoft.security/securitycontacts', properties: legacy1.properties },
+      { id: `/subscriptions/${A}/providers/Microsoft.Security/securityContacts/default2`, name: 'default2', type: 'microsoft.security/securitycontacts', properties: legacy2.properties },
+    ]);
+    expect(inventory.contactsBySubscription.get(C)).toEqual([
+      { id: contactFor(C).id, name: 'default', type: 'microsoft.security/securitycontacts', properties: contactFor(C).properties },
+    ]);
+
+    const requests = graphRequests();
+    expect(requests.map((r) => r.resourceGraph?.query)).toEqual([SUBSCRIPTIONS_QUERY, SECURITY_CONTACTS_QUERY]);
+    for (const request of requests) {
+      expect(request).toMatchObject({ method: 'POST', apiVersion: '2024-04-01', hadBearerToken: true, status: 200 });
+      expect(request.resourceGraph).toMatchObject({ top: 1000, resultFormat: 'objectArray' });
+      expect(request.resourceGraph?.subscriptions).toBeUndefined();
+      expect(request.resourceGraph?.managementGroups).toBeUndefined();
+    }
+    expect(adapters.inventory.stats.requests).toBe(2);
+  });
+
+  it('follows $skipToken until it is absent', async () => {
+    const ids = addMany(2_100, 'bbbbbbbb');
+    const adapters = adaptersFor(azure);
+
+    const inventory = await adapters.inventory.readInventory({});
+
+    expect(inventory.subscriptions.map((s) => s.subscriptionId).sort()).toEqual([...ids].sort());
+    expect(inventory.contactsBySubscription.size).toBe(2_100);
+    expect([...inventory.contactsBySubscription.values()].every((contacts) => contacts.length === 1)).toBe(true);
+    // The two queries page side by side; each follows its own $skipToken.
+    const requests = graphRequests();
+    const pagesOf = (query: string) => requests.filter((r) => r.resourceGraph?.query === query).map((r) => r.resourceGraph?.skipToken !== undefined);
+    expect(pagesOf(SUBSCRIPTIONS_QUERY)).toEqual([false, true, true]);
+    expect(pagesOf(SECURITY_CONTACTS_QUERY)).toEqual([false, true, true]);
+    expect(adapters.inventory.stats.requests).toBe(6);
+  });
+
+  it('names subscriptions in batches of at most 1000, lower-cased and de-duplicated', async () => {
+    const ids = addMany(1_500, 'cccccccc');
+    const named = [...ids.map((id) => id.toUpperCase()), ids[0]!, guid(9_999, 'dddddddd')];
+    const adapters = adaptersFor(azure);
+
+    const inventory = await adapters.inventory.readInventory({ subscriptionIds: named });
+
+    expect(inventory.subscriptions).toHaveLength(1_500);
+    expect(inventory.contactsBySubscription.size).toBe(1_500);
+    const requests = graphRequests();
+    expect(requests.map((r) => r.resourceGraph?.subscriptions?.length).sort()).toEqual([1000, 1000, 501, 501]);
+    expect(requests.flatMap((r) => r.resourceGraph?.subscriptions ?? []).every((id) => id === id.toLowerCase())).toBe(true);
+    for (const query of [SUBSCRIPTIONS_QUERY, SECURITY_CONTACTS_QUERY]) {
+      expect(requests.filter((r) => r.resourceGraph?.query === query).map((r) => r.resourceGraph?.subscriptions?.length)).toEqual([1000, 501]);
+    }
+  });
+
+  it('reads management groups with managementGroups in the request', async () => {
+    tenant.addManagementGroup('platform');
+    tenant.addSubscription({ subscriptionId: guid(1), managementGroupIds: ['platform'], contacts: [contactFor(guid(1))] });
+    tenant.addSubscription({ subscriptionId: guid(2), contacts: [contactFor(guid(2))] });
+
+    const inventory = await adaptersFor(azure).inventory.readInventory({ managementGroupIds: ['platform'] });
+
+    expect(inventory.subscriptions.map((s) => s.subscriptionId)).toEqual([guid(1)]);
+    expect([...inventory.contactsBySubscription.keys()]).toEqual([guid(1)]);
+    expect(graphRequests().map((r) => r.resourceGraph?.managementGroups)).toEqual([['platform'], ['platform']]);
+  });
+
+  it('over the tenant-scope limit: lists subscriptions with the Subscriptions API and queries contacts in batches of 1000', async () => {
+    const ids = addMany(TENANT_LIMIT + 100, 'eeeeeeee');
+    // One beyond Resource Graph's tenant-scope cut-off, with its own contact.
+    const last = ids.at(-1)!;
+    const adapters = adaptersFor(azure);
+
+    const inventory = await adapters.inventory.readInventory({});
+
+    expect(inventory.subscriptions).toHaveLength(TENANT_LIMIT + 100);
+    expect(inventory.subscriptions.find((s) => s.subscriptionId === last)).toEqual({
+      subscriptionId: last,
+      displayName: `Sub ${TENANT_LIMIT + 100}`,
+      state: 'Enabled',
+      tenantId: tenant.tenantId,
+      tags: {},
+    });
+    expect(inventory.contactsBySubscription.size).toBe(TENANT_LIMIT + 100);
+    expect(inventory.contactsBySubscription.get(last)).toHaveLength(1);
+
+    expect(azure.requests.of('subscriptions')).toHaveLength(3); // 2,600 subscriptions, pages of 1000
+    const graph = graphRequests();
+    // Both tenant-scope queries stop at their first page, which says the limit was hit; then the
+    // contacts are read in explicit batches.
+    expect(graph.filter((r) => r.resourceGraph?.query === SUBSCRIPTIONS_QUERY)).toHaveLength(1);
+    const contactQueries = graph.filter((r) => r.resourceGraph?.query === SECURITY_CONTACTS_QUERY);
+    expect(contactQueries.map((r) => r.resourceGraph?.subscriptions?.length)).toEqual([undefined, 1000, 1000, 600]);
+    expect(adapters.inventory.stats.requests).toBe(5);
+  });
+
+  it('429 with Retry-After is waited out and retried', async () => {
+    tenant.addSubscription({ subscriptionId: guid(1), contacts: [] });
+    azure.faults.add({ target: 'resource-graph', status: 429, retryAfterSeconds: 1 });
+    const adapters = adaptersFor(azure);
+
+    const started = Date.now();
+    const inventory = await adapters.inventory.readInventory({});
+
+    expect(inventory.subscriptions).toHaveLength(1);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(950);
+    expect(graphRequests().map((r) => r.status)).toEqual([429, 200, 200]);
+    expect(adapters.inventory.stats.requests).toBe(2);
+  });
+
+  it('429 without Retry-After waits for x-ms-user-quota-resets-after', async () => {
+    tenant.addSubscription({ subscriptionId: guid(1), contacts: [] });
+    azure.faults.add({
+      target: 'resource-graph',
+      status: 429,
+      headers: { 'x-ms-user-quota-remaining': '0', 'x-ms-user-quota-resets-after': '00:00:01' },
+    });
+    const started = Date.now();
+    await adaptersFor(azure).inventory.readInventory({});
+    expect(Date.now() - started).toBeGreaterThanOrEqual(950);
+    expect(graphRequests().map((r) => r.status)).toEqual([429, 200, 200]);
+  });
+
+  it('5xx is retried; a persistent one fails with the status, ARM error and the query', async () => {
+    tenant.addSubscription({ subscriptionId: guid(1), contacts: [] });
+    azure.faults.add({ target: 'resource-graph', status: 502, times: 2 });
+    expect((await adaptersFor(azure).inventory.readInventory({})).subscriptions).toHaveLength(1);
+
+    azure.faults.add({ target: 'resource-graph', query: /resourcecontainers/, status: 503, times: Infinity });
+    const error = await failureOf(adaptersFor(azure).inventory.readInventory({}));
+    expect(error).toBeInstanceOf(ResourceGraphError);
+    expect((error as Error).message).toMatch(
+      /^The Resource Graph subscriptions query \(resourcecontainers, tenant scope\) failed: 503 ServiceUnavailable: .* \(still failing after 2 retries\)$/,
+    );
+  });
+
+  it('a 403 fails at once with ARM\'s code and message', async () => {
+    azure.faults.add({
+      target: 'resource-graph',
+      query: /resourcecontainers/,
+      status: 403,
+      body: { error: { code: 'AuthorizationFailed', message: 'The client has no access.' } },
+    });
+    const error = await failureOf(adaptersFor(azure).inventory.readInventory({}));
+    expect((error as Error).message).toBe(
+      'The Resource Graph subscriptions query (resourcecontainers, tenant scope) failed: 403 AuthorizationFailed: The client has no access.',
+    );
+    // Not retried: the subscriptions query was sent once (the contacts query ran beside it).
+    expect(graphRequests().filter((r) => r.resourceGraph?.query === SUBSCRIPTIONS_QUERY)).toHaveLength(1);
+  });
+
+  it('a row that is not what we expect is an error naming the row and the field', async () => {
+    const page = (row: unknown) => ({ totalRecords: 1, count: 1, resultTruncated: 'false', facets: [], data: [row] });
+    azure.faults.add({
+      target: 'resource-graph',
+      query: /resourcecontainers/,
+      status: 200,
+      body: page({ id: '/subscriptions/oops', name: 'Oops', type: 'microsoft.resources/subscriptions', subscriptionId: 'oops', properties: { state: 'Enabled' } }),
+    });
+    const badId = await failureOf(adaptersFor(azure).inventory.readInventory({}));
+    expect(badId.message).toBe(
+      'Resource Graph\'s subscriptions query returned row "/subscriptions/oops" that is not as expected: field "subscriptionId": expected a subscription id (a GUID).',
+    );
+
+    azure.faults.add({
+      target: 'resource-graph',
+      query: /resourcecontainers/,
+      status: 200,
+      body: page({ id: `/subscriptions/${guid(7)}`, name: 'No state', type: 'microsoft.resources/subscriptions', subscriptionId: guid(7), properties: {} }),
+    });
+    const noState = await failureOf(adaptersFor(azure).inventory.readInventory({}));
+    expect(noState).toBeInstanceOf(ResourceGraphError);
+    expect(noState.message).toContain(`row "/subscriptions/${guid(7)}"`);
+    expect(noState.message).toContain('field "properties.state"');
+  });
+
+  it('a contact row without properties is an error naming the row', async () => {
+    tenant.addSubscription({ subscriptionId: guid(1), contacts: [] });
+    const contactId = `/subscriptions/${guid(1)}/providers/Microsoft.Security/securityContacts/default`;
+    // Answer the contacts query (it runs beside the subscriptions query) with a broken row.
+    azure.faults.add({
+      target: 'resource-graph',
+      query: /securityresources/,
+      status: 200,
+      body: { totalRecords: 1, count: 1, resultTruncated: 'false', data: [{ id: contactId, name: 'default', type: 'microsoft.security/securitycontacts', subscriptionId: guid(1), properties: null }] },
+    });
+    const error = await failureOf(adaptersFor(azure).inventory.readInventory({}));
+    expect(error.message).toContain(`security contacts query returned row "${contactId}"`);
+    expect(error.message).toContain('field "properties"');
+  });
+
+  it('refuses a named subscription that is not a GUID before sending anything', async () => {
+    await expect(adaptersFor(azure).inventory.readInventory({ subscriptionIds: ['prod'] })).rejects.toThrow(/"prod" is not a subscription id/);
+    expect(azure.requests.all()).toHaveLength(0);
+  });
+});
