@@ -1,0 +1,71 @@
+/**
+ * Puts alerting together for the CLI and the Functions app: the outbox beside the state tables,
+ * the ACS Email sender, and the alert service.
+ */
+import type { TokenCredential } from '@azure/core-auth';
+import { DefaultAzureCredential } from '@azure/identity';
+import { AlertService } from '../../alerts/alert-service.js';
+import type { OutboxSender } from '../../alerts/outbox-sender.js';
+import type { AlertRecordStore } from '../../alerts/ports.js';
+import type { AlertingSettings } from '../../alerts/settings.js';
+import type { DigestLimits, RuleFixText } from '../../alerts/templates.js';
+import type { RuleId } from '../../core/model.js';
+import { RULES } from '../../core/rules/index.js';
+import type { TableConnection } from '../table-storage/connection.js';
+import { TableOutbox } from '../table-storage/outbox.js';
+import { ACS_RATE_LIMITS, createAcsEmailSender, type AcsEmailSenderOptions } from './acs-email-sender.js';
+
+export interface AlertingOptions {
+  settings: AlertingSettings;
+  /** The state store (its `loadSubscriptions` and `markAlerted`). */
+  store: AlertRecordStore;
+  /** The same table connection as the state store: the outbox is `<prefix>outbox` there. */
+  tables: TableConnection;
+  /** Azure portal of the cloud (AzureCloudSettings.portalUrl). */
+  portalUrl: string;
+  /** For CONTACT_WATCH_ACS_ENDPOINT; default DefaultAzureCredential. */
+  credential?: TokenCredential;
+  /** Per-rule fix text beside each failed rule; default: each rule's remediation summary. */
+  ruleFixes?: Partial<Record<RuleId, RuleFixText>>;
+  /** Default: the quota of an Azure-managed domain (5/min, 10/hour); custom domains: ACS_RATE_LIMITS.customDomain. */
+  rate?: { perMinute: number; perHour: number };
+  limits?: DigestLimits;
+  /** Anything else for the sender (poll interval, retries, back-off, ...). */
+  sender?: Partial<Omit<AcsEmailSenderOptions, 'outbox' | 'connection' | 'senderAddress'>>;
+}
+
+export interface Alerting {
+  service: AlertService;
+  sender: OutboxSender;
+  outbox: TableOutbox;
+}
+
+export async function createAlerting(options: AlertingOptions): Promise<Alerting> {
+  const { settings } = options;
+  const outbox = await TableOutbox.connect(options.tables);
+  const connection: AcsEmailSenderOptions['connection'] =
+    settings.acs.kind === 'connection-string'
+      ? { connectionString: settings.acs.connectionString }
+      : { endpoint: settings.acs.endpoint, credential: options.credential ?? new DefaultAzureCredential() };
+  const sender = createAcsEmailSender({
+    ...options.sender,
+    outbox,
+    connection,
+    senderAddress: settings.senderAddress,
+    rate: options.rate ?? options.sender?.rate ?? ACS_RATE_LIMITS.azureManagedDomain,
+  });
+  const service = new AlertService({
+    store: options.store,
+    outbox,
+    sender,
+    recipients: settings.recipients,
+    settings: settings.alerts,
+    template: {
+      portalUrl: options.portalUrl,
+      ruleFixes: options.ruleFixes ?? Object.fromEntries(RULES.map((rule) => [rule.id, { summary: rule.remediation.summary }])),
+      suggestedContactEmails: settings.recipients.join(';'),
+    },
+    ...(options.limits ? { limits: options.limits } : {}),
+  });
+  return { service, sender, outbox };
+}

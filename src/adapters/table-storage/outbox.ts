@@ -1,0 +1,327 @@
+/**
+ * The alert outbox in Table Storage (`<prefix>outbox`, e.g. `contactwatchoutbox`).
+ *
+ * Keys (also in README.md beside this file):
+ *
+ * | PartitionKey | RowKey | what |
+ * | --- | --- | --- |
+ * | `alert` | the alert's occurrence key, `<subscriptionId>|<kind>|<status>|<basis ISO time>` | a claim: this occurrence is (being) sent in batch `batchId` |
+ * | `message` | the message's `operationId` (UUID) | one e-mail: content, recipients, covered subscriptions, delivery state |
+ *
+ * Why the claim rows make a crash harmless: the occurrence key is computed from the subscription
+ * record alone (the time it entered its status, or the time of the alert a reminder follows).
+ * Until the record is marked alerted, every run computes the same key for the same alert, and
+ * inserting a claim with that key fails (409) once any run has claimed it. So a run that dies
+ * after claiming — before or after writing the message, before marking the records — leaves a
+ * claim that the next run finds: the next run cannot compose a second message for that alert;
+ * it finishes the first (writes the missing message from the claims, marks the records).
+ * A new status or a reminder after `markAlerted` gets a new key, hence a new claim.
+ *
+ * Message rows are read by the sender: `state` (pending, accepted, sent, failed, dead) is a plain
+ * property so pending work is one filtered query in one partition; the content (subject, HTML,
+ * text, recipients, subscription ids, alert keys) is gzipped JSON spread over binary properties
+ * `payload_0..n` (64 KiB each) so a 250-subscription digest fits the 1 MiB entity limit. Every
+ * update is ETag-checked (412 → OutboxConflictError).
+ */
+import { gunzipSync, gzipSync } from 'node:zlib';
+import { odata, RestError, type TableClient, type TableEntity, type TableEntityResult } from '@azure/data-tables';
+import type { OwedAlert } from '../../core/alerts.js';
+import {
+  OutboxConflictError,
+  OUTBOX_STATES,
+  type AlertClaim,
+  type NewOutboxMessage,
+  type Outbox,
+  type OutboxMessage,
+  type OutboxMessagePatch,
+  type OutboxState,
+} from '../../alerts/ports.js';
+import type { TableConnection } from './connection.js';
+
+/** Table suffix under the prefix: `<prefix>outbox`. */
+export const OUTBOX_TABLE_SUFFIX = 'outbox';
+export const CLAIM_PARTITION = 'alert';
+export const MESSAGE_PARTITION = 'message';
+
+const PAYLOAD_CHUNK_BYTES = 60 * 1024;
+/** Leaves room for the other properties inside the 1 MiB entity limit. */
+const MAX_PAYLOAD_BYTES = 900 * 1024;
+const MAX_STRING_CHARS = 30_000;
+
+type Entity = TableEntity<Record<string, unknown>>;
+type EntityResult = TableEntityResult<Record<string, unknown>>;
+
+/** Characters Table Storage refuses in keys (`/ \ # ?` and control characters) become `_`. */
+export function outboxRowKey(key: string): string {
+  // eslint-disable-next-line no-control-regex
+  return key.replace(/[/\\#?\u0000-\u001f\u007f-\u009f]/g, '_').slice(0, 512);
+}
+
+function isStatus(error: unknown, status: number): boolean {
+  return error instanceof RestError && error.statusCode === status;
+}
+
+function str(entity: EntityResult, name: string): string {
+  const value = entity[name];
+  return typeof value === 'string' ? value : '';
+}
+
+function nullable(entity: EntityResult, name: string): string | null {
+  const value = str(entity, name);
+  return value === '' ? null : value;
+}
+
+function int(entity: EntityResult, name: string): number {
+  const value = entity[name];
+  if (typeof value === 'number') return value;
+  if (typeof value === 'object' && value !== null && 'value' in value) return Number((value as { value: unknown }).value);
+  return Number(value ?? 0) || 0;
+}
+
+/** Table Storage drops nulls; an empty string stands for "none". */
+function text(value: string | null | undefined): string {
+  return (value ?? '').slice(0, MAX_STRING_CHARS);
+}
+
+interface MessagePayload {
+  subject: string;
+  html: string;
+  plainText: string;
+  to: string[];
+  subscriptionIds: string[];
+  alertKeys: string[];
+}
+
+function encodePayload(payload: MessagePayload): Record<string, unknown> {
+  const zipped = gzipSync(Buffer.from(JSON.stringify(payload), 'utf8'));
+  if (zipped.length > MAX_PAYLOAD_BYTES) {
+    throw new Error(
+      `an outbox message of ${payload.subscriptionIds.length} subscriptions is ${zipped.length} bytes compressed, over the ${MAX_PAYLOAD_BYTES}-byte limit of one table entity; split the digest further`,
+    );
+  }
+  const properties: Record<string, unknown> = {};
+  let index = 0;
+  for (let offset = 0; offset < zipped.length; offset += PAYLOAD_CHUNK_BYTES) {
+    properties[`payload_${index}`] = new Uint8Array(zipped.subarray(offset, offset + PAYLOAD_CHUNK_BYTES));
+    index += 1;
+  }
+  properties.payloadChunks = index;
+  return properties;
+}
+
+function decodePayload(entity: EntityResult): MessagePayload {
+  const chunks: Buffer[] = [];
+  const count = int(entity, 'payloadChunks');
+  for (let index = 0; index < count; index += 1) {
+    const chunk = entity[`payload_${index}`];
+    if (!(chunk instanceof Uint8Array)) throw new Error(`outbox message ${entity.rowKey}: payload_${index} is missing`);
+    chunks.push(Buffer.from(chunk));
+  }
+  return JSON.parse(gunzipSync(Buffer.concat(chunks)).toString('utf8')) as MessagePayload;
+}
+
+function encodeMessage(message: NewOutboxMessage): Entity {
+  return {
+    partitionKey: MESSAGE_PARTITION,
+    rowKey: message.operationId,
+    batchId: message.batchId,
+    recipientGroup: message.recipientGroup,
+    mode: message.mode,
+    state: 'pending' satisfies OutboxState,
+    // A readable subject and count for people looking at the table; the content is in payload_*.
+    subject: text(message.subject),
+    subscriptionCount: message.subscriptionIds.length,
+    createdAt: message.createdAt,
+    sequence: message.sequence,
+    attempts: 0,
+    failures: 0,
+    lastError: '',
+    nextAttemptAt: '',
+    acceptedAt: '',
+    completedAt: '',
+    serviceOperationId: '',
+    serviceStatus: '',
+    resumeState: '',
+    leaseUntil: '',
+    ...encodePayload({
+      subject: message.subject,
+      html: message.html,
+      plainText: message.plainText,
+      to: message.to,
+      subscriptionIds: message.subscriptionIds,
+      alertKeys: message.alertKeys,
+    }),
+  };
+}
+
+function decodeMessage(entity: EntityResult): OutboxMessage {
+  const payload = decodePayload(entity);
+  const state = str(entity, 'state') as OutboxState;
+  if (!OUTBOX_STATES.includes(state)) throw new Error(`outbox message ${entity.rowKey}: unknown state "${state}"`);
+  return {
+    operationId: entity.rowKey ?? '',
+    batchId: str(entity, 'batchId'),
+    recipientGroup: int(entity, 'recipientGroup'),
+    mode: str(entity, 'mode') === 'single' ? 'single' : 'digest',
+    state,
+    subject: payload.subject,
+    html: payload.html,
+    plainText: payload.plainText,
+    to: payload.to,
+    subscriptionIds: payload.subscriptionIds,
+    alertKeys: payload.alertKeys,
+    createdAt: str(entity, 'createdAt'),
+    sequence: int(entity, 'sequence'),
+    attempts: int(entity, 'attempts'),
+    failures: int(entity, 'failures'),
+    lastError: nullable(entity, 'lastError'),
+    nextAttemptAt: nullable(entity, 'nextAttemptAt'),
+    acceptedAt: nullable(entity, 'acceptedAt'),
+    completedAt: nullable(entity, 'completedAt'),
+    serviceOperationId: nullable(entity, 'serviceOperationId'),
+    serviceStatus: nullable(entity, 'serviceStatus'),
+    resumeState: nullable(entity, 'resumeState'),
+    leaseUntil: nullable(entity, 'leaseUntil'),
+    etag: entity.etag,
+  };
+}
+
+function encodePatch(patch: OutboxMessagePatch): Record<string, unknown> {
+  const properties: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(patch)) {
+    if (value === undefined) continue;
+    properties[name] = typeof value === 'number' ? value : text(value as string | null);
+  }
+  return properties;
+}
+
+function encodeClaim(claim: AlertClaim): Entity {
+  return {
+    partitionKey: CLAIM_PARTITION,
+    rowKey: outboxRowKey(claim.key),
+    key: claim.key,
+    batchId: claim.batchId,
+    mode: claim.mode,
+    subscriptionId: claim.subscriptionId,
+    kind: claim.kind,
+    createdAt: claim.createdAt,
+    alert: JSON.stringify(claim.alert).slice(0, MAX_STRING_CHARS),
+  };
+}
+
+function decodeClaim(entity: EntityResult): AlertClaim {
+  let alert: OwedAlert;
+  try {
+    alert = JSON.parse(str(entity, 'alert')) as OwedAlert;
+  } catch {
+    throw new Error(`outbox claim ${entity.rowKey}: the stored alert is not JSON`);
+  }
+  return {
+    key: str(entity, 'key') || (entity.rowKey ?? ''),
+    batchId: str(entity, 'batchId'),
+    mode: str(entity, 'mode') === 'single' ? 'single' : 'digest',
+    subscriptionId: str(entity, 'subscriptionId'),
+    kind: alert.kind,
+    alert,
+    createdAt: str(entity, 'createdAt'),
+  };
+}
+
+export class TableOutbox implements Outbox {
+  constructor(private readonly client: TableClient) {}
+
+  /** The outbox of a table connection (`<prefix>outbox`, created on first use). */
+  static async connect(connection: TableConnection): Promise<TableOutbox> {
+    return new TableOutbox(await connection.table(OUTBOX_TABLE_SUFFIX));
+  }
+
+  async ensure(): Promise<void> {
+    await this.client.createTable();
+  }
+
+  async claimAlert(claim: AlertClaim): Promise<{ created: true } | { created: false; existing: AlertClaim }> {
+    try {
+      await this.client.createEntity(encodeClaim(claim));
+      return { created: true };
+    } catch (error) {
+      if (!isStatus(error, 409)) throw error;
+    }
+    const existing = await this.client.getEntity<Record<string, unknown>>(CLAIM_PARTITION, outboxRowKey(claim.key));
+    return { created: false, existing: decodeClaim(existing) };
+  }
+
+  async releaseClaims(keys: readonly string[]): Promise<void> {
+    for (const key of keys) {
+      try {
+        await this.client.deleteEntity(CLAIM_PARTITION, outboxRowKey(key));
+      } catch (error) {
+        if (!isStatus(error, 404)) throw error;
+      }
+    }
+  }
+
+  async listClaims(batchId: string): Promise<AlertClaim[]> {
+    const claims: AlertClaim[] = [];
+    const filter = odata`PartitionKey eq ${CLAIM_PARTITION} and batchId eq ${batchId}`;
+    for await (const entity of this.client.listEntities<Record<string, unknown>>({ queryOptions: { filter } })) {
+      claims.push(decodeClaim(entity));
+    }
+    return claims;
+  }
+
+  async createMessage(message: NewOutboxMessage): Promise<'created' | 'exists'> {
+    try {
+      await this.client.createEntity(encodeMessage(message));
+      return 'created';
+    } catch (error) {
+      if (isStatus(error, 409)) return 'exists';
+      throw error;
+    }
+  }
+
+  async getMessage(operationId: string): Promise<OutboxMessage | null> {
+    try {
+      return decodeMessage(await this.client.getEntity<Record<string, unknown>>(MESSAGE_PARTITION, operationId));
+    } catch (error) {
+      if (isStatus(error, 404)) return null;
+      throw error;
+    }
+  }
+
+  async listMessages(states: readonly OutboxState[]): Promise<OutboxMessage[]> {
+    if (states.length === 0) return [];
+    const stateFilter = states.map((state) => odata`state eq ${state}`).join(' or ');
+    const filter = `${odata`PartitionKey eq ${MESSAGE_PARTITION}`} and (${stateFilter})`;
+    const messages: OutboxMessage[] = [];
+    for await (const entity of this.client.listEntities<Record<string, unknown>>({ queryOptions: { filter } })) {
+      messages.push(decodeMessage(entity));
+    }
+    return messages.sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.sequence - b.sequence || a.operationId.localeCompare(b.operationId));
+  }
+
+  async updateMessage(message: OutboxMessage, patch: OutboxMessagePatch): Promise<OutboxMessage> {
+    try {
+      const response = await this.client.updateEntity(
+        { partitionKey: MESSAGE_PARTITION, rowKey: message.operationId, ...encodePatch(patch) },
+        'Merge',
+        { etag: message.etag },
+      );
+      return { ...message, ...patch, etag: response.etag ?? message.etag };
+    } catch (error) {
+      if (isStatus(error, 412) || isStatus(error, 404)) {
+        throw new OutboxConflictError(`outbox message ${message.operationId} changed since it was read`);
+      }
+      throw error;
+    }
+  }
+
+  async acceptedSince(since: Date): Promise<Date[]> {
+    const filter = odata`PartitionKey eq ${MESSAGE_PARTITION} and acceptedAt ge ${since.toISOString()}`;
+    const times: Date[] = [];
+    for await (const entity of this.client.listEntities<Record<string, unknown>>({ queryOptions: { filter, select: ['acceptedAt'] } })) {
+      const at = Date.parse(str(entity, 'acceptedAt'));
+      if (!Number.isNaN(at)) times.push(new Date(at));
+    }
+    return times;
+  }
+}

@@ -1,0 +1,213 @@
+/**
+ * Queues the alerts that are owed and delivers them (CONTRACT.md §10).
+ *
+ * The order of writes is what makes "nothing lost, nothing doubled" hold across crashes, retries
+ * and two runs at once (the timer scan and an event about the same subscription):
+ *
+ *   1. claim each owed alert in the outbox under its occurrence key (insert-only: a second claim
+ *      of the same occurrence fails, so only one run ever composes a message for it);
+ *   2. write the message(s) for the claimed alerts, each with an operationId fixed now;
+ *   3. mark the subscriptions alerted (lastAlertedAt = now), so the next run owes nothing more;
+ *   4. send (deliverPending): every send of a message carries its operationId, and its outcome
+ *      is recorded on the message.
+ *
+ * A crash after 1 leaves claims without a message: a later run (once `claimLeaseMs` has passed,
+ * so it does not race a run still composing) writes the message from the stored claims. A crash
+ * after 2 leaves the records unmarked: a later run hits the existing claim, sees its message and
+ * only marks the record. A crash during 4 leaves the message pending, or accepted by the service:
+ * it is sent (or polled) again with the same operationId, which the service never delivers twice.
+ */
+import { createHash, randomUUID } from 'node:crypto';
+import pLimit from 'p-limit';
+import { DEFAULT_ALERT_SETTINGS, owedAlerts, type AlertSettings, type OwedAlert } from '../core/alerts.js';
+import type { AlertClaim, AlertMode, AlertRecordStore, DeliveryCounts, NewOutboxMessage, Outbox } from './ports.js';
+import { composeDigests, DIGEST_LIMITS, renderDigest, renderSingle, type DigestLimits, type RenderedEmail, type TemplateContext } from './templates.js';
+
+/** ACS accepts at most 50 recipients (To + Cc + Bcc) in one message. */
+export const MAX_RECIPIENTS_PER_MESSAGE = 50;
+
+export interface AlertServiceOptions {
+  store: AlertRecordStore;
+  outbox: Outbox;
+  /** Delivers the outbox (e.g. createAcsEmailSender(...)). */
+  sender: { sendPending(now: Date): Promise<DeliveryCounts> };
+  /** The security team's addresses (CONTACT_WATCH_ALERT_RECIPIENTS). */
+  recipients: readonly string[];
+  settings?: AlertSettings;
+  /** Portal of the cloud, per-rule fix text, suggested contact addresses. */
+  template: Omit<TemplateContext, 'now'>;
+  limits?: DigestLimits;
+  /** How old a claim without a message must be before another run completes it (default 10 min). */
+  claimLeaseMs?: number;
+}
+
+export interface QueueOptions {
+  /** `digest`: a scan, as few messages as the limits allow; `single`: one message per subscription (events). */
+  mode: AlertMode;
+  now: Date;
+  /** Only these subscriptions (e.g. the one an event was about); default all. */
+  subscriptionIds?: readonly string[];
+}
+
+export interface QueueResult {
+  /** Alerts that were owed. */
+  owed: number;
+  /** Alerts queued by this run (claimed, with their message written). */
+  queued: number;
+  /** Messages written by this run (including ones completed for an earlier, interrupted run). */
+  messages: number;
+  /** Owed alerts an earlier or concurrent run had already queued (not queued again). */
+  alreadyQueued: number;
+  /** Subscriptions marked alerted. */
+  marked: number;
+}
+
+/** A UUID derived from a name (RFC 4122 version 5 layout over SHA-1), so a message id can be recomputed. */
+export function nameBasedUuid(name: string): string {
+  const hash = createHash('sha1').update('contact-watch/outbox/').update(name).digest();
+  hash[6] = (hash[6]! & 0x0f) | 0x50;
+  hash[8] = (hash[8]! & 0x3f) | 0x80;
+  const hex = hash.subarray(0, 16).toString('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
+}
+
+/** The operationId of the message of `batchId` that goes to recipient group `group`. */
+export function messageOperationId(batchId: string, group: number): string {
+  return nameBasedUuid(`${batchId}#${group}`);
+}
+
+export class AlertService {
+  private readonly settings: AlertSettings;
+  private readonly limits: DigestLimits;
+  private readonly claimLeaseMs: number;
+  private readonly recipientGroups: string[][];
+  /** Claims are independent inserts: a few at a time keeps a large first run quick. */
+  private readonly limit = pLimit(8);
+
+  constructor(private readonly options: AlertServiceOptions) {
+    this.settings = options.settings ?? DEFAULT_ALERT_SETTINGS;
+    this.limits = options.limits ?? DIGEST_LIMITS;
+    this.claimLeaseMs = options.claimLeaseMs ?? 10 * 60_000;
+    const recipients = [...new Set(options.recipients.map((address) => address.trim()).filter(Boolean))];
+    if (recipients.length === 0) throw new Error('AlertService: no recipients (CONTACT_WATCH_ALERT_RECIPIENTS is empty)');
+    this.recipientGroups = [];
+    for (let i = 0; i < recipients.length; i += MAX_RECIPIENTS_PER_MESSAGE) {
+      this.recipientGroups.push(recipients.slice(i, i + MAX_RECIPIENTS_PER_MESSAGE));
+    }
+  }
+
+  /** Writes the messages for every alert owed at `now` into the outbox and marks the records. */
+  async queueOwedAlerts(options: QueueOptions): Promise<QueueResult> {
+    const { mode, now } = options;
+    const nowIso = now.toISOString();
+    const only = options.subscriptionIds ? new Set(options.subscriptionIds.map((id) => id.toLowerCase())) : null;
+    const records = await this.options.store.loadSubscriptions();
+    const owed = owedAlerts(only ? records.filter((r) => only.has(r.subscriptionId.toLowerCase())) : records, now, this.settings);
+    const result: QueueResult = { owed: owed.length, queued: 0, messages: 0, alreadyQueued: 0, marked: 0 };
+    if (owed.length === 0) return result;
+
+    const ctx: TemplateContext = { ...this.options.template, now };
+    const groups: { alerts: OwedAlert[]; email?: RenderedEmail }[] =
+      mode === 'digest' ? composeDigests(owed, ctx, this.limits) : owed.map((alert) => ({ alerts: [alert] }));
+
+    const toMark = new Set<string>();
+    const conflicts: AlertClaim[] = [];
+    for (const [groupIndex, group] of groups.entries()) {
+      const batchId = randomUUID();
+      const outcomes = await Promise.all(
+        group.alerts.map((alert) =>
+          this.limit(() =>
+            this.options.outbox.claimAlert({ key: alert.key, batchId, mode, subscriptionId: alert.subscriptionId, kind: alert.kind, alert, createdAt: nowIso }),
+          ),
+        ),
+      );
+      const claimed: OwedAlert[] = [];
+      outcomes.forEach((outcome, index) => {
+        if (outcome.created) claimed.push(group.alerts[index]!);
+        else conflicts.push(outcome.existing);
+      });
+      if (claimed.length === 0) continue;
+      // All claimed: the pre-rendered digest part is right; otherwise render what we hold.
+      const email = group.email && claimed.length === group.alerts.length ? group.email : this.render(claimed, mode, ctx);
+      try {
+        result.messages += await this.writeMessages(batchId, mode, claimed, email, nowIso, groupIndex);
+      } catch (error) {
+        // Claims without any message are released so the next run starts afresh. Once a message
+        // exists (messages are written in order, group 0 first) the claims stay: the batch is
+        // completed later. Best effort: a crash here is covered by completing the batch later too.
+        const started = await this.options.outbox.getMessage(messageOperationId(batchId, 0)).catch(() => 'unknown' as const);
+        if (started === null) await this.options.outbox.releaseClaims(claimed.map((alert) => alert.key)).catch(() => undefined);
+        throw error;
+      }
+      result.queued += claimed.length;
+      for (const alert of claimed) toMark.add(alert.subscriptionId);
+    }
+
+    // Owed alerts someone already claimed: finish what that run may not have finished.
+    const batches = new Map<string, AlertClaim[]>();
+    for (const claim of conflicts) batches.set(claim.batchId, [...(batches.get(claim.batchId) ?? []), claim]);
+    for (const [batchId, claimsOwed] of batches) {
+      result.alreadyQueued += claimsOwed.length;
+      const first = claimsOwed[0]!;
+      const leaseOver = now.getTime() - Date.parse(first.createdAt) >= this.claimLeaseMs;
+      if (!leaseOver) {
+        // A run that claimed moments ago may still be writing: leave the batch to it, but the
+        // records may be marked once its first message exists.
+        if (!(await this.options.outbox.getMessage(messageOperationId(batchId, 0)))) continue;
+      } else {
+        // Write whichever of the batch's messages are missing (existing ones are kept as they are).
+        const all = await this.options.outbox.listClaims(batchId);
+        const alerts = all.map((claim) => claim.alert).sort((a, b) => a.subscriptionId.localeCompare(b.subscriptionId));
+        result.messages += await this.writeMessages(batchId, first.mode, alerts, this.render(alerts, first.mode, ctx), nowIso, 0);
+      }
+      // Only the subscriptions whose owed alert is this very claim; the batch's other
+      // subscriptions may have moved on to a newer status that still needs its own alert.
+      for (const claim of claimsOwed) toMark.add(claim.subscriptionId);
+    }
+
+    if (toMark.size > 0) {
+      await this.options.store.markAlerted([...toMark].sort(), now);
+      result.marked = toMark.size;
+    }
+    return result;
+  }
+
+  /** Sends what the outbox holds (this run's messages and any left by earlier runs). */
+  deliverPending(now: Date): Promise<DeliveryCounts> {
+    return this.options.sender.sendPending(now);
+  }
+
+  private render(alerts: readonly OwedAlert[], mode: AlertMode, ctx: TemplateContext): RenderedEmail {
+    return mode === 'single' && alerts.length === 1 ? renderSingle(alerts[0]!, ctx) : renderDigest(alerts, ctx);
+  }
+
+  /** One message per recipient group, ids derived from the batch so that a rewrite finds them. */
+  private async writeMessages(
+    batchId: string,
+    mode: AlertMode,
+    alerts: readonly OwedAlert[],
+    email: RenderedEmail,
+    createdAt: string,
+    order: number,
+  ): Promise<number> {
+    let written = 0;
+    for (const [group, to] of this.recipientGroups.entries()) {
+      const message: NewOutboxMessage = {
+        operationId: messageOperationId(batchId, group),
+        batchId,
+        recipientGroup: group,
+        mode,
+        to,
+        subject: email.subject,
+        html: email.html,
+        plainText: email.plainText,
+        subscriptionIds: alerts.map((alert) => alert.subscriptionId),
+        alertKeys: alerts.map((alert) => alert.key),
+        createdAt,
+        sequence: order * this.recipientGroups.length + group,
+      };
+      if ((await this.options.outbox.createMessage(message)) === 'created') written += 1;
+    }
+    return written;
+  }
+}

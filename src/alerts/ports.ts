@@ -1,0 +1,168 @@
+/**
+ * The ports alerting needs: the subscription records (state store), the outbox, and a mail
+ * transport. Adapters implement them: src/adapters/table-storage (records, outbox) and
+ * src/adapters/email (ACS Email).
+ */
+import type { AlertKind, OwedAlert } from '../core/alerts.js';
+import type { SubscriptionRecord } from '../core/state-model.js';
+
+/**
+ * What alerting reads from and writes to the subscription records; the Table Storage state store
+ * (src/adapters/table-storage/state-store.ts) satisfies it as it is.
+ */
+export interface AlertRecordStore {
+  /** Every stored subscription record. */
+  loadSubscriptions(): Promise<SubscriptionRecord[]>;
+  /** Sets `lastAlertedAt = at` on each of these subscriptions (an alert covering it was queued). */
+  markAlerted(subscriptionIds: readonly string[], at: Date): Promise<unknown>;
+}
+
+export type AlertMode = 'digest' | 'single';
+
+/**
+ * One alert occurrence claimed in the outbox. Its key is the alert's occurrence key, so a second
+ * claim of the same occurrence fails: whoever claims it first composes the message for it.
+ */
+export interface AlertClaim {
+  key: string;
+  /** The messages composed for it carry this batch id (one message per recipient group). */
+  batchId: string;
+  mode: AlertMode;
+  subscriptionId: string;
+  kind: AlertKind;
+  /** The alert as owed when it was claimed: enough to compose the message again. */
+  alert: OwedAlert;
+  createdAt: string;
+}
+
+/**
+ * - `pending`: not yet accepted by the service (never sent, or the send failed or was throttled);
+ *   sent when `nextAttemptAt` has passed.
+ * - `accepted`: the service accepted it (202) but had not finished when we stopped polling; polled again.
+ * - `sent`: the service reported Succeeded.
+ * - `failed`: the service reported Failed or Canceled (terminal; kept and counted).
+ * - `dead`: gave up after too many failed attempts (kept and counted; `requeue` sends it again).
+ */
+export const OUTBOX_STATES = ['pending', 'accepted', 'sent', 'failed', 'dead'] as const;
+export type OutboxState = (typeof OUTBOX_STATES)[number];
+
+export interface OutboxMessageContent {
+  subject: string;
+  html: string;
+  plainText: string;
+}
+
+export interface NewOutboxMessage extends OutboxMessageContent {
+  /** The `Operation-Id` (a UUID) of every send of this message, fixed when it is created. */
+  operationId: string;
+  batchId: string;
+  /** Which slice of the recipient list this message goes to (ACS allows 50 recipients a message). */
+  recipientGroup: number;
+  mode: AlertMode;
+  to: string[];
+  subscriptionIds: string[];
+  alertKeys: string[];
+  createdAt: string;
+  /** Orders the messages composed at the same time (digest parts go out as part 1, 2, 3). */
+  sequence: number;
+}
+
+export interface OutboxMessage extends NewOutboxMessage {
+  state: OutboxState;
+  /** Sends (and polls of an accepted message) tried so far. */
+  attempts: number;
+  /** Failed attempts in a row (throttling does not count); at the limit the message goes `dead`. */
+  failures: number;
+  lastError: string | null;
+  /** A pending message is not sent before this time (back-off, Retry-After). */
+  nextAttemptAt: string | null;
+  /** When the service first accepted it (rate limits count these). */
+  acceptedAt: string | null;
+  completedAt: string | null;
+  /** The service's operation id and last status (Running, Succeeded, Failed, Canceled). */
+  serviceOperationId: string | null;
+  serviceStatus: string | null;
+  /** Saved poller state, to poll an accepted message again without sending it again. */
+  resumeState: string | null;
+  /** Another sender holds the message until then. */
+  leaseUntil: string | null;
+  /** Opaque concurrency token of the stored row. */
+  etag: string;
+}
+
+export type OutboxMessagePatch = Partial<
+  Pick<
+    OutboxMessage,
+    | 'state'
+    | 'attempts'
+    | 'failures'
+    | 'lastError'
+    | 'nextAttemptAt'
+    | 'acceptedAt'
+    | 'completedAt'
+    | 'serviceOperationId'
+    | 'serviceStatus'
+    | 'resumeState'
+    | 'leaseUntil'
+  >
+>;
+
+/** The stored row changed since it was read (another process updated it). */
+export class OutboxConflictError extends Error {
+  override name = 'OutboxConflictError';
+}
+
+export interface Outbox {
+  /** Creates the table if needed. */
+  ensure(): Promise<void>;
+  /** Inserts the claim unless the occurrence is claimed already; then returns the existing claim. */
+  claimAlert(claim: AlertClaim): Promise<{ created: true } | { created: false; existing: AlertClaim }>;
+  /** Removes claims (used to undo claims whose message could not be written). */
+  releaseClaims(keys: readonly string[]): Promise<void>;
+  listClaims(batchId: string): Promise<AlertClaim[]>;
+  /** Inserts the message; `exists` when a message with this operation id is stored already. */
+  createMessage(message: NewOutboxMessage): Promise<'created' | 'exists'>;
+  getMessage(operationId: string): Promise<OutboxMessage | null>;
+  listMessages(states: readonly OutboxState[]): Promise<OutboxMessage[]>;
+  /** Updates the message if it is unchanged since it was read; throws OutboxConflictError otherwise. */
+  updateMessage(message: OutboxMessage, patch: OutboxMessagePatch): Promise<OutboxMessage>;
+  /** When each message accepted at or after `since` was accepted (for the rate limits). */
+  acceptedSince(since: Date): Promise<Date[]>;
+}
+
+export interface OutgoingEmail extends OutboxMessageContent {
+  to: string[];
+}
+
+/** What happened to one send (or one re-poll) of a message. */
+export type SendOutcome =
+  | { kind: 'succeeded'; serviceOperationId: string }
+  /** The service accepted it and it had not finished within the wait: poll again later. */
+  | { kind: 'running'; serviceOperationId: string; resumeState: string | null }
+  /** The service reported Failed or Canceled: terminal. */
+  | { kind: 'failed'; serviceOperationId: string; status: string; error: string }
+  /** 429 (or 503 with Retry-After): stop sending for now. */
+  | { kind: 'throttled'; retryAfterMs: number; error: string; accepted: boolean }
+  /** Anything else (connection dropped, 5xx after retries, 4xx): try again later. */
+  | { kind: 'error'; error: string; accepted: boolean };
+
+export interface EmailTransport {
+  /**
+   * Sends the message with this `Operation-Id` (or, with `resumeState`, only polls the operation
+   * started earlier) and waits a bounded time for the end.
+   */
+  send(email: OutgoingEmail, operationId: string, options?: { resumeState?: string | null }): Promise<SendOutcome>;
+}
+
+export interface DeliveryCounts {
+  /** Messages the service reported delivered in this run. */
+  sent: number;
+  /** Messages still queued after this run (pending or accepted, awaiting the service). */
+  pending: number;
+  /** Messages kept after the service failed them or we gave up on them (`failed` and `dead`). */
+  failed: number;
+  /** True when the service throttled us and the run stopped early. */
+  throttled: boolean;
+  /** True when the configured rate limit left messages for later. */
+  rateLimited: boolean;
+}

@@ -1,0 +1,118 @@
+/**
+ * Alerting settings from the environment / Functions app settings (CONTRACT.md §5), validated at
+ * the edge. A setting that is present but malformed throws a SettingsError naming it; the value of
+ * a secret (the ACS connection string) is never repeated in a message.
+ */
+import { z } from 'zod';
+import { DEFAULT_ALERT_SETTINGS, type AlertSettings } from '../core/alerts.js';
+import { isValidEmailSyntax, splitEmailList } from '../core/email-addresses.js';
+import { SettingsError } from '../adapters/settings-error.js';
+import { parseAcsConnectionString } from '../adapters/email/acs-email-sender.js';
+
+export type AcsSetting =
+  | { kind: 'connection-string'; connectionString: string; endpoint: string }
+  | { kind: 'managed-identity'; endpoint: string };
+
+export interface AlertingSettings {
+  acs: AcsSetting;
+  /** CONTACT_WATCH_EMAIL_SENDER */
+  senderAddress: string;
+  /** CONTACT_WATCH_ALERT_RECIPIENTS */
+  recipients: string[];
+  alerts: AlertSettings;
+}
+
+type Env = Record<string, string | undefined>;
+
+function present(env: Env, name: string): string | undefined {
+  const value = env[name]?.trim();
+  return value ? value : undefined;
+}
+
+function shown(value: string): string {
+  const single = value.replace(/[\r\n]+/g, ' ');
+  return single.length > 60 ? `${single.slice(0, 60)}…` : single;
+}
+
+const wholeNumber = (max: number) => z.string().regex(/^\d+$/).transform(Number).pipe(z.number().int().min(0).max(max));
+
+function number(env: Env, name: string, fallback: number, max: number, what: string): number {
+  const raw = present(env, name);
+  if (raw === undefined) return fallback;
+  const parsed = wholeNumber(max).safeParse(raw);
+  if (!parsed.success) throw new SettingsError(name, `${name} is "${shown(raw)}"; expected ${what} (a whole number from 0 to ${max}).`);
+  return parsed.data;
+}
+
+/** CONTACT_WATCH_REMINDER_DAYS and CONTACT_WATCH_NEW_SUBSCRIPTION_GRACE_MINUTES (no mail settings needed). */
+export function readAlertSettings(env: Env): AlertSettings {
+  return {
+    reminderDays: number(env, 'CONTACT_WATCH_REMINDER_DAYS', DEFAULT_ALERT_SETTINGS.reminderDays, 3650, 'days between reminders, 0 for never'),
+    newSubscriptionGraceMinutes: number(
+      env,
+      'CONTACT_WATCH_NEW_SUBSCRIPTION_GRACE_MINUTES',
+      DEFAULT_ALERT_SETTINGS.newSubscriptionGraceMinutes,
+      7 * 24 * 60,
+      'minutes a new subscription may lack a contact before it is alerted on',
+    ),
+    fixedNotices: DEFAULT_ALERT_SETTINGS.fixedNotices,
+  };
+}
+
+function acsSetting(env: Env): AcsSetting {
+  const connectionString = present(env, 'CONTACT_WATCH_ACS_CONNECTION_STRING');
+  const endpoint = present(env, 'CONTACT_WATCH_ACS_ENDPOINT');
+  if (connectionString && endpoint) {
+    throw new SettingsError(
+      'CONTACT_WATCH_ACS_ENDPOINT',
+      'Both CONTACT_WATCH_ACS_ENDPOINT and CONTACT_WATCH_ACS_CONNECTION_STRING are set; set only one (the endpoint uses the managed identity).',
+    );
+  }
+  if (connectionString) {
+    const parsed = parseAcsConnectionString(connectionString);
+    return { kind: 'connection-string', connectionString, endpoint: parsed.endpoint };
+  }
+  if (!endpoint) {
+    throw new SettingsError(
+      'CONTACT_WATCH_ACS_ENDPOINT',
+      'Alerts need Azure Communication Services: set CONTACT_WATCH_ACS_ENDPOINT (https://<resource>.communication.azure.com, with the managed identity) or CONTACT_WATCH_ACS_CONNECTION_STRING.',
+    );
+  }
+  let url: URL;
+  try {
+    url = new URL(endpoint);
+  } catch {
+    throw new SettingsError('CONTACT_WATCH_ACS_ENDPOINT', `CONTACT_WATCH_ACS_ENDPOINT is "${shown(endpoint)}", which is not an absolute URL; expected https://<resource>.communication.azure.com.`);
+  }
+  if (url.protocol !== 'https:' || (url.pathname !== '/' && url.pathname !== '') || url.search || url.hash || url.username || url.password) {
+    throw new SettingsError(
+      'CONTACT_WATCH_ACS_ENDPOINT',
+      `CONTACT_WATCH_ACS_ENDPOINT is "${shown(endpoint)}"; expected an https:// URL without path, query or credentials, e.g. https://<resource>.communication.azure.com.`,
+    );
+  }
+  return { kind: 'managed-identity', endpoint: url.origin };
+}
+
+/** Everything `scan --notify` and the Functions app need to send alerts; throws when something is missing or malformed. */
+export function readAlertingSettings(env: Env): AlertingSettings {
+  const sender = present(env, 'CONTACT_WATCH_EMAIL_SENDER');
+  if (!sender) {
+    throw new SettingsError('CONTACT_WATCH_EMAIL_SENDER', 'Alerts need CONTACT_WATCH_EMAIL_SENDER: the verified sender address of your ACS e-mail domain, e.g. DoNotReply@<domain>.');
+  }
+  if (!isValidEmailSyntax(sender)) {
+    throw new SettingsError('CONTACT_WATCH_EMAIL_SENDER', `CONTACT_WATCH_EMAIL_SENDER is "${shown(sender)}", which is not an e-mail address (expected DoNotReply@<domain>).`);
+  }
+  const recipientsText = present(env, 'CONTACT_WATCH_ALERT_RECIPIENTS');
+  if (!recipientsText) {
+    throw new SettingsError('CONTACT_WATCH_ALERT_RECIPIENTS', "Alerts need CONTACT_WATCH_ALERT_RECIPIENTS: the security team's addresses, separated by ; or ,.");
+  }
+  const recipients = [...new Set(splitEmailList(recipientsText))];
+  const invalid = recipients.filter((address) => !isValidEmailSyntax(address));
+  if (recipients.length === 0 || invalid.length > 0) {
+    throw new SettingsError(
+      'CONTACT_WATCH_ALERT_RECIPIENTS',
+      `CONTACT_WATCH_ALERT_RECIPIENTS holds ${invalid.length ? `addresses that are not valid: ${invalid.map(shown).join(', ')}` : 'no address'}; expected addresses separated by ; or ,.`,
+    );
+  }
+  return { acs: acsSetting(env), senderAddress: sender, recipients, alerts: readAlertSettings(env) };
+}

@@ -1,0 +1,188 @@
+/**
+ * The real @azure/communication-email client against the local ACS Email service: HMAC and
+ * bearer authentication, the Operation-Id header and its reuse, throttling, dropped connections,
+ * Failed deliveries and bounded polling.
+ */
+import { randomBytes, randomUUID } from 'node:crypto';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { startLocalAzure, type LocalAzure } from '../../azure-server/index.js';
+import { defaultCredentialFor } from '../../azure-server/sdk-clients.js';
+import { createCommunicationEmailService, type CommunicationEmailService } from '../../azure-server/services/communication-email.js';
+import { AcsEmailTransport, parseAcsConnectionString, redactSecrets, type AcsEmailTransportOptions } from '../../../src/adapters/email/acs-email-sender.js';
+import type { OutgoingEmail } from '../../../src/alerts/ports.js';
+
+const SENDER = 'DoNotReply@contoso-alerts.example.net';
+const EMAIL: OutgoingEmail = {
+  subject: '[contact-watch] 1 Azure subscription without a valid security contact (1 new)',
+  html: '<p>Payments prod &lt;script&gt;</p>',
+  plainText: 'Payments prod <script>',
+  to: ['secops@contoso-alerts.example.net'],
+};
+const FAST = { pollIntervalMs: 5, maxPollWaitMs: 2000, retry: { maxRetries: 2, retryDelayInMs: 5, maxRetryDelayInMs: 20 } };
+
+let azure: LocalAzure;
+let mail: CommunicationEmailService;
+const accessKey = randomBytes(32).toString('base64');
+
+beforeAll(async () => {
+  mail = createCommunicationEmailService({ accessKey });
+  azure = await startLocalAzure({ services: [mail] });
+});
+afterAll(async () => {
+  await azure?.close();
+});
+beforeEach(() => mail.reset());
+
+function hmacTransport(overrides: Partial<AcsEmailTransportOptions> = {}): AcsEmailTransport {
+  return new AcsEmailTransport({ connection: { connectionString: mail.connectionString(azure.url) }, senderAddress: SENDER, ...FAST, ...overrides });
+}
+
+describe('ACS Email transport against the local service', () => {
+  it('sends with HMAC, passing the outbox operationId as Operation-Id', async () => {
+    const operationId = randomUUID();
+    const outcome = await hmacTransport().send(EMAIL, operationId);
+    expect(outcome).toEqual({ kind: 'succeeded', serviceOperationId: operationId });
+    expect(mail.sendAttempts.map((a) => a.operationIdHeader)).toEqual([operationId]);
+    expect(mail.messages).toHaveLength(1);
+    expect(mail.messages[0]).toMatchObject({
+      operationId,
+      auth: 'hmac',
+      senderAddress: SENDER,
+      subject: EMAIL.subject,
+      html: EMAIL.html,
+      plainText: EMAIL.plainText,
+      to: [{ address: 'secops@contoso-alerts.example.net' }],
+      status: 'Succeeded',
+    });
+  });
+
+  it('sends with a managed identity token for https://communication.azure.com', async () => {
+    const transport = new AcsEmailTransport({ connection: { endpoint: azure.url, credential: defaultCredentialFor(azure) }, senderAddress: SENDER, ...FAST });
+    const outcome = await transport.send(EMAIL, randomUUID());
+    expect(outcome).toMatchObject({ kind: 'succeeded' });
+    expect(mail.messages.map((m) => m.auth)).toEqual(['bearer']);
+  });
+
+  it('is refused with a wrong access key, and the key appears in no error', async () => {
+    const wrongKey = randomBytes(32).toString('base64');
+    const transport = hmacTransport({ connection: { connectionString: `endpoint=${azure.url}/;accesskey=${wrongKey}` } });
+    const outcome = await transport.send(EMAIL, randomUUID());
+    expect(outcome.kind).toBe('error');
+    expect(outcome.kind === 'error' && outcome.error).toContain('401');
+    expect(JSON.stringify(outcome)).not.toContain(wrongKey);
+    expect(mail.messages).toHaveLength(0);
+    expect(mail.sendAttempts[0]?.auth).toBe('invalid');
+  });
+
+  it('is refused with a token for another audience', async () => {
+    const token = azure.tokens.issue(azure.url);
+    const credential = { getToken: async () => ({ token, expiresOnTimestamp: Date.now() + 3600_000 }) };
+    const transport = new AcsEmailTransport({ connection: { endpoint: azure.url, credential }, senderAddress: SENDER, ...FAST });
+    const outcome = await transport.send(EMAIL, randomUUID());
+    expect(outcome.kind).toBe('error');
+    expect(mail.messages).toHaveLength(0);
+  });
+
+  it('retries a dropped connection with the same Operation-Id and the service keeps one message', async () => {
+    mail.faults.add({ kind: 'drop', when: 'after-accept' });
+    const operationId = randomUUID();
+    const outcome = await hmacTransport().send(EMAIL, operationId);
+    expect(outcome.kind).toBe('succeeded');
+    expect(mail.sendAttempts.map((a) => [a.operationIdHeader, a.outcome])).toEqual([
+      [operationId, 'accepted'],
+      [operationId, 'repeated'],
+    ]);
+    expect(mail.messages).toHaveLength(1);
+  });
+
+  it('a repeated send of the same operationId (next run) does not produce a second e-mail', async () => {
+    const operationId = randomUUID();
+    await hmacTransport().send(EMAIL, operationId);
+    const again = await hmacTransport().send(EMAIL, operationId);
+    expect(again.kind).toBe('succeeded');
+    expect(mail.sendAttempts).toHaveLength(2);
+    expect(mail.messages).toHaveLength(1);
+  });
+
+  it('stops on 429 with the service Retry-After instead of waiting inside the SDK', async () => {
+    mail.faults.add({ kind: 'throttle', retryAfterSeconds: 120 });
+    const started = Date.now();
+    const outcome = await hmacTransport().send(EMAIL, randomUUID());
+    expect(Date.now() - started).toBeLessThan(5000);
+    expect(outcome).toMatchObject({ kind: 'throttled', retryAfterMs: 120_000, accepted: false });
+    expect(mail.sendAttempts).toHaveLength(1);
+    expect(mail.messages).toHaveLength(0);
+  });
+
+  it('reports a Failed delivery with the service error', async () => {
+    mail.faults.add({ kind: 'fail-delivery' });
+    const operationId = randomUUID();
+    const outcome = await hmacTransport().send(EMAIL, operationId);
+    expect(outcome).toMatchObject({ kind: 'failed', status: 'Failed', serviceOperationId: operationId });
+    expect(outcome.kind === 'failed' && outcome.error).toContain('EmailDropped');
+  });
+
+  it('leaves a long-running operation to be polled later, without sending again', async () => {
+    const slow = createCommunicationEmailService({ accessKey, runningPolls: 1000 });
+    const local = await startLocalAzure({ services: [slow] });
+    try {
+      const transport = new AcsEmailTransport({
+        connection: { connectionString: slow.connectionString(local.url) },
+        senderAddress: SENDER,
+        ...FAST,
+        maxPollWaitMs: 50,
+      });
+      const operationId = randomUUID();
+      const first = await transport.send(EMAIL, operationId);
+      expect(first.kind).toBe('running');
+      if (first.kind !== 'running') return;
+      expect(first.resumeState).toBeTruthy();
+      expect(slow.messages).toHaveLength(1);
+      // The next run polls the operation it saved; no second POST.
+      const second = await transport.send(EMAIL, operationId, { resumeState: first.resumeState });
+      expect(second.kind).toBe('running');
+      expect(slow.sendAttempts).toHaveLength(1);
+    } finally {
+      await local.close();
+    }
+  });
+
+  it('writes the accepted messages as files a person can open', async () => {
+    await hmacTransport().send({ ...EMAIL, html: '<html><body><h1>Alert</h1></body></html>' }, randomUUID());
+    const dir = await mkdtemp(join(tmpdir(), 'contact-watch-mail-'));
+    try {
+      const files = await mail.writeMessagesTo(dir);
+      expect(files.map((f) => f.slice(-4))).toEqual(['html', '.txt', '.eml']);
+      expect(await readFile(files[0]!, 'utf8')).toContain('<h1>Alert</h1>');
+      const eml = await readFile(files[2]!, 'utf8');
+      expect(eml).toContain(`Subject: ${EMAIL.subject}`);
+      expect(eml).toContain('Content-Type: multipart/alternative');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('ACS connection strings', () => {
+  it('parses endpoint and accesskey and never echoes the value in an error', () => {
+    const key = randomBytes(32).toString('base64');
+    expect(parseAcsConnectionString(`endpoint=https://cw.communication.azure.com/;accesskey=${key}`)).toEqual({
+      endpoint: 'https://cw.communication.azure.com',
+      accessKey: key,
+    });
+    for (const bad of [`accesskey=${key}`, `endpoint=ftp://x;accesskey=${key}`, `endpoint=https://x/path;accesskey=${key}`, `endpoint=http://cw.example.com/;accesskey=${key}`]) {
+      let message = '';
+      try {
+        parseAcsConnectionString(bad);
+      } catch (error) {
+        message = (error as Error).message;
+      }
+      expect(message).toContain('CONTACT_WATCH_ACS_CONNECTION_STRING');
+      expect(message).not.toContain(key);
+    }
+    expect(redactSecrets(`endpoint=https://x/;accesskey=${key} HMAC-SHA256 SignedHeaders=a&Signature=abc+/=`)).not.toMatch(/abc\+|accesskey=[^<]/);
+  });
+});

@@ -1,0 +1,64 @@
+import { describe, expect, it } from 'vitest';
+import { readAlertingSettings, readAlertSettings } from '../../../src/alerts/settings.js';
+import { SettingsError } from '../../../src/adapters/settings-error.js';
+
+const KEY = 'c2VjcmV0LWtleS1tYXRlcmlhbC10aGF0LW11c3Qtbm90LWxlYWs=';
+const BASE = {
+  CONTACT_WATCH_EMAIL_SENDER: 'DoNotReply@alerts.fabrikam.io',
+  CONTACT_WATCH_ALERT_RECIPIENTS: ' secops@fabrikam.io ; cloud@fabrikam.io,secops@fabrikam.io ',
+  CONTACT_WATCH_ACS_ENDPOINT: 'https://cw-acs.communication.azure.com/',
+};
+
+function failure(env: Record<string, string>): SettingsError {
+  try {
+    readAlertingSettings(env);
+  } catch (error) {
+    if (error instanceof SettingsError) return error;
+    throw error;
+  }
+  throw new Error('no error');
+}
+
+describe('alerting settings', () => {
+  it('reads the managed-identity form with defaults', () => {
+    expect(readAlertingSettings(BASE)).toEqual({
+      acs: { kind: 'managed-identity', endpoint: 'https://cw-acs.communication.azure.com' },
+      senderAddress: 'DoNotReply@alerts.fabrikam.io',
+      recipients: ['secops@fabrikam.io', 'cloud@fabrikam.io'],
+      alerts: { reminderDays: 7, newSubscriptionGraceMinutes: 0, fixedNotices: false },
+    });
+  });
+
+  it('reads the connection-string form, reminder days and grace minutes', () => {
+    const { CONTACT_WATCH_ACS_ENDPOINT: _, ...rest } = BASE;
+    const settings = readAlertingSettings({
+      ...rest,
+      CONTACT_WATCH_ACS_CONNECTION_STRING: `endpoint=https://cw-acs.communication.azure.com/;accesskey=${KEY}`,
+      CONTACT_WATCH_REMINDER_DAYS: '0',
+      CONTACT_WATCH_NEW_SUBSCRIPTION_GRACE_MINUTES: '90',
+    });
+    expect(settings.acs).toMatchObject({ kind: 'connection-string', endpoint: 'https://cw-acs.communication.azure.com' });
+    expect(settings.alerts).toMatchObject({ reminderDays: 0, newSubscriptionGraceMinutes: 90 });
+  });
+
+  it('names the malformed setting and never repeats the secret', () => {
+    expect(failure({ ...BASE, CONTACT_WATCH_REMINDER_DAYS: 'weekly' }).setting).toBe('CONTACT_WATCH_REMINDER_DAYS');
+    expect(failure({ ...BASE, CONTACT_WATCH_REMINDER_DAYS: '-1' }).message).toContain('CONTACT_WATCH_REMINDER_DAYS is "-1"');
+    expect(failure({ ...BASE, CONTACT_WATCH_NEW_SUBSCRIPTION_GRACE_MINUTES: '1.5' }).setting).toBe('CONTACT_WATCH_NEW_SUBSCRIPTION_GRACE_MINUTES');
+    expect(failure({ ...BASE, CONTACT_WATCH_ALERT_RECIPIENTS: 'secops@fabrikam.io; not-an-address' }).message).toContain('not-an-address');
+    expect(failure({ ...BASE, CONTACT_WATCH_ALERT_RECIPIENTS: ' ; ' }).setting).toBe('CONTACT_WATCH_ALERT_RECIPIENTS');
+    expect(failure({ ...BASE, CONTACT_WATCH_EMAIL_SENDER: 'DoNotReply' }).setting).toBe('CONTACT_WATCH_EMAIL_SENDER');
+    expect(failure({ ...BASE, CONTACT_WATCH_ACS_ENDPOINT: 'http://cw-acs.communication.azure.com' }).setting).toBe('CONTACT_WATCH_ACS_ENDPOINT');
+    const { CONTACT_WATCH_ACS_ENDPOINT: _, ...noAcs } = BASE;
+    expect(failure(noAcs).message).toContain('CONTACT_WATCH_ACS_CONNECTION_STRING');
+    const bad = failure({ ...noAcs, CONTACT_WATCH_ACS_CONNECTION_STRING: `endpoint=cw-acs;accesskey=${KEY}` });
+    expect(bad.setting).toBe('CONTACT_WATCH_ACS_CONNECTION_STRING');
+    expect(bad.message).not.toContain(KEY);
+    expect(failure({ ...BASE, CONTACT_WATCH_ACS_CONNECTION_STRING: `endpoint=https://x.communication.azure.com/;accesskey=${KEY}` }).message).toContain('set only one');
+  });
+
+  it('reads the alert timing alone (no mail settings needed)', () => {
+    expect(readAlertSettings({ CONTACT_WATCH_REMINDER_DAYS: '14' })).toEqual({ reminderDays: 14, newSubscriptionGraceMinutes: 0, fixedNotices: false });
+    expect(readAlertSettings({ CONTACT_WATCH_REMINDER_DAYS: '  ' }).reminderDays).toBe(7);
+  });
+});
