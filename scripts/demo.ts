@@ -13,10 +13,10 @@ const OUTPUT_DIR = fileURLToPath(new URL('../.test-output/demo/', import.meta.ur
 const BIN = fileURLToPath(new URL('../bin/contact-watch.js', import.meta.url));
 
 const tenant = generateTenant({
-  count: 60,
+  count: 120,
   seed: 7,
   indexed: { doubtfulFraction: 0.1 },
-  quirkFractions: { forbidden: 0.02, providerNotRegistered: 0.02 },
+  quirkFractions: { forbidden: 0.03, providerNotRegistered: 0.02 },
 });
 const azure = await startLocalAzure({ tenant });
 await mkdir(OUTPUT_DIR, { recursive: true });

@@ -4,7 +4,7 @@ const exitCode = await runCli(process.argv.slice(2), {
   stdout: (text) => process.stdout.write(text),
   stderr: (text) => process.stderr.write(text),
   env: process.env,
-  stderrIsTty: process.stderr.isTTY,
 });
-// Let stdout drain (a large report piped to a file) before the exit code is set.
-process.exitCode = exitCode;
+// Exit once both streams are flushed: an idle keep-alive connection or an SDK timer must never keep
+// a pipeline step waiting after the answer has been given.
+process.stdout.write('', () => process.stderr.write('', () => process.exit(exitCode)));

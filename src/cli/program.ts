@@ -20,8 +20,6 @@ export interface CliIo {
   stdout: (text: string) => void;
   stderr: (text: string) => void;
   env: NodeJS.ProcessEnv;
-  /** Whether stderr is a terminal (progress is then rewritten in place). */
-  stderrIsTty?: boolean;
 }
 
 export const EXIT = { ok: 0, findings: 1, failure: 2 } as const;

@@ -167,11 +167,12 @@ describe('scan', () => {
     expect(report.subscriptions.map((s: any) => s.status)).toEqual(['noncompliant', 'compliant']);
   });
 
-  it('exits 2 when Resource Graph keeps failing: the scan could not run', async () => {
-    azure.faults.add({ target: 'resource-graph', status: 500, times: Infinity });
-    const run = await runContactWatch(['scan', '--format', 'json'], { ...azure.env(), CONTACT_WATCH_RETRY_DELAY_MS: '10' });
+  it('exits 2 when Resource Graph cannot be read: the scan could not run', async () => {
+    // 403 is not retried; persistent 5xx after retries takes the same path (adapter tests).
+    azure.faults.add({ target: 'resource-graph', status: 403, times: Infinity });
+    const run = await runContactWatch(['scan', '--format', 'json'], azure.env());
     expect(run.code).toBe(2);
-    expect(run.stderr).toMatch(/Resource Graph/);
+    expect(run.stderr).toMatch(/Resource Graph could not be read: .*403/);
     expect(run.stdout).toBe('');
   });
 
