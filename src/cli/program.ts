@@ -14,7 +14,10 @@ import { REPORT_FORMATS, renderReport, renderVerdict } from '../report/index.js'
 import type { ReportFormat } from '../report/index.js';
 import { checkSubscription } from '../scan/check.js';
 import { runScan, ScanFailedError } from '../scan/scan.js';
+import { runStoredScan } from '../scan/stored-scan.js';
+import { InvalidExemptionError } from '../core/exemptions.js';
 import { createProgressReporter } from './progress.js';
+import { alertingSettingsFrom, currentUser, openStoreFromEnvironment, renderExemptions, sendOwedAlerts } from './storage.js';
 
 export interface CliIo {
   stdout: (text: string) => void;
@@ -62,6 +65,8 @@ function buildProgram(io: CliIo, setExitCode: (code: number) => void): Command {
     .addOption(new Option('--format <format>', 'report format').choices(REPORT_FORMATS).default('table'))
     .option('--output <file>', 'write the report to this file instead of stdout')
     .option('--fail-on-noncompliant', 'exit 1 if any subscription is noncompliant or error')
+    .option('--store', 'record the results in Table Storage (CONTACT_WATCH_STORAGE or AzureWebJobsStorage)')
+    .option('--notify', 'send the alerts that are owed by e-mail (implies --store)')
     .action(async (options: ScanOptions) => setExitCode(await scanCommand(options, io)));
 
   program
@@ -75,6 +80,43 @@ function buildProgram(io: CliIo, setExitCode: (code: number) => void): Command {
       setExitCode(await checkCommand(subscriptionId, options, io)),
     );
 
+  program
+    .command('exempt')
+    .description('exempt a subscription until a date, with a reason and an owner')
+    .argument('<subscriptionId>', 'the subscription id (a GUID)')
+    .requiredOption('--reason <text>', 'why it is exempt')
+    .requiredOption('--owner <email>', 'who answers for the exemption')
+    .requiredOption('--expires <YYYY-MM-DD>', 'last day of the exemption (at most one year ahead)')
+    .action(async (subscriptionId: string, options: { reason: string; owner: string; expires: string }) => {
+      const id = parseSubscriptionId(subscriptionId);
+      const store = openStoreFromEnvironment(io.env, createAzureAdapters(io.env).credential, 'exempt');
+      const exemption = await store.putExemption(
+        { subscriptionId: id, reason: options.reason, owner: options.owner, expiresOn: options.expires, createdBy: currentUser(io.env) },
+        { fieldNames: { reason: '--reason', owner: '--owner', expiresOn: '--expires' } },
+      );
+      io.stderr(`contact-watch: ${exemption.subscriptionId} is exempt until ${exemption.expiresOn} (owner ${exemption.owner}); it takes effect at the next scan.\n`);
+    });
+
+  program
+    .command('unexempt')
+    .description('remove the exemption of a subscription')
+    .argument('<subscriptionId>', 'the subscription id (a GUID)')
+    .action(async (subscriptionId: string) => {
+      const id = parseSubscriptionId(subscriptionId);
+      const store = openStoreFromEnvironment(io.env, createAzureAdapters(io.env).credential, 'unexempt');
+      const removed = await store.removeExemption(id);
+      io.stderr(removed ? `contact-watch: the exemption of ${id} was removed; it is judged again at the next scan.\n` : `contact-watch: ${id} had no exemption.\n`);
+    });
+
+  program
+    .command('exemptions')
+    .description('list the exemptions, expired ones marked')
+    .addOption(new Option('--format <format>', 'output format').choices(['table', 'json']).default('table'))
+    .action(async (options: { format: 'table' | 'json' }) => {
+      const store = openStoreFromEnvironment(io.env, createAzureAdapters(io.env).credential, 'exemptions');
+      io.stdout(renderExemptions(await store.listExemptions(), options.format, new Date()));
+    });
+
   return program;
 }
 
@@ -85,18 +127,22 @@ interface ScanOptions {
   format: ReportFormat;
   output?: string;
   failOnNoncompliant?: boolean;
+  store?: boolean;
+  notify?: boolean;
 }
 
 async function scanCommand(options: ScanOptions, io: CliIo): Promise<number> {
   const policy = await loadPolicy(options.config, io.env);
   const azure = createAzureAdapters(io.env);
+  // --notify implies --store: what is owed is kept in the store. Settings are checked before any work.
+  const alerting = options.notify ? alertingSettingsFrom(io.env) : undefined;
+  const store = options.store || options.notify ? openStoreFromEnvironment(io.env, azure.credential, 'scan --store') : undefined;
+  const scope = { subscriptionIds: options.subscription, managementGroupIds: options.managementGroup };
   const progress = createProgressReporter(io);
+  const deps = { inventory: azure.inventory, contacts: azure.contacts, subscriptions: azure.subscriptions, policy, onProgress: progress.update };
   let result;
   try {
-    result = await runScan(
-      { subscriptionIds: options.subscription, managementGroupIds: options.managementGroup },
-      { inventory: azure.inventory, contacts: azure.contacts, subscriptions: azure.subscriptions, policy, onProgress: progress.update },
-    );
+    result = store ? await runStoredScan(scope, { ...deps, store, trigger: 'cli' }) : await runScan(scope, deps);
   } finally {
     progress.stop();
   }
@@ -111,6 +157,9 @@ async function scanCommand(options: ScanOptions, io: CliIo): Promise<number> {
   }
   if (report.summary.error > 0) {
     io.stderr(`contact-watch: ${report.summary.error} subscription(s) could not be read; their status is "error", never "compliant".\n`);
+  }
+  if (store && alerting) {
+    await sendOwedAlerts({ settings: alerting, store, portalUrl: azure.cloud.portalUrl, credential: azure.credential, now: () => new Date() }, io.stderr);
   }
   const failing = report.summary.noncompliant + report.summary.error;
   return options.failOnNoncompliant && failing > 0 ? EXIT.findings : EXIT.ok;
@@ -198,6 +247,7 @@ function describeError(error: unknown): string {
     error instanceof PolicyError ||
     error instanceof SettingsError ||
     error instanceof InvalidSubscriptionIdError ||
+    error instanceof InvalidExemptionError ||
     error instanceof ScanFailedError
   ) {
     return error.message;

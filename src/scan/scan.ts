@@ -30,6 +30,8 @@ export interface ScanDependencies {
   concurrency?: number;
   onProgress?: (progress: ScanProgress) => void;
   signal?: AbortSignal;
+  /** Default: a new UUID. */
+  scanId?: string;
 }
 
 export interface ScanResult {
@@ -45,7 +47,7 @@ export class ScanFailedError extends Error {
 export async function runScan(scope: ScanScope, deps: ScanDependencies): Promise<ScanResult> {
   const clock = deps.clock ?? (() => new Date());
   const started = clock();
-  const scanId = randomUUID();
+  const scanId = deps.scanId ?? randomUUID();
   const progress: ScanProgress = { phase: 'inventory', subscriptions: 0, toConfirm: 0, confirmed: 0 };
   deps.onProgress?.({ ...progress });
 
@@ -110,14 +112,18 @@ export function buildReport(
   status: ScanStatus,
   verdicts: SubscriptionVerdict[],
 ): ScanReport {
-  const summary = { subscriptions: verdicts.length, compliant: 0, noncompliant: 0, exempt: 0, error: 0, skipped: 0 };
-  for (const verdict of verdicts) summary[verdict.status] += 1;
   return {
     schemaVersion: 1,
     scan: { id: scanId, startedAt: startedAt.toISOString(), finishedAt: finishedAt.toISOString(), status },
-    summary,
+    summary: summarise(verdicts),
     subscriptions: verdicts,
   };
+}
+
+export function summarise(verdicts: readonly SubscriptionVerdict[]): ScanReport['summary'] {
+  const summary = { subscriptions: verdicts.length, compliant: 0, noncompliant: 0, exempt: 0, error: 0, skipped: 0 };
+  for (const verdict of verdicts) summary[verdict.status] += 1;
+  return summary;
 }
 
 /**

@@ -1,0 +1,81 @@
+/**
+ * What the command line does with Table Storage and e-mail: opening the store named by the
+ * environment, sending owed alerts after a stored scan, and the exemption commands.
+ */
+import { userInfo } from 'node:os';
+import type { TokenCredential } from '@azure/core-auth';
+import { createAlerting } from '../adapters/email/alerting.js';
+import { SettingsError } from '../adapters/settings-error.js';
+import { openStateStore, parseStorageSetting, type StateStore } from '../adapters/table-storage/index.js';
+import { readAlertingSettings, type AlertingSettings } from '../alerts/settings.js';
+import { isExemptionActive } from '../core/exemptions.js';
+import type { Exemption } from '../core/state-model.js';
+
+/** CONTACT_WATCH_STORAGE, else AzureWebJobsStorage (CONTRACT.md §4, §5). */
+export function openStoreFromEnvironment(env: NodeJS.ProcessEnv, credential: TokenCredential, purpose: string): StateStore {
+  const name = ['CONTACT_WATCH_STORAGE', 'AzureWebJobsStorage'].find((setting) => env[setting]?.trim());
+  if (!name) {
+    throw new SettingsError(
+      'CONTACT_WATCH_STORAGE',
+      `${purpose} needs Table Storage: set CONTACT_WATCH_STORAGE (or AzureWebJobsStorage) to a connection string, ` +
+        'UseDevelopmentStorage=true (Azurite) or https://<account>.table.core.windows.net (managed identity)',
+    );
+  }
+  return openStateStore(parseStorageSetting(env[name]!, name), { credential, settingName: name });
+}
+
+/** Read before the scan starts, so a missing e-mail setting stops the run before any work is done. */
+export function alertingSettingsFrom(env: NodeJS.ProcessEnv): AlertingSettings {
+  return readAlertingSettings(env);
+}
+
+/**
+ * Queues what is owed as a digest and sends what is pending. A send that fails stays in the
+ * outbox for the next run; it never changes the scan's exit code.
+ */
+export async function sendOwedAlerts(
+  options: { settings: AlertingSettings; store: StateStore; portalUrl: string; credential: TokenCredential; now: () => Date },
+  stderr: (text: string) => void,
+): Promise<void> {
+  try {
+    const alerting = await createAlerting({
+      settings: options.settings,
+      store: options.store,
+      tables: options.store.connection,
+      portalUrl: options.portalUrl,
+      credential: options.credential,
+    });
+    const queued = await alerting.service.queueOwedAlerts({ mode: 'digest', now: options.now() });
+    const delivery = await alerting.service.deliverPending(options.now());
+    const failed = delivery.failed > 0 ? `, ${delivery.failed} failed and kept in the outbox` : '';
+    stderr(
+      `contact-watch: alerts: ${queued.owed} owed, ${queued.queued} newly queued; ${delivery.sent} message(s) sent, ${delivery.pending} queued for the next run${failed}\n`,
+    );
+  } catch (error) {
+    stderr(`contact-watch: alerts could not be sent this run and stay queued: ${error instanceof Error ? error.message : String(error)}\n`);
+  }
+}
+
+export function currentUser(env: NodeJS.ProcessEnv): string {
+  try {
+    return env.CONTACT_WATCH_USER?.trim() || userInfo().username;
+  } catch {
+    return 'unknown';
+  }
+}
+
+export function renderExemptions(exemptions: readonly Exemption[], format: 'table' | 'json', now: Date): string {
+  const rows = exemptions.map((exemption) => ({ ...exemption, active: isExemptionActive(exemption, now) }));
+  if (format === 'json') return `${JSON.stringify(rows, null, 2)}\n`;
+  if (rows.length === 0) return 'No exemptions.\n';
+  const header = ['SUBSCRIPTION', 'EXPIRES', 'STATE', 'OWNER', 'REASON'];
+  const cells = rows.map((row) => [row.subscriptionId, row.expiresOn, row.active ? 'active' : 'EXPIRED', row.owner, oneLine(row.reason)]);
+  const widths = header.map((title, column) => Math.max(title.length, ...cells.map((row) => row[column]!.length)));
+  const line = (row: string[]) => row.map((cell, column) => (column === row.length - 1 ? cell : cell.padEnd(widths[column]!))).join('  ');
+  return `${[line(header), ...cells.map(line)].join('\n')}\n`;
+}
+
+function oneLine(text: string): string {
+  const flat = text.replace(/[\u0000-\u001f\u007f-\u009f]+/g, ' ');
+  return flat.length > 80 ? `${flat.slice(0, 79)}…` : flat;
+}

@@ -1,0 +1,60 @@
+/**
+ * A scan that is recorded: the scan row is written first, the verdicts are stored through the
+ * state store (only what changed, with ETags), and the report shows active exemptions. Shared by
+ * `scan --store`, the timer and `POST /api/scans`.
+ */
+import { randomUUID } from 'node:crypto';
+import { applyExemptions } from '../core/exemptions.js';
+import type { ScanReport } from '../core/model.js';
+import type { RecordedRun, StateStore } from '../adapters/table-storage/index.js';
+import type { ScanScope } from './ports.js';
+import { runScan, summarise, type ScanDependencies, type ScanResult } from './scan.js';
+
+export interface StoredScanDependencies extends ScanDependencies {
+  store: StateStore;
+  /** What started the scan: `cli`, `timer`, `http`. */
+  trigger: string;
+}
+
+export interface StoredScanResult extends ScanResult {
+  recorded: RecordedRun;
+}
+
+export async function runStoredScan(scope: ScanScope, deps: StoredScanDependencies): Promise<StoredScanResult> {
+  const clock = deps.clock ?? (() => new Date());
+  const scanId = deps.scanId ?? randomUUID();
+  const handle = await deps.store.startRun({ scanId, trigger: deps.trigger, startedAt: clock() });
+
+  let result: ScanResult;
+  try {
+    result = await runScan(scope, { ...deps, scanId });
+  } catch (error) {
+    // The scan row says why; no subscription record is touched.
+    await deps.store.failRun(handle, error).catch(() => undefined);
+    throw error;
+  }
+
+  const verdicts = result.report.subscriptions;
+  const recorded = await deps.store.finishRun(handle, {
+    status: result.report.scan.status,
+    scope: isWholeTenant(scope) ? 'tenant' : 'subset',
+    verdicts,
+    // Every verdict is an answer the scan obtained (an `error` verdict is recorded as such; the
+    // planner never turns it into compliant, fixed or gone).
+    readSubscriptionIds: verdicts.map((verdict) => verdict.subscriptionId),
+    resourceGraphRequests: result.stats.resourceGraphRequests,
+    securityContactsCalls: result.stats.securityContactsCalls,
+  });
+
+  const report = withExemptions(result.report, await deps.store.listExemptions(), clock());
+  return { ...result, report, recorded };
+}
+
+function isWholeTenant(scope: ScanScope): boolean {
+  return (scope.subscriptionIds?.length ?? 0) === 0 && (scope.managementGroupIds?.length ?? 0) === 0;
+}
+
+function withExemptions(report: ScanReport, exemptions: Parameters<typeof applyExemptions>[1], now: Date): ScanReport {
+  const subscriptions = applyExemptions(report.subscriptions, exemptions, now);
+  return { ...report, summary: summarise(subscriptions), subscriptions };
+}

@@ -1,0 +1,128 @@
+/**
+ * `scan --store`, `scan --notify` and the exemption commands (CONTRACT.md §4, §10) end to end:
+ * the real command line against Azurite and the local Azure test server with its ACS Email service.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SimulatedTenant, startLocalAzure } from '../../azure-server/index.js';
+import type { LocalAzure } from '../../azure-server/index.js';
+import { createCommunicationEmailService, type CommunicationEmailService } from '../../azure-server/services/communication-email.js';
+import { startAzurite } from '../../support/azurite.js';
+import { runContactWatch } from '../../support/cli.js';
+import { compliantContact2023 } from '../../support/fixtures.js';
+
+const COMPLIANT = '11111111-1111-4111-8111-111111111111';
+const NO_CONTACT = '22222222-2222-4222-8222-222222222222';
+const HOSTILE_NAME = '33333333-3333-4333-8333-333333333333';
+const SENDER = 'DoNotReply@contact-watch.test';
+
+let azure: LocalAzure;
+let mail: CommunicationEmailService;
+let azurite: Awaited<ReturnType<typeof startAzurite>>;
+let env: Record<string, string>;
+
+beforeAll(async () => {
+  const tenant = new SimulatedTenant();
+  tenant.addSubscription({ subscriptionId: COMPLIANT, displayName: 'Production', contacts: [compliantContact2023()] });
+  tenant.addSubscription({ subscriptionId: NO_CONTACT, displayName: 'Sandbox', contacts: [] });
+  tenant.addSubscription({ subscriptionId: HOSTILE_NAME, displayName: 'Evil <script>alert(1)</script>\r\nBcc: x@evil.test', contacts: [] });
+  mail = createCommunicationEmailService({ accessKey: Buffer.from('local-test-access-key').toString('base64') });
+  [azure, azurite] = await Promise.all([startLocalAzure({ tenant, services: [mail] }), startAzurite()]);
+  env = {
+    ...azure.env(),
+    CONTACT_WATCH_STORAGE: azurite.connectionString,
+    CONTACT_WATCH_ACS_CONNECTION_STRING: mail.connectionString(azure.url),
+    CONTACT_WATCH_EMAIL_SENDER: SENDER,
+    CONTACT_WATCH_ALERT_RECIPIENTS: 'secops@fabrikam.io; soc@fabrikam.io',
+  };
+});
+
+afterAll(async () => {
+  await Promise.all([azure?.close(), azurite?.stop()]);
+});
+
+describe('scan --notify', () => {
+  it('records the scan and sends one digest for everything owed', async () => {
+    const run = await runContactWatch(['scan', '--notify', '--format', 'json'], env);
+    expect(run.code, run.stderr).toBe(0);
+    expect(JSON.parse(run.stdout).summary).toMatchObject({ compliant: 1, noncompliant: 2 });
+    expect(mail.messages).toHaveLength(1);
+    const [digest] = mail.messages;
+    expect(digest!.to.map((r) => r.address)).toEqual(['secops@fabrikam.io', 'soc@fabrikam.io']);
+    expect(digest!.senderAddress).toBe(SENDER);
+    expect(digest!.html).toContain(NO_CONTACT);
+    expect(digest!.html).toContain(HOSTILE_NAME);
+    expect(digest!.html).not.toContain(COMPLIANT);
+    expect(run.stderr).toMatch(/1 message\(s\) sent, 0 queued/);
+  });
+
+  it('keeps a hostile display name inert: escaped in the HTML, absent from the subject', () => {
+    const [digest] = mail.messages;
+    expect(digest!.html).not.toContain('<script>alert(1)</script>');
+    expect(digest!.html).toContain('&lt;script&gt;');
+    expect(digest!.subject).not.toMatch(/[\r\n]/);
+    expect(digest!.subject).not.toContain('Bcc');
+  });
+
+  it('does not alert again on the next scan', async () => {
+    const run = await runContactWatch(['scan', '--notify'], env);
+    expect(run.code, run.stderr).toBe(0);
+    expect(mail.messages).toHaveLength(1);
+  });
+
+  it('refuses --notify without e-mail settings before doing any work, naming the setting', async () => {
+    azure.requests.clear();
+    const { CONTACT_WATCH_EMAIL_SENDER: _omitted, ...withoutSender } = env;
+    const run = await runContactWatch(['scan', '--notify'], withoutSender);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/CONTACT_WATCH_EMAIL_SENDER/);
+    expect(azure.requests.count('resource-graph')).toBe(0);
+  });
+
+  it('refuses --store without storage, naming CONTACT_WATCH_STORAGE', async () => {
+    const { CONTACT_WATCH_STORAGE: _omitted, ...withoutStorage } = env;
+    const run = await runContactWatch(['scan', '--store'], withoutStorage);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/CONTACT_WATCH_STORAGE/);
+  });
+});
+
+describe('exemptions', () => {
+  const inSixMonths = new Date(Date.now() + 182 * 86_400_000).toISOString().slice(0, 10);
+
+  it('exempts a subscription: the next stored scan reports it exempt', async () => {
+    const exempt = await runContactWatch(
+      ['exempt', NO_CONTACT, '--reason', 'Sandbox, torn down in Q3', '--owner', 'lead@fabrikam.io', '--expires', inSixMonths],
+      env,
+    );
+    expect(exempt.code, exempt.stderr).toBe(0);
+    const list = await runContactWatch(['exemptions', '--format', 'json'], env);
+    expect(JSON.parse(list.stdout)).toEqual([
+      expect.objectContaining({ subscriptionId: NO_CONTACT, owner: 'lead@fabrikam.io', expiresOn: inSixMonths, active: true }),
+    ]);
+    const scan = await runContactWatch(['scan', '--store', '--format', 'json'], env);
+    const report = JSON.parse(scan.stdout);
+    expect(report.subscriptions.find((s: any) => s.subscriptionId === NO_CONTACT).status).toBe('exempt');
+    expect(report.summary).toMatchObject({ exempt: 1, noncompliant: 1 });
+  });
+
+  it('refuses an exemption without a real expiry or more than a year ahead, naming the option', async () => {
+    const tooFar = new Date(Date.now() + 400 * 86_400_000).toISOString().slice(0, 10);
+    const run = await runContactWatch(['exempt', COMPLIANT, '--reason', 'x', '--owner', 'lead@fabrikam.io', '--expires', tooFar], env);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/--expires/);
+    const bad = await runContactWatch(['exempt', COMPLIANT, '--reason', 'x', '--owner', 'not-an-address', '--expires', inSixMonths], env);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--owner/);
+    const missing = await runContactWatch(['exempt', COMPLIANT, '--reason', 'x', '--owner', 'lead@fabrikam.io'], env);
+    expect(missing.code).toBe(2);
+  });
+
+  it('unexempts: the subscription is judged again', async () => {
+    const run = await runContactWatch(['unexempt', NO_CONTACT], env);
+    expect(run.code, run.stderr).toBe(0);
+    const scan = await runContactWatch(['scan', '--store', '--format', 'json'], env);
+    expect(JSON.parse(scan.stdout).subscriptions.find((s: any) => s.subscriptionId === NO_CONTACT).status).toBe('noncompliant');
+    const list = await runContactWatch(['exemptions'], env);
+    expect(list.stdout).toMatch(/No exemptions/);
+  });
+});
