@@ -12,6 +12,7 @@
 import escapeHtml from 'escape-html';
 import { describeDuration, type OwedAlert } from '../core/alerts.js';
 import type { Finding, RuleId } from '../core/model.js';
+import { REMEDIATION_API_VERSION, securityContactRestBody } from '../core/rules/remediation.js';
 import { isSubscriptionId } from '../core/subscription-id.js';
 
 export interface RenderedEmail {
@@ -63,8 +64,6 @@ export interface DigestLimits {
 }
 
 const PRODUCT = 'contact-watch';
-const PLACEHOLDER_EMAILS = 'secops@your-company.internal';
-const CONTACTS_API_VERSION = '2023-12-01-preview';
 
 const RULE_TITLES: Record<RuleId, string> = {
   'contact-exists': 'Security contact exists',
@@ -126,26 +125,15 @@ function fixInstructions(alert: OwedAlert, ctx: TemplateContext): FixInstruction
   const portal = normalisePortalUrl(ctx.portalUrl);
   const id = guidOrNull(alert.subscriptionId);
   const idInCommand = id ?? '<subscription-id>';
-  const emails =
-    ctx.suggestedContactEmails && /^[A-Za-z0-9@._+;,-]+$/.test(ctx.suggestedContactEmails)
-      ? ctx.suggestedContactEmails
-      : PLACEHOLDER_EMAILS;
-  const body = JSON.stringify({
-    properties: {
-      emails,
-      isEnabled: true,
-      notificationsByRole: { state: 'On', roles: ['Owner'] },
-      notificationsSources: [
-        { sourceType: 'Alert', minimalSeverity: 'High' },
-        { sourceType: 'AttackPath', minimalRiskLevel: 'High' },
-      ],
-    },
-  });
+  // The same body the rules' remediation gives, so the e-mail and the report never disagree on the fix;
+  // anything but plain address characters falls back to the rules' placeholder address.
+  const suggested = ctx.suggestedContactEmails && /^[A-Za-z0-9@._+;,-]+$/.test(ctx.suggestedContactEmails) ? ctx.suggestedContactEmails : undefined;
+  const body = JSON.stringify(securityContactRestBody(suggested));
   // `az rest` puts a URL that starts with "/" on the ARM endpoint of the signed-in cloud, so the
   // same command is right for Azure Government and Azure China.
   const azCommand = [
     '# The PUT replaces the whole contact: list in "emails" every address that should stay.',
-    `az rest --method put --url "/subscriptions/${idInCommand}/providers/Microsoft.Security/securityContacts/default?api-version=${CONTACTS_API_VERSION}" --body '${body}'`,
+    `az rest --method put --url "/subscriptions/${idInCommand}/providers/Microsoft.Security/securityContacts/default?api-version=${REMEDIATION_API_VERSION}" --body '${body}'`,
   ].join('\n');
   const portalLinks = [
     { label: 'Defender for Cloud: Environment settings', url: `${portal}/#view/Microsoft_Azure_Security/SecurityMenuBlade/~/EnvironmentSettings` },
