@@ -158,6 +158,21 @@ describe('alerting with the state store, the outbox and ACS Email', () => {
     expect(mail.messages).toHaveLength(2);
   });
 
+  it('an exemption that expires turns the subscription back into noncompliant, and it is alerted on', async () => {
+    const h = await harness();
+    const id = subscriptionIdFor(2);
+    await h.store.putExemption({ subscriptionId: id, reason: 'lab, torn down soon', owner: 'lead@fabrikam.io', expiresOn: '2025-06-03', createdBy: 'test' });
+    await h.scan([verdict(id, 'noncompliant', 'Lab')]);
+    expect((await h.store.getSubscription(id))?.status).toBe('exempt');
+    expect(await h.notify()).toMatchObject({ sent: 0 });
+
+    h.clock.set('2025-06-04T00:10:00.000Z'); // the day after the expiry day (UTC)
+    await h.scan([verdict(id, 'noncompliant', 'Lab')]);
+    expect((await h.store.getSubscription(id))?.status).toBe('noncompliant');
+    expect(await h.notify()).toMatchObject({ sent: 1 });
+    expect(coveredBy([id]).get(id)).toBe(1);
+  });
+
   it('the mail service fails mid-digest (dropped connection, then 429): the next run delivers every alert exactly once', async () => {
     const h = await harness({ maxSubscriptionsPerMessage: 4 });
     const ids = Array.from({ length: 16 }, (_, i) => subscriptionIdFor(100 + i));
