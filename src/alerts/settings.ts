@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { DEFAULT_ALERT_SETTINGS, type AlertSettings } from '../core/alerts.js';
 import { isValidEmailSyntax, splitEmailList } from '../core/email-addresses.js';
 import { SettingsError } from '../adapters/settings-error.js';
-import { parseAcsConnectionString } from '../adapters/email/acs-email-sender.js';
+import { ACS_RATE_LIMITS, parseAcsConnectionString } from '../adapters/email/acs-email-sender.js';
 
 export type AcsSetting =
   | { kind: 'connection-string'; connectionString: string; endpoint: string }
@@ -20,6 +20,11 @@ export interface AlertingSettings {
   /** CONTACT_WATCH_ALERT_RECIPIENTS */
   recipients: string[];
   alerts: AlertSettings;
+  /**
+   * CONTACT_WATCH_EMAIL_RATE_PER_MINUTE / _PER_HOUR: the ACS sending quota. Default: an
+   * Azure-managed domain's (5 a minute, 10 an hour); a custom domain allows 30 and 100.
+   */
+  rate: { perMinute: number; perHour: number };
 }
 
 type Env = Record<string, string | undefined>;
@@ -114,5 +119,13 @@ export function readAlertingSettings(env: Env): AlertingSettings {
       `CONTACT_WATCH_ALERT_RECIPIENTS holds ${invalid.length ? `addresses that are not valid: ${invalid.map(shown).join(', ')}` : 'no address'}; expected addresses separated by ; or ,.`,
     );
   }
-  return { acs: acsSetting(env), senderAddress: sender, recipients, alerts: readAlertSettings(env) };
+  const rate = {
+    perMinute: number(env, 'CONTACT_WATCH_EMAIL_RATE_PER_MINUTE', ACS_RATE_LIMITS.azureManagedDomain.perMinute, 10_000, 'e-mails a minute'),
+    perHour: number(env, 'CONTACT_WATCH_EMAIL_RATE_PER_HOUR', ACS_RATE_LIMITS.azureManagedDomain.perHour, 100_000, 'e-mails an hour'),
+  };
+  if (rate.perMinute === 0 || rate.perHour === 0) {
+    const name = rate.perMinute === 0 ? 'CONTACT_WATCH_EMAIL_RATE_PER_MINUTE' : 'CONTACT_WATCH_EMAIL_RATE_PER_HOUR';
+    throw new SettingsError(name, `${name} is 0, which would never send an alert; give your ACS domain's quota (Azure-managed: 5 a minute, 10 an hour; custom: 30 and 100).`);
+  }
+  return { acs: acsSetting(env), senderAddress: sender, recipients, alerts: readAlertSettings(env), rate };
 }

@@ -10,7 +10,7 @@ import { RULES } from '../core/rules/index.js';
 import { InvalidSubscriptionIdError, parseSubscriptionId } from '../core/subscription-id.js';
 import { createAzureAdapters } from '../adapters/azure-clients.js';
 import { SettingsError } from '../adapters/settings-error.js';
-import { REPORT_FORMATS, renderReport, renderVerdict } from '../report/index.js';
+import { REPORT_FORMATS, renderReportChunks, renderVerdict } from '../report/index.js';
 import type { ReportFormat } from '../report/index.js';
 import { checkSubscription } from '../scan/check.js';
 import { runScan, ScanFailedError } from '../scan/scan.js';
@@ -147,9 +147,9 @@ async function scanCommand(options: ScanOptions, io: CliIo): Promise<number> {
     progress.stop();
   }
   const { report, stats } = result;
-  const rendered = renderReport(report, options.format, { rules: RULES, portalUrl: azure.cloud.portalUrl });
+  const rendered = renderReportChunks(report, options.format, { rules: RULES, portalUrl: azure.cloud.portalUrl });
   if (options.output) await writeFile(options.output, rendered);
-  else io.stdout(rendered);
+  else for (const chunk of rendered) io.stdout(chunk);
 
   io.stderr(`${summaryLine(report)} in ${(stats.durationMs / 1000).toFixed(1)} s (${stats.resourceGraphRequests} Resource Graph requests, ${stats.securityContactsCalls} securityContacts calls)\n`);
   if (report.summary.subscriptions === 0) {

@@ -5,7 +5,7 @@
 import type { ScanReport, SubscriptionVerdict } from '../core/model.js';
 import { renderCsvReport } from './csv.js';
 import { renderHtmlReport } from './html.js';
-import { renderJsonReport, renderJsonVerdict } from './json.js';
+import { jsonReportChunks, renderJsonReport, renderJsonVerdict } from './json.js';
 import { renderMarkdownReport } from './markdown.js';
 import { renderSarifReport } from './sarif.js';
 import type { RenderContext } from './shared.js';
@@ -36,6 +36,14 @@ export function renderReport(report: ScanReport, format: ReportFormat, context: 
     case 'html':
       return renderHtmlReport(report, context);
   }
+}
+
+/**
+ * The report in pieces, for writing large reports without holding them as one string; only the
+ * JSON format (the one pipelines read at tenant scale) is streamed, the others come whole.
+ */
+export function renderReportChunks(report: ScanReport, format: ReportFormat, context: RenderContext): Iterable<string> {
+  return format === 'json' ? jsonReportChunks(report) : [renderReport(report, format, context)];
 }
 
 /** One subscription (`check`); JSON is one element of the report's `subscriptions` (CONTRACT.md §7). */

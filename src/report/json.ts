@@ -54,7 +54,32 @@ export function verdictJsonValue(verdict: SubscriptionVerdict) {
 }
 
 export function renderJsonReport(report: ScanReport): string {
-  return `${JSON.stringify(reportJsonValue(report), null, 2)}\n`;
+  return [...jsonReportChunks(report)].join('');
+}
+
+/** How many subscriptions go into one chunk of the streamed report. */
+const SUBSCRIPTIONS_PER_CHUNK = 200;
+
+/**
+ * The same text as `JSON.stringify(reportJsonValue(report), null, 2)` plus a newline, in pieces,
+ * so that a report of 50,000 subscriptions is written out without ever being one string.
+ */
+export function* jsonReportChunks(report: ScanReport): Generator<string> {
+  const { subscriptions: _rendered, ...head } = reportJsonValue({ ...report, subscriptions: [] });
+  const headText = JSON.stringify(head, null, 2);
+  const sorted = [...report.subscriptions].sort((a, b) => compareCodeUnits(a.subscriptionId, b.subscriptionId));
+  if (sorted.length === 0) {
+    yield `${headText.slice(0, -2)},\n  "subscriptions": []\n}\n`;
+    return;
+  }
+  yield `${headText.slice(0, -2)},\n  "subscriptions": [`;
+  for (let start = 0; start < sorted.length; start += SUBSCRIPTIONS_PER_CHUNK) {
+    yield sorted
+      .slice(start, start + SUBSCRIPTIONS_PER_CHUNK)
+      .map((verdict, index) => `${start + index === 0 ? '' : ','}\n    ${JSON.stringify(verdictJsonValue(verdict), null, 2).replace(/\n/g, '\n    ')}`)
+      .join('');
+  }
+  yield '\n  ]\n}\n';
 }
 
 export function renderJsonVerdict(verdict: SubscriptionVerdict): string {

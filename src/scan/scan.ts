@@ -7,10 +7,14 @@
 import { randomUUID } from 'node:crypto';
 import pLimit from 'p-limit';
 import type { Policy, ScanReport, ScanStatus, SubscriptionInfo, SubscriptionVerdict } from '../core/model.js';
-import type { ScanScope, SecurityContactsSource, SubscriptionLookup, TenantInventorySource } from './ports.js';
+import type { ScanScope, SecurityContactsSource, SubscriptionLookup, TenantInventory, TenantInventorySource } from './ports.js';
 import { isJudged, skippedVerdict, verdictFromApi, verdictFromContacts } from './verdicts.js';
 
-export const DEFAULT_CONFIRMATION_CONCURRENCY = 32;
+/**
+ * securityContacts reads in flight at once. Each is a read on a different subscription, so each
+ * draws on its own subscription's ARM throttling budget; a 429 is retried after its Retry-After.
+ */
+export const DEFAULT_CONFIRMATION_CONCURRENCY = 64;
 
 export interface ScanProgress {
   phase: 'inventory' | 'confirming' | 'done';
@@ -51,28 +55,18 @@ export async function runScan(scope: ScanScope, deps: ScanDependencies): Promise
   const progress: ScanProgress = { phase: 'inventory', subscriptions: 0, toConfirm: 0, confirmed: 0 };
   deps.onProgress?.({ ...progress });
 
-  let inventory;
+  let inventory: TenantInventory;
   try {
     inventory = await deps.inventory.readInventory(scope, deps.signal);
   } catch (error) {
     throw new ScanFailedError(`Resource Graph could not be read: ${messageOf(error)}`, { cause: error });
   }
-
   const subscriptions = await withNamedSubscriptions(inventory.subscriptions, scope, deps);
   progress.subscriptions = subscriptions.length;
-
-  const verdicts: SubscriptionVerdict[] = [];
-  const doubtful: SubscriptionInfo[] = [];
-  for (const subscription of subscriptions) {
-    if (!isJudged(subscription)) {
-      verdicts.push(skippedVerdict(subscription));
-      continue;
-    }
-    const indexed = inventory.contactsBySubscription.get(subscription.subscriptionId);
-    const fromGraph = indexed ? verdictFromContacts(subscription, 'resource-graph', indexed, deps.policy) : undefined;
-    if (fromGraph?.status === 'compliant') verdicts.push(fromGraph);
-    else doubtful.push(subscription);
-  }
+  // The raw rows are not needed once each subscription is classified; the confirmation phase
+  // that follows can be long, and at 50,000 subscriptions they are most of the memory.
+  const { verdicts, doubtful } = classify(subscriptions, inventory.contactsBySubscription, deps.policy);
+  inventory.contactsBySubscription.clear();
 
   progress.phase = 'confirming';
   progress.toConfirm = doubtful.length;
@@ -103,6 +97,30 @@ export async function runScan(scope: ScanScope, deps: ScanDependencies): Promise
       durationMs: finished.getTime() - started.getTime(),
     },
   };
+}
+
+/**
+ * What Resource Graph settles: skipped subscriptions, and those its indexed contact shows as
+ * compliant. Everything else is doubtful and goes to the securityContacts API.
+ */
+function classify(
+  subscriptions: SubscriptionInfo[],
+  contactsBySubscription: TenantInventory['contactsBySubscription'],
+  policy: Policy,
+): { verdicts: SubscriptionVerdict[]; doubtful: SubscriptionInfo[] } {
+  const verdicts: SubscriptionVerdict[] = [];
+  const doubtful: SubscriptionInfo[] = [];
+  for (const subscription of subscriptions) {
+    if (!isJudged(subscription)) {
+      verdicts.push(skippedVerdict(subscription));
+      continue;
+    }
+    const indexed = contactsBySubscription.get(subscription.subscriptionId);
+    const fromGraph = indexed ? verdictFromContacts(subscription, 'resource-graph', indexed, policy) : undefined;
+    if (fromGraph?.status === 'compliant') verdicts.push(fromGraph);
+    else doubtful.push(subscription);
+  }
+  return { verdicts, doubtful };
 }
 
 export function buildReport(

@@ -13,7 +13,7 @@ import type { RuleId } from '../../core/model.js';
 import { RULES } from '../../core/rules/index.js';
 import type { TableConnection } from '../table-storage/connection.js';
 import { TableOutbox } from '../table-storage/outbox.js';
-import { ACS_RATE_LIMITS, createAcsEmailSender, type AcsEmailSenderOptions } from './acs-email-sender.js';
+import { createAcsEmailSender, type AcsEmailSenderOptions } from './acs-email-sender.js';
 
 export interface AlertingOptions {
   settings: AlertingSettings;
@@ -27,7 +27,7 @@ export interface AlertingOptions {
   credential?: TokenCredential;
   /** Per-rule fix text beside each failed rule; default: each rule's remediation summary. */
   ruleFixes?: Partial<Record<RuleId, RuleFixText>>;
-  /** Default: the quota of an Azure-managed domain (5/min, 10/hour); custom domains: ACS_RATE_LIMITS.customDomain. */
+  /** Default: settings.rate (CONTACT_WATCH_EMAIL_RATE_PER_MINUTE / _PER_HOUR). */
   rate?: { perMinute: number; perHour: number };
   limits?: DigestLimits;
   /** Anything else for the sender (poll interval, retries, back-off, ...). */
@@ -52,7 +52,7 @@ export async function createAlerting(options: AlertingOptions): Promise<Alerting
     outbox,
     connection,
     senderAddress: settings.senderAddress,
-    rate: options.rate ?? options.sender?.rate ?? ACS_RATE_LIMITS.azureManagedDomain,
+    rate: options.rate ?? options.sender?.rate ?? settings.rate,
   });
   const service = new AlertService({
     store: options.store,

@@ -26,7 +26,14 @@ describe('alerting settings', () => {
       senderAddress: 'DoNotReply@alerts.fabrikam.io',
       recipients: ['secops@fabrikam.io', 'cloud@fabrikam.io'],
       alerts: { reminderDays: 7, newSubscriptionGraceMinutes: 0, fixedNotices: false },
+      rate: { perMinute: 5, perHour: 10 },
     });
+  });
+
+  it("takes a custom domain's sending quota, and refuses a rate that would never send", () => {
+    expect(readAlertingSettings({ ...BASE, CONTACT_WATCH_EMAIL_RATE_PER_MINUTE: '30', CONTACT_WATCH_EMAIL_RATE_PER_HOUR: '100' }).rate).toEqual({ perMinute: 30, perHour: 100 });
+    expect(() => readAlertingSettings({ ...BASE, CONTACT_WATCH_EMAIL_RATE_PER_HOUR: '0' })).toThrow(/CONTACT_WATCH_EMAIL_RATE_PER_HOUR/);
+    expect(() => readAlertingSettings({ ...BASE, CONTACT_WATCH_EMAIL_RATE_PER_MINUTE: 'lots' })).toThrow(/CONTACT_WATCH_EMAIL_RATE_PER_MINUTE/);
   });
 
   it('reads the connection-string form, reminder days and grace minutes', () => {

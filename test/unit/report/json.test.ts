@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { RULE_IDS } from '../../../src/core/model.js';
-import { renderReport, renderVerdict } from '../../../src/report/index.js';
+import { renderReport, renderReportChunks, renderVerdict, reportJsonValue } from '../../../src/report/index.js';
 import { CONTEXT, NONCOMPLIANT_HOSTILE, REPORT, VERDICTS } from './report-fixture.js';
 
 const json = renderReport(REPORT, 'json', CONTEXT);
@@ -104,5 +104,27 @@ describe('JSON report (CONTRACT.md §7)', () => {
   it('does not reorder the caller’s report', () => {
     expect(REPORT.subscriptions.map((v) => v.subscriptionId)).toEqual(VERDICTS.map((v) => v.subscriptionId));
     expect(NONCOMPLIANT_HOSTILE.findings[0]!.ruleId).toBe('attack-path-notifications');
+  });
+});
+
+describe('streamed JSON report', () => {
+  const standard = (report: typeof REPORT) => `${JSON.stringify(reportJsonValue(report), null, 2)}\n`;
+
+  it('is byte for byte what JSON.stringify writes, in pieces', () => {
+    const chunks = [...renderReportChunks(REPORT, 'json', CONTEXT)];
+    expect(chunks.length).toBeGreaterThan(2);
+    expect(chunks.join('')).toBe(standard(REPORT));
+  });
+
+  it('holds for an empty tenant and for more subscriptions than one piece carries', () => {
+    const empty = { ...REPORT, subscriptions: [], summary: { ...REPORT.summary, subscriptions: 0 } };
+    expect([...renderReportChunks(empty, 'json', CONTEXT)].join('')).toBe(standard(empty));
+    const many = {
+      ...REPORT,
+      subscriptions: Array.from({ length: 450 }, (_, i) => ({ ...VERDICTS[0]!, subscriptionId: `${String(i).padStart(8, '0')}-0000-4000-8000-000000000000` })),
+    };
+    const chunks = [...renderReportChunks(many, 'json', CONTEXT)];
+    expect(chunks.length).toBe(5); // head, 200, 200, 50, tail
+    expect(chunks.join('')).toBe(standard(many));
   });
 });
