@@ -1,0 +1,44 @@
+/**
+ * Alert delivery for the app's handlers: queue what is owed (a digest after a scan, one message
+ * for the subscription an event evaluated), then send what is pending. A send that fails stays in
+ * the outbox for the next run; it is logged, never thrown, so it never fails the scan or the event.
+ */
+import type { InvocationContext } from '@azure/functions';
+import { createAlerting } from '../adapters/email/alerting.js';
+import type { DeliveryCounts } from '../alerts/ports.js';
+import type { AppDependencies } from './types.js';
+
+export interface AlertDeliveryOptions {
+  mode: 'digest' | 'single';
+  /** Only these subscriptions (an event's); default every owed alert. */
+  subscriptionIds?: string[];
+}
+
+export async function deliverOwedAlerts(
+  deps: AppDependencies,
+  context: InvocationContext,
+  options: AlertDeliveryOptions,
+): Promise<DeliveryCounts | undefined> {
+  try {
+    const alerting = await createAlerting({
+      settings: deps.settings.alerting,
+      store: deps.store,
+      tables: deps.store.connection,
+      portalUrl: deps.settings.cloud.portalUrl,
+      credential: deps.azure.credential,
+    });
+    const queued = await alerting.service.queueOwedAlerts({
+      mode: options.mode,
+      now: deps.clock(),
+      ...(options.subscriptionIds ? { subscriptionIds: options.subscriptionIds } : {}),
+    });
+    if (queued.queued > 0) deps.log(context, 'alert.queued', { alerts: queued.queued, messages: queued.messages });
+    const delivery = await alerting.service.deliverPending(deps.clock());
+    if (delivery.sent > 0) deps.log(context, 'alert.sent', { messages: delivery.sent });
+    if (delivery.pending > 0 || delivery.failed > 0) deps.log(context, 'alert.pending', { pending: delivery.pending, failed: delivery.failed });
+    return delivery;
+  } catch (error) {
+    deps.log(context, 'alert.failed', { error: error instanceof Error ? error.message : String(error) });
+    return undefined;
+  }
+}

@@ -1,0 +1,82 @@
+/**
+ * AppDependencies for handler tests: the real adapters against the local Azure test server (with
+ * its ACS Email service mounted) and Azurite, a controllable clock, and a log that keeps every
+ * structured line so tests can read what the app said.
+ */
+import type { InvocationContext } from '@azure/functions';
+import { createAzureAdapters } from '../../src/adapters/azure-clients.js';
+import { openStateStore } from '../../src/adapters/table-storage/index.js';
+import { readAlertingSettings } from '../../src/alerts/settings.js';
+import { DEFAULT_POLICY } from '../../src/core/policy.js';
+import type { AppDependencies, AppSettings, ScanLease } from '../../src/app/types.js';
+import type { LocalAzure } from '../azure-server/index.js';
+import type { CommunicationEmailService } from '../azure-server/services/communication-email.js';
+
+export interface LoggedLine {
+  event: string;
+  invocationId: string;
+  [field: string]: unknown;
+}
+
+export interface TestAppOptions {
+  azure: LocalAzure;
+  mail: CommunicationEmailService;
+  /** Azurite's connection string. */
+  storage: string;
+  /** A table prefix of the test's own, so test files never see each other's rows. */
+  tablePrefix: string;
+  clock?: () => Date;
+  /** The scan lease; tests of the lease-free handlers may leave it out. */
+  lease?: ScanLease;
+  env?: Record<string, string>;
+}
+
+export const TEST_SENDER = 'DoNotReply@contact-watch.test';
+export const TEST_RECIPIENTS = ['secops@fabrikam.io'];
+
+/** Small retry delays so fault tests take milliseconds. */
+const FAST_RETRY = { maxRetries: 2, retryDelayInMs: 10, maxRetryDelayInMs: 40 };
+
+export function testAppDependencies(options: TestAppOptions): AppDependencies & { lines: LoggedLine[] } {
+  const env = {
+    ...options.azure.env(),
+    CONTACT_WATCH_STORAGE: options.storage,
+    CONTACT_WATCH_ACS_CONNECTION_STRING: options.mail.connectionString(options.azure.url),
+    CONTACT_WATCH_EMAIL_SENDER: TEST_SENDER,
+    CONTACT_WATCH_ALERT_RECIPIENTS: TEST_RECIPIENTS.join(';'),
+    CONTACT_WATCH_EMAIL_RATE_PER_MINUTE: '1000',
+    CONTACT_WATCH_EMAIL_RATE_PER_HOUR: '10000',
+    ...options.env,
+  };
+  // DefaultAzureCredential reads the managed-identity variables from process.env itself.
+  Object.assign(process.env, options.azure.env());
+  const azure = createAzureAdapters(env, { retry: FAST_RETRY });
+  const clock = options.clock ?? (() => new Date());
+  const store = openStateStore(options.storage, { tablePrefix: options.tablePrefix, clock, credential: azure.credential });
+  const settings: AppSettings = {
+    cloud: azure.cloud,
+    storage: { settingName: 'CONTACT_WATCH_STORAGE', value: options.storage },
+    policy: DEFAULT_POLICY,
+    alerting: readAlertingSettings(env),
+    scanSchedule: '0 */30 * * * *',
+  };
+  const lines: LoggedLine[] = [];
+  const noLease: ScanLease = {
+    tryAcquire: async () => {
+      throw new Error('this test gave the app no scan lease');
+    },
+    renew: async () => false,
+    release: async () => undefined,
+  };
+  return {
+    settings,
+    azure,
+    store,
+    lease: options.lease ?? noLease,
+    clock,
+    lines,
+    log: (context: InvocationContext, event: string, fields: Record<string, unknown> = {}) => {
+      lines.push({ event, invocationId: context.invocationId, ...fields });
+    },
+  };
+}
