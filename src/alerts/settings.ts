@@ -60,8 +60,17 @@ export function readAlertSettings(env: Env): AlertSettings {
       7 * 24 * 60,
       'minutes a new subscription may lack a contact before it is alerted on',
     ),
-    fixedNotices: DEFAULT_ALERT_SETTINGS.fixedNotices,
+    fixedNotices: flag(env, 'CONTACT_WATCH_FIXED_NOTICES', DEFAULT_ALERT_SETTINGS.fixedNotices, 'whether a subscription that was alerted on gets a notice when it is fixed'),
   };
+}
+
+function flag(env: Env, name: string, fallback: boolean, what: string): boolean {
+  const raw = present(env, name);
+  if (raw === undefined) return fallback;
+  const value = raw.toLowerCase();
+  if (value === 'true' || value === '1') return true;
+  if (value === 'false' || value === '0') return false;
+  throw new SettingsError(name, `${name} is "${shown(raw)}"; expected true or false (${what}).`);
 }
 
 function acsSetting(env: Env): AcsSetting {

@@ -30,6 +30,12 @@ describe('alerting settings', () => {
     });
   });
 
+  it('turns the optional fixed notices on, and refuses a value that is not a flag', () => {
+    expect(readAlertingSettings({ ...BASE, CONTACT_WATCH_FIXED_NOTICES: 'true' }).alerts.fixedNotices).toBe(true);
+    expect(readAlertingSettings(BASE).alerts.fixedNotices).toBe(false);
+    expect(() => readAlertingSettings({ ...BASE, CONTACT_WATCH_FIXED_NOTICES: 'sometimes' })).toThrow(/CONTACT_WATCH_FIXED_NOTICES/);
+  });
+
   it("takes a custom domain's sending quota, and refuses a rate that would never send", () => {
     expect(readAlertingSettings({ ...BASE, CONTACT_WATCH_EMAIL_RATE_PER_MINUTE: '30', CONTACT_WATCH_EMAIL_RATE_PER_HOUR: '100' }).rate).toEqual({ perMinute: 30, perHour: 100 });
     expect(() => readAlertingSettings({ ...BASE, CONTACT_WATCH_EMAIL_RATE_PER_HOUR: '0' })).toThrow(/CONTACT_WATCH_EMAIL_RATE_PER_HOUR/);
