@@ -34,12 +34,13 @@ export interface IdentityPlane {
 
 let plane: Promise<IdentityPlane> | undefined;
 
-export function getIdentityPlane(): Promise<IdentityPlane> {
-  plane ??= start();
+/** `options` (a fixed port and header, for a long-running local server) apply to the first call only. */
+export function getIdentityPlane(options: { port?: number; header?: string } = {}): Promise<IdentityPlane> {
+  plane ??= start(options);
   return plane;
 }
 
-async function start(): Promise<IdentityPlane> {
+async function start(options: { port?: number; header?: string }): Promise<IdentityPlane> {
   const dispatchers: IdentityDispatcher[] = [];
   const server = createServer((req, res) => {
     const dispatcher = dispatchers.at(-1);
@@ -61,14 +62,14 @@ async function start(): Promise<IdentityPlane> {
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
+    server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
   });
   // Lives as long as the process, without keeping it alive.
   server.unref();
   const port = (server.address() as AddressInfo).port;
   const created: IdentityPlane = {
     endpoint: `http://127.0.0.1:${port}${IDENTITY_PATH}`,
-    header: randomBytes(24).toString('hex'),
+    header: options.header ?? randomBytes(24).toString('hex'),
     tokens: new TokenStore(),
     attach(dispatcher) {
       dispatchers.push(dispatcher);

@@ -57,10 +57,10 @@ function readBody(req: IncomingMessage): Promise<Buffer> {
   });
 }
 
-function listen(server: Server): Promise<number> {
+function listen(server: Server, port = 0): Promise<number> {
   return new Promise((resolve, reject) => {
     server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve((server.address() as AddressInfo).port));
+    server.listen(port, '127.0.0.1', () => resolve((server.address() as AddressInfo).port));
   });
 }
 
@@ -139,7 +139,7 @@ export async function startLocalAzure(options: LocalAzureOptions = {}): Promise<
   const faults = new FaultScript();
   const requests = new RequestLog(options.logRequests ?? true);
   // The managed identity and its tokens are per process (see identity-plane.ts).
-  const identity = await getIdentityPlane();
+  const identity = await getIdentityPlane(options.identity);
   const tokens = identity.tokens;
   const identityHeader = identity.header;
   const identityEndpoint = identity.endpoint;
@@ -315,7 +315,7 @@ export async function startLocalAzure(options: LocalAzureOptions = {}): Promise<
     });
   };
   const armServer = createHttpsServer({ key: tls.serverKeyPem, cert: tls.serverCertPem }, (req, res) => handle(req, res, 'arm'));
-  url = `https://127.0.0.1:${await listen(armServer)}`;
+  url = `https://127.0.0.1:${await listen(armServer, options.port ?? 0)}`;
   const detachIdentity = identity.attach((req, res) => handle(req, res, 'identity'));
 
   let closed = false;

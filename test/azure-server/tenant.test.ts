@@ -193,7 +193,7 @@ describe('standalone runner (test/azure-server/main.ts)', () => {
         child.on('exit', (code) => reject(new Error(`runner exited early with ${code}`)));
       });
       const env = Object.fromEntries([...stdout.matchAll(/^export (\w+)='([^']*)'$/gm)].map((m) => [m[1]!, m[2]!]));
-      expect(Object.keys(env).sort()).toEqual(['AZURE_RESOURCE_MANAGER_ENDPOINT', 'IDENTITY_ENDPOINT', 'IDENTITY_HEADER', 'NODE_EXTRA_CA_CERTS']);
+      expect(Object.keys(env).sort()).toEqual(['AZURE_RESOURCE_MANAGER_ENDPOINT', 'CONTACT_WATCH_ACS_CONNECTION_STRING', 'IDENTITY_ENDPOINT', 'IDENTITY_HEADER', 'NODE_EXTRA_CA_CERTS']);
       expect(stdout).toMatch(/# expected with the default policy: compliant \d+, noncompliant \d+, error 0, skipped \d+/);
 
       const tokenResponse = await fetch(`${env.IDENTITY_ENDPOINT}?api-version=2019-08-01&resource=${encodeURIComponent(env.AZURE_RESOURCE_MANAGER_ENDPOINT!)}`, {

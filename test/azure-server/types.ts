@@ -16,6 +16,13 @@ export interface LocalAzureOptions {
   resourceGraphQuota?: { requestsPerWindow: number; windowMs: number };
   /** Keep a per-request log (default true); counters are always kept. */
   logRequests?: boolean;
+  /** Port of the ARM endpoint on 127.0.0.1 (default 0: any free port). */
+  port?: number;
+  /**
+   * The process's managed-identity endpoint: its port (default any free port) and IDENTITY_HEADER
+   * secret (default random). Honoured only by the first server a process starts (identity-plane.ts).
+   */
+  identity?: { port?: number; header?: string };
   /** Page size of `GET /subscriptions` (default 100). */
   subscriptionsPageSize?: number;
   /** client_id the managed identity reports (default: a fixed GUID). */
