@@ -1,0 +1,220 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { SettingsError } from '../../../src/adapters/settings-error.js';
+import {
+  APP_SETTING_NAMES,
+  AppSettingsError,
+  HOST_SETTING_NAMES,
+  LOCAL_RUNTIME_SETTING_NAMES,
+  ncrontabProblem,
+  readAppSettings,
+  resetStartupSettingsForTests,
+  settingsValidatedAtStartup,
+  validateAppSettingsAtStartup,
+} from '../../../src/app/settings.js';
+import { DEFAULT_POLICY } from '../../../src/core/policy.js';
+
+const ACS_KEY = 'c2VjcmV0LWtleS1tYXRlcmlhbC10aGF0LW11c3Qtbm90LWxlYWs=';
+const ACS_CONNECTION_STRING = `endpoint=https://cw-acs.communication.azure.com/;accesskey=${ACS_KEY}`;
+const STORAGE_KEY = 'QWNjb3VudEtleVRoYXRNdXN0TmV2ZXJCZVByaW50ZWQ=';
+
+/** A complete, valid environment in Azure: managed identity for storage and ACS. */
+const VALID = {
+  CONTACT_WATCH_STORAGE: 'https://cwstate.table.core.windows.net',
+  CONTACT_WATCH_ACS_ENDPOINT: 'https://cw-acs.communication.azure.com',
+  CONTACT_WATCH_EMAIL_SENDER: 'DoNotReply@alerts.fabrikam.io',
+  CONTACT_WATCH_ALERT_RECIPIENTS: 'secops@fabrikam.io;cloud@fabrikam.io',
+};
+
+function failure(env: Record<string, string | undefined>): AppSettingsError {
+  try {
+    readAppSettings(env);
+  } catch (error) {
+    if (error instanceof AppSettingsError) return error;
+    throw error;
+  }
+  throw new Error('readAppSettings accepted the settings');
+}
+
+describe('readAppSettings', () => {
+  it('reads a valid environment with every default', () => {
+    const settings = readAppSettings(VALID);
+    expect(settings.cloud).toMatchObject({ name: 'AzureCloud', resourceManagerEndpoint: 'https://management.azure.com' });
+    expect(settings.storage).toEqual({ settingName: 'CONTACT_WATCH_STORAGE', value: 'https://cwstate.table.core.windows.net' });
+    expect(settings.policy).toEqual(DEFAULT_POLICY);
+    expect(settings.alerting.acs).toEqual({ kind: 'managed-identity', endpoint: 'https://cw-acs.communication.azure.com' });
+    expect(settings.alerting.recipients).toEqual(['secops@fabrikam.io', 'cloud@fabrikam.io']);
+    expect(settings.scanSchedule).toBe('0 */30 * * * *');
+    expect(settings).not.toHaveProperty('applicationInsightsConnectionString');
+  });
+
+  it('falls back to AzureWebJobsStorage and reads every optional setting given', () => {
+    const settings = readAppSettings({
+      ...VALID,
+      CONTACT_WATCH_STORAGE: '  ',
+      AzureWebJobsStorage: `DefaultEndpointsProtocol=https;AccountName=cwstate;AccountKey=${STORAGE_KEY};EndpointSuffix=core.windows.net`,
+      AZURE_CLOUD: 'azureusgovernment',
+      CONTACT_WATCH_POLICY: '{"alerts":{"minimalSeverity":"Medium"},"emails":{"allowedDomains":["fabrikam.io"]}}',
+      CONTACT_WATCH_SCAN_SCHEDULE: '0 0 6-18/2 * JAN-dec mon-FRI',
+      APPLICATIONINSIGHTS_CONNECTION_STRING: 'InstrumentationKey=00000000-0000-0000-0000-000000000000;IngestionEndpoint=https://westeurope-5.in.applicationinsights.azure.com/',
+    });
+    expect(settings.storage.settingName).toBe('AzureWebJobsStorage');
+    expect(settings.cloud.name).toBe('AzureUSGovernment');
+    expect(settings.policy.alerts.minimalSeverity).toBe('Medium');
+    expect(settings.policy.emails.allowedDomains).toEqual(['fabrikam.io']);
+    expect(settings.scanSchedule).toBe('0 0 6-18/2 * JAN-dec mon-FRI');
+    expect(settings.applicationInsightsConnectionString).toMatch(/^InstrumentationKey=/);
+  });
+
+  it.each([
+    ['missing storage', { ...VALID, CONTACT_WATCH_STORAGE: undefined }, 'CONTACT_WATCH_STORAGE', /CONTACT_WATCH_STORAGE is missing/],
+    ['malformed storage', { ...VALID, CONTACT_WATCH_STORAGE: 'http://cwstate.table.core.windows.net' }, 'CONTACT_WATCH_STORAGE', /https/],
+    ['malformed AzureWebJobsStorage', { ...VALID, CONTACT_WATCH_STORAGE: undefined, AzureWebJobsStorage: 'not a connection string' }, 'AzureWebJobsStorage', /AzureWebJobsStorage/],
+    ['a bad AZURE_CLOUD', { ...VALID, AZURE_CLOUD: 'AzureMoon' }, 'AZURE_CLOUD', /AzureMoon.*AzureCloud, AzureUSGovernment, AzureChinaCloud/],
+    ['an http ARM endpoint', { ...VALID, AZURE_RESOURCE_MANAGER_ENDPOINT: 'http://127.0.0.1:8443' }, 'AZURE_RESOURCE_MANAGER_ENDPOINT', /https/],
+    ['policy that is not JSON', { ...VALID, CONTACT_WATCH_POLICY: '{requiredRoles:' }, 'CONTACT_WATCH_POLICY', /CONTACT_WATCH_POLICY: the policy is not valid JSON/],
+    ['policy with a bad value', { ...VALID, CONTACT_WATCH_POLICY: '{"alerts":{"minimalSeverity":"Critical"}}' }, 'CONTACT_WATCH_POLICY', /alerts\.minimalSeverity/],
+    ['a five-field schedule', { ...VALID, CONTACT_WATCH_SCAN_SCHEDULE: '*/5 * * * *' }, 'CONTACT_WATCH_SCAN_SCHEDULE', /5 fields, not 6 \(the Functions timer needs the seconds field first\)/],
+    ['an hour out of range', { ...VALID, CONTACT_WATCH_SCAN_SCHEDULE: '0 0 24 * * *' }, 'CONTACT_WATCH_SCAN_SCHEDULE', /hour field "24" has "24", which is not a number from 0 to 23/],
+    ['a bad month name', { ...VALID, CONTACT_WATCH_SCAN_SCHEDULE: '0 0 0 1 Foo *' }, 'CONTACT_WATCH_SCAN_SCHEDULE', /month field "Foo".*jan/],
+    ['a TimeSpan schedule', { ...VALID, CONTACT_WATCH_SCAN_SCHEDULE: '00:30:00' }, 'CONTACT_WATCH_SCAN_SCHEDULE', /1 field, not 6/],
+    ['bad recipients', { ...VALID, CONTACT_WATCH_ALERT_RECIPIENTS: 'secops@fabrikam.io; not-an-address' }, 'CONTACT_WATCH_ALERT_RECIPIENTS', /not-an-address/],
+    ['no recipients', { ...VALID, CONTACT_WATCH_ALERT_RECIPIENTS: undefined }, 'CONTACT_WATCH_ALERT_RECIPIENTS', /CONTACT_WATCH_ALERT_RECIPIENTS/],
+    ['no sender', { ...VALID, CONTACT_WATCH_EMAIL_SENDER: '' }, 'CONTACT_WATCH_EMAIL_SENDER', /CONTACT_WATCH_EMAIL_SENDER/],
+    ['both ACS settings', { ...VALID, CONTACT_WATCH_ACS_CONNECTION_STRING: ACS_CONNECTION_STRING }, 'CONTACT_WATCH_ACS_ENDPOINT', /Both CONTACT_WATCH_ACS_ENDPOINT and CONTACT_WATCH_ACS_CONNECTION_STRING/],
+    ['neither ACS setting', { ...VALID, CONTACT_WATCH_ACS_ENDPOINT: undefined }, 'CONTACT_WATCH_ACS_ENDPOINT', /CONTACT_WATCH_ACS_CONNECTION_STRING/],
+    ['bad reminder days', { ...VALID, CONTACT_WATCH_REMINDER_DAYS: 'weekly' }, 'CONTACT_WATCH_REMINDER_DAYS', /whole number/],
+    ['bad grace minutes', { ...VALID, CONTACT_WATCH_NEW_SUBSCRIPTION_GRACE_MINUTES: '-5' }, 'CONTACT_WATCH_NEW_SUBSCRIPTION_GRACE_MINUTES', /whole number/],
+    ['a zero e-mail rate', { ...VALID, CONTACT_WATCH_EMAIL_RATE_PER_HOUR: '0' }, 'CONTACT_WATCH_EMAIL_RATE_PER_HOUR', /never send/],
+    ['a bad Application Insights string', { ...VALID, APPLICATIONINSIGHTS_CONNECTION_STRING: 'https://dc.services.visualstudio.com' }, 'APPLICATIONINSIGHTS_CONNECTION_STRING', /InstrumentationKey=/],
+  ])('names the setting for %s', (_what, env, setting, message) => {
+    const error = failure(env);
+    expect(error).toBeInstanceOf(SettingsError);
+    expect(error.setting).toBe(setting);
+    expect(error.settings).toEqual([setting]);
+    expect(error.message).toContain(setting);
+    expect(error.message).toMatch(message);
+  });
+
+  it('reports every problem together, each named once', () => {
+    const error = failure({
+      AZURE_CLOUD: 'AzureMoon',
+      AZURE_RESOURCE_MANAGER_ENDPOINT: 'ftp://arm.example',
+      CONTACT_WATCH_POLICY: '[',
+      CONTACT_WATCH_SCAN_SCHEDULE: '*/5 * * * *',
+      CONTACT_WATCH_ACS_ENDPOINT: 'https://cw-acs.communication.azure.com',
+      CONTACT_WATCH_ACS_CONNECTION_STRING: ACS_CONNECTION_STRING,
+      CONTACT_WATCH_EMAIL_SENDER: 'not-a-sender',
+      CONTACT_WATCH_ALERT_RECIPIENTS: 'nobody',
+      CONTACT_WATCH_REMINDER_DAYS: 'often',
+      CONTACT_WATCH_EMAIL_RATE_PER_MINUTE: '0',
+    });
+    // In the order of APP_SETTING_NAMES.
+    expect(error.settings).toEqual([
+      'AZURE_CLOUD',
+      'AZURE_RESOURCE_MANAGER_ENDPOINT',
+      'CONTACT_WATCH_STORAGE',
+      'CONTACT_WATCH_POLICY',
+      'CONTACT_WATCH_ACS_ENDPOINT',
+      'CONTACT_WATCH_EMAIL_SENDER',
+      'CONTACT_WATCH_ALERT_RECIPIENTS',
+      'CONTACT_WATCH_REMINDER_DAYS',
+      'CONTACT_WATCH_EMAIL_RATE_PER_MINUTE',
+      'CONTACT_WATCH_SCAN_SCHEDULE',
+    ]);
+    const lines = error.message.split('\n');
+    expect(lines[0]).toBe('10 app settings are missing or malformed:');
+    expect(lines).toHaveLength(11);
+    for (const [index, setting] of error.settings.entries()) {
+      expect(lines[index + 1]).toMatch(/^- /);
+      expect(lines[index + 1]).toContain(setting);
+    }
+    expect(lines[1]).toContain('AzureMoon');
+    expect(lines[2]).toContain('ftp://arm.example');
+    // The ACS access key is a secret: never repeated.
+    expect(error.message).not.toContain(ACS_KEY);
+  });
+
+  it('never repeats a storage key or an Application Insights string in a message', () => {
+    const error = failure({
+      ...VALID,
+      CONTACT_WATCH_STORAGE: `AccountName=cwstate;AccountKey=${STORAGE_KEY};TableEndpoint=http://cwstate.example.com`,
+      APPLICATIONINSIGHTS_CONNECTION_STRING: 'IngestionEndpoint=https://secret-ingestion.example',
+    });
+    expect(error.settings).toEqual(['CONTACT_WATCH_STORAGE', 'APPLICATIONINSIGHTS_CONNECTION_STRING']);
+    expect(error.message).not.toContain(STORAGE_KEY);
+    expect(error.message).not.toContain('secret-ingestion');
+  });
+});
+
+describe('NCRONTAB schedules', () => {
+  it.each(['0 */30 * * * *', '*/10 * * * * *', '0 0 0 1,15 * *', '0 30 9 * * Monday', '0 0 12 * January-march sun', '15 5/10 * * * *', '0 0 0 31 DEC 6'])(
+    'accepts %s',
+    (expression) => {
+      expect(ncrontabProblem(expression)).toBeUndefined();
+    },
+  );
+
+  it.each([
+    ['0 */30 * * * * *', /7 fields/],
+    ['60 * * * * *', /second field/],
+    ['0 * * 0 * *', /day field "0"/],
+    ['0 * * * 13 *', /month field "13"/],
+    ['0 * * * * 7', /day-of-week field "7"/],
+    ['0 */0 * * * *', /step of 0/],
+    ['0 10-5 * * * *', /runs backwards/],
+    ['0 1,,2 * * * *', /empty list item/],
+    ['0 ? * * * *', /minute field "\?"/],
+    ['0 0 0 * * Mo', /day-of-week field "Mo"/],
+    ['0 0 0 * * Mondays', /day-of-week field "Mondays"/],
+  ])('refuses %s', (expression, problem) => {
+    expect(ncrontabProblem(expression)).toMatch(problem);
+  });
+});
+
+describe('start-up validation', () => {
+  it('keeps the validated settings for appDependencies, and throws naming a bad setting', () => {
+    resetStartupSettingsForTests();
+    expect(() => validateAppSettingsAtStartup({ ...VALID, CONTACT_WATCH_SCAN_SCHEDULE: '*/5 * * * *' })).toThrow(/CONTACT_WATCH_SCAN_SCHEDULE/);
+    expect(settingsValidatedAtStartup()).toBeUndefined();
+    const settings = validateAppSettingsAtStartup(VALID);
+    expect(settingsValidatedAtStartup()).toBe(settings);
+    resetStartupSettingsForTests();
+    expect(settingsValidatedAtStartup()).toBeUndefined();
+  });
+});
+
+describe('local.settings.example.json', () => {
+  const example = JSON.parse(readFileSync(new URL('../../../local.settings.example.json', import.meta.url), 'utf8')) as {
+    IsEncrypted: boolean;
+    Values: Record<string, string>;
+  };
+
+  it('lists exactly the app settings, the host settings and the local identity variables', () => {
+    expect(example.IsEncrypted).toBe(false);
+    const expected = new Set<string>([...APP_SETTING_NAMES, ...HOST_SETTING_NAMES, ...LOCAL_RUNTIME_SETTING_NAMES]);
+    expect(Object.keys(example.Values).sort()).toEqual([...expected].sort());
+    expect(new Set(APP_SETTING_NAMES).size).toBe(APP_SETTING_NAMES.length);
+    for (const value of Object.values(example.Values)) expect(typeof value).toBe('string');
+  });
+
+  it('holds values readAppSettings accepts: Azurite, the local Azure server and its ACS Email service', () => {
+    const settings = readAppSettings(example.Values);
+    expect(settings.storage).toEqual({ settingName: 'CONTACT_WATCH_STORAGE', value: 'UseDevelopmentStorage=true' });
+    expect(settings.cloud.resourceManagerEndpoint).toBe('https://127.0.0.1:8443');
+    expect(settings.alerting.acs).toMatchObject({ kind: 'connection-string', endpoint: 'https://127.0.0.1:8443' });
+    expect(settings.scanSchedule).toBe('0 */30 * * * *');
+    expect(example.Values.FUNCTIONS_WORKER_RUNTIME).toBe('node');
+  });
+
+  it('matches the fixed ports, identity header and access key of test/azure-server/main.ts', () => {
+    const main = readFileSync(new URL('../../azure-server/main.ts', import.meta.url), 'utf8');
+    const constant = (name: string): string => new RegExp(`export const ${name} = '([^']+)'`).exec(main)![1]!;
+    expect(example.Values.IDENTITY_ENDPOINT).toBe('http://127.0.0.1:8444/msi/token');
+    expect(example.Values.IDENTITY_HEADER).toBe(constant('LOCAL_IDENTITY_HEADER'));
+    expect(example.Values.CONTACT_WATCH_ACS_CONNECTION_STRING).toBe(`endpoint=https://127.0.0.1:8443/;accesskey=${constant('LOCAL_ACS_ACCESS_KEY')}`);
+    expect(example.Values.NODE_EXTRA_CA_CERTS).toBe('.local-azure/tls/ca.pem');
+    expect(main).toContain("join(REPO_ROOT, '.local-azure/tls')");
+    expect(main).toContain('--port 8443 --identity-port 8444');
+  });
+});
