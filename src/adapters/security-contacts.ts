@@ -18,6 +18,7 @@ import {
   DEFAULT_REQUEST_TIMEOUT_MS,
   DEFAULT_RETRY_SETTINGS,
   describeHttpFailure,
+  isRetriedStatus,
   readArmError,
   type ArmClientOptions,
   type RetrySettings,
@@ -76,14 +77,17 @@ export class SecurityContactsApi implements SecurityContactsSource {
       seen.add(url);
       this.stats.calls += 1;
       const result = await armGet(this.client, url, this.retry, signal, this.timeout);
-      if (result.kind === 'transport-error') return { kind: 'unreadable', message: result.message };
+      // `transient: true` (ports.ts): no answer, or 408/429/5xx after the pipeline's retries, may pass.
+      // Answers that will not change by themselves (403, 404, bad bodies) leave it out: absent = false.
+      if (result.kind === 'transport-error') return { kind: 'unreadable', message: result.message, transient: true };
       const body = result.json.ok ? result.json.value : undefined;
       if (result.status === 409 && readArmError(body).code?.toLowerCase() === 'missingsubscriptionregistration') {
         const message = readArmError(body).message ?? 'the subscription is not registered with the Microsoft.Security resource provider';
         return { kind: 'provider-not-registered', message };
       }
       if (result.status !== 200) {
-        return { kind: 'unreadable', message: describeHttpFailure(result.status, body, result.bodyText, this.retry) };
+        const message = describeHttpFailure(result.status, body, result.bodyText, this.retry);
+        return isRetriedStatus(result.status) ? { kind: 'unreadable', message, transient: true } : { kind: 'unreadable', message };
       }
       if (!result.json.ok) return { kind: 'unreadable', message: `200 but ${result.json.reason}` };
 

@@ -37,7 +37,17 @@ export type ContactListRead =
   /** 409 MissingSubscriptionRegistration: Microsoft.Security is not registered, so no contact can exist. */
   | { kind: 'provider-not-registered'; message: string }
   /** Could not be read (403, 404, persistent 5xx/429, a body that is not JSON or not a list...). */
-  | { kind: 'unreadable'; message: string };
+  | {
+      kind: 'unreadable';
+      message: string;
+      /**
+       * True when asking again later may succeed: 408/429/5xx still failing after the retries, or no
+       * answer at all. False (or absent) for answers that will not change by themselves (403, 404, a
+       * body that is not a contact list). The Event Grid trigger throws on a transient failure so
+       * that Event Grid redelivers the event, and records the others as `error` like a scan does.
+       */
+      transient?: boolean;
+    };
 
 export interface SecurityContactsSource {
   listContacts(subscriptionId: string, signal?: AbortSignal): Promise<ContactListRead>;

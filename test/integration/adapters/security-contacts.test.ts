@@ -216,11 +216,11 @@ describe('SecurityContactsApi.listContacts', () => {
     expect(read.kind === 'unreadable' && read.message).toMatch(/^no answer from https:\/\/127\.0\.0\.1:1 \(ECONNREFUSED: .*; still failing after 2 retries\)$/);
   });
 
-  it('a request that does not answer in time is unreadable', async () => {
+  it('a request that does not answer in time is unreadable, and transient (an event retry may succeed)', async () => {
     tenant.addSubscription({ subscriptionId: SUB, contacts: [] });
     azure.faults.add({ target: 'security-contacts', delayMs: 1_000, times: Infinity });
     const read = await adaptersFor(azure, { requestTimeoutMs: 200 }).contacts.listContacts(SUB);
-    expect(read).toEqual({ kind: 'unreadable', message: `no answer from ${azure.url} within 0.2 s` });
+    expect(read).toEqual({ kind: 'unreadable', message: `no answer from ${azure.url} within 0.2 s`, transient: true });
   });
 
   it('a 200 body that is not JSON, or not a list, is unreadable', async () => {

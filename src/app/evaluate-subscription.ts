@@ -1,0 +1,168 @@
+/**
+ * One subscription evaluated on its own, as the Event Grid trigger does it (CONTRACT.md §9): read
+ * fresh (the securityContacts API and ARM, never Resource Graph, which lags), recorded, and alerted
+ * on in one message of its own if an alert is owed.
+ *
+ * What is thrown and what is recorded:
+ * - a transient failure — the securityContacts API still answering 408/429/5xx after the
+ *   pipeline's retries, no answer at all, no token, or Table Storage failing — is thrown
+ *   (TransientEvaluationError or the store's error) and nothing is recorded, so the invocation
+ *   fails and Event Grid delivers the event again;
+ * - an answer that will not change by itself (403, 404, a body that is not a contact list) is
+ *   recorded as `error`, like any scan records it, and alerted on as such.
+ *
+ * Exemptions are applied by the store (recordEvaluation reads the subscription's exemption and
+ * refuses an `exempt` verdict), so the verdict goes in as the rules judged it. The grace period
+ * for new subscriptions (CONTACT_WATCH_NEW_SUBSCRIPTION_GRACE_MINUTES) is applied where alerts
+ * are owed (src/core/alerts.ts, from the record's firstSeenAt): a new subscription without a
+ * contact is recorded at once, and its alert goes out with the first evaluation or timer run
+ * after the grace, unless its contact was set by then.
+ */
+import type { InvocationContext } from '@azure/functions';
+import type { RecordedEvaluation } from '../adapters/table-storage/index.js';
+import type { DeliveryCounts } from '../alerts/ports.js';
+import { owedAlertFor } from '../core/alerts.js';
+import type { SubscriptionVerdict } from '../core/model.js';
+import type { SubscriptionRecord } from '../core/state-model.js';
+import { checkSubscription } from '../scan/check.js';
+import type { ContactListRead, SecurityContactsSource, SubscriptionLookup } from '../scan/ports.js';
+import { deliverOwedAlerts } from './alerts.js';
+import type { AppDependencies } from './types.js';
+
+export interface EvaluateSubscriptionRequest {
+  /** A subscription id (GUID). */
+  subscriptionId: string;
+  /** Written as lastEvaluatedBy and into the status history, e.g. `event:<event id>`. */
+  evaluatedBy: string;
+  /** An event-driven evaluation sends one message for its subscription (CONTRACT §10). */
+  alertMode: 'single';
+}
+
+export interface SubscriptionEvaluation {
+  /** As the rules judged it (before exemptions). */
+  verdict: SubscriptionVerdict;
+  /** As stored (exemptions applied), and the status change when there was one. */
+  recorded: RecordedEvaluation;
+  /** Set when an alert is owed but held back by the new-subscription grace period: when it falls due. */
+  alertDeferredUntil?: string;
+  /** What alert delivery did; undefined when it failed (logged; the alert stays owed). */
+  delivery: DeliveryCounts | undefined;
+}
+
+/** The subscription could not be read for a reason that may pass; thrown so Event Grid retries. */
+export class TransientEvaluationError extends Error {
+  override name = 'TransientEvaluationError';
+  constructor(
+    readonly subscriptionId: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export async function evaluateSubscription(
+  deps: AppDependencies,
+  context: InvocationContext,
+  request: EvaluateSubscriptionRequest,
+): Promise<SubscriptionEvaluation> {
+  const subscriptionId = request.subscriptionId.toLowerCase();
+  const contacts = rememberingReads(deps.azure.contacts);
+  const subscriptions = lookupWithStoredFallback(deps);
+
+  let verdict: SubscriptionVerdict;
+  try {
+    verdict = await checkSubscription(subscriptionId, { contacts, subscriptions, policy: deps.settings.policy, clock: deps.clock });
+  } catch (error) {
+    // No token, an aborted request: nothing about this subscription was learnt; retry the event.
+    deps.log(context, 'evaluation.failed', { subscriptionId, evaluatedBy: request.evaluatedBy, stage: 'read', transient: true, error });
+    throw error;
+  }
+  const read = contacts.last;
+  if (read?.kind === 'unreadable' && read.transient === true) {
+    deps.log(context, 'evaluation.failed', { subscriptionId, evaluatedBy: request.evaluatedBy, stage: 'read', transient: true, error: read.message });
+    throw new TransientEvaluationError(subscriptionId, `the security contacts of ${subscriptionId} could not be read (it may pass; the event will be retried): ${read.message}`);
+  }
+
+  let recorded: RecordedEvaluation;
+  try {
+    recorded = await deps.store.recordEvaluation(verdict, { evaluatedBy: request.evaluatedBy });
+  } catch (error) {
+    deps.log(context, 'evaluation.failed', { subscriptionId, evaluatedBy: request.evaluatedBy, stage: 'store', transient: true, error });
+    throw error;
+  }
+
+  const { record, change } = recorded;
+  deps.log(context, 'subscription.evaluated', {
+    subscriptionId,
+    status: record.status,
+    evaluatedBy: request.evaluatedBy,
+    firstSeen: change !== null && change.from === null,
+    failedRules: record.failedRules,
+    nameFrom: subscriptions.source,
+  });
+  if (change && change.from !== null) {
+    deps.log(context, 'subscription.statusChanged', { subscriptionId, from: change.from, to: change.to, evaluatedBy: request.evaluatedBy });
+  }
+
+  const now = deps.clock();
+  const deferredUntil = alertDeferredUntil(record, now, deps.settings.alerting.alerts);
+  if (deferredUntil) {
+    deps.log(context, 'alert.deferred', {
+      subscriptionId,
+      reason: 'a new subscription is given time to have its contact set',
+      graceMinutes: deps.settings.alerting.alerts.newSubscriptionGraceMinutes,
+      until: deferredUntil,
+    });
+  }
+
+  const delivery = await deliverOwedAlerts(deps, context, { mode: request.alertMode, subscriptionIds: [subscriptionId] });
+  return { verdict, recorded, delivery, ...(deferredUntil ? { alertDeferredUntil: deferredUntil } : {}) };
+}
+
+/** When the alert held back by the grace period falls due, or undefined when nothing is held back. */
+function alertDeferredUntil(
+  record: SubscriptionRecord,
+  now: Date,
+  settings: AppDependencies['settings']['alerting']['alerts'],
+): string | undefined {
+  if (settings.newSubscriptionGraceMinutes <= 0) return undefined;
+  if (owedAlertFor(record, now, settings) !== null) return undefined;
+  if (owedAlertFor(record, now, { ...settings, newSubscriptionGraceMinutes: 0 }) === null) return undefined;
+  return new Date(Date.parse(record.firstSeenAt) + settings.newSubscriptionGraceMinutes * 60_000).toISOString();
+}
+
+/** The contacts source, remembering its last answer (checkSubscription keeps only the verdict). */
+function rememberingReads(source: SecurityContactsSource): SecurityContactsSource & { last: ContactListRead | undefined } {
+  const wrapper = {
+    last: undefined as ContactListRead | undefined,
+    stats: source.stats,
+    async listContacts(subscriptionId: string, signal?: AbortSignal): Promise<ContactListRead> {
+      wrapper.last = await source.listContacts(subscriptionId, signal);
+      return wrapper.last;
+    },
+  };
+  return wrapper;
+}
+
+/**
+ * Name and state fresh from ARM; when ARM cannot say, what the store last knew, so that a passing
+ * ARM failure does not blank a known subscription's name in its record and alert. (A subscription
+ * neither knows is judged with an empty name, as `check` does.)
+ */
+function lookupWithStoredFallback(deps: AppDependencies): SubscriptionLookup & { source: 'arm' | 'store' | 'none' } {
+  const lookup = {
+    source: 'arm' as 'arm' | 'store' | 'none',
+    async getSubscription(subscriptionId: string, signal?: AbortSignal) {
+      const fresh = await deps.azure.subscriptions.getSubscription(subscriptionId, signal);
+      if (fresh.kind === 'found') return fresh;
+      const stored = await deps.store.getSubscription(subscriptionId);
+      if (!stored || stored.status === 'gone') {
+        lookup.source = 'none';
+        return fresh;
+      }
+      lookup.source = 'store';
+      return { kind: 'found' as const, subscription: { subscriptionId: stored.subscriptionId, displayName: stored.displayName, state: stored.state } };
+    },
+  };
+  return lookup;
+}

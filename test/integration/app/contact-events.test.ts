@@ -1,0 +1,330 @@
+/**
+ * The Event Grid trigger's handler end to end (issue 4, CONTRACT §9, §10): the real handler with a
+ * real InvocationContext, the real adapters against the local Azure test server (with its ACS
+ * Email service) and Azurite. A SubscriptionCreated event alerts once however often it is
+ * delivered; a contact delete turns a compliant subscription noncompliant at once; the grace
+ * period holds a new subscription's alert back; a transient failure is thrown for Event Grid to
+ * retry; bad events are logged and dropped without a request to Azure.
+ */
+import { InvocationContext } from '@azure/functions';
+import { RestError, type PipelinePolicy } from '@azure/core-rest-pipeline';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { openStateStore } from '../../../src/adapters/table-storage/index.js';
+import { deliverOwedAlerts } from '../../../src/app/alerts.js';
+import { TransientEvaluationError } from '../../../src/app/evaluate-subscription.js';
+import { createContactEventHandler } from '../../../src/app/handlers/contact-events.js';
+import { FUNCTION_NAMES } from '../../../src/app/types.js';
+import { SimulatedTenant, startLocalAzure, type LocalAzure } from '../../azure-server/index.js';
+import { createCommunicationEmailService, type CommunicationEmailService } from '../../azure-server/services/communication-email.js';
+import { testAppDependencies, type LoggedLine } from '../../support/app.js';
+import { startAzurite, type AzuriteTables } from '../../support/azurite.js';
+import { azureExample, compliantContact2023 } from '../../support/fixtures.js';
+
+const CREATED = 'a1000000-0000-4000-8000-000000000001';
+const CREATED_TWICE_AT_ONCE = 'a1000000-0000-4000-8000-000000000002';
+const COMPLIANT = 'b2000000-0000-4000-8000-000000000001';
+const IN_GRACE = 'c3000000-0000-4000-8000-000000000001';
+const FIXED_IN_GRACE = 'c3000000-0000-4000-8000-000000000002';
+const UNAVAILABLE = 'd4000000-0000-4000-8000-000000000001';
+const FORBIDDEN = 'd4000000-0000-4000-8000-000000000002';
+const STORE_DOWN = 'd4000000-0000-4000-8000-000000000003';
+
+const GRACE_MINUTES = 30;
+
+let tenant: SimulatedTenant;
+let azure: LocalAzure;
+let mail: CommunicationEmailService;
+let azurite: AzuriteTables;
+let deps: ReturnType<typeof testAppDependencies>;
+let invocations = 0;
+
+beforeAll(async () => {
+  tenant = new SimulatedTenant();
+  for (const [subscriptionId, displayName] of [
+    [CREATED, 'Vended: payments'],
+    [CREATED_TWICE_AT_ONCE, 'Vended: ledger'],
+    [IN_GRACE, 'Vended: in grace'],
+    [FIXED_IN_GRACE, 'Vended: fixed in grace'],
+    [UNAVAILABLE, 'Flaky'],
+    [FORBIDDEN, 'Forbidden'],
+    [STORE_DOWN, 'Store down'],
+  ] as const) {
+    tenant.addSubscription({ subscriptionId, displayName, contacts: [] });
+  }
+  tenant.addSubscription({ subscriptionId: COMPLIANT, displayName: 'Production', contacts: [compliantContact2023()] });
+  mail = createCommunicationEmailService({ accessKey: Buffer.from('local-test-access-key').toString('base64'), retryAfterSeconds: 0 });
+  [azure, azurite] = await Promise.all([startLocalAzure({ tenant, services: [mail] }), startAzurite()]);
+  deps = testAppDependencies({ azure, mail, storage: azurite.connectionString, tablePrefix: 'eventtest' });
+});
+
+afterAll(async () => {
+  await Promise.all([azure?.close(), azurite?.stop()]);
+});
+
+afterEach(() => {
+  azure.faults.clear();
+});
+
+function invocation(): InvocationContext {
+  invocations += 1;
+  return new InvocationContext({ invocationId: `event-invocation-${invocations}`, functionName: FUNCTION_NAMES.contactEvents });
+}
+
+function linesOf(context: InvocationContext, from: LoggedLine[] = deps.lines): LoggedLine[] {
+  return from.filter((line) => line.invocationId === context.invocationId);
+}
+
+/** Messages the ACS service accepted that name the subscription. */
+function messagesNaming(subscriptionId: string) {
+  return mail.messages.filter((message) => (message.html ?? '').includes(subscriptionId) || (message.plainText ?? '').includes(subscriptionId));
+}
+
+function subscriptionCreatedEvent(subscriptionId: string, eventId: string): unknown {
+  return {
+    id: eventId,
+    topic: '/subscriptions/99999999-9999-4999-8999-999999999999/resourceGroups/platform/providers/Microsoft.EventGrid/topics/vending',
+    subject: `/subscriptions/${subscriptionId}`,
+    eventType: 'ContactWatch.SubscriptionCreated',
+    eventTime: new Date().toISOString(),
+    data: { subscriptionId },
+    dataVersion: '1.0',
+    metadataVersion: '1',
+  };
+}
+
+function subscriptionCreatedCloudEvent(subscriptionId: string, eventId: string): unknown {
+  return {
+    specversion: '1.0',
+    id: eventId,
+    source: '/vending/pipeline',
+    type: 'ContactWatch.SubscriptionCreated',
+    time: new Date().toISOString(),
+    data: { subscriptionId },
+  };
+}
+
+/** The real Microsoft.Resources example, as the securityContacts write or delete of one subscription. */
+function contactEvent(schema: 'event-grid-schema' | 'cloud-events-schema', subscriptionId: string, operation: 'write' | 'delete', eventId: string): any {
+  const text = JSON.stringify(azureExample(`eventgrid/Microsoft.Resources/${schema}/resource_write_success.json`))
+    .replaceAll('{subscription-id}', subscriptionId)
+    .replaceAll('{resource-group}', 'rg');
+  const event = JSON.parse(text);
+  const type = operation === 'write' ? 'Microsoft.Resources.ResourceWriteSuccess' : 'Microsoft.Resources.ResourceDeleteSuccess';
+  const resource = `/subscriptions/${subscriptionId}/providers/Microsoft.Security/securityContacts/default`;
+  if (schema === 'event-grid-schema') event.eventType = type;
+  else event.type = type;
+  event.id = eventId;
+  event.subject = resource;
+  event.data.resourceUri = resource;
+  event.data.operationName = `Microsoft.Security/securityContacts/${operation}`;
+  return event;
+}
+
+describe('ContactWatch.SubscriptionCreated', () => {
+  it('records a new subscription without a contact and sends exactly one alert, however often it is delivered', async () => {
+    const handler = createContactEventHandler(deps);
+    const event = subscriptionCreatedEvent(CREATED, 'evt-created-1');
+    const first = invocation();
+    await handler(event, first);
+
+    const record = await deps.store.getSubscription(CREATED);
+    expect(record).toMatchObject({ status: 'noncompliant', displayName: 'Vended: payments', lastEvaluatedBy: 'event:evt-created-1', source: 'security-contacts-api' });
+    expect(record!.lastAlertedAt).not.toBeNull();
+    expect(messagesNaming(CREATED)).toHaveLength(1);
+    expect(messagesNaming(CREATED)[0]!.html).toContain('Vended: payments');
+    expect(linesOf(first).map((line) => line.event)).toEqual(['event.received', 'subscription.evaluated', 'alert.queued', 'alert.sent']);
+    expect(linesOf(first)[0]).toMatchObject({ eventId: 'evt-created-1', kind: 'subscription-created', schema: 'event-grid', subscriptionId: CREATED });
+    expect(linesOf(first)[1]).toMatchObject({ status: 'noncompliant', firstSeen: true, nameFrom: 'arm' });
+
+    // Event Grid delivers at least once: the same event again, and once more as a CloudEvent.
+    const second = invocation();
+    await handler(event, second);
+    await handler(subscriptionCreatedCloudEvent(CREATED, 'evt-created-1'), invocation());
+    expect(messagesNaming(CREATED)).toHaveLength(1);
+    expect(linesOf(second).map((line) => line.event)).toEqual(['event.received', 'subscription.evaluated']);
+    expect(await deps.store.history(CREATED)).toHaveLength(1); // first seen; nothing moved since
+
+    // Even if the record had not been marked alerted (a crash between the outbox claim and
+    // markAlerted), a redelivery computes the same occurrence key, meets the claim (409) and
+    // sends nothing new: the claim, not lastAlertedAt, is what makes a second alert impossible.
+    await deps.store.updateSubscription(CREATED, (current) => ({ ...current, lastAlertedAt: null }));
+    const afterCrash = invocation();
+    await handler(event, afterCrash);
+    expect(messagesNaming(CREATED)).toHaveLength(1);
+    expect(linesOf(afterCrash).map((line) => line.event)).not.toContain('alert.queued');
+    expect((await deps.store.getSubscription(CREATED))?.lastAlertedAt).not.toBeNull(); // marked again from the claim
+  });
+
+  it('sends one alert when the same event is delivered twice at the same moment (the outbox claim decides)', async () => {
+    const handler = createContactEventHandler(deps);
+    const event = subscriptionCreatedCloudEvent(CREATED_TWICE_AT_ONCE, 'evt-created-2');
+    const contexts = [invocation(), invocation()];
+    await Promise.all(contexts.map((context) => handler(event, context)));
+    expect(messagesNaming(CREATED_TWICE_AT_ONCE)).toHaveLength(1);
+    expect((await deps.store.getSubscription(CREATED_TWICE_AT_ONCE))?.status).toBe('noncompliant');
+    expect(await deps.store.history(CREATED_TWICE_AT_ONCE)).toHaveLength(1); // one first-seen entry, not two
+    const queued = contexts.flatMap((context) => linesOf(context)).filter((line) => line.event === 'alert.queued');
+    expect(queued).toHaveLength(1);
+  });
+});
+
+describe('securityContacts writes and deletes', () => {
+  it('turns a compliant subscription noncompliant at once when its contact is deleted', async () => {
+    const handler = createContactEventHandler(deps);
+    await handler(contactEvent('cloud-events-schema', COMPLIANT, 'write', 'evt-contact-write'), invocation());
+    expect((await deps.store.getSubscription(COMPLIANT))?.status).toBe('compliant');
+    expect(messagesNaming(COMPLIANT)).toHaveLength(0);
+
+    tenant.deleteContacts(COMPLIANT);
+    const context = invocation();
+    await handler(contactEvent('event-grid-schema', COMPLIANT, 'delete', 'evt-contact-delete'), context);
+
+    const record = await deps.store.getSubscription(COMPLIANT);
+    expect(record).toMatchObject({ status: 'noncompliant', lastEvaluatedBy: 'event:evt-contact-delete' });
+    const history = await deps.store.history(COMPLIANT);
+    expect(history.at(-1)).toMatchObject({ from: 'compliant', to: 'noncompliant', evaluatedBy: 'event:evt-contact-delete' });
+    expect(linesOf(context)).toContainEqual(expect.objectContaining({ event: 'subscription.statusChanged', subscriptionId: COMPLIANT, from: 'compliant', to: 'noncompliant' }));
+    expect(linesOf(context)[0]).toMatchObject({ event: 'event.received', kind: 'contact-changed', operation: 'delete' });
+    expect(messagesNaming(COMPLIANT)).toHaveLength(1);
+    expect(messagesNaming(COMPLIANT)[0]!.html).toContain('Production');
+  });
+});
+
+describe('the new-subscription grace period', () => {
+  it('records a new subscription at once but alerts only once the grace has passed, and not at all if the contact was set', async () => {
+    let now = new Date('2026-11-22T05:00:00.000Z');
+    const graced = testAppDependencies({
+      azure,
+      mail,
+      storage: azurite.connectionString,
+      tablePrefix: 'eventgrace',
+      clock: () => now,
+      env: { CONTACT_WATCH_NEW_SUBSCRIPTION_GRACE_MINUTES: String(GRACE_MINUTES) },
+    });
+    expect(graced.settings.alerting.alerts.newSubscriptionGraceMinutes).toBe(GRACE_MINUTES);
+    const handler = createContactEventHandler(graced);
+
+    const first = invocation();
+    await handler(subscriptionCreatedEvent(IN_GRACE, 'evt-grace-1'), first);
+    await handler(subscriptionCreatedEvent(FIXED_IN_GRACE, 'evt-grace-2'), invocation());
+    expect((await graced.store.getSubscription(IN_GRACE))).toMatchObject({ status: 'noncompliant', firstSeenAt: now.toISOString(), lastAlertedAt: null });
+    expect(linesOf(first, graced.lines)).toContainEqual(
+      expect.objectContaining({ event: 'alert.deferred', subscriptionId: IN_GRACE, graceMinutes: GRACE_MINUTES, until: '2026-11-22T05:30:00.000Z' }),
+    );
+    expect(messagesNaming(IN_GRACE)).toHaveLength(0);
+
+    // The pipeline sets the second one's contact within the grace.
+    now = new Date('2026-11-22T05:10:00.000Z');
+    tenant.setContacts(FIXED_IN_GRACE, [compliantContact2023()]);
+    await handler(contactEvent('event-grid-schema', FIXED_IN_GRACE, 'write', 'evt-grace-3'), invocation());
+    expect((await graced.store.getSubscription(FIXED_IN_GRACE))?.status).toBe('compliant');
+    // A redelivery inside the grace still sends nothing.
+    await handler(subscriptionCreatedEvent(IN_GRACE, 'evt-grace-1'), invocation());
+    expect(messagesNaming(IN_GRACE)).toHaveLength(0);
+
+    // After the grace, the next timer run's alert step (a digest of everything owed) sends it.
+    now = new Date('2026-11-22T05:31:00.000Z');
+    const timerRun = invocation();
+    await deliverOwedAlerts(graced, timerRun, { mode: 'digest' });
+    expect(messagesNaming(IN_GRACE)).toHaveLength(1);
+    expect(messagesNaming(FIXED_IN_GRACE)).toHaveLength(0);
+    expect((await graced.store.getSubscription(IN_GRACE))?.lastAlertedAt).toBe('2026-11-22T05:31:00.000Z');
+
+    // And a late redelivery of the event does not send it again.
+    const late = invocation();
+    await handler(subscriptionCreatedEvent(IN_GRACE, 'evt-grace-1'), late);
+    expect(messagesNaming(IN_GRACE)).toHaveLength(1);
+    expect(linesOf(late, graced.lines).some((line) => line.event === 'alert.deferred')).toBe(false);
+  });
+});
+
+describe('failures', () => {
+  it('throws when the securityContacts API keeps answering 503 (after fast retries), records nothing, and succeeds on redelivery', async () => {
+    azure.faults.add({ target: 'security-contacts', subscriptionId: UNAVAILABLE, status: 503, times: Infinity });
+    azure.requests.clear();
+    const handler = createContactEventHandler(deps);
+    const event = subscriptionCreatedEvent(UNAVAILABLE, 'evt-unavailable');
+    const context = invocation();
+    const started = Date.now();
+    await expect(handler(event, context)).rejects.toBeInstanceOf(TransientEvaluationError);
+    expect(Date.now() - started).toBeLessThan(5_000);
+    expect(azure.requests.count('security-contacts')).toBe(3); // the first try and test/support/app.ts's 2 retries
+    expect(await deps.store.getSubscription(UNAVAILABLE)).toBeUndefined();
+    expect(messagesNaming(UNAVAILABLE)).toHaveLength(0);
+    expect(linesOf(context).at(-1)).toMatchObject({ event: 'evaluation.failed', stage: 'read', transient: true, subscriptionId: UNAVAILABLE });
+
+    azure.faults.clear();
+    await handler(event, invocation());
+    expect((await deps.store.getSubscription(UNAVAILABLE))?.status).toBe('noncompliant');
+    expect(messagesNaming(UNAVAILABLE)).toHaveLength(1);
+  });
+
+  it('records a 403 as error, like a scan does, and alerts on it instead of throwing', async () => {
+    azure.faults.add({ target: 'security-contacts', subscriptionId: FORBIDDEN, status: 403, times: Infinity });
+    const context = invocation();
+    await expect(createContactEventHandler(deps)(subscriptionCreatedEvent(FORBIDDEN, 'evt-forbidden'), context)).resolves.toBeUndefined();
+    const record = await deps.store.getSubscription(FORBIDDEN);
+    expect(record).toMatchObject({ status: 'error', displayName: 'Forbidden' });
+    expect(record!.findings[0]!.message).toMatch(/403/);
+    expect(messagesNaming(FORBIDDEN)).toHaveLength(1);
+  });
+
+  it('throws when Table Storage fails, so that Event Grid retries', async () => {
+    // Every storage request of this store fails before it is sent (no retry policy is involved).
+    const unavailable: PipelinePolicy = {
+      name: 'storage-unavailable',
+      sendRequest: async () => {
+        throw new RestError('connect ECONNREFUSED (storage unavailable in this test)', { code: 'ECONNREFUSED' });
+      },
+    };
+    const store = openStateStore(azurite.connectionString, { tablePrefix: 'eventdown', additionalPolicies: [{ policy: unavailable, position: 'perCall' }] });
+    const context = invocation();
+    await expect(createContactEventHandler({ ...deps, store })(subscriptionCreatedEvent(STORE_DOWN, 'evt-store-down'), context)).rejects.toThrow(/ECONNREFUSED/);
+    expect(linesOf(context).at(-1)).toMatchObject({ event: 'evaluation.failed', stage: 'store', transient: true });
+    expect(messagesNaming(STORE_DOWN)).toHaveLength(0);
+  });
+});
+
+describe('events that are not for us', () => {
+  const junk = { eventType: 'ContactWatch.SubscriptionCreated', data: { subscriptionId: CREATED, junk: 'x'.repeat(1024 * 1024) } };
+  const bad: [string, unknown, RegExp][] = [
+    ['missing data', { ...(subscriptionCreatedEvent(CREATED, 'evt-bad-1') as object), data: undefined }, /^data is missing/],
+    ['a non-GUID id', subscriptionCreatedCloudEvent('aliasForNewSub', 'evt-bad-2'), /^data\.subscriptionId "aliasForNewSub" is not a subscription id/],
+    ['a wrong schema', { type: 'ContactWatch.SubscriptionCreated', specversion: '0.3', id: 'x', source: '/s', data: { subscriptionId: CREATED } }, /^specversion must be "1\.0"/],
+    ['a mixed schema', { ...(subscriptionCreatedEvent(CREATED, 'evt-bad-3') as object), specversion: '1.0' }, /mixes Event Grid fields/],
+    ['1 MB of junk', junk, /larger than 64 KB/],
+    ['null', null, /the event is null/],
+    ['a string', 'hello', /the event is a string/],
+    ['an array', [subscriptionCreatedEvent(CREATED, 'evt-bad-4')], /the event is an array/],
+  ];
+  for (const [name, event, reason] of bad) {
+    it(`drops ${name} with one event.malformed line and no request to Azure`, async () => {
+      azure.requests.clear();
+      const context = invocation();
+      await expect(createContactEventHandler(deps)(event, context)).resolves.toBeUndefined();
+      const lines = linesOf(context);
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toMatchObject({ event: 'event.malformed', reason: expect.stringMatching(reason) });
+      expect(JSON.stringify(lines[0]).length).toBeLessThan(400); // the reason, never the payload
+      expect(azure.requests.all()).toHaveLength(0);
+    });
+  }
+
+  it('ignores other events with one event.ignored line and no request to Azure', async () => {
+    azure.requests.clear();
+    const storageWrite = JSON.parse(
+      JSON.stringify(azureExample('eventgrid/Microsoft.Resources/event-grid-schema/resource_write_success.json')).replaceAll('{subscription-id}', CREATED),
+    );
+    const context = invocation();
+    await createContactEventHandler(deps)(storageWrite, context);
+    expect(linesOf(context)).toEqual([
+      expect.objectContaining({
+        event: 'event.ignored',
+        eventId: '4db48cba-50a2-455a-93b4-de41a3b5b7f6',
+        eventType: 'Microsoft.Resources.ResourceWriteSuccess',
+        reason: 'operation "Microsoft.Storage/storageAccounts/write" is not a securityContacts write or delete',
+      }),
+    ]);
+    expect(azure.requests.all()).toHaveLength(0);
+  });
+});
