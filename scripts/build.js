@@ -1,5 +1,18 @@
-// Bundles the command line (and, later, the Functions app) with esbuild.
+// Bundles the command line and the Functions app with esbuild.
+//
+//   node scripts/build.js             dist/cli.js and dist/functions/index.js
+//   node scripts/build.js --package   also the deployable folder .test-output/package/ and its zip
+//
+// The Functions bundle holds everything but `@azure/functions` (small, shipped in node_modules) and
+// `@azure/functions-core` (provided by the Functions host's Node worker at run time).
+import { execFileSync } from 'node:child_process';
+import { cp, mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
+
+const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
 
 const shared = {
   bundle: true,
@@ -9,8 +22,111 @@ const shared = {
   sourcemap: 'linked',
   legalComments: 'none',
   logLevel: 'warning',
+  absWorkingDir: repoRoot,
   // CommonJS dependencies inside an ES module bundle still call require().
   banner: { js: "import { createRequire as __cwCreateRequire } from 'node:module'; const require = __cwCreateRequire(import.meta.url);" },
 };
 
-await build({ ...shared, entryPoints: { cli: 'src/cli/main.ts' }, outdir: 'dist' });
+/** What the Functions host must find next to the bundle; everything else is inside it. */
+export const FUNCTIONS_EXTERNAL = ['@azure/functions', '@azure/functions-core'];
+
+/** The Functions app's bundle (package.json `main`). bench/cold-start.ts reuses these options. */
+export const functionsBuildOptions = {
+  ...shared,
+  entryPoints: { index: 'src/functions/index.ts' },
+  outdir: 'dist/functions',
+  external: FUNCTIONS_EXTERNAL,
+  // Smaller to read at every cold start; names kept so that stack traces stay readable, and lines
+  // short so that Node's report of an uncaught error does not print a whole bundle line.
+  minify: true,
+  keepNames: true,
+  lineLimit: 200,
+};
+
+export async function buildAll() {
+  await build({ ...shared, entryPoints: { cli: 'src/cli/main.ts' }, outdir: 'dist' });
+  await build(functionsBuildOptions);
+}
+
+/**
+ * The deployable folder (.test-output/package/app/) and its zip: the bundle, host.json, a package.json
+ * whose only dependency is @azure/functions, and node_modules with exactly that package and what it
+ * depends on. Zip-deploy it with `az functionapp deployment source config-zip --src package.zip`.
+ */
+export async function packageApp({ out = join(repoRoot, '.test-output', 'package') } = {}) {
+  const app = join(out, 'app');
+  await rm(out, { recursive: true, force: true });
+  await mkdir(join(app, 'dist'), { recursive: true });
+  // The source map (7 MB, mostly the SDKs' sources) stays out: Node reads it only with
+  // --enable-source-maps, and keepNames leaves the function names in stack traces.
+  await cp(join(repoRoot, 'dist', 'functions'), join(app, 'dist', 'functions'), { recursive: true, filter: (path) => !path.endsWith('.map') });
+  await cp(join(repoRoot, 'host.json'), join(app, 'host.json'));
+
+  const manifest = JSON.parse(await readFile(join(repoRoot, 'package.json'), 'utf8'));
+  const runtime = ['@azure/functions'];
+  const deployed = {
+    name: manifest.name,
+    version: manifest.version,
+    private: true,
+    type: manifest.type,
+    main: manifest.main,
+    engines: manifest.engines,
+    dependencies: Object.fromEntries(runtime.map((name) => [name, manifest.dependencies[name]])),
+  };
+  await writeFile(join(app, 'package.json'), `${JSON.stringify(deployed, null, 2)}\n`);
+  for (const directory of productionClosure(runtime)) {
+    await cp(directory, join(app, relative(repoRoot, directory)), { recursive: true });
+  }
+
+  const folderBytes = await directoryBytes(app);
+  const zip = join(out, 'package.zip');
+  try {
+    execFileSync('zip', ['-q', '-r', '-X', zip, '.'], { cwd: app, stdio: ['ignore', 'ignore', 'inherit'] });
+  } catch (error) {
+    if (error.code !== 'ENOENT') throw error;
+    console.warn('package: `zip` is not installed; the folder is ready, the zip is not');
+    return { folder: app, zip: undefined, folderBytes, zipBytes: undefined };
+  }
+  return { folder: app, zip, folderBytes, zipBytes: (await stat(zip)).size };
+}
+
+/** The package directories of `names` and of their dependencies, found as Node's resolution would. */
+function productionClosure(names) {
+  const found = new Set();
+  const visit = (name, fromDirectory) => {
+    const directory = packageDirectory(name, fromDirectory);
+    if (found.has(directory)) return;
+    found.add(directory);
+    const manifest = JSON.parse(readFileSync(join(directory, 'package.json'), 'utf8'));
+    for (const dependency of Object.keys(manifest.dependencies ?? {})) visit(dependency, directory);
+  };
+  for (const name of names) visit(name, repoRoot);
+  return [...found];
+}
+
+/** The nearest node_modules/<name> from `fromDirectory` upwards. */
+function packageDirectory(name, fromDirectory) {
+  for (let directory = fromDirectory; ; directory = dirname(directory)) {
+    const candidate = join(directory, 'node_modules', name);
+    if (existsSync(join(candidate, 'package.json'))) return candidate;
+    if (dirname(directory) === directory) throw new Error(`package: cannot find ${name} from ${fromDirectory}`);
+  }
+}
+
+export async function directoryBytes(path) {
+  let total = 0;
+  for (const entry of await readdir(path, { withFileTypes: true, recursive: true })) {
+    if (entry.isFile()) total += (await stat(join(entry.parentPath, entry.name))).size;
+  }
+  return total;
+}
+
+const mb = (bytes) => `${(bytes / 1024 / 1024).toFixed(2)} MB`;
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  await buildAll();
+  if (process.argv.includes('--package')) {
+    const { folder, zip, folderBytes, zipBytes } = await packageApp();
+    console.log(`package: ${relative(repoRoot, folder)} ${mb(folderBytes)}${zip ? `; ${relative(repoRoot, zip)} ${mb(zipBytes)}` : ''}`);
+  }
+}

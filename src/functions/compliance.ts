@@ -1,0 +1,12 @@
+/** The vending gate: GET /api/subscriptions/{subscriptionId}/compliance[?wait=SECONDS] (CONTRACT §8). */
+import { app } from '@azure/functions';
+import { createComplianceHandler } from '../app/handlers/compliance.js';
+import { FUNCTION_NAMES } from '../app/types.js';
+import { lazy } from './lazy.js';
+
+app.http(FUNCTION_NAMES.compliance, {
+  methods: ['GET'],
+  route: 'subscriptions/{subscriptionId}/compliance',
+  authLevel: 'function',
+  handler: lazy(createComplianceHandler),
+});

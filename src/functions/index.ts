@@ -1,0 +1,12 @@
+/**
+ * The Functions app's entry point (package.json `main`, bundled to dist/functions/index.js): the
+ * settings check first, then every function of CONTRACT.md §8–§9. ES modules evaluate their
+ * imports in this order.
+ */
+import './startup.js';
+import './scan-timer.js';
+import './contact-events.js';
+import './compliance.js';
+import './subscriptions.js';
+import './scans.js';
+import './report.js';

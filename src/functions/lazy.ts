@@ -1,0 +1,14 @@
+/**
+ * Builds a handler on its first invocation, from the process's app dependencies, so that loading
+ * the entry point (a cold start) creates no client and opens no connection.
+ */
+import type { InvocationContext } from '@azure/functions';
+import { appDependencies } from '../app/dependencies.js';
+import type { AppDependencies } from '../app/types.js';
+
+export function lazy<Trigger, Result>(
+  create: (deps: AppDependencies) => (trigger: Trigger, context: InvocationContext) => Result,
+): (trigger: Trigger, context: InvocationContext) => Result {
+  let handler: ((trigger: Trigger, context: InvocationContext) => Result) | undefined;
+  return (trigger, context) => (handler ??= create(appDependencies()))(trigger, context);
+}

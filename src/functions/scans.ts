@@ -1,0 +1,12 @@
+/** POST /api/scans: a scan now, 409 while another holds the lease (CONTRACT §8). */
+import { app } from '@azure/functions';
+import { createScansHandler } from '../app/handlers/scans.js';
+import { FUNCTION_NAMES } from '../app/types.js';
+import { lazy } from './lazy.js';
+
+app.http(FUNCTION_NAMES.scans, {
+  methods: ['POST'],
+  route: 'scans',
+  authLevel: 'function',
+  handler: lazy(createScansHandler),
+});

@@ -1,0 +1,12 @@
+/** GET /api/subscriptions[?status=STATUS]: the stored state of every subscription (CONTRACT §8). */
+import { app } from '@azure/functions';
+import { createSubscriptionsHandler } from '../app/handlers/subscriptions.js';
+import { FUNCTION_NAMES } from '../app/types.js';
+import { lazy } from './lazy.js';
+
+app.http(FUNCTION_NAMES.subscriptions, {
+  methods: ['GET'],
+  route: 'subscriptions',
+  authLevel: 'function',
+  handler: lazy(createSubscriptionsHandler),
+});
