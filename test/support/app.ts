@@ -9,8 +9,9 @@ import { openStateStore } from '../../src/adapters/table-storage/index.js';
 import { readAlertingSettings } from '../../src/alerts/settings.js';
 import { DEFAULT_POLICY } from '../../src/core/policy.js';
 import type { AppDependencies, AppSettings, ScanLease } from '../../src/app/types.js';
-import type { LocalAzure } from '../azure-server/index.js';
-import type { CommunicationEmailService } from '../azure-server/services/communication-email.js';
+import { startLocalAzure, type LocalAzure, type SimulatedTenant } from '../azure-server/index.js';
+import { createCommunicationEmailService, type CommunicationEmailService } from '../azure-server/services/communication-email.js';
+import { startAzurite } from './azurite.js';
 
 export interface LoggedLine {
   event: string;
@@ -79,4 +80,24 @@ export function testAppDependencies(options: TestAppOptions): AppDependencies & 
       lines.push({ event, invocationId: context.invocationId, ...fields });
     },
   };
+}
+
+/** What a handler test file stands up once: the local Azure server with ACS Email, Azurite, and the app's dependencies. */
+export interface AppTestBed {
+  azure: LocalAzure;
+  mail: CommunicationEmailService;
+  azurite: Awaited<ReturnType<typeof startAzurite>>;
+  deps: ReturnType<typeof testAppDependencies>;
+  close(): Promise<void>;
+}
+
+export async function startAppTestBed(
+  tenant: SimulatedTenant,
+  options: Omit<TestAppOptions, 'azure' | 'mail' | 'storage'>,
+): Promise<AppTestBed> {
+  // retryAfterSeconds 0: the SDK's poll of a send does not wait the service's suggested seconds.
+  const mail = createCommunicationEmailService({ accessKey: Buffer.from('local-test-access-key').toString('base64'), retryAfterSeconds: 0 });
+  const [azure, azurite] = await Promise.all([startLocalAzure({ tenant, services: [mail] }), startAzurite()]);
+  const deps = testAppDependencies({ ...options, azure, mail, storage: azurite.connectionString });
+  return { azure, mail, azurite, deps, close: async () => void (await Promise.all([azure.close(), azurite.stop()])) };
 }

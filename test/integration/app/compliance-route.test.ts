@@ -10,10 +10,10 @@ import { createComplianceHandler, DEFAULT_MAX_WAIT_SECONDS } from '../../../src/
 import { openStateStore } from '../../../src/adapters/table-storage/index.js';
 import { FUNCTION_NAMES } from '../../../src/app/types.js';
 import { RULE_IDS } from '../../../src/core/model.js';
-import { SimulatedTenant, startLocalAzure, type LocalAzure } from '../../azure-server/index.js';
-import { createCommunicationEmailService, type CommunicationEmailService } from '../../azure-server/services/communication-email.js';
-import { testAppDependencies } from '../../support/app.js';
-import { startAzurite, type AzuriteTables } from '../../support/azurite.js';
+import { SimulatedTenant, type LocalAzure } from '../../azure-server/index.js';
+import type { CommunicationEmailService } from '../../azure-server/services/communication-email.js';
+import { startAppTestBed, type testAppDependencies } from '../../support/app.js';
+import type { AzuriteTables } from '../../support/azurite.js';
 import { compliantContact2023 } from '../../support/fixtures.js';
 
 const COMPLIANT = 'a1111111-1111-4111-8111-111111111111';
@@ -35,9 +35,7 @@ beforeAll(async () => {
   tenant.addSubscription({ subscriptionId: EXEMPTED, displayName: 'Lab', contacts: [] });
   tenant.addSubscription({ subscriptionId: SLOW, displayName: 'Slow', contacts: [compliantContact2023()] });
   tenant.addSubscription({ subscriptionId: FOREVER_BARE, displayName: 'Forever bare', contacts: [] });
-  mail = createCommunicationEmailService({ accessKey: Buffer.from('local-test-access-key').toString('base64'), retryAfterSeconds: 0 });
-  [azure, azurite] = await Promise.all([startLocalAzure({ tenant, services: [mail] }), startAzurite()]);
-  deps = testAppDependencies({ azure, mail, storage: azurite.connectionString, tablePrefix: 'gatetest' });
+  ({ azure, mail, azurite, deps } = await startAppTestBed(tenant, { tablePrefix: 'gatetest' }));
 });
 
 afterAll(async () => {

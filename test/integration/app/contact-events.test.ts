@@ -14,10 +14,10 @@ import { deliverOwedAlerts } from '../../../src/app/alerts.js';
 import { TransientEvaluationError } from '../../../src/app/evaluate-subscription.js';
 import { createContactEventHandler } from '../../../src/app/handlers/contact-events.js';
 import { FUNCTION_NAMES } from '../../../src/app/types.js';
-import { SimulatedTenant, startLocalAzure, type LocalAzure } from '../../azure-server/index.js';
-import { createCommunicationEmailService, type CommunicationEmailService } from '../../azure-server/services/communication-email.js';
-import { testAppDependencies, type LoggedLine } from '../../support/app.js';
-import { startAzurite, type AzuriteTables } from '../../support/azurite.js';
+import { SimulatedTenant, type LocalAzure } from '../../azure-server/index.js';
+import type { CommunicationEmailService } from '../../azure-server/services/communication-email.js';
+import { startAppTestBed, testAppDependencies, type LoggedLine } from '../../support/app.js';
+import type { AzuriteTables } from '../../support/azurite.js';
 import { azureExample, compliantContact2023 } from '../../support/fixtures.js';
 
 const CREATED = 'a1000000-0000-4000-8000-000000000001';
@@ -52,9 +52,7 @@ beforeAll(async () => {
     tenant.addSubscription({ subscriptionId, displayName, contacts: [] });
   }
   tenant.addSubscription({ subscriptionId: COMPLIANT, displayName: 'Production', contacts: [compliantContact2023()] });
-  mail = createCommunicationEmailService({ accessKey: Buffer.from('local-test-access-key').toString('base64'), retryAfterSeconds: 0 });
-  [azure, azurite] = await Promise.all([startLocalAzure({ tenant, services: [mail] }), startAzurite()]);
-  deps = testAppDependencies({ azure, mail, storage: azurite.connectionString, tablePrefix: 'eventtest' });
+  ({ azure, mail, azurite, deps } = await startAppTestBed(tenant, { tablePrefix: 'eventtest' }));
 });
 
 afterAll(async () => {

@@ -15,10 +15,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createReportHandler } from '../../../src/app/handlers/report.js';
 import { FUNCTION_NAMES } from '../../../src/app/types.js';
 import { runStoredScan } from '../../../src/scan/stored-scan.js';
-import { SimulatedTenant, startLocalAzure, type LocalAzure } from '../../azure-server/index.js';
-import { createCommunicationEmailService, type CommunicationEmailService } from '../../azure-server/services/communication-email.js';
-import { testAppDependencies } from '../../support/app.js';
-import { startAzurite, type AzuriteTables } from '../../support/azurite.js';
+import { SimulatedTenant, type LocalAzure } from '../../azure-server/index.js';
+import type { CommunicationEmailService } from '../../azure-server/services/communication-email.js';
+import { startAppTestBed, type testAppDependencies } from '../../support/app.js';
+import type { AzuriteTables } from '../../support/azurite.js';
 import { compliantContact2023 } from '../../support/fixtures.js';
 
 const PROD = '0a111111-1111-4111-8111-111111111111';
@@ -59,9 +59,7 @@ beforeAll(async () => {
   tenant.addSubscription({ subscriptionId: LAB, displayName: 'Research lab', contacts: [] });
   tenant.addSubscription({ subscriptionId: EXPIRING, displayName: 'Migration', contacts: [] });
   tenant.addSubscription({ subscriptionId: OLD, displayName: 'Retired', state: 'Disabled', contacts: [] });
-  mail = createCommunicationEmailService({ accessKey: Buffer.from('local-test-access-key').toString('base64'), retryAfterSeconds: 0 });
-  [azure, azurite] = await Promise.all([startLocalAzure({ tenant, services: [mail] }), startAzurite()]);
-  deps = testAppDependencies({ azure, mail, storage: azurite.connectionString, tablePrefix: 'reporttest' });
+  ({ azure, mail, azurite, deps } = await startAppTestBed(tenant, { tablePrefix: 'reporttest' }));
 
   await deps.store.putExemption({ subscriptionId: LAB, reason: 'research tenant, no production data', owner: 'lab-owner@fabrikam.io', expiresOn: day(30), createdBy: 'ciso@fabrikam.io' });
   await deps.store.putExemption({ subscriptionId: EXPIRING, reason: 'migration in progress', owner: 'migrations@fabrikam.io', expiresOn: day(0), createdBy: 'ciso@fabrikam.io' });

@@ -10,10 +10,10 @@ import { openScanLease } from '../../../src/adapters/table-storage/scan-lease.js
 import { createScanTimerHandler } from '../../../src/app/handlers/scan-timer.js';
 import { runScanJob, SCAN_LEASE_TTL_MS } from '../../../src/app/scan-job.js';
 import { FUNCTION_NAMES, type ScanLease } from '../../../src/app/types.js';
-import { SimulatedTenant, startLocalAzure, type LocalAzure } from '../../azure-server/index.js';
-import { createCommunicationEmailService, type CommunicationEmailService } from '../../azure-server/services/communication-email.js';
-import { testAppDependencies, type LoggedLine } from '../../support/app.js';
-import { startAzurite, type AzuriteTables } from '../../support/azurite.js';
+import { SimulatedTenant, type LocalAzure } from '../../azure-server/index.js';
+import type { CommunicationEmailService } from '../../azure-server/services/communication-email.js';
+import { startAppTestBed, type LoggedLine, type testAppDependencies } from '../../support/app.js';
+import type { AzuriteTables } from '../../support/azurite.js';
 import { compliantContact2023 } from '../../support/fixtures.js';
 
 const COMPLIANT = '11111111-1111-4111-8111-111111111111';
@@ -32,9 +32,7 @@ beforeAll(async () => {
   tenant = new SimulatedTenant();
   tenant.addSubscription({ subscriptionId: COMPLIANT, displayName: 'Production', contacts: [compliantContact2023()] });
   tenant.addSubscription({ subscriptionId: NO_CONTACT, displayName: 'Sandbox', contacts: [] });
-  mail = createCommunicationEmailService({ accessKey: Buffer.from('local-test-access-key').toString('base64'), retryAfterSeconds: 0 });
-  [azure, azurite] = await Promise.all([startLocalAzure({ tenant, services: [mail] }), startAzurite()]);
-  deps = testAppDependencies({ azure, mail, storage: azurite.connectionString, tablePrefix: 'timertest' });
+  ({ azure, mail, azurite, deps } = await startAppTestBed(tenant, { tablePrefix: 'timertest' }));
   deps.lease = openScanLease(deps.store.connection);
 });
 

@@ -8,10 +8,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openScanLease } from '../../../src/adapters/table-storage/scan-lease.js';
 import { createScansHandler, MAX_SCAN_REQUEST_BODY_BYTES } from '../../../src/app/handlers/scans.js';
 import { FUNCTION_NAMES } from '../../../src/app/types.js';
-import { SimulatedTenant, startLocalAzure, type LocalAzure } from '../../azure-server/index.js';
-import { createCommunicationEmailService, type CommunicationEmailService } from '../../azure-server/services/communication-email.js';
-import { testAppDependencies } from '../../support/app.js';
-import { startAzurite, type AzuriteTables } from '../../support/azurite.js';
+import { SimulatedTenant, type LocalAzure } from '../../azure-server/index.js';
+import type { CommunicationEmailService } from '../../azure-server/services/communication-email.js';
+import { startAppTestBed, type testAppDependencies } from '../../support/app.js';
+import type { AzuriteTables } from '../../support/azurite.js';
 import { compliantContact2023 } from '../../support/fixtures.js';
 
 const COMPLIANT = '11111111-1111-4111-8111-111111111111';
@@ -30,9 +30,7 @@ beforeAll(async () => {
   tenant.addSubscription({ subscriptionId: NO_CONTACT, displayName: 'Sandbox', contacts: [] });
   tenant.addSubscription({ subscriptionId: COMPLIANT, displayName: 'Production', contacts: [compliantContact2023()] });
   tenant.addSubscription({ subscriptionId: DISABLED, displayName: 'Old', state: 'Disabled', contacts: [] });
-  mail = createCommunicationEmailService({ accessKey: Buffer.from('local-test-access-key').toString('base64'), retryAfterSeconds: 0 });
-  [azure, azurite] = await Promise.all([startLocalAzure({ tenant, services: [mail] }), startAzurite()]);
-  deps = testAppDependencies({ azure, mail, storage: azurite.connectionString, tablePrefix: 'scansroute' });
+  ({ azure, mail, azurite, deps } = await startAppTestBed(tenant, { tablePrefix: 'scansroute' }));
   deps.lease = openScanLease(deps.store.connection);
 });
 

@@ -10,10 +10,10 @@ import { openStateStore } from '../../../src/adapters/table-storage/index.js';
 import { createSubscriptionsHandler } from '../../../src/app/handlers/subscriptions.js';
 import { FUNCTION_NAMES } from '../../../src/app/types.js';
 import { runStoredScan } from '../../../src/scan/stored-scan.js';
-import { SimulatedTenant, startLocalAzure, type LocalAzure } from '../../azure-server/index.js';
-import { createCommunicationEmailService, type CommunicationEmailService } from '../../azure-server/services/communication-email.js';
-import { testAppDependencies } from '../../support/app.js';
-import { startAzurite, type AzuriteTables } from '../../support/azurite.js';
+import { SimulatedTenant, type LocalAzure } from '../../azure-server/index.js';
+import type { CommunicationEmailService } from '../../azure-server/services/communication-email.js';
+import { startAppTestBed, type testAppDependencies } from '../../support/app.js';
+import type { AzuriteTables } from '../../support/azurite.js';
 import { compliantContact2023 } from '../../support/fixtures.js';
 
 const COMPLIANT = '0a111111-1111-4111-8111-111111111111';
@@ -37,9 +37,7 @@ beforeAll(async () => {
   tenant.addSubscription({ subscriptionId: DISABLED, displayName: 'Old', state: 'Disabled', contacts: [] });
   tenant.addSubscription({ subscriptionId: LEAVING, displayName: 'Leaving', contacts: [compliantContact2023()] });
   tenant.addSubscription({ subscriptionId: FORBIDDEN, displayName: 'Locked down', contacts: [] });
-  mail = createCommunicationEmailService({ accessKey: Buffer.from('local-test-access-key').toString('base64'), retryAfterSeconds: 0 });
-  [azure, azurite] = await Promise.all([startLocalAzure({ tenant, services: [mail] }), startAzurite()]);
-  deps = testAppDependencies({ azure, mail, storage: azurite.connectionString, tablePrefix: 'subslisttest' });
+  ({ azure, mail, azurite, deps } = await startAppTestBed(tenant, { tablePrefix: 'subslisttest' }));
 
   const today = new Date();
   const expiresOn = new Date(Date.UTC(today.getUTCFullYear(), today.getUTCMonth(), today.getUTCDate() + 10)).toISOString().slice(0, 10);
