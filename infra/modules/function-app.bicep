@@ -1,0 +1,152 @@
+// The Functions app: Flex Consumption (FC1), Node 22, the user-assigned identity for everything
+// (host storage, the deployment package, Table Storage, ACS, ARM and telemetry). No keys or
+// connection strings with secrets anywhere: shared-key access is off on the storage account and
+// local authentication is off on Application Insights.
+param functionAppName string
+param planName string
+param location string
+param tags object
+
+param identityResourceId string
+param identityClientId string
+param storageAccountName string
+param deploymentContainerName string
+param applicationInsightsName string
+
+param acsEndpoint string
+param emailSender string
+param emailRatePerMinute int
+param emailRatePerHour int
+param alertRecipients string
+param scanSchedule string
+param reminderDays int
+param newSubscriptionGraceMinutes int
+param fixedNotices bool
+param policyJson string
+param azureCloud string
+
+param instanceMemoryMB int
+param maximumInstanceCount int
+
+resource storage 'Microsoft.Storage/storageAccounts@2024-01-01' existing = {
+  name: storageAccountName
+}
+
+resource applicationInsights 'Microsoft.Insights/components@2020-02-02' existing = {
+  name: applicationInsightsName
+}
+
+resource plan 'Microsoft.Web/serverfarms@2024-04-01' = {
+  name: planName
+  location: location
+  tags: tags
+  kind: 'functionapp'
+  sku: {
+    name: 'FC1'
+    tier: 'FlexConsumption'
+  }
+  properties: {
+    reserved: true
+  }
+}
+
+resource site 'Microsoft.Web/sites@2024-04-01' = {
+  name: functionAppName
+  location: location
+  // azd deploys the `api` service of azure.yaml to the site with this tag.
+  tags: union(tags, { 'azd-service-name': 'api' })
+  kind: 'functionapp,linux'
+  identity: {
+    type: 'UserAssigned'
+    userAssignedIdentities: {
+      '${identityResourceId}': {}
+    }
+  }
+  properties: {
+    serverFarmId: plan.id
+    httpsOnly: true
+    clientCertEnabled: false
+    siteConfig: {
+      minTlsVersion: '1.2'
+      scmMinTlsVersion: '1.2'
+      ftpsState: 'Disabled'
+      http20Enabled: true
+    }
+    functionAppConfig: {
+      deployment: {
+        storage: {
+          type: 'blobContainer'
+          value: '${storage.properties.primaryEndpoints.blob}${deploymentContainerName}'
+          authentication: {
+            type: 'UserAssignedIdentity'
+            userAssignedIdentityResourceId: identityResourceId
+          }
+        }
+      }
+      scaleAndConcurrency: {
+        instanceMemoryMB: instanceMemoryMB
+        maximumInstanceCount: maximumInstanceCount
+      }
+      runtime: {
+        name: 'node'
+        version: '22'
+      }
+    }
+  }
+}
+
+// The app settings: every name of APP_SETTING_NAMES (src/app/settings.ts) and
+// local.settings.example.json, plus the platform's identity settings. AzureWebJobsStorage is given
+// in its identity-based form (AzureWebJobsStorage__*): a plain AzureWebJobsStorage value, even an
+// empty one, would be read as a connection string. FUNCTIONS_WORKER_RUNTIME is not set: Flex
+// Consumption takes the runtime from functionAppConfig and refuses that setting.
+resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
+  parent: site
+  name: 'appsettings'
+  properties: {
+    // ---- the Functions host ----
+    AzureWebJobsStorage__accountName: storage.name
+    AzureWebJobsStorage__credential: 'managedidentity'
+    AzureWebJobsStorage__clientId: identityClientId
+    APPLICATIONINSIGHTS_CONNECTION_STRING: applicationInsights.properties.ConnectionString
+    APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'Authorization=AAD;ClientId=${identityClientId}'
+    // ---- the identity DefaultAzureCredential uses (user-assigned: it must be named) ----
+    AZURE_CLIENT_ID: identityClientId
+    // ---- contact-watch (CONTRACT §5) ----
+    AZURE_CLOUD: azureCloud
+    AZURE_RESOURCE_MANAGER_ENDPOINT: '' // empty: the cloud's own ARM endpoint
+    CONTACT_WATCH_STORAGE: 'https://${storage.name}.table.${environment().suffixes.storage}'
+    CONTACT_WATCH_POLICY: policyJson
+    CONTACT_WATCH_ACS_ENDPOINT: acsEndpoint
+    CONTACT_WATCH_ACS_CONNECTION_STRING: '' // never set in Azure: the endpoint with the managed identity
+    CONTACT_WATCH_EMAIL_SENDER: emailSender
+    CONTACT_WATCH_ALERT_RECIPIENTS: alertRecipients
+    CONTACT_WATCH_REMINDER_DAYS: string(reminderDays)
+    CONTACT_WATCH_NEW_SUBSCRIPTION_GRACE_MINUTES: string(newSubscriptionGraceMinutes)
+    CONTACT_WATCH_FIXED_NOTICES: fixedNotices ? 'true' : 'false'
+    CONTACT_WATCH_EMAIL_RATE_PER_MINUTE: string(emailRatePerMinute)
+    CONTACT_WATCH_EMAIL_RATE_PER_HOUR: string(emailRatePerHour)
+    CONTACT_WATCH_SCAN_SCHEDULE: scanSchedule
+  }
+}
+
+// Basic (publishing-profile) credentials off: azd and az deploy with Microsoft Entra tokens.
+resource ftpCredentials 'Microsoft.Web/sites/basicPublishingCredentialsPolicies@2024-04-01' = {
+  parent: site
+  name: 'ftp'
+  properties: {
+    allow: false
+  }
+}
+
+resource scmCredentials 'Microsoft.Web/sites/basicPublishingCredentialsPolicies@2024-04-01' = {
+  parent: site
+  name: 'scm'
+  properties: {
+    allow: false
+  }
+}
+
+output name string = site.name
+output resourceId string = site.id
+output url string = 'https://${site.properties.defaultHostName}'

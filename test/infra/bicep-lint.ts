@@ -1,0 +1,948 @@
+/**
+ * The offline checker CI runs over infra/ (issue 5, deliverable 5): every `.bicep` file is parsed
+ * with tree-sitter-bicep (any ERROR or MISSING node is a finding), then the project's own lint
+ * rules run over the syntax trees, and the Functions app settings in Bicep are compared with
+ * APP_SETTING_NAMES and local.settings.example.json. Test tooling, not shipped.
+ *
+ * CLI, for people: `npx tsx test/infra/bicep-lint.ts infra` prints one line per finding
+ * (`file:line:column rule-id message`) and exits 1 when there is any.
+ */
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { dirname, join, relative, resolve, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Language, Parser, type Node, type Tree } from 'web-tree-sitter';
+import { z } from 'zod';
+import { APP_SETTING_NAMES } from '../../src/app/settings.js';
+
+export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const GRAMMAR_PATH = join(REPO_ROOT, 'node_modules/tree-sitter-bicep/tree-sitter-bicep.wasm');
+
+// ---- types ---------------------------------------------------------------------------------
+
+export type BicepRuleId =
+  | 'syntax'
+  | 'role-definition-allow-list'
+  | 'role-assignment-guid-name'
+  | 'module-version-pinned'
+  | 'no-secret-outputs'
+  | 'secure-secret-parameters'
+  | 'storage-account-hardened'
+  | 'web-app-hardened'
+  | 'app-settings-agree';
+
+export interface BicepFinding {
+  rule: BicepRuleId;
+  /** Path relative to the repository root (or as given, when outside it). */
+  file: string;
+  /** 1-based. */
+  line: number;
+  /** 1-based. */
+  column: number;
+  message: string;
+}
+
+export interface ParsedBicepFile {
+  /** Absolute path. */
+  path: string;
+  /** Path relative to the repository root, used in findings. */
+  file: string;
+  text: string;
+  tree: Tree;
+}
+
+/** infra/roles.json: `{ "<role name>": { "id": "<GUID>", "why": "…" } }`. */
+export type RoleAllowList = ReadonlyMap<string, { id: string; why: string; name?: string | undefined }>;
+
+export interface BicepLintContext {
+  roles: RoleAllowList;
+  /** Absolute path of roles.json, to recognise `loadJsonContent('…/roles.json')`. */
+  rolesPath: string;
+  /** Every parsed file, for rules that follow a module's parameters across files. */
+  files: readonly ParsedBicepFile[];
+}
+
+export interface BicepRule {
+  id: Exclude<BicepRuleId, 'syntax' | 'app-settings-agree'>;
+  description: string;
+  check(file: ParsedBicepFile, context: BicepLintContext): BicepFinding[];
+}
+
+// ---- parsing -------------------------------------------------------------------------------
+
+let parserPromise: Promise<Parser> | undefined;
+
+/** One tree-sitter parser with the Bicep grammar, loaded once per process. */
+export function bicepParser(): Promise<Parser> {
+  parserPromise ??= (async () => {
+    await Parser.init();
+    const bicep = await Language.load(GRAMMAR_PATH);
+    const parser = new Parser();
+    parser.setLanguage(bicep);
+    return parser;
+  })();
+  return parserPromise;
+}
+
+export async function parseBicep(path: string, text: string): Promise<ParsedBicepFile> {
+  const parser = await bicepParser();
+  const tree = parser.parse(text);
+  if (!tree) throw new Error(`tree-sitter could not parse ${path}`);
+  const absolute = resolve(path);
+  const inRepo = absolute.startsWith(REPO_ROOT + sep);
+  return { path: absolute, file: inRepo ? relative(REPO_ROOT, absolute).split(sep).join('/') : path, text, tree };
+}
+
+/** Every `.bicep` file under `dir`, sorted. */
+export function findBicepFiles(dir: string): string[] {
+  const found: string[] = [];
+  const walk = (current: string): void => {
+    for (const entry of readdirSync(current).sort()) {
+      if (entry === 'node_modules' || entry.startsWith('.')) continue;
+      const path = join(current, entry);
+      if (statSync(path).isDirectory()) walk(path);
+      else if (entry.endsWith('.bicep')) found.push(path);
+    }
+  };
+  walk(dir);
+  return found;
+}
+
+/** An ERROR or MISSING node is a finding, with the text around it. */
+export function syntaxFindings(file: ParsedBicepFile): BicepFinding[] {
+  const findings: BicepFinding[] = [];
+  const visit = (node: Node): void => {
+    if (node.isMissing) {
+      findings.push(finding('syntax', file, node, `missing ${JSON.stringify(node.type)} near ${around(file, node)}`));
+      return;
+    }
+    if (node.isError) {
+      findings.push(finding('syntax', file, node, `syntax error near ${around(file, node)}`));
+      return;
+    }
+    if (node.hasError) for (const child of node.children) visit(child);
+  };
+  visit(file.tree.rootNode);
+  return findings;
+}
+
+function around(file: ParsedBicepFile, node: Node): string {
+  const line = file.text.split('\n')[node.startPosition.row] ?? '';
+  return JSON.stringify(line.trim().slice(0, 120));
+}
+
+// ---- roles.json ----------------------------------------------------------------------------
+
+const GUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/gi;
+
+const rolesSchema = z.record(
+  z.string().min(1),
+  z.object({
+    id: z.string().regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i, 'must be a role definition GUID'),
+    why: z.string().min(1, 'must say why the app needs this role'),
+    /** The built-in role's display name, accepted where AVM takes roleDefinitionIdOrName. */
+    name: z.string().min(1).optional(),
+  }),
+);
+
+/** Reads and validates infra/roles.json; the error names the key at fault. */
+export function readRoleAllowList(path: string): RoleAllowList {
+  let json: unknown;
+  try {
+    json = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (error) {
+    throw new Error(`${path}: cannot read the role allow-list: ${(error as Error).message}`);
+  }
+  const parsed = rolesSchema.safeParse(json);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new Error(`${path}: ${issue.path.join('.') || '(root)'} ${issue.message} (expected { "<role name>": { "id": "<GUID>", "why": "…" } })`);
+  }
+  return new Map(Object.entries(parsed.data).map(([key, role]) => [key, { id: role.id.toLowerCase(), why: role.why, name: role.name }]));
+}
+
+// ---- syntax-tree helpers -------------------------------------------------------------------
+
+function finding(rule: BicepRuleId, file: ParsedBicepFile, node: Node, message: string): BicepFinding {
+  return { rule, file: file.file, line: node.startPosition.row + 1, column: node.startPosition.column + 1, message };
+}
+
+function descendants(node: Node, type: string): Node[] {
+  return node.descendantsOfType(type).filter((found): found is Node => found !== null);
+}
+
+/** The literal text of a string without interpolations, or undefined. */
+function stringLiteral(node: Node | null | undefined): string | undefined {
+  if (!node || node.type !== 'string') return undefined;
+  if (node.namedChildren.some((child) => child?.type === 'interpolation')) return undefined;
+  return node.namedChildren
+    .filter((child): child is Node => child !== null)
+    .map((child) => (child.type === 'escape_sequence' ? unescape(child.text) : child.text))
+    .join('');
+}
+
+function unescape(sequence: string): string {
+  return ({ "\\'": "'", '\\\\': '\\', '\\n': '\n', '\\r': '\r', '\\t': '\t', '\\$': '$' } as Record<string, string>)[sequence] ?? sequence;
+}
+
+/** The key of an object property (identifier or string). */
+function propertyKey(property: Node): string | undefined {
+  const key = property.namedChildren[0];
+  if (!key) return undefined;
+  if (key.type === 'identifier' || key.type === 'compatible_identifier') return key.text;
+  return stringLiteral(key);
+}
+
+function propertyValue(property: Node): Node | undefined {
+  return property.namedChildren[1] ?? undefined;
+}
+
+function properties(object: Node | undefined): Node[] {
+  if (!object || object.type !== 'object') return [];
+  return object.namedChildren.filter((child): child is Node => child?.type === 'object_property');
+}
+
+/** The value at `path` of an object literal (property names compared case-insensitively, as ARM does). */
+function valueAt(object: Node | undefined, path: readonly string[]): Node | undefined {
+  let current = object;
+  for (const key of path) {
+    const property = properties(current).find((candidate) => propertyKey(candidate)?.toLowerCase() === key.toLowerCase());
+    if (!property) return undefined;
+    current = propertyValue(property);
+  }
+  return current;
+}
+
+interface Declaration {
+  node: Node;
+  kind: 'resource' | 'module';
+  symbol: string;
+  /** The resource type without api-version (child types prefixed with the parent's), or the module path. */
+  target: string;
+  existing: boolean;
+  /** The body object, through `[for …: {…}]` and `if (…) {…}`. */
+  body: Node | undefined;
+}
+
+function bodyOf(node: Node): Node | undefined {
+  let value = node.namedChildren.at(-1) ?? undefined;
+  if (value?.type === 'for_statement') value = value.childForFieldName('body') ?? value.namedChildren.at(-1) ?? undefined;
+  if (value?.type === 'if_statement') value = value.namedChildren.at(-1) ?? undefined;
+  return value?.type === 'object' ? value : undefined;
+}
+
+function declarations(file: ParsedBicepFile): Declaration[] {
+  const found: Declaration[] = [];
+  for (const node of descendants(file.tree.rootNode, 'resource_declaration')) {
+    const typeString = node.namedChildren.find((child) => child?.type === 'string');
+    let target = (stringLiteral(typeString) ?? '').split('@')[0]!;
+    for (let parent = node.parent; parent; parent = parent.parent) {
+      if (parent.type !== 'resource_declaration') continue;
+      const parentType = (stringLiteral(parent.namedChildren.find((child) => child?.type === 'string')) ?? '').split('@')[0]!;
+      if (!target.includes('/')) target = `${parentType}/${target}`;
+      else break;
+    }
+    found.push({
+      node,
+      kind: 'resource',
+      symbol: node.namedChildren[0]?.text ?? '',
+      target,
+      existing: node.children.some((child) => child?.type === 'existing'),
+      body: bodyOf(node),
+    });
+  }
+  for (const node of descendants(file.tree.rootNode, 'module_declaration')) {
+    found.push({
+      node,
+      kind: 'module',
+      symbol: node.namedChildren[0]?.text ?? '',
+      target: stringLiteral(node.namedChildren.find((child) => child?.type === 'string')) ?? '',
+      existing: false,
+      body: bodyOf(node),
+    });
+  }
+  return found;
+}
+
+function isResourceType(declaration: Declaration, type: string): boolean {
+  return declaration.kind === 'resource' && declaration.target.toLowerCase() === type.toLowerCase();
+}
+
+/** An AVM module reference (`br/public:avm/res/web/site:0.15.1`) names `avmPath`. */
+function isAvmModule(declaration: Declaration, avmPath: string): boolean {
+  return declaration.kind === 'module' && new RegExp(`(^|/|:)${avmPath.replace(/\//g, '\\/')}(:|@|$)`, 'i').test(declaration.target);
+}
+
+/** Top-level `var` and `param` declarations by name. */
+function topLevel(file: ParsedBicepFile): Map<string, { kind: 'var' | 'param'; node: Node; value: Node | undefined }> {
+  const found = new Map<string, { kind: 'var' | 'param'; node: Node; value: Node | undefined }>();
+  for (const node of file.tree.rootNode.namedChildren) {
+    if (!node || (node.type !== 'variable_declaration' && node.type !== 'parameter_declaration')) continue;
+    const name = node.namedChildren[0]?.text;
+    if (!name) continue;
+    const hasValue = node.children.some((child) => child?.type === '=');
+    found.set(name, { kind: node.type === 'variable_declaration' ? 'var' : 'param', node, value: hasValue ? (node.namedChildren.at(-1) ?? undefined) : undefined });
+  }
+  return found;
+}
+
+/** The decorator names (`secure`, `description` …) right before a declaration. */
+function decoratorNames(declaration: Node): string[] {
+  const previous = declaration.previousNamedSibling;
+  if (!previous || previous.type !== 'decorators') return [];
+  return descendants(previous, 'decorator').map((decorator) => decorator.namedChildren[0]?.childForFieldName('function')?.text ?? decorator.namedChildren[0]?.text ?? '');
+}
+
+/**
+ * Follows an identifier to the value of the `var` (or the default of the `param`) of that name in
+ * the same file, a few levels deep; anything else is returned as it is.
+ */
+function resolveLocal(file: ParsedBicepFile, node: Node | undefined, depth = 0): Node | undefined {
+  if (!node || depth > 8) return node;
+  if (node.type === 'parenthesized_expression') return resolveLocal(file, node.namedChildren[0] ?? undefined, depth + 1);
+  if (node.type !== 'identifier') return node;
+  const declared = topLevel(file).get(node.text);
+  return declared?.value ? resolveLocal(file, declared.value, depth + 1) : node;
+}
+
+function callName(call: Node): string | undefined {
+  const fn = call.childForFieldName('function');
+  if (!fn) return undefined;
+  if (fn.type === 'identifier') return fn.text;
+  if (fn.type === 'member_expression') return fn.childForFieldName('property')?.text;
+  return undefined;
+}
+
+function callArguments(call: Node): Node[] {
+  return (call.childForFieldName('arguments')?.namedChildren ?? []).filter((child): child is Node => child !== null);
+}
+
+/** What a loop variable loops over (`[for role in <this>: …]`), when `identifier` is one in scope. */
+function loopSource(identifier: Node): Node | undefined {
+  for (let scope = identifier.parent; scope; scope = scope.parent) {
+    if (scope.type !== 'for_statement') continue;
+    const initializer = scope.childForFieldName('initializer');
+    const parameters = scope.namedChildren.find((child) => child?.type === 'for_loop_parameters');
+    const names = initializer ? [initializer.text] : (parameters?.namedChildren.map((child) => child?.text ?? '') ?? []);
+    if (!names.includes(identifier.text)) continue;
+    const inToken = scope.children.findIndex((child) => child?.type === 'in');
+    return scope.children.slice(inToken + 1).find((child): child is Node => child !== null && child.isNamed) ?? undefined;
+  }
+  return undefined;
+}
+
+/** The node and every descendant. */
+function* walk(node: Node): Generator<Node> {
+  yield node;
+  for (const child of node.namedChildren) if (child) yield* walk(child);
+}
+
+// ---- rule: role definition ids only from roles.json ----------------------------------------
+
+const RESOURCE_ID_FUNCTIONS = new Set(['subscriptionResourceId', 'resourceId', 'tenantResourceId', 'managementGroupResourceId', 'extensionResourceId']);
+const ROLE_PROPERTIES = new Set(['roledefinitionid', 'roledefinitionidorname']);
+
+const roleDefinitionAllowList: BicepRule = {
+  id: 'role-definition-allow-list',
+  description: 'Every role definition granted is one of infra/roles.json, by id or (read from the file) by name.',
+  check(file, context) {
+    const findings: BicepFinding[] = [];
+    const reported = new Set<string>();
+    const listedIds = new Set([...context.roles.values()].map((role) => role.id));
+    const listed = (none: string): string => [...context.roles.keys()].join(', ') || none;
+    const rolesFile = context.rolesPath.startsWith(REPO_ROOT + sep) ? relative(REPO_ROOT, context.rolesPath).split(sep).join('/') : context.rolesPath;
+    const rolesVariables = new Set(
+      [...topLevel(file)]
+        .filter(([, declared]) => declared.kind === 'var' && declared.value?.type === 'call_expression' && callName(declared.value) === 'loadJsonContent')
+        .filter(([, declared]) => {
+          const loaded = stringLiteral(callArguments(declared.value!)[0]);
+          return loaded !== undefined && resolve(dirname(file.path), loaded) === context.rolesPath;
+        })
+        .map(([name]) => name),
+    );
+    /**
+     * Every identifier a role id is made of must lead to roles.json (or to a literal, checked
+     * above): a variable is followed, a loop variable to what it loops over; a parameter or anything
+     * else could carry any role, so it is a finding.
+     */
+    const checkTraceable = (node: Node, reportAt: Node, depth = 0): void => {
+      if (depth > 8) return;
+      for (const part of walk(node)) {
+        if (part.type !== 'identifier' || part.parent?.childForFieldName('function')?.equals(part)) continue;
+        const name = part.text;
+        if (rolesVariables.has(name)) continue;
+        const loop = loopSource(part);
+        if (loop) {
+          checkTraceable(loop, reportAt, depth + 1);
+          continue;
+        }
+        const declared = topLevel(file).get(name);
+        if (declared?.kind === 'var' && declared.value) {
+          checkTraceable(declared.value, reportAt, depth + 1);
+          continue;
+        }
+        const what = declared?.kind === 'param' ? `the parameter '${name}'` : `'${name}'`;
+        const key = `${reportAt.startIndex}:untraceable:${name}`;
+        if (reported.has(key)) continue;
+        reported.add(key);
+        findings.push(
+          finding('role-definition-allow-list', file, reportAt, `role definition from ${what}, which the checker cannot trace to ${rolesFile}: read the id from ${rolesFile} (loadJsonContent) in this file`),
+        );
+      }
+    };
+    /** Literal GUIDs in `node`, reported at `reportAt` (the use, when `node` is a variable's value). */
+    const checkGuids = (node: Node, where: string, reportAt: Node = node, via = ''): void => {
+      for (const part of walk(node)) {
+        if (part.type !== 'string_content') continue;
+        for (const match of part.text.matchAll(GUID)) {
+          const at = reportAt === node ? part : reportAt;
+          const key = `${at.startIndex}:${match[0]}`;
+          if (listedIds.has(match[0].toLowerCase()) || reported.has(key)) continue;
+          reported.add(key);
+          findings.push(finding('role-definition-allow-list', file, at, `role definition ${match[0]} (${where}${via}) is not in ${rolesFile} (listed: ${listed('none')})`));
+        }
+      }
+    };
+    /** Identifiers followed to their var/param values, so a GUID kept in a variable is checked too. */
+    const checkExpression = (node: Node, where: string, reportAt?: Node, via = '', depth = 0): void => {
+      checkGuids(node, where, reportAt ?? node, via);
+      if (depth > 6) return;
+      for (const part of walk(node)) {
+        if (part.type !== 'identifier') continue;
+        const resolved = resolveLocal(file, part);
+        if (resolved && resolved !== part) {
+          checkExpression(resolved, where, reportAt ?? part, `${via} through '${part.text}' (line ${resolved.startPosition.row + 1})`, depth + 1);
+        }
+      }
+    };
+
+    for (const node of walk(file.tree.rootNode)) {
+      // roleDefinitionId: … / roleDefinitionIdOrName: … (AVM role assignments)
+      if (node.type === 'object_property' && ROLE_PROPERTIES.has(propertyKey(node)?.toLowerCase() ?? '')) {
+        const value = propertyValue(node);
+        if (!value) continue;
+        checkExpression(value, propertyKey(node)!);
+        const resolvedValue = resolveLocal(file, value);
+        const viaResourceId = resolvedValue?.type === 'call_expression' && RESOURCE_ID_FUNCTIONS.has(callName(resolvedValue) ?? '');
+        if (!viaResourceId) checkTraceable(value, value);
+        const literal = stringLiteral(resolveLocal(file, value));
+        if (literal !== undefined && !literal.match(GUID) && propertyKey(node)!.toLowerCase() === 'roledefinitionidorname' && !context.roles.has(literal) && ![...context.roles.values()].some((role) => role.name === literal)) {
+          findings.push(finding('role-definition-allow-list', file, value, `role "${literal}" is not in ${rolesFile} (listed: ${listed('none')})`));
+        }
+      }
+      // subscriptionResourceId('Microsoft.Authorization/roleDefinitions', '<guid>') anywhere
+      if (node.type === 'call_expression' && RESOURCE_ID_FUNCTIONS.has(callName(node) ?? '')) {
+        const args = callArguments(node);
+        const typeIndex = args.findIndex((arg) => stringLiteral(arg)?.toLowerCase() === 'microsoft.authorization/roledefinitions');
+        for (const arg of typeIndex >= 0 ? args.slice(typeIndex + 1) : []) {
+          checkExpression(arg, `${callName(node)}('Microsoft.Authorization/roleDefinitions', …)`);
+          checkTraceable(arg, arg);
+        }
+      }
+      // '/providers/Microsoft.Authorization/roleDefinitions/<guid>' in any string
+      if (node.type === 'string_content' && /roleDefinitions\//i.test(node.text)) checkGuids(node, 'a roleDefinitions path');
+    }
+
+    // Values read from roles.json must name a listed role.
+    for (const [name, declared] of topLevel(file)) {
+      const value = declared.value;
+      if (declared.kind !== 'var' || value?.type !== 'call_expression' || callName(value) !== 'loadJsonContent') continue;
+      const [pathArg, jsonPathArg] = callArguments(value);
+      const loaded = stringLiteral(pathArg);
+      if (!loaded || resolve(dirname(file.path), loaded) !== context.rolesPath) continue;
+      const jsonPath = stringLiteral(jsonPathArg);
+      if (jsonPath !== undefined) continue; // a sub-tree: checked below as a loadJsonContent path
+      for (const use of walk(file.tree.rootNode)) {
+        if (use.type !== 'identifier' || use.text !== name || use.parent === declared.node) continue;
+        const parent = use.parent;
+        let roleName: string | undefined;
+        if (parent?.type === 'member_expression' && parent.childForFieldName('object')?.equals(use)) roleName = parent.childForFieldName('property')?.text;
+        else if (parent?.type === 'subscript_expression' && parent.childForFieldName('object')?.equals(use)) roleName = stringLiteral(parent.childForFieldName('index'));
+        else continue; // items(roles), a loop over every listed role: each is listed by construction
+        if (roleName !== undefined && !context.roles.has(roleName)) {
+          findings.push(finding('role-definition-allow-list', file, parent, `${name}.${roleName}: there is no role "${roleName}" in ${rolesFile} (listed: ${listed('none')})`));
+        }
+      }
+    }
+    for (const call of descendants(file.tree.rootNode, 'call_expression')) {
+      if (callName(call) !== 'loadJsonContent') continue;
+      const [pathArg, jsonPathArg] = callArguments(call);
+      const loaded = stringLiteral(pathArg);
+      const jsonPath = stringLiteral(jsonPathArg);
+      if (!loaded || jsonPath === undefined || resolve(dirname(file.path), loaded) !== context.rolesPath) continue;
+      const roleName = /^\$\.(?:\['([^']+)'\]|\["([^"]+)"\]|([^.[]+))/.exec(jsonPath);
+      const named = roleName?.[1] ?? roleName?.[2] ?? roleName?.[3];
+      if (named !== undefined && !context.roles.has(named)) {
+        findings.push(finding('role-definition-allow-list', file, call, `loadJsonContent path ${jsonPath}: there is no role "${named}" in ${rolesFile}`));
+      }
+    }
+    return findings;
+  },
+};
+
+// ---- rule: role assignment names from guid() -----------------------------------------------
+
+const roleAssignmentGuidName: BicepRule = {
+  id: 'role-assignment-guid-name',
+  description: "Every Microsoft.Authorization/roleAssignments resource is named with guid(…), so a redeploy finds the same assignment.",
+  check(file) {
+    const findings: BicepFinding[] = [];
+    for (const declaration of declarations(file)) {
+      if (!isResourceType(declaration, 'Microsoft.Authorization/roleAssignments') || declaration.existing) continue;
+      const name = valueAt(declaration.body, ['name']);
+      const resolved = resolveLocal(file, name);
+      if (resolved?.type === 'call_expression' && callName(resolved) === 'guid') continue;
+      findings.push(
+        finding(
+          'role-assignment-guid-name',
+          file,
+          name ?? declaration.node,
+          `role assignment '${declaration.symbol}' ${name ? `is named ${JSON.stringify(name.text.slice(0, 80))}` : 'has no name'}: name it with guid(scope, principal, role)`,
+        ),
+      );
+    }
+    return findings;
+  },
+};
+
+// ---- rule: registry modules pinned ---------------------------------------------------------
+
+const EXACT_VERSION = /^\d+\.\d+\.\d+$/;
+
+const moduleVersionPinned: BicepRule = {
+  id: 'module-version-pinned',
+  description: 'Every module from a registry (br/…, br:…, ts/…, ts:…) is pinned to an exact version (1.2.3) or a digest.',
+  check(file) {
+    const findings: BicepFinding[] = [];
+    for (const declaration of declarations(file)) {
+      if (declaration.kind !== 'module') continue;
+      const reference = declaration.target;
+      if (!/^(br|ts)[:/]/i.test(reference)) continue; // a local path
+      if (/@sha256:[0-9a-f]{64}$/i.test(reference)) continue;
+      // br/<alias>:<path>:<tag> or br:<registry>/<path>:<tag>: the tag is after the second colon.
+      const parts = reference.split(':');
+      const tag = parts.length >= 3 ? parts.at(-1) : undefined;
+      if (tag !== undefined && EXACT_VERSION.test(tag)) continue;
+      const where = declaration.node.namedChildren.find((child) => child?.type === 'string') ?? declaration.node;
+      findings.push(
+        finding('module-version-pinned', file, where, `module '${declaration.symbol}' uses '${reference}': pin it to an exact version (…:1.2.3)${tag ? `, not '${tag}'` : ', it has no version'}`),
+      );
+    }
+    return findings;
+  },
+};
+
+// ---- rule: no secrets in outputs -----------------------------------------------------------
+
+const SECRET_WORDS = new Set(['password', 'passwd', 'pwd', 'secret', 'secrets', 'sas', 'token', 'credential', 'credentials']);
+const SECRET_VALUE = /(AccountKey|AccessKey|SharedAccessKey|SharedAccessSignature|Password)\s*=/i;
+
+/** Output names split into lower-case words: `storageAccountKey` → storage, account, key. */
+function words(name: string): string[] {
+  return name
+    .replace(/([a-z0-9])([A-Z])/g, '$1 $2')
+    .split(/[^A-Za-z0-9]+/)
+    .filter(Boolean)
+    .map((word) => word.toLowerCase());
+}
+
+function secretName(name: string): string | undefined {
+  const parts = words(name);
+  for (const [index, word] of parts.entries()) {
+    if (SECRET_WORDS.has(word)) return word;
+    if ((word === 'key' || word === 'keys') && parts[index + 1] !== 'vault') return word;
+  }
+  return undefined;
+}
+
+const noSecretOutputs: BicepRule = {
+  id: 'no-secret-outputs',
+  description: 'No output carries listKeys/listSecrets (or any list*()), a @secure() parameter, or a value or name that looks like a secret.',
+  check(file) {
+    const findings: BicepFinding[] = [];
+    const declared = topLevel(file);
+    /** Why `node` (followed through variables) carries a secret, or undefined. */
+    const secretIn = (node: Node, seen: Set<string>): string | undefined => {
+      for (const part of walk(node)) {
+        if (part.type === 'call_expression') {
+          const name = callName(part);
+          if (name && /^list[A-Z]/.test(name)) return `${name}()`;
+        }
+        if (part.type === 'string_content' && SECRET_VALUE.test(part.text)) return `a connection string with ${SECRET_VALUE.exec(part.text)![1]}`;
+        if (part.type === 'identifier' && !seen.has(part.text)) {
+          const target = declared.get(part.text);
+          if (!target) continue;
+          if (target.kind === 'param' && decoratorNames(target.node).includes('secure')) return `the @secure() parameter '${part.text}'`;
+          if (target.kind === 'var' && target.value) {
+            const why = secretIn(target.value, new Set([...seen, part.text]));
+            if (why) return `${why} through '${part.text}'`;
+          }
+        }
+      }
+      return undefined;
+    };
+    for (const output of descendants(file.tree.rootNode, 'output_declaration')) {
+      const name = output.namedChildren[0]?.text ?? '';
+      const value = output.namedChildren.at(-1);
+      const word = secretName(name);
+      if (word) findings.push(finding('no-secret-outputs', file, output, `output '${name}' looks like a secret ("${word}" in its name): do not output secrets`));
+      const why = value ? secretIn(value, new Set()) : undefined;
+      if (why) findings.push(finding('no-secret-outputs', file, value ?? output, `output '${name}' carries ${why}: do not output secrets; grant the identity a role instead`));
+    }
+    return findings;
+  },
+};
+
+const secureSecretParameters: BicepRule = {
+  id: 'secure-secret-parameters',
+  description: 'A string or object parameter named like a secret (password, key, secret, token …) is @secure(), so it is never logged or kept in the deployment history.',
+  check(file) {
+    const findings: BicepFinding[] = [];
+    for (const parameter of descendants(file.tree.rootNode, 'parameter_declaration')) {
+      const name = parameter.namedChildren[0]?.text ?? '';
+      const type = parameter.namedChildren[1]?.text ?? '';
+      const word = secretName(name);
+      if (!word || !/^(string|object)\??$/.test(type) || decoratorNames(parameter).includes('secure')) continue;
+      findings.push(finding('secure-secret-parameters', file, parameter, `parameter '${name}' looks like a secret ("${word}" in its name) but is not @secure(): mark it @secure(), or better, use the managed identity instead of a secret`));
+    }
+    return findings;
+  },
+};
+
+// ---- rules: storage and web apps hardened --------------------------------------------------
+
+interface Expectation {
+  /** Where the value sits in a resource body (after `properties`) or in a module's `params`. */
+  resourcePath: string[];
+  modulePath: string[];
+  accepts: (literal: string | boolean) => boolean;
+  expected: string;
+}
+
+function literalValue(node: Node | undefined): string | boolean | undefined {
+  if (!node) return undefined;
+  if (node.type === 'boolean') return node.text === 'true';
+  return stringLiteral(node);
+}
+
+function checkExpectations(
+  rule: BicepRuleId,
+  file: ParsedBicepFile,
+  declaration: Declaration,
+  expectations: readonly Expectation[],
+  what: string,
+): BicepFinding[] {
+  const findings: BicepFinding[] = [];
+  for (const expectation of expectations) {
+    const path = declaration.kind === 'module' ? ['params', ...expectation.modulePath] : expectation.resourcePath;
+    const node = valueAt(declaration.body, path);
+    const value = literalValue(resolveLocal(file, node));
+    if (value !== undefined && expectation.accepts(value)) continue;
+    const shown = path.join('.');
+    const problem = node === undefined ? 'is not set' : value === undefined ? `is ${JSON.stringify(node.text.slice(0, 60))}, which is not a literal the checker can verify` : `is ${JSON.stringify(value)}`;
+    findings.push(finding(rule, file, node ?? declaration.node, `${what} '${declaration.symbol}': ${shown} ${problem}; set it to ${expectation.expected}`));
+  }
+  return findings;
+}
+
+const STORAGE_EXPECTATIONS: readonly Expectation[] = [
+  { resourcePath: ['properties', 'allowSharedKeyAccess'], modulePath: ['allowSharedKeyAccess'], accepts: (value) => value === false, expected: 'false' },
+  { resourcePath: ['properties', 'minimumTlsVersion'], modulePath: ['minimumTlsVersion'], accepts: (value) => value === 'TLS1_2' || value === 'TLS1_3', expected: "'TLS1_2'" },
+  { resourcePath: ['properties', 'allowBlobPublicAccess'], modulePath: ['allowBlobPublicAccess'], accepts: (value) => value === false, expected: 'false' },
+];
+
+const storageAccountHardened: BicepRule = {
+  id: 'storage-account-hardened',
+  description: "Storage accounts (resources or the AVM storage-account module) set allowSharedKeyAccess: false, minimumTlsVersion: 'TLS1_2' and allowBlobPublicAccess: false.",
+  check(file) {
+    return declarations(file)
+      .filter((declaration) => !declaration.existing && (isResourceType(declaration, 'Microsoft.Storage/storageAccounts') || isAvmModule(declaration, 'avm/res/storage/storage-account')))
+      .flatMap((declaration) => checkExpectations('storage-account-hardened', file, declaration, STORAGE_EXPECTATIONS, 'storage account'));
+  },
+};
+
+const WEB_EXPECTATIONS: readonly Expectation[] = [
+  { resourcePath: ['properties', 'httpsOnly'], modulePath: ['httpsOnly'], accepts: (value) => value === true, expected: 'true' },
+  {
+    resourcePath: ['properties', 'siteConfig', 'minTlsVersion'],
+    modulePath: ['siteConfig', 'minTlsVersion'],
+    accepts: (value) => value === '1.2' || value === '1.3',
+    expected: "'1.2'",
+  },
+];
+
+const webAppHardened: BicepRule = {
+  id: 'web-app-hardened',
+  description: "Web and function apps (Microsoft.Web/sites or the AVM web/site module) set httpsOnly: true and siteConfig.minTlsVersion: '1.2'.",
+  check(file) {
+    return declarations(file)
+      .filter(
+        (declaration) =>
+          !declaration.existing &&
+          (isResourceType(declaration, 'Microsoft.Web/sites') || isResourceType(declaration, 'Microsoft.Web/sites/slots') || isAvmModule(declaration, 'avm/res/web/site')),
+      )
+      .flatMap((declaration) => checkExpectations('web-app-hardened', file, declaration, WEB_EXPECTATIONS, 'web app'));
+  },
+};
+
+export const BICEP_RULES: readonly BicepRule[] = [
+  roleDefinitionAllowList,
+  roleAssignmentGuidName,
+  moduleVersionPinned,
+  noSecretOutputs,
+  secureSecretParameters,
+  storageAccountHardened,
+  webAppHardened,
+];
+
+// ---- the Functions app settings ------------------------------------------------------------
+
+/**
+ * APP_SETTING_NAMES the Azure deployment deliberately does not set, each with its reason. Local
+ * runs (local.settings.example.json) list them all.
+ */
+export const NOT_SET_IN_AZURE: Readonly<Record<string, string>> = {
+  AZURE_RESOURCE_MANAGER_ENDPOINT: 'a local/test override of the ARM endpoint; in Azure AZURE_CLOUD chooses it',
+  AzureWebJobsStorage: 'replaced by the identity-based AzureWebJobsStorage__* settings (no shared key); the app reads CONTACT_WATCH_STORAGE',
+  CONTACT_WATCH_ACS_CONNECTION_STRING: 'the HMAC connection string (a secret) is replaced by CONTACT_WATCH_ACS_ENDPOINT with the managed identity',
+};
+
+/** Settings the Bicep may set beyond APP_SETTING_NAMES: the host's and the platform's, each with its reason. */
+export const PLATFORM_SETTINGS: Readonly<Record<string, string>> = {
+  FUNCTIONS_WORKER_RUNTIME: "the host's worker runtime (node)",
+  FUNCTIONS_EXTENSION_VERSION: "the host's major version (not on Flex Consumption, harmless elsewhere)",
+  AZURE_CLIENT_ID: 'selects the user-assigned managed identity for DefaultAzureCredential',
+  APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'Entra authentication to Application Insights when local authentication is disabled',
+  WEBSITE_RUN_FROM_PACKAGE: 'deployment of the app package (not on Flex Consumption)',
+};
+/** Prefixes of the host's identity-based connection settings. */
+export const PLATFORM_SETTING_PREFIXES: Readonly<Record<string, string>> = {
+  AzureWebJobsStorage__: "the host's identity-based storage connection (accountName/blobServiceUri, credential, clientId)",
+  AzureFunctionsJobHost__: 'host.json overrides',
+};
+
+export interface SettingLocation {
+  file: string;
+  line: number;
+  column: number;
+  /** The value when it is a literal string ('' marks a setting deliberately left empty). */
+  literal?: string | undefined;
+}
+
+export interface BicepAppSettings {
+  /** Every setting name found, with where it was found and its value when a literal string. */
+  names: Map<string, SettingLocation>;
+  /** Where the function app's settings are declared (the first found), for findings. */
+  location: { file: string; line: number; column: number } | undefined;
+  /** Parts the checker could not read statically (a loop, a function), each a finding. */
+  unreadable: BicepFinding[];
+}
+
+/**
+ * Collects the app setting names of the function app: `siteConfig.appSettings` of a
+ * Microsoft.Web/sites resource, the properties of its `config` 'appsettings' child, and the
+ * AVM web/site module's `appSettingsKeyValuePairs`, `siteConfig.appSettings` and
+ * `configs[name='appsettings'].properties`. Variables are followed; so is a local module's
+ * parameter, to the values its callers pass.
+ */
+export function collectBicepAppSettings(files: readonly ParsedBicepFile[]): BicepAppSettings {
+  const result: BicepAppSettings = { names: new Map(), location: undefined, unreadable: [] };
+  const at = (file: ParsedBicepFile, node: Node) => ({ file: file.file, line: node.startPosition.row + 1, column: node.startPosition.column + 1 });
+
+  const collect = (file: ParsedBicepFile, node: Node | undefined, seen: Set<string>): void => {
+    if (!node) return;
+    const key = `${file.path}:${node.startIndex}`;
+    if (seen.has(key)) return;
+    seen = new Set([...seen, key]);
+    switch (node.type) {
+      case 'parenthesized_expression':
+        return collect(file, node.namedChildren[0] ?? undefined, seen);
+      case 'ternary_expression':
+        collect(file, node.childForFieldName('consequence') ?? undefined, seen);
+        return collect(file, node.childForFieldName('alternative') ?? undefined, seen);
+      case 'object':
+        for (const property of properties(node)) {
+          const name = propertyKey(property);
+          if (name !== undefined && !result.names.has(name)) result.names.set(name, { ...at(file, property), literal: stringLiteral(propertyValue(property)) });
+        }
+        return;
+      case 'array':
+        for (const element of node.namedChildren) {
+          if (!element) continue;
+          if (element.type === 'object' && valueAt(element, ['name'])) {
+            const nameNode = valueAt(element, ['name']);
+            const name = stringLiteral(resolveLocal(file, nameNode));
+            if (name === undefined) result.unreadable.push(finding('app-settings-agree', file, nameNode!, `app setting name ${JSON.stringify(nameNode!.text)} is not a literal`));
+            else if (!result.names.has(name)) result.names.set(name, { ...at(file, element), literal: stringLiteral(valueAt(element, ['value'])) });
+          } else collect(file, element, seen);
+        }
+        return;
+      case 'call_expression':
+        if (['union', 'concat', 'shallowMerge'].includes(callName(node) ?? '')) {
+          for (const arg of callArguments(node)) collect(file, arg, seen);
+          return;
+        }
+        break;
+      case 'identifier': {
+        const declared = topLevel(file).get(node.text);
+        if (declared?.kind === 'var' && declared.value) return collect(file, declared.value, seen);
+        if (declared?.kind === 'param') {
+          if (declared.value) collect(file, declared.value, seen);
+          // Follow the parameter to what every caller of this file passes.
+          for (const caller of files) {
+            for (const module of declarations(caller)) {
+              if (module.kind !== 'module' || /^(br|ts)[:/]/i.test(module.target)) continue;
+              if (resolve(dirname(caller.path), module.target) !== file.path) continue;
+              collect(caller, valueAt(module.body, ['params', node.text]), seen);
+            }
+          }
+          return;
+        }
+        break;
+      }
+    }
+    result.unreadable.push(finding('app-settings-agree', file, node, `cannot read app setting names from ${JSON.stringify(node.text.slice(0, 80))} offline: use an object, an array of { name, value }, a variable or union()`));
+  };
+
+  for (const file of files) {
+    for (const declaration of declarations(file)) {
+      if (declaration.existing) continue;
+      const sources: (Node | undefined)[] = [];
+      if (isResourceType(declaration, 'Microsoft.Web/sites')) sources.push(valueAt(declaration.body, ['properties', 'siteConfig', 'appSettings']));
+      if (isResourceType(declaration, 'Microsoft.Web/sites/config') && stringLiteral(resolveLocal(file, valueAt(declaration.body, ['name'])))?.endsWith('appsettings')) {
+        sources.push(valueAt(declaration.body, ['properties']));
+      }
+      if (isAvmModule(declaration, 'avm/res/web/site')) {
+        sources.push(valueAt(declaration.body, ['params', 'appSettingsKeyValuePairs']), valueAt(declaration.body, ['params', 'siteConfig', 'appSettings']));
+        const configs = resolveLocal(file, valueAt(declaration.body, ['params', 'configs']));
+        for (const config of configs?.type === 'array' ? configs.namedChildren : []) {
+          if (config?.type === 'object' && stringLiteral(valueAt(config, ['name'])) === 'appsettings') sources.push(valueAt(config, ['properties']));
+        }
+      }
+      for (const source of sources) {
+        if (!source) continue;
+        result.location ??= at(file, source);
+        collect(file, source, new Set());
+      }
+    }
+  }
+  return result;
+}
+
+export interface SettingsSources {
+  /** APP_SETTING_NAMES. */
+  appSettingNames: readonly string[];
+  /** What collectBicepAppSettings found. */
+  bicep: BicepAppSettings;
+  /** The keys of local.settings.example.json's Values. */
+  localSettingNames: readonly string[];
+  /** Where local.settings.example.json is, for findings. */
+  localSettingsFile: string;
+}
+
+/**
+ * The Functions app settings in Bicep, local.settings.example.json and APP_SETTING_NAMES agree:
+ * Bicep sets every app setting but NOT_SET_IN_AZURE (with AzureWebJobsStorage__* in place of
+ * AzureWebJobsStorage) and nothing that is neither an app setting nor a PLATFORM_SETTINGS one; the
+ * local example lists every app setting.
+ */
+export function checkSettingsAgree(sources: SettingsSources): BicepFinding[] {
+  const findings: BicepFinding[] = [...sources.bicep.unreadable];
+  const where = sources.bicep.location ?? { file: 'infra', line: 1, column: 1 };
+  const make = (location: SettingLocation, message: string): BicepFinding => ({
+    rule: 'app-settings-agree',
+    file: location.file,
+    line: location.line,
+    column: location.column,
+    message,
+  });
+  if (!sources.bicep.location) {
+    findings.push(make(where, 'no Functions app settings found in the Bicep (Microsoft.Web/sites siteConfig.appSettings, its appsettings config, or the AVM web/site module)'));
+    return findings;
+  }
+  const bicepNames = sources.bicep.names;
+  for (const name of sources.appSettingNames) {
+    if (name in NOT_SET_IN_AZURE) {
+      // Listed with an empty value (to show it is deliberately unset) is fine; a value is not.
+      const found = bicepNames.get(name);
+      if (found && found.literal !== '') {
+        findings.push(make(found, `app setting ${name} has a value in the Bicep, but it must stay empty or absent in Azure: ${NOT_SET_IN_AZURE[name]}`));
+      }
+      continue;
+    }
+    if (!bicepNames.has(name)) findings.push(make(where, `app setting ${name} (APP_SETTING_NAMES in src/app/settings.ts) is missing from the function app's settings in the Bicep`));
+  }
+  if (sources.appSettingNames.includes('AzureWebJobsStorage') && ![...bicepNames.keys()].some((name) => name.startsWith('AzureWebJobsStorage__'))) {
+    findings.push(make(where, 'the function app has no identity-based AzureWebJobsStorage__* setting (AzureWebJobsStorage__accountName or __blobServiceUri, __credential, __clientId)'));
+  }
+  for (const [name, location] of bicepNames) {
+    if (sources.appSettingNames.includes(name) || name in PLATFORM_SETTINGS || Object.keys(PLATFORM_SETTING_PREFIXES).some((prefix) => name.startsWith(prefix))) continue;
+    findings.push(make(location, `app setting ${name} in the Bicep is neither in APP_SETTING_NAMES (src/app/settings.ts) nor a documented platform setting (a typo?)`));
+  }
+  for (const name of sources.appSettingNames) {
+    if (!sources.localSettingNames.includes(name)) findings.push(make({ file: sources.localSettingsFile, line: 1, column: 1 }, `app setting ${name} is missing from ${sources.localSettingsFile}`));
+  }
+  return findings;
+}
+
+export function readLocalSettingNames(path: string): string[] {
+  const json = JSON.parse(readFileSync(path, 'utf8')) as { Values?: Record<string, unknown> };
+  return Object.keys(json.Values ?? {});
+}
+
+// ---- everything together -------------------------------------------------------------------
+
+export interface LintOptions {
+  /** Defaults to `<dir>/roles.json`. */
+  rolesPath?: string;
+  /** Defaults to the repository's local.settings.example.json; `false` skips the settings check. */
+  localSettingsPath?: string | false;
+  appSettingNames?: readonly string[];
+  rules?: readonly BicepRule[];
+}
+
+/** Lints parsed files: syntax, then (for files without syntax errors too) every rule. */
+export function lintParsedFiles(files: readonly ParsedBicepFile[], roles: RoleAllowList, rolesPath: string, rules: readonly BicepRule[] = BICEP_RULES): BicepFinding[] {
+  const context: BicepLintContext = { roles, rolesPath: resolve(rolesPath), files };
+  return files.flatMap((file) =>
+    [...syntaxFindings(file), ...rules.flatMap((rule) => rule.check(file, context))].sort((a, b) => a.line - b.line || a.column - b.column),
+  );
+}
+
+/** Parses and lints every `.bicep` file under `dir` and checks the app settings agree. */
+export async function lintBicepDirectory(dir: string, options: LintOptions = {}): Promise<{ files: ParsedBicepFile[]; findings: BicepFinding[] }> {
+  const rolesPath = resolve(options.rolesPath ?? join(dir, 'roles.json'));
+  const roles = readRoleAllowList(rolesPath);
+  const files = await Promise.all(findBicepFiles(dir).map((path) => parseBicep(path, readFileSync(path, 'utf8'))));
+  const findings = lintParsedFiles(files, roles, rolesPath, options.rules);
+  if (options.localSettingsPath !== false) {
+    const localSettingsPath = options.localSettingsPath ?? join(REPO_ROOT, 'local.settings.example.json');
+    findings.push(
+      ...checkSettingsAgree({
+        appSettingNames: options.appSettingNames ?? APP_SETTING_NAMES,
+        bicep: collectBicepAppSettings(files),
+        localSettingNames: readLocalSettingNames(localSettingsPath),
+        localSettingsFile: relative(REPO_ROOT, localSettingsPath).split(sep).join('/'),
+      }),
+    );
+  }
+  return { files, findings };
+}
+
+export function formatFinding(finding: BicepFinding): string {
+  return `${finding.file}:${finding.line}:${finding.column} ${finding.rule} ${finding.message}`;
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  const dir = resolve(process.argv[2] ?? join(REPO_ROOT, 'infra'));
+  lintBicepDirectory(dir).then(
+    ({ files, findings }) => {
+      for (const found of findings) console.log(formatFinding(found));
+      console.error(`${files.length} Bicep file(s) checked, ${findings.length} finding(s)`);
+      process.exitCode = findings.length > 0 ? 1 : 0;
+    },
+    (error: unknown) => {
+      console.error(error instanceof Error ? error.message : error);
+      process.exitCode = 2;
+    },
+  );
+}
