@@ -9,7 +9,10 @@
  * REDACTED. Errors are written as their name, message and status code, never with request or
  * response headers.
  */
+import { createRequire } from 'node:module';
 import type { InvocationContext } from '@azure/functions';
+import { useInstrumenter } from '@azure/core-tracing';
+import { ManagedIdentityCredential, type TokenCredential } from '@azure/identity';
 import type { AppDependencies, AppSettings } from './types.js';
 
 export const REDACTED = '[redacted]';
@@ -123,18 +126,63 @@ export function createLogger(): AppDependencies['log'] {
   };
 }
 
+/** What src/app/telemetry.ts exports (dist/functions/telemetry.cjs once built). */
+export type TelemetryModule = Pick<typeof import('./telemetry.js'), 'startAzureMonitor'>;
+
+/** The telemetry chunk, next to the app's bundle (scripts/build.js `telemetryBuildOptions`). */
+function requireTelemetryChunk(): TelemetryModule {
+  try {
+    return createRequire(import.meta.url)('./telemetry.cjs') as TelemetryModule;
+  } catch (error) {
+    if ((error as { code?: unknown }).code !== 'MODULE_NOT_FOUND' || !String((error as Error).message).includes('telemetry.cjs')) throw error;
+    throw new Error(
+      `APPLICATIONINSIGHTS_CONNECTION_STRING is set, but telemetry.cjs is not next to the app's entry point (${new URL('.', import.meta.url).pathname}): ` +
+        'build with `node scripts/build.js` (`npm run package` ships it), or unset the setting to run without Application Insights.',
+    );
+  }
+}
+
 /**
- * Hook for Application Insights through OpenTelemetry, called once at start-up.
- *
- * NOT DONE: `@azure/monitor-opentelemetry` is not installed in this project. When it is, this
- * function will, if `settings.applicationInsightsConnectionString` is set, call
- * `useAzureMonitor({ azureMonitorExporterOptions: { connectionString } })` before any SDK client is
- * created (so the HTTP instrumentation sees ARM, Table Storage and ACS calls), and the host's
- * `"telemetryMode": "OpenTelemetry"` in host.json will route the worker's logs the same way.
- * Until then the structured lines above reach Application Insights through the Functions host's
- * own logging when the host has the connection string. Returns whether telemetry was started.
+ * The Entra credential for telemetry ingestion, from the host's own setting
+ * APPLICATIONINSIGHTS_AUTHENTICATION_STRING (`Authorization=AAD;ClientId=<user-assigned identity>`,
+ * or `Authorization=AAD` for the system-assigned one): the infra turns local authentication off on
+ * Application Insights, so the exporter must send a token as the host does. Undefined when unset.
  */
-export function startTelemetry(settings: Pick<AppSettings, 'applicationInsightsConnectionString'>): boolean {
-  void settings;
-  return false;
+export function telemetryCredential(env: Record<string, string | undefined>): TokenCredential | undefined {
+  const text = env.APPLICATIONINSIGHTS_AUTHENTICATION_STRING?.trim();
+  if (!text) return undefined;
+  const pairs = new Map(
+    text
+      .split(';')
+      .map((part) => part.trim())
+      .filter(Boolean)
+      .map((part) => [part.slice(0, Math.max(part.indexOf('='), 0)).trim().toLowerCase(), part.slice(part.indexOf('=') + 1).trim()] as const),
+  );
+  if (pairs.get('authorization')?.toLowerCase() !== 'aad') {
+    throw new Error("APPLICATIONINSIGHTS_AUTHENTICATION_STRING is not 'Authorization=AAD;ClientId=<client id of the app's managed identity>' (or 'Authorization=AAD'): fix it or leave it empty.");
+  }
+  const clientId = pairs.get('clientid');
+  return clientId ? new ManagedIdentityCredential({ clientId }) : new ManagedIdentityCredential();
+}
+
+/**
+ * Application Insights through OpenTelemetry, called once at start-up before any function is
+ * registered. Without `applicationInsightsConnectionString` it does nothing and loads nothing
+ * (returns false): the app's bundle holds no OpenTelemetry code. With it, it requires the
+ * separately built telemetry chunk (synchronously, since the host locks `app.setup` once it has
+ * loaded the entry point) and starts Azure Monitor export of traces and logs, with a managed
+ * identity token when APPLICATIONINSIGHTS_AUTHENTICATION_STRING asks for one, with the Azure SDK
+ * calls of this bundle as dependency spans (its `useInstrumenter`); each structured line
+ * above then becomes an Application Insights trace with its fields as custom dimensions
+ * (src/app/telemetry.ts). Returns whether telemetry was started. `load` replaces the chunk (tests).
+ */
+export function startTelemetry(
+  settings: Pick<AppSettings, 'applicationInsightsConnectionString'>,
+  { load = requireTelemetryChunk, env = process.env }: { load?: () => TelemetryModule; env?: Record<string, string | undefined> } = {},
+): boolean {
+  const connectionString = settings.applicationInsightsConnectionString;
+  if (!connectionString) return false;
+  const credential = telemetryCredential(env);
+  load().startAzureMonitor(connectionString, { ...(credential ? { credential } : {}), useAzureSdkInstrumenter: useInstrumenter as (instrumenter: never) => void });
+  return true;
 }
