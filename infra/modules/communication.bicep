@@ -66,7 +66,11 @@ resource communicationService 'Microsoft.Communication/communicationServices@202
   }
 }
 
-var senderDomain = useCustomDomain ? customDomain!.properties.mailFromSenderDomain : azureManagedDomain.properties.mailFromSenderDomain
+// The sender address is the From address recipients see: the domain's fromSenderDomain ("P2 sender
+// domain ... displayed to the email recipients [RFC 5322]" in the 2023-04-01 API), not
+// mailFromSenderDomain (the P1 envelope domain [RFC 5321]), though both are the same on an
+// Azure-managed domain.
+var senderDomain = useCustomDomain ? customDomain!.properties.fromSenderDomain : azureManagedDomain.properties.fromSenderDomain
 
 output communicationServiceName string = communicationService.name
 output endpoint string = 'https://${communicationService.properties.hostName}'
