@@ -19,7 +19,7 @@
  * fixed LOCAL_IDENTITY_HEADER below. The example settings hold exactly these values:
  *   AZURE_RESOURCE_MANAGER_ENDPOINT       https://127.0.0.1:8443
  *   IDENTITY_ENDPOINT / IDENTITY_HEADER   http://127.0.0.1:8444/msi/token / LOCAL_IDENTITY_HEADER
- *   CONTACT_WATCH_ACS_CONNECTION_STRING   endpoint=https://127.0.0.1:8443/;accesskey=LOCAL_ACS_ACCESS_KEY
+ *   CONTACT_WATCH_ACS_ENDPOINT            https://127.0.0.1:8443 (the managed identity, as in Azure: no key)
  * Messages the app sends are kept in memory and written out with --write-mail DIR on Ctrl-C.
  */
 import { X509Certificate } from 'node:crypto';

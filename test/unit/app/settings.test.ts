@@ -202,17 +202,20 @@ describe('local.settings.example.json', () => {
     const settings = readAppSettings(example.Values);
     expect(settings.storage).toEqual({ settingName: 'CONTACT_WATCH_STORAGE', value: 'UseDevelopmentStorage=true' });
     expect(settings.cloud.resourceManagerEndpoint).toBe('https://127.0.0.1:8443');
-    expect(settings.alerting.acs).toMatchObject({ kind: 'connection-string', endpoint: 'https://127.0.0.1:8443' });
+    // ACS through the managed identity, as in Azure: the local identity endpoint issues the token.
+    expect(settings.alerting.acs).toEqual({ kind: 'managed-identity', endpoint: 'https://127.0.0.1:8443' });
     expect(settings.scanSchedule).toBe('0 */30 * * * *');
     expect(example.Values.FUNCTIONS_WORKER_RUNTIME).toBe('node');
   });
 
-  it('matches the fixed ports, identity header and access key of test/azure-server/main.ts', () => {
+  it('matches the fixed ports and identity header of test/azure-server/main.ts, and holds no access key', () => {
     const main = readFileSync(new URL('../../azure-server/main.ts', import.meta.url), 'utf8');
     const constant = (name: string): string => new RegExp(`export const ${name} = '([^']+)'`).exec(main)![1]!;
     expect(example.Values.IDENTITY_ENDPOINT).toBe('http://127.0.0.1:8444/msi/token');
     expect(example.Values.IDENTITY_HEADER).toBe(constant('LOCAL_IDENTITY_HEADER'));
-    expect(example.Values.CONTACT_WATCH_ACS_CONNECTION_STRING).toBe(`endpoint=https://127.0.0.1:8443/;accesskey=${constant('LOCAL_ACS_ACCESS_KEY')}`);
+    expect(example.Values.CONTACT_WATCH_ACS_ENDPOINT).toBe(example.Values.AZURE_RESOURCE_MANAGER_ENDPOINT);
+    expect(example.Values.CONTACT_WATCH_ACS_CONNECTION_STRING).toBe('');
+    expect(JSON.stringify(example)).not.toMatch(/accesskey=|AccountKey=(?!Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq)/i);
     expect(example.Values.NODE_EXTRA_CA_CERTS).toBe('.local-azure/tls/ca.pem');
     expect(main).toContain("join(REPO_ROOT, '.local-azure/tls')");
     expect(main).toContain('--port 8443 --identity-port 8444');
