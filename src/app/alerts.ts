@@ -4,7 +4,7 @@
  * the outbox for the next run; it is logged, never thrown, so it never fails the scan or the event.
  */
 import type { InvocationContext } from '@azure/functions';
-import { createAlerting } from '../adapters/email/alerting.js';
+import { queueAndDeliverAlerts } from '../adapters/email/alerting.js';
 import type { DeliveryCounts } from '../alerts/ports.js';
 import type { AppDependencies } from './types.js';
 
@@ -20,20 +20,17 @@ export async function deliverOwedAlerts(
   options: AlertDeliveryOptions,
 ): Promise<DeliveryCounts | undefined> {
   try {
-    const alerting = await createAlerting({
+    const { queued, delivery } = await queueAndDeliverAlerts({
       settings: deps.settings.alerting,
       store: deps.store,
       tables: deps.store.connection,
       portalUrl: deps.settings.cloud.portalUrl,
       credential: deps.azure.credential,
-    });
-    const queued = await alerting.service.queueOwedAlerts({
+      clock: deps.clock,
       mode: options.mode,
-      now: deps.clock(),
       ...(options.subscriptionIds ? { subscriptionIds: options.subscriptionIds } : {}),
     });
     if (queued.queued > 0) deps.log(context, 'alert.queued', { alerts: queued.queued, messages: queued.messages });
-    const delivery = await alerting.service.deliverPending(deps.clock());
     if (delivery.sent > 0) deps.log(context, 'alert.sent', { messages: delivery.sent });
     if (delivery.pending > 0 || delivery.failed > 0) deps.log(context, 'alert.pending', { pending: delivery.pending, failed: delivery.failed });
     return delivery;

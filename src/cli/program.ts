@@ -17,7 +17,8 @@ import { runScan, ScanFailedError } from '../scan/scan.js';
 import { runStoredScan } from '../scan/stored-scan.js';
 import { InvalidExemptionError } from '../core/exemptions.js';
 import { createProgressReporter } from './progress.js';
-import { alertingSettingsFrom, currentUser, openStoreFromEnvironment, renderExemptions, sendOwedAlerts } from './storage.js';
+import { readAlertingSettings } from '../alerts/settings.js';
+import { currentUser, openStoreFromEnvironment, renderExemptions, sendOwedAlerts } from './storage.js';
 
 export interface CliIo {
   stdout: (text: string) => void;
@@ -135,7 +136,7 @@ async function scanCommand(options: ScanOptions, io: CliIo): Promise<number> {
   const policy = await loadPolicy(options.config, io.env);
   const azure = createAzureAdapters(io.env);
   // --notify implies --store: what is owed is kept in the store. Settings are checked before any work.
-  const alerting = options.notify ? alertingSettingsFrom(io.env) : undefined;
+  const alerting = options.notify ? readAlertingSettings(io.env) : undefined;
   const store = options.store || options.notify ? openStoreFromEnvironment(io.env, azure.credential, 'scan --store') : undefined;
   const scope = { subscriptionIds: options.subscription, managementGroupIds: options.managementGroup };
   const progress = createProgressReporter(io);
@@ -159,7 +160,7 @@ async function scanCommand(options: ScanOptions, io: CliIo): Promise<number> {
     io.stderr(`contact-watch: ${report.summary.error} subscription(s) could not be read; their status is "error", never "compliant".\n`);
   }
   if (store && alerting) {
-    await sendOwedAlerts({ settings: alerting, store, portalUrl: azure.cloud.portalUrl, credential: azure.credential, now: () => new Date() }, io.stderr);
+    await sendOwedAlerts({ settings: alerting, store, portalUrl: azure.cloud.portalUrl, credential: azure.credential, clock: () => new Date() }, io.stderr);
   }
   const failing = report.summary.noncompliant + report.summary.error;
   return options.failOnNoncompliant && failing > 0 ? EXIT.findings : EXIT.ok;

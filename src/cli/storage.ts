@@ -4,10 +4,10 @@
  */
 import { userInfo } from 'node:os';
 import type { TokenCredential } from '@azure/core-auth';
-import { createAlerting } from '../adapters/email/alerting.js';
+import { queueAndDeliverAlerts } from '../adapters/email/alerting.js';
 import { SettingsError } from '../adapters/settings-error.js';
 import { openStateStore, parseStorageSetting, type StateStore } from '../adapters/table-storage/index.js';
-import { readAlertingSettings, type AlertingSettings } from '../alerts/settings.js';
+import type { AlertingSettings } from '../alerts/settings.js';
 import { isExemptionActive } from '../core/exemptions.js';
 import type { Exemption } from '../core/state-model.js';
 
@@ -24,29 +24,16 @@ export function openStoreFromEnvironment(env: NodeJS.ProcessEnv, credential: Tok
   return openStateStore(parseStorageSetting(env[name]!, name), { credential, settingName: name });
 }
 
-/** Read before the scan starts, so a missing e-mail setting stops the run before any work is done. */
-export function alertingSettingsFrom(env: NodeJS.ProcessEnv): AlertingSettings {
-  return readAlertingSettings(env);
-}
-
 /**
  * Queues what is owed as a digest and sends what is pending. A send that fails stays in the
  * outbox for the next run; it never changes the scan's exit code.
  */
 export async function sendOwedAlerts(
-  options: { settings: AlertingSettings; store: StateStore; portalUrl: string; credential: TokenCredential; now: () => Date },
+  options: { settings: AlertingSettings; store: StateStore; portalUrl: string; credential: TokenCredential; clock: () => Date },
   stderr: (text: string) => void,
 ): Promise<void> {
   try {
-    const alerting = await createAlerting({
-      settings: options.settings,
-      store: options.store,
-      tables: options.store.connection,
-      portalUrl: options.portalUrl,
-      credential: options.credential,
-    });
-    const queued = await alerting.service.queueOwedAlerts({ mode: 'digest', now: options.now() });
-    const delivery = await alerting.service.deliverPending(options.now());
+    const { queued, delivery } = await queueAndDeliverAlerts({ ...options, tables: options.store.connection, mode: 'digest' });
     const failed = delivery.failed > 0 ? `, ${delivery.failed} failed and kept in the outbox` : '';
     stderr(
       `contact-watch: alerts: ${queued.owed} owed, ${queued.queued} newly queued; ${delivery.sent} message(s) sent, ${delivery.pending} queued for the next run${failed}\n`,

@@ -4,9 +4,9 @@
  */
 import type { TokenCredential } from '@azure/core-auth';
 import { DefaultAzureCredential } from '@azure/identity';
-import { AlertService } from '../../alerts/alert-service.js';
+import { AlertService, type QueueOptions, type QueueResult } from '../../alerts/alert-service.js';
 import type { OutboxSender } from '../../alerts/outbox-sender.js';
-import type { AlertRecordStore } from '../../alerts/ports.js';
+import type { AlertRecordStore, DeliveryCounts } from '../../alerts/ports.js';
 import type { AlertingSettings } from '../../alerts/settings.js';
 import type { DigestLimits, RuleFixText } from '../../alerts/templates.js';
 import type { RuleId } from '../../core/model.js';
@@ -68,4 +68,23 @@ export async function createAlerting(options: AlertingOptions): Promise<Alerting
     ...(options.limits ? { limits: options.limits } : {}),
   });
   return { service, sender, outbox };
+}
+
+/**
+ * One alert run, as the CLI's `scan --notify`, the timer and the event handler all do it: queue what
+ * is owed (recorded before anything is sent), then send what is pending. Throws only when alerting
+ * cannot start at all (outbox or mail service unreachable); callers report that and carry on, since
+ * whatever is owed stays owed for the next run.
+ */
+export async function queueAndDeliverAlerts(
+  options: AlertingOptions & Pick<QueueOptions, 'mode' | 'subscriptionIds'> & { clock: () => Date },
+): Promise<{ queued: QueueResult; delivery: DeliveryCounts }> {
+  const { service } = await createAlerting(options);
+  const queued = await service.queueOwedAlerts({
+    mode: options.mode,
+    now: options.clock(),
+    ...(options.subscriptionIds ? { subscriptionIds: options.subscriptionIds } : {}),
+  });
+  const delivery = await service.deliverPending(options.clock());
+  return { queued, delivery };
 }
