@@ -128,6 +128,14 @@ describe('scan', () => {
     expect(azure.requests.count('resource-graph')).toBe(0);
   });
 
+  it('refuses a malformed CONTACT_WATCH_POLICY setting before any request, naming it (CONTRACT §5)', async () => {
+    const run = await runContactWatch(['scan'], { ...azure.env(), CONTACT_WATCH_POLICY: '{"owners": {"required": "yes"}}' });
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/CONTACT_WATCH_POLICY/);
+    expect(run.stderr).toMatch(/owners\.required/);
+    expect(azure.requests.count('resource-graph')).toBe(0);
+  });
+
   it('refuses a policy file that is not JSON, and a missing one', async () => {
     const file = join(dir, 'not-json.json');
     await writeFile(file, '{ alerts: ');
