@@ -1,8 +1,9 @@
 /**
  * The offline checker CI runs over infra/ (issue 5, deliverable 5): every `.bicep` file is parsed
  * with tree-sitter-bicep (any ERROR or MISSING node is a finding), then the project's own lint
- * rules run over the syntax trees, and the Functions app settings in Bicep are compared with
- * APP_SETTING_NAMES and local.settings.example.json. Test tooling, not shipped.
+ * rules run over the syntax trees (with the compiler-like checks of bicep-references.ts), and the
+ * Functions app settings in Bicep are compared with APP_SETTING_NAMES and
+ * local.settings.example.json. Test tooling, not shipped.
  *
  * CLI, for people: `npx tsx test/infra/bicep-lint.ts infra` prints one line per finding
  * (`file:line:column rule-id message`) and exits 1 when there is any.
@@ -43,6 +44,7 @@ import {
   type ParsedBicepFile,
   type RoleAllowList,
 } from './bicep-syntax.js';
+import { REFERENCE_RULES } from './bicep-references.js';
 
 export { findBicepFiles, parseBicep, REPO_ROOT, syntaxFindings, type BicepFinding, type BicepRule, type BicepRuleId, type ParsedBicepFile, type RoleAllowList };
 
@@ -432,6 +434,7 @@ export const BICEP_RULES: readonly BicepRule[] = [
   secureSecretParameters,
   storageAccountHardened,
   webAppHardened,
+  ...REFERENCE_RULES,
 ];
 
 // ---- the Functions app settings ------------------------------------------------------------

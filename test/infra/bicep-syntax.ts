@@ -22,6 +22,8 @@ export type BicepRuleId =
   | 'secure-secret-parameters'
   | 'storage-account-hardened'
   | 'web-app-hardened'
+  | 'undeclared-symbol'
+  | 'module-contract'
   | 'app-settings-agree';
 
 export interface BicepFinding {
@@ -144,7 +146,7 @@ export function stringLiteral(node: Node | null | undefined): string | undefined
     .join('');
 }
 
-export function unescape(sequence: string): string {
+function unescape(sequence: string): string {
   return ({ "\\'": "'", '\\\\': '\\', '\\n': '\n', '\\r': '\r', '\\t': '\t', '\\$': '$' } as Record<string, string>)[sequence] ?? sequence;
 }
 

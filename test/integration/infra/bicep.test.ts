@@ -5,7 +5,7 @@
  * rule id and line.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -105,6 +105,7 @@ describe('the Bicep checker on fixtures', () => {
     ['secret-parameter.bicep', ['secure-secret-parameters@4', 'secure-secret-parameters@5']],
     ['storage-shared-key.bicep', ['storage-account-hardened@7', 'storage-account-hardened@8', 'storage-account-hardened@13']],
     ['web-app-https.bicep', ['web-app-hardened@5', 'web-app-hardened@7', 'web-app-hardened@12']],
+    ['undeclared-symbol.bicep', ['undeclared-symbol@30', 'undeclared-symbol@31']],
   ])('%s fails exactly its rule, on the broken lines', async (fixture, expected) => {
     expect((await lintFixture(fixture)).map(ruleAtLine)).toEqual(expected);
   });
@@ -133,11 +134,56 @@ describe('the Bicep checker on fixtures', () => {
       "storage account 'storage': properties.minimumTlsVersion is \"TLS1_0\"; set it to 'TLS1_2'",
       "storage account 'avm': params.allowSharedKeyAccess is not set; set it to false",
     ]);
+    expect(await messages('undeclared-symbol.bicep')).toEqual([
+      "'prefx' is not declared in this file",
+      "'Location' is not declared in this file (names are case-sensitive: did you mean 'location'?)",
+    ]);
     expect(await messages('web-app-https.bicep')).toEqual([
       "web app 'site': properties.httpsOnly is false; set it to true",
       "web app 'site': properties.siteConfig.minTlsVersion is \"1.0\"; set it to '1.2'",
       "web app 'avmSite': params.siteConfig.minTlsVersion is not set; set it to '1.2'",
     ]);
+  });
+
+  it('module-contract: a local module called against its declaration fails once per mistake, and a right call passes', async () => {
+    const files = [await parseFixture('module-contract/main.bicep'), await parseFixture('module-contract/child.bicep')];
+    const findings = lintParsedFiles(files, readRoleAllowList(FIXTURE_ROLES_PATH), FIXTURE_ROLES_PATH);
+    expect(findings.map((finding) => `${finding.rule}@${finding.line} ${finding.message}`)).toEqual([
+      "module-contract@23 module 'noScope': 'child.bicep' deploys at resourceGroup scope and this file at subscription scope: give the module a scope",
+      "module-contract@35 module 'wrong': parameter 'name' is declared string in 'child.bicep' but is given int",
+      "module-contract@36 module 'wrong': parameter 'sku' allows 'Standard_LRS', 'Standard_ZRS' in 'child.bicep', not 'Premium_LRS'",
+      "module-contract@37 module 'wrong': parameter 'count' is at least 1 in 'child.bicep', not 0",
+      "module-contract@38 module 'wrong': parameter 'enabled' is declared bool in 'child.bicep' but is given string",
+      "module-contract@39 module 'wrong': parameter 'tier' allows 'Hot', 'Cool' in 'child.bicep', not 'Archive'",
+      "module-contract@40 module 'wrong': 'child.bicep' declares no parameter 'location' (it declares: name, sku, count, enabled, tags, zones, tier)",
+      "module-contract@47 module 'missing': 'child.bicep' requires 'enabled', not given",
+      "module-contract@52 module 'gone': there is no file 'no-such-file.bicep' next to this one",
+      "module-contract@58 module 'good': 'child.bicep' has no output 'port' (it declares: endpoint, instances)",
+    ]);
+  });
+
+  it('follows the modules of infra/ itself: a renamed output or a retyped parameter in a copy fails in main.bicep', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cw-infra-'));
+    try {
+      cpSync(INFRA, dir, { recursive: true });
+      const edit = (path: string, from: string, to: string): void => {
+        const text = readFileSync(join(dir, path), 'utf8');
+        expect(text, path).toContain(from);
+        writeFileSync(join(dir, path), text.replace(from, to));
+      };
+      edit('modules/communication.bicep', 'output senderAddress string', 'output sender string');
+      edit('modules/function-app.bicep', 'param reminderDays int', 'param reminderDays string');
+      edit('modules/event-topic.bicep', 'param topicName string', 'param topicName string\nparam sku string');
+      const { findings } = await lintBicepDirectory(dir, { localSettingsPath: false });
+      expect(findings.map((finding) => `${finding.file.replace(/^.*\//, '')} ${finding.rule} ${finding.message}`)).toEqual([
+        "main.bicep module-contract module 'eventTopic': 'modules/event-topic.bicep' requires 'sku', not given",
+        "main.bicep module-contract module 'communication': 'modules/communication.bicep' has no output 'senderAddress' (it declares: communicationServiceName, endpoint, sender, ratePerMinute, ratePerHour)",
+        "main.bicep module-contract module 'functionApp': parameter 'reminderDays' is declared string in 'modules/function-app.bicep' but is given int",
+        "main.bicep module-contract module 'communication': 'modules/communication.bicep' has no output 'senderAddress' (it declares: communicationServiceName, endpoint, sender, ratePerMinute, ratePerHour)",
+      ]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('refuses a roles.json entry without a GUID or a reason, naming the key', () => {
