@@ -9,7 +9,13 @@
  *   (TransientEvaluationError or the store's error) and nothing is recorded, so the invocation
  *   fails and Event Grid delivers the event again;
  * - an answer that will not change by itself (403, 404, a body that is not a contact list) is
- *   recorded as `error`, like any scan records it, and alerted on as such.
+ *   recorded as `error`, like any scan records it, and alerted on as such;
+ * - except right after vending: a `ContactWatch.SubscriptionCreated` whose subscription answers
+ *   401, 403 or 404 within NEW_SUBSCRIPTION_ACCESS_WINDOW_MINUTES of the event is thrown as
+ *   transient too. The app's read access is inherited from a management group, and a subscription
+ *   just created or moved can take minutes before ARM lets the app see it; Event Grid's retries
+ *   (10 s, 30 s, 1 min, 5 min, 10 min, 30 min, …) cover that, and only a subscription still
+ *   unreadable after the window is recorded as `error` and alerted on.
  *
  * Exemptions are applied by the store (recordEvaluation reads the subscription's exemption and
  * refuses an `exempt` verdict), so the verdict goes in as the rules judged it. The grace period
@@ -36,7 +42,22 @@ export interface EvaluateSubscriptionRequest {
   evaluatedBy: string;
   /** An event-driven evaluation sends one message for its subscription (CONTRACT §10). */
   alertMode: 'single';
+  /**
+   * When the vending pipeline announced the subscription (`ContactWatch.SubscriptionCreated`'s
+   * event time). Within NEW_SUBSCRIPTION_ACCESS_WINDOW_MINUTES of it, a 401/403/404 is retried
+   * instead of recorded. Absent for contact changes, and for events that carry no time.
+   */
+  announcedAt?: string;
 }
+
+/**
+ * How long after a subscription is announced a 401/403/404 is taken for access still on its way
+ * (a role inherited from a management group reaching a new subscription) rather than an answer.
+ */
+export const NEW_SUBSCRIPTION_ACCESS_WINDOW_MINUTES = 30;
+
+/** Statuses a new subscription answers with before the app's inherited read access reaches it. */
+const ACCESS_NOT_YET_STATUSES = new Set([401, 403, 404]);
 
 export interface SubscriptionEvaluation {
   /** As the rules judged it (before exemptions). */
@@ -82,6 +103,22 @@ export async function evaluateSubscription(
     deps.log(context, 'evaluation.failed', { subscriptionId, evaluatedBy: request.evaluatedBy, stage: 'read', transient: true, error: read.message });
     throw new TransientEvaluationError(subscriptionId, `the security contacts of ${subscriptionId} could not be read (it may pass; the event will be retried): ${read.message}`);
   }
+  const retryUntil = accessStillOnItsWayUntil(read, request, deps.clock());
+  if (read?.kind === 'unreadable' && retryUntil) {
+    deps.log(context, 'evaluation.failed', {
+      subscriptionId,
+      evaluatedBy: request.evaluatedBy,
+      stage: 'read',
+      transient: true,
+      reason: 'a new subscription the app cannot read yet: its inherited read access may still be on its way',
+      retryUntil,
+      error: read.message,
+    });
+    throw new TransientEvaluationError(
+      subscriptionId,
+      `the new subscription ${subscriptionId} cannot be read yet (${read.message}); read access inherited from a management group can take minutes to reach it, so the event will be retried until ${retryUntil}`,
+    );
+  }
 
   let recorded: RecordedEvaluation;
   try {
@@ -117,6 +154,16 @@ export async function evaluateSubscription(
 
   const delivery = await deliverOwedAlerts(deps, context, { mode: request.alertMode, subscriptionIds: [subscriptionId] });
   return { verdict, recorded, delivery, ...(deferredUntil ? { alertDeferredUntil: deferredUntil } : {}) };
+}
+
+/**
+ * Until when a new subscription's 401/403/404 is retried rather than recorded: the end of the
+ * access window after its announcement, or undefined when the answer is to be recorded now.
+ */
+function accessStillOnItsWayUntil(read: ContactListRead | undefined, request: EvaluateSubscriptionRequest, now: Date): string | undefined {
+  if (read?.kind !== 'unreadable' || read.status === undefined || !ACCESS_NOT_YET_STATUSES.has(read.status) || !request.announcedAt) return undefined;
+  const deadline = Date.parse(request.announcedAt) + NEW_SUBSCRIPTION_ACCESS_WINDOW_MINUTES * 60_000;
+  return now.getTime() < deadline ? new Date(deadline).toISOString() : undefined;
 }
 
 /** When the alert held back by the grace period falls due, or undefined when nothing is held back. */

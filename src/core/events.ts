@@ -31,7 +31,14 @@ export const SECURITY_CONTACTS_DELETE_OPERATION = 'Microsoft.Security/securityCo
 export type EventSchema = 'event-grid' | 'cloud-events';
 
 export type ContactWatchEvent =
-  | { kind: 'subscription-created'; schema: EventSchema; eventId: string; subscriptionId: string }
+  | {
+      kind: 'subscription-created';
+      schema: EventSchema;
+      eventId: string;
+      subscriptionId: string;
+      /** When the event was published (`eventTime`, or CloudEvents' optional `time`), ISO 8601. */
+      eventTime?: string;
+    }
   | { kind: 'contact-changed'; schema: EventSchema; eventId: string; subscriptionId: string; operation: 'write' | 'delete' }
   | { kind: 'ignored'; schema: EventSchema; eventId?: string; eventType: string; reason: string }
   | { kind: 'malformed'; reason: string };
@@ -88,6 +95,8 @@ interface Envelope {
   id: string;
   type: string;
   subject: string | undefined;
+  /** `eventTime` (Event Grid schema) or `time` (CloudEvents, optional). */
+  time: string | undefined;
   data: unknown;
 }
 
@@ -146,8 +155,8 @@ function readEnvelope(
   }
   const value = parsed.data;
   return 'eventType' in value
-    ? { schema: kind, id: value.id, type: value.eventType, subject: value.subject, data: value.data }
-    : { schema: kind, id: value.id, type: value.type, subject: value.subject, data: value.data };
+    ? { schema: kind, id: value.id, type: value.eventType, subject: value.subject, time: value.eventTime, data: value.data }
+    : { schema: kind, id: value.id, type: value.type, subject: value.subject, time: value.time, data: value.data };
 }
 
 // ---- the two kinds of event we act on --------------------------------------------------------
@@ -163,7 +172,13 @@ function readSubscriptionCreated(envelope: Envelope): ContactWatchEvent {
     ...pathSubscription(envelope.subject, 'subject'),
   ]);
   if (agreed.kind === 'malformed') return agreed;
-  return { kind: 'subscription-created', schema: envelope.schema, eventId: envelope.id, subscriptionId: agreed.id };
+  return {
+    kind: 'subscription-created',
+    schema: envelope.schema,
+    eventId: envelope.id,
+    subscriptionId: agreed.id,
+    ...(envelope.time ? { eventTime: new Date(envelope.time).toISOString() } : {}),
+  };
 }
 
 function readResourceEvent(envelope: Envelope, expected: 'write' | 'delete'): ContactWatchEvent {

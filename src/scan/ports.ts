@@ -47,6 +47,8 @@ export type ContactListRead =
        * that Event Grid redelivers the event, and records the others as `error` like a scan does.
        */
       transient?: boolean;
+      /** The HTTP status, when the service answered with one (403, 404, 503 …). */
+      status?: number;
     };
 
 export interface SecurityContactsSource {

@@ -6,8 +6,9 @@
  * - A malformed event is logged (`event.malformed`, with the reason, never the payload) and
  *   dropped: a retry cannot mend it, so the invocation succeeds.
  * - An event of another type or operation is logged (`event.ignored`, with the reason) and dropped.
- * - A transient failure (securityContacts API or Table Storage unavailable) is thrown, so the
- *   invocation fails and Event Grid delivers the event again.
+ * - A transient failure (securityContacts API or Table Storage unavailable, or a subscription just
+ *   vended that the app cannot read yet) is thrown, so the invocation fails and Event Grid
+ *   delivers the event again.
  * - A repeated delivery never alerts twice: the second evaluation finds the record already alerted
  *   on in its status (lastAlertedAt), and two deliveries at once compute the same occurrence key,
  *   which the outbox lets only one of them claim (test/integration/app/contact-events.test.ts).
@@ -40,6 +41,7 @@ export function createContactEventHandler(deps: AppDependencies): (event: unknow
           subscriptionId: parsed.subscriptionId,
           evaluatedBy: `event:${parsed.eventId}`,
           alertMode: 'single',
+          ...(parsed.kind === 'subscription-created' && parsed.eventTime ? { announcedAt: parsed.eventTime } : {}),
         });
         return;
       }

@@ -140,7 +140,7 @@ describe('SecurityContactsApi.listContacts', () => {
 
   it('404: unreadable', async () => {
     const read = await adaptersFor(azure).contacts.listContacts(guid(404));
-    expect(read).toEqual({ kind: 'unreadable', message: `404 SubscriptionNotFound: The subscription '${guid(404)}' could not be found.` });
+    expect(read).toEqual({ kind: 'unreadable', message: `404 SubscriptionNotFound: The subscription '${guid(404)}' could not be found.`, status: 404 });
   });
 
   it('409 MissingSubscriptionRegistration: provider-not-registered, with ARM\'s message', async () => {
@@ -153,7 +153,7 @@ describe('SecurityContactsApi.listContacts', () => {
   it('another 409: unreadable', async () => {
     tenant.addSubscription({ subscriptionId: SUB });
     azure.faults.add({ target: 'security-contacts', status: 409, body: { error: { code: 'Conflict', message: 'Busy.' } } });
-    expect(await adaptersFor(azure).contacts.listContacts(SUB)).toEqual({ kind: 'unreadable', message: '409 Conflict: Busy.' });
+    expect(await adaptersFor(azure).contacts.listContacts(SUB)).toEqual({ kind: 'unreadable', message: '409 Conflict: Busy.', status: 409 });
   });
 
   it('429 with Retry-After: waits as told, then reads', async () => {

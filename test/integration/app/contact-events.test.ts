@@ -11,7 +11,7 @@ import { RestError, type PipelinePolicy } from '@azure/core-rest-pipeline';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { openStateStore } from '../../../src/adapters/table-storage/index.js';
 import { deliverOwedAlerts } from '../../../src/app/alerts.js';
-import { TransientEvaluationError } from '../../../src/app/evaluate-subscription.js';
+import { NEW_SUBSCRIPTION_ACCESS_WINDOW_MINUTES, TransientEvaluationError } from '../../../src/app/evaluate-subscription.js';
 import { createContactEventHandler } from '../../../src/app/handlers/contact-events.js';
 import { FUNCTION_NAMES } from '../../../src/app/types.js';
 import { SimulatedTenant, type LocalAzure } from '../../azure-server/index.js';
@@ -27,6 +27,8 @@ const IN_GRACE = 'c3000000-0000-4000-8000-000000000001';
 const FIXED_IN_GRACE = 'c3000000-0000-4000-8000-000000000002';
 const UNAVAILABLE = 'd4000000-0000-4000-8000-000000000001';
 const FORBIDDEN = 'd4000000-0000-4000-8000-000000000002';
+const NOT_YET_READABLE = 'd4000000-0000-4000-8000-000000000004';
+const FORBIDDEN_DRIFT = 'd4000000-0000-4000-8000-000000000005';
 const STORE_DOWN = 'd4000000-0000-4000-8000-000000000003';
 
 const GRACE_MINUTES = 30;
@@ -47,6 +49,8 @@ beforeAll(async () => {
     [FIXED_IN_GRACE, 'Vended: fixed in grace'],
     [UNAVAILABLE, 'Flaky'],
     [FORBIDDEN, 'Forbidden'],
+    [NOT_YET_READABLE, 'Vended: access on its way'],
+    [FORBIDDEN_DRIFT, 'Forbidden drift'],
     [STORE_DOWN, 'Store down'],
   ] as const) {
     tenant.addSubscription({ subscriptionId, displayName, contacts: [] });
@@ -77,13 +81,13 @@ function messagesNaming(subscriptionId: string) {
   return mail.messages.filter((message) => (message.html ?? '').includes(subscriptionId) || (message.plainText ?? '').includes(subscriptionId));
 }
 
-function subscriptionCreatedEvent(subscriptionId: string, eventId: string): unknown {
+function subscriptionCreatedEvent(subscriptionId: string, eventId: string, eventTime = new Date()): unknown {
   return {
     id: eventId,
     topic: '/subscriptions/99999999-9999-4999-8999-999999999999/resourceGroups/platform/providers/Microsoft.EventGrid/topics/vending',
     subject: `/subscriptions/${subscriptionId}`,
     eventType: 'ContactWatch.SubscriptionCreated',
-    eventTime: new Date().toISOString(),
+    eventTime: eventTime.toISOString(),
     data: { subscriptionId },
     dataVersion: '1.0',
     metadataVersion: '1',
@@ -257,14 +261,41 @@ describe('failures', () => {
     expect(messagesNaming(UNAVAILABLE)).toHaveLength(1);
   });
 
-  it('records a 403 as error, like a scan does, and alerts on it instead of throwing', async () => {
-    azure.faults.add({ target: 'security-contacts', subscriptionId: FORBIDDEN, status: 403, times: Infinity });
+  it('throws while a just-vended subscription answers 403 (its inherited access on its way), records and sends nothing, and evaluates it once readable', async () => {
+    azure.faults.add({ target: 'security-contacts', subscriptionId: NOT_YET_READABLE, status: 403, times: Infinity });
+    const handler = createContactEventHandler(deps);
+    const event = subscriptionCreatedEvent(NOT_YET_READABLE, 'evt-not-yet-readable', new Date(Date.now() - 5 * 60_000));
     const context = invocation();
-    await expect(createContactEventHandler(deps)(subscriptionCreatedEvent(FORBIDDEN, 'evt-forbidden'), context)).resolves.toBeUndefined();
+    const thrown = await handler(event, context).catch((error: unknown) => error);
+    expect(thrown).toBeInstanceOf(TransientEvaluationError);
+    expect((thrown as Error).message).toMatch(/cannot be read yet \(403 .*\); read access inherited from a management group can take minutes/);
+    expect(await deps.store.getSubscription(NOT_YET_READABLE)).toBeUndefined();
+    expect(messagesNaming(NOT_YET_READABLE)).toHaveLength(0);
+    expect(linesOf(context).at(-1)).toMatchObject({ event: 'evaluation.failed', stage: 'read', transient: true, subscriptionId: NOT_YET_READABLE });
+    expect(Date.parse(linesOf(context).at(-1)!.retryUntil as string) - Date.parse((event as { eventTime: string }).eventTime)).toBe(NEW_SUBSCRIPTION_ACCESS_WINDOW_MINUTES * 60_000);
+
+    // The role assignment arrives; Event Grid's next delivery of the same event is evaluated.
+    azure.faults.clear();
+    await handler(event, invocation());
+    expect((await deps.store.getSubscription(NOT_YET_READABLE))?.status).toBe('noncompliant');
+    expect(messagesNaming(NOT_YET_READABLE)).toHaveLength(1);
+  });
+
+  it('records a 403 as error and alerts once the access window after the announcement has passed, and at once for a contact change', async () => {
+    azure.faults.add({ target: 'security-contacts', subscriptionId: FORBIDDEN, status: 403, times: Infinity });
+    const announced = new Date(Date.now() - (NEW_SUBSCRIPTION_ACCESS_WINDOW_MINUTES + 1) * 60_000);
+    const context = invocation();
+    await expect(createContactEventHandler(deps)(subscriptionCreatedEvent(FORBIDDEN, 'evt-forbidden', announced), context)).resolves.toBeUndefined();
     const record = await deps.store.getSubscription(FORBIDDEN);
     expect(record).toMatchObject({ status: 'error', displayName: 'Forbidden' });
     expect(record!.findings[0]!.message).toMatch(/403/);
     expect(messagesNaming(FORBIDDEN)).toHaveLength(1);
+
+    // A contact change comes from a subscription that was readable: no window.
+    azure.faults.add({ target: 'security-contacts', subscriptionId: FORBIDDEN_DRIFT, status: 403, times: Infinity });
+    await expect(createContactEventHandler(deps)(contactEvent('event-grid-schema', FORBIDDEN_DRIFT, 'write', 'evt-forbidden-drift'), invocation())).resolves.toBeUndefined();
+    expect((await deps.store.getSubscription(FORBIDDEN_DRIFT))?.status).toBe('error');
+    expect(messagesNaming(FORBIDDEN_DRIFT)).toHaveLength(1);
   });
 
   it('throws when Table Storage fails, so that Event Grid retries', async () => {

@@ -167,8 +167,20 @@ describe('ContactWatch.SubscriptionCreated', () => {
         schema: eventGridName[schema],
         eventId: 'a7f0c0de-5c1b-4c55-9a57-0a1f55c6d001',
         subscriptionId: SUBSCRIPTION,
+        // Event Grid's seven fractional digits, read to the millisecond.
+        eventTime: schema === 'event-grid-schema' ? '2026-11-22T05:00:00.123Z' : '2026-11-22T05:00:00.000Z',
       });
     });
+
+    if (schema === 'cloud-events-schema') {
+      it('cloud-events-schema: `time` is optional, and then the event carries no eventTime', () => {
+        const event = subscriptionCreated(schema);
+        delete event.time;
+        const parsed = parseContactWatchEvent(event);
+        expect(parsed).toMatchObject({ kind: 'subscription-created', subscriptionId: SUBSCRIPTION });
+        expect(parsed).not.toHaveProperty('eventTime');
+      });
+    }
 
     it(`${schema}: the subscription id is taken in any case and stored in lower case; extra data is fine`, () => {
       const event = subscriptionCreated(schema, { subscriptionId: SUBSCRIPTION.toUpperCase(), displayName: 'Test Subscription', workload: 'Production' });
