@@ -1,7 +1,8 @@
 /**
- * What the ARM adapters share: retry settings for the SDK pipelines, a fallback for throttling
- * answers that carry no Retry-After, one guarded GET for the clients we drive with raw requests,
- * and the wording of failures (status, ARM error code and message).
+ * What the ARM adapters share: retry settings for the SDK pipelines, a policy that gives every
+ * throttling answer a wait the SDK can honour and refuses waits too long to honour, one guarded GET
+ * for the clients we drive with raw requests, and the wording of failures (status, ARM error code
+ * and message).
  */
 import type { ServiceClient } from '@azure/core-client';
 import {
@@ -21,9 +22,18 @@ export interface RetrySettings {
   /** First back-off; doubles per retry, with jitter. Retry-After, when sent, wins. */
   retryDelayInMs: number;
   maxRetryDelayInMs: number;
+  /**
+   * The longest wait a Retry-After (or Resource Graph's quota reset) is honoured for; an answer
+   * asking for more is not retried but reported, naming the wait (default 120 s). A scan waiting an
+   * hour on one throttled request would outlive its function's time limit holding the scan lease.
+   */
+  maxRetryAfterMs?: number;
 }
 
 export const DEFAULT_RETRY_SETTINGS: RetrySettings = { maxRetries: 5, retryDelayInMs: 1_000, maxRetryDelayInMs: 30_000 };
+
+/** The default of RetrySettings.maxRetryAfterMs. */
+export const DEFAULT_MAX_RETRY_AFTER_MS = 120_000;
 
 /** What every ARM adapter takes: retry settings and the per-request time limit. */
 export interface ArmClientOptions {
@@ -39,23 +49,40 @@ export const DEFAULT_REQUEST_TIMEOUT_MS = 60_000;
 
 export const RETRY_AFTER_HEADERS = ['retry-after', 'retry-after-ms', 'x-ms-retry-after-ms'] as const;
 
+/** Set on a response whose wait was refused (over maxRetryAfterMs): the wait asked for, in ms. */
+export const REFUSED_RETRY_AFTER_HEADER = 'x-contact-watch-refused-retry-after-ms';
+
 /**
- * The SDK's default retry policy retries a 429 only when it carries Retry-After (its throttling
- * strategy); its exponential strategy leaves 429 alone. ARM almost always sends Retry-After, but
- * when a 429 arrives without one, this policy (inside the retry loop) adds `retry-after-ms`:
- * exponential back-off, or Resource Graph's `x-ms-user-quota-resets-after` when that is longer. The
- * SDK's retry policy then waits and retries it, counted against the same maxRetries.
+ * Sits inside the SDK's retry loop and shapes each answer's wait before the retry policy reads it:
+ * - A wait longer than maxRetryAfterMs (Retry-After in any of its forms, or a 429's Resource Graph
+ *   quota reset) is refused: its headers are removed, so the SDK does not sleep on it, and
+ *   REFUSED_RETRY_AFTER_HEADER says what was asked, for the failure's wording. A 429 is then not
+ *   retried (the SDK's exponential strategy leaves 429 alone); a 5xx is retried on the SDK's own
+ *   bounded back-off.
+ * - A 429 without any wait (the SDK's throttling strategy would not retry it) gets `retry-after-ms`:
+ *   exponential back-off, or the quota reset when that is longer. The SDK then waits and retries
+ *   it, counted against the same maxRetries.
  */
 export function throttlingFallbackPolicy(retry: RetrySettings): PipelinePolicy {
   const attempts = new WeakMap<PipelineRequest, number>();
+  const longest = retry.maxRetryAfterMs ?? DEFAULT_MAX_RETRY_AFTER_MS;
   return {
     name: 'contactWatchThrottlingFallback',
     async sendRequest(request, next) {
       const response = await next(request);
-      if (response.status !== 429 || hasUsableRetryAfter(response)) return response;
+      const asked = retryAfterMs(response);
+      if (asked !== undefined) {
+        if (asked > longest) refuseWait(response, asked);
+        return response;
+      }
+      if (response.status !== 429) return response;
+      const quotaReset = parseTimeSpan(response.headers.get('x-ms-user-quota-resets-after'));
+      if (quotaReset !== undefined && quotaReset > longest) {
+        refuseWait(response, quotaReset);
+        return response;
+      }
       const attempt = attempts.get(request) ?? 0;
       attempts.set(request, attempt + 1);
-      const quotaReset = parseTimeSpan(response.headers.get('x-ms-user-quota-resets-after'));
       const backOff = Math.min(retry.maxRetryDelayInMs, retry.retryDelayInMs * 2 ** attempt);
       response.headers.set('retry-after-ms', String(Math.max(quotaReset ?? 0, backOff)));
       return response;
@@ -63,12 +90,26 @@ export function throttlingFallbackPolicy(retry: RetrySettings): PipelinePolicy {
   };
 }
 
-/** True when the SDK's throttling strategy can read a delay from the response (seconds, ms or a date). */
-function hasUsableRetryAfter(response: PipelineResponse): boolean {
-  return RETRY_AFTER_HEADERS.some((name) => {
-    const value = response.headers.get(name)?.trim();
-    return !!value && (Number.isFinite(Number(value)) || (name === 'retry-after' && Number.isFinite(Date.parse(value))));
-  });
+function refuseWait(response: PipelineResponse, askedMs: number): void {
+  for (const name of RETRY_AFTER_HEADERS) response.headers.delete(name);
+  response.headers.set(REFUSED_RETRY_AFTER_HEADER, String(Math.round(askedMs)));
+}
+
+/**
+ * The wait an answer asks for, in ms, read as the SDK's throttling strategy reads it (`retry-after-ms`,
+ * `x-ms-retry-after-ms`, then `Retry-After` in seconds or as a date); undefined when none is usable.
+ */
+export function retryAfterMs(response: Pick<PipelineResponse, 'headers'>): number | undefined {
+  for (const name of ['retry-after-ms', 'x-ms-retry-after-ms'] as const) {
+    const value = Number(response.headers.get(name)?.trim() || Number.NaN);
+    if (Number.isFinite(value)) return Math.max(0, value);
+  }
+  const text = response.headers.get('retry-after')?.trim();
+  if (!text) return undefined;
+  const seconds = Number(text);
+  if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
+  const date = Date.parse(text);
+  return Number.isFinite(date) ? Math.max(0, date - Date.now()) : undefined;
 }
 
 /** Adds the throttling fallback inside the retry loop of an SDK client's pipeline. */
@@ -111,9 +152,15 @@ export function readArmError(body: unknown): ArmErrorInfo {
 
 /**
  * "403 AuthorizationFailed: The client ... does not have authorization ..." — the status, the ARM
- * error code and message, and a note when the SDK already retried.
+ * error code and message, and a note when the SDK already retried or a wait was refused.
  */
-export function describeHttpFailure(status: number, body: unknown, bodyText: string | undefined, retry: RetrySettings): string {
+export function describeHttpFailure(
+  status: number,
+  body: unknown,
+  bodyText: string | undefined,
+  retry: RetrySettings,
+  headers?: Pick<PipelineResponse['headers'], 'get'>,
+): string {
   const error = readArmError(body);
   let text = `${status}`;
   if (error.code) text += ` ${error.code}`;
@@ -123,7 +170,14 @@ export function describeHttpFailure(status: number, body: unknown, bodyText: str
     .filter((d) => d && d !== `${error.code}: ${error.message}`);
   if (details.length > 0) text += ` (${details.join('; ')})`;
   if (!error.code && !error.message && bodyText?.trim()) text += `: ${excerpt(bodyText)}`;
-  if (isRetriedStatus(status)) text += ` (still failing after ${retry.maxRetries} retries)`;
+  const refused = Number(headers?.get(REFUSED_RETRY_AFTER_HEADER) ?? Number.NaN);
+  if (Number.isFinite(refused)) {
+    const longest = retry.maxRetryAfterMs ?? DEFAULT_MAX_RETRY_AFTER_MS;
+    text += ` (asked to wait ${seconds(refused)} before retrying, longer than the ${seconds(longest)} contact-watch waits`;
+    text += status === 429 ? '; not retried)' : `; still failing after ${retry.maxRetries} retries on its own back-off)`;
+  } else if (isRetriedStatus(status)) {
+    text += ` (still failing after ${retry.maxRetries} retries)`;
+  }
   return text;
 }
 
@@ -219,6 +273,10 @@ export function asRecord(value: unknown): Record<string, unknown> | undefined {
 
 function stringOrUndefined(value: unknown): string | undefined {
   return typeof value === 'string' && value !== '' ? value : undefined;
+}
+
+function seconds(ms: number): string {
+  return `${Math.round(ms / 1000)} s`;
 }
 
 export function excerpt(text: string, max = 200): string {

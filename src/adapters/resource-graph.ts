@@ -290,11 +290,11 @@ export class ResourceGraphInventory implements TenantInventorySource {
     if (error.statusCode === undefined || !error.response) {
       return describeTransportError(error, error.request?.url ?? 'https://resource-graph.invalid', this.retry);
     }
-    const { status, bodyAsText } = error.response;
+    const { status, bodyAsText, headers } = error.response;
     // The SDK keeps the ARM error body in `details`; it is re-read from the text when missing.
     const body = error.details ?? safeJson(bodyAsText);
     if (error.code === 'PARSE_ERROR') return `${status}: the answer is not JSON`;
-    return describeHttpFailure(status, body, bodyAsText ?? undefined, this.retry);
+    return describeHttpFailure(status, body, bodyAsText ?? undefined, this.retry, headers);
   }
 }
 

@@ -81,7 +81,7 @@ export class SubscriptionsApi implements SubscriptionLookup {
       if (result.kind === 'transport-error') throw new SubscriptionsApiError(`Could not list subscriptions: ${result.message}`);
       if (result.status !== 200) {
         throw new SubscriptionsApiError(
-          `Could not list subscriptions: ${describeHttpFailure(result.status, result.json.ok ? result.json.value : undefined, result.bodyText, this.retry)}`,
+          `Could not list subscriptions: ${describeHttpFailure(result.status, result.json.ok ? result.json.value : undefined, result.bodyText, this.retry, result.headers)}`,
         );
       }
       if (!result.json.ok) throw new SubscriptionsApiError(`Could not list subscriptions: ${result.json.reason}`);
@@ -112,7 +112,7 @@ export class SubscriptionsApi implements SubscriptionLookup {
     if (result.kind === 'transport-error') return { kind: 'unreadable', message: result.message };
     if (result.status !== 200) {
       const body = result.json.ok ? result.json.value : undefined;
-      return { kind: 'unreadable', message: describeHttpFailure(result.status, body, result.bodyText, this.retry) };
+      return { kind: 'unreadable', message: describeHttpFailure(result.status, body, result.bodyText, this.retry, result.headers) };
     }
     if (!result.json.ok) return { kind: 'unreadable', message: `the subscription could not be read: ${result.json.reason}` };
     try {

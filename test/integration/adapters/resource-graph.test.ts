@@ -6,7 +6,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ResourceGraphError, SECURITY_CONTACTS_QUERY, SUBSCRIPTIONS_QUERY } from '../../../src/adapters/resource-graph.js';
 import { SimulatedTenant, startLocalAzure, type LocalAzure } from '../../azure-server/index.js';
 import { contactListItems } from '../../support/fixtures.js';
-import { adaptersFor, emptyTenant, failureOf, guid, useServerIdentity } from './helpers.js';
+import { adaptersFor, emptyTenant, failureOf, FAST_RETRY, guid, useServerIdentity } from './helpers.js';
 
 /** Subscriptions a tenant-scope query covers on this server; beyond it, the limit-hit header is set. */
 const TENANT_LIMIT = 2_500;
@@ -189,6 +189,20 @@ describe('ResourceGraphInventory.readInventory', () => {
     await adaptersFor(azure).inventory.readInventory({});
     expect(Date.now() - started).toBeGreaterThanOrEqual(950);
     expect(graphRequests().map((r) => r.status)).toEqual([429, 200, 200]);
+  });
+
+  it('a quota reset or Retry-After longer than maxRetryAfterMs fails the read at once, naming the wait', async () => {
+    tenant.addSubscription({ subscriptionId: guid(1), contacts: [] });
+    azure.faults.add({
+      target: 'resource-graph',
+      query: /resourcecontainers/,
+      status: 429,
+      headers: { 'x-ms-user-quota-remaining': '0', 'x-ms-user-quota-resets-after': '01:00:00' },
+    });
+    const started = Date.now();
+    const error = await failureOf(adaptersFor(azure, { retry: { ...FAST_RETRY, maxRetryAfterMs: 5_000 } }).inventory.readInventory({}));
+    expect(Date.now() - started).toBeLessThan(3_000);
+    expect(error.message).toMatch(/429 .*\(asked to wait 3600 s before retrying, longer than the 5 s contact-watch waits; not retried\)/);
   });
 
   it('5xx is retried; a persistent one fails with the status, ARM error and the query', async () => {

@@ -187,6 +187,34 @@ describe('SecurityContactsApi.listContacts', () => {
     expect(contactRequests()).toHaveLength(FAST_RETRY.maxRetries + 1);
   });
 
+  it('a wait longer than maxRetryAfterMs is not slept on: a 429 is unreadable at once, naming the wait; a 503 is retried on our back-off', async () => {
+    tenant.addSubscription({ subscriptionId: SUB, contacts: [] });
+    azure.faults.add({ target: 'security-contacts', status: 429, retryAfterSeconds: 3600, times: Infinity });
+    const adapters = adaptersFor(azure, { retry: { ...FAST_RETRY, maxRetryAfterMs: 5_000 } });
+    const started = Date.now();
+    const read = await adapters.contacts.listContacts(SUB);
+    expect(Date.now() - started).toBeLessThan(3_000);
+    expect(read).toEqual({
+      kind: 'unreadable',
+      message: expect.stringMatching(/^429 TooManyRequests: .* \(asked to wait 3600 s before retrying, longer than the 5 s contact-watch waits; not retried\)$/),
+      transient: true,
+      status: 429,
+    });
+    expect(contactRequests().map((r) => r.status)).toEqual([429]);
+
+    azure.faults.clear();
+    azure.requests.clear();
+    azure.faults.add({ target: 'security-contacts', status: 503, retryAfterSeconds: 3600, times: 2 });
+    expect(await adapters.contacts.listContacts(SUB)).toEqual({ kind: 'listed', contacts: [] });
+    expect(contactRequests().map((r) => r.status)).toEqual([503, 503, 200]);
+
+    // Within the bound, Retry-After is honoured as before (the test above waits 1 s of it).
+    azure.requests.clear();
+    azure.faults.add({ target: 'security-contacts', status: 429, retryAfterSeconds: 1 });
+    expect(await adapters.contacts.listContacts(SUB)).toEqual({ kind: 'listed', contacts: [] });
+    expect(contactRequests().map((r) => r.status)).toEqual([429, 200]);
+  });
+
   it('5xx is retried; a persistent 5xx is unreadable', async () => {
     tenant.addSubscription({ subscriptionId: SUB, contacts: [] });
     azure.faults.add({ target: 'security-contacts', status: 503, times: 2 });
