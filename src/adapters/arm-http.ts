@@ -173,7 +173,7 @@ export function describeHttpFailure(
   const refused = Number(headers?.get(REFUSED_RETRY_AFTER_HEADER) ?? Number.NaN);
   if (Number.isFinite(refused)) {
     const longest = retry.maxRetryAfterMs ?? DEFAULT_MAX_RETRY_AFTER_MS;
-    text += ` (asked to wait ${seconds(refused)} before retrying, longer than the ${seconds(longest)} contact-watch waits`;
+    text += ` (asked to wait ${formatWait(refused)} before retrying, longer than the ${formatWait(longest)} contact-watch waits`;
     text += status === 429 ? '; not retried)' : `; still failing after ${retry.maxRetries} retries on its own back-off)`;
   } else if (isRetriedStatus(status)) {
     text += ` (still failing after ${retry.maxRetries} retries)`;
@@ -275,8 +275,9 @@ function stringOrUndefined(value: unknown): string | undefined {
   return typeof value === 'string' && value !== '' ? value : undefined;
 }
 
-function seconds(ms: number): string {
-  return `${Math.round(ms / 1000)} s`;
+/** A wait as people read it: "0.5 s", "3.2 s", "3600 s". */
+export function formatWait(ms: number): string {
+  return ms < 10_000 ? `${(ms / 1000).toFixed(1).replace(/\.0$/, '')} s` : `${Math.round(ms / 1000)} s`;
 }
 
 export function excerpt(text: string, max = 200): string {

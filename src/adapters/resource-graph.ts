@@ -16,6 +16,8 @@ import {
   addThrottlingFallback,
   asRecord,
   DEFAULT_REQUEST_TIMEOUT_MS,
+  DEFAULT_MAX_RETRY_AFTER_MS,
+  formatWait,
   DEFAULT_RETRY_SETTINGS,
   describeHttpFailure,
   describeTransportError,
@@ -270,9 +272,17 @@ export class ResourceGraphInventory implements TenantInventorySource {
     this.quotaResumesAt = Math.max(this.quotaResumesAt, Date.now() + wait);
   }
 
+  /** Waits out an exhausted quota, up to maxRetryAfterMs; a longer wait stops the read, naming it. */
   private async waitForQuota(signal?: AbortSignal): Promise<void> {
     const wait = this.quotaResumesAt - Date.now();
-    if (wait > 0) await sleep(wait, undefined, { signal });
+    if (wait <= 0) return;
+    const longest = this.retry.maxRetryAfterMs ?? DEFAULT_MAX_RETRY_AFTER_MS;
+    if (wait > longest) {
+      throw new ResourceGraphError(
+        `Resource Graph's request quota for this identity resets in ${formatWait(wait)} (${QUOTA_RESETS_AFTER_HEADER}), longer than the ${formatWait(longest)} contact-watch waits; the read was stopped.`,
+      );
+    }
+    await sleep(wait, undefined, { signal });
   }
 
   private describeQuery(query: Query, scope: RequestScope): string {
