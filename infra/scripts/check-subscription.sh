@@ -10,6 +10,8 @@
 #
 # Retries connection failures, timeouts, 408, 429 and 5xx with back-off; a 400 (not a GUID) or
 # 401 (wrong key) fails at once. The key is sent in a header read from stdin, never in the URL.
+# The answer goes to a file, which curl empties before each retry: on stdout, a failed attempt's
+# body would come before the good one.
 set -u
 
 subscription_id="${1:?usage: check-subscription.sh <subscription-id>}"
@@ -17,13 +19,15 @@ subscription_id="${1:?usage: check-subscription.sh <subscription-id>}"
 : "${CONTACT_WATCH_KEY:?set it to a function key of subscriptionCompliance}"
 wait_seconds="${CONTACT_WATCH_WAIT_SECONDS:-120}"
 
-body=$(printf 'x-functions-key: %s\n' "$CONTACT_WATCH_KEY" | curl --silent --show-error --fail-with-body \
-  --max-time 180 --retry 5 --retry-connrefused --retry-max-time 900 \
-  --header @- "$CONTACT_WATCH_URL/api/subscriptions/$subscription_id/compliance?wait=$wait_seconds")
-if [ $? -ne 0 ]; then
-  echo "contact-watch did not answer for $subscription_id: $body" >&2
+response=$(mktemp)
+trap 'rm -f "$response"' EXIT
+if ! printf 'x-functions-key: %s\n' "$CONTACT_WATCH_KEY" | curl --silent --show-error --fail-with-body \
+  --max-time 180 --retry 5 --retry-connrefused --retry-max-time 900 --output "$response" \
+  --header @- "$CONTACT_WATCH_URL/api/subscriptions/$subscription_id/compliance?wait=$wait_seconds"; then
+  echo "contact-watch did not answer for $subscription_id: $(cat "$response")" >&2
   exit 2
 fi
+body=$(cat "$response")
 
 status=$(printf '%s' "$body" | jq -r '.status')
 echo "contact-watch: subscription $subscription_id is $status"
