@@ -4,7 +4,7 @@
  *
  *   pending --send--> sent | accepted (poll again next run) | failed (service said Failed)
  *           \--error/throttle--> pending (attempts+1, lastError, nextAttemptAt with back-off)
- *           \--too many failures--> dead (kept, listed and counted; `requeue` revives it)
+ *           \--too many failures--> dead (kept, listed and counted; outbox-admin.ts `requeueMessage` revives it)
  *
  * Before a send the message is leased (an ETag-checked write), so two processes never send the
  * same message at the same time; and every send of a message carries its fixed operationId, so
@@ -124,14 +124,6 @@ export class OutboxSender {
     counts.pending = remaining.filter((m) => m.state === 'accepted' || m.state === 'pending').length;
     counts.failed = remaining.filter((m) => m.state === 'failed' || m.state === 'dead').length;
     return counts;
-  }
-
-  /** Puts a `dead` or `failed` message back in the queue (attempts kept, failures reset). */
-  async requeue(operationId: string): Promise<boolean> {
-    const message = await this.outbox.getMessage(operationId);
-    if (!message || (message.state !== 'dead' && message.state !== 'failed')) return false;
-    await this.outbox.updateMessage(message, { state: 'pending', failures: 0, nextAttemptAt: null, leaseUntil: null });
-    return true;
   }
 
   /** True when a message may be sent now, after waiting for the per-minute window if that is short enough. */

@@ -5,7 +5,9 @@
  */
 import type { InvocationContext } from '@azure/functions';
 import { queueAndDeliverAlerts } from '../adapters/email/alerting.js';
-import type { DeliveryCounts } from '../alerts/ports.js';
+import { TableOutbox } from '../adapters/table-storage/outbox.js';
+import { listUndeliveredMessages } from '../alerts/outbox-admin.js';
+import type { DeliveryCounts, OutboxMessage } from '../alerts/ports.js';
 import type { AppDependencies } from './types.js';
 
 export interface AlertDeliveryOptions {
@@ -38,4 +40,9 @@ export async function deliverOwedAlerts(
     deps.log(context, 'alert.failed', { error: error instanceof Error ? error.message : String(error) });
     return undefined;
   }
+}
+
+/** The alert e-mails not delivered yet (the report page's "Alert e-mails" section). */
+export async function readUndeliveredAlerts(deps: AppDependencies): Promise<OutboxMessage[]> {
+  return listUndeliveredMessages(await TableOutbox.connect(deps.store.connection));
 }

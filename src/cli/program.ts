@@ -18,7 +18,8 @@ import { runStoredScan } from '../scan/stored-scan.js';
 import { InvalidExemptionError } from '../core/exemptions.js';
 import { createProgressReporter } from './progress.js';
 import { readAlertingSettings } from '../alerts/settings.js';
-import { currentUser, openStoreFromEnvironment, renderExemptions, sendOwedAlerts } from './storage.js';
+import { isGivenUp, listUndeliveredMessages, requeueMessage } from '../alerts/outbox-admin.js';
+import { currentUser, openOutboxFromEnvironment, openStoreFromEnvironment, renderExemptions, renderOutbox, renderRequeueOutcome, sendOwedAlerts } from './storage.js';
 
 export interface CliIo {
   stdout: (text: string) => void;
@@ -27,6 +28,8 @@ export interface CliIo {
 }
 
 export const EXIT = { ok: 0, findings: 1, failure: 2 } as const;
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** An error whose message is meant for the person at the terminal, not a stack trace. */
 class UsageError extends Error {}
@@ -116,6 +119,39 @@ function buildProgram(io: CliIo, setExitCode: (code: number) => void): Command {
     .action(async (options: { format: 'table' | 'json' }) => {
       const store = openStoreFromEnvironment(io.env, createAzureAdapters(io.env).credential, 'exemptions');
       io.stdout(renderExemptions(await store.listExemptions(), options.format, new Date()));
+    });
+
+  program
+    .command('outbox')
+    .description('list the alert e-mails not delivered yet: waiting to be sent, or failed and kept')
+    .addOption(new Option('--format <format>', 'output format').choices(['table', 'json']).default('table'))
+    .action(async (options: { format: 'table' | 'json' }) => {
+      const outbox = await openOutboxFromEnvironment(io.env, createAzureAdapters(io.env).credential, 'outbox');
+      io.stdout(renderOutbox(await listUndeliveredMessages(outbox), options.format));
+    });
+
+  program
+    .command('requeue')
+    .description('queue failed or given-up alert e-mails again; the next alert run (timer, scan --notify) sends them')
+    .argument('[operationIds...]', 'operation ids, as `contact-watch outbox` lists them')
+    .option('--all', 'every failed or given-up message')
+    .action(async (operationIds: string[], options: { all?: boolean }) => {
+      if (options.all && operationIds.length > 0) throw new UsageError('requeue takes operation ids or --all, not both');
+      if (!options.all && operationIds.length === 0) throw new UsageError('requeue needs operation ids (from `contact-watch outbox`) or --all');
+      const notIds = operationIds.filter((id) => !UUID.test(id));
+      if (notIds.length > 0) throw new UsageError(`not an operation id (a UUID, as \`contact-watch outbox\` lists them): ${notIds.join(', ')}`);
+      const outbox = await openOutboxFromEnvironment(io.env, createAzureAdapters(io.env).credential, 'requeue');
+      const ids = options.all
+        ? (await listUndeliveredMessages(outbox)).filter((message) => isGivenUp(message.state)).map((message) => message.operationId)
+        : operationIds.map((id) => id.toLowerCase());
+      if (ids.length === 0) io.stderr('contact-watch: no failed or given-up alert e-mail to requeue.\n');
+      let allRequeued = true;
+      for (const id of ids) {
+        const outcome = await requeueMessage(outbox, id);
+        if (outcome.outcome !== 'requeued') allRequeued = false;
+        io.stderr(`contact-watch: ${renderRequeueOutcome(outcome)}\n`);
+      }
+      setExitCode(allRequeued ? EXIT.ok : EXIT.failure);
     });
 
   return program;

@@ -1,12 +1,16 @@
 /**
  * What the command line does with Table Storage and e-mail: opening the store named by the
- * environment, sending owed alerts after a stored scan, and the exemption commands.
+ * environment, sending owed alerts after a stored scan, and what the exemption and outbox
+ * commands print.
  */
 import { userInfo } from 'node:os';
 import type { TokenCredential } from '@azure/core-auth';
 import { queueAndDeliverAlerts } from '../adapters/email/alerting.js';
 import { SettingsError } from '../adapters/settings-error.js';
 import { openStateStore, parseStorageSetting, type StateStore } from '../adapters/table-storage/index.js';
+import { TableOutbox } from '../adapters/table-storage/outbox.js';
+import { isGivenUp, type RequeueOutcome } from '../alerts/outbox-admin.js';
+import type { OutboxMessage } from '../alerts/ports.js';
 import type { AlertingSettings } from '../alerts/settings.js';
 import { isExemptionActive } from '../core/exemptions.js';
 import type { Exemption } from '../core/state-model.js';
@@ -22,6 +26,11 @@ export function openStoreFromEnvironment(env: NodeJS.ProcessEnv, credential: Tok
     );
   }
   return openStateStore(parseStorageSetting(env[name]!, name), { credential, settingName: name });
+}
+
+/** The alert outbox beside the state tables of the storage the environment names. */
+export async function openOutboxFromEnvironment(env: NodeJS.ProcessEnv, credential: TokenCredential, purpose: string): Promise<TableOutbox> {
+  return TableOutbox.connect(openStoreFromEnvironment(env, credential, purpose).connection);
 }
 
 /**
@@ -65,4 +74,53 @@ export function renderExemptions(exemptions: readonly Exemption[], format: 'tabl
 function oneLine(text: string): string {
   const flat = text.replace(/[\u0000-\u001f\u007f-\u009f]+/g, ' ');
   return flat.length > 80 ? `${flat.slice(0, 79)}…` : flat;
+}
+
+/** `contact-watch outbox`: one row per message not delivered (the content itself stays in storage). */
+export function renderOutbox(messages: readonly OutboxMessage[], format: 'table' | 'json'): string {
+  if (format === 'json') {
+    const rows = messages.map((message) => ({
+      operationId: message.operationId,
+      state: message.state,
+      createdAt: message.createdAt,
+      mode: message.mode,
+      subject: message.subject,
+      to: message.to,
+      subscriptionIds: message.subscriptionIds,
+      attempts: message.attempts,
+      failures: message.failures,
+      lastError: message.lastError,
+      nextAttemptAt: message.nextAttemptAt,
+      acceptedAt: message.acceptedAt,
+    }));
+    return `${JSON.stringify(rows, null, 2)}\n`;
+  }
+  if (messages.length === 0) return 'Every alert e-mail has been delivered.\n';
+  const header = ['OPERATION ID', 'STATE', 'CREATED', 'SUBSCRIPTIONS', 'ATTEMPTS', 'LAST ERROR'];
+  const cells = messages.map((message) => [
+    message.operationId,
+    isGivenUp(message.state) ? message.state.toUpperCase() : message.state,
+    message.createdAt.slice(0, 16).replace('T', ' '),
+    String(message.subscriptionIds.length),
+    String(message.attempts),
+    oneLine(message.lastError ?? ''),
+  ]);
+  const widths = header.map((title, column) => Math.max(title.length, ...cells.map((row) => row[column]!.length)));
+  const line = (row: string[]) => row.map((cell, column) => (column === row.length - 1 ? cell : cell.padEnd(widths[column]!))).join('  ').trimEnd();
+  const givenUp = messages.filter((message) => isGivenUp(message.state)).length;
+  const hint = givenUp > 0 ? `\n${givenUp} failed or given up: \`contact-watch requeue <operation id>\` (or --all) queues them for the next alert run.\n` : '';
+  return `${[line(header), ...cells.map(line)].join('\n')}\n${hint}`;
+}
+
+export function renderRequeueOutcome(outcome: RequeueOutcome): string {
+  switch (outcome.outcome) {
+    case 'requeued': {
+      const as = outcome.sendsAs === outcome.operationId ? '' : ` as ${outcome.sendsAs} (a new Operation-Id: the service answers the old one with its failure)`;
+      return `${outcome.operationId} (${outcome.from}) is queued again${as}; the next alert run (the timer, or scan --notify) sends it.`;
+    }
+    case 'not-found':
+      return `${outcome.operationId}: no such message in the outbox.`;
+    case 'not-given-up':
+      return `${outcome.operationId} is ${outcome.state}: only failed or given-up messages are requeued.`;
+  }
 }

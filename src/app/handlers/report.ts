@@ -20,7 +20,10 @@ import { html, renderHtmlReport, type Html } from '../../report/html.js';
 import { compareCodeUnits, emailNotificationsUrl, formatUtc, inTriageOrder, isFailingStatus, rulesToFix } from '../../report/shared.js';
 import { renderTrendSection } from '../../report/trend.js';
 import { jsonError, methodNotAllowed } from '../http.js';
+import { readUndeliveredAlerts } from '../alerts.js';
 import { looksLikeSecret } from '../log.js';
+import { isGivenUp } from '../../alerts/outbox-admin.js';
+import type { OutboxMessage } from '../../alerts/ports.js';
 import type { AppDependencies } from '../types.js';
 
 /** How many past scan runs the trend shows (at the default schedule, 30 hours). */
@@ -50,6 +53,13 @@ export function createReportHandler(deps: AppDependencies): HttpHandler {
       );
     }
 
+    // The outbox is read best effort: the page is about compliance, and says when this part is missing.
+    const undelivered = await readUndeliveredAlerts(deps).catch((error: unknown) => {
+      const reason = error instanceof Error && !looksLikeSecret(error.message) ? error.message.split('\n')[0] : 'see the app log';
+      deps.log(context, 'report.outboxUnavailable', { reason });
+      return undefined;
+    });
+
     const now = deps.clock();
     const report = storedStateReport(records, runs, exemptions, now);
     const page = renderHtmlReport(
@@ -60,6 +70,7 @@ export function createReportHandler(deps: AppDependencies): HttpHandler {
           renderTrendSection(runs),
           nextStepsSection(report.subscriptions, records, deps.settings.cloud.portalUrl, now),
           exemptionsSection(exemptions, records, now),
+          alertEmailsSection(undelivered),
         ],
       },
     );
@@ -205,6 +216,53 @@ function exemptionsSection(exemptions: readonly Exemption[], records: readonly S
     </tbody>
   </table>
   </div>
+</section>`;
+}
+
+/** The alert e-mails not delivered: waiting ones counted, failed or given-up ones listed with the way to send them again. */
+function alertEmailsSection(undelivered: readonly OutboxMessage[] | undefined): Html {
+  if (undelivered === undefined) {
+    return html`<section class="panel" aria-labelledby="alert-emails-title">
+  <h2 id="alert-emails-title">Alert e-mails</h2>
+  <p class="muted">The alert outbox could not be read; the app's log says why (<code>report.outboxUnavailable</code>).</p>
+</section>`;
+  }
+  const givenUp = undelivered.filter((message) => isGivenUp(message.state));
+  const waiting = undelivered.length - givenUp.length;
+  if (undelivered.length === 0) {
+    return html`<section class="panel" aria-labelledby="alert-emails-title">
+  <h2 id="alert-emails-title">Alert e-mails</h2>
+  <p class="muted">Every alert e-mail has been delivered.</p>
+</section>`;
+  }
+  return html`<section class="panel" aria-labelledby="alert-emails-title">
+  <h2 id="alert-emails-title">Alert e-mails${waiting > 0 ? html` <span class="pill">${waiting} waiting</span>` : ''}${givenUp.length > 0 ? html` <span class="pill pill-expired">${givenUp.length} not delivered</span>` : ''}</h2>
+  <p class="muted">Waiting e-mails go out with the next alert run, within the sending rate. ${
+    givenUp.length > 0
+      ? html`E-mails the service failed, or that kept failing, are kept until someone sends them again: <code>contact-watch requeue &lt;operation id&gt;</code> (or <code>--all</code>) with <code>CONTACT_WATCH_STORAGE</code> set to this app's storage; <code>contact-watch outbox</code> lists them.`
+      : ''
+  }</p>
+  ${
+    givenUp.length > 0
+      ? html`<div class="table-wrap">
+  <table class="subs alert-emails">
+    <thead><tr><th scope="col">Operation id</th><th scope="col">State</th><th scope="col">Composed</th><th scope="col">Subscriptions</th><th scope="col">Attempts</th><th scope="col">Last error</th></tr></thead>
+    <tbody>
+      ${givenUp.map(
+        (message) => html`<tr>
+        <td><code>${message.operationId}</code></td>
+        <td>${message.state === 'dead' ? 'given up' : 'failed'}</td>
+        <td>${formatUtc(message.createdAt)}</td>
+        <td>${message.subscriptionIds.length}</td>
+        <td>${message.attempts}</td>
+        <td class="message">${message.lastError ?? ''}</td>
+      </tr>`,
+      )}
+    </tbody>
+  </table>
+  </div>`
+      : ''
+  }
 </section>`;
 }
 

@@ -15,6 +15,7 @@ import { createAcsEmailSender, type AcsEmailSenderOptions } from '../../../src/a
 import { createAlerting } from '../../../src/adapters/email/alerting.js';
 import { readAlertingSettings } from '../../../src/alerts/settings.js';
 import { AlertService, messageOperationId } from '../../../src/alerts/alert-service.js';
+import { requeueMessage } from '../../../src/alerts/outbox-admin.js';
 import type { OutboxSender } from '../../../src/alerts/outbox-sender.js';
 import type { AlertRecordStore, Outbox } from '../../../src/alerts/ports.js';
 import { PORTAL_URLS } from '../../../src/alerts/templates.js';
@@ -362,7 +363,8 @@ describe('alerting with the state store, the outbox and ACS Email', () => {
     expect(await h.notify()).toMatchObject({ sent: 0, pending: 0, failed: 1 }); // kept, never silently dropped
     const [dead] = await h.outbox.listMessages(['dead']);
     expect(dead).toMatchObject({ attempts: 2, failures: 2, subscriptionIds: [id] });
-    expect(await h.sender.requeue(dead!.operationId)).toBe(true);
+    expect(await requeueMessage(h.outbox, dead!.operationId)).toEqual({ operationId: dead!.operationId, outcome: 'requeued', from: 'dead', sendsAs: dead!.operationId });
+    expect(await requeueMessage(h.outbox, dead!.operationId)).toEqual({ operationId: dead!.operationId, outcome: 'not-given-up', state: 'pending' });
     expect(await h.notify()).toMatchObject({ sent: 1, pending: 0, failed: 0 });
     expect(mail.messages).toHaveLength(1);
     expect(mail.messages[0]!.subject).toContain('without a valid security contact');
@@ -376,6 +378,42 @@ describe('alerting with the state store, the outbox and ACS Email', () => {
     const [failed] = await h.outbox.listMessages(['failed']);
     expect(failed).toMatchObject({ serviceStatus: 'Failed' });
     expect(failed!.lastError).toContain('EmailDropped');
+  });
+
+  it('requeues a Failed message as a copy under a new Operation-Id (the service repeats a failure for the old one), once even if interrupted', async () => {
+    const h = await harness();
+    await h.scan([verdict(subscriptionIdFor(750), 'noncompliant')]);
+    mail.faults.add({ kind: 'fail-delivery' });
+    expect(await h.notify()).toMatchObject({ sent: 0, failed: 1 });
+    const [failed] = await h.outbox.listMessages(['failed']);
+
+    // The first requeue dies after writing the copy; the second completes it without a second copy.
+    let interrupted = false;
+    const dying: Outbox = Object.assign(Object.create(h.outbox) as Outbox, {
+      updateMessage: async (...args: Parameters<Outbox['updateMessage']>) => {
+        if (!interrupted) {
+          interrupted = true;
+          throw new Error('process killed');
+        }
+        return h.outbox.updateMessage(...args);
+      },
+    });
+    await expect(requeueMessage(dying, failed!.operationId)).rejects.toThrow('process killed');
+    const outcome = await requeueMessage(h.outbox, failed!.operationId);
+    expect(outcome).toMatchObject({ operationId: failed!.operationId, outcome: 'requeued', from: 'failed' });
+    const copyId = outcome.outcome === 'requeued' ? outcome.sendsAs : '';
+    expect(copyId).not.toBe(failed!.operationId);
+    expect((await h.outbox.listMessages(['pending'])).map((message) => message.operationId)).toEqual([copyId]);
+    expect(await h.outbox.getMessage(failed!.operationId)).toMatchObject({ state: 'replaced', lastError: expect.stringMatching(new RegExp(`^requeued as ${copyId}; it had failed: `)) });
+    expect(await requeueMessage(h.outbox, failed!.operationId)).toEqual({ operationId: failed!.operationId, outcome: 'not-given-up', state: 'replaced' });
+
+    expect(await h.notify()).toMatchObject({ sent: 1, pending: 0, failed: 0 });
+    // The service holds the failed operation and the copy's, which it delivered.
+    expect(mail.messages.map((message) => [message.operationId, message.status])).toEqual([
+      [failed!.operationId, 'Failed'],
+      [copyId, 'Succeeded'],
+    ]);
+    expect(mail.sendAttempts.at(-1)).toMatchObject({ operationIdHeader: copyId, outcome: 'accepted' });
   });
 
   it('respects the configured rate and leaves the rest queued', async () => {

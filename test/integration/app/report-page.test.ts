@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { HttpRequest, InvocationContext, type HttpResponseInit } from '@azure/functions';
 import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { deliverOwedAlerts } from '../../../src/app/alerts.js';
 import { createReportHandler } from '../../../src/app/handlers/report.js';
 import { FUNCTION_NAMES } from '../../../src/app/types.js';
 import { runStoredScan } from '../../../src/scan/stored-scan.js';
@@ -77,6 +78,11 @@ beforeAll(async () => {
   tenant.setContacts(DATA, [compliantContact2023('data-team@fabrikam.io')]);
   azure.faults.add({ target: 'security-contacts', subscriptionId: LOCKED, status: 403, times: Infinity });
   await scan(); // 3 of 5, one error: partial
+
+  // The digest of what is owed, which the mail service accepts and then fails.
+  mail.faults.add({ kind: 'fail-delivery' });
+  const delivery = await deliverOwedAlerts(deps, new InvocationContext({ invocationId: 'report-alerts', functionName: FUNCTION_NAMES.scanTimer }), { mode: 'digest' });
+  expect(delivery).toMatchObject({ sent: 0, failed: 1 });
 
   const handler = createReportHandler({ ...deps, clock: () => RENDER_AT });
   response = await handler(
@@ -157,6 +163,15 @@ describe('GET /api/report', () => {
     expect(rows[1]!.text).toContain('Migration');
     expect(rows[1]!.text).toContain(day(0));
     expect(rows[1]!.text).toContain('<span class="badge b-expired">Expired</span>');
+  });
+
+  it('lists the alert e-mail the service failed, with the command that sends it again', () => {
+    const section = page.slice(page.indexOf('id="alert-emails-title"'));
+    const [failed] = mail.messages;
+    expect(section.slice(0, section.indexOf('</h2>'))).toContain('<span class="pill pill-expired">1 not delivered</span>');
+    expect(section).toContain('<code>contact-watch requeue &lt;operation id&gt;</code>');
+    const rows = [...section.slice(0, section.indexOf('</section>')).matchAll(/<tr>([\s\S]*?)<\/tr>/g)].map((m) => m[1]!.replace(/\s+/g, ' ').trim());
+    expect(rows.slice(1)).toEqual([expect.stringMatching(new RegExp(`^<td><code>${failed!.operationId}</code></td> <td>failed</td> <td>[0-9-]+ [0-9:]+ UTC</td> <td>2</td> <td>1</td> <td class="message">EmailDropped: `))]);
   });
 
   it('draws the trend as an accessible inline SVG with one point per stored run', () => {

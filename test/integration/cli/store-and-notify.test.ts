@@ -1,5 +1,6 @@
 /**
- * `scan --store`, `scan --notify` and the exemption commands (CONTRACT.md §4, §10) end to end:
+ * `scan --store`, `scan --notify`, the exemption commands (CONTRACT.md §4, §10) and the outbox
+ * commands (`outbox`, `requeue`) end to end:
  * the real command line against Azurite and the local Azure test server with its ACS Email service.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -15,13 +16,14 @@ const NO_CONTACT = '22222222-2222-4222-8222-222222222222';
 const HOSTILE_NAME = '33333333-3333-4333-8333-333333333333';
 const SENDER = 'DoNotReply@contact-watch.test';
 
+let tenant: SimulatedTenant;
 let azure: LocalAzure;
 let mail: CommunicationEmailService;
 let azurite: Awaited<ReturnType<typeof startAzurite>>;
 let env: Record<string, string>;
 
 beforeAll(async () => {
-  const tenant = new SimulatedTenant();
+  tenant = new SimulatedTenant();
   tenant.addSubscription({ subscriptionId: COMPLIANT, displayName: 'Production', contacts: [compliantContact2023()] });
   tenant.addSubscription({ subscriptionId: NO_CONTACT, displayName: 'Sandbox', contacts: [] });
   tenant.addSubscription({ subscriptionId: HOSTILE_NAME, displayName: 'Evil <script>alert(1)</script>\r\nBcc: x@evil.test', contacts: [] });
@@ -124,5 +126,61 @@ describe('exemptions', () => {
     expect(JSON.parse(scan.stdout).subscriptions.find((s: any) => s.subscriptionId === NO_CONTACT).status).toBe('noncompliant');
     const list = await runContactWatch(['exemptions'], env);
     expect(list.stdout).toMatch(/No exemptions/);
+  });
+});
+
+describe('outbox and requeue', () => {
+  let failedId: string;
+
+  it('lists a digest the mail service failed, marked FAILED, with the way to send it again', async () => {
+    tenant.deleteContacts(COMPLIANT);
+    mail.faults.add({ kind: 'fail-delivery' });
+    const scan = await runContactWatch(['scan', '--notify'], env);
+    expect(scan.code, scan.stderr).toBe(0);
+    expect(scan.stderr).toMatch(/1 failed and kept in the outbox/);
+
+    const json = await runContactWatch(['outbox', '--format', 'json'], env);
+    expect(json.code, json.stderr).toBe(0);
+    const [message, ...others] = JSON.parse(json.stdout);
+    expect(others).toEqual([]);
+    expect(message).toMatchObject({ state: 'failed', mode: 'digest', to: ['secops@fabrikam.io', 'soc@fabrikam.io'], attempts: 1 });
+    expect(message.subscriptionIds).toContain(COMPLIANT);
+    expect(message.lastError).toMatch(/EmailDropped/);
+    expect(Object.keys(message)).not.toContain('html');
+    failedId = message.operationId;
+
+    const table = await runContactWatch(['outbox'], env);
+    expect(table.stdout.split('\n')[0]).toMatch(/^OPERATION ID +STATE +CREATED +SUBSCRIPTIONS +ATTEMPTS +LAST ERROR$/);
+    expect(table.stdout).toContain(`${failedId}  FAILED`);
+    expect(table.stdout).toContain('1 failed or given up: `contact-watch requeue <operation id>` (or --all)');
+  });
+
+  it('refuses a requeue without ids, with ids and --all, or with something that is not an operation id, before opening storage', async () => {
+    const { CONTACT_WATCH_STORAGE: _omitted, ...withoutStorage } = env;
+    for (const args of [['requeue'], ['requeue', failedId, '--all'], ['requeue', 'not-an-id']]) {
+      const run = await runContactWatch(args, withoutStorage);
+      expect(run.code, args.join(' ')).toBe(2);
+      expect(run.stderr).toMatch(/requeue (needs|takes)|not an operation id/);
+    }
+  });
+
+  it('requeues the failed message; the next scan --notify delivers it and the outbox is empty', async () => {
+    const requeue = await runContactWatch(['requeue', failedId], env);
+    expect(requeue.code, requeue.stderr).toBe(0);
+    expect(requeue.stderr).toMatch(
+      new RegExp(`^contact-watch: ${failedId} \\(failed\\) is queued again as [0-9a-f-]{36} \\(a new Operation-Id: the service answers the old one with its failure\\); the next alert run \\(the timer, or scan --notify\\) sends it\\.\\n$`),
+    );
+    const again = await runContactWatch(['requeue', failedId], env);
+    expect(again.code).toBe(2);
+    expect(again.stderr).toContain(`${failedId} is replaced: only failed or given-up messages are requeued.`);
+
+    const sentBefore = mail.messages.length;
+    const scan = await runContactWatch(['scan', '--notify'], env);
+    expect(scan.code, scan.stderr).toBe(0);
+    expect(mail.messages.slice(sentBefore).map((sent) => sent.html?.includes(COMPLIANT))).toEqual([true]);
+    const table = await runContactWatch(['outbox'], env);
+    expect(table.stdout).toBe('Every alert e-mail has been delivered.\n');
+    const none = await runContactWatch(['requeue', '--all'], env);
+    expect(none).toMatchObject({ code: 0, stderr: 'contact-watch: no failed or given-up alert e-mail to requeue.\n' });
   });
 });

@@ -1,0 +1,74 @@
+/**
+ * What an operator does with the outbox (`contact-watch outbox`, `contact-watch requeue`, and the
+ * report page's "Alert e-mails" section): see every message not delivered yet, and queue again the
+ * ones the service failed or the sender gave up on. The next alert run (the timer, an event,
+ * `scan --notify`) sends them.
+ */
+import { nameBasedUuid } from './alert-service.js';
+import type { Outbox, OutboxMessage, OutboxState } from './ports.js';
+
+/** States of a message that has not (yet) reached its recipients. */
+export const UNDELIVERED_STATES = ['pending', 'accepted', 'failed', 'dead'] as const satisfies readonly OutboxState[];
+
+/** States a message is only sent from again when a person requeues it. */
+export const GIVEN_UP_STATES = ['failed', 'dead'] as const satisfies readonly OutboxState[];
+
+/** Every message not delivered, oldest first (a digest's parts in order). */
+export async function listUndeliveredMessages(outbox: Pick<Outbox, 'listMessages'>): Promise<OutboxMessage[]> {
+  const messages = await outbox.listMessages(UNDELIVERED_STATES);
+  return messages.sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.sequence - b.sequence || a.operationId.localeCompare(b.operationId));
+}
+
+export type RequeueOutcome =
+  /** `sendsAs`: the Operation-Id the next send carries (a new one for a `failed` message). */
+  | { operationId: string; outcome: 'requeued'; from: 'failed' | 'dead'; sendsAs: string }
+  | { operationId: string; outcome: 'not-found' }
+  /** Pending, accepted, sent or replaced: nothing to requeue. */
+  | { operationId: string; outcome: 'not-given-up'; state: OutboxState };
+
+/**
+ * Queues a given-up message again, sendable at once:
+ * - `dead` (we stopped trying after repeated errors): back to `pending` under its own Operation-Id,
+ *   failures reset, attempts kept. If the service did accept one of the earlier sends, it answers
+ *   the repeat with that operation, so the message is never delivered twice.
+ * - `failed` (the service said Failed or Canceled): the service answers a repeated Operation-Id
+ *   with that same failure, so a copy is written under a new Operation-Id — derived from the old
+ *   one, so a requeue interrupted and run again writes the same copy — and the old row becomes
+ *   `replaced`, naming the copy.
+ * An ETag conflict (a sender touched the message meanwhile) is thrown.
+ */
+export async function requeueMessage(
+  outbox: Pick<Outbox, 'getMessage' | 'updateMessage' | 'createMessage'>,
+  operationId: string,
+): Promise<RequeueOutcome> {
+  const message = await outbox.getMessage(operationId);
+  if (!message) return { operationId, outcome: 'not-found' };
+  if (message.state === 'dead') {
+    await outbox.updateMessage(message, { state: 'pending', failures: 0, nextAttemptAt: null, leaseUntil: null });
+    return { operationId, outcome: 'requeued', from: 'dead', sendsAs: operationId };
+  }
+  if (message.state !== 'failed') return { operationId, outcome: 'not-given-up', state: message.state };
+
+  const copyId = nameBasedUuid(`${message.operationId}#requeued#${message.attempts}`);
+  await outbox.createMessage({
+    operationId: copyId,
+    batchId: message.batchId,
+    recipientGroup: message.recipientGroup,
+    mode: message.mode,
+    to: message.to,
+    subscriptionIds: message.subscriptionIds,
+    alertKeys: message.alertKeys,
+    createdAt: message.createdAt,
+    sequence: message.sequence,
+    subject: message.subject,
+    html: message.html,
+    plainText: message.plainText,
+  });
+  await outbox.updateMessage(message, { state: 'replaced', lastError: `requeued as ${copyId}; it had failed: ${message.lastError ?? message.serviceStatus ?? 'unknown'}` });
+  return { operationId, outcome: 'requeued', from: 'failed', sendsAs: copyId };
+}
+
+/** A message sent again only when a person requeues it. */
+export function isGivenUp(state: OutboxState): boolean {
+  return (GIVEN_UP_STATES as readonly OutboxState[]).includes(state);
+}
