@@ -72,3 +72,18 @@ export async function requeueMessage(
 export function isGivenUp(state: OutboxState): boolean {
   return (GIVEN_UP_STATES as readonly OutboxState[]).includes(state);
 }
+
+/** How long a delivered message (and its alert claims) is kept: the audit trail of what was sent. */
+export const DELIVERED_RETENTION_DAYS = 90;
+/** Rows one alert run deletes at most, so housekeeping never makes a run long. */
+export const PRUNE_LIMIT_PER_RUN = 500;
+
+/**
+ * Housekeeping after a scan's alert run: deletes messages delivered (or replaced by a requeued
+ * copy) more than DELIVERED_RETENTION_DAYS ago, and claims as old. A claim only matters while its
+ * subscription's record is unmarked — minutes, until the next run completes the batch — so an old
+ * one is never needed; messages not delivered are kept whatever their age.
+ */
+export async function pruneDeliveredAlerts(outbox: Pick<Outbox, 'pruneDelivered'>, now: Date): Promise<{ messages: number; claims: number }> {
+  return outbox.pruneDelivered(new Date(now.getTime() - DELIVERED_RETENTION_DAYS * 86_400_000), PRUNE_LIMIT_PER_RUN);
+}

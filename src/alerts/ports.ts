@@ -132,6 +132,11 @@ export interface Outbox {
   updateMessage(message: OutboxMessage, patch: OutboxMessagePatch): Promise<OutboxMessage>;
   /** When each message accepted at or after `since` was accepted (for the rate limits). */
   acceptedSince(since: Date): Promise<Date[]>;
+  /**
+   * Deletes up to `limit` rows composed before `before` that no run needs any more: messages
+   * `sent` or `replaced`, and alert claims. Messages not delivered are never pruned.
+   */
+  pruneDelivered(before: Date, limit: number): Promise<{ messages: number; claims: number }>;
 }
 
 export interface OutgoingEmail extends OutboxMessageContent {

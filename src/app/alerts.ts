@@ -22,7 +22,7 @@ export async function deliverOwedAlerts(
   options: AlertDeliveryOptions,
 ): Promise<DeliveryCounts | undefined> {
   try {
-    const { queued, delivery } = await queueAndDeliverAlerts({
+    const { queued, delivery, pruned } = await queueAndDeliverAlerts({
       settings: deps.settings.alerting,
       store: deps.store,
       tables: deps.store.connection,
@@ -35,6 +35,7 @@ export async function deliverOwedAlerts(
     if (queued.queued > 0) deps.log(context, 'alert.queued', { alerts: queued.queued, messages: queued.messages });
     if (delivery.sent > 0) deps.log(context, 'alert.sent', { messages: delivery.sent });
     if (delivery.pending > 0 || delivery.failed > 0) deps.log(context, 'alert.pending', { pending: delivery.pending, failed: delivery.failed });
+    if (pruned && (pruned.messages > 0 || pruned.claims > 0 || pruned.error)) deps.log(context, 'outbox.pruned', { ...pruned });
     return delivery;
   } catch (error) {
     deps.log(context, 'alert.failed', { error: error instanceof Error ? error.message : String(error) });

@@ -42,11 +42,12 @@ export async function sendOwedAlerts(
   stderr: (text: string) => void,
 ): Promise<void> {
   try {
-    const { queued, delivery } = await queueAndDeliverAlerts({ ...options, tables: options.store.connection, mode: 'digest' });
-    const failed = delivery.failed > 0 ? `, ${delivery.failed} failed and kept in the outbox` : '';
+    const { queued, delivery, pruned } = await queueAndDeliverAlerts({ ...options, tables: options.store.connection, mode: 'digest' });
+    const failed = delivery.failed > 0 ? `, ${delivery.failed} failed and kept in the outbox (contact-watch outbox)` : '';
     stderr(
       `contact-watch: alerts: ${queued.owed} owed, ${queued.queued} newly queued; ${delivery.sent} message(s) sent, ${delivery.pending} queued for the next run${failed}\n`,
     );
+    if (pruned?.error) stderr(`contact-watch: old delivered alerts could not be pruned this run (the next one tries again): ${pruned.error}\n`);
   } catch (error) {
     stderr(`contact-watch: alerts could not be sent this run and stay queued: ${error instanceof Error ? error.message : String(error)}\n`);
   }

@@ -5,6 +5,7 @@
 import type { TokenCredential } from '@azure/core-auth';
 import { DefaultAzureCredential } from '@azure/identity';
 import { AlertService, type QueueOptions, type QueueResult } from '../../alerts/alert-service.js';
+import { pruneDeliveredAlerts } from '../../alerts/outbox-admin.js';
 import type { OutboxSender } from '../../alerts/outbox-sender.js';
 import type { AlertRecordStore, DeliveryCounts } from '../../alerts/ports.js';
 import type { AlertingSettings } from '../../alerts/settings.js';
@@ -78,13 +79,26 @@ export async function createAlerting(options: AlertingOptions): Promise<Alerting
  */
 export async function queueAndDeliverAlerts(
   options: AlertingOptions & Pick<QueueOptions, 'mode' | 'subscriptionIds'> & { clock: () => Date },
-): Promise<{ queued: QueueResult; delivery: DeliveryCounts }> {
-  const { service } = await createAlerting(options);
+): Promise<{ queued: QueueResult; delivery: DeliveryCounts; pruned?: PruneResult }> {
+  const { service, outbox } = await createAlerting(options);
   const queued = await service.queueOwedAlerts({
     mode: options.mode,
     now: options.clock(),
     ...(options.subscriptionIds ? { subscriptionIds: options.subscriptionIds } : {}),
   });
   const delivery = await service.deliverPending(options.clock());
-  return { queued, delivery };
+  if (options.mode !== 'digest') return { queued, delivery };
+  // Housekeeping once per scan (digest runs), never per event; best effort: what it leaves, the next scan deletes.
+  const pruned = await pruneDeliveredAlerts(outbox, options.clock()).then(
+    (counts): PruneResult => ({ ...counts }),
+    (error: unknown): PruneResult => ({ messages: 0, claims: 0, error: error instanceof Error ? error.message : String(error) }),
+  );
+  return { queued, delivery, pruned };
+}
+
+/** What the housekeeping after a scan's alert run deleted, or why it could not. */
+export interface PruneResult {
+  messages: number;
+  claims: number;
+  error?: string;
 }

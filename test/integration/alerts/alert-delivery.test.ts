@@ -15,7 +15,7 @@ import { createAcsEmailSender, type AcsEmailSenderOptions } from '../../../src/a
 import { createAlerting } from '../../../src/adapters/email/alerting.js';
 import { readAlertingSettings } from '../../../src/alerts/settings.js';
 import { AlertService, messageOperationId } from '../../../src/alerts/alert-service.js';
-import { requeueMessage } from '../../../src/alerts/outbox-admin.js';
+import { DELIVERED_RETENTION_DAYS, pruneDeliveredAlerts, requeueMessage } from '../../../src/alerts/outbox-admin.js';
 import type { OutboxSender } from '../../../src/alerts/outbox-sender.js';
 import type { AlertRecordStore, Outbox } from '../../../src/alerts/ports.js';
 import { PORTAL_URLS } from '../../../src/alerts/templates.js';
@@ -277,6 +277,7 @@ describe('alerting with the state store, the outbox and ACS Email', () => {
         listMessages: (states) => outbox.listMessages(states),
         updateMessage: (message, patch) => outbox.updateMessage(message, patch),
         acceptedSince: (since) => outbox.acceptedSince(since),
+        pruneDelivered: (before, limit) => outbox.pruneDelivered(before, limit),
       }),
     });
     const ids = [subscriptionIdFor(300), subscriptionIdFor(301), subscriptionIdFor(302)];
@@ -368,6 +369,32 @@ describe('alerting with the state store, the outbox and ACS Email', () => {
     expect(await h.notify()).toMatchObject({ sent: 1, pending: 0, failed: 0 });
     expect(mail.messages).toHaveLength(1);
     expect(mail.messages[0]!.subject).toContain('without a valid security contact');
+  });
+
+  it('prunes delivered messages and claims older than the retention, never an undelivered one', async () => {
+    const h = await harness();
+    const delivered = subscriptionIdFor(900);
+    const undelivered = subscriptionIdFor(901);
+    await h.scan([verdict(delivered, 'noncompliant')]);
+    expect(await h.notify()).toMatchObject({ sent: 1 });
+    await h.scan([verdict(delivered, 'noncompliant'), verdict(undelivered, 'error')]);
+    mail.faults.add({ kind: 'fail-delivery' });
+    expect(await h.notify()).toMatchObject({ sent: 0, failed: 1 });
+    const [oldSent] = await h.outbox.listMessages(['sent']);
+    const [oldFailed] = await h.outbox.listMessages(['failed']);
+
+    // Just inside the retention: nothing goes.
+    h.clock.advance(DELIVERED_RETENTION_DAYS * DAY - MINUTE);
+    expect(await pruneDeliveredAlerts(h.outbox, h.clock.now())).toEqual({ messages: 0, claims: 0 });
+
+    // A reminder is composed and sent; then the retention passes for the first two messages.
+    expect(await h.notify()).toMatchObject({ sent: 1 });
+    h.clock.advance(2 * MINUTE);
+    expect(await pruneDeliveredAlerts(h.outbox, h.clock.now())).toEqual({ messages: 1, claims: 2 });
+    expect(await h.outbox.getMessage(oldSent!.operationId)).toBeNull();
+    expect(await h.outbox.getMessage(oldFailed!.operationId)).toMatchObject({ state: 'failed' });
+    expect(await h.outbox.listMessages(['sent'])).toHaveLength(1); // the reminder, inside the retention
+    expect(await pruneDeliveredAlerts(h.outbox, h.clock.now())).toEqual({ messages: 0, claims: 0 });
   });
 
   it('a Failed delivery is kept and counted, not retried silently', async () => {
