@@ -43,9 +43,12 @@ export interface ArmClientOptions {
 
 /**
  * A request that has not answered in this time is abandoned. The SDK's retry policy does not retry
- * its own time-outs, so the read is reported as unanswered.
+ * its own time-outs, so armGet sends it once more (TIMEOUT_RETRIES) before reporting it unanswered.
  */
 export const DEFAULT_REQUEST_TIMEOUT_MS = 60_000;
+
+/** How often armGet sends a request again after it timed out (a hung connection is usually one-off). */
+export const TIMEOUT_RETRIES = 1;
 
 export const RETRY_AFTER_HEADERS = ['retry-after', 'retry-after-ms', 'x-ms-retry-after-ms'] as const;
 
@@ -200,7 +203,8 @@ export type ArmGetResult =
 /**
  * GET through a client's pipeline (bearer token, retries, redirects within the same origin).
  * Non-2xx answers come back as responses; a request that never got an answer comes back as a
- * transport error. Aborts and credential failures are thrown: they are not about one resource.
+ * transport error, after TIMEOUT_RETRIES more tries when it timed out. Aborts and credential
+ * failures are thrown: they are not about one resource.
  */
 export async function armGet(
   client: Pick<ServiceClient, 'sendRequest'>,
@@ -211,13 +215,14 @@ export async function armGet(
 ): Promise<ArmGetResult> {
   let response: PipelineResponse;
   try {
-    response = await client.sendRequest(
-      createPipelineRequest({ url, method: 'GET', abortSignal: signal, timeout }),
-    );
+    response = await sendTimingOutOnce(client, url, signal, timeout);
   } catch (error) {
     if (signal?.aborted) throw error;
     // The HTTP client turns its own timeout into an AbortError, which the retry policy passes on.
-    if (isTimeout(error)) return { kind: 'transport-error', message: `no answer from ${new URL(url).origin} within ${timeout / 1000} s` };
+    if (isTimeout(error)) {
+      const tries = TIMEOUT_RETRIES + 1;
+      return { kind: 'transport-error', message: `no answer from ${new URL(url).origin} within ${timeout / 1000} s${tries > 1 ? ` (${tries} tries)` : ''}` };
+    }
     if (!isRestError(error)) throw error;
     // An answer that still throws: the pipeline's deserializer refuses a body that claims a JSON
     // content type but is not JSON. Judge it like any other answer.
@@ -230,6 +235,22 @@ export async function armGet(
   }
   const bodyText = response.bodyAsText ?? undefined;
   return { kind: 'response', status: response.status, headers: response.headers, json: parseJson(bodyText), bodyText };
+}
+
+/** Sends the GET, and again (up to TIMEOUT_RETRIES times) when it timed out without the caller aborting. */
+async function sendTimingOutOnce(
+  client: Pick<ServiceClient, 'sendRequest'>,
+  url: string,
+  signal: AbortSignal | undefined,
+  timeout: number,
+): Promise<PipelineResponse> {
+  for (let retry = 0; ; retry += 1) {
+    try {
+      return await client.sendRequest(createPipelineRequest({ url, method: 'GET', abortSignal: signal, timeout }));
+    } catch (error) {
+      if (signal?.aborted || !isTimeout(error) || retry >= TIMEOUT_RETRIES) throw error;
+    }
+  }
 }
 
 /** A request abandoned by its own timeout (the caller's signal was not aborted). */

@@ -2,6 +2,7 @@
  * SecurityContactsApi against the local Azure test server: the real SecurityCenter pipeline,
  * DefaultAzureCredential through the App Service managed identity, every outcome of ContactListRead.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createAzureAdapters } from '../../../src/adapters/azure-clients.js';
 import { resolveAzureCloud } from '../../../src/adapters/azure-cloud.js';
@@ -246,9 +247,19 @@ describe('SecurityContactsApi.listContacts', () => {
 
   it('a request that does not answer in time is unreadable, and transient (an event retry may succeed)', async () => {
     tenant.addSubscription({ subscriptionId: SUB, contacts: [] });
-    azure.faults.add({ target: 'security-contacts', delayMs: 1_000, times: Infinity });
+    const slow = azure.faults.add({ target: 'security-contacts', delayMs: 400, times: Infinity });
     const read = await adaptersFor(azure, { requestTimeoutMs: 200 }).contacts.listContacts(SUB);
-    expect(read).toEqual({ kind: 'unreadable', message: `no answer from ${azure.url} within 0.2 s`, transient: true });
+    expect(read).toEqual({ kind: 'unreadable', message: `no answer from ${azure.url} within 0.2 s (2 tries)`, transient: true });
+    expect(slow.hits).toBe(2);
+    await sleep(300); // the server finishes its late answers before the next test counts requests
+  });
+
+  it('a request that timed out once is sent again, and the second answer counts', async () => {
+    tenant.addSubscription({ subscriptionId: SUB, contacts: [] });
+    const slowOnce = azure.faults.add({ target: 'security-contacts', delayMs: 400, times: 1 });
+    expect(await adaptersFor(azure, { requestTimeoutMs: 200 }).contacts.listContacts(SUB)).toEqual({ kind: 'listed', contacts: [] });
+    expect(slowOnce.hits).toBe(1);
+    await sleep(300);
   });
 
   it('a 200 body that is not JSON, or not a list, is unreadable', async () => {
