@@ -66,11 +66,11 @@ export const REFUSED_RETRY_AFTER_HEADER = 'x-contact-watch-refused-retry-after-m
  *   exponential back-off, or the quota reset when that is longer. The SDK then waits and retries
  *   it, counted against the same maxRetries.
  */
-export function throttlingFallbackPolicy(retry: RetrySettings): PipelinePolicy {
+export function retryAfterPolicy(retry: RetrySettings): PipelinePolicy {
   const attempts = new WeakMap<PipelineRequest, number>();
   const longest = retry.maxRetryAfterMs ?? DEFAULT_MAX_RETRY_AFTER_MS;
   return {
-    name: 'contactWatchThrottlingFallback',
+    name: 'contactWatchRetryAfter',
     async sendRequest(request, next) {
       const response = await next(request);
       const asked = retryAfterMs(response);
@@ -115,9 +115,9 @@ export function retryAfterMs(response: Pick<PipelineResponse, 'headers'>): numbe
   return Number.isFinite(date) ? Math.max(0, date - Date.now()) : undefined;
 }
 
-/** Adds the throttling fallback inside the retry loop of an SDK client's pipeline. */
-export function addThrottlingFallback(pipeline: Pipeline, retry: RetrySettings): void {
-  pipeline.addPolicy(throttlingFallbackPolicy(retry), { afterPhase: 'Retry' });
+/** Adds retryAfterPolicy inside the retry loop of an SDK client's pipeline. */
+export function addRetryAfterPolicy(pipeline: Pipeline, retry: RetrySettings): void {
+  pipeline.addPolicy(retryAfterPolicy(retry), { afterPhase: 'Retry' });
 }
 
 /**
@@ -215,7 +215,7 @@ export async function armGet(
 ): Promise<ArmGetResult> {
   let response: PipelineResponse;
   try {
-    response = await sendTimingOutOnce(client, url, signal, timeout);
+    response = await sendRetryingTimeouts(client, url, signal, timeout);
   } catch (error) {
     if (signal?.aborted) throw error;
     // The HTTP client turns its own timeout into an AbortError, which the retry policy passes on.
@@ -238,7 +238,7 @@ export async function armGet(
 }
 
 /** Sends the GET, and again (up to TIMEOUT_RETRIES times) when it timed out without the caller aborting. */
-async function sendTimingOutOnce(
+async function sendRetryingTimeouts(
   client: Pick<ServiceClient, 'sendRequest'>,
   url: string,
   signal: AbortSignal | undefined,

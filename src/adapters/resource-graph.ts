@@ -13,14 +13,14 @@ import { isSubscriptionId } from '../core/subscription-id.js';
 import type { RawSecurityContact, ScanScope, TenantInventory, TenantInventorySource } from '../scan/ports.js';
 import type { AzureCloudSettings } from './azure-cloud.js';
 import {
-  addThrottlingFallback,
+  addRetryAfterPolicy,
   asRecord,
-  DEFAULT_REQUEST_TIMEOUT_MS,
   DEFAULT_MAX_RETRY_AFTER_MS,
-  formatWait,
+  DEFAULT_REQUEST_TIMEOUT_MS,
   DEFAULT_RETRY_SETTINGS,
   describeHttpFailure,
   describeTransportError,
+  formatWait,
   isTimeout,
   parseTimeSpan,
   type ArmClientOptions,
@@ -125,7 +125,7 @@ export class ResourceGraphInventory implements TenantInventorySource {
       retryOptions: this.retry,
       userAgentOptions: { userAgentPrefix: 'contact-watch' },
     });
-    addThrottlingFallback(this.client.pipeline, this.retry);
+    addRetryAfterPolicy(this.client.pipeline, this.retry);
   }
 
   async readInventory(scope: ScanScope, signal?: AbortSignal): Promise<TenantInventory> {

@@ -11,7 +11,7 @@ import { isSubscriptionId } from '../core/subscription-id.js';
 import type { ContactListRead, RawSecurityContact, SecurityContactsSource } from '../scan/ports.js';
 import type { AzureCloudSettings } from './azure-cloud.js';
 import {
-  addThrottlingFallback,
+  addRetryAfterPolicy,
   armGet,
   asRecord,
   checkNextLink,
@@ -50,7 +50,7 @@ export class SecurityContactsApi implements SecurityContactsSource {
       retryOptions: this.retry,
       userAgentOptions: { userAgentPrefix: 'contact-watch' },
     });
-    addThrottlingFallback(this.client.pipeline, this.retry);
+    addRetryAfterPolicy(this.client.pipeline, this.retry);
   }
 
   /** The URL of a subscription's contact list (first page). */

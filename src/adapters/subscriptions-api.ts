@@ -11,7 +11,7 @@ import { isSubscriptionId } from '../core/subscription-id.js';
 import type { SubscriptionLookup, SubscriptionLookupResult } from '../scan/ports.js';
 import type { AzureCloudSettings } from './azure-cloud.js';
 import {
-  addThrottlingFallback,
+  addRetryAfterPolicy,
   armGet,
   asRecord,
   checkNextLink,
@@ -62,7 +62,7 @@ export class SubscriptionsApi implements SubscriptionLookup {
       retryOptions: this.retry,
       userAgentOptions: { userAgentPrefix: 'contact-watch' },
     });
-    addThrottlingFallback(this.client.pipeline, this.retry);
+    addRetryAfterPolicy(this.client.pipeline, this.retry);
   }
 
   /** Every subscription the identity can see, following nextLink. Throws SubscriptionsApiError. */

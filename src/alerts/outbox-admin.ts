@@ -14,9 +14,8 @@ export const UNDELIVERED_STATES = ['pending', 'accepted', 'failed', 'dead'] as c
 export const GIVEN_UP_STATES = ['failed', 'dead'] as const satisfies readonly OutboxState[];
 
 /** Every message not delivered, oldest first (a digest's parts in order). */
-export async function listUndeliveredMessages(outbox: Pick<Outbox, 'listMessages'>): Promise<OutboxMessage[]> {
-  const messages = await outbox.listMessages(UNDELIVERED_STATES);
-  return messages.sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.sequence - b.sequence || a.operationId.localeCompare(b.operationId));
+export function listUndeliveredMessages(outbox: Pick<Outbox, 'listMessages'>): Promise<OutboxMessage[]> {
+  return outbox.listMessages(UNDELIVERED_STATES);
 }
 
 export type RequeueOutcome =

@@ -127,6 +127,7 @@ export interface Outbox {
   /** Inserts the message; `exists` when a message with this operation id is stored already. */
   createMessage(message: NewOutboxMessage): Promise<'created' | 'exists'>;
   getMessage(operationId: string): Promise<OutboxMessage | null>;
+  /** The messages in these states, oldest first (a digest's parts in order). */
   listMessages(states: readonly OutboxState[]): Promise<OutboxMessage[]>;
   /** Updates the message if it is unchanged since it was read; throws OutboxConflictError otherwise. */
   updateMessage(message: OutboxMessage, patch: OutboxMessagePatch): Promise<OutboxMessage>;

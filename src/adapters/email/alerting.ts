@@ -89,8 +89,7 @@ export async function queueAndDeliverAlerts(
   const delivery = await service.deliverPending(options.clock());
   if (options.mode !== 'digest') return { queued, delivery };
   // Housekeeping once per scan (digest runs), never per event; best effort: what it leaves, the next scan deletes.
-  const pruned = await pruneDeliveredAlerts(outbox, options.clock()).then(
-    (counts): PruneResult => ({ ...counts }),
+  const pruned = await pruneDeliveredAlerts(outbox, options.clock()).catch(
     (error: unknown): PruneResult => ({ messages: 0, claims: 0, error: error instanceof Error ? error.message : String(error) }),
   );
   return { queued, delivery, pruned };

@@ -34,6 +34,12 @@ export function createReportHandler(deps: AppDependencies): HttpHandler {
     const wrongMethod = methodNotAllowed(request, 'GET', 'GET /api/report');
     if (wrongMethod) return wrongMethod;
 
+    // The outbox is read best effort, beside the state: the page is about compliance, and says
+    // when this part is missing.
+    const undeliveredRead = readUndeliveredAlerts(deps).catch((error: unknown) => {
+      deps.log(context, 'report.outboxUnavailable', { reason: readableReason(error) });
+      return undefined;
+    });
     let records: SubscriptionRecord[];
     let runs: ScanRunRecord[];
     let exemptions: Exemption[];
@@ -44,7 +50,7 @@ export function createReportHandler(deps: AppDependencies): HttpHandler {
         deps.store.listExemptions(),
       ]);
     } catch (error) {
-      const reason = error instanceof Error && !looksLikeSecret(error.message) ? error.message.split('\n')[0] : 'see the app log';
+      const reason = readableReason(error);
       deps.log(context, 'report.unavailable', { reason });
       return jsonError(
         503,
@@ -53,13 +59,7 @@ export function createReportHandler(deps: AppDependencies): HttpHandler {
       );
     }
 
-    // The outbox is read best effort: the page is about compliance, and says when this part is missing.
-    const undelivered = await readUndeliveredAlerts(deps).catch((error: unknown) => {
-      const reason = error instanceof Error && !looksLikeSecret(error.message) ? error.message.split('\n')[0] : 'see the app log';
-      deps.log(context, 'report.outboxUnavailable', { reason });
-      return undefined;
-    });
-
+    const undelivered = await undeliveredRead;
     const now = deps.clock();
     const report = storedStateReport(records, runs, exemptions, now);
     const page = renderHtmlReport(
@@ -217,6 +217,11 @@ function exemptionsSection(exemptions: readonly Exemption[], records: readonly S
   </table>
   </div>
 </section>`;
+}
+
+/** The first line of an error's message, unless it might carry a secret. */
+function readableReason(error: unknown): string {
+  return error instanceof Error && !looksLikeSecret(error.message) ? (error.message.split('\n')[0] ?? '') : 'see the app log';
 }
 
 /** The alert e-mails not delivered: waiting ones counted, failed or given-up ones listed with the way to send them again. */

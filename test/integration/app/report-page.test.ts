@@ -174,6 +174,22 @@ describe('GET /api/report', () => {
     expect(rows.slice(1)).toEqual([expect.stringMatching(new RegExp(`^<td><code>${failed!.operationId}</code></td> <td>failed</td> <td>[0-9-]+ [0-9:]+ UTC</td> <td>2</td> <td>1</td> <td class="message">EmailDropped: `))]);
   });
 
+  it('still answers when the outbox cannot be read, saying so in its place', async () => {
+    const tables = deps.store.connection;
+    const store = Object.assign(Object.create(deps.store) as typeof deps.store, {
+      connection: { ...tables, table: (suffix: string) => (suffix === 'outbox' ? Promise.reject(new Error('outbox table down')) : tables.table(suffix)) },
+    });
+    const context = new InvocationContext({ invocationId: 'report-invocation-2', functionName: FUNCTION_NAMES.report });
+    const answer = await createReportHandler({ ...deps, store, clock: () => RENDER_AT })(
+      new HttpRequest({ method: 'GET', url: 'https://contact-watch.example.net/api/report?code=function-key' }),
+      context,
+    );
+    expect(answer.status).toBe(200);
+    expect(answer.body as string).toContain('The alert outbox could not be read');
+    expect(answer.body as string).toContain('id="failing-title"');
+    expect(deps.lines.filter((line) => line.invocationId === 'report-invocation-2').map((line) => [line.event, line.reason])).toContainEqual(['report.outboxUnavailable', 'outbox table down']);
+  });
+
   it('draws the trend as an accessible inline SVG with one point per stored run', () => {
     const svg = /<svg class="trend-chart"[\s\S]*?<\/svg>/.exec(page)?.[0] ?? '';
     expect(svg).toMatch(/role="img" aria-labelledby="trend-svg-title trend-svg-desc"/);
