@@ -13,6 +13,7 @@ import { existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { Node } from 'web-tree-sitter';
 import {
+  bodyOf,
   callName,
   declarations,
   descendants,
@@ -96,17 +97,11 @@ function boundAround(node: Node, name: string): boolean {
       case 'user_defined_function':
         if (descendants(scope.namedChildren.find((child) => child?.type === 'parameters') ?? scope, 'parameter').some((parameter) => parameter.namedChildren[0]?.text === name)) return true;
         break;
-      case 'object':
+      case 'resource_declaration':
         // A nested resource is known by its plain name inside its parent's body.
-        if (
-          scope.parent?.type === 'resource_declaration' ||
-          scope.parent?.parent?.type === 'resource_declaration' ||
-          scope.parent?.parent?.parent?.type === 'resource_declaration'
-        ) {
-          for (const property of properties(scope)) {
-            const nested = property.namedChildren[0];
-            if (nested?.type === 'resource_declaration' && nested.namedChildren[0]?.text === name) return true;
-          }
+        for (const property of properties(bodyOf(scope))) {
+          const nested = property.namedChildren[0];
+          if (nested?.type === 'resource_declaration' && nested.namedChildren[0]?.text === name) return true;
         }
         break;
     }
