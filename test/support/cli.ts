@@ -15,8 +15,16 @@ export interface CliRun {
  * server: its env()). Azure credentials of the person running the tests never leak in.
  */
 export function runContactWatch(args: string[], env: Record<string, string>, options: { cwd?: string } = {}): Promise<CliRun> {
+  return runProcess(process.execPath, [BIN, ...args], env, options);
+}
+
+/**
+ * Runs a program with only PATH and HOME from this process, then `env` (PATH may be replaced
+ * there, to put stand-ins first), and collects its exit code and output.
+ */
+export function runProcess(command: string, args: string[], env: Record<string, string>, options: { cwd?: string } = {}): Promise<CliRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
+    const child = spawn(command, args, {
       cwd: options.cwd,
       env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],

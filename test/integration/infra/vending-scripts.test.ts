@@ -11,7 +11,6 @@
  *   failing rules for a subscription without a contact, 0 once its contact is set (also while it
  *   waits), 2 when contact-watch does not answer or refuses.
  */
-import { spawn } from 'node:child_process';
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -22,6 +21,7 @@ import { FUNCTION_NAMES } from '../../../src/app/types.js';
 import { SimulatedTenant, type LocalAzure } from '../../azure-server/index.js';
 import type { CommunicationEmailService } from '../../azure-server/services/communication-email.js';
 import { startAppTestBed, type AppTestBed } from '../../support/app.js';
+import { runProcess, type CliRun } from '../../support/cli.js';
 import { compliantContact2023 } from '../../support/fixtures.js';
 import { startFunctionsHttpHost, type FunctionsHttpHost } from '../../support/functions-http-host.js';
 import { REPO_ROOT } from '../../infra/bicep-lint.js';
@@ -85,32 +85,15 @@ beforeEach(() => {
   host.requests.length = 0;
 });
 
-interface ScriptRun {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
 /** Runs an infra/scripts script with sh and only the environment it is documented to need. */
-function runScript(script: string, args: string[], env: Record<string, string>): Promise<ScriptRun> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('sh', [join(REPO_ROOT, 'infra/scripts', script), ...args], {
-      env: { PATH: `${bin}:${process.env.PATH ?? ''}`, HOME: process.env.HOME ?? '', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+function runScript(script: string, args: string[], env: Record<string, string>): Promise<CliRun> {
+  return runProcess('sh', [join(REPO_ROOT, 'infra/scripts', script), ...args], { PATH: `${bin}:${process.env.PATH ?? ''}`, ...env });
 }
 
-const publish = (subscriptionId: string): Promise<ScriptRun> =>
+const publish = (subscriptionId: string): Promise<CliRun> =>
   runScript('publish-subscription-created.sh', [subscriptionId], { CONTACT_WATCH_EVENT_TOPIC_ENDPOINT: `${host.url}/api/events` });
 
-const gate = (subscriptionId: string, env: Record<string, string> = {}): Promise<ScriptRun> =>
+const gate = (subscriptionId: string, env: Record<string, string> = {}): Promise<CliRun> =>
   runScript('check-subscription.sh', [subscriptionId], { CONTACT_WATCH_URL: host.url, CONTACT_WATCH_KEY: FUNCTION_KEY, CONTACT_WATCH_WAIT_SECONDS: '0', ...env });
 
 const messagesNaming = (subscriptionId: string) => mail.messages.filter((message) => (message.html ?? '').includes(subscriptionId));
