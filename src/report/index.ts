@@ -9,7 +9,7 @@ import { jsonReportChunks, renderJsonReport, renderJsonVerdict } from './json.js
 import { renderMarkdownReport } from './markdown.js';
 import { renderSarifReport } from './sarif.js';
 import type { RenderContext } from './shared.js';
-import { renderTableReport, renderTableVerdict } from './table.js';
+import { renderTableReport, renderTableVerdict, tableReportChunks } from './table.js';
 
 export type { RenderContext } from './shared.js';
 export { reportJsonValue, verdictJsonValue } from './json.js';
@@ -39,11 +39,13 @@ export function renderReport(report: ScanReport, format: ReportFormat, context: 
 }
 
 /**
- * The report in pieces, for writing large reports without holding them as one string; only the
- * JSON format (the one pipelines read at tenant scale) is streamed, the others come whole.
+ * The report in pieces, for writing large reports without holding them as one string: JSON (what
+ * pipelines read at tenant scale) and table (the default) are streamed, the others come whole.
  */
 export function renderReportChunks(report: ScanReport, format: ReportFormat, context: RenderContext): Iterable<string> {
-  return format === 'json' ? jsonReportChunks(report) : [renderReport(report, format, context)];
+  if (format === 'json') return jsonReportChunks(report);
+  if (format === 'table') return tableReportChunks(report);
+  return [renderReport(report, format, context)];
 }
 
 /** One subscription (`check`); JSON is one element of the report's `subscriptions` (CONTRACT.md §7). */

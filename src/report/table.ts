@@ -22,26 +22,39 @@ const NAME_WIDTH_MAX = 40;
 
 /** One row per subscription, failing ones first, then a summary. */
 export function renderTableReport(report: ScanReport): string {
+  return [...tableReportChunks(report)].join('');
+}
+
+/** Rows written per chunk: a 50,000-subscription table is never one string. */
+const ROWS_PER_CHUNK = 500;
+
+/**
+ * The table in chunks, for a stream: the column widths are measured in a first pass over the
+ * verdicts, then the rows are written a few hundred at a time. Joined, the chunks are
+ * renderTableReport's text.
+ */
+export function* tableReportChunks(report: ScanReport): Generator<string> {
   const verdicts = inTriageOrder(report.subscriptions);
-  const lines: string[] = [];
   if (verdicts.length === 0) {
-    lines.push('No subscriptions were found in the scanned scope.');
+    yield 'No subscriptions were found in the scanned scope.\n';
   } else {
-    const rows = verdicts.map((v) => [v.subscriptionId, terminalText(v.displayName), v.status, details(v)]);
-    const header = ['SUBSCRIPTION ID', 'NAME', 'STATUS', 'DETAILS'];
-    const widths = [
-      Math.max(header[0]!.length, ...rows.map((r) => width(r[0]!))),
-      Math.min(NAME_WIDTH_MAX, Math.max(header[1]!.length, ...rows.map((r) => width(r[1]!)))),
-      Math.max(header[2]!.length, ...rows.map((r) => width(r[2]!))),
-    ];
-    for (const row of [header, ...rows]) {
-      lines.push(
-        [...widths.map((w, i) => pad(truncate(terminalText(row[i]!), w), w)), terminalText(row[3]!)].join('  ').trimEnd(),
-      );
+    const header = ['SUBSCRIPTION ID', 'NAME', 'STATUS', 'DETAILS'] as const;
+    const widths = [header[0].length, header[1].length, header[2].length];
+    for (const verdict of verdicts) {
+      widths[0] = Math.max(widths[0]!, width(verdict.subscriptionId));
+      widths[1] = Math.max(widths[1]!, width(terminalText(verdict.displayName)));
+      widths[2] = Math.max(widths[2]!, width(verdict.status));
+    }
+    widths[1] = Math.min(NAME_WIDTH_MAX, widths[1]!);
+    const line = (row: readonly string[]): string =>
+      [...widths.map((w, i) => pad(truncate(terminalText(row[i]!), w), w)), terminalText(row[3]!)].join('  ').trimEnd();
+    yield `${line(header)}\n`;
+    for (let start = 0; start < verdicts.length; start += ROWS_PER_CHUNK) {
+      const rows = verdicts.slice(start, start + ROWS_PER_CHUNK).map((v) => line([v.subscriptionId, terminalText(v.displayName), v.status, details(v)]));
+      yield `${rows.join('\n')}\n`;
     }
   }
-  lines.push('', ...summaryLines(report));
-  return `${lines.join('\n')}\n`;
+  yield `\n${summaryLines(report).join('\n')}\n`;
 }
 
 /** The `check` view: the subscription, its contact, then every rule with its result and message. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { REPORT_FORMATS, renderReport, renderVerdict } from '../../../src/report/index.js';
+import { REPORT_FORMATS, renderReport, renderReportChunks, renderVerdict } from '../../../src/report/index.js';
 import { terminalText } from '../../../src/report/table.js';
 import { buildReport, COMPLIANT, CONTEXT, EXEMPT, NO_CONTACT, NONCOMPLIANT_HOSTILE, REPORT, SKIPPED, UNREADABLE } from './report-fixture.js';
 
@@ -46,6 +46,27 @@ describe('scan --format table', () => {
     const out = renderReport(buildReport([]), 'table', CONTEXT);
     expect(out).toContain('No subscriptions were found in the scanned scope.');
     expect(out).toContain('0 subscription(s): 0 compliant, 0 noncompliant, 0 error, 0 exempt, 0 skipped; n/a of judged subscriptions compliant (0 of 0)');
+  });
+});
+
+describe('scan --format table, streamed', () => {
+  it('comes in chunks of a few hundred rows, whose columns are as wide as the widest row anywhere', () => {
+    const many = {
+      ...REPORT,
+      subscriptions: Array.from({ length: 1_200 }, (_, i) => ({
+        ...COMPLIANT,
+        subscriptionId: `${String(i).padStart(8, '0')}-0000-4000-8000-000000000000`,
+        // Only the last row has a long name: every row's NAME column is padded to it.
+        displayName: i === 1_199 ? 'zz a much longer subscription name' : `sub ${i}`,
+      })),
+    };
+    const chunks = [...renderReportChunks(many, 'table', CONTEXT)];
+    expect(chunks.length).toBe(5); // header, 500, 500, 200, summary
+    expect(chunks.join('')).toBe(renderReport(many, 'table', CONTEXT));
+    const first = chunks[1]!.split('\n')[0]!;
+    const last = chunks[3]!.trimEnd().split('\n').at(-1)!;
+    expect(first.indexOf('compliant')).toBe(last.indexOf('compliant'));
+    expect(first).toBe(`00000000-0000-4000-8000-000000000000  ${'sub 0'.padEnd('zz a much longer subscription name'.length)}  compliant`);
   });
 });
 
