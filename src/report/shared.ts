@@ -35,10 +35,13 @@ export function inTriageOrder(verdicts: readonly SubscriptionVerdict[]): Subscri
   return [...verdicts].sort(
     (a, b) =>
       TRIAGE_ORDER.indexOf(a.status) - TRIAGE_ORDER.indexOf(b.status) ||
-      a.displayName.localeCompare(b.displayName, 'en', { sensitivity: 'base' }) ||
+      NAME_ORDER.compare(a.displayName, b.displayName) ||
       compareCodeUnits(a.subscriptionId, b.subscriptionId),
   );
 }
+
+/** One collator for every comparison: `localeCompare` with options builds one per call (50,000 rows, ~800,000 calls). */
+const NAME_ORDER = new Intl.Collator('en', { sensitivity: 'base' });
 
 export function compareCodeUnits(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;

@@ -139,13 +139,16 @@ export function terminalText(text: string): string {
     .replace(/[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, '\uFFFD');
 }
 
+/** Code points (a surrogate pair is one character); without one, the length itself, allocating nothing. */
+const SURROGATE = /[\uD800-\uDFFF]/;
+
 function width(text: string): number {
-  return Array.from(text).length;
+  return SURROGATE.test(text) ? Array.from(text).length : text.length;
 }
 
 function truncate(text: string, max: number): string {
-  const chars = Array.from(text);
-  return chars.length <= max ? text : `${chars.slice(0, max - 1).join('')}…`;
+  if (width(text) <= max) return text;
+  return `${Array.from(text).slice(0, max - 1).join('')}…`;
 }
 
 function pad(text: string, to: number): string {
