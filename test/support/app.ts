@@ -3,7 +3,7 @@
  * its ACS Email service mounted) and Azurite, a controllable clock, and a log that keeps every
  * structured line so tests can read what the app said.
  */
-import type { InvocationContext } from '@azure/functions';
+import { InvocationContext } from '@azure/functions';
 import { createAzureAdapters } from '../../src/adapters/azure-clients.js';
 import { openStateStore } from '../../src/adapters/table-storage/index.js';
 import { readAlertingSettings } from '../../src/alerts/settings.js';
@@ -100,4 +100,13 @@ export async function startAppTestBed(
   const [azure, azurite] = await Promise.all([startLocalAzure({ tenant, services: [mail] }), startAzurite()]);
   const deps = testAppDependencies({ ...options, azure, mail, storage: azurite.connectionString });
   return { azure, mail, azurite, deps, close: async () => void (await Promise.all([azure.close(), azurite.stop()])) };
+}
+
+/** A fresh InvocationContext of `functionName` per call, with ids `<prefix>-invocation-1`, `-2`, … */
+export function invocationContexts(functionName: string, prefix: string): () => InvocationContext {
+  let count = 0;
+  return () => {
+    count += 1;
+    return new InvocationContext({ invocationId: `${prefix}-invocation-${count}`, functionName });
+  };
 }

@@ -3,7 +3,7 @@
  * §8, §4 `check --wait`): the real handler with the real @azure/functions HttpRequest and
  * InvocationContext, the real adapters against the local Azure test server and Azurite.
  */
-import { HttpRequest, InvocationContext, type HttpResponseInit } from '@azure/functions';
+import { HttpRequest, type HttpResponseInit } from '@azure/functions';
 import { RestError } from '@azure/core-rest-pipeline';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createComplianceHandler, DEFAULT_MAX_WAIT_SECONDS } from '../../../src/app/handlers/compliance.js';
@@ -12,7 +12,7 @@ import { FUNCTION_NAMES } from '../../../src/app/types.js';
 import { RULE_IDS } from '../../../src/core/model.js';
 import { SimulatedTenant, type LocalAzure } from '../../azure-server/index.js';
 import type { CommunicationEmailService } from '../../azure-server/services/communication-email.js';
-import { startAppTestBed, type testAppDependencies } from '../../support/app.js';
+import { invocationContexts, startAppTestBed, type testAppDependencies } from '../../support/app.js';
 import type { AzuriteTables } from '../../support/azurite.js';
 import { compliantContact2023 } from '../../support/fixtures.js';
 
@@ -26,8 +26,6 @@ let azure: LocalAzure;
 let mail: CommunicationEmailService;
 let azurite: AzuriteTables;
 let deps: ReturnType<typeof testAppDependencies>;
-let invocations = 0;
-
 beforeAll(async () => {
   const tenant = new SimulatedTenant();
   tenant.addSubscription({ subscriptionId: COMPLIANT, displayName: 'Production', contacts: [compliantContact2023()] });
@@ -46,10 +44,7 @@ beforeEach(() => {
   azure.faults.clear();
 });
 
-function invocation(): InvocationContext {
-  invocations += 1;
-  return new InvocationContext({ invocationId: `gate-invocation-${invocations}`, functionName: FUNCTION_NAMES.compliance });
-}
+const invocation = invocationContexts(FUNCTION_NAMES.compliance, 'gate');
 
 function gateRequest(subscriptionId: string, query: Record<string, string> = {}): HttpRequest {
   const search = new URLSearchParams(query).toString();

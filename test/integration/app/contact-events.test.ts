@@ -6,7 +6,7 @@
  * period holds a new subscription's alert back; a transient failure is thrown for Event Grid to
  * retry; bad events are logged and dropped without a request to Azure.
  */
-import { InvocationContext } from '@azure/functions';
+import type { InvocationContext } from '@azure/functions';
 import { RestError, type PipelinePolicy } from '@azure/core-rest-pipeline';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { openStateStore } from '../../../src/adapters/table-storage/index.js';
@@ -16,7 +16,7 @@ import { createContactEventHandler } from '../../../src/app/handlers/contact-eve
 import { FUNCTION_NAMES } from '../../../src/app/types.js';
 import { SimulatedTenant, type LocalAzure } from '../../azure-server/index.js';
 import type { CommunicationEmailService } from '../../azure-server/services/communication-email.js';
-import { startAppTestBed, testAppDependencies, type LoggedLine } from '../../support/app.js';
+import { invocationContexts, type LoggedLine, startAppTestBed, testAppDependencies } from '../../support/app.js';
 import type { AzuriteTables } from '../../support/azurite.js';
 import { azureExample, compliantContact2023 } from '../../support/fixtures.js';
 
@@ -38,8 +38,6 @@ let azure: LocalAzure;
 let mail: CommunicationEmailService;
 let azurite: AzuriteTables;
 let deps: ReturnType<typeof testAppDependencies>;
-let invocations = 0;
-
 beforeAll(async () => {
   tenant = new SimulatedTenant();
   for (const [subscriptionId, displayName] of [
@@ -67,10 +65,7 @@ afterEach(() => {
   azure.faults.clear();
 });
 
-function invocation(): InvocationContext {
-  invocations += 1;
-  return new InvocationContext({ invocationId: `event-invocation-${invocations}`, functionName: FUNCTION_NAMES.contactEvents });
-}
+const invocation = invocationContexts(FUNCTION_NAMES.contactEvents, 'event');
 
 function linesOf(context: InvocationContext, from: LoggedLine[] = deps.lines): LoggedLine[] {
   return from.filter((line) => line.invocationId === context.invocationId);

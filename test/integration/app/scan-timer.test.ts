@@ -4,7 +4,7 @@
  * service) and Azurite, and the real scan lease. A scan is stored and alerted once; a held lease
  * ends the run cleanly; a late run and two runs at once alert nothing twice.
  */
-import { InvocationContext, type Timer } from '@azure/functions';
+import type { InvocationContext, Timer } from '@azure/functions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openScanLease } from '../../../src/adapters/table-storage/scan-lease.js';
 import { createScanTimerHandler } from '../../../src/app/handlers/scan-timer.js';
@@ -12,7 +12,7 @@ import { runScanJob, SCAN_LEASE_TTL_MS } from '../../../src/app/scan-job.js';
 import { FUNCTION_NAMES, type ScanLease } from '../../../src/app/types.js';
 import { SimulatedTenant, type LocalAzure } from '../../azure-server/index.js';
 import type { CommunicationEmailService } from '../../azure-server/services/communication-email.js';
-import { startAppTestBed, type LoggedLine, type testAppDependencies } from '../../support/app.js';
+import { invocationContexts, type LoggedLine, startAppTestBed, type testAppDependencies } from '../../support/app.js';
 import type { AzuriteTables } from '../../support/azurite.js';
 import { compliantContact2023 } from '../../support/fixtures.js';
 
@@ -26,8 +26,6 @@ let azure: LocalAzure;
 let mail: CommunicationEmailService;
 let azurite: AzuriteTables;
 let deps: ReturnType<typeof testAppDependencies>;
-let invocations = 0;
-
 beforeAll(async () => {
   tenant = new SimulatedTenant();
   tenant.addSubscription({ subscriptionId: COMPLIANT, displayName: 'Production', contacts: [compliantContact2023()] });
@@ -48,10 +46,7 @@ function timer(isPastDue = false): Timer {
   };
 }
 
-function invocation(): InvocationContext {
-  invocations += 1;
-  return new InvocationContext({ invocationId: `timer-invocation-${invocations}`, functionName: FUNCTION_NAMES.scanTimer });
-}
+const invocation = invocationContexts(FUNCTION_NAMES.scanTimer, 'timer');
 
 function linesOf(context: InvocationContext): LoggedLine[] {
   return deps.lines.filter((line) => line.invocationId === context.invocationId);

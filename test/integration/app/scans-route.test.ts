@@ -3,14 +3,14 @@
  * against the local Azure test server and Azurite. 200 with the §7 report, 409 while the lease is
  * held, 413 for a body, 405 for another method, and a readable JSON error when the scan cannot run.
  */
-import { HttpRequest, InvocationContext, type HttpResponseInit } from '@azure/functions';
+import { HttpRequest, type HttpResponseInit } from '@azure/functions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openScanLease } from '../../../src/adapters/table-storage/scan-lease.js';
 import { createScansHandler, MAX_SCAN_REQUEST_BODY_BYTES } from '../../../src/app/handlers/scans.js';
 import { FUNCTION_NAMES } from '../../../src/app/types.js';
 import { SimulatedTenant, type LocalAzure } from '../../azure-server/index.js';
 import type { CommunicationEmailService } from '../../azure-server/services/communication-email.js';
-import { startAppTestBed, type testAppDependencies } from '../../support/app.js';
+import { invocationContexts, startAppTestBed, type testAppDependencies } from '../../support/app.js';
 import type { AzuriteTables } from '../../support/azurite.js';
 import { compliantContact2023 } from '../../support/fixtures.js';
 
@@ -23,8 +23,6 @@ let azure: LocalAzure;
 let mail: CommunicationEmailService;
 let azurite: AzuriteTables;
 let deps: ReturnType<typeof testAppDependencies>;
-let invocations = 0;
-
 beforeAll(async () => {
   const tenant = new SimulatedTenant();
   tenant.addSubscription({ subscriptionId: NO_CONTACT, displayName: 'Sandbox', contacts: [] });
@@ -38,10 +36,7 @@ afterAll(async () => {
   await Promise.all([azure?.close(), azurite?.stop()]);
 });
 
-function context(): InvocationContext {
-  invocations += 1;
-  return new InvocationContext({ invocationId: `scans-invocation-${invocations}`, functionName: FUNCTION_NAMES.scans });
-}
+const context = invocationContexts(FUNCTION_NAMES.scans, 'scans');
 
 async function post(init: { body?: string; headers?: Record<string, string>; method?: string } = {}): Promise<HttpResponseInit> {
   const request = new HttpRequest({

@@ -3,7 +3,7 @@
  * real stored scans left it (runStoredScan against the local Azure test server and Azurite),
  * through the real handler with the real @azure/functions HttpRequest and InvocationContext.
  */
-import { HttpRequest, InvocationContext, type HttpResponseInit } from '@azure/functions';
+import { HttpRequest, type HttpResponseInit } from '@azure/functions';
 import { RestError } from '@azure/core-rest-pipeline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openStateStore } from '../../../src/adapters/table-storage/index.js';
@@ -12,7 +12,7 @@ import { FUNCTION_NAMES } from '../../../src/app/types.js';
 import { runStoredScan } from '../../../src/scan/stored-scan.js';
 import { SimulatedTenant, type LocalAzure } from '../../azure-server/index.js';
 import type { CommunicationEmailService } from '../../azure-server/services/communication-email.js';
-import { startAppTestBed, type testAppDependencies } from '../../support/app.js';
+import { invocationContexts, startAppTestBed, type testAppDependencies } from '../../support/app.js';
 import type { AzuriteTables } from '../../support/azurite.js';
 import { compliantContact2023 } from '../../support/fixtures.js';
 
@@ -27,8 +27,6 @@ let azure: LocalAzure;
 let mail: CommunicationEmailService;
 let azurite: AzuriteTables;
 let deps: ReturnType<typeof testAppDependencies>;
-let invocations = 0;
-
 beforeAll(async () => {
   const tenant = new SimulatedTenant();
   tenant.addSubscription({ subscriptionId: COMPLIANT, displayName: 'Production', contacts: [compliantContact2023()] });
@@ -57,10 +55,7 @@ afterAll(async () => {
   await Promise.all([azure?.close(), azurite?.stop()]);
 });
 
-function invocation(): InvocationContext {
-  invocations += 1;
-  return new InvocationContext({ invocationId: `subscriptions-invocation-${invocations}`, functionName: FUNCTION_NAMES.subscriptions });
-}
+const invocation = invocationContexts(FUNCTION_NAMES.subscriptions, 'subscriptions');
 
 function listRequest(search = ''): HttpRequest {
   return new HttpRequest({ method: 'GET', url: `https://contact-watch.example.net/api/subscriptions${search}` });
