@@ -108,7 +108,46 @@ export interface SubscriptionVerdict {
   source: VerdictSource;
   contact: ContactSummary;
   findings: Finding[];
+  /**
+   * The merged fix (CONTRACT.md §11) where the contact was read from the securityContacts API;
+   * absent where it was not computed (Resource Graph rows, skipped subscriptions). Never part of
+   * the JSON report (§7), which lists exactly its own fields.
+   */
+  fix?: ContactFix;
 }
+
+/**
+ * The body of `PUT .../securityContacts/default?api-version=2023-12-01-preview` (CONTRACT.md §11):
+ * the subscription's merged contact in the 2023 shape, changed only where a required rule fails.
+ * Unknown members of a notification source are carried over as they were read.
+ */
+export interface SecurityContactPutBody {
+  properties: {
+    emails: string;
+    phone?: string;
+    isEnabled: boolean;
+    notificationsByRole: { state: string; roles: string[] };
+    notificationsSources: Array<{ sourceType: string; minimalSeverity?: string; minimalRiskLevel?: string; [member: string]: unknown }>;
+  };
+}
+
+/**
+ * What it takes to make a subscription compliant by writing its contact, as the merge of
+ * CONTRACT.md §11 decides it (shared by `fix`, `check` and the alert e-mails):
+ * - `none`: nothing to write (every rule the policy requires passes);
+ * - `put`: the body to write; `placeholderEmails` is true when no valid address would remain and
+ *   the policy names no `remediation.emails`, so the body holds the example address
+ *   EXAMPLE_SECURITY_TEAM_ADDRESS, which a person must replace before sending it;
+ * - `not-fixable`: writing a contact cannot make it compliant (the provider is not registered, the
+ *   contact could not be read), with the reason;
+ * - `too-large`: the body exists but is too large to store or show (an oversized contact); the
+ *   fix must be computed from a fresh read (`contact-watch fix`).
+ */
+export type ContactFix =
+  | { kind: 'none' }
+  | { kind: 'put'; body: SecurityContactPutBody; placeholderEmails: boolean }
+  | { kind: 'not-fixable'; reason: string }
+  | { kind: 'too-large'; bytes: number };
 
 export type ScanStatus = 'succeeded' | 'partial' | 'failed';
 
