@@ -2,7 +2,7 @@
  * Which alerts are owed (CONTRACT.md §10). Pure: the records and the clock come in, the owed
  * alerts come out; nothing here knows about e-mail or storage.
  */
-import type { Finding } from './model.js';
+import type { ContactFix, Finding } from './model.js';
 import type { SubscriptionRecord } from './state-model.js';
 
 /**
@@ -46,6 +46,11 @@ export interface OwedAlert {
   since: string;
   /** The findings that did not pass (empty for `fixed`). */
   findings: Finding[];
+  /**
+   * The merged fix (CONTRACT.md §11) from the subscription's last reading: the exact PUT body that
+   * changes only what fails, so a suggested command never wipes a contact. Absent when unknown.
+   */
+  fix?: ContactFix;
 }
 
 const DAY_MS = 86_400_000;
