@@ -90,6 +90,9 @@ export async function evaluateSubscription(
   const contacts = rememberingReads(deps.azure.contacts);
   const subscriptions = lookupWithStoredFallback(deps);
 
+  // Taken before the read: a record judged from a later reading (another event, a scan) is never
+  // replaced by this one, whichever write arrives last.
+  const readAt = deps.clock();
   let verdict: SubscriptionVerdict;
   try {
     verdict = await checkSubscription(subscriptionId, { contacts, subscriptions, policy: deps.settings.policy, clock: deps.clock });
@@ -122,13 +125,23 @@ export async function evaluateSubscription(
 
   let recorded: RecordedEvaluation;
   try {
-    recorded = await deps.store.recordEvaluation(verdict, { evaluatedBy: request.evaluatedBy });
+    recorded = await deps.store.recordEvaluation(verdict, { evaluatedBy: request.evaluatedBy, readAt });
   } catch (error) {
     deps.log(context, 'evaluation.failed', { subscriptionId, evaluatedBy: request.evaluatedBy, stage: 'store', transient: true, error });
     throw error;
   }
 
   const { record, change } = recorded;
+  if (recorded.superseded) {
+    deps.log(context, 'subscription.superseded', {
+      subscriptionId,
+      evaluatedBy: request.evaluatedBy,
+      readAt: readAt.toISOString(),
+      storedReadAt: record.readAt,
+      storedStatus: record.status,
+      reason: 'the stored record was judged from a later reading; it stays',
+    });
+  }
   deps.log(context, 'subscription.evaluated', {
     subscriptionId,
     status: record.status,

@@ -2,9 +2,9 @@
  * What contact-watch remembers about each subscription between runs (Table Storage in
  * production). Pure types; the table layout lives in src/adapters/table-storage.
  */
-import type { ContactSummary, Finding, RuleId, SubscriptionStatus, VerdictSource } from './model.js';
+import type { ContactFix, ContactSummary, Finding, RuleId, SubscriptionStatus, VerdictSource } from './model.js';
 
-/** `gone`: no longer in the tenant, set only after a successful complete scan. */
+/** `gone`: no longer in the tenant, set only by a run that listed every subscription of the tenant. */
 export type RecordedStatus = SubscriptionStatus | 'gone';
 
 export interface SubscriptionRecord {
@@ -26,6 +26,20 @@ export interface SubscriptionRecord {
   lastAlertedAt: string | null;
   /** The scan run or event that last evaluated it. */
   lastEvaluatedBy: string;
+  /**
+   * When the reading this record was judged from was taken: the start of the scan that read it, or
+   * the moment an event or check began its read. A write never replaces a record judged from a
+   * later reading, whichever write arrives last.
+   */
+  readAt: string;
+  /** The merged fix from the last reading of the securityContacts API (see ContactFix), or null. */
+  fix: ContactFix | null;
+  /**
+   * What was left out of this record to keep it within Table Storage's limits (an oversized
+   * contact or message), said for people; null when nothing was. The status and the failed rules
+   * are always kept whole.
+   */
+  omitted: string | null;
 }
 
 /** An append-only entry of the status history: the audit evidence. */

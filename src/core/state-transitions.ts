@@ -7,25 +7,31 @@
  *   ignored (except that a subscription never seen before is recorded when its verdict is
  *   `error`, which is what "could not be read" means). So a partial or failed run never marks
  *   a subscription compliant, fixed or gone that it did not read.
- * - `gone` (no longer in the tenant) is set only by a complete run: a scan of the whole tenant
- *   whose status is `succeeded`.
+ * - `gone` (no longer in the tenant) is set only by a run that listed every subscription of the
+ *   tenant. Whether a subscription left depends on that listing alone: a contact that could not be
+ *   read (an `error` verdict) does not hide the departure of another subscription.
  * - An active exemption makes `compliant`, `noncompliant` and `error` into `exempt`, findings
  *   kept; once it has expired the subscription is judged on its findings again.
- * - A stored evaluation made by someone else after this run started (an event, say) is newer
- *   than what the run read: the run leaves it alone.
+ * - A write never replaces a record judged from a later reading (`readAt`): a run leaves a record
+ *   that someone else read after the run started (an event, say), and an event whose reading is
+ *   older than the stored one leaves it too, whichever write arrives last.
+ * - What is stored is bounded (src/core/record-bounds.ts): one subscription's oversized contact
+ *   cannot make its record, its history or its alert too large to write.
  * - Every status change, including the first sighting (`from: null`), `error` and `gone`, is
  *   returned as a StatusChange with the findings before and after: the history keeps what an
  *   `error` replaced.
  *
  * Last evaluated: a record is returned for writing only when something other than
- * lastEvaluatedAt/lastEvaluatedBy changed, so an unchanged tenant costs no entity writes. A
- * complete run is itself the evidence that it evaluated every subscription it did not mark gone;
- * readers take max(record.lastEvaluatedAt, the newest complete successful run) — see
- * `withLatestCompleteRun`. A subscription that only partial runs read unchanged keeps the time of
- * its last written evaluation.
+ * lastEvaluatedAt/lastEvaluatedBy/readAt changed, so an unchanged tenant costs no entity writes. A
+ * complete run (it listed the whole tenant and read every subscription it listed, an `error`
+ * answer included) is itself the evidence that it evaluated every subscription it did not mark
+ * gone; readers take max(record.lastEvaluatedAt, the newest complete run) — see
+ * `withLatestCompleteRun`. A subscription that only runs of a subset read unchanged keeps the time
+ * of its last written evaluation.
  */
 import { exemptStatus, activeExemptionsBySubscription } from './exemptions.js';
 import type { Finding, RuleId, SubscriptionVerdict } from './model.js';
+import { boundForStorage } from './record-bounds.js';
 import type { Exemption, RecordedStatus, StatusChange, SubscriptionRecord } from './state-model.js';
 
 export interface StateUpdateInput {
@@ -36,8 +42,12 @@ export interface StateUpdateInput {
    * `noncompliant`, `error` or `skipped`; `exempt` is refused: the planner applies exemptions).
    */
   verdicts: readonly SubscriptionVerdict[];
-  /** True only for a scan of the whole tenant whose status is `succeeded`. */
-  complete: boolean;
+  /**
+   * True when the run listed every subscription of the tenant (a tenant-scope scan whose
+   * subscription listing was read in full), whether or not every contact could be read: only then
+   * is a stored subscription that the run has no verdict for marked gone.
+   */
+  listingComplete: boolean;
   /**
    * The subscriptions this run obtained an answer for (including an `error` answer such as a
    * 403 that persisted, and `skipped` ones whose state was listed). Leave out any it never got to.
@@ -46,7 +56,7 @@ export interface StateUpdateInput {
   exemptions: readonly Exemption[];
   /** The scan run id (or event id) recorded as lastEvaluatedBy and in the history. */
   runId: string;
-  /** When the run started reading. */
+  /** When the run started reading: the reading time of every record it writes. */
   runStartedAt: Date;
   now: Date;
 }
@@ -96,16 +106,16 @@ export function planStateUpdate(input: StateUpdateInput): StateUpdatePlan {
     if (before && newerThanRun(before, input)) continue;
     if (!readIds.has(id)) {
       // Not read: nothing new is known. A first sighting is still worth recording as `error`.
-      if (before === undefined && verdict.status === 'error') keep(evaluate(undefined, verdict, false, input.runId, input.now), before);
+      if (before === undefined && verdict.status === 'error') keep(evaluate(undefined, verdict, false, input.runId, input.now, input.runStartedAt), before);
       continue;
     }
-    keep(evaluate(before, verdict, active.has(id), input.runId, input.now), before);
+    keep(evaluate(before, verdict, active.has(id), input.runId, input.now, input.runStartedAt), before);
   }
 
-  if (input.complete) {
+  if (input.listingComplete) {
     for (const [id, before] of previous) {
       if (inTenant.has(id) || before.status === 'gone' || newerThanRun(before, input)) continue;
-      keep(markGone(before, input.runId, input.now), before);
+      keep(markGone(before, input.runId, input.now, input.runStartedAt), before);
     }
   }
 
@@ -121,26 +131,33 @@ export interface EventEvaluationInput {
   exemptions: readonly Exemption[];
   /** Who evaluated it, e.g. `event:<event id>` or `check:<uuid>`. */
   evaluatedBy: string;
+  /** When the reading began (before the securityContacts API was asked). */
+  readAt: Date;
   now: Date;
 }
 
-export interface EventEvaluation {
-  /** The record to write. Always returned, lastEvaluatedAt refreshed: one entity is cheap. */
-  record: SubscriptionRecord;
-  change: StatusChange | null;
-  /** False when only lastEvaluatedAt/lastEvaluatedBy differ from `previous`. */
-  changed: boolean;
-}
+export type EventEvaluation =
+  | {
+      outcome: 'write';
+      /** The record to write. Always returned, lastEvaluatedAt refreshed: one entity is cheap. */
+      record: SubscriptionRecord;
+      change: StatusChange | null;
+      /** False when only lastEvaluatedAt/lastEvaluatedBy/readAt differ from `previous`. */
+      changed: boolean;
+    }
+  /** The stored record was judged from a later reading (another event, a scan): it stays. */
+  | { outcome: 'superseded'; record: SubscriptionRecord };
 
 /** One subscription evaluated on its own (Event Grid trigger, `check` with a store). */
 export function applyEventEvaluation(input: EventEvaluationInput): EventEvaluation {
   if (input.verdict.status === 'exempt') {
     throw new InvalidStateInputError('applyEventEvaluation expects the judged verdict; it applies the exemptions itself');
   }
+  if (input.previous && readingTime(input.previous) > input.readAt.getTime()) return { outcome: 'superseded', record: input.previous };
   const id = input.verdict.subscriptionId.toLowerCase();
   const exempted = activeExemptionsBySubscription(input.exemptions, input.now).has(id);
-  const { record, change } = evaluate(input.previous, input.verdict, exempted, input.evaluatedBy, input.now);
-  return { record, change, changed: input.previous === undefined || !sameExceptEvaluation(input.previous, record) };
+  const { record, change } = evaluate(input.previous, input.verdict, exempted, input.evaluatedBy, input.now, input.readAt);
+  return { outcome: 'write', record, change, changed: input.previous === undefined || !sameExceptEvaluation(input.previous, record) };
 }
 
 /** The rules that did not pass (result `fail` or `error`), in the order of the findings. */
@@ -153,7 +170,7 @@ export function isBadStatus(status: RecordedStatus): status is 'noncompliant' | 
   return status === 'noncompliant' || status === 'error';
 }
 
-/** The newest complete successful run: when it started reading, when it evaluated, its id. */
+/** The newest complete run: when it started reading, when it evaluated, its id. */
 export interface CompleteRunMark {
   scanId: string;
   startedAt: string;
@@ -161,7 +178,7 @@ export interface CompleteRunMark {
 }
 
 /**
- * The record as readers should see it. A complete successful run read every subscription that
+ * The record as readers should see it. A complete run read every subscription that
  * was not gone after it, even where it wrote nothing; so a record last evaluated before that run
  * started shows the run as its last evaluation. A record evaluated after the run started (by an
  * event, say) keeps its own.
@@ -171,11 +188,16 @@ export function withLatestCompleteRun(record: SubscriptionRecord, run: CompleteR
   return { ...record, lastEvaluatedAt: run.evaluatedAt, lastEvaluatedBy: run.scanId };
 }
 
-/** True when the records differ in anything but lastEvaluatedAt/lastEvaluatedBy. */
+/** True when the records differ in nothing but lastEvaluatedAt/lastEvaluatedBy/readAt. */
 export function sameExceptEvaluation(a: SubscriptionRecord, b: SubscriptionRecord): boolean {
-  const { lastEvaluatedAt: _a1, lastEvaluatedBy: _a2, ...restA } = a;
-  const { lastEvaluatedAt: _b1, lastEvaluatedBy: _b2, ...restB } = b;
+  const { lastEvaluatedAt: _a1, lastEvaluatedBy: _a2, readAt: _a3, ...restA } = a;
+  const { lastEvaluatedAt: _b1, lastEvaluatedBy: _b2, readAt: _b3, ...restB } = b;
   return jsonEqual(restA, restB);
+}
+
+/** Epoch ms of the reading a record was judged from. */
+function readingTime(record: SubscriptionRecord): number {
+  return Date.parse(record.readAt);
 }
 
 function evaluate(
@@ -184,19 +206,28 @@ function evaluate(
   exempted: boolean,
   evaluatedBy: string,
   now: Date,
+  readAt: Date,
 ): Evaluated {
   const at = now.toISOString();
   const status: RecordedStatus = exemptStatus(verdict.status, exempted);
   const statusChanged = before === undefined || before.status !== status;
   const wasBad = before !== undefined && isBadStatus(before.status);
-  const record: SubscriptionRecord = {
-    subscriptionId: verdict.subscriptionId.toLowerCase(),
+  // Bounded before anything else sees it, so the record, its history entry and its alert all fit.
+  const stored = boundForStorage({
     displayName: verdict.displayName,
     state: verdict.state,
-    status,
-    failedRules: failedRules(verdict.findings),
     findings: verdict.findings,
     contact: verdict.contact,
+    fix: verdict.fix ?? null,
+  });
+  const record: SubscriptionRecord = {
+    subscriptionId: verdict.subscriptionId.toLowerCase(),
+    displayName: stored.displayName,
+    state: stored.state,
+    status,
+    failedRules: failedRules(verdict.findings),
+    findings: stored.findings,
+    contact: stored.contact,
     source: verdict.source,
     firstSeenAt: before?.firstSeenAt ?? at,
     lastEvaluatedAt: at,
@@ -204,13 +235,17 @@ function evaluate(
     noncompliantSince: isBadStatus(status) ? (wasBad ? (before.noncompliantSince ?? before.statusSince) : at) : null,
     lastAlertedAt: before?.lastAlertedAt ?? null,
     lastEvaluatedBy: evaluatedBy,
+    readAt: readAt.toISOString(),
+    fix: stored.fix,
+    omitted: stored.omitted,
   };
   return { record, change: statusChanged ? statusChange(before, record) : null };
 }
 
-function markGone(before: SubscriptionRecord, evaluatedBy: string, now: Date): Evaluated {
+function markGone(before: SubscriptionRecord, evaluatedBy: string, now: Date, listedAt: Date): Evaluated {
   const at = now.toISOString();
-  // The last findings and contact stay: they are what was last known.
+  // The last findings and contact stay: they are what was last known. The fix does not: there is
+  // no subscription left to write it to.
   const record: SubscriptionRecord = {
     ...before,
     status: 'gone',
@@ -218,6 +253,8 @@ function markGone(before: SubscriptionRecord, evaluatedBy: string, now: Date): E
     noncompliantSince: null,
     lastEvaluatedAt: at,
     lastEvaluatedBy: evaluatedBy,
+    readAt: listedAt.toISOString(),
+    fix: null,
   };
   return { record, change: statusChange(before, record) };
 }
@@ -234,8 +271,9 @@ function statusChange(before: SubscriptionRecord | undefined, after: Subscriptio
   };
 }
 
+/** Read by someone else after this run started reading: newer than anything the run knows of it. */
 function newerThanRun(record: SubscriptionRecord, input: Pick<StateUpdateInput, 'runId' | 'runStartedAt'>): boolean {
-  return record.lastEvaluatedBy !== input.runId && Date.parse(record.lastEvaluatedAt) > input.runStartedAt.getTime();
+  return record.lastEvaluatedBy !== input.runId && readingTime(record) > input.runStartedAt.getTime();
 }
 
 function bySubscriptionId(a: { subscriptionId: string }, b: { subscriptionId: string }): number {

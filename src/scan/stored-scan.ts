@@ -38,9 +38,12 @@ export async function runStoredScan(scope: ScanScope, deps: StoredScanDependenci
   const recorded = await deps.store.finishRun(handle, {
     status: result.report.scan.status,
     scope: isWholeTenant(scope) ? 'tenant' : 'subset',
+    // runScan throws when the subscriptions could not be listed, so a scan that finished listed
+    // them all, even where some contacts could not be read.
+    subscriptionListComplete: true,
     verdicts,
     // Every verdict is an answer the scan obtained (an `error` verdict is recorded as such; the
-    // planner never turns it into compliant, fixed or gone).
+    // planner never turns it into compliant or fixed).
     readSubscriptionIds: verdicts.map((verdict) => verdict.subscriptionId),
     resourceGraphRequests: result.stats.resourceGraphRequests,
     securityContactsCalls: result.stats.securityContactsCalls,

@@ -5,7 +5,7 @@
 import type { TableEntity, TableEntityResult } from '@azure/data-tables';
 import { z } from 'zod';
 import { CONTACT_SHAPES, RULE_IDS, SUBSCRIPTION_STATUSES } from '../../core/model.js';
-import type { ContactSummary, Finding } from '../../core/model.js';
+import type { ContactFix, ContactSummary, Finding } from '../../core/model.js';
 import type { Exemption, RecordedStatus, ScanRunRecord, StatusChange, SubscriptionRecord } from '../../core/state-model.js';
 
 /** Table suffixes under the prefix (`contactwatch` + suffix). The outbox owns `outbox`. */
@@ -113,6 +113,25 @@ const contactSchema = z.object({
   shape: z.enum(CONTACT_SHAPES),
 });
 const recordedStatus = z.enum([...SUBSCRIPTION_STATUSES, 'gone']);
+const putBodySchema = z.object({
+  properties: z.looseObject({
+    emails: z.string(),
+    phone: z.string().optional(),
+    isEnabled: z.boolean(),
+    notificationsByRole: z.object({ state: z.string(), roles: z.array(z.string()) }),
+    notificationsSources: z.array(
+      z.looseObject({ sourceType: z.string(), minimalSeverity: z.string().optional(), minimalRiskLevel: z.string().optional() }),
+    ),
+  }),
+});
+const fixSchema = z
+  .discriminatedUnion('kind', [
+    z.object({ kind: z.literal('none') }),
+    z.object({ kind: z.literal('put'), body: putBodySchema, placeholderEmails: z.boolean() }),
+    z.object({ kind: z.literal('not-fixable'), reason: z.string() }),
+    z.object({ kind: z.literal('too-large'), bytes: z.number() }),
+  ])
+  .nullable();
 const optionalText = z
   .string()
   .nullish()
@@ -130,6 +149,9 @@ const stateRowSchema = z.object({
   statusSince: z.string(),
   noncompliantSince: optionalText,
   lastAlertedAt: optionalText,
+  // Absent on rows written before readings were timed: their evaluation time stands in.
+  readAt: z.string().optional(),
+  omitted: optionalText,
 });
 
 const historyRowSchema = z.object({
@@ -179,22 +201,27 @@ export function encodeSubscription(record: SubscriptionRecord): StoredEntity {
     statusSince: record.statusSince,
   };
   // Absent properties read back as null (Table Storage has no null).
+  entity.readAt = record.readAt;
   if (record.noncompliantSince !== null) entity.noncompliantSince = record.noncompliantSince;
   if (record.lastAlertedAt !== null) entity.lastAlertedAt = record.lastAlertedAt;
+  if (record.omitted !== null) entity.omitted = record.omitted;
   putJson(entity, 'failedRules', record.failedRules, `subscription ${id}`);
   putJson(entity, 'findings', record.findings, `subscription ${id}`);
   putJson(entity, 'contact', record.contact, `subscription ${id}`);
+  if (record.fix !== null) putJson(entity, 'fix', record.fix, `subscription ${id}`);
   return entity;
 }
 
 export function decodeSubscription(table: string, entity: TableEntityResult<Record<string, unknown>>): SubscriptionRecord {
   return decode(table, entity, () => {
-    const row = stateRowSchema.parse(entity);
+    const { readAt, ...row } = stateRowSchema.parse(entity);
     return {
       ...row,
+      readAt: readAt ?? row.lastEvaluatedAt,
       failedRules: z.array(z.enum(RULE_IDS)).parse(getJson(entity, 'failedRules')),
       findings: findingsSchema.parse(getJson(entity, 'findings')) as Finding[],
       contact: contactSchema.parse(getJson(entity, 'contact')) as ContactSummary,
+      fix: entity.fix === undefined ? null : (fixSchema.parse(getJson(entity, 'fix')) as ContactFix | null),
     };
   });
 }

@@ -81,6 +81,11 @@ export interface RunResult {
   status: ScanStatus;
   /** `tenant`: every subscription the identity can see; `subset`: named subscriptions or groups. */
   scope: 'tenant' | 'subset';
+  /**
+   * True when the tenant's subscription listing was read in full, whatever became of the contact
+   * reads. With scope `tenant`, only then is a stored subscription without a verdict marked gone.
+   */
+  subscriptionListComplete: boolean;
   /** The verdicts as the rules judged them, before exemptions (the store applies those). */
   verdicts: readonly SubscriptionVerdict[];
   /** The subscriptions the run obtained an answer for (see StateUpdateInput.readSubscriptionIds). */
@@ -98,8 +103,11 @@ export interface RecordedRun {
 }
 
 export interface RecordedEvaluation {
+  /** The record as stored now (the newer one, when this evaluation was superseded). */
   record: SubscriptionRecord;
   change: StatusChange | null;
+  /** True when the stored record was judged from a later reading and was left as it was. */
+  superseded: boolean;
 }
 
 /** What the store sent, for progress lines and tests. */
@@ -141,8 +149,11 @@ export interface StateStore {
   listScanRuns(limit?: number): Promise<StoredScanRun[]>;
   latestCompleteRun(): Promise<StoredScanRun | undefined>;
 
-  /** One subscription read fresh (Event Grid trigger, `check`): always written, with its history. */
-  recordEvaluation(verdict: SubscriptionVerdict, options: { evaluatedBy: string }): Promise<RecordedEvaluation>;
+  /**
+   * One subscription read fresh (Event Grid trigger, `check`), read at `readAt`: written with its
+   * history, unless the stored record was judged from a later reading (then left as it is).
+   */
+  recordEvaluation(verdict: SubscriptionVerdict, options: { evaluatedBy: string; readAt: Date }): Promise<RecordedEvaluation>;
   /** Sets lastAlertedAt (never moving it back) on each existing subscription; returns the updated records. */
   markAlerted(subscriptionIds: readonly string[], at: Date): Promise<SubscriptionRecord[]>;
   /**
@@ -342,10 +353,13 @@ class TableStateStore implements StateStore {
     try {
       const [current, exemptions] = await Promise.all([this.loadCurrent(), this.listExemptions()]);
       const readSubscriptionIds = new Set([...result.readSubscriptionIds].map((id) => id.toLowerCase()));
-      const complete = result.scope === 'tenant' && result.status === 'succeeded';
+      const listingComplete = result.scope === 'tenant' && result.subscriptionListComplete && result.status !== 'failed';
       const verdictsById = new Map(result.verdicts.map((verdict) => [verdict.subscriptionId.toLowerCase(), verdict]));
+      // A complete run vouches for the evaluation time of every record it did not write (see
+      // withLatestCompleteRun): it listed the whole tenant and read every subscription it listed.
+      const complete = listingComplete && [...verdictsById.keys()].every((id) => readSubscriptionIds.has(id));
       const input = {
-        complete,
+        listingComplete,
         readSubscriptionIds,
         exemptions,
         runId: handle.scanId,
@@ -381,7 +395,7 @@ class TableStateStore implements StateStore {
         outcome: result.status,
         finishedAt: finishedAt.toISOString(),
         durationMs: finishedAt.getTime() - handle.startedAt.getTime(),
-        complete: result.scope === 'tenant',
+        complete,
         evaluatedAt: now.toISOString(),
         counts: countStatuses(applyExemptions(result.verdicts, exemptions, now)),
         resourceGraphRequests: result.resourceGraphRequests ?? 0,
@@ -433,25 +447,34 @@ class TableStateStore implements StateStore {
 
   // ---- single evaluations and read-modify-writes ------------------------------------------------
 
-  async recordEvaluation(verdict: SubscriptionVerdict, options: { evaluatedBy: string }): Promise<RecordedEvaluation> {
+  async recordEvaluation(verdict: SubscriptionVerdict, options: { evaluatedBy: string; readAt: Date }): Promise<RecordedEvaluation> {
     const id = verdict.subscriptionId.toLowerCase();
     const exemption = await this.getExemption(id);
     const committed: CommittedWrite[] = [];
+    let superseded: SubscriptionRecord | undefined;
+    // Re-planned on every conflict, so a newer reading written meanwhile is seen and kept.
     const plan: Planner = (state) => {
       const evaluation = applyEventEvaluation({
         previous: state.get(id)?.record,
         verdict,
         exemptions: exemption ? [exemption] : [],
         evaluatedBy: options.evaluatedBy,
+        readAt: options.readAt,
         now: this.clock(),
       });
+      if (evaluation.outcome === 'superseded') {
+        superseded = evaluation.record;
+        return { records: [], changes: [] };
+      }
+      superseded = undefined;
       return { records: [evaluation.record], changes: evaluation.change ? [evaluation.change] : [] };
     };
     const ids = new Set([id]);
     await this.writePartition(subscriptionPartition(id), ids, await this.readMany(ids), plan, committed);
+    if (superseded) return { record: superseded, change: null, superseded: true };
     const write = committed[0];
     if (!write) throw new StateWriteError(`the evaluation of ${id} was not written`);
-    return { record: write.after, change: write.change ?? null };
+    return { record: write.after, change: write.change ?? null, superseded: false };
   }
 
   async markAlerted(subscriptionIds: readonly string[], at: Date): Promise<SubscriptionRecord[]> {

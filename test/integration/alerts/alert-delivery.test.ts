@@ -99,7 +99,7 @@ async function harness(
       await store.recordRun({
         scanId: `scan-${scans}`,
         trigger: 'test',
-        evaluate: async () => ({ status: 'succeeded', scope: 'tenant', verdicts, readSubscriptionIds: verdicts.map((v) => v.subscriptionId) }),
+        evaluate: async () => ({ status: 'succeeded', scope: 'tenant', subscriptionListComplete: true, verdicts, readSubscriptionIds: verdicts.map((v) => v.subscriptionId) }),
       });
     },
     async notify(mode = 'digest', subscriptionIds) {
@@ -340,7 +340,7 @@ describe('alerting with the state store, the outbox and ACS Email', () => {
     const h = await harness();
     const id = subscriptionIdFor(500);
     const hostile = 'Prod <script>alert(1)</script>\r\nBcc: attacker@evil.test';
-    await h.store.recordEvaluation(verdict(id, 'noncompliant', hostile), { evaluatedBy: 'event:1' });
+    await h.store.recordEvaluation(verdict(id, 'noncompliant', hostile), { evaluatedBy: 'event:1', readAt: h.clock.now() });
     expect(await h.notify('single', [id])).toMatchObject({ sent: 1 });
     expect(await h.notify('single', [id])).toMatchObject({ sent: 0 });
     expect(mail.messages).toHaveLength(1);
@@ -491,7 +491,7 @@ describe('alerting with the state store, the outbox and ACS Email', () => {
       sender: { pollIntervalMs: 5, retry: { maxRetries: 0 } },
     });
     const id = subscriptionIdFor(950);
-    await store.recordEvaluation(verdict(id, 'noncompliant', 'Gov workloads'), { evaluatedBy: 'test' });
+    await store.recordEvaluation(verdict(id, 'noncompliant', 'Gov workloads'), { evaluatedBy: 'test', readAt: clock.now() });
     await alerting.service.queueOwedAlerts({ mode: 'digest', now: clock.now() });
     expect(await alerting.service.deliverPending(clock.now())).toMatchObject({ sent: 1, pending: 0 });
     const [message] = mail.messages;

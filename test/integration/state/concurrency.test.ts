@@ -35,7 +35,7 @@ async function seeded(prefix = uniquePrefix()): Promise<StateStore> {
   await store.recordRun({
     scanId: 'scan-1',
     trigger: 'test',
-    evaluate: async () => ({ status: 'succeeded', scope: 'tenant', verdicts: [verdict(id, 'noncompliant', 'Payments prod')], readSubscriptionIds: [id] }),
+    evaluate: async () => ({ status: 'succeeded', scope: 'tenant', subscriptionListComplete: true, verdicts: [verdict(id, 'noncompliant', 'Payments prod')], readSubscriptionIds: [id] }),
   });
   return store;
 }
@@ -119,6 +119,7 @@ describe('a scan run and other writers', () => {
       evaluate: async () => ({
         status: 'succeeded',
         scope: 'tenant',
+        subscriptionListComplete: true,
         verdicts: [verdict(id, 'compliant', 'Payments prod'), verdict(other, 'noncompliant')],
         readSubscriptionIds: [id, other],
       }),
@@ -145,7 +146,7 @@ describe('a scan run and other writers', () => {
     await setup.recordRun({
       scanId: 'scan-1',
       trigger: 'test',
-      evaluate: async () => ({ status: 'succeeded', scope: 'tenant', verdicts: [verdict(id, 'noncompliant')], readSubscriptionIds: [id] }),
+      evaluate: async () => ({ status: 'succeeded', scope: 'tenant', subscriptionListComplete: true, verdicts: [verdict(id, 'noncompliant')], readSubscriptionIds: [id] }),
     });
     clock.set('2025-05-01T10:30:00Z');
     const runStarted = clock.now();
@@ -154,7 +155,7 @@ describe('a scan run and other writers', () => {
       (request) => request.target === '$batch',
       async () => {
         clock.set('2025-05-01T10:31:00Z');
-        await setup.recordEvaluation(verdict(id, 'compliant'), { evaluatedBy: 'event:fixed' });
+        await setup.recordEvaluation(verdict(id, 'compliant'), { evaluatedBy: 'event:fixed', readAt: clock.now() });
         clock.set('2025-05-01T10:32:00Z');
       },
     );
@@ -167,6 +168,7 @@ describe('a scan run and other writers', () => {
       evaluate: async () => ({
         status: 'succeeded',
         scope: 'tenant',
+        subscriptionListComplete: true,
         verdicts: [verdict(id, 'noncompliant', 'renamed'), verdict(subscriptionIdFor(26), 'compliant')],
         readSubscriptionIds: [id, subscriptionIdFor(26)],
       }),

@@ -19,6 +19,7 @@ afterAll(async () => {
 const complete = (verdicts: SubscriptionVerdict[], extra: Partial<RunResult> = {}): RunResult => ({
   status: 'succeeded',
   scope: 'tenant',
+  subscriptionListComplete: true,
   verdicts,
   readSubscriptionIds: verdicts.map((v) => v.subscriptionId),
   ...extra,
@@ -131,6 +132,7 @@ describe('partial and failed runs', () => {
     const partial = await run(store, 'scan-2', {
       status: 'partial',
       scope: 'tenant',
+      subscriptionListComplete: false,
       verdicts: [verdict(a, 'compliant'), verdict(b, 'compliant')],
       readSubscriptionIds: [a],
     });
@@ -142,21 +144,25 @@ describe('partial and failed runs', () => {
     expect(partial.records.map((record) => record.subscriptionId)).toEqual([a]);
   });
 
-  it('marks a subscription gone only after a complete successful scan', async () => {
+  it('marks a subscription gone only after a run that listed the whole tenant', async () => {
     const store = openStore();
     await run(store, 'scan-1', complete([verdict(a, 'noncompliant'), verdict(b, 'compliant')]));
     const statusOfB = async () => (await store.getSubscription(b))?.status;
 
-    await run(store, 'scan-2', { ...complete([verdict(a, 'noncompliant')]), status: 'partial' });
+    await run(store, 'scan-2', { ...complete([verdict(a, 'noncompliant')]), status: 'partial', subscriptionListComplete: false });
     expect(await statusOfB()).toBe('compliant');
     await run(store, 'scan-3', { ...complete([verdict(a, 'noncompliant')]), scope: 'subset' });
     expect(await statusOfB()).toBe('compliant');
     await run(store, 'scan-4', { ...complete([verdict(a, 'noncompliant')]), status: 'failed' });
     expect(await statusOfB()).toBe('compliant');
 
-    const gone = await run(store, 'scan-5', complete([verdict(a, 'noncompliant')]));
+    // The listing was complete; that a's contact could not be read does not matter to b.
+    const gone = await run(store, 'scan-5', { ...complete([verdict(a, 'error')]), status: 'partial' });
     expect(await statusOfB()).toBe('gone');
-    expect(gone.changes).toMatchObject([{ subscriptionId: b, from: 'compliant', to: 'gone', evaluatedBy: 'scan-5' }]);
+    expect(gone.changes.map((change) => [change.subscriptionId, change.from, change.to, change.evaluatedBy])).toEqual([
+      [a, 'noncompliant', 'error', 'scan-5'],
+      [b, 'compliant', 'gone', 'scan-5'],
+    ]);
 
     // It comes back: judged again, first sighting kept.
     const firstSeen = (await store.getSubscription(b))?.firstSeenAt;
@@ -168,6 +174,30 @@ describe('partial and failed runs', () => {
       [null, 'compliant'],
       ['compliant', 'gone'],
       ['gone', 'noncompliant'],
+    ]);
+  });
+
+  it('an evaluation read before the stored one never replaces it, whichever is written last', async () => {
+    const clock = manualClock('2025-05-01T10:00:00Z');
+    const store = openStore({ clock: clock.now });
+    const id = subscriptionIdFor(40);
+    await store.recordEvaluation(verdict(id, 'compliant'), { evaluatedBy: 'event:setup', readAt: clock.now() });
+
+    // Two events about one subscription: the first read it while its contact was still there,
+    // the second after it was deleted, and the second is written first.
+    const olderReading = new Date('2025-05-01T10:05:00Z');
+    const newerReading = new Date('2025-05-01T10:05:02Z');
+    clock.set('2025-05-01T10:05:03Z');
+    const deleted = await store.recordEvaluation(verdict(id, 'noncompliant'), { evaluatedBy: 'event:delete', readAt: newerReading });
+    expect(deleted).toMatchObject({ superseded: false, record: { status: 'noncompliant' } });
+    clock.set('2025-05-01T10:05:04Z');
+    const late = await store.recordEvaluation(verdict(id, 'compliant'), { evaluatedBy: 'event:write', readAt: olderReading });
+
+    expect(late).toMatchObject({ superseded: true, change: null, record: { status: 'noncompliant', lastEvaluatedBy: 'event:delete' } });
+    expect(await store.getSubscription(id)).toMatchObject({ status: 'noncompliant', lastEvaluatedBy: 'event:delete', readAt: newerReading.toISOString() });
+    expect((await store.history(id)).map((change) => [change.to, change.evaluatedBy])).toEqual([
+      ['compliant', 'event:setup'],
+      ['noncompliant', 'event:delete'],
     ]);
   });
 
@@ -236,6 +266,7 @@ describe('partial and failed runs', () => {
     await run(store, 'scan-1', {
       status: 'partial',
       scope: 'tenant',
+      subscriptionListComplete: false,
       verdicts: [verdict(d, 'error'), verdict(a, 'compliant')],
       readSubscriptionIds: [],
     });
@@ -295,10 +326,10 @@ describe('history and exemptions', () => {
   it('an evaluation of one subscription is written with its history; the next complete run leaves it', async () => {
     const clock = manualClock('2025-05-01T10:00:00Z');
     const store = openStore({ clock: clock.now });
-    const evaluation = await store.recordEvaluation(verdict(id, 'noncompliant'), { evaluatedBy: 'event:1' });
+    const evaluation = await store.recordEvaluation(verdict(id, 'noncompliant'), { evaluatedBy: 'event:1', readAt: clock.now() });
     expect(evaluation.change).toMatchObject({ from: null, to: 'noncompliant', evaluatedBy: 'event:1' });
     clock.advance(60_000);
-    const fixed = await store.recordEvaluation(verdict(id, 'compliant'), { evaluatedBy: 'event:2' });
+    const fixed = await store.recordEvaluation(verdict(id, 'compliant'), { evaluatedBy: 'event:2', readAt: clock.now() });
     expect(fixed.record).toMatchObject({ status: 'compliant', lastEvaluatedBy: 'event:2', firstSeenAt: '2025-05-01T10:00:00.000Z' });
     expect((await store.history(id)).map((change) => change.evaluatedBy)).toEqual(['event:1', 'event:2']);
   });

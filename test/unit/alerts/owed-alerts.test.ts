@@ -38,6 +38,9 @@ function record(status: RecordedStatus, at: Date, overrides: Partial<Subscriptio
     noncompliantSince: status === 'noncompliant' || status === 'error' ? at.toISOString() : null,
     lastAlertedAt: null,
     lastEvaluatedBy: 'scan-1',
+    readAt: at.toISOString(),
+    fix: null,
+    omitted: null,
     ...overrides,
   };
 }

@@ -45,7 +45,7 @@ function verdict(subscriptionId: string, status: Exclude<SubscriptionVerdict['st
 function input(overrides: Partial<StateUpdateInput> & Pick<StateUpdateInput, 'verdicts'>): StateUpdateInput {
   return {
     previous: new Map(),
-    complete: true,
+    listingComplete: true,
     readSubscriptionIds: new Set(overrides.verdicts.map((v) => v.subscriptionId)),
     exemptions: [],
     runId: 'scan-x',
@@ -88,6 +88,9 @@ describe('planStateUpdate: first sightings and unchanged tenants', () => {
       noncompliantSince: T0.toISOString(),
       lastAlertedAt: null,
       lastEvaluatedBy: 'scan-1',
+      readAt: T0.toISOString(),
+      fix: null,
+      omitted: null,
     });
     expect(plan.records[0]?.noncompliantSince).toBeNull();
     expect(plan.changes.map((c) => [c.subscriptionId, c.from, c.to, c.findingsBefore.length])).toEqual([
@@ -162,7 +165,7 @@ describe('planStateUpdate: partial and failed runs', () => {
 
   it('never marks compliant (fixed) a subscription it did not read', () => {
     const { plan, next } = apply(before(), {
-      complete: false,
+      listingComplete: false,
       verdicts: [verdict(A, 'compliant'), verdict(B, 'compliant')],
       readSubscriptionIds: new Set([A]),
       now: T1,
@@ -173,7 +176,7 @@ describe('planStateUpdate: partial and failed runs', () => {
   });
 
   it('never marks gone a subscription missing from a partial or failed run', () => {
-    const plan = planStateUpdate(input({ previous: before(), complete: false, verdicts: [verdict(A, 'noncompliant')], now: T1 }));
+    const plan = planStateUpdate(input({ previous: before(), listingComplete: false, verdicts: [verdict(A, 'noncompliant')], now: T1 }));
     expect(plan).toEqual({ records: [], changes: [] });
   });
 
@@ -192,18 +195,35 @@ describe('planStateUpdate: partial and failed runs', () => {
   });
 
   it('records a never-seen subscription that could not be read as error, and ignores other unread verdicts', () => {
-    const plan = planStateUpdate(input({ complete: false, verdicts: [verdict(A, 'error'), verdict(B, 'compliant')], readSubscriptionIds: new Set(), now: T1 }));
+    const plan = planStateUpdate(input({ listingComplete: false, verdicts: [verdict(A, 'error'), verdict(B, 'compliant')], readSubscriptionIds: new Set(), now: T1 }));
     expect(plan.records.map((r) => [r.subscriptionId, r.status])).toEqual([[A, 'error']]);
   });
 
-  it('leaves a record evaluated by someone else after the run started (an event), even in a complete run', () => {
+  it('leaves a record read by someone else after the run started (an event), even in a complete run', () => {
     const state = before();
-    state.set(A, { ...state.get(A)!, status: 'compliant', lastEvaluatedAt: T2.toISOString(), lastEvaluatedBy: 'event:9' });
+    state.set(A, { ...state.get(A)!, status: 'compliant', lastEvaluatedAt: T2.toISOString(), readAt: T2.toISOString(), lastEvaluatedBy: 'event:9' });
     const plan = planStateUpdate(input({ previous: state, verdicts: [verdict(A, 'noncompliant'), verdict(B, 'error'), verdict(C, 'compliant')], runStartedAt: T1, now: T3 }));
     expect(plan.records).toEqual([]);
     // ... nor marks it gone.
     const gone = planStateUpdate(input({ previous: state, verdicts: [verdict(B, 'error'), verdict(C, 'compliant')], runStartedAt: T1, now: T3 }));
     expect(gone.records).toEqual([]);
+  });
+});
+
+describe('planStateUpdate: whose reading is newer', () => {
+  it('replaces an event that read before the run started, even when the event was written after', () => {
+    const state = stateAfter({ verdicts: [verdict(A, 'noncompliant')], now: T0, runStartedAt: T0 });
+    // The event read at T0 (contact still missing) but its write landed at T2, while the run that
+    // started at T1 was reading: the run's reading is the newer one.
+    state.set(A, { ...state.get(A)!, lastEvaluatedAt: T2.toISOString(), readAt: T0.toISOString(), lastEvaluatedBy: 'event:slow' });
+    const plan = planStateUpdate(input({ previous: state, verdicts: [verdict(A, 'compliant')], runStartedAt: T1, now: T3, runId: 'scan-2' }));
+    expect(plan.records.map((r) => [r.subscriptionId, r.status, r.readAt])).toEqual([[A, 'compliant', T1.toISOString()]]);
+  });
+
+  it('marks gone with the listing time as the reading', () => {
+    const state = stateAfter({ verdicts: [verdict(A, 'noncompliant'), verdict(B, 'compliant')], now: T0, runStartedAt: T0 });
+    const plan = planStateUpdate(input({ previous: state, verdicts: [verdict(A, 'noncompliant')], runStartedAt: T1, now: T2, runId: 'scan-2' }));
+    expect(plan.records).toMatchObject([{ subscriptionId: B, status: 'gone', readAt: T1.toISOString(), lastEvaluatedAt: T2.toISOString(), fix: null }]);
   });
 });
 
@@ -244,12 +264,22 @@ describe('planStateUpdate: exemptions', () => {
 
 describe('applyEventEvaluation', () => {
   it('returns the record with a fresh evaluation, and the change when the status moved', () => {
-    const first = applyEventEvaluation({ previous: undefined, verdict: verdict(A, 'noncompliant'), exemptions: [], evaluatedBy: 'event:1', now: T0 });
+    const first = applyEventEvaluation({ previous: undefined, verdict: verdict(A, 'noncompliant'), exemptions: [], evaluatedBy: 'event:1', readAt: T0, now: T0 });
     expect(first).toMatchObject({ changed: true, change: { from: null, to: 'noncompliant', evaluatedBy: 'event:1' } });
-    const same = applyEventEvaluation({ previous: first.record, verdict: verdict(A, 'noncompliant'), exemptions: [], evaluatedBy: 'event:2', now: T1 });
+    const same = applyEventEvaluation({ previous: first.record, verdict: verdict(A, 'noncompliant'), exemptions: [], evaluatedBy: 'event:2', readAt: T1, now: T1 });
     expect(same).toMatchObject({ changed: false, change: null, record: { lastEvaluatedAt: T1.toISOString(), lastEvaluatedBy: 'event:2', statusSince: T0.toISOString() } });
-    const fixed = applyEventEvaluation({ previous: same.record, verdict: verdict(A, 'compliant'), exemptions: [], evaluatedBy: 'event:3', now: T2 });
+    const fixed = applyEventEvaluation({ previous: same.record, verdict: verdict(A, 'compliant'), exemptions: [], evaluatedBy: 'event:3', readAt: T2, now: T2 });
     expect(fixed).toMatchObject({ changed: true, change: { from: 'noncompliant', to: 'compliant' }, record: { noncompliantSince: null, firstSeenAt: T0.toISOString() } });
+  });
+
+  it('leaves a record judged from a later reading, however late this evaluation is written', () => {
+    const newer = applyEventEvaluation({ previous: undefined, verdict: verdict(A, 'noncompliant'), exemptions: [], evaluatedBy: 'event:delete', readAt: T1, now: T1 });
+    if (newer.outcome !== 'write') throw new Error('expected a write');
+    const older = applyEventEvaluation({ previous: newer.record, verdict: verdict(A, 'compliant'), exemptions: [], evaluatedBy: 'event:write', readAt: T0, now: T2 });
+    expect(older).toEqual({ outcome: 'superseded', record: newer.record });
+    // The same reading time is not older: the later evaluation is written.
+    const same = applyEventEvaluation({ previous: newer.record, verdict: verdict(A, 'compliant'), exemptions: [], evaluatedBy: 'event:again', readAt: T1, now: T2 });
+    expect(same).toMatchObject({ outcome: 'write', record: { status: 'compliant' } });
   });
 });
 

@@ -1,0 +1,114 @@
+/**
+ * Keeps what is stored about one subscription within fixed bounds, whatever Azure returned. A
+ * contact's `emails` is free text its owner controls: left whole, 30 KB of it broke the outbox's
+ * rows and 360 KB made a subscription's record larger than a Table Storage entity may be, so one
+ * subscription could stop every later write. The status, the failed rules and the rule results
+ * are always kept whole; only the free text beside them is shortened, visibly, and the record
+ * says what was left out. Pure; no I/O.
+ */
+import type { ContactFix, ContactSummary, Finding } from './model.js';
+
+/** The most of each free-text value a stored record keeps (UTF-16 code units). */
+export const RECORD_LIMITS = {
+  displayNameCharacters: 256,
+  stateCharacters: 64,
+  /** Per rule message; the five messages together stay near 10 KB. */
+  messageCharacters: 2_000,
+  emailAddresses: 50,
+  emailCharacters: 4_000,
+  /** A valid address is at most 254 characters; anything longer is kept only as a marked prefix. */
+  emailAddressCharacters: 320,
+  roles: 20,
+  roleCharacters: 64,
+  /** The merged fix's JSON; a larger one is stored as `too-large` and computed again when needed. */
+  fixCharacters: 8_000,
+} as const;
+
+export interface StorableFields {
+  displayName: string;
+  state: string;
+  findings: Finding[];
+  contact: ContactSummary;
+  fix: ContactFix | null;
+}
+
+/** The fields within RECORD_LIMITS, and a sentence naming what was left out (null when nothing was). */
+export function boundForStorage(fields: StorableFields): StorableFields & { omitted: string | null } {
+  const omitted: string[] = [];
+
+  const displayName = cut(fields.displayName, RECORD_LIMITS.displayNameCharacters);
+  if (displayName !== fields.displayName) omitted.push(`${count(fields.displayName.length - RECORD_LIMITS.displayNameCharacters)} characters of the display name`);
+  const state = cut(fields.state, RECORD_LIMITS.stateCharacters);
+
+  let messageCharactersLeftOut = 0;
+  const findings = fields.findings.map((finding) => {
+    if (finding.message.length <= RECORD_LIMITS.messageCharacters) return finding;
+    messageCharactersLeftOut += finding.message.length - RECORD_LIMITS.messageCharacters;
+    return { ...finding, message: cut(finding.message, RECORD_LIMITS.messageCharacters) };
+  });
+  if (messageCharactersLeftOut > 0) omitted.push(`${count(messageCharactersLeftOut)} characters of rule messages`);
+
+  const emails = boundedEmails(fields.contact.emails);
+  if (emails.length < fields.contact.emails.length) {
+    omitted.push(`${count(fields.contact.emails.length - emails.length)} of ${count(fields.contact.emails.length)} e-mail addresses`);
+  } else if (emails.some((address, index) => address !== fields.contact.emails[index])) {
+    omitted.push('the end of e-mail addresses longer than any valid address');
+  }
+  const roles = fields.contact.notifyRoles.slice(0, RECORD_LIMITS.roles).map((role) => cut(role, RECORD_LIMITS.roleCharacters));
+  if (roles.length < fields.contact.notifyRoles.length) omitted.push(`${count(fields.contact.notifyRoles.length - roles.length)} notification roles`);
+
+  let fix = fields.fix;
+  if (fix && fix.kind !== 'too-large') {
+    const characters = JSON.stringify(fix).length;
+    if (characters > RECORD_LIMITS.fixCharacters) {
+      fix = { kind: 'too-large', bytes: characters };
+      omitted.push(`the suggested fix (${count(characters)} characters of JSON)`);
+    } else if (fix.kind === 'not-fixable' && fix.reason.length > RECORD_LIMITS.messageCharacters) {
+      fix = { kind: 'not-fixable', reason: cut(fix.reason, RECORD_LIMITS.messageCharacters) };
+    }
+  }
+
+  return {
+    displayName,
+    state,
+    findings,
+    contact: { ...fields.contact, emails, notifyRoles: roles },
+    fix,
+    omitted: omitted.length === 0 ? null : `Left out to keep this record within the storage limits: ${omitted.join('; ')}.`,
+  };
+}
+
+/** The first addresses, each at most emailAddressCharacters, within the count and character bounds. */
+function boundedEmails(addresses: readonly string[]): string[] {
+  const kept: string[] = [];
+  let characters = 0;
+  for (const address of addresses) {
+    const shown = cut(address, RECORD_LIMITS.emailAddressCharacters);
+    if (kept.length >= RECORD_LIMITS.emailAddresses || characters + shown.length > RECORD_LIMITS.emailCharacters) break;
+    kept.push(shown);
+    characters += shown.length;
+  }
+  return kept;
+}
+
+/**
+ * `text` when it fits; otherwise its start and a visible marker saying how much was cut, within
+ * `limit` characters, never splitting a surrogate pair.
+ */
+export function cut(text: string, limit: number): string {
+  if (text.length <= limit) return text;
+  const marker = (left: number) => `… [${count(left)} more characters not stored]`;
+  let keep = Math.max(0, limit - marker(text.length).length);
+  if (keep > 0 && isHighSurrogate(text.charCodeAt(keep - 1))) keep -= 1;
+  return `${text.slice(0, keep)}${marker(text.length - keep)}`;
+}
+
+function isHighSurrogate(code: number): boolean {
+  return code >= 0xd800 && code <= 0xdbff;
+}
+
+const NUMBER = new Intl.NumberFormat('en');
+
+function count(n: number): string {
+  return NUMBER.format(n);
+}
