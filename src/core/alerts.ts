@@ -91,6 +91,7 @@ export function owedAlertFor(record: SubscriptionRecord, now: Date, settings: Al
       status: record.status,
       since: record.noncompliantSince ?? record.statusSince,
       findings: record.findings.filter((finding) => finding.result !== 'pass'),
+      ...(record.fix ? { fix: record.fix } : {}),
     };
     if (!alertedInThisStatus) {
       return { key: alertKey(record.subscriptionId, 'alert', record.status, record.statusSince), kind: 'alert', ...base };

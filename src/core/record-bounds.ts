@@ -112,3 +112,20 @@ const NUMBER = new Intl.NumberFormat('en');
 function count(n: number): string {
   return NUMBER.format(n);
 }
+
+/**
+ * The least a record can be stored as when Table Storage refuses it whole: its status, rule
+ * results and dates, without the free text, and a note saying why. A subscription whose record
+ * cannot be written at all is reported by the run, never left to fail the others.
+ */
+export function minimalForStorage<T extends StorableFields & { omitted: string | null }>(record: T, reason: string): T {
+  return {
+    ...record,
+    displayName: cut(record.displayName, 64),
+    state: cut(record.state, 32),
+    findings: record.findings.map((finding) => ({ ...finding, message: 'The details of this result could not be stored.' })),
+    contact: { ...record.contact, emails: [], notifyRoles: record.contact.notifyRoles.slice(0, 4).map((role) => cut(role, 32)) },
+    fix: null,
+    omitted: `Table Storage refused the whole record (${cut(reason, 300)}); only its status, rule results and dates were kept.`,
+  };
+}

@@ -272,7 +272,9 @@ export interface StoredScanRun extends ScanRunRecord {
   /** Subscription entities (state rows) and history rows the run wrote. */
   subscriptionWrites: number;
   historyWrites: number;
-  /** Why the run failed, when it did. */
+  /** Subscriptions whose record Table Storage refused (named in `error`); the run stands for the rest. */
+  refusedWrites: number;
+  /** Why the run failed, or which records were refused. */
   error: string | null;
 }
 
@@ -289,6 +291,7 @@ const scanRunSchema = z.object({
   evaluatedAt: optionalText,
   subscriptionWrites: z.number().default(0),
   historyWrites: z.number().default(0),
+  refusedWrites: z.number().default(0),
   error: optionalText,
 });
 const countsSchema = z.object({
@@ -317,6 +320,7 @@ export function encodeScanRun(run: StoredScanRun, rowKey: string): StoredEntity 
     complete: run.complete,
     subscriptionWrites: run.subscriptionWrites,
     historyWrites: run.historyWrites,
+    refusedWrites: run.refusedWrites,
     counts: JSON.stringify(run.counts),
   };
   if (run.finishedAt !== null) entity.finishedAt = run.finishedAt;

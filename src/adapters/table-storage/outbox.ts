@@ -26,6 +26,7 @@
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { odata, RestError, type TableClient, type TableEntity, type TableEntityResult } from '@azure/data-tables';
 import type { OwedAlert } from '../../core/alerts.js';
+import { cut } from '../../core/record-bounds.js';
 import {
   OutboxConflictError,
   OUTBOX_STATES,
@@ -195,6 +196,26 @@ function encodePatch(patch: OutboxMessagePatch): Record<string, unknown> {
   return properties;
 }
 
+/** One binary property holds at most 64 KiB. */
+const MAX_ALERT_BYTES = 60 * 1024;
+
+/**
+ * The claimed alert, gzipped into one binary property. Alerts come from bounded records (see
+ * src/core/record-bounds.ts), so this is a few KB; should one still not fit, its messages are cut
+ * further rather than the JSON itself, which would leave a row no run can read.
+ */
+function encodeAlert(alert: OwedAlert): Uint8Array {
+  const zipped = gzipSync(Buffer.from(JSON.stringify(alert), 'utf8'));
+  if (zipped.length <= MAX_ALERT_BYTES) return new Uint8Array(zipped);
+  const shorter: OwedAlert = {
+    ...alert,
+    displayName: cut(alert.displayName, 256),
+    findings: alert.findings.map((finding) => ({ ...finding, message: cut(finding.message, 500) })),
+    ...(alert.fix ? { fix: { kind: 'too-large' as const, bytes: zipped.length } } : {}),
+  };
+  return new Uint8Array(gzipSync(Buffer.from(JSON.stringify(shorter), 'utf8')));
+}
+
 function encodeClaim(claim: AlertClaim): Entity {
   return {
     partitionKey: CLAIM_PARTITION,
@@ -205,19 +226,44 @@ function encodeClaim(claim: AlertClaim): Entity {
     subscriptionId: claim.subscriptionId,
     kind: claim.kind,
     createdAt: claim.createdAt,
-    alert: JSON.stringify(claim.alert).slice(0, MAX_STRING_CHARS),
+    alertGzip: encodeAlert(claim.alert),
+  };
+}
+
+/**
+ * The stored alert, or one rebuilt from the claim's key when it cannot be read (a row written
+ * before alerts were bounded held JSON cut at the property limit). A claim that cannot be read
+ * must never stop every later run: its message is composed from what the key says instead.
+ */
+function decodeClaimedAlert(entity: EntityResult, key: string): OwedAlert {
+  try {
+    const zipped = entity['alertGzip'];
+    if (zipped instanceof Uint8Array) return JSON.parse(gunzipSync(Buffer.from(zipped)).toString('utf8')) as OwedAlert;
+    return JSON.parse(str(entity, 'alert')) as OwedAlert;
+  } catch {
+    return alertFromKey(key, str(entity, 'subscriptionId'));
+  }
+}
+
+/** `<subscriptionId>|<kind>|<status>|<basis>` back into the alert it names, without its details. */
+function alertFromKey(key: string, subscriptionId: string): OwedAlert {
+  const [id, kind, status, basis] = key.split('|');
+  return {
+    key,
+    kind: kind === 'reminder' || kind === 'fixed' ? kind : 'alert',
+    subscriptionId: subscriptionId || (id ?? ''),
+    displayName: '',
+    status: status === 'error' || status === 'compliant' ? status : 'noncompliant',
+    since: basis ?? '',
+    findings: [],
   };
 }
 
 function decodeClaim(entity: EntityResult): AlertClaim {
-  let alert: OwedAlert;
-  try {
-    alert = JSON.parse(str(entity, 'alert')) as OwedAlert;
-  } catch {
-    throw new Error(`outbox claim ${entity.rowKey}: the stored alert is not JSON`);
-  }
+  const key = str(entity, 'key') || (entity.rowKey ?? '');
+  const alert = decodeClaimedAlert(entity, key);
   return {
-    key: str(entity, 'key') || (entity.rowKey ?? ''),
+    key,
     batchId: str(entity, 'batchId'),
     mode: str(entity, 'mode') === 'single' ? 'single' : 'digest',
     subscriptionId: str(entity, 'subscriptionId'),

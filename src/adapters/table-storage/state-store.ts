@@ -9,7 +9,8 @@
 import { odata, RestError, type TableClient, type TableEntityResult, type TransactionAction } from '@azure/data-tables';
 import pLimit from 'p-limit';
 import { applyExemptions, parseExemption, type ExemptionValidationOptions } from '../../core/exemptions.js';
-import type { ScanStatus, SubscriptionVerdict } from '../../core/model.js';
+import type { Finding, ScanStatus, SubscriptionVerdict } from '../../core/model.js';
+import { cut, minimalForStorage } from '../../core/record-bounds.js';
 import type { Exemption, RecordedStatus, StatusChange, SubscriptionRecord } from '../../core/state-model.js';
 import {
   applyEventEvaluation,
@@ -100,6 +101,11 @@ export interface RecordedRun {
   records: SubscriptionRecord[];
   /** The status changes it appended to the history. */
   changes: StatusChange[];
+  /**
+   * Subscriptions whose record Table Storage refused, even cut down to its status and rule
+   * results. The run stands for every other subscription; these keep what was stored before.
+   */
+  refused: RefusedWrite[];
 }
 
 export interface RecordedEvaluation {
@@ -214,6 +220,20 @@ interface Unit {
   change: StatusChange | undefined;
   actions: TransactionAction[];
   bytes: number;
+  /** True for the minimal record tried after Table Storage refused the whole one. */
+  minimal: boolean;
+}
+
+/** A subscription whose record Table Storage refused even in its minimal form. */
+export interface RefusedWrite {
+  subscriptionId: string;
+  reason: string;
+}
+
+/** What the writer did: the writes committed (a failed run undoes them) and those refused. */
+interface WriteLog {
+  committed: CommittedWrite[];
+  refused: RefusedWrite[];
 }
 
 class TableStateStore implements StateStore {
@@ -349,7 +369,8 @@ class TableStateStore implements StateStore {
 
   async finishRun(handle: RunHandle, result: RunResult): Promise<RecordedRun> {
     const now = this.clock();
-    const committed: CommittedWrite[] = [];
+    const writes: WriteLog = { committed: [], refused: [] };
+    const { committed } = writes;
     try {
       const [current, exemptions] = await Promise.all([this.loadCurrent(), this.listExemptions()]);
       const readSubscriptionIds = new Set([...result.readSubscriptionIds].map((id) => id.toLowerCase()));
@@ -385,7 +406,7 @@ class TableStateStore implements StateStore {
       }
       const limit = pLimit(this.writeConcurrency);
       const outcomes = await Promise.allSettled(
-        [...idsByPartition].map(([partitionKey, ids]) => limit(() => this.writePartition(partitionKey, ids, current, plan, committed))),
+        [...idsByPartition].map(([partitionKey, ids]) => limit(() => this.writePartition(partitionKey, ids, current, plan, writes))),
       );
       const failure = outcomes.find((outcome): outcome is PromiseRejectedResult => outcome.status === 'rejected');
       if (failure) throw failure.reason;
@@ -402,12 +423,15 @@ class TableStateStore implements StateStore {
         securityContactsCalls: result.securityContactsCalls ?? 0,
         subscriptionWrites: committed.length,
         historyWrites: committed.filter((write) => write.change).length,
+        refusedWrites: writes.refused.length,
+        ...(writes.refused.length > 0 ? { error: describeRefused(writes.refused) } : {}),
       });
       await (await this.scanRuns()).upsertEntity(encodeScanRun(run, handle.rowKey), 'Replace');
       return {
         run,
         records: committed.map((write) => write.after).sort((a, b) => compare(a.subscriptionId, b.subscriptionId)),
         changes: committed.flatMap((write) => write.change ?? []).sort((a, b) => compare(a.subscriptionId, b.subscriptionId)),
+        refused: [...writes.refused].sort((a, b) => compare(a.subscriptionId, b.subscriptionId)),
       };
     } catch (error) {
       const undo = await this.undo(committed);
@@ -450,7 +474,7 @@ class TableStateStore implements StateStore {
   async recordEvaluation(verdict: SubscriptionVerdict, options: { evaluatedBy: string; readAt: Date }): Promise<RecordedEvaluation> {
     const id = verdict.subscriptionId.toLowerCase();
     const exemption = await this.getExemption(id);
-    const committed: CommittedWrite[] = [];
+    const writes: WriteLog = { committed: [], refused: [] };
     let superseded: SubscriptionRecord | undefined;
     // Re-planned on every conflict, so a newer reading written meanwhile is seen and kept.
     const plan: Planner = (state) => {
@@ -470,10 +494,10 @@ class TableStateStore implements StateStore {
       return { records: [evaluation.record], changes: evaluation.change ? [evaluation.change] : [] };
     };
     const ids = new Set([id]);
-    await this.writePartition(subscriptionPartition(id), ids, await this.readMany(ids), plan, committed);
+    await this.writePartition(subscriptionPartition(id), ids, await this.readMany(ids), plan, writes);
     if (superseded) return { record: superseded, change: null, superseded: true };
-    const write = committed[0];
-    if (!write) throw new StateWriteError(`the evaluation of ${id} was not written`);
+    const write = writes.committed[0];
+    if (!write) throw new StateWriteError(`the evaluation of ${id} was not written${writes.refused[0] ? `: ${writes.refused[0].reason}` : ''}`);
     return { record: write.after, change: write.change ?? null, superseded: false };
   }
 
@@ -518,12 +542,12 @@ class TableStateStore implements StateStore {
       }
       return { records, changes: [] };
     };
-    const committed: CommittedWrite[] = [];
+    const writes: WriteLog = { committed: [], refused: [] };
     const limit = pLimit(this.writeConcurrency);
     await Promise.all(
-      [...byPartition].map(([partitionKey, ids]) => limit(async () => this.writePartition(partitionKey, ids, await this.readMany(ids), plan, committed))),
+      [...byPartition].map(([partitionKey, ids]) => limit(async () => this.writePartition(partitionKey, ids, await this.readMany(ids), plan, writes))),
     );
-    return committed.map((write) => write.after);
+    return writes.committed.map((write) => write.after);
   }
 
   // ---- exemptions ---------------------------------------------------------------------------
@@ -575,60 +599,78 @@ class TableStateStore implements StateStore {
    * entity since it was read (412), or created/deleted it (409/404), the transactions already
    * committed stand, and the subscriptions of the failed one and of those not yet sent are read
    * again, planned again and written again — at most maxConflictRetries times.
-   * Every committed write is pushed on `committed` as it happens (a run undoes them on failure).
+   *
+   * One subscription's data never fails the others: when Table Storage refuses a transaction's
+   * content (400/413), its subscriptions are written one by one; one that is refused alone is
+   * written again as its minimal record (status, rule results, dates), and one refused even so is
+   * reported in `writes.refused` and left as it was stored.
+   * Every committed write is pushed on `writes.committed` as it happens (a run undoes them on failure).
    */
   private async writePartition(
     partitionKey: string,
     ids: ReadonlySet<string>,
     initial: ReadonlyMap<string, Current>,
     plan: Planner,
-    committed: CommittedWrite[],
+    writes: WriteLog,
   ): Promise<void> {
     const client = await this.subscriptions();
     let pending = new Set(ids);
     let state: ReadonlyMap<string, Current> = initial;
     for (let attempt = 0; ; attempt += 1) {
-      const units = buildUnits(await plan(state, pending), state);
-      if (units.length === 0) return;
-      const transactions = pack(units);
-      let failed = -1;
-      let conflict: unknown;
-      for (const [index, transaction] of transactions.entries()) {
-        const actions = transaction.flatMap((unit) => unit.actions);
+      const queue = pack(buildUnits(await plan(state, pending), state, writes.refused));
+      if (queue.length === 0) return;
+      let conflict: { error: unknown; unsent: Unit[] } | undefined;
+      while (queue.length > 0) {
+        const transaction = queue.shift()!;
         try {
-          this.stats.transactions += 1;
-          this.stats.transactionOperations += actions.length;
-          const response = await client.submitTransaction(actions);
-          let position = 0;
-          for (const unit of transaction) {
-            committed.push({
-              partitionKey,
-              before: unit.before,
-              after: unit.after,
-              etag: response.subResponses[position]?.etag,
-              change: unit.change,
-              historyEtag: unit.change ? response.subResponses[position + 1]?.etag : undefined,
-            });
-            position += unit.actions.length;
-          }
+          await this.submit(client, partitionKey, transaction, writes.committed);
         } catch (error) {
-          if (!isConflict(error)) throw error;
-          failed = index;
-          conflict = error;
-          break;
+          if (isConflict(error)) {
+            conflict = { error, unsent: [...transaction, ...queue.flat()] };
+            break;
+          }
+          if (!isRefused(error)) throw error;
+          if (transaction.length > 1) {
+            queue.unshift(...transaction.map((unit) => [unit]));
+            continue;
+          }
+          const unit = transaction[0]!;
+          const minimal = unit.minimal ? undefined : minimalUnit(unit, describeError(error), writes.refused);
+          if (minimal) queue.unshift([minimal]);
+          else if (unit.minimal) writes.refused.push({ subscriptionId: unit.id, reason: describeError(error) });
         }
       }
-      if (failed < 0) return;
+      if (!conflict) return;
       if (attempt >= this.maxConflictRetries) {
         throw new WriteConflictError(
-          `partition ${partitionKey}: other writers kept changing the same subscriptions; gave up after ${attempt + 1} attempts (${describeError(conflict)})`,
-          { cause: conflict },
+          `partition ${partitionKey}: other writers kept changing the same subscriptions; gave up after ${attempt + 1} attempts (${describeError(conflict.error)})`,
+          { cause: conflict.error },
         );
       }
       this.stats.conflictRetries += 1;
-      pending = new Set(transactions.slice(failed).flatMap((transaction) => transaction.map((unit) => unit.id)));
+      pending = new Set(conflict.unsent.map((unit) => unit.id));
       state = await this.readMany(pending);
       if (attempt > 0) await delay(Math.min(1_000, 25 * 2 ** attempt) * (0.5 + Math.random()));
+    }
+  }
+
+  /** Sends one transaction and records what it committed. */
+  private async submit(client: TableClient, partitionKey: string, transaction: readonly Unit[], committed: CommittedWrite[]): Promise<void> {
+    const actions = transaction.flatMap((unit) => unit.actions);
+    this.stats.transactions += 1;
+    this.stats.transactionOperations += actions.length;
+    const response = await client.submitTransaction(actions);
+    let position = 0;
+    for (const unit of transaction) {
+      committed.push({
+        partitionKey,
+        before: unit.before,
+        after: unit.after,
+        etag: response.subResponses[position]?.etag,
+        change: unit.change,
+        historyEtag: unit.change ? response.subResponses[position + 1]?.etag : undefined,
+      });
+      position += unit.actions.length;
     }
   }
 
@@ -691,22 +733,54 @@ function current(table: string, entity: TableEntityResult<Record<string, unknown
   return { record: decodeSubscription(table, entity), etag: entity.etag };
 }
 
-function buildUnits(plan: Plan, state: ReadonlyMap<string, Current>): Unit[] {
+function buildUnits(plan: Plan, state: ReadonlyMap<string, Current>, refused: RefusedWrite[]): Unit[] {
   const changes = new Map(plan.changes.map((change) => [change.subscriptionId.toLowerCase(), change]));
-  return plan.records.map((after) => {
+  const units: Unit[] = [];
+  for (const after of plan.records) {
     const id = after.subscriptionId.toLowerCase();
     const before = state.get(id);
-    const entity = encodeSubscription(after);
-    const actions: TransactionAction[] = [before ? ['update', entity, 'Replace', { etag: before.etag }] : ['create', entity]];
     const change = changes.get(id);
-    const entities: StoredEntity[] = [entity];
-    if (change) {
-      const history = encodeStatusChange(change);
-      actions.push(['create', history]);
-      entities.push(history);
+    try {
+      units.push(unitFor(id, before, after, change, false));
+    } catch (error) {
+      // A record that cannot even be encoded is written in its minimal form, as a refused one is.
+      const unit = minimalUnit({ id, before, after, change }, describeError(error), refused);
+      if (unit) units.push(unit);
     }
-    return { id, before, after, change, actions, bytes: Buffer.byteLength(JSON.stringify(entities)) };
-  });
+  }
+  return units;
+}
+
+function unitFor(id: string, before: Current | undefined, after: SubscriptionRecord, change: StatusChange | undefined, minimal: boolean): Unit {
+  const entity = encodeSubscription(after);
+  const actions: TransactionAction[] = [before ? ['update', entity, 'Replace', { etag: before.etag }] : ['create', entity]];
+  const entities: StoredEntity[] = [entity];
+  if (change) {
+    const history = encodeStatusChange(change);
+    actions.push(['create', history]);
+    entities.push(history);
+  }
+  return { id, before, after, change, actions, bytes: Buffer.byteLength(JSON.stringify(entities)), minimal };
+}
+
+/** The unit of a refused record cut down to its minimal form, or undefined (and reported) when even that cannot be built. */
+function minimalUnit(
+  unit: Pick<Unit, 'id' | 'before' | 'after' | 'change'>,
+  reason: string,
+  refused: RefusedWrite[],
+): Unit | undefined {
+  const after = minimalForStorage(unit.after, reason);
+  const change = unit.change && { ...unit.change, findingsBefore: minimalFindings(unit.change.findingsBefore), findingsAfter: after.findings };
+  try {
+    return unitFor(unit.id, unit.before, after, change, true);
+  } catch (error) {
+    refused.push({ subscriptionId: unit.id, reason: describeError(error) });
+    return undefined;
+  }
+}
+
+function minimalFindings(findings: readonly Finding[]): Finding[] {
+  return findings.map((finding) => ({ ...finding, message: cut(finding.message, 200) }));
 }
 
 /** Groups units into transactions of at most 100 operations and ~3.5 MB, never splitting a unit. */
@@ -745,6 +819,7 @@ function runRow(handle: RunHandle, fields: Partial<StoredScanRun>): StoredScanRu
     evaluatedAt: null,
     subscriptionWrites: 0,
     historyWrites: 0,
+    refusedWrites: 0,
     error: null,
     ...fields,
   };
@@ -764,6 +839,22 @@ function statusOf(error: unknown): number | undefined {
 function isConflict(error: unknown): boolean {
   const status = statusOf(error);
   return status === 412 || status === 409 || status === 404;
+}
+
+/**
+ * Table Storage refused what was sent (400 InvalidInput, PropertyValueTooLarge, EntityTooLarge;
+ * 413 RequestBodyTooLarge): sending it again cannot help, unlike a 408, 429 or 5xx.
+ */
+function isRefused(error: unknown): boolean {
+  const status = statusOf(error);
+  return status === 400 || status === 413;
+}
+
+/** For the run row: how many subscriptions were refused, naming the first few and why. */
+function describeRefused(refused: readonly RefusedWrite[]): string {
+  const named = refused.slice(0, 5).map((write) => `${write.subscriptionId} (${write.reason})`);
+  const more = refused.length > named.length ? ` and ${refused.length - named.length} more` : '';
+  return `Table Storage refused the record of ${refused.length} subscription(s), which keep what was stored before: ${named.join('; ')}${more}`;
 }
 
 function describeError(error: unknown): string {

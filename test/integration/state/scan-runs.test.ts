@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SubscriptionVerdict } from '../../../src/core/model.js';
 import { openStateStore, StateWriteError, type RunResult, type StateStore } from '../../../src/adapters/table-storage/index.js';
 import { startAzurite, type AzuriteTables } from '../../support/azurite.js';
-import { failNth, manualClock, requestLog, subscriptionIdFor, uniquePrefix, verdict, type RequestLog } from './support.js';
+import { failNth, manualClock, refuseEntity, requestLog, subscriptionIdFor, uniquePrefix, verdict, type RequestLog } from './support.js';
 
 let azurite: AzuriteTables;
 beforeAll(async () => {
@@ -25,7 +25,7 @@ const complete = (verdicts: SubscriptionVerdict[], extra: Partial<RunResult> = {
   ...extra,
 });
 
-function openStore(options: { log?: RequestLog; clock?: () => Date; extraPolicies?: ReturnType<typeof failNth>[]; prefix?: string } = {}): StateStore {
+function openStore(options: { log?: RequestLog; clock?: () => Date; extraPolicies?: Array<ReturnType<typeof failNth> | ReturnType<typeof refuseEntity>>; prefix?: string } = {}): StateStore {
   return openStateStore(azurite.connectionString, {
     tablePrefix: options.prefix ?? uniquePrefix(),
     additionalPolicies: [...(options.log ? [options.log.policy] : []), ...(options.extraPolicies ?? [])],
@@ -332,5 +332,68 @@ describe('history and exemptions', () => {
     const fixed = await store.recordEvaluation(verdict(id, 'compliant'), { evaluatedBy: 'event:2', readAt: clock.now() });
     expect(fixed.record).toMatchObject({ status: 'compliant', lastEvaluatedBy: 'event:2', firstSeenAt: '2025-05-01T10:00:00.000Z' });
     expect((await store.history(id)).map((change) => change.evaluatedBy)).toEqual(['event:1', 'event:2']);
+  });
+});
+
+describe("one subscription's data", () => {
+  const ids = Array.from({ length: 40 }, (_, i) => subscriptionIdFor(100 + i));
+  const victim = ids[5]!;
+  const MINIMAL_MARKER = 'The details of this result could not be stored.';
+
+  /** A verdict whose contact holds about 400 KB of addresses, and a rule message quoting 40 KB of them. */
+  function oversized(id: string): SubscriptionVerdict {
+    const base = verdict(id, 'noncompliant', 'Huge contact');
+    const emails = Array.from({ length: 20_000 }, (_, i) => `mailbox-${String(i).padStart(5, '0')}@fabrikam.com`);
+    return {
+      ...base,
+      contact: { ...base.contact, emails },
+      findings: base.findings.map((finding) =>
+        finding.result === 'fail' ? { ...finding, message: `invalid addresses: ${emails.slice(0, 1_600).join(', ')}` } : finding,
+      ),
+    };
+  }
+
+  it('an oversized contact is stored bounded and marked, and every other subscription is recorded as usual', async () => {
+    const store = openStore();
+    const verdicts = ids.map((id) => (id === victim ? oversized(id) : verdict(id, 'compliant')));
+    const result = await run(store, 'scan-1', complete(verdicts));
+    expect(result.run).toMatchObject({ outcome: 'succeeded', refusedWrites: 0 });
+    expect(result.records).toHaveLength(40);
+
+    const stored = (await store.getSubscription(victim))!;
+    expect(stored).toMatchObject({ status: 'noncompliant', failedRules: ['email-configured'] });
+    expect(stored.contact.emails.length).toBeLessThan(100);
+    expect(stored.omitted).toMatch(/^Left out to keep this record within the storage limits: .*of 20,000 e-mail addresses/);
+    const message = stored.findings.find((finding) => finding.ruleId === 'email-configured')!.message;
+    expect(message.length).toBeLessThanOrEqual(2_000);
+    expect(message).toMatch(/… \[[\d,]+ more characters not stored\]$/);
+    expect((await store.history(victim)).map((change) => change.to)).toEqual(['noncompliant']);
+    expect((await store.loadSubscriptions({ status: 'compliant' })).length).toBe(39);
+  });
+
+  it('a record Table Storage refuses whole is written in its minimal form; the others are unaffected', async () => {
+    const refusal = refuseEntity(`state:${victim}`, (body) => !body.includes(MINIMAL_MARKER));
+    const store = openStore({ extraPolicies: [refusal] });
+    const result = await run(store, 'scan-1', complete(ids.map((id) => verdict(id, id === victim ? 'noncompliant' : 'compliant'))));
+
+    expect(refusal.refusals).toBeGreaterThan(0);
+    expect(result.run).toMatchObject({ outcome: 'succeeded', refusedWrites: 0, subscriptionWrites: 40 });
+    const stored = (await store.getSubscription(victim))!;
+    expect(stored).toMatchObject({ status: 'noncompliant', failedRules: ['email-configured'], contact: { emails: [] } });
+    expect(stored.findings.every((finding) => finding.message === MINIMAL_MARKER)).toBe(true);
+    expect(stored.omitted).toMatch(/^Table Storage refused the whole record \(.*(PropertyValueTooLarge|maximum allowed size)/);
+    expect((await store.history(victim)).map((change) => change.to)).toEqual(['noncompliant']);
+    expect((await store.loadSubscriptions({ status: 'compliant' })).length).toBe(39);
+  });
+
+  it('a record refused even in its minimal form is reported by the run and never fails the others', async () => {
+    const store = openStore({ extraPolicies: [refuseEntity(`state:${victim}`)] });
+    const result = await run(store, 'scan-1', complete(ids.map((id) => verdict(id, id === victim ? 'noncompliant' : 'compliant'))));
+
+    expect(result.run).toMatchObject({ outcome: 'succeeded', refusedWrites: 1, subscriptionWrites: 39 });
+    expect(result.run.error).toContain(victim);
+    expect(result.refused).toEqual([{ subscriptionId: victim, reason: expect.stringMatching(/maximum allowed size|PropertyValueTooLarge/) }]);
+    expect(await store.getSubscription(victim)).toBeUndefined();
+    expect((await store.loadSubscriptions()).map((record) => record.subscriptionId)).toEqual(ids.filter((id) => id !== victim).sort());
   });
 });

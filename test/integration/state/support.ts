@@ -3,7 +3,7 @@
  * policies that record (and, where a test asks, break) what the store really sends to Azurite.
  */
 import type { AdditionalPolicyConfig } from '@azure/core-client';
-import type { PipelineRequest, SendRequest } from '@azure/core-rest-pipeline';
+import { createHttpHeaders, type PipelineRequest, type SendRequest } from '@azure/core-rest-pipeline';
 import { RULE_IDS } from '../../../src/core/model.js';
 import type { Finding, SubscriptionStatus, SubscriptionVerdict } from '../../../src/core/model.js';
 
@@ -210,4 +210,35 @@ let prefixCounter = 0;
 export function uniquePrefix(): string {
   prefixCounter += 1;
   return `cw${process.pid}t${prefixCounter}`;
+}
+
+/**
+ * A policy that answers a transaction touching `rowKey` the way Table Storage answers content it
+ * refuses (400 PropertyValueTooLarge), when `refuse(body)` says so; other requests go through.
+ */
+export function refuseEntity(rowKey: string, refuse: (body: string) => boolean = () => true): AdditionalPolicyConfig & { refusals: number } {
+  const config = {
+    refusals: 0,
+    position: 'perCall' as const,
+    policy: {
+      name: 'test-refuse-entity',
+      async sendRequest(request: PipelineRequest, next: SendRequest) {
+        const sent = describe(request);
+        const body = typeof request.body === 'string' ? request.body : '';
+        if (sent.target === '$batch' && sent.operations.some((operation) => operation.rowKey === rowKey) && refuse(body)) {
+          config.refusals += 1;
+          return {
+            request,
+            status: 400,
+            headers: createHttpHeaders({ 'content-type': 'application/json;odata=minimalmetadata' }),
+            bodyAsText: JSON.stringify({
+              'odata.error': { code: 'PropertyValueTooLarge', message: { lang: 'en-US', value: 'The property value exceeds the maximum allowed size (64KB).' } },
+            }),
+          };
+        }
+        return next(request);
+      },
+    },
+  };
+  return config;
 }
