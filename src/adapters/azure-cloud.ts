@@ -2,6 +2,7 @@
  * Which Azure cloud we talk to: the ARM endpoint, the token scope for it, the Entra authority and
  * the portal (for links in reports), from AZURE_CLOUD and AZURE_RESOURCE_MANAGER_ENDPOINT.
  */
+import { quoteWithoutSecrets } from '../core/secret-text.js';
 import { SettingsError } from './settings-error.js';
 
 export const AZURE_CLOUD_NAMES = ['AzureCloud', 'AzureUSGovernment', 'AzureChinaCloud'] as const;
@@ -65,7 +66,7 @@ function parseCloudName(raw: string | undefined): AzureCloudName {
   if (!match) {
     throw new SettingsError(
       'AZURE_CLOUD',
-      `AZURE_CLOUD is "${shorten(text)}"; expected one of ${AZURE_CLOUD_NAMES.join(', ')} (case-insensitive; unset means AzureCloud).`,
+      `AZURE_CLOUD is ${quoteWithoutSecrets(text)}; expected one of ${AZURE_CLOUD_NAMES.join(', ')} (case-insensitive; unset means AzureCloud).`,
     );
   }
   return match;
@@ -77,17 +78,17 @@ function parseEndpoint(text: string, setting: string): string {
   try {
     url = new URL(text);
   } catch {
-    throw new SettingsError(setting, `${setting} is "${shorten(text)}", which is not an absolute URL; expected e.g. https://management.azure.com.`);
+    throw new SettingsError(setting, `${setting} is ${quoteWithoutSecrets(text)}, which is not an absolute URL; expected e.g. https://management.azure.com.`);
   }
   if (url.protocol !== 'https:') {
-    throw new SettingsError(setting, `${setting} is "${shorten(text)}"; it must be an https:// URL (a bearer token is never sent over plain http).`);
+    throw new SettingsError(setting, `${setting} is ${quoteWithoutSecrets(text)}; it must be an https:// URL (a bearer token is never sent over plain http).`);
   }
-  if (url.username || url.password || url.search || url.hash) {
-    throw new SettingsError(setting, `${setting} is "${shorten(text)}"; it must not carry credentials, a query or a fragment.`);
+  const extras = [url.username || url.password ? 'credentials (user:password@)' : '', url.search ? 'a query' : '', url.hash ? 'a fragment' : ''].filter(Boolean);
+  if (extras.length > 0) {
+    throw new SettingsError(
+      setting,
+      `${setting} is ${quoteWithoutSecrets(text)}; it must not carry ${extras.join(' or ')}: give the bare endpoint, e.g. https://management.azure.com.`,
+    );
   }
   return `${url.origin}${url.pathname}`.replace(/\/+$/, '');
-}
-
-function shorten(text: string): string {
-  return text.length > 80 ? `${text.slice(0, 80)}…` : text;
 }

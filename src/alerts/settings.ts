@@ -1,11 +1,12 @@
 /**
  * Alerting settings from the environment / Functions app settings (CONTRACT.md §5), validated at
- * the edge. A setting that is present but malformed throws a SettingsError naming it; the value of
- * a secret (the ACS connection string) is never repeated in a message.
+ * the edge. A setting that is present but malformed throws a SettingsError naming it; a value is
+ * quoted only through quoteWithoutSecrets, so no secret it holds is repeated in a message.
  */
 import { z } from 'zod';
 import { DEFAULT_ALERT_SETTINGS, type AlertSettings } from '../core/alerts.js';
 import { isValidEmailSyntax, splitEmailList } from '../core/email-addresses.js';
+import { quoteWithoutSecrets } from '../core/secret-text.js';
 import { SettingsError } from '../adapters/settings-error.js';
 import { ACS_RATE_LIMITS, parseAcsConnectionString } from '../adapters/email/acs-email-sender.js';
 
@@ -34,18 +35,13 @@ function present(env: Env, name: string): string | undefined {
   return value ? value : undefined;
 }
 
-function shown(value: string): string {
-  const single = value.replace(/[\r\n]+/g, ' ');
-  return single.length > 60 ? `${single.slice(0, 60)}…` : single;
-}
-
 const wholeNumber = (max: number) => z.string().regex(/^\d+$/).transform(Number).pipe(z.number().int().min(0).max(max));
 
 function number(env: Env, name: string, fallback: number, max: number, what: string): number {
   const raw = present(env, name);
   if (raw === undefined) return fallback;
   const parsed = wholeNumber(max).safeParse(raw);
-  if (!parsed.success) throw new SettingsError(name, `${name} is "${shown(raw)}"; expected ${what} (a whole number from 0 to ${max}).`);
+  if (!parsed.success) throw new SettingsError(name, `${name} is ${quoteWithoutSecrets(raw)}; expected ${what} (a whole number from 0 to ${max}).`);
   return parsed.data;
 }
 
@@ -70,7 +66,7 @@ function flag(env: Env, name: string, fallback: boolean, what: string): boolean 
   const value = raw.toLowerCase();
   if (value === 'true' || value === '1') return true;
   if (value === 'false' || value === '0') return false;
-  throw new SettingsError(name, `${name} is "${shown(raw)}"; expected true or false (${what}).`);
+  throw new SettingsError(name, `${name} is ${quoteWithoutSecrets(raw)}; expected true or false (${what}).`);
 }
 
 function acsSetting(env: Env): AcsSetting {
@@ -96,12 +92,22 @@ function acsSetting(env: Env): AcsSetting {
   try {
     url = new URL(endpoint);
   } catch {
-    throw new SettingsError('CONTACT_WATCH_ACS_ENDPOINT', `CONTACT_WATCH_ACS_ENDPOINT is "${shown(endpoint)}", which is not an absolute URL; expected https://<resource>.communication.azure.com.`);
-  }
-  if (url.protocol !== 'https:' || (url.pathname !== '/' && url.pathname !== '') || url.search || url.hash || url.username || url.password) {
     throw new SettingsError(
       'CONTACT_WATCH_ACS_ENDPOINT',
-      `CONTACT_WATCH_ACS_ENDPOINT is "${shown(endpoint)}"; expected an https:// URL without path, query or credentials, e.g. https://<resource>.communication.azure.com.`,
+      `CONTACT_WATCH_ACS_ENDPOINT is ${quoteWithoutSecrets(endpoint)}, which is not an absolute URL; expected https://<resource>.communication.azure.com.`,
+    );
+  }
+  if (url.username || url.password) {
+    throw new SettingsError(
+      'CONTACT_WATCH_ACS_ENDPOINT',
+      `CONTACT_WATCH_ACS_ENDPOINT is ${quoteWithoutSecrets(endpoint)}; it must not carry credentials (user:password@): the endpoint is used with the managed identity ` +
+        '(for an access key, set CONTACT_WATCH_ACS_CONNECTION_STRING instead). Expected https://<resource>.communication.azure.com.',
+    );
+  }
+  if (url.protocol !== 'https:' || (url.pathname !== '/' && url.pathname !== '') || url.search || url.hash) {
+    throw new SettingsError(
+      'CONTACT_WATCH_ACS_ENDPOINT',
+      `CONTACT_WATCH_ACS_ENDPOINT is ${quoteWithoutSecrets(endpoint)}; expected an https:// URL without path, query or fragment, e.g. https://<resource>.communication.azure.com.`,
     );
   }
   return { kind: 'managed-identity', endpoint: url.origin };
@@ -114,7 +120,7 @@ export function readAlertingSettings(env: Env): AlertingSettings {
     throw new SettingsError('CONTACT_WATCH_EMAIL_SENDER', 'Alerts need CONTACT_WATCH_EMAIL_SENDER: the verified sender address of your ACS e-mail domain, e.g. DoNotReply@<domain>.');
   }
   if (!isValidEmailSyntax(sender)) {
-    throw new SettingsError('CONTACT_WATCH_EMAIL_SENDER', `CONTACT_WATCH_EMAIL_SENDER is "${shown(sender)}", which is not an e-mail address (expected DoNotReply@<domain>).`);
+    throw new SettingsError('CONTACT_WATCH_EMAIL_SENDER', `CONTACT_WATCH_EMAIL_SENDER is ${quoteWithoutSecrets(sender)}, which is not an e-mail address (expected DoNotReply@<domain>).`);
   }
   const recipientsText = present(env, 'CONTACT_WATCH_ALERT_RECIPIENTS');
   if (!recipientsText) {
@@ -125,7 +131,7 @@ export function readAlertingSettings(env: Env): AlertingSettings {
   if (recipients.length === 0 || invalid.length > 0) {
     throw new SettingsError(
       'CONTACT_WATCH_ALERT_RECIPIENTS',
-      `CONTACT_WATCH_ALERT_RECIPIENTS holds ${invalid.length ? `addresses that are not valid: ${invalid.map(shown).join(', ')}` : 'no address'}; expected addresses separated by ; or ,.`,
+      `CONTACT_WATCH_ALERT_RECIPIENTS holds ${invalid.length ? `addresses that are not valid: ${invalid.map(quoteWithoutSecrets).join(', ')}` : 'no address'}; expected addresses separated by ; or ,.`,
     );
   }
   const rate = {

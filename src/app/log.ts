@@ -5,15 +5,19 @@
  *   {"event":"scan.finished","invocationId":"…","functionName":"scanTimer","subscriptions":200,…}
  *
  * Nothing secret is ever written: values under keys that name a secret, and strings that look
- * like one (an account key, an ACS access key, a SAS, a bearer token, a JWT), are replaced by
- * REDACTED. Errors are written as their name, message and status code, never with request or
- * response headers.
+ * like one (an account key, an ACS access key, a SAS, a bearer token, a JWT, a URL with a
+ * password: looksLikeSecret of src/core/secret-text.ts), are replaced by REDACTED. Errors are
+ * written as their name, message and status code, never with request or response headers.
  */
 import { createRequire } from 'node:module';
 import type { InvocationContext } from '@azure/functions';
 import { useInstrumenter } from '@azure/core-tracing';
 import { ManagedIdentityCredential, type TokenCredential } from '@azure/identity';
 import type { AppDependencies, AppSettings } from './types.js';
+import { looksLikeSecret } from '../core/secret-text.js';
+
+// The handlers tell secrets apart with the same test the log uses.
+export { looksLikeSecret };
 
 export const REDACTED = '[redacted]';
 
@@ -34,9 +38,6 @@ const SECRET_KEY_PARTS = [
 ];
 const SECRET_KEYS_EXACT = new Set(['sig', 'key', 'xmsidentityheader']);
 
-/** A string holding any of these is a secret or carries one. */
-const SECRET_TEXT = [/accountkey=/i, /accesskey=/i, /sharedaccesssignature/i, /\bsig=/i, /bearer\s/i, /\beyJ[\w-]{8,}\.[\w-]{8,}\./];
-
 /** Event names ending so are failures (context.error) or warnings (context.warn). */
 const ERROR_SUFFIXES = ['.failed', '.error'];
 const WARNING_SUFFIXES = ['.dropped', '.rejected', '.pending', '.lost', '.malformed', '.deferred'];
@@ -46,10 +47,6 @@ const MAX_DEPTH = 8;
 export function isSecretKey(key: string): boolean {
   const normal = key.toLowerCase().replace(/[-_\s]/g, '');
   return SECRET_KEYS_EXACT.has(normal) || SECRET_KEY_PARTS.some((part) => normal.includes(part));
-}
-
-export function looksLikeSecret(text: string): boolean {
-  return SECRET_TEXT.some((pattern) => pattern.test(text));
 }
 
 /** A copy of `value` safe to log: secrets replaced, errors reduced to their message, cycles cut. */

@@ -1,7 +1,8 @@
 /**
  * The Functions app's settings (CONTRACT.md §5), read and validated once at start-up. Every
  * problem is collected and reported in one SettingsError, so an operator fixes them in one go; a
- * message names the setting and never repeats a secret's value.
+ * message names the setting and quotes a value only through quoteWithoutSecrets, so it never
+ * repeats a secret the value holds.
  */
 import { resolveAzureCloud, type AzureCloudSettings } from '../adapters/azure-cloud.js';
 import { SettingsError } from '../adapters/settings-error.js';
@@ -9,6 +10,7 @@ import { parseStorageSetting } from '../adapters/table-storage/connection.js';
 import { readAlertingSettings, type AlertingSettings } from '../alerts/settings.js';
 import type { Policy } from '../core/model.js';
 import { DEFAULT_POLICY, parsePolicyJson, PolicyError } from '../core/policy.js';
+import { quoteWithoutSecrets } from '../core/secret-text.js';
 import { startTelemetry } from './log.js';
 import type { AppSettings } from './types.js';
 
@@ -277,7 +279,7 @@ function readScanSchedule(env: Env): string {
   if (problem) {
     throw new SettingsError(
       'CONTACT_WATCH_SCAN_SCHEDULE',
-      `CONTACT_WATCH_SCAN_SCHEDULE is "${text.length > 60 ? `${text.slice(0, 60)}…` : text}": ${problem}. Expected a six-field NCRONTAB expression ` +
+      `CONTACT_WATCH_SCAN_SCHEDULE is ${quoteWithoutSecrets(text)}: ${problem}. Expected a six-field NCRONTAB expression ` +
         `"second minute hour day month day-of-week", e.g. ${DEFAULT_SCAN_SCHEDULE} (every 30 minutes).`,
     );
   }
@@ -292,7 +294,7 @@ export function ncrontabProblem(expression: string): string | undefined {
   }
   for (const [index, field] of CRON_FIELDS.entries()) {
     const problem = cronFieldProblem(fields[index]!, field);
-    if (problem) return `its ${field.name} field "${fields[index]}" ${problem}`;
+    if (problem) return `its ${field.name} field ${quoteWithoutSecrets(fields[index]!)} ${problem}`;
   }
   return undefined;
 }
@@ -301,22 +303,22 @@ function cronFieldProblem(text: string, field: CronField): string | undefined {
   for (const item of text.split(',')) {
     if (item === '') return 'has an empty list item';
     const [range, step, ...rest] = item.split('/');
-    if (rest.length > 0) return `has more than one "/" in "${item}"`;
-    if (step !== undefined && !/^\d+$/.test(step)) return `has a step "${step}" that is not a whole number`;
+    if (rest.length > 0) return `has more than one "/" in ${quoteWithoutSecrets(item)}`;
+    if (step !== undefined && !/^\d+$/.test(step)) return `has a step ${quoteWithoutSecrets(step)} that is not a whole number`;
     if (step !== undefined && Number(step) < 1) return 'has a step of 0';
     if (range === '*') continue;
     const bounds = range!.split('-');
-    if (bounds.length > 2) return `has a range "${range}" with more than one "-"`;
+    if (bounds.length > 2) return `has a range ${quoteWithoutSecrets(range!)} with more than one "-"`;
     const values: number[] = [];
     for (const bound of bounds) {
       const value = cronValue(bound, field);
       if (value === undefined) {
         const names = field.names ? ` or a name (${field.names.join(', ')})` : '';
-        return `has "${bound}", which is not a number from ${field.min} to ${field.max}${names}`;
+        return `has ${quoteWithoutSecrets(bound)}, which is not a number from ${field.min} to ${field.max}${names}`;
       }
       values.push(value);
     }
-    if (values.length === 2 && values[0]! > values[1]!) return `has a range "${range}" that runs backwards`;
+    if (values.length === 2 && values[0]! > values[1]!) return `has a range ${quoteWithoutSecrets(range!)} that runs backwards`;
   }
   return undefined;
 }

@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { ALERT_SEVERITIES, ATTACK_PATH_RISK_LEVELS, type Policy } from './model.js';
 import { isDomainName } from './email-addresses.js';
 import { describeJsonType } from './contact-shapes.js';
+import { isSafeToQuote, quoteWithoutSecrets } from './secret-text.js';
 
 /** The policy when none is given: every rule required, thresholds High. Frozen; copy it to change it. */
 export const DEFAULT_POLICY: Policy = Object.freeze({
@@ -33,7 +34,7 @@ const allowedDomainSchema = z
     if (!isDomainName(value)) {
       ctx.addIssue({
         code: 'custom',
-        message: `must be a domain name such as fabrikam.com (got ${JSON.stringify(value)})`,
+        message: `must be a domain name such as fabrikam.com (got ${quoteWithoutSecrets(value)})`,
       });
     }
   })
@@ -81,14 +82,15 @@ function formatPath(path: readonly PropertyKey[]): string {
 function describeValue(value: unknown): string {
   if (value === undefined) return 'nothing';
   if (typeof value === 'object' && value !== null) return describeJsonType(value);
-  return JSON.stringify(value);
+  // A string in the wrong place may be a secret pasted into the wrong setting.
+  return typeof value === 'string' ? quoteWithoutSecrets(value) : JSON.stringify(value);
 }
 
 function describePolicyIssue(issue: z.core.$ZodIssue): string[] {
   const path = formatPath(issue.path);
   switch (issue.code) {
     case 'unrecognized_keys':
-      return issue.keys.map((key) => `unknown key ${JSON.stringify(path === '' ? key : `${path}.${key}`)}`);
+      return issue.keys.map((key) => `unknown key ${quoteWithoutSecrets(path === '' ? key : `${path}.${key}`)}`);
     case 'invalid_value':
       return [`${path} must be one of ${issue.values.map(String).join(', ')} (got ${describeValue(issue.input)})`];
     case 'invalid_type': {
@@ -121,7 +123,11 @@ export function parsePolicyJson(text: string, origin: string): Policy {
   try {
     input = JSON.parse(text);
   } catch (error) {
-    const reason = error instanceof Error ? error.message : String(error);
+    // The parser's reason quotes the text around the fault: shown only when nothing in the text may be a secret.
+    const parserReason = error instanceof Error ? error.message : String(error);
+    const reason = isSafeToQuote(text)
+      ? parserReason
+      : 'its text is not repeated here, as it may hold a secret; expected a JSON object such as {"alerts":{"minimalSeverity":"Medium"}}';
     throw new PolicyError(`${origin}: the policy is not valid JSON (${reason})`, origin);
   }
   return parsePolicy(input, origin);

@@ -70,8 +70,9 @@ export function parseAcsConnectionString(text: string, setting = 'CONTACT_WATCH_
   if (url.protocol !== 'https:' && !(local && url.protocol === 'http:')) {
     throw new SettingsError(setting, `${shape} (its endpoint must be https://).`);
   }
-  if ((url.pathname !== '/' && url.pathname !== '') || url.search || url.hash || url.username) {
-    throw new SettingsError(setting, `${shape} (its endpoint must have no path, query or credentials).`);
+  if (url.username || url.password) throw new SettingsError(setting, `${shape} (its endpoint must not carry credentials: the accesskey part signs each request).`);
+  if ((url.pathname !== '/' && url.pathname !== '') || url.search || url.hash) {
+    throw new SettingsError(setting, `${shape} (its endpoint must have no path, query or fragment).`);
   }
   if (!/^[A-Za-z0-9+/]+={0,2}$/.test(accessKey)) throw new SettingsError(setting, `${shape} (its accesskey is not base64).`);
   return { endpoint: url.origin, accessKey };

@@ -6,6 +6,7 @@
 import { TableClient } from '@azure/data-tables';
 import type { AdditionalPolicyConfig } from '@azure/core-client';
 import { DefaultAzureCredential, type TokenCredential } from '@azure/identity';
+import { quoteWithoutSecrets } from '../../core/secret-text.js';
 import { SettingsError } from '../settings-error.js';
 
 /** Azurite's well-known development account (documented by Microsoft; not a secret). */
@@ -40,11 +41,16 @@ export function parseStorageSetting(value: string, settingName = 'CONTACT_WATCH_
     try {
       url = new URL(text);
     } catch {
-      return fail(`is not a valid URL: "${text}"`);
+      return fail(`is not a valid URL: ${quoteWithoutSecrets(text)}; expected https://<account>.table.core.windows.net`);
     }
     if (url.protocol !== 'https:') {
       return fail(
         `is a ${url.protocol}// URL; a URL must be https://<account>.table.core.windows.net (for Azurite use UseDevelopmentStorage=true or its connection string)`,
+      );
+    }
+    if (url.username || url.password) {
+      return fail(
+        `is a URL with credentials (${quoteWithoutSecrets(text)}); a URL is used with the managed identity: give https://<account>.table.core.windows.net alone, or a connection string`,
       );
     }
     if (url.search || url.hash) return fail('must be the bare table endpoint, without a query (for a SAS, use a connection string with SharedAccessSignature=)');
@@ -76,13 +82,23 @@ export function parseStorageSetting(value: string, settingName = 'CONTACT_WATCH_
   try {
     endpoint = new URL(tableEndpoint);
   } catch {
-    return fail(`has a TableEndpoint that is not a URL: "${tableEndpoint}"`);
+    return fail(`has a TableEndpoint that is not a URL: ${quoteWithoutSecrets(tableEndpoint)}; expected https://<account>.table.core.windows.net`);
   }
   const insecure = endpoint.protocol === 'http:';
   if (insecure && !LOOPBACK_HOSTS.has(endpoint.hostname)) {
     return fail(`points at http://${endpoint.host}: plain http is accepted only on 127.0.0.1 (Azurite); use https`);
   }
-  if (!insecure && endpoint.protocol !== 'https:') return fail(`has a TableEndpoint with an unsupported scheme: "${tableEndpoint}"`);
+  if (!insecure && endpoint.protocol !== 'https:') {
+    return fail(`has a TableEndpoint with an unsupported scheme: ${quoteWithoutSecrets(tableEndpoint)}; expected https://<account>.table.core.windows.net`);
+  }
+  // The SDK puts the table's name after the endpoint, and a SAS belongs in SharedAccessSignature=.
+  const extras = [endpoint.username || endpoint.password ? 'credentials' : '', endpoint.search ? 'a query' : '', endpoint.hash ? 'a fragment' : ''].filter(Boolean);
+  if (extras.length > 0) {
+    return fail(
+      `has a TableEndpoint with ${extras.join(' and ')} (${quoteWithoutSecrets(tableEndpoint)}); ` +
+        'give the bare endpoint, https://<account>.table.core.windows.net, and the SAS in SharedAccessSignature=',
+    );
+  }
 
   // The SDK takes an account-key string only with DefaultEndpointsProtocol=; add it when missing.
   let connectionString = text;
@@ -95,11 +111,12 @@ export function parseStorageSetting(value: string, settingName = 'CONTACT_WATCH_
 
 function parseConnectionString(text: string, fail: (why: string) => never): Map<string, string> {
   const parts = new Map<string, string>();
-  for (const element of text.split(';')) {
+  for (const [index, element] of text.split(';').entries()) {
     const trimmed = element.trim();
     if (trimmed.length === 0) continue;
     const equals = trimmed.indexOf('=');
-    if (equals <= 0) fail(`is neither a URL nor a connection string of Key=Value pairs separated by ';' (near "${trimmed.slice(0, 20)}")`);
+    // Which part, not what it holds: a part without its name may be a key pasted on its own.
+    if (equals <= 0) fail(`is neither a URL nor a connection string of Key=Value pairs separated by ';' (its part ${index + 1} is not Key=Value)`);
     parts.set(trimmed.slice(0, equals).trim().toLowerCase(), trimmed.slice(equals + 1).trim());
   }
   return parts;

@@ -138,6 +138,20 @@ describe('a malformed app setting', () => {
     expect(loaded.recorded.functions).toEqual([]);
   });
 
+  it('names every setting that holds a secret and prints none of the secrets', () => {
+    const secret = 'c2VjcmV0LWF0LXN0YXJ0LXVw';
+    const loaded = loadEntryPoint({
+      ...exampleSettings,
+      AZURE_RESOURCE_MANAGER_ENDPOINT: `https://127.0.0.1:8443/?sv=2024-05-04&sig=${secret}`,
+      CONTACT_WATCH_STORAGE: `TableEndpoint=https://127.0.0.1:10002/devstoreaccount1?sig=${secret};SharedAccessSignature=sig=${secret}`,
+      CONTACT_WATCH_ACS_ENDPOINT: `https://alerts:${secret}@127.0.0.1:8443`,
+    });
+    expect(loaded.status).not.toBe(0);
+    for (const setting of ['AZURE_RESOURCE_MANAGER_ENDPOINT', 'CONTACT_WATCH_STORAGE', 'CONTACT_WATCH_ACS_ENDPOINT']) expect(loaded.stderr).toContain(setting);
+    expect(loaded.stderr).not.toContain(secret);
+    expect(loaded.recorded.functions).toEqual([]);
+  });
+
   it('a schedule that is not NCRONTAB is named too', () => {
     const loaded = loadEntryPoint({ ...exampleSettings, CONTACT_WATCH_SCAN_SCHEDULE: 'every half hour' });
     expect(loaded.status).not.toBe(0);

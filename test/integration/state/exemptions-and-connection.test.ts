@@ -112,4 +112,34 @@ describe('connecting', () => {
     expect(refused('not a connection string')).toMatch(/neither a URL nor a connection string/);
     expect(refused('https://contoso.table.core.windows.net?sv=1&sig=2')).toMatch(/without a query/);
   });
+
+  it('never repeats a key, a SAS or a password when it refuses the setting', () => {
+    const secret = 'c2VjcmV0LXNpZ25hdHVyZQ';
+    const refused = (value: string) => {
+      try {
+        parseStorageSetting(value, 'AzureWebJobsStorage');
+      } catch (error) {
+        expect((error as SettingsError).setting).toBe('AzureWebJobsStorage');
+        expect((error as Error).message).not.toContain(secret);
+        return (error as Error).message;
+      }
+      throw new Error(`accepted: ${value}`);
+    };
+    // A TableEndpoint carrying a SAS: refused, the endpoint shown without the signature.
+    expect(refused(`TableEndpoint=https://contoso.table.core.windows.net/?sv=2024-05-04&sig=${secret};SharedAccessSignature=sv=2024-05-04&sig=${secret}`)).toBe(
+      'AzureWebJobsStorage has a TableEndpoint with a query ("https://contoso.table.core.windows.net/?sv=…&sig=…"); ' +
+        'give the bare endpoint, https://<account>.table.core.windows.net, and the SAS in SharedAccessSignature=',
+    );
+    expect(refused(`TableEndpoint=ftp://contoso.example/?sig=${secret};SharedAccessSignature=sig=${secret}`)).toMatch(
+      /^AzureWebJobsStorage has a TableEndpoint with an unsupported scheme: "ftp:\/\/contoso\.example\/\?sig=…"/,
+    );
+    expect(refused(`AccountName=contoso;AccountKey=a2V5;TableEndpoint=https://user:${secret}@contoso.table.core.windows.net`)).toMatch(/TableEndpoint .*credentials/);
+    // A URL with a password, used with the managed identity: refused for it.
+    expect(refused(`https://user:${secret}@contoso.table.core.windows.net`)).toMatch(/^AzureWebJobsStorage .*credentials/);
+    expect(refused(`https://contoso:${secret}@tab le`)).toBe(
+      'AzureWebJobsStorage is not a valid URL: "https://…"; expected https://<account>.table.core.windows.net',
+    );
+    // A key pasted without its name: which part is wrong, not what it holds.
+    expect(refused(`AccountName=contoso;${secret}`)).toMatch(/part 2 is not Key=Value/);
+  });
 });

@@ -70,6 +70,38 @@ describe('alerting settings', () => {
     expect(failure({ ...BASE, CONTACT_WATCH_ACS_CONNECTION_STRING: `endpoint=https://x.communication.azure.com/;accesskey=${KEY}` }).message).toContain('set only one');
   });
 
+  it('refuses an ACS endpoint that carries credentials, saying so without repeating them', () => {
+    const password = 'pa55-w0rd-in-url';
+    const refused = failure({ ...BASE, CONTACT_WATCH_ACS_ENDPOINT: `https://alerts:${password}@cw-acs.communication.azure.com` });
+    expect(refused.setting).toBe('CONTACT_WATCH_ACS_ENDPOINT');
+    expect(refused.message).toMatch(/credentials/);
+    expect(refused.message).toContain('cw-acs.communication.azure.com');
+    expect(refused.message).not.toContain(password);
+    expect(refused.message).not.toContain('alerts:');
+  });
+
+  it('refuses an ACS endpoint with a SAS, keeping the names of its query but not the signature', () => {
+    const refused = failure({ ...BASE, CONTACT_WATCH_ACS_ENDPOINT: 'https://cw-acs.communication.azure.com/?sv=2024-05-04&sig=c2lnbmF0dXJl' });
+    expect(refused.message).toContain('"https://cw-acs.communication.azure.com/?sv=…&sig=…"');
+    expect(refused.message).not.toContain('c2lnbmF0dXJl');
+  });
+
+  it('refuses a connection string whose endpoint holds a password without a user name', () => {
+    const { CONTACT_WATCH_ACS_ENDPOINT: _, ...noEndpoint } = BASE;
+    const refused = failure({ ...noEndpoint, CONTACT_WATCH_ACS_CONNECTION_STRING: `endpoint=https://:pa55-w0rd@cw-acs.communication.azure.com/;accesskey=${KEY}` });
+    expect(refused.setting).toBe('CONTACT_WATCH_ACS_CONNECTION_STRING');
+    expect(refused.message).toMatch(/credentials/);
+    expect(refused.message).not.toContain('pa55-w0rd');
+    expect(refused.message).not.toContain(KEY);
+  });
+
+  it('shows a connection string given where a value belongs only by the names of its parts', () => {
+    const refused = failure({ ...BASE, CONTACT_WATCH_REMINDER_DAYS: `endpoint=https://cw-acs.communication.azure.com/;accesskey=${KEY}` });
+    expect(refused.message).toBe(
+      'CONTACT_WATCH_REMINDER_DAYS is "endpoint=…;accesskey=…"; expected days between reminders, 0 for never (a whole number from 0 to 3650).',
+    );
+  });
+
   it('reads the alert timing alone (no mail settings needed)', () => {
     expect(readAlertSettings({ CONTACT_WATCH_REMINDER_DAYS: '14' })).toEqual({ reminderDays: 14, newSubscriptionGraceMinutes: 0, fixedNotices: false });
     expect(readAlertSettings({ CONTACT_WATCH_REMINDER_DAYS: '  ' }).reminderDays).toBe(7);

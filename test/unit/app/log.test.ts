@@ -91,6 +91,13 @@ describe('createLogger', () => {
     expect(parsed.subscriptionId).toBe('00000000-0000-0000-0000-000000000001');
   });
 
+  it('never writes the password of a URL', () => {
+    const { context, lines } = capture();
+    createLogger()(context, 'scan.failed', { endpoint: 'https://operator:pa55-w0rd@cw-acs.communication.azure.com', plain: 'https://cw-acs.communication.azure.com:443/' });
+    expect(lines[0]!.line).not.toContain('pa55-w0rd');
+    expect(JSON.parse(lines[0]!.line)).toMatchObject({ endpoint: REDACTED, plain: 'https://cw-acs.communication.azure.com:443/' });
+  });
+
   it('logs an error by its name, message and status, never its request or headers', () => {
     const { context, lines } = capture();
     const error = new RestError('The access token expiry UTC time is earlier than current UTC time.', {

@@ -13,6 +13,7 @@ import {
   validateAppSettingsAtStartup,
 } from '../../../src/app/settings.js';
 import { DEFAULT_POLICY } from '../../../src/core/policy.js';
+import { MALFORMED_WITH_SECRETS, SECRET_MARKER, sweepCases, withSetting } from '../../support/secret-bearing-settings.js';
 
 const ACS_KEY = 'c2VjcmV0LWtleS1tYXRlcmlhbC10aGF0LW11c3Qtbm90LWxlYWs=';
 const ACS_CONNECTION_STRING = `endpoint=https://cw-acs.communication.azure.com/;accesskey=${ACS_KEY}`;
@@ -144,6 +145,42 @@ describe('readAppSettings', () => {
     expect(error.settings).toEqual(['CONTACT_WATCH_STORAGE', 'APPLICATIONINSIGHTS_CONNECTION_STRING']);
     expect(error.message).not.toContain(STORAGE_KEY);
     expect(error.message).not.toContain('secret-ingestion');
+  });
+});
+
+describe('a malformed setting that holds a secret', () => {
+  it('names an ARM endpoint with a SAS signature, without the signature', () => {
+    const error = failure({ ...VALID, AZURE_RESOURCE_MANAGER_ENDPOINT: `https://arm.contoso.example/?sv=2024-05-04&sig=${SECRET_MARKER}` });
+    expect(error.settings).toEqual(['AZURE_RESOURCE_MANAGER_ENDPOINT']);
+    expect(error.message).toMatch(/AZURE_RESOURCE_MANAGER_ENDPOINT is "https:\/\/arm\.contoso\.example\/\?sv=…&sig=…".*query/);
+    expect(error.message).not.toContain(SECRET_MARKER);
+  });
+
+  it('refuses an ACS endpoint for holding a password, without repeating the password', () => {
+    const error = failure({ ...VALID, CONTACT_WATCH_ACS_ENDPOINT: `https://operator:${SECRET_MARKER}@cw-acs.communication.azure.com` });
+    expect(error.settings).toEqual(['CONTACT_WATCH_ACS_ENDPOINT']);
+    expect(error.message).toMatch(/CONTACT_WATCH_ACS_ENDPOINT is "https:\/\/…:…@cw-acs\.communication\.azure\.com\/".*credentials/);
+    expect(error.message).not.toContain(SECRET_MARKER);
+    expect(error.message).not.toContain('operator');
+  });
+
+  it('names a storage connection string whose TableEndpoint carries a SAS, without the SAS', () => {
+    const sas = `sv=2024-05-04&ss=t&srt=sco&sp=rwdlacu&sig=${SECRET_MARKER}`;
+    const error = failure({ ...VALID, CONTACT_WATCH_STORAGE: `TableEndpoint=ftp://cwstate.example/?${sas};SharedAccessSignature=${sas}` });
+    expect(error.settings).toEqual(['CONTACT_WATCH_STORAGE']);
+    expect(error.message).toMatch(/CONTACT_WATCH_STORAGE .*TableEndpoint/);
+    expect(error.message).not.toContain(SECRET_MARKER);
+  });
+
+  it('sweeps every app setting', () => {
+    expect(Object.keys(MALFORMED_WITH_SECRETS).sort()).toEqual([...APP_SETTING_NAMES].sort());
+  });
+
+  it.each(sweepCases(APP_SETTING_NAMES))('%s = %s is named, its secret never repeated', (setting, value) => {
+    const error = failure(withSetting(VALID, setting, value));
+    expect(error.settings).toEqual([setting]);
+    expect(error.message).toContain(setting);
+    expect(error.message).not.toContain(SECRET_MARKER);
   });
 });
 

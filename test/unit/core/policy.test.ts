@@ -105,6 +105,25 @@ describe('parsePolicyJson', () => {
     expect(error).toBeInstanceOf(Error);
   });
 
+  it('never repeats a secret pasted in place of the policy or into one of its values', () => {
+    const secret = 'c2VjcmV0LWtleQ';
+    for (const text of [
+      `DefaultEndpointsProtocol=https;AccountName=contoso;AccountKey=${secret}`,
+      `{"alerts": ${secret}=}`,
+      `{"alerts": sig=${secret}}`,
+      `{"alerts": {"minimalSeverity": "https://user:${secret}@contoso.example"}}`,
+      `{"emails": {"allowedDomains": ["sig=${secret}"]}}`,
+      `{"accesskey=${secret}": true}`,
+    ]) {
+      const error = policyErrorOf(() => parsePolicyJson(text, 'CONTACT_WATCH_POLICY'));
+      expect(error.message).toMatch(/^CONTACT_WATCH_POLICY: /);
+      expect(error.message).not.toContain(secret);
+    }
+    expect(policyErrorOf(() => parsePolicyJson(`{"alerts": {"minimalSeverity": "https://user:${secret}@contoso.example"}}`, 'p')).message).toBe(
+      'p: alerts.minimalSeverity must be one of Low, Medium, High (got "https://…:…@contoso.example/")',
+    );
+  });
+
   it('validates what it parsed', () => {
     expect(policyErrorOf(() => parsePolicyJson('{"alerts": {"minimalSeverity": "Critical"}}', 'policy.json')).message).toBe(
       'policy.json: alerts.minimalSeverity must be one of Low, Medium, High (got "Critical")',

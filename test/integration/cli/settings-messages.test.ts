@@ -1,0 +1,73 @@
+/**
+ * CONTRACT.md §5 for the command line: a setting that is present but malformed stops the command
+ * with exit code 2 and a message naming it, and never prints a secret the value holds. The sweep
+ * runs the program in this process (each case stops before any request); the built command line
+ * is run as a child process for the cases a user meets first.
+ */
+import { describe, expect, it } from 'vitest';
+import { runCli } from '../../../src/cli/program.js';
+import type { AppSettingName } from '../../../src/app/settings.js';
+import { runContactWatch } from '../../support/cli.js';
+import { SECRET_MARKER, sweepCases, withSetting } from '../../support/secret-bearing-settings.js';
+
+/** Valid settings for `scan --notify`; nothing is reached, since one of them is always malformed. */
+const VALID = {
+  AZURE_RESOURCE_MANAGER_ENDPOINT: 'https://127.0.0.1:9',
+  CONTACT_WATCH_STORAGE: 'https://cwstate.table.core.windows.net',
+  CONTACT_WATCH_ACS_ENDPOINT: 'https://cw-acs.communication.azure.com',
+  CONTACT_WATCH_EMAIL_SENDER: 'DoNotReply@alerts.fabrikam.io',
+  CONTACT_WATCH_ALERT_RECIPIENTS: 'secops@fabrikam.io',
+};
+
+/** What `scan --notify` reads: every app setting but the timer's schedule and Application Insights. */
+const CLI_SETTINGS: readonly AppSettingName[] = [
+  'AZURE_CLOUD',
+  'AZURE_RESOURCE_MANAGER_ENDPOINT',
+  'CONTACT_WATCH_STORAGE',
+  'AzureWebJobsStorage',
+  'CONTACT_WATCH_POLICY',
+  'CONTACT_WATCH_ACS_ENDPOINT',
+  'CONTACT_WATCH_ACS_CONNECTION_STRING',
+  'CONTACT_WATCH_EMAIL_SENDER',
+  'CONTACT_WATCH_ALERT_RECIPIENTS',
+  'CONTACT_WATCH_REMINDER_DAYS',
+  'CONTACT_WATCH_NEW_SUBSCRIPTION_GRACE_MINUTES',
+  'CONTACT_WATCH_FIXED_NOTICES',
+  'CONTACT_WATCH_EMAIL_RATE_PER_MINUTE',
+  'CONTACT_WATCH_EMAIL_RATE_PER_HOUR',
+];
+
+async function run(args: string[], env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
+  let stdout = '';
+  let stderr = '';
+  const code = await runCli(args, { stdout: (text) => (stdout += text), stderr: (text) => (stderr += text), env });
+  return { code, stdout, stderr };
+}
+
+describe('a malformed setting on the command line', () => {
+  it.each(sweepCases(CLI_SETTINGS))('scan --notify with %s = %s names it and prints no secret', async (setting, value) => {
+    const result = await run(['scan', '--notify'], withSetting(VALID, setting, value));
+    expect(result.code).toBe(2);
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toContain(setting);
+    expect(result.stderr).not.toContain(SECRET_MARKER);
+  });
+
+  it('the built command line names an ARM endpoint with a SAS and prints no signature', async () => {
+    const result = await runContactWatch(['scan'], { AZURE_RESOURCE_MANAGER_ENDPOINT: `https://arm.contoso.example/?sv=2024-05-04&sig=${SECRET_MARKER}` });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/^contact-watch: AZURE_RESOURCE_MANAGER_ENDPOINT is "https:\/\/arm\.contoso\.example\/\?sv=…&sig=…"/);
+    expect(result.stderr).not.toContain(SECRET_MARKER);
+  });
+
+  it('the built command line names storage whose TableEndpoint carries a SAS and prints no signature', async () => {
+    const sas = `sv=2024-05-04&sig=${SECRET_MARKER}`;
+    const result = await runContactWatch(['exemptions'], {
+      AZURE_RESOURCE_MANAGER_ENDPOINT: 'https://127.0.0.1:9',
+      CONTACT_WATCH_STORAGE: `TableEndpoint=https://cwstate.table.core.windows.net/?${sas};SharedAccessSignature=${sas}`,
+    });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/^contact-watch: CONTACT_WATCH_STORAGE has a TableEndpoint with a query/);
+    expect(result.stderr).not.toContain(SECRET_MARKER);
+  });
+});

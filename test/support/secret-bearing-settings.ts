@@ -1,0 +1,96 @@
+/**
+ * Malformed values for every setting the app and the command line validate, each carrying
+ * SECRET_MARKER where a secret sits: the password of a URL, a SAS signature (`sig=`), an
+ * `AccountKey=`, a `SharedAccessSignature=` and an ACS `accesskey=`. A message about any of them
+ * must name the setting and never contain the marker (CONTRACT.md §5).
+ */
+import type { AppSettingName } from '../../src/app/settings.js';
+
+/** Stands for a secret. Short and not base64-like, so only its position can hide it. */
+export const SECRET_MARKER = 's3cr3t-M4RK3R';
+const M = SECRET_MARKER;
+
+/**
+ * The marker in each position a secret takes in a setting's value, early in the value, so that
+ * cutting a long value short cannot be what keeps it out of a message.
+ */
+export const SECRET_POSITIONS = {
+  'a URL password': `https://operator:${M}@contoso.example.com/`,
+  'a SAS signature in a URL': `https://contoso.example.com/?sig=${M}&sv=2024-05-04`,
+  'an AccountKey=': `AccountName=contoso;AccountKey=${M};EndpointSuffix=core.windows.net`,
+  'a SharedAccessSignature=': `SharedAccessSignature=sig=${M}&sv=2024-05-04;TableEndpoint=https://contoso.table.core.windows.net/`,
+  'an ACS accesskey=': `accesskey=${M};endpoint=https://contoso.communication.azure.com/`,
+} as const;
+
+const EVERY_POSITION: readonly string[] = Object.values(SECRET_POSITIONS);
+
+/** Storage values that are malformed although they hold what a real one would. */
+const MALFORMED_STORAGE = [
+  SECRET_POSITIONS['a URL password'],
+  SECRET_POSITIONS['a SAS signature in a URL'],
+  `AccountKey=${M};EndpointSuffix=core.windows.net`,
+  `AccountKey=${M};AccountName=contoso;TableEndpoint=contoso.table.core.windows.net`,
+  `SharedAccessSignature=sig=${M}&sv=2024-05-04;TableEndpoint=contoso.table.core.windows.net`,
+  `TableEndpoint=https://contoso.table.core.windows.net/?sig=${M}&sv=2024-05-04;SharedAccessSignature=sig=${M}&sv=2024-05-04`,
+  `TableEndpoint=ftp://contoso.example/?sig=${M}&sv=2024-05-04;SharedAccessSignature=sig=${M}&sv=2024-05-04`,
+  `TableEndpoint=https://operator:${M}@contoso.table.core.windows.net/;AccountName=contoso;AccountKey=a2V5`,
+  SECRET_POSITIONS['an ACS accesskey='],
+  // An account key pasted without its name.
+  `AccountName=contoso;${M}`,
+];
+
+const json = (value: string): string => JSON.stringify(value);
+
+/**
+ * For each setting, values it refuses. Every setting in APP_SETTING_NAMES is here (a test checks
+ * it), so a new setting is swept as soon as it is added.
+ */
+export const MALFORMED_WITH_SECRETS: Record<AppSettingName, readonly string[]> = {
+  AZURE_CLOUD: EVERY_POSITION,
+  AZURE_RESOURCE_MANAGER_ENDPOINT: [...EVERY_POSITION, `https://:${M}@management.example.com`, `https://management.example.com/?sig=${M}`, `https://management.example.com/#sig=${M}`],
+  CONTACT_WATCH_STORAGE: MALFORMED_STORAGE,
+  AzureWebJobsStorage: MALFORMED_STORAGE,
+  CONTACT_WATCH_POLICY: [
+    ...EVERY_POSITION,
+    `{"alerts": sig=${M}}`,
+    `{"alerts": {"minimalSeverity": "High"}, "storage": "https://operator:${M}@`,
+    ...EVERY_POSITION.map((value) => `{"alerts": {"minimalSeverity": ${json(value)}}}`),
+    ...EVERY_POSITION.map((value) => `{"emails": {"allowedDomains": [${json(value)}]}}`),
+    ...EVERY_POSITION.map((value) => `{"owners": {"required": ${json(value)}}}`),
+    ...EVERY_POSITION.map((value) => `{${json(value)}: true}`),
+  ],
+  CONTACT_WATCH_ACS_ENDPOINT: [...EVERY_POSITION, `https://:${M}@contoso.communication.azure.com`],
+  CONTACT_WATCH_ACS_CONNECTION_STRING: [
+    ...EVERY_POSITION,
+    `endpoint=https://operator:${M}@contoso.communication.azure.com/;accesskey=a2V5`,
+    `endpoint=https://:${M}@contoso.communication.azure.com/;accesskey=a2V5`,
+    `endpoint=https://contoso.communication.azure.com/?sig=${M}&sv=2024-05-04;accesskey=a2V5`,
+    `endpoint=contoso.communication.azure.com;accesskey=${M}`,
+  ],
+  CONTACT_WATCH_EMAIL_SENDER: [...EVERY_POSITION, `operator:${M}@contoso.example.com`],
+  CONTACT_WATCH_ALERT_RECIPIENTS: [...EVERY_POSITION, ...EVERY_POSITION.map((value) => `secops@fabrikam.io, ${value}`)],
+  CONTACT_WATCH_REMINDER_DAYS: EVERY_POSITION,
+  CONTACT_WATCH_NEW_SUBSCRIPTION_GRACE_MINUTES: EVERY_POSITION,
+  CONTACT_WATCH_FIXED_NOTICES: EVERY_POSITION,
+  CONTACT_WATCH_EMAIL_RATE_PER_MINUTE: EVERY_POSITION,
+  CONTACT_WATCH_EMAIL_RATE_PER_HOUR: EVERY_POSITION,
+  CONTACT_WATCH_SCAN_SCHEDULE: [...EVERY_POSITION, ...EVERY_POSITION.map((value) => `${value} */30 * * * *`), ...EVERY_POSITION.map((value) => `0 0 ${value} * * *`)],
+  APPLICATIONINSIGHTS_CONNECTION_STRING: EVERY_POSITION,
+};
+
+/**
+ * The environment with `setting` set to `value` over `base`, and what must be unset for the
+ * setting to be read at all: AzureWebJobsStorage is the fallback of CONTACT_WATCH_STORAGE, and
+ * the ACS connection string is the alternative to the endpoint.
+ */
+export function withSetting(base: Record<string, string>, setting: AppSettingName, value: string): Record<string, string> {
+  const env: Record<string, string> = { ...base, [setting]: value };
+  if (setting === 'AzureWebJobsStorage') delete env.CONTACT_WATCH_STORAGE;
+  if (setting === 'CONTACT_WATCH_ACS_CONNECTION_STRING') delete env.CONTACT_WATCH_ACS_ENDPOINT;
+  return env;
+}
+
+/** `[setting, value]` for every malformed value of every setting in `settings`. */
+export function sweepCases(settings: readonly AppSettingName[]): Array<[AppSettingName, string]> {
+  return settings.flatMap((setting) => MALFORMED_WITH_SECRETS[setting].map((value) => [setting, value] as [AppSettingName, string]));
+}
