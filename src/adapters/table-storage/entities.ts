@@ -57,6 +57,14 @@ export function scanRunRowKey(startedAt: Date, scanId: string): string {
   return `${String(MAX_EPOCH_MS - startedAt.getTime()).padStart(16, '0')}:${keySafe(scanId)}`;
 }
 
+/**
+ * Marks beside the scan runs, each one row read by key: the newest complete run (so a reader never
+ * searches the run history for it) and when expired rows were last pruned.
+ */
+export const MARK_PARTITION = 'mark';
+export const LATEST_COMPLETE_RUN_MARK = 'latest-complete-run';
+export const PRUNED_MARK = 'pruned';
+
 export const EXEMPTION_PARTITION = 'exemption';
 export const LEASE_PARTITION = 'lease';
 
@@ -306,9 +314,9 @@ const countsSchema = z.object({
 export const EMPTY_COUNTS: ScanRunRecord['counts'] = { subscriptions: 0, compliant: 0, noncompliant: 0, exempt: 0, error: 0, skipped: 0 };
 const MAX_ERROR_TEXT = 8_000;
 
-export function encodeScanRun(run: StoredScanRun, rowKey: string): StoredEntity {
+export function encodeScanRun(run: StoredScanRun, rowKey: string, partitionKey = SCAN_RUN_PARTITION): StoredEntity {
   const entity: StoredEntity = {
-    partitionKey: SCAN_RUN_PARTITION,
+    partitionKey,
     rowKey,
     schemaVersion: SCHEMA_VERSION,
     scanId: run.scanId,

@@ -20,10 +20,15 @@ import {
   type CompleteRunMark,
 } from '../../core/state-transitions.js';
 import { connectTables, type TableConnection, type TableConnectionOptions, type TableStorageTarget } from './connection.js';
+import { DEFAULT_RETENTION, pruneExpired, type PruneOutcome, type RetentionSettings } from './retention.js';
 import {
   EMPTY_COUNTS,
   EXEMPTION_PARTITION,
+  LATEST_COMPLETE_RUN_MARK,
+  MARK_PARTITION,
+  PRUNED_MARK,
   SCAN_RUN_PARTITION,
+  SCHEMA_VERSION,
   STATE_ROW_RANGE,
   SUBSCRIPTION_PARTITIONS,
   TABLE_SUFFIXES,
@@ -60,7 +65,14 @@ export interface StateStoreOptions extends TableConnectionOptions {
   writeConcurrency?: number;
   /** The clock; tests pass a controllable one. Default `() => new Date()`. */
   clock?: () => Date;
+  /** How long history, departed subscriptions and scan runs are kept (see retention.ts). */
+  retention?: RetentionSettings;
+  /** Rows one `pruneExpired` call deletes at most. Default 1,000. */
+  maxPruneDeletes?: number;
 }
+
+/** Pruning runs at most this often, unless the last call stopped at its bound. */
+const PRUNE_EVERY_MS = 24 * 3_600_000;
 
 export interface RunInit {
   scanId: string;
@@ -140,6 +152,8 @@ export interface StateStore {
   /** Every stored subscription (gone ones included), sorted by id; optionally only one status. */
   loadSubscriptions(filter?: { status?: RecordedStatus }): Promise<SubscriptionRecord[]>;
   getSubscription(subscriptionId: string): Promise<SubscriptionRecord | undefined>;
+  /** The stored records of these subscriptions (point reads: the cost does not grow with the tenant), sorted by id. */
+  getSubscriptions(subscriptionIds: readonly string[]): Promise<SubscriptionRecord[]>;
   /** The status changes of one subscription, oldest first. */
   history(subscriptionId: string): Promise<StatusChange[]>;
 
@@ -153,7 +167,14 @@ export interface StateStore {
   failRun(handle: RunHandle, error: unknown): Promise<StoredScanRun>;
   /** Newest first. */
   listScanRuns(limit?: number): Promise<StoredScanRun[]>;
+  /** The newest run that listed the whole tenant and read every subscription it listed (one point read). */
   latestCompleteRun(): Promise<StoredScanRun | undefined>;
+  /**
+   * Deletes scan runs, history rows and departed subscriptions older than the retention, at most
+   * `maxPruneDeletes` rows; at most once a day unless the last call stopped at that bound.
+   * Returns what it deleted, or null when it was not due.
+   */
+  pruneExpired(): Promise<PruneOutcome | null>;
 
   /**
    * One subscription read fresh (Event Grid trigger, `check`), read at `readAt`: written with its
@@ -241,6 +262,8 @@ class TableStateStore implements StateStore {
   private readonly maxConflictRetries: number;
   private readonly writeConcurrency: number;
   private readonly clock: () => Date;
+  private readonly retention: RetentionSettings;
+  private readonly maxPruneDeletes: number;
 
   constructor(
     readonly connection: TableConnection,
@@ -249,6 +272,8 @@ class TableStateStore implements StateStore {
     this.maxConflictRetries = options.maxConflictRetries ?? 5;
     this.writeConcurrency = options.writeConcurrency ?? 4;
     this.clock = options.clock ?? (() => new Date());
+    this.retention = options.retention ?? DEFAULT_RETENTION;
+    this.maxPruneDeletes = options.maxPruneDeletes ?? 1_000;
   }
 
   private subscriptions(): Promise<TableClient> {
@@ -278,6 +303,11 @@ class TableStateStore implements StateStore {
   async getSubscription(subscriptionId: string): Promise<SubscriptionRecord | undefined> {
     const [current, mark] = await Promise.all([this.readCurrent(subscriptionId.toLowerCase()), this.completeRunMark()]);
     return current && withLatestCompleteRun(current.record, mark);
+  }
+
+  async getSubscriptions(subscriptionIds: readonly string[]): Promise<SubscriptionRecord[]> {
+    const [current, mark] = await Promise.all([this.readMany(new Set(subscriptionIds.map((id) => id.toLowerCase()))), this.completeRunMark()]);
+    return [...current.values()].map((entry) => withLatestCompleteRun(entry.record, mark)).sort((a, b) => compare(a.subscriptionId, b.subscriptionId));
   }
 
   async history(subscriptionId: string): Promise<StatusChange[]> {
@@ -427,6 +457,7 @@ class TableStateStore implements StateStore {
         ...(writes.refused.length > 0 ? { error: describeRefused(writes.refused) } : {}),
       });
       await (await this.scanRuns()).upsertEntity(encodeScanRun(run, handle.rowKey), 'Replace');
+      if (run.complete) await this.markLatestCompleteRun(run, handle.rowKey);
       return {
         run,
         records: committed.map((write) => write.after).sort((a, b) => compare(a.subscriptionId, b.subscriptionId)),
@@ -462,11 +493,49 @@ class TableStateStore implements StateStore {
 
   async latestCompleteRun(): Promise<StoredScanRun | undefined> {
     const client = await this.scanRuns();
-    const filter = odata`PartitionKey eq ${SCAN_RUN_PARTITION} and outcome eq ${'succeeded'} and complete eq ${true}`;
-    for await (const entity of client.listEntities<Record<string, unknown>>({ queryOptions: { filter } })) {
-      return decodeScanRun(client.tableName, entity);
+    // Kept as a mark beside the runs: searching the run history for it grew with every run, and
+    // most with none complete. (A store that has no mark yet gets one at its next complete run.)
+    const mark = await this.readMark(client, LATEST_COMPLETE_RUN_MARK);
+    return mark && decodeScanRun(client.tableName, mark);
+  }
+
+  /** Moves the mark to `run` unless it already names a run that started later; ETag-checked. */
+  private async markLatestCompleteRun(run: StoredScanRun, rowKey: string): Promise<void> {
+    const client = await this.scanRuns();
+    const entity = { ...encodeScanRun(run, LATEST_COMPLETE_RUN_MARK, MARK_PARTITION), runRowKey: rowKey };
+    for (let attempt = 0; attempt < 3; attempt += 1) {
+      const current = await this.readMark(client, LATEST_COMPLETE_RUN_MARK);
+      if (current && Date.parse(String(current['startedAt'])) >= Date.parse(run.startedAt)) return;
+      try {
+        if (current) await client.updateEntity(entity, 'Replace', { etag: current.etag });
+        else await client.createEntity(entity);
+        return;
+      } catch (error) {
+        if (!isConflict(error)) throw error;
+      }
     }
-    return undefined;
+  }
+
+  private async readMark(client: TableClient, rowKey: string): Promise<TableEntityResult<Record<string, unknown>> | undefined> {
+    try {
+      return await client.getEntity<Record<string, unknown>>(MARK_PARTITION, rowKey);
+    } catch (error) {
+      if (statusOf(error) === 404) return undefined;
+      throw error;
+    }
+  }
+
+  async pruneExpired(): Promise<PruneOutcome | null> {
+    const client = await this.scanRuns();
+    const now = this.clock();
+    const last = await this.readMark(client, PRUNED_MARK);
+    if (last && last['complete'] === true && now.getTime() - Date.parse(String(last['prunedAt'])) < PRUNE_EVERY_MS) return null;
+    const outcome = await pruneExpired({ subscriptions: await this.subscriptions(), scanRuns: client }, this.retention, now, this.maxPruneDeletes);
+    await client.upsertEntity(
+      { partitionKey: MARK_PARTITION, rowKey: PRUNED_MARK, schemaVersion: SCHEMA_VERSION, prunedAt: now.toISOString(), complete: outcome.complete },
+      'Replace',
+    );
+    return outcome;
   }
 
   // ---- single evaluations and read-modify-writes ------------------------------------------------

@@ -397,3 +397,83 @@ describe("one subscription's data", () => {
     expect((await store.loadSubscriptions()).map((record) => record.subscriptionId)).toEqual(ids.filter((id) => id !== victim).sort());
   });
 });
+
+describe('growth over time', () => {
+  const DAY = 86_400_000;
+
+  it('reading the store costs the same after many runs with none complete: the newest complete run is one point read', async () => {
+    const log = requestLog();
+    const prefix = uniquePrefix();
+    const clock = manualClock('2025-05-01T00:00:00Z');
+    const store = openStore({ log, clock: clock.now, prefix });
+    const id = subscriptionIdFor(60);
+    for (let i = 0; i < 60; i += 1) {
+      clock.advance(30 * 60_000);
+      await expect(run(store, `failed-${i}`, async () => Promise.reject(new Error('Resource Graph unreachable')), clock.now())).rejects.toThrow('unreachable');
+    }
+    await store.recordEvaluation(verdict(id, 'noncompliant'), { evaluatedBy: 'event:1', readAt: clock.now() });
+    log.clear();
+    await store.loadSubscriptions();
+    await store.getSubscription(id);
+    const runRequests = log.requests.filter((request) => request.target === `${prefix}scanruns`);
+    // Each read asks for the mark by its key, whatever the number of runs.
+    expect(runRequests.map((request) => [request.method, request.operations.map((op) => `${op.partitionKey}/${op.rowKey}`)])).toEqual([
+      ['GET', ['mark/latest-complete-run']],
+      ['GET', ['mark/latest-complete-run']],
+    ]);
+    expect(await store.latestCompleteRun()).toBeUndefined();
+
+    clock.advance(30 * 60_000);
+    const complete1 = await run(store, 'complete-1', complete([verdict(id, 'noncompliant')]), clock.now());
+    expect((await store.latestCompleteRun())?.scanId).toBe('complete-1');
+    // A partial run that listed the whole tenant is complete too: an error verdict is a reading.
+    clock.advance(30 * 60_000);
+    await run(store, 'complete-2', { ...complete([verdict(id, 'error')]), status: 'partial' }, clock.now());
+    expect((await store.latestCompleteRun())?.scanId).toBe('complete-2');
+    // An older run finishing late never moves the mark back.
+    await run(store, 'late', complete([verdict(id, 'noncompliant')]), new Date(Date.parse(complete1.run.startedAt) - 60_000));
+    expect((await store.latestCompleteRun())?.scanId).toBe('complete-2');
+  });
+
+  it('prunes scan runs, history and departed subscriptions past their retention, a bounded number of rows at a time', async () => {
+    const prefix = uniquePrefix();
+    const clock = manualClock('2024-01-01T00:00:00Z');
+    const store = openStateStore(azurite.connectionString, {
+      tablePrefix: prefix,
+      clock: clock.now,
+      retention: { historyDays: 30, scanRunDays: 7 },
+      maxPruneDeletes: 25,
+    });
+    const [stays, leaves, flips] = [subscriptionIdFor(70), subscriptionIdFor(71), subscriptionIdFor(72)];
+    // Sixty days of runs, one a day: `flips` changes status every day, `leaves` departs on day 10.
+    for (let day = 0; day < 60; day += 1) {
+      const verdicts = [verdict(stays, 'compliant'), verdict(flips, day % 2 === 0 ? 'compliant' : 'noncompliant')];
+      if (day < 10) verdicts.push(verdict(leaves, 'noncompliant'));
+      await run(store, `day-${day}`, complete(verdicts), clock.now());
+      clock.advance(DAY);
+    }
+    expect(await store.listScanRuns(100)).toHaveLength(60);
+    expect(await store.history(flips)).toHaveLength(60);
+
+    // Bounded: each call deletes at most 25 rows and says when there is more.
+    const first = await store.pruneExpired();
+    expect(first).toMatchObject({ complete: false });
+    expect(first!.scanRuns + first!.historyRows + first!.goneSubscriptions).toBe(25);
+    let calls = 1;
+    for (let outcome = first; outcome && !outcome.complete; calls += 1) outcome = await store.pruneExpired();
+    expect(calls).toBeGreaterThan(2);
+
+    // Kept: the last 7 days of runs (day 53 on), 30 days of history, the subscriptions still there.
+    expect((await store.listScanRuns(100)).map((r) => r.scanId)).toEqual(['day-59', 'day-58', 'day-57', 'day-56', 'day-55', 'day-54', 'day-53']);
+    expect((await store.history(flips)).map((change) => change.evaluatedBy)).toEqual(Array.from({ length: 30 }, (_, i) => `day-${30 + i}`));
+    expect(await store.getSubscription(stays)).toMatchObject({ status: 'compliant' });
+    expect(await store.history(stays)).toEqual([]); // its one entry, the first sighting, is older than 30 days
+    // Gone 50 days ago: the record and its history are gone too.
+    expect(await store.getSubscription(leaves)).toBeUndefined();
+    expect(await store.history(leaves)).toEqual([]);
+    // Done for the day: the next call is not due.
+    expect(await store.pruneExpired()).toBeNull();
+    clock.advance(DAY);
+    expect(await store.pruneExpired()).toMatchObject({ complete: true });
+  });
+});
