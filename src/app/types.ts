@@ -87,6 +87,8 @@ export interface AppDependencies {
   azure: Pick<AzureAdapters, 'cloud' | 'credential' | 'inventory' | 'contacts' | 'subscriptions'>;
   store: StateStore;
   lease: ScanLease;
+  /** Each scan's status and report, for GET /api/scans/{scanId}. */
+  scanReports: ScanReportStore;
   clock: () => Date;
   /** Structured log lines (src/app/log.ts); one JSON object per meaningful event. */
   log: (context: InvocationContext, event: string, fields?: Record<string, unknown>) => void;
@@ -99,6 +101,7 @@ export interface AppDependencies {
  *   createComplianceHandler(deps): HttpHandler    GET  /api/subscriptions/{subscriptionId}/compliance[?wait]
  *   createSubscriptionsHandler(deps): HttpHandler GET  /api/subscriptions[?status]
  *   createScansHandler(deps): HttpHandler         POST /api/scans
+ *   createScanResultHandler(deps): HttpHandler    GET  /api/scans/{scanId}
  *   createReportHandler(deps): HttpHandler        GET  /api/report
  */
 export const FUNCTION_NAMES = {
@@ -107,5 +110,6 @@ export const FUNCTION_NAMES = {
   compliance: 'subscriptionCompliance',
   subscriptions: 'subscriptions',
   scans: 'scans',
+  scanResult: 'scanResult',
   report: 'report',
 } as const;
