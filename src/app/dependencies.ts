@@ -5,6 +5,7 @@
  */
 import { createAzureAdapters } from '../adapters/azure-clients.js';
 import { openScanLease } from '../adapters/table-storage/scan-lease.js';
+import { openScanReportStore } from '../adapters/table-storage/scan-reports.js';
 import { openStateStore, parseStorageSetting } from '../adapters/table-storage/index.js';
 import { createLogger } from './log.js';
 import { readAppSettings, resetStartupSettingsForTests, settingsValidatedAtStartup } from './settings.js';
@@ -26,7 +27,8 @@ export function createAppDependencies(settings: AppSettings, env: NodeJS.Process
     clock,
   });
   const lease = openScanLease(store.connection, { clock });
-  return { settings, azure, store, lease, clock, log: createLogger() };
+  const scanReports = openScanReportStore(store.connection);
+  return { settings, azure, store, lease, scanReports, clock, log: createLogger() };
 }
 
 let shared: AppDependencies | undefined;

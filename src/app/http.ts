@@ -11,7 +11,7 @@
  * as `?code=…`); a parameter a route does read may appear at most once.
  */
 import type { HttpRequest, HttpResponseInit } from '@azure/functions';
-import { isSubscriptionId } from '../core/subscription-id.js';
+import { isGuid, isSubscriptionId } from '../core/subscription-id.js';
 
 export const JSON_CONTENT_TYPE = 'application/json; charset=utf-8';
 
@@ -57,6 +57,19 @@ export function subscriptionIdParam(request: HttpRequest, name: string): string 
       400,
       'InvalidSubscriptionId',
       `${name}: ${shownValue(text)} is not a subscription id; expected a GUID such as 00000000-0000-0000-0000-000000000000. No request was sent to Azure.`,
+    );
+  }
+  return text.toLowerCase();
+}
+
+/** A scan id from the route: a GUID, returned in lower case; otherwise 400 InvalidScanId. */
+export function scanIdParam(request: HttpRequest, name: string): string | ErrorResponse {
+  const text = (request.params[name] ?? '').trim();
+  if (!isGuid(text)) {
+    return jsonError(
+      400,
+      'InvalidScanId',
+      `${name}: ${shownValue(text)} is not a scan id; expected a GUID such as 00000000-0000-0000-0000-000000000000, as in the Location header that POST /api/scans answers with. Nothing was read.`,
     );
   }
   return text.toLowerCase();

@@ -1,22 +1,38 @@
 /**
  * One tenant scan under the scan lease, shared by the timer and POST /api/scans: take the lease
- * (or report who holds it), run the stored scan, send the digest of what is owed, give the lease
- * back. The lease is renewed while the scan runs, so a long scan keeps it and a crashed instance
- * loses it within the time-to-live.
+ * (or report who holds it), record the scan as running, run the stored scan, keep its report, send
+ * the digest of what is owed, give the lease back. The lease is renewed while the scan runs, so a
+ * long scan keeps it and a crashed instance loses it within the time-to-live.
+ *
+ * startScanJob returns as soon as the scan is recorded as running, with its id and a promise of
+ * its end, so that POST /api/scans can stop waiting (202) while the scan goes on in this process,
+ * still holding the lease. Every outcome is kept in deps.scanReports, which is how any instance
+ * answers GET /api/scans/{scanId}.
  */
+import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { InvocationContext } from '@azure/functions';
 import type { ScanReport } from '../core/model.js';
-import type { ScanProgress } from '../scan/scan.js';
+import { jsonReportChunks } from '../report/json.js';
+import { ScanFailedError, type ScanProgress } from '../scan/scan.js';
 import type { SecurityContactsSource, TenantInventorySource } from '../scan/ports.js';
 import { runStoredScan } from '../scan/stored-scan.js';
 import { deliverOwedAlerts } from './alerts.js';
-import type { AppDependencies, LeaseToken } from './types.js';
+import { looksLikeSecret } from './log.js';
+import type { AppDependencies, LeaseToken, ScanFailure } from './types.js';
 
 /** host.json's functionTimeout (30 min) plus a margin: a crashed holder frees the lease after this. */
 export const SCAN_LEASE_TTL_MS = 35 * 60_000;
 /** How often a running scan extends its lease. */
 export const SCAN_LEASE_RENEW_EVERY_MS = 5 * 60_000;
+/**
+ * How long after its start a scan's lease is renewed at most: host.json's functionTimeout. The
+ * host ends a timer invocation then, but not a scan that goes on after POST /api/scans answered
+ * 202; without this bound a scan that hangs would keep the lease, and every other scan out, for
+ * ever. Past it the lease lapses within its time-to-live and GET /api/scans/{scanId} answers the
+ * scan as interrupted.
+ */
+export const SCAN_LEASE_RENEW_FOR_MS = 30 * 60_000;
 /** At most one `scan.progress` line this often while subscriptions are being confirmed. */
 const PROGRESS_LOG_EVERY_MS = 60_000;
 /** `subscription.statusChanged` lines per scan at most; scan.finished carries the full count. */
@@ -26,9 +42,15 @@ export type ScanJobTrigger = 'timer' | 'http';
 
 export type ScanJobOutcome = { kind: 'ran'; report: ScanReport } | { kind: 'busy'; holder: string; expiresAt: string };
 
+export type ScanJobStart =
+  /** `finished` settles when the whole job has (report kept, alerts sent, lease given back). */
+  | { kind: 'started'; scanId: string; startedAt: string; finished: Promise<ScanReport> }
+  | { kind: 'busy'; holder: string; expiresAt: string };
+
 export interface ScanJobOptions {
   leaseTtlMs?: number;
   renewEveryMs?: number;
+  renewForMs?: number;
 }
 
 /** Names this instance and invocation: `<WEBSITE_INSTANCE_ID or host name>/<invocation id>`. */
@@ -36,15 +58,41 @@ export function leaseHolderFor(context: InvocationContext): string {
   return `${process.env.WEBSITE_INSTANCE_ID || hostname()}/${context.invocationId}`;
 }
 
+/**
+ * What a caller is told about a scan that could not run: Azure unreadable (a ScanFailedError) or
+ * the scan not run or recorded (anything else). The reason is the error's message unless it looks
+ * like it carries a secret.
+ */
+export function scanFailureOf(error: unknown, context: InvocationContext): ScanFailure {
+  const reason = (error instanceof Error && !looksLikeSecret(error.message) ? error.message : 'see the app log').replace(/[.\s]+$/, '');
+  return { kind: error instanceof ScanFailedError ? 'azure' : 'storage', reason, invocationId: context.invocationId };
+}
+
+/** Runs the whole job and waits for it: the timer's way. */
 export async function runScanJob(
   deps: AppDependencies,
   context: InvocationContext,
   trigger: ScanJobTrigger,
   options: ScanJobOptions = {},
 ): Promise<ScanJobOutcome> {
+  const start = await startScanJob(deps, context, trigger, options);
+  if (start.kind === 'busy') return start;
+  return { kind: 'ran', report: await start.finished };
+}
+
+/**
+ * Takes the lease and records the scan as running, then lets it run: resolves once the scan is
+ * recorded (so that GET /api/scans/{scanId} knows it from then on), or with `busy`. Throws when
+ * the lease or the running record cannot be written; the lease is then given back.
+ */
+export async function startScanJob(
+  deps: AppDependencies,
+  context: InvocationContext,
+  trigger: ScanJobTrigger,
+  options: ScanJobOptions = {},
+): Promise<ScanJobStart> {
   const ttlMs = options.leaseTtlMs ?? SCAN_LEASE_TTL_MS;
   const holder = leaseHolderFor(context);
-  const startedMs = Date.now();
 
   let acquired;
   try {
@@ -59,8 +107,42 @@ export async function runScanJob(
   }
 
   const token = acquired.token;
-  deps.log(context, 'scan.started', { trigger, leaseHolder: holder, leaseUntil: token.expiresAt });
-  const renewal = keepRenewing(deps, context, token, ttlMs, options.renewEveryMs ?? SCAN_LEASE_RENEW_EVERY_MS);
+  const scanId = randomUUID();
+  const startedAt = deps.clock().toISOString();
+  let recorded;
+  try {
+    // The lease's expiry is the scan's sign of life: a row still `running` after it is a scan
+    // whose instance stopped (renewals move it on while the scan runs).
+    recorded = await deps.scanReports.recordStarted({ scanId, trigger, startedAt, aliveUntil: token.expiresAt });
+  } catch (error) {
+    deps.log(context, 'scan.failed', { trigger, stage: 'record', scanId, error });
+    await releaseLease(deps, context, token);
+    throw error;
+  }
+
+  deps.log(context, 'scan.started', { trigger, scanId, leaseHolder: holder, leaseUntil: token.expiresAt });
+  if (recorded.pruneError !== undefined) deps.log(context, 'scan.reports.prune.failed', { error: recorded.pruneError });
+  else if (recorded.prunedScans > 0) deps.log(context, 'scan.reports.pruned', { scans: recorded.prunedScans, retained: deps.scanReports.retainedScans });
+  const renewal = { everyMs: options.renewEveryMs ?? SCAN_LEASE_RENEW_EVERY_MS, forMs: options.renewForMs ?? SCAN_LEASE_RENEW_FOR_MS };
+  const finished = runStartedScan(deps, context, trigger, scanId, token, ttlMs, renewal);
+  // POST /api/scans may stop waiting for it; its failure is logged and kept, never unhandled.
+  finished.catch(() => undefined);
+  return { kind: 'started', scanId, startedAt, finished };
+}
+
+async function runStartedScan(
+  deps: AppDependencies,
+  context: InvocationContext,
+  trigger: ScanJobTrigger,
+  scanId: string,
+  token: LeaseToken,
+  ttlMs: number,
+  renewalTimes: { everyMs: number; forMs: number },
+): Promise<ScanReport> {
+  const startedMs = Date.now();
+  const renewal = keepRenewing(deps, context, token, ttlMs, { ...renewalTimes, untilMs: startedMs + renewalTimes.forMs }, (aliveUntil) =>
+    deps.scanReports.recordAlive(scanId, aliveUntil),
+  );
   try {
     // The adapters are shared by every invocation in the process; count this scan's requests only.
     const inventory = countedInventory(deps.azure.inventory);
@@ -77,6 +159,7 @@ export async function runScanJob(
           clock: deps.clock,
           store: deps.store,
           trigger,
+          scanId,
           onProgress: sparseProgress(deps, context),
         },
       );
@@ -84,11 +167,13 @@ export async function runScanJob(
       deps.log(context, 'scan.failed', {
         trigger,
         stage: 'scan',
+        scanId,
         error,
         resourceGraphRequests: inventory.stats.requests,
         securityContactsCalls: contacts.stats.calls,
         durationMs: Date.now() - startedMs,
       });
+      await recordFailure(deps, context, scanId, scanFailureOf(error, context));
       throw error;
     }
 
@@ -111,48 +196,90 @@ export async function runScanJob(
       durationMs: stats.durationMs,
     });
 
+    // Kept before the alerts go out: the report is final once the scan is recorded, and a poller
+    // should not wait for e-mail delivery to read it.
+    try {
+      await deps.scanReports.recordFinished(scanId, { finishedAt: report.scan.finishedAt, document: jsonReportChunks(report) });
+    } catch (error) {
+      // The scan itself is recorded; only its report for GET /api/scans/{scanId} is lost. Say so
+      // there, rather than leave it `running` until its lease would have expired.
+      deps.log(context, 'scan.report.failed', { scanId, error });
+      await recordFailure(deps, context, scanId, {
+        ...scanFailureOf(error, context),
+        reason: `the scan finished and is recorded, but its report could not be kept: ${scanFailureOf(error, context).reason}`,
+      });
+    }
+
     await deliverOwedAlerts(deps, context, { mode: 'digest' });
-    return { kind: 'ran', report };
+    return report;
   } finally {
     await renewal.stop();
-    try {
-      await deps.lease.release(token);
-    } catch (error) {
-      // Not fatal: the lease expires on its own at token.expiresAt.
-      deps.log(context, 'scan.lease.release.failed', { error, leaseUntil: token.expiresAt });
-    }
+    await releaseLease(deps, context, token);
+  }
+}
+
+async function recordFailure(deps: AppDependencies, context: InvocationContext, scanId: string, failure: ScanFailure): Promise<void> {
+  try {
+    await deps.scanReports.recordFailed(scanId, { failedAt: deps.clock().toISOString(), failure });
+  } catch (error) {
+    // GET /api/scans/{scanId} then answers it as interrupted once its lease has expired.
+    deps.log(context, 'scan.report.failed', { scanId, error });
+  }
+}
+
+async function releaseLease(deps: AppDependencies, context: InvocationContext, token: LeaseToken): Promise<void> {
+  try {
+    await deps.lease.release(token);
+  } catch (error) {
+    // Not fatal: the lease expires on its own at token.expiresAt.
+    deps.log(context, 'scan.lease.release.failed', { error, leaseUntil: token.expiresAt });
   }
 }
 
 /**
- * Extends the lease every `everyMs` until stopped; a lost lease is logged once and not renewed
- * again. `stop()` waits for a renewal in flight, so the release that follows uses its new ETag.
+ * Extends the lease every `everyMs` until stopped, or until `untilMs` (SCAN_LEASE_RENEW_FOR_MS
+ * after the start); a lost lease is logged once and not renewed again. `stop()` waits for a
+ * renewal in flight, so the release that follows uses its new ETag. After each renewal
+ * `onRenewed` is told the new expiry (the stored scan's sign of life).
  */
 function keepRenewing(
   deps: AppDependencies,
   context: InvocationContext,
   token: LeaseToken,
   ttlMs: number,
-  everyMs: number,
+  { everyMs, untilMs }: { everyMs: number; untilMs: number },
+  onRenewed: (expiresAt: string) => Promise<void>,
 ): { stop(): Promise<void> } {
   let stopped = false;
   let inFlight: Promise<void> | undefined;
   const timer = setInterval(() => {
     if (stopped || inFlight) return;
-    inFlight = deps.lease
-      .renew(token, ttlMs)
-      .then((kept) => {
-        if (kept || stopped) return;
-        // Someone else took it after it expired. The scan goes on: its writes are ETag-checked and
-        // the outbox's claims keep a second scan from sending the same alert twice.
-        stopped = true;
-        clearInterval(timer);
-        deps.log(context, 'scan.lease.lost', { leaseHolder: token.holder, leaseUntil: token.expiresAt });
-      })
-      .catch((error: unknown) => deps.log(context, 'scan.lease.renew.failed', { error, leaseUntil: token.expiresAt }))
-      .finally(() => {
-        inFlight = undefined;
-      });
+    if (Date.now() >= untilMs) {
+      stopped = true;
+      clearInterval(timer);
+      deps.log(context, 'scan.lease.renewals.ended', { reason: 'the scan has run as long as a scan may', leaseUntil: token.expiresAt });
+      return;
+    }
+    inFlight = (async () => {
+      try {
+        if (!(await deps.lease.renew(token, ttlMs))) {
+          if (stopped) return;
+          // Someone else took it after it expired. The scan goes on: its writes are ETag-checked and
+          // the outbox's claims keep a second scan from sending the same alert twice.
+          stopped = true;
+          clearInterval(timer);
+          deps.log(context, 'scan.lease.lost', { leaseHolder: token.holder, leaseUntil: token.expiresAt });
+          return;
+        }
+      } catch (error) {
+        deps.log(context, 'scan.lease.renew.failed', { error, leaseUntil: token.expiresAt });
+        return;
+      }
+      if (stopped) return;
+      await onRenewed(token.expiresAt).catch((error: unknown) => deps.log(context, 'scan.report.failed', { stage: 'alive', error }));
+    })().finally(() => {
+      inFlight = undefined;
+    });
   }, everyMs);
   timer.unref();
   return {

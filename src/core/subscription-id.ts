@@ -5,6 +5,11 @@ export function isSubscriptionId(text: string): boolean {
   return GUID.test(text);
 }
 
+/** Any GUID, in either case (scan ids are GUIDs too). */
+export function isGuid(text: string): boolean {
+  return GUID.test(text);
+}
+
 export class InvalidSubscriptionIdError extends Error {
   override name = 'InvalidSubscriptionIdError';
 }

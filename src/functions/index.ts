@@ -9,4 +9,5 @@ import './contact-events.js';
 import './compliance.js';
 import './subscriptions.js';
 import './scans.js';
+import './scan-result.js';
 import './report.js';

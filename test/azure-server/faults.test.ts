@@ -105,6 +105,21 @@ describe('scripted faults', () => {
     expect(statuses()).toEqual([200]);
   });
 
+  it('a held answer waits for its gate, then is the real answer', async () => {
+    let open!: () => void;
+    const gate = new Promise<void>((resolve) => (open = resolve));
+    azure.faults.add({ target: 'security-contacts', holdUntil: gate });
+    let settled = false;
+    const answer = list(A).finally(() => (settled = true));
+    // The request has reached the server (its fault is taken) and is still unanswered.
+    await expect.poll(() => azure.faults.pending().length).toBe(0);
+    expect(settled).toBe(false);
+    expect(statuses()).toEqual([]);
+    open();
+    expect((await answer).status).toBe(200);
+    expect(statuses()).toEqual([200]);
+  });
+
   it('faults are matched in order and consumed', async () => {
     azure.faults.add({ target: 'subscriptions', status: 500 });
     azure.faults.add({ target: 'security-contacts', status: 404 });

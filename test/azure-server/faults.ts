@@ -23,6 +23,12 @@ export interface FaultSpec {
   body?: string | object;
   /** Waits this long first; alone (no status, no drop) it only delays the real answer. */
   delayMs?: number;
+  /**
+   * Holds the request until this settles (fulfilled or rejected), then goes on as the rest of the
+   * fault says; alone it only holds the real answer. A gate the test opens, for "still running"
+   * without depending on how long anything takes.
+   */
+  holdUntil?: PromiseLike<unknown>;
   /** Closes the connection without answering (the client sees a reset socket). */
   dropConnection?: boolean;
 }

@@ -253,6 +253,7 @@ export async function startLocalAzure(options: LocalAzureOptions = {}): Promise<
         if (kind === 'resource-graph' && keys.query !== undefined && !log.resourceGraph) {
           log.resourceGraph = { query: keys.query, ...(keys.subscriptionIds.length ? { subscriptions: keys.subscriptionIds } : {}) };
         }
+        if (fault.holdUntil) await Promise.resolve(fault.holdUntil).catch(() => undefined);
         if (fault.delayMs) await sleep(fault.delayMs);
         if (fault.dropConnection) {
           // (resetAndDestroy() does not work on TLS sockets; the client sees "socket hang up".)

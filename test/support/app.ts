@@ -6,6 +6,7 @@
 import { InvocationContext } from '@azure/functions';
 import { createAzureAdapters } from '../../src/adapters/azure-clients.js';
 import { openStateStore } from '../../src/adapters/table-storage/index.js';
+import { openScanReportStore } from '../../src/adapters/table-storage/scan-reports.js';
 import { readAlertingSettings } from '../../src/alerts/settings.js';
 import { DEFAULT_POLICY } from '../../src/core/policy.js';
 import type { AppDependencies, AppSettings, ScanLease } from '../../src/app/types.js';
@@ -74,6 +75,7 @@ export function testAppDependencies(options: TestAppOptions): AppDependencies & 
     azure,
     store,
     lease: options.lease ?? noLease,
+    scanReports: openScanReportStore(store.connection),
     clock,
     lines,
     log: (context: InvocationContext, event: string, fields: Record<string, unknown> = {}) => {

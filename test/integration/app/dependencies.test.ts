@@ -72,6 +72,13 @@ describe('createAppDependencies', () => {
     if (first.acquired) await deps.lease.release(first.token);
     expect((await deps.lease.tryAcquire('instance-b', 60_000)).acquired).toBe(true);
 
+    // The scans' reports on the same tables, with the default retention.
+    const scanId = '5ca9d1e0-0000-4000-8000-000000000001';
+    expect(await deps.scanReports.get(scanId)).toBeUndefined();
+    await deps.scanReports.recordStarted({ scanId, trigger: 'http', startedAt: '2026-11-22T06:00:00.000Z', aliveUntil: '2026-11-22T06:35:00.000Z' });
+    expect(await deps.scanReports.get(scanId)).toMatchObject({ status: 'running', scanId });
+    expect(deps.scanReports.retainedScans).toBe(50);
+
     // The Azure adapters through the managed identity of the local server.
     const subscriptions = await deps.azure.subscriptions.listSubscriptions();
     expect(subscriptions.map((subscription) => subscription.displayName)).toEqual(['Fabrikam Production']);

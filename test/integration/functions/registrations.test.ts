@@ -112,6 +112,7 @@ describe('the entry point (package.json main)', () => {
     { name: FUNCTION_NAMES.compliance, route: 'subscriptions/{subscriptionId}/compliance', methods: ['GET'] },
     { name: FUNCTION_NAMES.subscriptions, route: 'subscriptions', methods: ['GET'] },
     { name: FUNCTION_NAMES.scans, route: 'scans', methods: ['POST'] },
+    { name: FUNCTION_NAMES.scanResult, route: 'scans/{scanId}', methods: ['GET'] },
     { name: FUNCTION_NAMES.report, route: 'report', methods: ['GET'] },
   ];
 

@@ -1,0 +1,13 @@
+/** GET /api/scans/{scanId}: one scan's outcome, 202 while it runs (CONTRACT §8). */
+import { app } from '@azure/functions';
+import { createScanResultHandler } from '../app/handlers/scan-result.js';
+import { FUNCTION_NAMES } from '../app/types.js';
+import { lazy } from './lazy.js';
+
+app.http(FUNCTION_NAMES.scanResult, {
+  methods: ['GET'],
+  // No `{scanId:guid}` constraint (CONTRACT §8): the handler answers 400 for a malformed id.
+  route: 'scans/{scanId}',
+  authLevel: 'function',
+  handler: lazy(createScanResultHandler),
+});
