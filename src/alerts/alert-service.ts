@@ -157,7 +157,8 @@ export class AlertService {
       } else {
         // Write whichever of the batch's messages are missing (existing ones are kept as they are).
         const all = await this.options.outbox.listClaims(batchId);
-        const alerts = all.map((claim) => claim.alert).sort((a, b) => a.subscriptionId.localeCompare(b.subscriptionId));
+        // renderDigest puts them in triage order, as the message first composed for them had them.
+        const alerts = all.map((claim) => claim.alert);
         result.messages += await this.writeMessages(batchId, first.mode, alerts, this.render(alerts, first.mode, ctx), nowIso, 0);
       }
       // Only the subscriptions whose owed alert is this very claim; the batch's other
@@ -178,7 +179,7 @@ export class AlertService {
   }
 
   private render(alerts: readonly OwedAlert[], mode: AlertMode, ctx: TemplateContext): RenderedEmail {
-    return mode === 'single' && alerts.length === 1 ? renderSingle(alerts[0]!, ctx) : renderDigest(alerts, ctx);
+    return mode === 'single' && alerts.length === 1 ? renderSingle(alerts[0]!, ctx) : renderDigest(alerts, ctx, undefined, this.limits.maxMessageBytes);
   }
 
   /** One message per recipient group, ids derived from the batch so that a rewrite finds them. */

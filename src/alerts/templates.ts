@@ -3,17 +3,36 @@
  * subscription (an event), each as subject + HTML + plain text.
  *
  * Everything that comes from Azure (display names, rule messages quoting addresses or values) is
- * user input: in HTML it is escaped with escape-html, in plain text its control characters are
- * made inert, and it reaches the subject only when it holds no CR, LF or other control character
- * (otherwise it is left out). No header is ever built from Azure data.
+ * user input: in HTML it is escaped with escape-html, in both bodies its control characters are
+ * made inert, bidirectional controls are shown as U+FFFD and URL or `www.` text is defanged so a
+ * mail client does not make a link of it (src/report/shared.ts, as in the reports), and it
+ * reaches the subject only when it holds no CR, LF or other control character (otherwise it is
+ * left out). No header is ever built from Azure data.
+ *
+ * A digest lists subscriptions in the report's triage order (non-compliant, then unreadable, then
+ * fixed; by display name, then id) and stays under DIGEST_LIMITS.maxMessageBytes whatever the
+ * tenant's size, because mail clients clip longer messages and hide the rest: full sections for
+ * the first few subscriptions, one compact row each for as many more as fit, then a count of the
+ * rest and a link to the report page. A subscription that could not be read is shown as such,
+ * with the reason once, never as five failed rules.
  *
  * The HTML is written for mail clients: tables, inline styles, no external assets, no scripts.
  */
 import escapeHtml from 'escape-html';
 import { describeDuration, type OwedAlert } from '../core/alerts.js';
-import type { Finding, RuleId } from '../core/model.js';
+import type { RuleId } from '../core/model.js';
 import { REMEDIATION_API_VERSION, securityContactRestBody } from '../core/rules/remediation.js';
 import { isSubscriptionId } from '../core/subscription-id.js';
+import {
+  defangAutolinks,
+  escapeBidiControlsInJson,
+  failingFindings,
+  groupedFailures,
+  inTriageOrder,
+  rulesToFix,
+  showBidiControls,
+  type FailureGroup,
+} from '../report/shared.js';
 
 export interface RenderedEmail {
   subject: string;
@@ -38,6 +57,12 @@ export interface TemplateContext {
    * security team's mailbox). Anything but plain address characters is replaced by a placeholder.
    */
   suggestedContactEmails?: string;
+  /**
+   * The report page (the app's `GET /api/report`), linked from every message so a digest that
+   * lists only some subscriptions leads to all of them. Only an http(s) URL without a user name
+   * or password is used. Every recipient sees it and mail is forwarded: never a URL with a key.
+   */
+  reportUrl?: string;
 }
 
 /** Azure portal per cloud (AZURE_CLOUD). */
@@ -48,20 +73,33 @@ export const PORTAL_URLS = {
 } as const;
 
 /**
- * Digest limits. ACS caps a whole request at 10 MB; we stay far below it so a message is also
- * comfortable for mail clients and fits a Table Storage entity once compressed. A digest holds
- * at most 250 subscriptions and about 2 MB of HTML + text; a larger backlog is split into the
- * fewest parts that respect both limits ("part 1 of 3"), never one message per subscription.
+ * Digest limits.
+ *
+ * - `maxMessageBytes`: the HTML and the plain text of one message together. Mail clients clip a
+ *   message at about 100 KB (Gmail at 102 KB of HTML) and hide the rest behind a link, so a digest
+ *   summarises to stay below it at any size (see renderDigest) instead of growing with the tenant.
+ * - `maxSubscriptionsPerMessage`: how many owed alerts one message may cover. The outbox stores the
+ *   id and occurrence key of each one with the message, in one table entity (about 45 bytes each
+ *   once compressed, of 900 KiB); 5,000 stays well inside that. Only a larger backlog is split,
+ *   into the fewest parts ("part 1 of 2"), never one message per subscription.
  */
 export const DIGEST_LIMITS = {
-  maxSubscriptionsPerMessage: 250,
-  maxMessageBytes: 2 * 1024 * 1024,
+  maxSubscriptionsPerMessage: 5_000,
+  maxMessageBytes: 96 * 1024,
 } as const;
 
 export interface DigestLimits {
   maxSubscriptionsPerMessage: number;
   maxMessageBytes: number;
 }
+
+/** How many subscriptions a digest shows in full (failed rules, messages, fix) before it lists the rest as rows. */
+const DETAILED_SUBSCRIPTIONS = 5;
+
+/** Longest value from Azure shown in a message (a display name, a rule's message), in UTF-16 units. */
+const NAME_MAX = 120;
+const MESSAGE_MAX = 500;
+const ROW_REASON_MAX = 160;
 
 const PRODUCT = 'contact-watch';
 
@@ -80,31 +118,64 @@ const RULE_TITLES: Record<RuleId, string> = {
 const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
 const CONTROL_RUNS = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g;
 
+/** At most `maxLength` UTF-16 units, ending in `…` when shortened (never half a surrogate pair). */
+function shortened(text: string, maxLength: number): string {
+  if (text.length <= maxLength) return text;
+  const cut = text.slice(0, maxLength - 1);
+  return `${/[\uD800-\uDBFF]$/.test(cut) ? cut.slice(0, -1) : cut}…`;
+}
+
 /**
  * A value fit for a subject line: the value itself when it holds no control character (CR, LF,
- * tab, ...), shortened to `maxLength`; otherwise null, and the caller leaves it out.
+ * tab, ...), with bidirectional controls shown as U+FFFD and URL text defanged (the subject is
+ * repeated as the HTML body's heading), shortened to `maxLength`; otherwise null, and the caller
+ * leaves it out.
  */
 export function subjectSafe(value: string, maxLength = 80): string | null {
   if (CONTROL.test(value)) return null;
-  const trimmed = value.trim();
+  const trimmed = defangAutolinks(showBidiControls(value)).trim();
   if (!trimmed) return null;
-  return trimmed.length > maxLength ? `${trimmed.slice(0, maxLength - 1)}…` : trimmed;
+  return shortened(trimmed, maxLength);
 }
 
-/** A value for the plain-text body: line breaks and other control characters become one space. */
-function inert(value: string): string {
-  return value.replace(CONTROL_RUNS, ' ');
+/**
+ * A value from Azure for either body: line breaks and other control characters become one space,
+ * bidirectional controls U+FFFD, URL and `www.` text is defanged; shortened to `maxLength`.
+ */
+function inert(value: string, maxLength: number): string {
+  return shortened(defangAutolinks(showBidiControls(value.replace(CONTROL_RUNS, ' '))), maxLength);
 }
 
-/** A value for the HTML body: control characters made inert, then HTML-escaped. */
-function html(value: string): string {
-  return escapeHtml(inert(value));
+/** A value from Azure for the HTML body: made inert, then HTML-escaped. */
+function html(value: string, maxLength: number): string {
+  return escapeHtml(inert(value, maxLength));
+}
+
+/**
+ * The suggested command as shown. Its only text from Azure sits in its JSON body, so a
+ * bidirectional control can only be inside a JSON string, where a `\uXXXX` escape is the same
+ * character: the command still does what it says, and shows what it does.
+ */
+function commandText(command: string): string {
+  return escapeBidiControlsInJson(command);
 }
 
 function normalisePortalUrl(portalUrl: string): string {
   const withScheme = /^https?:\/\//i.test(portalUrl) ? portalUrl : `https://${portalUrl}`;
   const url = new URL(withScheme);
   return url.origin;
+}
+
+/** The report page's URL when it is an http(s) URL without credentials, else undefined (no link). */
+function reportPageUrl(ctx: TemplateContext): string | undefined {
+  if (!ctx.reportUrl) return undefined;
+  try {
+    const url = new URL(ctx.reportUrl);
+    if ((url.protocol !== 'https:' && url.protocol !== 'http:') || url.username !== '' || url.password !== '') return undefined;
+    return url.href;
+  } catch {
+    return undefined;
+  }
 }
 
 /** The subscription id when it is a GUID (it is used in links and commands), else null. */
@@ -159,33 +230,47 @@ function fixInstructions(alert: OwedAlert, ctx: TemplateContext): FixInstruction
 // ---------------------------------------------------------------------------------------------
 // One subscription's section
 
-const STATUS_WORDS: Record<OwedAlert['status'], string> = {
-  noncompliant: 'non-compliant',
-  error: 'unreadable (its security contact could not be read)',
-  compliant: 'compliant',
-};
+/** The status in words, as the digest's rows and sections say it. */
+function statusWords(alert: OwedAlert): string {
+  if (alert.kind === 'fixed') return 'compliant again';
+  return alert.status === 'error' ? 'could not be read' : 'non-compliant';
+}
 
 function headline(alert: OwedAlert): string {
   switch (alert.kind) {
     case 'alert':
       return alert.status === 'error' ? 'Security contact could not be read' : 'Security contact missing or incomplete';
     case 'reminder':
-      return alert.status === 'error' ? 'Reminder: security contact still unreadable' : 'Reminder: still non-compliant';
+      return alert.status === 'error' ? 'Reminder: security contact still could not be read' : 'Reminder: still non-compliant';
     case 'fixed':
       return 'Fixed: compliant again';
   }
 }
 
-function findingsForDisplay(alert: OwedAlert): Finding[] {
-  if (alert.kind === 'fixed') return [];
-  if (alert.findings.length > 0) return alert.findings;
-  return [
-    {
-      ruleId: 'contact-exists',
-      result: 'error',
-      message: alert.status === 'error' ? 'The security contact could not be read.' : 'No finding was recorded.',
-    },
-  ];
+/**
+ * Why a subscription could not be read, once: every rule carries the same answer of the service
+ * (a 403, say), so its distinct messages are the reason.
+ */
+function unreadableReasons(alert: OwedAlert): string[] {
+  const messages = [...new Set(alert.findings.filter((finding) => finding.result !== 'pass').map((finding) => finding.message))];
+  return messages.length > 0 ? messages : ['The security contact could not be read.'];
+}
+
+/**
+ * The failed rules of a non-compliant subscription as the report groups them: rules failing with
+ * the same message are one line (without a contact, four rules fail with "no security contact"),
+ * and a rule's fix text is shown where fixing that rule is the fix (see rulesToFix).
+ */
+function failedRules(alert: OwedAlert, ctx: TemplateContext): Array<FailureGroup & { fixTexts: string[] }> {
+  const toFix = new Set<string>(rulesToFix(alert));
+  const groups = groupedFailures(alert).map((group) => ({
+    ...group,
+    fixTexts:
+      group.result === 'fail'
+        ? [...new Set(group.ruleIds.filter((id) => toFix.has(id)).flatMap((id) => ctx.ruleFixes?.[id]?.summary ?? []))]
+        : [],
+  }));
+  return groups.length > 0 ? groups : [{ ruleIds: ['contact-exists'], result: 'error', message: 'No finding was recorded.', fixTexts: [] }];
 }
 
 function sinceText(alert: OwedAlert, now: Date): string {
@@ -197,49 +282,45 @@ function sinceText(alert: OwedAlert, now: Date): string {
 const CELL = 'padding:6px 8px;border:1px solid #d0d7de;vertical-align:top;font-size:14px;';
 const HEAD_CELL = `${CELL}background:#f6f8fa;text-align:left;font-weight:bold;`;
 const RESULT_COLOURS: Record<string, string> = { fail: '#b42318', error: '#b54708', pass: '#067647' };
+const MUTED = 'color:#57606a;font-size:12px;';
+const LINK = 'color:#0969da;';
 
 function sectionHtml(alert: OwedAlert, ctx: TemplateContext): string {
-  const fix = fixInstructions(alert, ctx);
-  const findings = findingsForDisplay(alert);
   const colour = alert.kind === 'fixed' ? '#067647' : alert.status === 'error' ? '#b54708' : '#b42318';
-  const rows = findings
-    .map((finding) => {
-      const title = RULE_TITLES[finding.ruleId] ?? finding.ruleId;
-      const fixText = finding.result === 'fail' ? ctx.ruleFixes?.[finding.ruleId]?.summary : undefined;
-      return (
-        '<tr>' +
-        `<td style="${CELL}"><strong>${html(title)}</strong><br><span style="color:#57606a;font-size:12px;">${html(finding.ruleId)}</span></td>` +
-        `<td style="${CELL}color:${RESULT_COLOURS[finding.result] ?? '#24292f'};font-weight:bold;">${html(finding.result)}</td>` +
-        `<td style="${CELL}">${html(finding.message)}${fixText ? `<br><span style="color:#57606a;font-size:12px;">Fix: ${html(fixText)}</span>` : ''}</td>` +
-        '</tr>'
-      );
-    })
-    .join('');
   const parts = [
     `<table role="presentation" width="100%" cellpadding="0" cellspacing="0" style="border-collapse:collapse;margin:0 0 24px 0;border:1px solid #d0d7de;">`,
-    `<tr><td style="padding:10px 12px;background:${colour};color:#ffffff;font-size:15px;font-weight:bold;">${html(headline(alert))}</td></tr>`,
+    `<tr><td style="padding:10px 12px;background:${colour};color:#ffffff;font-size:15px;font-weight:bold;">${escapeHtml(headline(alert))}</td></tr>`,
     '<tr><td style="padding:10px 12px;font-size:14px;line-height:1.5;">',
-    `<div style="font-size:16px;font-weight:bold;">${html(alert.displayName || '(no display name)')}</div>`,
-    `<div style="font-family:Consolas,Menlo,monospace;font-size:13px;color:#57606a;">Subscription ${html(alert.subscriptionId)}</div>`,
-    `<div style="margin-top:6px;">Status: <strong>${html(STATUS_WORDS[alert.status])}</strong> for ${html(sinceText(alert, ctx.now))}.</div>`,
+    `<div style="font-size:16px;font-weight:bold;">${html(alert.displayName || '(no display name)', NAME_MAX)}</div>`,
+    `<div style="font-family:Consolas,Menlo,monospace;font-size:13px;color:#57606a;">Subscription ${html(alert.subscriptionId, NAME_MAX)}</div>`,
+    `<div style="margin-top:6px;">Status: <strong>${escapeHtml(statusWords(alert))}</strong> for ${escapeHtml(sinceText(alert, ctx.now))}.</div>`,
   ];
-  if (findings.length > 0) {
+  if (alert.kind !== 'fixed' && alert.status === 'error') {
+    parts.push(...unreadableReasons(alert).map((reason) => `<div style="margin-top:6px;">Reason: ${html(reason, MESSAGE_MAX)}</div>`));
+  } else if (alert.kind !== 'fixed') {
+    const rows = failedRules(alert, ctx).map(
+      (group) =>
+        '<tr>' +
+        `<td style="${CELL}">${group.ruleIds.map((id) => `<strong>${escapeHtml(RULE_TITLES[id] ?? id)}</strong><br><span style="${MUTED}">${escapeHtml(id)}</span>`).join('<br>')}</td>` +
+        `<td style="${CELL}color:${RESULT_COLOURS[group.result] ?? '#24292f'};font-weight:bold;">${group.result}</td>` +
+        `<td style="${CELL}">${html(group.message, MESSAGE_MAX)}${group.fixTexts.map((text) => `<br><span style="${MUTED}">Fix: ${escapeHtml(text)}</span>`).join('')}</td>` +
+        '</tr>',
+    );
     parts.push(
       '<table cellpadding="0" cellspacing="0" width="100%" style="border-collapse:collapse;margin-top:10px;">',
       `<tr><th style="${HEAD_CELL}">Rule</th><th style="${HEAD_CELL}">Result</th><th style="${HEAD_CELL}">Why</th></tr>`,
-      rows,
+      rows.join(''),
       '</table>',
     );
   }
   if (alert.kind !== 'fixed') {
+    const fix = fixInstructions(alert, ctx);
     parts.push(
       '<div style="margin-top:12px;font-weight:bold;">How to fix</div>',
-      `<ol style="margin:4px 0 0 20px;padding:0;">${fix.portalSteps.map((step) => `<li>${html(step)}</li>`).join('')}</ol>`,
-      `<div style="margin-top:6px;">${fix.portalLinks
-        .map((link) => `<a href="${escapeHtml(link.url)}" style="color:#0969da;">${html(link.label)}</a>`)
-        .join(' &middot; ')}</div>`,
+      `<ol style="margin:4px 0 0 20px;padding:0;">${fix.portalSteps.map((step) => `<li>${escapeHtml(step)}</li>`).join('')}</ol>`,
+      `<div style="margin-top:6px;">${fix.portalLinks.map((link) => `<a href="${escapeHtml(link.url)}" style="${LINK}">${escapeHtml(link.label)}</a>`).join(' &middot; ')}</div>`,
       '<div style="margin-top:8px;">Or with the Azure CLI (bash):</div>',
-      `<pre style="margin:4px 0 0 0;padding:8px;background:#f6f8fa;border:1px solid #d0d7de;font-family:Consolas,Menlo,monospace;font-size:12px;white-space:pre-wrap;word-break:break-all;">${escapeHtml(fix.azCommand)}</pre>`,
+      `<pre style="margin:4px 0 0 0;padding:8px;background:#f6f8fa;border:1px solid #d0d7de;font-family:Consolas,Menlo,monospace;font-size:12px;white-space:pre-wrap;word-break:break-all;">${escapeHtml(commandText(fix.azCommand))}</pre>`,
     );
   } else {
     parts.push('<div style="margin-top:6px;">No action needed.</div>');
@@ -249,28 +330,28 @@ function sectionHtml(alert: OwedAlert, ctx: TemplateContext): string {
 }
 
 function sectionText(alert: OwedAlert, ctx: TemplateContext): string {
-  const fix = fixInstructions(alert, ctx);
   const lines = [
     `== ${headline(alert)} ==`,
-    `Subscription: ${inert(alert.displayName || '(no display name)')}`,
-    `Id: ${inert(alert.subscriptionId)}`,
-    `Status: ${STATUS_WORDS[alert.status]} for ${sinceText(alert, ctx.now)}.`,
+    `Subscription: ${inert(alert.displayName || '(no display name)', NAME_MAX)}`,
+    `Id: ${inert(alert.subscriptionId, NAME_MAX)}`,
+    `Status: ${statusWords(alert)} for ${sinceText(alert, ctx.now)}.`,
   ];
-  const findings = findingsForDisplay(alert);
-  if (findings.length > 0) {
+  if (alert.kind !== 'fixed' && alert.status === 'error') {
+    for (const reason of unreadableReasons(alert)) lines.push(`Reason: ${inert(reason, MESSAGE_MAX)}`);
+  } else if (alert.kind !== 'fixed') {
     lines.push('Failed rules:');
-    for (const finding of findings) {
-      lines.push(`  - ${finding.ruleId} (${finding.result}): ${inert(finding.message)}`);
-      const fixText = finding.result === 'fail' ? ctx.ruleFixes?.[finding.ruleId]?.summary : undefined;
-      if (fixText) lines.push(`    Fix: ${inert(fixText)}`);
+    for (const group of failedRules(alert, ctx)) {
+      lines.push(`  - ${group.ruleIds.join(', ')}${group.result === 'error' ? ' (could not be evaluated)' : ''}: ${inert(group.message, MESSAGE_MAX)}`);
+      for (const text of group.fixTexts) lines.push(`    Fix: ${text}`);
     }
   }
   if (alert.kind !== 'fixed') {
+    const fix = fixInstructions(alert, ctx);
     lines.push('How to fix:');
     fix.portalSteps.forEach((step, index) => lines.push(`  ${index + 1}. ${step}`));
     for (const link of fix.portalLinks) lines.push(`  ${link.label}: ${link.url}`);
     lines.push('  Or with the Azure CLI (bash):');
-    for (const line of fix.azCommand.split('\n')) lines.push(`    ${line}`);
+    for (const line of commandText(fix.azCommand).split('\n')) lines.push(`    ${line}`);
   } else {
     lines.push('No action needed.');
   }
@@ -278,7 +359,54 @@ function sectionText(alert: OwedAlert, ctx: TemplateContext): string {
 }
 
 // ---------------------------------------------------------------------------------------------
+// One subscription's row (the digest's compact list)
+
+/** What is wrong in one line: the reason it could not be read, the missing contact, or the failed rules. */
+function whatFails(alert: OwedAlert): string {
+  if (alert.kind === 'fixed') return 'every required rule passes';
+  if (alert.status === 'error') return `reason: ${unreadableReasons(alert).join(' ')}`;
+  const failing = failingFindings(alert);
+  const missing = failing.find((finding) => finding.ruleId === 'contact-exists' && finding.result === 'fail');
+  if (missing) return `contact-exists: ${missing.message}`;
+  if (failing.length === 0) return 'no finding was recorded';
+  return `failed: ${failing.map((finding) => (finding.result === 'error' ? `${finding.ruleId} (could not be evaluated)` : finding.ruleId)).join(', ')}`;
+}
+
+function rowStatus(alert: OwedAlert): string {
+  return `${statusWords(alert)}${alert.kind === 'reminder' ? ' (reminder)' : ''}`;
+}
+
+function rowHtml(alert: OwedAlert, ctx: TemplateContext): string {
+  return (
+    `<tr><td>${html(alert.displayName || '(no display name)', NAME_MAX)}<br><span style="font-family:Consolas,Menlo,monospace;${MUTED}">${html(alert.subscriptionId, NAME_MAX)}</span></td>` +
+    `<td>${escapeHtml(rowStatus(alert))}</td><td nowrap>${escapeHtml(describeDuration(alert.since, ctx.now))}</td><td>${html(whatFails(alert), ROW_REASON_MAX)}</td></tr>`
+  );
+}
+
+function rowText(alert: OwedAlert, ctx: TemplateContext): string {
+  return `* ${inert(alert.displayName || '(no display name)', NAME_MAX)} [${inert(alert.subscriptionId, NAME_MAX)}]: ${rowStatus(alert)} for ${describeDuration(alert.since, ctx.now)}; ${inert(whatFails(alert), ROW_REASON_MAX)}`;
+}
+
+// ---------------------------------------------------------------------------------------------
 // Whole messages
+
+interface Counts {
+  noncompliant: number;
+  unreadable: number;
+  fixed: number;
+}
+
+function countStatuses(alerts: readonly OwedAlert[]): Counts {
+  const counts: Counts = { noncompliant: 0, unreadable: 0, fixed: 0 };
+  for (const alert of alerts) {
+    if (alert.kind === 'fixed') counts.fixed += 1;
+    else if (alert.status === 'error') counts.unreadable += 1;
+    else counts.noncompliant += 1;
+  }
+  return counts;
+}
+
+const plural = (count: number, one: string, many: string) => (count === 1 ? one : many);
 
 function countWords(alerts: readonly OwedAlert[]): string {
   const count = (kind: OwedAlert['kind']) => alerts.filter((alert) => alert.kind === kind).length;
@@ -287,17 +415,18 @@ function countWords(alerts: readonly OwedAlert[]): string {
   const reminders = count('reminder');
   const fixed = count('fixed');
   if (fresh) parts.push(`${fresh} new`);
-  if (reminders) parts.push(`${reminders} reminder${reminders === 1 ? '' : 's'}`);
+  if (reminders) parts.push(`${reminders} ${plural(reminders, 'reminder', 'reminders')}`);
   if (fixed) parts.push(`${fixed} fixed`);
   return parts.join(', ');
 }
 
 function digestSubject(alerts: readonly OwedAlert[], part: { index: number; total: number } | undefined): string {
-  const needing = alerts.filter((alert) => alert.kind !== 'fixed').length;
-  const main =
-    needing > 0
-      ? `${needing} Azure subscription${needing === 1 ? '' : 's'} without a valid security contact`
-      : `${alerts.length} Azure subscription${alerts.length === 1 ? '' : 's'} fixed`;
+  const { noncompliant, unreadable } = countStatuses(alerts);
+  const subscriptions = (count: number) => `${count} Azure ${plural(count, 'subscription', 'subscriptions')}`;
+  const needs: string[] = [];
+  if (noncompliant > 0) needs.push(`${subscriptions(noncompliant)} without a valid security contact`);
+  if (unreadable > 0) needs.push(noncompliant > 0 ? `${unreadable} could not be read` : `${subscriptions(unreadable)} could not be read`);
+  const main = needs.length > 0 ? needs.join(', ') : `${subscriptions(alerts.length)} fixed`;
   const partText = part && part.total > 1 ? ` (part ${part.index} of ${part.total})` : '';
   return `[${PRODUCT}] ${main} (${countWords(alerts)})${partText}`;
 }
@@ -312,13 +441,115 @@ function singleSubject(alert: OwedAlert): string {
         ? `[${PRODUCT}] Subscription ${who}: security contact could not be read`
         : `[${PRODUCT}] Subscription ${who} has no valid security contact`;
     case 'reminder':
-      return `[${PRODUCT}] Reminder: subscription ${who} still has no valid security contact`;
+      return alert.status === 'error'
+        ? `[${PRODUCT}] Reminder: subscription ${who}: security contact still could not be read`
+        : `[${PRODUCT}] Reminder: subscription ${who} still has no valid security contact`;
     case 'fixed':
       return `[${PRODUCT}] Fixed: subscription ${who} is compliant again`;
   }
 }
 
-function wrapHtml(subject: string, intro: string, summaryTable: string, sections: string[], composedAt: Date): string {
+/** What the subscriptions have in common, in a sentence per status. */
+function digestIntro(counts: Counts): string {
+  const sentences: string[] = [];
+  if (counts.noncompliant > 0) {
+    sentences.push(
+      `${counts.noncompliant} ${plural(counts.noncompliant, 'subscription lacks', 'subscriptions lack')} a valid Microsoft Defender for Cloud security contact, so security alerts for ${plural(counts.noncompliant, 'it', 'them')} may reach no one.`,
+    );
+  }
+  if (counts.unreadable > 0) {
+    sentences.push(
+      `${counts.unreadable} ${plural(counts.unreadable, 'subscription', 'subscriptions')} could not be read, so contact-watch cannot tell whether ${plural(counts.unreadable, 'it has', 'they have')} one.`,
+    );
+  }
+  if (counts.fixed > 0) {
+    sentences.push(`${counts.fixed} ${plural(counts.fixed, 'subscription has', 'subscriptions have')} a valid security contact again.`);
+  }
+  return sentences.join(' ');
+}
+
+function singleIntro(alert: OwedAlert): string {
+  if (alert.kind === 'fixed') return 'This subscription has a valid security contact again.';
+  return alert.status === 'error'
+    ? "contact-watch could not read this subscription's Microsoft Defender for Cloud security contact, so it cannot tell whether security alerts reach anyone."
+    : 'This subscription lacks a valid Microsoft Defender for Cloud security contact, so its security alerts may reach no one.';
+}
+
+/** A piece of a message in both bodies. */
+interface Block {
+  html: string;
+  text: string;
+}
+
+/** Bytes a block adds to a message: its HTML and text, and the line break after each. */
+const blockBytes = (block: Block) => Buffer.byteLength(block.html) + Buffer.byteLength(block.text) + 2;
+
+function introBlock(intro: string, reportUrl: string | undefined): Block {
+  const link = reportUrl
+    ? {
+        html: `<p style="font-size:14px;line-height:1.5;margin:0 0 16px 0;">The report page lists every subscription and how to fix it: <a href="${escapeHtml(reportUrl)}" style="${LINK}">${escapeHtml(reportUrl)}</a></p>`,
+        text: `The report page lists every subscription and how to fix it: ${reportUrl}\n`,
+      }
+    : { html: '', text: '' };
+  return {
+    html: `<p style="font-size:14px;line-height:1.5;margin:0 0 16px 0;">${escapeHtml(intro)}</p>\n${link.html}`,
+    text: `${intro}\n\n${link.text}`,
+  };
+}
+
+function footerBlock(now: Date): Block {
+  return {
+    html:
+      `<p style="font-size:12px;color:#57606a;margin:16px 0 0 0;">Sent by ${PRODUCT} at ${escapeHtml(now.toISOString())}. ` +
+      'Every Azure subscription needs a Microsoft Defender for Cloud security contact so that security alerts reach a person.</p>',
+    text: `Sent by ${PRODUCT} at ${now.toISOString()}.`,
+  };
+}
+
+function rowsBlock(rows: readonly Block[], title: string): Block {
+  return {
+    html: [
+      `<h2 style="font-size:16px;margin:8px 0;">${escapeHtml(title)}</h2>`,
+      '<table cellpadding="5" cellspacing="0" border="1" width="100%" style="border-collapse:collapse;border:1px solid #d0d7de;font-size:13px;margin:0 0 16px 0;">',
+      `<tr style="background:#f6f8fa;text-align:left;"><th>Subscription</th><th>Status</th><th>For</th><th>What is wrong</th></tr>`,
+      ...rows.map((row) => row.html),
+      '</table>',
+    ].join('\n'),
+    text: [`${title}:`, ...rows.map((row) => row.text), ''].join('\n'),
+  };
+}
+
+/** What to do about the subscriptions listed as rows or counted (the sections above carry their own steps). */
+function rowsFixBlock(ctx: TemplateContext, reportUrl: string | undefined): Block {
+  const settings = `${normalisePortalUrl(ctx.portalUrl)}/#view/Microsoft_Azure_Security/SecurityMenuBlade/~/EnvironmentSettings`;
+  const steps =
+    "How to fix: in Microsoft Defender for Cloud > Environment settings, select the subscription, then Email notifications: add the security team's mailbox, " +
+    'choose the Owner role, and turn on alert and attack path notifications. For a subscription that could not be read, first give contact-watch\'s identity ' +
+    'the Security Reader role (or Reader) on it.';
+  const more = reportUrl ? ' The report page has the Azure CLI and Bicep for each fix.' : '';
+  return {
+    html: `<p style="font-size:14px;line-height:1.5;margin:0 0 16px 0;">${escapeHtml(steps + more)} <a href="${escapeHtml(settings)}" style="${LINK}">Defender for Cloud: Environment settings</a></p>`,
+    text: `${steps}${more}\n  Defender for Cloud: Environment settings: ${settings}\n`,
+  };
+}
+
+/** The subscriptions a digest counts without listing them, and where they are listed. */
+function remainderBlock(rest: readonly OwedAlert[], reportUrl: string | undefined): Block {
+  const counts = countStatuses(rest);
+  const kinds = [
+    counts.noncompliant > 0 ? `${counts.noncompliant} without a valid security contact` : '',
+    counts.unreadable > 0 ? `${counts.unreadable} could not be read` : '',
+    counts.fixed > 0 ? `${counts.fixed} fixed` : '',
+  ].filter(Boolean);
+  const sentence = `… and ${rest.length} more ${plural(rest.length, 'subscription', 'subscriptions')} (${kinds.join(', ')}), not listed to keep this message small enough for mail clients.`;
+  const where = reportUrl ? 'The report lists every one:' : 'The contact-watch report lists every one (the app\'s /api/report page, or `contact-watch scan --format html`).';
+  return {
+    html: `<p style="font-size:14px;line-height:1.5;margin:0 0 16px 0;"><strong>${escapeHtml(sentence)}</strong> ${escapeHtml(where)}${reportUrl ? ` <a href="${escapeHtml(reportUrl)}" style="${LINK}">${escapeHtml(reportUrl)}</a>` : ''}</p>`,
+    text: `${sentence}\n${where}${reportUrl ? ` ${reportUrl}` : ''}\n`,
+  };
+}
+
+function wrapHtml(subject: string, body: readonly string[]): string {
   return [
     '<!DOCTYPE html>',
     '<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">',
@@ -327,96 +558,84 @@ function wrapHtml(subject: string, intro: string, summaryTable: string, sections
     '<table role="presentation" width="100%" cellpadding="0" cellspacing="0" style="border-collapse:collapse;"><tr><td align="center" style="padding:16px;">',
     '<table role="presentation" width="100%" cellpadding="0" cellspacing="0" style="border-collapse:collapse;max-width:760px;"><tr><td style="text-align:left;">',
     `<h1 style="font-size:20px;margin:0 0 8px 0;">${escapeHtml(subject)}</h1>`,
-    `<p style="font-size:14px;line-height:1.5;margin:0 0 16px 0;">${intro}</p>`,
-    summaryTable,
-    ...sections,
-    `<p style="font-size:12px;color:#57606a;margin:16px 0 0 0;">Sent by ${PRODUCT} at ${escapeHtml(composedAt.toISOString())}. ` +
-      'Every Azure subscription needs a Microsoft Defender for Cloud security contact so that security alerts reach a person.</p>',
+    ...body,
     '</td></tr></table>',
     '</td></tr></table>',
     '</body></html>',
   ].join('\n');
 }
 
-function summaryTableHtml(alerts: readonly OwedAlert[], ctx: TemplateContext): string {
-  const rows = alerts
-    .map((alert) => {
-      const failed = alert.findings.filter((finding) => finding.result !== 'pass').map((finding) => finding.ruleId);
-      return (
-        '<tr>' +
-        `<td style="${CELL}">${html(alert.displayName || '(no display name)')}<br><span style="font-family:Consolas,Menlo,monospace;font-size:12px;color:#57606a;">${html(alert.subscriptionId)}</span></td>` +
-        `<td style="${CELL}">${html(alert.kind === 'fixed' ? 'fixed' : alert.status)}${alert.kind === 'reminder' ? ' (reminder)' : ''}</td>` +
-        `<td style="${CELL}">${html(describeDuration(alert.since, ctx.now))}</td>` +
-        `<td style="${CELL}">${html(failed.join(', ') || '-')}</td>` +
-        '</tr>'
-      );
-    })
-    .join('\n');
-  return [
-    '<table cellpadding="0" cellspacing="0" width="100%" style="border-collapse:collapse;margin:0 0 24px 0;">',
-    `<tr><th style="${HEAD_CELL}">Subscription</th><th style="${HEAD_CELL}">Status</th><th style="${HEAD_CELL}">For</th><th style="${HEAD_CELL}">Failed rules</th></tr>`,
-    rows,
-    '</table>',
-  ].join('\n');
-}
-
-function summaryTableText(alerts: readonly OwedAlert[], ctx: TemplateContext): string {
-  return alerts
-    .map((alert) => {
-      const failed = alert.findings.filter((finding) => finding.result !== 'pass').map((finding) => finding.ruleId);
-      const status = alert.kind === 'fixed' ? 'fixed' : `${alert.status}${alert.kind === 'reminder' ? ' (reminder)' : ''}`;
-      return `* ${inert(alert.displayName || '(no display name)')} [${inert(alert.subscriptionId)}]: ${status} for ${describeDuration(alert.since, ctx.now)}; failed: ${failed.join(', ') || '-'}`;
-    })
-    .join('\n');
-}
-
-function introText(alerts: readonly OwedAlert[], digest: boolean): string {
-  const needing = alerts.filter((alert) => alert.kind !== 'fixed').length;
-  if (needing === 0) return 'These subscriptions have a valid security contact again.';
-  return digest
-    ? `${needing} subscription${needing === 1 ? '' : 's'} in your tenant lack a valid Microsoft Defender for Cloud security contact, so security alerts for them may reach no one. Each is listed below with the rules it fails and how to fix it.`
-    : 'This subscription lacks a valid Microsoft Defender for Cloud security contact, so its security alerts may reach no one.';
-}
-
-/** A digest about several subscriptions (a scan). `part` numbers the message when a backlog is split. */
-export function renderDigest(alerts: readonly OwedAlert[], ctx: TemplateContext, part?: { index: number; total: number }): RenderedEmail {
-  return assembleDigest(
-    alerts,
-    alerts.map((alert) => ({ html: sectionHtml(alert, ctx), text: sectionText(alert, ctx) })),
-    ctx,
-    part,
-  );
-}
-
-function assembleDigest(
-  alerts: readonly OwedAlert[],
-  sections: readonly { html: string; text: string }[],
-  ctx: TemplateContext,
-  part: { index: number; total: number } | undefined,
-): RenderedEmail {
-  const subject = digestSubject(alerts, part);
-  const intro = introText(alerts, true);
-  const htmlBody = wrapHtml(subject, escapeHtml(intro), summaryTableHtml(alerts, ctx), sections.map((s) => s.html), ctx.now);
-  const plainText = [
+function assemble(subject: string, blocks: readonly Block[]): RenderedEmail {
+  return {
     subject,
-    '',
+    html: wrapHtml(subject, blocks.map((block) => block.html).filter(Boolean)),
+    plainText: [subject, '', ...blocks.map((block) => block.text)].join('\n'),
+  };
+}
+
+/**
+ * A digest about several subscriptions (a scan), in triage order, within `maxBytes` of HTML and
+ * text together: the first DETAILED_SUBSCRIPTIONS in full, then one row each for as many as fit,
+ * then how many more there are and where the report lists them. `part` numbers the message
+ * when a backlog is split.
+ */
+export function renderDigest(
+  alerts: readonly OwedAlert[],
+  ctx: TemplateContext,
+  part?: { index: number; total: number },
+  maxBytes: number = DIGEST_LIMITS.maxMessageBytes,
+): RenderedEmail {
+  const ordered = inTriageOrder(alerts);
+  const subject = digestSubject(ordered, part);
+  const reportUrl = reportPageUrl(ctx);
+  const intro = introBlock(digestIntro(countStatuses(ordered)), reportUrl);
+  const footer = footerBlock(ctx.now);
+  // Room for everything but the subscriptions, with the longest table title and remainder note
+  // this digest can have, and a little to spare.
+  const frame = [
+    { html: wrapHtml(subject, []), text: subject },
     intro,
-    '',
-    summaryTableText(alerts, ctx),
-    '',
-    ...sections.map((s) => `${s.text}\n`),
-    `Sent by ${PRODUCT} at ${ctx.now.toISOString()}.`,
-  ].join('\n');
-  return { subject, html: htmlBody, plainText };
+    footer,
+    rowsBlock([], `${ordered.length} more subscriptions`),
+    rowsFixBlock(ctx, reportUrl),
+    remainderBlock(ordered, reportUrl),
+  ];
+  let used = frame.reduce((sum, block) => sum + blockBytes(block), 0) + 256;
+
+  const detailed: Block[] = [];
+  let next = 0;
+  for (; next < ordered.length && detailed.length < DETAILED_SUBSCRIPTIONS; next += 1) {
+    const section = { html: sectionHtml(ordered[next]!, ctx), text: `${sectionText(ordered[next]!, ctx)}\n` };
+    if (used + blockBytes(section) > maxBytes) break;
+    detailed.push(section);
+    used += blockBytes(section);
+  }
+  const rows: Block[] = [];
+  for (; next < ordered.length; next += 1) {
+    const row = { html: rowHtml(ordered[next]!, ctx), text: rowText(ordered[next]!, ctx) };
+    if (used + blockBytes(row) > maxBytes) break;
+    rows.push(row);
+    used += blockBytes(row);
+  }
+  const rest = ordered.slice(next);
+
+  return assemble(subject, [
+    intro,
+    ...detailed,
+    ...(rows.length > 0 ? [rowsBlock(rows, detailed.length > 0 ? `${rows.length} more ${plural(rows.length, 'subscription', 'subscriptions')}` : 'Subscriptions')] : []),
+    ...(rest.length > 0 ? [remainderBlock(rest, reportUrl)] : []),
+    ...(rows.length > 0 || rest.length > 0 ? [rowsFixBlock(ctx, reportUrl)] : []),
+    footer,
+  ]);
 }
 
 /** A message about one subscription (an event-driven evaluation). */
 export function renderSingle(alert: OwedAlert, ctx: TemplateContext): RenderedEmail {
-  const subject = singleSubject(alert);
-  const intro = introText([alert], false);
-  const htmlBody = wrapHtml(subject, escapeHtml(intro), '', [sectionHtml(alert, ctx)], ctx.now);
-  const plainText = [subject, '', intro, '', sectionText(alert, ctx), '', `Sent by ${PRODUCT} at ${ctx.now.toISOString()}.`].join('\n');
-  return { subject, html: htmlBody, plainText };
+  return assemble(singleSubject(alert), [
+    introBlock(singleIntro(alert), reportPageUrl(ctx)),
+    { html: sectionHtml(alert, ctx), text: `${sectionText(alert, ctx)}\n` },
+    footerBlock(ctx.now),
+  ]);
 }
 
 export interface DigestPart {
@@ -425,36 +644,17 @@ export interface DigestPart {
 }
 
 /**
- * Splits owed alerts into the fewest digests within `limits` and renders them. Alerts keep their
- * order; each part carries at most `maxSubscriptionsPerMessage` subscriptions and about
- * `maxMessageBytes` of HTML + text.
+ * Owed alerts as the fewest digests `limits` allow, in triage order: a part covers at most
+ * `maxSubscriptionsPerMessage` subscriptions (a split is numbered "part 1 of 2"), and each is
+ * summarised to `maxMessageBytes` by renderDigest.
  */
 export function composeDigests(alerts: readonly OwedAlert[], ctx: TemplateContext, limits: DigestLimits = DIGEST_LIMITS): DigestPart[] {
-  if (alerts.length === 0) return [];
-  const sections = alerts.map((alert) => {
-    const rendered = { html: sectionHtml(alert, ctx), text: sectionText(alert, ctx) };
-    return { alert, rendered, bytes: Buffer.byteLength(rendered.html) + Buffer.byteLength(rendered.text) + 1024 };
-  });
-  const frame = 8 * 1024; // head, intro, footer
-  const groups: (typeof sections)[] = [];
-  let current: typeof sections = [];
-  let bytes = frame;
-  for (const section of sections) {
-    const full = current.length >= limits.maxSubscriptionsPerMessage || (current.length > 0 && bytes + section.bytes > limits.maxMessageBytes);
-    if (full) {
-      groups.push(current);
-      current = [];
-      bytes = frame;
-    }
-    current.push(section);
-    bytes += section.bytes;
-  }
-  groups.push(current);
-  return groups.map((group, index) => {
-    const groupAlerts = group.map((section) => section.alert);
-    return {
-      alerts: groupAlerts,
-      email: assembleDigest(groupAlerts, group.map((section) => section.rendered), ctx, { index: index + 1, total: groups.length }),
-    };
-  });
+  const ordered = inTriageOrder(alerts);
+  const size = Math.max(1, limits.maxSubscriptionsPerMessage);
+  const groups: OwedAlert[][] = [];
+  for (let start = 0; start < ordered.length; start += size) groups.push(ordered.slice(start, start + size));
+  return groups.map((group, index) => ({
+    alerts: group,
+    email: renderDigest(group, ctx, { index: index + 1, total: groups.length }, limits.maxMessageBytes),
+  }));
 }

@@ -12,6 +12,7 @@
  */
 import type { HttpRequest, HttpResponseInit } from '@azure/functions';
 import { isGuid, isSubscriptionId } from '../core/subscription-id.js';
+import { escapeBidiControlsInJson } from '../report/shared.js';
 
 export const JSON_CONTENT_TYPE = 'application/json; charset=utf-8';
 
@@ -29,7 +30,7 @@ export function jsonError(status: number, code: string, message: string, headers
   return {
     status,
     headers: { 'content-type': JSON_CONTENT_TYPE, 'cache-control': 'no-store', 'x-content-type-options': 'nosniff', ...headers },
-    body: `${JSON.stringify({ error: { code, message } }, null, 2)}\n`,
+    body: `${jsonText({ error: { code, message } })}\n`,
     isErrorResponse: true,
   };
 }
@@ -39,8 +40,13 @@ export function jsonResponse(status: number, value: unknown, headers: Record<str
   return {
     status,
     headers: { 'content-type': JSON_CONTENT_TYPE, 'x-content-type-options': 'nosniff', ...headers },
-    body: `${JSON.stringify(value, null, 2)}\n`,
+    body: `${jsonText(value)}\n`,
   };
+}
+
+/** Pretty-printed JSON; bidirectional controls from Azure are written as `\uXXXX` escapes (the same value, nothing reordered on screen). */
+function jsonText(value: unknown): string {
+  return escapeBidiControlsInJson(JSON.stringify(value, null, 2));
 }
 
 /** How a value arrived: shown in messages, shortened, so a megabyte of junk is not echoed back. */

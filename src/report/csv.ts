@@ -11,12 +11,13 @@
  *
  * Display names, e-mail addresses and messages are user input. A cell that a spreadsheet would
  * read as a formula (starting with `=`, `+`, `-`, `@`, their full-width forms, tab or CR, also
- * after leading spaces) is prefixed with `'`, as OWASP recommends against CSV injection.
+ * after leading spaces) is prefixed with `'`, as OWASP recommends against CSV injection, and
+ * bidirectional controls are shown as U+FFFD (a spreadsheet is read by people, not parsed back).
  */
 import { stringify } from 'csv-stringify/sync';
 import { RULE_IDS } from '../core/model.js';
 import type { ScanReport } from '../core/model.js';
-import { compareCodeUnits, groupedFailures } from './shared.js';
+import { compareCodeUnits, groupedFailures, showBidiControls } from './shared.js';
 
 export const CSV_COLUMNS = [
   'subscriptionId',
@@ -54,7 +55,7 @@ export function renderCsvReport(report: ScanReport): string {
           .map((group) => `${group.ruleIds.join(', ')}: ${group.message}`)
           .join('; '),
       ];
-      return row.map(neutraliseFormula);
+      return row.map((cell) => neutraliseFormula(showBidiControls(cell)));
     });
   return stringify(rows, {
     header: true,

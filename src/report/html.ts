@@ -10,8 +10,10 @@
  * without it. Light and dark follow `prefers-color-scheme`; printing expands every section.
  *
  * Every value is written through the `html` template tag, which escapes each interpolation with
- * escape-html unless it is already markup built by the same tag. Names from Azure are user
- * input: a display name `<script>` arrives as text.
+ * escape-html unless it is already markup built by the same tag, and shows bidirectional
+ * controls as U+FFFD (`<bdi>` isolates a name from its neighbours, but an override inside it
+ * still reorders the name itself). Names from Azure are user input: a display name `<script>`
+ * arrives as text.
  */
 import { createHash } from 'node:crypto';
 import escapeHtml from 'escape-html';
@@ -32,6 +34,7 @@ import {
   inTriageOrder,
   isFailingStatus,
   policyDefinitionUrl,
+  showBidiControls,
   STATUS_LABELS,
 } from './shared.js';
 
@@ -58,7 +61,7 @@ function interpolate(value: Interpolation): string {
   if (value === null || value === undefined || value === false) return '';
   if (value instanceof Html) return value.markup;
   if (Array.isArray(value)) return value.map(interpolate).join('');
-  return escapeHtml(String(value));
+  return escapeHtml(showBidiControls(String(value)));
 }
 
 export interface HtmlReportOptions {

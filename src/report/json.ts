@@ -1,10 +1,12 @@
 /**
  * The JSON report of CONTRACT.md §7, also the body of the HTTP API. Every object is rebuilt
  * key by key so the key order is the contract's whatever order the input was built in, and
- * nothing that is not in the contract leaks out.
+ * nothing that is not in the contract leaks out. Values are kept exactly; bidirectional
+ * controls in them are written as `\uXXXX` escapes (escapeBidiControlsInJson), so the text never
+ * holds one that would reorder what a person reading it sees.
  */
 import type { ScanReport, SubscriptionVerdict } from '../core/model.js';
-import { compareCodeUnits, findingsInRuleOrder } from './shared.js';
+import { compareCodeUnits, escapeBidiControlsInJson, findingsInRuleOrder } from './shared.js';
 
 /** The §7 document as a plain value (for the HTTP API, which serialises it itself). */
 export function reportJsonValue(report: ScanReport) {
@@ -66,7 +68,7 @@ const SUBSCRIPTIONS_PER_CHUNK = 200;
  */
 export function* jsonReportChunks(report: ScanReport): Generator<string> {
   const { subscriptions: _rendered, ...head } = reportJsonValue({ ...report, subscriptions: [] });
-  const headText = JSON.stringify(head, null, 2);
+  const headText = escapeBidiControlsInJson(JSON.stringify(head, null, 2));
   const sorted = [...report.subscriptions].sort((a, b) => compareCodeUnits(a.subscriptionId, b.subscriptionId));
   if (sorted.length === 0) {
     yield `${headText.slice(0, -2)},\n  "subscriptions": []\n}\n`;
@@ -76,12 +78,16 @@ export function* jsonReportChunks(report: ScanReport): Generator<string> {
   for (let start = 0; start < sorted.length; start += SUBSCRIPTIONS_PER_CHUNK) {
     yield sorted
       .slice(start, start + SUBSCRIPTIONS_PER_CHUNK)
-      .map((verdict, index) => `${start + index === 0 ? '' : ','}\n    ${JSON.stringify(verdictJsonValue(verdict), null, 2).replace(/\n/g, '\n    ')}`)
+      .map((verdict, index) => `${start + index === 0 ? '' : ','}\n    ${verdictJsonText(verdict).replace(/\n/g, '\n    ')}`)
       .join('');
   }
   yield '\n  ]\n}\n';
 }
 
 export function renderJsonVerdict(verdict: SubscriptionVerdict): string {
-  return `${JSON.stringify(verdictJsonValue(verdict), null, 2)}\n`;
+  return `${verdictJsonText(verdict)}\n`;
+}
+
+function verdictJsonText(verdict: SubscriptionVerdict): string {
+  return escapeBidiControlsInJson(JSON.stringify(verdictJsonValue(verdict), null, 2));
 }

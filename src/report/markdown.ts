@@ -6,16 +6,19 @@
  *
  * Every value from Azure is put through `markdownText`, which backslash-escapes the characters
  * that start inline Markdown or HTML (so a display name `<script>` or `[x](javascript:…)` shows
- * as text), escapes `|` so a cell cannot be split, and turns line breaks into spaces so a row
- * cannot be ended early. Values only ever appear inside a line, never at its start, so block
- * syntax (`#`, `-`, `1.`) needs no escaping, and a `.` or `-` in an address stays readable. The failing table is capped at
- * MARKDOWN_FAILING_ROWS_MAX rows: GitHub refuses job summaries over 1 MiB.
+ * as text), escapes `|` so a cell cannot be split, turns line breaks into spaces so a row
+ * cannot be ended early, shows bidirectional controls as U+FFFD and writes `https://…` and
+ * `www.` text so that no renderer makes a link of it. Values only ever appear inside a line,
+ * never at its start, so block syntax (`#`, `-`, `1.`) needs no escaping, and a `.` or `-` in an
+ * address stays readable. The failing table is capped at MARKDOWN_FAILING_ROWS_MAX rows: GitHub
+ * refuses job summaries over 1 MiB.
  */
 import { RULE_IDS } from '../core/model.js';
 import type { ScanReport, SubscriptionStatus, SubscriptionVerdict } from '../core/model.js';
 import type { RenderContext } from './shared.js';
 import {
   complianceRate,
+  defangAutolinks,
   emailNotificationsUrl,
   fixCounts,
   formatDuration,
@@ -25,6 +28,7 @@ import {
   inTriageOrder,
   isFailingStatus,
   ruleById,
+  showBidiControls,
   STATUS_LABELS,
 } from './shared.js';
 
@@ -168,14 +172,13 @@ function codeBlock(language: string, code: string): string[] {
 
 /**
  * Text from Azure made inert inside a line of GFM, including a table cell: line breaks become
- * spaces, and every character that can open inline syntax, an HTML tag, an entity, a table
- * cell boundary, GitHub math (`$`) or a mention (`@`) is backslash-escaped.
+ * spaces, bidirectional controls U+FFFD, URL and `www.` text is defanged (GFM would link it,
+ * escapes or not), and every character that can open inline syntax, an HTML tag, an entity, a
+ * table cell boundary, GitHub math (`$`) or a mention (`@`) is backslash-escaped.
  */
 export function markdownText(text: string): string {
-  return text
-    .replace(/[\r\n\t\u2028\u2029]+/g, ' ')
-    .replace(/[\u0000-\u001f\u007f]/g, '')
-    .replace(/[\\`*_{}[\]()<>|~&!$@]/g, (c) => `\\${c}`);
+  const oneLine = text.replace(/[\r\n\t\u2028\u2029]+/g, ' ').replace(/[\u0000-\u001f\u007f]/g, '');
+  return defangAutolinks(showBidiControls(oneLine)).replace(/[\\`*_{}[\]()<>|~&!$@]/g, (c) => `\\${c}`);
 }
 
 /**

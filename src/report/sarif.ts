@@ -13,11 +13,13 @@
  *   but not display these; viewers that read logical locations do.)
  * - `partialFingerprints["contactWatch/subscriptionRule/v1"]` is `<subscriptionId>/<ruleId>`, so
  *   the same problem on the same subscription is the same result from one scan to the next.
+ * - Values from Azure are kept exactly; bidirectional controls in them are written as `\uXXXX`
+ *   escapes, so a viewer showing the raw log shows nothing reordered.
  */
 import type { Finding, ScanReport, SubscriptionVerdict } from '../core/model.js';
 import type { Rule } from '../core/rules/rule.js';
 import type { RenderContext } from './shared.js';
-import { compareCodeUnits, failingFindings, isFailingStatus } from './shared.js';
+import { compareCodeUnits, escapeBidiControlsInJson, failingFindings, isFailingStatus } from './shared.js';
 
 export const SARIF_SCHEMA_URI = 'https://json.schemastore.org/sarif-2.1.0.json';
 /** What the tool checks and why; the project has no public home page to point at yet. */
@@ -25,7 +27,7 @@ export const TOOL_INFORMATION_URI = 'https://learn.microsoft.com/azure/defender-
 export const FINGERPRINT_KEY = 'contactWatch/subscriptionRule/v1';
 
 export function renderSarifReport(report: ScanReport, context: RenderContext): string {
-  return `${JSON.stringify(sarifLog(report, context), null, 2)}\n`;
+  return `${escapeBidiControlsInJson(JSON.stringify(sarifLog(report, context), null, 2))}\n`;
 }
 
 export function sarifLog(report: ScanReport, context: RenderContext) {

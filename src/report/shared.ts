@@ -1,6 +1,7 @@
 /**
  * What every report formatter needs: the render context, the order subscriptions are read in,
- * the compliance rate, and the failing findings of a verdict condensed for people.
+ * the compliance rate, the failing findings of a verdict condensed for people, and text from
+ * Azure made safe to show. The alert e-mails use the same order and the same text rules.
  * Pure functions; no I/O.
  */
 import { RULE_IDS } from '../core/model.js';
@@ -30,14 +31,21 @@ export function isFailingStatus(status: SubscriptionStatus): boolean {
   return status === 'noncompliant' || status === 'error';
 }
 
-/** Sorts verdicts by status in triage order, then by display name, then by id; returns a copy. */
-export function inTriageOrder(verdicts: readonly SubscriptionVerdict[]): SubscriptionVerdict[] {
-  return [...verdicts].sort(
-    (a, b) =>
-      TRIAGE_ORDER.indexOf(a.status) - TRIAGE_ORDER.indexOf(b.status) ||
-      NAME_ORDER.compare(a.displayName, b.displayName) ||
-      compareCodeUnits(a.subscriptionId, b.subscriptionId),
+/** What the triage order reads: a verdict, or anything else about one subscription (an owed alert). */
+export type TriageSortable = Pick<SubscriptionVerdict, 'status' | 'displayName' | 'subscriptionId'>;
+
+/** Status in triage order, then display name, then id. */
+export function compareInTriageOrder(a: TriageSortable, b: TriageSortable): number {
+  return (
+    TRIAGE_ORDER.indexOf(a.status) - TRIAGE_ORDER.indexOf(b.status) ||
+    NAME_ORDER.compare(a.displayName, b.displayName) ||
+    compareCodeUnits(a.subscriptionId, b.subscriptionId)
   );
+}
+
+/** Sorts by status in triage order, then by display name, then by id; returns a copy. */
+export function inTriageOrder<T extends TriageSortable>(items: readonly T[]): T[] {
+  return [...items].sort(compareInTriageOrder);
 }
 
 /** One collator for every comparison: `localeCompare` with options builds one per call (50,000 rows, ~800,000 calls). */
@@ -60,7 +68,7 @@ export function findingsInRuleOrder(findings: readonly Finding[]): Finding[] {
 }
 
 /** Findings that did not pass, in rule order. */
-export function failingFindings(verdict: SubscriptionVerdict): Finding[] {
+export function failingFindings(verdict: Pick<SubscriptionVerdict, 'findings'>): Finding[] {
   return findingsInRuleOrder(verdict.findings.filter((finding) => finding.result !== 'pass'));
 }
 
@@ -68,7 +76,7 @@ export function failingFindings(verdict: SubscriptionVerdict): Finding[] {
  * The rules whose remediation fixes this subscription: its `fail` findings, except that a
  * missing contact (contact-exists fails, so every rule fails) is fixed by creating the contact.
  */
-export function rulesToFix(verdict: SubscriptionVerdict): RuleId[] {
+export function rulesToFix(verdict: Pick<SubscriptionVerdict, 'findings'>): RuleId[] {
   const failed = failingFindings(verdict).filter((finding) => finding.result === 'fail');
   if (failed.some((finding) => finding.ruleId === 'contact-exists')) return ['contact-exists'];
   return failed.map((finding) => finding.ruleId);
@@ -95,7 +103,7 @@ export interface FailureGroup {
   message: string;
 }
 
-export function groupedFailures(verdict: SubscriptionVerdict): FailureGroup[] {
+export function groupedFailures(verdict: Pick<SubscriptionVerdict, 'findings'>): FailureGroup[] {
   const groups: FailureGroup[] = [];
   for (const finding of failingFindings(verdict)) {
     const result = finding.result === 'error' ? 'error' : 'fail';
@@ -196,4 +204,50 @@ export function describeContact(verdict: SubscriptionVerdict): {
     roles: c.notifyRoles.length > 0 ? c.notifyRoles.join(', ') : 'none',
     attackPaths: c.attackPathMinimalRiskLevel === null ? 'none' : `${c.attackPathMinimalRiskLevel} and above`,
   };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Text from Azure
+//
+// Display names, e-mail addresses and the messages quoting them are whatever a subscription's
+// owner typed. Each format escapes its own syntax (escape-html, Markdown escapes, CSV quoting,
+// terminal control characters); the two concerns below are the same in every format, so they
+// are handled here, once.
+
+/**
+ * The bidirectional formatting characters: embeddings and overrides (U+202A to U+202E), isolates
+ * (U+2066 to U+2069) and the implicit marks LRM, RLM and ALM (U+200E, U+200F, U+061C). They are
+ * invisible and reorder the text around them, so `Payroll <U+202E>gpj.exe` reads "Payroll exe.jpg"
+ * and a command can show one thing and run another. Right-to-left scripts read correctly without
+ * them.
+ */
+export const BIDI_CONTROL_CHARACTERS = '\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069';
+const BIDI_CONTROLS = new RegExp(`[${BIDI_CONTROL_CHARACTERS}]`, 'g');
+
+/** Shown in place of a character that must not act: visible, and it reorders nothing. */
+export const VISIBLE_REPLACEMENT = '\uFFFD';
+
+/** Text for people: each bidirectional control shown as U+FFFD, so the reader sees one was there. */
+export function showBidiControls(text: string): string {
+  return text.replace(BIDI_CONTROLS, VISIBLE_REPLACEMENT);
+}
+
+/**
+ * JSON text (any `JSON.stringify` output) with each bidirectional control written as a `\uXXXX`
+ * escape. Outside strings JSON holds only ASCII, so they can only be inside a string, where the
+ * escape decodes to the very same character: the data stays exact, the text is safe to look at.
+ */
+export function escapeBidiControlsInJson(json: string): string {
+  return json.replace(BIDI_CONTROLS, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+/**
+ * Text with nothing a Markdown renderer or a mail client turns into a link by itself: `://` becomes
+ * `[://]` and `www.` becomes `www[.]`, the way threat reports write an address that must not be
+ * followed. GFM links `www.`, `http://` and `https://` text (cmark-gfm in the source, remark-gfm and
+ * markdown-it in the text after escapes are undone), so an escape alone would not stop it; and a
+ * `:` right before `//` keeps linkify-it from reading `//host` as a link of its own.
+ */
+export function defangAutolinks(text: string): string {
+  return text.replace(/:\/\//g, '[://]').replace(/(www)\./gi, '$1[.]');
 }

@@ -16,6 +16,8 @@ import {
   formatUtc,
   inTriageOrder,
   ruleById,
+  showBidiControls,
+  VISIBLE_REPLACEMENT,
 } from './shared.js';
 
 const NAME_WIDTH_MAX = 40;
@@ -127,16 +129,16 @@ function keyValues(pairs: Array<[string, string]>): string[] {
   return pairs.map(([key, value]) => `${pad(key, keyWidth)}  ${terminalText(value)}`.trimEnd());
 }
 
+const TERMINAL_CONTROLS = /[\u0000-\u001f\u007f-\u009f]/g;
+
 /**
  * Text from Azure made safe for a terminal: line breaks and tabs become spaces, every other
- * control character (ESC of an ANSI sequence, BEL, C1 controls) and the bidirectional
- * overrides become U+FFFD, so nothing in a display name can move the cursor, recolour the
- * screen or reorder what the reader sees.
+ * control character (ESC of an ANSI sequence, BEL, C1 controls) and the bidirectional controls
+ * (as in every format, see showBidiControls) become U+FFFD, so nothing in a display name can
+ * move the cursor, recolour the screen or reorder what the reader sees.
  */
 export function terminalText(text: string): string {
-  return text
-    .replace(/[\r\n\t]+/g, ' ')
-    .replace(/[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, '\uFFFD');
+  return showBidiControls(text.replace(/[\r\n\t]+/g, ' ').replace(TERMINAL_CONTROLS, VISIBLE_REPLACEMENT));
 }
 
 /** Code points (a surrogate pair is one character); without one, the length itself, allocating nothing. */

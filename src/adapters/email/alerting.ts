@@ -26,6 +26,12 @@ export interface AlertingOptions {
   portalUrl: string;
   /** For CONTACT_WATCH_ACS_ENDPOINT; default DefaultAzureCredential. */
   credential?: TokenCredential;
+  /**
+   * The report page (the app's `GET /api/report`) that every alert e-mail links to; a digest that
+   * lists only some subscriptions points there for the rest. Without it, no link. Recipients
+   * forward mail: a URL without a function key or other secret.
+   */
+  reportUrl?: string;
   /** Per-rule fix text beside each failed rule; default: each rule's remediation summary. */
   ruleFixes?: Partial<Record<RuleId, RuleFixText>>;
   /** Default: settings.rate (CONTACT_WATCH_EMAIL_RATE_PER_MINUTE / _PER_HOUR). */
@@ -65,6 +71,7 @@ export async function createAlerting(options: AlertingOptions): Promise<Alerting
       portalUrl: options.portalUrl,
       ruleFixes: options.ruleFixes ?? Object.fromEntries(RULES.map((rule) => [rule.id, { summary: rule.remediation.summary }])),
       suggestedContactEmails: settings.recipients.join(';'),
+      ...(options.reportUrl ? { reportUrl: options.reportUrl } : {}),
     },
     ...(options.limits ? { limits: options.limits } : {}),
   });

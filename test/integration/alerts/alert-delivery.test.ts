@@ -18,13 +18,15 @@ import { AlertService, messageOperationId } from '../../../src/alerts/alert-serv
 import { DELIVERED_RETENTION_DAYS, pruneDeliveredAlerts, requeueMessage } from '../../../src/alerts/outbox-admin.js';
 import type { OutboxSender } from '../../../src/alerts/outbox-sender.js';
 import type { AlertRecordStore, Outbox } from '../../../src/alerts/ports.js';
-import { PORTAL_URLS } from '../../../src/alerts/templates.js';
+import { DIGEST_LIMITS, PORTAL_URLS } from '../../../src/alerts/templates.js';
 import type { SubscriptionVerdict } from '../../../src/core/model.js';
 
 const SENDER = 'DoNotReply@alerts.fabrikam.io';
 const TEAM = ['secops@fabrikam.io', 'cloud-platform@fabrikam.io'];
 const MINUTE = 60_000;
 const DAY = 86_400_000;
+const REPORT_URL = 'https://contact-watch.fabrikam.net/api/report';
+const KB = 1024;
 
 let azurite: AzuriteTables;
 let azure: LocalAzure;
@@ -59,6 +61,7 @@ async function harness(
     recordStore?: (store: StateStore) => AlertRecordStore;
     outboxWrapper?: (outbox: Outbox) => Outbox;
     senderOptions?: Partial<AcsEmailSenderOptions>;
+    reportUrl?: string;
   } = {},
 ): Promise<Harness> {
   const clock = manualClock('2025-06-02T08:00:00.000Z');
@@ -84,8 +87,8 @@ async function harness(
     outbox: usedOutbox,
     sender,
     recipients: TEAM,
-    template: { portalUrl: PORTAL_URLS.AzureCloud },
-    limits: { maxSubscriptionsPerMessage: options.maxSubscriptionsPerMessage ?? 250, maxMessageBytes: 2 * 1024 * 1024 },
+    template: { portalUrl: PORTAL_URLS.AzureCloud, ...(options.reportUrl ? { reportUrl: options.reportUrl } : {}) },
+    limits: { ...DIGEST_LIMITS, ...(options.maxSubscriptionsPerMessage ? { maxSubscriptionsPerMessage: options.maxSubscriptionsPerMessage } : {}) },
   });
   let scans = 0;
   return {
@@ -110,11 +113,11 @@ async function harness(
 }
 const ACS_CUSTOM = { perMinute: 30, perHour: 100 };
 
-/** Which subscription ids each e-mail the service accepted covers (read from its plain text). */
+/** How many of the e-mails the service accepted name each subscription id (in their plain text). */
 function coveredBy(ids: readonly string[]): Map<string, number> {
   const counts = new Map<string, number>();
   for (const message of mail.messages) {
-    for (const id of ids) if (message.plainText?.includes(`Id: ${id}`)) counts.set(id, (counts.get(id) ?? 0) + 1);
+    for (const id of ids) if (message.plainText?.includes(id)) counts.set(id, (counts.get(id) ?? 0) + 1);
   }
   return counts;
 }
@@ -225,16 +228,42 @@ describe('alerting with the state store, the outbox and ACS Email', () => {
     expect(mail.messages).toHaveLength(4);
   });
 
-  it('a backlog of 600 non-compliant subscriptions goes out as 3 digests, each within the limits', async () => {
-    const h = await harness();
+  it('a backlog of 600 non-compliant subscriptions goes out as one digest under 100 KB: the first named, the rest counted, the report linked', async () => {
+    const h = await harness({ reportUrl: REPORT_URL });
     const ids = Array.from({ length: 600 }, (_, i) => subscriptionIdFor(10_000 + i));
     await h.scan(ids.map((id) => verdict(id, 'noncompliant', `Workload ${id.slice(0, 8)} <team & co>`)));
-    expect(await h.service.queueOwedAlerts({ mode: 'digest', now: h.clock.now() })).toMatchObject({ owed: 600, queued: 600, messages: 3, marked: 600 });
-    expect(await h.service.deliverPending(h.clock.now())).toMatchObject({ sent: 3, pending: 0 });
-    expect(mail.messages.map((m) => m.subject)).toEqual([1, 2, 3].map((part) => `[contact-watch] ${part < 3 ? 250 : 100} Azure subscriptions without a valid security contact (${part < 3 ? 250 : 100} new) (part ${part} of 3)`));
-    for (const message of mail.messages) expect(Buffer.byteLength(message.html!) + Buffer.byteLength(message.plainText!)).toBeLessThan(10 * 1024 * 1024);
-    const covered = coveredBy(ids);
-    expect(ids.every((id) => covered.get(id) === 1)).toBe(true);
+    expect(await h.service.queueOwedAlerts({ mode: 'digest', now: h.clock.now() })).toMatchObject({ owed: 600, queued: 600, messages: 1, marked: 600 });
+    expect(await h.service.deliverPending(h.clock.now())).toMatchObject({ sent: 1, pending: 0 });
+    expect(mail.messages).toHaveLength(1);
+    const [message] = mail.messages;
+    expect(message!.subject).toBe('[contact-watch] 600 Azure subscriptions without a valid security contact (600 new)');
+    const htmlBytes = Buffer.byteLength(message!.html!);
+    const textBytes = Buffer.byteLength(message!.plainText!);
+    expect(htmlBytes + textBytes).toBeLessThan(100 * KB);
+    expect(message!.html).toContain(`href="${REPORT_URL}"`);
+    const named = ids.filter((id) => message!.plainText!.includes(id));
+    expect(named.length).toBeGreaterThan(0);
+    expect(message!.plainText).toContain(`and ${600 - named.length} more subscriptions`);
+    // The message covers all 600: the outbox records every one, and none is owed again.
+    const [sent] = await h.outbox.listMessages(['sent']);
+    expect([...sent!.subscriptionIds].sort()).toEqual([...ids].sort());
+    expect(await h.service.queueOwedAlerts({ mode: 'digest', now: h.clock.now() })).toMatchObject({ owed: 0 });
+  });
+
+  it('a digest lists subscriptions like the report, and an unreadable one as could not be read with its reason once', async () => {
+    const h = await harness();
+    const [zeta, alpha, locked, beta] = [subscriptionIdFor(1_001), subscriptionIdFor(1_002), subscriptionIdFor(1_000), subscriptionIdFor(1_003)];
+    await h.scan([verdict(zeta, 'noncompliant', 'Zeta'), verdict(alpha, 'noncompliant', 'alpha'), verdict(locked, 'error', 'Locked'), verdict(beta, 'noncompliant', 'Beta')]);
+    expect(await h.notify()).toMatchObject({ sent: 1 });
+    const [message] = mail.messages;
+    expect(message!.subject).toBe('[contact-watch] 3 Azure subscriptions without a valid security contact, 1 could not be read (4 new)');
+    for (const body of [message!.html!, message!.plainText!]) {
+      const positions = [alpha, beta, zeta, locked].map((id) => body.indexOf(id));
+      expect(positions.every((p) => p >= 0)).toBe(true);
+      expect([...positions].sort((a, b) => a - b)).toEqual(positions);
+      expect(body.split('the security contacts could not be read: 403 AuthorizationFailed').length - 1).toBe(1);
+      expect(body.slice(body.indexOf(locked))).not.toContain('owner-notifications');
+    }
   });
 
   it('a crash after the message is written but before the records are marked does not compose a second message', async () => {
@@ -368,7 +397,7 @@ describe('alerting with the state store, the outbox and ACS Email', () => {
     expect(await requeueMessage(h.outbox, dead!.operationId)).toEqual({ operationId: dead!.operationId, outcome: 'not-given-up', state: 'pending' });
     expect(await h.notify()).toMatchObject({ sent: 1, pending: 0, failed: 0 });
     expect(mail.messages).toHaveLength(1);
-    expect(mail.messages[0]!.subject).toContain('without a valid security contact');
+    expect(mail.messages[0]!.subject).toBe('[contact-watch] 1 Azure subscription could not be read (1 new)');
   });
 
   it('prunes delivered messages and claims older than the retention, never an undelivered one', async () => {
@@ -488,6 +517,7 @@ describe('alerting with the state store, the outbox and ACS Email', () => {
       store,
       tables: store.connection,
       portalUrl: PORTAL_URLS.AzureUSGovernment,
+      reportUrl: REPORT_URL,
       sender: { pollIntervalMs: 5, retry: { maxRetries: 0 } },
     });
     const id = subscriptionIdFor(950);
@@ -497,6 +527,7 @@ describe('alerting with the state store, the outbox and ACS Email', () => {
     const [message] = mail.messages;
     expect(message!.to.map((a) => a.address)).toEqual(TEAM);
     expect(message!.html).toContain('https://portal.azure.us/');
+    expect(message!.html).toContain(`href="${REPORT_URL}"`);
     // The rules' own remediation text sits beside the failed rule, and the suggested command
     // writes the security team's addresses.
     expect(message!.plainText).toContain("Fix: Set the contact's e-mail addresses");

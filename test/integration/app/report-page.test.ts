@@ -31,6 +31,9 @@ const LAB = '5f666666-6666-4666-8666-666666666666';
 const EXPIRING = '6a777777-7777-4777-8777-777777777777';
 const OLD = '7b888888-8888-4888-8888-888888888888';
 const SCRIPT_NAME = 'Sandbox <script>alert(1)</script>';
+/** A right-to-left override would show this name as "Locked down exe.jpg"; the isolate is left open. */
+const BIDI_NAME = 'Locked down \u202Egpj.exe\u2067';
+const ANY_BIDI_CONTROL = /[\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069]/;
 
 const CHROMIUM = '/usr/bin/chromium';
 const SCREENSHOT = join(fileURLToPath(new URL('../../../', import.meta.url)), '.test-output', 'report-page.png');
@@ -56,7 +59,7 @@ beforeAll(async () => {
   tenant.addSubscription({ subscriptionId: SANDBOX, displayName: SCRIPT_NAME, contacts: [] });
   tenant.addSubscription({ subscriptionId: WEB, displayName: 'Web shop', contacts: [] });
   tenant.addSubscription({ subscriptionId: DATA, displayName: 'Data platform', contacts: [compliantContact2023('data-team@fabrikam.io')] });
-  tenant.addSubscription({ subscriptionId: LOCKED, displayName: 'Locked down', contacts: [] });
+  tenant.addSubscription({ subscriptionId: LOCKED, displayName: BIDI_NAME, contacts: [] });
   tenant.addSubscription({ subscriptionId: LAB, displayName: 'Research lab', contacts: [] });
   tenant.addSubscription({ subscriptionId: EXPIRING, displayName: 'Migration', contacts: [] });
   tenant.addSubscription({ subscriptionId: OLD, displayName: 'Retired', state: 'Disabled', contacts: [] });
@@ -126,6 +129,14 @@ describe('GET /api/report', () => {
   it('escapes what comes from Azure', () => {
     expect(page).not.toContain('<script>alert(1)</script>');
     expect(page).toContain('Sandbox &lt;script&gt;alert(1)&lt;/script&gt;');
+  });
+
+  it('shows bidirectional controls in names as U+FFFD, on the page and in the digest it sent', () => {
+    expect(page).not.toMatch(ANY_BIDI_CONTROL);
+    expect(page).toContain('Locked down \uFFFDgpj.exe\uFFFD');
+    const [digest] = mail.messages;
+    expect(digest!.plainText).toContain('Locked down \uFFFDgpj.exe\uFFFD');
+    for (const text of [digest!.subject, digest!.html ?? '', digest!.plainText ?? '']) expect(text).not.toMatch(ANY_BIDI_CONTROL);
   });
 
   it('shows the stored state at a glance: numbers, the failing subscriptions and next steps', () => {
@@ -231,6 +242,10 @@ describe('GET /api/report', () => {
       await expect(tab.locator('#failing-title + *, #failing-title').first().isVisible()).resolves.toBe(true);
       // The display name arrives as text, and no script of Azure's ran.
       await expect(tab.getByText(SCRIPT_NAME).first().isVisible()).resolves.toBe(true);
+      // What the reader sees holds no bidirectional control: the name reads as written, marked where one was.
+      const shown = await tab.locator('body').innerText();
+      expect(shown).not.toMatch(ANY_BIDI_CONTROL);
+      await expect(tab.locator('.failing .sub-name', { hasText: 'Locked down' }).first().innerText()).resolves.toBe('Locked down \uFFFDgpj.exe\uFFFD');
       expect(await tab.locator('svg.trend-chart circle.trend-point').count()).toBe(4);
       const chartBox = await tab.locator('svg.trend-chart').boundingBox();
       expect(chartBox?.width).toBeGreaterThan(600);

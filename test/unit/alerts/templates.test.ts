@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { OwedAlert } from '../../../src/core/alerts.js';
+import { RULE_IDS, type Finding } from '../../../src/core/model.js';
+import { RULES } from '../../../src/core/rules/index.js';
 import { composeDigests, PORTAL_URLS, renderDigest, renderSingle, subjectSafe, type TemplateContext } from '../../../src/alerts/templates.js';
 
 const NOW = new Date('2025-03-10T12:00:00.000Z');
@@ -107,27 +109,6 @@ describe('alert templates', () => {
     expect(email.plainText).toContain('Reminder: still non-compliant');
   });
 
-  it('splits a large backlog into the fewest digests within the limits, never one per subscription', () => {
-    const many = Array.from({ length: 600 }, (_, i) =>
-      alert({ subscriptionId: `6f1b2c3d-0000-4000-8000-${String(i).padStart(12, '0')}`, displayName: `Sub ${i}` }),
-    );
-    const parts = composeDigests(many, ctx);
-    expect(parts.map((p) => p.alerts.length)).toEqual([250, 250, 100]);
-    expect(parts[0]!.email.subject).toContain('(part 1 of 3)');
-    expect(parts.flatMap((p) => p.alerts.map((a) => a.subscriptionId))).toEqual(many.map((a) => a.subscriptionId));
-    for (const part of parts) {
-      const size = Buffer.byteLength(part.email.html) + Buffer.byteLength(part.email.plainText);
-      expect(size).toBeLessThan(10 * 1024 * 1024);
-    }
-    // A byte budget splits too.
-    const bySize = composeDigests(many.slice(0, 10), ctx, { maxSubscriptionsPerMessage: 250, maxMessageBytes: 30_000 });
-    expect(bySize.length).toBeGreaterThan(1);
-    expect(bySize.length).toBeLessThan(10);
-    expect(composeDigests(many.slice(0, 3), ctx)).toHaveLength(1);
-    expect(composeDigests(many.slice(0, 3), ctx)[0]!.email.subject).not.toContain('part');
-    expect(composeDigests([], ctx)).toEqual([]);
-  });
-
   it('reports an unreadable subscription even without findings', () => {
     const email = renderSingle(alert({ status: 'error', findings: [] }), { ...ctx, ruleFixes: { 'contact-exists': { summary: 'Create the contact.' } } });
     expect(email.subject).toContain('security contact could not be read');
@@ -136,4 +117,243 @@ describe('alert templates', () => {
     expect(email.plainText).toContain('Security Reader');
     expect(email.plainText).not.toContain('Create the contact.');
   });
+
+  it('splits only where a limit demands it: the subscriptions one message may cover', () => {
+    const many = Array.from({ length: 600 }, (_, i) =>
+      alert({ subscriptionId: `6f1b2c3d-0000-4000-8000-${String(i).padStart(12, '0')}`, displayName: `Sub ${String(i).padStart(3, '0')}` }),
+    );
+    expect(composeDigests(many, ctx).map((p) => p.alerts.length)).toEqual([600]);
+    const capped = composeDigests([...many].reverse(), ctx, { maxSubscriptionsPerMessage: 250, maxMessageBytes: 96 * 1024 });
+    expect(capped.map((p) => p.alerts.length)).toEqual([250, 250, 100]);
+    expect(capped.map((p) => p.email.subject)).toEqual([1, 2, 3].map((n) => expect.stringContaining(`(part ${n} of 3)`)));
+    // The parts follow the triage order (here the names'): the first part holds the first 250.
+    expect(capped.flatMap((p) => p.alerts.map((a) => a.subscriptionId))).toEqual(many.map((a) => a.subscriptionId));
+    // A small byte budget summarises instead of splitting into one message per subscription.
+    const small = composeDigests(many.slice(0, 10), ctx, { maxSubscriptionsPerMessage: 250, maxMessageBytes: 30_000 });
+    expect(small).toHaveLength(1);
+    expect(Buffer.byteLength(small[0]!.email.html) + Buffer.byteLength(small[0]!.email.plainText)).toBeLessThanOrEqual(30_000);
+  });
 });
+
+const BIDI_CONTROLS = ['\u202A', '\u202B', '\u202C', '\u202D', '\u202E', '\u2066', '\u2067', '\u2068', '\u2069', '\u200E', '\u200F', '\u061C'];
+const ANY_BIDI_CONTROL = /[\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069]/;
+
+describe.each(BIDI_CONTROLS.map((c) => [`U+${c.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`, c] as const))(
+  'alert e-mails with %s in a display name, a message and an address',
+  (_name, control) => {
+    const lure = alert({
+      displayName: `Payroll ${control}gpj.exe`,
+      findings: [{ ruleId: 'email-configured', result: 'fail', message: `Not a valid e-mail address: "ops${control}@fabrikam.io".` }],
+    });
+    const unreadable = alert({
+      subscriptionId: '6f1b2c3d-0000-4000-8000-000000000009',
+      status: 'error',
+      displayName: `Finance ${control}legacy`,
+      findings: RULE_IDS.map((ruleId): Finding => ({ ruleId, result: 'error', message: `403 from tenant ${control}contoso` })),
+    });
+
+    it('the subject, HTML and text show it as U+FFFD, never as it is', () => {
+      const emails = [renderSingle(lure, ctx), renderSingle(unreadable, ctx), renderDigest([lure, unreadable], ctx), ...composeDigests([lure, unreadable], ctx).map((p) => p.email)];
+      for (const email of emails) {
+        expect(email.subject).not.toMatch(ANY_BIDI_CONTROL);
+        expect(email.html).not.toMatch(ANY_BIDI_CONTROL);
+        expect(email.plainText).not.toMatch(ANY_BIDI_CONTROL);
+      }
+      const single = renderSingle(lure, ctx);
+      expect(single.subject).toBe('[contact-watch] Subscription "Payroll \uFFFDgpj.exe" (6f1b2c3d-0000-4000-8000-000000000001) has no valid security contact');
+      for (const body of [single.html, single.plainText, renderDigest([lure, unreadable], ctx).html, renderDigest([lure, unreadable], ctx).plainText]) {
+        expect(body).toContain('Payroll \uFFFDgpj.exe');
+        expect(body).toContain('ops\uFFFD@fabrikam.io');
+      }
+      expect(renderDigest([lure, unreadable], ctx).plainText).toContain('403 from tenant \uFFFDcontoso');
+    });
+  },
+);
+
+describe('alert e-mails and links in values from Azure', () => {
+  it('a URL or www. address in a name or message cannot become a link in a mail client', () => {
+    const lure = alert({
+      displayName: 'Payments: reset at https://evil.example/x',
+      findings: [{ ruleId: 'email-configured', result: 'fail', message: 'Not a valid e-mail address: "www.evil.example".' }],
+    });
+    for (const email of [renderSingle(lure, ctx), renderDigest([lure], ctx)]) {
+      for (const body of [email.html, email.plainText]) {
+        expect(body).not.toMatch(/[a-z]+:\/\/evil|www\.evil/i);
+        expect(body).toContain('https[://]evil.example/x');
+        expect(body).toContain('www[.]evil.example');
+      }
+    }
+  });
+});
+
+/** Owed alerts as a tenant of `count` failing subscriptions produces them: mostly non-compliant, some unreadable, names of varied length. */
+function tenantBacklog(count: number): OwedAlert[] {
+  return Array.from({ length: count }, (_, i) => {
+    const subscriptionId = `${(0x10000000 + i * 7919).toString(16).slice(-8)}-${String(i % 10_000).padStart(4, '0')}-4${String(i % 1000).padStart(3, '0')}-8000-${String(i).padStart(12, '0')}`;
+    const unreadable = i % 7 === 3;
+    const displayName = `${['Payments', 'Data platform', 'Sandbox', 'Web shop'][i % 4]} ${i} ${i % 11 === 0 ? 'with a rather long display name that a team chose for its landing zone subscription'.repeat(2) : ''}`.trim();
+    const findings: Finding[] = unreadable
+      ? RULE_IDS.map((ruleId) => ({
+          ruleId,
+          result: 'error',
+          message: `The securityContacts API answered 403 AuthorizationFailed: the client 'contact-watch' does not have authorization to perform action 'Microsoft.Security/securityContacts/read' over scope '/subscriptions/${subscriptionId}'.`,
+        }))
+      : i % 3 === 0
+        ? [
+            { ruleId: 'contact-exists', result: 'fail', message: 'No security contact is set on this subscription.' },
+            ...RULE_IDS.slice(1).map((ruleId): Finding => ({ ruleId, result: 'fail', message: 'no security contact' })),
+          ]
+        : [
+            { ruleId: 'email-configured', result: 'fail', message: 'On a placeholder domain that reaches no security team: "admin@contoso.com", "security@example.com".' },
+            { ruleId: 'owner-notifications', result: 'fail', message: 'Contact "default": notificationsByRole.state is "Off".' },
+            { ruleId: 'attack-path-notifications', result: 'fail', message: 'No AttackPath notification source is configured.' },
+          ];
+    return alert({
+      subscriptionId,
+      displayName,
+      status: unreadable ? 'error' : 'noncompliant',
+      kind: i % 5 === 4 ? 'reminder' : 'alert',
+      since: new Date(NOW.getTime() - (1 + (i % 40)) * 86_400_000).toISOString(),
+      findings,
+    });
+  });
+}
+
+const REPORT_URL = 'https://contact-watch.fabrikam.net/api/report';
+const fullCtx: TemplateContext = {
+  ...ctx,
+  ruleFixes: Object.fromEntries(RULES.map((rule) => [rule.id, { summary: rule.remediation.summary }])),
+  suggestedContactEmails: 'secops@fabrikam.io;cloud-platform@fabrikam.io',
+  reportUrl: REPORT_URL,
+};
+const KB = 1024;
+const bytes = (text: string) => Buffer.byteLength(text, 'utf8');
+
+describe('digest size', () => {
+  it.each([[25], [1_000], [10_000]])('a digest of %i owed alerts stays under 100 KB of HTML and of text', (count) => {
+    const backlog = tenantBacklog(count);
+    const emails = [renderDigest(backlog, fullCtx), ...composeDigests(backlog, fullCtx).map((part) => part.email)];
+    for (const email of emails) {
+      expect(bytes(email.html)).toBeLessThan(100 * KB);
+      expect(bytes(email.plainText)).toBeLessThan(100 * KB);
+      expect(bytes(email.html) + bytes(email.plainText)).toBeLessThan(100 * KB);
+    }
+  });
+
+  it('names as many subscriptions as fit, counts the rest and links the report page', () => {
+    const backlog = tenantBacklog(1_000);
+    const email = renderDigest(backlog, fullCtx);
+    const named = backlog.filter((a) => email.plainText.includes(a.subscriptionId));
+    expect(named.length).toBeGreaterThanOrEqual(25);
+    expect(named.length).toBeLessThan(1_000);
+    for (const a of named) expect(email.html).toContain(a.subscriptionId);
+    const unreadableCount = backlog.filter((a) => a.status === 'error').length;
+    expect(unreadableCount).toBeGreaterThan(0);
+    expect(email.subject).toBe(
+      `[contact-watch] ${1_000 - unreadableCount} Azure subscriptions without a valid security contact, ${unreadableCount} could not be read (800 new, 200 reminders)`,
+    );
+    const rest = 1_000 - named.length;
+    expect(email.plainText).toContain(`and ${rest} more subscriptions`);
+    expect(email.html).toContain(`and ${rest} more subscriptions`);
+    expect(email.html).toContain(`href="${REPORT_URL}"`);
+    expect(email.plainText).toContain(REPORT_URL);
+    // 25 fit: every one is named, none counted.
+    const small = renderDigest(tenantBacklog(25), fullCtx);
+    expect(tenantBacklog(25).every((a) => small.plainText.includes(a.subscriptionId) && small.html.includes(a.subscriptionId))).toBe(true);
+    expect(small.plainText).not.toMatch(/and \d+ more subscriptions/);
+  });
+
+  it('shortens a huge value from Azure, so one subscription cannot make a message large', () => {
+    const huge = alert({
+      displayName: `Payments ${'x'.repeat(400_000)}`,
+      findings: [{ ruleId: 'email-configured', result: 'fail', message: `Not a valid e-mail address: ${'"a@b", '.repeat(60_000)}` }],
+    });
+    for (const email of [renderSingle(huge, fullCtx), renderDigest([huge, ...tenantBacklog(30)], fullCtx)]) {
+      expect(bytes(email.html) + bytes(email.plainText)).toBeLessThan(100 * KB);
+      expect(email.plainText).toMatch(/Payments x+…/);
+      expect(email.plainText).toContain(huge.subscriptionId);
+    }
+  });
+
+  it('links the report page only when its URL is a web address', () => {
+    const backlog = tenantBacklog(30);
+    expect(renderDigest(backlog, { ...fullCtx, reportUrl: 'javascript:alert(1)' }).html).not.toContain('javascript:');
+    expect(renderDigest(backlog, { ...fullCtx, reportUrl: undefined }).html).not.toContain('contact-watch.fabrikam.net');
+    expect(renderSingle(backlog[0]!, fullCtx).html).toContain(`href="${REPORT_URL}"`);
+  });
+});
+
+describe('digest order and unreadable subscriptions', () => {
+  const unreadableMessage = "The securityContacts API answered 403 AuthorizationFailed: the client 'contact-watch' does not have authorization.";
+  const unreadable = alert({
+    subscriptionId: '00000000-0000-4000-8000-00000000000a',
+    displayName: 'Archive',
+    status: 'error',
+    findings: RULE_IDS.map((ruleId): Finding => ({ ruleId, result: 'error', message: unreadableMessage })),
+  });
+  const alerts = [
+    alert({ subscriptionId: '00000000-0000-4000-8000-000000000001', displayName: 'web shop' }),
+    unreadable,
+    alert({ subscriptionId: '00000000-0000-4000-8000-000000000002', displayName: 'Analytics', kind: 'reminder' }),
+    alert({ subscriptionId: '00000000-0000-4000-8000-000000000003', displayName: 'Zeta', kind: 'fixed', status: 'compliant', findings: [] }),
+    alert({ subscriptionId: '00000000-0000-4000-8000-000000000005', displayName: 'Billing' }),
+    alert({ subscriptionId: '00000000-0000-4000-8000-000000000004', displayName: 'Billing' }),
+  ];
+  // Like the report: non-compliant, then unreadable, then the rest; by display name, then id.
+  const expected = ['Analytics', 'Billing', 'Billing', 'web shop', 'Archive', 'Zeta'];
+  const expectedIds = ['2', '4', '5', '1', 'a', '3'].map((n) => `00000000-0000-4000-8000-00000000000${n}`);
+
+  it('lists subscriptions in the order of the report, not by id', () => {
+    const email = renderDigest(alerts, ctx);
+    for (const body of [email.html, email.plainText]) {
+      const positions = expectedIds.map((id) => body.indexOf(id));
+      expect(positions.every((p) => p >= 0)).toBe(true);
+      expect([...positions].sort((a, b) => a - b)).toEqual(positions);
+    }
+    expect(composeDigests(alerts, ctx, { maxSubscriptionsPerMessage: 2, maxMessageBytes: 96 * 1024 }).map((p) => p.alerts.map((a) => a.displayName))).toEqual([
+      expected.slice(0, 2),
+      expected.slice(2, 4),
+      expected.slice(4, 6),
+    ]);
+  });
+
+  it('names the first subscriptions in that order when the digest summarises', () => {
+    const backlog = tenantBacklog(300);
+    const email = renderDigest([...backlog].reverse(), fullCtx);
+    const rank = { noncompliant: 0, error: 1, compliant: 2 } as const;
+    const names = new Intl.Collator('en', { sensitivity: 'base' });
+    const triage = [...backlog].sort(
+      (a, b) => rank[a.status] - rank[b.status] || names.compare(a.displayName, b.displayName) || (a.subscriptionId < b.subscriptionId ? -1 : 1),
+    );
+    const shown = backlog
+      .filter((a) => email.plainText.includes(a.subscriptionId))
+      .sort((a, b) => email.plainText.indexOf(a.subscriptionId) - email.plainText.indexOf(b.subscriptionId));
+    expect(shown.length).toBeLessThan(300);
+    expect(shown.map((a) => a.subscriptionId)).toEqual(triage.slice(0, shown.length).map((a) => a.subscriptionId));
+  });
+
+  it('shows an unreadable subscription as could not be read, with its reason once and no failed rules', () => {
+    for (const email of [renderDigest(alerts, ctx), renderDigest([unreadable], ctx), renderSingle(unreadable, ctx)]) {
+      for (const body of [email.html, email.plainText]) {
+        expect(body.split(unreadableMessage.replace(/'/g, body === email.html ? '&#39;' : "'")).length - 1).toBe(1);
+        expect(body).toContain('could not be read');
+        const section = body.slice(body.indexOf('Archive'));
+        const end = section.indexOf(expectedIds[5]!);
+        for (const ruleId of RULE_IDS) expect((end > 0 ? section.slice(0, end) : section)).not.toContain(ruleId);
+      }
+    }
+    expect(renderDigest([unreadable], ctx).subject).toBe('[contact-watch] 1 Azure subscription could not be read (1 new)');
+    expect(renderDigest(alerts, ctx).subject).toBe(
+      '[contact-watch] 4 Azure subscriptions without a valid security contact, 1 could not be read (4 new, 1 reminder, 1 fixed)',
+    );
+    expect(renderDigest(alerts, ctx).plainText).not.toMatch(/5 subscriptions? in your tenant lack/);
+  });
+
+  it('an unreadable subscription in a large digest is one row with its reason, once', () => {
+    const backlog = [...tenantBacklog(24).filter((a) => a.status === 'noncompliant'), unreadable];
+    const email = renderDigest(backlog, fullCtx);
+    expect(email.plainText.split(unreadableMessage).length - 1).toBe(1);
+    expect(email.html.split(unreadableMessage.replace(/'/g, '&#39;')).length - 1).toBe(1);
+  });
+});
+

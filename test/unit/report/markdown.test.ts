@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import type { SubscriptionVerdict } from '../../../src/core/model.js';
 import { renderReport } from '../../../src/report/index.js';
 import { MARKDOWN_FAILING_ROWS_MAX, markdownText } from '../../../src/report/markdown.js';
 import { buildReport, COMPLIANT, CONTEXT, NO_CONTACT, NONCOMPLIANT_HOSTILE, REPORT, UNREADABLE } from './report-fixture.js';
@@ -54,6 +55,29 @@ describe('scan --format markdown', () => {
       '\\*bold\\* \\_it\\_ \\`code\\` \\~\\~s\\~\\~ \\$x\\$ \\@org/team \\&amp; a\\\\b',
     );
     expect(markdownText('one\r\ntwo\nthree')).toBe('one two three');
+  });
+
+  it('leaves no URL or www. text from Azure that a renderer would turn into a link', () => {
+    const lure: SubscriptionVerdict = {
+      ...NONCOMPLIANT_HOSTILE,
+      displayName: 'Payments: reset at https://evil.example/x or www.evil.example',
+      findings: NONCOMPLIANT_HOSTILE.findings.map((finding) =>
+        finding.ruleId === 'email-configured'
+          ? { ...finding, message: 'Not a valid e-mail address: "HTTP://evil.example/login", "WWW.evil.example" and "ftp://evil.example".' }
+          : finding,
+      ),
+    };
+    const out = renderReport(buildReport([lure, UNREADABLE]), 'markdown', CONTEXT);
+    // GitHub's cmark-gfm finds links in the source; remark-gfm and markdown-it's linkify in the
+    // text once backslash escapes are undone. Neither may find one.
+    const decoded = out.replace(/\\([!-/:-@[-`{-~])/g, '$1');
+    for (const text of [out, decoded]) {
+      expect(text).not.toMatch(/[a-z]+:\/\/evil|www\.evil/i);
+    }
+    // Still readable, in the form threat reports write such addresses.
+    expect(decoded).toContain('Payments: reset at https[://]evil.example/x or www[.]evil.example');
+    expect(decoded).toContain('"HTTP[://]evil.example/login", "WWW[.]evil.example" and "ftp[://]evil.example"');
+    expect(markdownText('www.evil.example')).not.toContain('www.');
   });
 
   it('links each failing subscription to its e-mail notification settings in the portal', () => {
