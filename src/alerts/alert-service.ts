@@ -101,8 +101,9 @@ export class AlertService {
     const { mode, now } = options;
     const nowIso = now.toISOString();
     const only = options.subscriptionIds ? new Set(options.subscriptionIds.map((id) => id.toLowerCase())) : null;
-    const records = await this.options.store.loadSubscriptions();
-    const owed = owedAlerts(only ? records.filter((r) => only.has(r.subscriptionId.toLowerCase())) : records, now, this.settings);
+    // An event's alert reads only its own subscription, so its cost does not grow with the tenant.
+    const records = only ? await this.options.store.getSubscriptions([...only]) : await this.options.store.loadSubscriptions();
+    const owed = owedAlerts(records, now, this.settings);
     const result: QueueResult = { owed: owed.length, queued: 0, messages: 0, alreadyQueued: 0, marked: 0 };
     if (owed.length === 0) return result;
 

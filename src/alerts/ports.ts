@@ -13,6 +13,8 @@ import type { SubscriptionRecord } from '../core/state-model.js';
 export interface AlertRecordStore {
   /** Every stored subscription record. */
   loadSubscriptions(): Promise<SubscriptionRecord[]>;
+  /** The stored records of these subscriptions, read by key. */
+  getSubscriptions(subscriptionIds: readonly string[]): Promise<SubscriptionRecord[]>;
   /** Sets `lastAlertedAt = at` on each of these subscriptions (an alert covering it was queued). */
   markAlerted(subscriptionIds: readonly string[], at: Date): Promise<unknown>;
 }

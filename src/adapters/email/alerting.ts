@@ -18,7 +18,7 @@ import { createAcsEmailSender, type AcsEmailSenderOptions } from './acs-email-se
 
 export interface AlertingOptions {
   settings: AlertingSettings;
-  /** The state store (its `loadSubscriptions` and `markAlerted`). */
+  /** The state store (its `loadSubscriptions`, `getSubscriptions` and `markAlerted`). */
   store: AlertRecordStore;
   /** The same table connection as the state store: the outbox is `<prefix>outbox` there. */
   tables: TableConnection;

@@ -271,6 +271,7 @@ describe('alerting with the state store, the outbox and ACS Email', () => {
     const h = await harness({
       recordStore: (store) => ({
         loadSubscriptions: () => store.loadSubscriptions(),
+        getSubscriptions: (ids) => store.getSubscriptions(ids),
         markAlerted: async (ids, at) => {
           if (crash) throw new Error('process died');
           return store.markAlerted(ids, at);
