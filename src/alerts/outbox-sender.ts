@@ -40,6 +40,9 @@ export interface OutboxSenderOptions {
 const MINUTE = 60_000;
 const HOUR = 3_600_000;
 
+/** The longest wait the service may impose (CONTRACT §10: a longer Retry-After counts as one hour). */
+export const MAX_SERVICE_WAIT_MS = HOUR;
+
 export class OutboxSender {
   private readonly outbox: Outbox;
   private readonly transport: EmailTransport;
