@@ -3,14 +3,22 @@
  * configured rate, recording every outcome on the message before moving on:
  *
  *   pending --send--> sent | accepted (poll again next run) | failed (service said Failed)
- *           \--error/throttle--> pending (attempts+1, lastError, nextAttemptAt with back-off)
- *           \--too many failures--> dead (kept, listed and counted; outbox-admin.ts `requeueMessage` revives it)
+ *           \--error--> pending (failures+1, lastError): the next run tries it again
+ *           \--throttled--> pending (nextAttemptAt = the service's wait, at most one hour):
+ *                           no run sends anything before then
+ *           \--still failing a day after it was composed--> dead (kept, listed and counted;
+ *                           outbox-admin.ts `requeueMessage` revives it)
+ *
+ * There is no back-off of our own between runs: the runs are the back-off (the timer's every 30
+ * minutes by default, or a person's), and within a run the transport's own retries and
+ * `maxConsecutiveErrors` bound what an outage costs. Only the service may ask for a longer wait,
+ * and a wait it asks for holds every send, since its quota is the resource's, not one message's.
  *
  * Before a send the message is leased (an ETag-checked write), so two processes never send the
  * same message at the same time; and every send of a message carries its fixed operationId, so
  * even a send repeated after a crash cannot deliver twice.
  */
-import type { DeliveryCounts, EmailTransport, Outbox, OutboxMessage, SendOutcome } from './ports.js';
+import type { DeliveryCounts, EmailTransport, NextAttempt, Outbox, OutboxMessage, OutboxMessagePatch, SendOutcome } from './ports.js';
 import { OutboxConflictError } from './ports.js';
 
 export interface RateLimit {
@@ -25,10 +33,14 @@ export interface OutboxSenderOptions {
   rate?: RateLimit;
   /** How long one run may wait for the per-minute window to free up (default 65 s). */
   maxRateWaitMs?: number;
-  /** Back-off after a failed attempt: base * 2^(failures-1), capped (default 1 min .. 6 h). */
-  backoff?: { baseMs: number; maxMs: number };
-  /** Failed attempts in a row after which a message goes `dead` (default 10). */
+  /**
+   * A message is given up (`dead`) when it has failed this many attempts in a row (default 10)
+   * and was composed at least `giveUpAfterMs` before (default one day). Both, so that neither a
+   * burst of event runs within minutes nor an outage of some hours uses a message up: it goes
+   * out by itself once the service is back, and only one that still fails after a day needs a person.
+   */
   maxFailures?: number;
+  giveUpAfterMs?: number;
   /** A run stops after this many failed sends in a row (the service is probably down; default 3). */
   maxConsecutiveErrors?: number;
   /** How long a sender holds a message it is sending (default 10 min). */
@@ -39,14 +51,26 @@ export interface OutboxSenderOptions {
 
 const MINUTE = 60_000;
 const HOUR = 3_600_000;
+const DAY = 24 * HOUR;
+
+/** The longest wait the service may impose (CONTRACT §10: a longer Retry-After counts as one hour). */
+export const MAX_SERVICE_WAIT_MS = HOUR;
+
+/**
+ * How far past MAX_SERVICE_WAIT_MS a stored wait may lie and still be honoured: the wait is
+ * counted from the moment of the answer, which a later run (on another instance's clock) may see
+ * a little ahead of its own start. Anything further was not written by a bounded wait (earlier
+ * versions parked messages for years) and holds nothing.
+ */
+const STORED_WAIT_SLACK_MS = 5 * MINUTE;
 
 export class OutboxSender {
   private readonly outbox: Outbox;
   private readonly transport: EmailTransport;
   private readonly rate: RateLimit;
   private readonly maxRateWaitMs: number;
-  private readonly backoff: { baseMs: number; maxMs: number };
   private readonly maxFailures: number;
+  private readonly giveUpAfterMs: number;
   private readonly maxConsecutiveErrors: number;
   private readonly leaseMs: number;
   private readonly sleep: ((ms: number) => Promise<void>) | undefined;
@@ -56,8 +80,8 @@ export class OutboxSender {
     this.transport = options.transport;
     this.rate = options.rate ?? { perMinute: 5, perHour: 10 };
     this.maxRateWaitMs = options.maxRateWaitMs ?? 65_000;
-    this.backoff = options.backoff ?? { baseMs: MINUTE, maxMs: 6 * HOUR };
     this.maxFailures = options.maxFailures ?? 10;
+    this.giveUpAfterMs = options.giveUpAfterMs ?? DAY;
     this.maxConsecutiveErrors = options.maxConsecutiveErrors ?? 3;
     this.leaseMs = options.leaseMs ?? 10 * MINUTE;
     this.sleep = options.sleep;
@@ -66,6 +90,7 @@ export class OutboxSender {
 
   /** Sends every message that is due at `now`; returns what happened and what is left. */
   async sendPending(now: Date): Promise<DeliveryCounts> {
+    if (Number.isNaN(now.getTime())) throw new Error('OutboxSender.sendPending: `now` is not a valid date');
     const startedReal = Date.now();
     let slept = 0;
     const clock = () => new Date(now.getTime() + (Date.now() - startedReal) + slept);
@@ -78,14 +103,20 @@ export class OutboxSender {
       }
     };
 
-    const counts: DeliveryCounts = { sent: 0, pending: 0, failed: 0, throttled: false, rateLimited: false };
+    const counts: DeliveryCounts = { sent: 0, pending: 0, failed: 0, throttled: false, rateLimited: false, nextAttempt: null };
     const queued = await this.outbox.listMessages(['accepted', 'pending']);
-    const due = queued
-      .filter((message) => message.state === 'accepted' || !message.nextAttemptAt || Date.parse(message.nextAttemptAt) <= now.getTime())
-      .filter((message) => !message.leaseUntil || Date.parse(message.leaseUntil) <= now.getTime())
-      // Accepted messages first (polling costs no quota), then the oldest.
+    const heldUntil = serviceWaitUntil(queued, now.getTime());
+    if (heldUntil !== null && queued.length > 0) counts.throttled = true;
+    const due = (heldUntil !== null ? [] : queued)
+      .filter((message) => leasedUntil(message, now.getTime()) === null)
+      // Accepted messages first (polling costs no quota); then those that failed least, so that
+      // messages the service keeps refusing never hold back the ones behind them; then the oldest.
       .sort((a, b) =>
-        a.state !== b.state ? (a.state === 'accepted' ? -1 : 1) : a.createdAt.localeCompare(b.createdAt) || a.sequence - b.sequence,
+        a.state !== b.state
+          ? a.state === 'accepted'
+            ? -1
+            : 1
+          : a.failures - b.failures || a.createdAt.localeCompare(b.createdAt) || a.sequence - b.sequence,
       );
 
     const accepts = (await this.outbox.acceptedSince(new Date(now.getTime() - HOUR))).map((d) => d.getTime());
@@ -101,11 +132,7 @@ export class OutboxSender {
       }
       const leased = await this.lease(message, clock());
       if (!leased) continue; // someone else is on it
-      const outcome = await this.transport.send(
-        { subject: leased.subject, html: leased.html, plainText: leased.plainText, to: leased.to },
-        leased.operationId,
-        { resumeState: leased.state === 'accepted' ? leased.resumeState : null },
-      );
+      const outcome = await this.attempt(leased);
       const at = clock();
       if (leased.state === 'pending' && (outcome.kind === 'succeeded' || outcome.kind === 'running' || ('accepted' in outcome && outcome.accepted))) {
         accepts.push(at.getTime());
@@ -114,16 +141,47 @@ export class OutboxSender {
       if (outcome.kind === 'succeeded') counts.sent += 1;
       if (outcome.kind === 'throttled') {
         counts.throttled = true;
-        break; // Retry-After: the rest waits for the next run.
+        break; // The service's wait holds every send: the rest waits for it.
       }
       consecutiveErrors = outcome.kind === 'error' ? consecutiveErrors + 1 : 0;
       if (consecutiveErrors >= this.maxConsecutiveErrors) break;
     }
 
     const remaining = await this.outbox.listMessages(['accepted', 'pending', 'failed', 'dead']);
-    counts.pending = remaining.filter((m) => m.state === 'accepted' || m.state === 'pending').length;
+    const stillQueued = remaining.filter((m) => m.state === 'accepted' || m.state === 'pending');
+    counts.pending = stillQueued.length;
     counts.failed = remaining.filter((m) => m.state === 'failed' || m.state === 'dead').length;
+    counts.nextAttempt = this.nextAttempt(stillQueued, accepts, clock().getTime());
     return counts;
+  }
+
+  /** When the earliest queued message may be tried again, and what holds it until then. */
+  private nextAttempt(queued: readonly OutboxMessage[], accepts: readonly number[], nowMs: number): NextAttempt | null {
+    const held = serviceWaitUntil(queued, nowMs);
+    const rateFree = this.rateFreeAt(accepts, nowMs);
+    let earliest: { at: number; reason: NextAttempt['reason'] } | null = null;
+    for (const message of queued) {
+      let candidate: { at: number; reason: NextAttempt['reason'] } =
+        held !== null
+          ? { at: held, reason: 'retry-after' }
+          : message.state === 'pending' && rateFree > nowMs
+            ? { at: rateFree, reason: 'rate-limit' }
+            : { at: nowMs, reason: 'next-run' };
+      const lease = leasedUntil(message, nowMs);
+      if (lease !== null && lease > candidate.at) candidate = { at: lease, reason: 'leased' };
+      if (!earliest || candidate.at < earliest.at) earliest = candidate;
+    }
+    return earliest && { at: new Date(earliest.at).toISOString(), reason: earliest.reason };
+  }
+
+  /** When the configured rate next allows a send (now, when it does already). */
+  private rateFreeAt(accepts: readonly number[], nowMs: number): number {
+    const lastHour = accepts.filter((t) => t > nowMs - HOUR).sort((a, b) => a - b);
+    let freeAt = nowMs;
+    if (lastHour.length >= this.rate.perHour) freeAt = Math.max(freeAt, lastHour[lastHour.length - this.rate.perHour]! + HOUR);
+    const lastMinute = lastHour.filter((t) => t > nowMs - MINUTE);
+    if (lastMinute.length >= this.rate.perMinute) freeAt = Math.max(freeAt, lastMinute[lastMinute.length - this.rate.perMinute]! + MINUTE);
+    return freeAt;
   }
 
   /** True when a message may be sent now, after waiting for the per-minute window if that is short enough. */
@@ -150,14 +208,54 @@ export class OutboxSender {
     }
   }
 
+  /** One send; a transport that throws counts as a failed attempt, so the message is still recorded and released. */
+  private async attempt(message: OutboxMessage): Promise<SendOutcome> {
+    try {
+      return await this.transport.send(
+        { subject: message.subject, html: message.html, plainText: message.plainText, to: message.to },
+        message.operationId,
+        { resumeState: message.state === 'accepted' ? message.resumeState : null },
+      );
+    } catch (error) {
+      return { kind: 'error', error: `the e-mail transport failed: ${errorMessage(error)}`, accepted: false };
+    }
+  }
+
+  /**
+   * Records the outcome and releases the lease. A write that fails is tried once more, and then
+   * at least the lease is released: a message must not sit leased (unsendable) because storage
+   * hiccupped. Whatever is lost is learnt again from the service on the next send, whose
+   * Operation-Id makes it a repeat, never a second e-mail.
+   */
   private async record(message: OutboxMessage, outcome: SendOutcome, at: Date): Promise<void> {
+    let patch: OutboxMessagePatch;
+    try {
+      patch = this.outcomePatch(message, outcome, at);
+    } catch (error) {
+      patch = { attempts: message.attempts + 1, leaseUntil: null, lastError: `the outcome could not be recorded: ${errorMessage(error)}` };
+    }
+    const release: OutboxMessagePatch = { attempts: message.attempts + 1, leaseUntil: null };
+    let firstError: unknown;
+    for (const write of [patch, patch, release]) {
+      try {
+        await this.outbox.updateMessage(message, write);
+        return;
+      } catch (error) {
+        // Another process changed the row after our lease expired; its record wins, and the
+        // operationId keeps the service from sending twice whatever happens next.
+        if (error instanceof OutboxConflictError) return;
+        firstError ??= error;
+      }
+    }
+    throw firstError;
+  }
+
+  private outcomePatch(message: OutboxMessage, outcome: SendOutcome, at: Date): OutboxMessagePatch {
     const iso = at.toISOString();
-    const attempts = message.attempts + 1;
-    const base = { attempts, leaseUntil: null };
-    let patch: Parameters<Outbox['updateMessage']>[1];
+    const base = { attempts: message.attempts + 1, leaseUntil: null };
     switch (outcome.kind) {
       case 'succeeded':
-        patch = {
+        return {
           ...base,
           state: 'sent',
           failures: 0,
@@ -168,9 +266,8 @@ export class OutboxSender {
           resumeState: null,
           nextAttemptAt: null,
         };
-        break;
       case 'running':
-        patch = {
+        return {
           ...base,
           state: 'accepted',
           failures: 0,
@@ -180,9 +277,8 @@ export class OutboxSender {
           resumeState: outcome.resumeState,
           nextAttemptAt: null,
         };
-        break;
       case 'failed':
-        patch = {
+        return {
           ...base,
           state: 'failed',
           serviceOperationId: outcome.serviceOperationId,
@@ -192,35 +288,53 @@ export class OutboxSender {
           completedAt: iso,
           nextAttemptAt: null,
         };
-        break;
       case 'throttled':
-        patch = {
+        return {
           ...base,
           lastError: outcome.error,
-          nextAttemptAt: new Date(at.getTime() + outcome.retryAfterMs).toISOString(),
+          nextAttemptAt: new Date(at.getTime() + boundedServiceWait(outcome.retryAfterMs)).toISOString(),
           ...(outcome.accepted && !message.acceptedAt ? { acceptedAt: iso } : {}),
         };
-        break;
       case 'error': {
         const failures = message.failures + 1;
-        const delay = Math.min(this.backoff.maxMs, this.backoff.baseMs * 2 ** (failures - 1));
-        patch = {
+        const givenUp = failures >= this.maxFailures && at.getTime() - Date.parse(message.createdAt) >= this.giveUpAfterMs;
+        return {
           ...base,
           failures,
           lastError: outcome.error,
-          nextAttemptAt: new Date(at.getTime() + delay).toISOString(),
-          ...(failures >= this.maxFailures ? { state: 'dead' as const } : {}),
+          nextAttemptAt: null,
+          ...(givenUp ? { state: 'dead' as const } : {}),
           ...(outcome.accepted && !message.acceptedAt ? { acceptedAt: iso } : {}),
         };
-        break;
       }
     }
-    try {
-      await this.outbox.updateMessage(message, patch);
-    } catch (error) {
-      // Another process changed the row after our lease expired; its record wins, and the
-      // operationId keeps the service from sending twice whatever happens next.
-      if (!(error instanceof OutboxConflictError)) throw error;
-    }
   }
+}
+
+/** A wait the transport reports, within 0 .. MAX_SERVICE_WAIT_MS whatever it is (NaN counts as none). */
+function boundedServiceWait(ms: number): number {
+  return ms > 0 ? Math.min(ms, MAX_SERVICE_WAIT_MS) : 0;
+}
+
+/**
+ * The end of the latest wait the service asked for that still holds, or null. Only a throttled
+ * answer sets a queued message's `nextAttemptAt`, so the latest one ahead is the service's word.
+ */
+function serviceWaitUntil(messages: readonly OutboxMessage[], nowMs: number): number | null {
+  let until: number | null = null;
+  for (const message of messages) {
+    const at = message.nextAttemptAt ? Date.parse(message.nextAttemptAt) : Number.NaN;
+    if (at > nowMs && at <= nowMs + MAX_SERVICE_WAIT_MS + STORED_WAIT_SLACK_MS && (until === null || at > until)) until = at;
+  }
+  return until;
+}
+
+/** When another sender's lease on the message ends, or null when it holds none (an unreadable lease holds nothing). */
+function leasedUntil(message: OutboxMessage, nowMs: number): number | null {
+  const until = message.leaseUntil ? Date.parse(message.leaseUntil) : Number.NaN;
+  return until > nowMs ? until : null;
+}
+
+function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }

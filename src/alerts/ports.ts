@@ -39,7 +39,7 @@ export interface AlertClaim {
 
 /**
  * - `pending`: not yet accepted by the service (never sent, or the send failed or was throttled);
- *   sent when `nextAttemptAt` has passed.
+ *   sent by the next run, or once `nextAttemptAt` (the service's wait) has passed.
  * - `accepted`: the service accepted it (202) but had not finished when we stopped polling; polled again.
  * - `sent`: the service reported Succeeded.
  * - `failed`: the service reported Failed or Canceled (terminal; kept and counted).
@@ -77,10 +77,10 @@ export interface OutboxMessage extends NewOutboxMessage {
   state: OutboxState;
   /** Sends (and polls of an accepted message) tried so far. */
   attempts: number;
-  /** Failed attempts in a row (throttling does not count); at the limit the message goes `dead`. */
+  /** Failed attempts in a row (throttling does not count); past the limit, and old enough, the message goes `dead`. */
   failures: number;
   lastError: string | null;
-  /** A pending message is not sent before this time (back-off, Retry-After). */
+  /** The service asked for a wait (Retry-After, at most one hour): nothing is sent before this time. */
   nextAttemptAt: string | null;
   /** When the service first accepted it (rate limits count these). */
   acceptedAt: string | null;
@@ -173,8 +173,24 @@ export interface DeliveryCounts {
   pending: number;
   /** Messages kept after the service failed them or we gave up on them (`failed` and `dead`). */
   failed: number;
-  /** True when the service throttled us and the run stopped early. */
+  /** True when the service throttled us: a wait it asked for held this run, or stopped it early. */
   throttled: boolean;
   /** True when the configured rate limit left messages for later. */
   rateLimited: boolean;
+  /** When the earliest of the messages still queued may be tried again, and why then; null when none is queued. */
+  nextAttempt: NextAttempt | null;
+}
+
+/**
+ * - `next-run`: due now; the next run (the timer's, an event's, or `scan --notify`) tries it.
+ * - `retry-after`: the service asked for this wait (at most one hour); no run sends before it.
+ * - `rate-limit`: the configured sending rate (messages per minute and per hour) is used up until then.
+ * - `leased`: another run is sending it; if that run dies, this is when the message is free again.
+ */
+export type NextAttemptReason = 'next-run' | 'retry-after' | 'rate-limit' | 'leased';
+
+export interface NextAttempt {
+  /** ISO 8601. */
+  at: string;
+  reason: NextAttemptReason;
 }

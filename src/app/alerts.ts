@@ -1,7 +1,8 @@
 /**
  * Alert delivery for the app's handlers: queue what is owed (a digest after a scan, one message
  * for the subscription an event evaluated), then send what is pending. A send that fails stays in
- * the outbox for the next run; it is logged, never thrown, so it never fails the scan or the event.
+ * the outbox for the next run; it is logged (`alert.pending`: how many remain queued, and when the
+ * next attempt is due), never thrown, so it never fails the scan or the event.
  */
 import type { InvocationContext } from '@azure/functions';
 import { queueAndDeliverAlerts } from '../adapters/email/alerting.js';
@@ -34,7 +35,14 @@ export async function deliverOwedAlerts(
     });
     if (queued.queued > 0) deps.log(context, 'alert.queued', { alerts: queued.queued, messages: queued.messages });
     if (delivery.sent > 0) deps.log(context, 'alert.sent', { messages: delivery.sent });
-    if (delivery.pending > 0 || delivery.failed > 0) deps.log(context, 'alert.pending', { pending: delivery.pending, failed: delivery.failed });
+    if (delivery.pending > 0 || delivery.failed > 0) {
+      // What stderr says after scan --notify: how many remain queued, when the next attempt is due and why then.
+      deps.log(context, 'alert.pending', {
+        pending: delivery.pending,
+        failed: delivery.failed,
+        ...(delivery.nextAttempt ? { nextAttemptAt: delivery.nextAttempt.at, nextAttemptReason: delivery.nextAttempt.reason } : {}),
+      });
+    }
     if (pruned && (pruned.messages > 0 || pruned.claims > 0 || pruned.error)) deps.log(context, 'outbox.pruned', { ...pruned });
     return delivery;
   } catch (error) {

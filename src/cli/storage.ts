@@ -10,7 +10,7 @@ import { SettingsError } from '../adapters/settings-error.js';
 import { openStateStore, parseStorageSetting, type StateStore } from '../adapters/table-storage/index.js';
 import { TableOutbox } from '../adapters/table-storage/outbox.js';
 import { isGivenUp, type RequeueOutcome } from '../alerts/outbox-admin.js';
-import type { OutboxMessage } from '../alerts/ports.js';
+import type { DeliveryCounts, NextAttempt, OutboxMessage } from '../alerts/ports.js';
 import type { AlertingSettings } from '../alerts/settings.js';
 import { isExemptionActive } from '../core/exemptions.js';
 import type { Exemption } from '../core/state-model.js';
@@ -35,7 +35,8 @@ export async function openOutboxFromEnvironment(env: NodeJS.ProcessEnv, credenti
 
 /**
  * Queues what is owed as a digest and sends what is pending. A send that fails stays in the
- * outbox for the next run; it never changes the scan's exit code.
+ * outbox for the next run; it never changes the scan's exit code. stderr says what was sent, how
+ * many messages remain queued and when the next attempt at them is due.
  */
 export async function sendOwedAlerts(
   options: { settings: AlertingSettings; store: StateStore; portalUrl: string; credential: TokenCredential; clock: () => Date },
@@ -43,13 +44,33 @@ export async function sendOwedAlerts(
 ): Promise<void> {
   try {
     const { queued, delivery, pruned } = await queueAndDeliverAlerts({ ...options, tables: options.store.connection, mode: 'digest' });
-    const failed = delivery.failed > 0 ? `, ${delivery.failed} failed and kept in the outbox (contact-watch outbox)` : '';
-    stderr(
-      `contact-watch: alerts: ${queued.owed} owed, ${queued.queued} newly queued; ${delivery.sent} message(s) sent, ${delivery.pending} queued for the next run${failed}\n`,
-    );
+    stderr(`contact-watch: alerts: ${queued.owed} owed, ${queued.queued} newly queued; ${describeDelivery(delivery, options.clock())}\n`);
     if (pruned?.error) stderr(`contact-watch: old delivered alerts could not be pruned this run (the next one tries again): ${pruned.error}\n`);
   } catch (error) {
     stderr(`contact-watch: alerts could not be sent this run and stay queued: ${error instanceof Error ? error.message : String(error)}\n`);
+  }
+}
+
+/** `2 message(s) sent, 1 still queued: next attempt due …; 1 failed and kept in the outbox (…)`. */
+function describeDelivery(delivery: DeliveryCounts, now: Date): string {
+  const queued = delivery.pending > 0 ? `${delivery.pending} still queued: ${describeNextAttempt(delivery.nextAttempt, now)}` : '0 queued';
+  const failed = delivery.failed > 0 ? `; ${delivery.failed} failed and kept in the outbox (contact-watch outbox)` : '';
+  return `${delivery.sent} message(s) sent, ${queued}${failed}`;
+}
+
+function describeNextAttempt(next: NextAttempt | null, now: Date): string {
+  const atNextRun = 'next attempt due now, at the next run (the timer\'s, or scan --notify)';
+  if (!next) return atNextRun;
+  const inMs = Date.parse(next.at) - now.getTime();
+  if (next.reason === 'next-run' || !(inMs > 0)) return atNextRun;
+  const when = `next attempt due ${next.at} (in ${Math.max(1, Math.ceil(inMs / 60_000))} min)`;
+  switch (next.reason) {
+    case 'retry-after':
+      return `${when}, as the e-mail service asked`;
+    case 'rate-limit':
+      return `${when}, when the sending rate allows (CONTACT_WATCH_EMAIL_RATE_PER_MINUTE, CONTACT_WATCH_EMAIL_RATE_PER_HOUR)`;
+    case 'leased':
+      return `${when}, when another run's hold on it ends`;
   }
 }
 

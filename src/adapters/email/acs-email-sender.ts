@@ -7,8 +7,9 @@
  *   { operationId })`, which the SDK sends as the `Operation-Id` header; the service treats a
  *   repeated id as the same operation, so a retry never produces a second e-mail. The SDK's own
  *   retries of a dropped connection resend the same request, header included.
- * - Throttling: a 429 (or 503 with Retry-After) is not waited out inside the SDK; it ends the
- *   send as `throttled` with the service's Retry-After so the caller stops for this run.
+ * - Throttling: a 429 (or 503 naming a wait) is not waited out inside the SDK; it ends the send as
+ *   `throttled` with the service's wait, at most one hour (CONTRACT §10), so the caller stops for
+ *   this run.
  * - Polling: until Succeeded/Failed/Canceled, at most `maxPollWaitMs`; an operation still
  *   `Running` is returned with its poller state so the next run polls it without sending again.
  * - Nothing here logs; error texts are redacted of keys and signatures before they are returned.
@@ -18,7 +19,7 @@ import type { TokenCredential } from '@azure/core-auth';
 import type { PipelinePolicy } from '@azure/core-rest-pipeline';
 import { SettingsError } from '../settings-error.js';
 import type { EmailTransport, OutgoingEmail, SendOutcome } from '../../alerts/ports.js';
-import { OutboxSender, type OutboxSenderOptions } from '../../alerts/outbox-sender.js';
+import { MAX_SERVICE_WAIT_MS, OutboxSender, type OutboxSenderOptions } from '../../alerts/outbox-sender.js';
 import type { Outbox } from '../../alerts/ports.js';
 
 /** ACS quotas for sending e-mail (messages per minute and per hour). */
@@ -92,29 +93,96 @@ class ThrottledByService extends Error {
   override name = 'ThrottledByService';
   constructor(
     readonly status: number,
-    readonly retryAfterMs: number,
+    readonly wait: ServiceWait,
   ) {
-    super(`the service answered ${status} (throttled); retry after ${Math.ceil(retryAfterMs / 1000)} s`);
+    super(`the service answered ${status} (throttled); retry after ${describeWait(wait)}`);
   }
 }
 
-/** Retry-After as seconds or an HTTP date; at least 1 s. */
-function retryAfterMs(value: string | undefined, fallbackMs = 60_000): number {
-  if (!value) return fallbackMs;
-  const seconds = Number(value);
-  if (Number.isFinite(seconds)) return Math.max(1000, seconds * 1000);
-  const date = Date.parse(value);
-  return Number.isNaN(date) ? fallbackMs : Math.max(1000, date - Date.now());
+/** How long the service asked us to wait, already bounded, and what it actually said. */
+interface ServiceWait {
+  /** 0 .. MAX_SERVICE_WAIT_MS. */
+  ms: number;
+  /** The header it came from and its value (cut short), when it was longer than we honour or unreadable. */
+  note?: string;
 }
 
-/** Turns 429 (and 503 with Retry-After) into ThrottledByService instead of waiting inside the SDK. */
+/** A throttled answer without a wait we can read: try again after a minute (for the timer, the next run). */
+const DEFAULT_THROTTLE_WAIT_MS = 60_000;
+
+const DAY_NAME = '(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)';
+const MONTH = '(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)';
+const TIME = '\\d{2}:\\d{2}:\\d{2}';
+/**
+ * HTTP dates (RFC 9110 §5.6.7): IMF-fixdate and the obsolete RFC 850 form (and asctime, below)
+ * that a recipient must still accept. Matched before Date.parse, which reads almost anything
+ * ("-5" or "x 1" as dates in 2001).
+ */
+const HTTP_DATE = [
+  new RegExp(`^${DAY_NAME}, \\d{2} ${MONTH} \\d{4} ${TIME} GMT$`),
+  new RegExp(`^(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday), \\d{2}-${MONTH}-\\d{2} ${TIME} GMT$`),
+];
+/** asctime carries no zone, and means GMT; Date.parse would read it in the local zone. */
+const ASCTIME_DATE = new RegExp(`^${DAY_NAME} ${MONTH} (?: \\d|\\d{2}) ${TIME} \\d{4}$`);
+
+/** An HTTP date as epoch milliseconds; NaN for anything else. */
+function parseHttpDate(value: string): number {
+  if (HTTP_DATE.some((form) => form.test(value))) return Date.parse(value);
+  if (ASCTIME_DATE.test(value)) return Date.parse(`${value} GMT`);
+  return Number.NaN;
+}
+
+/** A non-negative decimal number (`120`, `1.5`, `1e9`); RFC 9110 allows only digits, but a service that writes 1e9 means a long time. */
+const DECIMAL = /^\d+(?:\.\d+)?(?:[eE]\+?\d+)?$/;
+
+function clampWait(ms: number, header: string, value: string): ServiceWait {
+  if (ms > MAX_SERVICE_WAIT_MS) return { ms: MAX_SERVICE_WAIT_MS, note: `${header}: ${quoted(value)}, more than the one hour honoured` };
+  return { ms: Math.max(0, Math.round(ms)) };
+}
+
+function quoted(value: string): string {
+  return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
+}
+
+function describeWait(wait: ServiceWait): string {
+  const seconds = `${Math.ceil(wait.ms / 1000)} s`;
+  return wait.note ? `${seconds} (${wait.note})` : seconds;
+}
+
+/**
+ * How long a throttled answer asks us to wait, read as the Azure SDK reads it (`retry-after-ms`,
+ * then `x-ms-retry-after-ms`, in milliseconds; then `Retry-After`, in seconds or as an HTTP date,
+ * counted from the answer's own `Date` so that our clock's skew does not matter), and never more
+ * than MAX_SERVICE_WAIT_MS: a header is input, and no value of it may park a message for years or
+ * produce a time that cannot be written down. A value that cannot be read counts as absent.
+ */
+function serviceWait(headers: { get(name: string): string | undefined }): ServiceWait {
+  for (const header of ['retry-after-ms', 'x-ms-retry-after-ms']) {
+    const value = headers.get(header)?.trim();
+    if (value && DECIMAL.test(value)) return clampWait(Number(value), header, value);
+  }
+  const value = headers.get('retry-after')?.trim();
+  if (value && DECIMAL.test(value)) return clampWait(Number(value) * 1000, 'Retry-After', value);
+  const at = value ? parseHttpDate(value) : Number.NaN;
+  if (value && Number.isFinite(at)) {
+    const date = parseHttpDate(headers.get('date')?.trim() ?? '');
+    return clampWait(at - (Number.isFinite(date) ? date : Date.now()), 'Retry-After', value);
+  }
+  if (value !== undefined) return { ms: DEFAULT_THROTTLE_WAIT_MS, note: `Retry-After: ${quoted(value)} is not a number of seconds or an HTTP date` };
+  return { ms: DEFAULT_THROTTLE_WAIT_MS, note: 'no Retry-After' };
+}
+
+/**
+ * Turns 429, and 503 naming a wait, into ThrottledByService instead of waiting inside the SDK
+ * (whose own throttling retry honours any wait, however long).
+ */
 const stopOnThrottlePolicy: PipelinePolicy = {
   name: 'contactWatchStopOnThrottle',
   async sendRequest(request, next) {
     const response = await next(request);
-    const retryAfter = response.headers.get('retry-after') ?? undefined;
-    if (response.status === 429 || (response.status === 503 && retryAfter !== undefined)) {
-      throw new ThrottledByService(response.status, retryAfterMs(retryAfter));
+    const namesWait = ['retry-after', 'retry-after-ms', 'x-ms-retry-after-ms'].some((header) => response.headers.get(header) !== undefined);
+    if (response.status === 429 || (response.status === 503 && namesWait)) {
+      throw new ThrottledByService(response.status, serviceWait(response.headers));
     }
     return response;
   },
@@ -200,7 +268,7 @@ export class AcsEmailTransport implements EmailTransport {
         return { kind: 'failed', serviceOperationId, status: lastStatus, error: lastError ?? errorText(error) };
       }
       if (error instanceof ThrottledByService) {
-        return { kind: 'throttled', retryAfterMs: error.retryAfterMs, error: error.message, accepted };
+        return { kind: 'throttled', retryAfterMs: error.wait.ms, error: error.message, accepted };
       }
       if (accepted && lastStatus === 'Running') {
         // Accepted, then polling broke: the next run polls (or re-sends with the same id).

@@ -63,17 +63,35 @@ export interface SendAttempt {
 }
 
 /**
- * Scripted faults. Faults on POST /emails:send (`throttle`, `drop`) apply in the order they were
- * added; `skip` lets that many sends through before the fault starts.
+ * Scripted faults. Faults on POST /emails:send (`throttle`, `drop`, `refuse`) apply in the order
+ * they were added; `skip` lets that many sends through before the fault starts; `operationId`
+ * limits the fault to the sends carrying that `Operation-Id` (one message the service keeps
+ * refusing while others go through).
  */
 export type EmailFault =
-  /** The next POSTs are answered 429 (or the given status) with `Retry-After`. */
-  | { kind: 'throttle'; times?: number; skip?: number; retryAfterSeconds?: number; status?: number }
+  /**
+   * The next POSTs are answered 429 (or the given status) with `Retry-After: <retryAfterSeconds>`
+   * (default 1). `retryAfter` sends that exact header value instead (an HTTP date, garbage, `1e20`),
+   * or no `Retry-After` at all when null; `headers` adds others (`retry-after-ms`,
+   * `x-ms-retry-after-ms`, or a `date` of the service's clock for an HTTP-date `Retry-After`).
+   */
+  | {
+      kind: 'throttle';
+      times?: number;
+      skip?: number;
+      operationId?: string;
+      retryAfterSeconds?: number;
+      retryAfter?: string | null;
+      headers?: Record<string, string>;
+      status?: number;
+    }
   /**
    * The next POSTs lose their connection. `before-accept`: nothing is stored; `after-accept`:
    * the message is accepted and stored, then the socket is destroyed before the answer.
    */
-  | { kind: 'drop'; times?: number; skip?: number; when?: 'before-accept' | 'after-accept' }
+  | { kind: 'drop'; times?: number; skip?: number; operationId?: string; when?: 'before-accept' | 'after-accept' }
+  /** The next POSTs are refused with this status (default 400) and error code, nothing stored. */
+  | { kind: 'refuse'; times?: number; skip?: number; operationId?: string; status?: number; code?: string }
   /** The next accepted messages end `Failed` with error `EmailDropped`. */
   | { kind: 'fail-delivery'; times?: number }
   /** The next operation polls are answered 429 with `Retry-After`. */
@@ -255,8 +273,12 @@ export function createCommunicationEmailService(options: CommunicationEmailServi
   let scripted: (EmailFault & { remaining: number })[] = [];
   const retryAfter = String(options.retryAfterSeconds ?? 1);
 
-  const takeFault = <K extends EmailFault['kind']>(...kinds: K[]): Extract<EmailFault, { kind: K }> | undefined => {
-    const index = scripted.findIndex((fault) => (kinds as string[]).includes(fault.kind));
+  const takeFault = <K extends EmailFault['kind']>(kinds: K[], operationId?: string): Extract<EmailFault, { kind: K }> | undefined => {
+    const index = scripted.findIndex(
+      (fault) =>
+        (kinds as string[]).includes(fault.kind) &&
+        (!('operationId' in fault) || fault.operationId === undefined || fault.operationId.toLowerCase() === operationId?.toLowerCase()),
+    );
     if (index < 0) return undefined;
     const fault = scripted[index]!;
     if ('skip' in fault && fault.skip && fault.skip > 0) {
@@ -289,15 +311,23 @@ export function createCommunicationEmailService(options: CommunicationEmailServi
       acsError(res, 400, 'InvalidApiVersion', `Use api-version ${COMMUNICATION_EMAIL_API_VERSION}.`);
       return;
     }
-    const fault = takeFault('throttle', 'drop');
+    const fault = takeFault(['throttle', 'drop', 'refuse'], operationIdHeader);
     const throttle = fault?.kind === 'throttle' ? fault : undefined;
     const drop = fault?.kind === 'drop' ? fault : undefined;
     if (throttle) {
       const status = throttle.status ?? 429;
       attempt.outcome = status;
+      const retryAfterHeader = throttle.retryAfter === undefined ? String(throttle.retryAfterSeconds ?? 1) : throttle.retryAfter;
       acsError(res, status, 'TooManyRequests', 'Too many requests; retry after the time in Retry-After.', {
-        'retry-after': String(throttle.retryAfterSeconds ?? 1),
+        ...(retryAfterHeader === null ? {} : { 'retry-after': retryAfterHeader }),
+        ...throttle.headers,
       });
+      return;
+    }
+    if (fault?.kind === 'refuse') {
+      const status = fault.status ?? 400;
+      attempt.outcome = status;
+      acsError(res, status, fault.code ?? 'BadRequest', 'The request was refused (scripted).');
       return;
     }
     if (drop && (drop.when ?? 'before-accept') === 'before-accept') {
@@ -337,7 +367,7 @@ export function createCommunicationEmailService(options: CommunicationEmailServi
       return;
     }
     const message: AcceptedEmail = { operationId: id, receivedAt: new Date().toISOString(), auth: auth.auth, status: 'Running', ...parsed.value };
-    const op: Operation = { id, status: 'Running', pollsLeft: options.runningPolls ?? 0, willFail: Boolean(takeFault('fail-delivery')), message };
+    const op: Operation = { id, status: 'Running', pollsLeft: options.runningPolls ?? 0, willFail: Boolean(takeFault(['fail-delivery'])), message };
     operations.set(id, op);
     messages.push(message);
     attempt.outcome = 'accepted';
@@ -348,7 +378,7 @@ export function createCommunicationEmailService(options: CommunicationEmailServi
   const handlePoll = (req: LocalRequest, res: ServerResponse, tokens: LocalTokens, id: string): void => {
     const auth = authenticate(req, tokens, options);
     if (!auth.ok) return acsError(res, 401, 'Denied', auth.message);
-    const throttle = takeFault('throttle-poll');
+    const throttle = takeFault(['throttle-poll']);
     if (throttle) {
       return acsError(res, 429, 'TooManyRequests', 'Too many requests.', { 'retry-after': String(throttle.retryAfterSeconds ?? 1) });
     }

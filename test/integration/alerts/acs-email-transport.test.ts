@@ -117,6 +117,48 @@ describe('ACS Email transport against the local service', () => {
     expect(mail.messages).toHaveLength(0);
   });
 
+  describe('reads every form of wait the service may name, and never waits longer than one hour', () => {
+    const HOUR = 3_600_000;
+    // The service's clock, as its Date header gives it: an HTTP-date Retry-After counts from it.
+    const serviceNow = 'Mon, 02 Jun 2025 08:00:00 GMT';
+    const cases: { name: string; status?: number; retryAfter?: string | null; headers?: Record<string, string>; waitMs: number }[] = [
+      { name: 'seconds', retryAfter: '120', waitMs: 120_000 },
+      { name: 'zero seconds', retryAfter: '0', waitMs: 0 },
+      { name: 'fractional seconds', retryAfter: '1.5', waitMs: 1500 },
+      { name: 'exactly one hour', retryAfter: '3600', waitMs: HOUR },
+      { name: 'one second over the hour', retryAfter: '3601', waitMs: HOUR },
+      { name: '1e9 seconds (31 years)', retryAfter: '1e9', waitMs: HOUR },
+      { name: '1e20 seconds (past the last valid date)', retryAfter: '1e20', waitMs: HOUR },
+      { name: '1e400 seconds (not even a finite number)', retryAfter: '1e400', waitMs: HOUR },
+      { name: 'an HTTP date 90 s after the service clock', retryAfter: 'Mon, 02 Jun 2025 08:01:30 GMT', headers: { date: serviceNow }, waitMs: 90_000 },
+      { name: 'an HTTP date two days ahead', retryAfter: 'Wed, 04 Jun 2025 08:00:00 GMT', headers: { date: serviceNow }, waitMs: HOUR },
+      { name: 'an HTTP date in the past', retryAfter: 'Sun, 01 Jun 2025 08:00:00 GMT', headers: { date: serviceNow }, waitMs: 0 },
+      { name: 'an obsolete RFC 850 date', retryAfter: 'Monday, 02-Jun-25 08:00:30 GMT', headers: { date: serviceNow }, waitMs: 30_000 },
+      { name: 'an asctime date', retryAfter: 'Mon Jun  2 08:00:45 2025', headers: { date: serviceNow }, waitMs: 45_000 },
+      { name: 'a date in the year 99999', retryAfter: 'Sat, 01 Jan 99999 00:00:00 GMT', headers: { date: serviceNow }, waitMs: 60_000 },
+      { name: 'a negative number', retryAfter: '-5', waitMs: 60_000 },
+      { name: 'a word', retryAfter: 'soon', waitMs: 60_000 },
+      { name: 'Infinity', retryAfter: 'Infinity', waitMs: 60_000 },
+      { name: 'NaN', retryAfter: 'NaN', waitMs: 60_000 },
+      { name: 'an empty value', retryAfter: '', waitMs: 60_000 },
+      { name: 'no Retry-After at all', retryAfter: null, waitMs: 60_000 },
+      { name: 'retry-after-ms', retryAfter: null, headers: { 'retry-after-ms': '1500' }, waitMs: 1500 },
+      { name: 'x-ms-retry-after-ms of 1e12', retryAfter: null, headers: { 'x-ms-retry-after-ms': '1e12' }, waitMs: HOUR },
+      { name: 'retry-after-ms before Retry-After (as the SDK reads them)', retryAfter: '1e9', headers: { 'retry-after-ms': '2500' }, waitMs: 2500 },
+      { name: 'a 503 naming its wait only in retry-after-ms', status: 503, retryAfter: null, headers: { 'retry-after-ms': '2500' }, waitMs: 2500 },
+      { name: 'a 503 with a Retry-After of 1e20', status: 503, retryAfter: '1e20', waitMs: HOUR },
+    ];
+    it.each(cases)('$name', async ({ status, retryAfter, headers, waitMs }) => {
+      mail.faults.add({ kind: 'throttle', ...(status ? { status } : {}), retryAfter: retryAfter ?? null, ...(headers ? { headers } : {}) });
+      const outcome = await hmacTransport().send(EMAIL, randomUUID());
+      expect(outcome).toMatchObject({ kind: 'throttled', retryAfterMs: waitMs, accepted: false });
+      expect(outcome.kind === 'throttled' && outcome.error).toMatch(/^the service answered (429|503) \(throttled\); retry after /);
+      // Stopped on the first answer: the SDK did not wait inside the send.
+      expect(mail.sendAttempts).toHaveLength(1);
+      expect(mail.messages).toHaveLength(0);
+    });
+  });
+
   it('reports a Failed delivery with the service error', async () => {
     mail.faults.add({ kind: 'fail-delivery' });
     const operationId = randomUUID();

@@ -184,3 +184,53 @@ describe('outbox and requeue', () => {
     expect(none).toMatchObject({ code: 0, stderr: 'contact-watch: no failed or given-up alert e-mail to requeue.\n' });
   });
 });
+
+describe('a send that fails or is throttled', () => {
+  const LATE_ARRIVAL = '44444444-4444-4444-8444-444444444444';
+  const ANOTHER_LATE_ARRIVAL = '55555555-5555-4555-8555-555555555555';
+  const HOUR = 3_600_000;
+
+  it('stays queued, stderr says so and that the next run tries again, and the next run at once sends it', async () => {
+    tenant.addSubscription({ subscriptionId: LATE_ARRIVAL, displayName: 'Late arrival', contacts: [] });
+    // The CLI retries a dropped connection twice within one send: three drops fail the send.
+    mail.faults.add({ kind: 'drop', times: 3 });
+    const sentBefore = mail.messages.length;
+    const failed = await runContactWatch(['scan', '--notify'], env);
+    expect(failed.code, failed.stderr).toBe(0);
+    expect(failed.stderr).toContain("alerts: 1 owed, 1 newly queued; 0 message(s) sent, 1 still queued: next attempt due now, at the next run (the timer's, or scan --notify)\n");
+    expect(mail.messages).toHaveLength(sentBefore);
+
+    const next = await runContactWatch(['scan', '--notify'], env);
+    expect(next.code, next.stderr).toBe(0);
+    expect(next.stderr).toContain('alerts: 0 owed, 0 newly queued; 1 message(s) sent, 0 queued\n');
+    expect(mail.messages.slice(sentBefore).map((sent) => sent.html?.includes(LATE_ARRIVAL))).toEqual([true]);
+  });
+
+  it('waits one hour, not 31 years, when the service asks for 1e9 seconds, and stderr says until when', async () => {
+    tenant.addSubscription({ subscriptionId: ANOTHER_LATE_ARRIVAL, displayName: 'Another late arrival', contacts: [] });
+    mail.faults.add({ kind: 'throttle', retryAfter: '1e9' });
+    const throttled = await runContactWatch(['scan', '--notify'], env);
+    expect(throttled.code, throttled.stderr).toBe(0);
+    const due = /0 message\(s\) sent, 1 still queued: next attempt due (\S+) \(in \d+ min\), as the e-mail service asked\n/.exec(throttled.stderr);
+    expect(due, throttled.stderr).not.toBeNull();
+
+    const outbox = await runContactWatch(['outbox', '--format', 'json'], env);
+    const [message, ...others] = JSON.parse(outbox.stdout);
+    expect(others).toEqual([]);
+    expect(message).toMatchObject({ state: 'pending', nextAttemptAt: due![1] });
+    expect(message.lastError).toContain('more than the one hour honoured');
+    // Counted from the 429 the service recorded: an hour, plus the moments the CLI took to write it down.
+    const answeredAt = mail.sendAttempts.at(-1)!;
+    expect(answeredAt.outcome).toBe(429);
+    const wait = Date.parse(message.nextAttemptAt) - Date.parse(answeredAt.at);
+    expect(wait).toBeGreaterThanOrEqual(HOUR);
+    expect(wait).toBeLessThan(2 * HOUR);
+
+    // A run within the hour sends nothing, and says the same.
+    const attempts = mail.sendAttempts.length;
+    const held = await runContactWatch(['scan', '--notify'], env);
+    expect(held.code, held.stderr).toBe(0);
+    expect(held.stderr).toContain(`0 message(s) sent, 1 still queued: next attempt due ${due![1]} `);
+    expect(mail.sendAttempts).toHaveLength(attempts);
+  });
+});
