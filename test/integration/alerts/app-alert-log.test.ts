@@ -32,7 +32,7 @@ function eventsOf(invocationId: string) {
 describe('alert.pending', () => {
   it('after a dropped send names the queued message as due at the next run, and the next run sends it', async () => {
     const id = subscriptionIdFor(7001);
-    await bed.deps.store.recordEvaluation(verdict(id, 'noncompliant'), { evaluatedBy: 'test' });
+    await bed.deps.store.recordEvaluation(verdict(id, 'noncompliant'), { evaluatedBy: 'test', readAt: clock.now() });
     // The app's transport retries a dropped connection twice within one send: three drops fail it.
     bed.mail.faults.add({ kind: 'drop', times: 3 });
     const failed = invocation();
@@ -50,7 +50,7 @@ describe('alert.pending', () => {
   it('after a Retry-After of 1e20 says when the next attempt is due: one hour ahead at most, as stored', async () => {
     clock.advance(HOUR);
     const id = subscriptionIdFor(7002);
-    await bed.deps.store.recordEvaluation(verdict(id, 'noncompliant'), { evaluatedBy: 'test' });
+    await bed.deps.store.recordEvaluation(verdict(id, 'noncompliant'), { evaluatedBy: 'test', readAt: clock.now() });
     bed.mail.faults.add({ kind: 'throttle', retryAfter: '1e20' });
     const context = invocation();
     const started = performance.now();

@@ -69,11 +69,13 @@ describe('an unchanged tenant', () => {
     expect(second.run.subscriptionWrites).toBe(0);
     expect(log.entityWrites(subscriptionsTable)).toEqual([]);
     expect(log.batches()).toEqual([]);
-    // Only its scan row: created when it started, replaced when it finished.
+    // Only its scan row, created when it started and replaced when it finished, and the mark
+    // naming it the newest complete run.
     const writes = log.requests.filter((request) => ['POST', 'PUT', 'PATCH', 'MERGE', 'DELETE'].includes(request.method) && request.target !== 'Tables');
-    expect(writes.map((request) => [request.method, request.target])).toEqual([
-      ['POST', scanRunsTable],
-      ['PUT', scanRunsTable],
+    expect(writes.map((request) => [request.method, request.target, request.operations[0]?.partitionKey])).toEqual([
+      ['POST', scanRunsTable, 'run'],
+      ['PUT', scanRunsTable, 'run'],
+      ['PUT', scanRunsTable, 'mark'],
     ]);
 
     // Last evaluated stays fresh without the writes: the complete run vouches for every subscription.
