@@ -192,4 +192,9 @@ export interface Policy {
   owners: { required: boolean };
   attackPaths: { required: boolean; minimalRiskLevel: AttackPathRiskLevel };
   emails: { allowedDomains: string[] };
+  /**
+   * What a fix (CONTRACT.md §11) adds where a contact would be left without a valid address. Each
+   * address passes email-configured under this policy; empty when the policy names none.
+   */
+  remediation: { emails: string[] };
 }
