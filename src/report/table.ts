@@ -102,7 +102,13 @@ export function renderTableVerdict(verdict: SubscriptionVerdict, context: Render
   // pasting it never wipes the addresses, phone or settings the subscription has.
   const fix = verdict.status === 'noncompliant' ? verdict.fix : undefined;
   if (fix?.kind === 'put') {
-    lines.push('', "Suggested fix: the subscription's own contact with only the failing settings changed (bash, Azure CLI):");
+    const creates = verdict.contact.shape === 'none';
+    lines.push(
+      '',
+      creates
+        ? 'Suggested fix: the security contact to create (bash, Azure CLI):'
+        : "Suggested fix: the subscription's own contact with only the failing settings changed (bash, Azure CLI):",
+    );
     if (fix.placeholderEmails) {
       lines.push(
         `Replace ${EXAMPLE_SECURITY_TEAM_ADDRESS} with your security team's shared mailbox before running it ` +

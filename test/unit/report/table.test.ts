@@ -142,6 +142,7 @@ describe('check --format table: the suggested write', () => {
   it('says the example address must be replaced when the body holds it', () => {
     const placeholder = { properties: { ...merged.properties, emails: EXAMPLE_SECURITY_TEAM_ADDRESS } };
     const out = renderVerdict({ ...NO_CONTACT, fix: { kind: 'put', body: placeholder, placeholderEmails: true } }, 'table', CONTEXT);
+    expect(out).toContain('Suggested fix: the security contact to create (bash, Azure CLI):');
     expect(out).toContain(`Replace ${EXAMPLE_SECURITY_TEAM_ADDRESS} with your security team's shared mailbox before running it`);
     expect(out.split('\n')).toContain(azRestPutCommand(NO_CONTACT.subscriptionId, placeholder));
   });
