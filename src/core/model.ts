@@ -160,7 +160,8 @@ export interface SecurityContactPutBody {
  *   the policy names no `remediation.emails`, so the body holds the example address
  *   EXAMPLE_SECURITY_TEAM_ADDRESS, which a person must replace before sending it;
  * - `not-fixable`: writing the contact cannot make it compliant (the Microsoft.Security provider
- *   is not registered, so no contact can be written), with the reason;
+ *   is not registered, so no contact can be written; or a write would change nothing the failing
+ *   rules judge), with the reason;
  * - `too-large`: the body exists but is too large to store or show (an oversized contact); the
  *   fix must be computed from a fresh read (`contact-watch fix`).
  */
