@@ -2,7 +2,7 @@
  * The raw shapes of one securityContacts list item, one zod schema per API version that has ever
  * answered (see test/fixtures/azure-examples/securityContacts and CONTRACT.md §1).
  *
- * The schemas are lenient about what we do not read (`etag`, `location`, `phone`, fields a future
+ * The schemas are lenient about what no rule reads (`etag`, `location`, `phone`, fields a future
  * API version adds) and strict about the type of every field we do read: `emails` must be a string,
  * `roles` an array of strings, and so on. Enum-like values (`On`, `Owner`, `High`...) are plain
  * strings here: the rules judge unknown values and name them, the schema does not reject them.

@@ -37,12 +37,27 @@ export type EnumReading<T extends string> =
   | { kind: 'unknown'; raw: string }
   | { kind: 'absent' };
 
+/**
+ * One element of a 2023 contact's `notificationsSources`, every member as the service returned it:
+ * `{sourceType: "Alert", minimalSeverity}`, `{sourceType: "AttackPath", minimalRiskLevel}`, or a
+ * source type no rule knows.
+ */
+export interface NotificationSourceAsRead {
+  sourceType: string;
+  [member: string]: unknown;
+}
+
 /** One securityContacts entry, whatever API version produced it. */
 export interface NormalisedContactEntry {
   name: string;
   shape: Exclude<ContactShape, 'none'>;
   /** Addresses as written, split on `;` and `,`, trimmed, empty parts dropped. */
   emails: string[];
+  /**
+   * `phone` as written, null when not set (or not a string). No rule reads it; a fix writes the
+   * whole contact, so it is kept to be carried over.
+   */
+  phone: string | null;
   /** 2023 shape: `isEnabled`; absent means enabled (only an explicit false turns it off). */
   enabled: boolean;
   alerts: {
@@ -60,6 +75,12 @@ export interface NormalisedContactEntry {
     present: boolean;
     minimalRiskLevel: EnumReading<AttackPathRiskLevel>;
   };
+  /**
+   * 2023 shape: `notificationsSources` exactly as read, in their order, source types and members
+   * no rule reads included; empty for older shapes. The readings above are what the rules judge;
+   * this is what a fix carries over.
+   */
+  notificationSources: NotificationSourceAsRead[];
 }
 
 /** The contact of one subscription: every entry of its list, merged by the rules. */
@@ -138,8 +159,9 @@ export interface SecurityContactPutBody {
  * - `put`: the body to write; `placeholderEmails` is true when no valid address would remain and
  *   the policy names no `remediation.emails`, so the body holds the example address
  *   EXAMPLE_SECURITY_TEAM_ADDRESS, which a person must replace before sending it;
- * - `not-fixable`: writing a contact cannot make it compliant (the provider is not registered, the
- *   contact could not be read), with the reason;
+ * - `not-fixable`: writing the contact cannot make it compliant (the Microsoft.Security provider
+ *   is not registered, so no contact can be written; or a write would change nothing the failing
+ *   rules judge), with the reason;
  * - `too-large`: the body exists but is too large to store or show (an oversized contact); the
  *   fix must be computed from a fresh read (`contact-watch fix`).
  */
@@ -171,4 +193,9 @@ export interface Policy {
   owners: { required: boolean };
   attackPaths: { required: boolean; minimalRiskLevel: AttackPathRiskLevel };
   emails: { allowedDomains: string[] };
+  /**
+   * What a fix (CONTRACT.md §11) adds where a contact would be left without a valid address. Each
+   * address passes email-configured under this policy; empty when the policy names none.
+   */
+  remediation: { emails: string[] };
 }

@@ -13,6 +13,7 @@ import {
   type ContactSummary,
   type EnumReading,
   type NormalisedContactEntry,
+  type NotificationSourceAsRead,
   type SubscriptionContact,
 } from './model.js';
 import {
@@ -67,9 +68,19 @@ function readSourceLevel<T extends string>(raws: readonly (string | null | undef
 
 const ON: EnumReading<'On' | 'Off'> = { kind: 'known', value: 'On' };
 
+/**
+ * `phone` is in every shape but read by no rule, so the schemas leave it unchecked: a value that
+ * is not a string is treated as not set rather than making the whole list unreadable.
+ */
+function readPhone(properties: Readonly<Record<string, unknown>>): string | null {
+  const phone = properties['phone'];
+  return typeof phone === 'string' ? phone : null;
+}
+
 function entryFrom2023(name: string, item: SecurityContact2023): NormalisedContactEntry {
   const p = item.properties;
-  // Source types other than Alert and AttackPath belong to no rule and are left out.
+  // Source types other than Alert and AttackPath belong to no rule: the readings leave them out,
+  // notificationSources keeps them.
   const sources = p.notificationsSources ?? [];
   const alertSources = sources.filter((source) => source.sourceType.toLowerCase() === 'alert');
   const attackPathSources = sources.filter((source) => source.sourceType.toLowerCase() === 'attackpath');
@@ -77,6 +88,7 @@ function entryFrom2023(name: string, item: SecurityContact2023): NormalisedConta
     name,
     shape: '2023-12-01-preview',
     emails: splitEmailList(p.emails ?? ''),
+    phone: readPhone(p),
     enabled: p.isEnabled !== false,
     // In this shape an Alert source is what turns alert e-mails on; isEnabled is kept apart.
     alerts: {
@@ -97,6 +109,7 @@ function entryFrom2023(name: string, item: SecurityContact2023): NormalisedConta
         ATTACK_PATH_RISK_LEVELS,
       ),
     },
+    notificationSources: sources.map((source): NotificationSourceAsRead => ({ ...source })),
   };
 }
 
@@ -106,6 +119,7 @@ function entryFrom2020(name: string, item: SecurityContact2020): NormalisedConta
     name,
     shape: '2020-01-01-preview',
     emails: splitEmailList(p.emails ?? ''),
+    phone: readPhone(p),
     enabled: true,
     alerts: {
       state: readEnum(p.alertNotifications?.state, ON_OFF_STATES),
@@ -116,6 +130,7 @@ function entryFrom2020(name: string, item: SecurityContact2020): NormalisedConta
       roles: (p.notificationsByRole?.roles ?? []).map((role) => readEnum(role, NOTIFICATION_ROLES)),
     },
     attackPaths: { present: false, minimalRiskLevel: { kind: 'absent' } },
+    notificationSources: [],
   };
 }
 
@@ -125,12 +140,14 @@ function entryFrom2017(name: string, item: SecurityContact2017): NormalisedConta
     name,
     shape: '2017-08-01-preview',
     emails: splitEmailList(p.email ?? ''),
+    phone: readPhone(p),
     enabled: true,
     // 2017 has no severity: alertNotifications "On" means alerts of High severity are e-mailed.
     alerts: { state: readEnum(p.alertNotifications, ON_OFF_STATES), minimalSeverity: { kind: 'known', value: 'High' } },
     // alertsToAdmins "On" e-mails the subscription's admins and owners.
     roles: { state: readEnum(p.alertsToAdmins, ON_OFF_STATES), roles: [{ kind: 'known', value: 'Owner' }] },
     attackPaths: { present: false, minimalRiskLevel: { kind: 'absent' } },
+    notificationSources: [],
   };
 }
 

@@ -1,11 +1,11 @@
 /**
- * The policy file of CONTRACT.md §2: which rules make a subscription non-compliant and the
- * thresholds they use. Given with `--config FILE` or `CONTACT_WATCH_POLICY` (the same JSON inline).
+ * The policy file of CONTRACT.md §2: which rules make a subscription non-compliant, the
+ * thresholds they use, and the addresses a fix adds where a contact has no valid one. Given with `--config FILE` or `CONTACT_WATCH_POLICY` (the same JSON inline).
  * Unknown keys and bad values are refused with a message naming the origin and the key.
  */
 import { z } from 'zod';
 import { ALERT_SEVERITIES, ATTACK_PATH_RISK_LEVELS, type Policy } from './model.js';
-import { isDomainName } from './email-addresses.js';
+import { findEmailAddressProblem, isDomainName, type EmailAddressProblem } from './email-addresses.js';
 import { describeJsonType } from './contact-shapes.js';
 import { isSafeToQuote, quoteWithoutSecrets } from './secret-text.js';
 
@@ -15,6 +15,7 @@ export const DEFAULT_POLICY: Policy = Object.freeze({
   owners: Object.freeze({ required: true }),
   attackPaths: Object.freeze({ required: true, minimalRiskLevel: 'High' as const }),
   emails: Object.freeze({ allowedDomains: Object.freeze([]) as unknown as string[] }),
+  remediation: Object.freeze({ emails: Object.freeze([]) as unknown as string[] }),
 });
 
 /** A policy file that cannot be used; the message names where it came from and the offending key. */
@@ -39,6 +40,22 @@ const allowedDomainSchema = z
     }
   })
   .transform((value) => value.toLowerCase());
+
+/**
+ * Why an address may not be a remediation address, as a person reads it. The allowed domains are
+ * checked separately, once the whole policy (and so emails.allowedDomains) has been read.
+ */
+const REMEDIATION_ADDRESS_PROBLEMS: Record<Exclude<EmailAddressProblem, 'domain-not-allowed'>, string> = {
+  'invalid-syntax': 'must be a valid e-mail address such as secops@fabrikam.com',
+  'placeholder-domain': 'is on a placeholder domain that reaches no security team',
+};
+
+const remediationAddressSchema = z.string().superRefine((value, ctx) => {
+  const problem = findEmailAddressProblem(value, []);
+  if (problem === 'invalid-syntax' || problem === 'placeholder-domain') {
+    ctx.addIssue({ code: 'custom', message: `${REMEDIATION_ADDRESS_PROBLEMS[problem]} (got ${JSON.stringify(value)})` });
+  }
+});
 
 const policySchema = z
   .object({
@@ -68,8 +85,27 @@ const policySchema = z
       })
       .strict()
       .prefault({}),
+    remediation: z
+      .object({
+        emails: z.array(remediationAddressSchema).default(() => []),
+      })
+      .strict()
+      .prefault({}),
   })
-  .strict();
+  .strict()
+  .superRefine((policy, ctx) => {
+    // A fix must pass email-configured under this very policy, so its addresses must too.
+    const { allowedDomains } = policy.emails;
+    policy.remediation.emails.forEach((address, index) => {
+      if (findEmailAddressProblem(address, allowedDomains) === 'domain-not-allowed') {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['remediation', 'emails', index],
+          message: `is outside emails.allowedDomains (${allowedDomains.join(', ')}) (got ${JSON.stringify(address)})`,
+        });
+      }
+    });
+  });
 
 /** `alerts.minimalSeverity`, `emails.allowedDomains[0]` */
 function formatPath(path: readonly PropertyKey[]): string {

@@ -6,6 +6,7 @@
  */
 import type { ScanReport, SubscriptionVerdict } from '../core/model.js';
 import type { RenderContext } from './shared.js';
+import { EXAMPLE_SECURITY_TEAM_ADDRESS, azRestPutCommand } from '../core/rules/remediation.js';
 import {
   complianceRate,
   describeContact,
@@ -98,6 +99,30 @@ export function renderTableVerdict(verdict: SubscriptionVerdict, context: Render
       const remediation = showFix ? ruleById(context, finding.ruleId)?.remediation.summary : undefined;
       if (remediation) lines.push(`${indent}fix: ${terminalText(remediation)}`);
     }
+  }
+  // The suggested write is this subscription's own contact with only what fails changed, so
+  // pasting it never wipes the addresses, phone or settings the subscription has.
+  const fix = verdict.status === 'noncompliant' ? verdict.fix : undefined;
+  if (fix?.kind === 'put') {
+    const creates = verdict.contact.shape === 'none';
+    lines.push(
+      '',
+      creates
+        ? 'Suggested fix: the security contact to create (bash, Azure CLI):'
+        : "Suggested fix: the subscription's own contact with only the failing settings changed (bash, Azure CLI):",
+    );
+    if (fix.placeholderEmails) {
+      lines.push(
+        `Replace ${EXAMPLE_SECURITY_TEAM_ADDRESS} with your security team's shared mailbox before running it ` +
+          '(or name it in the policy as remediation.emails).',
+      );
+    }
+    // Printable ASCII only (see azRestPutCommand), so it is shown exactly as it must be pasted.
+    lines.push(azRestPutCommand(verdict.subscriptionId, fix.body));
+  } else if (fix?.kind === 'not-fixable') {
+    lines.push('', `Writing the contact cannot fix this: ${terminalText(fix.reason)}`);
+  } else if (fix?.kind === 'too-large') {
+    lines.push('', `The suggested contact is too large to show (${fix.bytes} bytes).`);
   }
   return `${lines.join('\n')}\n`;
 }

@@ -6,6 +6,7 @@ import { evaluateContact, unreadableFindings, EMPTY_CONTACT_SUMMARY } from '../c
 import { UNJUDGED_SUBSCRIPTION_STATES } from '../core/model.js';
 import type { Policy, SubscriptionInfo, SubscriptionVerdict, VerdictSource } from '../core/model.js';
 import { normaliseContactList, providerNotRegisteredContact } from '../core/normalise.js';
+import { mergeContactFix } from '../core/contact-merge.js';
 import type { ContactListRead, RawSecurityContact } from './ports.js';
 
 export function isJudged(subscription: SubscriptionInfo): boolean {
@@ -33,7 +34,11 @@ export function errorVerdict(subscription: SubscriptionInfo, source: VerdictSour
   };
 }
 
-/** Judges a list of raw contact items (from Resource Graph rows or the securityContacts API). */
+/**
+ * Judges a list of raw contact items (from Resource Graph rows or the securityContacts API). Only
+ * a contact read from the securityContacts API gets its merged fix: Resource Graph lags, and a
+ * body built from a stale row could undo what the subscription set since.
+ */
 export function verdictFromContacts(
   subscription: SubscriptionInfo,
   source: VerdictSource,
@@ -45,7 +50,15 @@ export function verdictFromContacts(
     return errorVerdict(subscription, source, `the security contacts could not be read: ${normalised.message}`);
   }
   const evaluation = evaluateContact(normalised.contact, policy);
-  return { ...identity(subscription), status: evaluation.status, source, contact: evaluation.contact, findings: evaluation.findings };
+  const verdict: SubscriptionVerdict = {
+    ...identity(subscription),
+    status: evaluation.status,
+    source,
+    contact: evaluation.contact,
+    findings: evaluation.findings,
+  };
+  if (source === 'security-contacts-api') verdict.fix = mergeContactFix(normalised.contact, evaluation.findings, policy);
+  return verdict;
 }
 
 /** Judges what the securityContacts API answered. */
@@ -54,13 +67,15 @@ export function verdictFromApi(subscription: SubscriptionInfo, read: ContactList
     case 'listed':
       return verdictFromContacts(subscription, 'security-contacts-api', read.contacts, policy);
     case 'provider-not-registered': {
-      const evaluation = evaluateContact(providerNotRegisteredContact(), policy);
+      const contact = providerNotRegisteredContact();
+      const evaluation = evaluateContact(contact, policy);
       return {
         ...identity(subscription),
         status: evaluation.status,
         source: 'security-contacts-api',
         contact: evaluation.contact,
         findings: evaluation.findings,
+        fix: mergeContactFix(contact, evaluation.findings, policy),
       };
     }
     case 'unreadable':

@@ -4,6 +4,8 @@
  * each rule says which part it fixes through its summary and portal step.
  */
 import type { Remediation } from './rule.js';
+import type { SecurityContactPutBody } from '../model.js';
+import { isSubscriptionId } from '../subscription-id.js';
 
 export const REMEDIATION_API_VERSION = '2023-12-01-preview';
 
@@ -64,6 +66,33 @@ function azCliScript(target: RemediationTarget, subscriptionId: string, emails: 
     `az rest --method put --url "${url}" --body '${body}'`,
   ];
   return lines.join('\n');
+}
+
+/**
+ * JSON text that means the same as `JSON.stringify(value)` but holds only printable ASCII and no
+ * single quote: every other character is written as a `\uXXXX` escape, which JSON allows inside
+ * strings (the only place such characters can occur). Inside single quotes a POSIX shell then
+ * takes it literally, so a `'`, `$`, backtick or backslash in an address cannot end the quoting or
+ * expand, and no control or bidirectional character can reorder or hide what the reader sees.
+ */
+function shellInertJson(value: unknown): string {
+  return JSON.stringify(value).replace(/[^\x20-\x7e]|'/g, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+/**
+ * The bash command that writes `body` as the security contact of one subscription:
+ * `az rest --method put --url "/subscriptions/<id>/providers/Microsoft.Security/securityContacts/default?api-version=2023-12-01-preview" --body '<json>'`.
+ * `az rest` puts a URL that starts with "/" on the ARM endpoint of the signed-in cloud, so the same
+ * command is right in every cloud. The body is single-quoted and holds nothing a POSIX shell
+ * interprets there; the id must be a GUID (written in lower case).
+ * @throws RangeError when the subscription id is not a GUID (it goes into the command as it is).
+ */
+export function azRestPutCommand(subscriptionId: string, body: SecurityContactPutBody): string {
+  if (!isSubscriptionId(subscriptionId)) {
+    throw new RangeError(`${JSON.stringify(subscriptionId.slice(0, 60))} is not a subscription id: expected a GUID`);
+  }
+  const url = `/subscriptions/${subscriptionId.toLowerCase()}/providers/Microsoft.Security/securityContacts/default?api-version=${REMEDIATION_API_VERSION}`;
+  return `az rest --method put --url "${url}" --body '${shellInertJson(body)}'`;
 }
 
 function bicepTemplate(emails: string): string {

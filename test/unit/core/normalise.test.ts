@@ -17,6 +17,11 @@ function onlyEntry(items: unknown[]): NormalisedContactEntry {
   return entries[0]!;
 }
 
+function item2023Phone(phone: unknown): Record<string, unknown> {
+  const item = responseBody('2023-12-01-preview', 'GetSecurityContact_example.json');
+  return { ...item, properties: { ...(item['properties'] as object), phone } };
+}
+
 function normaliseError(items: unknown[]): string {
   const outcome = normaliseContactList(items);
   if (outcome.ok) throw new Error('expected the list to be refused');
@@ -34,10 +39,15 @@ describe('normaliseContactList on the Azure REST examples', () => {
       name: 'default',
       shape: '2023-12-01-preview',
       emails: ['john@contoso.com', 'jane@contoso.com'],
+      phone: '(214)275-4038',
       enabled: true,
       alerts: { state: { kind: 'known', value: 'On' }, minimalSeverity: { kind: 'known', value: 'Medium' } },
       roles: { state: { kind: 'known', value: 'On' }, roles: [{ kind: 'known', value: 'Owner' }] },
       attackPaths: { present: true, minimalRiskLevel: { kind: 'known', value: 'Critical' } },
+      notificationSources: [
+        { sourceType: 'AttackPath', minimalRiskLevel: 'Critical' },
+        { sourceType: 'Alert', minimalSeverity: 'Medium' },
+      ],
     });
   });
 
@@ -69,10 +79,12 @@ describe('normaliseContactList on the Azure REST examples', () => {
       name: 'default',
       shape: '2020-01-01-preview',
       emails: ['john@contoso.com', 'jane@contoso.com'],
+      phone: '(214)275-4038',
       enabled: true,
       alerts: { state: { kind: 'known', value: 'On' }, minimalSeverity: { kind: 'known', value: 'Low' } },
       roles: { state: { kind: 'known', value: 'On' }, roles: [{ kind: 'known', value: 'Owner' }] },
       attackPaths: { present: false, minimalRiskLevel: { kind: 'absent' } },
+      notificationSources: [],
     });
   });
 
@@ -82,10 +94,12 @@ describe('normaliseContactList on the Azure REST examples', () => {
       name: 'default1',
       shape: '2017-08-01-preview',
       emails: ['default1@contoso.com'],
+      phone: '(214)275-4038',
       enabled: true,
       alerts: { state: { kind: 'known', value: 'On' }, minimalSeverity: { kind: 'known', value: 'High' } },
       roles: { state: { kind: 'known', value: 'On' }, roles: [{ kind: 'known', value: 'Owner' }] },
       attackPaths: { present: false, minimalRiskLevel: { kind: 'absent' } },
+      notificationSources: [],
     });
   });
 
@@ -199,6 +213,29 @@ describe('normaliseContactList on the Azure REST examples', () => {
       },
     ]);
     expect(entry.alerts.minimalSeverity).toEqual({ kind: 'known', value: 'Low' });
+  });
+
+  it('keeps every notification source as read, source types and members no rule reads included', () => {
+    const sources = [
+      { sourceType: 'alert', minimalSeverity: 'medium', digest: { hours: 4 } },
+      { sourceType: 'BillingAnomaly', threshold: 3 },
+      { sourceType: 'AttackPath', minimalRiskLevel: null },
+    ];
+    const entry = onlyEntry([{ name: 'default', properties: { isEnabled: true, notificationsSources: sources } }]);
+    expect(entry.notificationSources).toEqual(sources);
+    expect(entry.notificationSources[0]).not.toBe(sources[0]);
+    // The readings the rules judge are unchanged by the unknown source type.
+    expect(entry.alerts.minimalSeverity).toEqual({ kind: 'known', value: 'Medium' });
+    expect(entry.attackPaths).toEqual({ present: true, minimalRiskLevel: { kind: 'absent' } });
+  });
+
+  it('reads phone in every shape, and a phone that is not a string as not set without refusing the list', () => {
+    expect(onlyEntry([item2023Phone('+44 20 7946 0000')]).phone).toBe('+44 20 7946 0000');
+    expect(onlyEntry([responseBody('2020-01-01-preview', 'GetSecurityContact_example.json')]).phone).toBe('(214)275-4038');
+    expect(onlyEntry([responseBody('2017-08-01-preview', 'GetSecurityContact_full_example.json')]).phone).toBe('(214)275-4038');
+    expect(onlyEntry([responseBody('2017-08-01-preview', 'CreateSecurityContact_min_example.json')]).phone).toBeNull();
+    expect(onlyEntry([item2023Phone(2147254038)]).phone).toBeNull();
+    expect(onlyEntry([item2023Phone(null)]).phone).toBeNull();
   });
 
   it('reads an empty list as a contact without entries', () => {

@@ -12,18 +12,20 @@ function policyErrorOf(run: () => unknown): PolicyError {
 }
 
 describe('DEFAULT_POLICY', () => {
-  it('requires every rule with thresholds High and no domain restriction', () => {
+  it('requires every rule with thresholds High, no domain restriction and no remediation addresses', () => {
     expect(DEFAULT_POLICY).toEqual({
       alerts: { required: true, minimalSeverity: 'High' },
       owners: { required: true },
       attackPaths: { required: true, minimalRiskLevel: 'High' },
       emails: { allowedDomains: [] },
+      remediation: { emails: [] },
     });
   });
 
   it('cannot be changed by accident', () => {
     expect(Object.isFrozen(DEFAULT_POLICY.alerts)).toBe(true);
     expect(Object.isFrozen(DEFAULT_POLICY.emails.allowedDomains)).toBe(true);
+    expect(Object.isFrozen(DEFAULT_POLICY.remediation.emails)).toBe(true);
   });
 });
 
@@ -39,10 +41,11 @@ describe('parsePolicy', () => {
         owners: { required: true },
         attackPaths: { required: true, minimalRiskLevel: 'High' },
         emails: { allowedDomains: [] },
+        remediation: { emails: ['secops@corp-sec.net'] },
       },
       'policy.json',
     );
-    expect(policy).toEqual(DEFAULT_POLICY);
+    expect(policy).toEqual({ ...DEFAULT_POLICY, remediation: { emails: ['secops@corp-sec.net'] } });
   });
 
   it('fills the defaults of a partial section and keeps what is given', () => {
@@ -57,6 +60,14 @@ describe('parsePolicy', () => {
       'fabrikam.com',
       'eu.northwind.io',
     ]);
+  });
+
+  it('accepts remediation addresses inside the allowed domains, subdomains included', () => {
+    const policy = parsePolicy(
+      { emails: { allowedDomains: ['Fabrikam.com'] }, remediation: { emails: ['SecOps@fabrikam.com', 'soc@eu.fabrikam.com'] } },
+      'p',
+    );
+    expect(policy.remediation.emails).toEqual(['SecOps@fabrikam.com', 'soc@eu.fabrikam.com']);
   });
 
   it('gives each parse its own allowedDomains array', () => {
@@ -77,6 +88,18 @@ describe('parsePolicy', () => {
     [{ emails: { allowedDomains: ['*.fabrikam.com'] } }, 'policy.json: emails.allowedDomains[0] must be a domain name such as fabrikam.com (got "*.fabrikam.com")'],
     [{ emails: { allowedDomains: [42] } }, 'policy.json: emails.allowedDomains[0] must be a string (got 42)'],
     [{ emails: null }, 'policy.json: emails must be an object (got null)'],
+    [{ remediation: { emails: ['secops@'] } }, 'policy.json: remediation.emails[0] must be a valid e-mail address such as secops@fabrikam.com (got "secops@")'],
+    [{ remediation: { emails: ['soc@fabrikam.com;noc@fabrikam.com'] } }, 'policy.json: remediation.emails[0] must be a valid e-mail address such as secops@fabrikam.com (got "soc@fabrikam.com;noc@fabrikam.com")'],
+    [{ remediation: { emails: ['soc@fabrikam.com', 'secops@contoso.com'] } }, 'policy.json: remediation.emails[1] is on a placeholder domain that reaches no security team (got "secops@contoso.com")'],
+    [{ remediation: { emails: ['secops@corp.test'] } }, 'policy.json: remediation.emails[0] is on a placeholder domain that reaches no security team (got "secops@corp.test")'],
+    [
+      { emails: { allowedDomains: ['fabrikam.com'] }, remediation: { emails: ['soc@fabrikam.com', 'soc@evilfabrikam.com'] } },
+      'policy.json: remediation.emails[1] is outside emails.allowedDomains (fabrikam.com) (got "soc@evilfabrikam.com")',
+    ],
+    [{ remediation: { emails: 'secops@fabrikam.com' } }, 'policy.json: remediation.emails must be an array (got "secops@fabrikam.com")'],
+    [{ remediation: { emails: [7] } }, 'policy.json: remediation.emails[0] must be a string (got 7)'],
+    [{ remediation: { email: ['secops@fabrikam.com'] } }, 'policy.json: unknown key "remediation.email"'],
+    [{ remediation: null }, 'policy.json: remediation must be an object (got null)'],
     [[], 'policy.json: the policy must be a JSON object (got array)'],
     ['High', 'policy.json: the policy must be a JSON object (got "High")'],
     [null, 'policy.json: the policy must be a JSON object (got null)'],

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { REPORT_FORMATS, renderReport, renderReportChunks, renderVerdict } from '../../../src/report/index.js';
 import { terminalText } from '../../../src/report/table.js';
+import { EXAMPLE_SECURITY_TEAM_ADDRESS, azRestPutCommand } from '../../../src/core/rules/remediation.js';
+import type { SecurityContactPutBody } from '../../../src/core/model.js';
 import { buildReport, COMPLIANT, CONTEXT, EXEMPT, NO_CONTACT, NONCOMPLIANT_HOSTILE, REPORT, SKIPPED, UNREADABLE } from './report-fixture.js';
 
 describe('scan --format table', () => {
@@ -112,6 +114,55 @@ describe('check --format table', () => {
     expect(unreadable).toMatch(/^email-configured {2,}error {2,}The securityContacts API answered 403/m);
     expect(unreadable).not.toContain('fix: ');
     expect(renderVerdict(SKIPPED, 'table', CONTEXT)).toContain('Not judged: the subscription is Disabled.');
+  });
+});
+
+describe('check --format table: the suggested write', () => {
+  const merged: SecurityContactPutBody = {
+    properties: {
+      emails: "soc@fabrikam.io;o'brien@fabrikam.io",
+      phone: '(214)275-4038',
+      isEnabled: true,
+      notificationsByRole: { state: 'On', roles: ['Owner', 'Admin'] },
+      notificationsSources: [
+        { sourceType: 'Alert', minimalSeverity: 'Medium' },
+        { sourceType: 'AttackPath', minimalRiskLevel: 'High' },
+      ],
+    },
+  };
+
+  it("shows a noncompliant subscription's merged body as the exact az rest command", () => {
+    const out = renderVerdict({ ...NONCOMPLIANT_HOSTILE, fix: { kind: 'put', body: merged, placeholderEmails: false } }, 'table', CONTEXT);
+    const lines = out.split('\n');
+    expect(lines).toContain(azRestPutCommand(NONCOMPLIANT_HOSTILE.subscriptionId, merged));
+    expect(out).toContain("Suggested fix: the subscription's own contact with only the failing settings changed");
+    expect(out).not.toContain(EXAMPLE_SECURITY_TEAM_ADDRESS);
+  });
+
+  it('says the example address must be replaced when the body holds it', () => {
+    const placeholder = { properties: { ...merged.properties, emails: EXAMPLE_SECURITY_TEAM_ADDRESS } };
+    const out = renderVerdict({ ...NO_CONTACT, fix: { kind: 'put', body: placeholder, placeholderEmails: true } }, 'table', CONTEXT);
+    expect(out).toContain('Suggested fix: the security contact to create (bash, Azure CLI):');
+    expect(out).toContain(`Replace ${EXAMPLE_SECURITY_TEAM_ADDRESS} with your security team's shared mailbox before running it`);
+    expect(out.split('\n')).toContain(azRestPutCommand(NO_CONTACT.subscriptionId, placeholder));
+  });
+
+  it('gives the reason instead of a command when writing cannot fix it', () => {
+    const out = renderVerdict({ ...NO_CONTACT, fix: { kind: 'not-fixable', reason: 'the provider is not registered\u001b[2J' } }, 'table', CONTEXT);
+    expect(out).toContain('Writing the contact cannot fix this: the provider is not registered\uFFFD[2J');
+    expect(out).not.toContain('az rest');
+  });
+
+  it('shows no command for a compliant subscription, nor where no fix was computed', () => {
+    expect(renderVerdict({ ...COMPLIANT, fix: { kind: 'none' } }, 'table', CONTEXT)).not.toContain('az rest');
+    expect(renderVerdict({ ...COMPLIANT, fix: { kind: 'put', body: merged, placeholderEmails: false } }, 'table', CONTEXT)).not.toContain('az rest');
+    expect(renderVerdict(NONCOMPLIANT_HOSTILE, 'table', CONTEXT)).not.toContain('az rest');
+  });
+
+  it('keeps the fix out of check --format json, which stays one element of the report', () => {
+    const json = JSON.parse(renderVerdict({ ...NONCOMPLIANT_HOSTILE, fix: { kind: 'put', body: merged, placeholderEmails: false } }, 'json', CONTEXT));
+    expect(json).not.toHaveProperty('fix');
+    expect(json).toEqual(JSON.parse(renderVerdict(NONCOMPLIANT_HOSTILE, 'json', CONTEXT)));
   });
 });
 

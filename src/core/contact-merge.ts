@@ -1,0 +1,255 @@
+/**
+ * The merged fix of CONTRACT.md §11, shared by `check`, the alert e-mails and `fix`: the body of
+ * `PUT .../securityContacts/default?api-version=2023-12-01-preview` that is the subscription's own
+ * contact, whatever shape it was read in, changed only where a rule the policy requires fails.
+ *
+ * A PUT replaces the whole contact, so a body built from anything but what is there wipes what the
+ * subscription owner set. Hence: every address that passes email-configured is kept, the phone,
+ * the roles and every notification source are carried over, and a setting is only ever made more
+ * sensitive. Pure; no I/O.
+ */
+import { isDeepStrictEqual } from 'node:util';
+import {
+  ALERT_SEVERITIES,
+  ATTACK_PATH_RISK_LEVELS,
+  type ContactFix,
+  type EnumReading,
+  type Finding,
+  type NormalisedContactEntry,
+  type NotificationSourceAsRead,
+  type Policy,
+  type RuleId,
+  type SecurityContactPutBody,
+  type SubscriptionContact,
+} from './model.js';
+import { isOn } from './rules/common.js';
+import { ruleById } from './rules/index.js';
+import { EXAMPLE_SECURITY_TEAM_ADDRESS } from './rules/remediation.js';
+import { dedupeEmailAddresses, findEmailAddressProblem } from './email-addresses.js';
+import { levelRank, mergedEmailAddresses, readEnum } from './normalise.js';
+
+type NotificationSource = SecurityContactPutBody['properties']['notificationsSources'][number];
+
+/** The two source types the rules judge, each with the member that holds its level and its scale. */
+const JUDGED_SOURCES = {
+  alert: { sourceType: 'Alert', levelMember: 'minimalSeverity', scale: ALERT_SEVERITIES },
+  attackpath: { sourceType: 'AttackPath', levelMember: 'minimalRiskLevel', scale: ATTACK_PATH_RISK_LEVELS },
+} as const;
+type JudgedSourceKey = keyof typeof JUDGED_SOURCES;
+
+function judgedSourceKey(sourceType: string): JudgedSourceKey | null {
+  const key = sourceType.toLowerCase();
+  return key === 'alert' || key === 'attackpath' ? key : null;
+}
+
+/**
+ * The fix for one subscription's contact (CONTRACT.md §11):
+ * - `not-fixable` when no contact can exist (409 MissingSubscriptionRegistration), or when a
+ *   required rule could not be judged or a write would change nothing it judges;
+ * - `none` when every rule the policy requires passes;
+ * - otherwise `put` with the merged contact in the 2023 shape, changed only for the required rules
+ *   that fail: `email-configured` drops exactly the addresses that fail it and adds the policy's
+ *   `remediation.emails` (or {@link EXAMPLE_SECURITY_TEAM_ADDRESS}, with `placeholderEmails`) when
+ *   no valid address would remain; `alert-notifications` and `attack-path-notifications` turn
+ *   `isEnabled` on and set their source's level to the policy's threshold unless the level there is
+ *   already as sensitive; `owner-notifications` turns role notifications on and adds `Owner` to
+ *   the roles there. Everything else is carried over as it was read.
+ *
+ * `findings` are the verdict's findings for this very contact under this policy.
+ */
+export function mergeContactFix(contact: SubscriptionContact, findings: readonly Finding[], policy: Policy): ContactFix {
+  if (contact.entries.length === 0 && contact.absentReason !== undefined) {
+    return { kind: 'not-fixable', reason: contact.absentReason };
+  }
+  const required = findings.filter((finding) => ruleById(finding.ruleId)?.isRequired(policy) === true);
+  const unjudged = required.find((finding) => finding.result === 'error');
+  if (unjudged) return { kind: 'not-fixable', reason: `${unjudged.ruleId} could not be judged: ${unjudged.message}` };
+  const failing = new Set<RuleId>(required.filter((finding) => finding.result === 'fail').map((finding) => finding.ruleId));
+  if (failing.size === 0) return { kind: 'none' };
+
+  const current = mergedContactBody(contact);
+  const fixed = structuredClone(current);
+  let placeholderEmails = false;
+  // contact-exists fails only without a contact, and then every rule fails with it: the body
+  // below, built from nothing, is the contact to create.
+  if (failing.has('email-configured')) placeholderEmails = keepOnlyValidAddresses(fixed, contact, policy);
+  if (failing.has('alert-notifications')) requireSource(fixed, 'alert', policy.alerts.minimalSeverity);
+  if (failing.has('owner-notifications')) requireOwnerNotifications(fixed);
+  if (failing.has('attack-path-notifications')) requireSource(fixed, 'attackpath', policy.attackPaths.minimalRiskLevel);
+
+  if (isDeepStrictEqual(fixed, current)) {
+    const rules = [...failing].join(', ');
+    return {
+      kind: 'not-fixable',
+      reason: `writing the contact would not change what ${rules} judge${failing.size === 1 ? 's' : ''}, so it would still fail`,
+    };
+  }
+  return { kind: 'put', body: fixed, placeholderEmails };
+}
+
+// ---------------------------------------------------------------------------------------------
+// What is there, in the 2023 shape
+
+/**
+ * The subscription's contact as one 2023-shape body, before any fix. With several contacts they
+ * are merged as CONTRACT.md §1 judges them: the addresses are the union, and a notification setting
+ * counts if any contact enables it, so the body e-mails everything any of them effectively did.
+ */
+export function mergedContactBody(contact: SubscriptionContact): SecurityContactPutBody {
+  const { entries } = contact;
+  // Alert and attack path sources only act in an enabled contact. When some contact is enabled the
+  // body is, and the sources of disabled ones stay out (they e-mailed nothing); when none is, the
+  // body stays disabled with every source, exactly as it was.
+  const enabled = entries.filter((entry) => entry.enabled);
+  const sourcesFrom = enabled.length > 0 ? enabled : entries;
+  const phone = mergedPhone(entries);
+  return {
+    properties: {
+      emails: mergedEmailAddresses(contact).join(';'),
+      ...(phone === null ? {} : { phone }),
+      isEnabled: entries.length === 0 || enabled.length > 0,
+      notificationsByRole: mergedRoleNotifications(entries),
+      notificationsSources: mergedSources(entries, sourcesFrom),
+    },
+  };
+}
+
+/** The phone of the contact named `default` (the one a PUT replaces), else the first one set. */
+function mergedPhone(entries: readonly NormalisedContactEntry[]): string | null {
+  const named = entries.filter((entry) => entry.name.toLowerCase() === 'default');
+  return [...named, ...entries].find((entry) => entry.phone !== null)?.phone ?? null;
+}
+
+/** A reading as the service takes it: a known value in its canonical spelling, an unknown one as read. */
+function written(reading: EnumReading<string>): string | null {
+  if (reading.kind === 'known') return reading.value;
+  if (reading.kind === 'unknown') return reading.raw;
+  return null;
+}
+
+/**
+ * On when any contact turns role notifications on, with the roles of those contacts; otherwise
+ * the first state that is set, with every role listed. Unknown roles and states are kept as read.
+ */
+function mergedRoleNotifications(entries: readonly NormalisedContactEntry[]): SecurityContactPutBody['properties']['notificationsByRole'] {
+  const on = entries.filter((entry) => isOn(entry.roles.state));
+  const state = on.length > 0 ? 'On' : (entries.map((entry) => written(entry.roles.state)).find((value) => value !== null) ?? 'Off');
+  const roles = (on.length > 0 ? on : entries).flatMap((entry) => entry.roles.roles.flatMap((role) => written(role) ?? []));
+  return { state, roles: dedupeCaseInsensitive(roles) };
+}
+
+/** The notification sources an entry holds, in the 2023 shape. */
+function sourcesOf(entry: NormalisedContactEntry): NotificationSourceAsRead[] {
+  switch (entry.shape) {
+    case '2023-12-01-preview':
+      return entry.notificationSources;
+    case '2020-01-01-preview':
+    case '2017-08-01-preview': {
+      // Alert e-mails are on only with the state On (2017: "On" means High). Off, unset or an
+      // unknown state e-mail nothing, which the 2023 shape says by having no Alert source.
+      if (!isOn(entry.alerts.state)) return [];
+      const severity = written(entry.alerts.minimalSeverity);
+      return [severity === null ? { sourceType: 'Alert' } : { sourceType: 'Alert', minimalSeverity: severity }];
+    }
+  }
+}
+
+/**
+ * One source per source type, in the order first seen. The Alert and AttackPath sources of the
+ * contributing contacts become one each, at the most sensitive level known among them (else the
+ * first unknown level, as read), with the other members of the first; a source type no rule reads
+ * is carried over as first read.
+ */
+function mergedSources(entries: readonly NormalisedContactEntry[], sourcesFrom: readonly NormalisedContactEntry[]): NotificationSource[] {
+  const byType = new Map<string, NotificationSourceAsRead[]>();
+  for (const entry of entries) {
+    for (const source of sourcesOf(entry)) {
+      const judged = judgedSourceKey(source.sourceType);
+      if (judged !== null && !sourcesFrom.includes(entry)) continue;
+      const key = judged ?? source.sourceType.toLowerCase();
+      byType.set(key, [...(byType.get(key) ?? []), source]);
+    }
+  }
+  return [...byType.entries()].map(([key, sources]): NotificationSource => {
+    const judged = judgedSourceKey(key);
+    if (judged === null) return { ...sources[0]! };
+    const { sourceType, levelMember, scale } = JUDGED_SOURCES[judged];
+    const members: Record<string, unknown> = Object.assign({}, ...[...sources].reverse());
+    delete members[levelMember];
+    const level = mostSensitiveLevel(
+      sources.map((source) => source[levelMember]),
+      scale,
+    );
+    return level === null ? { ...members, sourceType } : { ...members, sourceType, [levelMember]: level };
+  });
+}
+
+/** The lowest known level among raw values (canonical spelling), else the first unknown text, else null. */
+function mostSensitiveLevel(raws: readonly unknown[], scale: readonly string[]): string | null {
+  const readings = raws.map((raw): EnumReading<string> => (typeof raw === 'string' ? readEnum(raw, scale) : { kind: 'absent' }));
+  let best: string | null = null;
+  for (const reading of readings) {
+    if (reading.kind === 'known' && (best === null || levelRank(reading.value, scale) < levelRank(best, scale))) best = reading.value;
+  }
+  if (best !== null) return best;
+  const unknown = readings.find((reading) => reading.kind === 'unknown');
+  return unknown?.kind === 'unknown' ? unknown.raw : null;
+}
+
+function dedupeCaseInsensitive(values: readonly string[]): string[] {
+  const seen = new Set<string>();
+  return values.filter((value) => {
+    const key = value.toLowerCase();
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// The changes, one per rule
+
+/**
+ * Drops the addresses that fail email-configured, and only those. When none would remain, adds the
+ * policy's remediation addresses, or the example address a person must replace; returns whether
+ * it had to be the example.
+ */
+function keepOnlyValidAddresses(body: SecurityContactPutBody, contact: SubscriptionContact, policy: Policy): boolean {
+  const { allowedDomains } = policy.emails;
+  const valid = mergedEmailAddresses(contact).filter((address) => findEmailAddressProblem(address, allowedDomains) === null);
+  if (valid.length > 0) {
+    body.properties.emails = valid.join(';');
+    return false;
+  }
+  const remediation = dedupeEmailAddresses(policy.remediation.emails);
+  body.properties.emails = (remediation.length > 0 ? remediation : [EXAMPLE_SECURITY_TEAM_ADDRESS]).join(';');
+  return remediation.length === 0;
+}
+
+/**
+ * Turns the contact on and makes its Alert or AttackPath source e-mail from the policy's threshold,
+ * or from the level already there where that is more sensitive. An unknown level cannot be
+ * compared, and fails the rule, so the threshold replaces it.
+ */
+function requireSource(body: SecurityContactPutBody, key: JudgedSourceKey, threshold: string): void {
+  const { sourceType, levelMember, scale } = JUDGED_SOURCES[key];
+  const { properties } = body;
+  properties.isEnabled = true;
+  const index = properties.notificationsSources.findIndex((source) => judgedSourceKey(source.sourceType) === key);
+  const present = index < 0 ? undefined : properties.notificationsSources[index];
+  const presentLevel = present?.[levelMember];
+  const reading = typeof presentLevel === 'string' ? readEnum<string>(presentLevel, scale) : null;
+  const level =
+    reading?.kind === 'known' && levelRank(reading.value, scale) <= levelRank(threshold, scale) ? reading.value : threshold;
+  const source: NotificationSource = { ...present, sourceType, [levelMember]: level };
+  if (index < 0) properties.notificationsSources.push(source);
+  else properties.notificationsSources[index] = source;
+}
+
+/** Role notifications on, with the roles already listed (unknown ones included) plus Owner. */
+function requireOwnerNotifications(body: SecurityContactPutBody): void {
+  const { notificationsByRole } = body.properties;
+  notificationsByRole.state = 'On';
+  const hasOwner = notificationsByRole.roles.some((role) => role.toLowerCase() === 'owner');
+  if (!hasOwner) notificationsByRole.roles = [...notificationsByRole.roles, 'Owner'];
+}
