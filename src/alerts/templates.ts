@@ -21,7 +21,7 @@
 import escapeHtml from 'escape-html';
 import { describeDuration, type OwedAlert } from '../core/alerts.js';
 import type { RuleId } from '../core/model.js';
-import { REMEDIATION_API_VERSION, securityContactRestBody } from '../core/rules/remediation.js';
+import { azRestPutCommand, EXAMPLE_SECURITY_TEAM_ADDRESS, REMEDIATION_API_VERSION } from '../core/rules/remediation.js';
 import { isSubscriptionId } from '../core/subscription-id.js';
 import {
   defangAutolinks,
@@ -53,8 +53,9 @@ export interface TemplateContext {
   /** Per-rule fix text, shown beside each failed rule. */
   ruleFixes?: Partial<Record<RuleId, RuleFixText>>;
   /**
-   * The addresses the suggested az command writes into the contact (`;`-separated, e.g. the
-   * security team's mailbox). Anything but plain address characters is replaced by a placeholder.
+   * The security team's addresses (`;`-separated): a suggested contact gets them only where no
+   * valid address of its own would remain and the policy names none to add. Anything but plain
+   * address characters is ignored (the example address stays, with a note to replace it).
    */
   suggestedContactEmails?: string;
   /**
@@ -189,27 +190,18 @@ function guidOrNull(id: string): string | null {
 interface FixInstructions {
   portalLinks: { label: string; url: string }[];
   portalSteps: string[];
-  azCommand: string;
+  /** Absent when no command is safe to suggest (a contact that could not be read). */
+  azCommand?: string;
 }
 
 function fixInstructions(alert: OwedAlert, ctx: TemplateContext): FixInstructions {
   const portal = normalisePortalUrl(ctx.portalUrl);
   const id = guidOrNull(alert.subscriptionId);
-  const idInCommand = id ?? '<subscription-id>';
-  // The same body the rules' remediation gives, so the e-mail and the report never disagree on the fix;
-  // anything but plain address characters falls back to the rules' placeholder address.
-  const suggested = ctx.suggestedContactEmails && /^[A-Za-z0-9@._+;,-]+$/.test(ctx.suggestedContactEmails) ? ctx.suggestedContactEmails : undefined;
-  const body = JSON.stringify(securityContactRestBody(suggested));
-  // `az rest` puts a URL that starts with "/" on the ARM endpoint of the signed-in cloud, so the
-  // same command is right for Azure Government and Azure China.
-  const azCommand = [
-    '# The PUT replaces the whole contact: list in "emails" every address that should stay.',
-    `az rest --method put --url "/subscriptions/${idInCommand}/providers/Microsoft.Security/securityContacts/default?api-version=${REMEDIATION_API_VERSION}" --body '${body}'`,
-  ].join('\n');
   const portalLinks = [
     { label: 'Defender for Cloud: Environment settings', url: `${portal}/#view/Microsoft_Azure_Security/SecurityMenuBlade/~/EnvironmentSettings` },
   ];
   if (id) portalLinks.push({ label: 'The subscription in the portal', url: `${portal}/#resource/subscriptions/${id}/overview` });
+  const azCommand = id ? suggestedCommand(alert, id, ctx) : undefined;
   return {
     portalLinks,
     portalSteps: [
@@ -223,8 +215,44 @@ function fixInstructions(alert: OwedAlert, ctx: TemplateContext): FixInstruction
       "Select Email notifications: add the security team's mailbox, choose the Owner role, and turn on alert and attack path notifications (severity High or lower).",
       'Select Save. contact-watch confirms the fix on its next scan.',
     ],
-    azCommand,
+    ...(azCommand ? { azCommand } : {}),
   };
+}
+
+/**
+ * The Azure CLI lines that fix this subscription, from its merged fix (CONTRACT.md §11): the
+ * subscription's own contact with only the failing settings changed, so pasting it never wipes
+ * an address, the phone or a setting. Nothing is suggested for a contact that could not be read
+ * (there is nothing known to keep); one too large to show, or one recorded before fixes were
+ * kept, gets the read to start from instead of a guess.
+ */
+function suggestedCommand(alert: OwedAlert, id: string, ctx: TemplateContext): string | undefined {
+  if (alert.status !== 'noncompliant') return undefined;
+  const fix = alert.fix;
+  switch (fix?.kind) {
+    case 'put': {
+      // No valid address would remain and the policy names none to add: the security team's
+      // mailbox (the alert's recipients) stands in for the example address, when it is plain.
+      const team = ctx.suggestedContactEmails && /^[A-Za-z0-9@._+;,-]+$/.test(ctx.suggestedContactEmails) ? ctx.suggestedContactEmails : undefined;
+      const body = fix.placeholderEmails && team ? { properties: { ...fix.body.properties, emails: team } } : fix.body;
+      return [
+        "# This subscription's own contact with only the failing settings changed: its addresses, phone and roles are kept.",
+        ...(fix.placeholderEmails && !team ? [`# Replace ${EXAMPLE_SECURITY_TEAM_ADDRESS} with your security team's shared mailbox first.`] : []),
+        azRestPutCommand(id, body),
+      ].join('\n');
+    }
+    case 'not-fixable':
+      return `# Writing the contact cannot fix this: ${fix.reason}`;
+    case 'none':
+      return undefined;
+    case 'too-large':
+    case undefined:
+      return [
+        '# Read the contact, change only the failing settings, and write it back whole with --method put (a PUT replaces the contact).',
+        ...(fix?.kind === 'too-large' ? [`# (It is too large to include here; \`contact-watch check ${id}\` prints the exact command.)`] : []),
+        `az rest --method get --url "/subscriptions/${id}/providers/Microsoft.Security/securityContacts?api-version=${REMEDIATION_API_VERSION}"`,
+      ].join('\n');
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -319,8 +347,12 @@ function sectionHtml(alert: OwedAlert, ctx: TemplateContext): string {
       '<div style="margin-top:12px;font-weight:bold;">How to fix</div>',
       `<ol style="margin:4px 0 0 20px;padding:0;">${fix.portalSteps.map((step) => `<li>${escapeHtml(step)}</li>`).join('')}</ol>`,
       `<div style="margin-top:6px;">${fix.portalLinks.map((link) => `<a href="${escapeHtml(link.url)}" style="${LINK}">${escapeHtml(link.label)}</a>`).join(' &middot; ')}</div>`,
-      '<div style="margin-top:8px;">Or with the Azure CLI (bash):</div>',
-      `<pre style="margin:4px 0 0 0;padding:8px;background:#f6f8fa;border:1px solid #d0d7de;font-family:Consolas,Menlo,monospace;font-size:12px;white-space:pre-wrap;word-break:break-all;">${escapeHtml(commandText(fix.azCommand))}</pre>`,
+      ...(fix.azCommand
+        ? [
+            '<div style="margin-top:8px;">Or with the Azure CLI (bash):</div>',
+            `<pre style="margin:4px 0 0 0;padding:8px;background:#f6f8fa;border:1px solid #d0d7de;font-family:Consolas,Menlo,monospace;font-size:12px;white-space:pre-wrap;word-break:break-all;">${escapeHtml(commandText(fix.azCommand))}</pre>`,
+          ]
+        : []),
     );
   } else {
     parts.push('<div style="margin-top:6px;">No action needed.</div>');
@@ -350,8 +382,10 @@ function sectionText(alert: OwedAlert, ctx: TemplateContext): string {
     lines.push('How to fix:');
     fix.portalSteps.forEach((step, index) => lines.push(`  ${index + 1}. ${step}`));
     for (const link of fix.portalLinks) lines.push(`  ${link.label}: ${link.url}`);
-    lines.push('  Or with the Azure CLI (bash):');
-    for (const line of commandText(fix.azCommand).split('\n')) lines.push(`    ${line}`);
+    if (fix.azCommand) {
+      lines.push('  Or with the Azure CLI (bash):');
+      for (const line of commandText(fix.azCommand).split('\n')) lines.push(`    ${line}`);
+    }
   } else {
     lines.push('No action needed.');
   }

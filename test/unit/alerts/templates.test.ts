@@ -20,9 +20,21 @@ function alert(overrides: Partial<OwedAlert> = {}): OwedAlert {
       { ruleId: 'email-configured', result: 'fail', message: 'admin@contoso.com is on a placeholder domain' },
       { ruleId: 'owner-notifications', result: 'fail', message: 'role notifications are off' },
     ],
+    fix: { kind: 'put', body: OWN_CONTACT_FIXED, placeholderEmails: false },
     ...overrides,
   };
 }
+
+/** The subscription's own contact (its address and phone) with the failing settings changed. */
+const OWN_CONTACT_FIXED = {
+  properties: {
+    emails: 'payments-oncall@fabrikam.com',
+    phone: '+1-555-0100',
+    isEnabled: true,
+    notificationsByRole: { state: 'On', roles: ['Contributor', 'Owner'] },
+    notificationsSources: [{ sourceType: 'Alert', minimalSeverity: 'Medium' }, { sourceType: 'AttackPath', minimalRiskLevel: 'High' }],
+  },
+};
 
 const ctx: TemplateContext = { portalUrl: PORTAL_URLS.AzureCloud, now: NOW };
 
@@ -42,6 +54,45 @@ describe('alert templates', () => {
     expect(email.plainText).toContain('az rest --method put --url "/subscriptions/6f1b2c3d-0000-4000-8000-000000000001/providers/Microsoft.Security/securityContacts/default?api-version=2023-12-01-preview"');
     expect(email.html).toContain('az rest --method put --url &quot;/subscriptions/6f1b2c3d-0000-4000-8000-000000000001/providers/Microsoft.Security/securityContacts/default?api-version=2023-12-01-preview&quot;');
     expect(email.subject).toBe('[contact-watch] Subscription "Payments prod" (6f1b2c3d-0000-4000-8000-000000000001) has no valid security contact');
+  });
+
+  it("suggests the subscription's own contact with only the failing settings changed, never the alert recipients", () => {
+    const team = { ...ctx, suggestedContactEmails: 'secops@fabrikam.io' };
+    for (const email of [renderSingle(alert(), team), renderDigest([alert()], team)]) {
+      const command = email.plainText.split('\n').find((line) => line.includes('az rest --method put'))!;
+      const body = JSON.parse(/--body '(.*)'$/.exec(command)![1]!) as typeof OWN_CONTACT_FIXED;
+      expect(body).toEqual(OWN_CONTACT_FIXED);
+      expect(command).not.toContain('secops@fabrikam.io');
+      expect(email.plainText).toContain("its addresses, phone and roles are kept");
+    }
+  });
+
+  it('puts the security team in a contact only where no valid address would remain, else says to replace the example', () => {
+    const placeholder = alert({
+      fix: { kind: 'put', body: { properties: { ...OWN_CONTACT_FIXED.properties, emails: 'secops@your-company.internal' } }, placeholderEmails: true },
+    });
+    const withTeam = renderSingle(placeholder, { ...ctx, suggestedContactEmails: 'secops@fabrikam.io;cloud@fabrikam.io' }).plainText;
+    expect(withTeam).toContain('"emails":"secops@fabrikam.io;cloud@fabrikam.io","phone":"+1-555-0100"');
+    expect(withTeam).not.toContain('your-company.internal');
+    const withoutTeam = renderSingle(placeholder, ctx).plainText;
+    expect(withoutTeam).toContain("# Replace secops@your-company.internal with your security team's shared mailbox first.");
+  });
+
+  it('suggests no write for a contact that could not be read, and a read first where the fix is not known', () => {
+    const unreadable = alert({ status: 'error', findings: [{ ruleId: 'contact-exists', result: 'error', message: '403 AuthorizationFailed' }] });
+    for (const body of [renderSingle(unreadable, ctx).plainText, renderDigest([unreadable], ctx).plainText]) {
+      expect(body).not.toContain('az rest');
+      expect(body).toContain('Security Reader');
+    }
+    const { fix: _fix, ...unknownFix } = alert();
+    const readFirst = renderSingle(unknownFix, ctx).plainText;
+    expect(readFirst).not.toContain('--method put --url');
+    expect(readFirst).toContain('az rest --method get --url "/subscriptions/6f1b2c3d-0000-4000-8000-000000000001/providers/Microsoft.Security/securityContacts?api-version=2023-12-01-preview"');
+    const tooLarge = renderSingle(alert({ fix: { kind: 'too-large', bytes: 412_000 } }), ctx).plainText;
+    expect(tooLarge).toContain('contact-watch check 6f1b2c3d-0000-4000-8000-000000000001');
+    const notFixable = renderSingle(alert({ fix: { kind: 'not-fixable', reason: 'the Microsoft.Security resource provider is not registered' } }), ctx).plainText;
+    expect(notFixable).toContain('# Writing the contact cannot fix this: the Microsoft.Security resource provider is not registered');
+    expect(notFixable).not.toContain('--method put');
   });
 
   it('links the portal of the right cloud', () => {
@@ -81,7 +132,7 @@ describe('alert templates', () => {
     const odd = alert({ subscriptionId: 'x"; rm -rf / #' });
     const email = renderSingle(odd, ctx);
     expect(email.html).not.toContain('rm -rf / #/');
-    expect(email.plainText).toContain('--url "/subscriptions/<subscription-id>/providers');
+    expect(email.plainText).not.toContain('az rest');
     expect(email.subject).toBe('[contact-watch] Subscription "Payments prod" has no valid security contact');
   });
 
