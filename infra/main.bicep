@@ -39,6 +39,19 @@ param newSubscriptionGraceMinutes int = 0
 @description('Send a notice when a subscription that was alerted on is fixed (CONTACT_WATCH_FIXED_NOTICES).')
 param fixedNotices bool = false
 
+@description('Optional: where people open the report page (for example behind your sign-in), linked from every alert digest; never with a function key (CONTACT_WATCH_REPORT_URL). Empty: no link.')
+param reportUrl string = ''
+
+@description('Days status history, and the records of subscriptions gone from the tenant, are kept (CONTACT_WATCH_HISTORY_RETENTION_DAYS).')
+@minValue(1)
+@maxValue(3650)
+param historyRetentionDays int = 400
+
+@description('Days a scan run\'s row is kept (CONTACT_WATCH_SCAN_RUN_RETENTION_DAYS).')
+@minValue(1)
+@maxValue(3650)
+param scanRunRetentionDays int = 90
+
 @description('Azure cloud the app talks to (AZURE_CLOUD).')
 @allowed(['AzureCloud', 'AzureUSGovernment', 'AzureChinaCloud'])
 param azureCloud string = 'AzureCloud'
@@ -164,6 +177,9 @@ module functionApp 'modules/function-app.bicep' = {
     reminderDays: reminderDays
     newSubscriptionGraceMinutes: newSubscriptionGraceMinutes
     fixedNotices: fixedNotices
+    reportUrl: reportUrl
+    historyRetentionDays: historyRetentionDays
+    scanRunRetentionDays: scanRunRetentionDays
     policyJson: policyJson
     azureCloud: azureCloud
     instanceMemoryMB: instanceMemoryMB

@@ -22,6 +22,9 @@ param scanSchedule string
 param reminderDays int
 param newSubscriptionGraceMinutes int
 param fixedNotices bool
+param reportUrl string
+param historyRetentionDays int
+param scanRunRetentionDays int
 param policyJson string
 param azureCloud string
 
@@ -126,7 +129,10 @@ resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
     CONTACT_WATCH_FIXED_NOTICES: fixedNotices ? 'true' : 'false'
     CONTACT_WATCH_EMAIL_RATE_PER_MINUTE: string(emailRatePerMinute)
     CONTACT_WATCH_EMAIL_RATE_PER_HOUR: string(emailRatePerHour)
+    CONTACT_WATCH_REPORT_URL: reportUrl
     CONTACT_WATCH_SCAN_SCHEDULE: scanSchedule
+    CONTACT_WATCH_HISTORY_RETENTION_DAYS: string(historyRetentionDays)
+    CONTACT_WATCH_SCAN_RUN_RETENTION_DAYS: string(scanRunRetentionDays)
   }
 }
 

@@ -26,6 +26,8 @@ export interface AlertingSettings {
    * Azure-managed domain's (5 a minute, 10 an hour); a custom domain allows 30 and 100.
    */
   rate: { perMinute: number; perHour: number };
+  /** CONTACT_WATCH_REPORT_URL: where people open the report page; digests link to it. */
+  reportUrl?: string;
 }
 
 type Env = Record<string, string | undefined>;
@@ -142,5 +144,35 @@ export function readAlertingSettings(env: Env): AlertingSettings {
     const name = rate.perMinute === 0 ? 'CONTACT_WATCH_EMAIL_RATE_PER_MINUTE' : 'CONTACT_WATCH_EMAIL_RATE_PER_HOUR';
     throw new SettingsError(name, `${name} is 0, which would never send an alert; give your ACS domain's quota (Azure-managed: 5 a minute, 10 an hour; custom: 30 and 100).`);
   }
-  return { acs: acsSetting(env), senderAddress: sender, recipients, alerts: readAlertSettings(env), rate };
+  const reportUrl = readReportUrl(env);
+  return { acs: acsSetting(env), senderAddress: sender, recipients, alerts: readAlertSettings(env), rate, ...(reportUrl ? { reportUrl } : {}) };
+}
+
+/**
+ * CONTACT_WATCH_REPORT_URL: the address at which people open the report page (for example behind
+ * the organisation's sign-in), linked from every digest. A function key must not be part of it:
+ * alert e-mails are forwarded, and a key in a link would travel with them.
+ */
+function readReportUrl(env: Env): string | undefined {
+  const name = 'CONTACT_WATCH_REPORT_URL';
+  const text = present(env, name);
+  if (text === undefined) return undefined;
+  const expected = 'expected the https:// address where people open the report page, without a key or credentials';
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new SettingsError(name, `${name} is ${quoteWithoutSecrets(text)}, which is not an absolute URL; ${expected}.`);
+  }
+  const local = url.hostname === '127.0.0.1' || url.hostname === 'localhost';
+  if (url.protocol !== 'https:' && !(local && url.protocol === 'http:')) {
+    throw new SettingsError(name, `${name} is ${quoteWithoutSecrets(text)}; ${expected}.`);
+  }
+  if (url.username || url.password || [...url.searchParams.keys()].some((key) => /^(code|sig|key|token|access_token)$/i.test(key))) {
+    throw new SettingsError(
+      name,
+      `${name} is ${quoteWithoutSecrets(text)}; it must not carry a function key, a signature or credentials, which would travel with every forwarded alert: ${expected}.`,
+    );
+  }
+  return url.href;
 }

@@ -25,6 +25,7 @@ export function createAppDependencies(settings: AppSettings, env: NodeJS.Process
     credential: azure.credential,
     settingName: settings.storage.settingName,
     clock,
+    retention: settings.retention,
   });
   const lease = openScanLease(store.connection, { clock });
   const scanReports = openScanReportStore(store.connection);

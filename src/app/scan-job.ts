@@ -194,7 +194,12 @@ async function runStartedScan(
       resourceGraphRequests: stats.resourceGraphRequests,
       securityContactsCalls: stats.securityContactsCalls,
       durationMs: stats.durationMs,
+      refusedWrites: recorded.refused.length,
     });
+    for (const refused of recorded.refused.slice(0, MAX_STATUS_CHANGE_LINES)) {
+      deps.log(context, 'subscription.notStored', { subscriptionId: refused.subscriptionId, scanId: report.scan.id, reason: refused.reason });
+    }
+    if (result.pruned) deps.log(context, 'error' in result.pruned ? 'state.prune.failed' : 'state.pruned', { scanId: report.scan.id, ...result.pruned });
 
     // Kept before the alerts go out: the report is final once the scan is recorded, and a poller
     // should not wait for e-mail delivery to read it.

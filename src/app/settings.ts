@@ -7,6 +7,7 @@
 import { resolveAzureCloud, type AzureCloudSettings } from '../adapters/azure-cloud.js';
 import { SettingsError } from '../adapters/settings-error.js';
 import { parseStorageSetting } from '../adapters/table-storage/connection.js';
+import { readRetentionSettings, RETENTION_SETTING_NAMES } from '../adapters/table-storage/retention.js';
 import { readAlertingSettings, type AlertingSettings } from '../alerts/settings.js';
 import type { Policy } from '../core/model.js';
 import { DEFAULT_POLICY, parsePolicyJson, PolicyError } from '../core/policy.js';
@@ -29,6 +30,7 @@ const ALERTING_SETTING_NAMES = [
   'CONTACT_WATCH_FIXED_NOTICES',
   'CONTACT_WATCH_EMAIL_RATE_PER_MINUTE',
   'CONTACT_WATCH_EMAIL_RATE_PER_HOUR',
+  'CONTACT_WATCH_REPORT_URL',
 ] as const;
 
 /**
@@ -44,6 +46,7 @@ export const APP_SETTING_NAMES = [
   'CONTACT_WATCH_POLICY',
   ...ALERTING_SETTING_NAMES,
   'CONTACT_WATCH_SCAN_SCHEDULE',
+  ...RETENTION_SETTING_NAMES,
   'APPLICATIONINSIGHTS_CONNECTION_STRING',
 ] as const;
 
@@ -116,9 +119,10 @@ export function readAppSettings(env: Env): AppSettings {
   const policy = attempt(() => readPolicy(env));
   const alerting = attempt(() => readAlerting(env, attempt));
   const scanSchedule = attempt(() => readScanSchedule(env));
+  const retention = attempt(() => readRetentionSettings(env));
   const applicationInsightsConnectionString = attempt(() => readApplicationInsights(env));
 
-  if (problems.length > 0 || !cloud || !storage || !policy || !alerting || !scanSchedule) {
+  if (problems.length > 0 || !cloud || !storage || !policy || !alerting || !scanSchedule || !retention) {
     const order = (setting: string): number => {
       const index = (APP_SETTING_NAMES as readonly string[]).indexOf(setting);
       return index < 0 ? APP_SETTING_NAMES.length : index;
@@ -133,6 +137,7 @@ export function readAppSettings(env: Env): AppSettings {
     policy,
     alerting,
     scanSchedule,
+    retention,
     ...(applicationInsightsConnectionString ? { applicationInsightsConnectionString } : {}),
   };
 }

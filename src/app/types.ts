@@ -7,6 +7,7 @@ import type { InvocationContext } from '@azure/functions';
 import type { AzureAdapters } from '../adapters/azure-clients.js';
 import type { AzureCloudSettings } from '../adapters/azure-cloud.js';
 import type { StateStore } from '../adapters/table-storage/index.js';
+import type { RetentionSettings } from '../adapters/table-storage/retention.js';
 import type { AlertingSettings } from '../alerts/settings.js';
 import type { Policy } from '../core/model.js';
 
@@ -21,6 +22,8 @@ export interface AppSettings {
   alerting: AlertingSettings;
   /** CONTACT_WATCH_SCAN_SCHEDULE: the timer's NCRONTAB expression (six fields). */
   scanSchedule: string;
+  /** CONTACT_WATCH_HISTORY_RETENTION_DAYS, CONTACT_WATCH_SCAN_RUN_RETENTION_DAYS. */
+  retention: RetentionSettings;
   /** APPLICATIONINSIGHTS_CONNECTION_STRING, when set (never logged). */
   applicationInsightsConnectionString?: string;
 }

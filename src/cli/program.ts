@@ -13,8 +13,8 @@ import { SettingsError } from '../adapters/settings-error.js';
 import { REPORT_FORMATS, renderReportChunks, renderVerdict } from '../report/index.js';
 import type { ReportFormat } from '../report/index.js';
 import { checkSubscription } from '../scan/check.js';
-import { runScan, ScanFailedError } from '../scan/scan.js';
-import { runStoredScan } from '../scan/stored-scan.js';
+import { runScan, ScanFailedError, type ScanResult } from '../scan/scan.js';
+import { runStoredScan, type StoredScanResult } from '../scan/stored-scan.js';
 import { InvalidExemptionError } from '../core/exemptions.js';
 import { createProgressReporter } from './progress.js';
 import { readAlertingSettings } from '../alerts/settings.js';
@@ -177,9 +177,11 @@ async function scanCommand(options: ScanOptions, io: CliIo): Promise<number> {
   const scope = { subscriptionIds: options.subscription, managementGroupIds: options.managementGroup };
   const progress = createProgressReporter(io);
   const deps = { inventory: azure.inventory, contacts: azure.contacts, subscriptions: azure.subscriptions, policy, onProgress: progress.update };
-  let result;
+  let result: ScanResult;
+  let stored: StoredScanResult | undefined;
   try {
-    result = store ? await runStoredScan(scope, { ...deps, store, trigger: 'cli' }) : await runScan(scope, deps);
+    if (store) result = stored = await runStoredScan(scope, { ...deps, store, trigger: 'cli' });
+    else result = await runScan(scope, deps);
   } finally {
     progress.stop();
   }
@@ -191,6 +193,13 @@ async function scanCommand(options: ScanOptions, io: CliIo): Promise<number> {
   io.stderr(`${summaryLine(report)} in ${(stats.durationMs / 1000).toFixed(1)} s (${stats.resourceGraphRequests} Resource Graph requests, ${stats.securityContactsCalls} securityContacts calls)\n`);
   if (report.summary.subscriptions === 0) {
     io.stderr('contact-watch: no subscriptions are visible to this identity in that scope; grant it Reader and Security Reader (see README) or check --subscription/--management-group.\n');
+  }
+  const refused = stored?.recorded.refused ?? [];
+  if (refused.length > 0) {
+    io.stderr(
+      `contact-watch: Table Storage refused the record of ${refused.length} subscription(s), which keep what was stored before (the report above is complete): ` +
+        `${refused.slice(0, 5).map((write) => `${write.subscriptionId} (${write.reason})`).join('; ')}${refused.length > 5 ? ' …' : ''}\n`,
+    );
   }
   if (report.summary.error > 0) {
     io.stderr(`contact-watch: ${report.summary.error} subscription(s) could not be read; their status is "error", never "compliant".\n`);

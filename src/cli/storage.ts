@@ -9,6 +9,7 @@ import { queueAndDeliverAlerts } from '../adapters/email/alerting.js';
 import { SettingsError } from '../adapters/settings-error.js';
 import { openStateStore, parseStorageSetting, type StateStore } from '../adapters/table-storage/index.js';
 import { TableOutbox } from '../adapters/table-storage/outbox.js';
+import { readRetentionSettings } from '../adapters/table-storage/retention.js';
 import { isGivenUp, type RequeueOutcome } from '../alerts/outbox-admin.js';
 import type { DeliveryCounts, NextAttempt, OutboxMessage } from '../alerts/ports.js';
 import type { AlertingSettings } from '../alerts/settings.js';
@@ -25,7 +26,7 @@ export function openStoreFromEnvironment(env: NodeJS.ProcessEnv, credential: Tok
         'UseDevelopmentStorage=true (Azurite) or https://<account>.table.core.windows.net (managed identity)',
     );
   }
-  return openStateStore(parseStorageSetting(env[name]!, name), { credential, settingName: name });
+  return openStateStore(parseStorageSetting(env[name]!, name), { credential, settingName: name, retention: readRetentionSettings(env) });
 }
 
 /** The alert outbox beside the state tables of the storage the environment names. */

@@ -8,7 +8,8 @@ import { applyExemptions } from '../core/exemptions.js';
 import type { ScanReport } from '../core/model.js';
 import type { RecordedRun, StateStore } from '../adapters/table-storage/index.js';
 import type { ScanScope } from './ports.js';
-import { runScan, summarise, type ScanDependencies, type ScanResult } from './scan.js';
+import type { PruneOutcome } from '../adapters/table-storage/retention.js';
+import { messageOf, runScan, summarise, type ScanDependencies, type ScanResult } from './scan.js';
 
 export interface StoredScanDependencies extends ScanDependencies {
   store: StateStore;
@@ -18,6 +19,11 @@ export interface StoredScanDependencies extends ScanDependencies {
 
 export interface StoredScanResult extends ScanResult {
   recorded: RecordedRun;
+  /**
+   * The housekeeping after the run (retention.ts): what it deleted, null when it was not due, or
+   * why it could not run. It never fails the scan; what it leaves, a later scan deletes.
+   */
+  pruned: PruneOutcome | null | { error: string };
 }
 
 export async function runStoredScan(scope: ScanScope, deps: StoredScanDependencies): Promise<StoredScanResult> {
@@ -50,7 +56,8 @@ export async function runStoredScan(scope: ScanScope, deps: StoredScanDependenci
   });
 
   const report = withExemptions(result.report, await deps.store.listExemptions(), clock());
-  return { ...result, report, recorded };
+  const pruned = await deps.store.pruneExpired().catch((error: unknown) => ({ error: messageOf(error) }));
+  return { ...result, report, recorded, pruned };
 }
 
 function isWholeTenant(scope: ScanScope): boolean {

@@ -6,6 +6,7 @@
 import { InvocationContext } from '@azure/functions';
 import { createAzureAdapters } from '../../src/adapters/azure-clients.js';
 import { openStateStore } from '../../src/adapters/table-storage/index.js';
+import { DEFAULT_RETENTION } from '../../src/adapters/table-storage/retention.js';
 import { openScanReportStore } from '../../src/adapters/table-storage/scan-reports.js';
 import { readAlertingSettings } from '../../src/alerts/settings.js';
 import { DEFAULT_POLICY } from '../../src/core/policy.js';
@@ -61,6 +62,7 @@ export function testAppDependencies(options: TestAppOptions): AppDependencies & 
     policy: DEFAULT_POLICY,
     alerting: readAlertingSettings(env),
     scanSchedule: '0 */30 * * * *',
+    retention: DEFAULT_RETENTION,
   };
   const lines: LoggedLine[] = [];
   const noLease: ScanLease = {

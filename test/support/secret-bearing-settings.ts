@@ -74,7 +74,15 @@ export const MALFORMED_WITH_SECRETS: Record<AppSettingName, readonly string[]> =
   CONTACT_WATCH_FIXED_NOTICES: EVERY_POSITION,
   CONTACT_WATCH_EMAIL_RATE_PER_MINUTE: EVERY_POSITION,
   CONTACT_WATCH_EMAIL_RATE_PER_HOUR: EVERY_POSITION,
+  CONTACT_WATCH_REPORT_URL: [
+    ...EVERY_POSITION,
+    `https://contact-watch.fabrikam.net/api/report?code=${M}`,
+    `https://operator:${M}@contact-watch.fabrikam.net/api/report`,
+    `ftp://contact-watch.fabrikam.net/report?sig=${M}`,
+  ],
   CONTACT_WATCH_SCAN_SCHEDULE: [...EVERY_POSITION, ...EVERY_POSITION.map((value) => `${value} */30 * * * *`), ...EVERY_POSITION.map((value) => `0 0 ${value} * * *`)],
+  CONTACT_WATCH_HISTORY_RETENTION_DAYS: EVERY_POSITION,
+  CONTACT_WATCH_SCAN_RUN_RETENTION_DAYS: EVERY_POSITION,
   APPLICATIONINSIGHTS_CONNECTION_STRING: EVERY_POSITION,
 };
 

@@ -29,7 +29,8 @@ export interface AlertingOptions {
   /**
    * The report page (the app's `GET /api/report`) that every alert e-mail links to; a digest that
    * lists only some subscriptions points there for the rest. Without it, no link. Recipients
-   * forward mail: a URL without a function key or other secret.
+   * forward mail: a URL without a function key or other secret. Default: settings.reportUrl
+   * (CONTACT_WATCH_REPORT_URL).
    */
   reportUrl?: string;
   /** Per-rule fix text beside each failed rule; default: each rule's remediation summary. */
@@ -71,7 +72,7 @@ export async function createAlerting(options: AlertingOptions): Promise<Alerting
       portalUrl: options.portalUrl,
       ruleFixes: options.ruleFixes ?? Object.fromEntries(RULES.map((rule) => [rule.id, { summary: rule.remediation.summary }])),
       suggestedContactEmails: settings.recipients.join(';'),
-      ...(options.reportUrl ? { reportUrl: options.reportUrl } : {}),
+      ...((options.reportUrl ?? settings.reportUrl) ? { reportUrl: options.reportUrl ?? settings.reportUrl } : {}),
     },
     ...(options.limits ? { limits: options.limits } : {}),
   });

@@ -642,17 +642,26 @@ describe('alerting with the state store, the outbox and ACS Email', () => {
       CONTACT_WATCH_EMAIL_SENDER: SENDER,
       CONTACT_WATCH_ALERT_RECIPIENTS: TEAM.join(';'),
       CONTACT_WATCH_REMINDER_DAYS: '1',
+      CONTACT_WATCH_REPORT_URL: REPORT_URL,
     });
     const alerting = await createAlerting({
       settings,
       store,
       tables: store.connection,
       portalUrl: PORTAL_URLS.AzureUSGovernment,
-      reportUrl: REPORT_URL,
       sender: { pollIntervalMs: 5, retry: { maxRetries: 0 } },
     });
     const id = subscriptionIdFor(950);
-    await store.recordEvaluation(verdict(id, 'noncompliant', 'Gov workloads'), { evaluatedBy: 'test', readAt: clock.now() });
+    // No valid address of its own would remain, and the policy names none to add.
+    const withoutAddresses: SubscriptionVerdict = {
+      ...verdict(id, 'noncompliant', 'Gov workloads'),
+      fix: {
+        kind: 'put',
+        placeholderEmails: true,
+        body: { properties: { emails: 'secops@your-company.internal', isEnabled: true, notificationsByRole: { state: 'On', roles: ['Owner'] }, notificationsSources: [] } },
+      },
+    };
+    await store.recordEvaluation(withoutAddresses, { evaluatedBy: 'test', readAt: clock.now() });
     await alerting.service.queueOwedAlerts({ mode: 'digest', now: clock.now() });
     expect(await alerting.service.deliverPending(clock.now())).toMatchObject({ sent: 1, pending: 0 });
     const [message] = mail.messages;
@@ -660,7 +669,7 @@ describe('alerting with the state store, the outbox and ACS Email', () => {
     expect(message!.html).toContain('https://portal.azure.us/');
     expect(message!.html).toContain(`href="${REPORT_URL}"`);
     // The rules' own remediation text sits beside the failed rule, and the suggested command
-    // writes the security team's addresses.
+    // writes the security team's addresses where the contact would be left without any.
     expect(message!.plainText).toContain("Fix: Set the contact's e-mail addresses");
     expect(message!.plainText).toContain('"emails":"secops@fabrikam.io;cloud-platform@fabrikam.io"');
     // Reminder after one day (CONTACT_WATCH_REMINDER_DAYS=1).

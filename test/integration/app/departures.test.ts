@@ -46,9 +46,14 @@ afterAll(async () => {
 
 describe('a subscription that leaves the tenant', () => {
   it('is marked gone by the next scan even though another subscription could not be read, and is reminded about no more', async () => {
-    await createScanTimerHandler(bed.deps)(timer, invocation());
+    const first = invocation();
+    await createScanTimerHandler(bed.deps)(timer, first);
     expect((await bed.deps.store.getSubscription(DEPARTS))?.status).toBe('noncompliant');
     expect(bed.mail.messages).toHaveLength(1);
+    // Housekeeping ran after the scan, with nothing old enough to delete yet.
+    expect(bed.deps.lines.filter((line) => line.invocationId === first.invocationId && line.event === 'state.pruned')).toEqual([
+      expect.objectContaining({ scanRuns: 0, historyRows: 0, goneSubscriptions: 0, complete: true }),
+    ]);
 
     // A week and a day later: the subscription has left the tenant, and another one answers 403.
     tenant.removeSubscription(DEPARTS);

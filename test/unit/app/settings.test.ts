@@ -46,6 +46,8 @@ describe('readAppSettings', () => {
     expect(settings.alerting.acs).toEqual({ kind: 'managed-identity', endpoint: 'https://cw-acs.communication.azure.com' });
     expect(settings.alerting.recipients).toEqual(['secops@fabrikam.io', 'cloud@fabrikam.io']);
     expect(settings.scanSchedule).toBe('0 */30 * * * *');
+    expect(settings.retention).toEqual({ historyDays: 400, scanRunDays: 90 });
+    expect(settings.alerting).not.toHaveProperty('reportUrl');
     expect(settings).not.toHaveProperty('applicationInsightsConnectionString');
   });
 
@@ -57,6 +59,9 @@ describe('readAppSettings', () => {
       AZURE_CLOUD: 'azureusgovernment',
       CONTACT_WATCH_POLICY: '{"alerts":{"minimalSeverity":"Medium"},"emails":{"allowedDomains":["fabrikam.io"]}}',
       CONTACT_WATCH_SCAN_SCHEDULE: '0 0 6-18/2 * JAN-dec mon-FRI',
+      CONTACT_WATCH_HISTORY_RETENTION_DAYS: '730',
+      CONTACT_WATCH_SCAN_RUN_RETENTION_DAYS: '14',
+      CONTACT_WATCH_REPORT_URL: 'https://security.fabrikam.io/contact-watch/report',
       APPLICATIONINSIGHTS_CONNECTION_STRING: 'InstrumentationKey=00000000-0000-0000-0000-000000000000;IngestionEndpoint=https://westeurope-5.in.applicationinsights.azure.com/',
     });
     expect(settings.storage.settingName).toBe('AzureWebJobsStorage');
@@ -64,6 +69,8 @@ describe('readAppSettings', () => {
     expect(settings.policy.alerts.minimalSeverity).toBe('Medium');
     expect(settings.policy.emails.allowedDomains).toEqual(['fabrikam.io']);
     expect(settings.scanSchedule).toBe('0 0 6-18/2 * JAN-dec mon-FRI');
+    expect(settings.retention).toEqual({ historyDays: 730, scanRunDays: 14 });
+    expect(settings.alerting.reportUrl).toBe('https://security.fabrikam.io/contact-watch/report');
     expect(settings.applicationInsightsConnectionString).toMatch(/^InstrumentationKey=/);
   });
 
@@ -73,6 +80,9 @@ describe('readAppSettings', () => {
     ['malformed AzureWebJobsStorage', { ...VALID, CONTACT_WATCH_STORAGE: undefined, AzureWebJobsStorage: 'not a connection string' }, 'AzureWebJobsStorage', /AzureWebJobsStorage/],
     ['a bad AZURE_CLOUD', { ...VALID, AZURE_CLOUD: 'AzureMoon' }, 'AZURE_CLOUD', /AzureMoon.*AzureCloud, AzureUSGovernment, AzureChinaCloud/],
     ['an http ARM endpoint', { ...VALID, AZURE_RESOURCE_MANAGER_ENDPOINT: 'http://127.0.0.1:8443' }, 'AZURE_RESOURCE_MANAGER_ENDPOINT', /https/],
+    ['no retention at all', { ...VALID, CONTACT_WATCH_HISTORY_RETENTION_DAYS: '0' }, 'CONTACT_WATCH_HISTORY_RETENTION_DAYS', /from 1 to 3650/],
+    ['a retention in hours', { ...VALID, CONTACT_WATCH_SCAN_RUN_RETENTION_DAYS: '72h' }, 'CONTACT_WATCH_SCAN_RUN_RETENTION_DAYS', /whole number of days/],
+    ['a report link with a function key', { ...VALID, CONTACT_WATCH_REPORT_URL: 'https://cw.azurewebsites.net/api/report?code=abc' }, 'CONTACT_WATCH_REPORT_URL', /must not carry a function key/],
     ['policy that is not JSON', { ...VALID, CONTACT_WATCH_POLICY: '{requiredRoles:' }, 'CONTACT_WATCH_POLICY', /CONTACT_WATCH_POLICY: the policy is not valid JSON/],
     ['policy with a bad value', { ...VALID, CONTACT_WATCH_POLICY: '{"alerts":{"minimalSeverity":"Critical"}}' }, 'CONTACT_WATCH_POLICY', /alerts\.minimalSeverity/],
     ['a five-field schedule', { ...VALID, CONTACT_WATCH_SCAN_SCHEDULE: '*/5 * * * *' }, 'CONTACT_WATCH_SCAN_SCHEDULE', /5 fields, not 6 \(the Functions timer needs the seconds field first\)/],
