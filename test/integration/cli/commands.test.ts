@@ -93,6 +93,31 @@ describe('scan', () => {
     expect(azure.requests.of('resource-graph').every((r) => r.resourceGraph?.managementGroups?.[0] === 'platform')).toBe(true);
   });
 
+  it('exits 2 naming a mistyped management group, so that it cannot pass --fail-on-noncompliant', async () => {
+    const run = await runContactWatch(['scan', '--management-group', 'platfrom', '--fail-on-noncompliant'], azure.env());
+    expect(run.code, run.stderr).toBe(2);
+    expect(run.stderr).toContain('no subscription was found under management group "platfrom"');
+    expect(run.stdout).toBe('');
+    expect(azure.requests.of('security-contacts')).toHaveLength(0);
+  });
+
+  it('names each management group that yields no subscription, even beside one that does', async () => {
+    const run = await runContactWatch(
+      ['scan', '--management-group', 'platform', '--management-group', 'platfrom', '--management-group', 'corp', '--format', 'json'],
+      azure.env(),
+    );
+    expect(run.code, run.stderr).toBe(2);
+    expect(run.stderr).toContain('no subscription was found under management groups "platfrom", "corp";');
+    expect(run.stdout).toBe('');
+  });
+
+  it('refuses an empty --management-group instead of scanning the whole tenant', async () => {
+    const run = await runContactWatch(['scan', '--management-group', ' ', '--fail-on-noncompliant'], azure.env());
+    expect(run.code, run.stderr).toBe(2);
+    expect(run.stderr).toMatch(/--management-group.*expected a management group ID, got an empty value/);
+    expect(azure.requests.of('resource-graph')).toHaveLength(0);
+  });
+
   it('applies a policy file: a stricter alert threshold fails a contact that only sends High alerts', async () => {
     const policy = join(dir, 'strict.json');
     await writeFile(policy, JSON.stringify({ alerts: { required: true, minimalSeverity: 'Medium' } }));
