@@ -60,6 +60,10 @@ export interface SubscriptionLister {
 export interface ResourceGraphInventoryOptions extends ArmClientOptions {
   /** Lists the subscriptions when a tenant-scope answer says the tenant is over Resource Graph's limit. */
   subscriptionLister: SubscriptionLister;
+  /** Epoch ms (default Date.now): the clock a spent quota's reset is timed on. */
+  clock?: () => number;
+  /** Waits for a spent quota to reset (default a timer); tests pass one that moves their own clock. */
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
 }
 
 /** Resource Graph could not answer, or answered with something we cannot use. */
@@ -119,6 +123,8 @@ export class ResourceGraphInventory implements TenantInventorySource {
   private readonly retry: RetrySettings;
   private readonly timeout: number;
   private readonly subscriptionLister: SubscriptionLister;
+  private readonly clock: () => number;
+  private readonly sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
   /** Epoch ms before which no request is sent: the user quota is spent until then. */
   private quotaResumesAt = 0;
 
@@ -126,6 +132,8 @@ export class ResourceGraphInventory implements TenantInventorySource {
     this.retry = options.retry ?? DEFAULT_RETRY_SETTINGS;
     this.timeout = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
     this.subscriptionLister = options.subscriptionLister;
+    this.clock = options.clock ?? Date.now;
+    this.sleep = options.sleep ?? ((ms, signal) => sleep(ms, undefined, { signal }));
     this.client = new ResourceGraphClient(credential, {
       endpoint: cloud.resourceManagerEndpoint,
       credentials: { scopes: [cloud.tokenScope] },
@@ -304,12 +312,12 @@ export class ResourceGraphInventory implements TenantInventorySource {
     const remaining = Number(remainingText);
     if (!Number.isFinite(remaining) || remaining > 0) return;
     const wait = parseTimeSpan(headers.get(QUOTA_RESETS_AFTER_HEADER)) ?? DEFAULT_QUOTA_WAIT_MS;
-    this.quotaResumesAt = Math.max(this.quotaResumesAt, Date.now() + wait);
+    this.quotaResumesAt = Math.max(this.quotaResumesAt, this.clock() + wait);
   }
 
   /** Waits out an exhausted quota, up to maxRetryAfterMs; a longer wait stops the read, naming it. */
   private async waitForQuota(signal?: AbortSignal): Promise<void> {
-    const wait = this.quotaResumesAt - Date.now();
+    const wait = this.quotaResumesAt - this.clock();
     if (wait <= 0) return;
     const longest = this.retry.maxRetryAfterMs ?? DEFAULT_MAX_RETRY_AFTER_MS;
     if (wait > longest) {
@@ -317,7 +325,7 @@ export class ResourceGraphInventory implements TenantInventorySource {
         `Resource Graph's request quota for this identity resets in ${formatWait(wait)} (${QUOTA_RESETS_AFTER_HEADER}), longer than the ${formatWait(longest)} contact-watch waits; the read was stopped.`,
       );
     }
-    await sleep(wait, undefined, { signal });
+    await this.sleep(wait, signal);
   }
 
   private describeQuery(query: Query, scope: RequestScope): string {
