@@ -23,6 +23,12 @@ export interface FaultSpec {
   body?: string | object;
   /** Waits this long first; alone (no status, no drop) it only delays the real answer. */
   delayMs?: number;
+  /**
+   * Holds the request until this settles (a gate the test opens), then answers as the rest of the
+   * fault says; alone, with the real answer. Unlike delayMs, what happens first never depends on
+   * how fast the machine is.
+   */
+  holdUntil?: Promise<unknown>;
   /** Closes the connection without answering (the client sees a reset socket). */
   dropConnection?: boolean;
 }

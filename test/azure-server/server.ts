@@ -254,6 +254,7 @@ export async function startLocalAzure(options: LocalAzureOptions = {}): Promise<
           log.resourceGraph = { query: keys.query, ...(keys.subscriptionIds.length ? { subscriptions: keys.subscriptionIds } : {}) };
         }
         if (fault.delayMs) await sleep(fault.delayMs);
+        if (fault.holdUntil) await fault.holdUntil.catch(() => undefined);
         if (fault.dropConnection) {
           // (resetAndDestroy() does not work on TLS sockets; the client sees "socket hang up".)
           raw.socket.destroy();
