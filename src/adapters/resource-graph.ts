@@ -2,6 +2,13 @@
  * The tenant's subscriptions and the security contacts Resource Graph indexes for them, read with
  * two plain queries (CONTRACT.md §6) through the Resource Graph SDK. Rows are validated here; a row
  * that is not what we expect stops the read with a message naming the row and the field.
+ *
+ * Management groups are named up to RESOURCE_GRAPH_MANAGEMENT_GROUP_BATCH per request, and a named
+ * group under which no subscription shows is reported (a typo must not pass as an empty, clean
+ * scope). A row does not say which named group matched it, but every subscription row carries its
+ * ancestors in `properties.managementGroupAncestorsChain` (`[{ name, displayName }]`, up to the
+ * tenant root group), so each row is credited to the named groups in its chain. Only when a batch
+ * holds rows without a readable chain are its uncredited groups asked about one at a time.
  */
 import { ResourceGraphClient } from '@azure/arm-resourcegraph';
 import type { TokenCredential } from '@azure/identity';
@@ -53,6 +60,10 @@ export interface SubscriptionLister {
 export interface ResourceGraphInventoryOptions extends ArmClientOptions {
   /** Lists the subscriptions when a tenant-scope answer says the tenant is over Resource Graph's limit. */
   subscriptionLister: SubscriptionLister;
+  /** Epoch ms (default Date.now): the clock a spent quota's reset is timed on. */
+  clock?: () => number;
+  /** Waits for a spent quota to reset (default a timer); tests pass one that moves their own clock. */
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
 }
 
 /** Resource Graph could not answer, or answered with something we cannot use. */
@@ -112,6 +123,8 @@ export class ResourceGraphInventory implements TenantInventorySource {
   private readonly retry: RetrySettings;
   private readonly timeout: number;
   private readonly subscriptionLister: SubscriptionLister;
+  private readonly clock: () => number;
+  private readonly sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
   /** Epoch ms before which no request is sent: the user quota is spent until then. */
   private quotaResumesAt = 0;
 
@@ -119,6 +132,8 @@ export class ResourceGraphInventory implements TenantInventorySource {
     this.retry = options.retry ?? DEFAULT_RETRY_SETTINGS;
     this.timeout = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
     this.subscriptionLister = options.subscriptionLister;
+    this.clock = options.clock ?? Date.now;
+    this.sleep = options.sleep ?? ((ms, signal) => sleep(ms, undefined, { signal }));
     this.client = new ResourceGraphClient(credential, {
       endpoint: cloud.resourceManagerEndpoint,
       credentials: { scopes: [cloud.tokenScope] },
@@ -130,7 +145,7 @@ export class ResourceGraphInventory implements TenantInventorySource {
 
   async readInventory(scope: ScanScope, signal?: AbortSignal): Promise<TenantInventory> {
     const subscriptionIds = normaliseSubscriptionIds(scope.subscriptionIds ?? []);
-    const managementGroupIds = [...new Set((scope.managementGroupIds ?? []).map((id) => id.trim()).filter(Boolean))];
+    const managementGroupIds = normaliseManagementGroupIds(scope.managementGroupIds ?? []);
     if (subscriptionIds.length === 0 && managementGroupIds.length === 0) return this.readTenant(signal);
 
     const inventory = new InventoryBuilder();
@@ -140,20 +155,33 @@ export class ResourceGraphInventory implements TenantInventorySource {
         this.readContactRows({ subscriptions: batch }, inventory, signal, { stop }),
       ]);
     }
+    const withoutSubscriptions: string[] = [];
     for (const batch of chunk(managementGroupIds, RESOURCE_GRAPH_MANAGEMENT_GROUP_BATCH)) {
-      const scopeText = `management group(s) ${batch.join(', ')}`;
+      const credited = new ManagementGroupCredit(batch);
       const [subscriptionsRead, contactsRead] = await sideBySide((stop) => [
-        this.readSubscriptionRows({ managementGroups: batch }, inventory, signal, { stop }),
+        this.readSubscriptionRows({ managementGroups: batch }, inventory, signal, { stop }, (row) => credited.credit(row)),
         this.readContactRows({ managementGroups: batch }, inventory, signal, { stop }),
       ]);
-      if (subscriptionsRead.limitHit || contactsRead.limitHit) {
-        throw new ResourceGraphError(
-          `Resource Graph answered for only part of ${scopeText}: it holds more subscriptions than Resource Graph serves at that scope. ` +
-            'Name the subscriptions with --subscription, or scan the whole tenant.',
-        );
-      }
+      if (subscriptionsRead.limitHit || contactsRead.limitHit) throw partialManagementGroupAnswer(batch);
+      withoutSubscriptions.push(...(await this.confirmUncredited(credited, inventory, signal)));
     }
-    return inventory.build();
+    return inventory.build(withoutSubscriptions);
+  }
+
+  /**
+   * The groups of a batch that no row was credited to. When every row had its ancestor chain, that
+   * settles it; otherwise each such group is read alone, where every row it answers is its own.
+   */
+  private async confirmUncredited(credited: ManagementGroupCredit, inventory: InventoryBuilder, signal?: AbortSignal): Promise<string[]> {
+    if (!credited.hadRowsWithoutChain) return credited.uncredited();
+    const without: string[] = [];
+    for (const group of credited.uncredited()) {
+      let rows = 0;
+      const read = await this.readSubscriptionRows({ managementGroups: [group] }, inventory, signal, {}, () => (rows += 1));
+      if (read.limitHit) throw partialManagementGroupAnswer([group]);
+      if (rows === 0) without.push(group);
+    }
+    return without;
   }
 
   /**
@@ -180,8 +208,23 @@ export class ResourceGraphInventory implements TenantInventorySource {
     return batched.build();
   }
 
-  private async readSubscriptionRows(scope: RequestScope, inventory: InventoryBuilder, signal?: AbortSignal, paging?: PagingOptions) {
-    return this.runQuery(SUBSCRIPTIONS, scope, signal, (row, where) => inventory.addSubscriptions([toSubscriptionInfo(row, where)]), paging);
+  private async readSubscriptionRows(
+    scope: RequestScope,
+    inventory: InventoryBuilder,
+    signal?: AbortSignal,
+    paging?: PagingOptions,
+    observe?: (row: unknown) => void,
+  ) {
+    return this.runQuery(
+      SUBSCRIPTIONS,
+      scope,
+      signal,
+      (row, where) => {
+        inventory.addSubscriptions([toSubscriptionInfo(row, where)]);
+        observe?.(row);
+      },
+      paging,
+    );
   }
 
   private async readContactRows(scope: RequestScope, inventory: InventoryBuilder, signal?: AbortSignal, paging?: PagingOptions) {
@@ -269,12 +312,12 @@ export class ResourceGraphInventory implements TenantInventorySource {
     const remaining = Number(remainingText);
     if (!Number.isFinite(remaining) || remaining > 0) return;
     const wait = parseTimeSpan(headers.get(QUOTA_RESETS_AFTER_HEADER)) ?? DEFAULT_QUOTA_WAIT_MS;
-    this.quotaResumesAt = Math.max(this.quotaResumesAt, Date.now() + wait);
+    this.quotaResumesAt = Math.max(this.quotaResumesAt, this.clock() + wait);
   }
 
   /** Waits out an exhausted quota, up to maxRetryAfterMs; a longer wait stops the read, naming it. */
   private async waitForQuota(signal?: AbortSignal): Promise<void> {
-    const wait = this.quotaResumesAt - Date.now();
+    const wait = this.quotaResumesAt - this.clock();
     if (wait <= 0) return;
     const longest = this.retry.maxRetryAfterMs ?? DEFAULT_MAX_RETRY_AFTER_MS;
     if (wait > longest) {
@@ -282,7 +325,7 @@ export class ResourceGraphInventory implements TenantInventorySource {
         `Resource Graph's request quota for this identity resets in ${formatWait(wait)} (${QUOTA_RESETS_AFTER_HEADER}), longer than the ${formatWait(longest)} contact-watch waits; the read was stopped.`,
       );
     }
-    await sleep(wait, undefined, { signal });
+    await this.sleep(wait, signal);
   }
 
   private describeQuery(query: Query, scope: RequestScope): string {
@@ -327,12 +370,69 @@ class InventoryBuilder {
     return [...this.subscriptions.values()];
   }
 
-  build(): TenantInventory {
+  build(managementGroupsWithoutSubscriptions: string[] = []): TenantInventory {
     return {
       subscriptions: this.subscriptionList(),
       contactsBySubscription: new Map([...this.contacts].map(([id, contacts]) => [id, [...contacts.values()]])),
+      managementGroupsWithoutSubscriptions,
     };
   }
+}
+
+/**
+ * Which of a batch's named management groups the subscription rows came from, read from each
+ * row's ancestor chain. A group is named once it is credited with a row.
+ */
+class ManagementGroupCredit {
+  /** Groups not credited yet: lower-case name → as named. */
+  private readonly pending: Map<string, string>;
+  private rowsWithoutChain = 0;
+
+  constructor(private readonly batch: readonly string[]) {
+    this.pending = new Map(batch.map((group) => [group.toLowerCase(), group]));
+  }
+
+  credit(row: unknown): void {
+    if (this.pending.size === 0) return;
+    // Alone in its request, a group is what every row came from.
+    if (this.batch.length === 1) {
+      this.pending.clear();
+      return;
+    }
+    const ancestors = ancestorGroupNames(row);
+    if (ancestors === undefined) {
+      this.rowsWithoutChain += 1;
+      return;
+    }
+    for (const name of ancestors) this.pending.delete(name);
+  }
+
+  get hadRowsWithoutChain(): boolean {
+    return this.rowsWithoutChain > 0;
+  }
+
+  /** The groups no row was credited to, as named. */
+  uncredited(): string[] {
+    return [...this.pending.values()];
+  }
+}
+
+/** The lower-case names (ids) of a subscription row's ancestor management groups, or undefined when it has no readable chain. */
+function ancestorGroupNames(row: unknown): string[] | undefined {
+  const chain = asRecord(asRecord(row)?.properties)?.managementGroupAncestorsChain;
+  if (!Array.isArray(chain)) return undefined;
+  const names = chain.flatMap((ancestor) => {
+    const name = asRecord(ancestor)?.name;
+    return typeof name === 'string' && name !== '' ? [name.toLowerCase()] : [];
+  });
+  return names.length > 0 ? names : undefined;
+}
+
+function partialManagementGroupAnswer(groups: readonly string[]): ResourceGraphError {
+  return new ResourceGraphError(
+    `Resource Graph answered for only part of management group(s) ${groups.join(', ')}: it holds more subscriptions than Resource Graph serves at that scope. ` +
+      'Name the subscriptions with --subscription, or scan the whole tenant.',
+  );
 }
 
 function toSubscriptionInfo(row: unknown, where: string): SubscriptionInfo {
@@ -386,6 +486,16 @@ async function sideBySide<T>(start: (stop: AbortSignal) => [Promise<T>, Promise<
     await Promise.allSettled(reads);
     throw error;
   }
+}
+
+/** Trimmed, blanks dropped, and each group once: management group ids are not case-sensitive. */
+function normaliseManagementGroupIds(ids: string[]): string[] {
+  const byKey = new Map<string, string>();
+  for (const raw of ids) {
+    const id = raw.trim();
+    if (id !== '' && !byKey.has(id.toLowerCase())) byKey.set(id.toLowerCase(), id);
+  }
+  return [...byKey.values()];
 }
 
 function chunk<T>(items: T[], size: number): T[][] {

@@ -47,6 +47,13 @@ export interface OutboxSenderOptions {
   leaseMs?: number;
   /** Waits (tests pass a fast one; its time is added to the run's clock). */
   sleep?: (ms: number) => Promise<void>;
+  /**
+   * Real time in ms (default Date.now). A run's clock is the `now` it was given plus the real time
+   * since it started (and what `sleep` waited), so that leases, accepts and Retry-After are timed
+   * from when they happen. Tests pass one that stands still, so that no outcome depends on how
+   * fast the machine runs.
+   */
+  realTime?: () => number;
 }
 
 const MINUTE = 60_000;
@@ -74,6 +81,7 @@ export class OutboxSender {
   private readonly maxConsecutiveErrors: number;
   private readonly leaseMs: number;
   private readonly sleep: ((ms: number) => Promise<void>) | undefined;
+  private readonly realTime: () => number;
 
   constructor(options: OutboxSenderOptions) {
     this.outbox = options.outbox;
@@ -85,15 +93,16 @@ export class OutboxSender {
     this.maxConsecutiveErrors = options.maxConsecutiveErrors ?? 3;
     this.leaseMs = options.leaseMs ?? 10 * MINUTE;
     this.sleep = options.sleep;
+    this.realTime = options.realTime ?? Date.now;
     if (!(this.rate.perMinute > 0) || !(this.rate.perHour > 0)) throw new Error('OutboxSender: rate limits must be positive');
   }
 
   /** Sends every message that is due at `now`; returns what happened and what is left. */
   async sendPending(now: Date): Promise<DeliveryCounts> {
     if (Number.isNaN(now.getTime())) throw new Error('OutboxSender.sendPending: `now` is not a valid date');
-    const startedReal = Date.now();
+    const startedReal = this.realTime();
     let slept = 0;
-    const clock = () => new Date(now.getTime() + (Date.now() - startedReal) + slept);
+    const clock = () => new Date(now.getTime() + (this.realTime() - startedReal) + slept);
     const wait = async (ms: number) => {
       if (this.sleep) {
         await this.sleep(ms);

@@ -171,11 +171,16 @@ export async function evaluateSubscription(
 
 /**
  * Until when a new subscription's 401/403/404 is retried rather than recorded: the end of the
- * access window after its announcement, or undefined when the answer is to be recorded now.
+ * access window after its announcement, or undefined when the answer is to be recorded now (an
+ * announcement older than the window, or none). The event parser refuses announcements further
+ * ahead than the clock skew allowed; one within it counts from now, so the window never reaches
+ * more than NEW_SUBSCRIPTION_ACCESS_WINDOW_MINUTES past the present.
  */
 function accessStillOnItsWayUntil(read: ContactListRead | undefined, request: EvaluateSubscriptionRequest, now: Date): string | undefined {
   if (read?.kind !== 'unreadable' || read.status === undefined || !ACCESS_NOT_YET_STATUSES.has(read.status) || !request.announcedAt) return undefined;
-  const deadline = Date.parse(request.announcedAt) + NEW_SUBSCRIPTION_ACCESS_WINDOW_MINUTES * 60_000;
+  const announced = Date.parse(request.announcedAt);
+  if (!Number.isFinite(announced)) return undefined;
+  const deadline = Math.min(announced, now.getTime()) + NEW_SUBSCRIPTION_ACCESS_WINDOW_MINUTES * 60_000;
   return now.getTime() < deadline ? new Date(deadline).toISOString() : undefined;
 }
 

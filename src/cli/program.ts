@@ -64,7 +64,11 @@ function buildProgram(io: CliIo, setExitCode: (code: number) => void): Command {
     .command('scan')
     .description('judge every subscription the identity can see (tenant scope), or only those named')
     .addOption(new Option('--subscription <id>', 'a subscription to scan (repeatable)').argParser(collectSubscriptionIds).default([]))
-    .addOption(new Option('--management-group <id>', 'scan the subscriptions under this management group (repeatable)').argParser(collect).default([]))
+    .addOption(
+      new Option('--management-group <id>', 'scan the subscriptions under this management group (repeatable); one under which none shows is an error')
+        .argParser(collectManagementGroupIds)
+        .default([]),
+    )
     .option('--config <file>', 'policy file (JSON, CONTRACT.md §2)')
     .addOption(new Option('--format <format>', 'report format').choices(REPORT_FORMATS).default('table'))
     .option('--output <file>', 'write the report to this file instead of stdout')
@@ -267,8 +271,14 @@ function summaryLine(report: ScanReport): string {
   return `scanned ${s.subscriptions} subscription(s): ${s.compliant} compliant, ${s.noncompliant} noncompliant, ${s.exempt} exempt, ${s.error} error, ${s.skipped} skipped`;
 }
 
-function collect(value: string, previous: string[]): string[] {
-  return [...previous, value];
+/**
+ * A blank group (an unset pipeline variable) would otherwise drop out of the scope and turn a
+ * management-group scan into a tenant-wide one; a group under which no subscription shows is
+ * refused by the scan itself (ManagementGroupsWithoutSubscriptionsError).
+ */
+function collectManagementGroupIds(value: string, previous: string[]): string[] {
+  if (value.trim() === '') throw new InvalidArgumentError('expected a management group ID, got an empty value');
+  return [...previous, value.trim()];
 }
 
 function collectSubscriptionIds(value: string, previous: string[]): string[] {

@@ -13,6 +13,14 @@
  *
  * The size and depth of the value are measured first, by a walk that stops at the limit, so a
  * megabyte of junk or a nesting bomb costs at most ~64 KB of work before it is refused.
+ *
+ * Times: an envelope time that `Date` cannot represent is malformed. A SubscriptionCreated's time
+ * opens the new-subscription access window (src/app/evaluate-subscription.ts), so it is also
+ * bounded by the caller's clock (`now`, passed in to keep this pure): more than
+ * MAX_EVENT_CLOCK_SKEW_MINUTES ahead of it is malformed, since a subscription cannot be announced
+ * before it exists and a far-future time would keep the event retried for as long. Older times are
+ * accepted; the window has simply closed for them. The other events' times decide nothing, so they
+ * are not bounded: a publisher's clock must not cost a contact change its re-evaluation.
  */
 import { z } from 'zod';
 import { isSubscriptionId } from './subscription-id.js';
@@ -21,6 +29,8 @@ import { isSubscriptionId } from './subscription-id.js';
 export const MAX_EVENT_BYTES = 64 * 1024;
 /** Deepest nesting accepted; real events (resource events with their claims) nest about 4 deep. */
 export const MAX_EVENT_DEPTH = 32;
+/** How far a SubscriptionCreated's time may be ahead of this app's clock: the clock skew tolerated between publisher and app. */
+export const MAX_EVENT_CLOCK_SKEW_MINUTES = 5;
 
 export const SUBSCRIPTION_CREATED_EVENT = 'ContactWatch.SubscriptionCreated';
 export const RESOURCE_WRITE_SUCCESS_EVENT = 'Microsoft.Resources.ResourceWriteSuccess';
@@ -49,16 +59,17 @@ type Malformed = Extract<ContactWatchEvent, { kind: 'malformed' }>;
 const EVENT_GRID_ONLY_FIELDS = ['eventType', 'eventTime', 'dataVersion', 'metadataVersion'] as const;
 const CLOUD_EVENTS_ONLY_FIELDS = ['specversion', 'type', 'source', 'time', 'datacontenttype', 'dataschema', 'data_base64'] as const;
 
-export function parseContactWatchEvent(input: unknown): ContactWatchEvent {
+/** `now` is the app's clock at delivery; a SubscriptionCreated's time is judged against it. */
+export function parseContactWatchEvent(input: unknown, now: Date): ContactWatchEvent {
   try {
-    return parseEvent(input);
+    return parseEvent(input, now);
   } catch {
     // Only an exotic value (a getter that throws, a revoked proxy) gets here; JSON never does.
     return malformed('the event could not be read as JSON');
   }
 }
 
-function parseEvent(input: unknown): ContactWatchEvent {
+function parseEvent(input: unknown, now: Date): ContactWatchEvent {
   const shape = describeNonObject(input);
   if (shape) return malformed(`the event is ${shape}, not a JSON object`);
 
@@ -81,7 +92,7 @@ function parseEvent(input: unknown): ContactWatchEvent {
   if ('kind' in envelope) return envelope;
 
   const type = envelope.type.toLowerCase();
-  if (type === SUBSCRIPTION_CREATED_EVENT.toLowerCase()) return readSubscriptionCreated(envelope);
+  if (type === SUBSCRIPTION_CREATED_EVENT.toLowerCase()) return readSubscriptionCreated(envelope, now);
   if (type === RESOURCE_WRITE_SUCCESS_EVENT.toLowerCase()) return readResourceEvent(envelope, 'write');
   if (type === RESOURCE_DELETE_SUCCESS_EVENT.toLowerCase()) return readResourceEvent(envelope, 'delete');
   return ignored(envelope, `event type ${show(envelope.type)} is not one contact-watch handles`);
@@ -97,6 +108,8 @@ interface Envelope {
   subject: string | undefined;
   /** `eventTime` (Event Grid schema) or `time` (CloudEvents, optional). */
   time: string | undefined;
+  /** The name of that field in this schema, for reasons. */
+  timeField: 'eventTime' | 'time';
   data: unknown;
 }
 
@@ -116,7 +129,8 @@ const optionalText = (maxLength: number) =>
 /** Event ids end up in evaluatedBy (`event:<id>`) and the status history: short, printable. */
 const eventIdField = requiredText(200).refine((id) => !CONTROL_CHARACTERS.test(id), { error: 'holds a control character' });
 
-const timestampField = requiredText(64).refine((text) => !Number.isNaN(Date.parse(text)), { error: 'is not a date and time' });
+/** A time `Date` can represent (years -271821 to 275760); anything else is not a date and time. */
+const timestampField = requiredText(64).refine((text) => Number.isFinite(Date.parse(text)), { error: 'is not a date and time' });
 
 const EventGridEnvelope = z.object({
   id: eventIdField,
@@ -155,13 +169,15 @@ function readEnvelope(
   }
   const value = parsed.data;
   return 'eventType' in value
-    ? { schema: kind, id: value.id, type: value.eventType, subject: value.subject, time: value.eventTime, data: value.data }
-    : { schema: kind, id: value.id, type: value.type, subject: value.subject, time: value.time, data: value.data };
+    ? { schema: kind, id: value.id, type: value.eventType, subject: value.subject, time: value.eventTime, timeField: 'eventTime', data: value.data }
+    : { schema: kind, id: value.id, type: value.type, subject: value.subject, time: value.time, timeField: 'time', data: value.data };
 }
 
 // ---- the two kinds of event we act on --------------------------------------------------------
 
-function readSubscriptionCreated(envelope: Envelope): ContactWatchEvent {
+function readSubscriptionCreated(envelope: Envelope, now: Date): ContactWatchEvent {
+  const announced = announcementTime(envelope, now);
+  if (announced.kind === 'malformed') return announced;
   const read = dataObject(envelope);
   if (read.kind === 'malformed') return read;
   const data = read.data;
@@ -177,8 +193,21 @@ function readSubscriptionCreated(envelope: Envelope): ContactWatchEvent {
     schema: envelope.schema,
     eventId: envelope.id,
     subscriptionId: agreed.id,
-    ...(envelope.time ? { eventTime: new Date(envelope.time).toISOString() } : {}),
+    ...(announced.kind === 'at' ? { eventTime: announced.iso } : {}),
   };
+}
+
+/** The SubscriptionCreated's time, ISO 8601, when it has one; malformed when it is too far ahead of `now`. */
+function announcementTime(envelope: Envelope, now: Date): { kind: 'at'; iso: string } | { kind: 'none' } | Malformed {
+  if (envelope.time === undefined) return { kind: 'none' };
+  const at = Date.parse(envelope.time); // finite: the envelope's schema refused anything else
+  if (at - now.getTime() > MAX_EVENT_CLOCK_SKEW_MINUTES * 60_000) {
+    return malformed(
+      `${envelope.timeField} ${show(envelope.time)} is more than ${MAX_EVENT_CLOCK_SKEW_MINUTES} minutes ahead of now (${now.toISOString()}), ` +
+        `the clock skew allowed; a subscription cannot be announced before it exists`,
+    );
+  }
+  return { kind: 'at', iso: new Date(at).toISOString() };
 }
 
 function readResourceEvent(envelope: Envelope, expected: 'write' | 'delete'): ContactWatchEvent {

@@ -23,6 +23,12 @@ export interface TenantInventory {
   subscriptions: SubscriptionInfo[];
   /** Raw contact items by lower-case subscription id, as Resource Graph indexes them. */
   contactsBySubscription: Map<string, RawSecurityContact[]>;
+  /**
+   * The management groups named in the scope under which no subscription showed, as they were
+   * named: a mistyped id, a display name given for an id, or a group this identity cannot read.
+   * Empty for other scopes.
+   */
+  managementGroupsWithoutSubscriptions: string[];
 }
 
 export interface TenantInventorySource {

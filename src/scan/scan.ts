@@ -48,6 +48,22 @@ export class ScanFailedError extends Error {
   override name = 'ScanFailedError';
 }
 
+/**
+ * Management groups named in the scope under which no subscription showed. The scope is wrong (a
+ * typo, a display name for an id, no access), and a scan of it would pass a pipeline gate with
+ * nothing judged, so nothing is judged and each such group is named.
+ */
+export class ManagementGroupsWithoutSubscriptionsError extends ScanFailedError {
+  override name = 'ManagementGroupsWithoutSubscriptionsError';
+  constructor(readonly managementGroupIds: readonly string[]) {
+    const named = managementGroupIds.map((id) => JSON.stringify(id)).join(', ');
+    super(
+      `no subscription was found under management group${managementGroupIds.length === 1 ? '' : 's'} ${named}; ` +
+        "check the management group ID (the group's name, not its display name) and that this identity can read it (Reader). Nothing was judged.",
+    );
+  }
+}
+
 export async function runScan(scope: ScanScope, deps: ScanDependencies): Promise<ScanResult> {
   const clock = deps.clock ?? (() => new Date());
   const started = clock();
@@ -60,6 +76,9 @@ export async function runScan(scope: ScanScope, deps: ScanDependencies): Promise
     inventory = await deps.inventory.readInventory(scope, deps.signal);
   } catch (error) {
     throw new ScanFailedError(`Resource Graph could not be read: ${messageOf(error)}`, { cause: error });
+  }
+  if (inventory.managementGroupsWithoutSubscriptions.length > 0) {
+    throw new ManagementGroupsWithoutSubscriptionsError(inventory.managementGroupsWithoutSubscriptions);
   }
   const subscriptions = await withNamedSubscriptions(inventory.subscriptions, scope, deps);
   progress.subscriptions = subscriptions.length;

@@ -1,6 +1,6 @@
 import type { ResourceGraphClient } from '@azure/arm-resourcegraph';
 import type { TokenCredential } from '@azure/core-auth';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { generateTenant, startLocalAzure, type LocalAzure, type SimulatedTenant } from './index.js';
 import { defaultCredentialFor, resourceGraphClientFor } from './sdk-clients.js';
 
@@ -250,20 +250,26 @@ describe('Resource Graph through the real ResourceGraphClient (v5)', () => {
 
 describe('Resource Graph quota', () => {
   it('counts down x-ms-user-quota-remaining and answers 429 with Retry-After, which the SDK honours', async () => {
-    const throttled = await startLocalAzure({ tenant, resourceGraphQuota: { requestsPerWindow: 2, windowMs: 1000 } });
+    // The quota's own clock: it moves only when the test says, so every answer is the same however slow the machine.
+    let now = Date.parse('2026-11-22T05:00:00.000Z');
+    const throttled = await startLocalAzure({ tenant, resourceGraphQuota: { requestsPerWindow: 2, windowMs: 1000, clock: () => now } });
     try {
       const graph = resourceGraphClientFor(throttled, defaultCredentialFor(throttled));
       const remaining: (string | undefined)[] = [];
       const onResponse = (response: { status: number; headers: { get(name: string): string | undefined } }): void => {
         remaining.push(`${response.status}:${response.headers.get('x-ms-user-quota-remaining')}:${response.headers.get('retry-after') ?? '-'}`);
       };
-      const started = Date.now();
-      for (let i = 0; i < 3; i++) await graph.resources({ query: SUBSCRIPTIONS_QUERY, options: { top: 1 } }, { onResponse });
-      expect(remaining[0]).toBe('200:1:-');
-      expect(remaining[1]).toBe('200:0:-');
-      expect(remaining[2]).toMatch(/^200:1:-$/); // the SDK got the 429, waited, retried
+      for (let i = 0; i < 2; i++) await graph.resources({ query: SUBSCRIPTIONS_QUERY, options: { top: 1 } }, { onResponse });
+      expect(remaining).toEqual(['200:1:-', '200:0:-']);
+
+      // The third is answered 429 (Retry-After: 1); once it is, the window ends, and the SDK's retry
+      // after the Retry-After meets a fresh quota.
+      const third = graph.resources({ query: SUBSCRIPTIONS_QUERY, options: { top: 1 } }, { onResponse });
+      await vi.waitFor(() => expect(throttled.requests.of('resource-graph').map((entry) => entry.status)).toEqual([200, 200, 429]), { timeout: 10_000 });
+      now += 1000;
+      await third;
+      expect(remaining[2]).toBe('200:1:-'); // the SDK got the 429, waited, retried
       expect(throttled.requests.of('resource-graph').map((entry) => entry.status)).toEqual([200, 200, 429, 200]);
-      expect(Date.now() - started).toBeGreaterThanOrEqual(900);
     } finally {
       await throttled.close();
     }

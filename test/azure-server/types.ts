@@ -12,8 +12,12 @@ export interface LocalAzureOptions {
   tenantSubscriptionLimit?: number;
   /** Extra REST services mounted on the same server (e.g. ACS Email). */
   services?: LocalService[];
-  /** Resource Graph's per-user quota (default: unlimited). */
-  resourceGraphQuota?: { requestsPerWindow: number; windowMs: number };
+  /**
+   * Resource Graph's per-user quota (default: unlimited). Its windows follow `clock` (epoch ms,
+   * default Date.now); a test passes a clock of its own so that where a window ends does not
+   * depend on how fast the machine is.
+   */
+  resourceGraphQuota?: ResourceGraphQuota;
   /** Keep a per-request log (default true); counters are always kept. */
   logRequests?: boolean;
   /** Port of the ARM endpoint on 127.0.0.1 (default 0: any free port). */
@@ -95,6 +99,12 @@ export interface HandlerContext {
 export interface ResolvedOptions {
   latency: { resourceGraphPageMs: number; securityContactsMs: number };
   tenantSubscriptionLimit: number;
-  resourceGraphQuota?: { requestsPerWindow: number; windowMs: number };
+  resourceGraphQuota?: ResourceGraphQuota;
   subscriptionsPageSize: number;
+}
+
+export interface ResourceGraphQuota {
+  requestsPerWindow: number;
+  windowMs: number;
+  clock?: () => number;
 }

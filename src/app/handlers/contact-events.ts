@@ -4,7 +4,8 @@
  * topic, re-evaluates that subscription at once (src/app/evaluate-subscription.ts).
  *
  * - A malformed event is logged (`event.malformed`, with the reason, never the payload) and
- *   dropped: a retry cannot mend it, so the invocation succeeds.
+ *   dropped: a retry cannot mend it, so the invocation succeeds. That includes a SubscriptionCreated
+ *   dated further ahead of the app's clock than the clock skew allowed (src/core/events.ts).
  * - An event of another type or operation is logged (`event.ignored`, with the reason) and dropped.
  * - A transient failure (securityContacts API or Table Storage unavailable, or a subscription just
  *   vended that the app cannot read yet) is thrown, so the invocation fails and Event Grid
@@ -20,7 +21,7 @@ import type { AppDependencies } from '../types.js';
 
 export function createContactEventHandler(deps: AppDependencies): (event: unknown, context: InvocationContext) => Promise<void> {
   return async (event: unknown, context: InvocationContext): Promise<void> => {
-    const parsed = parseContactWatchEvent(event);
+    const parsed = parseContactWatchEvent(event, deps.clock());
     switch (parsed.kind) {
       case 'malformed':
         deps.log(context, 'event.malformed', { reason: parsed.reason });

@@ -14,13 +14,28 @@ import {
 import { securityContactRemediation } from './remediation.js';
 import { NOTIFICATION_ROLES, ON_OFF_STATES, effectiveNotifyRoles } from '../normalise.js';
 
-/** Values this rule reads that are outside their enum, each named. */
-function unknownValues(entry: NormalisedContactEntry): string[] {
+/**
+ * A state this rule cannot interpret, named. Only the state decides the outcome: a role outside
+ * the API's enum (the REST specification's own examples list "Admin") cannot make a contact that
+ * also lists Owner stop e-mailing owners, so unknown roles are named in the message, never failed
+ * on by themselves (CONTRACT.md §1).
+ */
+function unknownState(entry: NormalisedContactEntry): string | null {
   const stateField = entry.shape === '2017-08-01-preview' ? 'alertsToAdmins' : 'notificationsByRole.state';
-  return [
-    unknownValueProblem(stateField, entry.roles.state, ON_OFF_STATES),
-    ...entry.roles.roles.map((role) => unknownValueProblem('role', role, NOTIFICATION_ROLES)),
-  ].filter((problem) => problem !== null);
+  return unknownValueProblem(stateField, entry.roles.state, ON_OFF_STATES);
+}
+
+/** The roles as listed, outside the API's enum, as the contact spells them. */
+function unknownRoles(entry: NormalisedContactEntry): string[] {
+  return entry.roles.roles.flatMap((role) => (role.kind === 'unknown' ? [role.raw] : []));
+}
+
+/** `role "Admin" is not one of …` / `roles "Admin", "Reader" are not one of …`. */
+function unknownRolesClause(raws: readonly string[]): string {
+  const quoted = raws.map((raw) => JSON.stringify(raw)).join(', ');
+  return raws.length === 1
+    ? `role ${quoted} is not one of ${NOTIFICATION_ROLES.join(', ')}`
+    : `roles ${quoted} are not one of ${NOTIFICATION_ROLES.join(', ')}`;
 }
 
 function emailsOwners(entry: NormalisedContactEntry): boolean {
@@ -33,8 +48,10 @@ function whyNot(entry: NormalisedContactEntry): string {
   const field = entry.shape === '2017-08-01-preview' ? 'alertsToAdmins' : 'notificationsByRole.state';
   if (entry.roles.state.kind === 'absent') return `${name} does not set ${field}`;
   if (!isOn(entry.roles.state)) return `${name} has ${field} Off`;
-  const roles = effectiveNotifyRoles(entry);
-  return roles.length === 0 ? `${name} lists no roles` : `${name} e-mails ${roles.join(', ')} but not Owner`;
+  const listed = entry.roles.roles.flatMap((role) => (role.kind === 'known' ? [role.value] : role.kind === 'unknown' ? [JSON.stringify(role.raw)] : []));
+  if (listed.length === 0) return `${name} lists no roles`;
+  const unknown = unknownRoles(entry);
+  return `${name} e-mails ${listed.join(', ')} but not Owner${unknown.length > 0 ? ` (${unknownRolesClause(unknown)})` : ''}`;
 }
 
 /**
@@ -68,13 +85,21 @@ export const ownerNotificationsRule: Rule = {
   evaluate(contact) {
     const missing = failWithoutContact(contact);
     if (missing) return missing;
-    const unknown = contact.entries.flatMap((entry) => unknownValues(entry).map((problem) => ({ entry, problem })));
+    const unknown = contact.entries.flatMap((entry) => {
+      const problem = unknownState(entry);
+      return problem === null ? [] : [{ entry, problem }];
+    });
     if (unknown.length > 0) return fail(problemsMessage(unknown));
     const owning = contact.entries.find(emailsOwners);
     if (owning === undefined) {
       return fail(`Subscription owners are not e-mailed: ${contact.entries.map(whyNot).join('; ')}.`);
     }
     if (owning.shape === '2017-08-01-preview') return pass('Subscription admins and owners are e-mailed (alertsToAdmins is On).');
-    return pass(`Subscription owners are e-mailed (roles: ${effectiveNotifyRoles(owning).join(', ')}).`);
+    const alsoListed = unknownRoles(owning).map((raw) => JSON.stringify(raw));
+    const note =
+      alsoListed.length > 0
+        ? `; also listed: ${alsoListed.join(', ')}, which ${alsoListed.length === 1 ? 'is' : 'are'} not one of ${NOTIFICATION_ROLES.join(', ')}`
+        : '';
+    return pass(`Subscription owners are e-mailed (roles: ${effectiveNotifyRoles(owning).join(', ')}${note}).`);
   },
 };

@@ -467,7 +467,7 @@ export class ResourceGraphService {
         headers: { 'x-ms-user-quota-remaining': String(UNLIMITED_QUOTA_REMAINING), 'x-ms-user-quota-resets-after': '00:00:00' },
       };
     }
-    const now = Date.now();
+    const now = quota.clock ? quota.clock() : Date.now();
     if (now - this.windowStart >= quota.windowMs) {
       this.windowStart = now;
       this.usedInWindow = 0;

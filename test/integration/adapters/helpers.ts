@@ -58,3 +58,10 @@ export async function failureOf(promise: Promise<unknown>): Promise<Error> {
   }
   throw new Error('expected the promise to reject, but it resolved');
 }
+
+/** A gate a test opens: `opened` settles when `open()` is called (e.g. a fault's holdUntil). */
+export function gate(): { opened: Promise<void>; open(): void } {
+  let open!: () => void;
+  const opened = new Promise<void>((resolve) => (open = resolve));
+  return { opened, open };
+}

@@ -1,20 +1,29 @@
 /**
  * Resource Graph's per-user quota: when `x-ms-user-quota-remaining` reaches 0, the next request
  * waits for `x-ms-user-quota-resets-after` instead of running into a 429.
+ *
+ * The server's quota windows and the inventory's waits share one test clock, which moves only when
+ * the inventory waits: where a window ends never depends on how fast the machine is.
  */
-import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULT_RETRY_SETTINGS, type RetrySettings } from '../../../src/adapters/arm-http.js';
+import { resolveAzureCloud } from '../../../src/adapters/azure-cloud.js';
+import { createAzureCredential } from '../../../src/adapters/credential.js';
+import { ResourceGraphInventory } from '../../../src/adapters/resource-graph.js';
+import { SubscriptionsApi } from '../../../src/adapters/subscriptions-api.js';
 import { SimulatedTenant, startLocalAzure, type LocalAzure } from '../../azure-server/index.js';
-import { adaptersFor, failureOf, FAST_RETRY, guid, useServerIdentity } from './helpers.js';
+import { failureOf, FAST_RETRY, guid, useServerIdentity } from './helpers.js';
 
 let azure: LocalAzure;
 let restoreEnv: () => void;
 const tenant = new SimulatedTenant();
 const WINDOW_MS = 1_000;
+/** The test clock (epoch ms) of the server's quota windows and the inventory's waits. */
+let now = Date.parse('2026-11-22T05:00:00.000Z');
 
 beforeAll(async () => {
   tenant.addSubscription({ subscriptionId: guid(1), contacts: [] });
-  azure = await startLocalAzure({ tenant, resourceGraphQuota: { requestsPerWindow: 2, windowMs: WINDOW_MS } });
+  azure = await startLocalAzure({ tenant, resourceGraphQuota: { requestsPerWindow: 2, windowMs: WINDOW_MS, clock: () => now } });
   restoreEnv = useServerIdentity(azure);
 });
 
@@ -23,28 +32,56 @@ afterAll(async () => {
   await azure?.close();
 });
 
+/** The inventory as createAzureAdapters builds it, on the test clock; `slept` lists the waits it asked for. */
+function inventoryOnTheTestClock(retry: RetrySettings = FAST_RETRY): { inventory: ResourceGraphInventory; slept: number[] } {
+  const cloud = resolveAzureCloud(azure.env());
+  const credential = createAzureCredential(cloud);
+  const retrySettings = { ...DEFAULT_RETRY_SETTINGS, ...retry };
+  const slept: number[] = [];
+  const inventory = new ResourceGraphInventory(credential, cloud, {
+    retry: retrySettings,
+    subscriptionLister: new SubscriptionsApi(credential, cloud, { retry: retrySettings }),
+    clock: () => now,
+    // Waits side by side end together, as timers would: the clock moves to the later end.
+    sleep: async (ms) => {
+      const until = now + ms;
+      slept.push(ms);
+      await Promise.resolve();
+      now = Math.max(now, until);
+    },
+  });
+  return { inventory, slept };
+}
+
+const graphStatuses = () => azure.requests.of('resource-graph').map((r) => r.status);
+
 describe('Resource Graph user quota', () => {
   it('waits for the quota to reset rather than being throttled', async () => {
-    const adapters = adaptersFor(azure);
+    const { inventory, slept } = inventoryOnTheTestClock();
 
-    const started = Date.now();
-    await adapters.inventory.readInventory({}); // 2 requests: the quota of this window is spent
-    await adapters.inventory.readInventory({}); // must wait for the next window
+    await inventory.readInventory({}); // 2 requests: this window's quota is spent
+    expect(slept).toEqual([]);
+    await inventory.readInventory({}); // must wait for the next window
 
-    const requests = azure.requests.of('resource-graph');
-    expect(requests.map((r) => r.status)).toEqual([200, 200, 200, 200]);
-    expect(requests[2]!.startedAt - requests[0]!.startedAt).toBeGreaterThanOrEqual(WINDOW_MS - 50);
-    expect(Date.now() - started).toBeGreaterThanOrEqual(WINDOW_MS - 50);
-    expect(adapters.inventory.stats.requests).toBe(4);
+    // Each of the two queries, side by side, waited for the reset the last answer announced.
+    expect(slept).toEqual([WINDOW_MS, WINDOW_MS]);
+    expect(graphStatuses()).toEqual([200, 200, 200, 200]);
+    expect(inventory.stats.requests).toBe(4);
   });
 
   it('stops the read, naming the wait, when the quota resets later than maxRetryAfterMs', async () => {
-    await sleep(WINDOW_MS); // a fresh window
-    const adapters = adaptersFor(azure, { retry: { ...FAST_RETRY, maxRetryAfterMs: 200 } });
-    await adapters.inventory.readInventory({}); // spends this window's quota
-    const started = Date.now();
-    const error = await failureOf(adapters.inventory.readInventory({}));
-    expect(Date.now() - started).toBeLessThan(150);
-    expect(error.message).toMatch(/^Resource Graph's request quota for this identity resets in \d(\.\d)? s \(x-ms-user-quota-resets-after\), longer than the 0\.2 s contact-watch waits; the read was stopped\.$/);
+    now += WINDOW_MS; // a fresh window
+    const { inventory, slept } = inventoryOnTheTestClock({ ...FAST_RETRY, maxRetryAfterMs: 200 });
+    await inventory.readInventory({}); // spends this window's quota
+    const sent = azure.requests.of('resource-graph').length;
+
+    const error = await failureOf(inventory.readInventory({}));
+
+    expect(error.message).toBe(
+      "Resource Graph's request quota for this identity resets in 1 s (x-ms-user-quota-resets-after), longer than the 0.2 s contact-watch waits; the read was stopped.",
+    );
+    // Stopped at once: nothing waited on, nothing more sent.
+    expect(slept).toEqual([]);
+    expect(azure.requests.of('resource-graph')).toHaveLength(sent);
   });
 });

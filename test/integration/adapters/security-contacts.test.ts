@@ -2,15 +2,14 @@
  * SecurityContactsApi against the local Azure test server: the real SecurityCenter pipeline,
  * DefaultAzureCredential through the App Service managed identity, every outcome of ContactListRead.
  */
-import { setTimeout as sleep } from 'node:timers/promises';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createAzureAdapters } from '../../../src/adapters/azure-clients.js';
 import { resolveAzureCloud } from '../../../src/adapters/azure-cloud.js';
 import { createAzureCredential } from '../../../src/adapters/credential.js';
 import { SECURITY_CONTACTS_API_VERSION } from '../../../src/adapters/security-contacts.js';
 import { SimulatedTenant, startLocalAzure, type LocalAzure } from '../../azure-server/index.js';
 import { contactListItems } from '../../support/fixtures.js';
-import { adaptersFor, emptyTenant, FAST_RETRY, guid, recordingAdaptersFor, ScopeRecordingCredential, useServerIdentity } from './helpers.js';
+import { adaptersFor, emptyTenant, FAST_RETRY, gate, guid, recordingAdaptersFor, ScopeRecordingCredential, useServerIdentity } from './helpers.js';
 
 let azure: LocalAzure;
 let restoreEnv: () => void;
@@ -192,9 +191,8 @@ describe('SecurityContactsApi.listContacts', () => {
     tenant.addSubscription({ subscriptionId: SUB, contacts: [] });
     azure.faults.add({ target: 'security-contacts', status: 429, retryAfterSeconds: 3600, times: Infinity });
     const adapters = adaptersFor(azure, { retry: { ...FAST_RETRY, maxRetryAfterMs: 5_000 } });
-    const started = Date.now();
     const read = await adapters.contacts.listContacts(SUB);
-    expect(Date.now() - started).toBeLessThan(3_000);
+    // One request and no retry: the wait was not slept on (a wait is only ever slept before a retry).
     expect(read).toEqual({
       kind: 'unreadable',
       message: expect.stringMatching(/^429 TooManyRequests: .* \(asked to wait 3600 s before retrying, longer than the 5 s contact-watch waits; not retried\)$/),
@@ -245,21 +243,34 @@ describe('SecurityContactsApi.listContacts', () => {
     expect(read.kind === 'unreadable' && read.message).toMatch(/^no answer from https:\/\/127\.0\.0\.1:1 \(ECONNREFUSED: .*; still failing after 2 retries\)$/);
   });
 
+  // The server holds a request until the client has given up on it (a gate, not a race between two
+  // timers); the time limit only has to be long enough for an answer that is not held.
   it('a request that does not answer in time is unreadable, and transient (an event retry may succeed)', async () => {
     tenant.addSubscription({ subscriptionId: SUB, contacts: [] });
-    const slow = azure.faults.add({ target: 'security-contacts', delayMs: 400, times: Infinity });
-    const read = await adaptersFor(azure, { requestTimeoutMs: 200 }).contacts.listContacts(SUB);
-    expect(read).toEqual({ kind: 'unreadable', message: `no answer from ${azure.url} within 0.2 s (2 tries)`, transient: true });
-    expect(slow.hits).toBe(2);
-    await sleep(300); // the server finishes its late answers before the next test counts requests
+    const answered = gate();
+    const held = azure.faults.add({ target: 'security-contacts', holdUntil: answered.opened, times: Infinity });
+    try {
+      const read = await adaptersFor(azure, { requestTimeoutMs: 2_000 }).contacts.listContacts(SUB);
+      expect(read).toEqual({ kind: 'unreadable', message: `no answer from ${azure.url} within 2 s (2 tries)`, transient: true });
+      expect(held.hits).toBe(2);
+    } finally {
+      answered.open();
+    }
+    // Both abandoned requests are in the server's log before the next test counts requests.
+    await vi.waitFor(() => expect(contactRequests()).toHaveLength(2), { timeout: 10_000 });
   });
 
   it('a request that timed out once is sent again, and the second answer counts', async () => {
     tenant.addSubscription({ subscriptionId: SUB, contacts: [] });
-    const slowOnce = azure.faults.add({ target: 'security-contacts', delayMs: 400, times: 1 });
-    expect(await adaptersFor(azure, { requestTimeoutMs: 200 }).contacts.listContacts(SUB)).toEqual({ kind: 'listed', contacts: [] });
-    expect(slowOnce.hits).toBe(1);
-    await sleep(300);
+    const answered = gate();
+    const heldOnce = azure.faults.add({ target: 'security-contacts', holdUntil: answered.opened, times: 1 });
+    try {
+      expect(await adaptersFor(azure, { requestTimeoutMs: 2_000 }).contacts.listContacts(SUB)).toEqual({ kind: 'listed', contacts: [] });
+      expect(heldOnce.hits).toBe(1);
+    } finally {
+      answered.open();
+    }
+    await vi.waitFor(() => expect(contactRequests()).toHaveLength(2), { timeout: 10_000 });
   });
 
   it('a 200 body that is not JSON, or not a list, is unreadable', async () => {
@@ -283,9 +294,17 @@ describe('SecurityContactsApi.listContacts', () => {
 
   it('throws when the caller aborts', async () => {
     tenant.addSubscription({ subscriptionId: SUB, contacts: [] });
-    azure.faults.add({ target: 'security-contacts', delayMs: 2_000 });
+    const answered = gate();
+    const held = azure.faults.add({ target: 'security-contacts', holdUntil: answered.opened });
     const controller = new AbortController();
-    setTimeout(() => controller.abort(), 50);
-    await expect(adaptersFor(azure).contacts.listContacts(SUB, controller.signal)).rejects.toThrow(/abort/i);
+    const read = adaptersFor(azure).contacts.listContacts(SUB, controller.signal);
+    try {
+      // Aborted once the server holds the request, whenever that is.
+      await vi.waitFor(() => expect(held.hits).toBe(1), { timeout: 10_000 });
+      controller.abort();
+      await expect(read).rejects.toThrow(/abort/i);
+    } finally {
+      answered.open();
+    }
   });
 });

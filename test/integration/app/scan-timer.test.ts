@@ -172,19 +172,29 @@ describe('the scan timer', () => {
   it('renews the lease while a long scan runs, and logs a subscription whose status changed', async () => {
     tenant.setContacts(COMPLIANT, []);
     const renewals: boolean[] = [];
+    let renewedTwice!: () => void;
+    const twoRenewals = new Promise<void>((resolve) => (renewedTwice = resolve));
     const real = deps.lease;
     const counting: ScanLease = {
       tryAcquire: (holder, ttlMs) => real.tryAcquire(holder, ttlMs),
       renew: async (token, ttlMs) => {
         const kept = await real.renew(token, ttlMs);
         renewals.push(kept);
+        if (renewals.length === 2) renewedTwice();
         return kept;
       },
       release: (token) => real.release(token),
     };
-    azure.faults.add({ target: 'resource-graph', delayMs: 300, times: 2 });
+    // A long scan: its Resource Graph read ends only after the lease has been renewed twice,
+    // however long each renewal takes.
+    const inventory = Object.assign(Object.create(deps.azure.inventory) as typeof deps.azure.inventory, {
+      readInventory: async (...args: Parameters<typeof deps.azure.inventory.readInventory>) => {
+        await twoRenewals;
+        return deps.azure.inventory.readInventory(...args);
+      },
+    });
     const context = invocation();
-    const outcome = await runScanJob({ ...deps, lease: counting }, context, 'timer', { renewEveryMs: 40 });
+    const outcome = await runScanJob({ ...deps, azure: { ...deps.azure, inventory }, lease: counting }, context, 'timer', { renewEveryMs: 40 });
     expect(outcome.kind).toBe('ran');
     expect(renewals.length).toBeGreaterThanOrEqual(2);
     expect(renewals.every(Boolean)).toBe(true);

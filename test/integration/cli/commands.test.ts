@@ -5,7 +5,7 @@
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { SimulatedTenant, startLocalAzure } from '../../azure-server/index.js';
 import type { LocalAzure } from '../../azure-server/index.js';
 import { runContactWatch } from '../../support/cli.js';
@@ -91,6 +91,31 @@ describe('scan', () => {
     const report = JSON.parse(run.stdout);
     expect(report.subscriptions.map((s: any) => s.subscriptionId)).toEqual([IN_GROUP]);
     expect(azure.requests.of('resource-graph').every((r) => r.resourceGraph?.managementGroups?.[0] === 'platform')).toBe(true);
+  });
+
+  it('exits 2 naming a mistyped management group, so that it cannot pass --fail-on-noncompliant', async () => {
+    const run = await runContactWatch(['scan', '--management-group', 'platfrom', '--fail-on-noncompliant'], azure.env());
+    expect(run.code, run.stderr).toBe(2);
+    expect(run.stderr).toContain('no subscription was found under management group "platfrom"');
+    expect(run.stdout).toBe('');
+    expect(azure.requests.of('security-contacts')).toHaveLength(0);
+  });
+
+  it('names each management group that yields no subscription, even beside one that does', async () => {
+    const run = await runContactWatch(
+      ['scan', '--management-group', 'platform', '--management-group', 'platfrom', '--management-group', 'corp', '--format', 'json'],
+      azure.env(),
+    );
+    expect(run.code, run.stderr).toBe(2);
+    expect(run.stderr).toContain('no subscription was found under management groups "platfrom", "corp";');
+    expect(run.stdout).toBe('');
+  });
+
+  it('refuses an empty --management-group instead of scanning the whole tenant', async () => {
+    const run = await runContactWatch(['scan', '--management-group', ' ', '--fail-on-noncompliant'], azure.env());
+    expect(run.code, run.stderr).toBe(2);
+    expect(run.stderr).toMatch(/--management-group.*expected a management group ID, got an empty value/);
+    expect(azure.requests.of('resource-graph')).toHaveLength(0);
   });
 
   it('applies a policy file: a stricter alert threshold fails a contact that only sends High alerts', async () => {
@@ -240,13 +265,18 @@ describe('check', () => {
 
   it('--wait re-reads until the contact appears', async () => {
     const pending = runContactWatch(['check', NONCOMPLIANT, '--wait', '20', '--format', 'json'], azure.env());
-    await new Promise((resolve) => setTimeout(resolve, 1500));
+    // The contact is set once the command has read it without one (the server has answered that
+    // read), however long the command took to start; it reads again 2 s later.
+    await vi.waitFor(() => expect(azure.requests.of('security-contacts').filter((r) => r.subscriptionId === NONCOMPLIANT)).toHaveLength(1), {
+      timeout: 20_000,
+      interval: 20,
+    });
     azure.tenant.setContacts(NONCOMPLIANT, [compliantContact2023()], { indexed: false });
     const run = await pending;
     try {
       expect(run.code, run.stderr).toBe(0);
       expect(JSON.parse(run.stdout).status).toBe('compliant');
-      expect(run.stderr).toMatch(/reading again/);
+      expect(run.stderr).toMatch(/is noncompliant; reading again in 2 s/);
       expect(azure.requests.of('security-contacts').length).toBeGreaterThanOrEqual(2);
     } finally {
       azure.tenant.deleteContacts(NONCOMPLIANT);

@@ -305,16 +305,36 @@ describe('owner-notifications', () => {
     }
   });
 
-  it('fails the list examples, naming their unknown role "Admin"', () => {
+  it('passes the list examples, whose roles ["Owner", "Admin"] include Owner, naming the unknown role', () => {
     for (const items of [
       listItems('2023-12-01-preview', 'GetSecurityContactsSubscription_example.json'),
       listItems('2020-01-01-preview', 'GetSecurityContactsSubscription_example.json'),
     ]) {
       expect(judge('owner-notifications', contactOf(...items))).toEqual({
-        result: 'fail',
-        message: 'Contact "default": role "Admin" is not one of Owner, AccountAdmin, ServiceAdmin, Contributor.',
+        result: 'pass',
+        message: 'Subscription owners are e-mailed (roles: Owner; also listed: "Admin", which is not one of Owner, AccountAdmin, ServiceAdmin, Contributor).',
       });
     }
+  });
+
+  it('fails an unknown role without Owner, naming it', () => {
+    expect(judge('owner-notifications', contactOf(item2023({ notificationsByRole: { state: 'On', roles: ['Admin'] } })))).toEqual({
+      result: 'fail',
+      message:
+        'Subscription owners are not e-mailed: contact "default" e-mails "Admin" but not Owner (role "Admin" is not one of Owner, AccountAdmin, ServiceAdmin, Contributor).',
+    });
+    expect(judge('owner-notifications', contactOf(item2023({ notificationsByRole: { state: 'On', roles: ['Contributor', 'Admin', 'Reader'] } })))).toEqual({
+      result: 'fail',
+      message:
+        'Subscription owners are not e-mailed: contact "default" e-mails Contributor, "Admin", "Reader" but not Owner (roles "Admin", "Reader" are not one of Owner, AccountAdmin, ServiceAdmin, Contributor).',
+    });
+  });
+
+  it('fails an unknown state even when the roles include Owner and another role is unknown', () => {
+    expect(judge('owner-notifications', contactOf(item2023({ notificationsByRole: { state: 'Enabled', roles: ['Owner', 'Admin'] } })))).toEqual({
+      result: 'fail',
+      message: 'Contact "default": notificationsByRole.state "Enabled" is not one of On, Off.',
+    });
   });
 
   it('fails the 2023 create response whose notificationsByRole has no state', () => {
