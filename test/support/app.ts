@@ -3,7 +3,9 @@
  * its ACS Email service mounted) and Azurite, a controllable clock, and a log that keeps every
  * structured line so tests can read what the app said.
  */
-import { InvocationContext } from '@azure/functions';
+// The package is CommonJS: Node's ES module loader (tsx, for the benchmarks) finds its classes on
+// the default export only.
+import azureFunctions, { type InvocationContext } from '@azure/functions';
 import { createAzureAdapters } from '../../src/adapters/azure-clients.js';
 import { openStateStore } from '../../src/adapters/table-storage/index.js';
 import { DEFAULT_RETENTION } from '../../src/adapters/table-storage/retention.js';
@@ -111,6 +113,6 @@ export function invocationContexts(functionName: string, prefix: string): () => 
   let count = 0;
   return () => {
     count += 1;
-    return new InvocationContext({ invocationId: `${prefix}-invocation-${count}`, functionName });
+    return new azureFunctions.InvocationContext({ invocationId: `${prefix}-invocation-${count}`, functionName });
   };
 }
