@@ -17,7 +17,7 @@ import { SimulatedTenant, startLocalAzure } from '../test/azure-server/index.js'
 import { createCommunicationEmailService } from '../test/azure-server/services/communication-email.js';
 import { invocationContexts, testAppDependencies } from '../test/support/app.js';
 import { startAzurite } from '../test/support/azurite.js';
-import { compliantContact2023 } from '../test/support/fixtures.js';
+import { securityContactsEvent } from '../test/support/events.js';
 import { subscriptionIdFor, verdict } from '../test/integration/state/support.js';
 
 const { values: args } = parseArgs({
@@ -72,17 +72,7 @@ async function measure(size: number): Promise<Row> {
     const times: number[] = [];
     const requests: number[] = [];
     for (const [index, id] of eventIds.entries()) {
-      const resource = `/subscriptions/${id}/providers/Microsoft.Security/securityContacts/default`;
-      const event = {
-        id: `bench-${size}-${index}`,
-        topic: `/subscriptions/${id}`,
-        subject: resource,
-        eventType: 'Microsoft.Resources.ResourceDeleteSuccess',
-        eventTime: new Date().toISOString(),
-        data: { operationName: 'Microsoft.Security/securityContacts/delete', resourceUri: resource, subscriptionId: id },
-        dataVersion: '2',
-        metadataVersion: '1',
-      };
+      const event = securityContactsEvent('event-grid-schema', id, 'delete', `bench-${size}-${index}`);
       const accepted = mail.messages.length;
       tableRequests = 0;
       const started = performance.now();

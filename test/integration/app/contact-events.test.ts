@@ -18,6 +18,7 @@ import { SimulatedTenant, type LocalAzure } from '../../azure-server/index.js';
 import type { CommunicationEmailService } from '../../azure-server/services/communication-email.js';
 import { invocationContexts, type LoggedLine, startAppTestBed, testAppDependencies } from '../../support/app.js';
 import type { AzuriteTables } from '../../support/azurite.js';
+import { securityContactsEvent } from '../../support/events.js';
 import { azureExample, compliantContact2023 } from '../../support/fixtures.js';
 
 const CREATED = 'a1000000-0000-4000-8000-000000000001';
@@ -104,23 +105,6 @@ function subscriptionCreatedCloudEvent(subscriptionId: string, eventId: string):
   };
 }
 
-/** The real Microsoft.Resources example, as the securityContacts write or delete of one subscription. */
-function contactEvent(schema: 'event-grid-schema' | 'cloud-events-schema', subscriptionId: string, operation: 'write' | 'delete', eventId: string): any {
-  const text = JSON.stringify(azureExample(`eventgrid/Microsoft.Resources/${schema}/resource_write_success.json`))
-    .replaceAll('{subscription-id}', subscriptionId)
-    .replaceAll('{resource-group}', 'rg');
-  const event = JSON.parse(text);
-  const type = operation === 'write' ? 'Microsoft.Resources.ResourceWriteSuccess' : 'Microsoft.Resources.ResourceDeleteSuccess';
-  const resource = `/subscriptions/${subscriptionId}/providers/Microsoft.Security/securityContacts/default`;
-  if (schema === 'event-grid-schema') event.eventType = type;
-  else event.type = type;
-  event.id = eventId;
-  event.subject = resource;
-  event.data.resourceUri = resource;
-  event.data.operationName = `Microsoft.Security/securityContacts/${operation}`;
-  return event;
-}
-
 describe('ContactWatch.SubscriptionCreated', () => {
   it('records a new subscription without a contact and sends exactly one alert, however often it is delivered', async () => {
     const handler = createContactEventHandler(deps);
@@ -172,13 +156,13 @@ describe('ContactWatch.SubscriptionCreated', () => {
 describe('securityContacts writes and deletes', () => {
   it('turns a compliant subscription noncompliant at once when its contact is deleted', async () => {
     const handler = createContactEventHandler(deps);
-    await handler(contactEvent('cloud-events-schema', COMPLIANT, 'write', 'evt-contact-write'), invocation());
+    await handler(securityContactsEvent('cloud-events-schema', COMPLIANT, 'write', 'evt-contact-write'), invocation());
     expect((await deps.store.getSubscription(COMPLIANT))?.status).toBe('compliant');
     expect(messagesNaming(COMPLIANT)).toHaveLength(0);
 
     tenant.deleteContacts(COMPLIANT);
     const context = invocation();
-    await handler(contactEvent('event-grid-schema', COMPLIANT, 'delete', 'evt-contact-delete'), context);
+    await handler(securityContactsEvent('event-grid-schema', COMPLIANT, 'delete', 'evt-contact-delete'), context);
 
     const record = await deps.store.getSubscription(COMPLIANT);
     expect(record).toMatchObject({ status: 'noncompliant', lastEvaluatedBy: 'event:evt-contact-delete' });
@@ -218,7 +202,7 @@ describe('the new-subscription grace period', () => {
     // The pipeline sets the second one's contact within the grace.
     now = new Date('2026-11-22T05:10:00.000Z');
     tenant.setContacts(FIXED_IN_GRACE, [compliantContact2023()]);
-    await handler(contactEvent('event-grid-schema', FIXED_IN_GRACE, 'write', 'evt-grace-3'), invocation());
+    await handler(securityContactsEvent('event-grid-schema', FIXED_IN_GRACE, 'write', 'evt-grace-3'), invocation());
     expect((await graced.store.getSubscription(FIXED_IN_GRACE))?.status).toBe('compliant');
     // A redelivery inside the grace still sends nothing.
     await handler(subscriptionCreatedEvent(IN_GRACE, 'evt-grace-1', announcedAt), invocation());
@@ -292,7 +276,7 @@ describe('failures', () => {
 
     // A contact change comes from a subscription that was readable: no window.
     azure.faults.add({ target: 'security-contacts', subscriptionId: FORBIDDEN_DRIFT, status: 403, times: Infinity });
-    await expect(createContactEventHandler(deps)(contactEvent('event-grid-schema', FORBIDDEN_DRIFT, 'write', 'evt-forbidden-drift'), invocation())).resolves.toBeUndefined();
+    await expect(createContactEventHandler(deps)(securityContactsEvent('event-grid-schema', FORBIDDEN_DRIFT, 'write', 'evt-forbidden-drift'), invocation())).resolves.toBeUndefined();
     expect((await deps.store.getSubscription(FORBIDDEN_DRIFT))?.status).toBe('error');
     expect(messagesNaming(FORBIDDEN_DRIFT)).toHaveLength(1);
   });

@@ -13,6 +13,7 @@ import { createScanTimerHandler } from '../../../src/app/handlers/scan-timer.js'
 import { FUNCTION_NAMES } from '../../../src/app/types.js';
 import { SimulatedTenant } from '../../azure-server/index.js';
 import { invocationContexts, startAppTestBed, type AppTestBed } from '../../support/app.js';
+import { securityContactsEvent } from '../../support/events.js';
 import { compliantContact2023 } from '../../support/fixtures.js';
 import { manualClock } from '../state/support.js';
 
@@ -81,18 +82,8 @@ describe('a contact with 400 KB of addresses', () => {
     expect(bed.mail.messages).toHaveLength(2);
     expect(bed.mail.messages[1]!.subject).toContain('2 reminders');
 
-    const resource = `/subscriptions/${HUGE}/providers/Microsoft.Security/securityContacts/default`;
     await createContactEventHandler(bed.deps)(
-      {
-        id: 'evt-huge',
-        topic: `/subscriptions/${HUGE}`,
-        subject: resource,
-        eventType: 'Microsoft.Resources.ResourceWriteSuccess',
-        eventTime: clock.now().toISOString(),
-        data: { operationName: 'Microsoft.Security/securityContacts/write', resourceUri: resource, subscriptionId: HUGE },
-        dataVersion: '2',
-        metadataVersion: '1',
-      },
+      securityContactsEvent('event-grid-schema', HUGE, 'write', 'evt-huge', clock.now()),
       invocationContexts(FUNCTION_NAMES.contactEvents, 'oversized-event')(),
     );
     expect(await bed.deps.store.getSubscription(HUGE)).toMatchObject({ status: 'noncompliant', lastEvaluatedBy: 'event:evt-huge' });

@@ -13,6 +13,7 @@ import { createScanTimerHandler } from '../../../src/app/handlers/scan-timer.js'
 import { FUNCTION_NAMES } from '../../../src/app/types.js';
 import { SimulatedTenant } from '../../azure-server/index.js';
 import { invocationContexts, startAppTestBed, TEST_RECIPIENTS, type AppTestBed } from '../../support/app.js';
+import { securityContactsEvent } from '../../support/events.js';
 import { compliantContact2023 } from '../../support/fixtures.js';
 
 const NO_ATTACK_PATHS_EVENT = 'e1000000-0000-4000-8000-000000000001';
@@ -64,18 +65,8 @@ function expectOwnContactWithAttackPaths(body: any): void {
 
 describe('the fix an alert suggests', () => {
   it("is the subscription's own contact with attack paths added, in the message an event sends", async () => {
-    const resource = `/subscriptions/${NO_ATTACK_PATHS_EVENT}/providers/Microsoft.Security/securityContacts/default`;
     await createContactEventHandler(bed.deps)(
-      {
-        id: 'evt-write-1',
-        topic: `/subscriptions/${NO_ATTACK_PATHS_EVENT}`,
-        subject: resource,
-        eventType: 'Microsoft.Resources.ResourceWriteSuccess',
-        eventTime: new Date().toISOString(),
-        data: { operationName: 'Microsoft.Security/securityContacts/write', resourceUri: resource, subscriptionId: NO_ATTACK_PATHS_EVENT },
-        dataVersion: '2',
-        metadataVersion: '1',
-      },
+      securityContactsEvent('event-grid-schema', NO_ATTACK_PATHS_EVENT, 'write', 'evt-write-1'),
       invocationContexts(FUNCTION_NAMES.contactEvents, 'fix-event')(),
     );
     expect((await bed.deps.store.getSubscription(NO_ATTACK_PATHS_EVENT))).toMatchObject({ status: 'noncompliant', failedRules: ['attack-path-notifications'] });

@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../../../src/cli/program.js';
-import type { AppSettingName } from '../../../src/app/settings.js';
+import { APP_SETTING_NAMES, type AppSettingName } from '../../../src/app/settings.js';
 import { runContactWatch } from '../../support/cli.js';
 import { SECRET_MARKER, sweepCases, withSetting } from '../../support/secret-bearing-settings.js';
 
@@ -20,22 +20,9 @@ const VALID = {
 };
 
 /** What `scan --notify` reads: every app setting but the timer's schedule and Application Insights. */
-const CLI_SETTINGS: readonly AppSettingName[] = [
-  'AZURE_CLOUD',
-  'AZURE_RESOURCE_MANAGER_ENDPOINT',
-  'CONTACT_WATCH_STORAGE',
-  'AzureWebJobsStorage',
-  'CONTACT_WATCH_POLICY',
-  'CONTACT_WATCH_ACS_ENDPOINT',
-  'CONTACT_WATCH_ACS_CONNECTION_STRING',
-  'CONTACT_WATCH_EMAIL_SENDER',
-  'CONTACT_WATCH_ALERT_RECIPIENTS',
-  'CONTACT_WATCH_REMINDER_DAYS',
-  'CONTACT_WATCH_NEW_SUBSCRIPTION_GRACE_MINUTES',
-  'CONTACT_WATCH_FIXED_NOTICES',
-  'CONTACT_WATCH_EMAIL_RATE_PER_MINUTE',
-  'CONTACT_WATCH_EMAIL_RATE_PER_HOUR',
-];
+const CLI_SETTINGS: readonly AppSettingName[] = APP_SETTING_NAMES.filter(
+  (name) => name !== 'CONTACT_WATCH_SCAN_SCHEDULE' && name !== 'APPLICATIONINSIGHTS_CONNECTION_STRING',
+);
 
 async function run(args: string[], env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
   let stdout = '';
