@@ -131,6 +131,11 @@ export async function evaluateSubscription(
     throw error;
   }
 
+  if (recorded.refused !== undefined) {
+    // Nothing a retry could mend: Table Storage will not take even the record's minimal form.
+    deps.log(context, 'subscription.notStored', { subscriptionId, evaluatedBy: request.evaluatedBy, status: verdict.status, reason: recorded.refused });
+    return { verdict, recorded, delivery: undefined };
+  }
   const { record, change } = recorded;
   if (recorded.superseded) {
     deps.log(context, 'subscription.superseded', {

@@ -178,14 +178,24 @@ export interface CompleteRunMark {
 }
 
 /**
- * The record as readers should see it. A complete run read every subscription that
- * was not gone after it, even where it wrote nothing; so a record last evaluated before that run
- * started shows the run as its last evaluation. A record evaluated after the run started (by an
- * event, say) keeps its own.
+ * The record as readers and writers should see it. A complete run read every subscription that
+ * was not gone after it, even where it wrote nothing (its reading agreed with the record): so a
+ * record last evaluated before that run started shows the run as its last evaluation, and a record
+ * read before it started counts as read when the run started — a later write judged from an older
+ * reading must not replace it. A record evaluated and read after the run started (by an event,
+ * say) keeps its own.
  */
 export function withLatestCompleteRun(record: SubscriptionRecord, run: CompleteRunMark | undefined): SubscriptionRecord {
-  if (!run || record.status === 'gone' || Date.parse(record.lastEvaluatedAt) >= Date.parse(run.startedAt)) return record;
-  return { ...record, lastEvaluatedAt: run.evaluatedAt, lastEvaluatedBy: run.scanId };
+  if (!run || record.status === 'gone') return record;
+  const started = Date.parse(run.startedAt);
+  const evaluatedBefore = Date.parse(record.lastEvaluatedAt) < started;
+  const readBefore = readingTime(record) < started;
+  if (!evaluatedBefore && !readBefore) return record;
+  return {
+    ...record,
+    ...(evaluatedBefore ? { lastEvaluatedAt: run.evaluatedAt, lastEvaluatedBy: run.scanId } : {}),
+    ...(readBefore ? { readAt: new Date(started).toISOString() } : {}),
+  };
 }
 
 /** True when the records differ in nothing but lastEvaluatedAt/lastEvaluatedBy/readAt. */

@@ -120,13 +120,17 @@ export interface RecordedRun {
   refused: RefusedWrite[];
 }
 
-export interface RecordedEvaluation {
-  /** The record as stored now (the newer one, when this evaluation was superseded). */
-  record: SubscriptionRecord;
-  change: StatusChange | null;
-  /** True when the stored record was judged from a later reading and was left as it was. */
-  superseded: boolean;
-}
+export type RecordedEvaluation =
+  | {
+      /** The record as stored now (the newer one, when this evaluation was superseded). */
+      record: SubscriptionRecord;
+      change: StatusChange | null;
+      /** True when the stored record was judged from a later reading and was left as it was. */
+      superseded: boolean;
+      refused?: undefined;
+    }
+  /** Table Storage refused the record, even in its minimal form; what was stored before stays. */
+  | { record: undefined; change: null; superseded: false; refused: string };
 
 /** What the store sent, for progress lines and tests. */
 export interface StateStoreStats {
@@ -402,13 +406,10 @@ class TableStateStore implements StateStore {
     const writes: WriteLog = { committed: [], refused: [] };
     const { committed } = writes;
     try {
-      const [current, exemptions] = await Promise.all([this.loadCurrent(), this.listExemptions()]);
+      const [current, exemptions, mark] = await Promise.all([this.loadCurrent(), this.listExemptions(), this.completeRunMark()]);
       const readSubscriptionIds = new Set([...result.readSubscriptionIds].map((id) => id.toLowerCase()));
       const listingComplete = result.scope === 'tenant' && result.subscriptionListComplete && result.status !== 'failed';
       const verdictsById = new Map(result.verdicts.map((verdict) => [verdict.subscriptionId.toLowerCase(), verdict]));
-      // A complete run vouches for the evaluation time of every record it did not write (see
-      // withLatestCompleteRun): it listed the whole tenant and read every subscription it listed.
-      const complete = listingComplete && [...verdictsById.keys()].every((id) => readSubscriptionIds.has(id));
       const input = {
         listingComplete,
         readSubscriptionIds,
@@ -419,11 +420,13 @@ class TableStateStore implements StateStore {
       };
       // The whole plan first: it refuses bad input (an `exempt` verdict, a duplicate) before any
       // write, and names the partitions that have anything to write.
-      const whole = planStateUpdate({ ...input, previous: records(current), verdicts: result.verdicts });
+      // Records as of the newest complete run: a run that started later read every one of them,
+      // so this run's older readings replace none (whether or not that run wrote anything).
+      const whole = planStateUpdate({ ...input, previous: records(current, mark), verdicts: result.verdicts });
       const plan: Planner = (state, ids) =>
         planStateUpdate({
           ...input,
-          previous: records(state, ids),
+          previous: records(state, mark, ids),
           verdicts: [...ids].flatMap((id) => verdictsById.get(id) ?? []),
         });
 
@@ -440,6 +443,10 @@ class TableStateStore implements StateStore {
       );
       const failure = outcomes.find((outcome): outcome is PromiseRejectedResult => outcome.status === 'rejected');
       if (failure) throw failure.reason;
+      // A complete run vouches for the evaluation time of every record it did not write (see
+      // withLatestCompleteRun): it listed the whole tenant, read every subscription it listed, and
+      // stored what it read. A refused record keeps an older reading, which nothing may vouch for.
+      const complete = listingComplete && [...verdictsById.keys()].every((id) => readSubscriptionIds.has(id)) && writes.refused.length === 0;
 
       const finishedAt = this.clock();
       const run = runRow(handle, {
@@ -457,7 +464,8 @@ class TableStateStore implements StateStore {
         ...(writes.refused.length > 0 ? { error: describeRefused(writes.refused) } : {}),
       });
       await (await this.scanRuns()).upsertEntity(encodeScanRun(run, handle.rowKey), 'Replace');
-      if (run.complete) await this.markLatestCompleteRun(run, handle.rowKey);
+      // Outside the undo: without the mark, readers only show older evaluation times, the safe side.
+      if (run.complete) await this.markLatestCompleteRun(run, handle.rowKey).catch(() => undefined);
       return {
         run,
         records: committed.map((write) => write.after).sort((a, b) => compare(a.subscriptionId, b.subscriptionId)),
@@ -542,13 +550,15 @@ class TableStateStore implements StateStore {
 
   async recordEvaluation(verdict: SubscriptionVerdict, options: { evaluatedBy: string; readAt: Date }): Promise<RecordedEvaluation> {
     const id = verdict.subscriptionId.toLowerCase();
-    const exemption = await this.getExemption(id);
+    const [exemption, mark] = await Promise.all([this.getExemption(id), this.completeRunMark()]);
     const writes: WriteLog = { committed: [], refused: [] };
     let superseded: SubscriptionRecord | undefined;
     // Re-planned on every conflict, so a newer reading written meanwhile is seen and kept.
     const plan: Planner = (state) => {
+      const stored = state.get(id)?.record;
       const evaluation = applyEventEvaluation({
-        previous: state.get(id)?.record,
+        // As of the newest complete run, whose reading is later than the record's own if it wrote nothing.
+        previous: stored && withLatestCompleteRun(stored, mark),
         verdict,
         exemptions: exemption ? [exemption] : [],
         evaluatedBy: options.evaluatedBy,
@@ -566,8 +576,10 @@ class TableStateStore implements StateStore {
     await this.writePartition(subscriptionPartition(id), ids, await this.readMany(ids), plan, writes);
     if (superseded) return { record: superseded, change: null, superseded: true };
     const write = writes.committed[0];
-    if (!write) throw new StateWriteError(`the evaluation of ${id} was not written${writes.refused[0] ? `: ${writes.refused[0].reason}` : ''}`);
-    return { record: write.after, change: write.change ?? null, superseded: false };
+    if (write) return { record: write.after, change: write.change ?? null, superseded: false };
+    // Refused even in its minimal form: a retry cannot mend that, so it is reported, not thrown.
+    if (writes.refused[0]) return { record: undefined, change: null, superseded: false, refused: writes.refused[0].reason };
+    throw new StateWriteError(`the evaluation of ${id} was not written`);
   }
 
   async markAlerted(subscriptionIds: readonly string[], at: Date): Promise<SubscriptionRecord[]> {
@@ -792,9 +804,10 @@ class TableStateStore implements StateStore {
   }
 }
 
-function records(state: ReadonlyMap<string, Current>, only?: ReadonlySet<string>): Map<string, SubscriptionRecord> {
+/** The records of `state` (or of `only`) as of the newest complete run (withLatestCompleteRun). */
+function records(state: ReadonlyMap<string, Current>, mark: CompleteRunMark | undefined, only?: ReadonlySet<string>): Map<string, SubscriptionRecord> {
   const result = new Map<string, SubscriptionRecord>();
-  for (const [id, entry] of state) if (!only || only.has(id)) result.set(id, entry.record);
+  for (const [id, entry] of state) if (!only || only.has(id)) result.set(id, withLatestCompleteRun(entry.record, mark));
   return result;
 }
 

@@ -388,6 +388,24 @@ describe("one subscription's data", () => {
     expect((await store.loadSubscriptions({ status: 'compliant' })).length).toBe(39);
   });
 
+  it('a run that could not store a record vouches for no evaluation time, and an evaluation refused whole is reported, not thrown', async () => {
+    const prefix = uniquePrefix();
+    const clock = manualClock('2025-05-01T10:00:00Z');
+    const healthy = openStore({ prefix, clock: clock.now });
+    await run(healthy, 'scan-1', complete(ids.map((id) => verdict(id, 'compliant'))), clock.now());
+    clock.advance(30 * 60_000);
+    const refusing = openStore({ prefix, clock: clock.now, extraPolicies: [refuseEntity(`state:${victim}`)] });
+    const second = await run(refusing, 'scan-2', complete(ids.map((id) => verdict(id, id === victim ? 'noncompliant' : 'compliant'))), clock.now());
+
+    expect(second.run).toMatchObject({ refusedWrites: 1, complete: false });
+    // The victim was read as noncompliant and could not be stored: it must not look freshly confirmed compliant.
+    expect(await refusing.getSubscription(victim)).toMatchObject({ status: 'compliant', lastEvaluatedBy: 'scan-1' });
+    expect((await refusing.latestCompleteRun())?.scanId).toBe('scan-1');
+
+    const evaluation = await refusing.recordEvaluation(verdict(victim, 'noncompliant'), { evaluatedBy: 'event:1', readAt: clock.now() });
+    expect(evaluation).toMatchObject({ record: undefined, refused: expect.stringMatching(/maximum allowed size|PropertyValueTooLarge/) });
+  });
+
   it('a record refused even in its minimal form is reported by the run and never fails the others', async () => {
     const store = openStore({ extraPolicies: [refuseEntity(`state:${victim}`)] });
     const result = await run(store, 'scan-1', complete(ids.map((id) => verdict(id, id === victim ? 'noncompliant' : 'compliant'))));
@@ -397,6 +415,33 @@ describe("one subscription's data", () => {
     expect(result.refused).toEqual([{ subscriptionId: victim, reason: expect.stringMatching(/maximum allowed size|PropertyValueTooLarge/) }]);
     expect(await store.getSubscription(victim)).toBeUndefined();
     expect((await store.loadSubscriptions()).map((record) => record.subscriptionId)).toEqual(ids.filter((id) => id !== victim).sort());
+  });
+});
+
+describe('overlapping runs', () => {
+  it('a run that finishes after a later complete run replaces none of the readings that run vouches for', async () => {
+    const prefix = uniquePrefix();
+    const clock = manualClock('2025-05-01T10:00:00Z');
+    const store = openStore({ prefix, clock: clock.now });
+    const [x, y] = [subscriptionIdFor(80), subscriptionIdFor(81)];
+    await run(store, 'scan-1', complete([verdict(x, 'compliant'), verdict(y, 'compliant')]), clock.now());
+
+    // Run A starts reading at 10:30 and reads x before its contact was fixed... 
+    clock.set('2025-05-01T10:30:00Z');
+    const startedA = clock.now();
+    // ...while run B, started at 10:35, reads the tenant unchanged and writes nothing but its run.
+    clock.set('2025-05-01T10:35:00Z');
+    const b = await run(store, 'scan-b', complete([verdict(x, 'compliant'), verdict(y, 'compliant')]), clock.now());
+    expect(b.records).toEqual([]);
+    // A finishes last, with its older reading of x.
+    clock.set('2025-05-01T10:40:00Z');
+    const a = await run(store, 'scan-a', complete([verdict(x, 'noncompliant'), verdict(y, 'compliant')]), startedA);
+
+    expect(a.records).toEqual([]);
+    expect(await store.getSubscription(x)).toMatchObject({ status: 'compliant', lastEvaluatedBy: 'scan-b' });
+    // An event that read before B started is older than B's reading too.
+    const late = await store.recordEvaluation(verdict(x, 'noncompliant'), { evaluatedBy: 'event:slow', readAt: new Date('2025-05-01T10:34:00Z') });
+    expect(late).toMatchObject({ superseded: true, record: { status: 'compliant' } });
   });
 });
 

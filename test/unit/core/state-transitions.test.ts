@@ -292,9 +292,12 @@ describe('helpers', () => {
   it('withLatestCompleteRun vouches for records last evaluated before the run started, not for gone or newer ones', () => {
     const record = stateAfter({ verdicts: [verdict(A, 'compliant')], now: T0, runId: 'scan-1' }).get(A)!;
     const mark = { scanId: 'scan-2', startedAt: T1.toISOString(), evaluatedAt: T2.toISOString() };
-    expect(withLatestCompleteRun(record, mark)).toMatchObject({ lastEvaluatedAt: T2.toISOString(), lastEvaluatedBy: 'scan-2' });
-    expect(withLatestCompleteRun({ ...record, status: 'gone' }, mark).lastEvaluatedBy).toBe('scan-1');
-    expect(withLatestCompleteRun({ ...record, lastEvaluatedAt: T1.toISOString(), lastEvaluatedBy: 'event:1' }, mark).lastEvaluatedBy).toBe('event:1');
+    expect(withLatestCompleteRun(record, mark)).toMatchObject({ lastEvaluatedAt: T2.toISOString(), lastEvaluatedBy: 'scan-2', readAt: T1.toISOString() });
+    expect(withLatestCompleteRun({ ...record, status: 'gone' }, mark)).toMatchObject({ lastEvaluatedBy: 'scan-1', readAt: T0.toISOString() });
+    const event = { ...record, lastEvaluatedAt: T1.toISOString(), readAt: T1.toISOString(), lastEvaluatedBy: 'event:1' };
+    expect(withLatestCompleteRun(event, mark)).toEqual(event);
+    // Read before the run started but written after it: the run's reading is the later one.
+    expect(withLatestCompleteRun({ ...event, readAt: T0.toISOString() }, mark)).toMatchObject({ lastEvaluatedBy: 'event:1', readAt: T1.toISOString() });
     expect(withLatestCompleteRun(record, undefined)).toBe(record);
   });
 
