@@ -37,6 +37,7 @@ import {
   type OutboxMessagePatch,
   type OutboxState,
 } from '../../alerts/ports.js';
+import { deleteWhere } from './bulk-delete.js';
 import type { TableConnection } from './connection.js';
 
 /** Table suffix under the prefix: `<prefix>outbox`. */
@@ -364,33 +365,9 @@ export class TableOutbox implements Outbox {
   async pruneDelivered(before: Date, limit: number): Promise<{ messages: number; claims: number }> {
     const cutoff = before.toISOString();
     const delivered = odata`PartitionKey eq ${MESSAGE_PARTITION} and (state eq ${'sent'} or state eq ${'replaced'}) and createdAt lt ${cutoff}`;
-    const messages = await this.deleteWhere(MESSAGE_PARTITION, delivered, limit);
-    const claims = await this.deleteWhere(CLAIM_PARTITION, odata`PartitionKey eq ${CLAIM_PARTITION} and createdAt lt ${cutoff}`, limit - messages);
+    const messages = (await deleteWhere(this.client, MESSAGE_PARTITION, delivered, limit)).deleted;
+    const claims = (await deleteWhere(this.client, CLAIM_PARTITION, odata`PartitionKey eq ${CLAIM_PARTITION} and createdAt lt ${cutoff}`, limit - messages)).deleted;
     return { messages, claims };
-  }
-
-  /** Deletes up to `limit` rows of one partition matching `filter`, 100 to a transaction. */
-  private async deleteWhere(partitionKey: string, filter: string, limit: number): Promise<number> {
-    if (limit <= 0) return 0;
-    const rowKeys: string[] = [];
-    for await (const entity of this.client.listEntities<Record<string, unknown>>({ queryOptions: { filter, select: ['RowKey'] } })) {
-      if (entity.rowKey) rowKeys.push(entity.rowKey);
-      if (rowKeys.length >= limit) break;
-    }
-    for (let start = 0; start < rowKeys.length; start += 100) {
-      const chunk = rowKeys.slice(start, start + 100);
-      try {
-        await this.client.submitTransaction(chunk.map((rowKey) => ['delete', { partitionKey, rowKey }] as const));
-      } catch {
-        // One row gone meanwhile fails the whole transaction: delete one by one, a 404 being fine.
-        for (const rowKey of chunk) {
-          await this.client.deleteEntity(partitionKey, rowKey).catch((error: unknown) => {
-            if (!isStatus(error, 404)) throw error;
-          });
-        }
-      }
-    }
-    return rowKeys.length;
   }
 
   async acceptedSince(since: Date): Promise<Date[]> {

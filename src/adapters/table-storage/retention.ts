@@ -8,13 +8,15 @@
  *   tenant, with their history: CONTACT_WATCH_HISTORY_RETENTION_DAYS, default 400 (a year of
  *   evidence for an annual audit, with a margin).
  *
- * Pruning deletes at most a fixed number of rows per call, oldest kinds first, and says whether
- * it got through everything; it never touches a current subscription's state row.
+ * Pruning deletes at most a fixed number of rows per call and says whether it got through
+ * everything; it never touches a current subscription's state row, nor the history row that
+ * explains the status a current subscription is in.
  */
-import { odata, RestError, type TableClient, type TransactionAction } from '@azure/data-tables';
+import { odata, RestError, type TableClient } from '@azure/data-tables';
 import { z } from 'zod';
 import { quoteWithoutSecrets } from '../../core/secret-text.js';
 import { SettingsError } from '../settings-error.js';
+import { deleteRows, deleteWhere, matchingRows } from './bulk-delete.js';
 import { HISTORY_ROW_PREFIX, SCAN_RUN_PARTITION, STATE_ROW_RANGE, SUBSCRIPTION_PARTITIONS, historyRange, scanRunRowKey } from './entities.js';
 
 export interface RetentionSettings {
@@ -58,10 +60,13 @@ export interface PruneOutcome {
 }
 
 const DAY_MS = 86_400_000;
-/** Deletes in one entity group transaction. */
-const BATCH = 100;
 
-/** Deletes what has outlived the retention, at most `maxDeletes` rows. */
+/**
+ * Deletes what has outlived the retention, at most `maxDeletes` rows. A subscription's newest
+ * history row is kept while the subscription is in the tenant, however old: it is what explains
+ * the status it still has. A departed subscription's record is deleted only if it is still the
+ * gone record that was found (ETag), so one that came back meanwhile keeps its record.
+ */
 export async function pruneExpired(
   tables: { subscriptions: TableClient; scanRuns: TableClient },
   retention: RetentionSettings,
@@ -70,92 +75,70 @@ export async function pruneExpired(
 ): Promise<PruneOutcome> {
   const outcome: PruneOutcome = { scanRuns: 0, historyRows: 0, goneSubscriptions: 0, complete: true };
   let budget = maxDeletes;
-  /** Deletes what `found` lists and counts it against the budget; false once the budget is spent. */
-  const remove = async (client: TableClient, partitionKey: string, found: Found): Promise<number> => {
-    const deleted = await deleteRows(client, partitionKey, found.keys);
-    budget -= deleted;
+  const spent = (found: { deleted: number; more: boolean }): number => {
+    budget -= found.deleted;
     if (found.more) outcome.complete = false;
-    return deleted;
+    return found.deleted;
   };
 
   // Scan runs: newest first by an inverted start time, so every run older than the cutoff has a
   // row key after the cutoff's; ';' sorts after ':' and leaves out a run started at the cutoff.
   const runCutoff = new Date(now.getTime() - retention.scanRunDays * DAY_MS);
   const runsAfterCutoff = `${scanRunRowKey(runCutoff, '').slice(0, -1)};`;
-  outcome.scanRuns = await remove(
-    tables.scanRuns,
-    SCAN_RUN_PARTITION,
-    await rowKeys(tables.scanRuns, odata`PartitionKey eq ${SCAN_RUN_PARTITION} and RowKey gt ${runsAfterCutoff}`, budget),
-  );
+  outcome.scanRuns = spent(await deleteWhere(tables.scanRuns, SCAN_RUN_PARTITION, odata`PartitionKey eq ${SCAN_RUN_PARTITION} and RowKey gt ${runsAfterCutoff}`, budget));
 
-  const historyCutoff = new Date(now.getTime() - retention.historyDays * DAY_MS).toISOString();
+  const cutoff = new Date(now.getTime() - retention.historyDays * DAY_MS).toISOString();
+  const client = tables.subscriptions;
   for (const partitionKey of SUBSCRIPTION_PARTITIONS) {
     if (budget <= 0) break;
-    // Subscriptions gone longer than the retention: the record goes, with all its history.
-    const gone = await rowKeys(
-      tables.subscriptions,
-      odata`PartitionKey eq ${partitionKey} and RowKey ge ${STATE_ROW_RANGE.from} and RowKey lt ${STATE_ROW_RANGE.to} and status eq ${'gone'} and statusSince lt ${historyCutoff}`,
-      budget,
-    );
-    if (gone.more) outcome.complete = false;
-    for (const stateRowKey of gone.keys) {
-      const { from, to } = historyRange(stateRowKey.slice(STATE_ROW_RANGE.from.length));
-      const history = await rowKeys(tables.subscriptions, odata`PartitionKey eq ${partitionKey} and RowKey ge ${from} and RowKey lt ${to}`, budget - 1);
-      outcome.historyRows += await remove(tables.subscriptions, partitionKey, history);
-      if (history.more || budget <= 0) {
+    const states = odata`PartitionKey eq ${partitionKey} and RowKey ge ${STATE_ROW_RANGE.from} and RowKey lt ${STATE_ROW_RANGE.to}`;
+
+    // Subscriptions gone longer than the retention: the record, then its history.
+    const gone: Array<{ rowKey: string; etag: string }> = [];
+    for await (const row of client.listEntities<Record<string, unknown>>({
+      queryOptions: { filter: `${states} and ${odata`status eq ${'gone'} and statusSince lt ${cutoff}`}`, select: ['RowKey'] },
+    })) {
+      if (gone.length >= budget) {
         outcome.complete = false;
         break;
       }
-      // Only once its history is gone, so a record is never left without the rows it explains.
-      outcome.goneSubscriptions += await remove(tables.subscriptions, partitionKey, { keys: [stateRowKey], more: false });
+      if (row.rowKey !== undefined && row.etag) gone.push({ rowKey: row.rowKey, etag: row.etag });
+    }
+    for (const { rowKey, etag } of gone) {
+      if (budget <= 0) break;
+      try {
+        await client.deleteEntity(partitionKey, rowKey, { etag });
+      } catch (error) {
+        // Changed since it was found (it came back, say) or deleted by someone else: it stays theirs.
+        if (error instanceof RestError && (error.statusCode === 412 || error.statusCode === 404)) continue;
+        throw error;
+      }
+      outcome.goneSubscriptions += 1;
+      budget -= 1;
+      const { from, to } = historyRange(rowKey.slice(STATE_ROW_RANGE.from.length));
+      // Only the rows older than the cutoff: one written by a return after the delete is the new record's.
+      outcome.historyRows += spent(await deleteWhere(client, partitionKey, odata`PartitionKey eq ${partitionKey} and RowKey ge ${from} and RowKey lt ${to} and at lt ${cutoff}`, budget));
     }
     if (budget <= 0) break;
-    // History rows older than the retention, of every subscription.
-    const old = await rowKeys(
-      tables.subscriptions,
-      odata`PartitionKey eq ${partitionKey} and RowKey ge ${HISTORY_ROW_PREFIX} and RowKey lt ${`${HISTORY_ROW_PREFIX.slice(0, -1)};`} and at lt ${historyCutoff}`,
+
+    // History rows older than the retention, but the newest of each subscription still here: a
+    // status entered before the cutoff is explained by the history row written when it was entered.
+    const explaining = new Set<string>();
+    for await (const row of client.listEntities<Record<string, unknown>>({
+      queryOptions: { filter: `${states} and ${odata`status ne ${'gone'} and statusSince lt ${cutoff}`}`, select: ['RowKey', 'statusSince'] },
+    })) {
+      if (row.rowKey !== undefined && typeof row['statusSince'] === 'string') {
+        explaining.add(`${HISTORY_ROW_PREFIX}${row.rowKey.slice(STATE_ROW_RANGE.from.length)}:${row['statusSince']}:`);
+      }
+    }
+    const old = await matchingRows(
+      client,
+      odata`PartitionKey eq ${partitionKey} and RowKey ge ${HISTORY_ROW_PREFIX} and RowKey lt ${`${HISTORY_ROW_PREFIX.slice(0, -1)};`} and at lt ${cutoff}`,
       budget,
+      { select: ['subscriptionId', 'at'], skip: (row) => explaining.has(`${HISTORY_ROW_PREFIX}${String(row['subscriptionId'])}:${String(row['at'])}:`) },
     );
-    outcome.historyRows += await remove(tables.subscriptions, partitionKey, old);
+    outcome.historyRows += spent({ deleted: await deleteRows(client, partitionKey, old.rowKeys), more: old.more });
   }
   if (budget <= 0) outcome.complete = false;
   return outcome;
-}
-
-interface Found {
-  keys: string[];
-  /** More rows matched than the bound let through. */
-  more: boolean;
-}
-
-/** The row keys a filter matches, at most `limit`, and whether more matched. */
-async function rowKeys(client: TableClient, filter: string, limit: number): Promise<Found> {
-  const keys: string[] = [];
-  if (limit <= 0) return { keys, more: true };
-  for await (const entity of client.listEntities<{ RowKey?: string }>({ queryOptions: { filter, select: ['RowKey'] } })) {
-    if (keys.length >= limit) return { keys, more: true };
-    if (entity.rowKey !== undefined) keys.push(entity.rowKey);
-  }
-  return { keys, more: false };
-}
-
-/** Deletes rows of one partition in transactions of 100; returns how many are gone (one deleted meanwhile counts). */
-async function deleteRows(client: TableClient, partitionKey: string, keys: readonly string[]): Promise<number> {
-  let deleted = 0;
-  for (let start = 0; start < keys.length; start += BATCH) {
-    const chunk = keys.slice(start, start + BATCH);
-    try {
-      await client.submitTransaction(chunk.map((rowKey): TransactionAction => ['delete', { partitionKey, rowKey }]));
-    } catch (error) {
-      // One row already gone fails the whole transaction: delete the rest one by one.
-      if (!(error instanceof RestError && error.statusCode === 404)) throw error;
-      for (const rowKey of chunk) {
-        await client.deleteEntity(partitionKey, rowKey).catch((single: unknown) => {
-          if (!(single instanceof RestError && single.statusCode === 404)) throw single;
-        });
-      }
-    }
-    deleted += chunk.length;
-  }
-  return deleted;
 }

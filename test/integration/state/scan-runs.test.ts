@@ -6,7 +6,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SubscriptionVerdict } from '../../../src/core/model.js';
 import { openStateStore, StateWriteError, type RunResult, type StateStore } from '../../../src/adapters/table-storage/index.js';
 import { startAzurite, type AzuriteTables } from '../../support/azurite.js';
-import { failNth, manualClock, refuseEntity, requestLog, subscriptionIdFor, uniquePrefix, verdict, type RequestLog } from './support.js';
+import { beforeFirst, failNth, manualClock, refuseEntity, requestLog, subscriptionIdFor, uniquePrefix, verdict, type RequestLog } from './support.js';
+
+const DAY_MS = 86_400_000;
 
 let azurite: AzuriteTables;
 beforeAll(async () => {
@@ -445,6 +447,34 @@ describe('overlapping runs', () => {
   });
 });
 
+describe('growth over time: a departed subscription that comes back', () => {
+  it('keeps its record when it is evaluated again while its old gone record is being pruned', async () => {
+    const prefix = uniquePrefix();
+    const clock = manualClock('2024-01-01T00:00:00Z');
+    const id = subscriptionIdFor(90);
+    const other = subscriptionIdFor(91);
+    const options = { tablePrefix: prefix, clock: clock.now, retention: { historyDays: 30, scanRunDays: 7 } };
+    const setup = openStateStore(azurite.connectionString, options);
+    await run(setup, 'scan-1', complete([verdict(id, 'noncompliant'), verdict(other, 'compliant')]), clock.now());
+    clock.advance(DAY_MS);
+    await run(setup, 'scan-2', complete([verdict(other, 'compliant')]), clock.now()); // id left the tenant
+    clock.advance(60 * DAY_MS);
+
+    // Between finding the gone record and deleting it, an event finds the subscription back.
+    const comeback = beforeFirst(
+      (request) => request.method === 'DELETE' && request.operations[0]?.rowKey === `state:${id}`,
+      async () => void (await setup.recordEvaluation(verdict(id, 'noncompliant'), { evaluatedBy: 'event:back', readAt: clock.now() })),
+    );
+    const store = openStateStore(azurite.connectionString, { ...options, additionalPolicies: [comeback] });
+    const outcome = await store.pruneExpired();
+
+    expect(comeback.ran).toBe(true);
+    expect(outcome).toMatchObject({ goneSubscriptions: 0 });
+    expect(await store.getSubscription(id)).toMatchObject({ status: 'noncompliant', lastEvaluatedBy: 'event:back' });
+    expect((await store.history(id)).map((change) => [change.from, change.to])).toEqual([['gone', 'noncompliant']]);
+  });
+});
+
 describe('growth over time', () => {
   const DAY = 86_400_000;
 
@@ -514,7 +544,8 @@ describe('growth over time', () => {
     expect((await store.listScanRuns(100)).map((r) => r.scanId)).toEqual(['day-59', 'day-58', 'day-57', 'day-56', 'day-55', 'day-54', 'day-53']);
     expect((await store.history(flips)).map((change) => change.evaluatedBy)).toEqual(Array.from({ length: 30 }, (_, i) => `day-${30 + i}`));
     expect(await store.getSubscription(stays)).toMatchObject({ status: 'compliant' });
-    expect(await store.history(stays)).toEqual([]); // its one entry, the first sighting, is older than 30 days
+    // Its one entry, the first sighting, is older than 30 days but explains the status it still has.
+    expect((await store.history(stays)).map((change) => [change.from, change.to, change.evaluatedBy])).toEqual([[null, 'compliant', 'day-0']]);
     // Gone 50 days ago: the record and its history are gone too.
     expect(await store.getSubscription(leaves)).toBeUndefined();
     expect(await store.history(leaves)).toEqual([]);
