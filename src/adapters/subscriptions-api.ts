@@ -112,7 +112,7 @@ export class SubscriptionsApi implements SubscriptionLookup {
     if (result.kind === 'transport-error') return { kind: 'unreadable', message: result.message };
     if (result.status !== 200) {
       const body = result.json.ok ? result.json.value : undefined;
-      return { kind: 'unreadable', message: describeHttpFailure(result.status, body, result.bodyText, this.retry, result.headers) };
+      return { kind: 'unreadable', message: describeHttpFailure(result.status, body, result.bodyText, this.retry, result.headers), status: result.status };
     }
     if (!result.json.ok) return { kind: 'unreadable', message: `the subscription could not be read: ${result.json.reason}` };
     try {

@@ -43,8 +43,12 @@ export type ScanJobTrigger = 'timer' | 'http';
 export type ScanJobOutcome = { kind: 'ran'; report: ScanReport } | { kind: 'busy'; holder: string; expiresAt: string };
 
 export type ScanJobStart =
-  /** `finished` settles when the whole job has (report kept, alerts sent, lease given back). */
-  | { kind: 'started'; scanId: string; startedAt: string; finished: Promise<ScanReport> }
+  /**
+   * `recorded` settles once the scan is recorded and its report kept (the alerts may still be
+   * going out: the outbox keeps them, so a job stopped after this loses none); `finished` once
+   * the whole job has (alerts sent, lease given back). Both reject when the scan fails.
+   */
+  | { kind: 'started'; scanId: string; startedAt: string; recorded: Promise<ScanReport>; finished: Promise<ScanReport> }
   | { kind: 'busy'; holder: string; expiresAt: string };
 
 export interface ScanJobOptions {
@@ -124,10 +128,15 @@ export async function startScanJob(
   if (recorded.pruneError !== undefined) deps.log(context, 'scan.reports.prune.failed', { error: recorded.pruneError });
   else if (recorded.prunedScans > 0) deps.log(context, 'scan.reports.pruned', { scans: recorded.prunedScans, retained: deps.scanReports.retainedScans });
   const renewal = { everyMs: options.renewEveryMs ?? SCAN_LEASE_RENEW_EVERY_MS, forMs: options.renewForMs ?? SCAN_LEASE_RENEW_FOR_MS };
-  const finished = runStartedScan(deps, context, trigger, scanId, token, ttlMs, renewal);
-  // POST /api/scans may stop waiting for it; its failure is logged and kept, never unhandled.
+  let reportKept!: (report: ScanReport) => void;
+  const kept = new Promise<ScanReport>((resolve) => (reportKept = resolve));
+  const finished = runStartedScan(deps, context, trigger, scanId, token, ttlMs, renewal, reportKept);
+  // Settles with the kept report, or with the job's failure when it fails before keeping one.
+  const reportRecorded = Promise.race([kept, finished]);
+  // POST /api/scans may stop waiting for them; a failure is logged and kept, never unhandled.
   finished.catch(() => undefined);
-  return { kind: 'started', scanId, startedAt, finished };
+  reportRecorded.catch(() => undefined);
+  return { kind: 'started', scanId, startedAt, recorded: reportRecorded, finished };
 }
 
 async function runStartedScan(
@@ -138,6 +147,7 @@ async function runStartedScan(
   token: LeaseToken,
   ttlMs: number,
   renewalTimes: { everyMs: number; forMs: number },
+  reportKept: (report: ScanReport) => void,
 ): Promise<ScanReport> {
   const startedMs = Date.now();
   const renewal = keepRenewing(deps, context, token, ttlMs, { ...renewalTimes, untilMs: startedMs + renewalTimes.forMs }, (aliveUntil) =>
@@ -214,6 +224,7 @@ async function runStartedScan(
         reason: `the scan finished and is recorded, but its report could not be kept: ${scanFailureOf(error, context).reason}`,
       });
     }
+    reportKept(report);
 
     await deliverOwedAlerts(deps, context, { mode: 'digest' });
     return report;

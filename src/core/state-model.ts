@@ -2,10 +2,12 @@
  * What contact-watch remembers about each subscription between runs (Table Storage in
  * production). Pure types; the table layout lives in src/adapters/table-storage.
  */
-import type { ContactFix, ContactSummary, Finding, RuleId, SubscriptionStatus, VerdictSource } from './model.js';
+import { SUBSCRIPTION_STATUSES } from './model.js';
+import type { ContactFix, ContactSummary, Finding, RuleId, VerdictSource } from './model.js';
 
 /** `gone`: no longer in the tenant, set only by a run that listed every subscription of the tenant. */
-export type RecordedStatus = SubscriptionStatus | 'gone';
+export const RECORDED_STATUSES = [...SUBSCRIPTION_STATUSES, 'gone'] as const;
+export type RecordedStatus = (typeof RECORDED_STATUSES)[number];
 
 export interface SubscriptionRecord {
   subscriptionId: string; // lower-case GUID
@@ -40,6 +42,13 @@ export interface SubscriptionRecord {
    * are always kept whole.
    */
   omitted: string | null;
+}
+
+/** What a tenant scan needs of a stored subscription to check Resource Graph's lagging view against. */
+export interface RecordedSubscription {
+  status: RecordedStatus;
+  displayName: string;
+  state: string;
 }
 
 /** An append-only entry of the status history: the audit evidence. */

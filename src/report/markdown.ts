@@ -27,7 +27,6 @@ import {
   groupedFailures,
   inTriageOrder,
   isFailingStatus,
-  ruleById,
   showBidiControls,
   STATUS_LABELS,
 } from './shared.js';

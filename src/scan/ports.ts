@@ -63,7 +63,10 @@ export interface SecurityContactsSource {
 }
 
 /** Reads one subscription's name and state fresh from ARM (for `check`, and for named subscriptions Resource Graph does not show yet). */
-export type SubscriptionLookupResult = { kind: 'found'; subscription: SubscriptionInfo } | { kind: 'unreadable'; message: string };
+export type SubscriptionLookupResult =
+  | { kind: 'found'; subscription: SubscriptionInfo }
+  /** `status`: the HTTP status ARM answered with (403, 404 …), absent when there was no answer. */
+  | { kind: 'unreadable'; message: string; status?: number };
 
 export interface SubscriptionLookup {
   getSubscription(subscriptionId: string, signal?: AbortSignal): Promise<SubscriptionLookupResult>;

@@ -8,7 +8,9 @@ import { randomUUID } from 'node:crypto';
 import pLimit from 'p-limit';
 import type { Policy, ScanReport, ScanStatus, SubscriptionInfo, SubscriptionVerdict } from '../core/model.js';
 import type { ScanScope, SecurityContactsSource, SubscriptionLookup, TenantInventory, TenantInventorySource } from './ports.js';
-import { isJudged, skippedVerdict, verdictFromApi, verdictFromContacts } from './verdicts.js';
+import { isBadStatus } from '../core/state-transitions.js';
+import type { RecordedSubscription } from '../core/state-model.js';
+import { errorVerdict, isJudged, skippedVerdict, verdictFromApi, verdictFromContacts } from './verdicts.js';
 
 /**
  * securityContacts reads in flight at once. Each is a read on a different subscription, so each
@@ -36,6 +38,15 @@ export interface ScanDependencies {
   signal?: AbortSignal;
   /** Default: a new UUID. */
   scanId?: string;
+  /**
+   * What the record holds of the tenant, for a scan of the whole tenant: each stored
+   * subscription's status. Resource Graph lags behind the service, so a subscription stored as
+   * `noncompliant` or `error` that it shows as compliant is confirmed through the securityContacts
+   * API (its index may still hold a contact deleted minutes ago), and one stored as present that it
+   * does not list is looked up in ARM (a new subscription it has not indexed yet) and judged if it
+   * is there; only one ARM does not find has left the tenant.
+   */
+  recorded?: ReadonlyMap<string, RecordedSubscription>;
 }
 
 export interface ScanResult {
@@ -80,12 +91,15 @@ export async function runScan(scope: ScanScope, deps: ScanDependencies): Promise
   if (inventory.managementGroupsWithoutSubscriptions.length > 0) {
     throw new ManagementGroupsWithoutSubscriptionsError(inventory.managementGroupsWithoutSubscriptions);
   }
-  const subscriptions = await withNamedSubscriptions(inventory.subscriptions, scope, deps);
-  progress.subscriptions = subscriptions.length;
+  const recorded = isWholeTenant(scope) ? deps.recorded : undefined;
+  const named = await withNamedSubscriptions(inventory.subscriptions, scope, deps);
+  const { subscriptions, unresolved } = recorded ? await withRecordedSubscriptions(named, recorded, deps) : { subscriptions: named, unresolved: [] };
+  progress.subscriptions = subscriptions.length + unresolved.length;
   // The raw rows are not needed once each subscription is classified; the confirmation phase
   // that follows can be long, and at 50,000 subscriptions they are most of the memory.
-  const { verdicts, doubtful } = classify(subscriptions, inventory.contactsBySubscription, deps.policy);
+  const { verdicts, doubtful } = classify(subscriptions, inventory.contactsBySubscription, deps.policy, recorded);
   inventory.contactsBySubscription.clear();
+  verdicts.push(...unresolved);
 
   progress.phase = 'confirming';
   progress.toConfirm = doubtful.length;
@@ -126,6 +140,7 @@ function classify(
   subscriptions: SubscriptionInfo[],
   contactsBySubscription: TenantInventory['contactsBySubscription'],
   policy: Policy,
+  recorded: ScanDependencies['recorded'],
 ): { verdicts: SubscriptionVerdict[]; doubtful: SubscriptionInfo[] } {
   const verdicts: SubscriptionVerdict[] = [];
   const doubtful: SubscriptionInfo[] = [];
@@ -136,7 +151,8 @@ function classify(
     }
     const indexed = contactsBySubscription.get(subscription.subscriptionId);
     const fromGraph = indexed ? verdictFromContacts(subscription, 'resource-graph', indexed, policy) : undefined;
-    if (fromGraph?.status === 'compliant') verdicts.push(fromGraph);
+    const storedBad = recorded !== undefined && isBadStatus(recorded.get(subscription.subscriptionId)?.status ?? 'compliant');
+    if (fromGraph?.status === 'compliant' && !storedBad) verdicts.push(fromGraph);
     else doubtful.push(subscription);
   }
   return { verdicts, doubtful };
@@ -161,6 +177,46 @@ export function summarise(verdicts: readonly SubscriptionVerdict[]): ScanReport[
   const summary = { subscriptions: verdicts.length, compliant: 0, noncompliant: 0, exempt: 0, error: 0, skipped: 0 };
   for (const verdict of verdicts) summary[verdict.status] += 1;
   return summary;
+}
+
+/**
+ * The stored subscriptions Resource Graph did not list, looked up in ARM: one ARM finds is judged
+ * like a listed one (Resource Graph has not indexed it yet); one ARM does not know (404) has left
+ * the tenant and gets no verdict, so the record marks it gone; any other answer (a 403: this
+ * identity may no longer read it; a 5xx; none) is `error`, so a monitor that lost sight of a
+ * subscription says so instead of going quiet about it.
+ */
+async function withRecordedSubscriptions(
+  listed: SubscriptionInfo[],
+  recorded: ReadonlyMap<string, RecordedSubscription>,
+  deps: ScanDependencies,
+): Promise<{ subscriptions: SubscriptionInfo[]; unresolved: SubscriptionVerdict[] }> {
+  const present = new Set(listed.map((subscription) => subscription.subscriptionId));
+  const missing = [...recorded].filter(([id, stored]) => stored.status !== 'gone' && !present.has(id)).map(([id]) => id);
+  if (missing.length === 0 || !deps.subscriptions) return { subscriptions: listed, unresolved: [] };
+  const lookup = deps.subscriptions;
+  const limit = pLimit(deps.concurrency ?? DEFAULT_CONFIRMATION_CONCURRENCY);
+  const answers = await Promise.all(missing.map((id) => limit(async () => ({ id, answer: await lookup.getSubscription(id, deps.signal) }))));
+  const subscriptions = [...listed];
+  const unresolved: SubscriptionVerdict[] = [];
+  for (const { id, answer } of answers) {
+    if (answer.kind === 'found') subscriptions.push(answer.subscription);
+    else if (answer.status !== 404) {
+      unresolved.push(
+        errorVerdict(
+          // What the record last knew of it: an answer that says nothing must not blank its name.
+          { subscriptionId: id, displayName: recorded.get(id)?.displayName ?? '', state: recorded.get(id)?.state ?? 'Unknown' },
+          'security-contacts-api',
+          `Resource Graph no longer lists this subscription, and ARM could not say whether it still exists: ${answer.message}`,
+        ),
+      );
+    }
+  }
+  return { subscriptions, unresolved };
+}
+
+function isWholeTenant(scope: ScanScope): boolean {
+  return (scope.subscriptionIds?.length ?? 0) === 0 && (scope.managementGroupIds?.length ?? 0) === 0;
 }
 
 /**

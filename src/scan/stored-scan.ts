@@ -33,7 +33,9 @@ export async function runStoredScan(scope: ScanScope, deps: StoredScanDependenci
 
   let result: ScanResult;
   try {
-    result = await runScan(scope, { ...deps, scanId });
+    // What the record holds, for the scan to check Resource Graph's lagging view against.
+    const recorded = isWholeTenant(scope) ? await deps.store.recordedSubscriptions() : undefined;
+    result = await runScan(scope, { ...deps, scanId, ...(recorded ? { recorded } : {}) });
   } catch (error) {
     // The scan row says why; no subscription record is touched.
     await deps.store.failRun(handle, error).catch(() => undefined);

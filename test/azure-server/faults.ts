@@ -4,7 +4,8 @@
  */
 
 export type RequestKind = 'identity' | 'resource-graph' | 'subscriptions' | 'security-contacts' | 'other';
-export type FaultTarget = Exclude<RequestKind, 'other'> | 'any';
+/** `other`: requests to a mounted service (the ACS Email service), which no other kind covers. */
+export type FaultTarget = RequestKind | 'any';
 
 export interface FaultSpec {
   target: FaultTarget;

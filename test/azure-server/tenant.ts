@@ -23,6 +23,11 @@ export interface SubscriptionQuirks {
   providerNotRegistered?: boolean;
   /** 200 with a body that is not JSON, or JSON whose `value` is not a list. */
   invalidBody?: 'not-json' | 'wrong-types';
+  /**
+   * Resource Graph has not indexed the subscription yet (a new one): its `resourcecontainers` row
+   * and its contacts' rows are missing, while ARM and the securityContacts API answer for it.
+   */
+  notInResourceGraph?: boolean;
 }
 
 /** What the generator made of a subscription (for expectations in tests and benchmarks). */

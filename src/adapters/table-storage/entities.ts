@@ -4,9 +4,9 @@
  */
 import type { TableEntity, TableEntityResult } from '@azure/data-tables';
 import { z } from 'zod';
-import { CONTACT_SHAPES, RULE_IDS, SUBSCRIPTION_STATUSES } from '../../core/model.js';
+import { CONTACT_SHAPES, RULE_IDS } from '../../core/model.js';
 import type { ContactFix, ContactSummary, Finding } from '../../core/model.js';
-import type { Exemption, RecordedStatus, ScanRunRecord, StatusChange, SubscriptionRecord } from '../../core/state-model.js';
+import { RECORDED_STATUSES, type Exemption, type RecordedStatus, type ScanRunRecord, type StatusChange, type SubscriptionRecord } from '../../core/state-model.js';
 
 /** Table suffixes under the prefix (`contactwatch` + suffix). The outbox owns `outbox`. */
 export const TABLE_SUFFIXES = {
@@ -120,7 +120,7 @@ const contactSchema = z.object({
   attackPathMinimalRiskLevel: z.enum(['Low', 'Medium', 'High', 'Critical']).nullable(),
   shape: z.enum(CONTACT_SHAPES),
 });
-const recordedStatus = z.enum([...SUBSCRIPTION_STATUSES, 'gone']);
+const recordedStatus = z.enum(RECORDED_STATUSES);
 const putBodySchema = z.object({
   properties: z.looseObject({
     emails: z.string(),

@@ -11,7 +11,7 @@ import pLimit from 'p-limit';
 import { applyExemptions, parseExemption, type ExemptionValidationOptions } from '../../core/exemptions.js';
 import type { Finding, ScanStatus, SubscriptionVerdict } from '../../core/model.js';
 import { cut, minimalForStorage } from '../../core/record-bounds.js';
-import type { Exemption, RecordedStatus, StatusChange, SubscriptionRecord } from '../../core/state-model.js';
+import { RECORDED_STATUSES, type Exemption, type RecordedStatus, type RecordedSubscription, type StatusChange, type SubscriptionRecord } from '../../core/state-model.js';
 import {
   applyEventEvaluation,
   jsonEqual,
@@ -160,6 +160,8 @@ export interface StateStore {
   getSubscriptions(subscriptionIds: readonly string[]): Promise<SubscriptionRecord[]>;
   /** The status changes of one subscription, oldest first. */
   history(subscriptionId: string): Promise<StatusChange[]>;
+  /** Every stored subscription's status, name and state by lower-case id, for a tenant scan to check its readings against. */
+  recordedSubscriptions(): Promise<Map<string, RecordedSubscription>>;
 
   /** start scan row → evaluate → load → plan → write → finish scan row. */
   recordRun(init: RunInit & { evaluate: () => Promise<RunResult> }): Promise<RecordedRun>;
@@ -324,6 +326,28 @@ class TableStateStore implements StateStore {
       changes.push(decodeStatusChange(client.tableName, entity));
     }
     return changes;
+  }
+
+  async recordedSubscriptions(): Promise<Map<string, RecordedSubscription>> {
+    const client = await this.subscriptions();
+    const limit = pLimit(this.writeConcurrency);
+    const partitions = await Promise.all(
+      SUBSCRIPTION_PARTITIONS.map((partitionKey) =>
+        limit(async () => {
+          const filter = odata`PartitionKey eq ${partitionKey} and RowKey ge ${STATE_ROW_RANGE.from} and RowKey lt ${STATE_ROW_RANGE.to}`;
+          const rows: Array<[string, RecordedSubscription]> = [];
+          const select = ['subscriptionId', 'status', 'displayName', 'state'];
+          for await (const row of client.listEntities<Record<string, unknown>>({ queryOptions: { filter, select } })) {
+            const status = RECORDED_STATUSES.find((known) => known === row['status']);
+            const { subscriptionId, displayName, state } = row;
+            if (typeof subscriptionId !== 'string' || !status) continue;
+            rows.push([subscriptionId, { status, displayName: typeof displayName === 'string' ? displayName : '', state: typeof state === 'string' ? state : 'Unknown' }]);
+          }
+          return rows;
+        }),
+      ),
+    );
+    return new Map(partitions.flat());
   }
 
   /** The state rows of all 16 partitions, with their ETags. */

@@ -57,7 +57,9 @@ export function createScansHandler(deps: AppDependencies, options: ScansHandlerO
       );
     }
 
-    const outcome = await settledWithin(start.finished, answerBy - Date.now());
+    // The answer waits for the scan to be recorded, not for its alerts: those are in the outbox
+    // by then, and the e-mail quota can hold them for a minute.
+    const outcome = await settledWithin(start.recorded, answerBy - Date.now());
     if (outcome.kind === 'late') {
       // The scan goes on in this process, holding the lease, and keeps its outcome for the GET.
       // (Its later log lines still name this invocation; the host notes that they come after it.)

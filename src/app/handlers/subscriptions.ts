@@ -26,14 +26,11 @@
  *   }
  */
 import type { HttpHandler, HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
-import { SUBSCRIPTION_STATUSES } from '../../core/model.js';
-import type { RecordedStatus, SubscriptionRecord } from '../../core/state-model.js';
+import { RECORDED_STATUSES, type SubscriptionRecord } from '../../core/state-model.js';
 import { compareCodeUnits, findingsInRuleOrder } from '../../report/shared.js';
 import { enumQueryParam, isErrorResponse, jsonError, jsonResponse, methodNotAllowed } from '../http.js';
 import { looksLikeSecret } from '../log.js';
 import type { AppDependencies } from '../types.js';
-
-export const RECORDED_STATUSES: readonly RecordedStatus[] = [...SUBSCRIPTION_STATUSES, 'gone'];
 
 export function createSubscriptionsHandler(deps: AppDependencies): HttpHandler {
   return async (request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> => {

@@ -427,6 +427,7 @@ export class ResourceGraphService {
     } else {
       subscriptions = tenant.listSubscriptions();
     }
+    subscriptions = subscriptions.filter((subscription) => !subscription.quirks.notInResourceGraph);
     const limitHit = limitedScope && subscriptions.length > this.options.tenantSubscriptionLimit;
     if (limitHit) subscriptions = subscriptions.slice(0, this.options.tenantSubscriptionLimit);
 

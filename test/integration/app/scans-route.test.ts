@@ -8,7 +8,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { HttpRequest, type HttpResponseInit, type Timer } from '@azure/functions';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { openScanLease } from '../../../src/adapters/table-storage/scan-lease.js';
 import { createScanResultHandler } from '../../../src/app/handlers/scan-result.js';
 import { createScanTimerHandler } from '../../../src/app/handlers/scan-timer.js';
@@ -26,12 +26,13 @@ const NO_CONTACT = '22222222-2222-4222-8222-222222222222';
 const DISABLED = '33333333-3333-4333-8333-333333333333';
 const URL = 'http://127.0.0.1:7071/api/scans';
 
+let tenant: SimulatedTenant;
 let azure: LocalAzure;
 let mail: CommunicationEmailService;
 let azurite: AzuriteTables;
 let deps: ReturnType<typeof testAppDependencies>;
 beforeAll(async () => {
-  const tenant = new SimulatedTenant();
+  tenant = new SimulatedTenant();
   tenant.addSubscription({ subscriptionId: NO_CONTACT, displayName: 'Sandbox', contacts: [] });
   tenant.addSubscription({ subscriptionId: COMPLIANT, displayName: 'Production', contacts: [compliantContact2023()] });
   tenant.addSubscription({ subscriptionId: DISABLED, displayName: 'Old', state: 'Disabled', contacts: [] });
@@ -41,6 +42,11 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await Promise.all([azure?.close(), azurite?.stop()]);
+});
+
+// POST answers once the scan is recorded; its alerts may still be going out under the lease.
+afterEach(async () => {
+  await untilLeaseIsFree();
 });
 
 const context = invocationContexts(FUNCTION_NAMES.scans, 'scans');
@@ -144,6 +150,7 @@ describe('POST /api/scans', () => {
 
     const [run] = await deps.store.listScanRuns(1);
     expect(run).toMatchObject({ scanId: report.scan.id, trigger: 'http', outcome: 'succeeded' });
+    await untilLeaseIsFree(); // the job goes on after the answer until its alerts are out
     expect(mail.messages).toHaveLength(1); // the scan sends what is owed, as the timer does
 
     // The same report stays retrievable by its id, from any instance.
@@ -209,6 +216,29 @@ describe('POST /api/scans', () => {
     expect(error.message).toMatch(/Reader/);
     expect(error.message).not.toMatch(/\n\s+at /);
     expect((await post()).status).toBe(200); // the lease was given back
+  });
+});
+
+describe('the answer and the alerts', () => {
+  it('answers 200 once the scan is recorded, while its alert e-mail is still going out', async () => {
+    const fresh = '44444444-4444-4444-8444-444444444444';
+    tenant.addSubscription({ subscriptionId: fresh, displayName: 'New sandbox', contacts: [] });
+    // Every request to the e-mail service waits at the gate; the scan's own requests do not.
+    const mailService = gate();
+    azure.faults.add({ target: 'other', holdUntil: mailService.promise, times: Infinity });
+    try {
+      const answered = await post();
+      expect(answered.status).toBe(200);
+      expect(JSON.parse(answered.body as string).subscriptions.map((s: { subscriptionId: string }) => s.subscriptionId)).toContain(fresh);
+      expect(mail.messages.some((message) => (message.plainText ?? '').includes(fresh))).toBe(false);
+    } finally {
+      mailService.open();
+      azure.faults.clear();
+    }
+    // The job goes on after the answer: the alert is delivered and the lease given back.
+    await untilLeaseIsFree();
+    expect(mail.messages.some((message) => (message.plainText ?? '').includes(fresh))).toBe(true);
+    tenant.removeSubscription(fresh); // the other tests count the tenant as it was
   });
 });
 
