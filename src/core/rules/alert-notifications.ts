@@ -74,11 +74,14 @@ export const alertNotificationsRule: Rule = {
   evaluate(contact, policy) {
     const missing = failWithoutContact(contact);
     if (missing) return missing;
-    const unknown = contact.entries.flatMap((entry) => unknownValues(entry).map((problem) => ({ entry, problem })));
-    if (unknown.length > 0) return fail(problemsMessage(unknown));
     const threshold = policy.alerts.minimalSeverity;
     const severities = contact.entries.flatMap((entry) => effectiveAlertSeverity(entry) ?? []);
     const best = mostInclusiveLevel(severities, ALERT_SEVERITIES);
+    // A contact that e-mails from the threshold settles it, whatever another contact holds (§1);
+    // only otherwise can a value this rule cannot read change the outcome.
+    const settled = best !== null && levelRank(best, ALERT_SEVERITIES) <= levelRank(threshold, ALERT_SEVERITIES);
+    const unknown = settled ? [] : contact.entries.flatMap((entry) => unknownValues(entry).map((problem) => ({ entry, problem })));
+    if (unknown.length > 0) return fail(problemsMessage(unknown));
     if (best === null) return fail(`Alert e-mails are off: ${contact.entries.map(whyOff).join('; ')}.`);
     if (levelRank(best, ALERT_SEVERITIES) > levelRank(threshold, ALERT_SEVERITIES)) {
       return fail(`Alerts are e-mailed only from severity ${best}; the policy requires ${threshold} and above.`);

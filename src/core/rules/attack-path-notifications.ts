@@ -50,14 +50,19 @@ export const attackPathNotificationsRule: Rule = {
   evaluate(contact, policy) {
     const missing = failWithoutContact(contact);
     if (missing) return missing;
-    const unknown = contact.entries.flatMap((entry) => {
-      const problem = unknownValueProblem('attack path minimalRiskLevel', entry.attackPaths.minimalRiskLevel, ATTACK_PATH_RISK_LEVELS);
-      return problem === null ? [] : [{ entry, problem }];
-    });
-    if (unknown.length > 0) return fail(problemsMessage(unknown));
     const threshold = policy.attackPaths.minimalRiskLevel;
     const levels = contact.entries.flatMap((entry) => effectiveAttackPathRiskLevel(entry) ?? []);
     const best = mostInclusiveLevel(levels, ATTACK_PATH_RISK_LEVELS);
+    // A contact that e-mails from the threshold settles it, whatever another contact holds (§1);
+    // only otherwise can a risk level this rule cannot read change the outcome.
+    const settled = best !== null && levelRank(best, ATTACK_PATH_RISK_LEVELS) <= levelRank(threshold, ATTACK_PATH_RISK_LEVELS);
+    const unknown = settled
+      ? []
+      : contact.entries.flatMap((entry) => {
+          const problem = unknownValueProblem('attack path minimalRiskLevel', entry.attackPaths.minimalRiskLevel, ATTACK_PATH_RISK_LEVELS);
+          return problem === null ? [] : [{ entry, problem }];
+        });
+    if (unknown.length > 0) return fail(problemsMessage(unknown));
     if (best === null) return fail(`Attack path e-mails are off: ${contact.entries.map(whyOff).join('; ')}.`);
     if (levelRank(best, ATTACK_PATH_RISK_LEVELS) > levelRank(threshold, ATTACK_PATH_RISK_LEVELS)) {
       return fail(`Attack paths are e-mailed only from risk level ${best}; the policy requires ${threshold} and above.`);

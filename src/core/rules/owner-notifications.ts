@@ -85,13 +85,15 @@ export const ownerNotificationsRule: Rule = {
   evaluate(contact) {
     const missing = failWithoutContact(contact);
     if (missing) return missing;
-    const unknown = contact.entries.flatMap((entry) => {
-      const problem = unknownState(entry);
-      return problem === null ? [] : [{ entry, problem }];
-    });
-    if (unknown.length > 0) return fail(problemsMessage(unknown));
+    // One contact that e-mails owners settles it, whatever another contact holds (§1: a setting
+    // counts if any contact enables it); only otherwise can an unreadable state change the outcome.
     const owning = contact.entries.find(emailsOwners);
     if (owning === undefined) {
+      const unknown = contact.entries.flatMap((entry) => {
+        const problem = unknownState(entry);
+        return problem === null ? [] : [{ entry, problem }];
+      });
+      if (unknown.length > 0) return fail(problemsMessage(unknown));
       return fail(`Subscription owners are not e-mailed: ${contact.entries.map(whyNot).join('; ')}.`);
     }
     if (owning.shape === '2017-08-01-preview') return pass('Subscription admins and owners are e-mailed (alertsToAdmins is On).');

@@ -488,3 +488,32 @@ describe('RULES', () => {
     expect(RULES.every((rule) => rule.isRequired(DEFAULT_POLICY))).toBe(true);
   });
 });
+
+describe('several contacts: a value no outcome depends on fails nothing', () => {
+  it('owner-notifications passes when one contact e-mails Owner and another has a state it cannot read', () => {
+    const owning = item2023({ notificationsByRole: { state: 'On', roles: ['Owner'] } });
+    const unreadable = item2023({ notificationsByRole: { state: 'Enabled', roles: ['Owner'] } }, 'default2');
+    expect(judge('owner-notifications', contactOf(owning, unreadable)).result).toBe('pass');
+    // Without the contact that settles it, the unreadable state is what decides: it fails, named.
+    expect(judge('owner-notifications', contactOf(item2023({ notificationsByRole: { state: 'Off', roles: ['Owner'] } }), unreadable))).toEqual({
+      result: 'fail',
+      message: 'Contact "default2": notificationsByRole.state "Enabled" is not one of On, Off.',
+    });
+  });
+
+  it('alert-notifications passes when one contact e-mails from the threshold and another has a severity it cannot read', () => {
+    const alerting = item2023({ notificationsSources: [{ sourceType: 'Alert', minimalSeverity: 'High' }] });
+    const unreadable = item2023({ notificationsSources: [{ sourceType: 'Alert', minimalSeverity: 'Severe' }] }, 'default2');
+    expect(judge('alert-notifications', contactOf(alerting, unreadable)).result).toBe('pass');
+    // Under a stricter policy the readable contact does not settle it, and the unreadable value could.
+    const strict = policyWith({ alerts: { minimalSeverity: 'Low' } });
+    expect(judge('alert-notifications', contactOf(alerting, unreadable), strict)).toMatchObject({ result: 'fail', message: expect.stringContaining('"Severe"') });
+  });
+
+  it('attack-path-notifications passes when one contact e-mails from the threshold and another has a risk level it cannot read', () => {
+    const paths = item2023({ notificationsSources: [{ sourceType: 'AttackPath', minimalRiskLevel: 'High' }] });
+    const unreadable = item2023({ notificationsSources: [{ sourceType: 'AttackPath', minimalRiskLevel: 'Extreme' }] }, 'default2');
+    expect(judge('attack-path-notifications', contactOf(paths, unreadable)).result).toBe('pass');
+    expect(judge('attack-path-notifications', contactOf(unreadable))).toMatchObject({ result: 'fail', message: expect.stringContaining('"Extreme"') });
+  });
+});
