@@ -8,6 +8,7 @@
  *
  *   npm run bench:event -- --sizes 1000,10000 --events 7 --contacts-latency-ms 50
  */
+import { rm } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import type { PipelineRequest, SendRequest } from '@azure/core-rest-pipeline';
 import { openStateStore } from '../src/adapters/table-storage/index.js';
@@ -15,6 +16,7 @@ import { createContactEventHandler } from '../src/app/handlers/contact-events.js
 import { FUNCTION_NAMES } from '../src/app/types.js';
 import { SimulatedTenant, startLocalAzure } from '../test/azure-server/index.js';
 import { createCommunicationEmailService } from '../test/azure-server/services/communication-email.js';
+import { generateTestTls, TLS_DIR_VARIABLE, trustInThisProcess } from '../test/azure-server/tls.js';
 import { invocationContexts, testAppDependencies } from '../test/support/app.js';
 import { startAzurite } from '../test/support/azurite.js';
 import { securityContactsEvent } from '../test/support/events.js';
@@ -88,8 +90,17 @@ async function measure(size: number): Promise<Row> {
   }
 }
 
+// One certificate for every local server this process starts: the process trusts the first one
+// it meets, so a second, freshly generated one would be refused.
+const tls = await generateTestTls();
+process.env[TLS_DIR_VARIABLE] = tls.dir;
+trustInThisProcess(tls.caCertPem);
 const rows: Row[] = [];
-for (const size of sizes) rows.push(await measure(size));
+try {
+  for (const size of sizes) rows.push(await measure(size));
+} finally {
+  await rm(tls.dir, { recursive: true, force: true });
+}
 
 console.log('| stored subscriptions | events | event → e-mail accepted, median (ms) | slowest (ms) | Table requests per event |');
 console.log('|---:|---:|---:|---:|---|');

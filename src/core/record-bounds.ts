@@ -1,10 +1,10 @@
 /**
  * Keeps what is stored about one subscription within fixed bounds, whatever Azure returned. A
- * contact's `emails` is free text its owner controls: left whole, 30 KB of it broke the outbox's
- * rows and 360 KB made a subscription's record larger than a Table Storage entity may be, so one
- * subscription could stop every later write. The status, the failed rules and the rule results
- * are always kept whole; only the free text beside them is shortened, visibly, and the record
- * says what was left out. Pure; no I/O.
+ * contact's `emails` is free text its owner controls, and a Table Storage property holds at most
+ * 64 KiB and an entity 1 MiB: unbounded, one subscription's contact could make its record, its
+ * history row or its alert claim too large to write, and stop every later run. The status, the
+ * failed rules and the rule results are always kept whole; only the free text beside them is
+ * shortened, visibly, and the record says what was left out. Pure; no I/O.
  */
 import type { ContactFix, ContactSummary, Finding } from './model.js';
 
@@ -36,15 +36,16 @@ export interface StorableFields {
 export function boundForStorage(fields: StorableFields): StorableFields & { omitted: string | null } {
   const omitted: string[] = [];
 
-  const displayName = cut(fields.displayName, RECORD_LIMITS.displayNameCharacters);
-  if (displayName !== fields.displayName) omitted.push(`${count(fields.displayName.length - RECORD_LIMITS.displayNameCharacters)} characters of the display name`);
+  const displayName = shorten(fields.displayName, RECORD_LIMITS.displayNameCharacters);
+  if (displayName.left > 0) omitted.push(`${count(displayName.left)} characters of the display name`);
   const state = cut(fields.state, RECORD_LIMITS.stateCharacters);
 
   let messageCharactersLeftOut = 0;
   const findings = fields.findings.map((finding) => {
-    if (finding.message.length <= RECORD_LIMITS.messageCharacters) return finding;
-    messageCharactersLeftOut += finding.message.length - RECORD_LIMITS.messageCharacters;
-    return { ...finding, message: cut(finding.message, RECORD_LIMITS.messageCharacters) };
+    const message = shorten(finding.message, RECORD_LIMITS.messageCharacters);
+    if (message.left === 0) return finding;
+    messageCharactersLeftOut += message.left;
+    return { ...finding, message: message.text };
   });
   if (messageCharactersLeftOut > 0) omitted.push(`${count(messageCharactersLeftOut)} characters of rule messages`);
 
@@ -59,17 +60,18 @@ export function boundForStorage(fields: StorableFields): StorableFields & { omit
 
   let fix = fields.fix;
   if (fix && fix.kind !== 'too-large') {
-    const characters = JSON.stringify(fix).length;
-    if (characters > RECORD_LIMITS.fixCharacters) {
-      fix = { kind: 'too-large', bytes: characters };
-      omitted.push(`the suggested fix (${count(characters)} characters of JSON)`);
+    const json = JSON.stringify(fix);
+    if (json.length > RECORD_LIMITS.fixCharacters) {
+      const bytes = Buffer.byteLength(json);
+      fix = { kind: 'too-large', bytes };
+      omitted.push(`the suggested fix (${count(bytes)} bytes of JSON)`);
     } else if (fix.kind === 'not-fixable' && fix.reason.length > RECORD_LIMITS.messageCharacters) {
       fix = { kind: 'not-fixable', reason: cut(fix.reason, RECORD_LIMITS.messageCharacters) };
     }
   }
 
   return {
-    displayName,
+    displayName: displayName.text,
     state,
     findings,
     contact: { ...fields.contact, emails, notifyRoles: roles },
@@ -96,11 +98,18 @@ function boundedEmails(addresses: readonly string[]): string[] {
  * `limit` characters, never splitting a surrogate pair.
  */
 export function cut(text: string, limit: number): string {
-  if (text.length <= limit) return text;
+  return shorten(text, limit).text;
+}
+
+/** `cut`, and how many characters of `text` it left out. */
+function shorten(text: string, limit: number): { text: string; left: number } {
+  if (text.length <= limit) return { text, left: 0 };
   const marker = (left: number) => `… [${count(left)} more characters not stored]`;
-  let keep = Math.max(0, limit - marker(text.length).length);
+  // A limit too small for the marker keeps a plain prefix with an ellipsis.
+  const room = limit - marker(text.length).length;
+  let keep = room > 0 ? room : Math.max(0, limit - 1);
   if (keep > 0 && isHighSurrogate(text.charCodeAt(keep - 1))) keep -= 1;
-  return `${text.slice(0, keep)}${marker(text.length - keep)}`;
+  return { text: `${text.slice(0, keep)}${room > 0 ? marker(text.length - keep) : '…'}`, left: text.length - keep };
 }
 
 function isHighSurrogate(code: number): boolean {

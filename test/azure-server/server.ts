@@ -10,7 +10,6 @@ import { rm } from 'node:fs/promises';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import * as nodeTls from 'node:tls';
 import { armErrorBody, defaultErrorCode, sendArmError, sendJson, sendText } from './arm-errors.js';
 import { FaultScript, type RequestKind, type ScriptedFault } from './faults.js';
 import { RequestLog, type LoggedRequest } from './request-log.js';
@@ -20,7 +19,7 @@ import { ResourceGraphService } from './services/resource-graph.js';
 import { handleContactItem, handleContactList } from './services/security-contacts.js';
 import { handleSubscriptionGet, handleSubscriptionList } from './services/subscriptions.js';
 import { SimulatedTenant } from './tenant.js';
-import { loadOrCreateTestTls } from './tls.js';
+import { loadOrCreateTestTls, trustInThisProcess } from './tls.js';
 import type { TokenCheck } from './tokens.js';
 import type { HandlerContext, LocalAzure, LocalAzureOptions, LocalRequest, LocalService, ResolvedOptions } from './types.js';
 
@@ -69,17 +68,6 @@ function closeServer(server: Server): Promise<void> {
     server.close(() => resolve());
     server.closeAllConnections();
   });
-}
-
-/** Adds the CA to this process's default trust store (Node 22.19+), for a CA generated on the spot. */
-function trustInThisProcess(caPem: string): void {
-  const tls = nodeTls as typeof nodeTls & {
-    setDefaultCACertificates?: (certs: string[]) => void;
-    getCACertificates?: (type: 'default') => string[];
-  };
-  if (!tls.setDefaultCACertificates || !tls.getCACertificates) return;
-  const current = tls.getCACertificates('default');
-  if (!current.includes(caPem)) tls.setDefaultCACertificates([...current, caPem]);
 }
 
 function authFailure(ctx: HandlerContext, check: Extract<TokenCheck, { ok: false }>): void {

@@ -7,6 +7,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import * as nodeTls from 'node:tls';
 import { generate } from 'selfsigned';
 
 /** Set by test/global-setup.ts: a directory holding the files below, shared by every worker. */
@@ -102,4 +103,20 @@ export async function loadOrCreateTestTls(): Promise<{ tls: TestTls; generated: 
     if (tls) return { tls, generated: false };
   }
   return { tls: await generateTestTls(), generated: true };
+}
+
+/**
+ * Adds a CA to this process's default trust store (Node 22.19+): for a CA generated on the spot,
+ * which NODE_EXTRA_CA_CERTS (read once, at start-up) cannot name. A process that starts several
+ * local servers must share one CA between them: two CAs of the same name make the second
+ * server's certificate fail its signature check.
+ */
+export function trustInThisProcess(caPem: string): void {
+  const tls = nodeTls as typeof nodeTls & {
+    setDefaultCACertificates?: (certs: string[]) => void;
+    getCACertificates?: (type: 'default') => string[];
+  };
+  if (!tls.setDefaultCACertificates || !tls.getCACertificates) return;
+  const current = tls.getCACertificates('default');
+  if (!current.includes(caPem)) tls.setDefaultCACertificates([...current, caPem]);
 }

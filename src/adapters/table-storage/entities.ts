@@ -83,7 +83,9 @@ export function keySafe(text: string): string {
  * chunk is spread over `<name>`, `<name>_1`, `<name>_2`, ... with `<name>_chunks` giving the count.
  */
 const CHUNK = 30_000;
-const MAX_CHUNKS = 12; // 12 × 60 KB stays well inside the 1 MiB entity limit
+// 12 × 60 KB for one property; the entity as a whole stays inside its 1 MiB because what is
+// stored per subscription is bounded upstream (src/core/record-bounds.ts).
+const MAX_CHUNKS = 12;
 
 function putJson(entity: Record<string, unknown>, name: string, value: unknown, what: string): void {
   const text = JSON.stringify(value);
@@ -273,7 +275,11 @@ export function decodeStatusChange(table: string, entity: TableEntityResult<Reco
 
 /** A scan run as stored: ScanRunRecord plus what the store adds. */
 export interface StoredScanRun extends ScanRunRecord {
-  /** True for a scan of the whole tenant (status decides whether it was also successful). */
+  /**
+   * True for a run that listed the whole tenant, read every subscription it listed (an `error`
+   * verdict is a reading) and stored every record: it vouches for the evaluation of every
+   * subscription it did not mark gone (see withLatestCompleteRun).
+   */
   complete: boolean;
   /** When the run's state was planned: the lastEvaluatedAt of what it wrote. Null while running. */
   evaluatedAt: string | null;

@@ -212,7 +212,7 @@ function encodeAlert(alert: OwedAlert): Uint8Array {
     ...alert,
     displayName: cut(alert.displayName, 256),
     findings: alert.findings.map((finding) => ({ ...finding, message: cut(finding.message, 500) })),
-    ...(alert.fix ? { fix: { kind: 'too-large' as const, bytes: zipped.length } } : {}),
+    ...(alert.fix ? { fix: { kind: 'too-large' as const, bytes: Buffer.byteLength(JSON.stringify(alert.fix)) } } : {}),
   };
   return new Uint8Array(gzipSync(Buffer.from(JSON.stringify(shorter), 'utf8')));
 }

@@ -525,8 +525,8 @@ class TableStateStore implements StateStore {
 
   async latestCompleteRun(): Promise<StoredScanRun | undefined> {
     const client = await this.scanRuns();
-    // Kept as a mark beside the runs: searching the run history for it grew with every run, and
-    // most with none complete. (A store that has no mark yet gets one at its next complete run.)
+    // Kept as a mark beside the runs, so that reading it costs one point read however long the
+    // run history is. (A store that has no mark yet gets one at its next complete run.)
     const mark = await this.readMark(client, LATEST_COMPLETE_RUN_MARK);
     return mark && decodeScanRun(client.tableName, mark);
   }

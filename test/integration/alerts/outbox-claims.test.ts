@@ -1,8 +1,10 @@
 /**
- * Outbox claims in Azurite hold the alert they claim, whatever its size, and a claim that cannot
- * be read (a row written before alerts were bounded, its JSON cut at the property limit) never
- * stops a later run: the alert is rebuilt from the claim's key.
+ * Outbox claims in Azurite hold the alert they claim, whatever its size (cut further when even
+ * gzipped it would not fit a property), and a claim that cannot be read (a row written before
+ * alerts were bounded, its JSON cut at the property limit) never stops a later run: the alert is
+ * rebuilt from the claim's key.
  */
+import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TableOutbox } from '../../../src/adapters/table-storage/outbox.js';
 import { connectTables } from '../../../src/adapters/table-storage/connection.js';
@@ -47,6 +49,21 @@ describe('outbox claims', () => {
     const [stored] = await outbox.listClaims('batch-1');
     expect(stored?.alert).toEqual(alert);
     expect(await outbox.claimAlert(claim)).toEqual({ created: false, existing: stored });
+  });
+
+  it('keep an alert whose text does not compress within one property, its messages cut further', async () => {
+    const { outbox } = await openOutbox();
+    // Random text barely compresses: 3 × 40 KB of it gzips to more than one binary property holds.
+    const random = (n: number) => randomBytes(n).toString('base64');
+    const alert = { ...owed(subscriptionIdFor(3), random(40_000)), displayName: random(40_000) };
+    alert.findings.push({ ruleId: 'owner-notifications', result: 'fail', message: random(40_000) });
+    const claim = { key: alert.key, batchId: 'batch-4', mode: 'digest' as const, subscriptionId: alert.subscriptionId, kind: alert.kind, alert, createdAt: '2026-12-01T00:00:00.000Z' };
+    expect(await outbox.claimAlert(claim)).toEqual({ created: true });
+    const [stored] = await outbox.listClaims('batch-4');
+    expect(stored!.alert).toMatchObject({ key: alert.key, subscriptionId: alert.subscriptionId, status: 'noncompliant' });
+    expect(stored!.alert.findings.map((finding) => finding.ruleId)).toEqual(['email-configured', 'owner-notifications']);
+    expect(stored!.alert.findings.every((finding) => finding.message.length <= 500 && finding.message.endsWith('more characters not stored]'))).toBe(true);
+    expect(stored!.alert.displayName.length).toBeLessThanOrEqual(256);
   });
 
   it('rebuild the alert from the key when the stored alert cannot be read', async () => {

@@ -76,6 +76,11 @@ describe('cut', () => {
     }
     expect(cut('short', 40)).toBe('short');
   });
+
+  it('keeps within a limit too small for its marker, with a plain ellipsis', () => {
+    expect(cut('s'.repeat(100), 32)).toBe(`${'s'.repeat(31)}…`);
+    expect(cut('x'.repeat(1_000_000), 10)).toHaveLength(10);
+  });
 });
 
 describe('minimalForStorage', () => {
