@@ -80,10 +80,11 @@ describe('SubscriptionsApi.getSubscription', () => {
     expect(await adaptersFor(azure).subscriptions.getSubscription(guid(2))).toEqual({
       kind: 'unreadable',
       message: `404 SubscriptionNotFound: The subscription '${guid(2)}' could not be found.`,
+      status: 404,
     });
     tenant.addSubscription({ subscriptionId: guid(3) });
     azure.faults.add({ target: 'subscriptions', status: 403, body: { error: { code: 'AuthorizationFailed', message: 'No read.' } } });
-    expect(await adaptersFor(azure).subscriptions.getSubscription(guid(3))).toEqual({ kind: 'unreadable', message: '403 AuthorizationFailed: No read.' });
+    expect(await adaptersFor(azure).subscriptions.getSubscription(guid(3))).toEqual({ kind: 'unreadable', message: '403 AuthorizationFailed: No read.', status: 403 });
   });
 
   it('refuses an id that is not a GUID without sending anything', async () => {
