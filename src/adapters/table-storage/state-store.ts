@@ -329,44 +329,40 @@ class TableStateStore implements StateStore {
   }
 
   async recordedSubscriptions(): Promise<Map<string, RecordedSubscription>> {
-    const client = await this.subscriptions();
-    const limit = pLimit(this.writeConcurrency);
-    const partitions = await Promise.all(
-      SUBSCRIPTION_PARTITIONS.map((partitionKey) =>
-        limit(async () => {
-          const filter = odata`PartitionKey eq ${partitionKey} and RowKey ge ${STATE_ROW_RANGE.from} and RowKey lt ${STATE_ROW_RANGE.to}`;
-          const rows: Array<[string, RecordedSubscription]> = [];
-          const select = ['subscriptionId', 'status', 'displayName', 'state'];
-          for await (const row of client.listEntities<Record<string, unknown>>({ queryOptions: { filter, select } })) {
-            const status = RECORDED_STATUSES.find((known) => known === row['status']);
-            const { subscriptionId, displayName, state } = row;
-            if (typeof subscriptionId !== 'string' || !status) continue;
-            rows.push([subscriptionId, { status, displayName: typeof displayName === 'string' ? displayName : '', state: typeof state === 'string' ? state : 'Unknown' }]);
-          }
-          return rows;
-        }),
-      ),
-    );
-    return new Map(partitions.flat());
+    const rows = await this.stateRows(['subscriptionId', 'status', 'displayName', 'state'], (row): [string, RecordedSubscription] | undefined => {
+      const status = RECORDED_STATUSES.find((known) => known === row['status']);
+      const { subscriptionId, displayName, state } = row;
+      if (typeof subscriptionId !== 'string' || !status) return undefined;
+      return [subscriptionId, { status, displayName: typeof displayName === 'string' ? displayName : '', state: typeof state === 'string' ? state : 'Unknown' }];
+    });
+    return new Map(rows);
   }
 
   /** The state rows of all 16 partitions, with their ETags. */
   private async loadCurrent(): Promise<Map<string, Current>> {
     const client = await this.subscriptions();
+    const rows = await this.stateRows(undefined, (entity) => current(client.tableName, entity));
+    return new Map(rows.map((entry) => [entry.record.subscriptionId, entry]));
+  }
+
+  /** Every state row (only `select`'s properties, when given), read as `read` makes of it; the 16 partitions side by side. */
+  private async stateRows<T>(select: string[] | undefined, read: (row: TableEntityResult<Record<string, unknown>>) => T | undefined): Promise<T[]> {
+    const client = await this.subscriptions();
     const limit = pLimit(this.writeConcurrency);
     const partitions = await Promise.all(
       SUBSCRIPTION_PARTITIONS.map((partitionKey) =>
         limit(async () => {
           const filter = odata`PartitionKey eq ${partitionKey} and RowKey ge ${STATE_ROW_RANGE.from} and RowKey lt ${STATE_ROW_RANGE.to}`;
-          const rows: Current[] = [];
-          for await (const entity of client.listEntities<Record<string, unknown>>({ queryOptions: { filter } })) {
-            rows.push(current(client.tableName, entity));
+          const rows: T[] = [];
+          for await (const row of client.listEntities<Record<string, unknown>>({ queryOptions: { filter, ...(select ? { select } : {}) } })) {
+            const value = read(row);
+            if (value !== undefined) rows.push(value);
           }
           return rows;
         }),
       ),
     );
-    return new Map(partitions.flat().map((entry) => [entry.record.subscriptionId, entry]));
+    return partitions.flat();
   }
 
   private async readCurrent(id: string): Promise<Current | undefined> {
