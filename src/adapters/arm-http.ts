@@ -14,6 +14,7 @@ import {
   type PipelineRequest,
   type PipelineResponse,
 } from '@azure/core-rest-pipeline';
+import { requestedWait, RETRY_AFTER_HEADERS } from './retry-after.js';
 
 /** Retry settings handed to the SDK pipelines' default retry policy (and to our throttling fallback). */
 export interface RetrySettings {
@@ -49,8 +50,6 @@ export const DEFAULT_REQUEST_TIMEOUT_MS = 60_000;
 
 /** How often armGet sends a request again after it timed out (a hung connection is usually one-off). */
 export const TIMEOUT_RETRIES = 1;
-
-export const RETRY_AFTER_HEADERS = ['retry-after', 'retry-after-ms', 'x-ms-retry-after-ms'] as const;
 
 /** Set on a response whose wait was refused (over maxRetryAfterMs): the wait asked for, in ms. */
 export const REFUSED_RETRY_AFTER_HEADER = 'x-contact-watch-refused-retry-after-ms';
@@ -98,21 +97,9 @@ function refuseWait(response: PipelineResponse, askedMs: number): void {
   response.headers.set(REFUSED_RETRY_AFTER_HEADER, String(Math.round(askedMs)));
 }
 
-/**
- * The wait an answer asks for, in ms, read as the SDK's throttling strategy reads it (`retry-after-ms`,
- * `x-ms-retry-after-ms`, then `Retry-After` in seconds or as a date); undefined when none is usable.
- */
+/** The wait an answer asks for, in ms (src/adapters/retry-after.ts); undefined when none is readable. */
 export function retryAfterMs(response: Pick<PipelineResponse, 'headers'>): number | undefined {
-  for (const name of ['retry-after-ms', 'x-ms-retry-after-ms'] as const) {
-    const value = Number(response.headers.get(name)?.trim() || Number.NaN);
-    if (Number.isFinite(value)) return Math.max(0, value);
-  }
-  const text = response.headers.get('retry-after')?.trim();
-  if (!text) return undefined;
-  const seconds = Number(text);
-  if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
-  const date = Date.parse(text);
-  return Number.isFinite(date) ? Math.max(0, date - Date.now()) : undefined;
+  return requestedWait(response.headers)?.ms;
 }
 
 /** Adds retryAfterPolicy inside the retry loop of an SDK client's pipeline. */

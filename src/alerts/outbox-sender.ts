@@ -185,24 +185,31 @@ export class OutboxSender {
 
   /** When the configured rate next allows a send (now, when it does already). */
   private rateFreeAt(accepts: readonly number[], nowMs: number): number {
-    const lastHour = accepts.filter((t) => t > nowMs - HOUR).sort((a, b) => a - b);
-    let freeAt = nowMs;
-    if (lastHour.length >= this.rate.perHour) freeAt = Math.max(freeAt, lastHour[lastHour.length - this.rate.perHour]! + HOUR);
-    const lastMinute = lastHour.filter((t) => t > nowMs - MINUTE);
-    if (lastMinute.length >= this.rate.perMinute) freeAt = Math.max(freeAt, lastMinute[lastMinute.length - this.rate.perMinute]! + MINUTE);
-    return freeAt;
+    const { hourFreeAt, minuteFreeAt } = this.rateWindows(accepts, nowMs);
+    return Math.max(hourFreeAt, minuteFreeAt);
   }
 
-  /** True when a message may be sent now, after waiting for the per-minute window if that is short enough. */
+  /** When each window of the configured rate next has room: `nowMs` where it has room already. */
+  private rateWindows(accepts: readonly number[], nowMs: number): { hourFreeAt: number; minuteFreeAt: number } {
+    const lastHour = accepts.filter((t) => t > nowMs - HOUR).sort((a, b) => a - b);
+    const lastMinute = lastHour.filter((t) => t > nowMs - MINUTE);
+    return {
+      hourFreeAt: lastHour.length >= this.rate.perHour ? lastHour[lastHour.length - this.rate.perHour]! + HOUR : nowMs,
+      minuteFreeAt: lastMinute.length >= this.rate.perMinute ? lastMinute[lastMinute.length - this.rate.perMinute]! + MINUTE : nowMs,
+    };
+  }
+
+  /**
+   * True when a message may be sent now, after waiting for the per-minute window if that is short
+   * enough; false when the hourly quota is spent or the minute's wait is longer than maxRateWaitMs.
+   */
   private async waitForRate(accepts: number[], clock: () => Date, wait: (ms: number) => Promise<void>): Promise<boolean> {
     for (;;) {
       const nowMs = clock().getTime();
-      const lastHour = accepts.filter((t) => t > nowMs - HOUR);
-      if (lastHour.length >= this.rate.perHour) return false;
-      const lastMinute = lastHour.filter((t) => t > nowMs - MINUTE).sort((a, b) => a - b);
-      if (lastMinute.length < this.rate.perMinute) return true;
-      const freeAt = lastMinute[lastMinute.length - this.rate.perMinute]! + MINUTE;
-      const waitMs = freeAt - nowMs + 10;
+      const { hourFreeAt, minuteFreeAt } = this.rateWindows(accepts, nowMs);
+      if (hourFreeAt > nowMs) return false;
+      if (minuteFreeAt <= nowMs) return true;
+      const waitMs = minuteFreeAt - nowMs + 10;
       if (waitMs > this.maxRateWaitMs) return false;
       await wait(waitMs);
     }

@@ -26,7 +26,7 @@ import { isOn } from './rules/common.js';
 import { ruleById } from './rules/index.js';
 import { EXAMPLE_SECURITY_TEAM_ADDRESS } from './rules/remediation.js';
 import { dedupeEmailAddresses, findEmailAddressProblem } from './email-addresses.js';
-import { levelRank, mergedEmailAddresses, readEnum } from './normalise.js';
+import { levelRank, mergedEmailAddresses, mostInclusiveLevel, readEnum } from './normalise.js';
 
 type NotificationSource = SecurityContactPutBody['properties']['notificationsSources'][number];
 
@@ -187,10 +187,10 @@ function mergedSources(entries: readonly NormalisedContactEntry[], sourcesFrom: 
 /** The lowest known level among raw values (canonical spelling), else the first unknown text, else null. */
 function mostSensitiveLevel(raws: readonly unknown[], scale: readonly string[]): string | null {
   const readings = raws.map((raw): EnumReading<string> => (typeof raw === 'string' ? readEnum(raw, scale) : { kind: 'absent' }));
-  let best: string | null = null;
-  for (const reading of readings) {
-    if (reading.kind === 'known' && (best === null || levelRank(reading.value, scale) < levelRank(best, scale))) best = reading.value;
-  }
+  const best = mostInclusiveLevel(
+    readings.flatMap((reading) => (reading.kind === 'known' ? [reading.value] : [])),
+    scale,
+  );
   if (best !== null) return best;
   const unknown = readings.find((reading) => reading.kind === 'unknown');
   return unknown?.kind === 'unknown' ? unknown.raw : null;

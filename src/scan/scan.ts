@@ -215,7 +215,8 @@ async function withRecordedSubscriptions(
   return { subscriptions, unresolved };
 }
 
-function isWholeTenant(scope: ScanScope): boolean {
+/** No subscriptions or management groups named: every subscription the identity can see. */
+export function isWholeTenant(scope: ScanScope): boolean {
   return (scope.subscriptionIds?.length ?? 0) === 0 && (scope.managementGroupIds?.length ?? 0) === 0;
 }
 

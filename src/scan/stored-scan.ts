@@ -9,7 +9,7 @@ import type { ScanReport } from '../core/model.js';
 import type { RecordedRun, StateStore } from '../adapters/table-storage/index.js';
 import type { ScanScope } from './ports.js';
 import type { PruneOutcome } from '../adapters/table-storage/retention.js';
-import { messageOf, runScan, summarise, type ScanDependencies, type ScanResult } from './scan.js';
+import { isWholeTenant, messageOf, runScan, summarise, type ScanDependencies, type ScanResult } from './scan.js';
 
 export interface StoredScanDependencies extends ScanDependencies {
   store: StateStore;
@@ -60,10 +60,6 @@ export async function runStoredScan(scope: ScanScope, deps: StoredScanDependenci
   const report = withExemptions(result.report, await deps.store.listExemptions(), clock());
   const pruned = await deps.store.pruneExpired().catch((error: unknown) => ({ error: messageOf(error) }));
   return { ...result, report, recorded, pruned };
-}
-
-function isWholeTenant(scope: ScanScope): boolean {
-  return (scope.subscriptionIds?.length ?? 0) === 0 && (scope.managementGroupIds?.length ?? 0) === 0;
 }
 
 function withExemptions(report: ScanReport, exemptions: Parameters<typeof applyExemptions>[1], now: Date): ScanReport {

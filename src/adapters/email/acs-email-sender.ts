@@ -17,6 +17,7 @@
 import { EmailClient, type EmailClientOptions, type EmailMessage } from '@azure/communication-email';
 import type { TokenCredential } from '@azure/core-auth';
 import type { PipelinePolicy } from '@azure/core-rest-pipeline';
+import { requestedWait, RETRY_AFTER_HEADERS } from '../retry-after.js';
 import { SettingsError } from '../settings-error.js';
 import type { EmailTransport, OutgoingEmail, SendOutcome } from '../../alerts/ports.js';
 import { MAX_SERVICE_WAIT_MS, OutboxSender, type OutboxSenderOptions } from '../../alerts/outbox-sender.js';
@@ -110,31 +111,6 @@ interface ServiceWait {
 /** A throttled answer without a wait we can read: try again after a minute (for the timer, the next run). */
 const DEFAULT_THROTTLE_WAIT_MS = 60_000;
 
-const DAY_NAME = '(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)';
-const MONTH = '(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)';
-const TIME = '\\d{2}:\\d{2}:\\d{2}';
-/**
- * HTTP dates (RFC 9110 §5.6.7): IMF-fixdate and the obsolete RFC 850 form (and asctime, below)
- * that a recipient must still accept. Matched before Date.parse, which reads almost anything
- * ("-5" or "x 1" as dates in 2001).
- */
-const HTTP_DATE = [
-  new RegExp(`^${DAY_NAME}, \\d{2} ${MONTH} \\d{4} ${TIME} GMT$`),
-  new RegExp(`^(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday), \\d{2}-${MONTH}-\\d{2} ${TIME} GMT$`),
-];
-/** asctime carries no zone, and means GMT; Date.parse would read it in the local zone. */
-const ASCTIME_DATE = new RegExp(`^${DAY_NAME} ${MONTH} (?: \\d|\\d{2}) ${TIME} \\d{4}$`);
-
-/** An HTTP date as epoch milliseconds; NaN for anything else. */
-function parseHttpDate(value: string): number {
-  if (HTTP_DATE.some((form) => form.test(value))) return Date.parse(value);
-  if (ASCTIME_DATE.test(value)) return Date.parse(`${value} GMT`);
-  return Number.NaN;
-}
-
-/** A non-negative decimal number (`120`, `1.5`, `1e9`); RFC 9110 allows only digits, but a service that writes 1e9 means a long time. */
-const DECIMAL = /^\d+(?:\.\d+)?(?:[eE]\+?\d+)?$/;
-
 function clampWait(ms: number, header: string, value: string): ServiceWait {
   if (ms > MAX_SERVICE_WAIT_MS) return { ms: MAX_SERVICE_WAIT_MS, note: `${header}: ${quoted(value)}, more than the one hour honoured` };
   return { ms: Math.max(0, Math.round(ms)) };
@@ -150,25 +126,15 @@ function describeWait(wait: ServiceWait): string {
 }
 
 /**
- * How long a throttled answer asks us to wait, read as the Azure SDK reads it (`retry-after-ms`,
- * then `x-ms-retry-after-ms`, in milliseconds; then `Retry-After`, in seconds or as an HTTP date,
- * counted from the answer's own `Date` so that our clock's skew does not matter), and never more
- * than MAX_SERVICE_WAIT_MS: a header is input, and no value of it may park a message for years or
- * produce a time that cannot be written down. A value that cannot be read counts as absent.
+ * How long a throttled answer asks us to wait (src/adapters/retry-after.ts), never more than
+ * MAX_SERVICE_WAIT_MS: no value of a header may park a message for years or produce a time that
+ * cannot be written down. Without a wait we can read, a minute.
  */
 function serviceWait(headers: { get(name: string): string | undefined }): ServiceWait {
-  for (const header of ['retry-after-ms', 'x-ms-retry-after-ms']) {
-    const value = headers.get(header)?.trim();
-    if (value && DECIMAL.test(value)) return clampWait(Number(value), header, value);
-  }
+  const asked = requestedWait(headers);
+  if (asked) return clampWait(asked.ms, asked.header === 'retry-after' ? 'Retry-After' : asked.header, asked.value);
   const value = headers.get('retry-after')?.trim();
-  if (value && DECIMAL.test(value)) return clampWait(Number(value) * 1000, 'Retry-After', value);
-  const at = value ? parseHttpDate(value) : Number.NaN;
-  if (value && Number.isFinite(at)) {
-    const date = parseHttpDate(headers.get('date')?.trim() ?? '');
-    return clampWait(at - (Number.isFinite(date) ? date : Date.now()), 'Retry-After', value);
-  }
-  if (value !== undefined) return { ms: DEFAULT_THROTTLE_WAIT_MS, note: `Retry-After: ${quoted(value)} is not a number of seconds or an HTTP date` };
+  if (value) return { ms: DEFAULT_THROTTLE_WAIT_MS, note: `Retry-After: ${quoted(value)} is not a number of seconds or an HTTP date` };
   return { ms: DEFAULT_THROTTLE_WAIT_MS, note: 'no Retry-After' };
 }
 
@@ -180,7 +146,7 @@ const stopOnThrottlePolicy: PipelinePolicy = {
   name: 'contactWatchStopOnThrottle',
   async sendRequest(request, next) {
     const response = await next(request);
-    const namesWait = ['retry-after', 'retry-after-ms', 'x-ms-retry-after-ms'].some((header) => response.headers.get(header) !== undefined);
+    const namesWait = RETRY_AFTER_HEADERS.some((header) => response.headers.get(header) !== undefined);
     if (response.status === 429 || (response.status === 503 && namesWait)) {
       throw new ThrottledByService(response.status, serviceWait(response.headers));
     }

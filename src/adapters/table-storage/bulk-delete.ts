@@ -9,15 +9,15 @@ import { RestError, type TableClient, type TransactionAction } from '@azure/data
 const TRANSACTION_OPERATIONS = 100;
 
 export interface MatchedRows {
-  /** Row keys, in the table's order. */
-  rowKeys: string[];
+  /** In the table's order, each with the ETag it was read with (for a conditional delete). */
+  rows: Array<{ rowKey: string; etag: string }>;
   /** More rows matched than the limit let through. */
   more: boolean;
 }
 
 /**
- * The row keys of at most `limit` rows matching `filter`, leaving out those `skip` names (it sees
- * the properties in `select`, besides the keys).
+ * At most `limit` rows matching `filter`, leaving out those `skip` names (it sees the properties in
+ * `select`, besides the keys).
  */
 export async function matchingRows(
   client: TableClient,
@@ -25,14 +25,14 @@ export async function matchingRows(
   limit: number,
   options: { select?: string[]; skip?: (row: Record<string, unknown> & { rowKey?: string }) => boolean } = {},
 ): Promise<MatchedRows> {
-  const rowKeys: string[] = [];
+  const rows: MatchedRows['rows'] = [];
   const select = ['RowKey', ...(options.select ?? [])];
   for await (const row of client.listEntities<Record<string, unknown>>({ queryOptions: { filter, select } })) {
     if (row.rowKey === undefined || options.skip?.(row)) continue;
-    if (rowKeys.length >= limit) return { rowKeys, more: true };
-    rowKeys.push(row.rowKey);
+    if (rows.length >= limit) return { rows, more: true };
+    rows.push({ rowKey: row.rowKey, etag: row.etag });
   }
-  return { rowKeys, more: false };
+  return { rows, more: false };
 }
 
 /** Deletes rows of one partition; returns how many are gone (one deleted meanwhile by someone else counts). */
@@ -54,7 +54,7 @@ export async function deleteRows(client: TableClient, partitionKey: string, rowK
 export async function deleteWhere(client: TableClient, partitionKey: string, filter: string, limit: number): Promise<{ deleted: number; more: boolean }> {
   if (limit <= 0) return { deleted: 0, more: true };
   const matched = await matchingRows(client, filter, limit);
-  return { deleted: await deleteRows(client, partitionKey, matched.rowKeys), more: matched.more };
+  return { deleted: await deleteRows(client, partitionKey, matched.rows.map((row) => row.rowKey)), more: matched.more };
 }
 
 function isNotFound(error: unknown): boolean {

@@ -53,6 +53,10 @@ export const STATE_ROW_RANGE = { from: STATE_ROW_PREFIX, to: `${STATE_ROW_PREFIX
 export const SCAN_RUN_PARTITION = 'run';
 const MAX_EPOCH_MS = 8_640_000_000_000_000; // the largest Date
 
+/**
+ * `<8640000000000000 − start ms, 16 digits>:<scan id>`: newest first in a partition's natural key
+ * order, so "the latest N" is a `top N` with no sort (the scan runs, and the scan reports' index).
+ */
 export function scanRunRowKey(startedAt: Date, scanId: string): string {
   return `${String(MAX_EPOCH_MS - startedAt.getTime()).padStart(16, '0')}:${keySafe(scanId)}`;
 }

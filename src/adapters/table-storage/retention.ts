@@ -94,17 +94,9 @@ export async function pruneExpired(
     const states = odata`PartitionKey eq ${partitionKey} and RowKey ge ${STATE_ROW_RANGE.from} and RowKey lt ${STATE_ROW_RANGE.to}`;
 
     // Subscriptions gone longer than the retention: the record, then its history.
-    const gone: Array<{ rowKey: string; etag: string }> = [];
-    for await (const row of client.listEntities<Record<string, unknown>>({
-      queryOptions: { filter: `${states} and ${odata`status eq ${'gone'} and statusSince lt ${cutoff}`}`, select: ['RowKey'] },
-    })) {
-      if (gone.length >= budget) {
-        outcome.complete = false;
-        break;
-      }
-      if (row.rowKey !== undefined && row.etag) gone.push({ rowKey: row.rowKey, etag: row.etag });
-    }
-    for (const { rowKey, etag } of gone) {
+    const gone = await matchingRows(client, `${states} and ${odata`status eq ${'gone'} and statusSince lt ${cutoff}`}`, budget);
+    if (gone.more) outcome.complete = false;
+    for (const { rowKey, etag } of gone.rows) {
       if (budget <= 0) break;
       try {
         await client.deleteEntity(partitionKey, rowKey, { etag });
@@ -137,7 +129,7 @@ export async function pruneExpired(
       budget,
       { select: ['subscriptionId', 'at'], skip: (row) => explaining.has(`${HISTORY_ROW_PREFIX}${String(row['subscriptionId'])}:${String(row['at'])}:`) },
     );
-    outcome.historyRows += spent({ deleted: await deleteRows(client, partitionKey, old.rowKeys), more: old.more });
+    outcome.historyRows += spent({ deleted: await deleteRows(client, partitionKey, old.rows.map((row) => row.rowKey)), more: old.more });
   }
   if (budget <= 0) outcome.complete = false;
   return outcome;

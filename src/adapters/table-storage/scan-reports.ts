@@ -20,8 +20,10 @@ import { createGzip, gunzip } from 'node:zlib';
 import { odata, RestError, type TableClient, type TableEntityResult } from '@azure/data-tables';
 import { z } from 'zod';
 import type { ScanFailure, ScanReportStore, StoredScan } from '../../app/types.js';
+import { isGuid } from '../../core/subscription-id.js';
 import type { TableConnection } from './connection.js';
-import { CorruptEntityError } from './entities.js';
+import { deleteWhere } from './bulk-delete.js';
+import { CorruptEntityError, scanRunRowKey } from './entities.js';
 
 /** `<prefix>scanreports`. */
 export const SCAN_REPORTS_TABLE_SUFFIX = 'scanreports';
@@ -54,7 +56,6 @@ const CHUNKS_PER_ROW = 11;
 const MAX_REPORT_ROWS = 64;
 /** Failure reasons are messages, never dumps; Table Storage strings stop at 32 K characters. */
 const MAX_REASON_CHARS = 4_000;
-const MAX_EPOCH_MS = 8_640_000_000_000_000;
 
 const gunzipAsync = promisify(gunzip);
 
@@ -85,7 +86,7 @@ function hasStatus(error: unknown, ...statuses: number[]): boolean {
 }
 
 function indexRowKey(startedAt: string, scanId: string): string {
-  return `${String(MAX_EPOCH_MS - Date.parse(startedAt)).padStart(16, '0')}:${scanId}`;
+  return scanRunRowKey(new Date(startedAt), scanId);
 }
 
 function reportRowKey(index: number): string {
@@ -94,7 +95,7 @@ function reportRowKey(index: number): string {
 
 /** Keys are GUIDs (the scan job's randomUUID); anything else would be a caller's mistake. */
 function checkScanId(scanId: string): void {
-  if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(scanId)) {
+  if (!isGuid(scanId) || scanId !== scanId.toLowerCase()) {
     throw new RangeError(`a scan id is a lower-case GUID, not ${JSON.stringify(scanId.slice(0, 60))}`);
   }
 }
@@ -137,19 +138,8 @@ export function openScanReportStore(connection: TableConnection, options: ScanRe
    */
   async function removeScan(client: TableClient, scanId: string, indexKey: string): Promise<void> {
     await deleteIfThere(client, scanId, STATUS_ROW);
-    const rowKeys: string[] = [];
-    for await (const entity of client.listEntities({ queryOptions: { filter: odata`PartitionKey eq ${scanId}`, select: ['RowKey'] } })) {
-      if (entity.rowKey) rowKeys.push(entity.rowKey);
-    }
-    for (let start = 0; start < rowKeys.length; start += 100) {
-      const batch = rowKeys.slice(start, start + 100);
-      try {
-        await client.submitTransaction(batch.map((rowKey) => ['delete', { partitionKey: scanId, rowKey }] as const));
-      } catch {
-        // One row gone meanwhile fails the whole transaction: one by one, a 404 being fine.
-        for (const rowKey of batch) await deleteIfThere(client, scanId, rowKey);
-      }
-    }
+    // A scan holds at most MAX_REPORT_ROWS rows besides its status row.
+    await deleteWhere(client, scanId, odata`PartitionKey eq ${scanId}`, MAX_REPORT_ROWS + 1);
     await deleteIfThere(client, INDEX_PARTITION, indexKey);
   }
 

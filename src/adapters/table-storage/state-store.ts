@@ -156,7 +156,11 @@ export interface StateStore {
   /** Every stored subscription (gone ones included), sorted by id; optionally only one status. */
   loadSubscriptions(filter?: { status?: RecordedStatus }): Promise<SubscriptionRecord[]>;
   getSubscription(subscriptionId: string): Promise<SubscriptionRecord | undefined>;
-  /** The stored records of these subscriptions (point reads: the cost does not grow with the tenant), sorted by id. */
+  /**
+   * The records of these subscriptions as stored, sorted by id: point reads, so the cost does not
+   * grow with the tenant. Their evaluation times are their own, not vouched for by the newest
+   * complete run (what alerting needs; see getSubscription for the readers' view).
+   */
   getSubscriptions(subscriptionIds: readonly string[]): Promise<SubscriptionRecord[]>;
   /** The status changes of one subscription, oldest first. */
   history(subscriptionId: string): Promise<StatusChange[]>;
@@ -312,8 +316,8 @@ class TableStateStore implements StateStore {
   }
 
   async getSubscriptions(subscriptionIds: readonly string[]): Promise<SubscriptionRecord[]> {
-    const [current, mark] = await Promise.all([this.readMany(new Set(subscriptionIds.map((id) => id.toLowerCase()))), this.completeRunMark()]);
-    return [...current.values()].map((entry) => withLatestCompleteRun(entry.record, mark)).sort((a, b) => compare(a.subscriptionId, b.subscriptionId));
+    const current = await this.readMany(new Set(subscriptionIds.map((id) => id.toLowerCase())));
+    return [...current.values()].map((entry) => entry.record).sort((a, b) => compare(a.subscriptionId, b.subscriptionId));
   }
 
   async history(subscriptionId: string): Promise<StatusChange[]> {
