@@ -25,13 +25,12 @@
  * after the grace, unless its contact was set by then.
  */
 import type { InvocationContext } from '@azure/functions';
-import type { RecordedEvaluation } from '../adapters/table-storage/index.js';
 import type { DeliveryCounts } from '../alerts/ports.js';
 import { owedAlertFor } from '../core/alerts.js';
 import type { SubscriptionVerdict } from '../core/model.js';
 import type { SubscriptionRecord } from '../core/state-model.js';
 import { checkSubscription } from '../scan/check.js';
-import type { ContactListRead, SecurityContactsSource, SubscriptionLookup } from '../scan/ports.js';
+import type { ContactListRead, RecordedEvaluation, SecurityContactsSource, SubscriptionLookup } from '../scan/ports.js';
 import { deliverOwedAlerts } from './alerts.js';
 import type { AppDependencies } from './types.js';
 

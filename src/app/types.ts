@@ -6,8 +6,8 @@
 import type { InvocationContext } from '@azure/functions';
 import type { AzureAdapters } from '../adapters/azure-clients.js';
 import type { AzureCloudSettings } from '../adapters/azure-cloud.js';
-import type { StateStore } from '../adapters/table-storage/index.js';
-import type { RetentionSettings } from '../adapters/table-storage/retention.js';
+import type { TableStateStore as StateStore } from '../adapters/table-storage/index.js';
+import type { RetentionSettings } from '../scan/ports.js';
 import type { AlertingSettings } from '../alerts/settings.js';
 import type { Policy } from '../core/model.js';
 

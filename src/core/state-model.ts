@@ -82,3 +82,22 @@ export interface ScanRunRecord {
   durationMs: number | null;
   trigger: string; // 'cli' | 'timer' | 'http' | ...
 }
+
+/** A scan run as the record keeps it: ScanRunRecord plus what recording it adds. */
+export interface StoredScanRun extends ScanRunRecord {
+  /**
+   * True for a run that listed the whole tenant, read every subscription it listed (an `error`
+   * verdict is a reading) and stored every record: it vouches for the evaluation of every
+   * subscription it did not mark gone (see withLatestCompleteRun).
+   */
+  complete: boolean;
+  /** When the run's state was planned: the lastEvaluatedAt of what it wrote. Null while running. */
+  evaluatedAt: string | null;
+  /** Subscription entities (state rows) and history rows the run wrote. */
+  subscriptionWrites: number;
+  historyWrites: number;
+  /** Subscriptions whose record Table Storage refused (named in `error`); the run stands for the rest. */
+  refusedWrites: number;
+  /** Why the run failed, or which records were refused. */
+  error: string | null;
+}

@@ -1,4 +1,6 @@
-import type { SubscriptionInfo } from '../core/model.js';
+import type { ExemptionValidationOptions } from '../core/exemptions.js';
+import type { ScanStatus, SubscriptionInfo, SubscriptionVerdict } from '../core/model.js';
+import type { Exemption, RecordedStatus, RecordedSubscription, StatusChange, StoredScanRun, SubscriptionRecord } from '../core/state-model.js';
 
 /**
  * The ports the scan needs from the outside world. Adapters in src/adapters implement them
@@ -70,4 +72,173 @@ export type SubscriptionLookupResult =
 
 export interface SubscriptionLookup {
   getSubscription(subscriptionId: string, signal?: AbortSignal): Promise<SubscriptionLookupResult>;
+}
+
+// ---- the record: what a stored scan, an evaluation and the readers need of it ------------------
+
+/**
+ * contact-watch's memory between runs: each subscription's current state, its status history, the
+ * scan runs and the exemptions. The Table Storage adapter (src/adapters/table-storage) implements
+ * it: only what changed is written, each update conditional on what it read, and a run that fails
+ * while writing undoes what it wrote.
+ */
+export interface StateStore {
+  readonly stats: StateStoreStats;
+
+  /** Every stored subscription (gone ones included), sorted by id; optionally only one status. */
+  loadSubscriptions(filter?: { status?: RecordedStatus }): Promise<SubscriptionRecord[]>;
+  getSubscription(subscriptionId: string): Promise<SubscriptionRecord | undefined>;
+  /**
+   * The records of these subscriptions as stored, sorted by id: point reads, so the cost does not
+   * grow with the tenant. Their evaluation times are their own, not vouched for by the newest
+   * complete run (what alerting needs; see getSubscription for the readers' view).
+   */
+  getSubscriptions(subscriptionIds: readonly string[]): Promise<SubscriptionRecord[]>;
+  /** The status changes of one subscription, oldest first. */
+  history(subscriptionId: string): Promise<StatusChange[]>;
+  /** Every stored subscription's status, name and state by lower-case id, for a tenant scan to check its readings against. */
+  recordedSubscriptions(): Promise<Map<string, RecordedSubscription>>;
+
+  /** start scan row → evaluate → load → plan → write → finish scan row. */
+  recordRun(init: RunInit & { evaluate: () => Promise<RunResult> }): Promise<RecordedRun>;
+  /** Writes the scan row (outcome `running`). */
+  startRun(init: RunInit): Promise<RunHandle>;
+  /** Loads, plans, writes and finishes the scan row; on failure undoes its writes and marks the run failed. */
+  finishRun(handle: RunHandle, result: RunResult): Promise<RecordedRun>;
+  /** Marks the run failed (the scan itself could not finish); nothing else is written. */
+  failRun(handle: RunHandle, error: unknown): Promise<StoredScanRun>;
+  /** Newest first. */
+  listScanRuns(limit?: number): Promise<StoredScanRun[]>;
+  /** The newest run that listed the whole tenant and read every subscription it listed (one point read). */
+  latestCompleteRun(): Promise<StoredScanRun | undefined>;
+  /**
+   * Deletes scan runs, history rows and departed subscriptions older than the retention, at most
+   * `maxPruneDeletes` rows; at most once a day unless the last call stopped at that bound.
+   * Returns what it deleted, or null when it was not due.
+   */
+  pruneExpired(): Promise<PruneOutcome | null>;
+
+  /**
+   * One subscription read fresh (Event Grid trigger, `check`), read at `readAt`: written with its
+   * history, unless the stored record was judged from a later reading (then left as it is).
+   */
+  recordEvaluation(verdict: SubscriptionVerdict, options: { evaluatedBy: string; readAt: Date }): Promise<RecordedEvaluation>;
+  /** Sets lastAlertedAt (never moving it back) on each existing subscription; returns the updated records. */
+  markAlerted(subscriptionIds: readonly string[], at: Date): Promise<SubscriptionRecord[]>;
+  /**
+   * Read-modify-write of one existing subscription, retried on 412. `mutate` returns the new
+   * record, or undefined to leave it. It may not change the id or the status (status changes go
+   * through runs and evaluations, which keep the history). Returns the stored record.
+   */
+  updateSubscription(
+    subscriptionId: string,
+    mutate: (current: SubscriptionRecord) => SubscriptionRecord | undefined | Promise<SubscriptionRecord | undefined>,
+  ): Promise<SubscriptionRecord | undefined>;
+
+  /** Validates (see core/exemptions.ts) and stores; replaces an earlier exemption of the subscription. */
+  putExemption(request: unknown, options?: ExemptionValidationOptions): Promise<Exemption>;
+  getExemption(subscriptionId: string): Promise<Exemption | undefined>;
+  /** True when there was one. */
+  removeExemption(subscriptionId: string): Promise<boolean>;
+  /** Every exemption, expired ones included (use isExemptionActive), sorted by subscription id. */
+  listExemptions(): Promise<Exemption[]>;
+}
+
+export interface RunInit {
+  scanId: string;
+  /** What started it: `cli`, `timer`, `http`, ... */
+  trigger: string;
+  /** When the scan started reading; default now. */
+  startedAt?: Date;
+}
+
+export interface RunHandle {
+  readonly scanId: string;
+  readonly trigger: string;
+  readonly startedAt: Date;
+  /** The scan row's key (inverted start time). */
+  readonly rowKey: string;
+}
+
+export interface RunResult {
+  status: ScanStatus;
+  /** `tenant`: every subscription the identity can see; `subset`: named subscriptions or groups. */
+  scope: 'tenant' | 'subset';
+  /**
+   * True when the tenant's subscription listing was read in full, whatever became of the contact
+   * reads. With scope `tenant`, only then is a stored subscription without a verdict marked gone.
+   */
+  subscriptionListComplete: boolean;
+  /** The verdicts as the rules judged them, before exemptions (the store applies those). */
+  verdicts: readonly SubscriptionVerdict[];
+  /** The subscriptions the run obtained an answer for (see StateUpdateInput.readSubscriptionIds). */
+  readSubscriptionIds: Iterable<string>;
+  resourceGraphRequests?: number;
+  securityContactsCalls?: number;
+}
+
+export interface RecordedRun {
+  run: StoredScanRun;
+  /** The subscription records the run wrote (only changed ones). */
+  records: SubscriptionRecord[];
+  /** The status changes it appended to the history. */
+  changes: StatusChange[];
+  /**
+   * Subscriptions whose record Table Storage refused, even cut down to its status and rule
+   * results. The run stands for every other subscription; these keep what was stored before.
+   */
+  refused: RefusedWrite[];
+}
+
+/** A subscription whose record Table Storage refused even in its minimal form. */
+export interface RefusedWrite {
+  subscriptionId: string;
+  reason: string;
+}
+
+export type RecordedEvaluation =
+  | {
+      /** The record as stored now (the newer one, when this evaluation was superseded). */
+      record: SubscriptionRecord;
+      change: StatusChange | null;
+      /** True when the stored record was judged from a later reading and was left as it was. */
+      superseded: boolean;
+      refused?: undefined;
+    }
+  /** Table Storage refused the record, even in its minimal form; what was stored before stays. */
+  | { record: undefined; change: null; superseded: false; refused: string };
+
+/** What the store sent, for progress lines and tests. */
+export interface StateStoreStats {
+  transactions: number;
+  transactionOperations: number;
+  conflictRetries: number;
+}
+
+/** A write that could not be completed; for a run, what it had written was undone where possible. */
+export class StateWriteError extends Error {
+  override name = 'StateWriteError';
+}
+
+/** A concurrent writer kept winning until the retries ran out. */
+export class WriteConflictError extends StateWriteError {
+  override name = 'WriteConflictError';
+}
+
+/** How long the record keeps what only grows with time (history, departed subscriptions, scan runs). */
+export interface RetentionSettings {
+  /** Days a status history row, and the record of a subscription gone from the tenant, is kept. */
+  historyDays: number;
+  /** Days a scan run's row is kept. */
+  scanRunDays: number;
+}
+
+/** What one `pruneExpired` call deleted. */
+export interface PruneOutcome {
+  scanRuns: number;
+  historyRows: number;
+  /** Records of subscriptions gone from the tenant longer than the history retention. */
+  goneSubscriptions: number;
+  /** False when the per-call bound stopped it: the next call goes on where it stopped. */
+  complete: boolean;
 }

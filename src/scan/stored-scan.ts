@@ -6,9 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { applyExemptions } from '../core/exemptions.js';
 import type { ScanReport } from '../core/model.js';
-import type { RecordedRun, StateStore } from '../adapters/table-storage/index.js';
-import type { ScanScope } from './ports.js';
-import type { PruneOutcome } from '../adapters/table-storage/retention.js';
+import type { PruneOutcome, RecordedRun, ScanScope, StateStore } from './ports.js';
 import { isWholeTenant, messageOf, runScan, summarise, type ScanDependencies, type ScanResult } from './scan.js';
 
 export interface StoredScanDependencies extends ScanDependencies {
@@ -20,7 +18,7 @@ export interface StoredScanDependencies extends ScanDependencies {
 export interface StoredScanResult extends ScanResult {
   recorded: RecordedRun;
   /**
-   * The housekeeping after the run (retention.ts): what it deleted, null when it was not due, or
+   * The housekeeping after the run (StateStore.pruneExpired): what it deleted, null when it was not due, or
    * why it could not run. It never fails the scan; what it leaves, a later scan deletes.
    */
   pruned: PruneOutcome | null | { error: string };

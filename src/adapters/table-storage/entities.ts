@@ -6,7 +6,7 @@ import type { TableEntity, TableEntityResult } from '@azure/data-tables';
 import { z } from 'zod';
 import { CONTACT_SHAPES, RULE_IDS } from '../../core/model.js';
 import type { ContactFix, ContactSummary, Finding } from '../../core/model.js';
-import { RECORDED_STATUSES, type Exemption, type RecordedStatus, type ScanRunRecord, type StatusChange, type SubscriptionRecord } from '../../core/state-model.js';
+import { RECORDED_STATUSES, type Exemption, type RecordedStatus, type ScanRunRecord, type StatusChange, type StoredScanRun, type SubscriptionRecord } from '../../core/state-model.js';
 
 /** Table suffixes under the prefix (`contactwatch` + suffix). The outbox owns `outbox`. */
 export const TABLE_SUFFIXES = {
@@ -276,25 +276,6 @@ export function decodeStatusChange(table: string, entity: TableEntityResult<Reco
 }
 
 // ---- scan runs -----------------------------------------------------------------------------
-
-/** A scan run as stored: ScanRunRecord plus what the store adds. */
-export interface StoredScanRun extends ScanRunRecord {
-  /**
-   * True for a run that listed the whole tenant, read every subscription it listed (an `error`
-   * verdict is a reading) and stored every record: it vouches for the evaluation of every
-   * subscription it did not mark gone (see withLatestCompleteRun).
-   */
-  complete: boolean;
-  /** When the run's state was planned: the lastEvaluatedAt of what it wrote. Null while running. */
-  evaluatedAt: string | null;
-  /** Subscription entities (state rows) and history rows the run wrote. */
-  subscriptionWrites: number;
-  historyWrites: number;
-  /** Subscriptions whose record Table Storage refused (named in `error`); the run stands for the rest. */
-  refusedWrites: number;
-  /** Why the run failed, or which records were refused. */
-  error: string | null;
-}
 
 const scanRunSchema = z.object({
   scanId: z.string(),

@@ -1,19 +1,9 @@
-/** Table Storage: contact-watch's record. The tables and this API are described in README.md here. */
-export {
-  openStateStore,
-  StateWriteError,
-  WriteConflictError,
-  MAX_TRANSACTION_OPERATIONS,
-  type StateStore,
-  type StateStoreOptions,
-  type StateStoreStats,
-  type RunInit,
-  type RunHandle,
-  type RunResult,
-  type RecordedRun,
-  type RecordedEvaluation,
-  type StoredScanRun,
-} from './state-store.js';
+/**
+ * Table Storage: contact-watch's record, the adapter of the StateStore port (src/scan/ports.ts).
+ * The tables and this API are described in README.md here.
+ */
+export { openStateStore, type StateStoreOptions, type TableStateStore } from './state-store.js';
+export { MAX_TRANSACTION_OPERATIONS } from './subscription-writer.js';
 export {
   connectTables,
   parseStorageSetting,

@@ -15,16 +15,10 @@
 import { odata, RestError, type TableClient } from '@azure/data-tables';
 import { z } from 'zod';
 import { quoteWithoutSecrets } from '../../core/secret-text.js';
+import type { PruneOutcome, RetentionSettings } from '../../scan/ports.js';
 import { SettingsError } from '../settings-error.js';
 import { deleteRows, deleteWhere, matchingRows } from './bulk-delete.js';
 import { HISTORY_ROW_PREFIX, SCAN_RUN_PARTITION, STATE_ROW_RANGE, SUBSCRIPTION_PARTITIONS, historyRange, scanRunRowKey } from './entities.js';
-
-export interface RetentionSettings {
-  /** Days a status history row, and the record of a subscription gone from the tenant, is kept. */
-  historyDays: number;
-  /** Days a scan run's row is kept. */
-  scanRunDays: number;
-}
 
 export const DEFAULT_RETENTION: RetentionSettings = { historyDays: 400, scanRunDays: 90 };
 
@@ -48,15 +42,6 @@ export function readRetentionSettings(env: Record<string, string | undefined>): 
     historyDays: read('CONTACT_WATCH_HISTORY_RETENTION_DAYS', DEFAULT_RETENTION.historyDays, 'how long status history and departed subscriptions are kept'),
     scanRunDays: read('CONTACT_WATCH_SCAN_RUN_RETENTION_DAYS', DEFAULT_RETENTION.scanRunDays, 'how long scan runs are kept'),
   };
-}
-
-export interface PruneOutcome {
-  scanRuns: number;
-  historyRows: number;
-  /** Records of subscriptions gone from the tenant longer than the history retention. */
-  goneSubscriptions: number;
-  /** False when the per-call bound stopped it: the next call goes on where it stopped. */
-  complete: boolean;
 }
 
 const DAY_MS = 86_400_000;

@@ -9,7 +9,7 @@ import { startLocalAzure, type LocalAzure } from '../../azure-server/index.js';
 import { createCommunicationEmailService, type CommunicationEmailService } from '../../azure-server/services/communication-email.js';
 import { startAzurite, type AzuriteTables } from '../../support/azurite.js';
 import { manualClock, subscriptionIdFor, uniquePrefix, verdict } from '../state/support.js';
-import { openStateStore, type StateStore } from '../../../src/adapters/table-storage/index.js';
+import { openStateStore } from '../../../src/adapters/table-storage/index.js';
 import { TableOutbox } from '../../../src/adapters/table-storage/outbox.js';
 import { createAcsEmailSender, type AcsEmailSenderOptions } from '../../../src/adapters/email/acs-email-sender.js';
 import { createAlerting } from '../../../src/adapters/email/alerting.js';
@@ -20,6 +20,7 @@ import type { OutboxSender } from '../../../src/alerts/outbox-sender.js';
 import type { AlertRecordStore, Outbox } from '../../../src/alerts/ports.js';
 import { DIGEST_LIMITS, PORTAL_URLS } from '../../../src/alerts/templates.js';
 import type { SubscriptionVerdict } from '../../../src/core/model.js';
+import type { StateStore } from '../../../src/scan/ports.js';
 
 const SENDER = 'DoNotReply@alerts.fabrikam.io';
 const TEAM = ['secops@fabrikam.io', 'cloud-platform@fabrikam.io'];

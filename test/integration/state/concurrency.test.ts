@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TableEntityResult } from '@azure/data-tables';
-import { openStateStore, TABLE_SUFFIXES, type StateStore } from '../../../src/adapters/table-storage/index.js';
+import { openStateStore, TABLE_SUFFIXES, type TableStateStore as StateStore } from '../../../src/adapters/table-storage/index.js';
 import { startAzurite, type AzuriteTables } from '../../support/azurite.js';
 import { beforeFirst, manualClock, requestLog, subscriptionIdFor, uniquePrefix, verdict } from './support.js';
 

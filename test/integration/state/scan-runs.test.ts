@@ -4,7 +4,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SubscriptionVerdict } from '../../../src/core/model.js';
-import { openStateStore, StateWriteError, type RunResult, type StateStore } from '../../../src/adapters/table-storage/index.js';
+import { openStateStore } from '../../../src/adapters/table-storage/index.js';
+import { StateWriteError, type RunResult, type StateStore } from '../../../src/scan/ports.js';
 import { startAzurite, type AzuriteTables } from '../../support/azurite.js';
 import { beforeFirst, failNth, manualClock, refuseEntity, requestLog, subscriptionIdFor, uniquePrefix, verdict, type RequestLog } from './support.js';
 

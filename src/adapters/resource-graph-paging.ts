@@ -1,0 +1,153 @@
+/**
+ * Sending one Resource Graph query and reading every page of its answer through the Resource Graph
+ * SDK: `$top`/`$skipToken` paging, the per-user quota, the tenant-scope subscription limit, and
+ * a failure described so that it names the query, its scope and what the service said.
+ */
+import { ResourceGraphClient } from '@azure/arm-resourcegraph';
+import { isRestError, type HttpHeaders } from '@azure/core-rest-pipeline';
+import type { TokenCredential } from '@azure/identity';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { ResourceGraphStats } from '../scan/ports.js';
+import type { AzureCloudSettings } from './azure-cloud.js';
+import {
+  addRetryAfterPolicy,
+  DEFAULT_REQUEST_TIMEOUT_MS,
+  DEFAULT_RETRY_SETTINGS,
+  describeHttpFailure,
+  describeTransportError,
+  isTimeout,
+  type ArmClientOptions,
+  type RetrySettings,
+} from './arm-http.js';
+import { describeQuery, ResourceGraphError, type Query, type RequestScope } from './resource-graph-query.js';
+import { ResourceGraphQuota } from './resource-graph-quota.js';
+
+/** Rows per page (`$top`). */
+export const RESOURCE_GRAPH_PAGE_SIZE = 1000;
+export const TENANT_LIMIT_HIT_HEADER = 'x-ms-tenant-subscription-limit-hit';
+
+export interface PagingOptions {
+  /** Stop at the first page that says the tenant is over Resource Graph's tenant-scope limit. */
+  stopWhenLimitHit?: boolean;
+  /** When aborted, no further page is requested (the query beside this one failed). */
+  stop?: AbortSignal;
+}
+
+export interface QueryRunnerOptions extends ArmClientOptions {
+  /** Epoch ms (default Date.now): the clock a spent quota's reset is timed on. */
+  clock?: () => number;
+  /** Waits for a spent quota to reset (default a timer); tests pass one that moves their own clock. */
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+}
+
+export class ResourceGraphQueryRunner {
+  /** Requests sent to Resource Graph: one per page (the pipeline's retries are not counted). */
+  readonly stats: ResourceGraphStats = { requests: 0 };
+  private readonly client: ResourceGraphClient;
+  private readonly retry: RetrySettings;
+  private readonly timeout: number;
+  private readonly quota: ResourceGraphQuota;
+
+  constructor(credential: TokenCredential, cloud: AzureCloudSettings, options: QueryRunnerOptions) {
+    this.retry = options.retry ?? DEFAULT_RETRY_SETTINGS;
+    this.timeout = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+    this.quota = new ResourceGraphQuota(
+      options.clock ?? Date.now,
+      options.sleep ?? ((ms, signal) => sleep(ms, undefined, { signal })),
+      this.retry.maxRetryAfterMs,
+    );
+    this.client = new ResourceGraphClient(credential, {
+      endpoint: cloud.resourceManagerEndpoint,
+      credentials: { scopes: [cloud.tokenScope] },
+      retryOptions: this.retry,
+      userAgentOptions: { userAgentPrefix: 'contact-watch' },
+    });
+    addRetryAfterPolicy(this.client.pipeline, this.retry);
+  }
+
+  /** Runs one query over every page, handing each row to `onRow`. */
+  async run(
+    query: Query,
+    scope: RequestScope,
+    signal: AbortSignal | undefined,
+    onRow: (row: unknown, where: string) => void,
+    paging: PagingOptions = {},
+  ): Promise<{ limitHit: boolean }> {
+    let skipToken: string | undefined;
+    let limitHit = false;
+    for (let page = 1; ; page += 1) {
+      if (paging.stop?.aborted) return { limitHit };
+      await this.quota.waitForRequest(signal);
+      let headers: HttpHeaders | undefined;
+      this.stats.requests += 1;
+      let answer;
+      try {
+        answer = await this.client.resources(
+          {
+            ...scope,
+            query: query.text,
+            options: { top: RESOURCE_GRAPH_PAGE_SIZE, resultFormat: 'objectArray', ...(skipToken ? { skipToken } : {}) },
+          },
+          {
+            abortSignal: signal,
+            requestOptions: { timeout: this.timeout },
+            onResponse: (response) => {
+              headers = response.headers;
+            },
+          },
+        );
+      } catch (error) {
+        if (headers) this.quota.note(headers);
+        if (signal?.aborted) throw error;
+        throw new ResourceGraphError(`${describeQuery(query, scope)} failed: ${this.describeError(error)}`, { cause: error });
+      }
+      if (headers) {
+        this.quota.note(headers);
+        if (headers.get(TENANT_LIMIT_HIT_HEADER)?.trim().toLowerCase() === 'true') limitHit = true;
+      }
+      // The caller reads the whole scope another way; the rest of these pages would be thrown away.
+      if (limitHit && paging.stopWhenLimitHit) return { limitHit };
+
+      const rows: unknown = answer.data;
+      if (!Array.isArray(rows)) {
+        throw new ResourceGraphError(
+          `${describeQuery(query, scope)} answered with "data" that is not a list of rows (resultFormat objectArray was asked for).`,
+        );
+      }
+      rows.forEach((row, index) => onRow(row, `row #${index + 1} of page ${page}`));
+
+      const next = answer.skipToken || undefined;
+      if (!next) {
+        if (answer.resultTruncated === 'true') {
+          throw new ResourceGraphError(`${describeQuery(query, scope)} answered with a truncated result and no $skipToken to read the rest.`);
+        }
+        return { limitHit };
+      }
+      if (next === skipToken) {
+        throw new ResourceGraphError(`${describeQuery(query, scope)} answered page ${page} with the same $skipToken again; the read was stopped.`);
+      }
+      skipToken = next;
+    }
+  }
+
+  private describeError(error: unknown): string {
+    if (isTimeout(error)) return `no answer within ${this.timeout / 1000} s`;
+    if (!isRestError(error)) return error instanceof Error ? error.message : String(error);
+    if (error.statusCode === undefined || !error.response) {
+      return describeTransportError(error, error.request?.url ?? 'https://resource-graph.invalid', this.retry);
+    }
+    const { status, bodyAsText, headers } = error.response;
+    // The SDK keeps the ARM error body in `details`; it is re-read from the text when missing.
+    const body = error.details ?? safeJson(bodyAsText);
+    if (error.code === 'PARSE_ERROR') return `${status}: the answer is not JSON`;
+    return describeHttpFailure(status, body, bodyAsText ?? undefined, this.retry, headers);
+  }
+}
+
+function safeJson(text: string | null | undefined): unknown {
+  try {
+    return text ? (JSON.parse(text) as unknown) : undefined;
+  } catch {
+    return undefined;
+  }
+}

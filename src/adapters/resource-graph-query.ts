@@ -1,0 +1,32 @@
+/** The two Resource Graph queries contact-watch sends (CONTRACT.md §6), the scopes they are sent at, and how a failure names them. */
+
+export const SUBSCRIPTIONS_QUERY =
+  "resourcecontainers | where type =~ 'microsoft.resources/subscriptions' | project id, name, type, tenantId, subscriptionId, properties, tags";
+export const SECURITY_CONTACTS_QUERY =
+  "securityresources | where type =~ 'microsoft.security/securitycontacts' | project id, name, type, tenantId, subscriptionId, properties, tags";
+
+/** Resource Graph could not answer, or answered with something we cannot use. */
+export class ResourceGraphError extends Error {
+  override name = 'ResourceGraphError';
+}
+
+export interface Query {
+  label: 'subscriptions' | 'security contacts';
+  table: string;
+  text: string;
+}
+export const SUBSCRIPTIONS: Query = { label: 'subscriptions', table: 'resourcecontainers', text: SUBSCRIPTIONS_QUERY };
+export const CONTACTS: Query = { label: 'security contacts', table: 'securityresources', text: SECURITY_CONTACTS_QUERY };
+
+/** Where one request looks: named subscriptions, named management groups, or (neither) the tenant. */
+export type RequestScope = { subscriptions?: string[]; managementGroups?: string[] };
+
+/** `The Resource Graph subscriptions query (resourcecontainers, tenant scope)`, to begin a failure's message. */
+export function describeQuery(query: Query, scope: RequestScope): string {
+  const where = scope.subscriptions
+    ? `${scope.subscriptions.length} named subscription(s)`
+    : scope.managementGroups
+      ? `management group(s) ${scope.managementGroups.join(', ')}`
+      : 'tenant scope';
+  return `The Resource Graph ${query.label} query (${query.table}, ${where})`;
+}

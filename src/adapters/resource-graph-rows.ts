@@ -1,0 +1,142 @@
+/**
+ * What Resource Graph's rows become: each row validated (one that is not what we expect stops the
+ * read with a message naming the row and the field), subscriptions and contacts collected without
+ * duplicates, and subscription rows credited to the named management groups in their ancestor chain.
+ */
+import { z } from 'zod';
+import type { SubscriptionInfo } from '../core/model.js';
+import type { RawSecurityContact, TenantInventory } from '../scan/ports.js';
+import { asRecord } from './arm-http.js';
+import { ResourceGraphError } from './resource-graph-query.js';
+import { describeFirstIssue, stringTags, subscriptionIdSchema } from './rows.js';
+
+const tagsSchema = z.record(z.string(), z.unknown()).nullish();
+
+const subscriptionRowSchema = z.looseObject({
+  id: z.string().min(1),
+  name: z.string(),
+  type: z.string().refine((type) => type.toLowerCase() === 'microsoft.resources/subscriptions', {
+    message: 'expected microsoft.resources/subscriptions',
+  }),
+  tenantId: z.string().nullish(),
+  subscriptionId: subscriptionIdSchema,
+  properties: z.looseObject({ state: z.string().min(1) }),
+  tags: tagsSchema,
+});
+
+/** The singular type is a quirk some writers leave behind (CONTRACT.md §1). */
+const CONTACT_TYPES = ['microsoft.security/securitycontacts', 'microsoft.security/securitycontact'];
+const contactRowSchema = z.looseObject({
+  id: z.string().min(1),
+  name: z.string().min(1),
+  type: z.string().refine((type) => CONTACT_TYPES.includes(type.toLowerCase()), {
+    message: 'expected microsoft.security/securitycontacts',
+  }),
+  tenantId: z.string().nullish(),
+  subscriptionId: subscriptionIdSchema,
+  properties: z.record(z.string(), z.unknown()),
+  tags: tagsSchema,
+});
+
+export function toSubscriptionInfo(row: unknown, where: string): SubscriptionInfo {
+  const parsed = subscriptionRowSchema.safeParse(row);
+  if (!parsed.success) throw rowError('subscriptions', row, where, parsed.error);
+  const { subscriptionId, name, properties, tenantId, tags } = parsed.data;
+  return {
+    subscriptionId: subscriptionId.toLowerCase(),
+    displayName: name,
+    state: properties.state,
+    ...(tenantId ? { tenantId } : {}),
+    ...(tags ? { tags: stringTags(tags) } : {}),
+  };
+}
+
+export function toContactRow(row: unknown, where: string): { subscriptionId: string; id: string; raw: RawSecurityContact } {
+  const parsed = contactRowSchema.safeParse(row);
+  if (!parsed.success) throw rowError('security contacts', row, where, parsed.error);
+  const { id, name, type, properties, subscriptionId } = parsed.data;
+  return { subscriptionId: subscriptionId.toLowerCase(), id, raw: { id, name, type, properties } };
+}
+
+function rowError(query: string, row: unknown, where: string, error: z.ZodError): ResourceGraphError {
+  const id = asRecord(row)?.id;
+  const which = typeof id === 'string' && id !== '' ? `row "${id}"` : `${where} (it has no id)`;
+  return new ResourceGraphError(`Resource Graph's ${query} query returned ${which} that is not as expected: ${describeFirstIssue(error)}.`);
+}
+
+/** Collects subscriptions and contacts, de-duplicated (a scope may be read in overlapping parts). */
+export class InventoryBuilder {
+  private readonly subscriptions = new Map<string, SubscriptionInfo>();
+  private readonly contacts = new Map<string, Map<string, RawSecurityContact>>();
+
+  addSubscriptions(subscriptions: SubscriptionInfo[]): void {
+    for (const subscription of subscriptions) this.subscriptions.set(subscription.subscriptionId, subscription);
+  }
+
+  addContact(subscriptionId: string, contactId: string, raw: RawSecurityContact): void {
+    let contacts = this.contacts.get(subscriptionId);
+    if (!contacts) this.contacts.set(subscriptionId, (contacts = new Map()));
+    contacts.set(contactId.toLowerCase(), raw);
+  }
+
+  subscriptionList(): SubscriptionInfo[] {
+    return [...this.subscriptions.values()];
+  }
+
+  build(managementGroupsWithoutSubscriptions: string[] = []): TenantInventory {
+    return {
+      subscriptions: this.subscriptionList(),
+      contactsBySubscription: new Map([...this.contacts].map(([id, contacts]) => [id, [...contacts.values()]])),
+      managementGroupsWithoutSubscriptions,
+    };
+  }
+}
+
+/**
+ * Which of a batch's named management groups the subscription rows came from, read from each
+ * row's ancestor chain. A group is named once it is credited with a row.
+ */
+export class ManagementGroupCredit {
+  /** Groups not credited yet: lower-case name → as named. */
+  private readonly pending: Map<string, string>;
+  private rowsWithoutChain = 0;
+
+  constructor(private readonly batch: readonly string[]) {
+    this.pending = new Map(batch.map((group) => [group.toLowerCase(), group]));
+  }
+
+  credit(row: unknown): void {
+    if (this.pending.size === 0) return;
+    // Alone in its request, a group is what every row came from.
+    if (this.batch.length === 1) {
+      this.pending.clear();
+      return;
+    }
+    const ancestors = ancestorGroupNames(row);
+    if (ancestors === undefined) {
+      this.rowsWithoutChain += 1;
+      return;
+    }
+    for (const name of ancestors) this.pending.delete(name);
+  }
+
+  get hadRowsWithoutChain(): boolean {
+    return this.rowsWithoutChain > 0;
+  }
+
+  /** The groups no row was credited to, as named. */
+  uncredited(): string[] {
+    return [...this.pending.values()];
+  }
+}
+
+/** The lower-case names (ids) of a subscription row's ancestor management groups, or undefined when it has no readable chain. */
+function ancestorGroupNames(row: unknown): string[] | undefined {
+  const chain = asRecord(asRecord(row)?.properties)?.managementGroupAncestorsChain;
+  if (!Array.isArray(chain)) return undefined;
+  const names = chain.flatMap((ancestor) => {
+    const name = asRecord(ancestor)?.name;
+    return typeof name === 'string' && name !== '' ? [name.toLowerCase()] : [];
+  });
+  return names.length > 0 ? names : undefined;
+}

@@ -1,0 +1,26 @@
+/** How the state store reads Table Storage's refusals: which mean "someone else wrote first" and which "this content will never go". */
+import { RestError } from '@azure/data-tables';
+
+export function statusOf(error: unknown): number | undefined {
+  return error instanceof RestError ? error.statusCode : (error as { statusCode?: number } | null)?.statusCode;
+}
+
+/** 412: changed since read; 409: created since read; 404: deleted since read. */
+export function isConflict(error: unknown): boolean {
+  const status = statusOf(error);
+  return status === 412 || status === 409 || status === 404;
+}
+
+/**
+ * Table Storage refused what was sent (400 InvalidInput, PropertyValueTooLarge, EntityTooLarge;
+ * 413 RequestBodyTooLarge): sending it again cannot help, unlike a 408, 429 or 5xx.
+ */
+export function isRefused(error: unknown): boolean {
+  const status = statusOf(error);
+  return status === 400 || status === 413;
+}
+
+/** The first line of an error's message, for run rows and refusal reasons. */
+export function describeError(error: unknown): string {
+  return error instanceof Error ? error.message.split('\n')[0] ?? error.name : String(error);
+}
