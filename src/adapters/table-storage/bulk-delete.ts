@@ -3,7 +3,8 @@
  * outbox both do: find the rows a filter matches (a bounded number, keys only), then delete them in
  * entity group transactions of 100.
  */
-import { RestError, type TableClient, type TransactionAction } from '@azure/data-tables';
+import type { TableClient, TransactionAction } from '@azure/data-tables';
+import { hasStatus } from './table-errors.js';
 
 /** Operations in one entity group transaction. */
 const TRANSACTION_OPERATIONS = 100;
@@ -58,7 +59,7 @@ export async function deleteWhere(client: TableClient, partitionKey: string, fil
 }
 
 function isNotFound(error: unknown): boolean {
-  return error instanceof RestError && error.statusCode === 404;
+  return hasStatus(error, 404);
 }
 
 function ignoreNotFound(error: unknown): void {

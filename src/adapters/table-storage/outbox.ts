@@ -39,6 +39,7 @@ import {
 } from '../../alerts/ports.js';
 import { deleteWhere } from './bulk-delete.js';
 import type { TableConnection } from './connection.js';
+import { hasStatus } from './table-errors.js';
 
 /** Table suffix under the prefix: `<prefix>outbox`. */
 export const OUTBOX_TABLE_SUFFIX = 'outbox';
@@ -57,10 +58,6 @@ type EntityResult = TableEntityResult<Record<string, unknown>>;
 export function outboxRowKey(key: string): string {
   // eslint-disable-next-line no-control-regex
   return key.replace(/[/\\#?\u0000-\u001f\u007f-\u009f]/g, '_').slice(0, 512);
-}
-
-function isStatus(error: unknown, status: number): boolean {
-  return error instanceof RestError && error.statusCode === status;
 }
 
 function str(entity: EntityResult, name: string): string {
@@ -291,7 +288,7 @@ export class TableOutbox implements Outbox {
       await this.client.createEntity(encodeClaim(claim));
       return { created: true };
     } catch (error) {
-      if (!isStatus(error, 409)) throw error;
+      if (!hasStatus(error, 409)) throw error;
     }
     const existing = await this.client.getEntity<Record<string, unknown>>(CLAIM_PARTITION, outboxRowKey(claim.key));
     return { created: false, existing: decodeClaim(existing) };
@@ -302,7 +299,7 @@ export class TableOutbox implements Outbox {
       try {
         await this.client.deleteEntity(CLAIM_PARTITION, outboxRowKey(key));
       } catch (error) {
-        if (!isStatus(error, 404)) throw error;
+        if (!hasStatus(error, 404)) throw error;
       }
     }
   }
@@ -321,7 +318,7 @@ export class TableOutbox implements Outbox {
       await this.client.createEntity(encodeMessage(message));
       return 'created';
     } catch (error) {
-      if (isStatus(error, 409)) return 'exists';
+      if (hasStatus(error, 409)) return 'exists';
       throw error;
     }
   }
@@ -330,7 +327,7 @@ export class TableOutbox implements Outbox {
     try {
       return decodeMessage(await this.client.getEntity<Record<string, unknown>>(MESSAGE_PARTITION, operationId));
     } catch (error) {
-      if (isStatus(error, 404)) return null;
+      if (hasStatus(error, 404)) return null;
       throw error;
     }
   }
@@ -355,7 +352,7 @@ export class TableOutbox implements Outbox {
       );
       return { ...message, ...patch, etag: response.etag ?? message.etag };
     } catch (error) {
-      if (isStatus(error, 412) || isStatus(error, 404)) {
+      if (hasStatus(error, 412) || hasStatus(error, 404)) {
         throw new OutboxConflictError(`outbox message ${message.operationId} changed since it was read`);
       }
       throw error;

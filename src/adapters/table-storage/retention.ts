@@ -12,12 +12,13 @@
  * everything; it never touches a current subscription's state row, nor the history row that
  * explains the status a current subscription is in.
  */
-import { odata, RestError, type TableClient } from '@azure/data-tables';
+import { odata, type TableClient } from '@azure/data-tables';
 import { z } from 'zod';
 import { quoteWithoutSecrets } from '../../core/secret-text.js';
 import type { PruneOutcome, RetentionSettings } from '../../scan/ports.js';
 import { SettingsError } from '../settings-error.js';
 import { deleteRows, deleteWhere, matchingRows } from './bulk-delete.js';
+import { hasStatus } from './table-errors.js';
 import { HISTORY_ROW_PREFIX, SCAN_RUN_PARTITION, STATE_ROW_RANGE, SUBSCRIPTION_PARTITIONS, historyRange, scanRunRowKey } from './entities.js';
 
 export const DEFAULT_RETENTION: RetentionSettings = { historyDays: 400, scanRunDays: 90 };
@@ -87,7 +88,7 @@ export async function pruneExpired(
         await client.deleteEntity(partitionKey, rowKey, { etag });
       } catch (error) {
         // Changed since it was found (it came back, say) or deleted by someone else: it stays theirs.
-        if (error instanceof RestError && (error.statusCode === 412 || error.statusCode === 404)) continue;
+        if (hasStatus(error, 412, 404)) continue;
         throw error;
       }
       outcome.goneSubscriptions += 1;

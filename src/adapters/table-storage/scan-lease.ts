@@ -5,11 +5,12 @@
  * for a free or expired lease exactly one wins (the other gets 409 on create or 412 on replace).
  * The layout is in README.md beside this file ("The scan lease").
  */
-import { RestError, type TableClient } from '@azure/data-tables';
+import type { TableClient } from '@azure/data-tables';
 import { z } from 'zod';
 import type { LeaseToken, ScanLease } from '../../app/types.js';
 import type { TableConnection } from './connection.js';
 import { keySafe, LEASE_PARTITION, SCHEMA_VERSION, TABLE_SUFFIXES } from './entities.js';
+import { hasStatus } from './table-errors.js';
 
 export const DEFAULT_SCAN_LEASE_NAME = 'tenant-scan';
 
@@ -34,10 +35,6 @@ interface CurrentLease {
   /** Epoch ms of expiresAt; 0 for a row that cannot be read (taken over as if expired). */
   expiresAtMs: number;
   etag: string;
-}
-
-function hasStatus(error: unknown, ...statuses: number[]): boolean {
-  return error instanceof RestError && error.statusCode !== undefined && statuses.includes(error.statusCode);
 }
 
 export function openScanLease(connection: TableConnection, options: ScanLeaseOptions = {}): ScanLease {

@@ -17,13 +17,14 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { promisify } from 'node:util';
 import { createGzip, gunzip } from 'node:zlib';
-import { odata, RestError, type TableClient, type TableEntityResult } from '@azure/data-tables';
+import { odata, type TableClient, type TableEntityResult } from '@azure/data-tables';
 import { z } from 'zod';
 import type { ScanFailure, ScanReportStore, StoredScan } from '../../app/types.js';
 import { isGuid } from '../../core/subscription-id.js';
 import type { TableConnection } from './connection.js';
 import { deleteWhere } from './bulk-delete.js';
 import { CorruptEntityError, scanRunRowKey } from './entities.js';
+import { hasStatus } from './table-errors.js';
 
 /** `<prefix>scanreports`. */
 export const SCAN_REPORTS_TABLE_SUFFIX = 'scanreports';
@@ -80,10 +81,6 @@ const StatusRow = z.discriminatedUnion('status', [
 ]);
 
 type Entity = TableEntityResult<Record<string, unknown>>;
-
-function hasStatus(error: unknown, ...statuses: number[]): boolean {
-  return error instanceof RestError && error.statusCode !== undefined && statuses.includes(error.statusCode);
-}
 
 function indexRowKey(startedAt: string, scanId: string): string {
   return scanRunRowKey(new Date(startedAt), scanId);

@@ -1,8 +1,14 @@
-/** How the state store reads Table Storage's refusals: which mean "someone else wrote first" and which "this content will never go". */
+/** How the Table adapters read Table Storage's refusals: which mean "someone else wrote first" and which "this content will never go". */
 import { RestError } from '@azure/data-tables';
 
 export function statusOf(error: unknown): number | undefined {
   return error instanceof RestError ? error.statusCode : (error as { statusCode?: number } | null)?.statusCode;
+}
+
+/** True when Table Storage answered with one of these statuses. */
+export function hasStatus(error: unknown, ...statuses: number[]): boolean {
+  const status = statusOf(error);
+  return status !== undefined && statuses.includes(status);
 }
 
 /** 412: changed since read; 409: created since read; 404: deleted since read. */
