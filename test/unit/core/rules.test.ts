@@ -4,7 +4,7 @@ import { DEFAULT_POLICY, parsePolicy } from '../../../src/core/policy.js';
 import { RULES, ruleById } from '../../../src/core/rules/index.js';
 import type { Policy, RuleId, SubscriptionContact } from '../../../src/core/model.js';
 import type { RuleOutcome } from '../../../src/core/rules/rule.js';
-import { listItems, responseBody } from './azure-examples.js';
+import { listItems, responseBody } from '../../support/fixtures.js';
 
 function contactOf(...items: unknown[]): SubscriptionContact {
   const outcome = normaliseContactList(items);
