@@ -295,7 +295,7 @@ class TableStateStore implements StateStore {
   private exemptions(): Promise<TableClient> {
     return this.connection.table(TABLE_SUFFIXES.exemptions);
   }
-  /** Created with the others so the layout exists; the scan lease (later) uses it. */
+  /** Created with the others so the layout exists; the scan lease (scan-lease.ts) uses it. */
   private async ensureLeases(): Promise<void> {
     await this.connection.table(TABLE_SUFFIXES.leases);
   }
