@@ -24,7 +24,7 @@ interface SecurityContactsExample {
   responses: Record<string, { body?: unknown }>;
 }
 
-/** One securityContacts example of one API version, e.g. readExample('2023-12-01-preview', 'CreateSecurityContact_example.json'). */
+/** One securityContacts example, e.g. readExample('2023-12-01-preview', 'CreateSecurityContact_example.json'). */
 export function readExample(version: ContactApiVersion, file: string): SecurityContactsExample {
   return azureExample<SecurityContactsExample>(`securityContacts/${version}/${file}`);
 }

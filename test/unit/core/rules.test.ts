@@ -4,8 +4,9 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_POLICY, parsePolicy } from '../../../src/core/policy.js';
+import { DEFAULT_POLICY } from '../../../src/core/policy.js';
 import { RULES, ruleById } from '../../../src/core/rules/index.js';
+import { RELAXED_POLICY } from './rules/rule-test-kit.js';
 
 const RULE_TESTS = new URL('./rules/', import.meta.url);
 const TEST_SUFFIX = '.test.ts';
@@ -32,8 +33,7 @@ describe('RULES', () => {
   });
 
   it('requires contact-exists and email-configured whatever the policy says, the others as the policy says', () => {
-    const relaxed = parsePolicy({ alerts: { required: false }, owners: { required: false }, attackPaths: { required: false } }, 'test-policy.json');
-    expect(RULES.filter((rule) => rule.isRequired(relaxed)).map((rule) => rule.id)).toEqual(['contact-exists', 'email-configured']);
+    expect(RULES.filter((rule) => rule.isRequired(RELAXED_POLICY)).map((rule) => rule.id)).toEqual(['contact-exists', 'email-configured']);
     expect(RULES.every((rule) => rule.isRequired(DEFAULT_POLICY))).toBe(true);
   });
 });

@@ -3,7 +3,17 @@ import { providerNotRegisteredContact } from '../../../../src/core/normalise.js'
 import { DEFAULT_POLICY } from '../../../../src/core/policy.js';
 import { alertNotificationsRule } from '../../../../src/core/rules/alert-notifications.js';
 import { responseBody } from '../../../support/fixtures.js';
-import { contactOf, describeRuleMetadata, expectJudgedUnreadable, item2017, item2020, item2023, judge, policyWith } from './rule-test-kit.js';
+import {
+  contactOf,
+  describeRuleMetadata,
+  expectJudgedUnreadable,
+  FORBIDDEN_READ,
+  item2017,
+  item2020,
+  item2023,
+  judge,
+  policyWith,
+} from './rule-test-kit.js';
 
 const MEDIUM = policyWith({ alerts: { minimalSeverity: 'Medium' } });
 const LOW = policyWith({ alerts: { minimalSeverity: 'Low' } });
@@ -73,8 +83,9 @@ describe('alert-notifications passes', () => {
 
 describe('alert-notifications fails', () => {
   it('fails an empty list with "no security contact"', () => {
-    expect(judge('alert-notifications', contactOf())).toEqual({ result: 'fail', message: 'no security contact' });
-    expect(judge('alert-notifications', providerNotRegisteredContact())).toEqual({ result: 'fail', message: 'no security contact' });
+    for (const none of [contactOf(), providerNotRegisteredContact()]) {
+      expect(judge('alert-notifications', none)).toEqual({ result: 'fail', message: 'no security contact' });
+    }
   });
 
   it('says what it found and what the policy wants when the severity is too high', () => {
@@ -161,7 +172,8 @@ describe('alert-notifications never passes what it cannot read', () => {
   });
 
   it('fails an unknown 2020 severity, naming it', () => {
-    expect(judge('alert-notifications', contactOf(item2020({ alertNotifications: { state: 'On', minimalSeverity: 'Urgent' } })))).toEqual({
+    const contact = contactOf(item2020({ alertNotifications: { state: 'On', minimalSeverity: 'Urgent' } }));
+    expect(judge('alert-notifications', contact)).toEqual({
       result: 'fail',
       message: 'Contact "default": alert minimalSeverity "Urgent" is not one of Low, Medium, High.',
     });
@@ -186,15 +198,28 @@ describe('alert-notifications never passes what it cannot read', () => {
   });
 
   it('is error when the list could not be read at all', () => {
-    expectJudgedUnreadable('alert-notifications', { kind: 'unreadable', message: '403 Forbidden: AuthorizationFailed', status: 403 }, '403 Forbidden');
+    expectJudgedUnreadable('alert-notifications', FORBIDDEN_READ, '403 Forbidden');
   });
 
   it.each([
-    ['2023-12-01-preview', () => item2023({ notificationsSources: [{ sourceType: 'Alert', minimalSeverity: 3 }] }), 'minimalSeverity must be a string, got number'],
-    ['2020-01-01-preview', () => item2020({ alertNotifications: { state: true, minimalSeverity: 'High' } }), 'alertNotifications.state must be a string, got boolean'],
-    ['2017-08-01-preview', () => item2017({ alertNotifications: true }), 'properties.alertNotifications must be a string, got boolean'],
-  ] as const)('is error for %s alert settings of the wrong type, even beside a contact that e-mails alerts', (_shape, unreadable, reason) => {
-    expectJudgedUnreadable('alert-notifications', { kind: 'listed', contacts: [item2023(alertSource('High'), 'Default'), unreadable()] }, reason);
+    {
+      shape: '2023-12-01-preview',
+      unreadable: () => item2023({ notificationsSources: [{ sourceType: 'Alert', minimalSeverity: 3 }] }),
+      reason: 'minimalSeverity must be a string, got number',
+    },
+    {
+      shape: '2020-01-01-preview',
+      unreadable: () => item2020({ alertNotifications: { state: true, minimalSeverity: 'High' } }),
+      reason: 'alertNotifications.state must be a string, got boolean',
+    },
+    {
+      shape: '2017-08-01-preview',
+      unreadable: () => item2017({ alertNotifications: true }),
+      reason: 'properties.alertNotifications must be a string, got boolean',
+    },
+  ])('is error for $shape alert settings of the wrong type, even beside a contact that e-mails alerts', ({ unreadable, reason }) => {
+    const readable = item2023(alertSource('High'), 'Default');
+    expectJudgedUnreadable('alert-notifications', { kind: 'listed', contacts: [readable, unreadable()] }, reason);
   });
 });
 

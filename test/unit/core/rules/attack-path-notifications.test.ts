@@ -3,7 +3,17 @@ import { providerNotRegisteredContact } from '../../../../src/core/normalise.js'
 import { DEFAULT_POLICY } from '../../../../src/core/policy.js';
 import { attackPathNotificationsRule } from '../../../../src/core/rules/attack-path-notifications.js';
 import { responseBody } from '../../../support/fixtures.js';
-import { contactOf, describeRuleMetadata, expectJudgedUnreadable, item2017, item2020, item2023, judge, policyWith } from './rule-test-kit.js';
+import {
+  contactOf,
+  describeRuleMetadata,
+  expectJudgedUnreadable,
+  FORBIDDEN_READ,
+  item2017,
+  item2020,
+  item2023,
+  judge,
+  policyWith,
+} from './rule-test-kit.js';
 
 const attackPathSource = (minimalRiskLevel: string) => ({
   notificationsSources: [
@@ -55,8 +65,9 @@ describe('attack-path-notifications passes', () => {
 
 describe('attack-path-notifications fails', () => {
   it('fails an empty list with "no security contact"', () => {
-    expect(judge('attack-path-notifications', contactOf())).toEqual({ result: 'fail', message: 'no security contact' });
-    expect(judge('attack-path-notifications', providerNotRegisteredContact())).toEqual({ result: 'fail', message: 'no security contact' });
+    for (const none of [contactOf(), providerNotRegisteredContact()]) {
+      expect(judge('attack-path-notifications', none)).toEqual({ result: 'fail', message: 'no security contact' });
+    }
   });
 
   it('fails the 2023 example (Critical) under the default threshold High', () => {
@@ -111,15 +122,28 @@ describe('attack-path-notifications never passes what it cannot read', () => {
   });
 
   it('is error when the list could not be read at all', () => {
-    expectJudgedUnreadable('attack-path-notifications', { kind: 'unreadable', message: '403 Forbidden: AuthorizationFailed', status: 403 }, '403 Forbidden');
+    expectJudgedUnreadable('attack-path-notifications', FORBIDDEN_READ, '403 Forbidden');
   });
 
   it.each([
-    ['2023-12-01-preview', () => item2023({ notificationsSources: [{ sourceType: 'AttackPath', minimalRiskLevel: 3 }] }), 'minimalRiskLevel must be a string, got number'],
-    ['2020-01-01-preview', () => item2020({ emails: ['soc@fabrikam.com'] }), 'properties.emails must be a string, got array'],
-    ['2017-08-01-preview', () => item2017({ alertsToAdmins: 1 }), 'properties.alertsToAdmins must be a string, got number'],
-  ] as const)('is error for a %s contact of the wrong types, even beside a contact that e-mails attack paths', (_shape, unreadable, reason) => {
-    expectJudgedUnreadable('attack-path-notifications', { kind: 'listed', contacts: [item2023(attackPathSource('High'), 'Default'), unreadable()] }, reason);
+    {
+      shape: '2023-12-01-preview',
+      unreadable: () => item2023({ notificationsSources: [{ sourceType: 'AttackPath', minimalRiskLevel: 3 }] }),
+      reason: 'minimalRiskLevel must be a string, got number',
+    },
+    {
+      shape: '2020-01-01-preview',
+      unreadable: () => item2020({ emails: ['soc@fabrikam.com'] }),
+      reason: 'properties.emails must be a string, got array',
+    },
+    {
+      shape: '2017-08-01-preview',
+      unreadable: () => item2017({ alertsToAdmins: 1 }),
+      reason: 'properties.alertsToAdmins must be a string, got number',
+    },
+  ])('is error for a $shape contact of the wrong types, even beside a contact that e-mails attack paths', ({ unreadable, reason }) => {
+    const readable = item2023(attackPathSource('High'), 'Default');
+    expectJudgedUnreadable('attack-path-notifications', { kind: 'listed', contacts: [readable, unreadable()] }, reason);
   });
 });
 

@@ -3,7 +3,19 @@ import { providerNotRegisteredContact } from '../../../../src/core/normalise.js'
 import { contactExistsRule } from '../../../../src/core/rules/contact-exists.js';
 import type { SubscriptionContact } from '../../../../src/core/model.js';
 import { GET_AND_LIST_ITEMS, listItems } from '../../../support/fixtures.js';
-import { contactOf, describeRuleMetadata, expectJudgedUnreadable, item2017, item2020, item2023, judge, policyWith } from './rule-test-kit.js';
+import {
+  contactOf,
+  describeRuleMetadata,
+  expectJudgedUnreadable,
+  FORBIDDEN_READ,
+  item2017,
+  item2020,
+  item2023,
+  judge,
+  RELAXED_POLICY,
+} from './rule-test-kit.js';
+
+const ROLES_OFF = { state: 'Off', roles: [] };
 
 describe('contact-exists passes', () => {
   it('passes with the contacts it found, named', () => {
@@ -16,12 +28,15 @@ describe('contact-exists passes', () => {
 
   it.each(GET_AND_LIST_ITEMS)('passes the $version $file contact, whatever its settings', ({ item }) => {
     const found = item();
-    expect(judge('contact-exists', contactOf(found))).toEqual({ result: 'pass', message: `Security contact ${JSON.stringify(found['name'])} is set.` });
+    expect(judge('contact-exists', contactOf(found))).toEqual({
+      result: 'pass',
+      message: `Security contact ${JSON.stringify(found['name'])} is set.`,
+    });
   });
 
   it.each([
-    ['2023-12-01-preview', () => item2023({ emails: '', isEnabled: false, notificationsByRole: { state: 'Off', roles: [] }, notificationsSources: [] })],
-    ['2020-01-01-preview', () => item2020({ emails: '', alertNotifications: { state: 'Off' }, notificationsByRole: { state: 'Off', roles: [] } })],
+    ['2023-12-01-preview', () => item2023({ emails: '', isEnabled: false, notificationsByRole: ROLES_OFF, notificationsSources: [] })],
+    ['2020-01-01-preview', () => item2020({ emails: '', alertNotifications: { state: 'Off' }, notificationsByRole: ROLES_OFF })],
     ['2017-08-01-preview', () => item2017({ email: '', alertNotifications: 'Off', alertsToAdmins: 'Off' })],
   ] as const)('passes a %s contact with no address and every notification off: it exists', (shape, item) => {
     const contact = contactOf(item());
@@ -30,13 +45,16 @@ describe('contact-exists passes', () => {
   });
 
   it('is required whatever the policy says', () => {
-    expect(contactExistsRule.isRequired(policyWith({ alerts: { required: false }, owners: { required: false }, attackPaths: { required: false } }))).toBe(true);
+    expect(contactExistsRule.isRequired(RELAXED_POLICY)).toBe(true);
   });
 });
 
 describe('contact-exists fails', () => {
   it('fails an empty list', () => {
-    expect(judge('contact-exists', contactOf())).toEqual({ result: 'fail', message: 'No security contact is set on this subscription.' });
+    expect(judge('contact-exists', contactOf())).toEqual({
+      result: 'fail',
+      message: 'No security contact is set on this subscription.',
+    });
   });
 
   it('says the provider is not registered when that is why no contact exists', () => {
@@ -60,7 +78,7 @@ describe('contact-exists fails', () => {
 
 describe('contact-exists never passes what could not be read', () => {
   it('is error when the list could not be read at all', () => {
-    expectJudgedUnreadable('contact-exists', { kind: 'unreadable', message: '403 Forbidden: AuthorizationFailed', status: 403 }, '403 Forbidden');
+    expectJudgedUnreadable('contact-exists', FORBIDDEN_READ, '403 Forbidden');
   });
 
   it.each([
@@ -71,11 +89,24 @@ describe('contact-exists never passes what could not be read', () => {
   });
 
   it.each([
-    ['2023-12-01-preview', () => item2023({ isEnabled: 'yes' }), 'properties.isEnabled must be a boolean, got string'],
-    ['2020-01-01-preview', () => item2020({ emails: ['soc@fabrikam.com'] }), 'properties.emails must be a string, got array'],
-    ['2017-08-01-preview', () => item2017({ email: 42 }), 'properties.email must be a string, got number'],
-  ] as const)('is error for a %s contact of the wrong types beside a readable one', (_shape, unreadable, reason) => {
-    expectJudgedUnreadable('contact-exists', { kind: 'listed', contacts: [item2023({}, 'Default'), unreadable()] }, reason);
+    {
+      shape: '2023-12-01-preview',
+      unreadable: () => item2023({ isEnabled: 'yes' }),
+      reason: 'properties.isEnabled must be a boolean, got string',
+    },
+    {
+      shape: '2020-01-01-preview',
+      unreadable: () => item2020({ emails: ['soc@fabrikam.com'] }),
+      reason: 'properties.emails must be a string, got array',
+    },
+    {
+      shape: '2017-08-01-preview',
+      unreadable: () => item2017({ email: 42 }),
+      reason: 'properties.email must be a string, got number',
+    },
+  ])('is error for a $shape contact of the wrong types beside a readable one', ({ unreadable, reason }) => {
+    const readable = item2023({}, 'Default');
+    expectJudgedUnreadable('contact-exists', { kind: 'listed', contacts: [readable, unreadable()] }, reason);
   });
 });
 

@@ -2,7 +2,18 @@ import { describe, expect, it } from 'vitest';
 import { providerNotRegisteredContact } from '../../../../src/core/normalise.js';
 import { emailConfiguredRule } from '../../../../src/core/rules/email-configured.js';
 import { responseBody } from '../../../support/fixtures.js';
-import { contactOf, describeRuleMetadata, expectJudgedUnreadable, item2017, item2020, item2023, judge, policyWith } from './rule-test-kit.js';
+import {
+  contactOf,
+  describeRuleMetadata,
+  expectJudgedUnreadable,
+  FORBIDDEN_READ,
+  item2017,
+  item2020,
+  item2023,
+  judge,
+  policyWith,
+  RELAXED_POLICY,
+} from './rule-test-kit.js';
 
 describe('email-configured passes', () => {
   it('passes real addresses, separated by ; or , with white space around them', () => {
@@ -19,7 +30,10 @@ describe('email-configured passes', () => {
   ] as const)('passes a real address in the %s shape', (shape, item) => {
     const contact = contactOf(item());
     expect(contact.entries[0]?.shape).toBe(shape);
-    expect(judge('email-configured', contact)).toEqual({ result: 'pass', message: 'Security alerts are e-mailed to soc@fabrikam.com.' });
+    expect(judge('email-configured', contact)).toEqual({
+      result: 'pass',
+      message: 'Security alerts are e-mailed to soc@fabrikam.com.',
+    });
   });
 
   it('with allowedDomains, passes the domains and their subdomains, case-insensitively', () => {
@@ -39,7 +53,7 @@ describe('email-configured passes', () => {
   });
 
   it('is required whatever the policy says', () => {
-    expect(emailConfiguredRule.isRequired(policyWith({ alerts: { required: false }, owners: { required: false }, attackPaths: { required: false } }))).toBe(true);
+    expect(emailConfiguredRule.isRequired(RELAXED_POLICY)).toBe(true);
   });
 });
 
@@ -86,7 +100,10 @@ describe('email-configured fails', () => {
 
   it('fails an empty address in the 2020-01-01-preview and 2017-08-01-preview shapes', () => {
     for (const item of [item2020({ emails: '' }), item2017({ email: '' })]) {
-      expect(judge('email-configured', contactOf(item))).toEqual({ result: 'fail', message: 'No e-mail address is set on the security contact.' });
+      expect(judge('email-configured', contactOf(item))).toEqual({
+        result: 'fail',
+        message: 'No e-mail address is set on the security contact.',
+      });
     }
   });
 
@@ -132,15 +149,28 @@ describe('email-configured fails', () => {
 
 describe('email-configured never passes what could not be read', () => {
   it('is error when the list could not be read at all', () => {
-    expectJudgedUnreadable('email-configured', { kind: 'unreadable', message: '403 Forbidden: AuthorizationFailed', status: 403 }, '403 Forbidden');
+    expectJudgedUnreadable('email-configured', FORBIDDEN_READ, '403 Forbidden');
   });
 
   it.each([
-    ['2023-12-01-preview', () => item2023({ emails: 42 }), 'properties.emails must be a string, got number'],
-    ['2020-01-01-preview', () => item2020({ emails: ['soc@fabrikam.com'] }), 'properties.emails must be a string, got array'],
-    ['2017-08-01-preview', () => item2017({ email: 42 }), 'properties.email must be a string, got number'],
-  ] as const)('is error for %s addresses of the wrong type, even beside a contact with a real address', (_shape, unreadable, reason) => {
-    expectJudgedUnreadable('email-configured', { kind: 'listed', contacts: [item2023({}, 'Default'), unreadable()] }, reason);
+    {
+      shape: '2023-12-01-preview',
+      unreadable: () => item2023({ emails: 42 }),
+      reason: 'properties.emails must be a string, got number',
+    },
+    {
+      shape: '2020-01-01-preview',
+      unreadable: () => item2020({ emails: ['soc@fabrikam.com'] }),
+      reason: 'properties.emails must be a string, got array',
+    },
+    {
+      shape: '2017-08-01-preview',
+      unreadable: () => item2017({ email: 42 }),
+      reason: 'properties.email must be a string, got number',
+    },
+  ])('is error for $shape addresses of the wrong type, even beside a contact with a real address', ({ unreadable, reason }) => {
+    const readable = item2023({}, 'Default');
+    expectJudgedUnreadable('email-configured', { kind: 'listed', contacts: [readable, unreadable()] }, reason);
   });
 });
 

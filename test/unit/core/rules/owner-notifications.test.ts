@@ -3,7 +3,17 @@ import { providerNotRegisteredContact } from '../../../../src/core/normalise.js'
 import { DEFAULT_POLICY } from '../../../../src/core/policy.js';
 import { ownerNotificationsRule } from '../../../../src/core/rules/owner-notifications.js';
 import { listItems, responseBody } from '../../../support/fixtures.js';
-import { contactOf, describeRuleMetadata, expectJudgedUnreadable, item2017, item2020, item2023, judge, policyWith } from './rule-test-kit.js';
+import {
+  contactOf,
+  describeRuleMetadata,
+  expectJudgedUnreadable,
+  FORBIDDEN_READ,
+  item2017,
+  item2020,
+  item2023,
+  judge,
+  policyWith,
+} from './rule-test-kit.js';
 
 describe('owner-notifications passes', () => {
   it('passes the 2023 and 2020 GET examples (roles On with Owner)', () => {
@@ -62,8 +72,9 @@ describe('owner-notifications passes', () => {
 
 describe('owner-notifications fails', () => {
   it('fails an empty list with "no security contact"', () => {
-    expect(judge('owner-notifications', contactOf())).toEqual({ result: 'fail', message: 'no security contact' });
-    expect(judge('owner-notifications', providerNotRegisteredContact())).toEqual({ result: 'fail', message: 'no security contact' });
+    for (const none of [contactOf(), providerNotRegisteredContact()]) {
+      expect(judge('owner-notifications', none)).toEqual({ result: 'fail', message: 'no security contact' });
+    }
   });
 
   it('fails the 2023 create response whose notificationsByRole has no state', () => {
@@ -154,15 +165,28 @@ describe('owner-notifications never passes what it cannot read', () => {
   });
 
   it('is error when the list could not be read at all', () => {
-    expectJudgedUnreadable('owner-notifications', { kind: 'unreadable', message: '403 Forbidden: AuthorizationFailed', status: 403 }, '403 Forbidden');
+    expectJudgedUnreadable('owner-notifications', FORBIDDEN_READ, '403 Forbidden');
   });
 
   it.each([
-    ['2023-12-01-preview', () => item2023({ notificationsByRole: { state: 'On', roles: 'Owner' } }), 'notificationsByRole.roles must be an array, got string'],
-    ['2020-01-01-preview', () => item2020({ notificationsByRole: { state: 1, roles: ['Owner'] } }), 'notificationsByRole.state must be a string, got number'],
-    ['2017-08-01-preview', () => item2017({ alertsToAdmins: 1 }), 'properties.alertsToAdmins must be a string, got number'],
-  ] as const)('is error for %s role settings of the wrong type, even beside a contact that e-mails owners', (_shape, unreadable, reason) => {
-    expectJudgedUnreadable('owner-notifications', { kind: 'listed', contacts: [item2023({}, 'Default'), unreadable()] }, reason);
+    {
+      shape: '2023-12-01-preview',
+      unreadable: () => item2023({ notificationsByRole: { state: 'On', roles: 'Owner' } }),
+      reason: 'notificationsByRole.roles must be an array, got string',
+    },
+    {
+      shape: '2020-01-01-preview',
+      unreadable: () => item2020({ notificationsByRole: { state: 1, roles: ['Owner'] } }),
+      reason: 'notificationsByRole.state must be a string, got number',
+    },
+    {
+      shape: '2017-08-01-preview',
+      unreadable: () => item2017({ alertsToAdmins: 1 }),
+      reason: 'properties.alertsToAdmins must be a string, got number',
+    },
+  ])('is error for $shape role settings of the wrong type, even beside a contact that e-mails owners', ({ unreadable, reason }) => {
+    const readable = item2023({}, 'Default');
+    expectJudgedUnreadable('owner-notifications', { kind: 'listed', contacts: [readable, unreadable()] }, reason);
   });
 });
 

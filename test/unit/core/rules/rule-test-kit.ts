@@ -40,11 +40,25 @@ export function policyWith(input: unknown): Policy {
   return parsePolicy(input, 'test-policy.json');
 }
 
+/** A policy that requires only what it cannot waive: contact-exists and email-configured. */
+export const RELAXED_POLICY = policyWith({
+  alerts: { required: false },
+  owners: { required: false },
+  attackPaths: { required: false },
+});
+
 export function judge(ruleId: RuleId, contact: SubscriptionContact, policy: Policy = DEFAULT_POLICY): RuleOutcome {
   return ruleById(ruleId).evaluate(contact, policy);
 }
 
-const SUBSCRIPTION: SubscriptionInfo = { subscriptionId: '20ff7fc3-e762-44dd-bd96-b71116dcdc23', displayName: 'Fabrikam', state: 'Enabled' };
+const SUBSCRIPTION: SubscriptionInfo = {
+  subscriptionId: '20ff7fc3-e762-44dd-bd96-b71116dcdc23',
+  displayName: 'Fabrikam',
+  state: 'Enabled',
+};
+
+/** What the securityContacts API source gives when ARM refuses the read. */
+export const FORBIDDEN_READ: ContactListRead = { kind: 'unreadable', message: '403 Forbidden: AuthorizationFailed', status: 403 };
 
 /**
  * Judges what the securityContacts API answered as a scan does, and expects the subscription
