@@ -1,6 +1,6 @@
 /**
  * Turning what was read about one subscription into its verdict. Shared by the scan, `check`
- * and (later) the event and HTTP handlers, so every entry point judges alike.
+ * and the event and HTTP handlers, so every entry point judges alike.
  */
 import { evaluateContact, unreadableFindings, EMPTY_CONTACT_SUMMARY } from '../core/evaluate.js';
 import { UNJUDGED_SUBSCRIPTION_STATES } from '../core/model.js';

@@ -1,5 +1,5 @@
 /**
- * The offline checker CI runs over infra/ (issue 5, deliverable 5): every `.bicep` file is parsed
+ * The offline checker CI runs over infra/: every `.bicep` file is parsed
  * with tree-sitter-bicep (any ERROR or MISSING node is a finding), then the project's own lint
  * rules run over the syntax trees (with the compiler-like checks of bicep-references.ts), and the
  * Functions app settings in Bicep are compared with APP_SETTING_NAMES and

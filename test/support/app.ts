@@ -16,6 +16,7 @@ import type { AppDependencies, AppSettings, ScanLease } from '../../src/app/type
 import { startLocalAzure, type LocalAzure, type SimulatedTenant } from '../azure-server/index.js';
 import { createCommunicationEmailService, type CommunicationEmailService } from '../azure-server/services/communication-email.js';
 import { startAzurite } from './azurite.js';
+import { FAST_RETRY } from './fixtures.js';
 
 export interface LoggedLine {
   event: string;
@@ -38,9 +39,6 @@ export interface TestAppOptions {
 
 export const TEST_SENDER = 'DoNotReply@contact-watch.test';
 export const TEST_RECIPIENTS = ['secops@fabrikam.io'];
-
-/** Small retry delays so fault tests take milliseconds. */
-const FAST_RETRY = { maxRetries: 2, retryDelayInMs: 10, maxRetryDelayInMs: 40 };
 
 export function testAppDependencies(options: TestAppOptions): AppDependencies & { lines: LoggedLine[] } {
   const env = {

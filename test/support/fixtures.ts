@@ -1,36 +1,78 @@
 /**
  * Real request and response bodies from the Azure REST API specifications
- * (copied from ../shared/azure-examples into test/fixtures/azure-examples).
+ * (copied from ../shared/azure-examples into test/fixtures/azure-examples), and the retry
+ * settings every test against the local Azure test server uses.
  */
 import { readFileSync } from 'node:fs';
+import type { RetrySettings } from '../../src/adapters/arm-http.js';
+
+/** Small delays so that retry tests take milliseconds; two retries after the first attempt. */
+export const FAST_RETRY: RetrySettings = { maxRetries: 2, retryDelayInMs: 10, maxRetryDelayInMs: 40 };
 
 const ROOT = new URL('../fixtures/azure-examples/', import.meta.url);
 
+/** One example file, parsed afresh on every call, so a test may change what it gets. */
 export function azureExample<T = any>(relativePath: string): T {
   return JSON.parse(readFileSync(new URL(relativePath, ROOT), 'utf8')) as T;
 }
 
+/** The securityContacts API versions whose examples the fixtures carry. */
 export type ContactApiVersion = '2017-08-01-preview' | '2020-01-01-preview' | '2023-12-01-preview';
 
+interface SecurityContactsExample {
+  parameters: Record<string, unknown>;
+  responses: Record<string, { body?: unknown }>;
+}
+
+/** One securityContacts example, e.g. readExample('2023-12-01-preview', 'CreateSecurityContact_example.json'). */
+export function readExample(version: ContactApiVersion, file: string): SecurityContactsExample {
+  return azureExample<SecurityContactsExample>(`securityContacts/${version}/${file}`);
+}
+
+/** The body of one response of an example, e.g. the 200 of GetSecurityContact_example.json. */
+export function responseBody(version: ContactApiVersion, file: string, status = '200'): Record<string, unknown> {
+  const body = readExample(version, file).responses[status]?.body;
+  if (typeof body !== 'object' || body === null) throw new Error(`${version}/${file} has no ${status} body`);
+  return body as Record<string, unknown>;
+}
+
+/** The `value` items of a list example's 200 body. */
+export function listItems(version: ContactApiVersion, file: string): Record<string, unknown>[] {
+  const value = responseBody(version, file)['value'];
+  if (!Array.isArray(value)) throw new Error(`${version}/${file} has no value array`);
+  return value as Record<string, unknown>[];
+}
+
+/** The list and GET examples of each version (2017-08-01-preview has only the "full" ones). */
 const LIST_EXAMPLE: Record<ContactApiVersion, string> = {
-  '2017-08-01-preview': 'securityContacts/2017-08-01-preview/GetSecurityContactsSubscription_full_example.json',
-  '2020-01-01-preview': 'securityContacts/2020-01-01-preview/GetSecurityContactsSubscription_example.json',
-  '2023-12-01-preview': 'securityContacts/2023-12-01-preview/GetSecurityContactsSubscription_example.json',
+  '2017-08-01-preview': 'GetSecurityContactsSubscription_full_example.json',
+  '2020-01-01-preview': 'GetSecurityContactsSubscription_example.json',
+  '2023-12-01-preview': 'GetSecurityContactsSubscription_example.json',
+};
+
+const GET_EXAMPLE: Record<ContactApiVersion, string> = {
+  '2017-08-01-preview': 'GetSecurityContact_full_example.json',
+  '2020-01-01-preview': 'GetSecurityContact_example.json',
+  '2023-12-01-preview': 'GetSecurityContact_example.json',
 };
 
 /** The `value` items of the securityContacts list example of one API version (a fresh copy). */
 export function contactListItems(version: ContactApiVersion): any[] {
-  return azureExample(LIST_EXAMPLE[version]).responses['200'].body.value;
+  return listItems(version, LIST_EXAMPLE[version]);
 }
 
 /** The single contact of the GET example of one API version (a fresh copy). */
 export function contactItem(version: ContactApiVersion): any {
-  const file =
-    version === '2017-08-01-preview'
-      ? 'securityContacts/2017-08-01-preview/GetSecurityContact_full_example.json'
-      : `securityContacts/${version}/GetSecurityContact_example.json`;
-  return azureExample(file).responses['200'].body;
+  return responseBody(version, GET_EXAMPLE[version]);
 }
+
+/** Every GET and list example item per version, as a single-item list would carry it. */
+export const GET_AND_LIST_ITEMS: { version: ContactApiVersion; file: string; item: () => Record<string, unknown> }[] = (
+  ['2023-12-01-preview', '2020-01-01-preview', '2017-08-01-preview'] as const
+).flatMap((version) => [
+  { version, file: GET_EXAMPLE[version], item: () => contactItem(version) },
+  { version, file: LIST_EXAMPLE[version], item: () => contactListItems(version)[0]! },
+]);
 
 /**
  * The 2023-12-01-preview list example made to pass every rule under the default policy: the

@@ -1,14 +1,11 @@
 /** Shared set-up for the adapter tests against the local Azure test server. */
 import type { AccessToken, GetTokenOptions, TokenCredential } from '@azure/identity';
 import { createAzureAdapters, type AzureAdapterOptions, type AzureAdapters } from '../../../src/adapters/azure-clients.js';
-import type { RetrySettings } from '../../../src/adapters/arm-http.js';
 import { createAzureCredential } from '../../../src/adapters/credential.js';
 import { resolveAzureCloud } from '../../../src/adapters/azure-cloud.js';
 import type { LocalAzure, SimulatedTenant } from '../../azure-server/index.js';
 import { useManagedIdentityEnv } from '../../azure-server/sdk-clients.js';
-
-/** Small delays so that retry tests take milliseconds; two retries after the first attempt. */
-export const FAST_RETRY: RetrySettings = { maxRetries: 2, retryDelayInMs: 10, maxRetryDelayInMs: 40 };
+import { FAST_RETRY } from '../../support/fixtures.js';
 
 /**
  * Puts the server's managed identity into process.env for the whole test file. MSAL caches the

@@ -12,7 +12,8 @@ import { createAzureCredential } from '../../../src/adapters/credential.js';
 import { ResourceGraphInventory } from '../../../src/adapters/resource-graph.js';
 import { SubscriptionsApi } from '../../../src/adapters/subscriptions-api.js';
 import { SimulatedTenant, startLocalAzure, type LocalAzure } from '../../azure-server/index.js';
-import { failureOf, FAST_RETRY, guid, useServerIdentity } from './helpers.js';
+import { failureOf, guid, useServerIdentity } from './helpers.js';
+import { FAST_RETRY } from '../../support/fixtures.js';
 
 let azure: LocalAzure;
 let restoreEnv: () => void;

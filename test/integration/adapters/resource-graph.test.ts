@@ -5,8 +5,8 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ResourceGraphError, SECURITY_CONTACTS_QUERY, SUBSCRIPTIONS_QUERY } from '../../../src/adapters/resource-graph.js';
 import { SimulatedTenant, startLocalAzure, type LocalAzure } from '../../azure-server/index.js';
-import { contactListItems } from '../../support/fixtures.js';
-import { adaptersFor, emptyTenant, failureOf, FAST_RETRY, guid, useServerIdentity } from './helpers.js';
+import { contactListItems, FAST_RETRY } from '../../support/fixtures.js';
+import { adaptersFor, emptyTenant, failureOf, guid, useServerIdentity } from './helpers.js';
 
 /** Subscriptions a tenant-scope query covers on this server; beyond it, the limit-hit header is set. */
 const TENANT_LIMIT = 2_500;

@@ -8,8 +8,8 @@ import { resolveAzureCloud } from '../../../src/adapters/azure-cloud.js';
 import { createAzureCredential } from '../../../src/adapters/credential.js';
 import { SECURITY_CONTACTS_API_VERSION } from '../../../src/adapters/security-contacts.js';
 import { SimulatedTenant, startLocalAzure, type LocalAzure } from '../../azure-server/index.js';
-import { contactListItems } from '../../support/fixtures.js';
-import { adaptersFor, emptyTenant, FAST_RETRY, gate, guid, recordingAdaptersFor, ScopeRecordingCredential, useServerIdentity } from './helpers.js';
+import { contactListItems, FAST_RETRY } from '../../support/fixtures.js';
+import { adaptersFor, emptyTenant, gate, guid, recordingAdaptersFor, ScopeRecordingCredential, useServerIdentity } from './helpers.js';
 
 let azure: LocalAzure;
 let restoreEnv: () => void;

@@ -1,6 +1,6 @@
 /**
- * The vending gate, GET /api/subscriptions/{subscriptionId}/compliance[?wait] (issue 4, CONTRACT
- * §8, §4 `check --wait`): the real handler with the real @azure/functions HttpRequest and
+ * The vending gate, GET /api/subscriptions/{subscriptionId}/compliance[?wait] (CONTRACT §8, §4
+ * `check --wait`): the real handler with the real @azure/functions HttpRequest and
  * InvocationContext, the real adapters against the local Azure test server and Azurite.
  */
 import { HttpRequest, type HttpResponseInit } from '@azure/functions';

@@ -1,5 +1,5 @@
 /**
- * Offline validation of infra/ (issue 5): every .bicep file parses with tree-sitter-bicep and
+ * Offline validation of infra/: every .bicep file parses with tree-sitter-bicep and
  * passes the project's lint rules; the Functions app settings in Bicep, local.settings.example.json
  * and APP_SETTING_NAMES agree. Each rule is shown to fail on a deliberately broken fixture, by
  * rule id and line.
@@ -45,7 +45,7 @@ const ruleAtLine = (finding: BicepFinding): string => `${finding.rule}@${finding
 
 describe('infra/', () => {
   it('every .bicep file parses and passes every rule, and the app settings agree', async () => {
-    // The deliverable's files must exist: an empty infra/ would pass vacuously.
+    // The templates the deployment uses must exist: an empty infra/ would pass vacuously.
     for (const required of ['main.bicep', 'modules/subscription-hook.bicep', 'tenant/main.bicep', 'roles.json']) {
       expect(existsSync(join(INFRA, required)), `infra/${required}`).toBe(true);
     }

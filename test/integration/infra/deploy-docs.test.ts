@@ -1,5 +1,5 @@
 /**
- * The deploy instructions refer only to what exists (issue 5, "a person could follow the README"):
+ * The deploy instructions refer only to what exists, so that a person can follow them as written:
  * the commands in README.md, infra/README.md, infra/vending/README.md, the scripts and azure.yaml
  * are read as text, and every name they lean on is looked up where it is defined —
  * `azd env get-value X` among main.bicep's outputs, `azd env set X` in main.parameters.json,

@@ -1,5 +1,5 @@
 /**
- * The vending pipeline's two scripts (issue 5, deliverable 4; README "Deploy it", step 3), run for
+ * The vending pipeline's two scripts (README "Deploy it", step 3), run for
  * real with sh, curl and jq against the app's real handlers behind a local stand-in for the
  * Functions host and the Event Grid topic (test/support/functions-http-host.ts), the local Azure
  * test server and Azurite:

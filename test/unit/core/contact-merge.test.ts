@@ -6,7 +6,7 @@ import { PROVIDER_NOT_REGISTERED_REASON, normaliseContactList, providerNotRegist
 import { DEFAULT_POLICY, parsePolicy } from '../../../src/core/policy.js';
 import { EXAMPLE_SECURITY_TEAM_ADDRESS } from '../../../src/core/rules/remediation.js';
 import type { ContactFix, Finding, Policy, SecurityContactPutBody, SubscriptionContact } from '../../../src/core/model.js';
-import { GET_AND_LIST_ITEMS, listItems, responseBody } from './azure-examples.js';
+import { GET_AND_LIST_ITEMS, listItems, responseBody } from '../../support/fixtures.js';
 
 function contactOf(items: unknown[]): SubscriptionContact {
   const outcome = normaliseContactList(items);

@@ -3,7 +3,7 @@ import { EMPTY_CONTACT_SUMMARY, evaluateContact, unreadableFindings } from '../.
 import { normaliseContactList, providerNotRegisteredContact } from '../../../src/core/normalise.js';
 import { DEFAULT_POLICY, parsePolicy } from '../../../src/core/policy.js';
 import { RULE_IDS, type SubscriptionContact } from '../../../src/core/model.js';
-import { listItems, responseBody } from './azure-examples.js';
+import { listItems, responseBody } from '../../support/fixtures.js';
 
 function contactOf(...items: unknown[]): SubscriptionContact {
   const outcome = normaliseContactList(items);

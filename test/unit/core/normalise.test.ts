@@ -3,7 +3,7 @@ import { normaliseContactList, summariseContact } from '../../../src/core/normal
 import { detectContactShape, readContactListPage } from '../../../src/core/contact-shapes.js';
 import type { NormalisedContactEntry, SubscriptionContact } from '../../../src/core/model.js';
 import { EMPTY_CONTACT_SUMMARY } from '../../../src/core/evaluate.js';
-import { GET_AND_LIST_ITEMS, listItems, readExample, responseBody } from './azure-examples.js';
+import { GET_AND_LIST_ITEMS, listItems, readExample, responseBody } from '../../support/fixtures.js';
 
 function normaliseOk(items: unknown[]): SubscriptionContact {
   const outcome = normaliseContactList(items);
