@@ -12,7 +12,8 @@ import { DEFAULT_RETENTION } from '../../src/adapters/table-storage/retention.js
 import { openScanReportStore } from '../../src/adapters/table-storage/scan-reports.js';
 import { readAlertingSettings } from '../../src/alerts/settings.js';
 import { DEFAULT_POLICY } from '../../src/core/policy.js';
-import type { AppDependencies, AppSettings, ScanLease } from '../../src/app/types.js';
+import type { AppDependencies, AppSettings } from '../../src/app/types.js';
+import type { ScanLease } from '../../src/scan/ports.js';
 import { startLocalAzure, type LocalAzure, type SimulatedTenant } from '../azure-server/index.js';
 import { createCommunicationEmailService, type CommunicationEmailService } from '../azure-server/services/communication-email.js';
 import { startAzurite } from './azurite.js';

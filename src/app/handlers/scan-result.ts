@@ -15,7 +15,8 @@
 import type { HttpHandler, HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import { isErrorResponse, jsonError, methodNotAllowed, scanIdParam } from '../http.js';
 import { looksLikeSecret } from '../log.js';
-import type { AppDependencies, StoredScan } from '../types.js';
+import type { StoredScan } from '../../scan/ports.js';
+import type { AppDependencies } from '../types.js';
 import { reportResponse, scanFailedResponse, scanRunningResponse } from './scans.js';
 
 export function createScanResultHandler(deps: AppDependencies): HttpHandler {
