@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { DEFAULT_ALERT_SETTINGS, type AlertSettings } from '../core/alerts.js';
 import { isValidEmailSyntax, splitEmailList } from '../core/email-addresses.js';
 import { quoteWithoutSecrets } from '../core/secret-text.js';
-import { SettingsError } from '../adapters/settings-error.js';
+import { SettingsError } from '../core/settings-error.js';
 import { ACS_RATE_LIMITS, parseAcsConnectionString } from '../adapters/email/acs-email-sender.js';
 
 export type AcsSetting =

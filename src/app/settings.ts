@@ -5,7 +5,7 @@
  * repeats a secret the value holds.
  */
 import { resolveAzureCloud, type AzureCloudSettings } from '../adapters/azure-cloud.js';
-import { SettingsError } from '../adapters/settings-error.js';
+import { SettingsError } from '../core/settings-error.js';
 import { parseStorageSetting } from '../adapters/table-storage/connection.js';
 import { readRetentionSettings, RETENTION_SETTING_NAMES } from '../adapters/table-storage/retention.js';
 import { readAlertingSettings, type AlertingSettings } from '../alerts/settings.js';

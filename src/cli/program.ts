@@ -9,7 +9,7 @@ import { DEFAULT_POLICY, parsePolicyJson, PolicyError } from '../core/policy.js'
 import { RULES } from '../core/rules/index.js';
 import { InvalidSubscriptionIdError, parseSubscriptionId } from '../core/subscription-id.js';
 import { createAzureAdapters } from '../adapters/azure-clients.js';
-import { SettingsError } from '../adapters/settings-error.js';
+import { SettingsError } from '../core/settings-error.js';
 import { REPORT_FORMATS, renderReportChunks, renderVerdict } from '../report/index.js';
 import type { ReportFormat } from '../report/index.js';
 import { checkSubscription } from '../scan/check.js';

@@ -6,7 +6,7 @@
 import { userInfo } from 'node:os';
 import type { TokenCredential } from '@azure/core-auth';
 import { queueAndDeliverAlerts } from '../adapters/email/alerting.js';
-import { SettingsError } from '../adapters/settings-error.js';
+import { SettingsError } from '../core/settings-error.js';
 import { openStateStore, parseStorageSetting, type StateStore } from '../adapters/table-storage/index.js';
 import { TableOutbox } from '../adapters/table-storage/outbox.js';
 import { readRetentionSettings } from '../adapters/table-storage/retention.js';

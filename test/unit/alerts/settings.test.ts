@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { readAlertingSettings, readAlertSettings } from '../../../src/alerts/settings.js';
-import { SettingsError } from '../../../src/adapters/settings-error.js';
+import { SettingsError } from '../../../src/core/settings-error.js';
 
 const KEY = 'c2VjcmV0LWtleS1tYXRlcmlhbC10aGF0LW11c3Qtbm90LWxlYWs=';
 const BASE = {

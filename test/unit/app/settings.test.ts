@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { SettingsError } from '../../../src/adapters/settings-error.js';
+import { SettingsError } from '../../../src/core/settings-error.js';
 import {
   APP_SETTING_NAMES,
   AppSettingsError,
