@@ -179,7 +179,7 @@ async function scanCommand(options: ScanOptions, io: CliIo): Promise<number> {
   const alerting = options.notify ? readAlertingSettings(io.env) : undefined;
   const store = options.store || options.notify ? openStoreFromEnvironment(io.env, azure.credential, 'scan --store') : undefined;
   const scope = { subscriptionIds: options.subscription, managementGroupIds: options.managementGroup };
-  const progress = createProgressReporter(io);
+  const progress = createProgressReporter(io.stderr);
   const deps = { inventory: azure.inventory, contacts: azure.contacts, subscriptions: azure.subscriptions, policy, onProgress: progress.update };
   let result: ScanResult;
   let stored: StoredScanResult | undefined;
