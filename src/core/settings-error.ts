@@ -13,3 +13,38 @@ export class SettingsError extends Error {
     super(message);
   }
 }
+
+export interface SettingProblem {
+  setting: string;
+  message: string;
+}
+
+/**
+ * One or more settings are missing or malformed, all told at once so that an operator fixes them
+ * in one go: `problems` lists each in order, `setting` is the first. One problem reads as its own
+ * message; several as a list under `<count> <what> are missing or malformed:`.
+ */
+export class InvalidSettingsError extends SettingsError {
+  override name = 'SettingsError';
+
+  constructor(
+    readonly problems: readonly SettingProblem[],
+    what = 'settings',
+  ) {
+    const first = problems[0] ?? { setting: 'settings', message: 'could not be read' };
+    super(
+      first.setting,
+      problems.length <= 1 ? named(first) : `${problems.length} ${what} are missing or malformed:\n${problems.map((problem) => `- ${named(problem)}`).join('\n')}`,
+    );
+  }
+
+  /** The names of the settings at fault, in order. */
+  get settings(): string[] {
+    return this.problems.map((problem) => problem.setting);
+  }
+}
+
+/** The message, led by the setting's name unless it already names it. */
+function named(problem: SettingProblem): string {
+  return problem.message.includes(problem.setting) ? problem.message : `${problem.setting}: ${problem.message}`;
+}

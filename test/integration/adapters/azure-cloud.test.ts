@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { resolveAzureCloud } from '../../../src/adapters/azure-cloud.js';
-import { createAzureAdapters } from '../../../src/adapters/azure-clients.js';
+import { createAzureAdapters } from '../../../src/compose/azure.js';
 import { SettingsError } from '../../../src/core/settings-error.js';
 
 describe('resolveAzureCloud', () => {

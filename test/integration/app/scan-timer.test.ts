@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openScanLease } from '../../../src/adapters/table-storage/scan-lease.js';
 import { createScanTimerHandler } from '../../../src/app/handlers/scan-timer.js';
 import { runScanJob, SCAN_LEASE_TTL_MS } from '../../../src/app/scan-job.js';
-import { FUNCTION_NAMES } from '../../../src/app/types.js';
+import { FUNCTION_NAMES } from '../../../src/functions/function-names.js';
 import type { ScanLease } from '../../../src/scan/ports.js';
 import { SimulatedTenant, type LocalAzure } from '../../azure-server/index.js';
 import type { CommunicationEmailService } from '../../azure-server/services/communication-email.js';

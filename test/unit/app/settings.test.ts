@@ -7,10 +7,8 @@ import {
   HOST_SETTING_NAMES,
   LOCAL_RUNTIME_SETTING_NAMES,
   readAppSettings,
-  resetStartupSettingsForTests,
-  settingsValidatedAtStartup,
-  validateAppSettingsAtStartup,
 } from '../../../src/app/settings.js';
+import { appDependencies, forgetAppForTests, startApp } from '../../../src/functions/app-instance.js';
 import { DEFAULT_POLICY } from '../../../src/core/policy.js';
 import { MALFORMED_WITH_SECRETS, SECRET_MARKER, sweepCases, withSetting } from '../../support/secret-bearing-settings.js';
 
@@ -193,15 +191,15 @@ describe('a malformed setting that holds a secret', () => {
   });
 });
 
-describe('start-up validation', () => {
-  it('keeps the validated settings for appDependencies, and throws naming a bad setting', () => {
-    resetStartupSettingsForTests();
-    expect(() => validateAppSettingsAtStartup({ ...VALID, CONTACT_WATCH_SCAN_SCHEDULE: '*/5 * * * *' })).toThrow(/CONTACT_WATCH_SCAN_SCHEDULE/);
-    expect(settingsValidatedAtStartup()).toBeUndefined();
-    const settings = validateAppSettingsAtStartup(VALID);
-    expect(settingsValidatedAtStartup()).toBe(settings);
-    resetStartupSettingsForTests();
-    expect(settingsValidatedAtStartup()).toBeUndefined();
+describe('start-up', () => {
+  it('keeps the settings it read for appDependencies, and throws naming a bad setting', () => {
+    forgetAppForTests();
+    expect(() => startApp({ ...VALID, CONTACT_WATCH_SCAN_SCHEDULE: '*/5 * * * *' })).toThrow(/CONTACT_WATCH_SCAN_SCHEDULE/);
+    expect(() => appDependencies()).toThrow(/has not started/);
+    const settings = startApp(VALID);
+    expect(appDependencies().settings).toBe(settings);
+    forgetAppForTests();
+    expect(() => appDependencies()).toThrow(/has not started/);
   });
 });
 

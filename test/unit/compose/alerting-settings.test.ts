@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { readAlertingSettings, readAlertSettings } from '../../../src/alerts/settings.js';
+import { readAlertingSettings } from '../../../src/compose/alerting-settings.js';
 import { SettingsError } from '../../../src/core/settings-error.js';
 
 const KEY = 'c2VjcmV0LWtleS1tYXRlcmlhbC10aGF0LW11c3Qtbm90LWxlYWs=';
@@ -102,8 +102,8 @@ describe('alerting settings', () => {
     );
   });
 
-  it('reads the alert timing alone (no mail settings needed)', () => {
-    expect(readAlertSettings({ CONTACT_WATCH_REMINDER_DAYS: '14' })).toEqual({ reminderDays: 14, newSubscriptionGraceMinutes: 0, fixedNotices: false });
-    expect(readAlertSettings({ CONTACT_WATCH_REMINDER_DAYS: '  ' }).reminderDays).toBe(7);
+  it('reads the alert timing, a blank value taking the default', () => {
+    expect(readAlertingSettings({ ...BASE, CONTACT_WATCH_REMINDER_DAYS: '14' }).alerts).toEqual({ reminderDays: 14, newSubscriptionGraceMinutes: 0, fixedNotices: false });
+    expect(readAlertingSettings({ ...BASE, CONTACT_WATCH_REMINDER_DAYS: '  ' }).alerts.reminderDays).toBe(7);
   });
 });
