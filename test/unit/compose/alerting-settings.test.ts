@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { readAlertingSettings } from '../../../src/compose/alerting-settings.js';
-import { SettingsError } from '../../../src/core/settings-error.js';
+import { InvalidSettingsError, SettingsError } from '../../../src/core/settings-error.js';
 
 const KEY = 'c2VjcmV0LWtleS1tYXRlcmlhbC10aGF0LW11c3Qtbm90LWxlYWs=';
 const BASE = {
@@ -68,6 +68,27 @@ describe('alerting settings', () => {
     expect(bad.setting).toBe('CONTACT_WATCH_ACS_CONNECTION_STRING');
     expect(bad.message).not.toContain(KEY);
     expect(failure({ ...BASE, CONTACT_WATCH_ACS_CONNECTION_STRING: `endpoint=https://x.communication.azure.com/;accesskey=${KEY}` }).message).toContain('set only one');
+  });
+
+  it('names every alerting setting at fault at once, each with its own message', () => {
+    const error = failure({
+      ...BASE,
+      CONTACT_WATCH_EMAIL_SENDER: 'DoNotReply',
+      CONTACT_WATCH_EMAIL_RATE_PER_MINUTE: '0',
+      CONTACT_WATCH_EMAIL_RATE_PER_HOUR: '0',
+      CONTACT_WATCH_ACS_CONNECTION_STRING: `endpoint=https://x.communication.azure.com/;accesskey=${KEY}`,
+    }) as InvalidSettingsError;
+    expect(error).toBeInstanceOf(InvalidSettingsError);
+    expect(error.settings).toEqual(['CONTACT_WATCH_ACS_ENDPOINT', 'CONTACT_WATCH_EMAIL_SENDER', 'CONTACT_WATCH_EMAIL_RATE_PER_MINUTE', 'CONTACT_WATCH_EMAIL_RATE_PER_HOUR']);
+    const lines = error.message.split('\n');
+    expect(lines[0]).toBe('4 settings are missing or malformed:');
+    expect(lines.slice(1)).toEqual([
+      expect.stringMatching(/^- Both CONTACT_WATCH_ACS_ENDPOINT and CONTACT_WATCH_ACS_CONNECTION_STRING are set; set only one/),
+      '- CONTACT_WATCH_EMAIL_SENDER is "DoNotReply", which is not an e-mail address (expected DoNotReply@<domain>).',
+      expect.stringMatching(/^- CONTACT_WATCH_EMAIL_RATE_PER_MINUTE is 0, which would never send an alert/),
+      expect.stringMatching(/^- CONTACT_WATCH_EMAIL_RATE_PER_HOUR is 0, which would never send an alert/),
+    ]);
+    expect(error.message).not.toContain(KEY);
   });
 
   it('refuses an ACS endpoint that carries credentials, saying so without repeating them', () => {
