@@ -38,7 +38,11 @@ export function openCliDependencies(env: Env, needs: CliNeeds = {}): CliDependen
   const azure = createAzureAdapters(env);
   const { storage, retention, alerting } = settings;
   const store = storage
-    ? openStateStore(parseStorageSetting(storage.value, storage.settingName), { credential: azure.credential, settingName: storage.settingName, ...(retention ? { retention } : {}) })
+    ? openStateStore(parseStorageSetting(storage.value, storage.settingName), {
+        credential: azure.credential,
+        settingName: storage.settingName,
+        ...(retention ? { retention } : {}),
+      })
     : undefined;
   return { azure, ...(store ? { store } : {}), ...(alerting ? { alerting } : {}) };
 }

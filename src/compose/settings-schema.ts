@@ -63,19 +63,18 @@ function messageOf(error: unknown): string {
 }
 
 type PartValue<P> = P extends { value: (values: never) => infer Value } ? Value : never;
-type Required<P> = { [K in keyof P as undefined extends PartValue<P[K]> ? never : K]: PartValue<P[K]> };
-type Optional<P> = { [K in keyof P as undefined extends PartValue<P[K]> ? K : never]?: Exclude<PartValue<P[K]>, undefined> };
+type AlwaysMade<P> = { [K in keyof P as undefined extends PartValue<P[K]> ? never : K]: PartValue<P[K]> };
+type MaybeMade<P> = { [K in keyof P as undefined extends PartValue<P[K]> ? K : never]?: Exclude<PartValue<P[K]>, undefined> };
 /** What a set of parts makes: one property per part, left out when its value is undefined. */
-export type SettingsOf<P> = Required<P> & Optional<P>;
+export type SettingsOf<P> = AlwaysMade<P> & MaybeMade<P>;
 
 /** The names of the settings a set of parts reads. */
 export type SettingNameOf<P> = { [K in keyof P]: P[K] extends { fields: infer F } ? keyof F & string : never }[keyof P];
 
 export type SettingsRead<T> = { ok: true; settings: T } | { ok: false; problems: SettingProblem[] };
 
+/** The parts read together through one schema over the environment. */
 export interface Settings<P> {
-  /** The one zod schema over the environment. */
-  readonly schema: z.ZodType<SettingsOf<P>, Env>;
   /** Every setting the parts read, in the order problems are reported. */
   readonly names: readonly SettingNameOf<P>[];
   /** The settings, or every problem with them. */
@@ -128,7 +127,6 @@ export function defineSettings<P extends Record<string, SettingsPart<any, unknow
     return { ok: false, problems };
   };
   return {
-    schema,
     names,
     check,
     read(env, what) {

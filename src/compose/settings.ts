@@ -13,16 +13,27 @@ import { quoteWithoutSecrets } from '../core/secret-text.js';
 import { SettingsError } from '../core/settings-error.js';
 import { setting, settingsPart, settingText } from './settings-schema.js';
 
-/** AZURE_CLOUD and AZURE_RESOURCE_MANAGER_ENDPOINT: ARM endpoint, token scope, authority, portal. */
+/** A setting kept as its text once `check` (which throws a SettingsError naming it) accepts it. */
+function checkedText(check: (text: string | undefined) => unknown) {
+  return setting((text) => {
+    check(text);
+    return text;
+  });
+}
+
+/**
+ * AZURE_CLOUD and AZURE_RESOURCE_MANAGER_ENDPOINT: ARM endpoint, token scope, authority, portal.
+ * Each is checked on its own, then the two make the cloud's settings.
+ */
 export const CLOUD_SETTINGS = settingsPart({
   fields: {
-    AZURE_CLOUD: setting((text) => (resolveAzureCloud({ AZURE_CLOUD: text }), text)),
-    AZURE_RESOURCE_MANAGER_ENDPOINT: setting((text) => (resolveAzureCloud({ AZURE_RESOURCE_MANAGER_ENDPOINT: text }), text)),
+    AZURE_CLOUD: checkedText((text) => resolveAzureCloud({ AZURE_CLOUD: text })),
+    AZURE_RESOURCE_MANAGER_ENDPOINT: checkedText((text) => resolveAzureCloud({ AZURE_RESOURCE_MANAGER_ENDPOINT: text })),
   },
   value: (values) => resolveAzureCloud(values),
 });
 
-export type StorageSettingName = 'CONTACT_WATCH_STORAGE' | 'AzureWebJobsStorage';
+type StorageSettingName = 'CONTACT_WATCH_STORAGE' | 'AzureWebJobsStorage';
 
 /** The Table Storage setting in use: its name and its value. */
 export interface StorageSetting {
@@ -37,7 +48,7 @@ export interface StorageSetting {
  */
 export function storageSettings(missing: string) {
   const inUse = (values: { CONTACT_WATCH_STORAGE: string | undefined; AzureWebJobsStorage: string | undefined }): StorageSetting => {
-    const settingName: StorageSettingName | undefined = values.CONTACT_WATCH_STORAGE ? 'CONTACT_WATCH_STORAGE' : values.AzureWebJobsStorage ? 'AzureWebJobsStorage' : undefined;
+    const settingName = values.CONTACT_WATCH_STORAGE ? 'CONTACT_WATCH_STORAGE' : values.AzureWebJobsStorage ? 'AzureWebJobsStorage' : undefined;
     if (!settingName) throw new SettingsError('CONTACT_WATCH_STORAGE', missing);
     const value = values[settingName]!;
     parseStorageSetting(value, settingName);

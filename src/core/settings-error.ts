@@ -32,10 +32,8 @@ export class InvalidSettingsError extends SettingsError {
     what = 'settings',
   ) {
     const first = problems[0] ?? { setting: 'settings', message: 'could not be read' };
-    super(
-      first.setting,
-      problems.length <= 1 ? named(first) : `${problems.length} ${what} are missing or malformed:\n${problems.map((problem) => `- ${named(problem)}`).join('\n')}`,
-    );
+    const list = problems.map((problem) => `- ${named(problem)}`).join('\n');
+    super(first.setting, problems.length <= 1 ? named(first) : `${problems.length} ${what} are missing or malformed:\n${list}`);
   }
 
   /** The names of the settings at fault, in order. */
