@@ -4,7 +4,7 @@
  * subscription, one at a time. Run as its own process by bench.ts, with the same adapters and
  * the same local Azure test server as the scan it is compared with.
  */
-import { createAzureAdapters } from '../src/adapters/azure-clients.js';
+import { createAzureAdapters } from '../src/compose/azure.js';
 
 const { subscriptions, contacts } = createAzureAdapters(process.env);
 let unreadable = 0;

@@ -3,7 +3,7 @@
  * the portal (for links in reports), from AZURE_CLOUD and AZURE_RESOURCE_MANAGER_ENDPOINT.
  */
 import { quoteWithoutSecrets } from '../core/secret-text.js';
-import { SettingsError } from './settings-error.js';
+import { SettingsError } from '../core/settings-error.js';
 
 export const AZURE_CLOUD_NAMES = ['AzureCloud', 'AzureUSGovernment', 'AzureChinaCloud'] as const;
 export type AzureCloudName = (typeof AZURE_CLOUD_NAMES)[number];

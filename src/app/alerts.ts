@@ -5,11 +5,10 @@
  * next attempt is due), never thrown, so it never fails the scan or the event.
  */
 import type { InvocationContext } from '@azure/functions';
-import { queueAndDeliverAlerts } from '../adapters/email/alerting.js';
-import { TableOutbox } from '../adapters/table-storage/outbox.js';
 import { listUndeliveredMessages } from '../alerts/outbox-admin.js';
 import type { DeliveryCounts, OutboxMessage } from '../alerts/ports.js';
-import type { AppDependencies } from './types.js';
+import { openOutbox, queueAndDeliverAlerts } from '../compose/alerting.js';
+import type { AppDependencies } from '../compose/app.js';
 
 export interface AlertDeliveryOptions {
   mode: 'digest' | 'single';
@@ -26,7 +25,6 @@ export async function deliverOwedAlerts(
     const { queued, delivery, pruned } = await queueAndDeliverAlerts({
       settings: deps.settings.alerting,
       store: deps.store,
-      tables: deps.store.connection,
       portalUrl: deps.settings.cloud.portalUrl,
       credential: deps.azure.credential,
       clock: deps.clock,
@@ -53,5 +51,5 @@ export async function deliverOwedAlerts(
 
 /** The alert e-mails not delivered yet (the report page's "Alert e-mails" section). */
 export async function readUndeliveredAlerts(deps: AppDependencies): Promise<OutboxMessage[]> {
-  return listUndeliveredMessages(await TableOutbox.connect(deps.store.connection));
+  return listUndeliveredMessages(await openOutbox(deps.store));
 }

@@ -15,11 +15,11 @@ import type { InvocationContext } from '@azure/functions';
 import type { ScanReport } from '../core/model.js';
 import { jsonReportChunks } from '../report/json.js';
 import { ScanFailedError, type ScanProgress } from '../scan/scan.js';
-import type { SecurityContactsSource, TenantInventorySource } from '../scan/ports.js';
+import type { LeaseToken, ScanFailure, SecurityContactsSource, TenantInventorySource } from '../scan/ports.js';
 import { runStoredScan } from '../scan/stored-scan.js';
 import { deliverOwedAlerts } from './alerts.js';
-import { looksLikeSecret } from './log.js';
-import type { AppDependencies, LeaseToken, ScanFailure } from './types.js';
+import { looksLikeSecret } from '../core/secret-text.js';
+import type { AppDependencies } from '../compose/app.js';
 
 /** host.json's functionTimeout (30 min) plus a margin: a crashed holder frees the lease after this. */
 export const SCAN_LEASE_TTL_MS = 35 * 60_000;

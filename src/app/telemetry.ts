@@ -1,8 +1,8 @@
 /**
  * Application Insights through OpenTelemetry (Azure Monitor), loaded only when
  * APPLICATIONINSIGHTS_CONNECTION_STRING is set: scripts/build.js bundles this file on its own into
- * dist/functions/telemetry.cjs, and startTelemetry (./log.ts) requires it then — the app's bundle
- * holds no OpenTelemetry code, so a cold start without the setting pays nothing for it.
+ * dist/functions/telemetry.cjs, and startTelemetry (./start-telemetry.ts) requires it then — the
+ * app's bundle holds no OpenTelemetry code, so a cold start without the setting pays nothing for it.
  *
  * What it does, as Microsoft documents OpenTelemetry for Node Functions apps (`useAzureMonitor`
  * with `@azure/functions-opentelemetry-instrumentation`, host.json `"telemetryMode": "OpenTelemetry"`):
@@ -11,8 +11,8 @@
  *   - tells the host, through `app.setup({ capabilities: { WorkerOpenTelemetryEnabled: true } })`,
  *     that the worker sends its own logs, so the host does not send them a second time;
  *   - sends every `context.log` line itself (the `log` hook): the app's structured JSON lines
- *     (./log.ts) become Application Insights traces whose message is the line and whose custom
- *     dimensions are its fields (`event`, `invocationId`, counts…);
+ *     (src/adapters/structured-log.ts) become Application Insights traces whose message is the
+ *     line and whose custom dimensions are its fields (`event`, `invocationId`, counts…);
  *   - runs each handler in the host's trace context, so logs and dependencies share the
  *     invocation's operation id.
  * The instrumentation package's own log hook sends the line as a message only, without custom
@@ -104,9 +104,9 @@ export async function stopAzureMonitor(): Promise<void> {
 }
 
 /**
- * The custom dimensions of one log line: the top-level fields of a structured line (./log.ts),
- * each a string, number or boolean, or its JSON; nothing for any other line. The line is already
- * redacted by formatLogLine.
+ * The custom dimensions of one log line: the top-level fields of a structured line
+ * (src/adapters/structured-log.ts), each a string, number or boolean, or its JSON; nothing for
+ * any other line. The line is already redacted by formatLogLine.
  */
 export function logLineAttributes(message: string): AnyValueMap {
   if (!message.startsWith('{')) return {};

@@ -3,13 +3,13 @@
  * whole program can be driven from tests; src/cli/main.ts is the process entry point.
  */
 import { readFile, writeFile } from 'node:fs/promises';
+import { userInfo } from 'node:os';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import type { Policy, ScanReport, SubscriptionVerdict } from '../core/model.js';
 import { DEFAULT_POLICY, parsePolicyJson, PolicyError } from '../core/policy.js';
 import { RULES } from '../core/rules/index.js';
 import { InvalidSubscriptionIdError, parseSubscriptionId } from '../core/subscription-id.js';
-import { createAzureAdapters } from '../adapters/azure-clients.js';
-import { SettingsError } from '../adapters/settings-error.js';
+import { SettingsError } from '../core/settings-error.js';
 import { REPORT_FORMATS, renderReportChunks, renderVerdict } from '../report/index.js';
 import type { ReportFormat } from '../report/index.js';
 import { checkSubscription } from '../scan/check.js';
@@ -17,9 +17,10 @@ import { runScan, ScanFailedError, type ScanResult } from '../scan/scan.js';
 import { runStoredScan, type StoredScanResult } from '../scan/stored-scan.js';
 import { InvalidExemptionError } from '../core/exemptions.js';
 import { createProgressReporter } from './progress.js';
-import { readAlertingSettings } from '../alerts/settings.js';
 import { isGivenUp, listUndeliveredMessages, requeueMessage } from '../alerts/outbox-admin.js';
-import { currentUser, openOutboxFromEnvironment, openStoreFromEnvironment, renderExemptions, renderOutbox, renderRequeueOutcome, sendOwedAlerts } from './storage.js';
+import { queueAndDeliverAlerts, type AlertRunOptions } from '../compose/alerting.js';
+import { openCliDependencies, openCliOutbox, openCliStore } from '../compose/cli.js';
+import { describeDelivery, renderExemptions, renderOutbox, renderRequeueOutcome } from './render.js';
 
 export interface CliIo {
   stdout: (text: string) => void;
@@ -97,7 +98,7 @@ function buildProgram(io: CliIo, setExitCode: (code: number) => void): Command {
     .requiredOption('--expires <YYYY-MM-DD>', 'last day of the exemption (at most one year ahead)')
     .action(async (subscriptionId: string, options: { reason: string; owner: string; expires: string }) => {
       const id = parseSubscriptionId(subscriptionId);
-      const store = openStoreFromEnvironment(io.env, createAzureAdapters(io.env).credential, 'exempt');
+      const { store } = openCliStore(io.env, 'exempt');
       const exemption = await store.putExemption(
         { subscriptionId: id, reason: options.reason, owner: options.owner, expiresOn: options.expires, createdBy: currentUser(io.env) },
         { fieldNames: { reason: '--reason', owner: '--owner', expiresOn: '--expires' } },
@@ -111,7 +112,7 @@ function buildProgram(io: CliIo, setExitCode: (code: number) => void): Command {
     .argument('<subscriptionId>', 'the subscription id (a GUID)')
     .action(async (subscriptionId: string) => {
       const id = parseSubscriptionId(subscriptionId);
-      const store = openStoreFromEnvironment(io.env, createAzureAdapters(io.env).credential, 'unexempt');
+      const { store } = openCliStore(io.env, 'unexempt');
       const removed = await store.removeExemption(id);
       io.stderr(removed ? `contact-watch: the exemption of ${id} was removed; it is judged again at the next scan.\n` : `contact-watch: ${id} had no exemption.\n`);
     });
@@ -121,7 +122,7 @@ function buildProgram(io: CliIo, setExitCode: (code: number) => void): Command {
     .description('list the exemptions, expired ones marked')
     .addOption(new Option('--format <format>', 'output format').choices(['table', 'json']).default('table'))
     .action(async (options: { format: 'table' | 'json' }) => {
-      const store = openStoreFromEnvironment(io.env, createAzureAdapters(io.env).credential, 'exemptions');
+      const { store } = openCliStore(io.env, 'exemptions');
       io.stdout(renderExemptions(await store.listExemptions(), options.format, new Date()));
     });
 
@@ -130,7 +131,7 @@ function buildProgram(io: CliIo, setExitCode: (code: number) => void): Command {
     .description('list the alert e-mails not delivered yet: waiting to be sent, or failed and kept')
     .addOption(new Option('--format <format>', 'output format').choices(['table', 'json']).default('table'))
     .action(async (options: { format: 'table' | 'json' }) => {
-      const outbox = await openOutboxFromEnvironment(io.env, createAzureAdapters(io.env).credential, 'outbox');
+      const outbox = await openCliOutbox(io.env, 'outbox');
       io.stdout(renderOutbox(await listUndeliveredMessages(outbox), options.format));
     });
 
@@ -144,7 +145,7 @@ function buildProgram(io: CliIo, setExitCode: (code: number) => void): Command {
       if (!options.all && operationIds.length === 0) throw new UsageError('requeue needs operation ids (from `contact-watch outbox`) or --all');
       const notIds = operationIds.filter((id) => !UUID.test(id));
       if (notIds.length > 0) throw new UsageError(`not an operation id (a UUID, as \`contact-watch outbox\` lists them): ${notIds.join(', ')}`);
-      const outbox = await openOutboxFromEnvironment(io.env, createAzureAdapters(io.env).credential, 'requeue');
+      const outbox = await openCliOutbox(io.env, 'requeue');
       const ids = options.all
         ? (await listUndeliveredMessages(outbox)).filter((message) => isGivenUp(message.state)).map((message) => message.operationId)
         : operationIds.map((id) => id.toLowerCase());
@@ -174,12 +175,13 @@ interface ScanOptions {
 
 async function scanCommand(options: ScanOptions, io: CliIo): Promise<number> {
   const policy = await loadPolicy(options.config, io.env);
-  const azure = createAzureAdapters(io.env);
   // --notify implies --store: what is owed is kept in the store. Settings are checked before any work.
-  const alerting = options.notify ? readAlertingSettings(io.env) : undefined;
-  const store = options.store || options.notify ? openStoreFromEnvironment(io.env, azure.credential, 'scan --store') : undefined;
+  const { azure, store, alerting } = openCliDependencies(io.env, {
+    ...(options.store || options.notify ? { storeFor: 'scan --store' } : {}),
+    alerting: options.notify === true,
+  });
   const scope = { subscriptionIds: options.subscription, managementGroupIds: options.managementGroup };
-  const progress = createProgressReporter(io);
+  const progress = createProgressReporter(io.stderr);
   const deps = { inventory: azure.inventory, contacts: azure.contacts, subscriptions: azure.subscriptions, policy, onProgress: progress.update };
   let result: ScanResult;
   let stored: StoredScanResult | undefined;
@@ -215,6 +217,21 @@ async function scanCommand(options: ScanOptions, io: CliIo): Promise<number> {
   return options.failOnNoncompliant && failing > 0 ? EXIT.findings : EXIT.ok;
 }
 
+/**
+ * Queues what is owed as a digest and sends what is pending. A send that fails stays in the
+ * outbox for the next run; it never changes the scan's exit code. stderr says what was sent, how
+ * many messages remain queued and when the next attempt at them is due.
+ */
+async function sendOwedAlerts(options: Omit<AlertRunOptions, 'mode' | 'subscriptionIds'>, stderr: (text: string) => void): Promise<void> {
+  try {
+    const { queued, delivery, pruned } = await queueAndDeliverAlerts({ ...options, mode: 'digest' });
+    stderr(`contact-watch: alerts: ${queued.owed} owed, ${queued.queued} newly queued; ${describeDelivery(delivery, options.clock())}\n`);
+    if (pruned?.error) stderr(`contact-watch: old delivered alerts could not be pruned this run (the next one tries again): ${pruned.error}\n`);
+  } catch (error) {
+    stderr(`contact-watch: alerts could not be sent this run and stay queued: ${error instanceof Error ? error.message : String(error)}\n`);
+  }
+}
+
 interface CheckOptions {
   config?: string;
   format: 'table' | 'json';
@@ -224,7 +241,7 @@ interface CheckOptions {
 async function checkCommand(subscriptionIdText: string, options: CheckOptions, io: CliIo): Promise<number> {
   const subscriptionId = parseSubscriptionId(subscriptionIdText);
   const policy = await loadPolicy(options.config, io.env);
-  const azure = createAzureAdapters(io.env);
+  const { azure } = openCliDependencies(io.env);
   const verdict = await checkSubscription(
     subscriptionId,
     { contacts: azure.contacts, subscriptions: azure.subscriptions, policy },
@@ -264,6 +281,15 @@ async function loadPolicy(configFile: string | undefined, env: NodeJS.ProcessEnv
   const inline = env.CONTACT_WATCH_POLICY;
   if (inline !== undefined && inline.trim() !== '') return parsePolicyJson(inline, 'CONTACT_WATCH_POLICY');
   return DEFAULT_POLICY;
+}
+
+/** Who `exempt` records as the creator: CONTACT_WATCH_USER, else the OS user. */
+function currentUser(env: NodeJS.ProcessEnv): string {
+  try {
+    return env.CONTACT_WATCH_USER?.trim() || userInfo().username;
+  } catch {
+    return 'unknown';
+  }
 }
 
 function summaryLine(report: ScanReport): string {

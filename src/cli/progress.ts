@@ -3,27 +3,26 @@
  * securityContacts API confirms doubtful subscriptions, a count at most every two seconds.
  */
 import type { ScanProgress } from '../scan/scan.js';
-import type { CliIo } from './program.js';
 
 const INTERVAL_MS = 2_000;
 
-export function createProgressReporter(io: CliIo): { update: (progress: ScanProgress) => void; stop: () => void } {
+export function createProgressReporter(stderr: (text: string) => void): { update: (progress: ScanProgress) => void; stop: () => void } {
   let lastPhase: ScanProgress['phase'] | undefined;
   let lastPrinted = 0;
   return {
     update(progress) {
       if (progress.phase !== lastPhase) {
         lastPhase = progress.phase;
-        if (progress.phase === 'inventory') io.stderr('contact-watch: reading subscriptions and security contacts from Resource Graph…\n');
+        if (progress.phase === 'inventory') stderr('contact-watch: reading subscriptions and security contacts from Resource Graph…\n');
         if (progress.phase === 'confirming' && progress.toConfirm > 0) {
-          io.stderr(`contact-watch: ${progress.subscriptions} subscription(s); confirming ${progress.toConfirm} with the securityContacts API…\n`);
+          stderr(`contact-watch: ${progress.subscriptions} subscription(s); confirming ${progress.toConfirm} with the securityContacts API…\n`);
         }
         lastPrinted = Date.now();
         return;
       }
       if (progress.phase === 'confirming' && Date.now() - lastPrinted >= INTERVAL_MS) {
         lastPrinted = Date.now();
-        io.stderr(`contact-watch: confirmed ${progress.confirmed}/${progress.toConfirm}\n`);
+        stderr(`contact-watch: confirmed ${progress.confirmed}/${progress.toConfirm}\n`);
       }
     },
     stop() {

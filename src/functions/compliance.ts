@@ -1,7 +1,7 @@
 /** The vending gate: GET /api/subscriptions/{subscriptionId}/compliance[?wait=SECONDS] (CONTRACT §8). */
 import { app } from '@azure/functions';
 import { createComplianceHandler } from '../app/handlers/compliance.js';
-import { FUNCTION_NAMES } from '../app/types.js';
+import { FUNCTION_NAMES } from './function-names.js';
 import { lazy } from './lazy.js';
 
 app.http(FUNCTION_NAMES.compliance, {

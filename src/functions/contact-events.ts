@@ -1,7 +1,7 @@
 /** SubscriptionCreated from the vending pipeline and securityContacts writes/deletes (CONTRACT §9). */
 import { app } from '@azure/functions';
 import { createContactEventHandler } from '../app/handlers/contact-events.js';
-import { FUNCTION_NAMES } from '../app/types.js';
+import { FUNCTION_NAMES } from './function-names.js';
 import { lazy } from './lazy.js';
 
 app.eventGrid(FUNCTION_NAMES.contactEvents, {

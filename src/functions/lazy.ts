@@ -3,8 +3,8 @@
  * the entry point (a cold start) creates no client and opens no connection.
  */
 import type { InvocationContext } from '@azure/functions';
-import { appDependencies } from '../app/dependencies.js';
-import type { AppDependencies } from '../app/types.js';
+import type { AppDependencies } from '../compose/app.js';
+import { appDependencies } from './app-instance.js';
 
 export function lazy<Trigger, Result>(
   create: (deps: AppDependencies) => (trigger: Trigger, context: InvocationContext) => Result,

@@ -1,7 +1,7 @@
 /** GET /api/report: the self-contained HTML page (CONTRACT §8). */
 import { app } from '@azure/functions';
 import { createReportHandler } from '../app/handlers/report.js';
-import { FUNCTION_NAMES } from '../app/types.js';
+import { FUNCTION_NAMES } from './function-names.js';
 import { lazy } from './lazy.js';
 
 app.http(FUNCTION_NAMES.report, {

@@ -1,7 +1,7 @@
 /** GET /api/scans/{scanId}: one scan's outcome, 202 while it runs (CONTRACT §8). */
 import { app } from '@azure/functions';
 import { createScanResultHandler } from '../app/handlers/scan-result.js';
-import { FUNCTION_NAMES } from '../app/types.js';
+import { FUNCTION_NAMES } from './function-names.js';
 import { lazy } from './lazy.js';
 
 app.http(FUNCTION_NAMES.scanResult, {

@@ -1,7 +1,7 @@
 /** The tenant sweep: every CONTACT_WATCH_SCAN_SCHEDULE (CONTRACT §8). */
 import { app } from '@azure/functions';
 import { createScanTimerHandler } from '../app/handlers/scan-timer.js';
-import { FUNCTION_NAMES } from '../app/types.js';
+import { FUNCTION_NAMES } from './function-names.js';
 import { lazy } from './lazy.js';
 
 app.timer(FUNCTION_NAMES.scanTimer, {

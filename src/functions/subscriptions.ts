@@ -1,7 +1,7 @@
 /** GET /api/subscriptions[?status=STATUS]: the stored state of every subscription (CONTRACT §8). */
 import { app } from '@azure/functions';
 import { createSubscriptionsHandler } from '../app/handlers/subscriptions.js';
-import { FUNCTION_NAMES } from '../app/types.js';
+import { FUNCTION_NAMES } from './function-names.js';
 import { lazy } from './lazy.js';
 
 app.http(FUNCTION_NAMES.subscriptions, {

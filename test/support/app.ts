@@ -6,13 +6,14 @@
 // The package is CommonJS: Node's ES module loader (tsx, for the benchmarks) finds its classes on
 // the default export only.
 import azureFunctions, { type InvocationContext } from '@azure/functions';
-import { createAzureAdapters } from '../../src/adapters/azure-clients.js';
+import { createAzureAdapters } from '../../src/compose/azure.js';
 import { openStateStore } from '../../src/adapters/table-storage/index.js';
 import { DEFAULT_RETENTION } from '../../src/adapters/table-storage/retention.js';
 import { openScanReportStore } from '../../src/adapters/table-storage/scan-reports.js';
-import { readAlertingSettings } from '../../src/alerts/settings.js';
+import { readAlertingSettings } from '../../src/compose/alerting-settings.js';
 import { DEFAULT_POLICY } from '../../src/core/policy.js';
-import type { AppDependencies, AppSettings, ScanLease } from '../../src/app/types.js';
+import type { AppDependencies, AppSettings } from '../../src/compose/app.js';
+import type { ScanLease } from '../../src/scan/ports.js';
 import { startLocalAzure, type LocalAzure, type SimulatedTenant } from '../azure-server/index.js';
 import { createCommunicationEmailService, type CommunicationEmailService } from '../azure-server/services/communication-email.js';
 import { startAzurite } from './azurite.js';

@@ -18,7 +18,7 @@ import { EmailClient, type EmailClientOptions, type EmailMessage } from '@azure/
 import type { TokenCredential } from '@azure/core-auth';
 import type { PipelinePolicy } from '@azure/core-rest-pipeline';
 import { requestedWait, RETRY_AFTER_HEADERS } from '../retry-after.js';
-import { SettingsError } from '../settings-error.js';
+import { SettingsError } from '../../core/settings-error.js';
 import type { EmailTransport, OutgoingEmail, SendOutcome } from '../../alerts/ports.js';
 import { MAX_SERVICE_WAIT_MS, OutboxSender, type OutboxSenderOptions } from '../../alerts/outbox-sender.js';
 import type { Outbox } from '../../alerts/ports.js';

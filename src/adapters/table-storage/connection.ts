@@ -7,7 +7,7 @@ import { TableClient } from '@azure/data-tables';
 import type { AdditionalPolicyConfig } from '@azure/core-client';
 import { DefaultAzureCredential, type TokenCredential } from '@azure/identity';
 import { quoteWithoutSecrets } from '../../core/secret-text.js';
-import { SettingsError } from '../settings-error.js';
+import { SettingsError } from '../../core/settings-error.js';
 
 /** Azurite's well-known development account (documented by Microsoft; not a secret). */
 export const DEVELOPMENT_ACCOUNT = 'devstoreaccount1';

@@ -16,7 +16,7 @@ import { odata, type TableClient } from '@azure/data-tables';
 import { z } from 'zod';
 import { quoteWithoutSecrets } from '../../core/secret-text.js';
 import type { PruneOutcome, RetentionSettings } from '../../scan/ports.js';
-import { SettingsError } from '../settings-error.js';
+import { SettingsError } from '../../core/settings-error.js';
 import { deleteRows, deleteWhere, matchingRows } from './bulk-delete.js';
 import { hasStatus } from './table-errors.js';
 import { HISTORY_ROW_PREFIX, SCAN_RUN_PARTITION, STATE_ROW_RANGE, SUBSCRIPTION_PARTITIONS, historyRange, scanRunRowKey } from './entities.js';

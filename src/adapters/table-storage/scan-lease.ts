@@ -7,7 +7,7 @@
  */
 import type { TableClient } from '@azure/data-tables';
 import { z } from 'zod';
-import type { LeaseToken, ScanLease } from '../../app/types.js';
+import type { LeaseToken, ScanLease } from '../../scan/ports.js';
 import type { TableConnection } from './connection.js';
 import { keySafe, LEASE_PARTITION, SCHEMA_VERSION, TABLE_SUFFIXES } from './entities.js';
 import { hasStatus } from './table-errors.js';

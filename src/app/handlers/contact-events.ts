@@ -5,7 +5,7 @@
  *
  * - A malformed event is logged (`event.malformed`, with the reason, never the payload) and
  *   dropped: a retry cannot mend it, so the invocation succeeds. That includes a SubscriptionCreated
- *   dated further ahead of the app's clock than the clock skew allowed (src/core/events.ts).
+ *   dated further ahead of the app's clock than the clock skew allowed (src/app/events.ts).
  * - An event of another type or operation is logged (`event.ignored`, with the reason) and dropped.
  * - A transient failure (securityContacts API or Table Storage unavailable, or a subscription just
  *   vended that the app cannot read yet) is thrown, so the invocation fails and Event Grid
@@ -15,9 +15,9 @@
  *   which the outbox lets only one of them claim (test/integration/app/contact-events.test.ts).
  */
 import type { InvocationContext } from '@azure/functions';
-import { parseContactWatchEvent } from '../../core/events.js';
+import { parseContactWatchEvent } from '../events.js';
 import { evaluateSubscription } from '../evaluate-subscription.js';
-import type { AppDependencies } from '../types.js';
+import type { AppDependencies } from '../../compose/app.js';
 
 export function createContactEventHandler(deps: AppDependencies): (event: unknown, context: InvocationContext) => Promise<void> {
   return async (event: unknown, context: InvocationContext): Promise<void> => {

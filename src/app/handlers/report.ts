@@ -21,10 +21,10 @@ import { compareCodeUnits, emailNotificationsUrl, formatUtc, inTriageOrder, isFa
 import { renderTrendSection } from '../../report/trend.js';
 import { jsonError, methodNotAllowed } from '../http.js';
 import { readUndeliveredAlerts } from '../alerts.js';
-import { looksLikeSecret } from '../log.js';
+import { looksLikeSecret } from '../../core/secret-text.js';
 import { isGivenUp } from '../../alerts/outbox-admin.js';
 import type { OutboxMessage } from '../../alerts/ports.js';
-import type { AppDependencies } from '../types.js';
+import type { AppDependencies } from '../../compose/app.js';
 
 /** How many past scan runs the trend shows (at the default schedule, 30 hours). */
 export const TREND_RUNS = 60;

@@ -14,8 +14,9 @@
  */
 import type { HttpHandler, HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import { isErrorResponse, jsonError, methodNotAllowed, scanIdParam } from '../http.js';
-import { looksLikeSecret } from '../log.js';
-import type { AppDependencies, StoredScan } from '../types.js';
+import { looksLikeSecret } from '../../core/secret-text.js';
+import type { StoredScan } from '../../scan/ports.js';
+import type { AppDependencies } from '../../compose/app.js';
 import { reportResponse, scanFailedResponse, scanRunningResponse } from './scans.js';
 
 export function createScanResultHandler(deps: AppDependencies): HttpHandler {

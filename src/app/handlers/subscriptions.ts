@@ -29,8 +29,8 @@ import type { HttpHandler, HttpRequest, HttpResponseInit, InvocationContext } fr
 import { RECORDED_STATUSES, type SubscriptionRecord } from '../../core/state-model.js';
 import { compareCodeUnits, findingsInRuleOrder } from '../../report/shared.js';
 import { enumQueryParam, isErrorResponse, jsonError, jsonResponse, methodNotAllowed } from '../http.js';
-import { looksLikeSecret } from '../log.js';
-import type { AppDependencies } from '../types.js';
+import { looksLikeSecret } from '../../core/secret-text.js';
+import type { AppDependencies } from '../../compose/app.js';
 
 export function createSubscriptionsHandler(deps: AppDependencies): HttpHandler {
   return async (request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> => {

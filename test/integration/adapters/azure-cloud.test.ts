@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { resolveAzureCloud } from '../../../src/adapters/azure-cloud.js';
-import { createAzureAdapters } from '../../../src/adapters/azure-clients.js';
-import { SettingsError } from '../../../src/adapters/settings-error.js';
+import { createAzureAdapters } from '../../../src/compose/azure.js';
+import { SettingsError } from '../../../src/core/settings-error.js';
 
 describe('resolveAzureCloud', () => {
   it('defaults to the public cloud', () => {

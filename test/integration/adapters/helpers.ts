@@ -1,6 +1,6 @@
 /** Shared set-up for the adapter tests against the local Azure test server. */
 import type { AccessToken, GetTokenOptions, TokenCredential } from '@azure/identity';
-import { createAzureAdapters, type AzureAdapterOptions, type AzureAdapters } from '../../../src/adapters/azure-clients.js';
+import { createAzureAdapters, type AzureAdapterOptions, type AzureAdapters } from '../../../src/compose/azure.js';
 import { createAzureCredential } from '../../../src/adapters/credential.js';
 import { resolveAzureCloud } from '../../../src/adapters/azure-cloud.js';
 import type { LocalAzure, SimulatedTenant } from '../../azure-server/index.js';

@@ -3,7 +3,7 @@
  * DefaultAzureCredential through the App Service managed identity, every outcome of ContactListRead.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { createAzureAdapters } from '../../../src/adapters/azure-clients.js';
+import { createAzureAdapters } from '../../../src/compose/azure.js';
 import { resolveAzureCloud } from '../../../src/adapters/azure-cloud.js';
 import { createAzureCredential } from '../../../src/adapters/credential.js';
 import { SECURITY_CONTACTS_API_VERSION } from '../../../src/adapters/security-contacts.js';

@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { TableOutbox } from '../../../src/adapters/table-storage/outbox.js';
 import { deliverOwedAlerts } from '../../../src/app/alerts.js';
-import { FUNCTION_NAMES } from '../../../src/app/types.js';
+import { FUNCTION_NAMES } from '../../../src/functions/function-names.js';
 import { SimulatedTenant } from '../../azure-server/index.js';
 import { invocationContexts, startAppTestBed, type AppTestBed } from '../../support/app.js';
 import { manualClock, subscriptionIdFor, verdict } from '../state/support.js';

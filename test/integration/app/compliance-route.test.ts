@@ -8,7 +8,7 @@ import { RestError } from '@azure/core-rest-pipeline';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createComplianceHandler, DEFAULT_MAX_WAIT_SECONDS } from '../../../src/app/handlers/compliance.js';
 import { openStateStore } from '../../../src/adapters/table-storage/index.js';
-import { FUNCTION_NAMES } from '../../../src/app/types.js';
+import { FUNCTION_NAMES } from '../../../src/functions/function-names.js';
 import { RULE_IDS } from '../../../src/core/model.js';
 import { SimulatedTenant, type LocalAzure } from '../../azure-server/index.js';
 import type { CommunicationEmailService } from '../../azure-server/services/communication-email.js';

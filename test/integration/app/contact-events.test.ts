@@ -13,7 +13,7 @@ import { openStateStore } from '../../../src/adapters/table-storage/index.js';
 import { deliverOwedAlerts } from '../../../src/app/alerts.js';
 import { NEW_SUBSCRIPTION_ACCESS_WINDOW_MINUTES, TransientEvaluationError } from '../../../src/app/evaluate-subscription.js';
 import { createContactEventHandler } from '../../../src/app/handlers/contact-events.js';
-import { FUNCTION_NAMES } from '../../../src/app/types.js';
+import { FUNCTION_NAMES } from '../../../src/functions/function-names.js';
 import { SimulatedTenant, type LocalAzure } from '../../azure-server/index.js';
 import type { CommunicationEmailService } from '../../azure-server/services/communication-email.js';
 import { invocationContexts, type LoggedLine, startAppTestBed, testAppDependencies } from '../../support/app.js';

@@ -8,7 +8,7 @@ import type { Timer } from '@azure/functions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openScanLease } from '../../../src/adapters/table-storage/scan-lease.js';
 import { createScanTimerHandler } from '../../../src/app/handlers/scan-timer.js';
-import { FUNCTION_NAMES } from '../../../src/app/types.js';
+import { FUNCTION_NAMES } from '../../../src/functions/function-names.js';
 import { SimulatedTenant } from '../../azure-server/index.js';
 import { invocationContexts, startAppTestBed, type AppTestBed } from '../../support/app.js';
 import { compliantContact2023 } from '../../support/fixtures.js';

@@ -1,6 +1,7 @@
 /**
  * The app's composition root on real parts: settings as the Functions host would pass them,
- * Azurite for Table Storage, the local Azure test server (ARM, managed identity, ACS Email).
+ * Azurite for Table Storage, the local Azure test server (ARM, managed identity, ACS Email); and
+ * the entry point's one instance per process.
  */
 import { randomBytes } from 'node:crypto';
 import { InvocationContext } from '@azure/functions';
@@ -9,8 +10,9 @@ import { startLocalAzure, type LocalAzure } from '../../azure-server/index.js';
 import { createCommunicationEmailService, type CommunicationEmailService } from '../../azure-server/services/communication-email.js';
 import { startAzurite, type AzuriteTables } from '../../support/azurite.js';
 import { deliverOwedAlerts } from '../../../src/app/alerts.js';
-import { appDependencies, createAppDependencies, resetAppDependenciesForTests, validateAppSettingsAtStartup } from '../../../src/app/dependencies.js';
 import { readAppSettings } from '../../../src/app/settings.js';
+import { createAppDependencies } from '../../../src/compose/app.js';
+import { appDependencies, forgetAppForTests, startApp } from '../../../src/functions/app-instance.js';
 
 let azurite: AzuriteTables;
 let azure: LocalAzure;
@@ -36,7 +38,7 @@ beforeAll(async () => {
   Object.assign(process.env, azure.env());
 });
 afterEach(() => {
-  resetAppDependenciesForTests();
+  forgetAppForTests();
   for (const name of Object.keys(process.env)) if (!(name in originalEnv)) delete process.env[name];
   Object.assign(process.env, originalEnv, azure.env());
 });
@@ -105,20 +107,22 @@ describe('createAppDependencies', () => {
   });
 });
 
-describe('appDependencies', () => {
-  it('is built once per process from the settings validated at start-up', async () => {
+describe('the app instance', () => {
+  it('builds the dependencies once per process, on first use, from the settings read at start-up', async () => {
     Object.assign(process.env, env);
-    const settings = validateAppSettingsAtStartup();
+    const settings = startApp();
     const deps = appDependencies();
     expect(deps.settings).toBe(settings);
     expect(appDependencies()).toBe(deps);
     expect(await deps.store.listScanRuns()).toEqual([]);
-    resetAppDependenciesForTests();
+    startApp();
     expect(appDependencies()).not.toBe(deps);
   });
 
-  it('reads process.env on first use when start-up did not, and names a bad setting', () => {
-    Object.assign(process.env, env, { CONTACT_WATCH_ALERT_RECIPIENTS: 'nobody', AZURE_CLOUD: 'Mars' });
-    expect(() => appDependencies()).toThrow(/2 app settings are missing or malformed:\n- AZURE_CLOUD[^\n]*\n- CONTACT_WATCH_ALERT_RECIPIENTS/);
+  it('does not start with a bad setting, naming every one at fault, and builds nothing before it has started', () => {
+    expect(() => startApp({ ...env, CONTACT_WATCH_ALERT_RECIPIENTS: 'nobody', AZURE_CLOUD: 'Mars' })).toThrow(
+      /2 app settings are missing or malformed:\n- AZURE_CLOUD[^\n]*\n- CONTACT_WATCH_ALERT_RECIPIENTS/,
+    );
+    expect(() => appDependencies()).toThrow(/has not started/);
   });
 });

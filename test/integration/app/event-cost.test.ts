@@ -8,7 +8,7 @@ import type { PipelineRequest, SendRequest } from '@azure/core-rest-pipeline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openStateStore } from '../../../src/adapters/table-storage/index.js';
 import { createContactEventHandler } from '../../../src/app/handlers/contact-events.js';
-import { FUNCTION_NAMES } from '../../../src/app/types.js';
+import { FUNCTION_NAMES } from '../../../src/functions/function-names.js';
 import { SimulatedTenant } from '../../azure-server/index.js';
 import { invocationContexts, startAppTestBed, testAppDependencies, type AppTestBed } from '../../support/app.js';
 import { securityContactsEvent } from '../../support/events.js';

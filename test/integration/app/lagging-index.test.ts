@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openScanLease } from '../../../src/adapters/table-storage/scan-lease.js';
 import { createContactEventHandler } from '../../../src/app/handlers/contact-events.js';
 import { createScanTimerHandler } from '../../../src/app/handlers/scan-timer.js';
-import { FUNCTION_NAMES } from '../../../src/app/types.js';
+import { FUNCTION_NAMES } from '../../../src/functions/function-names.js';
 import { SimulatedTenant } from '../../azure-server/index.js';
 import { invocationContexts, startAppTestBed, type AppTestBed } from '../../support/app.js';
 import { securityContactsEvent } from '../../support/events.js';

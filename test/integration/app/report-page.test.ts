@@ -14,7 +14,7 @@ import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deliverOwedAlerts } from '../../../src/app/alerts.js';
 import { createReportHandler } from '../../../src/app/handlers/report.js';
-import { FUNCTION_NAMES } from '../../../src/app/types.js';
+import { FUNCTION_NAMES } from '../../../src/functions/function-names.js';
 import { runStoredScan } from '../../../src/scan/stored-scan.js';
 import { SimulatedTenant, type LocalAzure } from '../../azure-server/index.js';
 import type { CommunicationEmailService } from '../../azure-server/services/communication-email.js';

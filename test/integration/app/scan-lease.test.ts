@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectTables, LEASE_PARTITION, TABLE_SUFFIXES, type TableConnection } from '../../../src/adapters/table-storage/index.js';
 import { DEFAULT_SCAN_LEASE_NAME, openScanLease } from '../../../src/adapters/table-storage/scan-lease.js';
-import type { LeaseToken, ScanLease } from '../../../src/app/types.js';
+import type { LeaseToken, ScanLease } from '../../../src/scan/ports.js';
 import { startAzurite, type AzuriteTables } from '../../support/azurite.js';
 
 const MINUTE = 60_000;

@@ -14,7 +14,8 @@ import { createScanResultHandler } from '../../../src/app/handlers/scan-result.j
 import { createScanTimerHandler } from '../../../src/app/handlers/scan-timer.js';
 import { createScansHandler, MAX_SCAN_REQUEST_BODY_BYTES, type ScansHandlerOptions } from '../../../src/app/handlers/scans.js';
 import { startScanJob, type ScanJobOptions } from '../../../src/app/scan-job.js';
-import { FUNCTION_NAMES, type ScanLease } from '../../../src/app/types.js';
+import { FUNCTION_NAMES } from '../../../src/functions/function-names.js';
+import type { ScanLease } from '../../../src/scan/ports.js';
 import { SimulatedTenant, type LocalAzure } from '../../azure-server/index.js';
 import type { CommunicationEmailService } from '../../azure-server/services/communication-email.js';
 import { invocationContexts, startAppTestBed, type testAppDependencies } from '../../support/app.js';

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FUNCTION_NAMES } from '../../../src/app/types.js';
+import { FUNCTION_NAMES } from '../../../src/functions/function-names.js';
 
 const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
 const PRELOAD = fileURLToPath(new URL('./fake-functions-core.cjs', import.meta.url));

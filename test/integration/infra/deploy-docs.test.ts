@@ -9,7 +9,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { FUNCTION_NAMES } from '../../../src/app/types.js';
+import { FUNCTION_NAMES } from '../../../src/functions/function-names.js';
 import { parseBicep, REPO_ROOT, type ParsedBicepFile } from '../../infra/bicep-lint.js';
 
 const DOCUMENTS = ['README.md', 'infra/README.md', 'infra/vending/README.md', 'azure.yaml'];

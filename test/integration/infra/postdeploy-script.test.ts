@@ -10,7 +10,7 @@ import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { FUNCTION_NAMES } from '../../../src/app/types.js';
+import { FUNCTION_NAMES } from '../../../src/functions/function-names.js';
 import { REPO_ROOT } from '../../infra/bicep-lint.js';
 
 const APP_ID = '/subscriptions/99999999-9999-4999-8999-999999999999/resourceGroups/rg-contact-watch-prod/providers/Microsoft.Web/sites/func-contact-watch-abc';

@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createComplianceHandler } from '../../../src/app/handlers/compliance.js';
 import { createContactEventHandler } from '../../../src/app/handlers/contact-events.js';
-import { FUNCTION_NAMES } from '../../../src/app/types.js';
+import { FUNCTION_NAMES } from '../../../src/functions/function-names.js';
 import { SimulatedTenant, type LocalAzure } from '../../azure-server/index.js';
 import type { CommunicationEmailService } from '../../azure-server/services/communication-email.js';
 import { startAppTestBed, type AppTestBed } from '../../support/app.js';

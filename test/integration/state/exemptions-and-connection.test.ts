@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TableServiceClient } from '@azure/data-tables';
 import { InvalidExemptionError, isExemptionActive } from '../../../src/core/exemptions.js';
-import { SettingsError } from '../../../src/adapters/settings-error.js';
+import { SettingsError } from '../../../src/core/settings-error.js';
 import { openStateStore, parseStorageSetting, DEVELOPMENT_TABLE_ENDPOINT } from '../../../src/adapters/table-storage/index.js';
 import { DEVSTORE_ACCOUNT, DEVSTORE_KEY, startAzurite, type AzuriteTables } from '../../support/azurite.js';
 import { manualClock, subscriptionIdFor, uniquePrefix } from './support.js';

@@ -14,7 +14,7 @@ import {
   PRUNED_SCANS_PER_WRITE,
   SCAN_REPORTS_TABLE_SUFFIX,
 } from '../../../src/adapters/table-storage/scan-reports.js';
-import type { ScanReportStore } from '../../../src/app/types.js';
+import type { ScanReportStore } from '../../../src/scan/ports.js';
 import { startAzurite, type AzuriteTables } from '../../support/azurite.js';
 
 let azurite: AzuriteTables;

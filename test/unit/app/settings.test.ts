@@ -1,17 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { SettingsError } from '../../../src/adapters/settings-error.js';
+import { SettingsError } from '../../../src/core/settings-error.js';
 import {
   APP_SETTING_NAMES,
   AppSettingsError,
   HOST_SETTING_NAMES,
   LOCAL_RUNTIME_SETTING_NAMES,
-  ncrontabProblem,
   readAppSettings,
-  resetStartupSettingsForTests,
-  settingsValidatedAtStartup,
-  validateAppSettingsAtStartup,
 } from '../../../src/app/settings.js';
+import { appDependencies, forgetAppForTests, startApp } from '../../../src/functions/app-instance.js';
 import { DEFAULT_POLICY } from '../../../src/core/policy.js';
 import { MALFORMED_WITH_SECRETS, SECRET_MARKER, sweepCases, withSetting } from '../../support/secret-bearing-settings.js';
 
@@ -194,40 +191,15 @@ describe('a malformed setting that holds a secret', () => {
   });
 });
 
-describe('NCRONTAB schedules', () => {
-  it.each(['0 */30 * * * *', '*/10 * * * * *', '0 0 0 1,15 * *', '0 30 9 * * Monday', '0 0 12 * January-march sun', '15 5/10 * * * *', '0 0 0 31 DEC 6'])(
-    'accepts %s',
-    (expression) => {
-      expect(ncrontabProblem(expression)).toBeUndefined();
-    },
-  );
-
-  it.each([
-    ['0 */30 * * * * *', /7 fields/],
-    ['60 * * * * *', /second field/],
-    ['0 * * 0 * *', /day field "0"/],
-    ['0 * * * 13 *', /month field "13"/],
-    ['0 * * * * 7', /day-of-week field "7"/],
-    ['0 */0 * * * *', /step of 0/],
-    ['0 10-5 * * * *', /runs backwards/],
-    ['0 1,,2 * * * *', /empty list item/],
-    ['0 ? * * * *', /minute field "\?"/],
-    ['0 0 0 * * Mo', /day-of-week field "Mo"/],
-    ['0 0 0 * * Mondays', /day-of-week field "Mondays"/],
-  ])('refuses %s', (expression, problem) => {
-    expect(ncrontabProblem(expression)).toMatch(problem);
-  });
-});
-
-describe('start-up validation', () => {
-  it('keeps the validated settings for appDependencies, and throws naming a bad setting', () => {
-    resetStartupSettingsForTests();
-    expect(() => validateAppSettingsAtStartup({ ...VALID, CONTACT_WATCH_SCAN_SCHEDULE: '*/5 * * * *' })).toThrow(/CONTACT_WATCH_SCAN_SCHEDULE/);
-    expect(settingsValidatedAtStartup()).toBeUndefined();
-    const settings = validateAppSettingsAtStartup(VALID);
-    expect(settingsValidatedAtStartup()).toBe(settings);
-    resetStartupSettingsForTests();
-    expect(settingsValidatedAtStartup()).toBeUndefined();
+describe('start-up', () => {
+  it('keeps the settings it read for appDependencies, and throws naming a bad setting', () => {
+    forgetAppForTests();
+    expect(() => startApp({ ...VALID, CONTACT_WATCH_SCAN_SCHEDULE: '*/5 * * * *' })).toThrow(/CONTACT_WATCH_SCAN_SCHEDULE/);
+    expect(() => appDependencies()).toThrow(/has not started/);
+    const settings = startApp(VALID);
+    expect(appDependencies().settings).toBe(settings);
+    forgetAppForTests();
+    expect(() => appDependencies()).toThrow(/has not started/);
   });
 });
 

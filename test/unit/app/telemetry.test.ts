@@ -20,7 +20,8 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadOrCreateTestTls, type TestTls } from '../../azure-server/tls.js';
-import { formatLogLine, startTelemetry, telemetryCredential } from '../../../src/app/log.js';
+import { formatLogLine } from '../../../src/adapters/structured-log.js';
+import { startTelemetry, telemetryCredential } from '../../../src/app/start-telemetry.js';
 import { logLineAttributes } from '../../../src/app/telemetry.js';
 
 const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
@@ -261,7 +262,7 @@ describe('startTelemetry with a connection string (a fake ingestion endpoint)', 
 
   it("hands the app's Azure SDK tracing to OpenTelemetry: an SDK call is sent as a dependency", async () => {
     // The sources, not the bundle (whose own copy of @azure/core-tracing no outside call reaches):
-    // startTelemetry from src/app/log.ts with the built chunk, then a call through an Azure SDK
+    // startTelemetry from src/app/start-telemetry.ts with the built chunk, then a call through an Azure SDK
     // pipeline of the same @azure/core-tracing, as the app's clients make them.
     const { port } = server.address() as AddressInfo;
     const script = join(scratch, 'sdk-call.mts');
@@ -269,7 +270,7 @@ describe('startTelemetry with a connection string (a fake ingestion endpoint)', 
       script,
       `import { createRequire } from 'node:module';
 import { createDefaultHttpClient, createPipelineFromOptions, createPipelineRequest } from ${JSON.stringify(pathToFileURL(createRequire(join(repoRoot, 'package.json')).resolve('@azure/core-rest-pipeline')).href)};
-import { startTelemetry } from ${JSON.stringify(pathToFileURL(join(repoRoot, 'src/app/log.ts')).href)};
+import { startTelemetry } from ${JSON.stringify(pathToFileURL(join(repoRoot, 'src/app/start-telemetry.ts')).href)};
 const telemetry = createRequire(import.meta.url)(${JSON.stringify(chunk)});
 startTelemetry({ applicationInsightsConnectionString: process.env.CS }, { load: () => telemetry, env: {} });
 const response = await createPipelineFromOptions({}).sendRequest(createDefaultHttpClient(), createPipelineRequest({ url: 'https://127.0.0.1:${port}/subscriptions?api-version=2022-12-01' }));

@@ -9,15 +9,11 @@
  * password: looksLikeSecret of src/core/secret-text.ts), are replaced by REDACTED. Errors are
  * written as their name, message and status code, never with request or response headers.
  */
-import { createRequire } from 'node:module';
 import type { InvocationContext } from '@azure/functions';
-import { useInstrumenter } from '@azure/core-tracing';
-import { ManagedIdentityCredential, type TokenCredential } from '@azure/identity';
-import type { AppDependencies, AppSettings } from './types.js';
 import { looksLikeSecret } from '../core/secret-text.js';
 
-// The handlers tell secrets apart with the same test the log uses.
-export { looksLikeSecret };
+/** Writes one structured line about `event` for the invocation (AppDependencies.log). */
+export type StructuredLog = (context: InvocationContext, event: string, fields?: Record<string, unknown>) => void;
 
 export const REDACTED = '[redacted]';
 
@@ -113,7 +109,7 @@ export function levelOf(event: string): LogLevelName {
 }
 
 /** The app's logger (AppDependencies.log). */
-export function createLogger(): AppDependencies['log'] {
+export function createLogger(): StructuredLog {
   return (context, event, fields = {}) => {
     const line = formatLogLine(context, event, fields);
     const level = levelOf(event);
@@ -121,65 +117,4 @@ export function createLogger(): AppDependencies['log'] {
     else if (level === 'warning') context.warn(line);
     else context.log(line);
   };
-}
-
-/** What src/app/telemetry.ts exports (dist/functions/telemetry.cjs once built). */
-export type TelemetryModule = Pick<typeof import('./telemetry.js'), 'startAzureMonitor'>;
-
-/** The telemetry chunk, next to the app's bundle (scripts/build.js `telemetryBuildOptions`). */
-function requireTelemetryChunk(): TelemetryModule {
-  try {
-    return createRequire(import.meta.url)('./telemetry.cjs') as TelemetryModule;
-  } catch (error) {
-    if ((error as { code?: unknown }).code !== 'MODULE_NOT_FOUND' || !String((error as Error).message).includes('telemetry.cjs')) throw error;
-    throw new Error(
-      `APPLICATIONINSIGHTS_CONNECTION_STRING is set, but telemetry.cjs is not next to the app's entry point (${new URL('.', import.meta.url).pathname}): ` +
-        'build with `node scripts/build.js` (`npm run package` ships it), or unset the setting to run without Application Insights.',
-    );
-  }
-}
-
-/**
- * The Entra credential for telemetry ingestion, from the host's own setting
- * APPLICATIONINSIGHTS_AUTHENTICATION_STRING (`Authorization=AAD;ClientId=<user-assigned identity>`,
- * or `Authorization=AAD` for the system-assigned one): the infra turns local authentication off on
- * Application Insights, so the exporter must send a token as the host does. Undefined when unset.
- */
-export function telemetryCredential(env: Record<string, string | undefined>): TokenCredential | undefined {
-  const text = env.APPLICATIONINSIGHTS_AUTHENTICATION_STRING?.trim();
-  if (!text) return undefined;
-  const pairs = new Map(
-    text
-      .split(';')
-      .map((part) => part.trim())
-      .filter(Boolean)
-      .map((part) => [part.slice(0, Math.max(part.indexOf('='), 0)).trim().toLowerCase(), part.slice(part.indexOf('=') + 1).trim()] as const),
-  );
-  if (pairs.get('authorization')?.toLowerCase() !== 'aad') {
-    throw new Error("APPLICATIONINSIGHTS_AUTHENTICATION_STRING is not 'Authorization=AAD;ClientId=<client id of the app's managed identity>' (or 'Authorization=AAD'): fix it or leave it empty.");
-  }
-  const clientId = pairs.get('clientid');
-  return clientId ? new ManagedIdentityCredential({ clientId }) : new ManagedIdentityCredential();
-}
-
-/**
- * Application Insights through OpenTelemetry, called once at start-up before any function is
- * registered. Without `applicationInsightsConnectionString` it does nothing and loads nothing
- * (returns false): the app's bundle holds no OpenTelemetry code. With it, it requires the
- * separately built telemetry chunk (synchronously, since the host locks `app.setup` once it has
- * loaded the entry point) and starts Azure Monitor export of traces and logs, with a managed
- * identity token when APPLICATIONINSIGHTS_AUTHENTICATION_STRING asks for one, with the Azure SDK
- * calls of this bundle as dependency spans (its `useInstrumenter`); each structured line
- * above then becomes an Application Insights trace with its fields as custom dimensions
- * (src/app/telemetry.ts). Returns whether telemetry was started. `load` replaces the chunk (tests).
- */
-export function startTelemetry(
-  settings: Pick<AppSettings, 'applicationInsightsConnectionString'>,
-  { load = requireTelemetryChunk, env = process.env }: { load?: () => TelemetryModule; env?: Record<string, string | undefined> } = {},
-): boolean {
-  const connectionString = settings.applicationInsightsConnectionString;
-  if (!connectionString) return false;
-  const credential = telemetryCredential(env);
-  load().startAzureMonitor(connectionString, { ...(credential ? { credential } : {}), useAzureSdkInstrumenter: useInstrumenter as (instrumenter: never) => void });
-  return true;
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { readAlertingSettings, readAlertSettings } from '../../../src/alerts/settings.js';
-import { SettingsError } from '../../../src/adapters/settings-error.js';
+import { readAlertingSettings } from '../../../src/compose/alerting-settings.js';
+import { InvalidSettingsError, SettingsError } from '../../../src/core/settings-error.js';
 
 const KEY = 'c2VjcmV0LWtleS1tYXRlcmlhbC10aGF0LW11c3Qtbm90LWxlYWs=';
 const BASE = {
@@ -70,6 +70,27 @@ describe('alerting settings', () => {
     expect(failure({ ...BASE, CONTACT_WATCH_ACS_CONNECTION_STRING: `endpoint=https://x.communication.azure.com/;accesskey=${KEY}` }).message).toContain('set only one');
   });
 
+  it('names every alerting setting at fault at once, each with its own message', () => {
+    const error = failure({
+      ...BASE,
+      CONTACT_WATCH_EMAIL_SENDER: 'DoNotReply',
+      CONTACT_WATCH_EMAIL_RATE_PER_MINUTE: '0',
+      CONTACT_WATCH_EMAIL_RATE_PER_HOUR: '0',
+      CONTACT_WATCH_ACS_CONNECTION_STRING: `endpoint=https://x.communication.azure.com/;accesskey=${KEY}`,
+    }) as InvalidSettingsError;
+    expect(error).toBeInstanceOf(InvalidSettingsError);
+    expect(error.settings).toEqual(['CONTACT_WATCH_ACS_ENDPOINT', 'CONTACT_WATCH_EMAIL_SENDER', 'CONTACT_WATCH_EMAIL_RATE_PER_MINUTE', 'CONTACT_WATCH_EMAIL_RATE_PER_HOUR']);
+    const lines = error.message.split('\n');
+    expect(lines[0]).toBe('4 settings are missing or malformed:');
+    expect(lines.slice(1)).toEqual([
+      expect.stringMatching(/^- Both CONTACT_WATCH_ACS_ENDPOINT and CONTACT_WATCH_ACS_CONNECTION_STRING are set; set only one/),
+      '- CONTACT_WATCH_EMAIL_SENDER is "DoNotReply", which is not an e-mail address (expected DoNotReply@<domain>).',
+      expect.stringMatching(/^- CONTACT_WATCH_EMAIL_RATE_PER_MINUTE is 0, which would never send an alert/),
+      expect.stringMatching(/^- CONTACT_WATCH_EMAIL_RATE_PER_HOUR is 0, which would never send an alert/),
+    ]);
+    expect(error.message).not.toContain(KEY);
+  });
+
   it('refuses an ACS endpoint that carries credentials, saying so without repeating them', () => {
     const password = 'pa55-w0rd-in-url';
     const refused = failure({ ...BASE, CONTACT_WATCH_ACS_ENDPOINT: `https://alerts:${password}@cw-acs.communication.azure.com` });
@@ -102,8 +123,8 @@ describe('alerting settings', () => {
     );
   });
 
-  it('reads the alert timing alone (no mail settings needed)', () => {
-    expect(readAlertSettings({ CONTACT_WATCH_REMINDER_DAYS: '14' })).toEqual({ reminderDays: 14, newSubscriptionGraceMinutes: 0, fixedNotices: false });
-    expect(readAlertSettings({ CONTACT_WATCH_REMINDER_DAYS: '  ' }).reminderDays).toBe(7);
+  it('reads the alert timing, a blank value taking the default', () => {
+    expect(readAlertingSettings({ ...BASE, CONTACT_WATCH_REMINDER_DAYS: '14' }).alerts).toEqual({ reminderDays: 14, newSubscriptionGraceMinutes: 0, fixedNotices: false });
+    expect(readAlertingSettings({ ...BASE, CONTACT_WATCH_REMINDER_DAYS: '  ' }).alerts.reminderDays).toBe(7);
   });
 });

@@ -1,7 +1,7 @@
 import { InvocationContext, type LogLevel } from '@azure/functions';
 import { RestError } from '@azure/core-rest-pipeline';
 import { describe, expect, it } from 'vitest';
-import { createLogger, redact, REDACTED } from '../../../src/app/log.js';
+import { createLogger, redact, REDACTED } from '../../../src/adapters/structured-log.js';
 
 const STORAGE_KEY = 'Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==';
 const STORAGE_CONNECTION = `DefaultEndpointsProtocol=https;AccountName=cwstate;AccountKey=${STORAGE_KEY};EndpointSuffix=core.windows.net`;

@@ -23,7 +23,7 @@
  * are not bounded: a publisher's clock must not cost a contact change its re-evaluation.
  */
 import { z } from 'zod';
-import { isSubscriptionId } from './subscription-id.js';
+import { isSubscriptionId } from '../core/subscription-id.js';
 
 /** Largest event accepted, measured as its JSON serialisation (UTF-8 bytes). */
 export const MAX_EVENT_BYTES = 64 * 1024;

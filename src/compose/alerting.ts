@@ -1,20 +1,21 @@
 /**
- * Puts alerting together for the CLI and the Functions app: the outbox beside the state tables,
- * the ACS Email sender, and the alert service.
+ * Alerting put together for the CLI and the Functions app: the outbox beside the state tables, the
+ * ACS Email sender, and the alert service; and one alert run, as both do it.
  */
 import type { TokenCredential } from '@azure/core-auth';
 import { DefaultAzureCredential } from '@azure/identity';
-import { AlertService, type QueueOptions, type QueueResult } from '../../alerts/alert-service.js';
-import { pruneDeliveredAlerts } from '../../alerts/outbox-admin.js';
-import type { OutboxSender } from '../../alerts/outbox-sender.js';
-import type { AlertRecordStore, DeliveryCounts } from '../../alerts/ports.js';
-import type { AlertingSettings } from '../../alerts/settings.js';
-import type { DigestLimits, RuleFixText } from '../../alerts/templates.js';
-import type { RuleId } from '../../core/model.js';
-import { RULES } from '../../core/rules/index.js';
-import type { TableConnection } from '../table-storage/connection.js';
-import { TableOutbox } from '../table-storage/outbox.js';
-import { createAcsEmailSender, type AcsEmailSenderOptions } from './acs-email-sender.js';
+import { createAcsEmailSender, type AcsEmailSenderOptions } from '../adapters/email/acs-email-sender.js';
+import type { TableStateStore as StateStore } from '../adapters/table-storage/index.js';
+import type { TableConnection } from '../adapters/table-storage/connection.js';
+import { TableOutbox } from '../adapters/table-storage/outbox.js';
+import { AlertService, type QueueOptions, type QueueResult } from '../alerts/alert-service.js';
+import { pruneDeliveredAlerts } from '../alerts/outbox-admin.js';
+import type { OutboxSender } from '../alerts/outbox-sender.js';
+import type { AlertRecordStore, DeliveryCounts, Outbox } from '../alerts/ports.js';
+import type { DigestLimits, RuleFixText } from '../alerts/templates.js';
+import type { RuleId } from '../core/model.js';
+import { RULES } from '../core/rules/index.js';
+import type { AlertingSettings } from './alerting-settings.js';
 
 export interface AlertingOptions {
   settings: AlertingSettings;
@@ -79,16 +80,35 @@ export async function createAlerting(options: AlertingOptions): Promise<Alerting
   return { service, sender, outbox };
 }
 
+/** The alert outbox beside the state tables of `store`. */
+export function openOutbox(store: Pick<StateStore, 'connection'>): Promise<Outbox> {
+  return TableOutbox.connect(store.connection);
+}
+
+export interface AlertRunOptions extends Pick<QueueOptions, 'mode' | 'subscriptionIds'> {
+  settings: AlertingSettings;
+  /** The state store: the record of what is owed, and the tables the outbox sits beside. */
+  store: StateStore;
+  portalUrl: string;
+  /** For CONTACT_WATCH_ACS_ENDPOINT; default DefaultAzureCredential. */
+  credential?: TokenCredential;
+  clock: () => Date;
+}
+
 /**
  * One alert run, as the CLI's `scan --notify`, the timer and the event handler all do it: queue what
  * is owed (recorded before anything is sent), then send what is pending. Throws only when alerting
  * cannot start at all (outbox or mail service unreachable); callers report that and carry on, since
  * whatever is owed stays owed for the next run.
  */
-export async function queueAndDeliverAlerts(
-  options: AlertingOptions & Pick<QueueOptions, 'mode' | 'subscriptionIds'> & { clock: () => Date },
-): Promise<{ queued: QueueResult; delivery: DeliveryCounts; pruned?: PruneResult }> {
-  const { service, outbox } = await createAlerting(options);
+export async function queueAndDeliverAlerts(options: AlertRunOptions): Promise<{ queued: QueueResult; delivery: DeliveryCounts; pruned?: PruneResult }> {
+  const { service, outbox } = await createAlerting({
+    settings: options.settings,
+    store: options.store,
+    tables: options.store.connection,
+    portalUrl: options.portalUrl,
+    ...(options.credential ? { credential: options.credential } : {}),
+  });
   const queued = await service.queueOwedAlerts({
     mode: options.mode,
     now: options.clock(),

@@ -1,14 +1,14 @@
 /**
- * The one place that wires the Azure side from the environment, so the CLI and the Functions app
- * talk to Azure the same way: cloud settings, credential, and the three adapters.
+ * The Azure side, built from the environment the same way for the CLI and the Functions app: cloud
+ * settings, credential, and the three ARM adapters.
  */
 import type { TokenCredential } from '@azure/identity';
-import { resolveAzureCloud, type AzureCloudSettings } from './azure-cloud.js';
-import { DEFAULT_RETRY_SETTINGS, type RetrySettings } from './arm-http.js';
-import { createAzureCredential } from './credential.js';
-import { ResourceGraphInventory } from './resource-graph.js';
-import { SecurityContactsApi } from './security-contacts.js';
-import { SubscriptionsApi } from './subscriptions-api.js';
+import { resolveAzureCloud, type AzureCloudSettings } from '../adapters/azure-cloud.js';
+import { DEFAULT_RETRY_SETTINGS, type RetrySettings } from '../adapters/arm-http.js';
+import { createAzureCredential } from '../adapters/credential.js';
+import { ResourceGraphInventory } from '../adapters/resource-graph.js';
+import { SecurityContactsApi } from '../adapters/security-contacts.js';
+import { SubscriptionsApi } from '../adapters/subscriptions-api.js';
 
 export interface AzureAdapters {
   cloud: AzureCloudSettings;

@@ -1,59 +1,14 @@
 /**
- * What the command line does with Table Storage and e-mail: opening the store named by the
- * environment, sending owed alerts after a stored scan, and what the exemption and outbox
- * commands print.
+ * What the command line prints about the record: the exemptions, the outbox, a requeue, and an
+ * alert run after a stored scan.
  */
-import { userInfo } from 'node:os';
-import type { TokenCredential } from '@azure/core-auth';
-import { queueAndDeliverAlerts } from '../adapters/email/alerting.js';
-import { SettingsError } from '../adapters/settings-error.js';
-import { openStateStore, parseStorageSetting, type TableStateStore as StateStore } from '../adapters/table-storage/index.js';
-import { TableOutbox } from '../adapters/table-storage/outbox.js';
-import { readRetentionSettings } from '../adapters/table-storage/retention.js';
 import { isGivenUp, type RequeueOutcome } from '../alerts/outbox-admin.js';
 import type { DeliveryCounts, NextAttempt, OutboxMessage } from '../alerts/ports.js';
-import type { AlertingSettings } from '../alerts/settings.js';
 import { isExemptionActive } from '../core/exemptions.js';
 import type { Exemption } from '../core/state-model.js';
 
-/** CONTACT_WATCH_STORAGE, else AzureWebJobsStorage (CONTRACT.md §4, §5). */
-export function openStoreFromEnvironment(env: NodeJS.ProcessEnv, credential: TokenCredential, purpose: string): StateStore {
-  const name = ['CONTACT_WATCH_STORAGE', 'AzureWebJobsStorage'].find((setting) => env[setting]?.trim());
-  if (!name) {
-    throw new SettingsError(
-      'CONTACT_WATCH_STORAGE',
-      `${purpose} needs Table Storage: set CONTACT_WATCH_STORAGE (or AzureWebJobsStorage) to a connection string, ` +
-        'UseDevelopmentStorage=true (Azurite) or https://<account>.table.core.windows.net (managed identity)',
-    );
-  }
-  return openStateStore(parseStorageSetting(env[name]!, name), { credential, settingName: name, retention: readRetentionSettings(env) });
-}
-
-/** The alert outbox beside the state tables of the storage the environment names. */
-export async function openOutboxFromEnvironment(env: NodeJS.ProcessEnv, credential: TokenCredential, purpose: string): Promise<TableOutbox> {
-  return TableOutbox.connect(openStoreFromEnvironment(env, credential, purpose).connection);
-}
-
-/**
- * Queues what is owed as a digest and sends what is pending. A send that fails stays in the
- * outbox for the next run; it never changes the scan's exit code. stderr says what was sent, how
- * many messages remain queued and when the next attempt at them is due.
- */
-export async function sendOwedAlerts(
-  options: { settings: AlertingSettings; store: StateStore; portalUrl: string; credential: TokenCredential; clock: () => Date },
-  stderr: (text: string) => void,
-): Promise<void> {
-  try {
-    const { queued, delivery, pruned } = await queueAndDeliverAlerts({ ...options, tables: options.store.connection, mode: 'digest' });
-    stderr(`contact-watch: alerts: ${queued.owed} owed, ${queued.queued} newly queued; ${describeDelivery(delivery, options.clock())}\n`);
-    if (pruned?.error) stderr(`contact-watch: old delivered alerts could not be pruned this run (the next one tries again): ${pruned.error}\n`);
-  } catch (error) {
-    stderr(`contact-watch: alerts could not be sent this run and stay queued: ${error instanceof Error ? error.message : String(error)}\n`);
-  }
-}
-
 /** `2 message(s) sent, 1 still queued: next attempt due …; 1 failed and kept in the outbox (…)`. */
-function describeDelivery(delivery: DeliveryCounts, now: Date): string {
+export function describeDelivery(delivery: DeliveryCounts, now: Date): string {
   const queued = delivery.pending > 0 ? `${delivery.pending} still queued: ${describeNextAttempt(delivery.nextAttempt, now)}` : '0 queued';
   const failed = delivery.failed > 0 ? `; ${delivery.failed} failed and kept in the outbox (contact-watch outbox)` : '';
   return `${delivery.sent} message(s) sent, ${queued}${failed}`;
@@ -72,14 +27,6 @@ function describeNextAttempt(next: NextAttempt | null, now: Date): string {
       return `${when}, when the sending rate allows (CONTACT_WATCH_EMAIL_RATE_PER_MINUTE, CONTACT_WATCH_EMAIL_RATE_PER_HOUR)`;
     case 'leased':
       return `${when}, when another run's hold on it ends`;
-  }
-}
-
-export function currentUser(env: NodeJS.ProcessEnv): string {
-  try {
-    return env.CONTACT_WATCH_USER?.trim() || userInfo().username;
-  } catch {
-    return 'unknown';
   }
 }
 

@@ -5,7 +5,7 @@
  */
 import { readdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { MAX_EVENT_BYTES, MAX_EVENT_CLOCK_SKEW_MINUTES, measureJson, parseContactWatchEvent } from '../../../src/core/events.js';
+import { MAX_EVENT_BYTES, MAX_EVENT_CLOCK_SKEW_MINUTES, measureJson, parseContactWatchEvent } from '../../../src/app/events.js';
 import { azureExample } from '../../support/fixtures.js';
 
 const SUBSCRIPTION = 'e2283d0f-acad-4904-b803-627dd74cc072'; // subscription/2021-10-01/createAlias.json

@@ -1,0 +1,67 @@
+/**
+ * What the command line's commands are given, built from the environment: each asks for what it
+ * needs, and the settings that needs (the parts of src/compose/settings.ts) are checked together
+ * first, every one at fault named at once, before anything is built or any request sent.
+ */
+import { openStateStore, parseStorageSetting, type TableStateStore } from '../adapters/table-storage/index.js';
+import type { Outbox } from '../alerts/ports.js';
+import { openOutbox } from './alerting.js';
+import { ALERTING_SETTINGS, type AlertingSettings } from './alerting-settings.js';
+import { createAzureAdapters, type AzureAdapters } from './azure.js';
+import { defineSettings, settingsPart, type Env } from './settings-schema.js';
+import { CLOUD_SETTINGS, RETENTION_SETTINGS, storageSettings } from './settings.js';
+
+export interface CliNeeds {
+  /** Table Storage, for this purpose (named when no storage is set: `scan --store`, `exempt`, …). */
+  storeFor?: string;
+  /** The alerting settings (`scan --notify`). */
+  alerting?: boolean;
+}
+
+export interface CliDependencies {
+  azure: AzureAdapters;
+  store?: TableStateStore;
+  alerting?: AlertingSettings;
+}
+
+/** A part a command does not need: it reads no setting. */
+const NOT_NEEDED = settingsPart({ fields: {}, value: () => undefined });
+
+/** The Azure adapters, and the store and the alerting settings when `needs` asks for them. */
+export function openCliDependencies(env: Env, needs: CliNeeds = {}): CliDependencies {
+  const settings = defineSettings({
+    cloud: CLOUD_SETTINGS,
+    storage: needs.storeFor === undefined ? NOT_NEEDED : storageSettings(storageMissing(needs.storeFor)),
+    retention: needs.storeFor === undefined ? NOT_NEEDED : RETENTION_SETTINGS,
+    alerting: needs.alerting ? ALERTING_SETTINGS : NOT_NEEDED,
+  }).read(env);
+  const azure = createAzureAdapters(env);
+  const { storage, retention, alerting } = settings;
+  const store = storage
+    ? openStateStore(parseStorageSetting(storage.value, storage.settingName), {
+        credential: azure.credential,
+        settingName: storage.settingName,
+        ...(retention ? { retention } : {}),
+      })
+    : undefined;
+  return { azure, ...(store ? { store } : {}), ...(alerting ? { alerting } : {}) };
+}
+
+/** The Azure adapters and the state store, for `purpose`. */
+export function openCliStore(env: Env, purpose: string): { azure: AzureAdapters; store: TableStateStore } {
+  const { azure, store } = openCliDependencies(env, { storeFor: purpose });
+  if (!store) throw new Error(`${purpose}: no state store was opened`);
+  return { azure, store };
+}
+
+/** The alert outbox beside the state tables, for `purpose`. */
+export function openCliOutbox(env: Env, purpose: string): Promise<Outbox> {
+  return openOutbox(openCliStore(env, purpose).store);
+}
+
+function storageMissing(purpose: string): string {
+  return (
+    `${purpose} needs Table Storage: set CONTACT_WATCH_STORAGE (or AzureWebJobsStorage) to a connection string, ` +
+    'UseDevelopmentStorage=true (Azurite) or https://<account>.table.core.windows.net (managed identity)'
+  );
+}

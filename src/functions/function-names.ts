@@ -1,0 +1,20 @@
+/**
+ * The names the functions are registered under (CONTRACT.md §8–§9), one per file of this folder,
+ * each wired to its handler factory (src/app/handlers/*.ts):
+ *   createScanTimerHandler(deps): TimerHandler
+ *   createContactEventHandler(deps): EventGridHandler<unknown>
+ *   createComplianceHandler(deps): HttpHandler    GET  /api/subscriptions/{subscriptionId}/compliance[?wait]
+ *   createSubscriptionsHandler(deps): HttpHandler GET  /api/subscriptions[?status]
+ *   createScansHandler(deps): HttpHandler         POST /api/scans
+ *   createScanResultHandler(deps): HttpHandler    GET  /api/scans/{scanId}
+ *   createReportHandler(deps): HttpHandler        GET  /api/report
+ */
+export const FUNCTION_NAMES = {
+  scanTimer: 'scanTimer',
+  contactEvents: 'contactEvents',
+  compliance: 'subscriptionCompliance',
+  subscriptions: 'subscriptions',
+  scans: 'scans',
+  scanResult: 'scanResult',
+  report: 'report',
+} as const;
