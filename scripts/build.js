@@ -45,7 +45,7 @@ export const functionsBuildOptions = {
 
 /**
  * Application Insights through OpenTelemetry (src/app/telemetry.ts), on its own: the app's bundle
- * holds none of it, and src/app/log.ts `startTelemetry` requires it only when
+ * holds none of it, and src/app/start-telemetry.ts `startTelemetry` requires it only when
  * APPLICATIONINSIGHTS_CONNECTION_STRING is set. CommonJS, so that it loads synchronously, before
  * the functions are registered (the host locks `app.setup` after loading the entry point).
  */

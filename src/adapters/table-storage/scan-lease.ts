@@ -1,5 +1,5 @@
 /**
- * The scan lease (ScanLease in src/app/types.ts): one row in `<prefix>leases` per lease name, so
+ * The scan lease (the ScanLease port of src/scan/ports.ts): one row in `<prefix>leases` per lease name, so
  * that only one tenant scan runs at a time across scaled-out instances. The row says who holds it
  * and until when; every change is conditional on the ETag last read, so of two instances racing
  * for a free or expired lease exactly one wins (the other gets 409 on create or 412 on replace).

@@ -1,5 +1,5 @@
 /**
- * Every scan's status and report (ScanReportStore in src/app/types.ts), so that GET
+ * Every scan's status and report (the ScanReportStore port of src/scan/ports.ts), so that GET
  * /api/scans/{scanId} can answer on any instance for a scan another instance ran. One table,
  * `<prefix>scanreports`; the layout is in README.md beside this file ("Scan reports"):
  *
