@@ -1,0 +1,126 @@
+/**
+ * What people read, byte for byte: the HTML report, the other report formats, the operator page
+ * and the alert e-mails, rendered from fixed inputs. The main page, report and messages are
+ * compared with the files under expected/, where a change reads as a diff; their variants with
+ * the SHA-256 of what was rendered before (__snapshots__). A change to either is a change in what
+ * people see: review it as such (`vitest -u` rewrites them).
+ */
+import { createHash } from 'node:crypto';
+import { HttpRequest, InvocationContext, type HttpResponseInit } from '@azure/functions';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
+import type { OutboxMessage } from '../../../src/alerts/ports.js';
+import { composeDigests, PORTAL_URLS, renderDigest, renderSingle, type RenderedEmail, type TemplateContext } from '../../../src/alerts/templates.js';
+import { createReportHandler } from '../../../src/app/handlers/report.js';
+import type { AppDependencies } from '../../../src/app/types.js';
+import { RULES } from '../../../src/core/rules/index.js';
+import { securityContactRestBody } from '../../../src/core/rules/remediation.js';
+import type { Exemption, ScanRunRecord, SubscriptionRecord } from '../../../src/core/state-model.js';
+import { renderReport, REPORT_FORMATS, renderVerdict } from '../../../src/report/index.js';
+import { buildReport, COMPLIANT, CONTEXT, NO_CONTACT, NONCOMPLIANT_HOSTILE, REPORT, SKIPPED } from '../report/report-fixture.js';
+import { ALERTS, backlog, EXEMPTIONS, NOW, RECORDS, RENDER_AT, RUNS, UNDELIVERED } from './inputs.js';
+
+const undelivered = vi.hoisted(() => ({ current: undefined as OutboxMessage[] | undefined }));
+vi.mock('../../../src/app/alerts.js', () => ({
+  readUndeliveredAlerts: async () => {
+    if (undelivered.current === undefined) throw new Error('outbox unavailable');
+    return undelivered.current;
+  },
+}));
+
+const expected = (name: string) => `./expected/${name}`;
+
+/** The SHA-256 and length of a rendering too close to another to keep whole. */
+const fingerprint = (text: unknown) => `sha256:${createHash('sha256').update(String(text)).digest('hex')} (${String(text).length} characters)`;
+
+describe('the report formats', () => {
+  it('html', async () => {
+    await expect(renderReport(REPORT, 'html', CONTEXT)).toMatchFileSnapshot(expected('report.html'));
+  });
+
+  it.each(REPORT_FORMATS.filter((format) => format !== 'html'))('%s', (format) => {
+    expect(fingerprint(renderReport(REPORT, format, CONTEXT))).toMatchSnapshot();
+  });
+
+  it('html in another cloud, and with nothing failing or nothing found', () => {
+    expect(fingerprint(renderReport(REPORT, 'html', { ...CONTEXT, portalUrl: 'https://portal.azure.us/' }))).toMatchSnapshot();
+    expect(fingerprint(renderReport(buildReport([COMPLIANT, SKIPPED]), 'html', CONTEXT))).toMatchSnapshot();
+    expect(fingerprint(renderReport(buildReport([]), 'html', CONTEXT))).toMatchSnapshot();
+  });
+
+  it('the check view', () => {
+    const verdicts = [{ ...NONCOMPLIANT_HOSTILE, fix: { kind: 'put' as const, body: securityContactRestBody("o'brien@fabrikam.io"), placeholderEmails: true } }, NO_CONTACT];
+    expect(fingerprint(verdicts.map((verdict) => renderVerdict(verdict, 'table', CONTEXT)).join('\n----\n'))).toMatchSnapshot();
+  });
+});
+
+async function operatorPage(records: SubscriptionRecord[], runs: ScanRunRecord[], exemptions: Exemption[]): Promise<HttpResponseInit> {
+  const deps = {
+    store: { loadSubscriptions: async () => records, listScanRuns: async () => runs, listExemptions: async () => exemptions },
+    settings: { cloud: { portalUrl: 'https://portal.azure.com' } },
+    clock: () => RENDER_AT,
+    log: () => undefined,
+  } as unknown as AppDependencies;
+  return createReportHandler(deps)(
+    new HttpRequest({ method: 'GET', url: 'https://contact-watch.example.net/api/report' }),
+    new InvocationContext({ invocationId: 'rendered', functionName: 'report' }),
+  );
+}
+
+describe('the operator page', () => {
+  beforeEach(() => {
+    undelivered.current = undefined;
+  });
+
+  it('with every section', async () => {
+    undelivered.current = UNDELIVERED;
+    const response = await operatorPage(RECORDS, RUNS, EXEMPTIONS);
+    await expect(response.body).toMatchFileSnapshot(expected('operator-page.html'));
+    expect((response.headers as Record<string, string>)['content-security-policy']).toMatchSnapshot();
+  });
+
+  it('with nothing to show', async () => {
+    undelivered.current = [];
+    expect(fingerprint((await operatorPage([RECORDS[0]!], [], [])).body)).toMatchSnapshot();
+  });
+
+  it('without the outbox, and with e-mails only waiting', async () => {
+    expect(fingerprint((await operatorPage(RECORDS, RUNS.slice(1), [])).body)).toMatchSnapshot();
+    undelivered.current = UNDELIVERED.slice(0, 1);
+    expect(fingerprint((await operatorPage(RECORDS, RUNS, EXEMPTIONS.slice(0, 1))).body)).toMatchSnapshot();
+  });
+});
+
+/** What the e-mail adapter puts in every message's context. */
+const ctx: TemplateContext = {
+  portalUrl: PORTAL_URLS.AzureCloud,
+  now: NOW,
+  ruleFixes: Object.fromEntries(RULES.map((rule) => [rule.id, { summary: rule.remediation.summary }])),
+  suggestedContactEmails: 'secops@fabrikam.io;cloud-platform@fabrikam.io',
+  reportUrl: 'https://contact-watch.fabrikam.net/api/report',
+};
+
+function document(emails: readonly RenderedEmail[]): string {
+  return emails.map((email) => `=== subject\n${email.subject}\n=== html\n${email.html}\n=== plain text\n${email.plainText}\n`).join('\n');
+}
+
+describe('the alert e-mails', () => {
+  it('one per subscription, for every kind, status and fix', async () => {
+    await expect(document(Object.values(ALERTS).map((alert) => renderSingle(alert, ctx)))).toMatchFileSnapshot(expected('single.eml.txt'));
+  });
+
+  it('without the team or the report page, and with a bare portal host', () => {
+    const bare: TemplateContext = { portalUrl: 'portal.azure.cn', now: NOW, reportUrl: 'https://user:secret@contact-watch.fabrikam.net/' };
+    expect(fingerprint(document([ALERTS.put!, ALERTS.placeholder!, ALERTS.unreadable!].map((alert) => renderSingle(alert, bare))))).toMatchSnapshot();
+  });
+
+  it('a digest of every kind', async () => {
+    await expect(document([renderDigest(Object.values(ALERTS), ctx)])).toMatchFileSnapshot(expected('digest.eml.txt'));
+  });
+
+  it('a digest summarised to a small size, with and without the report page, and a backlog split in parts', async () => {
+    await expect(document([renderDigest(backlog(300), ctx, undefined, 30_000)])).toMatchFileSnapshot(expected('digest-summarised.eml.txt'));
+    expect(fingerprint(document([renderDigest(backlog(40), { ...ctx, reportUrl: undefined }, undefined, 20_000)]))).toMatchSnapshot();
+    const parts = composeDigests(backlog(12), ctx, { maxSubscriptionsPerMessage: 5, maxMessageBytes: 96 * 1024 });
+    expect(fingerprint(document(parts.map((part) => part.email)))).toMatchSnapshot();
+  });
+});
