@@ -9,7 +9,7 @@
  * count band only (no share to draw). Pure: built with the `html` tag, every value escaped.
  */
 import type { ScanRunRecord } from '../core/state-model.js';
-import { html, type Html } from './html.js';
+import { html, type Html } from './html-tag.js';
 import { complianceRate, formatUtc } from './shared.js';
 
 export interface TrendPoint {
