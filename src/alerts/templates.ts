@@ -5,7 +5,7 @@
  * Everything that comes from Azure (display names, rule messages quoting addresses or values) is
  * user input: in HTML it is escaped with escape-html, in both bodies its control characters are
  * made inert, bidirectional controls are shown as U+FFFD and URL or `www.` text is defanged so a
- * mail client does not make a link of it (src/report/shared.ts, as in the reports), and it
+ * mail client does not make a link of it (src/report/azure-text.ts, as in the reports), and it
  * reaches the subject only when it holds no CR, LF or other control character (otherwise it is
  * left out). No header is ever built from Azure data.
  *
@@ -22,17 +22,11 @@ import escapeHtml from 'escape-html';
 import { describeDuration, type OwedAlert } from '../core/alerts.js';
 import type { RuleId } from '../core/model.js';
 import { azRestPutCommand, EXAMPLE_SECURITY_TEAM_ADDRESS, REMEDIATION_API_VERSION } from '../core/rules/remediation.js';
+import { environmentSettingsUrl, subscriptionOverviewUrl } from '../core/azure-portal.js';
 import { isSubscriptionId } from '../core/subscription-id.js';
-import {
-  defangAutolinks,
-  escapeBidiControlsInJson,
-  failingFindings,
-  groupedFailures,
-  inTriageOrder,
-  rulesToFix,
-  showBidiControls,
-  type FailureGroup,
-} from '../report/shared.js';
+import { defangAutolinks, escapeBidiControlsInJson, showBidiControls } from '../report/azure-text.js';
+import { failingFindings, groupedFailures, rulesToFix, type FailureGroup } from '../report/findings.js';
+import { inTriageOrder } from '../report/triage-order.js';
 
 export interface RenderedEmail {
   subject: string;
@@ -65,13 +59,6 @@ export interface TemplateContext {
    */
   reportUrl?: string;
 }
-
-/** Azure portal per cloud (AZURE_CLOUD). */
-export const PORTAL_URLS = {
-  AzureCloud: 'https://portal.azure.com',
-  AzureUSGovernment: 'https://portal.azure.us',
-  AzureChinaCloud: 'https://portal.azure.cn',
-} as const;
 
 /**
  * Digest limits.
@@ -161,12 +148,6 @@ function commandText(command: string): string {
   return escapeBidiControlsInJson(command);
 }
 
-function normalisePortalUrl(portalUrl: string): string {
-  const withScheme = /^https?:\/\//i.test(portalUrl) ? portalUrl : `https://${portalUrl}`;
-  const url = new URL(withScheme);
-  return url.origin;
-}
-
 /** The report page's URL when it is an http(s) URL without credentials, else undefined (no link). */
 function reportPageUrl(ctx: TemplateContext): string | undefined {
   if (!ctx.reportUrl) return undefined;
@@ -195,12 +176,13 @@ interface FixInstructions {
 }
 
 function fixInstructions(alert: OwedAlert, ctx: TemplateContext): FixInstructions {
-  const portal = normalisePortalUrl(ctx.portalUrl);
   const id = guidOrNull(alert.subscriptionId);
+  const settings = environmentSettingsUrl(ctx.portalUrl);
+  const subscription = id ? subscriptionOverviewUrl(ctx.portalUrl, id) : undefined;
   const portalLinks = [
-    { label: 'Defender for Cloud: Environment settings', url: `${portal}/#view/Microsoft_Azure_Security/SecurityMenuBlade/~/EnvironmentSettings` },
+    ...(settings ? [{ label: 'Defender for Cloud: Environment settings', url: settings }] : []),
+    ...(subscription ? [{ label: 'The subscription in the portal', url: subscription }] : []),
   ];
-  if (id) portalLinks.push({ label: 'The subscription in the portal', url: `${portal}/#resource/subscriptions/${id}/overview` });
   const azCommand = id ? suggestedCommand(alert, id, ctx) : undefined;
   return {
     portalLinks,
@@ -346,7 +328,7 @@ function sectionHtml(alert: OwedAlert, ctx: TemplateContext): string {
     parts.push(
       '<div style="margin-top:12px;font-weight:bold;">How to fix</div>',
       `<ol style="margin:4px 0 0 20px;padding:0;">${fix.portalSteps.map((step) => `<li>${escapeHtml(step)}</li>`).join('')}</ol>`,
-      `<div style="margin-top:6px;">${fix.portalLinks.map((link) => `<a href="${escapeHtml(link.url)}" style="${LINK}">${escapeHtml(link.label)}</a>`).join(' &middot; ')}</div>`,
+      ...(fix.portalLinks.length > 0 ? [`<div style="margin-top:6px;">${fix.portalLinks.map((link) => `<a href="${escapeHtml(link.url)}" style="${LINK}">${escapeHtml(link.label)}</a>`).join(' &middot; ')}</div>`] : []),
       ...(fix.azCommand
         ? [
             '<div style="margin-top:8px;">Or with the Azure CLI (bash):</div>',
@@ -555,15 +537,15 @@ function rowsBlock(rows: readonly Block[], title: string): Block {
 
 /** What to do about the subscriptions listed as rows or counted (the sections above carry their own steps). */
 function rowsFixBlock(ctx: TemplateContext, reportUrl: string | undefined): Block {
-  const settings = `${normalisePortalUrl(ctx.portalUrl)}/#view/Microsoft_Azure_Security/SecurityMenuBlade/~/EnvironmentSettings`;
+  const settings = environmentSettingsUrl(ctx.portalUrl);
   const steps =
     "How to fix: in Microsoft Defender for Cloud > Environment settings, select the subscription, then Email notifications: add the security team's mailbox, " +
     'choose the Owner role, and turn on alert and attack path notifications. For a subscription that could not be read, first give contact-watch\'s identity ' +
     'the Security Reader role (or Reader) on it.';
   const more = reportUrl ? ' The report page has the Azure CLI and Bicep for each fix.' : '';
   return {
-    html: `<p style="font-size:14px;line-height:1.5;margin:0 0 16px 0;">${escapeHtml(steps + more)} <a href="${escapeHtml(settings)}" style="${LINK}">Defender for Cloud: Environment settings</a></p>`,
-    text: `${steps}${more}\n  Defender for Cloud: Environment settings: ${settings}\n`,
+    html: `<p style="font-size:14px;line-height:1.5;margin:0 0 16px 0;">${escapeHtml(steps + more)}${settings ? ` <a href="${escapeHtml(settings)}" style="${LINK}">Defender for Cloud: Environment settings</a>` : ''}</p>`,
+    text: `${steps}${more}\n${settings ? `  Defender for Cloud: Environment settings: ${settings}\n` : ''}`,
   };
 }
 

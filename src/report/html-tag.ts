@@ -6,7 +6,7 @@
  * user input: a display name `<script>` arrives as text.
  */
 import escapeHtml from 'escape-html';
-import { showBidiControls } from './shared.js';
+import { showBidiControls } from './azure-text.js';
 
 /** Markup built by the `html` tag; anything else interpolated into it is escaped. */
 export class Html {

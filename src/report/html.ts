@@ -18,25 +18,14 @@ import { createHash } from 'node:crypto';
 import { RULE_IDS } from '../core/model.js';
 import type { ScanReport, SubscriptionStatus, SubscriptionVerdict } from '../core/model.js';
 import type { Rule } from '../core/rules/rule.js';
+import { emailNotificationsUrl, policyDefinitionUrl } from '../core/azure-portal.js';
 import STYLE from './assets/report.css?raw';
 import SCRIPT_FILE from './assets/report.js?raw';
 import { html, Html } from './html-tag.js';
-import type { FailureGroup, RenderContext } from './shared.js';
-import {
-  complianceRate,
-  describeContact,
-  emailNotificationsUrl,
-  failingFindings,
-  fixCounts,
-  formatDuration,
-  formatPercent,
-  formatUtc,
-  groupedFailures,
-  inTriageOrder,
-  isFailingStatus,
-  policyDefinitionUrl,
-  STATUS_LABELS,
-} from './shared.js';
+import { complianceRate, describeContact, formatDuration, formatPercent, formatUtc, STATUS_LABELS } from './display.js';
+import { failingFindings, fixCounts, groupedFailures, isFailingStatus, type FailureGroup } from './findings.js';
+import type { RenderContext } from './render-context.js';
+import { inTriageOrder } from './triage-order.js';
 
 export interface HtmlReportOptions {
   /**

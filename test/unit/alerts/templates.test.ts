@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import type { OwedAlert } from '../../../src/core/alerts.js';
 import { RULE_IDS, type Finding } from '../../../src/core/model.js';
 import { RULES } from '../../../src/core/rules/index.js';
-import { composeDigests, PORTAL_URLS, renderDigest, renderSingle, subjectSafe, type TemplateContext } from '../../../src/alerts/templates.js';
+import { composeDigests, renderDigest, renderSingle, subjectSafe, type TemplateContext } from '../../../src/alerts/templates.js';
+import { PORTAL_URLS } from '../../../src/core/azure-portal.js';
 
 const NOW = new Date('2025-03-10T12:00:00.000Z');
 const HOSTILE = 'Prod <script>alert(1)</script>\r\nBcc: attacker@evil.test\r\n"quoted" & \'single\'';
