@@ -6,27 +6,17 @@
  * people see: review it as such (`vitest -u` rewrites them).
  */
 import { createHash } from 'node:crypto';
-import { HttpRequest, InvocationContext, type HttpResponseInit } from '@azure/functions';
-import { beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { OutboxMessage } from '../../../src/alerts/ports.js';
 import { composeDigests, renderDigest, renderSingle, type RenderedEmail, type TemplateContext } from '../../../src/alerts/templates.js';
 import { PORTAL_URLS } from '../../../src/core/azure-portal.js';
-import { createReportHandler } from '../../../src/app/handlers/report.js';
-import type { AppDependencies } from '../../../src/app/types.js';
 import { RULES } from '../../../src/core/rules/index.js';
 import { securityContactRestBody } from '../../../src/core/rules/remediation.js';
 import type { Exemption, ScanRunRecord, SubscriptionRecord } from '../../../src/core/state-model.js';
 import { renderReport, REPORT_FORMATS, renderVerdict } from '../../../src/report/index.js';
+import { renderOperatorPage } from '../../../src/report/operator-page.js';
 import { buildReport, COMPLIANT, CONTEXT, NO_CONTACT, NONCOMPLIANT_HOSTILE, REPORT, SKIPPED } from '../report/report-fixture.js';
 import { ALERTS, backlog, EXEMPTIONS, NOW, RECORDS, RENDER_AT, RUNS, UNDELIVERED } from './inputs.js';
-
-const undelivered = vi.hoisted(() => ({ current: undefined as OutboxMessage[] | undefined }));
-vi.mock('../../../src/app/alerts.js', () => ({
-  readUndeliveredAlerts: async () => {
-    if (undelivered.current === undefined) throw new Error('outbox unavailable');
-    return undelivered.current;
-  },
-}));
 
 const expected = (name: string) => `./expected/${name}`;
 
@@ -54,40 +44,26 @@ describe('the report formats', () => {
   });
 });
 
-async function operatorPage(records: SubscriptionRecord[], runs: ScanRunRecord[], exemptions: Exemption[]): Promise<HttpResponseInit> {
-  const deps = {
-    store: { loadSubscriptions: async () => records, listScanRuns: async () => runs, listExemptions: async () => exemptions },
-    settings: { cloud: { portalUrl: 'https://portal.azure.com' } },
-    clock: () => RENDER_AT,
-    log: () => undefined,
-  } as unknown as AppDependencies;
-  return createReportHandler(deps)(
-    new HttpRequest({ method: 'GET', url: 'https://contact-watch.example.net/api/report' }),
-    new InvocationContext({ invocationId: 'rendered', functionName: 'report' }),
-  );
+function operatorPage(records: SubscriptionRecord[], runs: ScanRunRecord[], exemptions: Exemption[], undelivered: OutboxMessage[] | undefined) {
+  return renderOperatorPage({ records, runs, exemptions, undelivered, now: RENDER_AT }, { rules: RULES, portalUrl: 'https://portal.azure.com' });
 }
 
 describe('the operator page', () => {
-  beforeEach(() => {
-    undelivered.current = undefined;
-  });
-
   it('with every section', async () => {
-    undelivered.current = UNDELIVERED;
-    const response = await operatorPage(RECORDS, RUNS, EXEMPTIONS);
-    await expect(response.body).toMatchFileSnapshot(expected('operator-page.html'));
-    expect((response.headers as Record<string, string>)['content-security-policy']).toMatchSnapshot();
+    const page = operatorPage(RECORDS, RUNS, EXEMPTIONS, UNDELIVERED);
+    await expect(page.html).toMatchFileSnapshot(expected('operator-page.html'));
+    // As GET /api/report sends it.
+    expect(`${page.contentSecurityPolicy}; frame-ancestors 'none'`).toMatchSnapshot();
+    expect(page.subscriptions).toBe(RECORDS.length - 1);
   });
 
-  it('with nothing to show', async () => {
-    undelivered.current = [];
-    expect(fingerprint((await operatorPage([RECORDS[0]!], [], [])).body)).toMatchSnapshot();
+  it('with nothing to show', () => {
+    expect(fingerprint(operatorPage([RECORDS[0]!], [], [], []).html)).toMatchSnapshot();
   });
 
-  it('without the outbox, and with e-mails only waiting', async () => {
-    expect(fingerprint((await operatorPage(RECORDS, RUNS.slice(1), [])).body)).toMatchSnapshot();
-    undelivered.current = UNDELIVERED.slice(0, 1);
-    expect(fingerprint((await operatorPage(RECORDS, RUNS, EXEMPTIONS.slice(0, 1))).body)).toMatchSnapshot();
+  it('without the outbox, and with e-mails only waiting', () => {
+    expect(fingerprint(operatorPage(RECORDS, RUNS.slice(1), [], undefined).html)).toMatchSnapshot();
+    expect(fingerprint(operatorPage(RECORDS, RUNS, EXEMPTIONS.slice(0, 1), UNDELIVERED.slice(0, 1)).html)).toMatchSnapshot();
   });
 });
 
