@@ -33,3 +33,8 @@ function interpolate(value: Interpolation): string {
   if (Array.isArray(value)) return value.map(interpolate).join('');
   return escapeHtml(showBidiControls(String(value)));
 }
+
+/** The parts one after another with `separator` (markup) between them. */
+export function joinHtml(parts: readonly Html[], separator: Html): Html {
+  return new Html(parts.map((part) => part.markup).join(separator.markup));
+}

@@ -1,0 +1,88 @@
+/**
+ * How to fix a subscription, for both bodies: the steps, the portal links, and the Azure CLI lines
+ * from its merged fix.
+ */
+import type { OwedAlert } from '../../core/alerts.js';
+import { environmentSettingsUrl, subscriptionOverviewUrl } from '../../core/azure-portal.js';
+import { azRestPutCommand, EXAMPLE_SECURITY_TEAM_ADDRESS, REMEDIATION_API_VERSION } from '../../core/rules/remediation.js';
+import { guidOrNull } from './safe-text.js';
+import type { TemplateContext } from './template-context.js';
+
+export interface FixInstructions {
+  portalLinks: { label: string; url: string }[];
+  portalSteps: string[];
+  /** Absent when no command is safe to suggest (a contact that could not be read). */
+  azCommand?: string;
+}
+
+export function fixInstructions(alert: OwedAlert, ctx: TemplateContext): FixInstructions {
+  const id = guidOrNull(alert.subscriptionId);
+  const settings = environmentSettingsUrl(ctx.portalUrl);
+  const subscription = id ? subscriptionOverviewUrl(ctx.portalUrl, id) : undefined;
+  const portalLinks = [
+    ...(settings ? [{ label: 'Defender for Cloud: Environment settings', url: settings }] : []),
+    ...(subscription ? [{ label: 'The subscription in the portal', url: subscription }] : []),
+  ];
+  const azCommand = id ? suggestedCommand(alert, id, ctx) : undefined;
+  return {
+    portalLinks,
+    portalSteps: [
+      ...(alert.status === 'error'
+        ? [
+            "contact-watch could not read this subscription's security contact. Give its identity the Security Reader role " +
+              '(or Reader) on the subscription or a parent management group, and check the subscription is active; then make sure a contact exists:',
+          ]
+        : []),
+      'Open Microsoft Defender for Cloud > Environment settings and select the subscription.',
+      "Select Email notifications: add the security team's mailbox, choose the Owner role, and turn on alert and attack path notifications (severity High or lower).",
+      'Select Save. contact-watch confirms the fix on its next scan.',
+    ],
+    ...(azCommand ? { azCommand } : {}),
+  };
+}
+
+/**
+ * The Azure CLI lines that fix this subscription, from its merged fix (CONTRACT.md §11): the
+ * subscription's own contact with only the failing settings changed, so pasting it never wipes
+ * an address, the phone or a setting. Nothing is suggested for a contact that could not be read
+ * (there is nothing known to keep); one too large to show, or one recorded before fixes were
+ * kept, gets the read to start from instead of a guess.
+ */
+function suggestedCommand(alert: OwedAlert, id: string, ctx: TemplateContext): string | undefined {
+  if (alert.status !== 'noncompliant') return undefined;
+  const fix = alert.fix;
+  switch (fix?.kind) {
+    case 'put': {
+      // No valid address would remain and the policy names none to add: the security team's
+      // mailbox (the alert's recipients) stands in for the example address, when it is plain.
+      const team = ctx.suggestedContactEmails && /^[A-Za-z0-9@._+;,-]+$/.test(ctx.suggestedContactEmails) ? ctx.suggestedContactEmails : undefined;
+      const body = fix.placeholderEmails && team ? { properties: { ...fix.body.properties, emails: team } } : fix.body;
+      return [
+        "# This subscription's own contact with only the failing settings changed: its addresses, phone and roles are kept.",
+        ...(fix.placeholderEmails && !team ? [`# Replace ${EXAMPLE_SECURITY_TEAM_ADDRESS} with your security team's shared mailbox first.`] : []),
+        azRestPutCommand(id, body),
+      ].join('\n');
+    }
+    case 'not-fixable':
+      return `# Writing the contact cannot fix this: ${fix.reason}`;
+    case 'none':
+      return undefined;
+    case 'too-large':
+    case undefined:
+      return [
+        '# Read the contact, change only the failing settings, and write it back whole with --method put (a PUT replaces the contact).',
+        ...(fix?.kind === 'too-large' ? [`# (It is too large to include here; \`contact-watch check ${id}\` prints the exact command.)`] : []),
+        `az rest --method get --url "/subscriptions/${id}/providers/Microsoft.Security/securityContacts?api-version=${REMEDIATION_API_VERSION}"`,
+      ].join('\n');
+  }
+}
+
+/** What to do about the subscriptions a digest lists as rows or counts (the sections carry their own steps). */
+export function rowsFixSteps(reportUrl: string | undefined): string {
+  const steps =
+    "How to fix: in Microsoft Defender for Cloud > Environment settings, select the subscription, then Email notifications: add the security team's mailbox, " +
+    'choose the Owner role, and turn on alert and attack path notifications. For a subscription that could not be read, first give contact-watch\'s identity ' +
+    'the Security Reader role (or Reader) on it.';
+  const more = reportUrl ? ' The report page has the Azure CLI and Bicep for each fix.' : '';
+  return steps + more;
+}
