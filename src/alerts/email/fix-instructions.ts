@@ -4,7 +4,7 @@
  */
 import type { OwedAlert } from '../../core/alerts.js';
 import { environmentSettingsUrl, subscriptionOverviewUrl } from '../../core/azure-portal.js';
-import { azRestPutCommand, EXAMPLE_SECURITY_TEAM_ADDRESS, REMEDIATION_API_VERSION } from '../../core/rules/remediation.js';
+import { azRestGetCommand, azRestPutCommand, EXAMPLE_SECURITY_TEAM_ADDRESS } from '../../core/rules/remediation.js';
 import { guidOrNull } from './safe-text.js';
 import type { TemplateContext } from './template-context.js';
 
@@ -72,7 +72,7 @@ function suggestedCommand(alert: OwedAlert, id: string, ctx: TemplateContext): s
       return [
         '# Read the contact, change only the failing settings, and write it back whole with --method put (a PUT replaces the contact).',
         ...(fix?.kind === 'too-large' ? [`# (It is too large to include here; \`contact-watch check ${id}\` prints the exact command.)`] : []),
-        `az rest --method get --url "/subscriptions/${id}/providers/Microsoft.Security/securityContacts?api-version=${REMEDIATION_API_VERSION}"`,
+        azRestGetCommand(id),
       ].join('\n');
   }
 }

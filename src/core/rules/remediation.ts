@@ -41,20 +41,9 @@ export function securityContactRestBody(emails: string = EXAMPLE_SECURITY_TEAM_A
   };
 }
 
-function securityContactUrl(subscriptionId: string): string {
-  return (
-    `https://management.azure.com/subscriptions/${subscriptionId}/providers/Microsoft.Security/securityContacts/default` +
-    `?api-version=${REMEDIATION_API_VERSION}`
-  );
-}
-
 function azCliScript(target: RemediationTarget, subscriptionId: string, emails: string): string {
-  const url = securityContactUrl(subscriptionId);
-  // Single-quoted for POSIX shells; a quote inside becomes '\''.
-  const body = JSON.stringify(securityContactRestBody(emails)).replaceAll("'", "'\\''");
   const lines = [
     ...(emails === EXAMPLE_SECURITY_TEAM_ADDRESS ? [`# Replace ${EXAMPLE_SECURITY_TEAM_ADDRESS} with your security team's shared mailbox.`] : []),
-    '# Azure Government and Azure China: use your cloud\'s endpoint (az cloud show --query endpoints.resourceManager).',
     '# The PUT replaces the whole contact: read it first and keep the addresses you still want.',
     ...(target === 'contact'
       ? [
@@ -62,8 +51,8 @@ function azCliScript(target: RemediationTarget, subscriptionId: string, emails: 
           `az provider register --namespace Microsoft.Security --subscription ${subscriptionId} --wait`,
         ]
       : []),
-    `az rest --method get --url "${url.replace('/securityContacts/default?', '/securityContacts?')}"`,
-    `az rest --method put --url "${url}" --body '${body}'`,
+    azRestGet(subscriptionId),
+    azRestPut(subscriptionId, securityContactRestBody(emails)),
   ];
   return lines.join('\n');
 }
@@ -88,11 +77,39 @@ function shellInertJson(value: unknown): string {
  * @throws RangeError when the subscription id is not a GUID (it goes into the command as it is).
  */
 export function azRestPutCommand(subscriptionId: string, body: SecurityContactPutBody): string {
+  return azRestPut(checkedSubscriptionId(subscriptionId), body);
+}
+
+/**
+ * The bash command that reads the security contacts of one subscription, to start a write from:
+ * `az rest --method get --url "/subscriptions/<id>/providers/Microsoft.Security/securityContacts?api-version=2023-12-01-preview"`.
+ * @throws RangeError when the subscription id is not a GUID.
+ */
+export function azRestGetCommand(subscriptionId: string): string {
+  return azRestGet(checkedSubscriptionId(subscriptionId));
+}
+
+function checkedSubscriptionId(subscriptionId: string): string {
   if (!isSubscriptionId(subscriptionId)) {
     throw new RangeError(`${JSON.stringify(subscriptionId.slice(0, 60))} is not a subscription id: expected a GUID`);
   }
-  const url = `/subscriptions/${subscriptionId.toLowerCase()}/providers/Microsoft.Security/securityContacts/default?api-version=${REMEDIATION_API_VERSION}`;
-  return `az rest --method put --url "${url}" --body '${shellInertJson(body)}'`;
+  return subscriptionId.toLowerCase();
+}
+
+/**
+ * The securityContacts collection of a subscription (a GUID, or the `<subscription-id>` of the
+ * rules' generic commands), as a URL `az rest` reads relative to the signed-in cloud's ARM endpoint.
+ */
+function securityContactsPath(subscription: string): string {
+  return `/subscriptions/${subscription}/providers/Microsoft.Security/securityContacts`;
+}
+
+function azRestGet(subscription: string): string {
+  return `az rest --method get --url "${securityContactsPath(subscription)}?api-version=${REMEDIATION_API_VERSION}"`;
+}
+
+function azRestPut(subscription: string, body: unknown): string {
+  return `az rest --method put --url "${securityContactsPath(subscription)}/default?api-version=${REMEDIATION_API_VERSION}" --body '${shellInertJson(body)}'`;
 }
 
 function bicepTemplate(emails: string): string {
