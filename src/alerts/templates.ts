@@ -8,4 +8,4 @@
 export { composeDigests, DIGEST_LIMITS, renderDigest, type DigestLimits, type DigestPart } from './email/digest.js';
 export { subjectSafe } from './email/safe-text.js';
 export { renderSingle } from './email/single.js';
-export type { RenderedEmail, RuleFixText, TemplateContext } from './email/template-context.js';
+export type { RenderedEmail, TemplateContext } from './email/template-context.js';

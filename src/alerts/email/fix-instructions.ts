@@ -1,10 +1,20 @@
 /**
- * How to fix a subscription, for both bodies: the steps, the portal links, and the Azure CLI lines
- * from its merged fix.
+ * How to fix a subscription, for both bodies. The words are the rules' own (their remediation in
+ * src/core/rules, as the report shows it): the fix summary beside each failed rule, and the portal
+ * steps for the rules to fix. The Azure CLI lines come from the subscription's merged fix, written
+ * by the same builder as the report's.
  */
 import type { OwedAlert } from '../../core/alerts.js';
+import type { RuleId } from '../../core/model.js';
 import { environmentSettingsUrl, subscriptionOverviewUrl } from '../../core/azure-portal.js';
-import { azRestGetCommand, azRestPutCommand, EXAMPLE_SECURITY_TEAM_ADDRESS } from '../../core/rules/remediation.js';
+import { ruleById } from '../../core/rules/index.js';
+import {
+  azRestGetCommand,
+  azRestPutCommand,
+  EXAMPLE_SECURITY_TEAM_ADDRESS,
+  securityContactPortalSteps,
+} from '../../core/rules/remediation.js';
+import { rulesToFix } from '../../report/findings.js';
 import { guidOrNull } from './safe-text.js';
 import type { TemplateContext } from './template-context.js';
 
@@ -26,19 +36,31 @@ export function fixInstructions(alert: OwedAlert, ctx: TemplateContext): FixInst
   const azCommand = id ? suggestedCommand(alert, id, ctx) : undefined;
   return {
     portalLinks,
-    portalSteps: [
-      ...(alert.status === 'error'
-        ? [
-            "contact-watch could not read this subscription's security contact. Give its identity the Security Reader role " +
-              '(or Reader) on the subscription or a parent management group, and check the subscription is active; then make sure a contact exists:',
-          ]
-        : []),
-      'Open Microsoft Defender for Cloud > Environment settings and select the subscription.',
-      "Select Email notifications: add the security team's mailbox, choose the Owner role, and turn on alert and attack path notifications (severity High or lower).",
-      'Select Save. contact-watch confirms the fix on its next scan.',
-    ],
+    portalSteps: portalSteps(alert),
     ...(azCommand ? { azCommand } : {}),
   };
+}
+
+/** What a rule says about fixing it: its remediation's summary. */
+export function fixSummary(ruleId: RuleId): string {
+  return ruleById(ruleId).remediation.summary;
+}
+
+/**
+ * The portal steps of the rules to fix (see rulesToFix). A contact that could not be read gets
+ * access first, then the steps that make sure a whole contact exists; so does a non-compliant
+ * subscription without a failed rule to go by.
+ */
+function portalSteps(alert: OwedAlert): string[] {
+  if (alert.status === 'error') {
+    return [
+      "contact-watch could not read this subscription's security contact. Give its identity the Security Reader role " +
+        '(or Reader) on the subscription or a parent management group, and check the subscription is active; then make sure a contact exists:',
+      ...securityContactPortalSteps(['contact']),
+    ];
+  }
+  const targets = rulesToFix(alert).map((ruleId) => ruleById(ruleId).remediation.target);
+  return securityContactPortalSteps(targets.length > 0 ? targets : ['contact']);
 }
 
 /**
@@ -79,10 +101,8 @@ function suggestedCommand(alert: OwedAlert, id: string, ctx: TemplateContext): s
 
 /** What to do about the subscriptions a digest lists as rows or counts (the sections carry their own steps). */
 export function rowsFixSteps(reportUrl: string | undefined): string {
-  const steps =
-    "How to fix: in Microsoft Defender for Cloud > Environment settings, select the subscription, then Email notifications: add the security team's mailbox, " +
-    'choose the Owner role, and turn on alert and attack path notifications. For a subscription that could not be read, first give contact-watch\'s identity ' +
-    'the Security Reader role (or Reader) on it.';
+  const steps = `How to fix: ${securityContactPortalSteps(['contact']).join(' ')}`;
+  const unreadable = " For a subscription that could not be read, first give contact-watch's identity the Security Reader role (or Reader) on it.";
   const more = reportUrl ? ' The report page has the Azure CLI and Bicep for each fix.' : '';
-  return steps + more;
+  return steps + unreadable + more;
 }

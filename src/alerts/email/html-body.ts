@@ -33,7 +33,7 @@ export function sectionHtml(alert: OwedAlert, ctx: TemplateContext, fix: FixInst
   if (alert.kind !== 'fixed' && alert.status === 'error') {
     parts.push(...unreadableReasons(alert).map((reason) => html`<div style="margin-top:6px;">Reason: ${inert(reason, MESSAGE_MAX)}</div>`));
   } else if (alert.kind !== 'fixed') {
-    const rows = failedRules(alert, ctx).map(
+    const rows = failedRules(alert).map(
       (group) =>
         html`<tr><td style="${CELL}">${joinHtml(
           group.ruleIds.map((id) => html`<strong>${RULE_TITLES[id] ?? id}</strong><br><span style="${MUTED}">${id}</span>`),

@@ -1,15 +1,8 @@
-import type { RuleId } from '../../core/model.js';
-
 /** One alert e-mail as sent: the subject and both bodies. */
 export interface RenderedEmail {
   subject: string;
   html: string;
   plainText: string;
-}
-
-/** What a rule says about fixing it (e.g. the `remediation.summary` of src/core/rules). */
-export interface RuleFixText {
-  summary: string;
 }
 
 /** What a message needs beyond the owed alerts. */
@@ -18,8 +11,6 @@ export interface TemplateContext {
   portalUrl: string;
   /** When the message is composed: "how long it has been so" is measured to this instant. */
   now: Date;
-  /** Per-rule fix text, shown beside each failed rule. */
-  ruleFixes?: Partial<Record<RuleId, RuleFixText>>;
   /**
    * The security team's addresses (`;`-separated): a suggested contact gets them only where no
    * valid address of its own would remain and the policy names none to add. Anything but plain

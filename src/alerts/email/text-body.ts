@@ -17,7 +17,7 @@ export function sectionText(alert: OwedAlert, ctx: TemplateContext, fix: FixInst
     for (const reason of unreadableReasons(alert)) lines.push(`Reason: ${inert(reason, MESSAGE_MAX)}`);
   } else if (alert.kind !== 'fixed') {
     lines.push('Failed rules:');
-    for (const group of failedRules(alert, ctx)) {
+    for (const group of failedRules(alert)) {
       lines.push(`  - ${group.ruleIds.join(', ')}${group.result === 'error' ? ' (could not be evaluated)' : ''}: ${inert(group.message, MESSAGE_MAX)}`);
       for (const text of group.fixTexts) lines.push(`    Fix: ${text}`);
     }

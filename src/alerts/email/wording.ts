@@ -2,7 +2,7 @@
 import { describeDuration, type OwedAlert } from '../../core/alerts.js';
 import type { RuleId } from '../../core/model.js';
 import { failingFindings, groupedFailures, rulesToFix, type FailureGroup } from '../../report/findings.js';
-import type { TemplateContext } from './template-context.js';
+import { fixSummary } from './fix-instructions.js';
 
 export const PRODUCT = 'contact-watch';
 
@@ -45,13 +45,13 @@ export function unreadableReasons(alert: OwedAlert): string[] {
  * the same message are one line (without a contact, four rules fail with "no security contact"),
  * and a rule's fix text is shown where fixing that rule is the fix (see rulesToFix).
  */
-export function failedRules(alert: OwedAlert, ctx: TemplateContext): Array<FailureGroup & { fixTexts: string[] }> {
+export function failedRules(alert: OwedAlert): Array<FailureGroup & { fixTexts: string[] }> {
   const toFix = new Set<string>(rulesToFix(alert));
   const groups = groupedFailures(alert).map((group) => ({
     ...group,
     fixTexts:
       group.result === 'fail'
-        ? [...new Set(group.ruleIds.filter((id) => toFix.has(id)).flatMap((id) => ctx.ruleFixes?.[id]?.summary ?? []))]
+        ? [...new Set(group.ruleIds.filter((id) => toFix.has(id)).map(fixSummary))]
         : [],
   }));
   return groups.length > 0 ? groups : [{ ruleIds: ['contact-exists'], result: 'error', message: 'No finding was recorded.', fixTexts: [] }];

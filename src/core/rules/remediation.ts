@@ -3,7 +3,7 @@
  * REST body, az CLI command and Bicep are shared by every rule (a PUT writes the whole contact);
  * each rule says which part it fixes through its summary and portal step.
  */
-import type { Remediation } from './rule.js';
+import type { Remediation, RemediationTarget } from './rule.js';
 import type { SecurityContactPutBody } from '../model.js';
 import { isSubscriptionId } from '../subscription-id.js';
 
@@ -16,8 +16,7 @@ export const REMEDIATION_API_VERSION = '2023-12-01-preview';
  */
 export const EXAMPLE_SECURITY_TEAM_ADDRESS = 'secops@your-company.internal';
 
-/** Which part of the contact a rule's remediation fixes. */
-export type RemediationTarget = 'contact' | 'emails' | 'alerts' | 'owners' | 'attackPaths';
+export type { RemediationTarget } from './rule.js';
 
 export interface RemediationOptions {
   /** Fills the subscription id into the az CLI URL (else `<subscription-id>`). */
@@ -143,6 +142,7 @@ function bicepTemplate(emails: string): string {
   ].join('\n');
 }
 
+/** The setting each part of the contact is on the portal's "Email notifications" page, in the page's order. */
 const PORTAL_STEP: Record<Exclude<RemediationTarget, 'contact'>, string> = {
   emails:
     "In 'Additional email addresses', enter your security team's shared mailbox (several addresses separated by commas); " +
@@ -170,23 +170,35 @@ const SUMMARY: Record<RemediationTarget, string> = {
     `a contact written with an older API version must be written again with ${REMEDIATION_API_VERSION}.`,
 };
 
+const REGISTER_PROVIDER =
+  'If the subscription has never used Defender for Cloud, register the Microsoft.Security resource provider first ' +
+  '(Subscriptions > your subscription > Resource providers).';
+
+/**
+ * The portal steps that fix these parts of the contact, in one visit to its "Email notifications"
+ * page: each part's setting once, in the page's order (creating the contact sets them all). One
+ * part gives exactly the steps of its rule's remediation.
+ */
+export function securityContactPortalSteps(targets: readonly RemediationTarget[]): string[] {
+  const whole = targets.includes('contact');
+  const settings = (Object.keys(PORTAL_STEP) as Array<keyof typeof PORTAL_STEP>).filter((part) => whole || targets.includes(part));
+  return [
+    ...(whole ? [REGISTER_PROVIDER] : []),
+    'Sign in to the Azure portal and open Microsoft Defender for Cloud > Environment settings.',
+    'Select the subscription, then Email notifications.',
+    ...settings.map((part) => PORTAL_STEP[part]),
+    'Select Save.',
+  ];
+}
+
 /** The remediation for one part of the security contact, optionally filled in for one subscription. */
 export function securityContactRemediation(target: RemediationTarget, options: RemediationOptions = {}): Remediation {
   const subscriptionId = options.subscriptionId ?? '<subscription-id>';
   const emails = options.emails ?? EXAMPLE_SECURITY_TEAM_ADDRESS;
-  const registerProvider =
-    'If the subscription has never used Defender for Cloud, register the Microsoft.Security resource provider first ' +
-    '(Subscriptions > your subscription > Resource providers).';
-  const steps = target === 'contact' ? Object.values(PORTAL_STEP) : [PORTAL_STEP[target]];
   return {
+    target,
     summary: `${SUMMARY[target]} The REST PUT and Bicep write the whole contact, so include everything you want to keep.`,
-    portal: [
-      ...(target === 'contact' ? [registerProvider] : []),
-      'Sign in to the Azure portal and open Microsoft Defender for Cloud > Environment settings.',
-      'Select the subscription, then Email notifications.',
-      ...steps,
-      'Select Save.',
-    ],
+    portal: securityContactPortalSteps([target]),
     azCli: azCliScript(target, subscriptionId, emails),
     restBody: securityContactRestBody(emails),
     bicep: bicepTemplate(emails),

@@ -71,7 +71,6 @@ describe('the operator page', () => {
 const ctx: TemplateContext = {
   portalUrl: PORTAL_URLS.AzureCloud,
   now: NOW,
-  ruleFixes: Object.fromEntries(RULES.map((rule) => [rule.id, { summary: rule.remediation.summary }])),
   suggestedContactEmails: 'secops@fabrikam.io;cloud-platform@fabrikam.io',
   reportUrl: 'https://contact-watch.fabrikam.net/api/report',
 };
