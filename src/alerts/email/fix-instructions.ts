@@ -102,7 +102,8 @@ function suggestedCommand(alert: OwedAlert, id: string, ctx: TemplateContext): s
 /** What to do about the subscriptions a digest lists as rows or counts (the sections carry their own steps). */
 export function rowsFixSteps(reportUrl: string | undefined): string {
   const steps = `How to fix: ${securityContactPortalSteps(['contact']).join(' ')}`;
-  const unreadable = " For a subscription that could not be read, first give contact-watch's identity the Security Reader role (or Reader) on it.";
+  const unreadable =
+    " For a subscription that could not be read, first give contact-watch's identity the Security Reader role (or Reader) on it.";
   const more = reportUrl ? ' The report page has the Azure CLI and Bicep for each fix.' : '';
   return steps + unreadable + more;
 }

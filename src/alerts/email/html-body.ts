@@ -54,9 +54,7 @@ export function sectionHtml(alert: OwedAlert, ctx: TemplateContext, fix: FixInst
     parts.push(
       html`<div style="margin-top:12px;font-weight:bold;">How to fix</div>`,
       html`<ol style="margin:4px 0 0 20px;padding:0;">${fix.portalSteps.map((step) => html`<li>${step}</li>`)}</ol>`,
-      ...(fix.portalLinks.length > 0
-        ? [html`<div style="margin-top:6px;">${joinHtml(fix.portalLinks.map((link) => html`<a href="${link.url}" style="${LINK}">${link.label}</a>`), html` &middot; `)}</div>`]
-        : []),
+      ...(fix.portalLinks.length > 0 ? [html`<div style="margin-top:6px;">${portalLinks(fix)}</div>`] : []),
       ...(fix.azCommand
         ? [
             html`<div style="margin-top:8px;">Or with the Azure CLI (bash):</div>`,
@@ -69,6 +67,13 @@ export function sectionHtml(alert: OwedAlert, ctx: TemplateContext, fix: FixInst
   }
   parts.push(html`</td></tr></table>`);
   return lines(parts);
+}
+
+function portalLinks(fix: FixInstructions): Html {
+  return joinHtml(
+    fix.portalLinks.map((link) => html`<a href="${link.url}" style="${LINK}">${link.label}</a>`),
+    html` &middot; `,
+  );
 }
 
 /** One subscription as a row of the digest's compact list. */

@@ -108,7 +108,8 @@ function azRestGet(subscription: string): string {
 }
 
 function azRestPut(subscription: string, body: unknown): string {
-  return `az rest --method put --url "${securityContactsPath(subscription)}/default?api-version=${REMEDIATION_API_VERSION}" --body '${shellInertJson(body)}'`;
+  const url = `${securityContactsPath(subscription)}/default?api-version=${REMEDIATION_API_VERSION}`;
+  return `az rest --method put --url "${url}" --body '${shellInertJson(body)}'`;
 }
 
 function bicepTemplate(emails: string): string {
