@@ -22,7 +22,7 @@ import { readdirSync, readFileSync, rmSync, statSync, writeFileSync, mkdirSync }
 import { join, relative } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { build, type BuildOptions, type Metafile } from 'esbuild';
+import { build, type BuildOptions, type Metafile, type Plugin } from 'esbuild';
 
 const repoRoot = fileURLToPath(new URL('..', import.meta.url));
 const PRELOAD = join(repoRoot, 'test/integration/functions/fake-functions-core.cjs');
@@ -33,6 +33,7 @@ const runs = Number(args.runs);
 
 interface BuildScript {
   functionsBuildOptions: BuildOptions;
+  textAssets: Plugin;
   buildAll(): Promise<void>;
   packageApp(): Promise<{ folder: string; zip: string; folderBytes: number; zipBytes: number }>;
 }
@@ -112,11 +113,22 @@ await buildScript.buildAll();
 const bundled = join(repoRoot, 'dist/functions/index.js');
 const { metafile } = await build({ ...buildScript.functionsBuildOptions, outdir: join(work, 'metafile'), metafile: true, logLevel: 'error' });
 await build({ ...buildScript.functionsBuildOptions, outdir: join(work, 'bundled-plain'), minify: false, logLevel: 'error' });
+// Node cannot load a text import (`?raw`, the report page's stylesheet and script): those are
+// inlined, every other import is left as written, so there is still one file per source file.
+const onlyTextImportsInlined: Plugin = {
+  name: 'only-text-imports-inlined',
+  setup(plugin) {
+    plugin.onResolve({ filter: /.*/ }, (args) =>
+      args.kind === 'entry-point' || args.path.endsWith('?raw') ? undefined : { path: args.path, external: true },
+    );
+  },
+};
 await build({
   entryPoints: sourceFiles(join(repoRoot, 'src')),
   outbase: join(repoRoot, 'src'),
   outdir: join(work, 'unbundled'),
-  bundle: false,
+  bundle: true,
+  plugins: [onlyTextImportsInlined, buildScript.textAssets],
   platform: 'node',
   target: 'node22',
   format: 'esm',

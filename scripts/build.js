@@ -14,6 +14,24 @@ import { build } from 'esbuild';
 
 const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
 
+/**
+ * `import text from './file?raw'` gives the file's text, as Vite (and so vitest) does: the report
+ * page's stylesheet and script are kept as files (src/report/assets/) and bundled as strings.
+ */
+export const textAssets = {
+  name: 'contact-watch-text-assets',
+  setup(plugin) {
+    plugin.onResolve({ filter: /\?raw$/ }, (args) => ({
+      path: relative(repoRoot, join(args.resolveDir, args.path.slice(0, -'?raw'.length))),
+      namespace: 'text-asset',
+    }));
+    plugin.onLoad({ filter: /.*/, namespace: 'text-asset' }, async (args) => ({
+      contents: await readFile(join(repoRoot, args.path), 'utf8'),
+      loader: 'text',
+    }));
+  },
+};
+
 const shared = {
   bundle: true,
   platform: 'node',
@@ -23,6 +41,7 @@ const shared = {
   legalComments: 'none',
   logLevel: 'warning',
   absWorkingDir: repoRoot,
+  plugins: [textAssets],
   // CommonJS dependencies inside an ES module bundle still call require().
   banner: { js: "import { createRequire as __cwCreateRequire } from 'node:module'; const require = __cwCreateRequire(import.meta.url);" },
 };

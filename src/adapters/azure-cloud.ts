@@ -2,6 +2,7 @@
  * Which Azure cloud we talk to: the ARM endpoint, the token scope for it, the Entra authority and
  * the portal (for links in reports), from AZURE_CLOUD and AZURE_RESOURCE_MANAGER_ENDPOINT.
  */
+import { PORTAL_URLS } from '../core/azure-portal.js';
 import { quoteWithoutSecrets } from '../core/secret-text.js';
 import { SettingsError } from '../core/settings-error.js';
 
@@ -24,17 +25,17 @@ const KNOWN_CLOUDS: Record<AzureCloudName, Omit<AzureCloudSettings, 'name' | 'to
   AzureCloud: {
     resourceManagerEndpoint: 'https://management.azure.com',
     authorityHost: 'https://login.microsoftonline.com',
-    portalUrl: 'https://portal.azure.com',
+    portalUrl: PORTAL_URLS.AzureCloud,
   },
   AzureUSGovernment: {
     resourceManagerEndpoint: 'https://management.usgovcloudapi.net',
     authorityHost: 'https://login.microsoftonline.us',
-    portalUrl: 'https://portal.azure.us',
+    portalUrl: PORTAL_URLS.AzureUSGovernment,
   },
   AzureChinaCloud: {
     resourceManagerEndpoint: 'https://management.chinacloudapi.cn',
     authorityHost: 'https://login.chinacloudapi.cn',
-    portalUrl: 'https://portal.azure.cn',
+    portalUrl: PORTAL_URLS.AzureChinaCloud,
   },
 };
 

@@ -12,7 +12,7 @@
  */
 import type { HttpRequest, HttpResponseInit } from '@azure/functions';
 import { isGuid, isSubscriptionId } from '../core/subscription-id.js';
-import { escapeBidiControlsInJson } from '../report/shared.js';
+import { escapeBidiControlsInJson } from '../report/azure-text.js';
 
 export const JSON_CONTENT_TYPE = 'application/json; charset=utf-8';
 

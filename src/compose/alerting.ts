@@ -12,9 +12,7 @@ import { AlertService, type QueueOptions, type QueueResult } from '../alerts/ale
 import { pruneDeliveredAlerts } from '../alerts/outbox-admin.js';
 import type { OutboxSender } from '../alerts/outbox-sender.js';
 import type { AlertRecordStore, DeliveryCounts, Outbox } from '../alerts/ports.js';
-import type { DigestLimits, RuleFixText } from '../alerts/templates.js';
-import type { RuleId } from '../core/model.js';
-import { RULES } from '../core/rules/index.js';
+import type { DigestLimits } from '../alerts/templates.js';
 import type { AlertingSettings } from './alerting-settings.js';
 
 export interface AlertingOptions {
@@ -34,8 +32,6 @@ export interface AlertingOptions {
    * (CONTACT_WATCH_REPORT_URL).
    */
   reportUrl?: string;
-  /** Per-rule fix text beside each failed rule; default: each rule's remediation summary. */
-  ruleFixes?: Partial<Record<RuleId, RuleFixText>>;
   /** Default: settings.rate (CONTACT_WATCH_EMAIL_RATE_PER_MINUTE / _PER_HOUR). */
   rate?: { perMinute: number; perHour: number };
   limits?: DigestLimits;
@@ -71,7 +67,6 @@ export async function createAlerting(options: AlertingOptions): Promise<Alerting
     settings: settings.alerts,
     template: {
       portalUrl: options.portalUrl,
-      ruleFixes: options.ruleFixes ?? Object.fromEntries(RULES.map((rule) => [rule.id, { summary: rule.remediation.summary }])),
       suggestedContactEmails: settings.recipients.join(';'),
       ...((options.reportUrl ?? settings.reportUrl) ? { reportUrl: options.reportUrl ?? settings.reportUrl } : {}),
     },

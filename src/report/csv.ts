@@ -17,7 +17,9 @@
 import { stringify } from 'csv-stringify/sync';
 import { RULE_IDS } from '../core/model.js';
 import type { ScanReport } from '../core/model.js';
-import { compareCodeUnits, groupedFailures, showBidiControls } from './shared.js';
+import { compareCodeUnits } from './triage-order.js';
+import { groupedFailures } from './findings.js';
+import { showBidiControls } from './azure-text.js';
 
 export const CSV_COLUMNS = [
   'subscriptionId',

@@ -8,61 +8,24 @@
  * tag forbids any other load and allows only the page's own inline script (by its hash). The
  * script (filtering, opening sections before printing) is optional: the page is fully useful
  * without it. Light and dark follow `prefers-color-scheme`; printing expands every section.
+ * The stylesheet and the script are the files under assets/, inlined as text by the bundler
+ * (`?raw`, see assets/text-imports.d.ts).
  *
- * Every value is written through the `html` template tag, which escapes each interpolation with
- * escape-html unless it is already markup built by the same tag, and shows bidirectional
- * controls as U+FFFD (`<bdi>` isolates a name from its neighbours, but an override inside it
- * still reorders the name itself). Names from Azure are user input: a display name `<script>`
- * arrives as text.
+ * Every value is written through the `html` template tag (html-tag.ts): escaped, bidirectional
+ * controls shown, unless it is markup the tag built.
  */
 import { createHash } from 'node:crypto';
-import escapeHtml from 'escape-html';
 import { RULE_IDS } from '../core/model.js';
 import type { ScanReport, SubscriptionStatus, SubscriptionVerdict } from '../core/model.js';
 import type { Rule } from '../core/rules/rule.js';
-import type { FailureGroup, RenderContext } from './shared.js';
-import {
-  complianceRate,
-  describeContact,
-  emailNotificationsUrl,
-  failingFindings,
-  fixCounts,
-  formatDuration,
-  formatPercent,
-  formatUtc,
-  groupedFailures,
-  inTriageOrder,
-  isFailingStatus,
-  policyDefinitionUrl,
-  showBidiControls,
-  STATUS_LABELS,
-} from './shared.js';
-
-/** Markup built by the `html` tag; anything else interpolated into it is escaped. */
-export class Html {
-  constructor(readonly markup: string) {}
-  toString(): string {
-    return this.markup;
-  }
-}
-
-type Interpolation = Html | string | number | null | undefined | false | readonly Interpolation[];
-
-/** Template tag: escapes every interpolated value except Html (and arrays of them). */
-export function html(strings: TemplateStringsArray, ...values: Interpolation[]): Html {
-  let markup = strings[0] ?? '';
-  values.forEach((value, index) => {
-    markup += interpolate(value) + (strings[index + 1] ?? '');
-  });
-  return new Html(markup);
-}
-
-function interpolate(value: Interpolation): string {
-  if (value === null || value === undefined || value === false) return '';
-  if (value instanceof Html) return value.markup;
-  if (Array.isArray(value)) return value.map(interpolate).join('');
-  return escapeHtml(showBidiControls(String(value)));
-}
+import { emailNotificationsUrl, policyDefinitionUrl } from '../core/azure-portal.js';
+import STYLE from './assets/report.css?raw';
+import SCRIPT_FILE from './assets/report.js?raw';
+import { html, Html } from './html-tag.js';
+import { complianceRate, describeContact, formatDuration, formatPercent, formatUtc, STATUS_LABELS } from './display.js';
+import { failingFindings, fixCounts, groupedFailures, isFailingStatus, type FailureGroup } from './findings.js';
+import type { RenderContext } from './render-context.js';
+import { inTriageOrder } from './triage-order.js';
 
 export interface HtmlReportOptions {
   /**
@@ -91,7 +54,8 @@ export function renderHtmlReport(report: ScanReport, context: RenderContext, opt
 <meta name="color-scheme" content="light dark">
 <meta name="generator" content="contact-watch">
 <title>${title}</title>
-<style>${new Html(STYLE)}</style>
+<style>
+${new Html(STYLE)}</style>
 </head>
 <body>
 <header class="page-header">
@@ -399,176 +363,20 @@ function otherNotes(verdict: SubscriptionVerdict): Html | string {
 }
 
 /**
- * Optional behaviour: shows the filter box (hidden without script), filters the subscription
- * rows, opens the remediation a rule link points at, and opens every section for printing.
+ * Optional behaviour (assets/report.js): shows the filter box (hidden without script), filters the
+ * subscription rows, opens the remediation a rule link points at, and opens every section for
+ * printing. The page carries the file's text without its final line break, and the policy below
+ * allows exactly that text by its hash.
  */
-const SCRIPT = `(() => {
-  const input = document.getElementById('filter');
-  const rows = Array.from(document.querySelectorAll('tr[data-filter]'));
-  if (input) {
-    input.closest('.filter').hidden = false;
-    input.addEventListener('input', () => {
-      const query = input.value.trim().toLowerCase();
-      for (const row of rows) {
-        row.hidden = query !== '' && !row.dataset.filter.includes(query);
-        if (query !== '' && !row.hidden) { const d = row.closest('details'); if (d) d.open = true; }
-      }
-    });
-  }
-  const openTarget = () => {
-    const target = document.getElementById(location.hash.slice(1));
-    if (target && target.tagName === 'DETAILS') target.open = true;
-  };
-  addEventListener('hashchange', openTarget);
-  openTarget();
-  let opened = [];
-  addEventListener('beforeprint', () => {
-    opened = Array.from(document.querySelectorAll('details:not([open])'));
-    for (const d of opened) d.open = true;
-  });
-  addEventListener('afterprint', () => {
-    for (const d of opened) d.open = false;
-    opened = [];
-  });
-})();`;
+const SCRIPT = SCRIPT_FILE.trimEnd();
 
 const SCRIPT_HASH = createHash('sha256').update(SCRIPT).digest('base64');
 
 /** Nothing may load from anywhere; only the inline style and the page's own script run. (A constant without `"`, written unescaped.) */
-const CONTENT_SECURITY_POLICY = [
+export const CONTENT_SECURITY_POLICY = [
   "default-src 'none'",
   "style-src 'unsafe-inline'",
   `script-src 'sha256-${SCRIPT_HASH}'`,
   "base-uri 'none'",
   "form-action 'none'",
 ].join('; ');
-
-const STYLE = `
-:root {
-  color-scheme: light dark;
-  --bg: #f5f7fa; --panel: #ffffff; --fg: #1f2328; --muted: #59636e; --border: #d8dee4; --code-bg: #f3f5f8;
-  --link: #0862c9; --track: #e5e9ee;
-  --compliant: #1a7f37; --noncompliant: #cf222e; --error: #b35900; --exempt: #8250df; --skipped: #6e7781;
-  --noncompliant-bg: #ffebe9; --error-bg: #fff1e0; --compliant-bg: #dafbe1; --exempt-bg: #f3eefc; --skipped-bg: #eef1f4;
-}
-@media (prefers-color-scheme: dark) {
-  :root {
-    --bg: #0d1117; --panel: #151b23; --fg: #e6edf3; --muted: #9198a1; --border: #30363d; --code-bg: #0d1117;
-    --link: #58a6ff; --track: #262c36;
-    --compliant: #3fb950; --noncompliant: #ff7b72; --error: #f0883e; --exempt: #bc8cff; --skipped: #8b949e;
-    --noncompliant-bg: #3a1618; --error-bg: #3a2411; --compliant-bg: #12301c; --exempt-bg: #2a1f42; --skipped-bg: #21262d;
-  }
-}
-* { box-sizing: border-box; }
-html { -webkit-text-size-adjust: 100%; }
-body { margin: 0; background: var(--bg); color: var(--fg); font: 14px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif; }
-a { color: var(--link); }
-code, pre { font-family: ui-monospace, SFMono-Regular, "SF Mono", Menlo, Consolas, "Liberation Mono", monospace; font-size: 12.5px; }
-h1, h2, h3 { line-height: 1.25; }
-h1 { font-size: 24px; margin: 0; }
-h2 { font-size: 17px; margin: 0 0 12px; }
-h3 { font-size: 13px; margin: 16px 0 6px; text-transform: uppercase; letter-spacing: .04em; color: var(--muted); }
-h3 .muted { text-transform: none; letter-spacing: 0; font-weight: 400; }
-.visually-hidden { position: absolute; width: 1px; height: 1px; overflow: hidden; clip-path: inset(50%); white-space: nowrap; }
-.muted { color: var(--muted); }
-.page-header, main, footer { max-width: 1240px; margin: 0 auto; padding: 0 24px; }
-.page-header { display: flex; flex-wrap: wrap; gap: 16px 32px; align-items: flex-end; justify-content: space-between; padding-top: 28px; padding-bottom: 20px; }
-.eyebrow { margin: 0 0 4px; color: var(--muted); font-size: 12px; text-transform: uppercase; letter-spacing: .08em; }
-.scan-meta { display: flex; flex-wrap: wrap; gap: 6px 24px; margin: 0; }
-.scan-meta div { display: flex; flex-direction: column; }
-.scan-meta dt { color: var(--muted); font-size: 11px; text-transform: uppercase; letter-spacing: .06em; }
-.scan-meta dd { margin: 0; font-weight: 600; }
-.scan-status { text-transform: capitalize; }
-.scan-succeeded { color: var(--compliant); } .scan-partial { color: var(--error); } .scan-failed { color: var(--noncompliant); }
-.panel { background: var(--panel); border: 1px solid var(--border); border-radius: 10px; padding: 20px 22px; margin: 0 0 18px; }
-.banner { border-radius: 10px; padding: 12px 16px; margin: 0 0 18px; border: 1px solid; }
-.banner-warn { background: var(--error-bg); border-color: var(--error); }
-.banner-bad { background: var(--noncompliant-bg); border-color: var(--noncompliant); }
-.glance { display: grid; grid-template-columns: minmax(280px, 1fr) 2fr; gap: 24px; align-items: center; }
-.rate { display: flex; align-items: center; gap: 20px; }
-.donut { width: 168px; height: 168px; flex: none; }
-.donut circle { fill: none; stroke-width: 5.2; }
-.seg-track { stroke: var(--track); }
-.seg-compliant { stroke: var(--compliant); } .seg-noncompliant { stroke: var(--noncompliant); } .seg-error { stroke: var(--error); }
-.donut-text { fill: var(--fg); font-size: 8.5px; font-weight: 750; letter-spacing: -.03em; text-anchor: middle; dominant-baseline: central; }
-.rate-title { font-size: 20px; font-weight: 700; margin: 0; }
-.rate-caption { margin: 6px 0 10px; color: var(--muted); }
-.rate-caption strong { color: var(--fg); }
-.legend { list-style: none; margin: 0; padding: 0; display: flex; flex-wrap: wrap; gap: 4px 14px; font-size: 12.5px; color: var(--muted); }
-.swatch { display: inline-block; width: 10px; height: 10px; border-radius: 3px; margin-right: 6px; vertical-align: -1px; }
-.sw-compliant { background: var(--compliant); } .sw-noncompliant { background: var(--noncompliant); } .sw-error { background: var(--error); }
-.counts { list-style: none; margin: 0; padding: 0; display: grid; grid-template-columns: repeat(3, 1fr); gap: 12px; }
-.count { border: 1px solid var(--border); border-left: 5px solid var(--skipped); border-radius: 8px; padding: 10px 14px; display: flex; flex-direction: column; }
-.count-number { font-size: 32px; font-weight: 750; line-height: 1.1; }
-.count-label { font-weight: 600; }
-.count-hint { color: var(--muted); font-size: 12px; }
-.c-compliant { border-left-color: var(--compliant); } .c-noncompliant { border-left-color: var(--noncompliant); }
-.c-error { border-left-color: var(--error); } .c-exempt { border-left-color: var(--exempt); } .c-total { border-left-color: var(--fg); }
-.c-noncompliant.alarm { background: var(--noncompliant-bg); } .c-error.alarm { background: var(--error-bg); }
-.c-noncompliant.alarm .count-number { color: var(--noncompliant); } .c-error.alarm .count-number { color: var(--error); }
-.section-head { display: flex; flex-wrap: wrap; align-items: baseline; justify-content: space-between; gap: 8px 16px; }
-.filter input { font: inherit; padding: 5px 10px; border: 1px solid var(--border); border-radius: 6px; background: var(--bg); color: var(--fg); width: 18em; margin-left: 6px; }
-.pill { display: inline-block; font-size: 12px; font-weight: 600; padding: 1px 8px; border-radius: 999px; background: var(--track); color: var(--fg); vertical-align: 1px; }
-.table-wrap { overflow-x: auto; }
-table { width: 100%; border-collapse: collapse; }
-th { text-align: left; font-size: 12px; text-transform: uppercase; letter-spacing: .05em; color: var(--muted); font-weight: 600; padding: 8px 10px; border-bottom: 1px solid var(--border); }
-td { padding: 10px; border-bottom: 1px solid var(--border); vertical-align: top; }
-tbody tr:last-child td { border-bottom: none; }
-.sub-name { display: block; font-weight: 600; overflow-wrap: break-word; }
-.sub-id { color: var(--muted); font-size: 12px; white-space: nowrap; }
-.badge { display: inline-block; white-space: nowrap; font-size: 12px; font-weight: 650; padding: 2px 9px; border-radius: 999px; border: 1px solid currentColor; }
-.b-compliant { color: var(--compliant); background: var(--compliant-bg); } .b-noncompliant { color: var(--noncompliant); background: var(--noncompliant-bg); }
-.b-error { color: var(--error); background: var(--error-bg); } .b-exempt { color: var(--exempt); background: var(--exempt-bg); }
-.b-skipped { color: var(--skipped); background: var(--skipped-bg); }
-.failures, .emails, .refs { margin: 0; padding: 0; list-style: none; }
-.failures li + li { margin-top: 6px; }
-.rule { display: inline-block; font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size: 12px; padding: 0 6px; border-radius: 5px; border: 1px solid var(--border); background: var(--code-bg); color: var(--noncompliant); text-decoration: none; margin-right: 2px; }
-.rule-error { color: var(--error); }
-a.rule:hover { border-color: currentColor; }
-.message { overflow-wrap: break-word; }
-.emails li { overflow-wrap: break-word; }
-.settings { display: block; color: var(--muted); font-size: 12px; margin-top: 2px; }
-.portal { white-space: nowrap; }
-.rules td { padding: 7px 10px; vertical-align: middle; }
-.rule-id { color: var(--muted); font-size: 12px; }
-.num { text-align: right; font-variant-numeric: tabular-nums; width: 5em; }
-.bar-cell { width: 40%; }
-.bar { width: 100%; height: 10px; display: block; }
-.bar-track { fill: var(--track); } .bar-fail { fill: var(--noncompliant); }
-details.fix, details.others { border: 1px solid var(--border); border-radius: 8px; margin: 0 0 10px; }
-details > summary { cursor: pointer; padding: 10px 14px; font-weight: 600; }
-details[open] > summary { border-bottom: 1px solid var(--border); }
-.fix-body { padding: 4px 18px 14px; }
-.fix-body p { max-width: 80ch; }
-.rationale { color: var(--muted); }
-.fix-body ol { padding-left: 22px; margin: 0; }
-.fix-body ol li + li { margin-top: 3px; }
-pre { background: var(--code-bg); border: 1px solid var(--border); border-radius: 6px; padding: 10px 12px; overflow-x: auto; margin: 0; white-space: pre; }
-.refs li { margin: 2px 0; }
-details.others > .table-wrap { padding: 0 6px 6px; }
-.all-good { margin: 0; color: var(--compliant); font-weight: 600; }
-footer { color: var(--muted); font-size: 12px; padding-bottom: 32px; }
-footer p { margin: 4px 0; max-width: 110ch; }
-@media (max-width: 820px) {
-  .glance { grid-template-columns: 1fr; }
-  .counts { grid-template-columns: repeat(2, 1fr); }
-}
-@media print {
-  :root {
-    --bg: #fff; --panel: #fff; --fg: #000; --muted: #444; --border: #bbb; --code-bg: #f6f6f6; --link: #000; --track: #e6e6e6;
-    --compliant: #1a7f37; --noncompliant: #b3151f; --error: #9a4a00; --exempt: #6d3fc0; --skipped: #555;
-    --noncompliant-bg: #fff; --error-bg: #fff; --compliant-bg: #fff; --exempt-bg: #fff; --skipped-bg: #fff;
-  }
-  body { font-size: 11px; }
-  .noprint, .filter { display: none !important; }
-  .page-header, main, footer { max-width: none; padding: 0; }
-  .panel { border: none; padding: 0; margin: 0 0 14px; }
-  .glance { grid-template-columns: 1fr 2fr; }
-  tr, .count, pre { break-inside: avoid; }
-  pre { white-space: pre-wrap; overflow-wrap: anywhere; }
-  h2, h3, summary { break-after: avoid; }
-  a { text-decoration: none; }
-  details::details-content { content-visibility: visible; display: block; }
-  * { print-color-adjust: exact; -webkit-print-color-adjust: exact; }
-}
-`;

@@ -8,10 +8,10 @@ import { renderHtmlReport } from './html.js';
 import { jsonReportChunks, renderJsonReport, renderJsonVerdict } from './json.js';
 import { renderMarkdownReport } from './markdown.js';
 import { renderSarifReport } from './sarif.js';
-import type { RenderContext } from './shared.js';
+import type { RenderContext } from './render-context.js';
 import { renderTableReport, renderTableVerdict, tableReportChunks } from './table.js';
 
-export type { RenderContext } from './shared.js';
+export type { RenderContext } from './render-context.js';
 export { reportJsonValue, verdictJsonValue } from './json.js';
 
 export const REPORT_FORMATS = ['table', 'json', 'csv', 'markdown', 'sarif', 'html'] as const;

@@ -6,7 +6,8 @@
  * holds one that would reorder what a person reading it sees.
  */
 import type { ScanReport, SubscriptionVerdict } from '../core/model.js';
-import { compareCodeUnits, escapeBidiControlsInJson, findingsInRuleOrder } from './shared.js';
+import { compareCodeUnits, findingsInRuleOrder } from './triage-order.js';
+import { escapeBidiControlsInJson } from './azure-text.js';
 
 /** The §7 document as a plain value (for the HTTP API, which serialises it itself). */
 export function reportJsonValue(report: ScanReport) {

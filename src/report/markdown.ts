@@ -15,21 +15,12 @@
  */
 import { RULE_IDS } from '../core/model.js';
 import type { ScanReport, SubscriptionStatus, SubscriptionVerdict } from '../core/model.js';
-import type { RenderContext } from './shared.js';
-import {
-  complianceRate,
-  defangAutolinks,
-  emailNotificationsUrl,
-  fixCounts,
-  formatDuration,
-  formatPercent,
-  formatUtc,
-  groupedFailures,
-  inTriageOrder,
-  isFailingStatus,
-  showBidiControls,
-  STATUS_LABELS,
-} from './shared.js';
+import { emailNotificationsUrl } from '../core/azure-portal.js';
+import type { RenderContext } from './render-context.js';
+import { complianceRate, formatDuration, formatPercent, formatUtc, STATUS_LABELS } from './display.js';
+import { defangAutolinks, showBidiControls } from './azure-text.js';
+import { fixCounts, groupedFailures, isFailingStatus } from './findings.js';
+import { inTriageOrder } from './triage-order.js';
 
 export const MARKDOWN_FAILING_ROWS_MAX = 500;
 

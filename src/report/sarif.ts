@@ -18,8 +18,10 @@
  */
 import type { Finding, ScanReport, SubscriptionVerdict } from '../core/model.js';
 import type { Rule } from '../core/rules/rule.js';
-import type { RenderContext } from './shared.js';
-import { compareCodeUnits, escapeBidiControlsInJson, failingFindings, isFailingStatus } from './shared.js';
+import type { RenderContext } from './render-context.js';
+import { compareCodeUnits } from './triage-order.js';
+import { escapeBidiControlsInJson } from './azure-text.js';
+import { failingFindings, isFailingStatus } from './findings.js';
 
 export const SARIF_SCHEMA_URI = 'https://json.schemastore.org/sarif-2.1.0.json';
 /** What the tool checks and why; the project has no public home page to point at yet. */

@@ -5,21 +5,12 @@
  * visible instead of reaching the terminal.
  */
 import type { ScanReport, SubscriptionVerdict } from '../core/model.js';
-import type { RenderContext } from './shared.js';
 import { EXAMPLE_SECURITY_TEAM_ADDRESS, azRestPutCommand } from '../core/rules/remediation.js';
-import {
-  complianceRate,
-  describeContact,
-  failingFindings,
-  findingsInRuleOrder,
-  formatDuration,
-  formatPercent,
-  formatUtc,
-  inTriageOrder,
-  ruleById,
-  showBidiControls,
-  VISIBLE_REPLACEMENT,
-} from './shared.js';
+import { complianceRate, describeContact, formatDuration, formatPercent, formatUtc } from './display.js';
+import { failingFindings } from './findings.js';
+import { findingsInRuleOrder, inTriageOrder } from './triage-order.js';
+import { ruleById, type RenderContext } from './render-context.js';
+import { showBidiControls, VISIBLE_REPLACEMENT } from './azure-text.js';
 
 const NAME_WIDTH_MAX = 40;
 

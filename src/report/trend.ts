@@ -3,14 +3,14 @@
  * load) of the compliant share of each stored scan run, oldest to newest, with the counts as a
  * stacked bar per run beneath it, and the same numbers as a table (the text alternative).
  *
- * The share is the report's compliance rate (shared.ts complianceRate): compliant out of judged
+ * The share is the report's compliance rate (display.ts complianceRate): compliant out of judged
  * (compliant, noncompliant, error). Runs still running or failed have no counts and are not
  * plotted; the caption says how many were left out. Runs that judged nothing are plotted on the
  * count band only (no share to draw). Pure: built with the `html` tag, every value escaped.
  */
 import type { ScanRunRecord } from '../core/state-model.js';
-import { html, type Html } from './html.js';
-import { complianceRate, formatUtc } from './shared.js';
+import { html, type Html } from './html-tag.js';
+import { complianceRate, formatUtc } from './display.js';
 
 export interface TrendPoint {
   scanId: string;

@@ -27,7 +27,7 @@
  */
 import type { HttpHandler, HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import { RECORDED_STATUSES, type SubscriptionRecord } from '../../core/state-model.js';
-import { compareCodeUnits, findingsInRuleOrder } from '../../report/shared.js';
+import { compareCodeUnits, findingsInRuleOrder } from '../../report/triage-order.js';
 import { enumQueryParam, isErrorResponse, jsonError, jsonResponse, methodNotAllowed } from '../http.js';
 import { looksLikeSecret } from '../../core/secret-text.js';
 import type { AppDependencies } from '../../compose/app.js';

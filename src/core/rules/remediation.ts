@@ -3,7 +3,7 @@
  * REST body, az CLI command and Bicep are shared by every rule (a PUT writes the whole contact);
  * each rule says which part it fixes through its summary and portal step.
  */
-import type { Remediation } from './rule.js';
+import type { Remediation, RemediationTarget } from './rule.js';
 import type { SecurityContactPutBody } from '../model.js';
 import { isSubscriptionId } from '../subscription-id.js';
 
@@ -16,8 +16,7 @@ export const REMEDIATION_API_VERSION = '2023-12-01-preview';
  */
 export const EXAMPLE_SECURITY_TEAM_ADDRESS = 'secops@your-company.internal';
 
-/** Which part of the contact a rule's remediation fixes. */
-export type RemediationTarget = 'contact' | 'emails' | 'alerts' | 'owners' | 'attackPaths';
+export type { RemediationTarget } from './rule.js';
 
 export interface RemediationOptions {
   /** Fills the subscription id into the az CLI URL (else `<subscription-id>`). */
@@ -41,20 +40,9 @@ export function securityContactRestBody(emails: string = EXAMPLE_SECURITY_TEAM_A
   };
 }
 
-function securityContactUrl(subscriptionId: string): string {
-  return (
-    `https://management.azure.com/subscriptions/${subscriptionId}/providers/Microsoft.Security/securityContacts/default` +
-    `?api-version=${REMEDIATION_API_VERSION}`
-  );
-}
-
 function azCliScript(target: RemediationTarget, subscriptionId: string, emails: string): string {
-  const url = securityContactUrl(subscriptionId);
-  // Single-quoted for POSIX shells; a quote inside becomes '\''.
-  const body = JSON.stringify(securityContactRestBody(emails)).replaceAll("'", "'\\''");
   const lines = [
     ...(emails === EXAMPLE_SECURITY_TEAM_ADDRESS ? [`# Replace ${EXAMPLE_SECURITY_TEAM_ADDRESS} with your security team's shared mailbox.`] : []),
-    '# Azure Government and Azure China: use your cloud\'s endpoint (az cloud show --query endpoints.resourceManager).',
     '# The PUT replaces the whole contact: read it first and keep the addresses you still want.',
     ...(target === 'contact'
       ? [
@@ -62,8 +50,8 @@ function azCliScript(target: RemediationTarget, subscriptionId: string, emails: 
           `az provider register --namespace Microsoft.Security --subscription ${subscriptionId} --wait`,
         ]
       : []),
-    `az rest --method get --url "${url.replace('/securityContacts/default?', '/securityContacts?')}"`,
-    `az rest --method put --url "${url}" --body '${body}'`,
+    azRestGet(subscriptionId),
+    azRestPut(subscriptionId, securityContactRestBody(emails)),
   ];
   return lines.join('\n');
 }
@@ -88,10 +76,39 @@ function shellInertJson(value: unknown): string {
  * @throws RangeError when the subscription id is not a GUID (it goes into the command as it is).
  */
 export function azRestPutCommand(subscriptionId: string, body: SecurityContactPutBody): string {
+  return azRestPut(checkedSubscriptionId(subscriptionId), body);
+}
+
+/**
+ * The bash command that reads the security contacts of one subscription, to start a write from:
+ * `az rest --method get --url "/subscriptions/<id>/providers/Microsoft.Security/securityContacts?api-version=2023-12-01-preview"`.
+ * @throws RangeError when the subscription id is not a GUID.
+ */
+export function azRestGetCommand(subscriptionId: string): string {
+  return azRestGet(checkedSubscriptionId(subscriptionId));
+}
+
+function checkedSubscriptionId(subscriptionId: string): string {
   if (!isSubscriptionId(subscriptionId)) {
     throw new RangeError(`${JSON.stringify(subscriptionId.slice(0, 60))} is not a subscription id: expected a GUID`);
   }
-  const url = `/subscriptions/${subscriptionId.toLowerCase()}/providers/Microsoft.Security/securityContacts/default?api-version=${REMEDIATION_API_VERSION}`;
+  return subscriptionId.toLowerCase();
+}
+
+/**
+ * The securityContacts collection of a subscription (a GUID, or the `<subscription-id>` of the
+ * rules' generic commands), as a URL `az rest` reads relative to the signed-in cloud's ARM endpoint.
+ */
+function securityContactsPath(subscription: string): string {
+  return `/subscriptions/${subscription}/providers/Microsoft.Security/securityContacts`;
+}
+
+function azRestGet(subscription: string): string {
+  return `az rest --method get --url "${securityContactsPath(subscription)}?api-version=${REMEDIATION_API_VERSION}"`;
+}
+
+function azRestPut(subscription: string, body: unknown): string {
+  const url = `${securityContactsPath(subscription)}/default?api-version=${REMEDIATION_API_VERSION}`;
   return `az rest --method put --url "${url}" --body '${shellInertJson(body)}'`;
 }
 
@@ -126,6 +143,7 @@ function bicepTemplate(emails: string): string {
   ].join('\n');
 }
 
+/** The setting each part of the contact is on the portal's "Email notifications" page, in the page's order. */
 const PORTAL_STEP: Record<Exclude<RemediationTarget, 'contact'>, string> = {
   emails:
     "In 'Additional email addresses', enter your security team's shared mailbox (several addresses separated by commas); " +
@@ -153,23 +171,35 @@ const SUMMARY: Record<RemediationTarget, string> = {
     `a contact written with an older API version must be written again with ${REMEDIATION_API_VERSION}.`,
 };
 
+const REGISTER_PROVIDER =
+  'If the subscription has never used Defender for Cloud, register the Microsoft.Security resource provider first ' +
+  '(Subscriptions > your subscription > Resource providers).';
+
+/**
+ * The portal steps that fix these parts of the contact, in one visit to its "Email notifications"
+ * page: each part's setting once, in the page's order (creating the contact sets them all). One
+ * part gives exactly the steps of its rule's remediation.
+ */
+export function securityContactPortalSteps(targets: readonly RemediationTarget[]): string[] {
+  const whole = targets.includes('contact');
+  const settings = (Object.keys(PORTAL_STEP) as Array<keyof typeof PORTAL_STEP>).filter((part) => whole || targets.includes(part));
+  return [
+    ...(whole ? [REGISTER_PROVIDER] : []),
+    'Sign in to the Azure portal and open Microsoft Defender for Cloud > Environment settings.',
+    'Select the subscription, then Email notifications.',
+    ...settings.map((part) => PORTAL_STEP[part]),
+    'Select Save.',
+  ];
+}
+
 /** The remediation for one part of the security contact, optionally filled in for one subscription. */
 export function securityContactRemediation(target: RemediationTarget, options: RemediationOptions = {}): Remediation {
   const subscriptionId = options.subscriptionId ?? '<subscription-id>';
   const emails = options.emails ?? EXAMPLE_SECURITY_TEAM_ADDRESS;
-  const registerProvider =
-    'If the subscription has never used Defender for Cloud, register the Microsoft.Security resource provider first ' +
-    '(Subscriptions > your subscription > Resource providers).';
-  const steps = target === 'contact' ? Object.values(PORTAL_STEP) : [PORTAL_STEP[target]];
   return {
+    target,
     summary: `${SUMMARY[target]} The REST PUT and Bicep write the whole contact, so include everything you want to keep.`,
-    portal: [
-      ...(target === 'contact' ? [registerProvider] : []),
-      'Sign in to the Azure portal and open Microsoft Defender for Cloud > Environment settings.',
-      'Select the subscription, then Email notifications.',
-      ...steps,
-      'Select Save.',
-    ],
+    portal: securityContactPortalSteps([target]),
     azCli: azCliScript(target, subscriptionId, emails),
     restBody: securityContactRestBody(emails),
     bicep: bicepTemplate(emails),

@@ -13,8 +13,13 @@ export interface AzurePolicyReference {
   displayName: string;
 }
 
+/** Which part of the security contact a rule's remediation fixes (`contact`: create the whole contact). */
+export type RemediationTarget = 'contact' | 'emails' | 'alerts' | 'owners' | 'attackPaths';
+
 /** How to fix a failing rule, correct for the 2023-12-01-preview securityContacts API. */
 export interface Remediation {
+  /** The part of the contact it fixes: remediations of several rules combine by it (securityContactPortalSteps). */
+  target: RemediationTarget;
   summary: string;
   portal: string[];
   azCli: string;

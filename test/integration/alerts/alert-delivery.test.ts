@@ -18,7 +18,8 @@ import { AlertService, messageOperationId } from '../../../src/alerts/alert-serv
 import { DELIVERED_RETENTION_DAYS, pruneDeliveredAlerts, requeueMessage } from '../../../src/alerts/outbox-admin.js';
 import type { OutboxSender } from '../../../src/alerts/outbox-sender.js';
 import type { AlertRecordStore, Outbox } from '../../../src/alerts/ports.js';
-import { DIGEST_LIMITS, PORTAL_URLS } from '../../../src/alerts/templates.js';
+import { DIGEST_LIMITS } from '../../../src/alerts/templates.js';
+import { PORTAL_URLS } from '../../../src/core/azure-portal.js';
 import type { SubscriptionVerdict } from '../../../src/core/model.js';
 import type { StateStore } from '../../../src/scan/ports.js';
 

@@ -1,8 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import type { OwedAlert } from '../../../src/core/alerts.js';
 import { RULE_IDS, type Finding } from '../../../src/core/model.js';
-import { RULES } from '../../../src/core/rules/index.js';
-import { composeDigests, PORTAL_URLS, renderDigest, renderSingle, subjectSafe, type TemplateContext } from '../../../src/alerts/templates.js';
+import { ruleById } from '../../../src/core/rules/index.js';
+import { securityContactPortalSteps } from '../../../src/core/rules/remediation.js';
+import { composeDigests, renderDigest, renderSingle, subjectSafe, type TemplateContext } from '../../../src/alerts/templates.js';
+import { PORTAL_URLS } from '../../../src/core/azure-portal.js';
 
 const NOW = new Date('2025-03-10T12:00:00.000Z');
 const HOSTILE = 'Prod <script>alert(1)</script>\r\nBcc: attacker@evil.test\r\n"quoted" & \'single\'';
@@ -40,17 +42,28 @@ const ctx: TemplateContext = { portalUrl: PORTAL_URLS.AzureCloud, now: NOW };
 
 describe('alert templates', () => {
   it('names the subscription, the failed rules with messages, how long, and how to fix it', () => {
-    const email = renderSingle(alert(), { ...ctx, ruleFixes: { 'owner-notifications': { summary: 'Turn role notifications on for owners.' } } });
-    for (const body of [email.html, email.plainText]) {
+    const email = renderSingle(alert(), ctx);
+    const text = (value: string) =>
+      value.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;').replaceAll('"', '&quot;').replaceAll("'", '&#39;');
+    for (const [body, shown] of [
+      [email.html, text],
+      [email.plainText, (value: string) => value],
+    ] as const) {
       expect(body).toContain('Payments prod');
       expect(body).toContain('6f1b2c3d-0000-4000-8000-000000000001');
       expect(body).toContain('email-configured');
       expect(body).toContain('admin@contoso.com is on a placeholder domain');
       expect(body).toContain('role notifications are off');
       expect(body).toContain('3 days');
-      expect(body).toContain('Turn role notifications on for owners.');
+      // The fix is the rules' own: each failed rule's summary, and the portal steps of both rules.
+      expect(body).toContain(`Fix: ${shown(ruleById('owner-notifications').remediation.summary)}`);
+      expect(body).toContain(`Fix: ${shown(ruleById('email-configured').remediation.summary)}`);
+      for (const step of securityContactPortalSteps(['emails', 'owners'])) expect(body).toContain(shown(step));
       expect(body).toContain('https://portal.azure.com/#view/Microsoft_Azure_Security/SecurityMenuBlade/~/EnvironmentSettings');
     }
+    const steps = email.plainText.slice(email.plainText.indexOf('How to fix:'), email.plainText.indexOf('The subscription in the portal'));
+    expect(steps.match(/^ {2}\d+\. /gm)).toHaveLength(5);
+    expect(steps).not.toContain('Notify about alerts');
     expect(email.plainText).toContain('az rest --method put --url "/subscriptions/6f1b2c3d-0000-4000-8000-000000000001/providers/Microsoft.Security/securityContacts/default?api-version=2023-12-01-preview"');
     expect(email.html).toContain('az rest --method put --url &quot;/subscriptions/6f1b2c3d-0000-4000-8000-000000000001/providers/Microsoft.Security/securityContacts/default?api-version=2023-12-01-preview&quot;');
     expect(email.subject).toBe('[contact-watch] Subscription "Payments prod" (6f1b2c3d-0000-4000-8000-000000000001) has no valid security contact');
@@ -161,12 +174,14 @@ describe('alert templates', () => {
   });
 
   it('reports an unreadable subscription even without findings', () => {
-    const email = renderSingle(alert({ status: 'error', findings: [] }), { ...ctx, ruleFixes: { 'contact-exists': { summary: 'Create the contact.' } } });
+    const email = renderSingle(alert({ status: 'error', findings: [] }), ctx);
     expect(email.subject).toContain('security contact could not be read');
     expect(email.plainText).toContain('The security contact could not be read.');
     // The fix for an unreadable contact is access first; a rule's fix text belongs to failed rules only.
     expect(email.plainText).toContain('Security Reader');
-    expect(email.plainText).not.toContain('Create the contact.');
+    expect(email.plainText).not.toContain(ruleById('contact-exists').remediation.summary);
+    // Then the steps that make sure a whole contact exists.
+    for (const step of ruleById('contact-exists').remediation.portal) expect(email.plainText).toContain(step);
   });
 
   it('splits only where a limit demands it: the subscriptions one message may cover', () => {
@@ -273,7 +288,6 @@ function tenantBacklog(count: number): OwedAlert[] {
 const REPORT_URL = 'https://contact-watch.fabrikam.net/api/report';
 const fullCtx: TemplateContext = {
   ...ctx,
-  ruleFixes: Object.fromEntries(RULES.map((rule) => [rule.id, { summary: rule.remediation.summary }])),
   suggestedContactEmails: 'secops@fabrikam.io;cloud-platform@fabrikam.io',
   reportUrl: REPORT_URL,
 };

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
-import { azRestPutCommand } from '../../../src/core/rules/remediation.js';
+import { azRestGetCommand, azRestPutCommand, securityContactRemediation } from '../../../src/core/rules/remediation.js';
 import type { SecurityContactPutBody } from '../../../src/core/model.js';
 
 const SUBSCRIPTION = '20ff7fc3-e762-44dd-bd96-b71116dcdc23';
@@ -45,6 +45,22 @@ function argumentsAzReceives(shell: 'bash' | 'dash', commands: readonly string[]
     .slice(0, commands.length)
     .map((line) => line.split('\0').slice(0, -1));
 }
+
+describe('azRestGetCommand', () => {
+  it('reads the contacts of one subscription, with the id in lower case, and refuses anything but a GUID', () => {
+    expect(azRestGetCommand(SUBSCRIPTION.toUpperCase())).toBe(
+      `az rest --method get --url "/subscriptions/${SUBSCRIPTION}/providers/Microsoft.Security/securityContacts?api-version=2023-12-01-preview"`,
+    );
+    expect(() => azRestGetCommand(`${SUBSCRIPTION}" --debug "`)).toThrow(RangeError);
+  });
+
+  it('is the read the rules\' remediation starts from, and their write is the same PUT', () => {
+    const remediation = securityContactRemediation('owners', { subscriptionId: SUBSCRIPTION });
+    expect(remediation.azCli.split('\n')).toEqual(
+      expect.arrayContaining([azRestGetCommand(SUBSCRIPTION), azRestPutCommand(SUBSCRIPTION, remediation.restBody as SecurityContactPutBody)]),
+    );
+  });
+});
 
 describe('azRestPutCommand', () => {
   it('writes the exact az rest PUT of the default contact, with the subscription id in lower case', () => {

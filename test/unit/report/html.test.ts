@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { html, Html, renderHtmlReport } from '../../../src/report/html.js';
+import { renderHtmlReport } from '../../../src/report/html.js';
+import { html, Html } from '../../../src/report/html-tag.js';
 import { renderReport } from '../../../src/report/index.js';
 import {
   buildReport,

@@ -136,11 +136,12 @@ export function describeRuleMetadata(id: RuleId, rule: Rule, expected: ExpectedR
       expect(verdict.status).toBe('compliant');
     });
 
-    it('has an az CLI command that PUTs the same body to the 2023-12-01-preview API', () => {
+    it('has an az CLI command that PUTs the same body to the 2023-12-01-preview API, in whichever cloud is signed in', () => {
       const { azCli, restBody } = rule.remediation;
       expect(azCli).toContain(
-        'az rest --method put --url "https://management.azure.com/subscriptions/<subscription-id>/providers/Microsoft.Security/securityContacts/default?api-version=2023-12-01-preview"',
+        'az rest --method put --url "/subscriptions/<subscription-id>/providers/Microsoft.Security/securityContacts/default?api-version=2023-12-01-preview"',
       );
+      expect(azCli).not.toContain('management.azure.com');
       expect(azCliBody(rule.remediation)).toEqual(restBody);
     });
 
