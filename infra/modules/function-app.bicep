@@ -98,7 +98,7 @@ resource site 'Microsoft.Web/sites@2024-04-01' = {
   }
 }
 
-// The app settings: every name of APP_SETTING_NAMES (src/app/settings.ts) and
+// The app settings: every name of APP_SETTING_NAMES (src/compose/app-settings.ts) and
 // local.settings.example.json, plus the platform's identity settings. AzureWebJobsStorage is given
 // in its identity-based form (AzureWebJobsStorage__*): a plain AzureWebJobsStorage value, even an
 // empty one, would be read as a connection string. FUNCTIONS_WORKER_RUNTIME is not set: Flex

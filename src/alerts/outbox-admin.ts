@@ -86,3 +86,10 @@ export const PRUNE_LIMIT_PER_RUN = 500;
 export async function pruneDeliveredAlerts(outbox: Pick<Outbox, 'pruneDelivered'>, now: Date): Promise<{ messages: number; claims: number }> {
   return outbox.pruneDelivered(new Date(now.getTime() - DELIVERED_RETENTION_DAYS * 86_400_000), PRUNE_LIMIT_PER_RUN);
 }
+
+/** What the housekeeping after a scan's alert run deleted, or why it could not. */
+export interface PruneResult {
+  messages: number;
+  claims: number;
+  error?: string;
+}

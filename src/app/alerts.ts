@@ -5,10 +5,8 @@
  * next attempt is due), never thrown, so it never fails the scan or the event.
  */
 import type { InvocationContext } from '@azure/functions';
-import { listUndeliveredMessages } from '../alerts/outbox-admin.js';
-import type { DeliveryCounts, OutboxMessage } from '../alerts/ports.js';
-import { openOutbox, queueAndDeliverAlerts } from '../compose/alerting.js';
-import type { AppDependencies } from '../compose/app.js';
+import type { DeliveryCounts } from '../alerts/ports.js';
+import type { AppDependencies } from './dependencies.js';
 
 export interface AlertDeliveryOptions {
   mode: 'digest' | 'single';
@@ -22,12 +20,7 @@ export async function deliverOwedAlerts(
   options: AlertDeliveryOptions,
 ): Promise<DeliveryCounts | undefined> {
   try {
-    const { queued, delivery, pruned } = await queueAndDeliverAlerts({
-      settings: deps.settings.alerting,
-      store: deps.store,
-      portalUrl: deps.settings.cloud.portalUrl,
-      credential: deps.azure.credential,
-      clock: deps.clock,
+    const { queued, delivery, pruned } = await deps.alerts.queueAndDeliver({
       mode: options.mode,
       ...(options.subscriptionIds ? { subscriptionIds: options.subscriptionIds } : {}),
     });
@@ -47,9 +40,4 @@ export async function deliverOwedAlerts(
     deps.log(context, 'alert.failed', { error: error instanceof Error ? error.message : String(error) });
     return undefined;
   }
-}
-
-/** The alert e-mails not delivered yet (the report page's "Alert e-mails" section). */
-export async function readUndeliveredAlerts(deps: AppDependencies): Promise<OutboxMessage[]> {
-  return listUndeliveredMessages(await openOutbox(deps.store));
 }

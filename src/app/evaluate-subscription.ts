@@ -32,7 +32,7 @@ import type { SubscriptionRecord } from '../core/state-model.js';
 import { checkSubscription } from '../scan/check.js';
 import type { ContactListRead, RecordedEvaluation, SecurityContactsSource, SubscriptionLookup } from '../scan/ports.js';
 import { deliverOwedAlerts } from './alerts.js';
-import type { AppDependencies } from '../compose/app.js';
+import type { AppDependencies } from './dependencies.js';
 
 export interface EvaluateSubscriptionRequest {
   /** A subscription id (GUID). */

@@ -19,7 +19,7 @@ import type { LeaseToken, ScanFailure, SecurityContactsSource, TenantInventorySo
 import { runStoredScan } from '../scan/stored-scan.js';
 import { deliverOwedAlerts } from './alerts.js';
 import { looksLikeSecret } from '../core/secret-text.js';
-import type { AppDependencies } from '../compose/app.js';
+import type { AppDependencies } from './dependencies.js';
 
 /** host.json's functionTimeout (30 min) plus a margin: a crashed holder frees the lease after this. */
 export const SCAN_LEASE_TTL_MS = 35 * 60_000;

@@ -9,7 +9,8 @@ import type { TableStateStore as StateStore } from '../adapters/table-storage/in
 import type { TableConnection } from '../adapters/table-storage/connection.js';
 import { TableOutbox } from '../adapters/table-storage/outbox.js';
 import { AlertService, type QueueOptions, type QueueResult } from '../alerts/alert-service.js';
-import { pruneDeliveredAlerts } from '../alerts/outbox-admin.js';
+import { listUndeliveredMessages, pruneDeliveredAlerts, type PruneResult } from '../alerts/outbox-admin.js';
+import type { AlertDelivery } from '../app/dependencies.js';
 import type { OutboxSender } from '../alerts/outbox-sender.js';
 import type { AlertRecordStore, DeliveryCounts, Outbox } from '../alerts/ports.js';
 import type { DigestLimits } from '../alerts/templates.js';
@@ -118,9 +119,10 @@ export async function queueAndDeliverAlerts(options: AlertRunOptions): Promise<{
   return { queued, delivery, pruned };
 }
 
-/** What the housekeeping after a scan's alert run deleted, or why it could not. */
-export interface PruneResult {
-  messages: number;
-  claims: number;
-  error?: string;
+/** The app's alert delivery (the AlertDelivery port of src/app/dependencies.ts) over the outbox beside `store`. */
+export function alertDelivery(options: Omit<AlertRunOptions, 'mode' | 'subscriptionIds'>): AlertDelivery {
+  return {
+    queueAndDeliver: (run) => queueAndDeliverAlerts({ ...options, ...run }),
+    undelivered: async () => listUndeliveredMessages(await openOutbox(options.store)),
+  };
 }

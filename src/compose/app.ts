@@ -1,19 +1,21 @@
 /**
  * The Functions app's dependencies: what every handler receives, built from the settings read at
- * start-up (src/app/settings.ts). Handlers take their dependencies, so they run — and are tested
+ * start-up (src/compose/app-settings.ts). Handlers take their dependencies, so they run — and are tested
  * — outside the Functions host; the entry point builds one set per process, on the first
  * invocation (src/functions/app-instance.ts).
  */
 import type { AzureCloudSettings } from '../adapters/azure-cloud.js';
-import { createLogger, type StructuredLog } from '../adapters/structured-log.js';
-import { openStateStore, parseStorageSetting, type TableStateStore } from '../adapters/table-storage/index.js';
+import { createLogger } from '../adapters/structured-log.js';
+import { openStateStore, parseStorageSetting } from '../adapters/table-storage/index.js';
 import type { RetentionSettings } from '../scan/ports.js';
 import { openScanLease } from '../adapters/table-storage/scan-lease.js';
 import { openScanReportStore } from '../adapters/table-storage/scan-reports.js';
 import type { Policy } from '../core/model.js';
-import type { ScanLease, ScanReportStore } from '../scan/ports.js';
+import type { AppDependencies } from '../app/dependencies.js';
+import { alertDelivery } from './alerting.js';
 import type { AlertingSettings } from './alerting-settings.js';
 import { createAzureAdapters, type AzureAdapters } from './azure.js';
+import type { TableStateStore } from '../adapters/table-storage/index.js';
 import type { StorageSetting } from './settings.js';
 
 /** Every app setting of CONTRACT.md §5 that the app reads, checked once at start-up. */
@@ -33,25 +35,20 @@ export interface AppSettings {
   applicationInsightsConnectionString?: string;
 }
 
-/** What every handler receives. Built once per process from AppSettings; tests build their own. */
-export interface AppDependencies {
+
+/** The app's dependencies as composed here: the ports the handlers see, and the adapters behind them. */
+export type ComposedAppDependencies = AppDependencies & {
   settings: AppSettings;
   azure: Pick<AzureAdapters, 'cloud' | 'credential' | 'inventory' | 'contacts' | 'subscriptions'>;
   store: TableStateStore;
-  lease: ScanLease;
-  /** Each scan's status and report, for GET /api/scans/{scanId}. */
-  scanReports: ScanReportStore;
-  clock: () => Date;
-  /** Structured log lines (src/adapters/structured-log.ts); one JSON object per meaningful event. */
-  log: StructuredLog;
-}
+};
 
 /**
  * Builds the app's dependencies from its settings. `env` is what the Azure adapters read
  * (AZURE_CLOUD, AZURE_RESOURCE_MANAGER_ENDPOINT); DefaultAzureCredential reads its own variables
  * (IDENTITY_ENDPOINT, IDENTITY_HEADER, …) from process.env, as @azure/identity always does.
  */
-export function createAppDependencies(settings: AppSettings, env: NodeJS.ProcessEnv = process.env): AppDependencies {
+export function createAppDependencies(settings: AppSettings, env: NodeJS.ProcessEnv = process.env): ComposedAppDependencies {
   const azure = createAzureAdapters(env);
   const clock = (): Date => new Date();
   const store = openStateStore(parseStorageSetting(settings.storage.value, settings.storage.settingName), {
@@ -62,5 +59,6 @@ export function createAppDependencies(settings: AppSettings, env: NodeJS.Process
   });
   const lease = openScanLease(store.connection, { clock });
   const scanReports = openScanReportStore(store.connection);
-  return { settings, azure, store, lease, scanReports, clock, log: createLogger() };
+  const alerts = alertDelivery({ settings: settings.alerting, store, portalUrl: settings.cloud.portalUrl, credential: azure.credential, clock });
+  return { settings, azure, store, lease, scanReports, alerts, clock, log: createLogger() };
 }

@@ -6,7 +6,7 @@
  * names, so every problem is reported at once, each naming its setting and what to do.
  *
  * The settings come in parts (src/compose/settings.ts, src/compose/alerting-settings.ts): the
- * Functions app reads them all (src/app/settings.ts), a command of the CLI those it needs.
+ * Functions app reads them all (src/compose/app-settings.ts), a command of the CLI those it needs.
  */
 import { z } from 'zod';
 import { PolicyError } from '../core/policy.js';

@@ -5,9 +5,10 @@
  * dependencies every handler receives, built from them on the first invocation so that loading
  * the entry point (a cold start) creates no client and opens no connection.
  */
-import { readAppSettings } from '../app/settings.js';
+import { readAppSettings } from '../compose/app-settings.js';
 import { startTelemetry } from '../app/start-telemetry.js';
-import { createAppDependencies, type AppDependencies, type AppSettings } from '../compose/app.js';
+import type { AppDependencies } from '../app/dependencies.js';
+import { createAppDependencies, type AppSettings } from '../compose/app.js';
 
 let started: { settings: AppSettings; dependencies?: AppDependencies } | undefined;
 

@@ -3,7 +3,7 @@
  * the entry point (a cold start) creates no client and opens no connection.
  */
 import type { InvocationContext } from '@azure/functions';
-import type { AppDependencies } from '../compose/app.js';
+import type { AppDependencies } from '../app/dependencies.js';
 import { appDependencies } from './app-instance.js';
 
 export function lazy<Trigger, Result>(

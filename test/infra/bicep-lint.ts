@@ -13,7 +13,7 @@ import { dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Node } from 'web-tree-sitter';
 import { z } from 'zod';
-import { APP_SETTING_NAMES } from '../../src/app/settings.js';
+import { APP_SETTING_NAMES } from '../../src/compose/app-settings.js';
 import {
   callArguments,
   callName,
@@ -612,14 +612,14 @@ export function checkSettingsAgree(sources: SettingsSources): BicepFinding[] {
       }
       continue;
     }
-    if (!bicepNames.has(name)) findings.push(make(where, `app setting ${name} (APP_SETTING_NAMES in src/app/settings.ts) is missing from the function app's settings in the Bicep`));
+    if (!bicepNames.has(name)) findings.push(make(where, `app setting ${name} (APP_SETTING_NAMES in src/compose/app-settings.ts) is missing from the function app's settings in the Bicep`));
   }
   if (sources.appSettingNames.includes('AzureWebJobsStorage') && ![...bicepNames.keys()].some((name) => name.startsWith('AzureWebJobsStorage__'))) {
     findings.push(make(where, 'the function app has no identity-based AzureWebJobsStorage__* setting (AzureWebJobsStorage__accountName or __blobServiceUri, __credential, __clientId)'));
   }
   for (const [name, location] of bicepNames) {
     if (sources.appSettingNames.includes(name) || name in PLATFORM_SETTINGS || Object.keys(PLATFORM_SETTING_PREFIXES).some((prefix) => name.startsWith(prefix))) continue;
-    findings.push(make(location, `app setting ${name} in the Bicep is neither in APP_SETTING_NAMES (src/app/settings.ts) nor a documented platform setting (a typo?)`));
+    findings.push(make(location, `app setting ${name} in the Bicep is neither in APP_SETTING_NAMES (src/compose/app-settings.ts) nor a documented platform setting (a typo?)`));
   }
   for (const name of sources.appSettingNames) {
     if (!sources.localSettingNames.includes(name)) findings.push(make({ file: sources.localSettingsFile, line: 1, column: 1 }, `app setting ${name} is missing from ${sources.localSettingsFile}`));

@@ -12,7 +12,8 @@ import { DEFAULT_RETENTION } from '../../src/adapters/table-storage/retention.js
 import { openScanReportStore } from '../../src/adapters/table-storage/scan-reports.js';
 import { readAlertingSettings } from '../../src/compose/alerting-settings.js';
 import { DEFAULT_POLICY } from '../../src/core/policy.js';
-import type { AppDependencies, AppSettings } from '../../src/compose/app.js';
+import { alertDelivery } from '../../src/compose/alerting.js';
+import type { AppSettings, ComposedAppDependencies } from '../../src/compose/app.js';
 import type { ScanLease } from '../../src/scan/ports.js';
 import { startLocalAzure, type LocalAzure, type SimulatedTenant } from '../azure-server/index.js';
 import { createCommunicationEmailService, type CommunicationEmailService } from '../azure-server/services/communication-email.js';
@@ -41,7 +42,7 @@ export interface TestAppOptions {
 export const TEST_SENDER = 'DoNotReply@contact-watch.test';
 export const TEST_RECIPIENTS = ['secops@fabrikam.io'];
 
-export function testAppDependencies(options: TestAppOptions): AppDependencies & { lines: LoggedLine[] } {
+export function testAppDependencies(options: TestAppOptions): ComposedAppDependencies & { lines: LoggedLine[] } {
   const env = {
     ...options.azure.env(),
     CONTACT_WATCH_STORAGE: options.storage,
@@ -79,6 +80,7 @@ export function testAppDependencies(options: TestAppOptions): AppDependencies & 
     store,
     lease: options.lease ?? noLease,
     scanReports: openScanReportStore(store.connection),
+    alerts: alertDelivery({ settings: settings.alerting, store, portalUrl: settings.cloud.portalUrl, credential: azure.credential, clock }),
     clock,
     lines,
     log: (context: InvocationContext, event: string, fields: Record<string, unknown> = {}) => {

@@ -4,7 +4,7 @@
  * `AccountKey=`, a `SharedAccessSignature=` and an ACS `accesskey=`. A message about any of them
  * must name the setting and never contain the marker (CONTRACT.md §5).
  */
-import type { AppSettingName } from '../../src/app/settings.js';
+import type { AppSettingName } from '../../src/compose/app-settings.js';
 
 /** Stands for a secret. Short and not base64-like, so only its position can hide it. */
 export const SECRET_MARKER = 's3cr3t-M4RK3R';

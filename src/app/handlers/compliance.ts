@@ -27,7 +27,7 @@ import { checkSubscription } from '../../scan/check.js';
 import { errorVerdict } from '../../scan/verdicts.js';
 import { integerQueryParam, isErrorResponse, jsonError, jsonResponse, methodNotAllowed, subscriptionIdParam } from '../http.js';
 import { looksLikeSecret } from '../../core/secret-text.js';
-import type { AppDependencies } from '../../compose/app.js';
+import type { AppDependencies } from '../dependencies.js';
 
 /** Azure's front end drops an HTTP request after 230 s; the gate stays well inside it. */
 export const DEFAULT_MAX_WAIT_SECONDS = 200;

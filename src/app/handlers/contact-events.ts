@@ -17,7 +17,7 @@
 import type { InvocationContext } from '@azure/functions';
 import { parseContactWatchEvent } from '../events.js';
 import { evaluateSubscription } from '../evaluate-subscription.js';
-import type { AppDependencies } from '../../compose/app.js';
+import type { AppDependencies } from '../dependencies.js';
 
 export function createContactEventHandler(deps: AppDependencies): (event: unknown, context: InvocationContext) => Promise<void> {
   return async (event: unknown, context: InvocationContext): Promise<void> => {

@@ -9,9 +9,8 @@ import { RULES } from '../../core/rules/index.js';
 import type { Exemption, ScanRunRecord, SubscriptionRecord } from '../../core/state-model.js';
 import { renderOperatorPage } from '../../report/operator-page.js';
 import { jsonError, methodNotAllowed } from '../http.js';
-import { readUndeliveredAlerts } from '../alerts.js';
 import { looksLikeSecret } from '../../core/secret-text.js';
-import type { AppDependencies } from '../../compose/app.js';
+import type { AppDependencies } from '../dependencies.js';
 
 /** How many past scan runs the trend shows (at the default schedule, 30 hours). */
 export const TREND_RUNS = 60;
@@ -23,7 +22,7 @@ export function createReportHandler(deps: AppDependencies): HttpHandler {
 
     // The outbox is read best effort, beside the state: the page is about compliance, and says
     // when this part is missing.
-    const undeliveredRead = readUndeliveredAlerts(deps).catch((error: unknown) => {
+    const undeliveredRead = deps.alerts.undelivered().catch((error: unknown) => {
       deps.log(context, 'report.outboxUnavailable', { reason: readableReason(error) });
       return undefined;
     });

@@ -16,7 +16,7 @@ import type { HttpHandler, HttpRequest, HttpResponseInit, InvocationContext } fr
 import { isErrorResponse, jsonError, methodNotAllowed, scanIdParam } from '../http.js';
 import { looksLikeSecret } from '../../core/secret-text.js';
 import type { StoredScan } from '../../scan/ports.js';
-import type { AppDependencies } from '../../compose/app.js';
+import type { AppDependencies } from '../dependencies.js';
 import { reportResponse, scanFailedResponse, scanRunningResponse } from './scans.js';
 
 export function createScanResultHandler(deps: AppDependencies): HttpHandler {

@@ -10,7 +10,7 @@
  */
 import type { InvocationContext, Timer, TimerHandler } from '@azure/functions';
 import { runScanJob } from '../scan-job.js';
-import type { AppDependencies } from '../../compose/app.js';
+import type { AppDependencies } from '../dependencies.js';
 
 export function createScanTimerHandler(deps: AppDependencies): TimerHandler {
   return async (timer: Timer, context: InvocationContext): Promise<void> => {

@@ -16,7 +16,7 @@ import { renderJsonReport } from '../../report/json.js';
 import { JSON_CONTENT_TYPE, jsonError, jsonResponse, methodNotAllowed } from '../http.js';
 import { scanFailureOf, startScanJob } from '../scan-job.js';
 import type { ScanFailure } from '../../scan/ports.js';
-import type { AppDependencies } from '../../compose/app.js';
+import type { AppDependencies } from '../dependencies.js';
 
 /** The route takes no body; a small one (`{}` from a pipeline tool) is tolerated and ignored. */
 export const MAX_SCAN_REQUEST_BODY_BYTES = 1024;

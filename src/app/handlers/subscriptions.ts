@@ -30,7 +30,7 @@ import { RECORDED_STATUSES, type SubscriptionRecord } from '../../core/state-mod
 import { compareCodeUnits, findingsInRuleOrder } from '../../report/triage-order.js';
 import { enumQueryParam, isErrorResponse, jsonError, jsonResponse, methodNotAllowed } from '../http.js';
 import { looksLikeSecret } from '../../core/secret-text.js';
-import type { AppDependencies } from '../../compose/app.js';
+import type { AppDependencies } from '../dependencies.js';
 
 export function createSubscriptionsHandler(deps: AppDependencies): HttpHandler {
   return async (request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> => {

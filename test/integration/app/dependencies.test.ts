@@ -10,7 +10,7 @@ import { startLocalAzure, type LocalAzure } from '../../azure-server/index.js';
 import { createCommunicationEmailService, type CommunicationEmailService } from '../../azure-server/services/communication-email.js';
 import { startAzurite, type AzuriteTables } from '../../support/azurite.js';
 import { deliverOwedAlerts } from '../../../src/app/alerts.js';
-import { readAppSettings } from '../../../src/app/settings.js';
+import { readAppSettings } from '../../../src/compose/app-settings.js';
 import { createAppDependencies } from '../../../src/compose/app.js';
 import { appDependencies, forgetAppForTests, startApp } from '../../../src/functions/app-instance.js';
 

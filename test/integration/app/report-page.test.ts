@@ -186,12 +186,9 @@ describe('GET /api/report', () => {
   });
 
   it('still answers when the outbox cannot be read, saying so in its place', async () => {
-    const tables = deps.store.connection;
-    const store = Object.assign(Object.create(deps.store) as typeof deps.store, {
-      connection: { ...tables, table: (suffix: string) => (suffix === 'outbox' ? Promise.reject(new Error('outbox table down')) : tables.table(suffix)) },
-    });
+    const alerts = { ...deps.alerts, undelivered: () => Promise.reject(new Error('outbox table down')) };
     const context = new InvocationContext({ invocationId: 'report-invocation-2', functionName: FUNCTION_NAMES.report });
-    const answer = await createReportHandler({ ...deps, store, clock: () => RENDER_AT })(
+    const answer = await createReportHandler({ ...deps, alerts, clock: () => RENDER_AT })(
       new HttpRequest({ method: 'GET', url: 'https://contact-watch.example.net/api/report?code=function-key' }),
       context,
     );

@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../../../src/cli/program.js';
-import { APP_SETTING_NAMES, type AppSettingName } from '../../../src/app/settings.js';
+import { APP_SETTING_NAMES, type AppSettingName } from '../../../src/compose/app-settings.js';
 import { runContactWatch } from '../../support/cli.js';
 import { SECRET_MARKER, sweepCases, withSetting } from '../../support/secret-bearing-settings.js';
 

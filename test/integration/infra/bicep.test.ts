@@ -9,7 +9,7 @@ import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { APP_SETTING_NAMES } from '../../../src/app/settings.js';
+import { APP_SETTING_NAMES } from '../../../src/compose/app-settings.js';
 import {
   BICEP_RULES,
   checkSettingsAgree,
@@ -270,7 +270,7 @@ module app 'modules/app.bicep' = {
       [
         'app-settings-agree',
         'test/infra/fixtures/memory/modules/app.bicep',
-        "app setting CONTACT_WATCH_EMAIL_SENDER (APP_SETTING_NAMES in src/app/settings.ts) is missing from the function app's settings in the Bicep",
+        "app setting CONTACT_WATCH_EMAIL_SENDER (APP_SETTING_NAMES in src/compose/app-settings.ts) is missing from the function app's settings in the Bicep",
       ],
     ]);
   });

@@ -6,9 +6,9 @@
  * it never repeats a secret the value holds. The entry point reads them once, at start-up
  * (src/functions/app-instance.ts).
  */
-import { ALERTING_SETTINGS } from '../compose/alerting-settings.js';
-import type { AppSettings } from '../compose/app.js';
-import { defineSettings, type Env, type SettingNameOf } from '../compose/settings-schema.js';
+import { ALERTING_SETTINGS } from './alerting-settings.js';
+import type { AppSettings } from './app.js';
+import { defineSettings, type Env, type SettingNameOf } from './settings-schema.js';
 import {
   APPLICATION_INSIGHTS_SETTINGS,
   CLOUD_SETTINGS,
@@ -16,7 +16,7 @@ import {
   RETENTION_SETTINGS,
   SCAN_SCHEDULE_SETTINGS,
   storageSettings,
-} from '../compose/settings.js';
+} from './settings.js';
 import { InvalidSettingsError, type SettingProblem } from '../core/settings-error.js';
 
 /** In this order: the order of APP_SETTING_NAMES, in which problems are reported. */

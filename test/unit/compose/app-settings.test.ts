@@ -7,7 +7,7 @@ import {
   HOST_SETTING_NAMES,
   LOCAL_RUNTIME_SETTING_NAMES,
   readAppSettings,
-} from '../../../src/app/settings.js';
+} from '../../../src/compose/app-settings.js';
 import { appDependencies, forgetAppForTests, startApp } from '../../../src/functions/app-instance.js';
 import { DEFAULT_POLICY } from '../../../src/core/policy.js';
 import { MALFORMED_WITH_SECRETS, SECRET_MARKER, sweepCases, withSetting } from '../../support/secret-bearing-settings.js';

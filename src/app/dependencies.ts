@@ -1,0 +1,56 @@
+/**
+ * What every handler of the Functions app receives: the ports it works through and the settings
+ * it reads. The composition root (src/compose/app.ts) builds them from the app settings; a test
+ * builds them from its own adapters. Handlers never build an adapter themselves.
+ */
+import type { InvocationContext } from '@azure/functions';
+import type { QueueResult } from '../alerts/alert-service.js';
+import type { PruneResult } from '../alerts/outbox-admin.js';
+import type { AlertMode, DeliveryCounts, OutboxMessage } from '../alerts/ports.js';
+import type { AlertSettings } from '../core/alerts.js';
+import type { Policy } from '../core/model.js';
+import type { ScanLease, ScanReportStore, SecurityContactsSource, StateStore, SubscriptionLookup, TenantInventorySource } from '../scan/ports.js';
+
+/** The settings the handlers read; the app settings (src/compose/app-settings.ts) hold these and more. */
+export interface HandlerSettings {
+  /** CONTACT_WATCH_POLICY (default policy when unset). */
+  policy: Policy;
+  /** Reminder days, the new-subscription grace period, fixed notices. */
+  alerting: { alerts: AlertSettings };
+  /** The Azure portal of the cloud the app runs in, for links in pages and e-mails. */
+  cloud: { portalUrl: string };
+}
+
+/** One alert run: what was queued, what the mail service took, and (after a scan) what was pruned. */
+export interface AlertRun {
+  queued: QueueResult;
+  delivery: DeliveryCounts;
+  pruned?: PruneResult;
+}
+
+/** The alert e-mails: queued in the outbox before anything is sent, then sent. */
+export interface AlertDelivery {
+  /**
+   * Queues what is owed (a digest after a scan, one message for the subscriptions an event
+   * evaluated), then sends what is pending. Throws only when alerting cannot start at all (outbox
+   * or mail service unreachable): whatever is owed stays owed for the next run.
+   */
+  queueAndDeliver(options: { mode: AlertMode; subscriptionIds?: string[] }): Promise<AlertRun>;
+  /** The alert e-mails not delivered yet (the operator page's "Alert e-mails" section). */
+  undelivered(): Promise<OutboxMessage[]>;
+}
+
+/** Structured log lines, one JSON object per meaningful event (src/adapters/structured-log.ts). */
+export type AppLog = (context: InvocationContext, event: string, fields?: Record<string, unknown>) => void;
+
+export interface AppDependencies {
+  settings: HandlerSettings;
+  azure: { inventory: TenantInventorySource; contacts: SecurityContactsSource; subscriptions: SubscriptionLookup };
+  store: StateStore;
+  lease: ScanLease;
+  /** Each scan's status and report, for GET /api/scans/{scanId}. */
+  scanReports: ScanReportStore;
+  alerts: AlertDelivery;
+  clock: () => Date;
+  log: AppLog;
+}
