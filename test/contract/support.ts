@@ -1,11 +1,13 @@
 /**
- * Helpers for the state store tests: verdicts as the scan produces them, and HTTP pipeline
- * policies that record (and, where a test asks, break) what the store really sends to Azurite.
+ * Helpers for the Table Storage tests: verdicts as the scan produces them, and HTTP pipeline
+ * policies that record (and, where a test asks, break) what the adapters really send to the table
+ * service — Azurite over the network, or the in-memory service in its place: the SDK sends the
+ * same requests to either, through the same policies.
  */
 import type { AdditionalPolicyConfig } from '@azure/core-client';
 import { createHttpHeaders, type PipelineRequest, type SendRequest } from '@azure/core-rest-pipeline';
-import { RULE_IDS } from '../../../src/core/model.js';
-import type { Finding, SubscriptionStatus, SubscriptionVerdict } from '../../../src/core/model.js';
+import { RULE_IDS } from '../../src/core/model.js';
+import type { Finding, SubscriptionStatus, SubscriptionVerdict } from '../../src/core/model.js';
 
 /** A lower-case GUID whose first hex digit is `index % 16`, so ids spread over the 16 partitions. */
 export function subscriptionIdFor(index: number): string {
