@@ -60,14 +60,17 @@ describe('checkSubscription', () => {
   it('reads again with back-off while noncompliant, and stops as soon as the contact is there', async () => {
     const tenant = new FakeTenant();
     const id = tenant.add(1);
-    const contacts = answering({ kind: 'listed', contacts: [] }, { kind: 'listed', contacts: [] }, { kind: 'listed', contacts: [] }, { kind: 'listed', contacts: [COMPLIANT()] });
+    const missing: ContactListRead = { kind: 'listed', contacts: [] };
+    const contacts = answering(missing, missing, missing, missing, missing, { kind: 'listed', contacts: [COMPLIANT()] });
     const { verdict, retries } = await check(tenant, id, contacts, { waitSeconds: 300 });
     expect(verdict.status).toBe('compliant');
-    expect(contacts.reads).toBe(4);
+    expect(contacts.reads).toBe(6);
     // The pause doubles up to its maximum.
     expect(retries).toEqual([
       ['noncompliant', 1],
       ['noncompliant', 2],
+      ['noncompliant', 4],
+      ['noncompliant', 4],
       ['noncompliant', 4],
     ]);
   });
