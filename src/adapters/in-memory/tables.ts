@@ -2,7 +2,14 @@
  * The Table Storage adapters over the in-memory table service: the same connection, state store,
  * outbox, scan lease and scan reports as over Azure, with the service in this process. A test (or
  * a local run) creates one service and opens as many connections and stores on it as it likes;
- * they see each other's rows as they would in one storage account.
+ * they see each other's rows as they would in one storage account:
+ *
+ *     const service = new InMemoryTableService();
+ *     const store = openInMemoryStateStore(service, { tablePrefix: 'contactwatch' });
+ *     const tables = connectInMemoryTables(service, { tablePrefix: 'contactwatch' });
+ *     const outbox = await TableOutbox.connect(tables);
+ *     const lease = openScanLease(tables);
+ *     const reports = openScanReportStore(tables);
  */
 import { connectTables, type TableConnection, type TableConnectionOptions, type TableStorageTarget } from '../table-storage/connection.js';
 import { openStateStore, type StateStore, type StateStoreOptions } from '../table-storage/index.js';
