@@ -5,6 +5,7 @@
  */
 import { TableClient } from '@azure/data-tables';
 import type { AdditionalPolicyConfig } from '@azure/core-client';
+import type { HttpClient } from '@azure/core-rest-pipeline';
 import { DefaultAzureCredential, type TokenCredential } from '@azure/identity';
 import { quoteWithoutSecrets } from '../../core/secret-text.js';
 import { SettingsError } from '../../core/settings-error.js';
@@ -131,6 +132,11 @@ export interface TableConnectionOptions {
   additionalPolicies?: AdditionalPolicyConfig[];
   /** The setting named in messages about a malformed string. Default CONTACT_WATCH_STORAGE. */
   settingName?: string;
+  /**
+   * What sends every request instead of the network: the in-memory table service
+   * (src/adapters/in-memory/table-service.ts). Default: the SDK's HTTP client.
+   */
+  httpClient?: HttpClient;
 }
 
 /** The tables of one storage account under one prefix. */
@@ -157,10 +163,14 @@ export function connectTables(target: string | TableStorageTarget, options: Tabl
       return TableClient.fromConnectionString(resolved.connectionString, name, {
         allowInsecureConnection: resolved.allowInsecureConnection,
         additionalPolicies: options.additionalPolicies,
+        httpClient: options.httpClient,
       });
     }
     credential ??= resolved.credential ?? options.credential ?? new DefaultAzureCredential();
-    return new TableClient(resolved.tableEndpoint, name, credential, { additionalPolicies: options.additionalPolicies });
+    return new TableClient(resolved.tableEndpoint, name, credential, {
+      additionalPolicies: options.additionalPolicies,
+      httpClient: options.httpClient,
+    });
   };
   const tables = new Map<string, Promise<TableClient>>();
   const tableName = (suffix: string): string => {
