@@ -156,7 +156,7 @@ for (const variant of variants) {
 // 3. The package, and what weighs in the bundle.
 const pkg = await buildScript.packageApp();
 const unbundledFiles = sourceFiles(join(repoRoot, 'src')).length;
-const byInput = weightByPackage(metafile!);
+const byInput = weightByPackage(metafile);
 
 console.log(`Node ${process.version}, ${runs} fresh processes per variant, after one to warm the file cache\n`);
 console.log('| entry point | import (ms, median) | import (ms, min) | whole process (ms, median) |');

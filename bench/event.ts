@@ -13,6 +13,7 @@ import { parseArgs } from 'node:util';
 import type { PipelineRequest, SendRequest } from '@azure/core-rest-pipeline';
 import { openStateStore } from '../src/adapters/table-storage/index.js';
 import { createContactEventHandler } from '../src/app/handlers/contact-events.js';
+import { alertDelivery } from '../src/compose/alerting.js';
 import { FUNCTION_NAMES } from '../src/functions/function-names.js';
 import { SimulatedTenant, startLocalAzure } from '../test/azure-server/index.js';
 import { createCommunicationEmailService } from '../test/azure-server/services/communication-email.js';
@@ -58,6 +59,8 @@ async function measure(size: number): Promise<Row> {
     };
     const deps = testAppDependencies({ azure, mail, storage: azurite.connectionString, tablePrefix: `bench${size}` });
     deps.store = openStateStore(azurite.connectionString, { tablePrefix: `bench${size}`, additionalPolicies: [counting], credential: deps.azure.credential });
+    // The alerts' outbox sits beside the counted store, so its requests are counted too.
+    deps.alerts = alertDelivery({ settings: deps.settings.alerting, store: deps.store, portalUrl: deps.settings.cloud.portalUrl, credential: deps.azure.credential, clock: deps.clock });
 
     log(`recording ${size} subscriptions…`);
     const verdicts = Array.from({ length: size }, (_, i) => verdict(subscriptionIdFor(i), 'compliant'));

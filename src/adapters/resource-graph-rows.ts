@@ -16,7 +16,7 @@ const subscriptionRowSchema = z.looseObject({
   id: z.string().min(1),
   name: z.string(),
   type: z.string().refine((type) => type.toLowerCase() === 'microsoft.resources/subscriptions', {
-    message: 'expected microsoft.resources/subscriptions',
+    error: 'expected microsoft.resources/subscriptions',
   }),
   tenantId: z.string().nullish(),
   subscriptionId: subscriptionIdSchema,
@@ -30,7 +30,7 @@ const contactRowSchema = z.looseObject({
   id: z.string().min(1),
   name: z.string().min(1),
   type: z.string().refine((type) => CONTACT_TYPES.includes(type.toLowerCase()), {
-    message: 'expected microsoft.security/securitycontacts',
+    error: 'expected microsoft.security/securitycontacts',
   }),
   tenantId: z.string().nullish(),
   subscriptionId: subscriptionIdSchema,
@@ -75,7 +75,7 @@ export class InventoryBuilder {
 
   addContact(subscriptionId: string, contactId: string, raw: RawSecurityContact): void {
     let contacts = this.contacts.get(subscriptionId);
-    if (!contacts) this.contacts.set(subscriptionId, (contacts = new Map()));
+    if (!contacts) this.contacts.set(subscriptionId, (contacts = new Map<string, RawSecurityContact>()));
     contacts.set(contactId.toLowerCase(), raw);
   }
 

@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import { isSubscriptionId } from '../core/subscription-id.js';
 
-export const subscriptionIdSchema = z.string().refine(isSubscriptionId, { message: 'expected a subscription id (a GUID)' });
+export const subscriptionIdSchema = z.string().refine(isSubscriptionId, { error: 'expected a subscription id (a GUID)' });
 
 /** `field "properties.state": expected string, received undefined` for the first issue. */
 export function describeFirstIssue(error: z.ZodError): string {

@@ -53,7 +53,6 @@ export function redact(value: unknown, depth = 0, seen = new WeakSet<object>()):
   if (typeof value === 'bigint') return value.toString();
   if (value instanceof Date) return Number.isNaN(value.getTime()) ? String(value) : value.toISOString();
   if (value instanceof Error) return errorValue(value);
-  if (typeof value !== 'object') return String(value);
   if (seen.has(value)) return '[circular]';
   if (depth >= MAX_DEPTH) return '[too deep]';
   seen.add(value);

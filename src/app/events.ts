@@ -235,7 +235,7 @@ function readResourceEvent(envelope: Envelope, expected: 'write' | 'delete'): Co
   if (data.resourceUri !== undefined && typeof data.resourceUri !== 'string') return malformed('data.resourceUri must be a string');
   const agreed = agreeingSubscription([
     ...(claimed.kind === 'found' ? [{ field: 'data.subscriptionId', id: claimed.id }] : []),
-    ...pathSubscription(data.resourceUri as string | undefined, 'data.resourceUri'),
+    ...pathSubscription(data.resourceUri, 'data.resourceUri'),
     ...pathSubscription(envelope.subject, 'subject'),
   ]);
   if (agreed.kind === 'malformed') return agreed;

@@ -19,6 +19,7 @@ function requireTelemetryChunk(): TelemetryModule {
     throw new Error(
       `APPLICATIONINSIGHTS_CONNECTION_STRING is set, but telemetry.cjs is not next to the app's entry point (${new URL('.', import.meta.url).pathname}): ` +
         'build with `node scripts/build.js` (`npm run package` ships it), or unset the setting to run without Application Insights.',
+      { cause: error },
     );
   }
 }
@@ -64,6 +65,6 @@ export function startTelemetry(
   const connectionString = settings.applicationInsightsConnectionString;
   if (!connectionString) return false;
   const credential = telemetryCredential(env);
-  load().startAzureMonitor(connectionString, { ...(credential ? { credential } : {}), useAzureSdkInstrumenter: useInstrumenter as (instrumenter: never) => void });
+  load().startAzureMonitor(connectionString, { ...(credential ? { credential } : {}), useAzureSdkInstrumenter: useInstrumenter });
   return true;
 }

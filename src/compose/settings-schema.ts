@@ -83,6 +83,7 @@ export interface Settings<P> {
   read(env: Env, what?: string): SettingsOf<P>;
 }
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- parts have different field schemas; `unknown` would reject every part's own
 export function defineSettings<P extends Record<string, SettingsPart<any, unknown>>>(parts: P): Settings<P> {
   const list = Object.values(parts) as SettingsPart[];
   const fields = Object.assign({}, ...list.map((part) => part.fields)) as Fields;

@@ -174,7 +174,7 @@ function mergedSources(entries: readonly NormalisedContactEntry[], sourcesFrom: 
     const judged = judgedSourceKey(key);
     if (judged === null) return { ...sources[0]! };
     const { sourceType, levelMember, scale } = JUDGED_SOURCES[judged];
-    const members: Record<string, unknown> = Object.assign({}, ...[...sources].reverse());
+    const members: Record<string, unknown> = Object.assign({}, ...[...sources].reverse()) as Record<string, unknown>;
     delete members[levelMember];
     const level = mostSensitiveLevel(
       sources.map((source) => source[levelMember]),

@@ -197,7 +197,7 @@ function normaliseItem(item: unknown, index: number): NormaliseOutcome {
   const name = parsed.data.name ?? '(unnamed)';
   switch (shape) {
     case '2023-12-01-preview':
-      return { ok: true, entry: entryFrom2023(name, parsed.data as SecurityContact2023) };
+      return { ok: true, entry: entryFrom2023(name, parsed.data) };
     case '2020-01-01-preview':
       return { ok: true, entry: entryFrom2020(name, parsed.data as SecurityContact2020) };
     case '2017-08-01-preview':

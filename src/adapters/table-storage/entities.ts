@@ -5,8 +5,7 @@
 import type { TableEntity, TableEntityResult } from '@azure/data-tables';
 import { z } from 'zod';
 import { CONTACT_SHAPES, RULE_IDS } from '../../core/model.js';
-import type { ContactFix, ContactSummary, Finding } from '../../core/model.js';
-import { RECORDED_STATUSES, type Exemption, type RecordedStatus, type ScanRunRecord, type StatusChange, type StoredScanRun, type SubscriptionRecord } from '../../core/state-model.js';
+import { RECORDED_STATUSES, type Exemption, type ScanRunRecord, type StatusChange, type StoredScanRun, type SubscriptionRecord } from '../../core/state-model.js';
 
 /** Table suffixes under the prefix (`contactwatch` + suffix). The outbox owns `outbox`. */
 export const TABLE_SUFFIXES = {
@@ -233,9 +232,9 @@ export function decodeSubscription(table: string, entity: TableEntityResult<Reco
       ...row,
       readAt: readAt ?? row.lastEvaluatedAt,
       failedRules: z.array(z.enum(RULE_IDS)).parse(getJson(entity, 'failedRules')),
-      findings: findingsSchema.parse(getJson(entity, 'findings')) as Finding[],
-      contact: contactSchema.parse(getJson(entity, 'contact')) as ContactSummary,
-      fix: entity.fix === undefined ? null : (fixSchema.parse(getJson(entity, 'fix')) as ContactFix | null),
+      findings: findingsSchema.parse(getJson(entity, 'findings')),
+      contact: contactSchema.parse(getJson(entity, 'contact')),
+      fix: entity.fix === undefined ? null : (fixSchema.parse(getJson(entity, 'fix'))),
     };
   });
 }
@@ -266,10 +265,10 @@ export function decodeStatusChange(table: string, entity: TableEntityResult<Reco
     return {
       subscriptionId: row.subscriptionId,
       at: row.at,
-      from: row.from as RecordedStatus | null,
+      from: row.from,
       to: row.to,
-      findingsBefore: findingsSchema.parse(getJson(entity, 'findingsBefore')) as Finding[],
-      findingsAfter: findingsSchema.parse(getJson(entity, 'findingsAfter')) as Finding[],
+      findingsBefore: findingsSchema.parse(getJson(entity, 'findingsBefore')),
+      findingsAfter: findingsSchema.parse(getJson(entity, 'findingsAfter')),
       evaluatedBy: row.evaluatedBy,
     };
   });

@@ -24,7 +24,7 @@
  * update is ETag-checked (412 → OutboxConflictError).
  */
 import { gunzipSync, gzipSync } from 'node:zlib';
-import { odata, RestError, type TableClient, type TableEntity, type TableEntityResult } from '@azure/data-tables';
+import { odata, type TableClient, type TableEntity, type TableEntityResult } from '@azure/data-tables';
 import type { OwedAlert } from '../../core/alerts.js';
 import { cut } from '../../core/record-bounds.js';
 import {
@@ -56,7 +56,7 @@ type EntityResult = TableEntityResult<Record<string, unknown>>;
 
 /** Characters Table Storage refuses in keys (`/ \ # ?` and control characters) become `_`. */
 export function outboxRowKey(key: string): string {
-  // eslint-disable-next-line no-control-regex
+   
   return key.replace(/[/\\#?\u0000-\u001f\u007f-\u009f]/g, '_').slice(0, 512);
 }
 
@@ -73,7 +73,7 @@ function nullable(entity: EntityResult, name: string): string | null {
 function int(entity: EntityResult, name: string): number {
   const value = entity[name];
   if (typeof value === 'number') return value;
-  if (typeof value === 'object' && value !== null && 'value' in value) return Number((value as { value: unknown }).value);
+  if (typeof value === 'object' && value !== null && 'value' in value) return Number((value).value);
   return Number(value ?? 0) || 0;
 }
 
@@ -189,7 +189,7 @@ function encodePatch(patch: OutboxMessagePatch): Record<string, unknown> {
   const properties: Record<string, unknown> = {};
   for (const [name, value] of Object.entries(patch)) {
     if (value === undefined) continue;
-    properties[name] = typeof value === 'number' ? value : text(value as string | null);
+    properties[name] = typeof value === 'number' ? value : text(value);
   }
   return properties;
 }

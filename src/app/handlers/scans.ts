@@ -149,7 +149,7 @@ async function bodyWithinLimit(request: HttpRequest, limit: number): Promise<boo
   let received = 0;
   try {
     for (;;) {
-      const { done, value } = await reader.read();
+      const { done, value } = (await reader.read()) as { done: true; value?: undefined } | { done: false; value: Uint8Array };
       if (done) return true;
       received += value.byteLength;
       if (received > limit) return false;
