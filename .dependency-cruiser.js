@@ -44,6 +44,13 @@ export default {
       to: { path: '^src/(app|cli|functions|compose)/' },
     },
     {
+      name: 'entry-points-get-adapters-from-compose',
+      comment: 'src/app, src/cli and src/functions receive adapters built by src/compose; they never build one themselves.',
+      severity: 'error',
+      from: { path: '^src/(app|cli|functions)/' },
+      to: { path: '^src/adapters/' },
+    },
+    {
       name: 'only-entry-points-import-compose',
       comment: 'src/compose wires adapters to use cases; only the entry points (src/functions, src/cli) use it.',
       severity: 'error',

@@ -96,6 +96,14 @@ describe('the layer rule', () => {
     expect(violations).toEqual(['adapters-import-no-entry-point: src/adapters/scan-lease.ts → src/app/types.ts']);
   });
 
+  it('gives src/app, src/cli and src/functions their adapters through src/compose only', async () => {
+    const violations = await violationsIn({
+      ...LAYERED,
+      'src/cli/store.ts': `import { tableStore } from '../adapters/table-store.js';\nexport const store = tableStore;\n`,
+    });
+    expect(violations).toEqual(['entry-points-get-adapters-from-compose: src/cli/store.ts → src/adapters/table-store.ts']);
+  });
+
   it('lets only src/functions, src/cli and src/compose import src/compose', async () => {
     const violations = await violationsIn({
       ...LAYERED,
