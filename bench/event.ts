@@ -13,7 +13,7 @@ import { parseArgs } from 'node:util';
 import type { PipelineRequest, SendRequest } from '@azure/core-rest-pipeline';
 import { openStateStore } from '../src/adapters/table-storage/index.js';
 import { createContactEventHandler } from '../src/app/handlers/contact-events.js';
-import { alertDelivery } from '../src/compose/alerting.js';
+import { alertDelivery } from '../src/compose/alert-delivery.js';
 import { FUNCTION_NAMES } from '../src/functions/function-names.js';
 import { SimulatedTenant, startLocalAzure } from '../test/azure-server/index.js';
 import { createCommunicationEmailService } from '../test/azure-server/services/communication-email.js';

@@ -8,7 +8,7 @@ import type { SubscriptionInfo } from '../core/model.js';
 import type { RawSecurityContact, TenantInventory } from '../scan/ports.js';
 import { asRecord } from './arm-http.js';
 import { ResourceGraphError } from './resource-graph-query.js';
-import { describeFirstIssue, stringTags, subscriptionIdSchema } from './rows.js';
+import { describeFirstIssue, stringTags, subscriptionIdSchema } from './response-validation.js';
 
 const tagsSchema = z.record(z.string(), z.unknown()).nullish();
 

@@ -21,7 +21,7 @@ import {
   type ArmClientOptions,
   type RetrySettings,
 } from './arm-http.js';
-import { describeFirstIssue, stringTags, subscriptionIdSchema } from './rows.js';
+import { describeFirstIssue, stringTags, subscriptionIdSchema } from './response-validation.js';
 
 export const SUBSCRIPTIONS_API_VERSION = '2022-12-01';
 

@@ -31,7 +31,7 @@ import type { SubscriptionVerdict } from '../core/model.js';
 import type { SubscriptionRecord } from '../core/state-model.js';
 import { checkSubscription } from '../scan/check.js';
 import type { ContactListRead, RecordedEvaluation, SecurityContactsSource, SubscriptionLookup } from '../scan/ports.js';
-import { deliverOwedAlerts } from './alerts.js';
+import { deliverOwedAlerts } from './deliver-owed-alerts.js';
 import type { AppDependencies } from './dependencies.js';
 
 export interface EvaluateSubscriptionRequest {

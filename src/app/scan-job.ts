@@ -17,7 +17,7 @@ import { jsonReportChunks } from '../report/json.js';
 import { ScanFailedError, type ScanProgress } from '../scan/scan.js';
 import type { LeaseToken, ScanFailure, SecurityContactsSource, TenantInventorySource } from '../scan/ports.js';
 import { runStoredScan } from '../scan/stored-scan.js';
-import { deliverOwedAlerts } from './alerts.js';
+import { deliverOwedAlerts } from './deliver-owed-alerts.js';
 import { looksLikeSecret } from '../core/secret-text.js';
 import type { AppDependencies } from './dependencies.js';
 

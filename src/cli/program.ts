@@ -18,7 +18,7 @@ import { runStoredScan, type StoredScanResult } from '../scan/stored-scan.js';
 import { InvalidExemptionError } from '../core/exemptions.js';
 import { createProgressReporter } from './progress.js';
 import { isGivenUp, listUndeliveredMessages, requeueMessage } from '../alerts/outbox-admin.js';
-import { queueAndDeliverAlerts, type AlertRunOptions } from '../compose/alerting.js';
+import { queueAndDeliverAlerts, type AlertRunOptions } from '../compose/alert-delivery.js';
 import { openCliDependencies, openCliOutbox, openCliStore } from '../compose/cli.js';
 import { describeDelivery, renderExemptions, renderOutbox, renderRequeueOutcome } from './render.js';
 

@@ -12,7 +12,7 @@ import { openScanLease } from '../adapters/table-storage/scan-lease.js';
 import { openScanReportStore } from '../adapters/table-storage/scan-reports.js';
 import type { Policy } from '../core/model.js';
 import type { AppDependencies } from '../app/dependencies.js';
-import { alertDelivery } from './alerting.js';
+import { alertDelivery } from './alert-delivery.js';
 import type { AlertingSettings } from './alerting-settings.js';
 import { createAzureAdapters, type AzureAdapters } from './azure.js';
 import type { TableStateStore } from '../adapters/table-storage/index.js';

@@ -5,7 +5,7 @@
  */
 import { openStateStore, parseStorageSetting, type TableStateStore } from '../adapters/table-storage/index.js';
 import type { Outbox } from '../alerts/ports.js';
-import { openOutbox } from './alerting.js';
+import { openOutbox } from './alert-delivery.js';
 import { ALERTING_SETTINGS, type AlertingSettings } from './alerting-settings.js';
 import { createAzureAdapters, type AzureAdapters } from './azure.js';
 import { defineSettings, settingsPart, type Env } from './settings-schema.js';

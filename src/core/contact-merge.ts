@@ -22,7 +22,7 @@ import {
   type SecurityContactPutBody,
   type SubscriptionContact,
 } from './model.js';
-import { isOn } from './rules/common.js';
+import { isOn } from './rules/outcomes.js';
 import { ruleById } from './rules/index.js';
 import { EXAMPLE_SECURITY_TEAM_ADDRESS } from './rules/remediation.js';
 import { dedupeEmailAddresses, findEmailAddressProblem } from './email-addresses.js';

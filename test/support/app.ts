@@ -12,7 +12,7 @@ import { DEFAULT_RETENTION } from '../../src/adapters/table-storage/retention.js
 import { openScanReportStore } from '../../src/adapters/table-storage/scan-reports.js';
 import { readAlertingSettings } from '../../src/compose/alerting-settings.js';
 import { DEFAULT_POLICY } from '../../src/core/policy.js';
-import { alertDelivery } from '../../src/compose/alerting.js';
+import { alertDelivery } from '../../src/compose/alert-delivery.js';
 import type { AppSettings, ComposedAppDependencies } from '../../src/compose/app.js';
 import type { ScanLease } from '../../src/scan/ports.js';
 import { startLocalAzure, type LocalAzure, type SimulatedTenant } from '../azure-server/index.js';

@@ -10,7 +10,7 @@ import {
   pass,
   problemsMessage,
   unknownValueProblem,
-} from './common.js';
+} from './outcomes.js';
 import { securityContactRemediation } from './remediation.js';
 import { ON_OFF_STATES, effectiveAlertSeverity, levelRank, mostInclusiveLevel } from '../normalise.js';
 

@@ -9,7 +9,7 @@ import {
   pass,
   problemsMessage,
   unknownValueProblem,
-} from './common.js';
+} from './outcomes.js';
 import { REMEDIATION_API_VERSION, securityContactRemediation } from './remediation.js';
 import { effectiveAttackPathRiskLevel, levelRank, mostInclusiveLevel } from '../normalise.js';
 

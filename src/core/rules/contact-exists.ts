@@ -1,5 +1,5 @@
 import type { Rule } from './rule.js';
-import { AZURE_POLICY_SECURITY_CONTACT_EMAIL, CIS_ADDITIONAL_EMAIL_ADDRESSES, MCSB_INCIDENT_RESPONSE, fail, pass } from './common.js';
+import { AZURE_POLICY_SECURITY_CONTACT_EMAIL, CIS_ADDITIONAL_EMAIL_ADDRESSES, MCSB_INCIDENT_RESPONSE, fail, pass } from './outcomes.js';
 import { securityContactRemediation } from './remediation.js';
 
 /** The subscription's securityContacts list holds at least one contact. */

@@ -6,7 +6,7 @@ import {
   fail,
   failWithoutContact,
   pass,
-} from './common.js';
+} from './outcomes.js';
 import { securityContactRemediation } from './remediation.js';
 import { mergedEmailAddresses } from '../normalise.js';
 import { findEmailAddressProblem, type EmailAddressProblem } from '../email-addresses.js';

@@ -10,7 +10,7 @@ import {
   pass,
   problemsMessage,
   unknownValueProblem,
-} from './common.js';
+} from './outcomes.js';
 import { securityContactRemediation } from './remediation.js';
 import { NOTIFICATION_ROLES, ON_OFF_STATES, effectiveNotifyRoles } from '../normalise.js';
 

@@ -12,7 +12,7 @@ import { manualClock, subscriptionIdFor, uniquePrefix, verdict } from '../state/
 import { openStateStore } from '../../../src/adapters/table-storage/index.js';
 import { TableOutbox } from '../../../src/adapters/table-storage/outbox.js';
 import { createAcsEmailSender, type AcsEmailSenderOptions } from '../../../src/adapters/email/acs-email-sender.js';
-import { createAlerting } from '../../../src/compose/alerting.js';
+import { createAlerting } from '../../../src/compose/alert-delivery.js';
 import { readAlertingSettings } from '../../../src/compose/alerting-settings.js';
 import { AlertService, messageOperationId } from '../../../src/alerts/alert-service.js';
 import { DELIVERED_RETENTION_DAYS, pruneDeliveredAlerts, requeueMessage } from '../../../src/alerts/outbox-admin.js';

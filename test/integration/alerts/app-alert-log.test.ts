@@ -1,12 +1,12 @@
 /**
- * What the app's handlers log about alert e-mails that could not be sent (src/app/alerts.ts):
+ * What the app's handlers log about alert e-mails that could not be sent (src/app/deliver-owed-alerts.ts):
  * the structured `alert.pending` line says how many remain queued and when the next attempt is
  * due, as `scan --notify` says on stderr. Real adapters: Azurite and the local ACS Email service,
  * with the app's own alerting wiring.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { TableOutbox } from '../../../src/adapters/table-storage/outbox.js';
-import { deliverOwedAlerts } from '../../../src/app/alerts.js';
+import { deliverOwedAlerts } from '../../../src/app/deliver-owed-alerts.js';
 import { FUNCTION_NAMES } from '../../../src/functions/function-names.js';
 import { SimulatedTenant } from '../../azure-server/index.js';
 import { invocationContexts, startAppTestBed, type AppTestBed } from '../../support/app.js';

@@ -10,7 +10,7 @@ import type { InvocationContext } from '@azure/functions';
 import { RestError, type PipelinePolicy } from '@azure/core-rest-pipeline';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { openStateStore } from '../../../src/adapters/table-storage/index.js';
-import { deliverOwedAlerts } from '../../../src/app/alerts.js';
+import { deliverOwedAlerts } from '../../../src/app/deliver-owed-alerts.js';
 import { NEW_SUBSCRIPTION_ACCESS_WINDOW_MINUTES, TransientEvaluationError } from '../../../src/app/evaluate-subscription.js';
 import { createContactEventHandler } from '../../../src/app/handlers/contact-events.js';
 import { FUNCTION_NAMES } from '../../../src/functions/function-names.js';

@@ -9,7 +9,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalAzure, type LocalAzure } from '../../azure-server/index.js';
 import { createCommunicationEmailService, type CommunicationEmailService } from '../../azure-server/services/communication-email.js';
 import { startAzurite, type AzuriteTables } from '../../support/azurite.js';
-import { deliverOwedAlerts } from '../../../src/app/alerts.js';
+import { deliverOwedAlerts } from '../../../src/app/deliver-owed-alerts.js';
 import { readAppSettings } from '../../../src/compose/app-settings.js';
 import { createAppDependencies } from '../../../src/compose/app.js';
 import { appDependencies, forgetAppForTests, startApp } from '../../../src/functions/app-instance.js';

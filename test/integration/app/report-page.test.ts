@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { HttpRequest, InvocationContext, type HttpResponseInit } from '@azure/functions';
 import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { deliverOwedAlerts } from '../../../src/app/alerts.js';
+import { deliverOwedAlerts } from '../../../src/app/deliver-owed-alerts.js';
 import { createReportHandler } from '../../../src/app/handlers/report.js';
 import { FUNCTION_NAMES } from '../../../src/functions/function-names.js';
 import { runStoredScan } from '../../../src/scan/stored-scan.js';
