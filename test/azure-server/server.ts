@@ -294,6 +294,7 @@ export async function startLocalAzure(options: LocalAzureOptions = {}): Promise<
   const publicTokens: LocalAzure['tokens'] = {
     isValid: (header, resource) => tokens.isValid(header, resource),
     issue: (resource) => tokens.issue(resource, identityClientId).token,
+    expire: (token) => tokens.expire(token),
     expireAll: () => tokens.expireAll(),
   };
 
