@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { configDefaults, defineConfig } from 'vitest/config';
 
 /** Test files that run what scripts/build.js puts in dist/ (the command line's and the Functions app's bundles). */
@@ -16,11 +17,16 @@ const BUNDLE_TESTS = ['test/integration/cli/**/*.test.ts', 'test/integration/fun
  * starting one per file: the SDK imports are paid once per worker, and so is the Azurite that
  * test/support/azurite.ts lends to one file at a time. Test files must not leave state behind
  * that another file could see; those that use module-level state reset it (beforeAll/afterAll).
+ *
+ * At least two workers: vitest's default (one less than the cores) is one on a two-core machine,
+ * which leaves a core idle while a test waits for Azurite, a socket or a Retry-After. Forks, not
+ * threads: a worker must read NODE_EXTRA_CA_CERTS when it starts (test/global-setup.ts).
  */
 export default defineConfig({
   test: {
     pool: 'forks',
     isolate: false,
+    maxWorkers: Math.max(2, availableParallelism() - 1),
     testTimeout: 30_000,
     hookTimeout: 60_000,
     reporters: process.env.CI ? ['default', ['json', { outputFile: '.test-output/vitest.json' }]] : ['default'],
