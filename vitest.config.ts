@@ -2,13 +2,18 @@ import { availableParallelism } from 'node:os';
 import { configDefaults, defineConfig } from 'vitest/config';
 
 /** Test files that run what scripts/build.js puts in dist/ (the command line's and the Functions app's bundles). */
-const BUNDLE_TESTS = ['test/integration/cli/**/*.test.ts', 'test/integration/functions/**/*.test.ts', 'test/unit/app/telemetry.test.ts'];
+const BUNDLE_TESTS = [
+  'test/integration/cli/**/*.test.ts',
+  'test/integration/functions/**/*.test.ts',
+  'test/unit/app/telemetry.test.ts',
+];
 
 /**
  * One `vitest run`, three projects. Vitest queues them by name, so the integration tests (the
  * longest) start first while the bundle is built, and the short unit tests fill the end.
- * - integration: the adapters, the app, the state store and the local Azure test server, against
- *   local Azure test servers and Azurite. Its global set-up makes the servers' TLS certificate.
+ * - integration: the adapters, the app, the state store, the local Azure test server and the test
+ *   support, against local Azure test servers and Azurite. Its global set-up makes the servers'
+ *   TLS certificate.
  * - packaged: the tests of the bundles (BUNDLE_TESTS). Its global set-up starts the build in the
  *   background; each of its files waits for it (test/support/bundle-ready.ts).
  * - unit: pure code; no set-up to wait for.
@@ -35,7 +40,7 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'integration',
-          include: ['test/integration/**/*.test.ts', 'test/azure-server/**/*.test.ts'],
+          include: ['test/integration/**/*.test.ts', 'test/azure-server/**/*.test.ts', 'test/support/**/*.test.ts'],
           exclude: [...configDefaults.exclude, ...BUNDLE_TESTS],
           globalSetup: ['test/global-setup.ts'],
         },

@@ -336,7 +336,8 @@ export async function startLocalAzure(options: LocalAzureOptions = {}): Promise<
     });
   };
   const armServer = createHttpsServer({ key: tls.serverKeyPem, cert: tls.serverCertPem }, (req, res) => handle(req, res, 'arm'));
-  url = `https://127.0.0.1:${options.port === undefined ? await listenOnUnusedPort(armServer) : await listen(armServer, options.port)}`;
+  const port = options.port === undefined ? await listenOnUnusedPort(armServer) : await listen(armServer, options.port);
+  url = `https://127.0.0.1:${port}`;
   const detachIdentity = identity.attach((req, res) => handle(req, res, 'identity'));
 
   let closed = false;

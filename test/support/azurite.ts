@@ -235,7 +235,8 @@ function hasExited(child: ChildProcess): boolean {
  */
 async function deleteEveryTable(running: RunningAzurite): Promise<void> {
   const { TableServiceClient } = await import('@azure/data-tables');
-  const service = TableServiceClient.fromConnectionString(endpoints(running.port).connectionString, { allowInsecureConnection: true });
+  const { connectionString } = endpoints(running.port);
+  const service = TableServiceClient.fromConnectionString(connectionString, { allowInsecureConnection: true });
   const names: string[] = [];
   for await (const table of service.listTables()) if (table.name) names.push(table.name);
   await Promise.all(names.map((name) => service.deleteTable(name)));

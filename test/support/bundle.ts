@@ -50,13 +50,18 @@ export default async function startBuild(project: TestProject): Promise<() => Pr
 
 function build(): Promise<BuildStatus> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['scripts/build.js'], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'], timeout: BUILD_TIMEOUT_MS });
+    const child = spawn(process.execPath, ['scripts/build.js'], {
+      cwd: REPO_ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      timeout: BUILD_TIMEOUT_MS,
+    });
     let output = '';
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
     child.stderr.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
     child.on('error', (error) => resolve({ ok: false, output: `${output}\n${error.message}`.trim() }));
-    child.on('close', (code, signal) =>
-      resolve(code === 0 ? { ok: true, output } : { ok: false, output: `${output}\n(${signal ? `killed by ${signal}` : `exit code ${code}`})`.trim() }),
-    );
+    child.on('close', (code, signal) => {
+      if (code === 0) resolve({ ok: true, output });
+      else resolve({ ok: false, output: `${output}\n(${signal ? `killed by ${signal}` : `exit code ${code}`})`.trim() });
+    });
   });
 }

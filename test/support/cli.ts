@@ -85,7 +85,9 @@ let borrowed: { key: string; users: number; saved: NodeJS.ProcessEnv } | undefin
 function useProcessEnvironment(environment: Record<string, string>): () => void {
   const key = JSON.stringify(Object.entries(environment).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
   if (borrowed && borrowed.key !== key) {
-    throw new Error('runCliInProcess: another in-process run with other settings is still running; start processes (runContactWatch) to overlap them');
+    throw new Error(
+      'runCliInProcess: another in-process run with other settings is still running; start processes (runContactWatch) to overlap them',
+    );
   }
   if (!borrowed) {
     const saved = { ...process.env };
