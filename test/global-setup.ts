@@ -1,46 +1,58 @@
 /**
- * Vitest global set-up: runs once, in the main process, before any worker starts.
+ * Vitest global set-up of the projects that start local Azure test servers (vitest.config.ts):
+ * runs in the main process, before any worker starts.
  *
- * 1. Generates the throwaway CA and server certificate of the local Azure test server and puts
- *    them where every worker finds them:
- *    - NODE_EXTRA_CA_CERTS = the CA file (or a bundle of it and the file the variable already
- *      named, so that the workers keep trusting what they trusted). Node reads this variable only when a process starts,
- *      so it must be in the environment before the workers fork. It is: with `pool: 'forks'`
- *      vitest builds each worker's environment from `{ ...process.env, ... }` when it runs the
- *      tests, after this function has returned (verified by test/azure-server/tls-trust.test.ts:
- *      in-process fetch and the SDK pipelines trust the server with no other help).
- *    - CONTACT_WATCH_TEST_TLS_DIR = the directory; startLocalAzure() reuses its certificate
- *      instead of generating one (which the worker could not trust through the variable).
- *    Child processes that tests start inherit both, and LocalAzure.env() names the CA as well.
- * 2. Builds the CLI bundle (`node scripts/build.js`) so that end-to-end tests run what users run.
- *    A failed build fails the whole run, loudly.
+ * Generates the throwaway CA and server certificate of the local Azure test server and puts
+ * them where every worker finds them:
+ * - NODE_EXTRA_CA_CERTS = the CA file (or a bundle of it and the file the variable already
+ *   named, so that the workers keep trusting what they trusted). Node reads this variable only when a process starts,
+ *   so it must be in the environment before the workers fork. It is: with `pool: 'forks'`
+ *   vitest builds each worker's environment from `{ ...process.env, ... }` when it runs the
+ *   tests, after every project's global set-up has returned (verified by
+ *   test/azure-server/tls-trust.test.ts: in-process fetch and the SDK pipelines trust the server
+ *   with no other help).
+ * - CONTACT_WATCH_TEST_TLS_DIR = the directory; startLocalAzure() reuses its certificate
+ *   instead of generating one (which the worker could not trust through the variable).
+ * Child processes that tests start inherit both, and LocalAzure.env() names the CA as well.
+ *
+ * Several projects list this file; vitest runs it once per project, in the same process. The
+ * first run makes the certificate and the others share it (one CA per run: a worker trusts
+ * exactly one), and the last teardown removes it.
+ *
+ * The CLI bundle is built by test/support/bundle.ts, the global set-up of the project whose
+ * tests run it.
  */
-import { spawnSync } from 'node:child_process';
 import { readFile, rm, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { generateTestTls, TLS_DIR_VARIABLE } from './azure-server/tls.js';
+import { join } from 'node:path';
+import { generateTestTls, TLS_DIR_VARIABLE, type TestTls } from './azure-server/tls.js';
 
-const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
+interface SharedTls {
+  tls: Promise<TestTls>;
+  users: number;
+}
+
+/** On globalThis: each project may load its own copy of this module. */
+const SHARED = Symbol.for('contact-watch.test.global-setup.tls');
+type WithShared = typeof globalThis & { [SHARED]?: SharedTls };
 
 export default async function setup(): Promise<() => Promise<void>> {
+  const holder = globalThis as WithShared;
+  const shared = (holder[SHARED] ??= { tls: createTrustedTls(), users: 0 });
+  shared.users += 1;
+  await shared.tls;
+  return async () => {
+    shared.users -= 1;
+    if (shared.users > 0) return;
+    delete holder[SHARED];
+    await rm((await shared.tls).dir, { recursive: true, force: true });
+  };
+}
+
+async function createTrustedTls(): Promise<TestTls> {
   const tls = await generateTestTls();
   process.env.NODE_EXTRA_CA_CERTS = await trustFile(tls.caCertPath, tls.dir, process.env.NODE_EXTRA_CA_CERTS);
   process.env[TLS_DIR_VARIABLE] = tls.dir;
-
-  const build = spawnSync(process.execPath, ['scripts/build.js'], { cwd: repoRoot, encoding: 'utf8', timeout: 120_000 });
-  if (build.error || build.status !== 0) {
-    await rm(tls.dir, { recursive: true, force: true });
-    const output = [build.stdout, build.stderr].filter(Boolean).join('\n').trim();
-    throw new Error(
-      `global set-up: \`node scripts/build.js\` failed (${build.error?.message ?? `exit code ${build.status}`}); ` +
-        `the end-to-end tests need the CLI bundle.\n${output}`,
-    );
-  }
-
-  return async () => {
-    await rm(tls.dir, { recursive: true, force: true });
-  };
+  return tls;
 }
 
 /**

@@ -9,7 +9,7 @@
 import { rm } from 'node:fs/promises';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
-import type { AddressInfo } from 'node:net';
+import { createServer as createNetServer, type AddressInfo, type Server as NetServer } from 'node:net';
 import { armErrorBody, defaultErrorCode, sendArmError, sendJson, sendText } from './arm-errors.js';
 import { FaultScript, type RequestKind, type ScriptedFault } from './faults.js';
 import { RequestLog, type LoggedRequest } from './request-log.js';
@@ -61,6 +61,37 @@ function listen(server: Server, port = 0): Promise<number> {
     server.once('error', reject);
     server.listen(port, '127.0.0.1', () => resolve((server.address() as AddressInfo).port));
   });
+}
+
+/**
+ * Ports this process's servers have listened on. A server's URL is the resource its tokens are
+ * for, and MSAL caches tokens per resource for the whole process: a later server on the port of
+ * an earlier one would find its client holding a token already, and never see the identity
+ * request a test may count. So a process never gives two servers the same port.
+ */
+const portsUsed = new Set<number>();
+
+async function listenOnUnusedPort(server: Server): Promise<number> {
+  const placeholders: NetServer[] = [];
+  try {
+    for (;;) {
+      const port = await listen(server);
+      if (!portsUsed.has(port)) {
+        portsUsed.add(port);
+        return port;
+      }
+      // Hold that port while asking again, so that the next answer is another one.
+      await closeServer(server);
+      const placeholder = createNetServer();
+      await new Promise<void>((resolve, reject) => {
+        placeholder.once('error', reject);
+        placeholder.listen(port, '127.0.0.1', () => resolve());
+      }).catch(() => undefined);
+      placeholders.push(placeholder);
+    }
+  } finally {
+    for (const placeholder of placeholders) placeholder.close();
+  }
 }
 
 function closeServer(server: Server): Promise<void> {
@@ -294,6 +325,7 @@ export async function startLocalAzure(options: LocalAzureOptions = {}): Promise<
   const publicTokens: LocalAzure['tokens'] = {
     isValid: (header, resource) => tokens.isValid(header, resource),
     issue: (resource) => tokens.issue(resource, identityClientId).token,
+    expire: (token) => tokens.expire(token),
     expireAll: () => tokens.expireAll(),
   };
 
@@ -304,7 +336,8 @@ export async function startLocalAzure(options: LocalAzureOptions = {}): Promise<
     });
   };
   const armServer = createHttpsServer({ key: tls.serverKeyPem, cert: tls.serverCertPem }, (req, res) => handle(req, res, 'arm'));
-  url = `https://127.0.0.1:${await listen(armServer, options.port ?? 0)}`;
+  const port = options.port === undefined ? await listenOnUnusedPort(armServer) : await listen(armServer, options.port);
+  url = `https://127.0.0.1:${port}`;
   const detachIdentity = identity.attach((req, res) => handle(req, res, 'identity'));
 
   let closed = false;

@@ -65,6 +65,12 @@ export class TokenStore {
     return this.check(authorizationHeader, resource).ok;
   }
 
+  /** Makes one token expire now; an unknown token is ignored. */
+  expire(token: string): void {
+    const issued = this.tokens.get(token);
+    if (issued) issued.expiresOn = 0;
+  }
+
   /** Makes every token issued so far expire now (clients must fetch a new one). */
   expireAll(): void {
     for (const issued of this.tokens.values()) issued.expiresOn = 0;

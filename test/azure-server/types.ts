@@ -61,7 +61,13 @@ export interface LocalTokens {
   isValid(authorizationHeader: string | undefined, resource: string): boolean;
   /** Issues a token without going through the identity endpoint (for raw fetch tests). */
   issue(resource: string): string;
-  /** Makes every token issued so far expire. */
+  /** Makes this token expire now (the client must fetch a new one). */
+  expire(token: string): void;
+  /**
+   * Makes every token issued so far expire. Every local server of a process shares one token
+   * store (identity-plane.ts), and test files that share a worker process share the tokens their
+   * clients cached: this reaches them too. expire(token) reaches only the test's own token.
+   */
   expireAll(): void;
 }
 

@@ -17,6 +17,7 @@ import type { AppSettings, ComposedAppDependencies } from '../../src/compose/app
 import type { ScanLease } from '../../src/scan/ports.js';
 import { startLocalAzure, type LocalAzure, type SimulatedTenant } from '../azure-server/index.js';
 import { createCommunicationEmailService, type CommunicationEmailService } from '../azure-server/services/communication-email.js';
+import { useManagedIdentityEnv } from '../azure-server/sdk-clients.js';
 import { startAzurite } from './azurite.js';
 import { FAST_RETRY } from './fixtures.js';
 
@@ -53,8 +54,10 @@ export function testAppDependencies(options: TestAppOptions): ComposedAppDepende
     CONTACT_WATCH_EMAIL_RATE_PER_HOUR: '10000',
     ...options.env,
   };
-  // DefaultAzureCredential reads the managed-identity variables from process.env itself.
-  Object.assign(process.env, options.azure.env());
+  // DefaultAzureCredential reads the managed-identity variables from process.env itself. Only
+  // those: they are the same for every server of this process (identity-plane.ts), so leaving
+  // them set affects no later test file, where the server's endpoint would.
+  useManagedIdentityEnv(options.azure);
   const azure = createAzureAdapters(env, { retry: FAST_RETRY });
   const clock = options.clock ?? (() => new Date());
   const store = openStateStore(options.storage, { tablePrefix: options.tablePrefix, clock, credential: azure.credential });

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SimulatedTenant, startLocalAzure } from '../../azure-server/index.js';
 import type { LocalAzure } from '../../azure-server/index.js';
-import { runContactWatch, runProcess } from '../../support/cli.js';
+import { runCliInProcess, runProcess } from '../../support/cli.js';
 import { compliantContact2023, contactItem } from '../../support/fixtures.js';
 
 const NO_ATTACK_PATHS = '61616161-6161-4161-8161-616161616161';
@@ -60,7 +60,7 @@ function putUrl(subscriptionId: string): string {
 
 describe('check suggests the merged contact', () => {
   it('keeps the own addresses and phone of a subscription that only lacks attack path notifications', async () => {
-    const run = await runContactWatch(['check', NO_ATTACK_PATHS], azure.env());
+    const run = await runCliInProcess(['check', NO_ATTACK_PATHS], azure.env());
     expect(run.code, run.stderr).toBe(1);
     const args = await runSuggestedCommand(run.stdout);
     expect(args.slice(0, 6)).toEqual(['rest', '--method', 'put', '--url', putUrl(NO_ATTACK_PATHS), '--body']);
@@ -80,7 +80,7 @@ describe('check suggests the merged contact', () => {
   });
 
   it('carries a 2017 contact, listed as a bare array, into the 2023 shape without its placeholder address', async () => {
-    const run = await runContactWatch(['check', OLD_SHAPE], azure.env());
+    const run = await runCliInProcess(['check', OLD_SHAPE], azure.env());
     expect(run.code, run.stderr).toBe(1);
     const body = JSON.parse((await runSuggestedCommand(run.stdout))[6]!);
     expect(body).toEqual({
@@ -100,12 +100,12 @@ describe('check suggests the merged contact', () => {
   it("creates a missing contact with the policy's remediation addresses, or says the example must be replaced", async () => {
     const policy = join(dir, 'policy.json');
     await writeFile(policy, JSON.stringify({ remediation: { emails: ['secops@fabrikam.io'] } }));
-    const withPolicy = await runContactWatch(['check', NO_CONTACT, '--config', policy], azure.env());
+    const withPolicy = await runCliInProcess(['check', NO_CONTACT, '--config', policy], azure.env());
     expect(withPolicy.code, withPolicy.stderr).toBe(1);
     expect(JSON.parse((await runSuggestedCommand(withPolicy.stdout))[6]!).properties.emails).toBe('secops@fabrikam.io');
     expect(withPolicy.stdout).not.toContain('Replace ');
 
-    const withoutPolicy = await runContactWatch(['check', NO_CONTACT], azure.env());
+    const withoutPolicy = await runCliInProcess(['check', NO_CONTACT], azure.env());
     expect(withoutPolicy.stdout).toContain("Replace secops@your-company.internal with your security team's shared mailbox before running it");
     expect(JSON.parse((await runSuggestedCommand(withoutPolicy.stdout))[6]!).properties.emails).toBe('secops@your-company.internal');
   });
@@ -113,24 +113,24 @@ describe('check suggests the merged contact', () => {
   it('refuses a policy whose remediation address is on a placeholder domain, naming it', async () => {
     const policy = join(dir, 'placeholder-policy.json');
     await writeFile(policy, JSON.stringify({ remediation: { emails: ['secops@contoso.com'] } }));
-    const run = await runContactWatch(['check', NO_CONTACT, '--config', policy], azure.env());
+    const run = await runCliInProcess(['check', NO_CONTACT, '--config', policy], azure.env());
     expect(run.code).toBe(2);
     expect(run.stderr).toContain('remediation.emails[0]');
   });
 
   it('gives the reason instead of a command when the Microsoft.Security provider is not registered', async () => {
-    const run = await runContactWatch(['check', NOT_REGISTERED], azure.env());
+    const run = await runCliInProcess(['check', NOT_REGISTERED], azure.env());
     expect(run.code, run.stderr).toBe(1);
     expect(run.stdout).toContain('Writing the contact cannot fix this: the Microsoft.Security resource provider is not registered');
     expect(run.stdout).not.toContain('az rest');
   });
 
   it('suggests nothing for a compliant subscription, and --format json stays one report element', async () => {
-    const compliant = await runContactWatch(['check', COMPLIANT], azure.env());
+    const compliant = await runCliInProcess(['check', COMPLIANT], azure.env());
     expect(compliant.code, compliant.stderr).toBe(0);
     expect(compliant.stdout).not.toContain('az rest');
 
-    const json = await runContactWatch(['check', NO_ATTACK_PATHS, '--format', 'json'], azure.env());
+    const json = await runCliInProcess(['check', NO_ATTACK_PATHS, '--format', 'json'], azure.env());
     expect(json.code, json.stderr).toBe(1);
     const element = JSON.parse(json.stdout);
     expect(Object.keys(element)).toEqual(['subscriptionId', 'displayName', 'state', 'status', 'source', 'contact', 'findings']);

@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SimulatedTenant, startLocalAzure } from '../../azure-server/index.js';
 import type { LocalAzure } from '../../azure-server/index.js';
-import { runContactWatch } from '../../support/cli.js';
+import { runCliInProcess } from '../../support/cli.js';
 import { compliantContact2023, contactItem, contactListItems } from '../../support/fixtures.js';
 
 const RULE_ORDER = ['contact-exists', 'email-configured', 'alert-notifications', 'owner-notifications', 'attack-path-notifications'];
@@ -36,7 +36,7 @@ const S = {
 
 let azure: LocalAzure;
 let report: any;
-let run: Awaited<ReturnType<typeof runContactWatch>>;
+let run: Awaited<ReturnType<typeof runCliInProcess>>;
 
 beforeAll(async () => {
   const tenant = new SimulatedTenant();
@@ -91,7 +91,7 @@ beforeAll(async () => {
   tenant.setIndexedContacts(S.staleIndex, [before]);
 
   azure = await startLocalAzure({ tenant });
-  run = await runContactWatch(['scan', '--format', 'json'], azure.env());
+  run = await runCliInProcess(['scan', '--format', 'json'], azure.env());
   report = JSON.parse(run.stdout);
 });
 

@@ -1,14 +1,16 @@
 /**
  * `scan --store`, `scan --notify`, the exemption commands (CONTRACT.md §4, §10) and the outbox
  * commands (`outbox`, `requeue`) end to end:
- * the real command line against Azurite and the local Azure test server with its ACS Email service.
+ * the command line against Azurite and the local Azure test server with its ACS Email service.
+ * The first `scan --notify` runs the built command line as a process; the others run the program
+ * in this process (runCliInProcess), which reads the same settings the same way.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SimulatedTenant, startLocalAzure } from '../../azure-server/index.js';
 import type { LocalAzure } from '../../azure-server/index.js';
 import { createCommunicationEmailService, type CommunicationEmailService } from '../../azure-server/services/communication-email.js';
 import { startAzurite } from '../../support/azurite.js';
-import { runContactWatch } from '../../support/cli.js';
+import { runCliInProcess, runContactWatch } from '../../support/cli.js';
 import { compliantContact2023 } from '../../support/fixtures.js';
 
 const COMPLIANT = '11111111-1111-4111-8111-111111111111';
@@ -27,7 +29,8 @@ beforeAll(async () => {
   tenant.addSubscription({ subscriptionId: COMPLIANT, displayName: 'Production', contacts: [compliantContact2023()] });
   tenant.addSubscription({ subscriptionId: NO_CONTACT, displayName: 'Sandbox', contacts: [] });
   tenant.addSubscription({ subscriptionId: HOSTILE_NAME, displayName: 'Evil <script>alert(1)</script>\r\nBcc: x@evil.test', contacts: [] });
-  mail = createCommunicationEmailService({ accessKey: Buffer.from('local-test-access-key').toString('base64') });
+  // retryAfterSeconds 0: the SDK's poll of a send does not wait the service's suggested second.
+  mail = createCommunicationEmailService({ accessKey: Buffer.from('local-test-access-key').toString('base64'), retryAfterSeconds: 0 });
   [azure, azurite] = await Promise.all([startLocalAzure({ tenant, services: [mail] }), startAzurite()]);
   env = {
     ...azure.env(),
@@ -66,7 +69,7 @@ describe('scan --notify', () => {
   });
 
   it('does not alert again on the next scan', async () => {
-    const run = await runContactWatch(['scan', '--notify'], env);
+    const run = await runCliInProcess(['scan', '--notify'], env);
     expect(run.code, run.stderr).toBe(0);
     expect(mail.messages).toHaveLength(1);
   });
@@ -74,7 +77,7 @@ describe('scan --notify', () => {
   it('refuses --notify without e-mail settings before doing any work, naming the setting', async () => {
     azure.requests.clear();
     const { CONTACT_WATCH_EMAIL_SENDER: _omitted, ...withoutSender } = env;
-    const run = await runContactWatch(['scan', '--notify'], withoutSender);
+    const run = await runCliInProcess(['scan', '--notify'], withoutSender);
     expect(run.code).toBe(2);
     expect(run.stderr).toMatch(/CONTACT_WATCH_EMAIL_SENDER/);
     expect(azure.requests.count('resource-graph')).toBe(0);
@@ -82,7 +85,7 @@ describe('scan --notify', () => {
 
   it('refuses --store without storage, naming CONTACT_WATCH_STORAGE', async () => {
     const { CONTACT_WATCH_STORAGE: _omitted, ...withoutStorage } = env;
-    const run = await runContactWatch(['scan', '--store'], withoutStorage);
+    const run = await runCliInProcess(['scan', '--store'], withoutStorage);
     expect(run.code).toBe(2);
     expect(run.stderr).toMatch(/CONTACT_WATCH_STORAGE/);
   });
@@ -92,16 +95,16 @@ describe('exemptions', () => {
   const inSixMonths = new Date(Date.now() + 182 * 86_400_000).toISOString().slice(0, 10);
 
   it('exempts a subscription: the next stored scan reports it exempt', async () => {
-    const exempt = await runContactWatch(
+    const exempt = await runCliInProcess(
       ['exempt', NO_CONTACT, '--reason', 'Sandbox, torn down in Q3', '--owner', 'lead@fabrikam.io', '--expires', inSixMonths],
       env,
     );
     expect(exempt.code, exempt.stderr).toBe(0);
-    const list = await runContactWatch(['exemptions', '--format', 'json'], env);
+    const list = await runCliInProcess(['exemptions', '--format', 'json'], env);
     expect(JSON.parse(list.stdout)).toEqual([
       expect.objectContaining({ subscriptionId: NO_CONTACT, owner: 'lead@fabrikam.io', expiresOn: inSixMonths, active: true }),
     ]);
-    const scan = await runContactWatch(['scan', '--store', '--format', 'json'], env);
+    const scan = await runCliInProcess(['scan', '--store', '--format', 'json'], env);
     const report = JSON.parse(scan.stdout);
     expect(report.subscriptions.find((s: any) => s.subscriptionId === NO_CONTACT).status).toBe('exempt');
     expect(report.summary).toMatchObject({ exempt: 1, noncompliant: 1 });
@@ -109,22 +112,22 @@ describe('exemptions', () => {
 
   it('refuses an exemption without a real expiry or more than a year ahead, naming the option', async () => {
     const tooFar = new Date(Date.now() + 400 * 86_400_000).toISOString().slice(0, 10);
-    const run = await runContactWatch(['exempt', COMPLIANT, '--reason', 'x', '--owner', 'lead@fabrikam.io', '--expires', tooFar], env);
+    const run = await runCliInProcess(['exempt', COMPLIANT, '--reason', 'x', '--owner', 'lead@fabrikam.io', '--expires', tooFar], env);
     expect(run.code).toBe(2);
     expect(run.stderr).toMatch(/--expires/);
-    const bad = await runContactWatch(['exempt', COMPLIANT, '--reason', 'x', '--owner', 'not-an-address', '--expires', inSixMonths], env);
+    const bad = await runCliInProcess(['exempt', COMPLIANT, '--reason', 'x', '--owner', 'not-an-address', '--expires', inSixMonths], env);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/--owner/);
-    const missing = await runContactWatch(['exempt', COMPLIANT, '--reason', 'x', '--owner', 'lead@fabrikam.io'], env);
+    const missing = await runCliInProcess(['exempt', COMPLIANT, '--reason', 'x', '--owner', 'lead@fabrikam.io'], env);
     expect(missing.code).toBe(2);
   });
 
   it('unexempts: the subscription is judged again', async () => {
-    const run = await runContactWatch(['unexempt', NO_CONTACT], env);
+    const run = await runCliInProcess(['unexempt', NO_CONTACT], env);
     expect(run.code, run.stderr).toBe(0);
-    const scan = await runContactWatch(['scan', '--store', '--format', 'json'], env);
+    const scan = await runCliInProcess(['scan', '--store', '--format', 'json'], env);
     expect(JSON.parse(scan.stdout).subscriptions.find((s: any) => s.subscriptionId === NO_CONTACT).status).toBe('noncompliant');
-    const list = await runContactWatch(['exemptions'], env);
+    const list = await runCliInProcess(['exemptions'], env);
     expect(list.stdout).toMatch(/No exemptions/);
   });
 });
@@ -135,11 +138,11 @@ describe('outbox and requeue', () => {
   it('lists a digest the mail service failed, marked FAILED, with the way to send it again', async () => {
     tenant.deleteContacts(COMPLIANT);
     mail.faults.add({ kind: 'fail-delivery' });
-    const scan = await runContactWatch(['scan', '--notify'], env);
+    const scan = await runCliInProcess(['scan', '--notify'], env);
     expect(scan.code, scan.stderr).toBe(0);
     expect(scan.stderr).toMatch(/1 failed and kept in the outbox/);
 
-    const json = await runContactWatch(['outbox', '--format', 'json'], env);
+    const json = await runCliInProcess(['outbox', '--format', 'json'], env);
     expect(json.code, json.stderr).toBe(0);
     const [message, ...others] = JSON.parse(json.stdout);
     expect(others).toEqual([]);
@@ -149,7 +152,7 @@ describe('outbox and requeue', () => {
     expect(Object.keys(message)).not.toContain('html');
     failedId = message.operationId;
 
-    const table = await runContactWatch(['outbox'], env);
+    const table = await runCliInProcess(['outbox'], env);
     expect(table.stdout.split('\n')[0]).toMatch(/^OPERATION ID +STATE +CREATED +SUBSCRIPTIONS +ATTEMPTS +LAST ERROR$/);
     expect(table.stdout).toContain(`${failedId}  FAILED`);
     expect(table.stdout).toContain('1 failed or given up: `contact-watch requeue <operation id>` (or --all)');
@@ -158,29 +161,29 @@ describe('outbox and requeue', () => {
   it('refuses a requeue without ids, with ids and --all, or with something that is not an operation id, before opening storage', async () => {
     const { CONTACT_WATCH_STORAGE: _omitted, ...withoutStorage } = env;
     for (const args of [['requeue'], ['requeue', failedId, '--all'], ['requeue', 'not-an-id']]) {
-      const run = await runContactWatch(args, withoutStorage);
+      const run = await runCliInProcess(args, withoutStorage);
       expect(run.code, args.join(' ')).toBe(2);
       expect(run.stderr).toMatch(/requeue (needs|takes)|not an operation id/);
     }
   });
 
   it('requeues the failed message; the next scan --notify delivers it and the outbox is empty', async () => {
-    const requeue = await runContactWatch(['requeue', failedId], env);
+    const requeue = await runCliInProcess(['requeue', failedId], env);
     expect(requeue.code, requeue.stderr).toBe(0);
     expect(requeue.stderr).toMatch(
       new RegExp(`^contact-watch: ${failedId} \\(failed\\) is queued again as [0-9a-f-]{36} \\(a new Operation-Id: the service answers the old one with its failure\\); the next alert run \\(the timer, or scan --notify\\) sends it\\.\\n$`),
     );
-    const again = await runContactWatch(['requeue', failedId], env);
+    const again = await runCliInProcess(['requeue', failedId], env);
     expect(again.code).toBe(2);
     expect(again.stderr).toContain(`${failedId} is replaced: only failed or given-up messages are requeued.`);
 
     const sentBefore = mail.messages.length;
-    const scan = await runContactWatch(['scan', '--notify'], env);
+    const scan = await runCliInProcess(['scan', '--notify'], env);
     expect(scan.code, scan.stderr).toBe(0);
     expect(mail.messages.slice(sentBefore).map((sent) => sent.html?.includes(COMPLIANT))).toEqual([true]);
-    const table = await runContactWatch(['outbox'], env);
+    const table = await runCliInProcess(['outbox'], env);
     expect(table.stdout).toBe('Every alert e-mail has been delivered.\n');
-    const none = await runContactWatch(['requeue', '--all'], env);
+    const none = await runCliInProcess(['requeue', '--all'], env);
     expect(none).toMatchObject({ code: 0, stderr: 'contact-watch: no failed or given-up alert e-mail to requeue.\n' });
   });
 });
@@ -195,12 +198,12 @@ describe('a send that fails or is throttled', () => {
     // The CLI retries a dropped connection twice within one send: three drops fail the send.
     mail.faults.add({ kind: 'drop', times: 3 });
     const sentBefore = mail.messages.length;
-    const failed = await runContactWatch(['scan', '--notify'], env);
+    const failed = await runCliInProcess(['scan', '--notify'], env);
     expect(failed.code, failed.stderr).toBe(0);
     expect(failed.stderr).toContain("alerts: 1 owed, 1 newly queued; 0 message(s) sent, 1 still queued: next attempt due now, at the next run (the timer's, or scan --notify)\n");
     expect(mail.messages).toHaveLength(sentBefore);
 
-    const next = await runContactWatch(['scan', '--notify'], env);
+    const next = await runCliInProcess(['scan', '--notify'], env);
     expect(next.code, next.stderr).toBe(0);
     expect(next.stderr).toContain('alerts: 0 owed, 0 newly queued; 1 message(s) sent, 0 queued\n');
     expect(mail.messages.slice(sentBefore).map((sent) => sent.html?.includes(LATE_ARRIVAL))).toEqual([true]);
@@ -209,12 +212,12 @@ describe('a send that fails or is throttled', () => {
   it('waits one hour, not 31 years, when the service asks for 1e9 seconds, and stderr says until when', async () => {
     tenant.addSubscription({ subscriptionId: ANOTHER_LATE_ARRIVAL, displayName: 'Another late arrival', contacts: [] });
     mail.faults.add({ kind: 'throttle', retryAfter: '1e9' });
-    const throttled = await runContactWatch(['scan', '--notify'], env);
+    const throttled = await runCliInProcess(['scan', '--notify'], env);
     expect(throttled.code, throttled.stderr).toBe(0);
     const due = /0 message\(s\) sent, 1 still queued: next attempt due (\S+) \(in \d+ min\), as the e-mail service asked\n/.exec(throttled.stderr);
     expect(due, throttled.stderr).not.toBeNull();
 
-    const outbox = await runContactWatch(['outbox', '--format', 'json'], env);
+    const outbox = await runCliInProcess(['outbox', '--format', 'json'], env);
     const [message, ...others] = JSON.parse(outbox.stdout);
     expect(others).toEqual([]);
     expect(message).toMatchObject({ state: 'pending', nextAttemptAt: due![1] });
@@ -228,7 +231,7 @@ describe('a send that fails or is throttled', () => {
 
     // A run within the hour sends nothing, and says the same.
     const attempts = mail.sendAttempts.length;
-    const held = await runContactWatch(['scan', '--notify'], env);
+    const held = await runCliInProcess(['scan', '--notify'], env);
     expect(held.code, held.stderr).toBe(0);
     expect(held.stderr).toContain(`0 message(s) sent, 1 still queued: next attempt due ${due![1]} `);
     expect(mail.sendAttempts).toHaveLength(attempts);
