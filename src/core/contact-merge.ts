@@ -26,7 +26,8 @@ import { isOn } from './rules/outcomes.js';
 import { ruleById } from './rules/index.js';
 import { EXAMPLE_SECURITY_TEAM_ADDRESS } from './rules/remediation.js';
 import { dedupeEmailAddresses, findEmailAddressProblem } from './email-addresses.js';
-import { levelRank, mergedEmailAddresses, mostInclusiveLevel, readEnum } from './normalise.js';
+import { evaluateContact } from './evaluate.js';
+import { levelRank, mergedEmailAddresses, mostInclusiveLevel, normaliseContactList, readEnum } from './normalise.js';
 
 type NotificationSource = SecurityContactPutBody['properties']['notificationsSources'][number];
 
@@ -77,7 +78,10 @@ export function mergeContactFix(contact: SubscriptionContact, findings: readonly
   if (failing.has('owner-notifications')) requireOwnerNotifications(fixed);
   if (failing.has('attack-path-notifications')) requireSource(fixed, 'attackpath', policy.attackPaths.minimalRiskLevel);
 
-  if (isDeepStrictEqual(fixed, current)) {
+  // The merged body can already differ from what is stored: several sources of one type (one of
+  // them unreadable) become one. Writing it is then the fix, though no rule's change was needed:
+  // when the rules fail the contact as stored and pass it as written.
+  if (isDeepStrictEqual(fixed, current) && !(passes(listedOnceWritten(fixed), failing, policy) && !passes(contact, failing, policy))) {
     const rules = [...failing].join(', ');
     return {
       kind: 'not-fixable',
@@ -86,6 +90,21 @@ export function mergeContactFix(contact: SubscriptionContact, findings: readonly
   }
   return { kind: 'put', body: fixed, placeholderEmails };
 }
+
+/** True when `contact` passes every one of `rules` (undefined: it could not be read, so it does not). */
+function passes(contact: SubscriptionContact | undefined, rules: ReadonlySet<RuleId>, policy: Policy): boolean {
+  if (!contact) return false;
+  return evaluateContact(contact, policy).findings.every((finding) => !rules.has(finding.ruleId) || finding.result === 'pass');
+}
+
+/** `body` as the service lists it once written as the subscription's `default` contact. */
+function listedOnceWritten(body: SecurityContactPutBody): SubscriptionContact | undefined {
+  const listed = normaliseContactList([{ id: DEFAULT_CONTACT_ID, name: 'default', type: 'Microsoft.Security/securityContacts', ...body }]);
+  return listed.ok ? listed.contact : undefined;
+}
+
+/** The id a PUT of `default` gives the contact; only its shape matters to the reading. */
+const DEFAULT_CONTACT_ID = '/subscriptions/00000000-0000-0000-0000-000000000000/providers/Microsoft.Security/securityContacts/default';
 
 // ---------------------------------------------------------------------------------------------
 // What is there, in the 2023 shape

@@ -80,6 +80,20 @@ describe('mergeContactFix on the Azure REST examples', () => {
     });
   });
 
+  it('writes the contact when merging alone fixes it: a second AttackPath source with an unknown level beside a known one', () => {
+    const sources = [
+      { sourceType: 'AttackPath', minimalRiskLevel: 'Severe' },
+      { sourceType: 'AttackPath', minimalRiskLevel: 'Low' },
+      { sourceType: 'Alert', minimalSeverity: 'Low' },
+    ];
+    const item = changed(get2023(), { emails: 'soc@fabrikam.io', notificationsSources: sources });
+    const contact = contactOf([item]);
+    expect(evaluateContact(contact, DEFAULT_POLICY).findings.find((finding) => finding.ruleId === 'attack-path-notifications')?.result).toBe('fail');
+    const body = putBody(fixFor([item]));
+    expect(body.properties.notificationsSources.filter((source) => source.sourceType === 'AttackPath')).toEqual([{ sourceType: 'AttackPath', minimalRiskLevel: 'Low' }]);
+    expect(findingsAfterWriting(body, DEFAULT_POLICY)['attack-path-notifications']).toBe('pass');
+  });
+
   it('carries a 2020 contact into the 2023 shape: its alert severity kept, an AttackPath source added', () => {
     const item = changed(get2020(), { emails: 'john@fabrikam.io;jane@fabrikam.io' });
     expect(putBody(fixFor([item]))).toEqual({
