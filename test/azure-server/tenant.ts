@@ -109,7 +109,7 @@ export interface SubscriptionRecord {
 }
 
 const NO_QUIRKS: SubscriptionQuirks = Object.freeze({});
-const NO_TAGS: Record<string, string> = Object.freeze({}) as Record<string, string>;
+const NO_TAGS: Record<string, string> = Object.freeze({});
 const NO_CONTACTS: readonly RawContact[] = Object.freeze([]);
 const NO_GROUPS: readonly string[] = Object.freeze([]);
 
@@ -516,7 +516,7 @@ export function generateTenant(options: GenerateTenantOptions): SimulatedTenant 
     } else if (quirkRoll < (threshold += quirkFractions.providerNotRegistered ?? 0)) {
       profile = 'provider-not-registered';
       quirks = NOT_REGISTERED;
-    } else if (quirkRoll < (threshold += quirkFractions.bareArrayBody ?? 0)) {
+    } else if (quirkRoll < threshold + (quirkFractions.bareArrayBody ?? 0)) {
       quirks = BARE_ARRAY;
     }
 
@@ -549,7 +549,7 @@ export function generateTenant(options: GenerateTenantOptions): SimulatedTenant 
       displayName,
       state,
       tenantId: tenant.tenantId,
-      tags: tags as Record<string, string>,
+      tags: tags,
       managementGroupIds: groupCount > 0 ? chains[Math.floor(random() * groupCount)]! : NO_GROUPS,
       contacts,
       indexedContacts,

@@ -68,7 +68,7 @@ export function readRoleAllowList(path: string): RoleAllowList {
   try {
     json = JSON.parse(readFileSync(path, 'utf8'));
   } catch (error) {
-    throw new Error(`${path}: cannot read the role allow-list: ${(error as Error).message}`);
+    throw new Error(`${path}: cannot read the role allow-list: ${(error as Error).message}`, { cause: error });
   }
   const parsed = rolesSchema.safeParse(json);
   if (!parsed.success) {

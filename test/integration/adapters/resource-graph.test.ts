@@ -282,7 +282,7 @@ describe('ResourceGraphInventory.readInventory', () => {
     azure.faults.add({ target: 'resource-graph', query: /resourcecontainers/, status: 503, times: Infinity });
     const error = await failureOf(adaptersFor(azure).inventory.readInventory({}));
     expect(error).toBeInstanceOf(ResourceGraphError);
-    expect((error as Error).message).toMatch(
+    expect((error).message).toMatch(
       /^The Resource Graph subscriptions query \(resourcecontainers, tenant scope\) failed: 503 ServiceUnavailable: .* \(still failing after 2 retries\)$/,
     );
   });
@@ -295,7 +295,7 @@ describe('ResourceGraphInventory.readInventory', () => {
       body: { error: { code: 'AuthorizationFailed', message: 'The client has no access.' } },
     });
     const error = await failureOf(adaptersFor(azure).inventory.readInventory({}));
-    expect((error as Error).message).toBe(
+    expect((error).message).toBe(
       'The Resource Graph subscriptions query (resourcecontainers, tenant scope) failed: 403 AuthorizationFailed: The client has no access.',
     );
     // Not retried: the subscriptions query was sent once (the contacts query ran beside it).

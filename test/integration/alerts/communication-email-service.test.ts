@@ -76,7 +76,7 @@ describe('local ACS Email service: REST contract', () => {
       });
       const poll = async () => {
         const response = await fetch(`${local.url}/emails/operations/${operationId}?api-version=2025-09-01`, { headers: { authorization: token } });
-        return { status: response.status, retryAfter: response.headers.get('retry-after'), body: (await response.json()) as unknown };
+        return { status: response.status, retryAfter: response.headers.get('retry-after'), body: (await response.json()) };
       };
       const nonTerminal = azureExample<any>(`${EXAMPLES}/GetOperationStatusReturnsNonTerminalStatus.json`).responses['200'];
       const failed = azureExample<any>(`${EXAMPLES}/GetOperationStatusReturnsFailedTerminalStatus.json`).responses['200'];
@@ -158,7 +158,7 @@ describe('local ACS Email service: authentication', () => {
   it('refuses the same signature over another body, a forged hash, a stale date, or no Authorization', async () => {
     const request = await signedBySdk();
     const headers = headersOf(request);
-    const original = String(request.body);
+    const original = request.body as string;
     const tampered = original.replace('hello', 'HELLO');
     const operation = { 'operation-id': randomUUID() };
 

@@ -11,7 +11,6 @@ import { openStateStore } from '../../../src/adapters/table-storage/index.js';
 import { FUNCTION_NAMES } from '../../../src/functions/function-names.js';
 import { RULE_IDS } from '../../../src/core/model.js';
 import { SimulatedTenant, type LocalAzure } from '../../azure-server/index.js';
-import type { CommunicationEmailService } from '../../azure-server/services/communication-email.js';
 import { invocationContexts, startAppTestBed, type testAppDependencies } from '../../support/app.js';
 import type { AzuriteTables } from '../../support/azurite.js';
 import { compliantContact2023 } from '../../support/fixtures.js';
@@ -23,7 +22,6 @@ const SLOW = 'd4444444-4444-4444-8444-444444444444';
 const FOREVER_BARE = 'e5555555-5555-4555-8555-555555555555';
 
 let azure: LocalAzure;
-let mail: CommunicationEmailService;
 let azurite: AzuriteTables;
 let deps: ReturnType<typeof testAppDependencies>;
 beforeAll(async () => {
@@ -33,7 +31,7 @@ beforeAll(async () => {
   tenant.addSubscription({ subscriptionId: EXEMPTED, displayName: 'Lab', contacts: [] });
   tenant.addSubscription({ subscriptionId: SLOW, displayName: 'Slow', contacts: [compliantContact2023()] });
   tenant.addSubscription({ subscriptionId: FOREVER_BARE, displayName: 'Forever bare', contacts: [] });
-  ({ azure, mail, azurite, deps } = await startAppTestBed(tenant, { tablePrefix: 'gatetest' }));
+  ({ azure, azurite, deps } = await startAppTestBed(tenant, { tablePrefix: 'gatetest' }));
 });
 
 afterAll(async () => {

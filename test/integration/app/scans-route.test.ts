@@ -64,12 +64,12 @@ async function post(
     headers: init.headers ?? {},
     ...(init.body === undefined ? {} : { body: { string: init.body } }),
   });
-  return createScansHandler(deps, options)(request, context()) as Promise<HttpResponseInit>;
+  return createScansHandler(deps, options)(request, context());
 }
 
 async function get(scanId: string, init: { method?: string; handlerDeps?: typeof deps } = {}): Promise<HttpResponseInit> {
   const request = new HttpRequest({ method: init.method ?? 'GET', url: `${URL}/${encodeURIComponent(scanId)}`, params: { scanId } });
-  return createScanResultHandler(init.handlerDeps ?? deps)(request, resultContext()) as Promise<HttpResponseInit>;
+  return createScanResultHandler(init.handlerDeps ?? deps)(request, resultContext());
 }
 
 /** GET until the scan is no longer running (the gate has been opened); returns that answer. */

@@ -11,7 +11,6 @@ import { createSubscriptionsHandler } from '../../../src/app/handlers/subscripti
 import { FUNCTION_NAMES } from '../../../src/functions/function-names.js';
 import { runStoredScan } from '../../../src/scan/stored-scan.js';
 import { SimulatedTenant, type LocalAzure } from '../../azure-server/index.js';
-import type { CommunicationEmailService } from '../../azure-server/services/communication-email.js';
 import { invocationContexts, startAppTestBed, type testAppDependencies } from '../../support/app.js';
 import type { AzuriteTables } from '../../support/azurite.js';
 import { compliantContact2023 } from '../../support/fixtures.js';
@@ -24,7 +23,6 @@ const LEAVING = '4e555555-5555-4555-8555-555555555555';
 const FORBIDDEN = '5f666666-6666-4666-8666-666666666666';
 
 let azure: LocalAzure;
-let mail: CommunicationEmailService;
 let azurite: AzuriteTables;
 let deps: ReturnType<typeof testAppDependencies>;
 beforeAll(async () => {
@@ -35,7 +33,7 @@ beforeAll(async () => {
   tenant.addSubscription({ subscriptionId: DISABLED, displayName: 'Old', state: 'Disabled', contacts: [] });
   tenant.addSubscription({ subscriptionId: LEAVING, displayName: 'Leaving', contacts: [compliantContact2023()] });
   tenant.addSubscription({ subscriptionId: FORBIDDEN, displayName: 'Locked down', contacts: [] });
-  ({ azure, mail, azurite, deps } = await startAppTestBed(tenant, { tablePrefix: 'subslisttest' }));
+  ({ azure, azurite, deps } = await startAppTestBed(tenant, { tablePrefix: 'subslisttest' }));
 
   const today = new Date();
   const expiresOn = new Date(Date.UTC(today.getUTCFullYear(), today.getUTCMonth(), today.getUTCDate() + 10)).toISOString().slice(0, 10);

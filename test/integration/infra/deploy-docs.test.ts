@@ -22,7 +22,7 @@ const read = (path: string): string => readFileSync(join(REPO_ROOT, path), 'utf8
 async function declared(path: string): Promise<{ parameters: Set<string>; outputs: Set<string> }> {
   const file: ParsedBicepFile = await parseBicep(join(REPO_ROOT, path), read(path));
   const names = (type: string) =>
-    new Set(file.tree.rootNode.namedChildren.filter((node) => node?.type === type).map((node) => node!.namedChildren[0]?.text ?? ''));
+    new Set(file.tree.rootNode.namedChildren.filter((node) => node?.type === type).map((node) => node.namedChildren[0]?.text ?? ''));
   return { parameters: names('parameter_declaration'), outputs: names('output_declaration') };
 }
 

@@ -176,7 +176,7 @@ describe('startTelemetry with a connection string (a fake ingestion endpoint)', 
         const raw = Buffer.concat(chunks);
         const body = (request.headers['content-encoding'] === 'gzip' ? gunzipSync(raw) : raw).toString('utf8');
         received.push({ path: `${request.method} ${request.url}`, authorization: request.headers.authorization, body });
-        let items = 0;
+        let items: number;
         try {
           const parsed = JSON.parse(body) as unknown;
           items = Array.isArray(parsed) ? parsed.length : 1;
