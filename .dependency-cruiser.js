@@ -31,7 +31,8 @@ export default {
     },
     {
       name: 'use-cases-import-no-outer-layer',
-      comment: 'src/scan, src/alerts and src/report reach storage and Azure through their ports, never through adapters or the entry points.',
+      comment:
+        'src/scan, src/alerts and src/report reach storage and Azure through their ports, never through adapters or the entry points.',
       severity: 'error',
       from: { path: '^src/(scan|alerts|report)/' },
       to: { path: '^src/(adapters|app|cli|functions|compose)/' },

@@ -102,7 +102,8 @@ async function oneAtATime(size: number): Promise<Row> {
   const azure = await startLocalAzure({ tenant, latency, logRequests: false });
   try {
     const { wallMs, stderr } = await timed([TSX, ONE_AT_A_TIME], azure.env());
-    if (/could not be read/.test(stderr) && azure.requests.count('security-contacts') === 0) throw new Error(`the baseline read nothing: ${stderr}`);
+    if (/could not be read/.test(stderr) && azure.requests.count('security-contacts') === 0)
+      throw new Error(`the baseline read nothing: ${stderr}`);
     return {
       size,
       situation: 'one-at-a-time',
@@ -119,7 +120,9 @@ async function oneAtATime(size: number): Promise<Row> {
 
 const rows: Row[] = [];
 const log = (text: string) => process.stderr.write(`${text}\n`);
-log(`latency: ${latency.resourceGraphPageMs} ms per Resource Graph page, ${latency.securityContactsMs} ms per securityContacts call; confirmation concurrency ${DEFAULT_CONFIRMATION_CONCURRENCY}`);
+log(
+  `latency: ${latency.resourceGraphPageMs} ms per Resource Graph page, ${latency.securityContactsMs} ms per securityContacts call; confirmation concurrency ${DEFAULT_CONFIRMATION_CONCURRENCY}`,
+);
 for (const size of sizes) {
   for (const situation of situations) {
     log(`scanning ${size} subscriptions (${situation})…`);
@@ -131,13 +134,19 @@ const baseline = await oneAtATime(baselineSize);
 rows.push(baseline);
 
 const seconds = (ms: number) => (ms / 1000).toFixed(2);
-console.log(`| subscriptions | situation | wall (s) | Resource Graph requests (expected) | Subscriptions API requests | securityContacts calls | doubtful | peak RSS (MB) |`);
+console.log(
+  `| subscriptions | situation | wall (s) | Resource Graph requests (expected) | Subscriptions API requests | securityContacts calls | doubtful | peak RSS (MB) |`,
+);
 console.log(`|---:|---|---:|---:|---:|---:|---:|---:|`);
 for (const r of rows) {
   const expected = r.expectedResourceGraphRequests === undefined ? '' : ` (${r.expectedResourceGraphRequests})`;
-  console.log(`| ${r.size} | ${r.situation} | ${seconds(r.wallMs)} | ${r.resourceGraphRequests}${expected} | ${r.subscriptionsApiRequests} | ${r.securityContactsCalls} | ${r.doubtful} | ${r.peakRssMb === undefined ? '' : r.peakRssMb.toFixed(0)} |`);
+  console.log(
+    `| ${r.size} | ${r.situation} | ${seconds(r.wallMs)} | ${r.resourceGraphRequests}${expected} | ${r.subscriptionsApiRequests} | ${r.securityContactsCalls} | ${r.doubtful} | ${r.peakRssMb === undefined ? '' : r.peakRssMb.toFixed(0)} |`,
+  );
 }
 const comparable = rows.find((r) => r.size === baselineSize && r.situation === 'not-indexed');
 if (comparable) {
-  console.log(`\nNot indexed, ${baselineSize} subscriptions: one at a time ${seconds(baseline.wallMs)} s, contact-watch ${seconds(comparable.wallMs)} s — ${(baseline.wallMs / comparable.wallMs).toFixed(1)}× faster (same run).`);
+  console.log(
+    `\nNot indexed, ${baselineSize} subscriptions: one at a time ${seconds(baseline.wallMs)} s, contact-watch ${seconds(comparable.wallMs)} s — ${(baseline.wallMs / comparable.wallMs).toFixed(1)}× faster (same run).`,
+  );
 }

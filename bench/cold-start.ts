@@ -51,7 +51,9 @@ interface Sample {
 }
 
 /** A connection string whose ingestion endpoint refuses connections: telemetry starts, sends nothing. */
-const TELEMETRY_ON = { APPLICATIONINSIGHTS_CONNECTION_STRING: 'InstrumentationKey=00000000-0000-4000-8000-000000000000;IngestionEndpoint=https://127.0.0.1:9/' };
+const TELEMETRY_ON = {
+  APPLICATIONINSIGHTS_CONNECTION_STRING: 'InstrumentationKey=00000000-0000-4000-8000-000000000000;IngestionEndpoint=https://127.0.0.1:9/',
+};
 
 /** One fresh process: preload the fake core, import the entry, print the import's duration. */
 function loadOnce(entry: string, extraEnv: Record<string, string> = {}): Promise<Sample> {
@@ -82,7 +84,10 @@ const median = (values: number[]): number => {
   return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
 };
 
-async function measure(entry: string, extraEnv: Record<string, string> = {}): Promise<{ importMs: number; processMs: number; minImportMs: number }> {
+async function measure(
+  entry: string,
+  extraEnv: Record<string, string> = {},
+): Promise<{ importMs: number; processMs: number; minImportMs: number }> {
   await loadOnce(entry, extraEnv); // warms the file system cache, as a deployed app's disk would be
   const samples: Sample[] = [];
   for (let i = 0; i < runs; i++) samples.push(await loadOnce(entry, extraEnv));
@@ -111,7 +116,12 @@ mkdirSync(work, { recursive: true });
 // 1. The builds.
 await buildScript.buildAll();
 const bundled = join(repoRoot, 'dist/functions/index.js');
-const { metafile } = await build({ ...buildScript.functionsBuildOptions, outdir: join(work, 'metafile'), metafile: true, logLevel: 'error' });
+const { metafile } = await build({
+  ...buildScript.functionsBuildOptions,
+  outdir: join(work, 'metafile'),
+  metafile: true,
+  logLevel: 'error',
+});
 await build({ ...buildScript.functionsBuildOptions, outdir: join(work, 'bundled-plain'), minify: false, logLevel: 'error' });
 // Node cannot load a text import (`?raw`, the report page's stylesheet and script): those are
 // inlined, every other import is left as written, so there is still one file per source file.
@@ -164,7 +174,9 @@ console.log('|---|---:|---:|---:|');
 for (const row of rows) console.log(row);
 const deployed = results.get('bundled (deployed)')!;
 const unbundledResult = results.get('unbundled (file by file)')!;
-console.log(`\nbundled vs unbundled: ${(unbundledResult.importMs / deployed.importMs).toFixed(1)}× faster to import (${unbundledFiles} source files)`);
+console.log(
+  `\nbundled vs unbundled: ${(unbundledResult.importMs / deployed.importMs).toFixed(1)}× faster to import (${unbundledFiles} source files)`,
+);
 console.log(`bundle: dist/functions/index.js ${mb(bytes(bundled))} MB (+ ${mb(bytes(`${bundled}.map`))} MB source map)`);
 console.log(`package: ${relative(repoRoot, pkg.folder)} ${mb(pkg.folderBytes)} MB, zip ${mb(pkg.zipBytes)} MB`);
 console.log(`\nheaviest inputs of the bundle (bytes in the minified output):`);

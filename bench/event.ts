@@ -58,16 +58,32 @@ async function measure(size: number): Promise<Row> {
       policy: { name: 'bench-count', sendRequest: (request: PipelineRequest, next: SendRequest) => ((tableRequests += 1), next(request)) },
     };
     const deps = testAppDependencies({ azure, mail, storage: azurite.connectionString, tablePrefix: `bench${size}` });
-    deps.store = openStateStore(azurite.connectionString, { tablePrefix: `bench${size}`, additionalPolicies: [counting], credential: deps.azure.credential });
+    deps.store = openStateStore(azurite.connectionString, {
+      tablePrefix: `bench${size}`,
+      additionalPolicies: [counting],
+      credential: deps.azure.credential,
+    });
     // The alerts' outbox sits beside the counted store, so its requests are counted too.
-    deps.alerts = alertDelivery({ settings: deps.settings.alerting, store: deps.store, portalUrl: deps.settings.cloud.portalUrl, credential: deps.azure.credential, clock: deps.clock });
+    deps.alerts = alertDelivery({
+      settings: deps.settings.alerting,
+      store: deps.store,
+      portalUrl: deps.settings.cloud.portalUrl,
+      credential: deps.azure.credential,
+      clock: deps.clock,
+    });
 
     log(`recording ${size} subscriptions…`);
     const verdicts = Array.from({ length: size }, (_, i) => verdict(subscriptionIdFor(i), 'compliant'));
     await deps.store.recordRun({
       scanId: `seed-${size}`,
       trigger: 'bench',
-      evaluate: async () => ({ status: 'succeeded', scope: 'tenant', subscriptionListComplete: true, verdicts, readSubscriptionIds: verdicts.map((v) => v.subscriptionId) }),
+      evaluate: async () => ({
+        status: 'succeeded',
+        scope: 'tenant',
+        subscriptionListComplete: true,
+        verdicts,
+        readSubscriptionIds: verdicts.map((v) => v.subscriptionId),
+      }),
     });
 
     // The outbox table is created on its first use; that belongs to no event.
@@ -84,7 +100,10 @@ async function measure(size: number): Promise<Row> {
       await handler(event, invocation());
       times.push(performance.now() - started);
       requests.push(tableRequests);
-      if (mail.messages.length !== accepted + 1) throw new Error(`event ${index} at ${size}: expected one alert e-mail, the mail service accepted ${mail.messages.length - accepted}`);
+      if (mail.messages.length !== accepted + 1)
+        throw new Error(
+          `event ${index} at ${size}: expected one alert e-mail, the mail service accepted ${mail.messages.length - accepted}`,
+        );
     }
     const sorted = [...times].sort((a, b) => a - b);
     return { size, medianMs: sorted[Math.floor(sorted.length / 2)]!, slowestMs: sorted[sorted.length - 1]!, tableRequests: requests };

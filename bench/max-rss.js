@@ -4,5 +4,8 @@ import { writeSync } from 'node:fs';
 
 process.on('exit', () => {
   const { heapUsed, external, arrayBuffers } = process.memoryUsage();
-  writeSync(2, `\n__bench_max_rss_kb=${process.resourceUsage().maxRSS} heapUsedMb=${(heapUsed / 2 ** 20).toFixed(0)} externalMb=${((external + arrayBuffers) / 2 ** 20).toFixed(0)}\n`);
+  writeSync(
+    2,
+    `\n__bench_max_rss_kb=${process.resourceUsage().maxRSS} heapUsedMb=${(heapUsed / 2 ** 20).toFixed(0)} externalMb=${((external + arrayBuffers) / 2 ** 20).toFixed(0)}\n`,
+  );
 });

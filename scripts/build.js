@@ -143,7 +143,10 @@ export async function packageApp({ out = join(repoRoot, '.test-output', 'package
   await mkdir(join(app, 'dist'), { recursive: true });
   // The source map (7 MB, mostly the SDKs' sources) stays out: Node reads it only with
   // --enable-source-maps, and keepNames leaves the function names in stack traces.
-  await cp(join(repoRoot, 'dist', 'functions'), join(app, 'dist', 'functions'), { recursive: true, filter: (path) => !path.endsWith('.map') });
+  await cp(join(repoRoot, 'dist', 'functions'), join(app, 'dist', 'functions'), {
+    recursive: true,
+    filter: (path) => !path.endsWith('.map'),
+  });
   await cp(join(repoRoot, 'host.json'), join(app, 'host.json'));
 
   const manifest = JSON.parse(await readFile(join(repoRoot, 'package.json'), 'utf8'));

@@ -208,7 +208,10 @@ export async function armGet(
     // The HTTP client turns its own timeout into an AbortError, which the retry policy passes on.
     if (isTimeout(error)) {
       const tries = TIMEOUT_RETRIES + 1;
-      return { kind: 'transport-error', message: `no answer from ${new URL(url).origin} within ${timeout / 1000} s${tries > 1 ? ` (${tries} tries)` : ''}` };
+      return {
+        kind: 'transport-error',
+        message: `no answer from ${new URL(url).origin} within ${timeout / 1000} s${tries > 1 ? ` (${tries} tries)` : ''}`,
+      };
     }
     if (!isRestError(error)) throw error;
     // An answer that still throws: the pipeline's deserializer refuses a body that claims a JSON

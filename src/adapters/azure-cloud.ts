@@ -48,9 +48,7 @@ export function resolveAzureCloud(env: NodeJS.ProcessEnv): AzureCloudSettings {
   const name = parseCloudName(env.AZURE_CLOUD);
   const known = KNOWN_CLOUDS[name];
   const override = env.AZURE_RESOURCE_MANAGER_ENDPOINT?.trim();
-  const resourceManagerEndpoint = override
-    ? parseEndpoint(override, 'AZURE_RESOURCE_MANAGER_ENDPOINT')
-    : known.resourceManagerEndpoint;
+  const resourceManagerEndpoint = override ? parseEndpoint(override, 'AZURE_RESOURCE_MANAGER_ENDPOINT') : known.resourceManagerEndpoint;
   return {
     name,
     resourceManagerEndpoint,
@@ -79,12 +77,22 @@ function parseEndpoint(text: string, setting: string): string {
   try {
     url = new URL(text);
   } catch {
-    throw new SettingsError(setting, `${setting} is ${quoteWithoutSecrets(text)}, which is not an absolute URL; expected e.g. https://management.azure.com.`);
+    throw new SettingsError(
+      setting,
+      `${setting} is ${quoteWithoutSecrets(text)}, which is not an absolute URL; expected e.g. https://management.azure.com.`,
+    );
   }
   if (url.protocol !== 'https:') {
-    throw new SettingsError(setting, `${setting} is ${quoteWithoutSecrets(text)}; it must be an https:// URL (a bearer token is never sent over plain http).`);
+    throw new SettingsError(
+      setting,
+      `${setting} is ${quoteWithoutSecrets(text)}; it must be an https:// URL (a bearer token is never sent over plain http).`,
+    );
   }
-  const extras = [url.username || url.password ? 'credentials (user:password@)' : '', url.search ? 'a query' : '', url.hash ? 'a fragment' : ''].filter(Boolean);
+  const extras = [
+    url.username || url.password ? 'credentials (user:password@)' : '',
+    url.search ? 'a query' : '',
+    url.hash ? 'a fragment' : '',
+  ].filter(Boolean);
   if (extras.length > 0) {
     throw new SettingsError(
       setting,

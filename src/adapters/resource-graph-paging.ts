@@ -119,12 +119,16 @@ export class ResourceGraphQueryRunner {
       const next = answer.skipToken || undefined;
       if (!next) {
         if (answer.resultTruncated === 'true') {
-          throw new ResourceGraphError(`${describeQuery(query, scope)} answered with a truncated result and no $skipToken to read the rest.`);
+          throw new ResourceGraphError(
+            `${describeQuery(query, scope)} answered with a truncated result and no $skipToken to read the rest.`,
+          );
         }
         return { limitHit };
       }
       if (next === skipToken) {
-        throw new ResourceGraphError(`${describeQuery(query, scope)} answered page ${page} with the same $skipToken again; the read was stopped.`);
+        throw new ResourceGraphError(
+          `${describeQuery(query, scope)} answered page ${page} with the same $skipToken again; the read was stopped.`,
+        );
       }
       skipToken = next;
     }

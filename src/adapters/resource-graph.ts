@@ -108,7 +108,9 @@ export class ResourceGraphInventory implements TenantInventorySource {
     ]);
     if (!subscriptionsRead.limitHit && !contactsRead.limitHit) return tenantWide.build();
 
-    const subscriptions = subscriptionsRead.limitHit ? await this.subscriptionLister.listSubscriptions(signal) : tenantWide.subscriptionList();
+    const subscriptions = subscriptionsRead.limitHit
+      ? await this.subscriptionLister.listSubscriptions(signal)
+      : tenantWide.subscriptionList();
     const batched = new InventoryBuilder();
     batched.addSubscriptions(subscriptions);
     const ids = subscriptions.map((s) => s.subscriptionId);
@@ -162,7 +164,8 @@ function normaliseSubscriptionIds(ids: string[]): string[] {
   const normalised = new Set<string>();
   for (const raw of ids) {
     const id = raw.trim();
-    if (!isSubscriptionId(id)) throw new ResourceGraphError(`"${id}" is not a subscription id (a GUID); nothing was sent to Resource Graph.`);
+    if (!isSubscriptionId(id))
+      throw new ResourceGraphError(`"${id}" is not a subscription id (a GUID); nothing was sent to Resource Graph.`);
     normalised.add(id.toLowerCase());
   }
   return [...normalised];

@@ -87,7 +87,9 @@ export class SecurityContactsApi implements SecurityContactsSource {
       }
       if (result.status !== 200) {
         const message = describeHttpFailure(result.status, body, result.bodyText, this.retry, result.headers);
-        return isRetriedStatus(result.status) ? { kind: 'unreadable', message, transient: true, status: result.status } : { kind: 'unreadable', message, status: result.status };
+        return isRetriedStatus(result.status)
+          ? { kind: 'unreadable', message, transient: true, status: result.status }
+          : { kind: 'unreadable', message, status: result.status };
       }
       if (!result.json.ok) return { kind: 'unreadable', message: `200 but ${result.json.reason}` };
 

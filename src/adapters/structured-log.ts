@@ -58,7 +58,12 @@ export function redact(value: unknown, depth = 0, seen = new WeakSet<object>()):
   seen.add(value);
   try {
     if (Array.isArray(value)) return value.map((item) => redact(item, depth + 1, seen) ?? null);
-    if (value instanceof Map) return redactEntries([...value.entries()].map(([key, item]) => [String(key), item]), depth, seen);
+    if (value instanceof Map)
+      return redactEntries(
+        [...value.entries()].map(([key, item]) => [String(key), item]),
+        depth,
+        seen,
+      );
     if (value instanceof Set) return [...value].map((item) => redact(item, depth + 1, seen) ?? null);
     return redactEntries(Object.entries(value), depth, seen);
   } finally {
@@ -92,7 +97,11 @@ function errorValue(error: Error): Record<string, unknown> {
 }
 
 /** The JSON line for one event; `event`, `invocationId` and `functionName` cannot be overwritten by fields. */
-export function formatLogLine(context: Pick<InvocationContext, 'invocationId' | 'functionName'>, event: string, fields: Record<string, unknown> = {}): string {
+export function formatLogLine(
+  context: Pick<InvocationContext, 'invocationId' | 'functionName'>,
+  event: string,
+  fields: Record<string, unknown> = {},
+): string {
   const safe = redact(fields);
   const rest = typeof safe === 'object' && safe !== null && !Array.isArray(safe) ? (safe as Record<string, unknown>) : { fields: safe };
   const { event: _event, invocationId: _invocationId, functionName: _functionName, ...other } = rest;

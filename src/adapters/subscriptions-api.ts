@@ -112,7 +112,11 @@ export class SubscriptionsApi implements SubscriptionLookup {
     if (result.kind === 'transport-error') return { kind: 'unreadable', message: result.message };
     if (result.status !== 200) {
       const body = result.json.ok ? result.json.value : undefined;
-      return { kind: 'unreadable', message: describeHttpFailure(result.status, body, result.bodyText, this.retry, result.headers), status: result.status };
+      return {
+        kind: 'unreadable',
+        message: describeHttpFailure(result.status, body, result.bodyText, this.retry, result.headers),
+        status: result.status,
+      };
     }
     if (!result.json.ok) return { kind: 'unreadable', message: `the subscription could not be read: ${result.json.reason}` };
     try {
@@ -128,7 +132,9 @@ function toSubscriptionInfo(item: unknown, index: number): SubscriptionInfo {
   if (!parsed.success) {
     const id = asRecord(item)?.subscriptionId;
     const which = typeof id === 'string' ? `subscription "${id}"` : `subscription #${index + 1} of its page`;
-    throw new SubscriptionsApiError(`The Subscriptions API returned ${which} that is not as expected: ${describeFirstIssue(parsed.error)}.`);
+    throw new SubscriptionsApiError(
+      `The Subscriptions API returned ${which} that is not as expected: ${describeFirstIssue(parsed.error)}.`,
+    );
   }
   const { subscriptionId, displayName, state, tenantId, tags } = parsed.data;
   return {

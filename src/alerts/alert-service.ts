@@ -21,7 +21,15 @@ import { createHash, randomUUID } from 'node:crypto';
 import pLimit from 'p-limit';
 import { DEFAULT_ALERT_SETTINGS, owedAlerts, type AlertSettings, type OwedAlert } from '../core/alerts.js';
 import type { AlertClaim, AlertMode, AlertRecordStore, DeliveryCounts, NewOutboxMessage, Outbox } from './ports.js';
-import { composeDigests, DIGEST_LIMITS, renderDigest, renderSingle, type DigestLimits, type RenderedEmail, type TemplateContext } from './templates.js';
+import {
+  composeDigests,
+  DIGEST_LIMITS,
+  renderDigest,
+  renderSingle,
+  type DigestLimits,
+  type RenderedEmail,
+  type TemplateContext,
+} from './templates.js';
 
 /** ACS accepts at most 50 recipients (To + Cc + Bcc) in one message. */
 export const MAX_RECIPIENTS_PER_MESSAGE = 50;
@@ -118,7 +126,15 @@ export class AlertService {
       const outcomes = await Promise.all(
         group.alerts.map((alert) =>
           this.limit(() =>
-            this.options.outbox.claimAlert({ key: alert.key, batchId, mode, subscriptionId: alert.subscriptionId, kind: alert.kind, alert, createdAt: nowIso }),
+            this.options.outbox.claimAlert({
+              key: alert.key,
+              batchId,
+              mode,
+              subscriptionId: alert.subscriptionId,
+              kind: alert.kind,
+              alert,
+              createdAt: nowIso,
+            }),
           ),
         ),
       );
@@ -180,7 +196,9 @@ export class AlertService {
   }
 
   private render(alerts: readonly OwedAlert[], mode: AlertMode, ctx: TemplateContext): RenderedEmail {
-    return mode === 'single' && alerts.length === 1 ? renderSingle(alerts[0]!, ctx) : renderDigest(alerts, ctx, undefined, this.limits.maxMessageBytes);
+    return mode === 'single' && alerts.length === 1
+      ? renderSingle(alerts[0]!, ctx)
+      : renderDigest(alerts, ctx, undefined, this.limits.maxMessageBytes);
   }
 
   /** One message per recipient group, ids derived from the batch so that a rewrite finds them. */

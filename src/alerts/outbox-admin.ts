@@ -63,7 +63,10 @@ export async function requeueMessage(
     html: message.html,
     plainText: message.plainText,
   });
-  await outbox.updateMessage(message, { state: 'replaced', lastError: `requeued as ${copyId}; it had failed: ${message.lastError ?? message.serviceStatus ?? 'unknown'}` });
+  await outbox.updateMessage(message, {
+    state: 'replaced',
+    lastError: `requeued as ${copyId}; it had failed: ${message.lastError ?? message.serviceStatus ?? 'unknown'}`,
+  });
   return { operationId, outcome: 'requeued', from: 'failed', sendsAs: copyId };
 }
 
@@ -83,7 +86,10 @@ export const PRUNE_LIMIT_PER_RUN = 500;
  * subscription's record is unmarked — minutes, until the next run completes the batch — so an old
  * one is never needed; messages not delivered are kept whatever their age.
  */
-export async function pruneDeliveredAlerts(outbox: Pick<Outbox, 'pruneDelivered'>, now: Date): Promise<{ messages: number; claims: number }> {
+export async function pruneDeliveredAlerts(
+  outbox: Pick<Outbox, 'pruneDelivered'>,
+  now: Date,
+): Promise<{ messages: number; claims: number }> {
   return outbox.pruneDelivered(new Date(now.getTime() - DELIVERED_RETENTION_DAYS * 86_400_000), PRUNE_LIMIT_PER_RUN);
 }
 

@@ -143,7 +143,10 @@ export class OutboxSender {
       if (!leased) continue; // someone else is on it
       const outcome = await this.attempt(leased);
       const at = clock();
-      if (leased.state === 'pending' && (outcome.kind === 'succeeded' || outcome.kind === 'running' || ('accepted' in outcome && outcome.accepted))) {
+      if (
+        leased.state === 'pending' &&
+        (outcome.kind === 'succeeded' || outcome.kind === 'running' || ('accepted' in outcome && outcome.accepted))
+      ) {
         accepts.push(at.getTime());
       }
       await this.record(leased, outcome, at);

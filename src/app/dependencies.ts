@@ -9,7 +9,14 @@ import type { PruneResult } from '../alerts/outbox-admin.js';
 import type { AlertMode, DeliveryCounts, OutboxMessage } from '../alerts/ports.js';
 import type { AlertSettings } from '../core/alerts.js';
 import type { Policy } from '../core/model.js';
-import type { ScanLease, ScanReportStore, SecurityContactsSource, StateStore, SubscriptionLookup, TenantInventorySource } from '../scan/ports.js';
+import type {
+  ScanLease,
+  ScanReportStore,
+  SecurityContactsSource,
+  StateStore,
+  SubscriptionLookup,
+  TenantInventorySource,
+} from '../scan/ports.js';
 
 /** The settings the handlers read; the app settings (src/compose/app-settings.ts) hold these and more. */
 export interface HandlerSettings {

@@ -102,8 +102,17 @@ export async function evaluateSubscription(
   }
   const read = contacts.last;
   if (read?.kind === 'unreadable' && read.transient === true) {
-    deps.log(context, 'evaluation.failed', { subscriptionId, evaluatedBy: request.evaluatedBy, stage: 'read', transient: true, error: read.message });
-    throw new TransientEvaluationError(subscriptionId, `the security contacts of ${subscriptionId} could not be read (it may pass; the event will be retried): ${read.message}`);
+    deps.log(context, 'evaluation.failed', {
+      subscriptionId,
+      evaluatedBy: request.evaluatedBy,
+      stage: 'read',
+      transient: true,
+      error: read.message,
+    });
+    throw new TransientEvaluationError(
+      subscriptionId,
+      `the security contacts of ${subscriptionId} could not be read (it may pass; the event will be retried): ${read.message}`,
+    );
   }
   const retryUntil = accessStillOnItsWayUntil(read, request, deps.clock());
   if (read?.kind === 'unreadable' && retryUntil) {
@@ -132,7 +141,12 @@ export async function evaluateSubscription(
 
   if (recorded.refused !== undefined) {
     // Nothing a retry could mend: Table Storage will not take even the record's minimal form.
-    deps.log(context, 'subscription.notStored', { subscriptionId, evaluatedBy: request.evaluatedBy, status: verdict.status, reason: recorded.refused });
+    deps.log(context, 'subscription.notStored', {
+      subscriptionId,
+      evaluatedBy: request.evaluatedBy,
+      status: verdict.status,
+      reason: recorded.refused,
+    });
     return { verdict, recorded, delivery: undefined };
   }
   const { record, change } = recorded;
@@ -181,7 +195,8 @@ export async function evaluateSubscription(
  * more than NEW_SUBSCRIPTION_ACCESS_WINDOW_MINUTES past the present.
  */
 function accessStillOnItsWayUntil(read: ContactListRead | undefined, request: EvaluateSubscriptionRequest, now: Date): string | undefined {
-  if (read?.kind !== 'unreadable' || read.status === undefined || !ACCESS_NOT_YET_STATUSES.has(read.status) || !request.announcedAt) return undefined;
+  if (read?.kind !== 'unreadable' || read.status === undefined || !ACCESS_NOT_YET_STATUSES.has(read.status) || !request.announcedAt)
+    return undefined;
   const announced = Date.parse(request.announcedAt);
   if (!Number.isFinite(announced)) return undefined;
   const deadline = Math.min(announced, now.getTime()) + NEW_SUBSCRIPTION_ACCESS_WINDOW_MINUTES * 60_000;
@@ -230,7 +245,10 @@ function lookupWithStoredFallback(deps: AppDependencies): SubscriptionLookup & {
         return fresh;
       }
       lookup.source = 'store';
-      return { kind: 'found' as const, subscription: { subscriptionId: stored.subscriptionId, displayName: stored.displayName, state: stored.state } };
+      return {
+        kind: 'found' as const,
+        subscription: { subscriptionId: stored.subscriptionId, displayName: stored.displayName, state: stored.state },
+      };
     },
   };
   return lookup;

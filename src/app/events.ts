@@ -88,7 +88,10 @@ function parseEvent(input: unknown, now: Date): ContactWatchEvent {
     return malformed('the object is neither an Event Grid event (no eventType) nor a CloudEvents 1.0 event (no specversion)');
   }
 
-  const envelope = eventGridFields.length > 0 ? readEnvelope(EventGridEnvelope, fields, 'event-grid') : readEnvelope(CloudEventEnvelope, fields, 'cloud-events');
+  const envelope =
+    eventGridFields.length > 0
+      ? readEnvelope(EventGridEnvelope, fields, 'event-grid')
+      : readEnvelope(CloudEventEnvelope, fields, 'cloud-events');
   if ('kind' in envelope) return envelope;
 
   const type = envelope.type.toLowerCase();
@@ -124,7 +127,10 @@ function requiredText(maxLength: number) {
 }
 
 const optionalText = (maxLength: number) =>
-  z.string({ error: 'must be a string' }).max(maxLength, { error: `is longer than ${maxLength} characters` }).optional();
+  z
+    .string({ error: 'must be a string' })
+    .max(maxLength, { error: `is longer than ${maxLength} characters` })
+    .optional();
 
 /** Event ids end up in evaluatedBy (`event:<id>`) and the status history: short, printable. */
 const eventIdField = requiredText(200).refine((id) => !CONTROL_CHARACTERS.test(id), { error: 'holds a control character' });
@@ -135,7 +141,9 @@ const timestampField = requiredText(64).refine((text) => Number.isFinite(Date.pa
 const EventGridEnvelope = z.object({
   id: eventIdField,
   eventType: requiredText(256),
-  subject: z.string({ error: (issue) => (issue.input === undefined ? 'is missing' : 'must be a string') }).max(2048, { error: 'is longer than 2048 characters' }),
+  subject: z
+    .string({ error: (issue) => (issue.input === undefined ? 'is missing' : 'must be a string') })
+    .max(2048, { error: 'is longer than 2048 characters' }),
   eventTime: timestampField,
   // Publishers may leave these out; Event Grid stamps them before delivery.
   dataVersion: optionalText(64),
@@ -169,7 +177,15 @@ function readEnvelope(
   }
   const value = parsed.data;
   return 'eventType' in value
-    ? { schema: kind, id: value.id, type: value.eventType, subject: value.subject, time: value.eventTime, timeField: 'eventTime', data: value.data }
+    ? {
+        schema: kind,
+        id: value.id,
+        type: value.eventType,
+        subject: value.subject,
+        time: value.eventTime,
+        timeField: 'eventTime',
+        data: value.data,
+      }
     : { schema: kind, id: value.id, type: value.type, subject: value.subject, time: value.time, timeField: 'time', data: value.data };
 }
 
@@ -296,7 +312,8 @@ function ignored(envelope: Envelope, reason: string): ContactWatchEvent {
 function describeNonObject(value: unknown): string | undefined {
   if (value === undefined) return 'empty';
   if (value === null) return 'null';
-  if (Array.isArray(value)) return `an array of ${value.length} item${value.length === 1 ? '' : 's'} (one event per invocation is expected)`;
+  if (Array.isArray(value))
+    return `an array of ${value.length} item${value.length === 1 ? '' : 's'} (one event per invocation is expected)`;
   if (value instanceof Uint8Array) return `${value.length} bytes of binary data`;
   if (typeof value !== 'object') return `a ${typeof value}`;
   return undefined;

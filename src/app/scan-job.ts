@@ -106,7 +106,12 @@ export async function startScanJob(
     throw error;
   }
   if (!acquired.acquired) {
-    deps.log(context, 'scan.skipped', { trigger, reason: 'another scan holds the lease', heldBy: acquired.holder, until: acquired.expiresAt });
+    deps.log(context, 'scan.skipped', {
+      trigger,
+      reason: 'another scan holds the lease',
+      heldBy: acquired.holder,
+      until: acquired.expiresAt,
+    });
     return { kind: 'busy', holder: acquired.holder, expiresAt: acquired.expiresAt };
   }
 
@@ -126,7 +131,8 @@ export async function startScanJob(
 
   deps.log(context, 'scan.started', { trigger, scanId, leaseHolder: holder, leaseUntil: token.expiresAt });
   if (recorded.pruneError !== undefined) deps.log(context, 'scan.reports.prune.failed', { error: recorded.pruneError });
-  else if (recorded.prunedScans > 0) deps.log(context, 'scan.reports.pruned', { scans: recorded.prunedScans, retained: deps.scanReports.retainedScans });
+  else if (recorded.prunedScans > 0)
+    deps.log(context, 'scan.reports.pruned', { scans: recorded.prunedScans, retained: deps.scanReports.retainedScans });
   const renewal = { everyMs: options.renewEveryMs ?? SCAN_LEASE_RENEW_EVERY_MS, forMs: options.renewForMs ?? SCAN_LEASE_RENEW_FOR_MS };
   let reportKept!: (report: ScanReport) => void;
   const kept = new Promise<ScanReport>((resolve) => (reportKept = resolve));
@@ -192,7 +198,12 @@ async function runStartedScan(
     for (const change of recorded.changes) {
       if (change.from === null || logged >= MAX_STATUS_CHANGE_LINES) continue;
       logged += 1;
-      deps.log(context, 'subscription.statusChanged', { subscriptionId: change.subscriptionId, from: change.from, to: change.to, scanId: report.scan.id });
+      deps.log(context, 'subscription.statusChanged', {
+        subscriptionId: change.subscriptionId,
+        from: change.from,
+        to: change.to,
+        scanId: report.scan.id,
+      });
     }
     deps.log(context, 'scan.finished', {
       trigger,
@@ -207,9 +218,14 @@ async function runStartedScan(
       refusedWrites: recorded.refused.length,
     });
     for (const refused of recorded.refused.slice(0, MAX_STATUS_CHANGE_LINES)) {
-      deps.log(context, 'subscription.notStored', { subscriptionId: refused.subscriptionId, scanId: report.scan.id, reason: refused.reason });
+      deps.log(context, 'subscription.notStored', {
+        subscriptionId: refused.subscriptionId,
+        scanId: report.scan.id,
+        reason: refused.reason,
+      });
     }
-    if (result.pruned) deps.log(context, 'error' in result.pruned ? 'state.prune.failed' : 'state.pruned', { scanId: report.scan.id, ...result.pruned });
+    if (result.pruned)
+      deps.log(context, 'error' in result.pruned ? 'state.prune.failed' : 'state.pruned', { scanId: report.scan.id, ...result.pruned });
 
     // Kept before the alerts go out: the report is final once the scan is recorded, and a poller
     // should not wait for e-mail delivery to read it.

@@ -15,7 +15,8 @@ function requireTelemetryChunk(): TelemetryModule {
   try {
     return createRequire(import.meta.url)('./telemetry.cjs') as TelemetryModule;
   } catch (error) {
-    if ((error as { code?: unknown }).code !== 'MODULE_NOT_FOUND' || !String((error as Error).message).includes('telemetry.cjs')) throw error;
+    if ((error as { code?: unknown }).code !== 'MODULE_NOT_FOUND' || !String((error as Error).message).includes('telemetry.cjs'))
+      throw error;
     throw new Error(
       `APPLICATIONINSIGHTS_CONNECTION_STRING is set, but telemetry.cjs is not next to the app's entry point (${new URL('.', import.meta.url).pathname}): ` +
         'build with `node scripts/build.js` (`npm run package` ships it), or unset the setting to run without Application Insights.',
@@ -38,10 +39,21 @@ export function telemetryCredential(env: Record<string, string | undefined>): To
       .split(';')
       .map((part) => part.trim())
       .filter(Boolean)
-      .map((part) => [part.slice(0, Math.max(part.indexOf('='), 0)).trim().toLowerCase(), part.slice(part.indexOf('=') + 1).trim()] as const),
+      .map(
+        (part) =>
+          [
+            part
+              .slice(0, Math.max(part.indexOf('='), 0))
+              .trim()
+              .toLowerCase(),
+            part.slice(part.indexOf('=') + 1).trim(),
+          ] as const,
+      ),
   );
   if (pairs.get('authorization')?.toLowerCase() !== 'aad') {
-    throw new Error("APPLICATIONINSIGHTS_AUTHENTICATION_STRING is not 'Authorization=AAD;ClientId=<client id of the app's managed identity>' (or 'Authorization=AAD'): fix it or leave it empty.");
+    throw new Error(
+      "APPLICATIONINSIGHTS_AUTHENTICATION_STRING is not 'Authorization=AAD;ClientId=<client id of the app's managed identity>' (or 'Authorization=AAD'): fix it or leave it empty.",
+    );
   }
   const clientId = pairs.get('clientid');
   return clientId ? new ManagedIdentityCredential({ clientId }) : new ManagedIdentityCredential();

@@ -73,7 +73,8 @@ export function startAzureMonitor(connectionString: string, options: StartAzureM
   started = true;
   if (options.useAzureSdkInstrumenter) {
     // The instrumentation's own patch: it calls useInstrumenter(new OpenTelemetryInstrumenter()).
-    for (const definition of new AzureSdkInstrumentation({ enabled: false }).getModuleDefinitions()) definition.patch?.({ useInstrumenter: options.useAzureSdkInstrumenter });
+    for (const definition of new AzureSdkInstrumentation({ enabled: false }).getModuleDefinitions())
+      definition.patch?.({ useInstrumenter: options.useAzureSdkInstrumenter });
   }
 
   functionsApp.setup({ capabilities: { WorkerOpenTelemetryEnabled: true } });
@@ -89,7 +90,10 @@ export function startAzureMonitor(connectionString: string, options: StartAzureM
   functionsApp.hook.preInvocation((context: PreInvocationContext) => {
     const traceContext = context.invocationContext.traceContext;
     if (!traceContext?.traceParent) return;
-    const parent = propagation.extract(otelContext.active(), { traceparent: traceContext.traceParent, tracestate: traceContext.traceState ?? '' });
+    const parent = propagation.extract(otelContext.active(), {
+      traceparent: traceContext.traceParent,
+      tracestate: traceContext.traceState ?? '',
+    });
     context.functionHandler = otelContext.bind(parent, context.functionHandler);
   });
   // Sends what is still batched when the host stops the worker.
@@ -116,7 +120,8 @@ export function logLineAttributes(message: string): AnyValueMap {
   } catch {
     return {};
   }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed) || typeof (parsed as { event?: unknown }).event !== 'string') return {};
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed) || typeof (parsed as { event?: unknown }).event !== 'string')
+    return {};
   const attributes: AnyValueMap = {};
   for (const [key, value] of Object.entries(parsed)) {
     if (value === null || value === undefined) continue;

@@ -66,7 +66,10 @@ function buildProgram(io: CliIo, setExitCode: (code: number) => void): Command {
     .description('judge every subscription the identity can see (tenant scope), or only those named')
     .addOption(new Option('--subscription <id>', 'a subscription to scan (repeatable)').argParser(collectSubscriptionIds).default([]))
     .addOption(
-      new Option('--management-group <id>', 'scan the subscriptions under this management group (repeatable); one under which none shows is an error')
+      new Option(
+        '--management-group <id>',
+        'scan the subscriptions under this management group (repeatable); one under which none shows is an error',
+      )
         .argParser(collectManagementGroupIds)
         .default([]),
     )
@@ -84,10 +87,10 @@ function buildProgram(io: CliIo, setExitCode: (code: number) => void): Command {
     .argument('<subscriptionId>', 'the subscription id (a GUID)')
     .option('--config <file>', 'policy file (JSON, CONTRACT.md §2)')
     .addOption(new Option('--format <format>', 'output format').choices(['table', 'json']).default('table'))
-    .addOption(new Option('--wait <seconds>', 're-read until compliant or this many seconds have passed').argParser(parseWaitSeconds).default(0))
-    .action(async (subscriptionId: string, options: CheckOptions) =>
-      setExitCode(await checkCommand(subscriptionId, options, io)),
-    );
+    .addOption(
+      new Option('--wait <seconds>', 're-read until compliant or this many seconds have passed').argParser(parseWaitSeconds).default(0),
+    )
+    .action(async (subscriptionId: string, options: CheckOptions) => setExitCode(await checkCommand(subscriptionId, options, io)));
 
   program
     .command('exempt')
@@ -103,7 +106,9 @@ function buildProgram(io: CliIo, setExitCode: (code: number) => void): Command {
         { subscriptionId: id, reason: options.reason, owner: options.owner, expiresOn: options.expires, createdBy: currentUser(io.env) },
         { fieldNames: { reason: '--reason', owner: '--owner', expiresOn: '--expires' } },
       );
-      io.stderr(`contact-watch: ${exemption.subscriptionId} is exempt until ${exemption.expiresOn} (owner ${exemption.owner}); it takes effect at the next scan.\n`);
+      io.stderr(
+        `contact-watch: ${exemption.subscriptionId} is exempt until ${exemption.expiresOn} (owner ${exemption.owner}); it takes effect at the next scan.\n`,
+      );
     });
 
   program
@@ -114,7 +119,11 @@ function buildProgram(io: CliIo, setExitCode: (code: number) => void): Command {
       const id = parseSubscriptionId(subscriptionId);
       const { store } = openCliStore(io.env, 'unexempt');
       const removed = await store.removeExemption(id);
-      io.stderr(removed ? `contact-watch: the exemption of ${id} was removed; it is judged again at the next scan.\n` : `contact-watch: ${id} had no exemption.\n`);
+      io.stderr(
+        removed
+          ? `contact-watch: the exemption of ${id} was removed; it is judged again at the next scan.\n`
+          : `contact-watch: ${id} had no exemption.\n`,
+      );
     });
 
   program
@@ -142,9 +151,11 @@ function buildProgram(io: CliIo, setExitCode: (code: number) => void): Command {
     .option('--all', 'every failed or given-up message')
     .action(async (operationIds: string[], options: { all?: boolean }) => {
       if (options.all && operationIds.length > 0) throw new UsageError('requeue takes operation ids or --all, not both');
-      if (!options.all && operationIds.length === 0) throw new UsageError('requeue needs operation ids (from `contact-watch outbox`) or --all');
+      if (!options.all && operationIds.length === 0)
+        throw new UsageError('requeue needs operation ids (from `contact-watch outbox`) or --all');
       const notIds = operationIds.filter((id) => !UUID.test(id));
-      if (notIds.length > 0) throw new UsageError(`not an operation id (a UUID, as \`contact-watch outbox\` lists them): ${notIds.join(', ')}`);
+      if (notIds.length > 0)
+        throw new UsageError(`not an operation id (a UUID, as \`contact-watch outbox\` lists them): ${notIds.join(', ')}`);
       const outbox = await openCliOutbox(io.env, 'requeue');
       const ids = options.all
         ? (await listUndeliveredMessages(outbox)).filter((message) => isGivenUp(message.state)).map((message) => message.operationId)
@@ -182,7 +193,13 @@ async function scanCommand(options: ScanOptions, io: CliIo): Promise<number> {
   });
   const scope = { subscriptionIds: options.subscription, managementGroupIds: options.managementGroup };
   const progress = createProgressReporter(io.stderr);
-  const deps = { inventory: azure.inventory, contacts: azure.contacts, subscriptions: azure.subscriptions, policy, onProgress: progress.update };
+  const deps = {
+    inventory: azure.inventory,
+    contacts: azure.contacts,
+    subscriptions: azure.subscriptions,
+    policy,
+    onProgress: progress.update,
+  };
   let result: ScanResult;
   let stored: StoredScanResult | undefined;
   try {
@@ -196,22 +213,32 @@ async function scanCommand(options: ScanOptions, io: CliIo): Promise<number> {
   if (options.output) await writeFile(options.output, rendered);
   else for (const chunk of rendered) io.stdout(chunk);
 
-  io.stderr(`${summaryLine(report)} in ${(stats.durationMs / 1000).toFixed(1)} s (${stats.resourceGraphRequests} Resource Graph requests, ${stats.securityContactsCalls} securityContacts calls)\n`);
+  io.stderr(
+    `${summaryLine(report)} in ${(stats.durationMs / 1000).toFixed(1)} s (${stats.resourceGraphRequests} Resource Graph requests, ${stats.securityContactsCalls} securityContacts calls)\n`,
+  );
   if (report.summary.subscriptions === 0) {
-    io.stderr('contact-watch: no subscriptions are visible to this identity in that scope; grant it Reader and Security Reader (see README) or check --subscription/--management-group.\n');
+    io.stderr(
+      'contact-watch: no subscriptions are visible to this identity in that scope; grant it Reader and Security Reader (see README) or check --subscription/--management-group.\n',
+    );
   }
   const refused = stored?.recorded.refused ?? [];
   if (refused.length > 0) {
     io.stderr(
       `contact-watch: Table Storage refused the record of ${refused.length} subscription(s), which keep what was stored before (the report above is complete): ` +
-        `${refused.slice(0, 5).map((write) => `${write.subscriptionId} (${write.reason})`).join('; ')}${refused.length > 5 ? ' …' : ''}\n`,
+        `${refused
+          .slice(0, 5)
+          .map((write) => `${write.subscriptionId} (${write.reason})`)
+          .join('; ')}${refused.length > 5 ? ' …' : ''}\n`,
     );
   }
   if (report.summary.error > 0) {
     io.stderr(`contact-watch: ${report.summary.error} subscription(s) could not be read; their status is "error", never "compliant".\n`);
   }
   if (store && alerting) {
-    await sendOwedAlerts({ settings: alerting, store, portalUrl: azure.cloud.portalUrl, credential: azure.credential, clock: () => new Date() }, io.stderr);
+    await sendOwedAlerts(
+      { settings: alerting, store, portalUrl: azure.cloud.portalUrl, credential: azure.credential, clock: () => new Date() },
+      io.stderr,
+    );
   }
   const failing = report.summary.noncompliant + report.summary.error;
   return options.failOnNoncompliant && failing > 0 ? EXIT.findings : EXIT.ok;
@@ -226,7 +253,8 @@ async function sendOwedAlerts(options: Omit<AlertRunOptions, 'mode' | 'subscript
   try {
     const { queued, delivery, pruned } = await queueAndDeliverAlerts({ ...options, mode: 'digest' });
     stderr(`contact-watch: alerts: ${queued.owed} owed, ${queued.queued} newly queued; ${describeDelivery(delivery, options.clock())}\n`);
-    if (pruned?.error) stderr(`contact-watch: old delivered alerts could not be pruned this run (the next one tries again): ${pruned.error}\n`);
+    if (pruned?.error)
+      stderr(`contact-watch: old delivered alerts could not be pruned this run (the next one tries again): ${pruned.error}\n`);
   } catch (error) {
     stderr(`contact-watch: alerts could not be sent this run and stay queued: ${error instanceof Error ? error.message : String(error)}\n`);
   }

@@ -15,7 +15,9 @@ export function createProgressReporter(stderr: (text: string) => void): { update
         lastPhase = progress.phase;
         if (progress.phase === 'inventory') stderr('contact-watch: reading subscriptions and security contacts from Resource Graph…\n');
         if (progress.phase === 'confirming' && progress.toConfirm > 0) {
-          stderr(`contact-watch: ${progress.subscriptions} subscription(s); confirming ${progress.toConfirm} with the securityContacts API…\n`);
+          stderr(
+            `contact-watch: ${progress.subscriptions} subscription(s); confirming ${progress.toConfirm} with the securityContacts API…\n`,
+          );
         }
         lastPrinted = Date.now();
         return;

@@ -15,7 +15,7 @@ export function describeDelivery(delivery: DeliveryCounts, now: Date): string {
 }
 
 function describeNextAttempt(next: NextAttempt | null, now: Date): string {
-  const atNextRun = 'next attempt due now, at the next run (the timer\'s, or scan --notify)';
+  const atNextRun = "next attempt due now, at the next run (the timer's, or scan --notify)";
   if (!next) return atNextRun;
   const inMs = Date.parse(next.at) - now.getTime();
   if (next.reason === 'next-run' || !(inMs > 0)) return atNextRun;
@@ -76,16 +76,26 @@ export function renderOutbox(messages: readonly OutboxMessage[], format: 'table'
     oneLine(message.lastError ?? ''),
   ]);
   const widths = header.map((title, column) => Math.max(title.length, ...cells.map((row) => row[column]!.length)));
-  const line = (row: string[]) => row.map((cell, column) => (column === row.length - 1 ? cell : cell.padEnd(widths[column]!))).join('  ').trimEnd();
+  const line = (row: string[]) =>
+    row
+      .map((cell, column) => (column === row.length - 1 ? cell : cell.padEnd(widths[column]!)))
+      .join('  ')
+      .trimEnd();
   const givenUp = messages.filter((message) => isGivenUp(message.state)).length;
-  const hint = givenUp > 0 ? `\n${givenUp} failed or given up: \`contact-watch requeue <operation id>\` (or --all) queues them for the next alert run.\n` : '';
+  const hint =
+    givenUp > 0
+      ? `\n${givenUp} failed or given up: \`contact-watch requeue <operation id>\` (or --all) queues them for the next alert run.\n`
+      : '';
   return `${[line(header), ...cells.map(line)].join('\n')}\n${hint}`;
 }
 
 export function renderRequeueOutcome(outcome: RequeueOutcome): string {
   switch (outcome.outcome) {
     case 'requeued': {
-      const as = outcome.sendsAs === outcome.operationId ? '' : ` as ${outcome.sendsAs} (a new Operation-Id: the service answers the old one with its failure)`;
+      const as =
+        outcome.sendsAs === outcome.operationId
+          ? ''
+          : ` as ${outcome.sendsAs} (a new Operation-Id: the service answers the old one with its failure)`;
       return `${outcome.operationId} (${outcome.from}) is queued again${as}; the next alert run (the timer, or scan --notify) sends it.`;
     }
     case 'not-found':

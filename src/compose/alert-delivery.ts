@@ -97,7 +97,9 @@ export interface AlertRunOptions extends Pick<QueueOptions, 'mode' | 'subscripti
  * cannot start at all (outbox or mail service unreachable); callers report that and carry on, since
  * whatever is owed stays owed for the next run.
  */
-export async function queueAndDeliverAlerts(options: AlertRunOptions): Promise<{ queued: QueueResult; delivery: DeliveryCounts; pruned?: PruneResult }> {
+export async function queueAndDeliverAlerts(
+  options: AlertRunOptions,
+): Promise<{ queued: QueueResult; delivery: DeliveryCounts; pruned?: PruneResult }> {
   const { service, outbox } = await createAlerting({
     settings: options.settings,
     store: options.store,
@@ -113,9 +115,11 @@ export async function queueAndDeliverAlerts(options: AlertRunOptions): Promise<{
   const delivery = await service.deliverPending(options.clock());
   if (options.mode !== 'digest') return { queued, delivery };
   // Housekeeping once per scan (digest runs), never per event; best effort: what it leaves, the next scan deletes.
-  const pruned = await pruneDeliveredAlerts(outbox, options.clock()).catch(
-    (error: unknown): PruneResult => ({ messages: 0, claims: 0, error: error instanceof Error ? error.message : String(error) }),
-  );
+  const pruned = await pruneDeliveredAlerts(outbox, options.clock()).catch((error: unknown): PruneResult => ({
+    messages: 0,
+    claims: 0,
+    error: error instanceof Error ? error.message : String(error),
+  }));
   return { queued, delivery, pruned };
 }
 

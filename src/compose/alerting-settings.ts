@@ -14,8 +14,7 @@ import { SettingsError } from '../core/settings-error.js';
 import { defineSettings, setting, settingsPart, settingText, type Env } from './settings-schema.js';
 
 export type AcsSetting =
-  | { kind: 'connection-string'; connectionString: string; endpoint: string }
-  | { kind: 'managed-identity'; endpoint: string };
+  { kind: 'connection-string'; connectionString: string; endpoint: string } | { kind: 'managed-identity'; endpoint: string };
 
 export interface AlertingSettings {
   acs: AcsSetting;
@@ -53,7 +52,12 @@ export const ALERTING_SETTINGS = settingsPart({
       ),
     ),
     CONTACT_WATCH_FIXED_NOTICES: setting((text) =>
-      flag('CONTACT_WATCH_FIXED_NOTICES', text, DEFAULT_ALERT_SETTINGS.fixedNotices, 'whether a subscription that was alerted on gets a notice when it is fixed'),
+      flag(
+        'CONTACT_WATCH_FIXED_NOTICES',
+        text,
+        DEFAULT_ALERT_SETTINGS.fixedNotices,
+        'whether a subscription that was alerted on gets a notice when it is fixed',
+      ),
     ),
     CONTACT_WATCH_EMAIL_RATE_PER_MINUTE: setting((text) =>
       sendingRate('CONTACT_WATCH_EMAIL_RATE_PER_MINUTE', text, ACS_RATE_LIMITS.azureManagedDomain.perMinute, 10_000, 'e-mails a minute'),
@@ -87,17 +91,26 @@ export function readAlertingSettings(env: Env): AlertingSettings {
 
 function readSender(sender: string | undefined): string {
   if (!sender) {
-    throw new SettingsError('CONTACT_WATCH_EMAIL_SENDER', 'Alerts need CONTACT_WATCH_EMAIL_SENDER: the verified sender address of your ACS e-mail domain, e.g. DoNotReply@<domain>.');
+    throw new SettingsError(
+      'CONTACT_WATCH_EMAIL_SENDER',
+      'Alerts need CONTACT_WATCH_EMAIL_SENDER: the verified sender address of your ACS e-mail domain, e.g. DoNotReply@<domain>.',
+    );
   }
   if (!isValidEmailSyntax(sender)) {
-    throw new SettingsError('CONTACT_WATCH_EMAIL_SENDER', `CONTACT_WATCH_EMAIL_SENDER is ${quoteWithoutSecrets(sender)}, which is not an e-mail address (expected DoNotReply@<domain>).`);
+    throw new SettingsError(
+      'CONTACT_WATCH_EMAIL_SENDER',
+      `CONTACT_WATCH_EMAIL_SENDER is ${quoteWithoutSecrets(sender)}, which is not an e-mail address (expected DoNotReply@<domain>).`,
+    );
   }
   return sender;
 }
 
 function readRecipients(text: string | undefined): string[] {
   if (!text) {
-    throw new SettingsError('CONTACT_WATCH_ALERT_RECIPIENTS', "Alerts need CONTACT_WATCH_ALERT_RECIPIENTS: the security team's addresses, separated by ; or ,.");
+    throw new SettingsError(
+      'CONTACT_WATCH_ALERT_RECIPIENTS',
+      "Alerts need CONTACT_WATCH_ALERT_RECIPIENTS: the security team's addresses, separated by ; or ,.",
+    );
   }
   const recipients = [...new Set(splitEmailList(text))];
   const invalid = recipients.filter((address) => !isValidEmailSyntax(address));
@@ -115,14 +128,18 @@ const wholeNumberText = (max: number) => z.string().regex(/^\d+$/).transform(Num
 function wholeNumber(name: string, text: string | undefined, fallback: number, max: number, what: string): number {
   if (text === undefined) return fallback;
   const parsed = wholeNumberText(max).safeParse(text);
-  if (!parsed.success) throw new SettingsError(name, `${name} is ${quoteWithoutSecrets(text)}; expected ${what} (a whole number from 0 to ${max}).`);
+  if (!parsed.success)
+    throw new SettingsError(name, `${name} is ${quoteWithoutSecrets(text)}; expected ${what} (a whole number from 0 to ${max}).`);
   return parsed.data;
 }
 
 function sendingRate(name: string, text: string | undefined, fallback: number, max: number, what: string): number {
   const rate = wholeNumber(name, text, fallback, max, what);
   if (rate === 0) {
-    throw new SettingsError(name, `${name} is 0, which would never send an alert; give your ACS domain's quota (Azure-managed: 5 a minute, 10 an hour; custom: 30 and 100).`);
+    throw new SettingsError(
+      name,
+      `${name} is 0, which would never send an alert; give your ACS domain's quota (Azure-managed: 5 a minute, 10 an hour; custom: 30 and 100).`,
+    );
   }
   return rate;
 }

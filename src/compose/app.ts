@@ -35,7 +35,6 @@ export interface AppSettings {
   applicationInsightsConnectionString?: string;
 }
 
-
 /** The app's dependencies as composed here: the ports the handlers see, and the adapters behind them. */
 export type ComposedAppDependencies = AppDependencies & {
   settings: AppSettings;
@@ -59,6 +58,12 @@ export function createAppDependencies(settings: AppSettings, env: NodeJS.Process
   });
   const lease = openScanLease(store.connection, { clock });
   const scanReports = openScanReportStore(store.connection);
-  const alerts = alertDelivery({ settings: settings.alerting, store, portalUrl: settings.cloud.portalUrl, credential: azure.credential, clock });
+  const alerts = alertDelivery({
+    settings: settings.alerting,
+    store,
+    portalUrl: settings.cloud.portalUrl,
+    credential: azure.credential,
+    clock,
+  });
   return { settings, azure, store, lease, scanReports, alerts, clock, log: createLogger() };
 }

@@ -49,7 +49,11 @@ export interface StorageSetting {
  */
 export function storageSettings(missing: string) {
   const inUse = (values: { CONTACT_WATCH_STORAGE: string | undefined; AzureWebJobsStorage: string | undefined }): StorageSetting => {
-    const settingName = values.CONTACT_WATCH_STORAGE ? 'CONTACT_WATCH_STORAGE' : values.AzureWebJobsStorage ? 'AzureWebJobsStorage' : undefined;
+    const settingName = values.CONTACT_WATCH_STORAGE
+      ? 'CONTACT_WATCH_STORAGE'
+      : values.AzureWebJobsStorage
+        ? 'AzureWebJobsStorage'
+        : undefined;
     if (!settingName) throw new SettingsError('CONTACT_WATCH_STORAGE', missing);
     const value = values[settingName]!;
     parseStorageSetting(value, settingName);
@@ -64,7 +68,9 @@ export function storageSettings(missing: string) {
 
 /** CONTACT_WATCH_POLICY: the policy as inline JSON; the default policy when unset. */
 export const POLICY_SETTINGS = settingsPart({
-  fields: { CONTACT_WATCH_POLICY: setting((text) => (text === undefined ? DEFAULT_POLICY : parsePolicyJson(text, 'CONTACT_WATCH_POLICY'))) },
+  fields: {
+    CONTACT_WATCH_POLICY: setting((text) => (text === undefined ? DEFAULT_POLICY : parsePolicyJson(text, 'CONTACT_WATCH_POLICY'))),
+  },
   value: (values) => values.CONTACT_WATCH_POLICY,
 });
 
@@ -91,10 +97,17 @@ export const SCAN_SCHEDULE_SETTINGS = settingsPart({
 /** CONTACT_WATCH_HISTORY_RETENTION_DAYS and CONTACT_WATCH_SCAN_RUN_RETENTION_DAYS, each checked on its own. */
 export const RETENTION_SETTINGS = settingsPart({
   fields: {
-    CONTACT_WATCH_HISTORY_RETENTION_DAYS: setting((text) => readRetentionSettings({ CONTACT_WATCH_HISTORY_RETENTION_DAYS: text }).historyDays),
-    CONTACT_WATCH_SCAN_RUN_RETENTION_DAYS: setting((text) => readRetentionSettings({ CONTACT_WATCH_SCAN_RUN_RETENTION_DAYS: text }).scanRunDays),
+    CONTACT_WATCH_HISTORY_RETENTION_DAYS: setting(
+      (text) => readRetentionSettings({ CONTACT_WATCH_HISTORY_RETENTION_DAYS: text }).historyDays,
+    ),
+    CONTACT_WATCH_SCAN_RUN_RETENTION_DAYS: setting(
+      (text) => readRetentionSettings({ CONTACT_WATCH_SCAN_RUN_RETENTION_DAYS: text }).scanRunDays,
+    ),
   },
-  value: (values): RetentionSettings => ({ historyDays: values.CONTACT_WATCH_HISTORY_RETENTION_DAYS, scanRunDays: values.CONTACT_WATCH_SCAN_RUN_RETENTION_DAYS }),
+  value: (values): RetentionSettings => ({
+    historyDays: values.CONTACT_WATCH_HISTORY_RETENTION_DAYS,
+    scanRunDays: values.CONTACT_WATCH_SCAN_RUN_RETENTION_DAYS,
+  }),
 });
 
 /** APPLICATIONINSIGHTS_CONNECTION_STRING, when set (never logged, never repeated in a message). */

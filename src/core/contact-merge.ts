@@ -258,8 +258,7 @@ function requireSource(body: SecurityContactPutBody, key: JudgedSourceKey, thres
   const present = index < 0 ? undefined : properties.notificationsSources[index];
   const presentLevel = present?.[levelMember];
   const reading = typeof presentLevel === 'string' ? readEnum<string>(presentLevel, scale) : null;
-  const level =
-    reading?.kind === 'known' && levelRank(reading.value, scale) <= levelRank(threshold, scale) ? reading.value : threshold;
+  const level = reading?.kind === 'known' && levelRank(reading.value, scale) <= levelRank(threshold, scale) ? reading.value : threshold;
   const source: NotificationSource = { ...present, sourceType, [levelMember]: level };
   if (index < 0) properties.notificationsSources.push(source);
   else properties.notificationsSources[index] = source;

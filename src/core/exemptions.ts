@@ -117,8 +117,10 @@ export function validateExemption(input: unknown, now: Date, options: ExemptionV
 
   const reason = request.reason.trim();
   if (reason.length === 0) problems.push(`${label('reason')}: must not be empty: say why the subscription is exempt`);
-  else if (reason.length > MAX_REASON_LENGTH) problems.push(`${label('reason')}: is ${reason.length} characters long; at most ${MAX_REASON_LENGTH}`);
-  else if (CONTROL_CHARACTERS.test(reason)) problems.push(`${label('reason')}: must be one line of text (no line breaks or control characters)`);
+  else if (reason.length > MAX_REASON_LENGTH)
+    problems.push(`${label('reason')}: is ${reason.length} characters long; at most ${MAX_REASON_LENGTH}`);
+  else if (CONTROL_CHARACTERS.test(reason))
+    problems.push(`${label('reason')}: must be one line of text (no line breaks or control characters)`);
 
   const owner = request.owner.trim();
   if (owner.length === 0) problems.push(`${label('owner')}: must not be empty: the e-mail address of the person accountable`);
@@ -177,7 +179,11 @@ export function exemptStatus<S extends SubscriptionVerdict['status']>(status: S,
  * Applies exemptions to judged verdicts for a report (findings are kept). The state store
  * applies the same rule itself: give it the judged verdicts, not these.
  */
-export function applyExemptions(verdicts: readonly SubscriptionVerdict[], exemptions: Iterable<Exemption>, now: Date): SubscriptionVerdict[] {
+export function applyExemptions(
+  verdicts: readonly SubscriptionVerdict[],
+  exemptions: Iterable<Exemption>,
+  now: Date,
+): SubscriptionVerdict[] {
   const active = activeExemptionsBySubscription(exemptions, now);
   return verdicts.map((verdict) => {
     const status = exemptStatus(verdict.status, active.has(verdict.subscriptionId.toLowerCase()));

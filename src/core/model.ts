@@ -32,10 +32,7 @@ export type RuleId = (typeof RULE_IDS)[number];
  * A setting read from the service that may hold a value we do not recognise. The rules fail
  * such a value with a message that names it, so the raw text is kept next to the parsed one.
  */
-export type EnumReading<T extends string> =
-  | { kind: 'known'; value: T }
-  | { kind: 'unknown'; raw: string }
-  | { kind: 'absent' };
+export type EnumReading<T extends string> = { kind: 'known'; value: T } | { kind: 'unknown'; raw: string } | { kind: 'absent' };
 
 /**
  * One element of a 2023 contact's `notificationsSources`, every member as the service returned it:

@@ -211,9 +211,7 @@ function normaliseItem(item: unknown, index: number): NormaliseOutcome {
  * names the item's index, its name and the field path, e.g.
  * `contact 0 (default): properties.emails must be a string, got number`.
  */
-export function normaliseContactList(
-  items: unknown[],
-): { ok: true; contact: SubscriptionContact } | { ok: false; message: string } {
+export function normaliseContactList(items: unknown[]): { ok: true; contact: SubscriptionContact } | { ok: false; message: string } {
   const entries: NormalisedContactEntry[] = [];
   for (const [index, item] of items.entries()) {
     const outcome = normaliseItem(item, index);

@@ -56,7 +56,8 @@ export function boundForStorage(fields: StorableFields): StorableFields & { omit
     omitted.push('the end of e-mail addresses longer than any valid address');
   }
   const roles = fields.contact.notifyRoles.slice(0, RECORD_LIMITS.roles).map((role) => cut(role, RECORD_LIMITS.roleCharacters));
-  if (roles.length < fields.contact.notifyRoles.length) omitted.push(`${count(fields.contact.notifyRoles.length - roles.length)} notification roles`);
+  if (roles.length < fields.contact.notifyRoles.length)
+    omitted.push(`${count(fields.contact.notifyRoles.length - roles.length)} notification roles`);
 
   let fix = fields.fix;
   if (fix && fix.kind !== 'too-large') {

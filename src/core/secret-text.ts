@@ -54,7 +54,11 @@ const KEY_LIKE_RUN = /[A-Za-z0-9+/=_]{32,}/g;
  */
 export function quoteWithoutSecrets(value: string): string {
   const text = value.replace(/[\u0000-\u001f\u007f-\u009f]+/g, ' ').trim();
-  const shown = URL_START.test(text) ? urlWithoutSecrets(text) : text.includes('=') ? connectionStringPartNames(text) : plainWithoutSecrets(text);
+  const shown = URL_START.test(text)
+    ? urlWithoutSecrets(text)
+    : text.includes('=')
+      ? connectionStringPartNames(text)
+      : plainWithoutSecrets(text);
   if (shown === undefined) return VALUE_NOT_SHOWN;
   return JSON.stringify(shown.length > MAX_SHOWN ? `${shown.slice(0, MAX_SHOWN - 1)}${ELIDED}` : shown);
 }

@@ -106,7 +106,8 @@ export function planStateUpdate(input: StateUpdateInput): StateUpdatePlan {
     if (before && newerThanRun(before, input)) continue;
     if (!readIds.has(id)) {
       // Not read: nothing new is known. A first sighting is still worth recording as `error`.
-      if (before === undefined && verdict.status === 'error') keep(evaluate(undefined, verdict, false, input.runId, input.now, input.runStartedAt), before);
+      if (before === undefined && verdict.status === 'error')
+        keep(evaluate(undefined, verdict, false, input.runId, input.now, input.runStartedAt), before);
       continue;
     }
     keep(evaluate(before, verdict, active.has(id), input.runId, input.now, input.runStartedAt), before);

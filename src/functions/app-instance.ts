@@ -25,7 +25,8 @@ export function startApp(env: NodeJS.ProcessEnv = process.env): AppSettings {
 
 /** The process's dependencies, built on first use from the settings startApp read. */
 export function appDependencies(): AppDependencies {
-  if (!started) throw new Error('The app has not started: the entry point (src/functions/index.ts) imports startup.js before any registration.');
+  if (!started)
+    throw new Error('The app has not started: the entry point (src/functions/index.ts) imports startup.js before any registration.');
   started.dependencies ??= createAppDependencies(started.settings);
   return started.dependencies;
 }

@@ -279,14 +279,16 @@ function fixSection(failing: SubscriptionVerdict[], context: RenderContext): Htm
   return html`<section class="panel" aria-labelledby="fix-title">
   <h2 id="fix-title">How to fix</h2>
   ${fixes.map((rule) => fixDetails(rule, counts.get(rule.id) ?? 0, context))}
-  ${unreadable > 0
-    ? html`<details class="fix" id="fix-error">
+  ${
+    unreadable > 0
+      ? html`<details class="fix" id="fix-error">
     <summary><span class="rule rule-error">error</span> The contact could not be read <span class="pill">${unreadable} subscription${unreadable === 1 ? '' : 's'}</span></summary>
     <div class="fix-body">
       <p>A subscription whose security contact could not be read is never counted as compliant. The message in the table says what the service answered. Check that the scanning identity holds <strong>Reader</strong> and <strong>Security Reader</strong> on the subscription, then scan again.</p>
     </div>
   </details>`
-    : ''}
+      : ''
+  }
 </section>`;
 }
 
@@ -358,7 +360,8 @@ function otherNotes(verdict: SubscriptionVerdict): Html | string {
   if (failures.length === 0) return verdict.status === 'compliant' ? 'Every rule passes.' : '';
   const lead = verdict.status === 'exempt' ? 'Would fail:' : 'Fails a rule the policy does not require:';
   return html`<span class="muted">${lead}</span><ul class="failures">${failures.map(
-    (group) => html`<li>${group.ruleIds.map((id) => html`<span class="rule">${id}</span> `)}<span class="message">${group.message}</span></li>`,
+    (group) =>
+      html`<li>${group.ruleIds.map((id) => html`<span class="rule">${id}</span> `)}<span class="message">${group.message}</span></li>`,
   )}</ul>`;
 }
 

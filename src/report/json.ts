@@ -27,9 +27,7 @@ export function reportJsonValue(report: ScanReport) {
       error: report.summary.error,
       skipped: report.summary.skipped,
     },
-    subscriptions: [...report.subscriptions]
-      .sort((a, b) => compareCodeUnits(a.subscriptionId, b.subscriptionId))
-      .map(verdictJsonValue),
+    subscriptions: [...report.subscriptions].sort((a, b) => compareCodeUnits(a.subscriptionId, b.subscriptionId)).map(verdictJsonValue),
   };
 }
 

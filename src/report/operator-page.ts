@@ -62,19 +62,27 @@ export function renderOperatorPage(input: OperatorPageInput, context: RenderCont
  * section and ends at the next scan). `scan` describes the newest finished run, or the stored
  * state itself (id `stored-state`) when no run has finished.
  */
-function storedStateReport(records: readonly SubscriptionRecord[], runs: readonly ScanRunRecord[], exemptions: readonly Exemption[], now: Date): ScanReport {
-  const verdicts = applyExemptions(
-    records.filter((record) => record.status !== 'gone').map(recordVerdict),
-    exemptions,
-    now,
-  ).sort((a, b) => compareCodeUnits(a.subscriptionId, b.subscriptionId));
+function storedStateReport(
+  records: readonly SubscriptionRecord[],
+  runs: readonly ScanRunRecord[],
+  exemptions: readonly Exemption[],
+  now: Date,
+): ScanReport {
+  const verdicts = applyExemptions(records.filter((record) => record.status !== 'gone').map(recordVerdict), exemptions, now).sort((a, b) =>
+    compareCodeUnits(a.subscriptionId, b.subscriptionId),
+  );
   const summary = { subscriptions: verdicts.length, compliant: 0, noncompliant: 0, exempt: 0, error: 0, skipped: 0 };
   for (const verdict of verdicts) summary[verdict.status] += 1;
   const newest = [...runs]
     .filter((run) => run.outcome !== 'running')
     .sort((a, b) => (a.startedAt < b.startedAt ? 1 : a.startedAt > b.startedAt ? -1 : 0))[0];
   const scan = newest
-    ? { id: newest.scanId, startedAt: newest.startedAt, finishedAt: newest.finishedAt ?? newest.startedAt, status: newest.outcome as ScanStatus }
+    ? {
+        id: newest.scanId,
+        startedAt: newest.startedAt,
+        finishedAt: newest.finishedAt ?? newest.startedAt,
+        status: newest.outcome as ScanStatus,
+      }
     : { id: 'stored-state', startedAt: now.toISOString(), finishedAt: now.toISOString(), status: 'succeeded' as const };
   return { schemaVersion: 1, scan, summary, subscriptions: verdicts };
 }
@@ -93,7 +101,12 @@ function recordVerdict(record: SubscriptionRecord): SubscriptionVerdict {
 }
 
 /** Each failing subscription: since when, the last alert, and the one thing its owner should do next. */
-function nextStepsSection(verdicts: readonly SubscriptionVerdict[], records: readonly SubscriptionRecord[], context: RenderContext, now: Date): Html {
+function nextStepsSection(
+  verdicts: readonly SubscriptionVerdict[],
+  records: readonly SubscriptionRecord[],
+  context: RenderContext,
+  now: Date,
+): Html {
   const failing = inTriageOrder(verdicts).filter((verdict) => isFailingStatus(verdict.status));
   if (failing.length === 0) return html``;
   const byId = new Map(records.map((record) => [record.subscriptionId, record]));
@@ -107,7 +120,10 @@ function nextStepsSection(verdicts: readonly SubscriptionVerdict[], records: rea
     <tbody>
       ${failing
         .map((verdict) => ({ verdict, record: byId.get(verdict.subscriptionId) }))
-        .sort((a, b) => TRIAGE(a.verdict) - TRIAGE(b.verdict) || compareCodeUnits(a.record?.noncompliantSince ?? '', b.record?.noncompliantSince ?? ''))
+        .sort(
+          (a, b) =>
+            TRIAGE(a.verdict) - TRIAGE(b.verdict) || compareCodeUnits(a.record?.noncompliantSince ?? '', b.record?.noncompliantSince ?? ''),
+        )
         .map(({ verdict, record }) => {
           const since = record?.noncompliantSince ?? record?.statusSince ?? null;
           const url = emailNotificationsUrl(context.portalUrl, verdict.subscriptionId);

@@ -44,7 +44,9 @@ export function* tableReportChunks(report: ScanReport): Generator<string> {
       [...widths.map((w, i) => pad(truncate(terminalText(row[i]!), w), w)), terminalText(row[3]!)].join('  ').trimEnd();
     yield `${line(header)}\n`;
     for (let start = 0; start < verdicts.length; start += ROWS_PER_CHUNK) {
-      const rows = verdicts.slice(start, start + ROWS_PER_CHUNK).map((v) => line([v.subscriptionId, terminalText(v.displayName), v.status, details(v)]));
+      const rows = verdicts
+        .slice(start, start + ROWS_PER_CHUNK)
+        .map((v) => line([v.subscriptionId, terminalText(v.displayName), v.status, details(v)]));
       yield `${rows.join('\n')}\n`;
     }
   }
@@ -72,11 +74,7 @@ export function renderTableVerdict(verdict: SubscriptionVerdict, context: Render
 
   const findings = findingsInRuleOrder(verdict.findings);
   if (findings.length === 0) {
-    lines.push(
-      verdict.status === 'skipped'
-        ? `Not judged: the subscription is ${terminalText(verdict.state)}.`
-        : 'No rule results.',
-    );
+    lines.push(verdict.status === 'skipped' ? `Not judged: the subscription is ${terminalText(verdict.state)}.` : 'No rule results.');
   } else {
     const ruleWidth = Math.max('RULE'.length, ...findings.map((f) => width(f.ruleId)));
     const resultWidth = 'RESULT'.length;
@@ -166,7 +164,9 @@ function width(text: string): number {
 
 function truncate(text: string, max: number): string {
   if (width(text) <= max) return text;
-  return `${Array.from(text).slice(0, max - 1).join('')}…`;
+  return `${Array.from(text)
+    .slice(0, max - 1)
+    .join('')}…`;
 }
 
 function pad(text: string, to: number): string {

@@ -58,7 +58,9 @@ const HEIGHT = 292;
 export function renderTrendSection(runs: readonly ScanRunRecord[]): Html {
   const { points, leftOut } = trendPoints(runs);
   const leftOutNote =
-    leftOut > 0 ? html` <span class="muted">${leftOut} run${leftOut === 1 ? '' : 's'} still running or failed ${leftOut === 1 ? 'is' : 'are'} not plotted.</span>` : '';
+    leftOut > 0
+      ? html` <span class="muted">${leftOut} run${leftOut === 1 ? '' : 's'} still running or failed ${leftOut === 1 ? 'is' : 'are'} not plotted.</span>`
+      : '';
   if (points.length === 0) {
     return html`<section class="panel trend" aria-labelledby="trend-title">
   <h2 id="trend-title">Compliance over past scans</h2>
@@ -130,12 +132,12 @@ function chart(points: readonly TrendPoint[], description: string): Html {
     .map((p, index) => (p.percent === null ? null : `${x(index).toFixed(1)},${shareY(p.percent).toFixed(1)}`))
     .filter((point): point is string => point !== null);
   const area =
-    line.length > 1
-      ? `${LEFT + step * 0.5},${SHARE_BOTTOM} ${line.join(' ')} ${(x(points.length - 1)).toFixed(1)},${SHARE_BOTTOM}`
-      : '';
+    line.length > 1 ? `${LEFT + step * 0.5},${SHARE_BOTTOM} ${line.join(' ')} ${x(points.length - 1).toFixed(1)},${SHARE_BOTTOM}` : '';
 
   const grid = [0, 25, 50, 75, 100].map(
-    (percent) => html`<line class="grid" x1="${LEFT}" x2="${WIDTH - RIGHT}" y1="${shareY(percent).toFixed(1)}" y2="${shareY(percent).toFixed(1)}"></line>
+    (
+      percent,
+    ) => html`<line class="grid" x1="${LEFT}" x2="${WIDTH - RIGHT}" y1="${shareY(percent).toFixed(1)}" y2="${shareY(percent).toFixed(1)}"></line>
     <text class="axis" x="${LEFT - 8}" y="${shareY(percent).toFixed(1)}" text-anchor="end" dominant-baseline="middle">${percent}%</text>`,
   );
 

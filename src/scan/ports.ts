@@ -1,6 +1,13 @@
 import type { ExemptionValidationOptions } from '../core/exemptions.js';
 import type { ScanStatus, SubscriptionInfo, SubscriptionVerdict } from '../core/model.js';
-import type { Exemption, RecordedStatus, RecordedSubscription, StatusChange, StoredScanRun, SubscriptionRecord } from '../core/state-model.js';
+import type {
+  Exemption,
+  RecordedStatus,
+  RecordedSubscription,
+  StatusChange,
+  StoredScanRun,
+  SubscriptionRecord,
+} from '../core/state-model.js';
 
 /**
  * The ports the scan needs from the outside world. Adapters in src/adapters implement them
@@ -16,7 +23,10 @@ import type { Exemption, RecordedStatus, RecordedSubscription, StatusChange, Sto
  */
 export interface ScanLease {
   /** Takes the lease if it is free or expired; otherwise says who holds it until when. */
-  tryAcquire(holder: string, ttlMs: number): Promise<{ acquired: true; token: LeaseToken } | { acquired: false; holder: string; expiresAt: string }>;
+  tryAcquire(
+    holder: string,
+    ttlMs: number,
+  ): Promise<{ acquired: true; token: LeaseToken } | { acquired: false; holder: string; expiresAt: string }>;
   /** Extends a lease this holder still has (long scans); false if it was lost. */
   renew(token: LeaseToken, ttlMs: number): Promise<boolean>;
   /** Gives the lease back (only if still held with this token). */
@@ -56,7 +66,12 @@ export type StoredScan =
 export interface ScanReportStore {
   readonly retainedScans: number;
   /** A new scan, running until `aliveUntil`. Prunes a bounded number of scans beyond retention; a failed prune is reported, not thrown. */
-  recordStarted(scan: { scanId: string; trigger: string; startedAt: string; aliveUntil: string }): Promise<{ prunedScans: number; pruneError?: unknown }>;
+  recordStarted(scan: {
+    scanId: string;
+    trigger: string;
+    startedAt: string;
+    aliveUntil: string;
+  }): Promise<{ prunedScans: number; pruneError?: unknown }>;
   /** Moves a running scan's `aliveUntil` on (its lease was renewed). */
   recordAlive(scanId: string, aliveUntil: string): Promise<void>;
   /** The scan finished: `document` (the §7 report's text, in pieces) is kept with it. */

@@ -93,7 +93,9 @@ export async function runScan(scope: ScanScope, deps: ScanDependencies): Promise
   }
   const recorded = isWholeTenant(scope) ? deps.recorded : undefined;
   const named = await withNamedSubscriptions(inventory.subscriptions, scope, deps);
-  const { subscriptions, unresolved } = recorded ? await withRecordedSubscriptions(named, recorded, deps) : { subscriptions: named, unresolved: [] };
+  const { subscriptions, unresolved } = recorded
+    ? await withRecordedSubscriptions(named, recorded, deps)
+    : { subscriptions: named, unresolved: [] };
   progress.subscriptions = subscriptions.length + unresolved.length;
   // The raw rows are not needed once each subscription is classified; the confirmation phase
   // that follows can be long, and at 50,000 subscriptions they are most of the memory.
@@ -196,7 +198,9 @@ async function withRecordedSubscriptions(
   if (missing.length === 0 || !deps.subscriptions) return { subscriptions: listed, unresolved: [] };
   const lookup = deps.subscriptions;
   const limit = pLimit(deps.concurrency ?? DEFAULT_CONFIRMATION_CONCURRENCY);
-  const answers = await Promise.all(missing.map((id) => limit(async () => ({ id, answer: await lookup.getSubscription(id, deps.signal) }))));
+  const answers = await Promise.all(
+    missing.map((id) => limit(async () => ({ id, answer: await lookup.getSubscription(id, deps.signal) }))),
+  );
   const subscriptions = [...listed];
   const unresolved: SubscriptionVerdict[] = [];
   for (const { id, answer } of answers) {
@@ -225,19 +229,12 @@ export function isWholeTenant(scope: ScanScope): boolean {
  * not indexed yet, or one this identity cannot see) is still judged: its name and state are read
  * from ARM, and the securityContacts API decides — it is never silently dropped.
  */
-async function withNamedSubscriptions(
-  listed: SubscriptionInfo[],
-  scope: ScanScope,
-  deps: ScanDependencies,
-): Promise<SubscriptionInfo[]> {
+async function withNamedSubscriptions(listed: SubscriptionInfo[], scope: ScanScope, deps: ScanDependencies): Promise<SubscriptionInfo[]> {
   const byId = new Map(listed.map((s) => [s.subscriptionId, s]));
   for (const id of scope.subscriptionIds ?? []) {
     if (byId.has(id)) continue;
     const lookup = deps.subscriptions ? await deps.subscriptions.getSubscription(id, deps.signal) : undefined;
-    byId.set(
-      id,
-      lookup?.kind === 'found' ? lookup.subscription : { subscriptionId: id, displayName: '', state: 'Unknown' },
-    );
+    byId.set(id, lookup?.kind === 'found' ? lookup.subscription : { subscriptionId: id, displayName: '', state: 'Unknown' });
   }
   return [...byId.values()];
 }

@@ -81,13 +81,9 @@ export function defaultErrorCode(status: number): string {
 // ---- Errors ARM itself answers with (same codes and wording as management.azure.com) ----
 
 export function missingApiVersion(res: ServerResponse, headers?: Headers): void {
-  sendArmError(
-    res,
-    400,
-    'MissingApiVersionParameter',
-    "The api-version query parameter (?api-version=) is required for all requests.",
-    { headers },
-  );
+  sendArmError(res, 400, 'MissingApiVersionParameter', 'The api-version query parameter (?api-version=) is required for all requests.', {
+    headers,
+  });
 }
 
 /** ARM's answer for an api-version that an ARM-owned endpoint (subscriptions) does not support. */
@@ -124,12 +120,7 @@ export function subscriptionNotFound(res: ServerResponse, subscriptionId: string
 }
 
 export function invalidSubscriptionId(res: ServerResponse, subscriptionId: string): void {
-  sendArmError(
-    res,
-    400,
-    'InvalidSubscriptionId',
-    `The provided subscription identifier '${subscriptionId}' is malformed or invalid.`,
-  );
+  sendArmError(res, 400, 'InvalidSubscriptionId', `The provided subscription identifier '${subscriptionId}' is malformed or invalid.`);
 }
 
 export const GUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

@@ -73,7 +73,12 @@ describe('scripted faults', () => {
   });
 
   it('409 with the body given', async () => {
-    const body = { error: { code: 'MissingSubscriptionRegistration', message: "The subscription is not registered to use namespace 'Microsoft.Security'." } };
+    const body = {
+      error: {
+        code: 'MissingSubscriptionRegistration',
+        message: "The subscription is not registered to use namespace 'Microsoft.Security'.",
+      },
+    };
     azure.faults.add({ target: 'any', status: 409, body, headers: { 'x-ms-failure-cause': 'gateway' } });
     const response = await client.sendRequest(createPipelineRequest({ url: listUrl(A) }));
     expect(response.status).toBe(409);

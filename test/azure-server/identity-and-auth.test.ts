@@ -75,7 +75,6 @@ describe('managed identity (App Service, api-version 2019-08-01)', () => {
     expect((await fetch(target)).status).toBe(400);
     expect((await fetch(target, { headers: { 'X-IDENTITY-HEADER': 'not-the-secret' } })).status).toBe(401);
   });
-
 });
 
 describe('ARM bearer-token check', () => {
@@ -103,7 +102,10 @@ describe('ARM bearer-token check', () => {
 
   it('accepts a token for the server url with or without a trailing slash', async () => {
     for (const resource of [azure.url, `${azure.url}/`]) {
-      const { status, body } = await armGet(`/subscriptions/${subscriptionId}?api-version=2022-12-01`, `Bearer ${azure.tokens.issue(resource)}`);
+      const { status, body } = await armGet(
+        `/subscriptions/${subscriptionId}?api-version=2022-12-01`,
+        `Bearer ${azure.tokens.issue(resource)}`,
+      );
       expect(status).toBe(200);
       expect(body.displayName).toBe('Payments Prod');
     }

@@ -27,12 +27,7 @@ export { generateTestTls, loadOrCreateTestTls, readTestTls, TLS_DIR_VARIABLE, ty
 export { armErrorBody, sendArmError, sendJson } from './arm-errors.js';
 export { normaliseResource } from './tokens.js';
 export { IDENTITY_PATH, APP_SERVICE_MSI_API_VERSION } from './services/identity.js';
-export {
-  RESOURCE_GRAPH_API_VERSIONS,
-  SECURITY_CONTACT_TYPE,
-  SUBSCRIPTION_TYPE,
-  parseQuery,
-} from './services/resource-graph.js';
+export { RESOURCE_GRAPH_API_VERSIONS, SECURITY_CONTACT_TYPE, SUBSCRIPTION_TYPE, parseQuery } from './services/resource-graph.js';
 export { SECURITY_CONTACTS_API_VERSIONS, toApi2017, toApi2020, toStoredProperties } from './services/security-contacts.js';
 export { SUBSCRIPTIONS_API_VERSIONS } from './services/subscriptions.js';
 export { defaultCredentialFor, resourceGraphClientFor, securityCenterFor, useManagedIdentityEnv, type RetryTuning } from './sdk-clients.js';

@@ -48,7 +48,9 @@ describe('services mounted on the same server', () => {
   it('never see ARM routes; what no one handles is an ARM 401/404', async () => {
     seen.length = 0;
     const token = azure.tokens.issue(azure.url);
-    expect((await fetch(`${azure.url}/subscriptions?api-version=2022-12-01`, { headers: { authorization: `Bearer ${token}` } })).status).toBe(200);
+    expect(
+      (await fetch(`${azure.url}/subscriptions?api-version=2022-12-01`, { headers: { authorization: `Bearer ${token}` } })).status,
+    ).toBe(200);
     expect(seen).toEqual([]);
     expect((await fetch(`${azure.url}/nowhere`)).status).toBe(401);
     const notFound = await fetch(`${azure.url}/nowhere`, { headers: { authorization: `Bearer ${token}` } });

@@ -29,7 +29,11 @@ interface PagedResult {
 }
 
 /** Pages a query with $skipToken until it is absent, as contact-watch does. */
-async function readAll(graph: ResourceGraphClient, query: string, extra: { subscriptions?: string[]; managementGroups?: string[] } = {}): Promise<PagedResult> {
+async function readAll(
+  graph: ResourceGraphClient,
+  query: string,
+  extra: { subscriptions?: string[]; managementGroups?: string[] } = {},
+): Promise<PagedResult> {
   const result: PagedResult = { rows: [], pages: 0, headers: [] };
   let skipToken: string | undefined;
   do {
@@ -87,7 +91,9 @@ describe('Resource Graph through the real ResourceGraphClient (v5)', () => {
       extendedLocation: null,
     });
     expect(chain.at(-1)).toEqual({ name: tenant.tenantId, displayName: 'Tenant Root Group' });
-    expect(headers.every((h) => h.limitHit === 'false' && h.quotaRemaining !== null && /^\d\d:\d\d:\d\d$/.test(h.quotaResetsAfter ?? ''))).toBe(true);
+    expect(
+      headers.every((h) => h.limitHit === 'false' && h.quotaRemaining !== null && /^\d\d:\d\d:\d\d$/.test(h.quotaResetsAfter ?? '')),
+    ).toBe(true);
 
     // The request shape the SDK sends.
     const logged = azure.requests.of('resource-graph');
@@ -130,7 +136,10 @@ describe('Resource Graph through the real ResourceGraphClient (v5)', () => {
   });
 
   it('restricts to the subscriptions or management groups named', async () => {
-    const wanted = tenant.listSubscriptions().slice(5, 25).map((s) => s.subscriptionId.toUpperCase());
+    const wanted = tenant
+      .listSubscriptions()
+      .slice(5, 25)
+      .map((s) => s.subscriptionId.toUpperCase());
     const bySubscription = await readAll(client, SUBSCRIPTIONS_QUERY, { subscriptions: wanted });
     expect(bySubscription.rows.map((row) => row.subscriptionId.toUpperCase())).toEqual(wanted);
     expect(bySubscription.headers[0]!.limitHit).toBeUndefined(); // only tenant-scope queries carry it
@@ -183,7 +192,10 @@ describe('Resource Graph through the real ResourceGraphClient (v5)', () => {
       query: `${SUBSCRIPTIONS_QUERY} | project subscriptionId, name | order by subscriptionId asc`,
       options: { top: 5 },
     });
-    const sorted = tenant.listSubscriptions().map((s) => s.subscriptionId).sort();
+    const sorted = tenant
+      .listSubscriptions()
+      .map((s) => s.subscriptionId)
+      .sort();
     expect(page.data).toEqual(sorted.slice(0, 5).map((id) => ({ subscriptionId: id, name: tenant.getSubscription(id)!.displayName })));
     expect(page.totalRecords).toBe(250);
   });
@@ -195,7 +207,10 @@ describe('Resource Graph through the real ResourceGraphClient (v5)', () => {
         { name: 'id', type: 'string' },
         { name: 'tags', type: 'object' },
       ],
-      rows: tenant.listSubscriptions().slice(0, 2).map((s) => [`/subscriptions/${s.subscriptionId}`, s.tags]),
+      rows: tenant
+        .listSubscriptions()
+        .slice(0, 2)
+        .map((s) => [`/subscriptions/${s.subscriptionId}`, s.tags]),
     });
   });
 
@@ -257,7 +272,9 @@ describe('Resource Graph quota', () => {
       const graph = resourceGraphClientFor(throttled, defaultCredentialFor(throttled));
       const remaining: (string | undefined)[] = [];
       const onResponse = (response: { status: number; headers: { get(name: string): string | undefined } }): void => {
-        remaining.push(`${response.status}:${response.headers.get('x-ms-user-quota-remaining')}:${response.headers.get('retry-after') ?? '-'}`);
+        remaining.push(
+          `${response.status}:${response.headers.get('x-ms-user-quota-remaining')}:${response.headers.get('retry-after') ?? '-'}`,
+        );
       };
       for (let i = 0; i < 2; i++) await graph.resources({ query: SUBSCRIPTIONS_QUERY, options: { top: 1 } }, { onResponse });
       expect(remaining).toEqual(['200:1:-', '200:0:-']);
@@ -265,7 +282,9 @@ describe('Resource Graph quota', () => {
       // The third is answered 429 (Retry-After: 1); once it is, the window ends, and the SDK's retry
       // after the Retry-After meets a fresh quota.
       const third = graph.resources({ query: SUBSCRIPTIONS_QUERY, options: { top: 1 } }, { onResponse });
-      await vi.waitFor(() => expect(throttled.requests.of('resource-graph').map((entry) => entry.status)).toEqual([200, 200, 429]), { timeout: 10_000 });
+      await vi.waitFor(() => expect(throttled.requests.of('resource-graph').map((entry) => entry.status)).toEqual([200, 200, 429]), {
+        timeout: 10_000,
+      });
       now += 1000;
       await third;
       expect(remaining[2]).toBe('200:1:-'); // the SDK got the 429, waited, retried

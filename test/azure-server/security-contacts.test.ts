@@ -22,12 +22,21 @@ let azure: LocalAzure;
 let client: SecurityCenter;
 
 /** A request through the SecurityCenter client's own pipeline (bearer token, retries), any api-version. */
-async function send(method: 'GET' | 'PUT' | 'DELETE', path: string, apiVersion: string, body?: unknown): Promise<{ status: number; body: any; headers: Record<string, string> }> {
+async function send(
+  method: 'GET' | 'PUT' | 'DELETE',
+  path: string,
+  apiVersion: string,
+  body?: unknown,
+): Promise<{ status: number; body: any; headers: Record<string, string> }> {
   const url = `${azure.url}${path}${path.includes('?') ? '&' : '?'}api-version=${apiVersion}`;
   const request = createPipelineRequest({ url, method, ...(body !== undefined ? { body: JSON.stringify(body) } : {}) });
   if (body !== undefined) request.headers.set('content-type', 'application/json');
   const response = await client.sendRequest(request);
-  return { status: response.status, body: response.bodyAsText ? JSON.parse(response.bodyAsText) : undefined, headers: response.headers.toJSON() };
+  return {
+    status: response.status,
+    body: response.bodyAsText ? JSON.parse(response.bodyAsText) : undefined,
+    headers: response.headers.toJSON(),
+  };
 }
 
 beforeAll(async () => {
@@ -71,7 +80,9 @@ describe('the api-version decides what the list shows', () => {
     expect(JSON.stringify(rawBodies)).not.toContain('emails');
     expect(JSON.stringify(rawBodies)).not.toContain('notificationsSources');
 
-    const versions = azure.requests.of('security-contacts').map((entry) => [entry.method, entry.path, entry.apiVersion, entry.subscriptionId, entry.hadBearerToken]);
+    const versions = azure.requests
+      .of('security-contacts')
+      .map((entry) => [entry.method, entry.path, entry.apiVersion, entry.subscriptionId, entry.hadBearerToken]);
     expect(versions).toEqual([
       ['GET', contactsPath(FIXTURE_SUBSCRIPTION), '2023-12-01-preview', FIXTURE_SUBSCRIPTION, true],
       ['GET', contactsPath(FIXTURE_SUBSCRIPTION), '2017-08-01-preview', FIXTURE_SUBSCRIPTION, true],
@@ -79,7 +90,10 @@ describe('the api-version decides what the list shows', () => {
   });
 
   it('2020-01-01-preview shows 2023 items with alertNotifications', async () => {
-    tenant.setContacts(FIXTURE_SUBSCRIPTION, fixture('2023-12-01-preview', 'GetSecurityContactsSubscription_example.json').responses['200'].body.value);
+    tenant.setContacts(
+      FIXTURE_SUBSCRIPTION,
+      fixture('2023-12-01-preview', 'GetSecurityContactsSubscription_example.json').responses['200'].body.value,
+    );
     const { body } = await send('GET', contactsPath(FIXTURE_SUBSCRIPTION), '2020-01-01-preview');
     expect(body.value[0].properties).toEqual({
       notificationsByRole: { state: 'On', roles: ['Owner', 'Admin'] },
@@ -201,7 +215,11 @@ describe('quirks of real responses', () => {
     tenant.setQuirks(OTHER_SUBSCRIPTION, { contactsPageSize: 2 });
     const first = await send('GET', contactsPath(OTHER_SUBSCRIPTION), '2023-12-01-preview');
     expect(first.body.value.map((item: any) => item.name)).toEqual(['default', 'default1']);
-    expect(first.body.nextLink).toMatch(new RegExp(`^${azure.url}/subscriptions/${OTHER_SUBSCRIPTION}/providers/Microsoft.Security/securityContacts\\?api-version=2023-12-01-preview&\\$skipToken=`));
+    expect(first.body.nextLink).toMatch(
+      new RegExp(
+        `^${azure.url}/subscriptions/${OTHER_SUBSCRIPTION}/providers/Microsoft.Security/securityContacts\\?api-version=2023-12-01-preview&\\$skipToken=`,
+      ),
+    );
     const second = await client.sendRequest(createPipelineRequest({ url: first.body.nextLink, method: 'GET' }));
     const page = JSON.parse(second.bodyAsText!);
     expect(page.value.map((item: any) => item.name)).toEqual(['default2']);
@@ -261,7 +279,9 @@ describe('latency', () => {
     const slow = await startLocalAzure({ tenant, latency: { securityContactsMs: 150 } });
     try {
       const slowClient = securityCenterFor(slow, defaultCredentialFor(slow), OTHER_SUBSCRIPTION);
-      await slowClient.sendRequest(createPipelineRequest({ url: `${slow.url}${contactsPath(OTHER_SUBSCRIPTION)}?api-version=2023-12-01-preview` }));
+      await slowClient.sendRequest(
+        createPipelineRequest({ url: `${slow.url}${contactsPath(OTHER_SUBSCRIPTION)}?api-version=2023-12-01-preview` }),
+      );
       const started = Date.now();
       const response = await slowClient.sendRequest(
         createPipelineRequest({ url: `${slow.url}${contactsPath(OTHER_SUBSCRIPTION)}?api-version=2023-12-01-preview` }),

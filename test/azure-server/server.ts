@@ -314,7 +314,8 @@ export async function startLocalAzure(options: LocalAzureOptions = {}): Promise<
       if (!res.headersSent) sendArmError(res, 500, 'InternalServerError', `No answer was produced for ${req.method} ${path}.`);
     } catch (error) {
       console.error(`[local-azure] ${req.method} ${path} failed:`, error);
-      if (!res.headersSent) sendArmError(res, 500, 'InternalServerError', `The local Azure test server failed: ${(error as Error).message}`);
+      if (!res.headersSent)
+        sendArmError(res, 500, 'InternalServerError', `The local Azure test server failed: ${(error as Error).message}`);
       else res.destroy();
     } finally {
       if (res.headersSent) record(res.statusCode);

@@ -8,7 +8,10 @@ const WEAK: GeneratedProfile[] = ['placeholder-email', 'alerts-off', 'no-owner',
 
 describe('generateTenant', () => {
   it('is deterministic for a seed and differs between seeds', () => {
-    const ids = (seed: number): string[] => generateTenant({ count: 50, seed }).listSubscriptions().map((s) => `${s.subscriptionId}:${s.profile}`);
+    const ids = (seed: number): string[] =>
+      generateTenant({ count: 50, seed })
+        .listSubscriptions()
+        .map((s) => `${s.subscriptionId}:${s.profile}`);
     expect(ids(4)).toEqual(ids(4));
     expect(ids(4)).not.toEqual(ids(5));
     expect(generateTenant({ count: 3, seed: 4 }).tenantId).toBe(generateTenant({ count: 3, seed: 4 }).tenantId);
@@ -96,14 +99,31 @@ describe('generateTenant', () => {
           headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
           body: JSON.stringify(body),
         });
-      const tenantScope = await query({ query: "resourcecontainers | where type =~ 'microsoft.resources/subscriptions'", options: { $top: 1000 } });
+      const tenantScope = await query({
+        query: "resourcecontainers | where type =~ 'microsoft.resources/subscriptions'",
+        options: { $top: 1000 },
+      });
       expect(tenantScope.headers.get('x-ms-tenant-subscription-limit-hit')).toBe('true');
       const page = (await tenantScope.json()) as { totalRecords: number; count: number; $skipToken?: string };
       expect([page.totalRecords, page.count]).toEqual([10_000, 1000]);
 
-      const batch = tenant.listSubscriptions().slice(40_000, 41_000).map((s) => s.subscriptionId);
-      const contacts = (await (await query({ query: "securityresources | where type =~ 'microsoft.security/securitycontacts'", subscriptions: batch, options: { $top: 1000 } })).json()) as { count: number };
-      expect(contacts.count).toBe(tenant.listSubscriptions().slice(40_000, 41_000).reduce((sum, s) => sum + s.indexedContacts.length, 0));
+      const batch = tenant
+        .listSubscriptions()
+        .slice(40_000, 41_000)
+        .map((s) => s.subscriptionId);
+      const contacts = (await (
+        await query({
+          query: "securityresources | where type =~ 'microsoft.security/securitycontacts'",
+          subscriptions: batch,
+          options: { $top: 1000 },
+        })
+      ).json()) as { count: number };
+      expect(contacts.count).toBe(
+        tenant
+          .listSubscriptions()
+          .slice(40_000, 41_000)
+          .reduce((sum, s) => sum + s.indexedContacts.length, 0),
+      );
       expect(azure.requests.count('resource-graph')).toBe(2);
       expect(azure.requests.all()).toEqual([]); // logRequests: false keeps counters only
     } finally {
@@ -153,7 +173,9 @@ describe('ARM Subscriptions API', () => {
       expect(azure.requests.count('subscriptions')).toBe(3);
 
       const one = tenant.listSubscriptions()[7]!;
-      const body = (await (await fetch(`${azure.url}/subscriptions/${one.subscriptionId}?api-version=2022-12-01`, { headers })).json()) as any;
+      const body = (await (
+        await fetch(`${azure.url}/subscriptions/${one.subscriptionId}?api-version=2022-12-01`, { headers })
+      ).json()) as any;
       expect(body).toMatchObject({
         id: `/subscriptions/${one.subscriptionId}`,
         subscriptionId: one.subscriptionId,
@@ -193,12 +215,21 @@ describe('standalone runner (test/azure-server/main.ts)', () => {
         child.on('exit', (code) => reject(new Error(`runner exited early with ${code}`)));
       });
       const env = Object.fromEntries([...stdout.matchAll(/^export (\w+)='([^']*)'$/gm)].map((m) => [m[1]!, m[2]!]));
-      expect(Object.keys(env).sort()).toEqual(['AZURE_RESOURCE_MANAGER_ENDPOINT', 'CONTACT_WATCH_ACS_CONNECTION_STRING', 'IDENTITY_ENDPOINT', 'IDENTITY_HEADER', 'NODE_EXTRA_CA_CERTS']);
+      expect(Object.keys(env).sort()).toEqual([
+        'AZURE_RESOURCE_MANAGER_ENDPOINT',
+        'CONTACT_WATCH_ACS_CONNECTION_STRING',
+        'IDENTITY_ENDPOINT',
+        'IDENTITY_HEADER',
+        'NODE_EXTRA_CA_CERTS',
+      ]);
       expect(stdout).toMatch(/# expected with the default policy: compliant \d+, noncompliant \d+, error 0, skipped \d+/);
 
-      const tokenResponse = await fetch(`${env.IDENTITY_ENDPOINT}?api-version=2019-08-01&resource=${encodeURIComponent(env.AZURE_RESOURCE_MANAGER_ENDPOINT!)}`, {
-        headers: { 'X-IDENTITY-HEADER': env.IDENTITY_HEADER! },
-      });
+      const tokenResponse = await fetch(
+        `${env.IDENTITY_ENDPOINT}?api-version=2019-08-01&resource=${encodeURIComponent(env.AZURE_RESOURCE_MANAGER_ENDPOINT!)}`,
+        {
+          headers: { 'X-IDENTITY-HEADER': env.IDENTITY_HEADER! },
+        },
+      );
       expect(tokenResponse.status).toBe(200);
 
       const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));

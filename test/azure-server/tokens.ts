@@ -13,8 +13,7 @@ export interface IssuedToken {
 }
 
 export type TokenCheck =
-  | { ok: true; token: IssuedToken }
-  | { ok: false; reason: 'missing' | 'malformed' | 'unknown' | 'expired' | 'audience'; resource?: string };
+  { ok: true; token: IssuedToken } | { ok: false; reason: 'missing' | 'malformed' | 'unknown' | 'expired' | 'audience'; resource?: string };
 
 /** `https://host:1/` and `https://HOST:1` name the same audience. */
 export function normaliseResource(resource: string): string {

@@ -7,7 +7,12 @@ import { TableServiceClient } from '@azure/data-tables';
 import { afterAll, beforeAll } from 'vitest';
 import { connectTables, type TableConnection } from '../../src/adapters/table-storage/connection.js';
 import { openStateStore, type TableStateStore, type StateStoreOptions } from '../../src/adapters/table-storage/index.js';
-import { connectInMemoryTables, InMemoryTableService, inMemoryStorageTarget, openInMemoryStateStore } from '../../src/adapters/in-memory/tables.js';
+import {
+  connectInMemoryTables,
+  InMemoryTableService,
+  inMemoryStorageTarget,
+  openInMemoryStateStore,
+} from '../../src/adapters/in-memory/tables.js';
 import { startAzurite, type AzuriteTables } from '../support/azurite.js';
 
 /** What a test may set on a connection or store; the backend supplies where the account is. */
@@ -53,7 +58,8 @@ export function inMemoryTables(): TableBackend {
     name: 'in-memory',
     openStateStore: (options = {}) => openInMemoryStateStore(service, options),
     connect: (options = {}) => connectInMemoryTables(service, options),
-    tableNames: () => listTables(TableServiceClient.fromConnectionString(inMemoryStorageTarget(service).connectionString, { httpClient: service })),
+    tableNames: () =>
+      listTables(TableServiceClient.fromConnectionString(inMemoryStorageTarget(service).connectionString, { httpClient: service })),
   };
 }
 

@@ -16,7 +16,15 @@ export interface MailService {
   readonly senderAddress: string;
   transport(): EmailTransport;
   /** Every message accepted, in order (a repeated Operation-Id adds nothing). */
-  messages(): ReadonlyArray<{ operationId: string; senderAddress: string; subject: string; html?: string; plainText?: string; to: Array<{ address: string }>; status: string }>;
+  messages(): ReadonlyArray<{
+    operationId: string;
+    senderAddress: string;
+    subject: string;
+    html?: string;
+    plainText?: string;
+    to: Array<{ address: string }>;
+    status: string;
+  }>;
   /** Every send that reached the service, with its Operation-Id and what became of it. */
   sendAttempts(): ReadonlyArray<{ operationId: string | undefined; outcome: 'accepted' | 'repeated' | 'dropped' | number }>;
   /** The next send is answered 429 with this Retry-After. */

@@ -58,7 +58,15 @@ export function outboxContract(backend: TableBackend): void {
     it('round-trip an alert whose messages hold 40 KB of text', async () => {
       const { outbox } = await openOutbox();
       const alert = owed(subscriptionIdFor(1), `invalid addresses: ${'a;'.repeat(20_000)}`);
-      const claim = { key: alert.key, batchId: 'batch-1', mode: 'digest' as const, subscriptionId: alert.subscriptionId, kind: alert.kind, alert, createdAt: '2026-12-01T00:00:00.000Z' };
+      const claim = {
+        key: alert.key,
+        batchId: 'batch-1',
+        mode: 'digest' as const,
+        subscriptionId: alert.subscriptionId,
+        kind: alert.kind,
+        alert,
+        createdAt: '2026-12-01T00:00:00.000Z',
+      };
       expect(await outbox.claimAlert(claim)).toEqual({ created: true });
       const [stored] = await outbox.listClaims('batch-1');
       expect(stored?.alert).toEqual(alert);
@@ -71,12 +79,22 @@ export function outboxContract(backend: TableBackend): void {
       const random = (n: number) => randomBytes(n).toString('base64');
       const alert = { ...owed(subscriptionIdFor(3), random(40_000)), displayName: random(40_000) };
       alert.findings.push({ ruleId: 'owner-notifications', result: 'fail', message: random(40_000) });
-      const claim = { key: alert.key, batchId: 'batch-4', mode: 'digest' as const, subscriptionId: alert.subscriptionId, kind: alert.kind, alert, createdAt: '2026-12-01T00:00:00.000Z' };
+      const claim = {
+        key: alert.key,
+        batchId: 'batch-4',
+        mode: 'digest' as const,
+        subscriptionId: alert.subscriptionId,
+        kind: alert.kind,
+        alert,
+        createdAt: '2026-12-01T00:00:00.000Z',
+      };
       expect(await outbox.claimAlert(claim)).toEqual({ created: true });
       const [stored] = await outbox.listClaims('batch-4');
       expect(stored!.alert).toMatchObject({ key: alert.key, subscriptionId: alert.subscriptionId, status: 'noncompliant' });
       expect(stored!.alert.findings.map((finding) => finding.ruleId)).toEqual(['email-configured', 'owner-notifications']);
-      expect(stored!.alert.findings.every((finding) => finding.message.length <= 500 && finding.message.endsWith('more characters not stored]'))).toBe(true);
+      expect(
+        stored!.alert.findings.every((finding) => finding.message.length <= 500 && finding.message.endsWith('more characters not stored]')),
+      ).toBe(true);
       expect(stored!.alert.displayName.length).toBeLessThanOrEqual(256);
     });
 
@@ -95,18 +113,44 @@ export function outboxContract(backend: TableBackend): void {
         createdAt: '2026-12-01T00:00:00.000Z',
         alert: JSON.stringify(alert).slice(0, 30_000),
       });
-      const claim = { key: alert.key, batchId: 'batch-3', mode: 'digest' as const, subscriptionId: alert.subscriptionId, kind: alert.kind, alert, createdAt: '2026-12-02T00:00:00.000Z' };
+      const claim = {
+        key: alert.key,
+        batchId: 'batch-3',
+        mode: 'digest' as const,
+        subscriptionId: alert.subscriptionId,
+        kind: alert.kind,
+        alert,
+        createdAt: '2026-12-02T00:00:00.000Z',
+      };
       const outcome = await outbox.claimAlert(claim);
       expect(outcome).toMatchObject({
         created: false,
-        existing: { batchId: 'batch-2', alert: { key: alert.key, kind: 'alert', status: 'noncompliant', subscriptionId: alert.subscriptionId, since: alert.since, findings: [] } },
+        existing: {
+          batchId: 'batch-2',
+          alert: {
+            key: alert.key,
+            kind: 'alert',
+            status: 'noncompliant',
+            subscriptionId: alert.subscriptionId,
+            since: alert.since,
+            findings: [],
+          },
+        },
       });
       expect((await outbox.listClaims('batch-2')).map((c) => c.alert.subscriptionId)).toEqual([alert.subscriptionId]);
     });
     it('let the first claim of an occurrence win: a second claim is told the first, and a released claim can be made again', async () => {
       const { outbox } = await openOutbox();
       const alert = owed(subscriptionIdFor(4), 'admin@contoso.com is on a placeholder domain');
-      const claim = { key: alert.key, batchId: 'batch-5', mode: 'single' as const, subscriptionId: alert.subscriptionId, kind: alert.kind, alert, createdAt: '2026-12-01T00:00:00.000Z' };
+      const claim = {
+        key: alert.key,
+        batchId: 'batch-5',
+        mode: 'single' as const,
+        subscriptionId: alert.subscriptionId,
+        kind: alert.kind,
+        alert,
+        createdAt: '2026-12-01T00:00:00.000Z',
+      };
       expect(await outbox.claimAlert(claim)).toEqual({ created: true });
       const second = await outbox.claimAlert({ ...claim, batchId: 'batch-6', mode: 'digest' });
       expect(second).toEqual({ created: false, existing: claim });
@@ -118,27 +162,45 @@ export function outboxContract(backend: TableBackend): void {
   });
 
   describe('outbox messages', () => {
-    const [first, second, third] = ['1b4e28ba-2fa1-4d3b-a3f5-ef19b5a7633b', '6ec0bd7f-11c0-43da-975e-2a8ad9ebae0b', 'a0c4f1e2-3b5d-4e6f-8a9b-0c1d2e3f4a5b'];
+    const [first, second, third] = [
+      '1b4e28ba-2fa1-4d3b-a3f5-ef19b5a7633b',
+      '6ec0bd7f-11c0-43da-975e-2a8ad9ebae0b',
+      'a0c4f1e2-3b5d-4e6f-8a9b-0c1d2e3f4a5b',
+    ];
 
     it('are stored once per operation id and read back whole, however large the digest', async () => {
       const { outbox } = await openOutbox();
       const ids = Array.from({ length: 250 }, (_, i) => subscriptionIdFor(i));
-      const digest = message(first, { subscriptionIds: ids, html: ids.map((id) => `<tr><td>${id}</td><td>${randomBytes(200).toString('base64')}</td></tr>`).join('') });
+      const digest = message(first, {
+        subscriptionIds: ids,
+        html: ids.map((id) => `<tr><td>${id}</td><td>${randomBytes(200).toString('base64')}</td></tr>`).join(''),
+      });
       expect(await outbox.createMessage(digest)).toBe('created');
       expect(await outbox.createMessage({ ...digest, subject: 'a second composition of the same message' })).toBe('exists');
       const stored = await outbox.getMessage(first);
-      expect(stored).toMatchObject({ ...digest, state: 'pending', attempts: 0, failures: 0, lastError: null, acceptedAt: null, leaseUntil: null });
+      expect(stored).toMatchObject({
+        ...digest,
+        state: 'pending',
+        attempts: 0,
+        failures: 0,
+        lastError: null,
+        acceptedAt: null,
+        leaseUntil: null,
+      });
       expect(stored?.etag).toEqual(expect.any(String));
       expect(await outbox.getMessage(second)).toBeNull();
     });
 
-    it('are listed by state, oldest first and a digest in its parts\' order', async () => {
+    it("are listed by state, oldest first and a digest in its parts' order", async () => {
       const { outbox } = await openOutbox();
       await outbox.createMessage(message(third, { createdAt: '2026-12-02T00:00:00.000Z' }));
       await outbox.createMessage(message(second, { sequence: 1 }));
       await outbox.createMessage(message(first, { sequence: 0 }));
       expect((await outbox.listMessages(['pending'])).map((m) => m.operationId)).toEqual([first, second, third]);
-      const sent = await outbox.updateMessage((await outbox.getMessage(second))!, { state: 'sent', completedAt: '2026-12-01T00:01:00.000Z' });
+      const sent = await outbox.updateMessage((await outbox.getMessage(second))!, {
+        state: 'sent',
+        completedAt: '2026-12-01T00:01:00.000Z',
+      });
       expect(sent.state).toBe('sent');
       expect((await outbox.listMessages(['pending'])).map((m) => m.operationId)).toEqual([first, third]);
       expect((await outbox.listMessages(['sent', 'failed'])).map((m) => m.operationId)).toEqual([second]);
@@ -155,17 +217,30 @@ export function outboxContract(backend: TableBackend): void {
       expect(await outbox.getMessage(first)).toMatchObject({ leaseUntil: '2026-12-01T00:05:00.000Z', attempts: 1, etag: leased.etag });
       // The one that holds the current ETag goes on; a message deleted meanwhile is a conflict too.
       const accepted = await outbox.updateMessage(leased, { state: 'accepted', acceptedAt: '2026-12-01T00:01:00.000Z', lastError: null });
-      expect(await outbox.getMessage(first)).toMatchObject({ state: 'accepted', acceptedAt: '2026-12-01T00:01:00.000Z', lastError: null, etag: accepted.etag });
-      await expect(outbox.updateMessage({ ...accepted, operationId: second }, { state: 'sent' })).rejects.toBeInstanceOf(OutboxConflictError);
+      expect(await outbox.getMessage(first)).toMatchObject({
+        state: 'accepted',
+        acceptedAt: '2026-12-01T00:01:00.000Z',
+        lastError: null,
+        etag: accepted.etag,
+      });
+      await expect(outbox.updateMessage({ ...accepted, operationId: second }, { state: 'sent' })).rejects.toBeInstanceOf(
+        OutboxConflictError,
+      );
     });
 
     it('say when each was accepted, from a given time on', async () => {
       const { outbox } = await openOutbox();
-      for (const [operationId, acceptedAt] of [[first, '2026-12-01T09:00:00.000Z'], [second, '2026-12-01T10:30:00.000Z'], [third, null]] as const) {
+      for (const [operationId, acceptedAt] of [
+        [first, '2026-12-01T09:00:00.000Z'],
+        [second, '2026-12-01T10:30:00.000Z'],
+        [third, null],
+      ] as const) {
         await outbox.createMessage(message(operationId));
         if (acceptedAt) await outbox.updateMessage((await outbox.getMessage(operationId))!, { state: 'accepted', acceptedAt });
       }
-      expect((await outbox.acceptedSince(new Date('2026-12-01T10:00:00.000Z'))).map((at) => at.toISOString())).toEqual(['2026-12-01T10:30:00.000Z']);
+      expect((await outbox.acceptedSince(new Date('2026-12-01T10:00:00.000Z'))).map((at) => at.toISOString())).toEqual([
+        '2026-12-01T10:30:00.000Z',
+      ]);
       expect(await outbox.acceptedSince(new Date('2026-12-01T08:00:00.000Z'))).toHaveLength(2);
     });
 
@@ -180,7 +255,15 @@ export function outboxContract(backend: TableBackend): void {
       }
       for (const index of [1, 2]) {
         const alert = owed(subscriptionIdFor(index), 'invalid addresses');
-        await outbox.claimAlert({ key: alert.key, batchId: 'batch-1', mode: 'digest', subscriptionId: alert.subscriptionId, kind: alert.kind, alert, createdAt: old });
+        await outbox.claimAlert({
+          key: alert.key,
+          batchId: 'batch-1',
+          mode: 'digest',
+          subscriptionId: alert.subscriptionId,
+          kind: alert.kind,
+          alert,
+          createdAt: old,
+        });
       }
       const cutoff = new Date('2026-12-01T00:00:00.000Z');
       expect(await outbox.pruneDelivered(cutoff, 2)).toEqual({ messages: 2, claims: 0 });

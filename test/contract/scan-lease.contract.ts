@@ -112,7 +112,11 @@ export function scanLeaseContract(backend: TableBackend): void {
       expect(token.expiresAt).toBe('2026-11-22T06:18:00.000Z');
       expect(token.etag).not.toBe(firstEtag);
       advance(5 * MINUTE); // past the first expiry (06:10), inside the renewed one
-      expect(await lease.tryAcquire('other/2', 10 * MINUTE)).toEqual({ acquired: false, holder: 'long-scan/1', expiresAt: '2026-11-22T06:18:00.000Z' });
+      expect(await lease.tryAcquire('other/2', 10 * MINUTE)).toEqual({
+        acquired: false,
+        holder: 'long-scan/1',
+        expiresAt: '2026-11-22T06:18:00.000Z',
+      });
       // A renewed lease can be renewed again and released with the same token.
       expect(await lease.renew(token, 10 * MINUTE)).toBe(true);
       await lease.release(token);

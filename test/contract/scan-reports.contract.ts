@@ -71,14 +71,25 @@ export function scanReportsContract(backend: TableBackend): void {
 
       const document = ['{\n  "schemaVersion": 1,', '\n  "subscriptions": []\n}\n'];
       await store.recordFinished(scanId, { finishedAt: at(3), document });
-      expect(await store.get(scanId)).toEqual({ status: 'finished', scanId, trigger: 'http', startedAt: at(0), finishedAt: at(3), document: document.join('') });
+      expect(await store.get(scanId)).toEqual({
+        status: 'finished',
+        scanId,
+        trigger: 'http',
+        startedAt: at(0),
+        finishedAt: at(3),
+        document: document.join(''),
+      });
     });
 
     it('keeps a failure with its kind, reason and invocation', async () => {
       const store = openScanReportStore(freshConnection());
       const scanId = randomUUID();
       await store.recordStarted({ scanId, trigger: 'timer', startedAt: at(0), aliveUntil: at(35) });
-      const failure = { kind: 'azure', reason: 'Resource Graph could not be read: 403 AuthorizationFailed', invocationId: 'timer-invocation-9' } as const;
+      const failure = {
+        kind: 'azure',
+        reason: 'Resource Graph could not be read: 403 AuthorizationFailed',
+        invocationId: 'timer-invocation-9',
+      } as const;
       await store.recordFailed(scanId, { failedAt: at(2), failure });
       expect(await store.get(scanId)).toEqual({ status: 'failed', scanId, trigger: 'timer', startedAt: at(0), failedAt: at(2), failure });
     });

@@ -29,7 +29,13 @@ export function stateConcurrencyContract(backend: TableBackend): void {
     await store.recordRun({
       scanId: 'scan-1',
       trigger: 'test',
-      evaluate: async () => ({ status: 'succeeded', scope: 'tenant', subscriptionListComplete: true, verdicts: [verdict(id, 'noncompliant', 'Payments prod')], readSubscriptionIds: [id] }),
+      evaluate: async () => ({
+        status: 'succeeded',
+        scope: 'tenant',
+        subscriptionListComplete: true,
+        verdicts: [verdict(id, 'noncompliant', 'Payments prod')],
+        readSubscriptionIds: [id],
+      }),
     });
     return store;
   }
@@ -79,7 +85,9 @@ export function stateConcurrencyContract(backend: TableBackend): void {
 
     it('markAlerted never moves lastAlertedAt back and leaves missing subscriptions alone', async () => {
       const store = await seeded();
-      expect((await store.markAlerted([id, subscriptionIdFor(43)], new Date('2025-05-02T00:00:00Z'))).map((r) => r.subscriptionId)).toEqual([id]);
+      expect((await store.markAlerted([id, subscriptionIdFor(43)], new Date('2025-05-02T00:00:00Z'))).map((r) => r.subscriptionId)).toEqual(
+        [id],
+      );
       expect(await store.markAlerted([id], new Date('2025-05-01T00:00:00Z'))).toEqual([]);
       expect((await store.getSubscription(id))?.lastAlertedAt).toBe('2025-05-02T00:00:00.000Z');
       expect(await store.getSubscription(subscriptionIdFor(43))).toBeUndefined();
@@ -87,7 +95,9 @@ export function stateConcurrencyContract(backend: TableBackend): void {
 
     it('refuses a generic update that would change the status (it would bypass the history)', async () => {
       const store = await seeded();
-      await expect(store.updateSubscription(id, (current) => ({ ...current, status: 'compliant' }))).rejects.toThrow(/may not change the status/);
+      await expect(store.updateSubscription(id, (current) => ({ ...current, status: 'compliant' }))).rejects.toThrow(
+        /may not change the status/,
+      );
       expect((await store.getSubscription(id))?.status).toBe('noncompliant');
     });
   });
@@ -140,7 +150,13 @@ export function stateConcurrencyContract(backend: TableBackend): void {
       await setup.recordRun({
         scanId: 'scan-1',
         trigger: 'test',
-        evaluate: async () => ({ status: 'succeeded', scope: 'tenant', subscriptionListComplete: true, verdicts: [verdict(id, 'noncompliant')], readSubscriptionIds: [id] }),
+        evaluate: async () => ({
+          status: 'succeeded',
+          scope: 'tenant',
+          subscriptionListComplete: true,
+          verdicts: [verdict(id, 'noncompliant')],
+          readSubscriptionIds: [id],
+        }),
       });
       clock.set('2025-05-01T10:30:00Z');
       const runStarted = clock.now();

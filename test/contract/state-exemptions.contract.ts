@@ -7,7 +7,13 @@ import type { TableBackend } from './backends.js';
 import { manualClock, subscriptionIdFor, uniquePrefix } from './support.js';
 
 const id = subscriptionIdFor(5);
-const request = { subscriptionId: id, reason: 'lab subscription, deleted at quarter end', owner: 'jane@fabrikam.com', expiresOn: '2025-06-30', createdBy: 'jane@fabrikam.com' };
+const request = {
+  subscriptionId: id,
+  reason: 'lab subscription, deleted at quarter end',
+  owner: 'jane@fabrikam.com',
+  expiresOn: '2025-06-30',
+  createdBy: 'jane@fabrikam.com',
+};
 
 export function stateExemptionsContract(backend: TableBackend): void {
   describe('exemptions in the store', () => {
@@ -37,9 +43,14 @@ export function stateExemptionsContract(backend: TableBackend): void {
 
     it('refuses an invalid exemption with every problem named, and stores nothing', async () => {
       const store = backend.openStateStore({ tablePrefix: uniquePrefix(), clock: () => new Date('2025-05-01T09:00:00Z') });
-      const attempt = store.putExemption({ ...request, reason: ' ', owner: 'jane', expiresOn: '2026-05-02' }, { fieldNames: { expiresOn: '--expires' } });
+      const attempt = store.putExemption(
+        { ...request, reason: ' ', owner: 'jane', expiresOn: '2026-05-02' },
+        { fieldNames: { expiresOn: '--expires' } },
+      );
       await expect(attempt).rejects.toBeInstanceOf(InvalidExemptionError);
-      await expect(attempt).rejects.toThrow(/reason: must not be empty[\s\S]*owner: "jane" is not a valid e-mail address[\s\S]*--expires: 2026-05-02 is more than one year ahead; the latest allowed is 2026-05-01/);
+      await expect(attempt).rejects.toThrow(
+        /reason: must not be empty[\s\S]*owner: "jane" is not a valid e-mail address[\s\S]*--expires: 2026-05-02 is more than one year ahead; the latest allowed is 2026-05-01/,
+      );
       expect(await store.listExemptions()).toEqual([]);
     });
   });
@@ -56,7 +67,11 @@ export function stateExemptionsContract(backend: TableBackend): void {
 
     it('lists scan runs newest first', async () => {
       const store = backend.openStateStore({ tablePrefix: uniquePrefix() });
-      for (const [scanId, at] of [['a', '2025-05-01T10:00:00Z'], ['c', '2025-05-01T11:00:00Z'], ['b', '2025-05-01T10:30:00Z']] as const) {
+      for (const [scanId, at] of [
+        ['a', '2025-05-01T10:00:00Z'],
+        ['c', '2025-05-01T11:00:00Z'],
+        ['b', '2025-05-01T10:30:00Z'],
+      ] as const) {
         await store.startRun({ scanId, trigger: 'timer', startedAt: new Date(at) });
       }
       expect((await store.listScanRuns()).map((run) => run.scanId)).toEqual(['c', 'b', 'a']);

@@ -9,7 +9,17 @@ import type { SubscriptionVerdict } from '../../src/core/model.js';
 import { StateWriteError, type RunResult } from '../../src/scan/ports.js';
 import type { TableStateStore as StateStore } from '../../src/adapters/table-storage/index.js';
 import type { TableBackend } from './backends.js';
-import { beforeFirst, failNth, manualClock, refuseEntity, requestLog, subscriptionIdFor, uniquePrefix, verdict, type RequestLog } from './support.js';
+import {
+  beforeFirst,
+  failNth,
+  manualClock,
+  refuseEntity,
+  requestLog,
+  subscriptionIdFor,
+  uniquePrefix,
+  verdict,
+  type RequestLog,
+} from './support.js';
 
 const DAY_MS = 86_400_000;
 
@@ -32,7 +42,14 @@ async function run(store: StateStore, scanId: string, result: RunResult | (() =>
 }
 
 export function stateRunsContract(backend: TableBackend): void {
-  function openStore(options: { log?: RequestLog; clock?: () => Date; extraPolicies?: Array<ReturnType<typeof failNth> | ReturnType<typeof refuseEntity>>; prefix?: string } = {}): StateStore {
+  function openStore(
+    options: {
+      log?: RequestLog;
+      clock?: () => Date;
+      extraPolicies?: Array<ReturnType<typeof failNth> | ReturnType<typeof refuseEntity>>;
+      prefix?: string;
+    } = {},
+  ): StateStore {
     return backend.openStateStore({
       tablePrefix: options.prefix ?? uniquePrefix(),
       additionalPolicies: [...(options.log ? [options.log.policy] : []), ...(options.extraPolicies ?? [])],
@@ -69,7 +86,9 @@ export function stateRunsContract(backend: TableBackend): void {
       expect(log.batches()).toEqual([]);
       // Only its scan row, created when it started and replaced when it finished, and the mark
       // naming it the newest complete run.
-      const writes = log.requests.filter((request) => ['POST', 'PUT', 'PATCH', 'MERGE', 'DELETE'].includes(request.method) && request.target !== 'Tables');
+      const writes = log.requests.filter(
+        (request) => ['POST', 'PUT', 'PATCH', 'MERGE', 'DELETE'].includes(request.method) && request.target !== 'Tables',
+      );
       expect(writes.map((request) => [request.method, request.target, request.operations[0]?.partitionKey])).toEqual([
         ['POST', scanRunsTable, 'run'],
         ['PUT', scanRunsTable, 'run'],
@@ -87,7 +106,12 @@ export function stateRunsContract(backend: TableBackend): void {
       log.clear();
       clock.advance(30 * 60_000);
       const changedId = subscriptionIdFor(7);
-      const third = await run(store, 'scan-3', complete(verdicts.map((v) => (v.subscriptionId === changedId ? verdict(changedId, 'noncompliant') : v))), clock.now());
+      const third = await run(
+        store,
+        'scan-3',
+        complete(verdicts.map((v) => (v.subscriptionId === changedId ? verdict(changedId, 'noncompliant') : v))),
+        clock.now(),
+      );
       expect(third.records.map((record) => record.subscriptionId)).toEqual([changedId]);
       const thirdWrites = log.entityWrites(subscriptionsTable);
       expect(thirdWrites.map((op) => op.rowKey.split(':').slice(0, 2).join(':'))).toEqual([`state:${changedId}`, `history:${changedId}`]);
@@ -122,7 +146,12 @@ export function stateRunsContract(backend: TableBackend): void {
   });
 
   describe('partial and failed runs', () => {
-    const [a, b, c, d] = [subscriptionIdFor(1), subscriptionIdFor(2), subscriptionIdFor(3), subscriptionIdFor(4)] as [string, string, string, string];
+    const [a, b, c, d] = [subscriptionIdFor(1), subscriptionIdFor(2), subscriptionIdFor(3), subscriptionIdFor(4)] as [
+      string,
+      string,
+      string,
+      string,
+    ];
 
     it('a partial run changes only what it read: never compliant or gone for what it did not read', async () => {
       const store = openStore();
@@ -194,7 +223,11 @@ export function stateRunsContract(backend: TableBackend): void {
       const late = await store.recordEvaluation(verdict(id, 'compliant'), { evaluatedBy: 'event:write', readAt: olderReading });
 
       expect(late).toMatchObject({ superseded: true, change: null, record: { status: 'noncompliant', lastEvaluatedBy: 'event:delete' } });
-      expect(await store.getSubscription(id)).toMatchObject({ status: 'noncompliant', lastEvaluatedBy: 'event:delete', readAt: newerReading.toISOString() });
+      expect(await store.getSubscription(id)).toMatchObject({
+        status: 'noncompliant',
+        lastEvaluatedBy: 'event:delete',
+        readAt: newerReading.toISOString(),
+      });
       expect((await store.history(id)).map((change) => [change.to, change.evaluatedBy])).toEqual([
         ['compliant', 'event:setup'],
         ['noncompliant', 'event:delete'],
@@ -216,7 +249,9 @@ export function stateRunsContract(backend: TableBackend): void {
       ).rejects.toThrow('Resource Graph: 503');
       expect(log.entityWrites(`${prefix}subscriptions`)).toEqual([]);
       const after = await store.loadSubscriptions();
-      expect(after.map((r) => [r.subscriptionId, r.status, r.statusSince])).toEqual(before.map((r) => [r.subscriptionId, r.status, r.statusSince]));
+      expect(after.map((r) => [r.subscriptionId, r.status, r.statusSince])).toEqual(
+        before.map((r) => [r.subscriptionId, r.status, r.statusSince]),
+      );
       const [latest] = await store.listScanRuns(1);
       expect(latest).toMatchObject({ scanId: 'scan-2', outcome: 'failed', error: 'Resource Graph: 503 after 4 retries' });
     });
@@ -225,7 +260,10 @@ export function stateRunsContract(backend: TableBackend): void {
       const prefix = uniquePrefix();
       const log = requestLog();
       // The third transaction towards the subscriptions table dies on the wire.
-      const fault = failNth((request) => request.target === '$batch' && request.operations.some((op) => op.table === `${prefix}subscriptions`), 3);
+      const fault = failNth(
+        (request) => request.target === '$batch' && request.operations.some((op) => op.table === `${prefix}subscriptions`),
+        3,
+      );
       const clock = manualClock('2025-05-01T10:00:00Z');
       const setup = openStore({ prefix, clock: clock.now });
       const ids = Array.from({ length: 320 }, (_, i) => subscriptionIdFor(i));
@@ -285,7 +323,11 @@ export function stateRunsContract(backend: TableBackend): void {
       clock.advance(3_600_000);
       await run(store, 'scan-2', complete([verdict(id, 'noncompliant')]), clock.now());
       const broken = await store.getSubscription(id);
-      expect(broken).toMatchObject({ status: 'noncompliant', noncompliantSince: '2025-05-01T11:00:00.000Z', statusSince: '2025-05-01T11:00:00.000Z' });
+      expect(broken).toMatchObject({
+        status: 'noncompliant',
+        noncompliantSince: '2025-05-01T11:00:00.000Z',
+        statusSince: '2025-05-01T11:00:00.000Z',
+      });
       expect(broken?.failedRules).toEqual(['email-configured']);
       clock.advance(3_600_000);
       await run(store, 'scan-3', complete([verdict(id, 'compliant')]), clock.now());
@@ -298,14 +340,24 @@ export function stateRunsContract(backend: TableBackend): void {
       ]);
       expect(history[2]?.findingsBefore.find((f) => f.ruleId === 'email-configured')?.result).toBe('fail');
       expect(history[2]?.findingsAfter.find((f) => f.ruleId === 'email-configured')?.result).toBe('pass');
-      expect(await store.getSubscription(id)).toMatchObject({ status: 'compliant', noncompliantSince: null, firstSeenAt: '2025-05-01T10:00:00.000Z' });
+      expect(await store.getSubscription(id)).toMatchObject({
+        status: 'compliant',
+        noncompliantSince: null,
+        firstSeenAt: '2025-05-01T10:00:00.000Z',
+      });
     });
 
     it('an active exemption makes a subscription exempt; once expired it is judged again', async () => {
       const clock = manualClock('2025-05-01T10:00:00Z');
       const store = openStore({ clock: clock.now });
       await run(store, 'scan-1', complete([verdict(id, 'noncompliant')]), clock.now());
-      await store.putExemption({ subscriptionId: id.toUpperCase(), reason: 'sandbox, torn down in June', owner: 'jane@fabrikam.com', expiresOn: '2025-05-03', createdBy: 'jane@fabrikam.com' });
+      await store.putExemption({
+        subscriptionId: id.toUpperCase(),
+        reason: 'sandbox, torn down in June',
+        owner: 'jane@fabrikam.com',
+        expiresOn: '2025-05-03',
+        createdBy: 'jane@fabrikam.com',
+      });
 
       clock.set('2025-05-03T23:30:00Z'); // the expiry day still counts (UTC, inclusive)
       const exempted = await run(store, 'scan-2', complete([verdict(id, 'noncompliant')]), clock.now());
@@ -319,7 +371,11 @@ export function stateRunsContract(backend: TableBackend): void {
       const judged = await run(store, 'scan-3', complete([verdict(id, 'noncompliant')]), clock.now());
       expect(judged.run.counts).toMatchObject({ exempt: 0, noncompliant: 1 });
       const again = await store.getSubscription(id);
-      expect(again).toMatchObject({ status: 'noncompliant', statusSince: '2025-05-04T00:30:00.000Z', noncompliantSince: '2025-05-04T00:30:00.000Z' });
+      expect(again).toMatchObject({
+        status: 'noncompliant',
+        statusSince: '2025-05-04T00:30:00.000Z',
+        noncompliantSince: '2025-05-04T00:30:00.000Z',
+      });
       expect((await store.history(id)).map((change) => change.to)).toEqual(['noncompliant', 'exempt', 'noncompliant']);
     });
 
@@ -393,7 +449,12 @@ export function stateRunsContract(backend: TableBackend): void {
       await run(healthy, 'scan-1', complete(ids.map((id) => verdict(id, 'compliant'))), clock.now());
       clock.advance(30 * 60_000);
       const refusing = openStore({ prefix, clock: clock.now, extraPolicies: [refuseEntity(`state:${victim}`)] });
-      const second = await run(refusing, 'scan-2', complete(ids.map((id) => verdict(id, id === victim ? 'noncompliant' : 'compliant'))), clock.now());
+      const second = await run(
+        refusing,
+        'scan-2',
+        complete(ids.map((id) => verdict(id, id === victim ? 'noncompliant' : 'compliant'))),
+        clock.now(),
+      );
 
       expect(second.run).toMatchObject({ refusedWrites: 1, complete: false });
       // The victim was read as noncompliant and could not be stored: it must not look freshly confirmed compliant.
@@ -410,7 +471,9 @@ export function stateRunsContract(backend: TableBackend): void {
 
       expect(result.run).toMatchObject({ outcome: 'succeeded', refusedWrites: 1, subscriptionWrites: 39 });
       expect(result.run.error).toContain(victim);
-      expect(result.refused).toEqual([{ subscriptionId: victim, reason: expect.stringMatching(/maximum allowed size|PropertyValueTooLarge/) }]);
+      expect(result.refused).toEqual([
+        { subscriptionId: victim, reason: expect.stringMatching(/maximum allowed size|PropertyValueTooLarge/) },
+      ]);
       expect(await store.getSubscription(victim)).toBeUndefined();
       expect((await store.loadSubscriptions()).map((record) => record.subscriptionId)).toEqual(ids.filter((id) => id !== victim).sort());
     });
@@ -424,7 +487,7 @@ export function stateRunsContract(backend: TableBackend): void {
       const [x, y] = [subscriptionIdFor(80), subscriptionIdFor(81)];
       await run(store, 'scan-1', complete([verdict(x, 'compliant'), verdict(y, 'compliant')]), clock.now());
 
-      // Run A starts reading at 10:30 and reads x before its contact was fixed... 
+      // Run A starts reading at 10:30 and reads x before its contact was fixed...
       clock.set('2025-05-01T10:30:00Z');
       const startedA = clock.now();
       // ...while run B, started at 10:35, reads the tenant unchanged and writes nothing but its run.
@@ -438,7 +501,10 @@ export function stateRunsContract(backend: TableBackend): void {
       expect(a.records).toEqual([]);
       expect(await store.getSubscription(x)).toMatchObject({ status: 'compliant', lastEvaluatedBy: 'scan-b' });
       // An event that read before B started is older than B's reading too.
-      const late = await store.recordEvaluation(verdict(x, 'noncompliant'), { evaluatedBy: 'event:slow', readAt: new Date('2025-05-01T10:34:00Z') });
+      const late = await store.recordEvaluation(verdict(x, 'noncompliant'), {
+        evaluatedBy: 'event:slow',
+        readAt: new Date('2025-05-01T10:34:00Z'),
+      });
       expect(late).toMatchObject({ superseded: true, record: { status: 'compliant' } });
     });
   });
@@ -482,7 +548,9 @@ export function stateRunsContract(backend: TableBackend): void {
       const id = subscriptionIdFor(60);
       for (let i = 0; i < 60; i += 1) {
         clock.advance(30 * 60_000);
-        await expect(run(store, `failed-${i}`, async () => Promise.reject(new Error('Resource Graph unreachable')), clock.now())).rejects.toThrow('unreachable');
+        await expect(
+          run(store, `failed-${i}`, async () => Promise.reject(new Error('Resource Graph unreachable')), clock.now()),
+        ).rejects.toThrow('unreachable');
       }
       await store.recordEvaluation(verdict(id, 'noncompliant'), { evaluatedBy: 'event:1', readAt: clock.now() });
       log.clear();
@@ -537,11 +605,23 @@ export function stateRunsContract(backend: TableBackend): void {
       expect(calls).toBeGreaterThan(2);
 
       // Kept: the last 7 days of runs (day 53 on), 30 days of history, the subscriptions still there.
-      expect((await store.listScanRuns(100)).map((r) => r.scanId)).toEqual(['day-59', 'day-58', 'day-57', 'day-56', 'day-55', 'day-54', 'day-53']);
-      expect((await store.history(flips)).map((change) => change.evaluatedBy)).toEqual(Array.from({ length: 30 }, (_, i) => `day-${30 + i}`));
+      expect((await store.listScanRuns(100)).map((r) => r.scanId)).toEqual([
+        'day-59',
+        'day-58',
+        'day-57',
+        'day-56',
+        'day-55',
+        'day-54',
+        'day-53',
+      ]);
+      expect((await store.history(flips)).map((change) => change.evaluatedBy)).toEqual(
+        Array.from({ length: 30 }, (_, i) => `day-${30 + i}`),
+      );
       expect(await store.getSubscription(stays)).toMatchObject({ status: 'compliant' });
       // Its one entry, the first sighting, is older than 30 days but explains the status it still has.
-      expect((await store.history(stays)).map((change) => [change.from, change.to, change.evaluatedBy])).toEqual([[null, 'compliant', 'day-0']]);
+      expect((await store.history(stays)).map((change) => [change.from, change.to, change.evaluatedBy])).toEqual([
+        [null, 'compliant', 'day-0'],
+      ]);
       // Gone 50 days ago: the record and its history are gone too.
       expect(await store.getSubscription(leaves)).toBeUndefined();
       expect(await store.history(leaves)).toEqual([]);

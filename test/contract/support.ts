@@ -33,14 +33,25 @@ function findings(status: SubscriptionStatus): Finding[] {
   });
 }
 
-export function verdict(subscriptionId: string, status: Exclude<SubscriptionStatus, 'exempt'>, displayName = `Subscription ${subscriptionId.slice(0, 8)}`): SubscriptionVerdict {
+export function verdict(
+  subscriptionId: string,
+  status: Exclude<SubscriptionStatus, 'exempt'>,
+  displayName = `Subscription ${subscriptionId.slice(0, 8)}`,
+): SubscriptionVerdict {
   return {
     subscriptionId,
     displayName,
     state: status === 'skipped' ? 'Disabled' : 'Enabled',
     status,
     source: status === 'compliant' ? 'resource-graph' : 'security-contacts-api',
-    contact: status === 'error' || status === 'skipped' ? { emails: [], alertMinimalSeverity: null, notifyRoles: [], attackPathMinimalRiskLevel: null, shape: 'none' } : { ...CONTACT, notifyRoles: [...CONTACT.notifyRoles], emails: status === 'noncompliant' ? ['admin@contoso.com'] : [...CONTACT.emails] },
+    contact:
+      status === 'error' || status === 'skipped'
+        ? { emails: [], alertMinimalSeverity: null, notifyRoles: [], attackPathMinimalRiskLevel: null, shape: 'none' }
+        : {
+            ...CONTACT,
+            notifyRoles: [...CONTACT.notifyRoles],
+            emails: status === 'noncompliant' ? ['admin@contoso.com'] : [...CONTACT.emails],
+          },
     findings: status === 'skipped' ? [] : findings(status),
   };
 }
@@ -127,7 +138,10 @@ export function failNth(match: (request: SentRequest) => boolean, n: number): Ad
 }
 
 /** A policy that runs `action` once, before the first request matching `match` is sent. */
-export function beforeFirst(match: (request: SentRequest) => boolean, action: () => Promise<void>): AdditionalPolicyConfig & { ran: boolean } {
+export function beforeFirst(
+  match: (request: SentRequest) => boolean,
+  action: () => Promise<void>,
+): AdditionalPolicyConfig & { ran: boolean } {
   const config = {
     ran: false,
     position: 'perCall' as const,
@@ -153,14 +167,22 @@ export function describe(request: PipelineRequest): SentRequest {
     return { method: request.method, target: '$batch', operations: parseBatch(typeof request.body === 'string' ? request.body : '') };
   }
   const { table, partitionKey, rowKey } = parseResource(last);
-  const body = typeof request.body === 'string' && request.body.startsWith('{') ? (JSON.parse(request.body) as Record<string, unknown>) : {};
+  const body =
+    typeof request.body === 'string' && request.body.startsWith('{') ? (JSON.parse(request.body) as Record<string, unknown>) : {};
   return {
     method: request.method,
     target: table.toLowerCase(),
     operations:
       table === 'Tables'
         ? []
-        : [{ method: request.method, table: table.toLowerCase(), partitionKey: partitionKey ?? String(body.PartitionKey), rowKey: rowKey ?? String(body.RowKey) }],
+        : [
+            {
+              method: request.method,
+              table: table.toLowerCase(),
+              partitionKey: partitionKey ?? String(body.PartitionKey),
+              rowKey: rowKey ?? String(body.RowKey),
+            },
+          ],
   };
 }
 
@@ -218,7 +240,10 @@ export function uniquePrefix(): string {
  * A policy that answers a transaction touching `rowKey` the way Table Storage answers content it
  * refuses (400 PropertyValueTooLarge), when `refuse(body)` says so; other requests go through.
  */
-export function refuseEntity(rowKey: string, refuse: (body: string) => boolean = () => true): AdditionalPolicyConfig & { refusals: number } {
+export function refuseEntity(
+  rowKey: string,
+  refuse: (body: string) => boolean = () => true,
+): AdditionalPolicyConfig & { refusals: number } {
   const config = {
     refusals: 0,
     position: 'perCall' as const,
@@ -234,7 +259,10 @@ export function refuseEntity(rowKey: string, refuse: (body: string) => boolean =
             status: 400,
             headers: createHttpHeaders({ 'content-type': 'application/json;odata=minimalmetadata' }),
             bodyAsText: JSON.stringify({
-              'odata.error': { code: 'PropertyValueTooLarge', message: { lang: 'en-US', value: 'The property value exceeds the maximum allowed size (64KB).' } },
+              'odata.error': {
+                code: 'PropertyValueTooLarge',
+                message: { lang: 'en-US', value: 'The property value exceeds the maximum allowed size (64KB).' },
+              },
             }),
           };
         }

@@ -27,7 +27,10 @@ async function failure(operation: Promise<unknown>): Promise<{ statusCode?: numb
 
 /** `count` inserts into one partition, row keys k0000, k0001, … from `from`. */
 function creates(partitionKey: string, count: number, from = 0): TransactionAction[] {
-  return Array.from({ length: count }, (_, i) => ['create', { partitionKey, rowKey: `k${String(from + i).padStart(4, '0')}`, n: from + i }]);
+  return Array.from({ length: count }, (_, i) => [
+    'create',
+    { partitionKey, rowKey: `k${String(from + i).padStart(4, '0')}`, n: from + i },
+  ]);
 }
 
 async function keys(client: TableClient, filter?: string, select: string[] = ['PartitionKey', 'RowKey']): Promise<string[]> {
@@ -49,17 +52,23 @@ export function tableServiceContract(backend: TableBackend): void {
       await client.createTable(); // a table that exists already is fine
       const created = await client.createEntity({ partitionKey: 'p', rowKey: 'r', holder: 'a' });
       expect(created.etag).toMatch(/^W\/"datetime'.+'"$/);
-      expect(await failure(client.createEntity({ partitionKey: 'p', rowKey: 'r', holder: 'b' }))).toMatchObject({ statusCode: 409, code: 'EntityAlreadyExists' });
+      expect(await failure(client.createEntity({ partitionKey: 'p', rowKey: 'r', holder: 'b' }))).toMatchObject({
+        statusCode: 409,
+        code: 'EntityAlreadyExists',
+      });
       expect((await client.getEntity('p', 'r')).holder).toBe('a');
       expect(await failure(client.getEntity('p', 'missing'))).toMatchObject({ statusCode: 404, code: 'ResourceNotFound' });
       expect(await failure(client.deleteEntity('p', 'missing'))).toMatchObject({ statusCode: 404, code: 'ResourceNotFound' });
-      expect(await failure(client.updateEntity({ partitionKey: 'p', rowKey: 'missing', holder: 'c' }, 'Merge'))).toMatchObject({ statusCode: 404 });
+      expect(await failure(client.updateEntity({ partitionKey: 'p', rowKey: 'missing', holder: 'c' }, 'Merge'))).toMatchObject({
+        statusCode: 404,
+      });
     });
 
     it('get a new ETag on every write, however quick; a write or delete with an older one is 412', async () => {
       const client = await freshTable();
       const etags = [(await client.createEntity({ partitionKey: 'p', rowKey: 'r', n: 0 })).etag];
-      for (let n = 1; n <= 50; n += 1) etags.push((await client.updateEntity({ partitionKey: 'p', rowKey: 'r', n }, 'Merge', { etag: etags.at(-1) })).etag);
+      for (let n = 1; n <= 50; n += 1)
+        etags.push((await client.updateEntity({ partitionKey: 'p', rowKey: 'r', n }, 'Merge', { etag: etags.at(-1) })).etag);
       expect(new Set(etags).size).toBe(51);
       const current = await client.getEntity<{ n: number }>('p', 'r');
       expect(current).toMatchObject({ n: 50, etag: etags.at(-1) });
@@ -68,7 +77,9 @@ export function tableServiceContract(backend: TableBackend): void {
         code: 'UpdateConditionNotSatisfied',
       });
       expect(await failure(client.deleteEntity('p', 'r', { etag: STALE_ETAG }))).toMatchObject({ statusCode: 412 });
-      expect(await failure(client.updateEntity({ partitionKey: 'p', rowKey: 'gone', n: 1 }, 'Replace', { etag: etags.at(-1) }))).toMatchObject({ statusCode: 404 });
+      expect(
+        await failure(client.updateEntity({ partitionKey: 'p', rowKey: 'gone', n: 1 }, 'Replace', { etag: etags.at(-1) })),
+      ).toMatchObject({ statusCode: 404 });
       await client.deleteEntity('p', 'r', { etag: current.etag });
       expect(await failure(client.getEntity('p', 'r'))).toMatchObject({ statusCode: 404 });
     });
@@ -88,7 +99,18 @@ export function tableServiceContract(backend: TableBackend): void {
 
     it('keep every type the adapters write as it was written', async () => {
       const client = await freshTable();
-      const entity = { partitionKey: 'p', rowKey: "it's", text: 'x', empty: '', count: 5, large: 2 ** 40, ratio: 1.5, yes: true, bytes: new Uint8Array([1, 2, 3]), when: new Date('2025-01-01T00:00:00.000Z') };
+      const entity = {
+        partitionKey: 'p',
+        rowKey: "it's",
+        text: 'x',
+        empty: '',
+        count: 5,
+        large: 2 ** 40,
+        ratio: 1.5,
+        yes: true,
+        bytes: new Uint8Array([1, 2, 3]),
+        when: new Date('2025-01-01T00:00:00.000Z'),
+      };
       await client.createEntity(entity);
       const read = await client.getEntity<Record<string, unknown>>('p', "it's");
       const { bytes, ...rest } = entity;
@@ -102,7 +124,9 @@ export function tableServiceContract(backend: TableBackend): void {
       const client = await freshTable();
       await client.upsertEntity({ partitionKey: 'p', rowKey: 's', text: 'x'.repeat(32 * 1024) }, 'Replace');
       await client.upsertEntity({ partitionKey: 'p', rowKey: 'b', bytes: new Uint8Array(64 * 1024) }, 'Replace');
-      expect(await failure(client.upsertEntity({ partitionKey: 'p', rowKey: 's', text: 'x'.repeat(32 * 1024 + 1) }, 'Replace'))).toMatchObject({
+      expect(
+        await failure(client.upsertEntity({ partitionKey: 'p', rowKey: 's', text: 'x'.repeat(32 * 1024 + 1) }, 'Replace')),
+      ).toMatchObject({
         statusCode: 400,
         code: 'PropertyValueTooLarge',
       });
@@ -111,9 +135,12 @@ export function tableServiceContract(backend: TableBackend): void {
         code: 'PropertyValueTooLarge',
       });
       const huge = Object.fromEntries(Array.from({ length: 20 }, (_, i) => [`part${i}`, new Uint8Array(60 * 1024)]));
-      expect(await failure(client.upsertEntity({ partitionKey: 'p', rowKey: 'e', ...huge }, 'Replace'))).toMatchObject({ statusCode: 400, code: 'EntityTooLarge' });
+      expect(await failure(client.upsertEntity({ partitionKey: 'p', rowKey: 'e', ...huge }, 'Replace'))).toMatchObject({
+        statusCode: 400,
+        code: 'EntityTooLarge',
+      });
       // What was stored before a refused write stays.
-      expect(((await client.getEntity<{ text: string }>('p', 's')).text).length).toBe(32 * 1024);
+      expect((await client.getEntity<{ text: string }>('p', 's')).text.length).toBe(32 * 1024);
       expect(await failure(client.getEntity('p', 'e'))).toMatchObject({ statusCode: 404 });
     });
 
@@ -130,7 +157,10 @@ export function tableServiceContract(backend: TableBackend): void {
       const missing = await freshTable();
       await missing.deleteTable();
       expect(await failure(missing.getEntity('p', 'r'))).toMatchObject({ statusCode: 404, code: 'TableNotFound' });
-      expect(await failure(missing.createEntity({ partitionKey: 'p', rowKey: 'r' }))).toMatchObject({ statusCode: 404, code: 'TableNotFound' });
+      expect(await failure(missing.createEntity({ partitionKey: 'p', rowKey: 'r' }))).toMatchObject({
+        statusCode: 404,
+        code: 'TableNotFound',
+      });
       expect(await failure(missing.submitTransaction([['create', { partitionKey: 'p', rowKey: 'r' }]]))).toMatchObject({
         statusCode: 404,
         code: 'TableNotFound',
@@ -201,7 +231,11 @@ export function tableServiceContract(backend: TableBackend): void {
             ['upsert', { partitionKey: 'd', rowKey: 'a' }],
           ]),
         ),
-      ).toMatchObject({ statusCode: 400, code: 'InvalidDuplicateRow', message: expect.stringMatching(/^1:A command with RowKey 'a' is already present in the batch/) });
+      ).toMatchObject({
+        statusCode: 400,
+        code: 'InvalidDuplicateRow',
+        message: expect.stringMatching(/^1:A command with RowKey 'a' is already present in the batch/),
+      });
     });
 
     it('refuse content the service refuses (400, naming the operation) and a body over 4 MiB (413)', async () => {
@@ -213,15 +247,28 @@ export function tableServiceContract(backend: TableBackend): void {
             ['upsert', { partitionKey: 'big', rowKey: 't', text: 'x'.repeat(40_000) }, 'Replace'],
           ]),
         ),
-      ).toMatchObject({ statusCode: 400, code: 'PropertyValueTooLarge', message: expect.stringMatching(/^1:The property value exceeds the maximum allowed size/) });
-      const huge = Object.fromEntries(Array.from({ length: 20 }, (_, i) => [`part${i}`, new Uint8Array(60 * 1024)]));
-      expect(await failure(client.submitTransaction([['upsert', { partitionKey: 'big', rowKey: 'e', ...huge }, 'Replace']]))).toMatchObject({
+      ).toMatchObject({
         statusCode: 400,
-        code: 'EntityTooLarge',
-        message: '0:The entity is larger than the maximum allowed size (1MB).',
+        code: 'PropertyValueTooLarge',
+        message: expect.stringMatching(/^1:The property value exceeds the maximum allowed size/),
       });
-      const body = (i: number): TransactionAction => ['upsert', { partitionKey: 'huge', rowKey: `r${i}`, a: 'x'.repeat(30_000), b: 'y'.repeat(30_000) }, 'Replace'];
-      expect(await failure(client.submitTransaction(Array.from({ length: 90 }, (_, i) => body(i))))).toMatchObject({ statusCode: 413, code: 'RequestBodyTooLarge' });
+      const huge = Object.fromEntries(Array.from({ length: 20 }, (_, i) => [`part${i}`, new Uint8Array(60 * 1024)]));
+      expect(await failure(client.submitTransaction([['upsert', { partitionKey: 'big', rowKey: 'e', ...huge }, 'Replace']]))).toMatchObject(
+        {
+          statusCode: 400,
+          code: 'EntityTooLarge',
+          message: '0:The entity is larger than the maximum allowed size (1MB).',
+        },
+      );
+      const body = (i: number): TransactionAction => [
+        'upsert',
+        { partitionKey: 'huge', rowKey: `r${i}`, a: 'x'.repeat(30_000), b: 'y'.repeat(30_000) },
+        'Replace',
+      ];
+      expect(await failure(client.submitTransaction(Array.from({ length: 90 }, (_, i) => body(i))))).toMatchObject({
+        statusCode: 413,
+        code: 'RequestBodyTooLarge',
+      });
       expect(await keys(client)).toEqual([]);
     });
   });
@@ -242,20 +289,28 @@ export function tableServiceContract(backend: TableBackend): void {
 
     it('return entities ordered by partition and row key, in the grammar the adapters send', async () => {
       const client = await seeded();
-      expect(await keys(client)).toEqual(['0/z', 'a/history:1:x', 'a/it\'s', 'a/state:1', 'a/state:2', 'b/state:3']);
-      expect(await keys(client, odata`PartitionKey eq ${'a'} and RowKey ge ${'state:'} and RowKey lt ${'state;'}`)).toEqual(['a/state:1', 'a/state:2']);
-      expect(await keys(client, odata`PartitionKey eq ${'a'} and (status eq ${'gone'} or status eq ${'error'})`)).toEqual(['a/it\'s', 'a/state:1']);
+      expect(await keys(client)).toEqual(['0/z', 'a/history:1:x', "a/it's", 'a/state:1', 'a/state:2', 'b/state:3']);
+      expect(await keys(client, odata`PartitionKey eq ${'a'} and RowKey ge ${'state:'} and RowKey lt ${'state;'}`)).toEqual([
+        'a/state:1',
+        'a/state:2',
+      ]);
+      expect(await keys(client, odata`PartitionKey eq ${'a'} and (status eq ${'gone'} or status eq ${'error'})`)).toEqual([
+        "a/it's",
+        'a/state:1',
+      ]);
       expect(await keys(client, odata`status eq ${'gone'} and since lt ${'2024-06-01T00:00:00.000Z'}`)).toEqual(['a/state:1', 'b/state:3']);
-      expect(await keys(client, odata`RowKey eq ${"it's"}`)).toEqual(['a/it\'s']);
+      expect(await keys(client, odata`RowKey eq ${"it's"}`)).toEqual(["a/it's"]);
       expect(await keys(client, 'n gt 1 and n le 3')).toEqual(['a/state:2', 'b/state:3']);
       expect(await keys(client, 'on eq true')).toEqual(['a/state:1']);
-      expect(await keys(client, odata`when ge ${new Date('2025-01-01T00:00:00.000Z')}`)).toEqual(['a/it\'s']);
-      expect(await keys(client, odata`PartitionKey gt ${'0'} and PartitionKey lt ${'b'} and RowKey ge ${'state:2'}`)).toEqual(['a/state:2']);
+      expect(await keys(client, odata`when ge ${new Date('2025-01-01T00:00:00.000Z')}`)).toEqual(["a/it's"]);
+      expect(await keys(client, odata`PartitionKey gt ${'0'} and PartitionKey lt ${'b'} and RowKey ge ${'state:2'}`)).toEqual([
+        'a/state:2',
+      ]);
     });
 
     it('leave out an entity that lacks the property or holds another type, even for ne', async () => {
       const client = await seeded();
-      expect(await keys(client, odata`PartitionKey eq ${'a'} and status ne ${'gone'}`)).toEqual(['a/it\'s', 'a/state:2']);
+      expect(await keys(client, odata`PartitionKey eq ${'a'} and status ne ${'gone'}`)).toEqual(["a/it's", 'a/state:2']);
       expect(await keys(client, 'status eq 5')).toEqual([]);
       expect(await keys(client, odata`n eq ${'1'}`)).toEqual([]);
     });
@@ -263,8 +318,16 @@ export function tableServiceContract(backend: TableBackend): void {
     it('return only the selected properties, and the ETag', async () => {
       const client = await seeded();
       const rows: Array<Record<string, unknown>> = [];
-      for await (const row of client.listEntities<Record<string, unknown>>({ queryOptions: { filter: odata`PartitionKey eq ${'a'}`, select: ['RowKey', 'since'] } })) rows.push(row);
-      expect(rows.map((row) => Object.keys(row).sort())).toEqual([['etag', 'rowKey'], ['etag', 'rowKey'], ['etag', 'rowKey', 'since'], ['etag', 'rowKey', 'since']]);
+      for await (const row of client.listEntities<Record<string, unknown>>({
+        queryOptions: { filter: odata`PartitionKey eq ${'a'}`, select: ['RowKey', 'since'] },
+      }))
+        rows.push(row);
+      expect(rows.map((row) => Object.keys(row).sort())).toEqual([
+        ['etag', 'rowKey'],
+        ['etag', 'rowKey'],
+        ['etag', 'rowKey', 'since'],
+        ['etag', 'rowKey', 'since'],
+      ]);
       expect(rows[2]).toMatchObject({ rowKey: 'state:1', since: '2024-01-01T00:00:00.000Z', etag: expect.stringMatching(/^W\//) });
     });
 
@@ -272,10 +335,15 @@ export function tableServiceContract(backend: TableBackend): void {
       const client = await freshTable();
       for (let from = 0; from < 1_050; from += 100) await client.submitTransaction(creates('p', Math.min(100, 1_050 - from), from));
       const sizes: number[] = [];
-      for await (const page of client.listEntities({ queryOptions: { filter: odata`PartitionKey eq ${'p'}`, select: ['RowKey'] } }).byPage()) sizes.push(page.length);
+      for await (const page of client
+        .listEntities({ queryOptions: { filter: odata`PartitionKey eq ${'p'}`, select: ['RowKey'] } })
+        .byPage())
+        sizes.push(page.length);
       expect(sizes).toEqual([1_000, 50]);
       const small: string[][] = [];
-      for await (const page of client.listEntities({ queryOptions: { filter: odata`RowKey lt ${'k0005'}`, select: ['RowKey'] } }).byPage({ maxPageSize: 2 })) {
+      for await (const page of client
+        .listEntities({ queryOptions: { filter: odata`RowKey lt ${'k0005'}`, select: ['RowKey'] } })
+        .byPage({ maxPageSize: 2 })) {
         small.push(page.map((row) => row.rowKey!));
       }
       expect(small).toEqual([['k0000', 'k0001'], ['k0002', 'k0003'], ['k0004']]);

@@ -46,7 +46,17 @@ import {
 } from './bicep-syntax.js';
 import { REFERENCE_RULES } from './bicep-references.js';
 
-export { findBicepFiles, parseBicep, REPO_ROOT, syntaxFindings, type BicepFinding, type BicepRule, type BicepRuleId, type ParsedBicepFile, type RoleAllowList };
+export {
+  findBicepFiles,
+  parseBicep,
+  REPO_ROOT,
+  syntaxFindings,
+  type BicepFinding,
+  type BicepRule,
+  type BicepRuleId,
+  type ParsedBicepFile,
+  type RoleAllowList,
+};
 
 // ---- roles.json ----------------------------------------------------------------------------
 
@@ -73,14 +83,22 @@ export function readRoleAllowList(path: string): RoleAllowList {
   const parsed = rolesSchema.safeParse(json);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
-    throw new Error(`${path}: ${issue.path.join('.') || '(root)'} ${issue.message} (expected { "<role name>": { "id": "<GUID>", "why": "…" } })`);
+    throw new Error(
+      `${path}: ${issue.path.join('.') || '(root)'} ${issue.message} (expected { "<role name>": { "id": "<GUID>", "why": "…" } })`,
+    );
   }
   return new Map(Object.entries(parsed.data).map(([key, role]) => [key, { id: role.id.toLowerCase(), why: role.why, name: role.name }]));
 }
 
 // ---- rule: role definition ids only from roles.json ----------------------------------------
 
-const RESOURCE_ID_FUNCTIONS = new Set(['subscriptionResourceId', 'resourceId', 'tenantResourceId', 'managementGroupResourceId', 'extensionResourceId']);
+const RESOURCE_ID_FUNCTIONS = new Set([
+  'subscriptionResourceId',
+  'resourceId',
+  'tenantResourceId',
+  'managementGroupResourceId',
+  'extensionResourceId',
+]);
 const ROLE_PROPERTIES = new Set(['roledefinitionid', 'roledefinitionidorname']);
 
 const roleDefinitionAllowList: BicepRule = {
@@ -91,10 +109,15 @@ const roleDefinitionAllowList: BicepRule = {
     const reported = new Set<string>();
     const listedIds = new Set([...context.roles.values()].map((role) => role.id));
     const listed = (none: string): string => [...context.roles.keys()].join(', ') || none;
-    const rolesFile = context.rolesPath.startsWith(REPO_ROOT + sep) ? relative(REPO_ROOT, context.rolesPath).split(sep).join('/') : context.rolesPath;
+    const rolesFile = context.rolesPath.startsWith(REPO_ROOT + sep)
+      ? relative(REPO_ROOT, context.rolesPath).split(sep).join('/')
+      : context.rolesPath;
     const rolesVariables = new Set(
       [...topLevel(file)]
-        .filter(([, declared]) => declared.kind === 'var' && declared.value?.type === 'call_expression' && callName(declared.value) === 'loadJsonContent')
+        .filter(
+          ([, declared]) =>
+            declared.kind === 'var' && declared.value?.type === 'call_expression' && callName(declared.value) === 'loadJsonContent',
+        )
         .filter(([, declared]) => {
           const loaded = stringLiteral(callArguments(declared.value!)[0]);
           return loaded !== undefined && resolve(dirname(file.path), loaded) === context.rolesPath;
@@ -127,7 +150,12 @@ const roleDefinitionAllowList: BicepRule = {
         if (reported.has(key)) continue;
         reported.add(key);
         findings.push(
-          finding('role-definition-allow-list', file, reportAt, `role definition from ${what}, which the checker cannot trace to ${rolesFile}: read the id from ${rolesFile} (loadJsonContent) in this file`),
+          finding(
+            'role-definition-allow-list',
+            file,
+            reportAt,
+            `role definition from ${what}, which the checker cannot trace to ${rolesFile}: read the id from ${rolesFile} (loadJsonContent) in this file`,
+          ),
         );
       }
     };
@@ -140,7 +168,14 @@ const roleDefinitionAllowList: BicepRule = {
           const key = `${at.startIndex}:${match[0]}`;
           if (listedIds.has(match[0].toLowerCase()) || reported.has(key)) continue;
           reported.add(key);
-          findings.push(finding('role-definition-allow-list', file, at, `role definition ${match[0]} (${where}${via}) is not in ${rolesFile} (listed: ${listed('none')})`));
+          findings.push(
+            finding(
+              'role-definition-allow-list',
+              file,
+              at,
+              `role definition ${match[0]} (${where}${via}) is not in ${rolesFile} (listed: ${listed('none')})`,
+            ),
+          );
         }
       }
     };
@@ -152,7 +187,13 @@ const roleDefinitionAllowList: BicepRule = {
         if (part.type !== 'identifier') continue;
         const resolved = resolveLocal(file, part);
         if (resolved && resolved !== part) {
-          checkExpression(resolved, where, reportAt ?? part, `${via} through '${part.text}' (line ${resolved.startPosition.row + 1})`, depth + 1);
+          checkExpression(
+            resolved,
+            where,
+            reportAt ?? part,
+            `${via} through '${part.text}' (line ${resolved.startPosition.row + 1})`,
+            depth + 1,
+          );
         }
       }
     };
@@ -167,8 +208,16 @@ const roleDefinitionAllowList: BicepRule = {
         const viaResourceId = resolvedValue?.type === 'call_expression' && RESOURCE_ID_FUNCTIONS.has(callName(resolvedValue) ?? '');
         if (!viaResourceId) checkTraceable(value, value);
         const literal = stringLiteral(resolveLocal(file, value));
-        if (literal !== undefined && !literal.match(GUID) && propertyKey(node)!.toLowerCase() === 'roledefinitionidorname' && !context.roles.has(literal) && ![...context.roles.values()].some((role) => role.name === literal)) {
-          findings.push(finding('role-definition-allow-list', file, value, `role "${literal}" is not in ${rolesFile} (listed: ${listed('none')})`));
+        if (
+          literal !== undefined &&
+          !literal.match(GUID) &&
+          propertyKey(node)!.toLowerCase() === 'roledefinitionidorname' &&
+          !context.roles.has(literal) &&
+          ![...context.roles.values()].some((role) => role.name === literal)
+        ) {
+          findings.push(
+            finding('role-definition-allow-list', file, value, `role "${literal}" is not in ${rolesFile} (listed: ${listed('none')})`),
+          );
         }
       }
       // subscriptionResourceId('Microsoft.Authorization/roleDefinitions', '<guid>') anywhere
@@ -197,11 +246,20 @@ const roleDefinitionAllowList: BicepRule = {
         if (use.type !== 'identifier' || use.text !== name || use.parent === declared.node) continue;
         const parent = use.parent;
         let roleName: string | undefined;
-        if (parent?.type === 'member_expression' && parent.childForFieldName('object')?.equals(use)) roleName = parent.childForFieldName('property')?.text;
-        else if (parent?.type === 'subscript_expression' && parent.childForFieldName('object')?.equals(use)) roleName = stringLiteral(parent.childForFieldName('index'));
+        if (parent?.type === 'member_expression' && parent.childForFieldName('object')?.equals(use))
+          roleName = parent.childForFieldName('property')?.text;
+        else if (parent?.type === 'subscript_expression' && parent.childForFieldName('object')?.equals(use))
+          roleName = stringLiteral(parent.childForFieldName('index'));
         else continue; // items(roles), a loop over every listed role: each is listed by construction
         if (roleName !== undefined && !context.roles.has(roleName)) {
-          findings.push(finding('role-definition-allow-list', file, parent, `${name}.${roleName}: there is no role "${roleName}" in ${rolesFile} (listed: ${listed('none')})`));
+          findings.push(
+            finding(
+              'role-definition-allow-list',
+              file,
+              parent,
+              `${name}.${roleName}: there is no role "${roleName}" in ${rolesFile} (listed: ${listed('none')})`,
+            ),
+          );
         }
       }
     }
@@ -214,7 +272,14 @@ const roleDefinitionAllowList: BicepRule = {
       const roleName = /^\$\.(?:\['([^']+)'\]|\["([^"]+)"\]|([^.[]+))/.exec(jsonPath);
       const named = roleName?.[1] ?? roleName?.[2] ?? roleName?.[3];
       if (named !== undefined && !context.roles.has(named)) {
-        findings.push(finding('role-definition-allow-list', file, call, `loadJsonContent path ${jsonPath}: there is no role "${named}" in ${rolesFile}`));
+        findings.push(
+          finding(
+            'role-definition-allow-list',
+            file,
+            call,
+            `loadJsonContent path ${jsonPath}: there is no role "${named}" in ${rolesFile}`,
+          ),
+        );
       }
     }
     return findings;
@@ -225,7 +290,7 @@ const roleDefinitionAllowList: BicepRule = {
 
 const roleAssignmentGuidName: BicepRule = {
   id: 'role-assignment-guid-name',
-  description: "Every Microsoft.Authorization/roleAssignments resource is named with guid(…), so a redeploy finds the same assignment.",
+  description: 'Every Microsoft.Authorization/roleAssignments resource is named with guid(…), so a redeploy finds the same assignment.',
   check(file) {
     const findings: BicepFinding[] = [];
     for (const declaration of declarations(file)) {
@@ -266,7 +331,12 @@ const moduleVersionPinned: BicepRule = {
       if (tag !== undefined && EXACT_VERSION.test(tag)) continue;
       const where = declaration.node.namedChildren.find((child) => child?.type === 'string') ?? declaration.node;
       findings.push(
-        finding('module-version-pinned', file, where, `module '${declaration.symbol}' uses '${reference}': pin it to an exact version (…:1.2.3)${tag ? `, not '${tag}'` : ', it has no version'}`),
+        finding(
+          'module-version-pinned',
+          file,
+          where,
+          `module '${declaration.symbol}' uses '${reference}': pin it to an exact version (…:1.2.3)${tag ? `, not '${tag}'` : ', it has no version'}`,
+        ),
       );
     }
     return findings;
@@ -298,7 +368,8 @@ function secretName(name: string): string | undefined {
 
 const noSecretOutputs: BicepRule = {
   id: 'no-secret-outputs',
-  description: 'No output carries listKeys/listSecrets (or any list*()), a @secure() parameter, or a value or name that looks like a secret.',
+  description:
+    'No output carries listKeys/listSecrets (or any list*()), a @secure() parameter, or a value or name that looks like a secret.',
   check(file) {
     const findings: BicepFinding[] = [];
     const declared = topLevel(file);
@@ -309,7 +380,8 @@ const noSecretOutputs: BicepRule = {
           const name = callName(part);
           if (name && /^list[A-Z]/.test(name)) return `${name}()`;
         }
-        if (part.type === 'string_content' && SECRET_VALUE.test(part.text)) return `a connection string with ${SECRET_VALUE.exec(part.text)![1]}`;
+        if (part.type === 'string_content' && SECRET_VALUE.test(part.text))
+          return `a connection string with ${SECRET_VALUE.exec(part.text)![1]}`;
         if (part.type === 'identifier' && !seen.has(part.text)) {
           const target = declared.get(part.text);
           if (!target) continue;
@@ -326,9 +398,20 @@ const noSecretOutputs: BicepRule = {
       const name = output.namedChildren[0]?.text ?? '';
       const value = output.namedChildren.at(-1);
       const word = secretName(name);
-      if (word) findings.push(finding('no-secret-outputs', file, output, `output '${name}' looks like a secret ("${word}" in its name): do not output secrets`));
+      if (word)
+        findings.push(
+          finding('no-secret-outputs', file, output, `output '${name}' looks like a secret ("${word}" in its name): do not output secrets`),
+        );
       const why = value ? secretIn(value, new Set()) : undefined;
-      if (why) findings.push(finding('no-secret-outputs', file, value ?? output, `output '${name}' carries ${why}: do not output secrets; grant the identity a role instead`));
+      if (why)
+        findings.push(
+          finding(
+            'no-secret-outputs',
+            file,
+            value ?? output,
+            `output '${name}' carries ${why}: do not output secrets; grant the identity a role instead`,
+          ),
+        );
     }
     return findings;
   },
@@ -336,7 +419,8 @@ const noSecretOutputs: BicepRule = {
 
 const secureSecretParameters: BicepRule = {
   id: 'secure-secret-parameters',
-  description: 'A string or object parameter named like a secret (password, key, secret, token …) is @secure(), so it is never logged or kept in the deployment history.',
+  description:
+    'A string or object parameter named like a secret (password, key, secret, token …) is @secure(), so it is never logged or kept in the deployment history.',
   check(file) {
     const findings: BicepFinding[] = [];
     for (const parameter of descendants(file.tree.rootNode, 'parameter_declaration')) {
@@ -344,7 +428,14 @@ const secureSecretParameters: BicepRule = {
       const type = parameter.namedChildren[1]?.text ?? '';
       const word = secretName(name);
       if (!word || !/^(string|object)\??$/.test(type) || decoratorNames(parameter).includes('secure')) continue;
-      findings.push(finding('secure-secret-parameters', file, parameter, `parameter '${name}' looks like a secret ("${word}" in its name) but is not @secure(): mark it @secure(), or better, use the managed identity instead of a secret`));
+      findings.push(
+        finding(
+          'secure-secret-parameters',
+          file,
+          parameter,
+          `parameter '${name}' looks like a secret ("${word}" in its name) but is not @secure(): mark it @secure(), or better, use the managed identity instead of a secret`,
+        ),
+      );
     }
     return findings;
   },
@@ -380,24 +471,56 @@ function checkExpectations(
     const value = literalValue(resolveLocal(file, node));
     if (value !== undefined && expectation.accepts(value)) continue;
     const shown = path.join('.');
-    const problem = node === undefined ? 'is not set' : value === undefined ? `is ${JSON.stringify(node.text.slice(0, 60))}, which is not a literal the checker can verify` : `is ${JSON.stringify(value)}`;
-    findings.push(finding(rule, file, node ?? declaration.node, `${what} '${declaration.symbol}': ${shown} ${problem}; set it to ${expectation.expected}`));
+    const problem =
+      node === undefined
+        ? 'is not set'
+        : value === undefined
+          ? `is ${JSON.stringify(node.text.slice(0, 60))}, which is not a literal the checker can verify`
+          : `is ${JSON.stringify(value)}`;
+    findings.push(
+      finding(
+        rule,
+        file,
+        node ?? declaration.node,
+        `${what} '${declaration.symbol}': ${shown} ${problem}; set it to ${expectation.expected}`,
+      ),
+    );
   }
   return findings;
 }
 
 const STORAGE_EXPECTATIONS: readonly Expectation[] = [
-  { resourcePath: ['properties', 'allowSharedKeyAccess'], modulePath: ['allowSharedKeyAccess'], accepts: (value) => value === false, expected: 'false' },
-  { resourcePath: ['properties', 'minimumTlsVersion'], modulePath: ['minimumTlsVersion'], accepts: (value) => value === 'TLS1_2' || value === 'TLS1_3', expected: "'TLS1_2'" },
-  { resourcePath: ['properties', 'allowBlobPublicAccess'], modulePath: ['allowBlobPublicAccess'], accepts: (value) => value === false, expected: 'false' },
+  {
+    resourcePath: ['properties', 'allowSharedKeyAccess'],
+    modulePath: ['allowSharedKeyAccess'],
+    accepts: (value) => value === false,
+    expected: 'false',
+  },
+  {
+    resourcePath: ['properties', 'minimumTlsVersion'],
+    modulePath: ['minimumTlsVersion'],
+    accepts: (value) => value === 'TLS1_2' || value === 'TLS1_3',
+    expected: "'TLS1_2'",
+  },
+  {
+    resourcePath: ['properties', 'allowBlobPublicAccess'],
+    modulePath: ['allowBlobPublicAccess'],
+    accepts: (value) => value === false,
+    expected: 'false',
+  },
 ];
 
 const storageAccountHardened: BicepRule = {
   id: 'storage-account-hardened',
-  description: "Storage accounts (resources or the AVM storage-account module) set allowSharedKeyAccess: false, minimumTlsVersion: 'TLS1_2' and allowBlobPublicAccess: false.",
+  description:
+    "Storage accounts (resources or the AVM storage-account module) set allowSharedKeyAccess: false, minimumTlsVersion: 'TLS1_2' and allowBlobPublicAccess: false.",
   check(file) {
     return declarations(file)
-      .filter((declaration) => !declaration.existing && (isResourceType(declaration, 'Microsoft.Storage/storageAccounts') || isAvmModule(declaration, 'avm/res/storage/storage-account')))
+      .filter(
+        (declaration) =>
+          !declaration.existing &&
+          (isResourceType(declaration, 'Microsoft.Storage/storageAccounts') || isAvmModule(declaration, 'avm/res/storage/storage-account')),
+      )
       .flatMap((declaration) => checkExpectations('storage-account-hardened', file, declaration, STORAGE_EXPECTATIONS, 'storage account'));
   },
 };
@@ -414,13 +537,16 @@ const WEB_EXPECTATIONS: readonly Expectation[] = [
 
 const webAppHardened: BicepRule = {
   id: 'web-app-hardened',
-  description: "Web and function apps (Microsoft.Web/sites or the AVM web/site module) set httpsOnly: true and siteConfig.minTlsVersion: '1.2'.",
+  description:
+    "Web and function apps (Microsoft.Web/sites or the AVM web/site module) set httpsOnly: true and siteConfig.minTlsVersion: '1.2'.",
   check(file) {
     return declarations(file)
       .filter(
         (declaration) =>
           !declaration.existing &&
-          (isResourceType(declaration, 'Microsoft.Web/sites') || isResourceType(declaration, 'Microsoft.Web/sites/slots') || isAvmModule(declaration, 'avm/res/web/site')),
+          (isResourceType(declaration, 'Microsoft.Web/sites') ||
+            isResourceType(declaration, 'Microsoft.Web/sites/slots') ||
+            isAvmModule(declaration, 'avm/res/web/site')),
       )
       .flatMap((declaration) => checkExpectations('web-app-hardened', file, declaration, WEB_EXPECTATIONS, 'web app'));
   },
@@ -445,8 +571,10 @@ export const BICEP_RULES: readonly BicepRule[] = [
  */
 export const NOT_SET_IN_AZURE: Readonly<Record<string, string>> = {
   AZURE_RESOURCE_MANAGER_ENDPOINT: 'a local/test override of the ARM endpoint; in Azure AZURE_CLOUD chooses it',
-  AzureWebJobsStorage: 'replaced by the identity-based AzureWebJobsStorage__* settings (no shared key); the app reads CONTACT_WATCH_STORAGE',
-  CONTACT_WATCH_ACS_CONNECTION_STRING: 'the HMAC connection string (a secret) is replaced by CONTACT_WATCH_ACS_ENDPOINT with the managed identity',
+  AzureWebJobsStorage:
+    'replaced by the identity-based AzureWebJobsStorage__* settings (no shared key); the app reads CONTACT_WATCH_STORAGE',
+  CONTACT_WATCH_ACS_CONNECTION_STRING:
+    'the HMAC connection string (a secret) is replaced by CONTACT_WATCH_ACS_ENDPOINT with the managed identity',
 };
 
 /** Settings the Bicep may set beyond APP_SETTING_NAMES: the host's and the platform's, each with its reason. */
@@ -489,7 +617,11 @@ export interface BicepAppSettings {
  */
 export function collectBicepAppSettings(files: readonly ParsedBicepFile[]): BicepAppSettings {
   const result: BicepAppSettings = { names: new Map(), location: undefined, unreadable: [] };
-  const at = (file: ParsedBicepFile, node: Node) => ({ file: file.file, line: node.startPosition.row + 1, column: node.startPosition.column + 1 });
+  const at = (file: ParsedBicepFile, node: Node) => ({
+    file: file.file,
+    line: node.startPosition.row + 1,
+    column: node.startPosition.column + 1,
+  });
 
   const collect = (file: ParsedBicepFile, node: Node | undefined, seen: Set<string>): void => {
     if (!node) return;
@@ -505,7 +637,8 @@ export function collectBicepAppSettings(files: readonly ParsedBicepFile[]): Bice
       case 'object':
         for (const property of properties(node)) {
           const name = propertyKey(property);
-          if (name !== undefined && !result.names.has(name)) result.names.set(name, { ...at(file, property), literal: stringLiteral(propertyValue(property)) });
+          if (name !== undefined && !result.names.has(name))
+            result.names.set(name, { ...at(file, property), literal: stringLiteral(propertyValue(property)) });
         }
         return;
       case 'array':
@@ -514,8 +647,12 @@ export function collectBicepAppSettings(files: readonly ParsedBicepFile[]): Bice
           if (element.type === 'object' && valueAt(element, ['name'])) {
             const nameNode = valueAt(element, ['name']);
             const name = stringLiteral(resolveLocal(file, nameNode));
-            if (name === undefined) result.unreadable.push(finding('app-settings-agree', file, nameNode!, `app setting name ${JSON.stringify(nameNode!.text)} is not a literal`));
-            else if (!result.names.has(name)) result.names.set(name, { ...at(file, element), literal: stringLiteral(valueAt(element, ['value'])) });
+            if (name === undefined)
+              result.unreadable.push(
+                finding('app-settings-agree', file, nameNode!, `app setting name ${JSON.stringify(nameNode!.text)} is not a literal`),
+              );
+            else if (!result.names.has(name))
+              result.names.set(name, { ...at(file, element), literal: stringLiteral(valueAt(element, ['value'])) });
           } else collect(file, element, seen);
         }
         return;
@@ -543,22 +680,37 @@ export function collectBicepAppSettings(files: readonly ParsedBicepFile[]): Bice
         break;
       }
     }
-    result.unreadable.push(finding('app-settings-agree', file, node, `cannot read app setting names from ${JSON.stringify(node.text.slice(0, 80))} offline: use an object, an array of { name, value }, a variable or union()`));
+    result.unreadable.push(
+      finding(
+        'app-settings-agree',
+        file,
+        node,
+        `cannot read app setting names from ${JSON.stringify(node.text.slice(0, 80))} offline: use an object, an array of { name, value }, a variable or union()`,
+      ),
+    );
   };
 
   for (const file of files) {
     for (const declaration of declarations(file)) {
       if (declaration.existing) continue;
       const sources: (Node | undefined)[] = [];
-      if (isResourceType(declaration, 'Microsoft.Web/sites')) sources.push(valueAt(declaration.body, ['properties', 'siteConfig', 'appSettings']));
-      if (isResourceType(declaration, 'Microsoft.Web/sites/config') && stringLiteral(resolveLocal(file, valueAt(declaration.body, ['name'])))?.endsWith('appsettings')) {
+      if (isResourceType(declaration, 'Microsoft.Web/sites'))
+        sources.push(valueAt(declaration.body, ['properties', 'siteConfig', 'appSettings']));
+      if (
+        isResourceType(declaration, 'Microsoft.Web/sites/config') &&
+        stringLiteral(resolveLocal(file, valueAt(declaration.body, ['name'])))?.endsWith('appsettings')
+      ) {
         sources.push(valueAt(declaration.body, ['properties']));
       }
       if (isAvmModule(declaration, 'avm/res/web/site')) {
-        sources.push(valueAt(declaration.body, ['params', 'appSettingsKeyValuePairs']), valueAt(declaration.body, ['params', 'siteConfig', 'appSettings']));
+        sources.push(
+          valueAt(declaration.body, ['params', 'appSettingsKeyValuePairs']),
+          valueAt(declaration.body, ['params', 'siteConfig', 'appSettings']),
+        );
         const configs = resolveLocal(file, valueAt(declaration.body, ['params', 'configs']));
         for (const config of configs?.type === 'array' ? configs.namedChildren : []) {
-          if (config?.type === 'object' && stringLiteral(valueAt(config, ['name'])) === 'appsettings') sources.push(valueAt(config, ['properties']));
+          if (config?.type === 'object' && stringLiteral(valueAt(config, ['name'])) === 'appsettings')
+            sources.push(valueAt(config, ['properties']));
         }
       }
       for (const source of sources) {
@@ -599,7 +751,12 @@ export function checkSettingsAgree(sources: SettingsSources): BicepFinding[] {
     message,
   });
   if (!sources.bicep.location) {
-    findings.push(make(where, 'no Functions app settings found in the Bicep (Microsoft.Web/sites siteConfig.appSettings, its appsettings config, or the AVM web/site module)'));
+    findings.push(
+      make(
+        where,
+        'no Functions app settings found in the Bicep (Microsoft.Web/sites siteConfig.appSettings, its appsettings config, or the AVM web/site module)',
+      ),
+    );
     return findings;
   }
   const bicepNames = sources.bicep.names;
@@ -608,21 +765,50 @@ export function checkSettingsAgree(sources: SettingsSources): BicepFinding[] {
       // Listed with an empty value (to show it is deliberately unset) is fine; a value is not.
       const found = bicepNames.get(name);
       if (found && found.literal !== '') {
-        findings.push(make(found, `app setting ${name} has a value in the Bicep, but it must stay empty or absent in Azure: ${NOT_SET_IN_AZURE[name]}`));
+        findings.push(
+          make(found, `app setting ${name} has a value in the Bicep, but it must stay empty or absent in Azure: ${NOT_SET_IN_AZURE[name]}`),
+        );
       }
       continue;
     }
-    if (!bicepNames.has(name)) findings.push(make(where, `app setting ${name} (APP_SETTING_NAMES in src/compose/app-settings.ts) is missing from the function app's settings in the Bicep`));
+    if (!bicepNames.has(name))
+      findings.push(
+        make(
+          where,
+          `app setting ${name} (APP_SETTING_NAMES in src/compose/app-settings.ts) is missing from the function app's settings in the Bicep`,
+        ),
+      );
   }
-  if (sources.appSettingNames.includes('AzureWebJobsStorage') && ![...bicepNames.keys()].some((name) => name.startsWith('AzureWebJobsStorage__'))) {
-    findings.push(make(where, 'the function app has no identity-based AzureWebJobsStorage__* setting (AzureWebJobsStorage__accountName or __blobServiceUri, __credential, __clientId)'));
+  if (
+    sources.appSettingNames.includes('AzureWebJobsStorage') &&
+    ![...bicepNames.keys()].some((name) => name.startsWith('AzureWebJobsStorage__'))
+  ) {
+    findings.push(
+      make(
+        where,
+        'the function app has no identity-based AzureWebJobsStorage__* setting (AzureWebJobsStorage__accountName or __blobServiceUri, __credential, __clientId)',
+      ),
+    );
   }
   for (const [name, location] of bicepNames) {
-    if (sources.appSettingNames.includes(name) || name in PLATFORM_SETTINGS || Object.keys(PLATFORM_SETTING_PREFIXES).some((prefix) => name.startsWith(prefix))) continue;
-    findings.push(make(location, `app setting ${name} in the Bicep is neither in APP_SETTING_NAMES (src/compose/app-settings.ts) nor a documented platform setting (a typo?)`));
+    if (
+      sources.appSettingNames.includes(name) ||
+      name in PLATFORM_SETTINGS ||
+      Object.keys(PLATFORM_SETTING_PREFIXES).some((prefix) => name.startsWith(prefix))
+    )
+      continue;
+    findings.push(
+      make(
+        location,
+        `app setting ${name} in the Bicep is neither in APP_SETTING_NAMES (src/compose/app-settings.ts) nor a documented platform setting (a typo?)`,
+      ),
+    );
   }
   for (const name of sources.appSettingNames) {
-    if (!sources.localSettingNames.includes(name)) findings.push(make({ file: sources.localSettingsFile, line: 1, column: 1 }, `app setting ${name} is missing from ${sources.localSettingsFile}`));
+    if (!sources.localSettingNames.includes(name))
+      findings.push(
+        make({ file: sources.localSettingsFile, line: 1, column: 1 }, `app setting ${name} is missing from ${sources.localSettingsFile}`),
+      );
   }
   return findings;
 }
@@ -644,7 +830,12 @@ export interface LintOptions {
 }
 
 /** Lints parsed files: syntax, then (for files without syntax errors too) every rule. */
-export function lintParsedFiles(files: readonly ParsedBicepFile[], roles: RoleAllowList, rolesPath: string, rules: readonly BicepRule[] = BICEP_RULES): BicepFinding[] {
+export function lintParsedFiles(
+  files: readonly ParsedBicepFile[],
+  roles: RoleAllowList,
+  rolesPath: string,
+  rules: readonly BicepRule[] = BICEP_RULES,
+): BicepFinding[] {
   const context: BicepLintContext = { roles, rolesPath: resolve(rolesPath), files };
   return files.flatMap((file) =>
     [...syntaxFindings(file), ...rules.flatMap((rule) => rule.check(file, context))].sort((a, b) => a.line - b.line || a.column - b.column),
@@ -652,7 +843,10 @@ export function lintParsedFiles(files: readonly ParsedBicepFile[], roles: RoleAl
 }
 
 /** Parses and lints every `.bicep` file under `dir` and checks the app settings agree. */
-export async function lintBicepDirectory(dir: string, options: LintOptions = {}): Promise<{ files: ParsedBicepFile[]; findings: BicepFinding[] }> {
+export async function lintBicepDirectory(
+  dir: string,
+  options: LintOptions = {},
+): Promise<{ files: ParsedBicepFile[]; findings: BicepFinding[] }> {
   const rolesPath = resolve(options.rolesPath ?? join(dir, 'roles.json'));
   const roles = readRoleAllowList(rolesPath);
   const files = await Promise.all(findBicepFiles(dir).map((path) => parseBicep(path, readFileSync(path, 'utf8'))));

@@ -70,7 +70,13 @@ function isNotAReference(node: Node): boolean {
   if (parent.type === 'resource_expression' && parent.childForFieldName('resource')?.equals(node)) return true;
   if (parent.type === 'for_statement' && parent.childForFieldName('initializer')?.equals(node)) return true;
   for (let ancestor: Node | null = parent; ancestor; ancestor = ancestor.parent) {
-    if (ancestor.type === 'type' || ancestor.type === 'type_declaration' || ancestor.type === 'for_loop_parameters' || ancestor.type === 'parameters') return true;
+    if (
+      ancestor.type === 'type' ||
+      ancestor.type === 'type_declaration' ||
+      ancestor.type === 'for_loop_parameters' ||
+      ancestor.type === 'parameters'
+    )
+      return true;
     if (ancestor.type === 'user_defined_function' && ancestor.childForFieldName('name')?.equals(node)) return true;
     if (ancestor.type === 'lambda_expression') {
       const bindings = ancestor.namedChildren.slice(0, -1);
@@ -92,10 +98,20 @@ function boundAround(node: Node, name: string): boolean {
         break;
       }
       case 'lambda_expression':
-        if (scope.namedChildren.slice(0, -1).some((binding) => binding && [...walk(binding)].some((part) => part.type === 'identifier' && part.text === name))) return true;
+        if (
+          scope.namedChildren
+            .slice(0, -1)
+            .some((binding) => binding && [...walk(binding)].some((part) => part.type === 'identifier' && part.text === name))
+        )
+          return true;
         break;
       case 'user_defined_function':
-        if (descendants(scope.namedChildren.find((child) => child?.type === 'parameters') ?? scope, 'parameter').some((parameter) => parameter.namedChildren[0]?.text === name)) return true;
+        if (
+          descendants(scope.namedChildren.find((child) => child?.type === 'parameters') ?? scope, 'parameter').some(
+            (parameter) => parameter.namedChildren[0]?.text === name,
+          )
+        )
+          return true;
         break;
       case 'resource_declaration':
         // A nested resource is known by its plain name inside its parent's body.
@@ -111,7 +127,8 @@ function boundAround(node: Node, name: string): boolean {
 
 const undeclaredSymbol: BicepRule = {
   id: 'undeclared-symbol',
-  description: 'Every name an expression uses is a parameter, variable, resource, module, type or function of the file, or a loop or lambda variable in scope.',
+  description:
+    'Every name an expression uses is a parameter, variable, resource, module, type or function of the file, or a loop or lambda variable in scope.',
   check(file) {
     const scope = fileScope(file);
     const findings: BicepFinding[] = [];
@@ -151,13 +168,21 @@ interface ModuleInterface {
   outputs: Map<string, BicepType | undefined>;
 }
 
-function declaredType(typeNode: Node | undefined): { type: BicepType | undefined; nullable: boolean; literals: (string | number)[] | undefined } {
+function declaredType(typeNode: Node | undefined): {
+  type: BicepType | undefined;
+  nullable: boolean;
+  literals: (string | number)[] | undefined;
+} {
   const inner = typeNode?.type === 'type' ? (typeNode.namedChildren[0] ?? undefined) : typeNode;
   if (!inner) return { type: undefined, nullable: false, literals: undefined };
   switch (inner.type) {
     case 'primitive_type': {
       const text = inner.text;
-      return { type: (['string', 'int', 'bool', 'object', 'array'] as const).find((primitive) => primitive === text), nullable: false, literals: undefined };
+      return {
+        type: (['string', 'int', 'bool', 'object', 'array'] as const).find((primitive) => primitive === text),
+        nullable: false,
+        literals: undefined,
+      };
     }
     case 'nullable_type':
       return { ...declaredType(inner.namedChildren[0] ?? undefined), nullable: true };
@@ -183,7 +208,8 @@ function literalValue(node: Node | undefined): string | number | boolean | undef
   if (!node) return undefined;
   if (node.type === 'string') return stringLiteral(node);
   if (node.type === 'number') return Number(node.text);
-  if (node.type === 'unary_expression' && node.children[0]?.type === '-' && node.namedChildren[0]?.type === 'number') return -Number(node.namedChildren[0].text);
+  if (node.type === 'unary_expression' && node.children[0]?.type === '-' && node.namedChildren[0]?.type === 'number')
+    return -Number(node.namedChildren[0].text);
   if (node.type === 'boolean') return node.text === 'true';
   return undefined;
 }
@@ -234,15 +260,36 @@ function moduleInterface(file: ParsedBicepFile, reference: string): ModuleInterf
       });
     }
     if (node?.type === 'output_declaration') {
-      outputs.set(node.namedChildren[0]?.text ?? '', declaredType(node.namedChildren.find((child) => child?.type === 'type') ?? undefined).type);
+      outputs.set(
+        node.namedChildren[0]?.text ?? '',
+        declaredType(node.namedChildren.find((child) => child?.type === 'type') ?? undefined).type,
+      );
     }
   }
   return { file, reference, targetScope: targetScopeOf(file), parameters, outputs };
 }
 
 const STRING_FUNCTIONS = new Set([
-  'string', 'toLower', 'toUpper', 'trim', 'uniqueString', 'guid', 'format', 'substring', 'replace', 'take', 'skip', 'base64',
-  'uri', 'newGuid', 'utcNow', 'resourceId', 'subscriptionResourceId', 'tenantResourceId', 'extensionResourceId', 'managementGroupResourceId',
+  'string',
+  'toLower',
+  'toUpper',
+  'trim',
+  'uniqueString',
+  'guid',
+  'format',
+  'substring',
+  'replace',
+  'take',
+  'skip',
+  'base64',
+  'uri',
+  'newGuid',
+  'utcNow',
+  'resourceId',
+  'subscriptionResourceId',
+  'tenantResourceId',
+  'extensionResourceId',
+  'managementGroupResourceId',
 ]);
 const INT_FUNCTIONS = new Set(['int', 'length', 'indexOf', 'lastIndexOf', 'min', 'max']);
 const BOOL_FUNCTIONS = new Set(['bool', 'empty', 'contains', 'startsWith', 'endsWith']);
@@ -298,7 +345,8 @@ function typeOf(node: Node | undefined, context: TypeContext, depth = 0): BicepT
     case 'identifier': {
       if (boundAround(node, node.text)) return undefined;
       const declared = topLevel(context.file).get(node.text);
-      if (declared?.kind === 'param') return declaredType(declared.node.namedChildren.find((child) => child?.type === 'type') ?? undefined).type;
+      if (declared?.kind === 'param')
+        return declaredType(declared.node.namedChildren.find((child) => child?.type === 'type') ?? undefined).type;
       if (declared?.kind === 'var') return typeOf(declared.value, context, depth + 1);
       return undefined;
     }
@@ -312,7 +360,10 @@ function typeOf(node: Node | undefined, context: TypeContext, depth = 0): BicepT
 }
 
 /** `<module>.outputs.<name>` (or `<module>[i].outputs.<name>`) of a local module. */
-function moduleOutputReference(node: Node, modules: Map<string, ModuleInterface>): { symbol: string; name: string; module: ModuleInterface } | undefined {
+function moduleOutputReference(
+  node: Node,
+  modules: Map<string, ModuleInterface>,
+): { symbol: string; name: string; module: ModuleInterface } | undefined {
   if (node.type !== 'member_expression') return undefined;
   const outputs = node.childForFieldName('object');
   if (outputs?.type !== 'member_expression' || outputs.childForFieldName('property')?.text !== 'outputs') return undefined;
@@ -330,7 +381,10 @@ function isRegistryReference(path: string): boolean {
   return /^(br|ts)[:/]/.test(path);
 }
 
-function localModules(file: ParsedBicepFile, files: readonly ParsedBicepFile[]): { declaration: Declaration; path: string; module: ModuleInterface | undefined }[] {
+function localModules(
+  file: ParsedBicepFile,
+  files: readonly ParsedBicepFile[],
+): { declaration: Declaration; path: string; module: ModuleInterface | undefined }[] {
   return declarations(file)
     .filter((declaration) => declaration.kind === 'module' && declaration.target !== '' && !isRegistryReference(declaration.target))
     .map((declaration) => {
@@ -346,7 +400,8 @@ function shown(value: string | number): string {
 
 const moduleContract: BicepRule = {
   id: 'module-contract',
-  description: "Every local module is given only parameters its file declares, every required one, values of the declared type and range, and a scope when it deploys at another scope; every output read from it exists.",
+  description:
+    'Every local module is given only parameters its file declares, every required one, values of the declared type and range, and a scope when it deploys at another scope; every output read from it exists.',
   check(file, context) {
     const findings: BicepFinding[] = [];
     const modules = new Map<string, ModuleInterface>();
@@ -354,14 +409,27 @@ const moduleContract: BicepRule = {
     for (const { declaration, path, module } of localModules(file, context.files)) {
       const at = declaration.node.namedChildren.find((child) => child?.type === 'string') ?? declaration.node;
       if (!module) {
-        if (!existsSync(path)) findings.push(finding('module-contract', file, at, `module '${declaration.symbol}': there is no file '${declaration.target}' next to this one`));
+        if (!existsSync(path))
+          findings.push(
+            finding(
+              'module-contract',
+              file,
+              at,
+              `module '${declaration.symbol}': there is no file '${declaration.target}' next to this one`,
+            ),
+          );
         continue;
       }
       modules.set(declaration.symbol, module);
       const target = `'${declaration.target}'`;
       if (module.targetScope !== callerScope && !valueAt(declaration.body, ['scope'])) {
         findings.push(
-          finding('module-contract', file, declaration.node, `module '${declaration.symbol}': ${target} deploys at ${module.targetScope} scope and this file at ${callerScope} scope: give the module a scope`),
+          finding(
+            'module-contract',
+            file,
+            declaration.node,
+            `module '${declaration.symbol}': ${target} deploys at ${module.targetScope} scope and this file at ${callerScope} scope: give the module a scope`,
+          ),
         );
       }
       const params = valueAt(declaration.body, ['params']);
@@ -373,40 +441,89 @@ const moduleContract: BicepRule = {
         const declared = module.parameters.get(name);
         if (!declared) {
           const known = [...module.parameters.keys()].join(', ') || 'none';
-          findings.push(finding('module-contract', file, property, `module '${declaration.symbol}': ${target} declares no parameter '${name}' (it declares: ${known})`));
+          findings.push(
+            finding(
+              'module-contract',
+              file,
+              property,
+              `module '${declaration.symbol}': ${target} declares no parameter '${name}' (it declares: ${known})`,
+            ),
+          );
           continue;
         }
         const value = propertyValue(property);
         const actual = typeOf(value, { file, modules });
         if (declared.type && actual && actual !== declared.type) {
-          findings.push(finding('module-contract', file, property, `module '${declaration.symbol}': parameter '${name}' is declared ${declared.type} in ${target} but is given ${actual}`));
+          findings.push(
+            finding(
+              'module-contract',
+              file,
+              property,
+              `module '${declaration.symbol}': parameter '${name}' is declared ${declared.type} in ${target} but is given ${actual}`,
+            ),
+          );
           continue;
         }
         const literal = literalValue(value);
         if (typeof literal === 'string' || typeof literal === 'number') {
           if (declared.allowed && !declared.allowed.includes(literal)) {
             findings.push(
-              finding('module-contract', file, property, `module '${declaration.symbol}': parameter '${name}' allows ${declared.allowed.map(shown).join(', ')} in ${target}, not ${shown(literal)}`),
+              finding(
+                'module-contract',
+                file,
+                property,
+                `module '${declaration.symbol}': parameter '${name}' allows ${declared.allowed.map(shown).join(', ')} in ${target}, not ${shown(literal)}`,
+              ),
             );
           }
           if (typeof literal === 'number' && declared.minValue !== undefined && literal < declared.minValue) {
-            findings.push(finding('module-contract', file, property, `module '${declaration.symbol}': parameter '${name}' is at least ${declared.minValue} in ${target}, not ${literal}`));
+            findings.push(
+              finding(
+                'module-contract',
+                file,
+                property,
+                `module '${declaration.symbol}': parameter '${name}' is at least ${declared.minValue} in ${target}, not ${literal}`,
+              ),
+            );
           }
           if (typeof literal === 'number' && declared.maxValue !== undefined && literal > declared.maxValue) {
-            findings.push(finding('module-contract', file, property, `module '${declaration.symbol}': parameter '${name}' is at most ${declared.maxValue} in ${target}, not ${literal}`));
+            findings.push(
+              finding(
+                'module-contract',
+                file,
+                property,
+                `module '${declaration.symbol}': parameter '${name}' is at most ${declared.maxValue} in ${target}, not ${literal}`,
+              ),
+            );
           }
         }
       }
-      const missing = [...module.parameters.values()].filter((parameter) => !parameter.optional && !given.has(parameter.name)).map((parameter) => parameter.name);
+      const missing = [...module.parameters.values()]
+        .filter((parameter) => !parameter.optional && !given.has(parameter.name))
+        .map((parameter) => parameter.name);
       if (missing.length > 0) {
-        findings.push(finding('module-contract', file, params ?? declaration.node, `module '${declaration.symbol}': ${target} requires ${missing.map((name) => `'${name}'`).join(', ')}, not given`));
+        findings.push(
+          finding(
+            'module-contract',
+            file,
+            params ?? declaration.node,
+            `module '${declaration.symbol}': ${target} requires ${missing.map((name) => `'${name}'`).join(', ')}, not given`,
+          ),
+        );
       }
     }
     for (const node of descendants(file.tree.rootNode, 'member_expression')) {
       const reference = moduleOutputReference(node, modules);
       if (!reference || reference.module.outputs.has(reference.name)) continue;
       const known = [...reference.module.outputs.keys()].join(', ') || 'none';
-      findings.push(finding('module-contract', file, node, `module '${reference.symbol}': '${reference.module.reference}' has no output '${reference.name}' (it declares: ${known})`));
+      findings.push(
+        finding(
+          'module-contract',
+          file,
+          node,
+          `module '${reference.symbol}': '${reference.module.reference}' has no output '${reference.name}' (it declares: ${known})`,
+        ),
+      );
     }
     return findings;
   },

@@ -246,7 +246,11 @@ export function topLevel(file: ParsedBicepFile): Map<string, { kind: 'var' | 'pa
     const name = node.namedChildren[0]?.text;
     if (!name) continue;
     const hasValue = node.children.some((child) => child?.type === '=');
-    found.set(name, { kind: node.type === 'variable_declaration' ? 'var' : 'param', node, value: hasValue ? (node.namedChildren.at(-1) ?? undefined) : undefined });
+    found.set(name, {
+      kind: node.type === 'variable_declaration' ? 'var' : 'param',
+      node,
+      value: hasValue ? (node.namedChildren.at(-1) ?? undefined) : undefined,
+    });
   }
   return found;
 }
@@ -255,7 +259,9 @@ export function topLevel(file: ParsedBicepFile): Map<string, { kind: 'var' | 'pa
 export function decoratorNames(declaration: Node): string[] {
   const previous = declaration.previousNamedSibling;
   if (!previous || previous.type !== 'decorators') return [];
-  return descendants(previous, 'decorator').map((decorator) => decorator.namedChildren[0]?.childForFieldName('function')?.text ?? decorator.namedChildren[0]?.text ?? '');
+  return descendants(previous, 'decorator').map(
+    (decorator) => decorator.namedChildren[0]?.childForFieldName('function')?.text ?? decorator.namedChildren[0]?.text ?? '',
+  );
 }
 
 /**

@@ -106,7 +106,10 @@ export async function startAppTestBed(
   options: Omit<TestAppOptions, 'azure' | 'mail' | 'storage'>,
 ): Promise<AppTestBed> {
   // retryAfterSeconds 0: the SDK's poll of a send does not wait the service's suggested seconds.
-  const mail = createCommunicationEmailService({ accessKey: Buffer.from('local-test-access-key').toString('base64'), retryAfterSeconds: 0 });
+  const mail = createCommunicationEmailService({
+    accessKey: Buffer.from('local-test-access-key').toString('base64'),
+    retryAfterSeconds: 0,
+  });
   const [azure, azurite] = await Promise.all([startLocalAzure({ tenant, services: [mail] }), startAzurite()]);
   const deps = testAppDependencies({ ...options, azure, mail, storage: azurite.connectionString });
   return { azure, mail, azurite, deps, close: async () => void (await Promise.all([azure.close(), azurite.stop()])) };

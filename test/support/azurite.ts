@@ -106,7 +106,10 @@ export async function startAzurite(): Promise<AzuriteTables> {
   } catch (error) {
     // A failed start or clean-up is reported to this file; the next file starts afresh.
     if (shared === current) shared = undefined;
-    void current.azurite.then((running) => terminateAndClean(running), () => undefined);
+    void current.azurite.then(
+      (running) => terminateAndClean(running),
+      () => undefined,
+    );
     throw error;
   }
 }

@@ -19,7 +19,5 @@ while (!existsSync(statusFile)) {
 }
 const status = JSON.parse(await readFile(statusFile, 'utf8')) as BuildStatus;
 if (!status.ok) {
-  throw new Error(
-    `\`node scripts/build.js\` failed; the tests of the built command line and Functions app need it.\n${status.output}`,
-  );
+  throw new Error(`\`node scripts/build.js\` failed; the tests of the built command line and Functions app need it.\n${status.output}`);
 }

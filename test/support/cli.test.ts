@@ -32,7 +32,10 @@ describe('runCliInProcess', () => {
     const before = { ...process.env };
     const held = gate();
     const fault = azure.faults.add({ target: 'security-contacts', subscriptionId: SUBSCRIPTION, holdUntil: held.opened });
-    const outside = (): string[] => Object.keys(process.env).filter((name) => !/^(?:VITEST|CONTACT_WATCH_TEST_)/.test(name)).sort();
+    const outside = (): string[] =>
+      Object.keys(process.env)
+        .filter((name) => !/^(?:VITEST|CONTACT_WATCH_TEST_)/.test(name))
+        .sort();
     const expected = ['CONTACT_WATCH_USER', 'HOME', 'PATH', ...Object.keys(azure.env())].sort();
     try {
       const running = runCliInProcess(['check', SUBSCRIPTION, '--format', 'json'], { ...azure.env(), CONTACT_WATCH_USER: 'tester' });

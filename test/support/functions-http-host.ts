@@ -77,7 +77,11 @@ export async function startFunctionsHttpHost(options: FunctionsHttpHostOptions):
     if (options.topic && url.pathname === '/api/events') {
       if (incoming.method !== 'POST') return answer(response, 405, '');
       if (incoming.headers.authorization !== `Bearer ${options.topic.bearerToken}`) {
-        return answer(response, 401, JSON.stringify({ error: { code: 'Unauthorized', message: 'The request authorization is missing or invalid.' } }));
+        return answer(
+          response,
+          401,
+          JSON.stringify({ error: { code: 'Unauthorized', message: 'The request authorization is missing or invalid.' } }),
+        );
       }
       let events: unknown;
       try {
@@ -85,11 +89,18 @@ export async function startFunctionsHttpHost(options: FunctionsHttpHostOptions):
       } catch {
         return answer(response, 400, JSON.stringify({ error: { code: 'BadRequest', message: 'The body is not JSON.' } }));
       }
-      if (!Array.isArray(events)) return answer(response, 400, JSON.stringify({ error: { code: 'BadRequest', message: 'Expected an array of events.' } }));
+      if (!Array.isArray(events))
+        return answer(response, 400, JSON.stringify({ error: { code: 'BadRequest', message: 'Expected an array of events.' } }));
       for (const event of events) {
         invocations += 1;
         const context = new InvocationContext({ invocationId: `host-${invocations}`, functionName: options.topic.functionName });
-        deliveries.push({ event, error: await options.topic.handler(event, context).then(() => undefined, (error: unknown) => error ?? new Error('rejected')) });
+        deliveries.push({
+          event,
+          error: await options.topic.handler(event, context).then(
+            () => undefined,
+            (error: unknown) => error ?? new Error('rejected'),
+          ),
+        });
       }
       return answer(response, 200, '');
     }
@@ -107,7 +118,9 @@ export async function startFunctionsHttpHost(options: FunctionsHttpHostOptions):
     const request = new HttpRequest({
       method,
       url: url.toString(),
-      headers: Object.fromEntries(Object.entries(incoming.headers).map(([name, value]) => [name, Array.isArray(value) ? value.join(', ') : (value ?? '')])),
+      headers: Object.fromEntries(
+        Object.entries(incoming.headers).map(([name, value]) => [name, Array.isArray(value) ? value.join(', ') : (value ?? '')]),
+      ),
       query: Object.fromEntries(url.searchParams),
       params: match.params!,
       ...(body ? { body: { string: body } } : {}),

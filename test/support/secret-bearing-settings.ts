@@ -47,7 +47,12 @@ const json = (value: string): string => JSON.stringify(value);
  */
 export const MALFORMED_WITH_SECRETS: Record<AppSettingName, readonly string[]> = {
   AZURE_CLOUD: EVERY_POSITION,
-  AZURE_RESOURCE_MANAGER_ENDPOINT: [...EVERY_POSITION, `https://:${M}@management.example.com`, `https://management.example.com/?sig=${M}`, `https://management.example.com/#sig=${M}`],
+  AZURE_RESOURCE_MANAGER_ENDPOINT: [
+    ...EVERY_POSITION,
+    `https://:${M}@management.example.com`,
+    `https://management.example.com/?sig=${M}`,
+    `https://management.example.com/#sig=${M}`,
+  ],
   CONTACT_WATCH_STORAGE: MALFORMED_STORAGE,
   AzureWebJobsStorage: MALFORMED_STORAGE,
   CONTACT_WATCH_POLICY: [
@@ -80,7 +85,11 @@ export const MALFORMED_WITH_SECRETS: Record<AppSettingName, readonly string[]> =
     `https://operator:${M}@contact-watch.fabrikam.net/api/report`,
     `ftp://contact-watch.fabrikam.net/report?sig=${M}`,
   ],
-  CONTACT_WATCH_SCAN_SCHEDULE: [...EVERY_POSITION, ...EVERY_POSITION.map((value) => `${value} */30 * * * *`), ...EVERY_POSITION.map((value) => `0 0 ${value} * * *`)],
+  CONTACT_WATCH_SCAN_SCHEDULE: [
+    ...EVERY_POSITION,
+    ...EVERY_POSITION.map((value) => `${value} */30 * * * *`),
+    ...EVERY_POSITION.map((value) => `0 0 ${value} * * *`),
+  ],
   CONTACT_WATCH_HISTORY_RETENTION_DAYS: EVERY_POSITION,
   CONTACT_WATCH_SCAN_RUN_RETENTION_DAYS: EVERY_POSITION,
   APPLICATIONINSIGHTS_CONNECTION_STRING: EVERY_POSITION,

@@ -29,9 +29,7 @@ export const ACS_RATE_LIMITS = {
   customDomain: { perMinute: 30, perHour: 100 },
 } as const;
 
-export type AcsConnection =
-  | { connectionString: string }
-  | { endpoint: string; credential: TokenCredential };
+export type AcsConnection = { connectionString: string } | { endpoint: string; credential: TokenCredential };
 
 export interface AcsEmailTransportOptions {
   connection: AcsConnection;
@@ -50,7 +48,10 @@ export interface AcsEmailTransportOptions {
 }
 
 /** Parses `endpoint=https://…;accesskey=…` without ever echoing the value (it holds a secret). */
-export function parseAcsConnectionString(text: string, setting = 'CONTACT_WATCH_ACS_CONNECTION_STRING'): { endpoint: string; accessKey: string } {
+export function parseAcsConnectionString(
+  text: string,
+  setting = 'CONTACT_WATCH_ACS_CONNECTION_STRING',
+): { endpoint: string; accessKey: string } {
   const parts = new Map<string, string>();
   for (const segment of text.trim().split(';')) {
     if (!segment.trim()) continue;
@@ -72,7 +73,8 @@ export function parseAcsConnectionString(text: string, setting = 'CONTACT_WATCH_
   if (url.protocol !== 'https:' && !(local && url.protocol === 'http:')) {
     throw new SettingsError(setting, `${shape} (its endpoint must be https://).`);
   }
-  if (url.username || url.password) throw new SettingsError(setting, `${shape} (its endpoint must not carry credentials: the accesskey part signs each request).`);
+  if (url.username || url.password)
+    throw new SettingsError(setting, `${shape} (its endpoint must not carry credentials: the accesskey part signs each request).`);
   if ((url.pathname !== '/' && url.pathname !== '') || url.search || url.hash) {
     throw new SettingsError(setting, `${shape} (its endpoint must have no path, query or fragment).`);
   }

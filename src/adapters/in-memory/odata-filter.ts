@@ -23,8 +23,7 @@ const OPERATORS = ['eq', 'ne', 'gt', 'ge', 'lt', 'le'] as const;
 type Operator = (typeof OPERATORS)[number];
 
 export type Filter =
-  | { kind: 'compare'; property: string; operator: Operator; literal: Literal }
-  | { kind: 'and' | 'or'; left: Filter; right: Filter };
+  { kind: 'compare'; property: string; operator: Operator; literal: Literal } | { kind: 'and' | 'or'; left: Filter; right: Filter };
 
 type Token = { kind: 'open' | 'close' } | { kind: 'word'; text: string } | { kind: 'literal'; literal: Literal };
 
@@ -117,7 +116,8 @@ export function parseFilter(text: string): Filter {
     if (operator?.kind !== 'word' || !OPERATORS.includes(operator.text as Operator)) {
       return fail(`expected eq, ne, gt, ge, lt or le after ${token.text}`);
     }
-    if (literal?.kind !== 'literal') return fail(`expected a string, datetime, number or boolean literal after ${token.text} ${operator.text}`);
+    if (literal?.kind !== 'literal')
+      return fail(`expected a string, datetime, number or boolean literal after ${token.text} ${operator.text}`);
     position += 3;
     return { kind: 'compare', property: token.text, operator: operator.text as Operator, literal: literal.literal };
   }

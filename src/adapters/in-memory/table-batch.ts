@@ -78,7 +78,10 @@ export interface FailedOperation {
 }
 
 /** The batch's answer: every operation's, or the failing one's. */
-export function renderBatchResponse(outcome: { responses: SubResponse[] } | { failure: FailedOperation }): { contentType: string; body: string } {
+export function renderBatchResponse(outcome: { responses: SubResponse[] } | { failure: FailedOperation }): {
+  contentType: string;
+  body: string;
+} {
   const batch = `batchresponse_${randomUUID()}`;
   const changeset = `changesetresponse_${randomUUID()}`;
   const part = (lines: string[]) =>
@@ -108,7 +111,14 @@ export function renderBatchResponse(outcome: { responses: SubResponse[] } | { fa
             outcome.failure.body,
           ]),
         ];
-  const body = [`--${batch}`, `Content-Type: multipart/mixed; boundary=${changeset}`, '', ...parts, `--${changeset}--`, `--${batch}--`, '']
-    .join(CRLF);
+  const body = [
+    `--${batch}`,
+    `Content-Type: multipart/mixed; boundary=${changeset}`,
+    '',
+    ...parts,
+    `--${changeset}--`,
+    `--${batch}--`,
+    '',
+  ].join(CRLF);
   return { contentType: `multipart/mixed; boundary=${batch}`, body };
 }

@@ -65,7 +65,8 @@ const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 
 export const errors = {
-  invalidInput: (detail?: string) => new TableServiceError(400, 'InvalidInput', detail ?? 'An error occurred while processing this request.'),
+  invalidInput: (detail?: string) =>
+    new TableServiceError(400, 'InvalidInput', detail ?? 'An error occurred while processing this request.'),
   propertyValueTooLarge: () =>
     new TableServiceError(
       400,
@@ -80,12 +81,15 @@ export const errors = {
       'The entity contains more properties than allowed. Each entity can include up to 252 properties to store data.',
     ),
   propertyNameInvalid: () => new TableServiceError(400, 'PropertyNameInvalid', 'The property name is invalid.'),
-  propertyNameTooLong: () => new TableServiceError(400, 'PropertyNameTooLong', 'The property name exceeds the maximum allowed length (255).'),
-  propertiesNeedValue: () => new TableServiceError(400, 'PropertiesNeedValue', 'The values are not specified for all properties in the entity.'),
+  propertyNameTooLong: () =>
+    new TableServiceError(400, 'PropertyNameTooLong', 'The property name exceeds the maximum allowed length (255).'),
+  propertiesNeedValue: () =>
+    new TableServiceError(400, 'PropertiesNeedValue', 'The values are not specified for all properties in the entity.'),
   notFound: () => new TableServiceError(404, 'ResourceNotFound', 'The specified resource does not exist.'),
   tableNotFound: () => new TableServiceError(404, 'TableNotFound', 'The table specified does not exist.'),
   alreadyExists: () => new TableServiceError(409, 'EntityAlreadyExists', 'The specified entity already exists.'),
-  conditionNotMet: () => new TableServiceError(412, 'UpdateConditionNotSatisfied', 'The update condition specified in the request was not satisfied.'),
+  conditionNotMet: () =>
+    new TableServiceError(412, 'UpdateConditionNotSatisfied', 'The update condition specified in the request was not satisfied.'),
   notImplemented: (what: string) => new TableServiceError(501, 'NotImplemented', `The in-memory table service does not implement ${what}.`),
 };
 

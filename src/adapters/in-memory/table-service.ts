@@ -203,7 +203,11 @@ export class InMemoryTableService implements HttpClient {
       }
       case 'DELETE':
         if (ifMatch === undefined) {
-          throw new TableServiceError(400, 'MissingRequiredHeader', 'An HTTP header that is mandatory for this request is not specified: If-Match.');
+          throw new TableServiceError(
+            400,
+            'MissingRequiredHeader',
+            'An HTTP header that is mandatory for this request is not specified: If-Match.',
+          );
         }
         return { table, operation: { kind: 'delete', partitionKey, rowKey, ifMatch } };
       default:

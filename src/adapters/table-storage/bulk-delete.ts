@@ -52,10 +52,22 @@ export async function deleteRows(client: TableClient, partitionKey: string, rowK
 }
 
 /** Deletes at most `limit` rows of one partition matching `filter`. */
-export async function deleteWhere(client: TableClient, partitionKey: string, filter: string, limit: number): Promise<{ deleted: number; more: boolean }> {
+export async function deleteWhere(
+  client: TableClient,
+  partitionKey: string,
+  filter: string,
+  limit: number,
+): Promise<{ deleted: number; more: boolean }> {
   if (limit <= 0) return { deleted: 0, more: true };
   const matched = await matchingRows(client, filter, limit);
-  return { deleted: await deleteRows(client, partitionKey, matched.rows.map((row) => row.rowKey)), more: matched.more };
+  return {
+    deleted: await deleteRows(
+      client,
+      partitionKey,
+      matched.rows.map((row) => row.rowKey),
+    ),
+    more: matched.more,
+  };
 }
 
 function isNotFound(error: unknown): boolean {

@@ -35,7 +35,8 @@ export function parseStorageSetting(value: string, settingName = 'CONTACT_WATCH_
   const fail = (why: string): never => {
     throw new SettingsError(settingName, `${settingName} ${why}`);
   };
-  if (text.length === 0) return fail('is empty: give a storage connection string, UseDevelopmentStorage=true or https://<account>.table.core.windows.net');
+  if (text.length === 0)
+    return fail('is empty: give a storage connection string, UseDevelopmentStorage=true or https://<account>.table.core.windows.net');
 
   if (/^[a-z]+:\/\//i.test(text)) {
     let url: URL;
@@ -54,13 +55,15 @@ export function parseStorageSetting(value: string, settingName = 'CONTACT_WATCH_
         `is a URL with credentials (${quoteWithoutSecrets(text)}); a URL is used with the managed identity: give https://<account>.table.core.windows.net alone, or a connection string`,
       );
     }
-    if (url.search || url.hash) return fail('must be the bare table endpoint, without a query (for a SAS, use a connection string with SharedAccessSignature=)');
+    if (url.search || url.hash)
+      return fail('must be the bare table endpoint, without a query (for a SAS, use a connection string with SharedAccessSignature=)');
     return { kind: 'token', tableEndpoint: url.href.replace(/\/+$/, '') };
   }
 
   const parts = parseConnectionString(text, fail);
   if (parts.get('usedevelopmentstorage')?.toLowerCase() === 'true') {
-    if (parts.size > 1) return fail('combines UseDevelopmentStorage=true with other settings; give Azurite\'s full connection string instead');
+    if (parts.size > 1)
+      return fail("combines UseDevelopmentStorage=true with other settings; give Azurite's full connection string instead");
     return {
       kind: 'connection-string',
       connectionString: `DefaultEndpointsProtocol=http;AccountName=${DEVELOPMENT_ACCOUNT};AccountKey=${DEVELOPMENT_ACCOUNT_KEY};TableEndpoint=${DEVELOPMENT_TABLE_ENDPOINT};`,
@@ -83,17 +86,25 @@ export function parseStorageSetting(value: string, settingName = 'CONTACT_WATCH_
   try {
     endpoint = new URL(tableEndpoint);
   } catch {
-    return fail(`has a TableEndpoint that is not a URL: ${quoteWithoutSecrets(tableEndpoint)}; expected https://<account>.table.core.windows.net`);
+    return fail(
+      `has a TableEndpoint that is not a URL: ${quoteWithoutSecrets(tableEndpoint)}; expected https://<account>.table.core.windows.net`,
+    );
   }
   const insecure = endpoint.protocol === 'http:';
   if (insecure && !LOOPBACK_HOSTS.has(endpoint.hostname)) {
     return fail(`points at http://${endpoint.host}: plain http is accepted only on 127.0.0.1 (Azurite); use https`);
   }
   if (!insecure && endpoint.protocol !== 'https:') {
-    return fail(`has a TableEndpoint with an unsupported scheme: ${quoteWithoutSecrets(tableEndpoint)}; expected https://<account>.table.core.windows.net`);
+    return fail(
+      `has a TableEndpoint with an unsupported scheme: ${quoteWithoutSecrets(tableEndpoint)}; expected https://<account>.table.core.windows.net`,
+    );
   }
   // The SDK puts the table's name after the endpoint, and a SAS belongs in SharedAccessSignature=.
-  const extras = [endpoint.username || endpoint.password ? 'credentials' : '', endpoint.search ? 'a query' : '', endpoint.hash ? 'a fragment' : ''].filter(Boolean);
+  const extras = [
+    endpoint.username || endpoint.password ? 'credentials' : '',
+    endpoint.search ? 'a query' : '',
+    endpoint.hash ? 'a fragment' : '',
+  ].filter(Boolean);
   if (extras.length > 0) {
     return fail(
       `has a TableEndpoint with ${extras.join(' and ')} (${quoteWithoutSecrets(tableEndpoint)}); ` +
@@ -117,7 +128,8 @@ function parseConnectionString(text: string, fail: (why: string) => never): Map<
     if (trimmed.length === 0) continue;
     const equals = trimmed.indexOf('=');
     // Which part, not what it holds: a part without its name may be a key pasted on its own.
-    if (equals <= 0) fail(`is neither a URL nor a connection string of Key=Value pairs separated by ';' (its part ${index + 1} is not Key=Value)`);
+    if (equals <= 0)
+      fail(`is neither a URL nor a connection string of Key=Value pairs separated by ';' (its part ${index + 1} is not Key=Value)`);
     parts.set(trimmed.slice(0, equals).trim().toLowerCase(), trimmed.slice(equals + 1).trim());
   }
   return parts;

@@ -5,7 +5,14 @@
 import type { TableEntity, TableEntityResult } from '@azure/data-tables';
 import { z } from 'zod';
 import { CONTACT_SHAPES, RULE_IDS } from '../../core/model.js';
-import { RECORDED_STATUSES, type Exemption, type ScanRunRecord, type StatusChange, type StoredScanRun, type SubscriptionRecord } from '../../core/state-model.js';
+import {
+  RECORDED_STATUSES,
+  type Exemption,
+  type ScanRunRecord,
+  type StatusChange,
+  type StoredScanRun,
+  type SubscriptionRecord,
+} from '../../core/state-model.js';
 
 /** Table suffixes under the prefix (`contactwatch` + suffix). The outbox owns `outbox`. */
 export const TABLE_SUFFIXES = {
@@ -234,7 +241,7 @@ export function decodeSubscription(table: string, entity: TableEntityResult<Reco
       failedRules: z.array(z.enum(RULE_IDS)).parse(getJson(entity, 'failedRules')),
       findings: findingsSchema.parse(getJson(entity, 'findings')),
       contact: contactSchema.parse(getJson(entity, 'contact')),
-      fix: entity.fix === undefined ? null : (fixSchema.parse(getJson(entity, 'fix'))),
+      fix: entity.fix === undefined ? null : fixSchema.parse(getJson(entity, 'fix')),
     };
   });
 }
@@ -283,7 +290,10 @@ const scanRunSchema = z.object({
   outcome: z.enum(['running', 'succeeded', 'partial', 'failed']),
   resourceGraphRequests: z.number().default(0),
   securityContactsCalls: z.number().default(0),
-  durationMs: z.number().nullish().transform((value) => value ?? null),
+  durationMs: z
+    .number()
+    .nullish()
+    .transform((value) => value ?? null),
   trigger: z.string(),
   complete: z.boolean().default(false),
   evaluatedAt: optionalText,

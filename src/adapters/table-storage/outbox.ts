@@ -56,7 +56,6 @@ type EntityResult = TableEntityResult<Record<string, unknown>>;
 
 /** Characters Table Storage refuses in keys (`/ \ # ?` and control characters) become `_`. */
 export function outboxRowKey(key: string): string {
-   
   return key.replace(/[/\\#?\u0000-\u001f\u007f-\u009f]/g, '_').slice(0, 512);
 }
 
@@ -73,7 +72,7 @@ function nullable(entity: EntityResult, name: string): string | null {
 function int(entity: EntityResult, name: string): number {
   const value = entity[name];
   if (typeof value === 'number') return value;
-  if (typeof value === 'object' && value !== null && 'value' in value) return Number((value).value);
+  if (typeof value === 'object' && value !== null && 'value' in value) return Number(value.value);
   return Number(value ?? 0) || 0;
 }
 
@@ -340,7 +339,9 @@ export class TableOutbox implements Outbox {
     for await (const entity of this.client.listEntities<Record<string, unknown>>({ queryOptions: { filter } })) {
       messages.push(decodeMessage(entity));
     }
-    return messages.sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.sequence - b.sequence || a.operationId.localeCompare(b.operationId));
+    return messages.sort(
+      (a, b) => a.createdAt.localeCompare(b.createdAt) || a.sequence - b.sequence || a.operationId.localeCompare(b.operationId),
+    );
   }
 
   async updateMessage(message: OutboxMessage, patch: OutboxMessagePatch): Promise<OutboxMessage> {
@@ -363,7 +364,14 @@ export class TableOutbox implements Outbox {
     const cutoff = before.toISOString();
     const delivered = odata`PartitionKey eq ${MESSAGE_PARTITION} and (state eq ${'sent'} or state eq ${'replaced'}) and createdAt lt ${cutoff}`;
     const messages = (await deleteWhere(this.client, MESSAGE_PARTITION, delivered, limit)).deleted;
-    const claims = (await deleteWhere(this.client, CLAIM_PARTITION, odata`PartitionKey eq ${CLAIM_PARTITION} and createdAt lt ${cutoff}`, limit - messages)).deleted;
+    const claims = (
+      await deleteWhere(
+        this.client,
+        CLAIM_PARTITION,
+        odata`PartitionKey eq ${CLAIM_PARTITION} and createdAt lt ${cutoff}`,
+        limit - messages,
+      )
+    ).deleted;
     return { messages, claims };
   }
 

@@ -19,7 +19,14 @@ import type { PruneOutcome, RetentionSettings } from '../../scan/ports.js';
 import { SettingsError } from '../../core/settings-error.js';
 import { deleteRows, deleteWhere, matchingRows } from './bulk-delete.js';
 import { hasStatus } from './table-errors.js';
-import { HISTORY_ROW_PREFIX, SCAN_RUN_PARTITION, STATE_ROW_RANGE, SUBSCRIPTION_PARTITIONS, historyRange, scanRunRowKey } from './entities.js';
+import {
+  HISTORY_ROW_PREFIX,
+  SCAN_RUN_PARTITION,
+  STATE_ROW_RANGE,
+  SUBSCRIPTION_PARTITIONS,
+  historyRange,
+  scanRunRowKey,
+} from './entities.js';
 
 export const DEFAULT_RETENTION: RetentionSettings = { historyDays: 400, scanRunDays: 90 };
 
@@ -35,12 +42,19 @@ export function readRetentionSettings(env: Record<string, string | undefined>): 
     if (!raw) return fallback;
     const parsed = days.safeParse(raw);
     if (!parsed.success) {
-      throw new SettingsError(name, `${name} is ${quoteWithoutSecrets(raw)}; expected ${what} (a whole number of days from 1 to ${MAX_RETENTION_DAYS}).`);
+      throw new SettingsError(
+        name,
+        `${name} is ${quoteWithoutSecrets(raw)}; expected ${what} (a whole number of days from 1 to ${MAX_RETENTION_DAYS}).`,
+      );
     }
     return parsed.data;
   };
   return {
-    historyDays: read('CONTACT_WATCH_HISTORY_RETENTION_DAYS', DEFAULT_RETENTION.historyDays, 'how long status history and departed subscriptions are kept'),
+    historyDays: read(
+      'CONTACT_WATCH_HISTORY_RETENTION_DAYS',
+      DEFAULT_RETENTION.historyDays,
+      'how long status history and departed subscriptions are kept',
+    ),
     scanRunDays: read('CONTACT_WATCH_SCAN_RUN_RETENTION_DAYS', DEFAULT_RETENTION.scanRunDays, 'how long scan runs are kept'),
   };
 }
@@ -71,7 +85,14 @@ export async function pruneExpired(
   // row key after the cutoff's; ';' sorts after ':' and leaves out a run started at the cutoff.
   const runCutoff = new Date(now.getTime() - retention.scanRunDays * DAY_MS);
   const runsAfterCutoff = `${scanRunRowKey(runCutoff, '').slice(0, -1)};`;
-  outcome.scanRuns = spent(await deleteWhere(tables.scanRuns, SCAN_RUN_PARTITION, odata`PartitionKey eq ${SCAN_RUN_PARTITION} and RowKey gt ${runsAfterCutoff}`, budget));
+  outcome.scanRuns = spent(
+    await deleteWhere(
+      tables.scanRuns,
+      SCAN_RUN_PARTITION,
+      odata`PartitionKey eq ${SCAN_RUN_PARTITION} and RowKey gt ${runsAfterCutoff}`,
+      budget,
+    ),
+  );
 
   const cutoff = new Date(now.getTime() - retention.historyDays * DAY_MS).toISOString();
   const client = tables.subscriptions;
@@ -95,7 +116,14 @@ export async function pruneExpired(
       budget -= 1;
       const { from, to } = historyRange(rowKey.slice(STATE_ROW_RANGE.from.length));
       // Only the rows older than the cutoff: one written by a return after the delete is the new record's.
-      outcome.historyRows += spent(await deleteWhere(client, partitionKey, odata`PartitionKey eq ${partitionKey} and RowKey ge ${from} and RowKey lt ${to} and at lt ${cutoff}`, budget));
+      outcome.historyRows += spent(
+        await deleteWhere(
+          client,
+          partitionKey,
+          odata`PartitionKey eq ${partitionKey} and RowKey ge ${from} and RowKey lt ${to} and at lt ${cutoff}`,
+          budget,
+        ),
+      );
     }
     if (budget <= 0) break;
 
@@ -103,7 +131,10 @@ export async function pruneExpired(
     // status entered before the cutoff is explained by the history row written when it was entered.
     const explaining = new Set<string>();
     for await (const row of client.listEntities<Record<string, unknown>>({
-      queryOptions: { filter: `${states} and ${odata`status ne ${'gone'} and statusSince lt ${cutoff}`}`, select: ['RowKey', 'statusSince'] },
+      queryOptions: {
+        filter: `${states} and ${odata`status ne ${'gone'} and statusSince lt ${cutoff}`}`,
+        select: ['RowKey', 'statusSince'],
+      },
     })) {
       if (row.rowKey !== undefined && typeof row['statusSince'] === 'string') {
         explaining.add(`${HISTORY_ROW_PREFIX}${row.rowKey.slice(STATE_ROW_RANGE.from.length)}:${row['statusSince']}:`);
@@ -113,9 +144,19 @@ export async function pruneExpired(
       client,
       odata`PartitionKey eq ${partitionKey} and RowKey ge ${HISTORY_ROW_PREFIX} and RowKey lt ${`${HISTORY_ROW_PREFIX.slice(0, -1)};`} and at lt ${cutoff}`,
       budget,
-      { select: ['subscriptionId', 'at'], skip: (row) => explaining.has(`${HISTORY_ROW_PREFIX}${String(row['subscriptionId'])}:${String(row['at'])}:`) },
+      {
+        select: ['subscriptionId', 'at'],
+        skip: (row) => explaining.has(`${HISTORY_ROW_PREFIX}${String(row['subscriptionId'])}:${String(row['at'])}:`),
+      },
     );
-    outcome.historyRows += spent({ deleted: await deleteRows(client, partitionKey, old.rows.map((row) => row.rowKey)), more: old.more });
+    outcome.historyRows += spent({
+      deleted: await deleteRows(
+        client,
+        partitionKey,
+        old.rows.map((row) => row.rowKey),
+      ),
+      more: old.more,
+    });
   }
   if (budget <= 0) outcome.complete = false;
   return outcome;

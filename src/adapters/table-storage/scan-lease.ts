@@ -67,7 +67,8 @@ export function openScanLease(connection: TableConnection, options: ScanLeaseOpt
   }
 
   function checkTtl(ttlMs: number): void {
-    if (!Number.isFinite(ttlMs) || ttlMs <= 0) throw new RangeError(`lease time-to-live must be a positive number of milliseconds, not ${ttlMs}`);
+    if (!Number.isFinite(ttlMs) || ttlMs <= 0)
+      throw new RangeError(`lease time-to-live must be a positive number of milliseconds, not ${ttlMs}`);
   }
 
   return {

@@ -180,7 +180,8 @@ export function openScanReportStore(connection: TableConnection, options: ScanRe
       }
       for (let index = 0; index < count; index += 1) {
         const chunk = row[`chunk_${index}`];
-        if (!(chunk instanceof Uint8Array)) throw new CorruptEntityError(`the ${tableName} entity ${scanId}/${row.rowKey} is missing chunk_${index}`);
+        if (!(chunk instanceof Uint8Array))
+          throw new CorruptEntityError(`the ${tableName} entity ${scanId}/${row.rowKey} is missing chunk_${index}`);
         chunks.push(Buffer.from(chunk));
       }
     }
@@ -241,7 +242,10 @@ export function openScanReportStore(connection: TableConnection, options: ScanRe
         await client.upsertEntity(entity as { partitionKey: string; rowKey: string }, 'Replace');
       }
       // The status row last: a reader that sees `finished` finds every report row.
-      await client.updateEntity({ partitionKey: scanId, rowKey: STATUS_ROW, status: 'finished', finishedAt, reportRows, reportBytes: zipped.length }, 'Merge');
+      await client.updateEntity(
+        { partitionKey: scanId, rowKey: STATUS_ROW, status: 'finished', finishedAt, reportRows, reportBytes: zipped.length },
+        'Merge',
+      );
     },
 
     async recordFailed(scanId, { failedAt, failure }) {

@@ -65,7 +65,9 @@ export class ScanRunRows {
     const client = await this.table();
     const filter = odata`PartitionKey eq ${SCAN_RUN_PARTITION}`;
     const runs: StoredScanRun[] = [];
-    for await (const page of client.listEntities<Record<string, unknown>>({ queryOptions: { filter } }).byPage({ maxPageSize: Math.min(limit, 1000) })) {
+    for await (const page of client
+      .listEntities<Record<string, unknown>>({ queryOptions: { filter } })
+      .byPage({ maxPageSize: Math.min(limit, 1000) })) {
       for (const entity of page) {
         runs.push(decodeScanRun(client.tableName, entity));
         if (runs.length >= limit) return runs;
@@ -116,7 +118,13 @@ export class ScanRunRows {
     if (last && last['complete'] === true && now.getTime() - Date.parse(String(last['prunedAt'])) < PRUNE_EVERY_MS) return null;
     const outcome = await prune(client, now);
     await client.upsertEntity(
-      { partitionKey: MARK_PARTITION, rowKey: PRUNED_MARK, schemaVersion: SCHEMA_VERSION, prunedAt: now.toISOString(), complete: outcome.complete },
+      {
+        partitionKey: MARK_PARTITION,
+        rowKey: PRUNED_MARK,
+        schemaVersion: SCHEMA_VERSION,
+        prunedAt: now.toISOString(),
+        complete: outcome.complete,
+      },
       'Replace',
     );
     return outcome;

@@ -10,7 +10,14 @@
 import pLimit from 'p-limit';
 import type { ExemptionValidationOptions } from '../../core/exemptions.js';
 import type { SubscriptionVerdict } from '../../core/model.js';
-import type { Exemption, RecordedStatus, RecordedSubscription, StatusChange, StoredScanRun, SubscriptionRecord } from '../../core/state-model.js';
+import type {
+  Exemption,
+  RecordedStatus,
+  RecordedSubscription,
+  StatusChange,
+  StoredScanRun,
+  SubscriptionRecord,
+} from '../../core/state-model.js';
 import { applyEventEvaluation, jsonEqual, withLatestCompleteRun } from '../../core/state-transitions.js';
 import {
   StateWriteError,

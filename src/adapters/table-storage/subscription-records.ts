@@ -58,7 +58,9 @@ export class SubscriptionRecords {
   async readMany(ids: Iterable<string>): Promise<Map<string, CurrentRecord>> {
     const limit = pLimit(8);
     const found = await Promise.all([...ids].map((id) => limit(() => this.readCurrent(id))));
-    return new Map(found.filter((entry): entry is CurrentRecord => entry !== undefined).map((entry) => [entry.record.subscriptionId, entry]));
+    return new Map(
+      found.filter((entry): entry is CurrentRecord => entry !== undefined).map((entry) => [entry.record.subscriptionId, entry]),
+    );
   }
 
   /** The status changes of one subscription, oldest first. */
@@ -76,17 +78,26 @@ export class SubscriptionRecords {
 
   /** Every stored subscription's status, name and state by lower-case id (those properties only). */
   async recordedSubscriptions(): Promise<Map<string, RecordedSubscription>> {
-    const rows = await this.stateRows(['subscriptionId', 'status', 'displayName', 'state'], (row): [string, RecordedSubscription] | undefined => {
-      const status = RECORDED_STATUSES.find((known) => known === row['status']);
-      const { subscriptionId, displayName, state } = row;
-      if (typeof subscriptionId !== 'string' || !status) return undefined;
-      return [subscriptionId, { status, displayName: typeof displayName === 'string' ? displayName : '', state: typeof state === 'string' ? state : 'Unknown' }];
-    });
+    const rows = await this.stateRows(
+      ['subscriptionId', 'status', 'displayName', 'state'],
+      (row): [string, RecordedSubscription] | undefined => {
+        const status = RECORDED_STATUSES.find((known) => known === row['status']);
+        const { subscriptionId, displayName, state } = row;
+        if (typeof subscriptionId !== 'string' || !status) return undefined;
+        return [
+          subscriptionId,
+          { status, displayName: typeof displayName === 'string' ? displayName : '', state: typeof state === 'string' ? state : 'Unknown' },
+        ];
+      },
+    );
     return new Map(rows);
   }
 
   /** Every state row (only `select`'s properties, when given), read as `read` makes of it; the 16 partitions side by side. */
-  private async stateRows<T>(select: string[] | undefined, read: (row: TableEntityResult<Record<string, unknown>>) => T | undefined): Promise<T[]> {
+  private async stateRows<T>(
+    select: string[] | undefined,
+    read: (row: TableEntityResult<Record<string, unknown>>) => T | undefined,
+  ): Promise<T[]> {
     const client = await this.table();
     const limit = pLimit(this.partitionConcurrency);
     const partitions = await Promise.all(
@@ -94,7 +105,9 @@ export class SubscriptionRecords {
         limit(async () => {
           const filter = odata`PartitionKey eq ${partitionKey} and RowKey ge ${STATE_ROW_RANGE.from} and RowKey lt ${STATE_ROW_RANGE.to}`;
           const rows: T[] = [];
-          for await (const row of client.listEntities<Record<string, unknown>>({ queryOptions: { filter, ...(select ? { select } : {}) } })) {
+          for await (const row of client.listEntities<Record<string, unknown>>({
+            queryOptions: { filter, ...(select ? { select } : {}) },
+          })) {
             const value = read(row);
             if (value !== undefined) rows.push(value);
           }

@@ -170,7 +170,12 @@ export class SubscriptionWriter {
   }
 
   /** Sends one transaction and records what it committed. */
-  private async submit(client: TableClient, partitionKey: string, transaction: readonly Unit[], committed: CommittedWrite[]): Promise<void> {
+  private async submit(
+    client: TableClient,
+    partitionKey: string,
+    transaction: readonly Unit[],
+    committed: CommittedWrite[],
+  ): Promise<void> {
     const actions = transaction.flatMap((unit) => unit.actions);
     this.stats.transactions += 1;
     this.stats.transactionOperations += actions.length;
@@ -213,7 +218,13 @@ function buildUnits(plan: Plan, state: ReadonlyMap<string, CurrentRecord>, refus
   return units;
 }
 
-function unitFor(id: string, before: CurrentRecord | undefined, after: SubscriptionRecord, change: StatusChange | undefined, minimal: boolean): Unit {
+function unitFor(
+  id: string,
+  before: CurrentRecord | undefined,
+  after: SubscriptionRecord,
+  change: StatusChange | undefined,
+  minimal: boolean,
+): Unit {
   const entity = encodeSubscription(after);
   const actions: TransactionAction[] = [before ? ['update', entity, 'Replace', { etag: before.etag }] : ['create', entity]];
   const entities: StoredEntity[] = [entity];
@@ -226,13 +237,13 @@ function unitFor(id: string, before: CurrentRecord | undefined, after: Subscript
 }
 
 /** The unit of a refused record cut down to its minimal form, or undefined (and reported) when even that cannot be built. */
-function minimalUnit(
-  unit: Pick<Unit, 'id' | 'before' | 'after' | 'change'>,
-  reason: string,
-  refused: RefusedWrite[],
-): Unit | undefined {
+function minimalUnit(unit: Pick<Unit, 'id' | 'before' | 'after' | 'change'>, reason: string, refused: RefusedWrite[]): Unit | undefined {
   const after = minimalForStorage(unit.after, reason);
-  const change = unit.change && { ...unit.change, findingsBefore: minimalFindings(unit.change.findingsBefore), findingsAfter: after.findings };
+  const change = unit.change && {
+    ...unit.change,
+    findingsBefore: minimalFindings(unit.change.findingsBefore),
+    findingsAfter: after.findings,
+  };
   try {
     return unitFor(unit.id, unit.before, after, change, true);
   } catch (error) {

@@ -28,5 +28,5 @@ export function isRefused(error: unknown): boolean {
 
 /** The first line of an error's message, for run rows and refusal reasons. */
 export function describeError(error: unknown): string {
-  return error instanceof Error ? error.message.split('\n')[0] ?? error.name : String(error);
+  return error instanceof Error ? (error.message.split('\n')[0] ?? error.name) : String(error);
 }

@@ -100,7 +100,14 @@ export function renderDigest(
   return assemble(subject, [
     intro,
     ...detailed,
-    ...(rows.length > 0 ? [rowsBlock(rows, detailed.length > 0 ? `${rows.length} more ${plural(rows.length, 'subscription', 'subscriptions')}` : 'Subscriptions')] : []),
+    ...(rows.length > 0
+      ? [
+          rowsBlock(
+            rows,
+            detailed.length > 0 ? `${rows.length} more ${plural(rows.length, 'subscription', 'subscriptions')}` : 'Subscriptions',
+          ),
+        ]
+      : []),
     ...(rest.length > 0 ? [remainderBlock(rest, reportUrl)] : []),
     ...(rows.length > 0 || rest.length > 0 ? [rowsFixBlock(ctx, reportUrl)] : []),
     footer,

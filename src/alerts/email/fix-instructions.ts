@@ -77,11 +77,14 @@ function suggestedCommand(alert: OwedAlert, id: string, ctx: TemplateContext): s
     case 'put': {
       // No valid address would remain and the policy names none to add: the security team's
       // mailbox (the alert's recipients) stands in for the example address, when it is plain.
-      const team = ctx.suggestedContactEmails && /^[A-Za-z0-9@._+;,-]+$/.test(ctx.suggestedContactEmails) ? ctx.suggestedContactEmails : undefined;
+      const team =
+        ctx.suggestedContactEmails && /^[A-Za-z0-9@._+;,-]+$/.test(ctx.suggestedContactEmails) ? ctx.suggestedContactEmails : undefined;
       const body = fix.placeholderEmails && team ? { properties: { ...fix.body.properties, emails: team } } : fix.body;
       return [
         "# This subscription's own contact with only the failing settings changed: its addresses, phone and roles are kept.",
-        ...(fix.placeholderEmails && !team ? [`# Replace ${EXAMPLE_SECURITY_TEAM_ADDRESS} with your security team's shared mailbox first.`] : []),
+        ...(fix.placeholderEmails && !team
+          ? [`# Replace ${EXAMPLE_SECURITY_TEAM_ADDRESS} with your security team's shared mailbox first.`]
+          : []),
         azRestPutCommand(id, body),
       ].join('\n');
     }
@@ -93,7 +96,9 @@ function suggestedCommand(alert: OwedAlert, id: string, ctx: TemplateContext): s
     case undefined:
       return [
         '# Read the contact, change only the failing settings, and write it back whole with --method put (a PUT replaces the contact).',
-        ...(fix?.kind === 'too-large' ? [`# (It is too large to include here; \`contact-watch check ${id}\` prints the exact command.)`] : []),
+        ...(fix?.kind === 'too-large'
+          ? [`# (It is too large to include here; \`contact-watch check ${id}\` prints the exact command.)`]
+          : []),
         azRestGetCommand(id),
       ].join('\n');
   }

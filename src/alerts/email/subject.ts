@@ -17,7 +17,7 @@ export function digestSubject(alerts: readonly OwedAlert[], part: { index: numbe
 export function singleSubject(alert: OwedAlert): string {
   const name = subjectSafe(alert.displayName, 80);
   const id = guidOrNull(alert.subscriptionId);
-  const who = name && id ? `"${name}" (${id})` : name ? `"${name}"` : id ?? 'a subscription';
+  const who = name && id ? `"${name}" (${id})` : name ? `"${name}"` : (id ?? 'a subscription');
   switch (alert.kind) {
     case 'alert':
       return alert.status === 'error'

@@ -18,7 +18,9 @@ export function sectionText(alert: OwedAlert, ctx: TemplateContext, fix: FixInst
   } else if (alert.kind !== 'fixed') {
     lines.push('Failed rules:');
     for (const group of failedRules(alert)) {
-      lines.push(`  - ${group.ruleIds.join(', ')}${group.result === 'error' ? ' (could not be evaluated)' : ''}: ${inert(group.message, MESSAGE_MAX)}`);
+      lines.push(
+        `  - ${group.ruleIds.join(', ')}${group.result === 'error' ? ' (could not be evaluated)' : ''}: ${inert(group.message, MESSAGE_MAX)}`,
+      );
       for (const text of group.fixTexts) lines.push(`    Fix: ${text}`);
     }
   }

@@ -49,17 +49,19 @@ export function failedRules(alert: OwedAlert): Array<FailureGroup & { fixTexts: 
   const toFix = new Set<string>(rulesToFix(alert));
   const groups = groupedFailures(alert).map((group) => ({
     ...group,
-    fixTexts:
-      group.result === 'fail'
-        ? [...new Set(group.ruleIds.filter((id) => toFix.has(id)).map(fixSummary))]
-        : [],
+    fixTexts: group.result === 'fail' ? [...new Set(group.ruleIds.filter((id) => toFix.has(id)).map(fixSummary))] : [],
   }));
   return groups.length > 0 ? groups : [{ ruleIds: ['contact-exists'], result: 'error', message: 'No finding was recorded.', fixTexts: [] }];
 }
 
 export function sinceText(alert: OwedAlert, now: Date): string {
   const since = Date.parse(alert.since);
-  const when = Number.isNaN(since) ? 'an unknown time' : new Date(since).toISOString().replace(/\.\d{3}Z$/, 'Z').replace('T', ' ');
+  const when = Number.isNaN(since)
+    ? 'an unknown time'
+    : new Date(since)
+        .toISOString()
+        .replace(/\.\d{3}Z$/, 'Z')
+        .replace('T', ' ');
   return `${describeDuration(alert.since, now)} (since ${when})`;
 }
 
@@ -144,6 +146,8 @@ export function remainderWords(rest: readonly OwedAlert[], reportUrl: string | u
   ].filter(Boolean);
   return {
     sentence: `… and ${rest.length} more ${plural(rest.length, 'subscription', 'subscriptions')} (${kinds.join(', ')}), not listed to keep this message small enough for mail clients.`,
-    where: reportUrl ? 'The report lists every one:' : "The contact-watch report lists every one (the app's /api/report page, or `contact-watch scan --format html`).",
+    where: reportUrl
+      ? 'The report lists every one:'
+      : "The contact-watch report lists every one (the app's /api/report page, or `contact-watch scan --format html`).",
   };
 }

@@ -27,7 +27,12 @@ export function createContactEventHandler(deps: AppDependencies): (event: unknow
         deps.log(context, 'event.malformed', { reason: parsed.reason });
         return;
       case 'ignored':
-        deps.log(context, 'event.ignored', { eventId: parsed.eventId, eventType: parsed.eventType, schema: parsed.schema, reason: parsed.reason });
+        deps.log(context, 'event.ignored', {
+          eventId: parsed.eventId,
+          eventType: parsed.eventType,
+          schema: parsed.schema,
+          reason: parsed.reason,
+        });
         return;
       case 'subscription-created':
       case 'contact-changed': {

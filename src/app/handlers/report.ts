@@ -49,7 +49,12 @@ export function createReportHandler(deps: AppDependencies): HttpHandler {
       { records, runs, exemptions, undelivered: await undeliveredRead, now: deps.clock() },
       { rules: RULES, portalUrl: deps.settings.cloud.portalUrl },
     );
-    deps.log(context, 'report.rendered', { subscriptions: page.subscriptions, runs: runs.length, exemptions: exemptions.length, bytes: page.html.length });
+    deps.log(context, 'report.rendered', {
+      subscriptions: page.subscriptions,
+      runs: runs.length,
+      exemptions: exemptions.length,
+      bytes: page.html.length,
+    });
     return {
       status: 200,
       headers: {

@@ -32,7 +32,8 @@ export interface ScansHandlerOptions {
 
 export function createScansHandler(deps: AppDependencies, options: ScansHandlerOptions = {}): HttpHandler {
   const budgetMs = options.answerWithinMs ?? SCAN_ANSWER_BUDGET_MS;
-  if (!Number.isFinite(budgetMs) || budgetMs < 0) throw new RangeError(`answerWithinMs must be a number of milliseconds ≥ 0, not ${budgetMs}`);
+  if (!Number.isFinite(budgetMs) || budgetMs < 0)
+    throw new RangeError(`answerWithinMs must be a number of milliseconds ≥ 0, not ${budgetMs}`);
 
   return async (request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> => {
     const answerBy = Date.now() + budgetMs;
@@ -40,7 +41,11 @@ export function createScansHandler(deps: AppDependencies, options: ScansHandlerO
     const wrongMethod = methodNotAllowed(request, 'POST', '/api/scans');
     if (wrongMethod) return wrongMethod;
     if (!(await bodyWithinLimit(request, MAX_SCAN_REQUEST_BODY_BYTES))) {
-      return jsonError(413, 'PayloadTooLarge', `POST /api/scans takes no body; send at most ${MAX_SCAN_REQUEST_BODY_BYTES} bytes (an empty body is best).`);
+      return jsonError(
+        413,
+        'PayloadTooLarge',
+        `POST /api/scans takes no body; send at most ${MAX_SCAN_REQUEST_BODY_BYTES} bytes (an empty body is best).`,
+      );
     }
 
     let start;

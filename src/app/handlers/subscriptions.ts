@@ -68,7 +68,11 @@ export function subscriptionRecordJsonValue(record: SubscriptionRecord) {
     state: record.state,
     status: record.status,
     failedRules: [...record.failedRules],
-    findings: findingsInRuleOrder(record.findings).map((finding) => ({ ruleId: finding.ruleId, result: finding.result, message: finding.message })),
+    findings: findingsInRuleOrder(record.findings).map((finding) => ({
+      ruleId: finding.ruleId,
+      result: finding.result,
+      message: finding.message,
+    })),
     contact: {
       emails: [...record.contact.emails],
       alertMinimalSeverity: record.contact.alertMinimalSeverity ?? null,

@@ -25,11 +25,7 @@ export function contactName(entry: NormalisedContactEntry): string {
 }
 
 /** `field "raw" is not one of A, B` for an unknown enum reading, or null. */
-export function unknownValueProblem<T extends string>(
-  field: string,
-  reading: EnumReading<T>,
-  allowed: readonly string[],
-): string | null {
+export function unknownValueProblem<T extends string>(field: string, reading: EnumReading<T>, allowed: readonly string[]): string | null {
   return reading.kind === 'unknown' ? `${field} ${JSON.stringify(reading.raw)} is not one of ${allowed.join(', ')}` : null;
 }
 

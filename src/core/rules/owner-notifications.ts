@@ -48,7 +48,9 @@ function whyNot(entry: NormalisedContactEntry): string {
   const field = entry.shape === '2017-08-01-preview' ? 'alertsToAdmins' : 'notificationsByRole.state';
   if (entry.roles.state.kind === 'absent') return `${name} does not set ${field}`;
   if (!isOn(entry.roles.state)) return `${name} has ${field} Off`;
-  const listed = entry.roles.roles.flatMap((role) => (role.kind === 'known' ? [role.value] : role.kind === 'unknown' ? [JSON.stringify(role.raw)] : []));
+  const listed = entry.roles.roles.flatMap((role) =>
+    role.kind === 'known' ? [role.value] : role.kind === 'unknown' ? [JSON.stringify(role.raw)] : [],
+  );
   if (listed.length === 0) return `${name} lists no roles`;
   const unknown = unknownRoles(entry);
   return `${name} e-mails ${listed.join(', ')} but not Owner${unknown.length > 0 ? ` (${unknownRolesClause(unknown)})` : ''}`;

@@ -42,7 +42,9 @@ export function securityContactRestBody(emails: string = EXAMPLE_SECURITY_TEAM_A
 
 function azCliScript(target: RemediationTarget, subscriptionId: string, emails: string): string {
   const lines = [
-    ...(emails === EXAMPLE_SECURITY_TEAM_ADDRESS ? [`# Replace ${EXAMPLE_SECURITY_TEAM_ADDRESS} with your security team's shared mailbox.`] : []),
+    ...(emails === EXAMPLE_SECURITY_TEAM_ADDRESS
+      ? [`# Replace ${EXAMPLE_SECURITY_TEAM_ADDRESS} with your security team's shared mailbox.`]
+      : []),
     '# The PUT replaces the whole contact: read it first and keep the addresses you still want.',
     ...(target === 'contact'
       ? [
@@ -117,7 +119,9 @@ function bicepTemplate(emails: string): string {
     "targetScope = 'subscription'",
     '',
     '// Deploy with: az deployment sub create --location <region> --template-file security-contact.bicep',
-    ...(emails === EXAMPLE_SECURITY_TEAM_ADDRESS ? [`// Replace ${EXAMPLE_SECURITY_TEAM_ADDRESS} with your security team's shared mailbox.`] : []),
+    ...(emails === EXAMPLE_SECURITY_TEAM_ADDRESS
+      ? [`// Replace ${EXAMPLE_SECURITY_TEAM_ADDRESS} with your security team's shared mailbox.`]
+      : []),
     `resource securityContact 'Microsoft.Security/securityContacts@${REMEDIATION_API_VERSION}' = {`,
     "  name: 'default'",
     '  properties: {',
@@ -148,8 +152,7 @@ const PORTAL_STEP: Record<Exclude<RemediationTarget, 'contact'>, string> = {
   emails:
     "In 'Additional email addresses', enter your security team's shared mailbox (several addresses separated by commas); " +
     'sample domains such as example.com or contoso.com do not count.',
-  alerts:
-    "Tick 'Notify about alerts with the following severity (or higher)' and choose High, or the lower severity your policy requires.",
+  alerts: "Tick 'Notify about alerts with the following severity (or higher)' and choose High, or the lower severity your policy requires.",
   owners: "In 'All users with the following roles', select Owner.",
   attackPaths:
     "Tick 'Notify about attack paths with the following risk level (or higher)' and choose High, or the lower risk level your policy requires.",

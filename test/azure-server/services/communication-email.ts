@@ -220,11 +220,15 @@ function addresses(value: unknown): EmailAddressValue[] {
   if (!Array.isArray(value)) return [];
   return value
     .filter((item): item is { address: string; displayName?: unknown } => typeof item?.address === 'string')
-    .map((item) => (typeof item.displayName === 'string' ? { address: item.address, displayName: item.displayName } : { address: item.address }));
+    .map((item) =>
+      typeof item.displayName === 'string' ? { address: item.address, displayName: item.displayName } : { address: item.address },
+    );
 }
 
 /** Parses the send body; returns an error message for a body ACS would refuse. */
-function parseMessage(body: Buffer): { ok: true; value: Omit<AcceptedEmail, 'operationId' | 'receivedAt' | 'auth' | 'status'> } | { ok: false; message: string } {
+function parseMessage(
+  body: Buffer,
+): { ok: true; value: Omit<AcceptedEmail, 'operationId' | 'receivedAt' | 'auth' | 'status'> } | { ok: false; message: string } {
   let json: any;
   try {
     json = JSON.parse(body.toString('utf8'));
@@ -366,8 +370,20 @@ export function createCommunicationEmailService(options: CommunicationEmailServi
       acsError(res, 400, 'InvalidSenderAddress', 'The sender address is not from a verified domain of this resource.');
       return;
     }
-    const message: AcceptedEmail = { operationId: id, receivedAt: new Date().toISOString(), auth: auth.auth, status: 'Running', ...parsed.value };
-    const op: Operation = { id, status: 'Running', pollsLeft: options.runningPolls ?? 0, willFail: Boolean(takeFault(['fail-delivery'])), message };
+    const message: AcceptedEmail = {
+      operationId: id,
+      receivedAt: new Date().toISOString(),
+      auth: auth.auth,
+      status: 'Running',
+      ...parsed.value,
+    };
+    const op: Operation = {
+      id,
+      status: 'Running',
+      pollsLeft: options.runningPolls ?? 0,
+      willFail: Boolean(takeFault(['fail-delivery'])),
+      message,
+    };
     operations.set(id, op);
     messages.push(message);
     attempt.outcome = 'accepted';
@@ -473,7 +489,11 @@ function headerValue(value: string): string {
 }
 
 function base64Lines(text: string): string {
-  return (Buffer.from(text, 'utf8').toString('base64').match(/.{1,76}/g) ?? []).join('\r\n');
+  return (
+    Buffer.from(text, 'utf8')
+      .toString('base64')
+      .match(/.{1,76}/g) ?? []
+  ).join('\r\n');
 }
 
 /** A MIME message (multipart/alternative) that mail programs open. */
@@ -492,10 +512,22 @@ function toEml(message: AcceptedEmail): string {
     '',
   ];
   if (message.plainText !== undefined) {
-    lines.push(`--${boundary}`, 'Content-Type: text/plain; charset=utf-8', 'Content-Transfer-Encoding: base64', '', base64Lines(message.plainText));
+    lines.push(
+      `--${boundary}`,
+      'Content-Type: text/plain; charset=utf-8',
+      'Content-Transfer-Encoding: base64',
+      '',
+      base64Lines(message.plainText),
+    );
   }
   if (message.html !== undefined) {
-    lines.push(`--${boundary}`, 'Content-Type: text/html; charset=utf-8', 'Content-Transfer-Encoding: base64', '', base64Lines(message.html));
+    lines.push(
+      `--${boundary}`,
+      'Content-Type: text/html; charset=utf-8',
+      'Content-Transfer-Encoding: base64',
+      '',
+      base64Lines(message.html),
+    );
   }
   lines.push(`--${boundary}--`, '');
   return lines.join('\r\n');

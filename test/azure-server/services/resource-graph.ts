@@ -31,7 +31,24 @@ const TABLE_TYPES: Record<Table, string> = {
   securityresources: SECURITY_CONTACT_TYPE,
 };
 const SORTABLE_COLUMNS = ['id', 'name', 'subscriptionId'] as const;
-const COMMON_COLUMNS = ['id', 'name', 'type', 'tenantId', 'kind', 'location', 'resourceGroup', 'subscriptionId', 'managedBy', 'sku', 'plan', 'properties', 'tags', 'identity', 'zones', 'extendedLocation'];
+const COMMON_COLUMNS = [
+  'id',
+  'name',
+  'type',
+  'tenantId',
+  'kind',
+  'location',
+  'resourceGroup',
+  'subscriptionId',
+  'managedBy',
+  'sku',
+  'plan',
+  'properties',
+  'tags',
+  'identity',
+  'zones',
+  'extendedLocation',
+];
 const TABLE_COLUMNS: Record<Table, readonly string[]> = {
   resourcecontainers: [...COMMON_COLUMNS, 'managementGroup'],
   securityresources: COMMON_COLUMNS,
@@ -111,9 +128,7 @@ export function parseQuery(query: string): ParsedQuery {
 
 function typeMatches(parsed: ParsedQuery): boolean {
   const rowType = TABLE_TYPES[parsed.table];
-  return parsed.typeFilters.every((filter) =>
-    filter.op === '==' ? filter.value === rowType : filter.value.toLowerCase() === rowType,
-  );
+  return parsed.typeFilters.every((filter) => (filter.op === '==' ? filter.value === rowType : filter.value.toLowerCase() === rowType));
 }
 
 // ---- rows ----
@@ -317,9 +332,15 @@ export class ResourceGraphService {
     }
     if (!apiVersion || !(RESOURCE_GRAPH_API_VERSIONS as readonly string[]).includes(apiVersion)) {
       if (!apiVersion) {
-        sendArmError(res, 400, 'MissingApiVersionParameter', 'The api-version query parameter (?api-version=) is required for all requests.', {
-          headers: quota.headers,
-        });
+        sendArmError(
+          res,
+          400,
+          'MissingApiVersionParameter',
+          'The api-version query parameter (?api-version=) is required for all requests.',
+          {
+            headers: quota.headers,
+          },
+        );
       } else {
         noRegisteredProviderFound(res, apiVersion, 'resources', RESOURCE_GRAPH_API_VERSIONS, quota.headers);
       }
@@ -339,16 +360,23 @@ export class ResourceGraphService {
       this.answer(ctx, body, quota.headers);
     } catch (error) {
       if (!(error instanceof QueryError)) throw error;
-      sendArmError(res, 400, 'BadRequest', `Please provide below info when asking for support: the query could not be run. ${error.message}`, {
-        headers: quota.headers,
-        details: [
-          {
-            code: 'InvalidQuery',
-            message: 'Query is invalid. Please refer to the documentation for the Azure Resource Graph service and fix the error before retrying.',
-          },
-          { code: 'LocalServerQueryError', message: error.message },
-        ],
-      });
+      sendArmError(
+        res,
+        400,
+        'BadRequest',
+        `Please provide below info when asking for support: the query could not be run. ${error.message}`,
+        {
+          headers: quota.headers,
+          details: [
+            {
+              code: 'InvalidQuery',
+              message:
+                'Query is invalid. Please refer to the documentation for the Azure Resource Graph service and fix the error before retrying.',
+            },
+            { code: 'LocalServerQueryError', message: error.message },
+          ],
+        },
+      );
     }
   }
 

@@ -136,7 +136,10 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
  * The checks every securityContacts call passes through, in ARM's order. Answers and returns
  * undefined when the request stops here.
  */
-function admit(ctx: HandlerContext, action: 'read' | 'write' | 'delete'): { subscription: SimulatedSubscription; apiVersion: ContactsApiVersion } | undefined {
+function admit(
+  ctx: HandlerContext,
+  action: 'read' | 'write' | 'delete',
+): { subscription: SimulatedSubscription; apiVersion: ContactsApiVersion } | undefined {
   const { res } = ctx;
   const subscriptionId = ctx.params.subscriptionId!;
   if (!GUID_PATTERN.test(subscriptionId)) {
@@ -290,7 +293,12 @@ export async function handleContactItem(ctx: HandlerContext): Promise<void> {
   try {
     body = JSON.parse(ctx.req.body.toString('utf8'));
   } catch (error) {
-    sendArmError(ctx.res, 400, 'InvalidRequestContent', `The request content was invalid and could not be deserialized: ${(error as Error).message}`);
+    sendArmError(
+      ctx.res,
+      400,
+      'InvalidRequestContent',
+      `The request content was invalid and could not be deserialized: ${(error as Error).message}`,
+    );
     return;
   }
   if (!isObject(body) || !isObject(body.properties)) {

@@ -1,12 +1,6 @@
 /** The pure pieces the ARM adapters share: header parsing, error wording, nextLink trust. */
 import { describe, expect, it } from 'vitest';
-import {
-  checkNextLink,
-  describeHttpFailure,
-  parseJson,
-  parseTimeSpan,
-  readArmError,
-} from '../../../src/adapters/arm-http.js';
+import { checkNextLink, describeHttpFailure, parseJson, parseTimeSpan, readArmError } from '../../../src/adapters/arm-http.js';
 
 const retry = { maxRetries: 5, retryDelayInMs: 1, maxRetryDelayInMs: 2 };
 

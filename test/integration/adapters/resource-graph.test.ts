@@ -57,7 +57,16 @@ describe('ResourceGraphInventory.readInventory', () => {
     const A = guid(1);
     const B = guid(2);
     const C = guid(3);
-    tenant.addSubscription({ subscriptionId: A, displayName: 'Prod', tags: { owner: 'sec' }, contacts: [legacy1, legacy2].map((c, i) => ({ ...c, id: `/subscriptions/${A}/providers/Microsoft.Security/securityContacts/default${i + 1}`, name: `default${i + 1}` })) });
+    tenant.addSubscription({
+      subscriptionId: A,
+      displayName: 'Prod',
+      tags: { owner: 'sec' },
+      contacts: [legacy1, legacy2].map((c, i) => ({
+        ...c,
+        id: `/subscriptions/${A}/providers/Microsoft.Security/securityContacts/default${i + 1}`,
+        name: `default${i + 1}`,
+      })),
+    });
     tenant.addSubscription({ subscriptionId: B, displayName: 'Sandbox', contacts: [] });
     tenant.addSubscription({ subscriptionId: C, displayName: 'Old', state: 'Disabled', contacts: [contactFor(C)] });
     const adapters = adaptersFor(azure);
@@ -71,8 +80,18 @@ describe('ResourceGraphInventory.readInventory', () => {
     ]);
     expect([...inventory.contactsBySubscription.keys()].sort()).toEqual([A, C]);
     expect(inventory.contactsBySubscription.get(A)).toEqual([
-      { id: `/subscriptions/${A}/providers/Microsoft.Security/securityContacts/default1`, name: 'default1', type: 'microsoft.security/securitycontacts', properties: legacy1.properties },
-      { id: `/subscriptions/${A}/providers/Microsoft.Security/securityContacts/default2`, name: 'default2', type: 'microsoft.security/securitycontacts', properties: legacy2.properties },
+      {
+        id: `/subscriptions/${A}/providers/Microsoft.Security/securityContacts/default1`,
+        name: 'default1',
+        type: 'microsoft.security/securitycontacts',
+        properties: legacy1.properties,
+      },
+      {
+        id: `/subscriptions/${A}/providers/Microsoft.Security/securityContacts/default2`,
+        name: 'default2',
+        type: 'microsoft.security/securitycontacts',
+        properties: legacy2.properties,
+      },
     ]);
     expect(inventory.contactsBySubscription.get(C)).toEqual([
       { id: contactFor(C).id, name: 'default', type: 'microsoft.security/securitycontacts', properties: contactFor(C).properties },
@@ -101,7 +120,8 @@ describe('ResourceGraphInventory.readInventory', () => {
     expect([...inventory.contactsBySubscription.values()].every((contacts) => contacts.length === 1)).toBe(true);
     // The two queries page side by side; each follows its own $skipToken.
     const requests = graphRequests();
-    const pagesOf = (query: string) => requests.filter((r) => r.resourceGraph?.query === query).map((r) => r.resourceGraph?.skipToken !== undefined);
+    const pagesOf = (query: string) =>
+      requests.filter((r) => r.resourceGraph?.query === query).map((r) => r.resourceGraph?.skipToken !== undefined);
     expect(pagesOf(SUBSCRIPTIONS_QUERY)).toEqual([false, true, true]);
     expect(pagesOf(SECURITY_CONTACTS_QUERY)).toEqual([false, true, true]);
     expect(adapters.inventory.stats.requests).toBe(6);
@@ -120,7 +140,9 @@ describe('ResourceGraphInventory.readInventory', () => {
     expect(requests.map((r) => r.resourceGraph?.subscriptions?.length).sort()).toEqual([1000, 1000, 501, 501]);
     expect(requests.flatMap((r) => r.resourceGraph?.subscriptions ?? []).every((id) => id === id.toLowerCase())).toBe(true);
     for (const query of [SUBSCRIPTIONS_QUERY, SECURITY_CONTACTS_QUERY]) {
-      expect(requests.filter((r) => r.resourceGraph?.query === query).map((r) => r.resourceGraph?.subscriptions?.length)).toEqual([1000, 501]);
+      expect(requests.filter((r) => r.resourceGraph?.query === query).map((r) => r.resourceGraph?.subscriptions?.length)).toEqual([
+        1000, 501,
+      ]);
     }
   });
 
@@ -147,7 +169,9 @@ describe('ResourceGraphInventory.readInventory', () => {
     tenant.addSubscription({ subscriptionId: guid(3), contacts: [] });
     const adapters = adaptersFor(azure);
 
-    const inventory = await adapters.inventory.readInventory({ managementGroupIds: ['platform', 'platfrom', 'Landing-Zones', 'sandbox', 'PLATFORM'] });
+    const inventory = await adapters.inventory.readInventory({
+      managementGroupIds: ['platform', 'platfrom', 'Landing-Zones', 'sandbox', 'PLATFORM'],
+    });
 
     expect(inventory.subscriptions.map((s) => s.subscriptionId).sort()).toEqual([guid(1), guid(2)]);
     expect(inventory.managementGroupsWithoutSubscriptions).toEqual(['platfrom', 'sandbox']);
@@ -164,7 +188,8 @@ describe('ResourceGraphInventory.readInventory', () => {
     groups.forEach((group, n) => {
       tenant.addManagementGroup(group);
       // mg-03 and mg-11 (in the second batch) hold nothing.
-      if (group !== 'mg-03' && group !== 'mg-11') tenant.addSubscription({ subscriptionId: guid(n + 1), managementGroupIds: [group], contacts: [] });
+      if (group !== 'mg-03' && group !== 'mg-11')
+        tenant.addSubscription({ subscriptionId: guid(n + 1), managementGroupIds: [group], contacts: [] });
     });
     const adapters = adaptersFor(azure);
 
@@ -172,7 +197,11 @@ describe('ResourceGraphInventory.readInventory', () => {
 
     expect(inventory.subscriptions).toHaveLength(10);
     expect(inventory.managementGroupsWithoutSubscriptions).toEqual(['mg-03', 'mg-11']);
-    expect(graphRequests().map((r) => r.resourceGraph?.managementGroups?.length).sort()).toEqual([10, 10, 2, 2]);
+    expect(
+      graphRequests()
+        .map((r) => r.resourceGraph?.managementGroups?.length)
+        .sort(),
+    ).toEqual([10, 10, 2, 2]);
   });
 
   it('reads alone each uncredited group of a batch whose rows lack their ancestor chain', async () => {
@@ -189,7 +218,17 @@ describe('ResourceGraphInventory.readInventory', () => {
         count: 1,
         resultTruncated: 'false',
         facets: [],
-        data: [{ id: `/subscriptions/${guid(1)}`, name: 'Sub 1', type: 'microsoft.resources/subscriptions', tenantId: tenant.tenantId, subscriptionId: guid(1), properties: { state: 'Enabled' }, tags: {} }],
+        data: [
+          {
+            id: `/subscriptions/${guid(1)}`,
+            name: 'Sub 1',
+            type: 'microsoft.resources/subscriptions',
+            tenantId: tenant.tenantId,
+            subscriptionId: guid(1),
+            properties: { state: 'Enabled' },
+            tags: {},
+          },
+        ],
       },
     });
     const adapters = adaptersFor(azure);
@@ -271,7 +310,11 @@ describe('ResourceGraphInventory.readInventory', () => {
     const error = await failureOf(adaptersFor(azure, { retry: { ...FAST_RETRY, maxRetryAfterMs: 5_000 } }).inventory.readInventory({}));
     expect(error.message).toMatch(/429 .*\(asked to wait 3600 s before retrying, longer than the 5 s contact-watch waits; not retried\)/);
     // Sent once, not retried: the hour was not slept on (a wait is only ever slept before a retry).
-    expect(graphRequests().filter((r) => r.resourceGraph?.query === SUBSCRIPTIONS_QUERY).map((r) => r.status)).toEqual([429]);
+    expect(
+      graphRequests()
+        .filter((r) => r.resourceGraph?.query === SUBSCRIPTIONS_QUERY)
+        .map((r) => r.status),
+    ).toEqual([429]);
   });
 
   it('5xx is retried; a persistent one fails with the status, ARM error and the query', async () => {
@@ -282,12 +325,12 @@ describe('ResourceGraphInventory.readInventory', () => {
     azure.faults.add({ target: 'resource-graph', query: /resourcecontainers/, status: 503, times: Infinity });
     const error = await failureOf(adaptersFor(azure).inventory.readInventory({}));
     expect(error).toBeInstanceOf(ResourceGraphError);
-    expect((error).message).toMatch(
+    expect(error.message).toMatch(
       /^The Resource Graph subscriptions query \(resourcecontainers, tenant scope\) failed: 503 ServiceUnavailable: .* \(still failing after 2 retries\)$/,
     );
   });
 
-  it('a 403 fails at once with ARM\'s code and message', async () => {
+  it("a 403 fails at once with ARM's code and message", async () => {
     azure.faults.add({
       target: 'resource-graph',
       query: /resourcecontainers/,
@@ -295,7 +338,7 @@ describe('ResourceGraphInventory.readInventory', () => {
       body: { error: { code: 'AuthorizationFailed', message: 'The client has no access.' } },
     });
     const error = await failureOf(adaptersFor(azure).inventory.readInventory({}));
-    expect((error).message).toBe(
+    expect(error.message).toBe(
       'The Resource Graph subscriptions query (resourcecontainers, tenant scope) failed: 403 AuthorizationFailed: The client has no access.',
     );
     // Not retried: the subscriptions query was sent once (the contacts query ran beside it).
@@ -308,7 +351,13 @@ describe('ResourceGraphInventory.readInventory', () => {
       target: 'resource-graph',
       query: /resourcecontainers/,
       status: 200,
-      body: page({ id: '/subscriptions/oops', name: 'Oops', type: 'microsoft.resources/subscriptions', subscriptionId: 'oops', properties: { state: 'Enabled' } }),
+      body: page({
+        id: '/subscriptions/oops',
+        name: 'Oops',
+        type: 'microsoft.resources/subscriptions',
+        subscriptionId: 'oops',
+        properties: { state: 'Enabled' },
+      }),
     });
     const badId = await failureOf(adaptersFor(azure).inventory.readInventory({}));
     expect(badId.message).toBe(
@@ -319,7 +368,13 @@ describe('ResourceGraphInventory.readInventory', () => {
       target: 'resource-graph',
       query: /resourcecontainers/,
       status: 200,
-      body: page({ id: `/subscriptions/${guid(7)}`, name: 'No state', type: 'microsoft.resources/subscriptions', subscriptionId: guid(7), properties: {} }),
+      body: page({
+        id: `/subscriptions/${guid(7)}`,
+        name: 'No state',
+        type: 'microsoft.resources/subscriptions',
+        subscriptionId: guid(7),
+        properties: {},
+      }),
     });
     const noState = await failureOf(adaptersFor(azure).inventory.readInventory({}));
     expect(noState).toBeInstanceOf(ResourceGraphError);
@@ -335,7 +390,12 @@ describe('ResourceGraphInventory.readInventory', () => {
       target: 'resource-graph',
       query: /securityresources/,
       status: 200,
-      body: { totalRecords: 1, count: 1, resultTruncated: 'false', data: [{ id: contactId, name: 'default', type: 'microsoft.security/securitycontacts', subscriptionId: guid(1), properties: null }] },
+      body: {
+        totalRecords: 1,
+        count: 1,
+        resultTruncated: 'false',
+        data: [{ id: contactId, name: 'default', type: 'microsoft.security/securitycontacts', subscriptionId: guid(1), properties: null }],
+      },
     });
     const error = await failureOf(adaptersFor(azure).inventory.readInventory({}));
     expect(error.message).toContain(`security contacts query returned row "${contactId}"`);
@@ -343,7 +403,9 @@ describe('ResourceGraphInventory.readInventory', () => {
   });
 
   it('refuses a named subscription that is not a GUID before sending anything', async () => {
-    await expect(adaptersFor(azure).inventory.readInventory({ subscriptionIds: ['prod'] })).rejects.toThrow(/"prod" is not a subscription id/);
+    await expect(adaptersFor(azure).inventory.readInventory({ subscriptionIds: ['prod'] })).rejects.toThrow(
+      /"prod" is not a subscription id/,
+    );
     expect(azure.requests.all()).toHaveLength(0);
   });
 });

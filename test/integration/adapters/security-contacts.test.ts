@@ -117,7 +117,10 @@ describe('SecurityContactsApi.listContacts', () => {
     azure.faults.add({
       target: 'security-contacts',
       status: 200,
-      body: { value: contactListItems('2023-12-01-preview'), nextLink: `${elsewhere}/subscriptions/${SUB}/providers/Microsoft.Security/securityContacts?api-version=2023-12-01-preview&page=2` },
+      body: {
+        value: contactListItems('2023-12-01-preview'),
+        nextLink: `${elsewhere}/subscriptions/${SUB}/providers/Microsoft.Security/securityContacts?api-version=2023-12-01-preview&page=2`,
+      },
     });
     const adapters = adaptersFor(azure);
 
@@ -134,16 +137,22 @@ describe('SecurityContactsApi.listContacts', () => {
     tenant.addSubscription({ subscriptionId: SUB, quirks: { forbidden: true } });
     const read = await adaptersFor(azure).contacts.listContacts(SUB);
     expect(read.kind).toBe('unreadable');
-    expect(read.kind === 'unreadable' && read.message).toMatch(/^403 AuthorizationFailed: The client '.*' .*does not have authorization to perform action 'Microsoft\.Security\/securityContacts\/read'/);
+    expect(read.kind === 'unreadable' && read.message).toMatch(
+      /^403 AuthorizationFailed: The client '.*' .*does not have authorization to perform action 'Microsoft\.Security\/securityContacts\/read'/,
+    );
     expect(contactRequests()).toHaveLength(1); // 403 is not retried
   });
 
   it('404: unreadable', async () => {
     const read = await adaptersFor(azure).contacts.listContacts(guid(404));
-    expect(read).toEqual({ kind: 'unreadable', message: `404 SubscriptionNotFound: The subscription '${guid(404)}' could not be found.`, status: 404 });
+    expect(read).toEqual({
+      kind: 'unreadable',
+      message: `404 SubscriptionNotFound: The subscription '${guid(404)}' could not be found.`,
+      status: 404,
+    });
   });
 
-  it('409 MissingSubscriptionRegistration: provider-not-registered, with ARM\'s message', async () => {
+  it("409 MissingSubscriptionRegistration: provider-not-registered, with ARM's message", async () => {
     tenant.addSubscription({ subscriptionId: SUB, quirks: { providerNotRegistered: true } });
     const read = await adaptersFor(azure).contacts.listContacts(SUB);
     expect(read.kind).toBe('provider-not-registered');
@@ -153,7 +162,11 @@ describe('SecurityContactsApi.listContacts', () => {
   it('another 409: unreadable', async () => {
     tenant.addSubscription({ subscriptionId: SUB });
     azure.faults.add({ target: 'security-contacts', status: 409, body: { error: { code: 'Conflict', message: 'Busy.' } } });
-    expect(await adaptersFor(azure).contacts.listContacts(SUB)).toEqual({ kind: 'unreadable', message: '409 Conflict: Busy.', status: 409 });
+    expect(await adaptersFor(azure).contacts.listContacts(SUB)).toEqual({
+      kind: 'unreadable',
+      message: '409 Conflict: Busy.',
+      status: 409,
+    });
   });
 
   it('429 with Retry-After: waits as told, then reads', async () => {
@@ -195,7 +208,9 @@ describe('SecurityContactsApi.listContacts', () => {
     // One request and no retry: the wait was not slept on (a wait is only ever slept before a retry).
     expect(read).toEqual({
       kind: 'unreadable',
-      message: expect.stringMatching(/^429 TooManyRequests: .* \(asked to wait 3600 s before retrying, longer than the 5 s contact-watch waits; not retried\)$/),
+      message: expect.stringMatching(
+        /^429 TooManyRequests: .* \(asked to wait 3600 s before retrying, longer than the 5 s contact-watch waits; not retried\)$/,
+      ),
       transient: true,
       status: 429,
     });
@@ -240,7 +255,9 @@ describe('SecurityContactsApi.listContacts', () => {
     const env = { ...azure.env(), AZURE_RESOURCE_MANAGER_ENDPOINT: 'https://127.0.0.1:1' };
     const read = await createAzureAdapters(env, { retry: FAST_RETRY }).contacts.listContacts(SUB);
     expect(read.kind).toBe('unreadable');
-    expect(read.kind === 'unreadable' && read.message).toMatch(/^no answer from https:\/\/127\.0\.0\.1:1 \(ECONNREFUSED: .*; still failing after 2 retries\)$/);
+    expect(read.kind === 'unreadable' && read.message).toMatch(
+      /^no answer from https:\/\/127\.0\.0\.1:1 \(ECONNREFUSED: .*; still failing after 2 retries\)$/,
+    );
   });
 
   // The server holds a request until the client has given up on it (a gate, not a race between two

@@ -26,13 +26,25 @@ beforeEach(() => {
 
 describe('SubscriptionsApi.listSubscriptions', () => {
   it('follows nextLink through every page', async () => {
-    for (let n = 1; n <= 5; n++) tenant.addSubscription({ subscriptionId: guid(n), displayName: `Sub ${n}`, state: n === 5 ? 'Disabled' : 'Enabled', tags: { n: String(n) } });
+    for (let n = 1; n <= 5; n++)
+      tenant.addSubscription({
+        subscriptionId: guid(n),
+        displayName: `Sub ${n}`,
+        state: n === 5 ? 'Disabled' : 'Enabled',
+        tags: { n: String(n) },
+      });
     const adapters = adaptersFor(azure);
 
     const subscriptions = await adapters.subscriptions.listSubscriptions();
 
     expect(subscriptions).toHaveLength(5);
-    expect(subscriptions[4]).toEqual({ subscriptionId: guid(5), displayName: 'Sub 5', state: 'Disabled', tenantId: tenant.tenantId, tags: { n: '5' } });
+    expect(subscriptions[4]).toEqual({
+      subscriptionId: guid(5),
+      displayName: 'Sub 5',
+      state: 'Disabled',
+      tenantId: tenant.tenantId,
+      tags: { n: '5' },
+    });
     const requests = azure.requests.of('subscriptions');
     expect(requests).toHaveLength(3);
     expect(requests.every((r) => r.apiVersion === SUBSCRIPTIONS_API_VERSION && r.hadBearerToken)).toBe(true);
@@ -73,7 +85,10 @@ describe('SubscriptionsApi.getSubscription', () => {
       kind: 'found',
       subscription: { subscriptionId: guid(1), displayName: 'Prod', state: 'Warned', tenantId: tenant.tenantId, tags: {} },
     });
-    expect(azure.requests.of('subscriptions')[0]).toMatchObject({ path: `/subscriptions/${guid(1)}`, apiVersion: SUBSCRIPTIONS_API_VERSION });
+    expect(azure.requests.of('subscriptions')[0]).toMatchObject({
+      path: `/subscriptions/${guid(1)}`,
+      apiVersion: SUBSCRIPTIONS_API_VERSION,
+    });
   });
 
   it('404 and 403 are unreadable with the status and ARM error', async () => {
@@ -84,7 +99,11 @@ describe('SubscriptionsApi.getSubscription', () => {
     });
     tenant.addSubscription({ subscriptionId: guid(3) });
     azure.faults.add({ target: 'subscriptions', status: 403, body: { error: { code: 'AuthorizationFailed', message: 'No read.' } } });
-    expect(await adaptersFor(azure).subscriptions.getSubscription(guid(3))).toEqual({ kind: 'unreadable', message: '403 AuthorizationFailed: No read.', status: 403 });
+    expect(await adaptersFor(azure).subscriptions.getSubscription(guid(3))).toEqual({
+      kind: 'unreadable',
+      message: '403 AuthorizationFailed: No read.',
+      status: 403,
+    });
   });
 
   it('refuses an id that is not a GUID without sending anything', async () => {

@@ -12,7 +12,12 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startLocalAzure, type LocalAzure } from '../../azure-server/index.js';
 import { defaultCredentialFor } from '../../azure-server/sdk-clients.js';
 import { createCommunicationEmailService, type CommunicationEmailService } from '../../azure-server/services/communication-email.js';
-import { AcsEmailTransport, parseAcsConnectionString, redactSecrets, type AcsEmailTransportOptions } from '../../../src/adapters/email/acs-email-sender.js';
+import {
+  AcsEmailTransport,
+  parseAcsConnectionString,
+  redactSecrets,
+  type AcsEmailTransportOptions,
+} from '../../../src/adapters/email/acs-email-sender.js';
 import { EMAIL, emailSenderContract } from '../../contract/email-sender.contract.js';
 
 const SENDER = 'DoNotReply@contoso-alerts.example.net';
@@ -36,7 +41,12 @@ afterAll(async () => {
 beforeEach(() => mail.reset());
 
 function hmacTransport(overrides: Partial<AcsEmailTransportOptions> = {}): AcsEmailTransport {
-  return new AcsEmailTransport({ connection: { connectionString: mail.connectionString(azure.url) }, senderAddress: SENDER, ...FAST, ...overrides });
+  return new AcsEmailTransport({
+    connection: { connectionString: mail.connectionString(azure.url) },
+    senderAddress: SENDER,
+    ...FAST,
+    ...overrides,
+  });
 }
 
 emailSenderContract({
@@ -59,7 +69,11 @@ describe('ACS Email transport against the local service', () => {
   });
 
   it('sends with a managed identity token for https://communication.azure.com', async () => {
-    const transport = new AcsEmailTransport({ connection: { endpoint: azure.url, credential: defaultCredentialFor(azure) }, senderAddress: SENDER, ...FAST });
+    const transport = new AcsEmailTransport({
+      connection: { endpoint: azure.url, credential: defaultCredentialFor(azure) },
+      senderAddress: SENDER,
+      ...FAST,
+    });
     const outcome = await transport.send(EMAIL, randomUUID());
     expect(outcome).toMatchObject({ kind: 'succeeded' });
     expect(mail.messages.map((m) => m.auth)).toEqual(['bearer']);
@@ -110,7 +124,12 @@ describe('ACS Email transport against the local service', () => {
       { name: '1e9 seconds (31 years)', retryAfter: '1e9', waitMs: HOUR },
       { name: '1e20 seconds (past the last valid date)', retryAfter: '1e20', waitMs: HOUR },
       { name: '1e400 seconds (not even a finite number)', retryAfter: '1e400', waitMs: HOUR },
-      { name: 'an HTTP date 90 s after the service clock', retryAfter: 'Mon, 02 Jun 2025 08:01:30 GMT', headers: { date: serviceNow }, waitMs: 90_000 },
+      {
+        name: 'an HTTP date 90 s after the service clock',
+        retryAfter: 'Mon, 02 Jun 2025 08:01:30 GMT',
+        headers: { date: serviceNow },
+        waitMs: 90_000,
+      },
       { name: 'an HTTP date two days ahead', retryAfter: 'Wed, 04 Jun 2025 08:00:00 GMT', headers: { date: serviceNow }, waitMs: HOUR },
       { name: 'an HTTP date in the past', retryAfter: 'Sun, 01 Jun 2025 08:00:00 GMT', headers: { date: serviceNow }, waitMs: 0 },
       { name: 'an obsolete RFC 850 date', retryAfter: 'Monday, 02-Jun-25 08:00:30 GMT', headers: { date: serviceNow }, waitMs: 30_000 },
@@ -124,8 +143,19 @@ describe('ACS Email transport against the local service', () => {
       { name: 'no Retry-After at all', retryAfter: null, waitMs: 60_000 },
       { name: 'retry-after-ms', retryAfter: null, headers: { 'retry-after-ms': '1500' }, waitMs: 1500 },
       { name: 'x-ms-retry-after-ms of 1e12', retryAfter: null, headers: { 'x-ms-retry-after-ms': '1e12' }, waitMs: HOUR },
-      { name: 'retry-after-ms before Retry-After (as the SDK reads them)', retryAfter: '1e9', headers: { 'retry-after-ms': '2500' }, waitMs: 2500 },
-      { name: 'a 503 naming its wait only in retry-after-ms', status: 503, retryAfter: null, headers: { 'retry-after-ms': '2500' }, waitMs: 2500 },
+      {
+        name: 'retry-after-ms before Retry-After (as the SDK reads them)',
+        retryAfter: '1e9',
+        headers: { 'retry-after-ms': '2500' },
+        waitMs: 2500,
+      },
+      {
+        name: 'a 503 naming its wait only in retry-after-ms',
+        status: 503,
+        retryAfter: null,
+        headers: { 'retry-after-ms': '2500' },
+        waitMs: 2500,
+      },
       { name: 'a 503 with a Retry-After of 1e20', status: 503, retryAfter: '1e20', waitMs: HOUR },
     ];
     it.each(cases)('$name', async ({ status, retryAfter, headers, waitMs }) => {
@@ -187,7 +217,12 @@ describe('ACS connection strings', () => {
       endpoint: 'https://cw.communication.azure.com',
       accessKey: key,
     });
-    for (const bad of [`accesskey=${key}`, `endpoint=ftp://x;accesskey=${key}`, `endpoint=https://x/path;accesskey=${key}`, `endpoint=http://cw.example.com/;accesskey=${key}`]) {
+    for (const bad of [
+      `accesskey=${key}`,
+      `endpoint=ftp://x;accesskey=${key}`,
+      `endpoint=https://x/path;accesskey=${key}`,
+      `endpoint=http://cw.example.com/;accesskey=${key}`,
+    ]) {
       let message = '';
       try {
         parseAcsConnectionString(bad);
@@ -197,6 +232,8 @@ describe('ACS connection strings', () => {
       expect(message).toContain('CONTACT_WATCH_ACS_CONNECTION_STRING');
       expect(message).not.toContain(key);
     }
-    expect(redactSecrets(`endpoint=https://x/;accesskey=${key} HMAC-SHA256 SignedHeaders=a&Signature=abc+/=`)).not.toMatch(/abc\+|accesskey=[^<]/);
+    expect(redactSecrets(`endpoint=https://x/;accesskey=${key} HMAC-SHA256 SignedHeaders=a&Signature=abc+/=`)).not.toMatch(
+      /abc\+|accesskey=[^<]/,
+    );
   });
 });

@@ -100,7 +100,10 @@ async function harness(
     sender,
     recipients: TEAM,
     template: { portalUrl: PORTAL_URLS.AzureCloud, ...(options.reportUrl ? { reportUrl: options.reportUrl } : {}) },
-    limits: { ...DIGEST_LIMITS, ...(options.maxSubscriptionsPerMessage ? { maxSubscriptionsPerMessage: options.maxSubscriptionsPerMessage } : {}) },
+    limits: {
+      ...DIGEST_LIMITS,
+      ...(options.maxSubscriptionsPerMessage ? { maxSubscriptionsPerMessage: options.maxSubscriptionsPerMessage } : {}),
+    },
   });
   let scans = 0;
   return {
@@ -114,7 +117,13 @@ async function harness(
       await store.recordRun({
         scanId: `scan-${scans}`,
         trigger: 'test',
-        evaluate: async () => ({ status: 'succeeded', scope: 'tenant', subscriptionListComplete: true, verdicts, readSubscriptionIds: verdicts.map((v) => v.subscriptionId) }),
+        evaluate: async () => ({
+          status: 'succeeded',
+          scope: 'tenant',
+          subscriptionListComplete: true,
+          verdicts,
+          readSubscriptionIds: verdicts.map((v) => v.subscriptionId),
+        }),
       });
     },
     async notify(mode = 'digest', subscriptionIds) {
@@ -183,7 +192,13 @@ describe('alerting with the state store, the outbox and ACS Email', () => {
   it('an exemption that expires turns the subscription back into noncompliant, and it is alerted on', async () => {
     const h = await harness();
     const id = subscriptionIdFor(2);
-    await h.store.putExemption({ subscriptionId: id, reason: 'lab, torn down soon', owner: 'lead@fabrikam.io', expiresOn: '2025-06-03', createdBy: 'test' });
+    await h.store.putExemption({
+      subscriptionId: id,
+      reason: 'lab, torn down soon',
+      owner: 'lead@fabrikam.io',
+      expiresOn: '2025-06-03',
+      createdBy: 'test',
+    });
     await h.scan([verdict(id, 'noncompliant', 'Lab')]);
     expect((await h.store.getSubscription(id))?.status).toBe('exempt');
     expect(await h.notify()).toMatchObject({ sent: 0 });
@@ -219,7 +234,12 @@ describe('alerting with the state store, the outbox and ACS Email', () => {
     expect((await h.store.loadSubscriptions()).every((r) => r.lastAlertedAt !== null)).toBe(true);
 
     // A run soon after sends nothing: the service's wait holds every send, not only the throttled one.
-    expect(await h.notify()).toMatchObject({ sent: 0, pending: 3, throttled: true, nextAttempt: { at: throttled.nextAttemptAt, reason: 'retry-after' } });
+    expect(await h.notify()).toMatchObject({
+      sent: 0,
+      pending: 3,
+      throttled: true,
+      nextAttempt: { at: throttled.nextAttemptAt, reason: 'retry-after' },
+    });
     expect(mail.messages).toHaveLength(2);
 
     // Once the wait is over, the next run sends the rest: the dropped part, the throttled one and the one never tried.
@@ -249,7 +269,12 @@ describe('alerting with the state store, the outbox and ACS Email', () => {
     const h = await harness({ reportUrl: REPORT_URL });
     const ids = Array.from({ length: 600 }, (_, i) => subscriptionIdFor(10_000 + i));
     await h.scan(ids.map((id) => verdict(id, 'noncompliant', `Workload ${id.slice(0, 8)} <team & co>`)));
-    expect(await h.service.queueOwedAlerts({ mode: 'digest', now: h.clock.now() })).toMatchObject({ owed: 600, queued: 600, messages: 1, marked: 600 });
+    expect(await h.service.queueOwedAlerts({ mode: 'digest', now: h.clock.now() })).toMatchObject({
+      owed: 600,
+      queued: 600,
+      messages: 1,
+      marked: 600,
+    });
     expect(await h.service.deliverPending(h.clock.now())).toMatchObject({ sent: 1, pending: 0 });
     expect(mail.messages).toHaveLength(1);
     const [message] = mail.messages;
@@ -269,8 +294,18 @@ describe('alerting with the state store, the outbox and ACS Email', () => {
 
   it('a digest lists subscriptions like the report, and an unreadable one as could not be read with its reason once', async () => {
     const h = await harness();
-    const [zeta, alpha, locked, beta] = [subscriptionIdFor(1_001), subscriptionIdFor(1_002), subscriptionIdFor(1_000), subscriptionIdFor(1_003)];
-    await h.scan([verdict(zeta, 'noncompliant', 'Zeta'), verdict(alpha, 'noncompliant', 'alpha'), verdict(locked, 'error', 'Locked'), verdict(beta, 'noncompliant', 'Beta')]);
+    const [zeta, alpha, locked, beta] = [
+      subscriptionIdFor(1_001),
+      subscriptionIdFor(1_002),
+      subscriptionIdFor(1_000),
+      subscriptionIdFor(1_003),
+    ];
+    await h.scan([
+      verdict(zeta, 'noncompliant', 'Zeta'),
+      verdict(alpha, 'noncompliant', 'alpha'),
+      verdict(locked, 'error', 'Locked'),
+      verdict(beta, 'noncompliant', 'Beta'),
+    ]);
     expect(await h.notify()).toMatchObject({ sent: 1 });
     const [message] = mail.messages;
     expect(message!.subject).toBe('[contact-watch] 3 Azure subscriptions without a valid security contact, 1 could not be read (4 new)');
@@ -420,29 +455,32 @@ describe('alerting with the state store, the outbox and ACS Email', () => {
     ]);
   });
 
-  it.each(['1e9', '1e20'])('a Retry-After of %s seconds holds the message one hour at most, leaves it unleased, and it goes after the hour', async (retryAfter) => {
-    const h = await harness();
-    const id = subscriptionIdFor(620);
-    await h.scan([verdict(id, 'noncompliant')]);
-    mail.faults.add({ kind: 'throttle', retryAfter });
-    const { counts, elapsedMs } = await h.timedNotify();
-    expect(counts).toMatchObject({ sent: 0, pending: 1, failed: 0, throttled: true });
-    const [held] = await h.outbox.listMessages(['pending']);
-    expect(held).toMatchObject({ leaseUntil: null, attempts: 1, failures: 0 });
-    expect(held!.lastError).toContain('more than the one hour honoured');
-    const wait = Date.parse(held!.nextAttemptAt!) - h.clock.now().getTime();
-    expect(wait).toBeGreaterThanOrEqual(HOUR_MS);
-    expect(wait).toBeLessThanOrEqual(HOUR_MS + elapsedMs);
-    expect(counts.nextAttempt).toEqual({ at: held!.nextAttemptAt, reason: 'retry-after' });
+  it.each(['1e9', '1e20'])(
+    'a Retry-After of %s seconds holds the message one hour at most, leaves it unleased, and it goes after the hour',
+    async (retryAfter) => {
+      const h = await harness();
+      const id = subscriptionIdFor(620);
+      await h.scan([verdict(id, 'noncompliant')]);
+      mail.faults.add({ kind: 'throttle', retryAfter });
+      const { counts, elapsedMs } = await h.timedNotify();
+      expect(counts).toMatchObject({ sent: 0, pending: 1, failed: 0, throttled: true });
+      const [held] = await h.outbox.listMessages(['pending']);
+      expect(held).toMatchObject({ leaseUntil: null, attempts: 1, failures: 0 });
+      expect(held!.lastError).toContain('more than the one hour honoured');
+      const wait = Date.parse(held!.nextAttemptAt!) - h.clock.now().getTime();
+      expect(wait).toBeGreaterThanOrEqual(HOUR_MS);
+      expect(wait).toBeLessThanOrEqual(HOUR_MS + elapsedMs);
+      expect(counts.nextAttempt).toEqual({ at: held!.nextAttemptAt, reason: 'retry-after' });
 
-    // A second before the hour is over, a run leaves it; at the hour, the run sends it.
-    h.clock.set(new Date(Date.parse(held!.nextAttemptAt!) - 1000).toISOString());
-    expect(await h.notify()).toMatchObject({ sent: 0, pending: 1, nextAttempt: { at: held!.nextAttemptAt, reason: 'retry-after' } });
-    expect(mail.sendAttempts).toHaveLength(1);
-    h.clock.set(held!.nextAttemptAt!);
-    expect(await h.notify()).toMatchObject({ sent: 1, pending: 0, nextAttempt: null });
-    expect(mail.messages).toHaveLength(1);
-  });
+      // A second before the hour is over, a run leaves it; at the hour, the run sends it.
+      h.clock.set(new Date(Date.parse(held!.nextAttemptAt!) - 1000).toISOString());
+      expect(await h.notify()).toMatchObject({ sent: 0, pending: 1, nextAttempt: { at: held!.nextAttemptAt, reason: 'retry-after' } });
+      expect(mail.sendAttempts).toHaveLength(1);
+      h.clock.set(held!.nextAttemptAt!);
+      expect(await h.notify()).toMatchObject({ sent: 1, pending: 0, nextAttempt: null });
+      expect(mail.messages).toHaveLength(1);
+    },
+  );
 
   it('a wait stored beyond an hour ahead (written before waits were bounded) does not hold the message', async () => {
     const h = await harness();
@@ -505,8 +543,17 @@ describe('alerting with the state store, the outbox and ACS Email', () => {
     expect(dead).toMatchObject({ attempts: runs + 1, failures: runs + 1, subscriptionIds: [id], leaseUntil: null });
 
     mail.faults.clear();
-    expect(await requeueMessage(h.outbox, dead!.operationId)).toEqual({ operationId: dead!.operationId, outcome: 'requeued', from: 'dead', sendsAs: dead!.operationId });
-    expect(await requeueMessage(h.outbox, dead!.operationId)).toEqual({ operationId: dead!.operationId, outcome: 'not-given-up', state: 'pending' });
+    expect(await requeueMessage(h.outbox, dead!.operationId)).toEqual({
+      operationId: dead!.operationId,
+      outcome: 'requeued',
+      from: 'dead',
+      sendsAs: dead!.operationId,
+    });
+    expect(await requeueMessage(h.outbox, dead!.operationId)).toEqual({
+      operationId: dead!.operationId,
+      outcome: 'not-given-up',
+      state: 'pending',
+    });
     expect(await h.notify()).toMatchObject({ sent: 1, pending: 0, failed: 0 });
     expect(mail.messages).toHaveLength(1);
     expect(mail.messages[0]!.subject).toBe('[contact-watch] 1 Azure subscription could not be read (1 new)');
@@ -591,8 +638,15 @@ describe('alerting with the state store, the outbox and ACS Email', () => {
     const copyId = outcome.outcome === 'requeued' ? outcome.sendsAs : '';
     expect(copyId).not.toBe(failed!.operationId);
     expect((await h.outbox.listMessages(['pending'])).map((message) => message.operationId)).toEqual([copyId]);
-    expect(await h.outbox.getMessage(failed!.operationId)).toMatchObject({ state: 'replaced', lastError: expect.stringMatching(new RegExp(`^requeued as ${copyId}; it had failed: `)) });
-    expect(await requeueMessage(h.outbox, failed!.operationId)).toEqual({ operationId: failed!.operationId, outcome: 'not-given-up', state: 'replaced' });
+    expect(await h.outbox.getMessage(failed!.operationId)).toMatchObject({
+      state: 'replaced',
+      lastError: expect.stringMatching(new RegExp(`^requeued as ${copyId}; it had failed: `)),
+    });
+    expect(await requeueMessage(h.outbox, failed!.operationId)).toEqual({
+      operationId: failed!.operationId,
+      outcome: 'not-given-up',
+      state: 'replaced',
+    });
 
     expect(await h.notify()).toMatchObject({ sent: 1, pending: 0, failed: 0 });
     // The service holds the failed operation and the copy's, which it delivered.
@@ -665,7 +719,14 @@ describe('alerting with the state store, the outbox and ACS Email', () => {
       fix: {
         kind: 'put',
         placeholderEmails: true,
-        body: { properties: { emails: 'secops@your-company.internal', isEnabled: true, notificationsByRole: { state: 'On', roles: ['Owner'] }, notificationsSources: [] } },
+        body: {
+          properties: {
+            emails: 'secops@your-company.internal',
+            isEnabled: true,
+            notificationsByRole: { state: 'On', roles: ['Owner'] },
+            notificationsSources: [],
+          },
+        },
       },
     };
     await store.recordEvaluation(withoutAddresses, { evaluatedBy: 'test', readAt: clock.now() });

@@ -8,7 +8,11 @@ import { EmailClient, type EmailMessage } from '@azure/communication-email';
 import { createDefaultHttpClient, type PipelineRequest } from '@azure/core-rest-pipeline';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startLocalAzure, type LocalAzure } from '../../azure-server/index.js';
-import { createCommunicationEmailService, COMMUNICATION_RESOURCE, type CommunicationEmailService } from '../../azure-server/services/communication-email.js';
+import {
+  createCommunicationEmailService,
+  COMMUNICATION_RESOURCE,
+  type CommunicationEmailService,
+} from '../../azure-server/services/communication-email.js';
 import { azureExample } from '../../support/fixtures.js';
 
 const EXAMPLES = 'communication-email/2025-09-01';
@@ -75,8 +79,10 @@ describe('local ACS Email service: REST contract', () => {
         body: JSON.stringify(message),
       });
       const poll = async () => {
-        const response = await fetch(`${local.url}/emails/operations/${operationId}?api-version=2025-09-01`, { headers: { authorization: token } });
-        return { status: response.status, retryAfter: response.headers.get('retry-after'), body: (await response.json()) };
+        const response = await fetch(`${local.url}/emails/operations/${operationId}?api-version=2025-09-01`, {
+          headers: { authorization: token },
+        });
+        return { status: response.status, retryAfter: response.headers.get('retry-after'), body: await response.json() };
       };
       const nonTerminal = azureExample<any>(`${EXAMPLES}/GetOperationStatusReturnsNonTerminalStatus.json`).responses['200'];
       const failed = azureExample<any>(`${EXAMPLES}/GetOperationStatusReturnsFailedTerminalStatus.json`).responses['200'];
@@ -88,7 +94,9 @@ describe('local ACS Email service: REST contract', () => {
       expect(second.body).toEqual({ ...failed.body, id: operationId });
       expect(running.messages[0]!.status).toBe('Failed');
 
-      const unknown = await fetch(`${local.url}/emails/operations/${randomUUID()}?api-version=2025-09-01`, { headers: { authorization: token } });
+      const unknown = await fetch(`${local.url}/emails/operations/${randomUUID()}?api-version=2025-09-01`, {
+        headers: { authorization: token },
+      });
       expect(unknown.status).toBe(404);
     } finally {
       await local.close();
@@ -99,7 +107,10 @@ describe('local ACS Email service: REST contract', () => {
     const operationId = randomUUID();
     const body = azureExample<any>(`${EXAMPLES}/SendEmail.json`).parameters.emailMessage;
     const first = await post(body, { authorization: bearer(), 'operation-id': operationId });
-    const second = await post({ ...body, content: { subject: 'changed', plainText: 'changed' } }, { authorization: bearer(), 'operation-id': operationId });
+    const second = await post(
+      { ...body, content: { subject: 'changed', plainText: 'changed' } },
+      { authorization: bearer(), 'operation-id': operationId },
+    );
     expect([first.status, second.status]).toEqual([202, 202]);
     expect(((await second.json()) as { id: string }).id).toBe(operationId);
     expect(mail.messages).toHaveLength(1);
@@ -110,7 +121,9 @@ describe('local ACS Email service: REST contract', () => {
   it('refuses bodies ACS refuses: no recipient, a subject with CR/LF, a wrong api-version', async () => {
     const body = azureExample<any>(`${EXAMPLES}/SendEmail.json`).parameters.emailMessage;
     expect((await post({ ...body, recipients: { to: [] } }, { authorization: bearer() })).status).toBe(400);
-    expect((await post({ ...body, content: { subject: 'a\r\nBcc: x@evil.test', plainText: 'x' } }, { authorization: bearer() })).status).toBe(400);
+    expect(
+      (await post({ ...body, content: { subject: 'a\r\nBcc: x@evil.test', plainText: 'x' } }, { authorization: bearer() })).status,
+    ).toBe(400);
     const wrongVersion = await fetch(`${azure.url}/emails:send?api-version=2021-10-01-preview`, {
       method: 'POST',
       headers: { authorization: bearer(), 'content-type': 'application/json' },
@@ -134,7 +147,11 @@ describe('local ACS Email service: authentication', () => {
         },
       },
     });
-    const message: EmailMessage = { senderAddress: 'DoNotReply@alerts.fabrikam.io', content: { subject: 's', plainText: 'hello' }, recipients: { to: [{ address: 'secops@fabrikam.io' }] } };
+    const message: EmailMessage = {
+      senderAddress: 'DoNotReply@alerts.fabrikam.io',
+      content: { subject: 's', plainText: 'hello' },
+      recipients: { to: [{ address: 'secops@fabrikam.io' }] },
+    };
     const poller = await client.beginSend(message, { operationId: randomUUID(), updateIntervalInMs: 1 });
     await poller.pollUntilDone();
     return captured!;
@@ -162,10 +179,16 @@ describe('local ACS Email service: authentication', () => {
     const tampered = original.replace('hello', 'HELLO');
     const operation = { 'operation-id': randomUUID() };
 
-    const refusal = async (response: Response) => ({ status: response.status, message: ((await response.json()) as { error: { message: string } }).error.message });
+    const refusal = async (response: Response) => ({
+      status: response.status,
+      message: ((await response.json()) as { error: { message: string } }).error.message,
+    });
 
     // The body changed, the hash header did not.
-    expect(await refusal(await post(tampered, { ...headers, ...operation }))).toEqual({ status: 401, message: 'x-ms-content-sha256 does not match the body.' });
+    expect(await refusal(await post(tampered, { ...headers, ...operation }))).toEqual({
+      status: 401,
+      message: 'x-ms-content-sha256 does not match the body.',
+    });
     // The hash header made to match the new body: the signature no longer matches.
     const forgedHash = createHash('sha256').update(tampered).digest('base64');
     expect(await refusal(await post(tampered, { ...headers, ...operation, 'x-ms-content-sha256': forgedHash }))).toEqual({

@@ -71,7 +71,13 @@ describe('the vending gate', () => {
     expect(header(response, 'cache-control')).toBe('no-store');
     const body = bodyOf(response);
     expect(Object.keys(body)).toEqual(['subscriptionId', 'displayName', 'state', 'status', 'source', 'contact', 'findings']);
-    expect(body).toMatchObject({ subscriptionId: COMPLIANT, displayName: 'Production', state: 'Enabled', status: 'compliant', source: 'security-contacts-api' });
+    expect(body).toMatchObject({
+      subscriptionId: COMPLIANT,
+      displayName: 'Production',
+      state: 'Enabled',
+      status: 'compliant',
+      source: 'security-contacts-api',
+    });
     expect(body.contact.emails).toEqual(['secops@fabrikam.io']);
     expect(body.findings.map((f: any) => f.ruleId)).toEqual([...RULE_IDS]);
     expect(body.findings.every((f: any) => f.result === 'pass')).toBe(true);
@@ -98,7 +104,10 @@ describe('the vending gate', () => {
         }
       },
     };
-    const response = await createComplianceHandler(setWhileWaiting, { pollIntervalMs: 150, maxPollIntervalMs: 300 })(gateRequest(NEW_SUBSCRIPTION, { wait: '20' }), context);
+    const response = await createComplianceHandler(setWhileWaiting, { pollIntervalMs: 150, maxPollIntervalMs: 300 })(
+      gateRequest(NEW_SUBSCRIPTION, { wait: '20' }),
+      context,
+    );
     const body = bodyOf(response);
     expect(response.status).toBe(200);
     expect(body.status).toBe('compliant');
@@ -123,13 +132,20 @@ describe('the vending gate', () => {
     // It read again while it waited, and the wait's own end (not the answer's outer bound) stopped it.
     const lines = deps.lines.filter((line) => line.invocationId === context.invocationId);
     expect(lines.filter((line) => line.event === 'compliance.waiting').length).toBeGreaterThan(0);
-    expect(lines.find((line) => line.event === 'compliance.checked')).toMatchObject({ status: 'noncompliant', waitSeconds: 1, timedOut: false, reads: expect.any(Number) });
+    expect(lines.find((line) => line.event === 'compliance.checked')).toMatchObject({
+      status: 'noncompliant',
+      waitSeconds: 1,
+      timedOut: false,
+      reads: expect.any(Number),
+    });
     expect(lines.find((line) => line.event === 'compliance.checked')!.reads as number).toBeGreaterThan(1);
   });
 
   it('refuses an id that is not a GUID without sending any request to Azure', async () => {
     const seenBefore = azure.requests.all().length;
-    const countsBefore = (['identity', 'subscriptions', 'security-contacts', 'resource-graph', 'other'] as const).map((kind) => azure.requests.count(kind));
+    const countsBefore = (['identity', 'subscriptions', 'security-contacts', 'resource-graph', 'other'] as const).map((kind) =>
+      azure.requests.count(kind),
+    );
     for (const id of ['not-a-guid', '', "00000000-0000-0000-0000-00000000000'", 'x'.repeat(5000)]) {
       const response = await createComplianceHandler(deps)(gateRequest(id), invocation());
       expect(response.status).toBe(400);
@@ -141,7 +157,9 @@ describe('the vending gate', () => {
       expect(body.error.message.length).toBeLessThan(300);
     }
     expect(azure.requests.all().length).toBe(seenBefore);
-    expect((['identity', 'subscriptions', 'security-contacts', 'resource-graph', 'other'] as const).map((kind) => azure.requests.count(kind))).toEqual(countsBefore);
+    expect(
+      (['identity', 'subscriptions', 'security-contacts', 'resource-graph', 'other'] as const).map((kind) => azure.requests.count(kind)),
+    ).toEqual(countsBefore);
   });
 
   it.each([
@@ -176,7 +194,13 @@ describe('the vending gate', () => {
   it('answers exempt for a subscription with an active exemption, at once even with a wait, keeping the findings', async () => {
     const today = new Date();
     const expiresOn = new Date(Date.UTC(today.getUTCFullYear(), today.getUTCMonth(), today.getUTCDate() + 30)).toISOString().slice(0, 10);
-    await deps.store.putExemption({ subscriptionId: EXEMPTED, reason: 'lab tenant, torn down monthly', owner: 'lab-owner@fabrikam.io', expiresOn, createdBy: 'test' });
+    await deps.store.putExemption({
+      subscriptionId: EXEMPTED,
+      reason: 'lab tenant, torn down monthly',
+      owner: 'lab-owner@fabrikam.io',
+      expiresOn,
+      createdBy: 'test',
+    });
     const readsBefore = azure.requests.count('security-contacts');
     const context = invocation();
     const body = bodyOf(await createComplianceHandler(deps, { pollIntervalMs: 100 })(gateRequest(EXEMPTED, { wait: '30' }), context));
@@ -184,10 +208,18 @@ describe('the vending gate', () => {
     expect(body.findings.find((f: any) => f.ruleId === 'contact-exists').result).toBe('fail');
     // Read once, never waited on.
     expect(azure.requests.count('security-contacts') - readsBefore).toBe(1);
-    expect(deps.lines.filter((line) => line.invocationId === context.invocationId).map((line) => line.event)).toEqual(['compliance.checked']);
+    expect(deps.lines.filter((line) => line.invocationId === context.invocationId).map((line) => line.event)).toEqual([
+      'compliance.checked',
+    ]);
 
     // An expired exemption no longer counts.
-    await deps.store.putExemption({ subscriptionId: EXEMPTED, reason: 'lab', owner: 'lab-owner@fabrikam.io', expiresOn: today.toISOString().slice(0, 10), createdBy: 'test' });
+    await deps.store.putExemption({
+      subscriptionId: EXEMPTED,
+      reason: 'lab',
+      owner: 'lab-owner@fabrikam.io',
+      expiresOn: today.toISOString().slice(0, 10),
+      createdBy: 'test',
+    });
     const later = createComplianceHandler({ ...deps, clock: () => new Date(today.getTime() + 2 * 86_400_000) });
     expect(bodyOf(await later(gateRequest(EXEMPTED), invocation())).status).toBe('noncompliant');
   });

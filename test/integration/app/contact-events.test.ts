@@ -78,7 +78,9 @@ function linesOf(context: InvocationContext, from: LoggedLine[] = deps.lines): L
 
 /** Messages the ACS service accepted that name the subscription. */
 function messagesNaming(subscriptionId: string) {
-  return mail.messages.filter((message) => (message.html ?? '').includes(subscriptionId) || (message.plainText ?? '').includes(subscriptionId));
+  return mail.messages.filter(
+    (message) => (message.html ?? '').includes(subscriptionId) || (message.plainText ?? '').includes(subscriptionId),
+  );
 }
 
 function subscriptionCreatedEvent(subscriptionId: string, eventId: string, eventTime = new Date()): unknown {
@@ -113,12 +115,22 @@ describe('ContactWatch.SubscriptionCreated', () => {
     await handler(event, first);
 
     const record = await deps.store.getSubscription(CREATED);
-    expect(record).toMatchObject({ status: 'noncompliant', displayName: 'Vended: payments', lastEvaluatedBy: 'event:evt-created-1', source: 'security-contacts-api' });
+    expect(record).toMatchObject({
+      status: 'noncompliant',
+      displayName: 'Vended: payments',
+      lastEvaluatedBy: 'event:evt-created-1',
+      source: 'security-contacts-api',
+    });
     expect(record!.lastAlertedAt).not.toBeNull();
     expect(messagesNaming(CREATED)).toHaveLength(1);
     expect(messagesNaming(CREATED)[0]!.html).toContain('Vended: payments');
     expect(linesOf(first).map((line) => line.event)).toEqual(['event.received', 'subscription.evaluated', 'alert.queued', 'alert.sent']);
-    expect(linesOf(first)[0]).toMatchObject({ eventId: 'evt-created-1', kind: 'subscription-created', schema: 'event-grid', subscriptionId: CREATED });
+    expect(linesOf(first)[0]).toMatchObject({
+      eventId: 'evt-created-1',
+      kind: 'subscription-created',
+      schema: 'event-grid',
+      subscriptionId: CREATED,
+    });
     expect(linesOf(first)[1]).toMatchObject({ status: 'noncompliant', firstSeen: true, nameFrom: 'arm' });
 
     // Event Grid delivers at least once: the same event again, and once more as a CloudEvent.
@@ -168,7 +180,9 @@ describe('securityContacts writes and deletes', () => {
     expect(record).toMatchObject({ status: 'noncompliant', lastEvaluatedBy: 'event:evt-contact-delete' });
     const history = await deps.store.history(COMPLIANT);
     expect(history.at(-1)).toMatchObject({ from: 'compliant', to: 'noncompliant', evaluatedBy: 'event:evt-contact-delete' });
-    expect(linesOf(context)).toContainEqual(expect.objectContaining({ event: 'subscription.statusChanged', subscriptionId: COMPLIANT, from: 'compliant', to: 'noncompliant' }));
+    expect(linesOf(context)).toContainEqual(
+      expect.objectContaining({ event: 'subscription.statusChanged', subscriptionId: COMPLIANT, from: 'compliant', to: 'noncompliant' }),
+    );
     expect(linesOf(context)[0]).toMatchObject({ event: 'event.received', kind: 'contact-changed', operation: 'delete' });
     expect(messagesNaming(COMPLIANT)).toHaveLength(1);
     expect(messagesNaming(COMPLIANT)[0]!.html).toContain('Production');
@@ -193,9 +207,18 @@ describe('the new-subscription grace period', () => {
     const announcedAt = now;
     await handler(subscriptionCreatedEvent(IN_GRACE, 'evt-grace-1', announcedAt), first);
     await handler(subscriptionCreatedEvent(FIXED_IN_GRACE, 'evt-grace-2', announcedAt), invocation());
-    expect((await graced.store.getSubscription(IN_GRACE))).toMatchObject({ status: 'noncompliant', firstSeenAt: now.toISOString(), lastAlertedAt: null });
+    expect(await graced.store.getSubscription(IN_GRACE)).toMatchObject({
+      status: 'noncompliant',
+      firstSeenAt: now.toISOString(),
+      lastAlertedAt: null,
+    });
     expect(linesOf(first, graced.lines)).toContainEqual(
-      expect.objectContaining({ event: 'alert.deferred', subscriptionId: IN_GRACE, graceMinutes: GRACE_MINUTES, until: '2026-11-22T05:30:00.000Z' }),
+      expect.objectContaining({
+        event: 'alert.deferred',
+        subscriptionId: IN_GRACE,
+        graceMinutes: GRACE_MINUTES,
+        until: '2026-11-22T05:30:00.000Z',
+      }),
     );
     expect(messagesNaming(IN_GRACE)).toHaveLength(0);
 
@@ -236,7 +259,12 @@ describe('failures', () => {
     expect(azure.requests.count('security-contacts')).toBe(3);
     expect(await deps.store.getSubscription(UNAVAILABLE)).toBeUndefined();
     expect(messagesNaming(UNAVAILABLE)).toHaveLength(0);
-    expect(linesOf(context).at(-1)).toMatchObject({ event: 'evaluation.failed', stage: 'read', transient: true, subscriptionId: UNAVAILABLE });
+    expect(linesOf(context).at(-1)).toMatchObject({
+      event: 'evaluation.failed',
+      stage: 'read',
+      transient: true,
+      subscriptionId: UNAVAILABLE,
+    });
 
     azure.faults.clear();
     await handler(event, invocation());
@@ -251,11 +279,20 @@ describe('failures', () => {
     const context = invocation();
     const thrown = await handler(event, context).catch((error: unknown) => error);
     expect(thrown).toBeInstanceOf(TransientEvaluationError);
-    expect((thrown as Error).message).toMatch(/cannot be read yet \(403 .*\); read access inherited from a management group can take minutes/);
+    expect((thrown as Error).message).toMatch(
+      /cannot be read yet \(403 .*\); read access inherited from a management group can take minutes/,
+    );
     expect(await deps.store.getSubscription(NOT_YET_READABLE)).toBeUndefined();
     expect(messagesNaming(NOT_YET_READABLE)).toHaveLength(0);
-    expect(linesOf(context).at(-1)).toMatchObject({ event: 'evaluation.failed', stage: 'read', transient: true, subscriptionId: NOT_YET_READABLE });
-    expect(Date.parse(linesOf(context).at(-1)!.retryUntil as string) - Date.parse((event as { eventTime: string }).eventTime)).toBe(NEW_SUBSCRIPTION_ACCESS_WINDOW_MINUTES * 60_000);
+    expect(linesOf(context).at(-1)).toMatchObject({
+      event: 'evaluation.failed',
+      stage: 'read',
+      transient: true,
+      subscriptionId: NOT_YET_READABLE,
+    });
+    expect(Date.parse(linesOf(context).at(-1)!.retryUntil as string) - Date.parse((event as { eventTime: string }).eventTime)).toBe(
+      NEW_SUBSCRIPTION_ACCESS_WINDOW_MINUTES * 60_000,
+    );
 
     // The role assignment arrives; Event Grid's next delivery of the same event is evaluated.
     azure.faults.clear();
@@ -268,7 +305,9 @@ describe('failures', () => {
     azure.faults.add({ target: 'security-contacts', subscriptionId: FORBIDDEN, status: 403, times: Infinity });
     const announced = new Date(Date.now() - (NEW_SUBSCRIPTION_ACCESS_WINDOW_MINUTES + 1) * 60_000);
     const context = invocation();
-    await expect(createContactEventHandler(deps)(subscriptionCreatedEvent(FORBIDDEN, 'evt-forbidden', announced), context)).resolves.toBeUndefined();
+    await expect(
+      createContactEventHandler(deps)(subscriptionCreatedEvent(FORBIDDEN, 'evt-forbidden', announced), context),
+    ).resolves.toBeUndefined();
     const record = await deps.store.getSubscription(FORBIDDEN);
     expect(record).toMatchObject({ status: 'error', displayName: 'Forbidden' });
     expect(record!.findings[0]!.message).toMatch(/403/);
@@ -276,7 +315,12 @@ describe('failures', () => {
 
     // A contact change comes from a subscription that was readable: no window.
     azure.faults.add({ target: 'security-contacts', subscriptionId: FORBIDDEN_DRIFT, status: 403, times: Infinity });
-    await expect(createContactEventHandler(deps)(securityContactsEvent('event-grid-schema', FORBIDDEN_DRIFT, 'write', 'evt-forbidden-drift'), invocation())).resolves.toBeUndefined();
+    await expect(
+      createContactEventHandler(deps)(
+        securityContactsEvent('event-grid-schema', FORBIDDEN_DRIFT, 'write', 'evt-forbidden-drift'),
+        invocation(),
+      ),
+    ).resolves.toBeUndefined();
     expect((await deps.store.getSubscription(FORBIDDEN_DRIFT))?.status).toBe('error');
     expect(messagesNaming(FORBIDDEN_DRIFT)).toHaveLength(1);
   });
@@ -312,9 +356,10 @@ describe('failures', () => {
     azure.faults.add({ target: 'security-contacts', subscriptionId: ANNOUNCED_SLIGHTLY_AHEAD, status: 403, times: Infinity });
     const context = invocation();
     const aheadByFourMinutes = new Date(now.getTime() + 4 * 60_000);
-    const thrown = await createContactEventHandler(clocked)(subscriptionCreatedEvent(ANNOUNCED_SLIGHTLY_AHEAD, 'evt-slightly-ahead', aheadByFourMinutes), context).catch(
-      (error: unknown) => error,
-    );
+    const thrown = await createContactEventHandler(clocked)(
+      subscriptionCreatedEvent(ANNOUNCED_SLIGHTLY_AHEAD, 'evt-slightly-ahead', aheadByFourMinutes),
+      context,
+    ).catch((error: unknown) => error);
     expect(thrown).toBeInstanceOf(TransientEvaluationError);
     expect(linesOf(context, clocked.lines).at(-1)).toMatchObject({
       event: 'evaluation.failed',
@@ -331,9 +376,14 @@ describe('failures', () => {
         throw new RestError('connect ECONNREFUSED (storage unavailable in this test)', { code: 'ECONNREFUSED' });
       },
     };
-    const store = openStateStore(azurite.connectionString, { tablePrefix: 'eventdown', additionalPolicies: [{ policy: unavailable, position: 'perCall' }] });
+    const store = openStateStore(azurite.connectionString, {
+      tablePrefix: 'eventdown',
+      additionalPolicies: [{ policy: unavailable, position: 'perCall' }],
+    });
     const context = invocation();
-    await expect(createContactEventHandler({ ...deps, store })(subscriptionCreatedEvent(STORE_DOWN, 'evt-store-down'), context)).rejects.toThrow(/ECONNREFUSED/);
+    await expect(
+      createContactEventHandler({ ...deps, store })(subscriptionCreatedEvent(STORE_DOWN, 'evt-store-down'), context),
+    ).rejects.toThrow(/ECONNREFUSED/);
     expect(linesOf(context).at(-1)).toMatchObject({ event: 'evaluation.failed', stage: 'store', transient: true });
     expect(messagesNaming(STORE_DOWN)).toHaveLength(0);
   });
@@ -343,8 +393,16 @@ describe('events that are not for us', () => {
   const junk = { eventType: 'ContactWatch.SubscriptionCreated', data: { subscriptionId: CREATED, junk: 'x'.repeat(1024 * 1024) } };
   const bad: [string, unknown, RegExp][] = [
     ['missing data', { ...(subscriptionCreatedEvent(CREATED, 'evt-bad-1') as object), data: undefined }, /^data is missing/],
-    ['a non-GUID id', subscriptionCreatedCloudEvent('aliasForNewSub', 'evt-bad-2'), /^data\.subscriptionId "aliasForNewSub" is not a subscription id/],
-    ['a wrong schema', { type: 'ContactWatch.SubscriptionCreated', specversion: '0.3', id: 'x', source: '/s', data: { subscriptionId: CREATED } }, /^specversion must be "1\.0"/],
+    [
+      'a non-GUID id',
+      subscriptionCreatedCloudEvent('aliasForNewSub', 'evt-bad-2'),
+      /^data\.subscriptionId "aliasForNewSub" is not a subscription id/,
+    ],
+    [
+      'a wrong schema',
+      { type: 'ContactWatch.SubscriptionCreated', specversion: '0.3', id: 'x', source: '/s', data: { subscriptionId: CREATED } },
+      /^specversion must be "1\.0"/,
+    ],
     ['a mixed schema', { ...(subscriptionCreatedEvent(CREATED, 'evt-bad-3') as object), specversion: '1.0' }, /mixes Event Grid fields/],
     ['1 MB of junk', junk, /larger than 64 KB/],
     ['null', null, /the event is null/],
@@ -367,7 +425,10 @@ describe('events that are not for us', () => {
   it('ignores other events with one event.ignored line and no request to Azure', async () => {
     azure.requests.clear();
     const storageWrite = JSON.parse(
-      JSON.stringify(azureExample('eventgrid/Microsoft.Resources/event-grid-schema/resource_write_success.json')).replaceAll('{subscription-id}', CREATED),
+      JSON.stringify(azureExample('eventgrid/Microsoft.Resources/event-grid-schema/resource_write_success.json')).replaceAll(
+        '{subscription-id}',
+        CREATED,
+      ),
     );
     const context = invocation();
     await createContactEventHandler(deps)(storageWrite, context);

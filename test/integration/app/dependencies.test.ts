@@ -77,7 +77,12 @@ describe('createAppDependencies', () => {
     // The scans' reports on the same tables, with the default retention.
     const scanId = '5ca9d1e0-0000-4000-8000-000000000001';
     expect(await deps.scanReports.get(scanId)).toBeUndefined();
-    await deps.scanReports.recordStarted({ scanId, trigger: 'http', startedAt: '2026-11-22T06:00:00.000Z', aliveUntil: '2026-11-22T06:35:00.000Z' });
+    await deps.scanReports.recordStarted({
+      scanId,
+      trigger: 'http',
+      startedAt: '2026-11-22T06:00:00.000Z',
+      aliveUntil: '2026-11-22T06:35:00.000Z',
+    });
     expect(await deps.scanReports.get(scanId)).toMatchObject({ status: 'running', scanId });
     expect(deps.scanReports.retainedScans).toBe(50);
 
@@ -93,13 +98,22 @@ describe('createAppDependencies', () => {
 
     // The structured logger.
     deps.log(ctx, 'scan.started', { connectionString: env.CONTACT_WATCH_ACS_CONNECTION_STRING });
-    expect(JSON.parse(ctx.lines.at(-1)!)).toEqual({ event: 'scan.started', invocationId: 'dependencies-test', functionName: 'scans', connectionString: '[redacted]' });
+    expect(JSON.parse(ctx.lines.at(-1)!)).toEqual({
+      event: 'scan.started',
+      invocationId: 'dependencies-test',
+      functionName: 'scans',
+      connectionString: '[redacted]',
+    });
     expect(deps.clock()).toBeInstanceOf(Date);
   });
 
   it('prefers CONTACT_WATCH_STORAGE to AzureWebJobsStorage', async () => {
     // AzureWebJobsStorage names Azurite's default port, where nothing listens in this test.
-    const settings = readAppSettings({ ...env, AzureWebJobsStorage: 'UseDevelopmentStorage=true', CONTACT_WATCH_STORAGE: azurite.connectionString });
+    const settings = readAppSettings({
+      ...env,
+      AzureWebJobsStorage: 'UseDevelopmentStorage=true',
+      CONTACT_WATCH_STORAGE: azurite.connectionString,
+    });
     const deps = createAppDependencies(settings, env);
     expect(deps.settings.storage.settingName).toBe('CONTACT_WATCH_STORAGE');
     expect(deps.store.connection.tableEndpoint).toBe(azurite.tableEndpoint);

@@ -47,19 +47,32 @@ async function tableRequestsOfOneEvent(stored: number, target: string): Promise<
     },
   };
   const deps = testAppDependencies({ azure: bed.azure, mail: bed.mail, storage: bed.azurite.connectionString, tablePrefix: prefix });
-  deps.store = openStateStore(bed.azurite.connectionString, { tablePrefix: prefix, additionalPolicies: [counting], credential: deps.azure.credential });
+  deps.store = openStateStore(bed.azurite.connectionString, {
+    tablePrefix: prefix,
+    additionalPolicies: [counting],
+    credential: deps.azure.credential,
+  });
   const verdicts = Array.from({ length: stored }, (_, i) => verdict(subscriptionIdFor(i), 'compliant'));
   await deps.store.recordRun({
     scanId: `seed-${stored}`,
     trigger: 'test',
-    evaluate: async () => ({ status: 'succeeded', scope: 'tenant', subscriptionListComplete: true, verdicts, readSubscriptionIds: verdicts.map((v) => v.subscriptionId) }),
+    evaluate: async () => ({
+      status: 'succeeded',
+      scope: 'tenant',
+      subscriptionListComplete: true,
+      verdicts,
+      readSubscriptionIds: verdicts.map((v) => v.subscriptionId),
+    }),
   });
   await deps.store.connection.table('outbox'); // created on first use; that belongs to no event
 
   const sentBefore = bed.mail.messages.length;
   counted.requests = 0;
   counted.subscriptionQueries = 0;
-  await createContactEventHandler(deps)(securityContactsEvent('event-grid-schema', target, 'delete', `cost-${stored}`), invocationContexts(FUNCTION_NAMES.contactEvents, `cost-${stored}`)());
+  await createContactEventHandler(deps)(
+    securityContactsEvent('event-grid-schema', target, 'delete', `cost-${stored}`),
+    invocationContexts(FUNCTION_NAMES.contactEvents, `cost-${stored}`)(),
+  );
   expect(await deps.store.getSubscription(target)).toMatchObject({ status: 'noncompliant', lastEvaluatedBy: `event:cost-${stored}` });
   expect(bed.mail.messages.length).toBe(sentBefore + 1);
   return { ...counted };

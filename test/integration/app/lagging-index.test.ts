@@ -59,14 +59,23 @@ describe('a timer scan after an event, while Resource Graph lags', () => {
   it('keeps a contact deleted minutes ago noncompliant: the index still holding it is confirmed through the API', async () => {
     tenant.deleteContacts(DELETED_CONTACT, { indexed: false });
     clock.advance(60_000);
-    await createContactEventHandler(bed.deps)(securityContactsEvent('event-grid-schema', DELETED_CONTACT, 'delete', 'evt-delete', clock.now()), event());
-    expect(await bed.deps.store.getSubscription(DELETED_CONTACT)).toMatchObject({ status: 'noncompliant', lastEvaluatedBy: 'event:evt-delete' });
+    await createContactEventHandler(bed.deps)(
+      securityContactsEvent('event-grid-schema', DELETED_CONTACT, 'delete', 'evt-delete', clock.now()),
+      event(),
+    );
+    expect(await bed.deps.store.getSubscription(DELETED_CONTACT)).toMatchObject({
+      status: 'noncompliant',
+      lastEvaluatedBy: 'event:evt-delete',
+    });
     expect(messagesNaming(DELETED_CONTACT)).toBe(1);
 
     clock.advance(10 * 60_000);
     bed.azure.requests.clear();
     await createScanTimerHandler(bed.deps)(timer, scan());
-    expect(await bed.deps.store.getSubscription(DELETED_CONTACT)).toMatchObject({ status: 'noncompliant', source: 'security-contacts-api' });
+    expect(await bed.deps.store.getSubscription(DELETED_CONTACT)).toMatchObject({
+      status: 'noncompliant',
+      source: 'security-contacts-api',
+    });
     expect(bed.azure.requests.count('security-contacts')).toBe(1); // that one, the others stay settled by the index
     expect(messagesNaming(DELETED_CONTACT)).toBe(1);
   });
@@ -113,7 +122,9 @@ describe('a timer scan after an event, while Resource Graph lags', () => {
     }
     const stored = await bed.deps.store.getSubscription(ARM_FLAKY);
     expect(stored).toMatchObject({ status: 'error', displayName: 'Ledger' });
-    expect(stored!.findings[0]!.message).toMatch(/^Resource Graph no longer lists this subscription, and ARM could not say whether it still exists/);
+    expect(stored!.findings[0]!.message).toMatch(
+      /^Resource Graph no longer lists this subscription, and ARM could not say whether it still exists/,
+    );
     expect(await bed.deps.store.getSubscription(ACCESS_REMOVED)).toMatchObject({ status: 'error', displayName: 'Research' });
     expect((await bed.deps.store.getSubscription(STEADY))?.status).toBe('compliant');
   });

@@ -26,7 +26,9 @@ const DAY = 86_400_000;
 function hugeContact(): unknown {
   const emails = Array.from({ length: 16_000 }, (_, i) => `mailbox-${String(i).padStart(5, '0')}@fabrikam.io`).join(';');
   const contact = compliantContact2023(emails);
-  contact.properties.notificationsSources = contact.properties.notificationsSources.filter((source: { sourceType: string }) => source.sourceType !== 'AttackPath');
+  contact.properties.notificationsSources = contact.properties.notificationsSources.filter(
+    (source: { sourceType: string }) => source.sourceType !== 'AttackPath',
+  );
   return contact;
 }
 
@@ -39,7 +41,8 @@ beforeAll(async () => {
   const huge = hugeContact();
   expect(JSON.stringify(huge).length).toBeGreaterThan(400_000);
   tenant.addSubscription({ subscriptionId: HUGE, displayName: 'Huge contact', contacts: [huge] });
-  for (const id of COMPLIANT) tenant.addSubscription({ subscriptionId: id, displayName: `Compliant ${id.slice(0, 1)}`, contacts: [compliantContact2023()] });
+  for (const id of COMPLIANT)
+    tenant.addSubscription({ subscriptionId: id, displayName: `Compliant ${id.slice(0, 1)}`, contacts: [compliantContact2023()] });
   tenant.addSubscription({ subscriptionId: NO_CONTACT, displayName: 'No contact', contacts: [] });
   bed = await startAppTestBed(tenant, { tablePrefix: 'oversized', clock: clock.now });
   bed.deps.lease = openScanLease(bed.deps.store.connection);
@@ -78,7 +81,9 @@ describe('a contact with 400 KB of addresses', () => {
     clock.advance(8 * DAY);
     const context = scan();
     await createScanTimerHandler(bed.deps)(timer, context);
-    expect(bed.deps.lines.filter((line) => line.invocationId === context.invocationId).map((line) => line.event)).not.toContain('alert.failed');
+    expect(bed.deps.lines.filter((line) => line.invocationId === context.invocationId).map((line) => line.event)).not.toContain(
+      'alert.failed',
+    );
     expect(bed.mail.messages).toHaveLength(2);
     expect(bed.mail.messages[1]!.subject).toContain('2 reminders');
 

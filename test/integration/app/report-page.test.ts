@@ -65,11 +65,33 @@ beforeAll(async () => {
   tenant.addSubscription({ subscriptionId: OLD, displayName: 'Retired', state: 'Disabled', contacts: [] });
   ({ azure, mail, azurite, deps } = await startAppTestBed(tenant, { tablePrefix: 'reporttest' }));
 
-  await deps.store.putExemption({ subscriptionId: LAB, reason: 'research tenant, no production data', owner: 'lab-owner@fabrikam.io', expiresOn: day(30), createdBy: 'ciso@fabrikam.io' });
-  await deps.store.putExemption({ subscriptionId: EXPIRING, reason: 'migration in progress', owner: 'migrations@fabrikam.io', expiresOn: day(0), createdBy: 'ciso@fabrikam.io' });
+  await deps.store.putExemption({
+    subscriptionId: LAB,
+    reason: 'research tenant, no production data',
+    owner: 'lab-owner@fabrikam.io',
+    expiresOn: day(30),
+    createdBy: 'ciso@fabrikam.io',
+  });
+  await deps.store.putExemption({
+    subscriptionId: EXPIRING,
+    reason: 'migration in progress',
+    owner: 'migrations@fabrikam.io',
+    expiresOn: day(0),
+    createdBy: 'ciso@fabrikam.io',
+  });
 
   const scan = async () => {
-    const result = await runStoredScan({}, { inventory: deps.azure.inventory, contacts: deps.azure.contacts, subscriptions: deps.azure.subscriptions, policy: deps.settings.policy, store: deps.store, trigger: 'timer' });
+    const result = await runStoredScan(
+      {},
+      {
+        inventory: deps.azure.inventory,
+        contacts: deps.azure.contacts,
+        subscriptions: deps.azure.subscriptions,
+        policy: deps.settings.policy,
+        store: deps.store,
+        trigger: 'timer',
+      },
+    );
     const s = result.report.summary;
     runShares.push(Math.floor((s.compliant * 100) / (s.compliant + s.noncompliant + s.error)));
   };
@@ -84,7 +106,11 @@ beforeAll(async () => {
 
   // The digest of what is owed, which the mail service accepts and then fails.
   mail.faults.add({ kind: 'fail-delivery' });
-  const delivery = await deliverOwedAlerts(deps, new InvocationContext({ invocationId: 'report-alerts', functionName: FUNCTION_NAMES.scanTimer }), { mode: 'digest' });
+  const delivery = await deliverOwedAlerts(
+    deps,
+    new InvocationContext({ invocationId: 'report-alerts', functionName: FUNCTION_NAMES.scanTimer }),
+    { mode: 'digest' },
+  );
   expect(delivery).toMatchObject({ sent: 0, failed: 1 });
 
   const handler = createReportHandler({ ...deps, clock: () => RENDER_AT });
@@ -140,8 +166,15 @@ describe('GET /api/report', () => {
   });
 
   it('shows the stored state at a glance: numbers, the failing subscriptions and next steps', () => {
-    const count = (status: string) => new RegExp(`<li class="count c-${status}[^"]*">\\s*<span class="count-number">(\\d+)</span>`).exec(page)?.[1];
-    expect([count('compliant'), count('noncompliant'), count('error'), count('exempt'), count('skipped')]).toEqual(['3', '1', '1', '2', '1']);
+    const count = (status: string) =>
+      new RegExp(`<li class="count c-${status}[^"]*">\\s*<span class="count-number">(\\d+)</span>`).exec(page)?.[1];
+    expect([count('compliant'), count('noncompliant'), count('error'), count('exempt'), count('skipped')]).toEqual([
+      '3',
+      '1',
+      '1',
+      '2',
+      '1',
+    ]);
     expect(page).toMatch(/<span class="count-number">8<\/span><span class="count-label">Subscriptions<\/span>/);
     expect(page).toContain('<title>Security contacts: 60% compliant, 2 failing');
     expect(page).toContain('Partial scan.');
@@ -181,8 +214,16 @@ describe('GET /api/report', () => {
     const [failed] = mail.messages;
     expect(section.slice(0, section.indexOf('</h2>'))).toContain('<span class="pill pill-expired">1 not delivered</span>');
     expect(section).toContain('<code>contact-watch requeue &lt;operation id&gt;</code>');
-    const rows = [...section.slice(0, section.indexOf('</section>')).matchAll(/<tr>([\s\S]*?)<\/tr>/g)].map((m) => m[1]!.replace(/\s+/g, ' ').trim());
-    expect(rows.slice(1)).toEqual([expect.stringMatching(new RegExp(`^<td><code>${failed!.operationId}</code></td> <td>failed</td> <td>[0-9-]+ [0-9:]+ UTC</td> <td>2</td> <td>1</td> <td class="message">EmailDropped: `))]);
+    const rows = [...section.slice(0, section.indexOf('</section>')).matchAll(/<tr>([\s\S]*?)<\/tr>/g)].map((m) =>
+      m[1]!.replace(/\s+/g, ' ').trim(),
+    );
+    expect(rows.slice(1)).toEqual([
+      expect.stringMatching(
+        new RegExp(
+          `^<td><code>${failed!.operationId}</code></td> <td>failed</td> <td>[0-9-]+ [0-9:]+ UTC</td> <td>2</td> <td>1</td> <td class="message">EmailDropped: `,
+        ),
+      ),
+    ]);
   });
 
   it('still answers when the outbox cannot be read, saying so in its place', async () => {
@@ -195,20 +236,29 @@ describe('GET /api/report', () => {
     expect(answer.status).toBe(200);
     expect(answer.body as string).toContain('The alert outbox could not be read');
     expect(answer.body as string).toContain('id="failing-title"');
-    expect(deps.lines.filter((line) => line.invocationId === 'report-invocation-2').map((line) => [line.event, line.reason])).toContainEqual(['report.outboxUnavailable', 'outbox table down']);
+    expect(
+      deps.lines.filter((line) => line.invocationId === 'report-invocation-2').map((line) => [line.event, line.reason]),
+    ).toContainEqual(['report.outboxUnavailable', 'outbox table down']);
   });
 
   it('draws the trend as an accessible inline SVG with one point per stored run', () => {
     const svg = /<svg class="trend-chart"[\s\S]*?<\/svg>/.exec(page)?.[0] ?? '';
     expect(svg).toMatch(/role="img" aria-labelledby="trend-svg-title trend-svg-desc"/);
     expect(svg).toMatch(/<title id="trend-svg-title">Compliant share/);
-    expect(svg).toMatch(/<desc id="trend-svg-desc">Over 4 scans, .* compliance went from 40% to 60% \(now 3 of 5 judged subscriptions\); the lowest was 40%\.<\/desc>/);
+    expect(svg).toMatch(
+      /<desc id="trend-svg-desc">Over 4 scans, .* compliance went from 40% to 60% \(now 3 of 5 judged subscriptions\); the lowest was 40%\.<\/desc>/,
+    );
     const points = [...svg.matchAll(/<circle class="trend-point[^"]*"[^>]*data-percent="(\d+)"/g)].map((m) => Number(m[1]));
     expect(points).toEqual(runShares);
     expect(svg.match(/<g class="trend-bar">/g)).toHaveLength(4);
     // The numbers as a table too (the text alternative), oldest first.
     const table = page.slice(page.indexOf('class="others trend-data"'));
-    expect([...table.slice(0, table.indexOf('</table>')).matchAll(/<td class="num">(\d+%)<\/td>/g)].map((m) => m[1])).toEqual(['40%', '60%', '40%', '60%']);
+    expect([...table.slice(0, table.indexOf('</table>')).matchAll(/<td class="num">(\d+%)<\/td>/g)].map((m) => m[1])).toEqual([
+      '40%',
+      '60%',
+      '40%',
+      '60%',
+    ]);
   });
 
   it('renders in headless Chromium with the expected numbers, loading nothing (screenshot kept)', async (context) => {
@@ -218,7 +268,10 @@ describe('GET /api/report', () => {
       context.skip();
       return;
     }
-    const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
+    const browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+    });
     try {
       const tab = await browser.newPage({ viewport: { width: 1280, height: 900 } });
       const requests: string[] = [];
@@ -231,9 +284,11 @@ describe('GET /api/report', () => {
       await tab.setContent(page, { waitUntil: 'load' });
 
       expect(await tab.title()).toMatch(/^Security contacts: 60% compliant, 2 failing/);
-      const numbers = await tab.locator('.counts .count').evaluateAll((items) =>
-        items.map((item) => `${item.querySelector('.count-label')?.textContent}=${item.querySelector('.count-number')?.textContent}`),
-      );
+      const numbers = await tab
+        .locator('.counts .count')
+        .evaluateAll((items) =>
+          items.map((item) => `${item.querySelector('.count-label')?.textContent}=${item.querySelector('.count-number')?.textContent}`),
+        );
       expect(numbers).toEqual(['Non-compliant=1', 'Error=1', 'Compliant=3', 'Exempt=2', 'Skipped=1', 'Subscriptions=8']);
       await expect(tab.locator('.donut-text').textContent()).resolves.toBe('60%');
       await expect(tab.locator('#failing-title + *, #failing-title').first().isVisible()).resolves.toBe(true);
@@ -242,7 +297,9 @@ describe('GET /api/report', () => {
       // What the reader sees holds no bidirectional control: the name reads as written, marked where one was.
       const shown = await tab.locator('body').innerText();
       expect(shown).not.toMatch(ANY_BIDI_CONTROL);
-      await expect(tab.locator('.failing .sub-name', { hasText: 'Locked down' }).first().innerText()).resolves.toBe('Locked down \uFFFDgpj.exe\uFFFD');
+      await expect(tab.locator('.failing .sub-name', { hasText: 'Locked down' }).first().innerText()).resolves.toBe(
+        'Locked down \uFFFDgpj.exe\uFFFD',
+      );
       expect(await tab.locator('svg.trend-chart circle.trend-point').count()).toBe(4);
       const chartBox = await tab.locator('svg.trend-chart').boundingBox();
       expect(chartBox?.width).toBeGreaterThan(600);

@@ -88,7 +88,7 @@ describe('the scan timer', () => {
     expect(await leaseIsFree(deps.lease)).toBe(true);
   });
 
-  it('alerts nothing new on the next run, and counts only that run\'s requests', async () => {
+  it("alerts nothing new on the next run, and counts only that run's requests", async () => {
     const context = invocation();
     await createScanTimerHandler(deps)(timer(), context);
     expect(mail.messages).toHaveLength(1);
@@ -118,7 +118,10 @@ describe('the scan timer', () => {
   it('logs a past-due run and runs it; a lease left by a crashed instance is taken over once expired', async () => {
     // A crashed holder: its lease expired an hour ago and was never released.
     const crashedClock = () => new Date(Date.now() - SCAN_LEASE_TTL_MS - 60 * 60_000);
-    const crashed = await openScanLease(deps.store.connection, { clock: crashedClock }).tryAcquire('crashed-instance/inv-0', SCAN_LEASE_TTL_MS);
+    const crashed = await openScanLease(deps.store.connection, { clock: crashedClock }).tryAcquire(
+      'crashed-instance/inv-0',
+      SCAN_LEASE_TTL_MS,
+    );
     expect(crashed.acquired).toBe(true);
 
     const context = invocation();
@@ -195,7 +198,9 @@ describe('the scan timer', () => {
       },
     });
     const context = invocation();
-    const outcome = await runScanJob({ ...deps, azure: { ...deps.azure, inventory }, lease: counting }, context, 'timer', { renewEveryMs: 40 });
+    const outcome = await runScanJob({ ...deps, azure: { ...deps.azure, inventory }, lease: counting }, context, 'timer', {
+      renewEveryMs: 40,
+    });
     expect(outcome.kind).toBe('ran');
     expect(renewals.length).toBeGreaterThanOrEqual(2);
     expect(renewals.every(Boolean)).toBe(true);

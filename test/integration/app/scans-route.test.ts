@@ -334,10 +334,14 @@ describe('a scan that outlasts the answer budget', () => {
   it('renews the lease no longer than a scan may run, so a scan that hangs cannot keep it', async () => {
     await whileHeld({ renewEveryMs: 20, renewForMs: 0 }, async (scanId, invocationId) => {
       const first = await deps.scanReports.get(scanId);
-      await vi.waitFor(() => expect(deps.lines.some((line) => line.invocationId === invocationId && line.event === 'scan.lease.renewals.ended')).toBe(true), {
-        timeout: 20_000,
-        interval: 25,
-      });
+      await vi.waitFor(
+        () =>
+          expect(deps.lines.some((line) => line.invocationId === invocationId && line.event === 'scan.lease.renewals.ended')).toBe(true),
+        {
+          timeout: 20_000,
+          interval: 25,
+        },
+      );
       expect(await deps.scanReports.get(scanId)).toEqual(first);
     });
   });
@@ -360,7 +364,12 @@ describe('a scan that outlasts the answer budget', () => {
 
     // The same row while its lease is still alive is a running scan.
     const alive = randomUUID();
-    await deps.scanReports.recordStarted({ scanId: alive, trigger: 'http', startedAt: new Date(now).toISOString(), aliveUntil: new Date(now + 30 * 60_000).toISOString() });
+    await deps.scanReports.recordStarted({
+      scanId: alive,
+      trigger: 'http',
+      startedAt: new Date(now).toISOString(),
+      aliveUntil: new Date(now + 30 * 60_000).toISOString(),
+    });
     expect((await get(alive)).status).toBe(202);
   });
 });
@@ -385,7 +394,10 @@ describe('GET /api/scans/{scanId}', () => {
 
   it('answers 400 InvalidScanId for an id that is not a GUID, reading nothing', async () => {
     let reads = 0;
-    const counted = { ...deps, scanReports: { ...deps.scanReports, get: (scanId: string) => ((reads += 1), deps.scanReports.get(scanId)) } };
+    const counted = {
+      ...deps,
+      scanReports: { ...deps.scanReports, get: (scanId: string) => ((reads += 1), deps.scanReports.get(scanId)) },
+    };
     for (const scanId of ['latest', '12345', `${randomUUID()}x`, "x' or PartitionKey ne '"]) {
       const response = await get(scanId, { handlerDeps: counted });
       expect(response.status, scanId).toBe(400);

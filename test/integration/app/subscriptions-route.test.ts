@@ -39,7 +39,17 @@ beforeAll(async () => {
   const expiresOn = new Date(Date.UTC(today.getUTCFullYear(), today.getUTCMonth(), today.getUTCDate() + 10)).toISOString().slice(0, 10);
   await deps.store.putExemption({ subscriptionId: EXEMPTED, reason: 'lab', owner: 'lab-owner@fabrikam.io', expiresOn, createdBy: 'test' });
   const scan = () =>
-    runStoredScan({}, { inventory: deps.azure.inventory, contacts: deps.azure.contacts, subscriptions: deps.azure.subscriptions, policy: deps.settings.policy, store: deps.store, trigger: 'test' });
+    runStoredScan(
+      {},
+      {
+        inventory: deps.azure.inventory,
+        contacts: deps.azure.contacts,
+        subscriptions: deps.azure.subscriptions,
+        policy: deps.settings.policy,
+        store: deps.store,
+        trigger: 'test',
+      },
+    );
   await scan();
   // LEAVING leaves the tenant; the next complete scan marks it gone.
   tenant.removeSubscription(LEAVING);
@@ -84,18 +94,39 @@ describe('GET /api/subscriptions', () => {
 
     const sandbox = body.subscriptions.find((s: any) => s.subscriptionId === NO_CONTACT);
     expect(Object.keys(sandbox)).toEqual([
-      'subscriptionId', 'displayName', 'state', 'status', 'failedRules', 'findings', 'contact', 'source',
-      'firstSeenAt', 'lastEvaluatedAt', 'statusSince', 'noncompliantSince', 'lastAlertedAt',
+      'subscriptionId',
+      'displayName',
+      'state',
+      'status',
+      'failedRules',
+      'findings',
+      'contact',
+      'source',
+      'firstSeenAt',
+      'lastEvaluatedAt',
+      'statusSince',
+      'noncompliantSince',
+      'lastAlertedAt',
     ]);
     expect(sandbox.displayName).toBe('Sandbox <script>alert(1)</script>');
     expect(sandbox.failedRules).toContain('contact-exists');
     expect(sandbox.findings[0]).toMatchObject({ ruleId: 'contact-exists', result: 'fail' });
-    expect(sandbox.contact).toEqual({ emails: [], alertMinimalSeverity: null, notifyRoles: [], attackPathMinimalRiskLevel: null, shape: 'none' });
+    expect(sandbox.contact).toEqual({
+      emails: [],
+      alertMinimalSeverity: null,
+      notifyRoles: [],
+      attackPathMinimalRiskLevel: null,
+      shape: 'none',
+    });
     expect(Date.parse(sandbox.noncompliantSince)).not.toBeNaN();
     expect(sandbox.lastAlertedAt).toBeNull();
 
     const production = body.subscriptions.find((s: any) => s.subscriptionId === COMPLIANT);
-    expect(production).toMatchObject({ failedRules: [], noncompliantSince: null, contact: { emails: ['secops@fabrikam.io'], shape: '2023-12-01-preview' } });
+    expect(production).toMatchObject({
+      failedRules: [],
+      noncompliantSince: null,
+      contact: { emails: ['secops@fabrikam.io'], shape: '2023-12-01-preview' },
+    });
   });
 
   it.each([

@@ -25,7 +25,9 @@ const OWN_PHONE = '+1-555-0100';
 function contactWithoutAttackPaths(): unknown {
   const contact = compliantContact2023(OWN_ADDRESSES);
   contact.properties.phone = OWN_PHONE;
-  contact.properties.notificationsSources = contact.properties.notificationsSources.filter((source: { sourceType: string }) => source.sourceType !== 'AttackPath');
+  contact.properties.notificationsSources = contact.properties.notificationsSources.filter(
+    (source: { sourceType: string }) => source.sourceType !== 'AttackPath',
+  );
   return contact;
 }
 
@@ -69,7 +71,10 @@ describe('the fix an alert suggests', () => {
       securityContactsEvent('event-grid-schema', NO_ATTACK_PATHS_EVENT, 'write', 'evt-write-1'),
       invocationContexts(FUNCTION_NAMES.contactEvents, 'fix-event')(),
     );
-    expect((await bed.deps.store.getSubscription(NO_ATTACK_PATHS_EVENT))).toMatchObject({ status: 'noncompliant', failedRules: ['attack-path-notifications'] });
+    expect(await bed.deps.store.getSubscription(NO_ATTACK_PATHS_EVENT)).toMatchObject({
+      status: 'noncompliant',
+      failedRules: ['attack-path-notifications'],
+    });
     expectOwnContactWithAttackPaths(suggestedBody(NO_ATTACK_PATHS_EVENT));
   });
 

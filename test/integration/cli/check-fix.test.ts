@@ -106,7 +106,9 @@ describe('check suggests the merged contact', () => {
     expect(withPolicy.stdout).not.toContain('Replace ');
 
     const withoutPolicy = await runCliInProcess(['check', NO_CONTACT], azure.env());
-    expect(withoutPolicy.stdout).toContain("Replace secops@your-company.internal with your security team's shared mailbox before running it");
+    expect(withoutPolicy.stdout).toContain(
+      "Replace secops@your-company.internal with your security team's shared mailbox before running it",
+    );
     expect(JSON.parse((await runSuggestedCommand(withoutPolicy.stdout))[6]!).properties.emails).toBe('secops@your-company.internal');
   });
 

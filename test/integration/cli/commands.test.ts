@@ -30,10 +30,18 @@ beforeAll(async () => {
   tenant.addSubscription({ subscriptionId: COMPLIANT, displayName: 'Prod <b>&amp;</b>', contacts: [compliantContact2023()] });
   // Alerts from High only: compliant under the default threshold, not under a Medium one.
   const highAlertsOnly = compliantContact2023();
-  highAlertsOnly.properties.notificationsSources = [{ sourceType: 'Alert', minimalSeverity: 'High' }, { sourceType: 'AttackPath', minimalRiskLevel: 'High' }];
+  highAlertsOnly.properties.notificationsSources = [
+    { sourceType: 'Alert', minimalSeverity: 'High' },
+    { sourceType: 'AttackPath', minimalRiskLevel: 'High' },
+  ];
   tenant.addSubscription({ subscriptionId: NONCOMPLIANT, displayName: 'Sandbox', contacts: [] });
   tenant.addSubscription({ subscriptionId: FORBIDDEN, displayName: 'Locked', contacts: [], quirks: { forbidden: true } });
-  tenant.addSubscription({ subscriptionId: IN_GROUP, displayName: 'Platform', contacts: [highAlertsOnly], managementGroupIds: ['platform'] });
+  tenant.addSubscription({
+    subscriptionId: IN_GROUP,
+    displayName: 'Platform',
+    contacts: [highAlertsOnly],
+    managementGroupIds: ['platform'],
+  });
   azure = await startLocalAzure({ tenant });
   dir = await mkdtemp(join(tmpdir(), 'contact-watch-cli-'));
 });
@@ -80,7 +88,10 @@ describe('scan', () => {
   });
 
   it('scopes to named subscriptions, and judges one Resource Graph does not list yet', async () => {
-    const run = await runCliInProcess(['scan', '--subscription', COMPLIANT, '--subscription', UNLISTED.toUpperCase(), '--format', 'json'], azure.env());
+    const run = await runCliInProcess(
+      ['scan', '--subscription', COMPLIANT, '--subscription', UNLISTED.toUpperCase(), '--format', 'json'],
+      azure.env(),
+    );
     expect(run.code, run.stderr).toBe(0);
     const report = JSON.parse(run.stdout);
     expect(report.subscriptions.map((s: any) => s.subscriptionId)).toEqual([COMPLIANT, UNLISTED]);
@@ -199,7 +210,10 @@ describe('scan', () => {
   it('retries a securityContacts 503 and a dropped connection', async () => {
     azure.faults.add({ target: 'security-contacts', subscriptionId: NONCOMPLIANT, status: 503, retryAfterSeconds: 1 });
     azure.faults.add({ target: 'security-contacts', subscriptionId: IN_GROUP, dropConnection: true });
-    const run = await runCliInProcess(['scan', '--format', 'json', '--subscription', NONCOMPLIANT, '--subscription', IN_GROUP], azure.env());
+    const run = await runCliInProcess(
+      ['scan', '--format', 'json', '--subscription', NONCOMPLIANT, '--subscription', IN_GROUP],
+      azure.env(),
+    );
     const report = JSON.parse(run.stdout);
     expect(report.subscriptions.map((s: any) => s.status)).toEqual(['noncompliant', 'compliant']);
   });
@@ -251,7 +265,12 @@ describe('check', () => {
   it('exits 0 for a compliant subscription, read from the API and not Resource Graph', async () => {
     const run = await runCliInProcess(['check', COMPLIANT, '--format', 'json'], azure.env());
     expect(run.code, run.stderr).toBe(0);
-    expect(JSON.parse(run.stdout)).toMatchObject({ subscriptionId: COMPLIANT, status: 'compliant', source: 'security-contacts-api', displayName: 'Prod <b>&amp;</b>' });
+    expect(JSON.parse(run.stdout)).toMatchObject({
+      subscriptionId: COMPLIANT,
+      status: 'compliant',
+      source: 'security-contacts-api',
+      displayName: 'Prod <b>&amp;</b>',
+    });
     expect(azure.requests.count('resource-graph')).toBe(0);
   });
 
@@ -272,10 +291,13 @@ describe('check', () => {
     const pending = runCliInProcess(['check', NONCOMPLIANT, '--wait', '20', '--format', 'json'], azure.env());
     // The contact is set once the command has read it without one (the server has answered that
     // read), however long the command took to start; it reads again 2 s later.
-    await vi.waitFor(() => expect(azure.requests.of('security-contacts').filter((r) => r.subscriptionId === NONCOMPLIANT)).toHaveLength(1), {
-      timeout: 20_000,
-      interval: 20,
-    });
+    await vi.waitFor(
+      () => expect(azure.requests.of('security-contacts').filter((r) => r.subscriptionId === NONCOMPLIANT)).toHaveLength(1),
+      {
+        timeout: 20_000,
+        interval: 20,
+      },
+    );
     azure.tenant.setContacts(NONCOMPLIANT, [compliantContact2023()], { indexed: false });
     const run = await pending;
     try {

@@ -132,7 +132,12 @@ describe('scan --format json', () => {
   });
 
   it('takes a compliant contact from Resource Graph without calling the securityContacts API', () => {
-    expect(verdict(S.compliantIndexed)).toMatchObject({ status: 'compliant', source: 'resource-graph', displayName: 'compliant, indexed', state: 'Enabled' });
+    expect(verdict(S.compliantIndexed)).toMatchObject({
+      status: 'compliant',
+      source: 'resource-graph',
+      displayName: 'compliant, indexed',
+      state: 'Enabled',
+    });
     expect(verdict(S.compliantIndexed).contact).toEqual({
       emails: ['secops@fabrikam.io'],
       alertMinimalSeverity: 'Medium',

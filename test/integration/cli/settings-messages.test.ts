@@ -51,12 +51,18 @@ describe('a malformed setting on the command line', () => {
     expect(result.stdout).toBe('');
     const lines = result.stderr.trimEnd().split('\n');
     expect(lines[0]).toBe('contact-watch: 3 settings are missing or malformed:');
-    expect(lines.slice(1).map((line) => /^- (\w+)/.exec(line)?.[1])).toEqual(['AZURE_CLOUD', 'CONTACT_WATCH_STORAGE', 'CONTACT_WATCH_ALERT_RECIPIENTS']);
+    expect(lines.slice(1).map((line) => /^- (\w+)/.exec(line)?.[1])).toEqual([
+      'AZURE_CLOUD',
+      'CONTACT_WATCH_STORAGE',
+      'CONTACT_WATCH_ALERT_RECIPIENTS',
+    ]);
     expect(result.stderr).not.toContain(SECRET_MARKER);
   });
 
   it('the built command line names an ARM endpoint with a SAS and prints no signature', async () => {
-    const result = await runContactWatch(['scan'], { AZURE_RESOURCE_MANAGER_ENDPOINT: `https://arm.contoso.example/?sv=2024-05-04&sig=${SECRET_MARKER}` });
+    const result = await runContactWatch(['scan'], {
+      AZURE_RESOURCE_MANAGER_ENDPOINT: `https://arm.contoso.example/?sv=2024-05-04&sig=${SECRET_MARKER}`,
+    });
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(/^contact-watch: AZURE_RESOURCE_MANAGER_ENDPOINT is "https:\/\/arm\.contoso\.example\/\?sv=…&sig=…"/);
     expect(result.stderr).not.toContain(SECRET_MARKER);

@@ -171,7 +171,9 @@ describe('outbox and requeue', () => {
     const requeue = await runCliInProcess(['requeue', failedId], env);
     expect(requeue.code, requeue.stderr).toBe(0);
     expect(requeue.stderr).toMatch(
-      new RegExp(`^contact-watch: ${failedId} \\(failed\\) is queued again as [0-9a-f-]{36} \\(a new Operation-Id: the service answers the old one with its failure\\); the next alert run \\(the timer, or scan --notify\\) sends it\\.\\n$`),
+      new RegExp(
+        `^contact-watch: ${failedId} \\(failed\\) is queued again as [0-9a-f-]{36} \\(a new Operation-Id: the service answers the old one with its failure\\); the next alert run \\(the timer, or scan --notify\\) sends it\\.\\n$`,
+      ),
     );
     const again = await runCliInProcess(['requeue', failedId], env);
     expect(again.code).toBe(2);
@@ -200,7 +202,9 @@ describe('a send that fails or is throttled', () => {
     const sentBefore = mail.messages.length;
     const failed = await runCliInProcess(['scan', '--notify'], env);
     expect(failed.code, failed.stderr).toBe(0);
-    expect(failed.stderr).toContain("alerts: 1 owed, 1 newly queued; 0 message(s) sent, 1 still queued: next attempt due now, at the next run (the timer's, or scan --notify)\n");
+    expect(failed.stderr).toContain(
+      "alerts: 1 owed, 1 newly queued; 0 message(s) sent, 1 still queued: next attempt due now, at the next run (the timer's, or scan --notify)\n",
+    );
     expect(mail.messages).toHaveLength(sentBefore);
 
     const next = await runCliInProcess(['scan', '--notify'], env);
@@ -214,7 +218,9 @@ describe('a send that fails or is throttled', () => {
     mail.faults.add({ kind: 'throttle', retryAfter: '1e9' });
     const throttled = await runCliInProcess(['scan', '--notify'], env);
     expect(throttled.code, throttled.stderr).toBe(0);
-    const due = /0 message\(s\) sent, 1 still queued: next attempt due (\S+) \(in \d+ min\), as the e-mail service asked\n/.exec(throttled.stderr);
+    const due = /0 message\(s\) sent, 1 still queued: next attempt due (\S+) \(in \d+ min\), as the e-mail service asked\n/.exec(
+      throttled.stderr,
+    );
     expect(due, throttled.stderr).not.toBeNull();
 
     const outbox = await runCliInProcess(['outbox', '--format', 'json'], env);

@@ -148,7 +148,8 @@ describe('a malformed app setting', () => {
       CONTACT_WATCH_ACS_ENDPOINT: `https://alerts:${secret}@127.0.0.1:8443`,
     });
     expect(loaded.status).not.toBe(0);
-    for (const setting of ['AZURE_RESOURCE_MANAGER_ENDPOINT', 'CONTACT_WATCH_STORAGE', 'CONTACT_WATCH_ACS_ENDPOINT']) expect(loaded.stderr).toContain(setting);
+    for (const setting of ['AZURE_RESOURCE_MANAGER_ENDPOINT', 'CONTACT_WATCH_STORAGE', 'CONTACT_WATCH_ACS_ENDPOINT'])
+      expect(loaded.stderr).toContain(setting);
     expect(loaded.stderr).not.toContain(secret);
     expect(loaded.recorded.functions).toEqual([]);
   });
@@ -174,7 +175,10 @@ describe('the deployable package (npm run package)', () => {
     const packaged = await buildScript.packageApp({ out: join(scratch, 'package') });
     expect(relative(repoRoot, packaged.folder)).toMatch(/^\.\./);
 
-    const deployed = JSON.parse(readFileSync(join(packaged.folder, 'package.json'), 'utf8')) as { main: string; dependencies: Record<string, string> };
+    const deployed = JSON.parse(readFileSync(join(packaged.folder, 'package.json'), 'utf8')) as {
+      main: string;
+      dependencies: Record<string, string>;
+    };
     expect(deployed.main).toBe(manifest.main);
     expect(Object.keys(deployed.dependencies)).toEqual(['@azure/functions']);
     expect(existsSync(join(packaged.folder, 'host.json'))).toBe(true);
@@ -182,7 +186,8 @@ describe('the deployable package (npm run package)', () => {
       .filter((entry) => entry.name === 'package.json' && entry.isFile())
       .map((entry) => relative(join(packaged.folder, 'node_modules'), entry.parentPath).replaceAll('\\', '/'));
     expect(shipped).toContain('@azure/functions');
-    for (const bundled of Object.keys(manifest.dependencies).filter((name) => name !== '@azure/functions')) expect(shipped).not.toContain(bundled);
+    for (const bundled of Object.keys(manifest.dependencies).filter((name) => name !== '@azure/functions'))
+      expect(shipped).not.toContain(bundled);
     expect(packaged.folderBytes).toBeLessThan(5 * 1024 * 1024);
 
     const loaded = loadEntryPoint(exampleSettings, join(packaged.folder, deployed.main));

@@ -55,7 +55,8 @@ describe('infra/', () => {
     // The settings check read the function app's settings, not nothing.
     const settings = collectBicepAppSettings(files);
     expect(settings.location).toBeDefined();
-    for (const name of APP_SETTING_NAMES.filter((setting) => !(setting in NOT_SET_IN_AZURE))) expect(settings.names.has(name), name).toBe(true);
+    for (const name of APP_SETTING_NAMES.filter((setting) => !(setting in NOT_SET_IN_AZURE)))
+      expect(settings.names.has(name), name).toBe(true);
   });
 
   it('keeps roles.json well formed: a GUID and a reason for every role', () => {
@@ -94,13 +95,26 @@ describe('the Bicep checker on fixtures', () => {
   it.each([
     [
       'role-definition-not-listed.bicep',
-      ['role-definition-allow-list@10', 'role-definition-allow-list@18', 'role-definition-allow-list@26', 'role-definition-allow-list@36', 'role-definition-allow-list@46'],
+      [
+        'role-definition-allow-list@10',
+        'role-definition-allow-list@18',
+        'role-definition-allow-list@26',
+        'role-definition-allow-list@36',
+        'role-definition-allow-list@46',
+      ],
     ],
     ['role-assignment-name.bicep', ['role-assignment-guid-name@6']],
     ['module-floating-tag.bicep', ['module-version-pinned@1', 'module-version-pinned@5']],
     [
       'secret-output.bicep',
-      ['no-secret-outputs@10', 'no-secret-outputs@10', 'no-secret-outputs@11', 'no-secret-outputs@12', 'no-secret-outputs@13', 'no-secret-outputs@14'],
+      [
+        'no-secret-outputs@10',
+        'no-secret-outputs@10',
+        'no-secret-outputs@11',
+        'no-secret-outputs@12',
+        'no-secret-outputs@13',
+        'no-secret-outputs@14',
+      ],
     ],
     ['secret-parameter.bicep', ['secure-secret-parameters@4', 'secure-secret-parameters@5']],
     ['storage-shared-key.bicep', ['storage-account-hardened@7', 'storage-account-hardened@8', 'storage-account-hardened@13']],
@@ -113,21 +127,28 @@ describe('the Bicep checker on fixtures', () => {
   it('names what is wrong in each message', async () => {
     const messages = async (fixture: string): Promise<string[]> => (await lintFixture(fixture)).map((finding) => finding.message);
     expect(await messages('role-definition-not-listed.bicep')).toEqual([
-      expect.stringMatching(/^role definition 8e3af657-a8ff-443f-a75c-2fe8c4bcb635 \(roleDefinitionId through 'ownerId' \(line 5\)\) is not in test\/infra\/fixtures\/roles\.json/),
+      expect.stringMatching(
+        /^role definition 8e3af657-a8ff-443f-a75c-2fe8c4bcb635 \(roleDefinitionId through 'ownerId' \(line 5\)\) is not in test\/infra\/fixtures\/roles\.json/,
+      ),
       expect.stringMatching(/^role definition b24988ac-6180-42a0-ab88-20f7382dd24c \(roleDefinitionId\) is not in/),
       expect.stringMatching(/^roles\.owner: there is no role "owner" in/),
       expect.stringMatching(/^role "Owner" is not in/),
       "role definition from the parameter 'anyRole', which the checker cannot trace to test/infra/fixtures/roles.json: read the id from test/infra/fixtures/roles.json (loadJsonContent) in this file",
     ]);
-    expect(await messages('role-assignment-name.bicep')).toEqual([expect.stringContaining("role assignment 'reader' is named \"'reader-${principalId}'\": name it with guid(")]);
-    expect(await messages('module-floating-tag.bicep')).toEqual([expect.stringContaining("not '0.4'"), expect.stringContaining("not 'latest'")]);
+    expect(await messages('role-assignment-name.bicep')).toEqual([
+      expect.stringContaining("role assignment 'reader' is named \"'reader-${principalId}'\": name it with guid("),
+    ]);
+    expect(await messages('module-floating-tag.bicep')).toEqual([
+      expect.stringContaining("not '0.4'"),
+      expect.stringContaining("not 'latest'"),
+    ]);
     expect(await messages('secret-output.bicep')).toEqual([
-      "output 'firstKey' looks like a secret (\"key\" in its name): do not output secrets",
+      'output \'firstKey\' looks like a secret ("key" in its name): do not output secrets',
       expect.stringContaining("output 'firstKey' carries listKeys()"),
       expect.stringContaining("output 'viaFunction' carries listKeys()"),
       expect.stringContaining("output 'forwarded' carries the @secure() parameter 'acsAccessKey'"),
       expect.stringContaining("output 'connection' carries a connection string with AccountKey through 'connection'"),
-      expect.stringContaining("output 'adminPassword' looks like a secret (\"password\" in its name)"),
+      expect.stringContaining('output \'adminPassword\' looks like a secret ("password" in its name)'),
     ]);
     expect(await messages('storage-shared-key.bicep')).toEqual([
       "storage account 'storage': properties.allowSharedKeyAccess is true; set it to false",
@@ -200,11 +221,15 @@ describe('the Bicep checker on fixtures', () => {
   });
 
   it('prints findings from the CLI and exits 1 when there are any', () => {
-    const run = spawnSync(process.execPath, [join(REPO_ROOT, 'node_modules/tsx/dist/cli.mjs'), 'test/infra/bicep-lint.ts', 'test/infra/fixtures'], {
-      cwd: REPO_ROOT,
-      encoding: 'utf8',
-      timeout: 30_000,
-    });
+    const run = spawnSync(
+      process.execPath,
+      [join(REPO_ROOT, 'node_modules/tsx/dist/cli.mjs'), 'test/infra/bicep-lint.ts', 'test/infra/fixtures'],
+      {
+        cwd: REPO_ROOT,
+        encoding: 'utf8',
+        timeout: 30_000,
+      },
+    );
     expect(run.status).toBe(1);
     expect(run.stdout).toContain('test/infra/fixtures/syntax-error.bicep:3:1 syntax ');
     expect(run.stdout).toContain('test/infra/fixtures/role-assignment-name.bicep:6:9 role-assignment-guid-name ');
@@ -247,10 +272,17 @@ module app 'modules/app.bicep' = {
   }
 }
 `;
-    return [await parseBicep(join(FIXTURES, 'memory/main.bicep'), caller), await parseBicep(join(FIXTURES, 'memory/modules/app.bicep'), MODULE)];
+    return [
+      await parseBicep(join(FIXTURES, 'memory/main.bicep'), caller),
+      await parseBicep(join(FIXTURES, 'memory/modules/app.bicep'), MODULE),
+    ];
   }
 
-  const check = async (bicepNames: readonly string[], localNames: readonly string[] = APP_SETTING_NAMES, extra = ''): Promise<BicepFinding[]> =>
+  const check = async (
+    bicepNames: readonly string[],
+    localNames: readonly string[] = APP_SETTING_NAMES,
+    extra = '',
+  ): Promise<BicepFinding[]> =>
     checkSettingsAgree({
       appSettingNames: APP_SETTING_NAMES,
       bicep: collectBicepAppSettings(await bicepWith(bicepNames, extra)),
@@ -276,17 +308,32 @@ module app 'modules/app.bicep' = {
   });
 
   it('fail when local.settings.example.json misses an app setting', async () => {
-    const findings = await check(ALL_IN_AZURE, APP_SETTING_NAMES.filter((name) => name !== 'CONTACT_WATCH_SCAN_SCHEDULE'));
+    const findings = await check(
+      ALL_IN_AZURE,
+      APP_SETTING_NAMES.filter((name) => name !== 'CONTACT_WATCH_SCAN_SCHEDULE'),
+    );
     expect(findings.map((finding) => [finding.rule, finding.file, finding.message])).toEqual([
-      ['app-settings-agree', 'local.settings.example.json', 'app setting CONTACT_WATCH_SCAN_SCHEDULE is missing from local.settings.example.json'],
+      [
+        'app-settings-agree',
+        'local.settings.example.json',
+        'app setting CONTACT_WATCH_SCAN_SCHEDULE is missing from local.settings.example.json',
+      ],
     ]);
   });
 
   it('fail on an unknown name in Bicep (a typo) and on a value for a setting that must stay unset in Azure', async () => {
-    const findings = await check(ALL_IN_AZURE, APP_SETTING_NAMES, "  CONTACT_WATCH_ALERT_RECIPIENT: 'x'\n  CONTACT_WATCH_ACS_CONNECTION_STRING: 'endpoint=https://x/;accesskey=abc'");
+    const findings = await check(
+      ALL_IN_AZURE,
+      APP_SETTING_NAMES,
+      "  CONTACT_WATCH_ALERT_RECIPIENT: 'x'\n  CONTACT_WATCH_ACS_CONNECTION_STRING: 'endpoint=https://x/;accesskey=abc'",
+    );
     expect(findings.map((finding) => `${finding.rule}@${finding.line} ${finding.message}`)).toEqual([
-      expect.stringMatching(/^app-settings-agree@\d+ app setting CONTACT_WATCH_ACS_CONNECTION_STRING has a value in the Bicep, but it must stay empty or absent in Azure: /),
-      expect.stringMatching(/^app-settings-agree@\d+ app setting CONTACT_WATCH_ALERT_RECIPIENT in the Bicep is neither in APP_SETTING_NAMES/),
+      expect.stringMatching(
+        /^app-settings-agree@\d+ app setting CONTACT_WATCH_ACS_CONNECTION_STRING has a value in the Bicep, but it must stay empty or absent in Azure: /,
+      ),
+      expect.stringMatching(
+        /^app-settings-agree@\d+ app setting CONTACT_WATCH_ALERT_RECIPIENT in the Bicep is neither in APP_SETTING_NAMES/,
+      ),
     ]);
   });
 

@@ -33,7 +33,10 @@ async function declared(path: string): Promise<{ parameters: Set<string>; output
 function occurrences(pattern: RegExp, sources: readonly string[] = [...DOCUMENTS, ...SCRIPTS]): { value: string; where: string }[] {
   return sources.flatMap((source) => {
     const text = read(source);
-    return [...text.matchAll(pattern)].map((match) => ({ value: match[1]!, where: `${source}:${text.slice(0, match.index).split('\n').length}` }));
+    return [...text.matchAll(pattern)].map((match) => ({
+      value: match[1]!,
+      where: `${source}:${text.slice(0, match.index).split('\n').length}`,
+    }));
   });
 }
 
@@ -87,7 +90,10 @@ describe('the deploy instructions', () => {
       expect(existsSync(join(REPO_ROOT, template)), `${source}: ${template}`).toBe(true);
       const { parameters } = await declared(template);
       expect(names.length, `${source}: no --parameters for ${template}`).toBeGreaterThan(0);
-      expect(names.filter((name) => !parameters.has(name)), `${source}: parameters ${template} does not declare`).toEqual([]);
+      expect(
+        names.filter((name) => !parameters.has(name)),
+        `${source}: parameters ${template} does not declare`,
+      ).toEqual([]);
     }
   });
 

@@ -13,8 +13,10 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FUNCTION_NAMES } from '../../../src/functions/function-names.js';
 import { REPO_ROOT } from '../../infra/bicep-lint.js';
 
-const APP_ID = '/subscriptions/99999999-9999-4999-8999-999999999999/resourceGroups/rg-contact-watch-prod/providers/Microsoft.Web/sites/func-contact-watch-abc';
-const TOPIC_ID = '/subscriptions/99999999-9999-4999-8999-999999999999/resourceGroups/rg-contact-watch-prod/providers/Microsoft.EventGrid/topics/evgt-contact-watch-abc';
+const APP_ID =
+  '/subscriptions/99999999-9999-4999-8999-999999999999/resourceGroups/rg-contact-watch-prod/providers/Microsoft.Web/sites/func-contact-watch-abc';
+const TOPIC_ID =
+  '/subscriptions/99999999-9999-4999-8999-999999999999/resourceGroups/rg-contact-watch-prod/providers/Microsoft.EventGrid/topics/evgt-contact-watch-abc';
 const AZD_OUTPUTS = {
   AZURE_RESOURCE_GROUP: 'rg-contact-watch-prod',
   CONTACT_WATCH_FUNCTION_APP_NAME: 'func-contact-watch-abc',
@@ -66,7 +68,9 @@ describe('infra/scripts/postdeploy.sh', () => {
     expect(run.status, run.stderr).toBe(0);
     const calls = azCalls();
     expect(calls.filter((call) => call.startsWith('functionapp function show'))).toHaveLength(3);
-    expect(calls[0]).toBe(`functionapp function show --resource-group rg-contact-watch-prod --name func-contact-watch-abc --function-name ${FUNCTION_NAMES.contactEvents} --query name --output tsv`);
+    expect(calls[0]).toBe(
+      `functionapp function show --resource-group rg-contact-watch-prod --name func-contact-watch-abc --function-name ${FUNCTION_NAMES.contactEvents} --query name --output tsv`,
+    );
     const creates = calls.filter((call) => call.startsWith('eventgrid event-subscription create'));
     expect(creates).toEqual([
       [

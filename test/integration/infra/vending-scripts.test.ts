@@ -94,7 +94,12 @@ const publish = (subscriptionId: string): Promise<CliRun> =>
   runScript('publish-subscription-created.sh', [subscriptionId], { CONTACT_WATCH_EVENT_TOPIC_ENDPOINT: `${host.url}/api/events` });
 
 const gate = (subscriptionId: string, env: Record<string, string> = {}): Promise<CliRun> =>
-  runScript('check-subscription.sh', [subscriptionId], { CONTACT_WATCH_URL: host.url, CONTACT_WATCH_KEY: FUNCTION_KEY, CONTACT_WATCH_WAIT_SECONDS: '0', ...env });
+  runScript('check-subscription.sh', [subscriptionId], {
+    CONTACT_WATCH_URL: host.url,
+    CONTACT_WATCH_KEY: FUNCTION_KEY,
+    CONTACT_WATCH_WAIT_SECONDS: '0',
+    ...env,
+  });
 
 const messagesNaming = (subscriptionId: string) => mail.messages.filter((message) => (message.html ?? '').includes(subscriptionId));
 
@@ -106,7 +111,11 @@ describe('publish-subscription-created.sh', () => {
     const after = Date.now();
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
-    expect(run.stdout).toMatch(new RegExp(`^publish-subscription-created: ContactWatch.SubscriptionCreated for ${VENDED.toUpperCase()} accepted \\(event [0-9a-f-]{36}\\)\\n$`));
+    expect(run.stdout).toMatch(
+      new RegExp(
+        `^publish-subscription-created: ContactWatch.SubscriptionCreated for ${VENDED.toUpperCase()} accepted \\(event [0-9a-f-]{36}\\)\\n$`,
+      ),
+    );
 
     expect(host.requests).toEqual([{ method: 'POST', path: '/api/events', status: 200, authorization: `Bearer ${EVENT_GRID_TOKEN}` }]);
     expect(readFileSync(join(bin, 'az.log'), 'utf8')).toContain('account get-access-token --resource https://eventgrid.azure.net');
@@ -160,7 +169,9 @@ describe('check-subscription.sh, the gate a vending stage fails on', () => {
       '  owner-notifications: no security contact',
       '  attack-path-notifications: no security contact',
     ]);
-    expect(host.requests).toEqual([{ method: 'GET', path: `/api/subscriptions/${VENDED}/compliance`, status: 200, authorization: undefined }]);
+    expect(host.requests).toEqual([
+      { method: 'GET', path: `/api/subscriptions/${VENDED}/compliance`, status: 200, authorization: undefined },
+    ]);
   });
 
   it('exits 0 for a compliant subscription', async () => {
@@ -172,7 +183,8 @@ describe('check-subscription.sh, the gate a vending stage fails on', () => {
     const waiting = gate(VENDED_LATER_FIXED, { CONTACT_WATCH_WAIT_SECONDS: '20' });
     // The contact is set once the app has read the subscription without one and waits to read it
     // again, however long the script took to start.
-    const waitingLine = () => bed.deps.lines.find((line) => line.event === 'compliance.waiting' && line.subscriptionId === VENDED_LATER_FIXED);
+    const waitingLine = () =>
+      bed.deps.lines.find((line) => line.event === 'compliance.waiting' && line.subscriptionId === VENDED_LATER_FIXED);
     await vi.waitFor(() => expect(waitingLine()).toMatchObject({ status: 'noncompliant' }), { timeout: 20_000, interval: 20 });
     tenant.setContacts(VENDED_LATER_FIXED, [compliantContact2023()]);
     const run = await waiting;

@@ -24,14 +24,25 @@ describe('connecting', () => {
   });
 
   it('reads every form of the setting and names the setting when one is malformed', () => {
-    expect(parseStorageSetting('UseDevelopmentStorage=true')).toMatchObject({ kind: 'connection-string', tableEndpoint: DEVELOPMENT_TABLE_ENDPOINT, allowInsecureConnection: true });
-    expect(parseStorageSetting(' https://contoso.table.core.windows.net/ ')).toEqual({ kind: 'token', tableEndpoint: 'https://contoso.table.core.windows.net' });
-    expect(parseStorageSetting('DefaultEndpointsProtocol=https;AccountName=contoso;AccountKey=a2V5;EndpointSuffix=core.usgovcloudapi.net')).toMatchObject({
+    expect(parseStorageSetting('UseDevelopmentStorage=true')).toMatchObject({
+      kind: 'connection-string',
+      tableEndpoint: DEVELOPMENT_TABLE_ENDPOINT,
+      allowInsecureConnection: true,
+    });
+    expect(parseStorageSetting(' https://contoso.table.core.windows.net/ ')).toEqual({
+      kind: 'token',
+      tableEndpoint: 'https://contoso.table.core.windows.net',
+    });
+    expect(
+      parseStorageSetting('DefaultEndpointsProtocol=https;AccountName=contoso;AccountKey=a2V5;EndpointSuffix=core.usgovcloudapi.net'),
+    ).toMatchObject({
       kind: 'connection-string',
       tableEndpoint: 'https://contoso.table.core.usgovcloudapi.net',
       allowInsecureConnection: false,
     });
-    expect(parseStorageSetting('TableEndpoint=https://contoso.table.core.windows.net/;SharedAccessSignature=sv=2024&sig=x')).toMatchObject({ kind: 'connection-string' });
+    expect(parseStorageSetting('TableEndpoint=https://contoso.table.core.windows.net/;SharedAccessSignature=sv=2024&sig=x')).toMatchObject({
+      kind: 'connection-string',
+    });
 
     const refused = (value: string, setting = 'CONTACT_WATCH_STORAGE') => {
       try {
@@ -45,9 +56,9 @@ describe('connecting', () => {
     };
     expect(refused('')).toMatch(/^CONTACT_WATCH_STORAGE is empty/);
     expect(refused('http://contoso.table.core.windows.net')).toMatch(/must be https/);
-    expect(refused('DefaultEndpointsProtocol=http;AccountName=x;AccountKey=a2V5;TableEndpoint=http://10.0.0.5:10002/x', 'AzureWebJobsStorage')).toMatch(
-      /^AzureWebJobsStorage points at http:\/\/10\.0\.0\.5:10002: plain http is accepted only on 127\.0\.0\.1/,
-    );
+    expect(
+      refused('DefaultEndpointsProtocol=http;AccountName=x;AccountKey=a2V5;TableEndpoint=http://10.0.0.5:10002/x', 'AzureWebJobsStorage'),
+    ).toMatch(/^AzureWebJobsStorage points at http:\/\/10\.0\.0\.5:10002: plain http is accepted only on 127\.0\.0\.1/);
     expect(refused('AccountName=contoso;EndpointSuffix=core.windows.net')).toMatch(/without AccountKey= or SharedAccessSignature=/);
     expect(refused('not a connection string')).toMatch(/neither a URL nor a connection string/);
     expect(refused('https://contoso.table.core.windows.net?sv=1&sig=2')).toMatch(/without a query/);
@@ -66,14 +77,20 @@ describe('connecting', () => {
       throw new Error(`accepted: ${value}`);
     };
     // A TableEndpoint carrying a SAS: refused, the endpoint shown without the signature.
-    expect(refused(`TableEndpoint=https://contoso.table.core.windows.net/?sv=2024-05-04&sig=${secret};SharedAccessSignature=sv=2024-05-04&sig=${secret}`)).toBe(
+    expect(
+      refused(
+        `TableEndpoint=https://contoso.table.core.windows.net/?sv=2024-05-04&sig=${secret};SharedAccessSignature=sv=2024-05-04&sig=${secret}`,
+      ),
+    ).toBe(
       'AzureWebJobsStorage has a TableEndpoint with a query ("https://contoso.table.core.windows.net/?sv=…&sig=…"); ' +
         'give the bare endpoint, https://<account>.table.core.windows.net, and the SAS in SharedAccessSignature=',
     );
     expect(refused(`TableEndpoint=ftp://contoso.example/?sig=${secret};SharedAccessSignature=sig=${secret}`)).toMatch(
       /^AzureWebJobsStorage has a TableEndpoint with an unsupported scheme: "ftp:\/\/contoso\.example\/\?sig=…"/,
     );
-    expect(refused(`AccountName=contoso;AccountKey=a2V5;TableEndpoint=https://user:${secret}@contoso.table.core.windows.net`)).toMatch(/TableEndpoint .*credentials/);
+    expect(refused(`AccountName=contoso;AccountKey=a2V5;TableEndpoint=https://user:${secret}@contoso.table.core.windows.net`)).toMatch(
+      /TableEndpoint .*credentials/,
+    );
     // A URL with a password, used with the managed identity: refused for it.
     expect(refused(`https://user:${secret}@contoso.table.core.windows.net`)).toMatch(/^AzureWebJobsStorage .*credentials/);
     expect(refused(`https://contoso:${secret}@tab le`)).toBe(

@@ -46,7 +46,12 @@ describe('createLogger', () => {
   it('keeps event and invocationId even when a field tries to replace them', () => {
     const { context, lines } = capture('inv-1', 'contactEvents');
     createLogger()(context, 'event.ignored', { event: 'forged', invocationId: 'forged', functionName: 'forged', reason: 'unknown type' });
-    expect(JSON.parse(lines[0]!.line)).toEqual({ event: 'event.ignored', invocationId: 'inv-1', functionName: 'contactEvents', reason: 'unknown type' });
+    expect(JSON.parse(lines[0]!.line)).toEqual({
+      event: 'event.ignored',
+      invocationId: 'inv-1',
+      functionName: 'contactEvents',
+      reason: 'unknown type',
+    });
   });
 
   it('sends failures to context.error and warnings to context.warn', () => {
@@ -57,7 +62,11 @@ describe('createLogger', () => {
     log(context, 'alert.pending', { pending: 2 });
     log(context, 'scan.started');
     expect(lines.map((line) => line.level)).toEqual(['error', 'warning', 'warning', 'information']);
-    expect(JSON.parse(lines[3]!.line)).toEqual({ event: 'scan.started', invocationId: '7f7e5c4a-1d2b-4c3d-9e8f-0a1b2c3d4e5f', functionName: 'scanTimer' });
+    expect(JSON.parse(lines[3]!.line)).toEqual({
+      event: 'scan.started',
+      invocationId: '7f7e5c4a-1d2b-4c3d-9e8f-0a1b2c3d4e5f',
+      functionName: 'scanTimer',
+    });
   });
 
   it('never writes a connection string, a bearer token or an ACS access key, however deep', () => {
@@ -93,7 +102,10 @@ describe('createLogger', () => {
 
   it('never writes the password of a URL', () => {
     const { context, lines } = capture();
-    createLogger()(context, 'scan.failed', { endpoint: 'https://operator:pa55-w0rd@cw-acs.communication.azure.com', plain: 'https://cw-acs.communication.azure.com:443/' });
+    createLogger()(context, 'scan.failed', {
+      endpoint: 'https://operator:pa55-w0rd@cw-acs.communication.azure.com',
+      plain: 'https://cw-acs.communication.azure.com:443/',
+    });
     expect(lines[0]!.line).not.toContain('pa55-w0rd');
     expect(JSON.parse(lines[0]!.line)).toMatchObject({ endpoint: REDACTED, plain: 'https://cw-acs.communication.azure.com:443/' });
   });
@@ -130,4 +142,3 @@ describe('createLogger', () => {
     });
   });
 });
-

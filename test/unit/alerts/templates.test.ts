@@ -34,7 +34,10 @@ const OWN_CONTACT_FIXED = {
     phone: '+1-555-0100',
     isEnabled: true,
     notificationsByRole: { state: 'On', roles: ['Contributor', 'Owner'] },
-    notificationsSources: [{ sourceType: 'Alert', minimalSeverity: 'Medium' }, { sourceType: 'AttackPath', minimalRiskLevel: 'High' }],
+    notificationsSources: [
+      { sourceType: 'Alert', minimalSeverity: 'Medium' },
+      { sourceType: 'AttackPath', minimalRiskLevel: 'High' },
+    ],
   },
 };
 
@@ -64,9 +67,15 @@ describe('alert templates', () => {
     const steps = email.plainText.slice(email.plainText.indexOf('How to fix:'), email.plainText.indexOf('The subscription in the portal'));
     expect(steps.match(/^ {2}\d+\. /gm)).toHaveLength(5);
     expect(steps).not.toContain('Notify about alerts');
-    expect(email.plainText).toContain('az rest --method put --url "/subscriptions/6f1b2c3d-0000-4000-8000-000000000001/providers/Microsoft.Security/securityContacts/default?api-version=2023-12-01-preview"');
-    expect(email.html).toContain('az rest --method put --url &quot;/subscriptions/6f1b2c3d-0000-4000-8000-000000000001/providers/Microsoft.Security/securityContacts/default?api-version=2023-12-01-preview&quot;');
-    expect(email.subject).toBe('[contact-watch] Subscription "Payments prod" (6f1b2c3d-0000-4000-8000-000000000001) has no valid security contact');
+    expect(email.plainText).toContain(
+      'az rest --method put --url "/subscriptions/6f1b2c3d-0000-4000-8000-000000000001/providers/Microsoft.Security/securityContacts/default?api-version=2023-12-01-preview"',
+    );
+    expect(email.html).toContain(
+      'az rest --method put --url &quot;/subscriptions/6f1b2c3d-0000-4000-8000-000000000001/providers/Microsoft.Security/securityContacts/default?api-version=2023-12-01-preview&quot;',
+    );
+    expect(email.subject).toBe(
+      '[contact-watch] Subscription "Payments prod" (6f1b2c3d-0000-4000-8000-000000000001) has no valid security contact',
+    );
   });
 
   it("suggests the subscription's own contact with only the failing settings changed, never the alert recipients", () => {
@@ -76,13 +85,17 @@ describe('alert templates', () => {
       const body = JSON.parse(/--body '(.*)'$/.exec(command)![1]!) as typeof OWN_CONTACT_FIXED;
       expect(body).toEqual(OWN_CONTACT_FIXED);
       expect(command).not.toContain('secops@fabrikam.io');
-      expect(email.plainText).toContain("its addresses, phone and roles are kept");
+      expect(email.plainText).toContain('its addresses, phone and roles are kept');
     }
   });
 
   it('puts the security team in a contact only where no valid address would remain, else says to replace the example', () => {
     const placeholder = alert({
-      fix: { kind: 'put', body: { properties: { ...OWN_CONTACT_FIXED.properties, emails: 'secops@your-company.internal' } }, placeholderEmails: true },
+      fix: {
+        kind: 'put',
+        body: { properties: { ...OWN_CONTACT_FIXED.properties, emails: 'secops@your-company.internal' } },
+        placeholderEmails: true,
+      },
     });
     const withTeam = renderSingle(placeholder, { ...ctx, suggestedContactEmails: 'secops@fabrikam.io;cloud@fabrikam.io' }).plainText;
     expect(withTeam).toContain('"emails":"secops@fabrikam.io;cloud@fabrikam.io","phone":"+1-555-0100"');
@@ -92,7 +105,10 @@ describe('alert templates', () => {
   });
 
   it('suggests no write for a contact that could not be read, and a read first where the fix is not known', () => {
-    const unreadable = alert({ status: 'error', findings: [{ ruleId: 'contact-exists', result: 'error', message: '403 AuthorizationFailed' }] });
+    const unreadable = alert({
+      status: 'error',
+      findings: [{ ruleId: 'contact-exists', result: 'error', message: '403 AuthorizationFailed' }],
+    });
     for (const body of [renderSingle(unreadable, ctx).plainText, renderDigest([unreadable], ctx).plainText]) {
       expect(body).not.toContain('az rest');
       expect(body).toContain('Security Reader');
@@ -100,10 +116,15 @@ describe('alert templates', () => {
     const { fix: _fix, ...unknownFix } = alert();
     const readFirst = renderSingle(unknownFix, ctx).plainText;
     expect(readFirst).not.toContain('--method put --url');
-    expect(readFirst).toContain('az rest --method get --url "/subscriptions/6f1b2c3d-0000-4000-8000-000000000001/providers/Microsoft.Security/securityContacts?api-version=2023-12-01-preview"');
+    expect(readFirst).toContain(
+      'az rest --method get --url "/subscriptions/6f1b2c3d-0000-4000-8000-000000000001/providers/Microsoft.Security/securityContacts?api-version=2023-12-01-preview"',
+    );
     const tooLarge = renderSingle(alert({ fix: { kind: 'too-large', bytes: 412_000 } }), ctx).plainText;
     expect(tooLarge).toContain('contact-watch check 6f1b2c3d-0000-4000-8000-000000000001');
-    const notFixable = renderSingle(alert({ fix: { kind: 'not-fixable', reason: 'the Microsoft.Security resource provider is not registered' } }), ctx).plainText;
+    const notFixable = renderSingle(
+      alert({ fix: { kind: 'not-fixable', reason: 'the Microsoft.Security resource provider is not registered' } }),
+      ctx,
+    ).plainText;
     expect(notFixable).toContain('# Writing the contact cannot fix this: the Microsoft.Security resource provider is not registered');
     expect(notFixable).not.toContain('--method put');
   });
@@ -124,7 +145,9 @@ describe('alert templates', () => {
     for (const email of [renderSingle(hostile, ctx), renderDigest([hostile], ctx)]) {
       expect(email.html).not.toContain('<script>');
       expect(email.html).not.toContain('<img');
-      expect(email.html).toContain('Prod &lt;script&gt;alert(1)&lt;/script&gt; Bcc: attacker@evil.test &quot;quoted&quot; &amp; &#39;single&#39;');
+      expect(email.html).toContain(
+        'Prod &lt;script&gt;alert(1)&lt;/script&gt; Bcc: attacker@evil.test &quot;quoted&quot; &amp; &#39;single&#39;',
+      );
       expect(email.html).toContain('&lt;img src=x onerror=alert(1)&gt;');
       expect(email.subject).not.toMatch(/[\r\n]/);
       expect(email.subject).not.toContain('Bcc');
@@ -135,7 +158,9 @@ describe('alert templates', () => {
       expect(email.plainText).toContain('Prod <script>alert(1)</script> Bcc: attacker@evil.test');
     }
     // Only the id names the subscription in the subject.
-    expect(renderSingle(hostile, ctx).subject).toBe('[contact-watch] Subscription 6f1b2c3d-0000-4000-8000-000000000001 has no valid security contact');
+    expect(renderSingle(hostile, ctx).subject).toBe(
+      '[contact-watch] Subscription 6f1b2c3d-0000-4000-8000-000000000001 has no valid security contact',
+    );
     // The HTML has no script, no external asset.
     const { html } = renderDigest([hostile, alert()], ctx);
     expect(html).not.toMatch(/<(script|link|img|iframe|object|embed|style)\b|@import|url\(/i);
@@ -163,7 +188,13 @@ describe('alert templates', () => {
       [
         alert(),
         alert({ subscriptionId: '6f1b2c3d-0000-4000-8000-000000000002', kind: 'reminder', displayName: 'Data lake' }),
-        alert({ subscriptionId: '6f1b2c3d-0000-4000-8000-000000000003', kind: 'fixed', status: 'compliant', findings: [], displayName: 'Sandbox' }),
+        alert({
+          subscriptionId: '6f1b2c3d-0000-4000-8000-000000000003',
+          kind: 'fixed',
+          status: 'compliant',
+          findings: [],
+          displayName: 'Sandbox',
+        }),
       ],
       ctx,
     );
@@ -201,7 +232,20 @@ describe('alert templates', () => {
   });
 });
 
-const BIDI_CONTROLS = ['\u202A', '\u202B', '\u202C', '\u202D', '\u202E', '\u2066', '\u2067', '\u2068', '\u2069', '\u200E', '\u200F', '\u061C'];
+const BIDI_CONTROLS = [
+  '\u202A',
+  '\u202B',
+  '\u202C',
+  '\u202D',
+  '\u202E',
+  '\u2066',
+  '\u2067',
+  '\u2068',
+  '\u2069',
+  '\u200E',
+  '\u200F',
+  '\u061C',
+];
 const ANY_BIDI_CONTROL = /[\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069]/;
 
 describe.each(BIDI_CONTROLS.map((c) => [`U+${c.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`, c] as const))(
@@ -219,15 +263,27 @@ describe.each(BIDI_CONTROLS.map((c) => [`U+${c.codePointAt(0)!.toString(16).toUp
     });
 
     it('the subject, HTML and text show it as U+FFFD, never as it is', () => {
-      const emails = [renderSingle(lure, ctx), renderSingle(unreadable, ctx), renderDigest([lure, unreadable], ctx), ...composeDigests([lure, unreadable], ctx).map((p) => p.email)];
+      const emails = [
+        renderSingle(lure, ctx),
+        renderSingle(unreadable, ctx),
+        renderDigest([lure, unreadable], ctx),
+        ...composeDigests([lure, unreadable], ctx).map((p) => p.email),
+      ];
       for (const email of emails) {
         expect(email.subject).not.toMatch(ANY_BIDI_CONTROL);
         expect(email.html).not.toMatch(ANY_BIDI_CONTROL);
         expect(email.plainText).not.toMatch(ANY_BIDI_CONTROL);
       }
       const single = renderSingle(lure, ctx);
-      expect(single.subject).toBe('[contact-watch] Subscription "Payroll \uFFFDgpj.exe" (6f1b2c3d-0000-4000-8000-000000000001) has no valid security contact');
-      for (const body of [single.html, single.plainText, renderDigest([lure, unreadable], ctx).html, renderDigest([lure, unreadable], ctx).plainText]) {
+      expect(single.subject).toBe(
+        '[contact-watch] Subscription "Payroll \uFFFDgpj.exe" (6f1b2c3d-0000-4000-8000-000000000001) has no valid security contact',
+      );
+      for (const body of [
+        single.html,
+        single.plainText,
+        renderDigest([lure, unreadable], ctx).html,
+        renderDigest([lure, unreadable], ctx).plainText,
+      ]) {
         expect(body).toContain('Payroll \uFFFDgpj.exe');
         expect(body).toContain('ops\uFFFD@fabrikam.io');
       }
@@ -257,7 +313,8 @@ function tenantBacklog(count: number): OwedAlert[] {
   return Array.from({ length: count }, (_, i) => {
     const subscriptionId = `${(0x10000000 + i * 7919).toString(16).slice(-8)}-${String(i % 10_000).padStart(4, '0')}-4${String(i % 1000).padStart(3, '0')}-8000-${String(i).padStart(12, '0')}`;
     const unreadable = i % 7 === 3;
-    const displayName = `${['Payments', 'Data platform', 'Sandbox', 'Web shop'][i % 4]} ${i} ${i % 11 === 0 ? 'with a rather long display name that a team chose for its landing zone subscription'.repeat(2) : ''}`.trim();
+    const displayName =
+      `${['Payments', 'Data platform', 'Sandbox', 'Web shop'][i % 4]} ${i} ${i % 11 === 0 ? 'with a rather long display name that a team chose for its landing zone subscription'.repeat(2) : ''}`.trim();
     const findings: Finding[] = unreadable
       ? RULE_IDS.map((ruleId) => ({
           ruleId,
@@ -270,7 +327,11 @@ function tenantBacklog(count: number): OwedAlert[] {
             ...RULE_IDS.slice(1).map((ruleId): Finding => ({ ruleId, result: 'fail', message: 'no security contact' })),
           ]
         : [
-            { ruleId: 'email-configured', result: 'fail', message: 'On a placeholder domain that reaches no security team: "admin@contoso.com", "security@example.com".' },
+            {
+              ruleId: 'email-configured',
+              result: 'fail',
+              message: 'On a placeholder domain that reaches no security team: "admin@contoso.com", "security@example.com".',
+            },
             { ruleId: 'owner-notifications', result: 'fail', message: 'Contact "default": notificationsByRole.state is "Off".' },
             { ruleId: 'attack-path-notifications', result: 'fail', message: 'No AttackPath notification source is configured.' },
           ];
@@ -349,7 +410,8 @@ describe('digest size', () => {
 });
 
 describe('digest order and unreadable subscriptions', () => {
-  const unreadableMessage = "The securityContacts API answered 403 AuthorizationFailed: the client 'contact-watch' does not have authorization.";
+  const unreadableMessage =
+    "The securityContacts API answered 403 AuthorizationFailed: the client 'contact-watch' does not have authorization.";
   const unreadable = alert({
     subscriptionId: '00000000-0000-4000-8000-00000000000a',
     displayName: 'Archive',
@@ -360,7 +422,13 @@ describe('digest order and unreadable subscriptions', () => {
     alert({ subscriptionId: '00000000-0000-4000-8000-000000000001', displayName: 'web shop' }),
     unreadable,
     alert({ subscriptionId: '00000000-0000-4000-8000-000000000002', displayName: 'Analytics', kind: 'reminder' }),
-    alert({ subscriptionId: '00000000-0000-4000-8000-000000000003', displayName: 'Zeta', kind: 'fixed', status: 'compliant', findings: [] }),
+    alert({
+      subscriptionId: '00000000-0000-4000-8000-000000000003',
+      displayName: 'Zeta',
+      kind: 'fixed',
+      status: 'compliant',
+      findings: [],
+    }),
     alert({ subscriptionId: '00000000-0000-4000-8000-000000000005', displayName: 'Billing' }),
     alert({ subscriptionId: '00000000-0000-4000-8000-000000000004', displayName: 'Billing' }),
   ];
@@ -375,11 +443,11 @@ describe('digest order and unreadable subscriptions', () => {
       expect(positions.every((p) => p >= 0)).toBe(true);
       expect([...positions].sort((a, b) => a - b)).toEqual(positions);
     }
-    expect(composeDigests(alerts, ctx, { maxSubscriptionsPerMessage: 2, maxMessageBytes: 96 * 1024 }).map((p) => p.alerts.map((a) => a.displayName))).toEqual([
-      expected.slice(0, 2),
-      expected.slice(2, 4),
-      expected.slice(4, 6),
-    ]);
+    expect(
+      composeDigests(alerts, ctx, { maxSubscriptionsPerMessage: 2, maxMessageBytes: 96 * 1024 }).map((p) =>
+        p.alerts.map((a) => a.displayName),
+      ),
+    ).toEqual([expected.slice(0, 2), expected.slice(2, 4), expected.slice(4, 6)]);
   });
 
   it('names the first subscriptions in that order when the digest summarises', () => {
@@ -388,7 +456,8 @@ describe('digest order and unreadable subscriptions', () => {
     const rank = { noncompliant: 0, error: 1, compliant: 2 } as const;
     const names = new Intl.Collator('en', { sensitivity: 'base' });
     const triage = [...backlog].sort(
-      (a, b) => rank[a.status] - rank[b.status] || names.compare(a.displayName, b.displayName) || (a.subscriptionId < b.subscriptionId ? -1 : 1),
+      (a, b) =>
+        rank[a.status] - rank[b.status] || names.compare(a.displayName, b.displayName) || (a.subscriptionId < b.subscriptionId ? -1 : 1),
     );
     const shown = backlog
       .filter((a) => email.plainText.includes(a.subscriptionId))
@@ -404,7 +473,7 @@ describe('digest order and unreadable subscriptions', () => {
         expect(body).toContain('could not be read');
         const section = body.slice(body.indexOf('Archive'));
         const end = section.indexOf(expectedIds[5]!);
-        for (const ruleId of RULE_IDS) expect((end > 0 ? section.slice(0, end) : section)).not.toContain(ruleId);
+        for (const ruleId of RULE_IDS) expect(end > 0 ? section.slice(0, end) : section).not.toContain(ruleId);
       }
     }
     expect(renderDigest([unreadable], ctx).subject).toBe('[contact-watch] 1 Azure subscription could not be read (1 new)');
@@ -421,4 +490,3 @@ describe('digest order and unreadable subscriptions', () => {
     expect(email.html.split(unreadableMessage.replace(/'/g, '&#39;')).length - 1).toBe(1);
   });
 });
-

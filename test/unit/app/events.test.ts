@@ -94,7 +94,9 @@ describe('resource events from the examples, as securityContacts writes and dele
       it(`${schema}/${file} as it is (a storage account write) is ignored, naming the operation`, () => {
         const result = parse(resourceExample(schema, file));
         expect(result).toMatchObject({ kind: 'ignored', eventId: EVENT_ID, eventType: 'Microsoft.Resources.ResourceWriteSuccess' });
-        expect(result.kind === 'ignored' && result.reason).toMatch(/Microsoft\.Storage\/storageAccounts\/write.*not a securityContacts write or delete/);
+        expect(result.kind === 'ignored' && result.reason).toMatch(
+          /Microsoft\.Storage\/storageAccounts\/write.*not a securityContacts write or delete/,
+        );
       });
 
       it(`${schema}/${file}: the operation name and types are matched without case`, () => {
@@ -137,7 +139,10 @@ describe('resource events from the examples, as securityContacts writes and dele
     expect(parse(event)).toEqual({ kind: 'malformed', reason: 'data.operationName is missing (Microsoft.Resources.ResourceWriteSuccess)' });
     const contradicting = contactEvent('cloud-events-schema', 'resource_write_success.json', 'write');
     contradicting.data.operationName = 'Microsoft.Security/securityContacts/delete';
-    expect(parse(contradicting)).toMatchObject({ kind: 'malformed', reason: expect.stringMatching(/data\.operationName .* does not match the event type/) });
+    expect(parse(contradicting)).toMatchObject({
+      kind: 'malformed',
+      reason: expect.stringMatching(/data\.operationName .* does not match the event type/),
+    });
   });
 
   it('a non-GUID subscription in data or in the resource path is malformed', () => {
@@ -187,7 +192,11 @@ describe('ContactWatch.SubscriptionCreated', () => {
     }
 
     it(`${schema}: the subscription id is taken in any case and stored in lower case; extra data is fine`, () => {
-      const event = subscriptionCreated(schema, { subscriptionId: SUBSCRIPTION.toUpperCase(), displayName: 'Test Subscription', workload: 'Production' });
+      const event = subscriptionCreated(schema, {
+        subscriptionId: SUBSCRIPTION.toUpperCase(),
+        displayName: 'Test Subscription',
+        workload: 'Production',
+      });
       expect(parse(event)).toMatchObject({ kind: 'subscription-created', subscriptionId: SUBSCRIPTION });
     });
 
@@ -263,20 +272,32 @@ describe("a SubscriptionCreated's time, judged against the app's clock", () => {
 
     it(`${schema}: ${field} at or beyond the edges of what Date can represent is malformed or accepted, never a throw`, () => {
       // The latest instant Date can represent: far ahead, so malformed.
-      expect(parse(at('+275760-09-13T00:00:00.000Z'))).toMatchObject({ kind: 'malformed', reason: expect.stringMatching(/is more than 5 minutes ahead of now/) });
+      expect(parse(at('+275760-09-13T00:00:00.000Z'))).toMatchObject({
+        kind: 'malformed',
+        reason: expect.stringMatching(/is more than 5 minutes ahead of now/),
+      });
       // Just beyond either edge, and far beyond: not a date and time at all.
       for (const time of ['+275760-09-13T00:00:00.001Z', '+999999-01-01T00:00:00Z', '-271821-04-19T23:59:59.999Z']) {
         expect(parse(at(time)), time).toEqual({ kind: 'malformed', reason: `${field} is not a date and time (${schemaName})` });
       }
       // The earliest instant it can represent: long past, so accepted (the access window has long closed).
-      expect(parse(at('-271821-04-20T00:00:00Z'))).toMatchObject({ kind: 'subscription-created', eventTime: '-271821-04-20T00:00:00.000Z' });
+      expect(parse(at('-271821-04-20T00:00:00Z'))).toMatchObject({
+        kind: 'subscription-created',
+        eventTime: '-271821-04-20T00:00:00.000Z',
+      });
     });
   }
 
   it('moves with the clock it is given, not the wall clock', () => {
     const event = { ...subscriptionCreated('event-grid-schema'), eventTime: '2999-01-01T00:00:00Z' };
-    expect(parseContactWatchEvent(event, new Date('2998-12-31T23:56:00Z'))).toMatchObject({ kind: 'subscription-created', eventTime: '2999-01-01T00:00:00.000Z' });
-    expect(parseContactWatchEvent(event, new Date('2998-12-31T23:54:00Z'))).toMatchObject({ kind: 'malformed', reason: expect.stringMatching(/^eventTime "2999-01-01T00:00:00Z" is more than 5 minutes ahead of now \(2998-12-31T23:54:00\.000Z\)/) });
+    expect(parseContactWatchEvent(event, new Date('2998-12-31T23:56:00Z'))).toMatchObject({
+      kind: 'subscription-created',
+      eventTime: '2999-01-01T00:00:00.000Z',
+    });
+    expect(parseContactWatchEvent(event, new Date('2998-12-31T23:54:00Z'))).toMatchObject({
+      kind: 'malformed',
+      reason: expect.stringMatching(/^eventTime "2999-01-01T00:00:00Z" is more than 5 minutes ahead of now \(2998-12-31T23:54:00\.000Z\)/),
+    });
   });
 
   it("does not bound a contact change's time, which decides nothing (the contact is read fresh either way)", () => {
@@ -293,7 +314,11 @@ describe('what is not an event of either schema', () => {
     ['a string', 'ContactWatch.SubscriptionCreated', /^the event is a string, not a JSON object$/],
     ['a number', 42, /^the event is a number, not a JSON object$/],
     ['a boolean', true, /^the event is a boolean, not a JSON object$/],
-    ['an array of events', [subscriptionCreated('event-grid-schema')], /^the event is an array of 1 item \(one event per invocation is expected\)/],
+    [
+      'an array of events',
+      [subscriptionCreated('event-grid-schema')],
+      /^the event is an array of 1 item \(one event per invocation is expected\)/,
+    ],
     ['an empty array', [], /^the event is an array of 0 items/],
     ['binary data', new Uint8Array([123, 125]), /^the event is 2 bytes of binary data/],
     ['an empty object', {}, /neither an Event Grid event \(no eventType\) nor a CloudEvents 1\.0 event \(no specversion\)/],
@@ -311,10 +336,14 @@ describe('what is not an event of either schema', () => {
     const mixed = { ...subscriptionCreated('event-grid-schema'), specversion: '1.0' };
     expect(parse(mixed)).toEqual({
       kind: 'malformed',
-      reason: 'the event mixes Event Grid fields (eventType, eventTime, dataVersion, metadataVersion) with CloudEvents fields (specversion); it must use one schema',
+      reason:
+        'the event mixes Event Grid fields (eventType, eventTime, dataVersion, metadataVersion) with CloudEvents fields (specversion); it must use one schema',
     });
     const other = { ...subscriptionCreated('cloud-events-schema'), eventType: 'ContactWatch.SubscriptionCreated' };
-    expect(parse(other)).toMatchObject({ kind: 'malformed', reason: expect.stringMatching(/^the event mixes Event Grid fields \(eventType\)/) });
+    expect(parse(other)).toMatchObject({
+      kind: 'malformed',
+      reason: expect.stringMatching(/^the event mixes Event Grid fields \(eventType\)/),
+    });
   });
 
   it('a wrong schema version or a missing envelope field is malformed, naming the field and the schema', () => {
@@ -356,7 +385,11 @@ describe('what is not an event of either schema', () => {
       metadataVersion: '1',
       dataVersion: '1',
     };
-    expect(parse(validation)).toMatchObject({ kind: 'ignored', eventType: 'Microsoft.Storage.BlobCreated', reason: expect.stringMatching(/not one contact-watch handles/) });
+    expect(parse(validation)).toMatchObject({
+      kind: 'ignored',
+      eventType: 'Microsoft.Storage.BlobCreated',
+      reason: expect.stringMatching(/not one contact-watch handles/),
+    });
   });
 
   it('refuses 1 MB of junk before deep parsing, having read only as much of it as the limit allows', () => {
@@ -376,13 +409,19 @@ describe('what is not an event of either schema', () => {
     expect(parse(junk)).toEqual({ kind: 'malformed', reason: 'the event is larger than 64 KB serialised' });
 
     // An array is refused on its length, before an element of it is read.
-    const wide = { ...subscriptionCreated('event-grid-schema'), data: { subscriptionId: SUBSCRIPTION, items: counted(Array.from({ length: 1_000_000 }, () => 0)) } };
+    const wide = {
+      ...subscriptionCreated('event-grid-schema'),
+      data: { subscriptionId: SUBSCRIPTION, items: counted(Array.from({ length: 1_000_000 }, () => 0)) },
+    };
     expect(parse(wide)).toEqual({ kind: 'malformed', reason: 'the event is larger than 64 KB serialised' });
     expect(reads).toBe(0);
 
     // An object's keys are read one at a time, each costing at least its own length plus 4 bytes:
     // the walk stops after at most MAX_EVENT_BYTES / 4 of its 100,000 values.
-    const manyKeys = { ...subscriptionCreated('cloud-events-schema'), data: counted(Object.fromEntries(Array.from({ length: 100_000 }, (_, index) => [`k${index}`, index]))) };
+    const manyKeys = {
+      ...subscriptionCreated('cloud-events-schema'),
+      data: counted(Object.fromEntries(Array.from({ length: 100_000 }, (_, index) => [`k${index}`, index]))),
+    };
     expect(parse(manyKeys)).toEqual({ kind: 'malformed', reason: 'the event is larger than 64 KB serialised' });
     expect(reads).toBeGreaterThan(0);
     expect(reads).toBeLessThanOrEqual(MAX_EVENT_BYTES / 4);
@@ -411,7 +450,16 @@ describe('what is not an event of either schema', () => {
   });
 
   it('never throws, whatever it is given', () => {
-    const odd: unknown[] = [Symbol('s'), () => 1, 10n, new Date(0), new Map(), Object.create(null), { eventType: 1n }, { specversion: Symbol('x') }];
+    const odd: unknown[] = [
+      Symbol('s'),
+      () => 1,
+      10n,
+      new Date(0),
+      new Map(),
+      Object.create(null),
+      { eventType: 1n },
+      { specversion: Symbol('x') },
+    ];
     for (const input of odd) expect(() => parse(input)).not.toThrow();
     const hostile = Object.defineProperty({ eventType: 'x' }, 'data', {
       enumerable: true,

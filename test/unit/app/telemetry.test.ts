@@ -29,12 +29,15 @@ const bundle = join(repoRoot, 'dist/functions/index.js');
 const chunk = join(repoRoot, 'dist/functions/telemetry.cjs');
 
 /** The example's local values (but the local server's CA, which names a file of a running server). */
-const { NODE_EXTRA_CA_CERTS: _localServerCa, APPLICATIONINSIGHTS_CONNECTION_STRING: _unset, ...exampleSettings } = (
-  JSON.parse(readFileSync(join(repoRoot, 'local.settings.example.json'), 'utf8')) as { Values: Record<string, string> }
-).Values;
+const {
+  NODE_EXTRA_CA_CERTS: _localServerCa,
+  APPLICATIONINSIGHTS_CONNECTION_STRING: _unset,
+  ...exampleSettings
+} = (JSON.parse(readFileSync(join(repoRoot, 'local.settings.example.json'), 'utf8')) as { Values: Record<string, string> }).Values;
 
 /** Modules whose presence means OpenTelemetry (or our chunk of it) was loaded. */
-const OPEN_TELEMETRY = /[\\/](?:@opentelemetry|monitor-opentelemetry|monitor-opentelemetry-exporter|functions-opentelemetry-instrumentation)[\\/]|telemetry\.cjs$/;
+const OPEN_TELEMETRY =
+  /[\\/](?:@opentelemetry|monitor-opentelemetry|monitor-opentelemetry-exporter|functions-opentelemetry-instrumentation)[\\/]|telemetry\.cjs$/;
 
 const scratch = mkdtempSync(join(tmpdir(), 'cw-telemetry-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
@@ -86,7 +89,11 @@ interface ChildReport {
   hooks: Record<string, number>;
 }
 
-function runEntry(settings: Record<string, string>, logLine?: string, caCertPath?: string): Promise<{ status: number | null; stderr: string; report: ChildReport }> {
+function runEntry(
+  settings: Record<string, string>,
+  logLine?: string,
+  caCertPath?: string,
+): Promise<{ status: number | null; stderr: string; report: ChildReport }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--require', PRELOAD, '--input-type=module', '-e', SCRIPT], {
       cwd: scratch,
@@ -170,7 +177,14 @@ describe('startTelemetry with a connection string (a fake ingestion endpoint)', 
           // The App Service managed-identity endpoint (IDENTITY_ENDPOINT), as @azure/identity calls it.
           tokenRequests.push(request.url);
           response.writeHead(200, { 'content-type': 'application/json', connection: 'close' });
-          response.end(JSON.stringify({ access_token: ACCESS_TOKEN, expires_on: String(Math.floor(Date.now() / 1000) + 3600), resource: 'https://monitor.azure.com', token_type: 'Bearer' }));
+          response.end(
+            JSON.stringify({
+              access_token: ACCESS_TOKEN,
+              expires_on: String(Math.floor(Date.now() / 1000) + 3600),
+              resource: 'https://monitor.azure.com',
+              token_type: 'Bearer',
+            }),
+          );
           return;
         }
         const raw = Buffer.concat(chunks);
@@ -206,7 +220,11 @@ describe('startTelemetry with a connection string (a fake ingestion endpoint)', 
   });
 
   it('loads the chunk, tells the host the worker sends its logs, and a logged line arrives with its fields as custom dimensions', async () => {
-    const { status, stderr, report } = await runEntry({ ...exampleSettings, APPLICATIONINSIGHTS_CONNECTION_STRING: connectionString }, line, tls.tls.caCertPath);
+    const { status, stderr, report } = await runEntry(
+      { ...exampleSettings, APPLICATIONINSIGHTS_CONNECTION_STRING: connectionString },
+      line,
+      tls.tls.caCertPath,
+    );
     expect(stderr).toBe('');
     expect(status).toBe(0);
     expect(report.loaded.some((path) => path.endsWith('telemetry.cjs'))).toBe(true);
@@ -216,7 +234,10 @@ describe('startTelemetry with a connection string (a fake ingestion endpoint)', 
 
     expect(received.length).toBeGreaterThan(0);
     expect(received.every((request) => request.path === 'POST /v2.1/track' && request.authorization === undefined)).toBe(true);
-    const envelopes = received.flatMap((request) => JSON.parse(request.body) as Array<{ name: string; iKey: string; data: { baseType: string; baseData: Record<string, unknown> } }>);
+    const envelopes = received.flatMap(
+      (request) =>
+        JSON.parse(request.body) as Array<{ name: string; iKey: string; data: { baseType: string; baseData: Record<string, unknown> } }>,
+    );
     const messages = envelopes.filter((envelope) => envelope.data.baseType === 'MessageData');
     expect(messages).toHaveLength(1);
     const message = messages[0]!;
@@ -253,7 +274,9 @@ describe('startTelemetry with a connection string (a fake ingestion endpoint)', 
     );
     expect(stderr).toBe('');
     expect(status).toBe(0);
-    expect(tokenRequests.some((url) => url.includes('client_id=7a1c2d3e-4f50-4a6b-8c7d-9e0f1a2b3c4d') && url.includes('monitor.azure.com'))).toBe(true);
+    expect(
+      tokenRequests.some((url) => url.includes('client_id=7a1c2d3e-4f50-4a6b-8c7d-9e0f1a2b3c4d') && url.includes('monitor.azure.com')),
+    ).toBe(true);
     const sent = received.slice(before);
     expect(sent.length).toBeGreaterThan(0);
     for (const request of sent) expect(request.authorization).toBe(`Bearer ${ACCESS_TOKEN}`);
@@ -300,14 +323,23 @@ process.stdout.write(String(response.status), () => process.exit(0));
     const timer = setTimeout(() => child.kill(), 20_000);
     const status = await new Promise<number | null>((resolve) => child.on('close', resolve));
     clearTimeout(timer);
-    expect(stderr.replace(/^WARNING: Skipping call to register \w+ hook because the "@azure\/functions" package is in test mode\.\n/gm, '')).toBe('');
+    expect(
+      stderr.replace(/^WARNING: Skipping call to register \w+ hook because the "@azure\/functions" package is in test mode\.\n/gm, ''),
+    ).toBe('');
     expect(status).toBe(0);
     // @azure/functions, in test mode without the worker, prints its system log lines to stdout.
     expect(stdout).toMatch(/(?:^|\n)200$/);
-    const envelopes = received.slice(before).filter((request) => request.path === 'POST /v2.1/track').flatMap((request) => JSON.parse(request.body) as Array<{ data: { baseType: string; baseData: Record<string, unknown> } }>);
+    const envelopes = received
+      .slice(before)
+      .filter((request) => request.path === 'POST /v2.1/track')
+      .flatMap((request) => JSON.parse(request.body) as Array<{ data: { baseType: string; baseData: Record<string, unknown> } }>);
     const dependencies = envelopes.filter((envelope) => envelope.data.baseType === 'RemoteDependencyData');
     expect(dependencies.map((envelope) => envelope.data.baseData)).toEqual([
-      expect.objectContaining({ name: 'GET /subscriptions', data: `https://127.0.0.1:${port}/subscriptions?api-version=2022-12-01`, resultCode: '200' }),
+      expect.objectContaining({
+        name: 'GET /subscriptions',
+        data: `https://127.0.0.1:${port}/subscriptions?api-version=2022-12-01`,
+        resultCode: '200',
+      }),
     ]);
   });
 
@@ -315,7 +347,9 @@ process.stdout.write(String(response.status), () => process.exit(0));
     expect(received.length).toBeGreaterThan(0);
     const everything = received.map((request) => request.body).join('\n');
     expect(everything).not.toContain(connectionString);
-    expect(everything).not.toMatch(/IngestionEndpoint=|InstrumentationKey=|AccountKey=|c2VjcmV0LWtleQ|fake-identity-header|Authorization=AAD/i);
+    expect(everything).not.toMatch(
+      /IngestionEndpoint=|InstrumentationKey=|AccountKey=|c2VjcmV0LWtleQ|fake-identity-header|Authorization=AAD/i,
+    );
   });
 });
 
@@ -323,15 +357,24 @@ describe('telemetryCredential (APPLICATIONINSIGHTS_AUTHENTICATION_STRING)', () =
   it('is none when unset, a managed identity for Authorization=AAD, and a message naming the setting otherwise', () => {
     expect(telemetryCredential({})).toBeUndefined();
     expect(telemetryCredential({ APPLICATIONINSIGHTS_AUTHENTICATION_STRING: ' ' })).toBeUndefined();
-    expect(telemetryCredential({ APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'Authorization=AAD;ClientId=7a1c2d3e-4f50-4a6b-8c7d-9e0f1a2b3c4d' })?.constructor.name).toBe('ManagedIdentityCredential');
-    expect(telemetryCredential({ APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'authorization=aad' })?.constructor.name).toBe('ManagedIdentityCredential');
-    expect(() => telemetryCredential({ APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'ClientId=7a1c2d3e' })).toThrow(/APPLICATIONINSIGHTS_AUTHENTICATION_STRING/);
+    expect(
+      telemetryCredential({ APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'Authorization=AAD;ClientId=7a1c2d3e-4f50-4a6b-8c7d-9e0f1a2b3c4d' })
+        ?.constructor.name,
+    ).toBe('ManagedIdentityCredential');
+    expect(telemetryCredential({ APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'authorization=aad' })?.constructor.name).toBe(
+      'ManagedIdentityCredential',
+    );
+    expect(() => telemetryCredential({ APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'ClientId=7a1c2d3e' })).toThrow(
+      /APPLICATIONINSIGHTS_AUTHENTICATION_STRING/,
+    );
   });
 });
 
 describe('logLineAttributes', () => {
   it('turns a structured line into custom dimensions and leaves any other line alone', () => {
-    expect(logLineAttributes('{"event":"scan.finished","invocationId":"i","subscriptions":2,"byStatus":{"compliant":2},"none":null}')).toEqual({
+    expect(
+      logLineAttributes('{"event":"scan.finished","invocationId":"i","subscriptions":2,"byStatus":{"compliant":2},"none":null}'),
+    ).toEqual({
       event: 'scan.finished',
       invocationId: 'i',
       subscriptions: 2,

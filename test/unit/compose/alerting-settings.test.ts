@@ -37,9 +37,13 @@ describe('alerting settings', () => {
   });
 
   it("takes a custom domain's sending quota, and refuses a rate that would never send", () => {
-    expect(readAlertingSettings({ ...BASE, CONTACT_WATCH_EMAIL_RATE_PER_MINUTE: '30', CONTACT_WATCH_EMAIL_RATE_PER_HOUR: '100' }).rate).toEqual({ perMinute: 30, perHour: 100 });
+    expect(
+      readAlertingSettings({ ...BASE, CONTACT_WATCH_EMAIL_RATE_PER_MINUTE: '30', CONTACT_WATCH_EMAIL_RATE_PER_HOUR: '100' }).rate,
+    ).toEqual({ perMinute: 30, perHour: 100 });
     expect(() => readAlertingSettings({ ...BASE, CONTACT_WATCH_EMAIL_RATE_PER_HOUR: '0' })).toThrow(/CONTACT_WATCH_EMAIL_RATE_PER_HOUR/);
-    expect(() => readAlertingSettings({ ...BASE, CONTACT_WATCH_EMAIL_RATE_PER_MINUTE: 'lots' })).toThrow(/CONTACT_WATCH_EMAIL_RATE_PER_MINUTE/);
+    expect(() => readAlertingSettings({ ...BASE, CONTACT_WATCH_EMAIL_RATE_PER_MINUTE: 'lots' })).toThrow(
+      /CONTACT_WATCH_EMAIL_RATE_PER_MINUTE/,
+    );
   });
 
   it('reads the connection-string form, reminder days and grace minutes', () => {
@@ -57,17 +61,23 @@ describe('alerting settings', () => {
   it('names the malformed setting and never repeats the secret', () => {
     expect(failure({ ...BASE, CONTACT_WATCH_REMINDER_DAYS: 'weekly' }).setting).toBe('CONTACT_WATCH_REMINDER_DAYS');
     expect(failure({ ...BASE, CONTACT_WATCH_REMINDER_DAYS: '-1' }).message).toContain('CONTACT_WATCH_REMINDER_DAYS is "-1"');
-    expect(failure({ ...BASE, CONTACT_WATCH_NEW_SUBSCRIPTION_GRACE_MINUTES: '1.5' }).setting).toBe('CONTACT_WATCH_NEW_SUBSCRIPTION_GRACE_MINUTES');
+    expect(failure({ ...BASE, CONTACT_WATCH_NEW_SUBSCRIPTION_GRACE_MINUTES: '1.5' }).setting).toBe(
+      'CONTACT_WATCH_NEW_SUBSCRIPTION_GRACE_MINUTES',
+    );
     expect(failure({ ...BASE, CONTACT_WATCH_ALERT_RECIPIENTS: 'secops@fabrikam.io; not-an-address' }).message).toContain('not-an-address');
     expect(failure({ ...BASE, CONTACT_WATCH_ALERT_RECIPIENTS: ' ; ' }).setting).toBe('CONTACT_WATCH_ALERT_RECIPIENTS');
     expect(failure({ ...BASE, CONTACT_WATCH_EMAIL_SENDER: 'DoNotReply' }).setting).toBe('CONTACT_WATCH_EMAIL_SENDER');
-    expect(failure({ ...BASE, CONTACT_WATCH_ACS_ENDPOINT: 'http://cw-acs.communication.azure.com' }).setting).toBe('CONTACT_WATCH_ACS_ENDPOINT');
+    expect(failure({ ...BASE, CONTACT_WATCH_ACS_ENDPOINT: 'http://cw-acs.communication.azure.com' }).setting).toBe(
+      'CONTACT_WATCH_ACS_ENDPOINT',
+    );
     const { CONTACT_WATCH_ACS_ENDPOINT: _, ...noAcs } = BASE;
     expect(failure(noAcs).message).toContain('CONTACT_WATCH_ACS_CONNECTION_STRING');
     const bad = failure({ ...noAcs, CONTACT_WATCH_ACS_CONNECTION_STRING: `endpoint=cw-acs;accesskey=${KEY}` });
     expect(bad.setting).toBe('CONTACT_WATCH_ACS_CONNECTION_STRING');
     expect(bad.message).not.toContain(KEY);
-    expect(failure({ ...BASE, CONTACT_WATCH_ACS_CONNECTION_STRING: `endpoint=https://x.communication.azure.com/;accesskey=${KEY}` }).message).toContain('set only one');
+    expect(
+      failure({ ...BASE, CONTACT_WATCH_ACS_CONNECTION_STRING: `endpoint=https://x.communication.azure.com/;accesskey=${KEY}` }).message,
+    ).toContain('set only one');
   });
 
   it('names every alerting setting at fault at once, each with its own message', () => {
@@ -79,7 +89,12 @@ describe('alerting settings', () => {
       CONTACT_WATCH_ACS_CONNECTION_STRING: `endpoint=https://x.communication.azure.com/;accesskey=${KEY}`,
     }) as InvalidSettingsError;
     expect(error).toBeInstanceOf(InvalidSettingsError);
-    expect(error.settings).toEqual(['CONTACT_WATCH_ACS_ENDPOINT', 'CONTACT_WATCH_EMAIL_SENDER', 'CONTACT_WATCH_EMAIL_RATE_PER_MINUTE', 'CONTACT_WATCH_EMAIL_RATE_PER_HOUR']);
+    expect(error.settings).toEqual([
+      'CONTACT_WATCH_ACS_ENDPOINT',
+      'CONTACT_WATCH_EMAIL_SENDER',
+      'CONTACT_WATCH_EMAIL_RATE_PER_MINUTE',
+      'CONTACT_WATCH_EMAIL_RATE_PER_HOUR',
+    ]);
     const lines = error.message.split('\n');
     expect(lines[0]).toBe('4 settings are missing or malformed:');
     expect(lines.slice(1)).toEqual([
@@ -102,14 +117,20 @@ describe('alerting settings', () => {
   });
 
   it('refuses an ACS endpoint with a SAS, keeping the names of its query but not the signature', () => {
-    const refused = failure({ ...BASE, CONTACT_WATCH_ACS_ENDPOINT: 'https://cw-acs.communication.azure.com/?sv=2024-05-04&sig=c2lnbmF0dXJl' });
+    const refused = failure({
+      ...BASE,
+      CONTACT_WATCH_ACS_ENDPOINT: 'https://cw-acs.communication.azure.com/?sv=2024-05-04&sig=c2lnbmF0dXJl',
+    });
     expect(refused.message).toContain('"https://cw-acs.communication.azure.com/?sv=…&sig=…"');
     expect(refused.message).not.toContain('c2lnbmF0dXJl');
   });
 
   it('refuses a connection string whose endpoint holds a password without a user name', () => {
     const { CONTACT_WATCH_ACS_ENDPOINT: _, ...noEndpoint } = BASE;
-    const refused = failure({ ...noEndpoint, CONTACT_WATCH_ACS_CONNECTION_STRING: `endpoint=https://:pa55-w0rd@cw-acs.communication.azure.com/;accesskey=${KEY}` });
+    const refused = failure({
+      ...noEndpoint,
+      CONTACT_WATCH_ACS_CONNECTION_STRING: `endpoint=https://:pa55-w0rd@cw-acs.communication.azure.com/;accesskey=${KEY}`,
+    });
     expect(refused.setting).toBe('CONTACT_WATCH_ACS_CONNECTION_STRING');
     expect(refused.message).toMatch(/credentials/);
     expect(refused.message).not.toContain('pa55-w0rd');
@@ -124,7 +145,11 @@ describe('alerting settings', () => {
   });
 
   it('reads the alert timing, a blank value taking the default', () => {
-    expect(readAlertingSettings({ ...BASE, CONTACT_WATCH_REMINDER_DAYS: '14' }).alerts).toEqual({ reminderDays: 14, newSubscriptionGraceMinutes: 0, fixedNotices: false });
+    expect(readAlertingSettings({ ...BASE, CONTACT_WATCH_REMINDER_DAYS: '14' }).alerts).toEqual({
+      reminderDays: 14,
+      newSubscriptionGraceMinutes: 0,
+      fixedNotices: false,
+    });
     expect(readAlertingSettings({ ...BASE, CONTACT_WATCH_REMINDER_DAYS: '  ' }).alerts.reminderDays).toBe(7);
   });
 });

@@ -59,7 +59,8 @@ describe('readAppSettings', () => {
       CONTACT_WATCH_HISTORY_RETENTION_DAYS: '730',
       CONTACT_WATCH_SCAN_RUN_RETENTION_DAYS: '14',
       CONTACT_WATCH_REPORT_URL: 'https://security.fabrikam.io/contact-watch/report',
-      APPLICATIONINSIGHTS_CONNECTION_STRING: 'InstrumentationKey=00000000-0000-0000-0000-000000000000;IngestionEndpoint=https://westeurope-5.in.applicationinsights.azure.com/',
+      APPLICATIONINSIGHTS_CONNECTION_STRING:
+        'InstrumentationKey=00000000-0000-0000-0000-000000000000;IngestionEndpoint=https://westeurope-5.in.applicationinsights.azure.com/',
     });
     expect(settings.storage.settingName).toBe('AzureWebJobsStorage');
     expect(settings.cloud.name).toBe('AzureUSGovernment');
@@ -74,27 +75,112 @@ describe('readAppSettings', () => {
   it.each([
     ['missing storage', { ...VALID, CONTACT_WATCH_STORAGE: undefined }, 'CONTACT_WATCH_STORAGE', /CONTACT_WATCH_STORAGE is missing/],
     ['malformed storage', { ...VALID, CONTACT_WATCH_STORAGE: 'http://cwstate.table.core.windows.net' }, 'CONTACT_WATCH_STORAGE', /https/],
-    ['malformed AzureWebJobsStorage', { ...VALID, CONTACT_WATCH_STORAGE: undefined, AzureWebJobsStorage: 'not a connection string' }, 'AzureWebJobsStorage', /AzureWebJobsStorage/],
-    ['a bad AZURE_CLOUD', { ...VALID, AZURE_CLOUD: 'AzureMoon' }, 'AZURE_CLOUD', /AzureMoon.*AzureCloud, AzureUSGovernment, AzureChinaCloud/],
-    ['an http ARM endpoint', { ...VALID, AZURE_RESOURCE_MANAGER_ENDPOINT: 'http://127.0.0.1:8443' }, 'AZURE_RESOURCE_MANAGER_ENDPOINT', /https/],
-    ['no retention at all', { ...VALID, CONTACT_WATCH_HISTORY_RETENTION_DAYS: '0' }, 'CONTACT_WATCH_HISTORY_RETENTION_DAYS', /from 1 to 3650/],
-    ['a retention in hours', { ...VALID, CONTACT_WATCH_SCAN_RUN_RETENTION_DAYS: '72h' }, 'CONTACT_WATCH_SCAN_RUN_RETENTION_DAYS', /whole number of days/],
-    ['a report link with a function key', { ...VALID, CONTACT_WATCH_REPORT_URL: 'https://cw.azurewebsites.net/api/report?code=abc' }, 'CONTACT_WATCH_REPORT_URL', /must not carry a function key/],
-    ['policy that is not JSON', { ...VALID, CONTACT_WATCH_POLICY: '{requiredRoles:' }, 'CONTACT_WATCH_POLICY', /CONTACT_WATCH_POLICY: the policy is not valid JSON/],
-    ['policy with a bad value', { ...VALID, CONTACT_WATCH_POLICY: '{"alerts":{"minimalSeverity":"Critical"}}' }, 'CONTACT_WATCH_POLICY', /alerts\.minimalSeverity/],
-    ['a five-field schedule', { ...VALID, CONTACT_WATCH_SCAN_SCHEDULE: '*/5 * * * *' }, 'CONTACT_WATCH_SCAN_SCHEDULE', /5 fields, not 6 \(the Functions timer needs the seconds field first\)/],
-    ['an hour out of range', { ...VALID, CONTACT_WATCH_SCAN_SCHEDULE: '0 0 24 * * *' }, 'CONTACT_WATCH_SCAN_SCHEDULE', /hour field "24" has "24", which is not a number from 0 to 23/],
-    ['a bad month name', { ...VALID, CONTACT_WATCH_SCAN_SCHEDULE: '0 0 0 1 Foo *' }, 'CONTACT_WATCH_SCAN_SCHEDULE', /month field "Foo".*jan/],
+    [
+      'malformed AzureWebJobsStorage',
+      { ...VALID, CONTACT_WATCH_STORAGE: undefined, AzureWebJobsStorage: 'not a connection string' },
+      'AzureWebJobsStorage',
+      /AzureWebJobsStorage/,
+    ],
+    [
+      'a bad AZURE_CLOUD',
+      { ...VALID, AZURE_CLOUD: 'AzureMoon' },
+      'AZURE_CLOUD',
+      /AzureMoon.*AzureCloud, AzureUSGovernment, AzureChinaCloud/,
+    ],
+    [
+      'an http ARM endpoint',
+      { ...VALID, AZURE_RESOURCE_MANAGER_ENDPOINT: 'http://127.0.0.1:8443' },
+      'AZURE_RESOURCE_MANAGER_ENDPOINT',
+      /https/,
+    ],
+    [
+      'no retention at all',
+      { ...VALID, CONTACT_WATCH_HISTORY_RETENTION_DAYS: '0' },
+      'CONTACT_WATCH_HISTORY_RETENTION_DAYS',
+      /from 1 to 3650/,
+    ],
+    [
+      'a retention in hours',
+      { ...VALID, CONTACT_WATCH_SCAN_RUN_RETENTION_DAYS: '72h' },
+      'CONTACT_WATCH_SCAN_RUN_RETENTION_DAYS',
+      /whole number of days/,
+    ],
+    [
+      'a report link with a function key',
+      { ...VALID, CONTACT_WATCH_REPORT_URL: 'https://cw.azurewebsites.net/api/report?code=abc' },
+      'CONTACT_WATCH_REPORT_URL',
+      /must not carry a function key/,
+    ],
+    [
+      'policy that is not JSON',
+      { ...VALID, CONTACT_WATCH_POLICY: '{requiredRoles:' },
+      'CONTACT_WATCH_POLICY',
+      /CONTACT_WATCH_POLICY: the policy is not valid JSON/,
+    ],
+    [
+      'policy with a bad value',
+      { ...VALID, CONTACT_WATCH_POLICY: '{"alerts":{"minimalSeverity":"Critical"}}' },
+      'CONTACT_WATCH_POLICY',
+      /alerts\.minimalSeverity/,
+    ],
+    [
+      'a five-field schedule',
+      { ...VALID, CONTACT_WATCH_SCAN_SCHEDULE: '*/5 * * * *' },
+      'CONTACT_WATCH_SCAN_SCHEDULE',
+      /5 fields, not 6 \(the Functions timer needs the seconds field first\)/,
+    ],
+    [
+      'an hour out of range',
+      { ...VALID, CONTACT_WATCH_SCAN_SCHEDULE: '0 0 24 * * *' },
+      'CONTACT_WATCH_SCAN_SCHEDULE',
+      /hour field "24" has "24", which is not a number from 0 to 23/,
+    ],
+    [
+      'a bad month name',
+      { ...VALID, CONTACT_WATCH_SCAN_SCHEDULE: '0 0 0 1 Foo *' },
+      'CONTACT_WATCH_SCAN_SCHEDULE',
+      /month field "Foo".*jan/,
+    ],
     ['a TimeSpan schedule', { ...VALID, CONTACT_WATCH_SCAN_SCHEDULE: '00:30:00' }, 'CONTACT_WATCH_SCAN_SCHEDULE', /1 field, not 6/],
-    ['bad recipients', { ...VALID, CONTACT_WATCH_ALERT_RECIPIENTS: 'secops@fabrikam.io; not-an-address' }, 'CONTACT_WATCH_ALERT_RECIPIENTS', /not-an-address/],
-    ['no recipients', { ...VALID, CONTACT_WATCH_ALERT_RECIPIENTS: undefined }, 'CONTACT_WATCH_ALERT_RECIPIENTS', /CONTACT_WATCH_ALERT_RECIPIENTS/],
+    [
+      'bad recipients',
+      { ...VALID, CONTACT_WATCH_ALERT_RECIPIENTS: 'secops@fabrikam.io; not-an-address' },
+      'CONTACT_WATCH_ALERT_RECIPIENTS',
+      /not-an-address/,
+    ],
+    [
+      'no recipients',
+      { ...VALID, CONTACT_WATCH_ALERT_RECIPIENTS: undefined },
+      'CONTACT_WATCH_ALERT_RECIPIENTS',
+      /CONTACT_WATCH_ALERT_RECIPIENTS/,
+    ],
     ['no sender', { ...VALID, CONTACT_WATCH_EMAIL_SENDER: '' }, 'CONTACT_WATCH_EMAIL_SENDER', /CONTACT_WATCH_EMAIL_SENDER/],
-    ['both ACS settings', { ...VALID, CONTACT_WATCH_ACS_CONNECTION_STRING: ACS_CONNECTION_STRING }, 'CONTACT_WATCH_ACS_ENDPOINT', /Both CONTACT_WATCH_ACS_ENDPOINT and CONTACT_WATCH_ACS_CONNECTION_STRING/],
-    ['neither ACS setting', { ...VALID, CONTACT_WATCH_ACS_ENDPOINT: undefined }, 'CONTACT_WATCH_ACS_ENDPOINT', /CONTACT_WATCH_ACS_CONNECTION_STRING/],
+    [
+      'both ACS settings',
+      { ...VALID, CONTACT_WATCH_ACS_CONNECTION_STRING: ACS_CONNECTION_STRING },
+      'CONTACT_WATCH_ACS_ENDPOINT',
+      /Both CONTACT_WATCH_ACS_ENDPOINT and CONTACT_WATCH_ACS_CONNECTION_STRING/,
+    ],
+    [
+      'neither ACS setting',
+      { ...VALID, CONTACT_WATCH_ACS_ENDPOINT: undefined },
+      'CONTACT_WATCH_ACS_ENDPOINT',
+      /CONTACT_WATCH_ACS_CONNECTION_STRING/,
+    ],
     ['bad reminder days', { ...VALID, CONTACT_WATCH_REMINDER_DAYS: 'weekly' }, 'CONTACT_WATCH_REMINDER_DAYS', /whole number/],
-    ['bad grace minutes', { ...VALID, CONTACT_WATCH_NEW_SUBSCRIPTION_GRACE_MINUTES: '-5' }, 'CONTACT_WATCH_NEW_SUBSCRIPTION_GRACE_MINUTES', /whole number/],
+    [
+      'bad grace minutes',
+      { ...VALID, CONTACT_WATCH_NEW_SUBSCRIPTION_GRACE_MINUTES: '-5' },
+      'CONTACT_WATCH_NEW_SUBSCRIPTION_GRACE_MINUTES',
+      /whole number/,
+    ],
     ['a zero e-mail rate', { ...VALID, CONTACT_WATCH_EMAIL_RATE_PER_HOUR: '0' }, 'CONTACT_WATCH_EMAIL_RATE_PER_HOUR', /never send/],
-    ['a bad Application Insights string', { ...VALID, APPLICATIONINSIGHTS_CONNECTION_STRING: 'https://dc.services.visualstudio.com' }, 'APPLICATIONINSIGHTS_CONNECTION_STRING', /InstrumentationKey=/],
+    [
+      'a bad Application Insights string',
+      { ...VALID, APPLICATIONINSIGHTS_CONNECTION_STRING: 'https://dc.services.visualstudio.com' },
+      'APPLICATIONINSIGHTS_CONNECTION_STRING',
+      /InstrumentationKey=/,
+    ],
   ])('names the setting for %s', (_what, env, setting, message) => {
     const error = failure(env);
     expect(error).toBeInstanceOf(SettingsError);
@@ -234,7 +320,9 @@ describe('local.settings.example.json', () => {
     expect(example.Values.IDENTITY_HEADER).toBe(constant('LOCAL_IDENTITY_HEADER'));
     expect(example.Values.CONTACT_WATCH_ACS_ENDPOINT).toBe(example.Values.AZURE_RESOURCE_MANAGER_ENDPOINT);
     expect(example.Values.CONTACT_WATCH_ACS_CONNECTION_STRING).toBe('');
-    expect(JSON.stringify(example)).not.toMatch(/accesskey=|AccountKey=(?!Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq)/i);
+    expect(JSON.stringify(example)).not.toMatch(
+      /accesskey=|AccountKey=(?!Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq)/i,
+    );
     expect(example.Values.NODE_EXTRA_CA_CERTS).toBe('.local-azure/tls/ca.pem');
     expect(main).toContain("join(REPO_ROOT, '.local-azure/tls')");
     expect(main).toContain('--port 8443 --identity-port 8444');

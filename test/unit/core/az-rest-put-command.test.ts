@@ -54,10 +54,13 @@ describe('azRestGetCommand', () => {
     expect(() => azRestGetCommand(`${SUBSCRIPTION}" --debug "`)).toThrow(RangeError);
   });
 
-  it('is the read the rules\' remediation starts from, and their write is the same PUT', () => {
+  it("is the read the rules' remediation starts from, and their write is the same PUT", () => {
     const remediation = securityContactRemediation('owners', { subscriptionId: SUBSCRIPTION });
     expect(remediation.azCli.split('\n')).toEqual(
-      expect.arrayContaining([azRestGetCommand(SUBSCRIPTION), azRestPutCommand(SUBSCRIPTION, remediation.restBody as SecurityContactPutBody)]),
+      expect.arrayContaining([
+        azRestGetCommand(SUBSCRIPTION),
+        azRestPutCommand(SUBSCRIPTION, remediation.restBody as SecurityContactPutBody),
+      ]),
     );
   });
 });
@@ -98,7 +101,10 @@ describe('azRestPutCommand', () => {
       '!event $? * ~ # & | ; < >',
     ];
     const bodies = hostile.map((text) => bodyWith(text, text));
-    const received = argumentsAzReceives(shell, bodies.map((body) => azRestPutCommand(SUBSCRIPTION, body)));
+    const received = argumentsAzReceives(
+      shell,
+      bodies.map((body) => azRestPutCommand(SUBSCRIPTION, body)),
+    );
     bodies.forEach((body, index) => {
       const args = received[index]!;
       expect(args.slice(0, 5)).toEqual([
@@ -116,11 +122,20 @@ describe('azRestPutCommand', () => {
 
   it('passes bash any text in the body unchanged', () => {
     fc.assert(
-      fc.property(fc.array(fc.tuple(fc.string({ unit: 'binary', maxLength: 30 }), fc.string({ unit: 'grapheme', maxLength: 10 })), { minLength: 1, maxLength: 40 }), (texts) => {
-        const bodies = texts.map(([emails, phone]) => bodyWith(emails, phone));
-        const received = argumentsAzReceives('bash', bodies.map((body) => azRestPutCommand(SUBSCRIPTION, body)));
-        bodies.forEach((body, index) => expect(JSON.parse(received[index]![6]!)).toEqual(body));
-      }),
+      fc.property(
+        fc.array(fc.tuple(fc.string({ unit: 'binary', maxLength: 30 }), fc.string({ unit: 'grapheme', maxLength: 10 })), {
+          minLength: 1,
+          maxLength: 40,
+        }),
+        (texts) => {
+          const bodies = texts.map(([emails, phone]) => bodyWith(emails, phone));
+          const received = argumentsAzReceives(
+            'bash',
+            bodies.map((body) => azRestPutCommand(SUBSCRIPTION, body)),
+          );
+          bodies.forEach((body, index) => expect(JSON.parse(received[index]![6]!)).toEqual(body));
+        },
+      ),
       { numRuns: 10 },
     );
   });

@@ -14,7 +14,9 @@ describe('portal links', () => {
     expect(emailNotificationsUrl(PORTAL_URLS.AzureUSGovernment, ID)).toBe(
       `https://portal.azure.us/#view/Microsoft_Azure_Security/PolicyMenuBlade/~/emailNotifications/subscriptionId/${ID}`,
     );
-    expect(environmentSettingsUrl(PORTAL_URLS.AzureCloud)).toBe('https://portal.azure.com/#view/Microsoft_Azure_Security/SecurityMenuBlade/~/EnvironmentSettings');
+    expect(environmentSettingsUrl(PORTAL_URLS.AzureCloud)).toBe(
+      'https://portal.azure.com/#view/Microsoft_Azure_Security/SecurityMenuBlade/~/EnvironmentSettings',
+    );
     expect(subscriptionOverviewUrl(PORTAL_URLS.AzureChinaCloud, ID)).toBe(`https://portal.azure.cn/#resource/subscriptions/${ID}/overview`);
     expect(policyDefinitionUrl(PORTAL_URLS.AzureCloud, '4f4f78b8-e367-4b10-a341-d9a4ad5cf1c7')).toBe(
       'https://portal.azure.com/#view/Microsoft_Azure_Policy/PolicyDetailBlade/definitionId/%2Fproviders%2FMicrosoft.Authorization%2FpolicyDefinitions%2F4f4f78b8-e367-4b10-a341-d9a4ad5cf1c7',
@@ -22,7 +24,9 @@ describe('portal links', () => {
   });
 
   it('take a bare host as https, and drop a trailing slash', () => {
-    expect(environmentSettingsUrl('portal.azure.cn')).toBe('https://portal.azure.cn/#view/Microsoft_Azure_Security/SecurityMenuBlade/~/EnvironmentSettings');
+    expect(environmentSettingsUrl('portal.azure.cn')).toBe(
+      'https://portal.azure.cn/#view/Microsoft_Azure_Security/SecurityMenuBlade/~/EnvironmentSettings',
+    );
     expect(subscriptionOverviewUrl('https://portal.azure.us/', ID)).toBe(`https://portal.azure.us/#resource/subscriptions/${ID}/overview`);
   });
 

@@ -9,7 +9,14 @@ import { describe, expect, it } from 'vitest';
 import { mergeContactFix } from '../../../src/core/contact-merge.js';
 import { findEmailAddressProblem } from '../../../src/core/email-addresses.js';
 import { evaluateContact } from '../../../src/core/evaluate.js';
-import { ALERT_SEVERITIES, ATTACK_PATH_RISK_LEVELS, type ContactSummary, type Policy, type SecurityContactPutBody, type SubscriptionContact } from '../../../src/core/model.js';
+import {
+  ALERT_SEVERITIES,
+  ATTACK_PATH_RISK_LEVELS,
+  type ContactSummary,
+  type Policy,
+  type SecurityContactPutBody,
+  type SubscriptionContact,
+} from '../../../src/core/model.js';
 import { levelRank, mergedEmailAddresses, normaliseContactList } from '../../../src/core/normalise.js';
 import { parsePolicy } from '../../../src/core/policy.js';
 import { RULES } from '../../../src/core/rules/index.js';
@@ -28,7 +35,14 @@ const maybe = <T>(arbitrary: fc.Arbitrary<T>) =>
   fc.oneof({ arbitrary, weight: 4 }, { arbitrary: fc.constant(null), weight: 1 }, { arbitrary: fc.constant(absent), weight: 1 });
 
 const address = fc.oneof(
-  fc.constantFrom('soc@fabrikam.io', 'SecOps@Fabrikam.io', 'noc@eu.fabrikam.io', 'ciso@northwind.com', 'me@gmail.com', 'ops@mail.northwind.com'),
+  fc.constantFrom(
+    'soc@fabrikam.io',
+    'SecOps@Fabrikam.io',
+    'noc@eu.fabrikam.io',
+    'ciso@northwind.com',
+    'me@gmail.com',
+    'ops@mail.northwind.com',
+  ),
   fc.constantFrom('john@contoso.com', 'jane@example.org', 'x@corp.test', 'y@host.localhost', 'z@sub.example'),
   fc.constantFrom('bad@', '@fabrikam.io', 'a b@fabrikam.io', 'no-at-sign', 'a..b@fabrikam.io', 'Jane <jane@fabrikam.io>'),
   fc.string({ maxLength: 12 }),
@@ -37,21 +51,31 @@ const emailList = fc
   .tuple(fc.array(address, { maxLength: 5 }), fc.constantFrom(';', ',', ' ; ', ' , ', ';;'))
   .map(([addresses, separator]) => addresses.join(separator));
 
-const onOff = fc.oneof({ arbitrary: fc.constantFrom('On', 'Off', 'on', 'OFF', 'oN'), weight: 4 }, { arbitrary: fc.constantFrom('Maybe', ''), weight: 1 });
-const severity = fc.oneof({ arbitrary: fc.constantFrom(...ALERT_SEVERITIES, 'low', 'MEDIUM', 'high'), weight: 4 }, { arbitrary: fc.constantFrom('Critical', 'Severe', ''), weight: 1 });
-const riskLevel = fc.oneof({ arbitrary: fc.constantFrom(...ATTACK_PATH_RISK_LEVELS, 'low', 'critical'), weight: 4 }, { arbitrary: fc.constantFrom('Severe', ''), weight: 1 });
+const onOff = fc.oneof(
+  { arbitrary: fc.constantFrom('On', 'Off', 'on', 'OFF', 'oN'), weight: 4 },
+  { arbitrary: fc.constantFrom('Maybe', ''), weight: 1 },
+);
+const severity = fc.oneof(
+  { arbitrary: fc.constantFrom(...ALERT_SEVERITIES, 'low', 'MEDIUM', 'high'), weight: 4 },
+  { arbitrary: fc.constantFrom('Critical', 'Severe', ''), weight: 1 },
+);
+const riskLevel = fc.oneof(
+  { arbitrary: fc.constantFrom(...ATTACK_PATH_RISK_LEVELS, 'low', 'critical'), weight: 4 },
+  { arbitrary: fc.constantFrom('Severe', ''), weight: 1 },
+);
 // Roles outside the API's enum (the specification's own "Admin") are left out: the merge carries
 // them over (see contact-merge.test.ts), but owner-notifications still fails a contact that lists
 // one, whatever else it holds, so no write could make such a contact pass.
 const role = fc.constantFrom('Owner', 'owner', 'OWNER', 'AccountAdmin', 'ServiceAdmin', 'serviceadmin', 'Contributor');
 const junk = fc.oneof(fc.string({ maxLength: 6 }), fc.integer(), fc.boolean(), fc.constant(null), fc.array(fc.integer(), { maxLength: 2 }));
 
-const notificationsByRole = maybe(
-  fc.record({ state: maybe(onOff), roles: maybe(fc.array(role, { maxLength: 4 })) }).map(withoutAbsent),
-);
+const notificationsByRole = maybe(fc.record({ state: maybe(onOff), roles: maybe(fc.array(role, { maxLength: 4 })) }).map(withoutAbsent));
 const notificationSource = fc
   .record({
-    sourceType: fc.oneof(fc.constantFrom('Alert', 'alert', 'AttackPath', 'attackpath', 'ATTACKPATH'), fc.constantFrom('BillingAnomaly', 'Other')),
+    sourceType: fc.oneof(
+      fc.constantFrom('Alert', 'alert', 'AttackPath', 'attackpath', 'ATTACKPATH'),
+      fc.constantFrom('BillingAnomaly', 'Other'),
+    ),
     minimalSeverity: maybe(severity),
     minimalRiskLevel: maybe(riskLevel),
     extra: fc.oneof(junk, fc.constant(absent)),
@@ -135,7 +159,14 @@ function normalised(items: unknown[]): SubscriptionContact {
 
 /** The body as the service would list it after the PUT, as the only contact. */
 function written(body: SecurityContactPutBody): SubscriptionContact {
-  return normalised([{ id: '/subscriptions/x/providers/Microsoft.Security/securityContacts/default', name: 'default', type: 'Microsoft.Security/securityContacts', ...body }]);
+  return normalised([
+    {
+      id: '/subscriptions/x/providers/Microsoft.Security/securityContacts/default',
+      name: 'default',
+      type: 'Microsoft.Security/securityContacts',
+      ...body,
+    },
+  ]);
 }
 
 /** The body with the example address replaced by one the policy accepts, as a person must before running it. */
@@ -159,7 +190,10 @@ function asSensitive<T extends string>(before: T | null, after: T | null, scale:
 
 function expectNoLessSensitive(before: ContactSummary, after: ContactSummary): void {
   expect(asSensitive(before.alertMinimalSeverity, after.alertMinimalSeverity, ALERT_SEVERITIES), 'alert severity').toBe(true);
-  expect(asSensitive(before.attackPathMinimalRiskLevel, after.attackPathMinimalRiskLevel, ATTACK_PATH_RISK_LEVELS), 'attack path risk level').toBe(true);
+  expect(
+    asSensitive(before.attackPathMinimalRiskLevel, after.attackPathMinimalRiskLevel, ATTACK_PATH_RISK_LEVELS),
+    'attack path risk level',
+  ).toBe(true);
   expect(after.notifyRoles).toEqual(expect.arrayContaining(before.notifyRoles));
 }
 
@@ -184,7 +218,9 @@ describe('mergeContactFix for any contact and any policy', () => {
         expect(requiredFailures(after, policy)).toEqual([]);
         expectNoLessSensitive(verdict.contact, evaluateContact(written(body), policy).contact);
 
-        const valid = mergedEmailAddresses(contact).filter((candidate) => findEmailAddressProblem(candidate, policy.emails.allowedDomains) === null);
+        const valid = mergedEmailAddresses(contact).filter(
+          (candidate) => findEmailAddressProblem(candidate, policy.emails.allowedDomains) === null,
+        );
         const kept = mergedEmailAddresses(written(body)).map((kept) => kept.toLowerCase());
         for (const address of valid) expect(kept).toContain(address.toLowerCase());
 

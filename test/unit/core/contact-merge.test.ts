@@ -88,9 +88,13 @@ describe('mergeContactFix on the Azure REST examples', () => {
     ];
     const item = changed(get2023(), { emails: 'soc@fabrikam.io', notificationsSources: sources });
     const contact = contactOf([item]);
-    expect(evaluateContact(contact, DEFAULT_POLICY).findings.find((finding) => finding.ruleId === 'attack-path-notifications')?.result).toBe('fail');
+    expect(
+      evaluateContact(contact, DEFAULT_POLICY).findings.find((finding) => finding.ruleId === 'attack-path-notifications')?.result,
+    ).toBe('fail');
     const body = putBody(fixFor([item]));
-    expect(body.properties.notificationsSources.filter((source) => source.sourceType === 'AttackPath')).toEqual([{ sourceType: 'AttackPath', minimalRiskLevel: 'Low' }]);
+    expect(body.properties.notificationsSources.filter((source) => source.sourceType === 'AttackPath')).toEqual([
+      { sourceType: 'AttackPath', minimalRiskLevel: 'Low' },
+    ]);
     expect(findingsAfterWriting(body, DEFAULT_POLICY)['attack-path-notifications']).toBe('pass');
   });
 
@@ -150,14 +154,22 @@ describe('mergeContactFix on the Azure REST examples', () => {
     expect(body.properties.notificationsByRole).toEqual({ state: 'On', roles: ['Owner'] });
   });
 
-  it.each(GET_AND_LIST_ITEMS)('gives the $version $file contact a body with valid addresses, every notification on and its phone', ({ item }) => {
-    const body = putBody(fixFor([item()], WITH_REMEDIATION));
-    const after = findingsAfterWriting(body, WITH_REMEDIATION);
-    expect(after).toMatchObject({ 'contact-exists': 'pass', 'email-configured': 'pass', 'alert-notifications': 'pass', 'attack-path-notifications': 'pass' });
-    expect(body.properties.notificationsByRole.state).toBe('On');
-    expect(body.properties.notificationsByRole.roles).toContain('Owner');
-    expect(body.properties.phone).toBe('(214)275-4038');
-  });
+  it.each(GET_AND_LIST_ITEMS)(
+    'gives the $version $file contact a body with valid addresses, every notification on and its phone',
+    ({ item }) => {
+      const body = putBody(fixFor([item()], WITH_REMEDIATION));
+      const after = findingsAfterWriting(body, WITH_REMEDIATION);
+      expect(after).toMatchObject({
+        'contact-exists': 'pass',
+        'email-configured': 'pass',
+        'alert-notifications': 'pass',
+        'attack-path-notifications': 'pass',
+      });
+      expect(body.properties.notificationsByRole.state).toBe('On');
+      expect(body.properties.notificationsByRole.roles).toContain('Owner');
+      expect(body.properties.phone).toBe('(214)275-4038');
+    },
+  );
 
   it('reads the bare-array quirk exactly like the { value } form', () => {
     const body = responseBody('2023-12-01-preview', 'GetSecurityContactsSubscription_example.json');
@@ -343,7 +355,10 @@ describe('mergeContactFix: several contacts', () => {
   it('merges 2017 contacts named default1 and default2: addresses united, each setting from the contact that enables it', () => {
     const first = { ...changed(get2017(), { email: 'john@fabrikam.io', alertsToAdmins: 'Off' }), name: 'default1' };
     const second = {
-      ...changed(responseBody('2017-08-01-preview', 'CreateSecurityContact_min_example.json'), { email: 'chen@fabrikam.io;JOHN@fabrikam.io', alertNotifications: 'Off' }),
+      ...changed(responseBody('2017-08-01-preview', 'CreateSecurityContact_min_example.json'), {
+        email: 'chen@fabrikam.io;JOHN@fabrikam.io',
+        alertNotifications: 'Off',
+      }),
       name: 'default2',
     };
     expect(putBody(fixFor([first, second])).properties).toEqual({
@@ -377,7 +392,10 @@ describe('mergeContactFix: several contacts', () => {
         { sourceType: 'AttackPath', minimalRiskLevel: 'Low' },
       ],
     });
-    const enabled = { ...changed(get2020(), { emails: 'noc@fabrikam.io', alertNotifications: { state: 'On', minimalSeverity: 'High' } }), name: 'default1' };
+    const enabled = {
+      ...changed(get2020(), { emails: 'noc@fabrikam.io', alertNotifications: { state: 'On', minimalSeverity: 'High' } }),
+      name: 'default1',
+    };
     const contact = contactOf([disabled, enabled]);
     expect(mergedContactBody(contact).properties).toMatchObject({
       isEnabled: true,
@@ -388,7 +406,13 @@ describe('mergeContactFix: several contacts', () => {
 
 describe('mergeContactFix: nothing to write, or nothing a write can do', () => {
   it('answers none when every rule the policy requires passes', () => {
-    const item = changed(get2023(), { emails: 'soc@fabrikam.io', notificationsSources: [{ sourceType: 'Alert', minimalSeverity: 'High' }, { sourceType: 'AttackPath', minimalRiskLevel: 'High' }] });
+    const item = changed(get2023(), {
+      emails: 'soc@fabrikam.io',
+      notificationsSources: [
+        { sourceType: 'Alert', minimalSeverity: 'High' },
+        { sourceType: 'AttackPath', minimalRiskLevel: 'High' },
+      ],
+    });
     expect(fixFor([item])).toEqual({ kind: 'none' });
   });
 
@@ -419,7 +443,11 @@ describe('mergeContactFix: nothing to write, or nothing a write can do', () => {
         },
       },
     });
-    expect(fixFor([])).toMatchObject({ kind: 'put', placeholderEmails: true, body: { properties: { emails: EXAMPLE_SECURITY_TEAM_ADDRESS } } });
+    expect(fixFor([])).toMatchObject({
+      kind: 'put',
+      placeholderEmails: true,
+      body: { properties: { emails: EXAMPLE_SECURITY_TEAM_ADDRESS } },
+    });
   });
 
   it('answers not-fixable when a write would change nothing the failing rule judges', () => {

@@ -85,12 +85,18 @@ describe('isPlaceholderDomain', () => {
     expect(isPlaceholderDomain(domain)).toBe(true);
   });
 
-  it.each(['fabrikam.com', 'notexample.com', 'example.co', 'contoso.co.uk', 'mycontoso.com', 'example.com.fabrikam.com', 'test.com', 'testing.io'])(
-    '%s is not',
-    (domain) => {
-      expect(isPlaceholderDomain(domain)).toBe(false);
-    },
-  );
+  it.each([
+    'fabrikam.com',
+    'notexample.com',
+    'example.co',
+    'contoso.co.uk',
+    'mycontoso.com',
+    'example.com.fabrikam.com',
+    'test.com',
+    'testing.io',
+  ])('%s is not', (domain) => {
+    expect(isPlaceholderDomain(domain)).toBe(false);
+  });
 });
 
 describe('isDomainAllowed', () => {
@@ -136,6 +142,9 @@ describe('findEmailAddressProblem', () => {
 
 describe('dedupeEmailAddresses', () => {
   it('keeps the first spelling of addresses that differ only in case', () => {
-    expect(dedupeEmailAddresses(['Jane@Fabrikam.com', 'john@fabrikam.com', 'jane@fabrikam.com'])).toEqual(['Jane@Fabrikam.com', 'john@fabrikam.com']);
+    expect(dedupeEmailAddresses(['Jane@Fabrikam.com', 'john@fabrikam.com', 'jane@fabrikam.com'])).toEqual([
+      'Jane@Fabrikam.com',
+      'john@fabrikam.com',
+    ]);
   });
 });

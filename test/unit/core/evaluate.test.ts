@@ -65,14 +65,20 @@ describe('evaluateContact', () => {
   });
 
   it('never lets the policy waive email-configured', () => {
-    const policy = parsePolicy({ alerts: { required: false }, owners: { required: false }, attackPaths: { required: false } }, 'policy.json');
+    const policy = parsePolicy(
+      { alerts: { required: false }, owners: { required: false }, attackPaths: { required: false } },
+      'policy.json',
+    );
     const item = compliantItem();
     (item['properties'] as Record<string, unknown>)['emails'] = '';
     expect(evaluateContact(contactOf(item), policy).status).toBe('noncompliant');
   });
 
   it('judges an empty list noncompliant, every rule failing, with an empty summary', () => {
-    const policy = parsePolicy({ alerts: { required: false }, owners: { required: false }, attackPaths: { required: false } }, 'policy.json');
+    const policy = parsePolicy(
+      { alerts: { required: false }, owners: { required: false }, attackPaths: { required: false } },
+      'policy.json',
+    );
     const verdict = evaluateContact(contactOf(), policy);
     expect(verdict.status).toBe('noncompliant');
     expect(verdict.findings).toEqual([

@@ -12,7 +12,13 @@ import type { SubscriptionVerdict } from '../../../src/core/model.js';
 
 const NOW = new Date('2025-05-01T09:15:00Z');
 const ID = '00000000-0000-4000-8000-0000000000AB';
-const valid = { subscriptionId: ID, reason: 'lab subscription', owner: 'jane@fabrikam.com', expiresOn: '2025-06-30', createdBy: 'jane@fabrikam.com' };
+const valid = {
+  subscriptionId: ID,
+  reason: 'lab subscription',
+  owner: 'jane@fabrikam.com',
+  expiresOn: '2025-06-30',
+  createdBy: 'jane@fabrikam.com',
+};
 
 function problems(input: unknown, now = NOW): string[] {
   const result = validateExemption(input, now);
@@ -51,11 +57,20 @@ describe('validateExemption', () => {
     expect(validateExemption({ ...valid, expiresOn: '2026-05-01' }, NOW).ok).toBe(true);
   });
 
-  it('names missing fields and lists every problem at once, with the caller\'s field names', () => {
-    expect(problems({ subscriptionId: ID, reason: 'x' })).toEqual(['owner: is required (text)', 'expiresOn: is required (text)', 'createdBy: is required (text)']);
+  it("names missing fields and lists every problem at once, with the caller's field names", () => {
+    expect(problems({ subscriptionId: ID, reason: 'x' })).toEqual([
+      'owner: is required (text)',
+      'expiresOn: is required (text)',
+      'createdBy: is required (text)',
+    ]);
     expect(problems('nonsense')).toEqual([expect.stringContaining('must be an object')]);
-    const result = validateExemption({ ...valid, owner: 'nobody', expiresOn: '2024-01-01' }, NOW, { fieldNames: { owner: '--owner', expiresOn: '--expires' } });
-    expect(result).toEqual({ ok: false, problems: ['--owner: "nobody" is not a valid e-mail address', '--expires: 2024-01-01 is in the past (today is 2025-05-01, UTC)'] });
+    const result = validateExemption({ ...valid, owner: 'nobody', expiresOn: '2024-01-01' }, NOW, {
+      fieldNames: { owner: '--owner', expiresOn: '--expires' },
+    });
+    expect(result).toEqual({
+      ok: false,
+      problems: ['--owner: "nobody" is not a valid e-mail address', '--expires: 2024-01-01 is in the past (today is 2025-05-01, UTC)'],
+    });
   });
 
   it('parseExemption throws an error listing the problems', () => {

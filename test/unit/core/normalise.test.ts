@@ -160,7 +160,9 @@ describe('normaliseContactList on the Azure REST examples', () => {
   });
 
   it('reads the 2017 shape in lower case too', () => {
-    const entry = onlyEntry([{ name: 'default1', properties: { email: 'soc@fabrikam.com', alertNotifications: 'on', alertsToAdmins: 'off' } }]);
+    const entry = onlyEntry([
+      { name: 'default1', properties: { email: 'soc@fabrikam.com', alertNotifications: 'on', alertsToAdmins: 'off' } },
+    ]);
     expect(entry.alerts.state).toEqual({ kind: 'known', value: 'On' });
     expect(entry.roles.state).toEqual({ kind: 'known', value: 'Off' });
   });
@@ -261,8 +263,14 @@ describe('readContactListPage', () => {
   });
 
   it('refuses a body that is neither a list nor { value: [...] }', () => {
-    expect(readContactListPage('oops')).toEqual({ ok: false, message: 'the securityContacts list must be a JSON object or array, got string' });
-    expect(readContactListPage({ value: {} })).toEqual({ ok: false, message: 'the securityContacts list must have a "value" array, got object' });
+    expect(readContactListPage('oops')).toEqual({
+      ok: false,
+      message: 'the securityContacts list must be a JSON object or array, got string',
+    });
+    expect(readContactListPage({ value: {} })).toEqual({
+      ok: false,
+      message: 'the securityContacts list must have a "value" array, got object',
+    });
     expect(readContactListPage({ value: [], nextLink: 3 })).toEqual({
       ok: false,
       message: "the securityContacts list's nextLink must be a string, got number",
@@ -280,8 +288,14 @@ describe('normaliseContactList refuses wrong types, naming item and field', () =
   it.each([
     [{ emails: 42 }, 'contact 0 (default): properties.emails must be a string, got number'],
     [{ isEnabled: 'true' }, 'contact 0 (default): properties.isEnabled must be a boolean, got string'],
-    [{ notificationsByRole: { state: 'On', roles: 'Owner' } }, 'contact 0 (default): properties.notificationsByRole.roles must be an array, got string'],
-    [{ notificationsByRole: { state: 'On', roles: ['Owner', 7] } }, 'contact 0 (default): properties.notificationsByRole.roles[1] must be a string, got number'],
+    [
+      { notificationsByRole: { state: 'On', roles: 'Owner' } },
+      'contact 0 (default): properties.notificationsByRole.roles must be an array, got string',
+    ],
+    [
+      { notificationsByRole: { state: 'On', roles: ['Owner', 7] } },
+      'contact 0 (default): properties.notificationsByRole.roles[1] must be a string, got number',
+    ],
     [{ notificationsByRole: { state: true } }, 'contact 0 (default): properties.notificationsByRole.state must be a string, got boolean'],
     [{ notificationsSources: {} }, 'contact 0 (default): properties.notificationsSources must be an array, got object'],
     [

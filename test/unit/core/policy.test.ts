@@ -79,19 +79,40 @@ describe('parsePolicy', () => {
   it.each([
     [{ alerts: { minimalSeverity: 'Critical' } }, 'policy.json: alerts.minimalSeverity must be one of Low, Medium, High (got "Critical")'],
     [{ alerts: { minimalSeverity: 'high' } }, 'policy.json: alerts.minimalSeverity must be one of Low, Medium, High (got "high")'],
-    [{ attackPaths: { minimalRiskLevel: 'Severe' } }, 'policy.json: attackPaths.minimalRiskLevel must be one of Low, Medium, High, Critical (got "Severe")'],
+    [
+      { attackPaths: { minimalRiskLevel: 'Severe' } },
+      'policy.json: attackPaths.minimalRiskLevel must be one of Low, Medium, High, Critical (got "Severe")',
+    ],
     [{ alert: {} }, 'policy.json: unknown key "alert"'],
     [{ alerts: { required: true, severity: 'High' } }, 'policy.json: unknown key "alerts.severity"'],
     [{ owners: { required: 'yes' } }, 'policy.json: owners.required must be a boolean (got "yes")'],
     [{ emails: { allowedDomains: 'fabrikam.com' } }, 'policy.json: emails.allowedDomains must be an array (got "fabrikam.com")'],
-    [{ emails: { allowedDomains: ['fabrikam.com', '@northwind.io'] } }, 'policy.json: emails.allowedDomains[1] must be a domain name such as fabrikam.com (got "@northwind.io")'],
-    [{ emails: { allowedDomains: ['*.fabrikam.com'] } }, 'policy.json: emails.allowedDomains[0] must be a domain name such as fabrikam.com (got "*.fabrikam.com")'],
+    [
+      { emails: { allowedDomains: ['fabrikam.com', '@northwind.io'] } },
+      'policy.json: emails.allowedDomains[1] must be a domain name such as fabrikam.com (got "@northwind.io")',
+    ],
+    [
+      { emails: { allowedDomains: ['*.fabrikam.com'] } },
+      'policy.json: emails.allowedDomains[0] must be a domain name such as fabrikam.com (got "*.fabrikam.com")',
+    ],
     [{ emails: { allowedDomains: [42] } }, 'policy.json: emails.allowedDomains[0] must be a string (got 42)'],
     [{ emails: null }, 'policy.json: emails must be an object (got null)'],
-    [{ remediation: { emails: ['secops@'] } }, 'policy.json: remediation.emails[0] must be a valid e-mail address such as secops@fabrikam.com (got "secops@")'],
-    [{ remediation: { emails: ['soc@fabrikam.com;noc@fabrikam.com'] } }, 'policy.json: remediation.emails[0] must be a valid e-mail address such as secops@fabrikam.com (got "soc@fabrikam.com;noc@fabrikam.com")'],
-    [{ remediation: { emails: ['soc@fabrikam.com', 'secops@contoso.com'] } }, 'policy.json: remediation.emails[1] is on a placeholder domain that reaches no security team (got "secops@contoso.com")'],
-    [{ remediation: { emails: ['secops@corp.test'] } }, 'policy.json: remediation.emails[0] is on a placeholder domain that reaches no security team (got "secops@corp.test")'],
+    [
+      { remediation: { emails: ['secops@'] } },
+      'policy.json: remediation.emails[0] must be a valid e-mail address such as secops@fabrikam.com (got "secops@")',
+    ],
+    [
+      { remediation: { emails: ['soc@fabrikam.com;noc@fabrikam.com'] } },
+      'policy.json: remediation.emails[0] must be a valid e-mail address such as secops@fabrikam.com (got "soc@fabrikam.com;noc@fabrikam.com")',
+    ],
+    [
+      { remediation: { emails: ['soc@fabrikam.com', 'secops@contoso.com'] } },
+      'policy.json: remediation.emails[1] is on a placeholder domain that reaches no security team (got "secops@contoso.com")',
+    ],
+    [
+      { remediation: { emails: ['secops@corp.test'] } },
+      'policy.json: remediation.emails[0] is on a placeholder domain that reaches no security team (got "secops@corp.test")',
+    ],
     [
       { emails: { allowedDomains: ['fabrikam.com'] }, remediation: { emails: ['soc@fabrikam.com', 'soc@evilfabrikam.com'] } },
       'policy.json: remediation.emails[1] is outside emails.allowedDomains (fabrikam.com) (got "soc@evilfabrikam.com")',
@@ -142,9 +163,9 @@ describe('parsePolicyJson', () => {
       expect(error.message).toMatch(/^CONTACT_WATCH_POLICY: /);
       expect(error.message).not.toContain(secret);
     }
-    expect(policyErrorOf(() => parsePolicyJson(`{"alerts": {"minimalSeverity": "https://user:${secret}@contoso.example"}}`, 'p')).message).toBe(
-      'p: alerts.minimalSeverity must be one of Low, Medium, High (got "https://…:…@contoso.example/")',
-    );
+    expect(
+      policyErrorOf(() => parsePolicyJson(`{"alerts": {"minimalSeverity": "https://user:${secret}@contoso.example"}}`, 'p')).message,
+    ).toBe('p: alerts.minimalSeverity must be one of Low, Medium, High (got "https://…:…@contoso.example/")');
   });
 
   it('validates what it parsed', () => {

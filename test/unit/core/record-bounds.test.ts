@@ -48,10 +48,18 @@ describe('boundForStorage', () => {
   it('cuts long messages, names and roles, keeping every rule result', () => {
     const findings: Finding[] = FINDINGS.map((finding) => ({ ...finding, message: 'y'.repeat(50_000) }));
     const bounded = boundForStorage(
-      fields({ displayName: 'n'.repeat(10_000), findings, contact: { ...CONTACT, notifyRoles: Array.from({ length: 100 }, (_, i) => `Role${i}`) } }),
+      fields({
+        displayName: 'n'.repeat(10_000),
+        findings,
+        contact: { ...CONTACT, notifyRoles: Array.from({ length: 100 }, (_, i) => `Role${i}`) },
+      }),
     );
     expect(bounded.findings.map((f) => [f.ruleId, f.result])).toEqual(FINDINGS.map((f) => [f.ruleId, f.result]));
-    expect(bounded.findings.every((f) => f.message.length <= RECORD_LIMITS.messageCharacters && f.message.endsWith('more characters not stored]'))).toBe(true);
+    expect(
+      bounded.findings.every(
+        (f) => f.message.length <= RECORD_LIMITS.messageCharacters && f.message.endsWith('more characters not stored]'),
+      ),
+    ).toBe(true);
     expect(bounded.displayName.length).toBeLessThanOrEqual(RECORD_LIMITS.displayNameCharacters);
     expect(bounded.contact.notifyRoles).toHaveLength(RECORD_LIMITS.roles);
     expect(bounded.omitted).toMatch(/characters of the display name; .* characters of rule messages; 80 notification roles\.$/);
@@ -59,7 +67,9 @@ describe('boundForStorage', () => {
 
   it('stores a fix too large to keep as too-large, with its size', () => {
     const emails = Array.from({ length: 2_000 }, (_, i) => `mailbox-${i}@fabrikam.com`).join(';');
-    const body = { properties: { emails, isEnabled: true, notificationsByRole: { state: 'On', roles: ['Owner'] }, notificationsSources: [] } };
+    const body = {
+      properties: { emails, isEnabled: true, notificationsByRole: { state: 'On', roles: ['Owner'] }, notificationsSources: [] },
+    };
     const bounded = boundForStorage(fields({ fix: { kind: 'put', body, placeholderEmails: false } }));
     expect(bounded.fix).toEqual({ kind: 'too-large', bytes: JSON.stringify({ kind: 'put', body, placeholderEmails: false }).length });
     expect(bounded.omitted).toContain('the suggested fix');
@@ -89,6 +99,8 @@ describe('minimalForStorage', () => {
     const minimal = minimalForStorage(record, 'PropertyValueTooLarge');
     expect(minimal).toMatchObject({ status: 'noncompliant', statusSince: '2026-01-01T00:00:00.000Z', fix: null, contact: { emails: [] } });
     expect(minimal.findings.map((f) => [f.ruleId, f.result])).toEqual(FINDINGS.map((f) => [f.ruleId, f.result]));
-    expect(minimal.omitted).toBe('Table Storage refused the whole record (PropertyValueTooLarge); only its status, rule results and dates were kept.');
+    expect(minimal.omitted).toBe(
+      'Table Storage refused the whole record (PropertyValueTooLarge); only its status, rule results and dates were kept.',
+    );
   });
 });

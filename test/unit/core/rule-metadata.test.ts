@@ -20,7 +20,9 @@ describe('securityContactRemediation', () => {
       subscriptionId: '00000000-1111-2222-3333-444444444444',
       emails: "o'brien@fabrikam.com;soc@fabrikam.com",
     });
-    expect(remediation.azCli).toContain('/subscriptions/00000000-1111-2222-3333-444444444444/providers/Microsoft.Security/securityContacts/default?');
+    expect(remediation.azCli).toContain(
+      '/subscriptions/00000000-1111-2222-3333-444444444444/providers/Microsoft.Security/securityContacts/default?',
+    );
     expect(azCliBody(remediation)).toEqual(securityContactRestBody("o'brien@fabrikam.com;soc@fabrikam.com"));
     expect(remediation.bicep).toContain("emails: 'o\\'brien@fabrikam.com;soc@fabrikam.com'");
   });

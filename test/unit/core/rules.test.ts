@@ -49,7 +49,7 @@ describe('one test file per rule', () => {
     expect(strays, 'test files named after no rule').toEqual([]);
   });
 
-  it('checks each rule\'s metadata in the rule\'s own file', () => {
+  it("checks each rule's metadata in the rule's own file", () => {
     for (const id of testedRuleIds) {
       const source = readFileSync(new URL(`${id}${TEST_SUFFIX}`, RULE_TESTS), 'utf8');
       expect(source, `${id}${TEST_SUFFIX}`).toContain(`describeRuleMetadata('${id}', `);

@@ -6,14 +6,30 @@ const KEY = 'Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZ
 describe('quoteWithoutSecrets', () => {
   it.each([
     ['a URL, as the URL parser writes it', 'https://cw-acs.communication.azure.com', '"https://cw-acs.communication.azure.com/"'],
-    ['a URL without its user and password', 'https://operator:hunter2@cw-acs.communication.azure.com', '"https://…:…@cw-acs.communication.azure.com/"'],
-    ['a URL with a password and no user', 'https://:hunter2@cw-acs.communication.azure.com', '"https://:…@cw-acs.communication.azure.com/"'],
+    [
+      'a URL without its user and password',
+      'https://operator:hunter2@cw-acs.communication.azure.com',
+      '"https://…:…@cw-acs.communication.azure.com/"',
+    ],
+    [
+      'a URL with a password and no user',
+      'https://:hunter2@cw-acs.communication.azure.com',
+      '"https://:…@cw-acs.communication.azure.com/"',
+    ],
     ['a URL with a user alone (a token is sometimes given as one)', 'https://ghp_token@example.com/x', '"https://…@example.com/x"'],
-    ['a URL with its query by parameter names', 'https://cwstate.table.core.windows.net/?sv=2024-05-04&ss=t&sig=c2ln%2B', '"https://cwstate.table.core.windows.net/?sv=…&ss=…&sig=…"'],
+    [
+      'a URL with its query by parameter names',
+      'https://cwstate.table.core.windows.net/?sv=2024-05-04&ss=t&sig=c2ln%2B',
+      '"https://cwstate.table.core.windows.net/?sv=…&ss=…&sig=…"',
+    ],
     ['a URL without its fragment', 'https://arm.example/#access_token=abc', '"https://arm.example/#…"'],
     ['a URL whose path holds a signature', 'https://arm.example/x;sig=abc/y', '"https://arm.example/…"'],
     ['a URL the parser refuses, by its scheme', 'https://operator:hunter2@cw acs', '"https://…"'],
-    ['a connection string by the names of its parts', `DefaultEndpointsProtocol=https;AccountName=cwstate;AccountKey=${KEY};`, '"DefaultEndpointsProtocol=…;AccountName=…;AccountKey=…"'],
+    [
+      'a connection string by the names of its parts',
+      `DefaultEndpointsProtocol=https;AccountName=cwstate;AccountKey=${KEY};`,
+      '"DefaultEndpointsProtocol=…;AccountName=…;AccountKey=…"',
+    ],
     ['a raw SAS by its first parameter', 'sv=2024-05-04&sig=abc', '"sv=…"'],
     ['a part without a name', 'AccountName=cwstate;c2VjcmV0', '"AccountName=…;…"'],
     ['a key pasted alone', KEY, '"…"'],
@@ -46,13 +62,23 @@ describe('isSafeToQuote', () => {
     expect(isSafeToQuote(text)).toBe(true);
   });
 
-  it.each(['https://example.com', 'a=b', `{"k": "${KEY}"}`, '{"k": alerts:hunter2@smtp}', 'x https://user@host'])('fails for %s', (text) => {
-    expect(isSafeToQuote(text)).toBe(false);
-  });
+  it.each(['https://example.com', 'a=b', `{"k": "${KEY}"}`, '{"k": alerts:hunter2@smtp}', 'x https://user@host'])(
+    'fails for %s',
+    (text) => {
+      expect(isSafeToQuote(text)).toBe(false);
+    },
+  );
 });
 
 describe('looksLikeSecret', () => {
-  it.each([`AccountKey=${KEY}`, 'accesskey=abc', 'SharedAccessSignature=sv', '?sig=abc', 'Bearer abc', 'see https://operator:hunter2@example.com/x'])('finds %s', (text) => {
+  it.each([
+    `AccountKey=${KEY}`,
+    'accesskey=abc',
+    'SharedAccessSignature=sv',
+    '?sig=abc',
+    'Bearer abc',
+    'see https://operator:hunter2@example.com/x',
+  ])('finds %s', (text) => {
     expect(looksLikeSecret(text)).toBe(true);
   });
 

@@ -56,15 +56,21 @@ function record(verdict: SubscriptionVerdict, overrides: Partial<SubscriptionRec
 export const RECORDS: SubscriptionRecord[] = [
   record(COMPLIANT),
   record(NONCOMPLIANT_HOSTILE, { noncompliantSince: '2025-02-01T09:00:00.000Z', lastAlertedAt: '2025-03-08T06:00:00.000Z', fix: PUT_FIX }),
-  record(NO_CONTACT, { noncompliantSince: '2025-03-10T02:00:00.000Z', fix: { kind: 'not-fixable', reason: 'the Microsoft.Security resource provider is not registered' } }),
+  record(NO_CONTACT, {
+    noncompliantSince: '2025-03-10T02:00:00.000Z',
+    fix: { kind: 'not-fixable', reason: 'the Microsoft.Security resource provider is not registered' },
+  }),
   record(UNREADABLE, { noncompliantSince: '2025-03-09T10:00:00.000Z', statusSince: '2025-03-09T10:00:00.000Z' }),
   record(EXEMPT),
   record(SKIPPED),
   record({ ...COMPLIANT, subscriptionId: '99999999-0000-4000-8000-00000000dead', displayName: 'Deleted' }, { status: 'gone' }),
-  record({ ...UNREADABLE, subscriptionId: 'b0b0b0b0-0000-4000-8000-000000000002', displayName: 'Locked \u202Egpj.exe' }, {
-    noncompliantSince: null,
-    statusSince: 'not a date',
-  }),
+  record(
+    { ...UNREADABLE, subscriptionId: 'b0b0b0b0-0000-4000-8000-000000000002', displayName: 'Locked \u202Egpj.exe' },
+    {
+      noncompliantSince: null,
+      statusSince: 'not a date',
+    },
+  ),
 ];
 
 const counts = (compliant: number, noncompliant: number, error: number) => ({
@@ -76,8 +82,24 @@ const counts = (compliant: number, noncompliant: number, error: number) => ({
   skipped: 1,
 });
 
-function run(scanId: string, startedAt: string, outcome: ScanRunRecord['outcome'], c: ScanRunRecord['counts'], finishedAt: string | null): ScanRunRecord {
-  return { scanId, startedAt, finishedAt, outcome, counts: c, resourceGraphRequests: 2, securityContactsCalls: 3, durationMs: 4_000, trigger: 'timer' };
+function run(
+  scanId: string,
+  startedAt: string,
+  outcome: ScanRunRecord['outcome'],
+  c: ScanRunRecord['counts'],
+  finishedAt: string | null,
+): ScanRunRecord {
+  return {
+    scanId,
+    startedAt,
+    finishedAt,
+    outcome,
+    counts: c,
+    resourceGraphRequests: 2,
+    securityContactsCalls: 3,
+    durationMs: 4_000,
+    trigger: 'timer',
+  };
 }
 
 /** Newest first, as the store lists them; the newest is still running. */
@@ -162,7 +184,8 @@ export const UNDELIVERED: OutboxMessage[] = [
 // Alert e-mails
 
 export const NOW = new Date('2025-03-10T12:00:00.000Z');
-export const HOSTILE = 'Prod <script>alert(1)</script>\r\nBcc: attacker@evil.test\r\n"quoted" & \'single\' \u202Egpj.exe https://evil.example www.evil.example';
+export const HOSTILE =
+  'Prod <script>alert(1)</script>\r\nBcc: attacker@evil.test\r\n"quoted" & \'single\' \u202Egpj.exe https://evil.example www.evil.example';
 
 function alert(overrides: Partial<OwedAlert> = {}): OwedAlert {
   const subscriptionId = overrides.subscriptionId ?? '6f1b2c3d-0000-4000-8000-000000000001';
@@ -199,7 +222,11 @@ export const ALERTS: Record<string, OwedAlert> = {
     findings: NO_CONTACT_FINDINGS,
     fix: { kind: 'not-fixable', reason: 'the Microsoft.Security resource provider is not registered \u202Eoops' },
   }),
-  tooLarge: alert({ subscriptionId: '6f1b2c3d-0000-4000-8000-000000000004', displayName: 'Huge', fix: { kind: 'too-large', bytes: 70_000 } }),
+  tooLarge: alert({
+    subscriptionId: '6f1b2c3d-0000-4000-8000-000000000004',
+    displayName: 'Huge',
+    fix: { kind: 'too-large', bytes: 70_000 },
+  }),
   unknownFix: alert({ subscriptionId: '6f1b2c3d-0000-4000-8000-000000000005', displayName: 'Old record', fix: undefined }),
   noneFix: alert({ subscriptionId: '6f1b2c3d-0000-4000-8000-000000000006', displayName: 'Nothing to write', fix: { kind: 'none' } }),
   attackPath: alert({
@@ -218,14 +245,44 @@ export const ALERTS: Record<string, OwedAlert> = {
     findings: UNREADABLE.findings,
     fix: undefined,
   }),
-  unreadableNoFindings: alert({ subscriptionId: '6f1b2c3d-0000-4000-8000-000000000009', displayName: '', status: 'error', findings: [], fix: undefined }),
-  reminder: alert({ subscriptionId: '6f1b2c3d-0000-4000-8000-00000000000a', kind: 'reminder', displayName: 'Reminded', since: '2025-02-01T00:00:00.000Z' }),
-  unreadableReminder: alert({ subscriptionId: '6f1b2c3d-0000-4000-8000-00000000000b', kind: 'reminder', status: 'error', findings: UNREADABLE.findings, fix: undefined }),
-  fixed: alert({ subscriptionId: '6f1b2c3d-0000-4000-8000-00000000000c', kind: 'fixed', status: 'compliant', displayName: 'Data lake', findings: [], fix: undefined }),
+  unreadableNoFindings: alert({
+    subscriptionId: '6f1b2c3d-0000-4000-8000-000000000009',
+    displayName: '',
+    status: 'error',
+    findings: [],
+    fix: undefined,
+  }),
+  reminder: alert({
+    subscriptionId: '6f1b2c3d-0000-4000-8000-00000000000a',
+    kind: 'reminder',
+    displayName: 'Reminded',
+    since: '2025-02-01T00:00:00.000Z',
+  }),
+  unreadableReminder: alert({
+    subscriptionId: '6f1b2c3d-0000-4000-8000-00000000000b',
+    kind: 'reminder',
+    status: 'error',
+    findings: UNREADABLE.findings,
+    fix: undefined,
+  }),
+  fixed: alert({
+    subscriptionId: '6f1b2c3d-0000-4000-8000-00000000000c',
+    kind: 'fixed',
+    status: 'compliant',
+    displayName: 'Data lake',
+    findings: [],
+    fix: undefined,
+  }),
   hostile: alert({
     subscriptionId: 'not-a-guid\r\n<b>',
     displayName: HOSTILE,
-    findings: [{ ruleId: 'email-configured', result: 'fail', message: `Not a valid e-mail address: "<img src=x onerror=alert(1)>" ${'x'.repeat(600)}` }],
+    findings: [
+      {
+        ruleId: 'email-configured',
+        result: 'fail',
+        message: `Not a valid e-mail address: "<img src=x onerror=alert(1)>" ${'x'.repeat(600)}`,
+      },
+    ],
   }),
   noFindings: alert({ subscriptionId: '6f1b2c3d-0000-4000-8000-00000000000d', displayName: 'Empty', findings: [], since: 'not a date' }),
 };

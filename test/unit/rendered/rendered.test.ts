@@ -21,7 +21,8 @@ import { ALERTS, backlog, EXEMPTIONS, NOW, RECORDS, RENDER_AT, RUNS, UNDELIVERED
 const expected = (name: string) => `./expected/${name}`;
 
 /** The SHA-256 and length of a rendering too close to another to keep whole. */
-const fingerprint = (text: unknown) => `sha256:${createHash('sha256').update(String(text)).digest('hex')} (${String(text).length} characters)`;
+const fingerprint = (text: unknown) =>
+  `sha256:${createHash('sha256').update(String(text)).digest('hex')} (${String(text).length} characters)`;
 
 describe('the report formats', () => {
   it('html', async () => {
@@ -39,13 +40,27 @@ describe('the report formats', () => {
   });
 
   it('the check view', () => {
-    const verdicts = [{ ...NONCOMPLIANT_HOSTILE, fix: { kind: 'put' as const, body: securityContactRestBody("o'brien@fabrikam.io"), placeholderEmails: true } }, NO_CONTACT];
+    const verdicts = [
+      {
+        ...NONCOMPLIANT_HOSTILE,
+        fix: { kind: 'put' as const, body: securityContactRestBody("o'brien@fabrikam.io"), placeholderEmails: true },
+      },
+      NO_CONTACT,
+    ];
     expect(fingerprint(verdicts.map((verdict) => renderVerdict(verdict, 'table', CONTEXT)).join('\n----\n'))).toMatchSnapshot();
   });
 });
 
-function operatorPage(records: SubscriptionRecord[], runs: ScanRunRecord[], exemptions: Exemption[], undelivered: OutboxMessage[] | undefined) {
-  return renderOperatorPage({ records, runs, exemptions, undelivered, now: RENDER_AT }, { rules: RULES, portalUrl: 'https://portal.azure.com' });
+function operatorPage(
+  records: SubscriptionRecord[],
+  runs: ScanRunRecord[],
+  exemptions: Exemption[],
+  undelivered: OutboxMessage[] | undefined,
+) {
+  return renderOperatorPage(
+    { records, runs, exemptions, undelivered, now: RENDER_AT },
+    { rules: RULES, portalUrl: 'https://portal.azure.com' },
+  );
 }
 
 describe('the operator page', () => {
@@ -86,7 +101,9 @@ describe('the alert e-mails', () => {
 
   it('without the team or the report page, and with a bare portal host', () => {
     const bare: TemplateContext = { portalUrl: 'portal.azure.cn', now: NOW, reportUrl: 'https://user:secret@contact-watch.fabrikam.net/' };
-    expect(fingerprint(document([ALERTS.put!, ALERTS.placeholder!, ALERTS.unreadable!].map((alert) => renderSingle(alert, bare))))).toMatchSnapshot();
+    expect(
+      fingerprint(document([ALERTS.put!, ALERTS.placeholder!, ALERTS.unreadable!].map((alert) => renderSingle(alert, bare)))),
+    ).toMatchSnapshot();
   });
 
   it('a digest of every kind', async () => {

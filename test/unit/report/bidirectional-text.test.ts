@@ -11,7 +11,20 @@ import { REPORT_FORMATS, renderReport, renderReportChunks, renderVerdict, report
 import { buildReport, COMPLIANT, CONTEXT, NONCOMPLIANT_HOSTILE, UNREADABLE } from './report-fixture.js';
 
 /** The embeddings and overrides, the isolates, and the three implicit marks (LRM, RLM, ALM). */
-const BIDI_CONTROLS = ['\u202A', '\u202B', '\u202C', '\u202D', '\u202E', '\u2066', '\u2067', '\u2068', '\u2069', '\u200E', '\u200F', '\u061C'];
+const BIDI_CONTROLS = [
+  '\u202A',
+  '\u202B',
+  '\u202C',
+  '\u202D',
+  '\u202E',
+  '\u2066',
+  '\u2067',
+  '\u2068',
+  '\u2069',
+  '\u200E',
+  '\u200F',
+  '\u061C',
+];
 const ANY_BIDI_CONTROL = /[\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069]/;
 const codePoint = (c: string) => `U+${c.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`;
 
@@ -21,8 +34,8 @@ function reportWith(control: string) {
     ...NONCOMPLIANT_HOSTILE,
     displayName: `Payroll ${control}gpj.exe`,
     contact: { ...NONCOMPLIANT_HOSTILE.contact, emails: [`ops${control}@fabrikam.io`] },
-    findings: NONCOMPLIANT_HOSTILE.findings.map(
-      (finding): Finding => (finding.ruleId === 'email-configured' ? { ...finding, message: `Not a valid e-mail address: "ops${control}@fabrikam.io".` } : finding),
+    findings: NONCOMPLIANT_HOSTILE.findings.map((finding): Finding =>
+      finding.ruleId === 'email-configured' ? { ...finding, message: `Not a valid e-mail address: "ops${control}@fabrikam.io".` } : finding,
     ),
   };
   const unreadable: SubscriptionVerdict = {

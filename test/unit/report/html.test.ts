@@ -36,7 +36,11 @@ describe('scan --format html', () => {
   });
 
   it('escapes values from Azure in attributes too', () => {
-    const hostile = { ...NONCOMPLIANT_HOSTILE, displayName: '"><img src=x onerror=alert(1)>', contact: { ...NONCOMPLIANT_HOSTILE.contact, emails: ["x'@y.io\" onmouseover=\"alert(1)"] } };
+    const hostile = {
+      ...NONCOMPLIANT_HOSTILE,
+      displayName: '"><img src=x onerror=alert(1)>',
+      contact: { ...NONCOMPLIANT_HOSTILE.contact, emails: ['x\'@y.io" onmouseover="alert(1)'] },
+    };
     const out = renderReport(buildReport([hostile]), 'html', CONTEXT);
     expect(out).not.toMatch(/<img/i);
     // No tag carries an event handler: the attacker's text stays inside escaped text and quoted
@@ -82,8 +86,15 @@ describe('scan --format html', () => {
     expect(page).toContain('<span class="scan-status scan-partial">partial</span>');
     expect(page).toContain('<time datetime="2025-03-01T10:00:42.500Z">2025-03-01 10:00:42 UTC</time>');
     expect(page).toContain('Partial scan.');
-    const count = (status: string) => new RegExp(`<li class="count c-${status}[^"]*">\\s*<span class="count-number">(\\d+)</span>`).exec(page)?.[1];
-    expect([count('noncompliant'), count('error'), count('compliant'), count('exempt'), count('skipped')]).toEqual(['2', '1', '1', '1', '1']);
+    const count = (status: string) =>
+      new RegExp(`<li class="count c-${status}[^"]*">\\s*<span class="count-number">(\\d+)</span>`).exec(page)?.[1];
+    expect([count('noncompliant'), count('error'), count('compliant'), count('exempt'), count('skipped')]).toEqual([
+      '2',
+      '1',
+      '1',
+      '1',
+      '1',
+    ]);
     expect(page).toContain('<span class="count-number">6</span><span class="count-label">Subscriptions</span>');
     expect(page).toContain('<text x="21" y="21" class="donut-text">25%</text>');
     expect(page).toContain('<strong>1</strong> of <strong>4</strong> judged subscriptions');
@@ -91,7 +102,10 @@ describe('scan --format html', () => {
   });
 
   it('draws the donut from the judged subscriptions', () => {
-    const segments = [...page.matchAll(/<circle class="seg seg-(\w+)"[^>]*stroke-dasharray="([\d.]+) ([\d.]+)"/g)].map((m) => [m[1], Number(m[2])]);
+    const segments = [...page.matchAll(/<circle class="seg seg-(\w+)"[^>]*stroke-dasharray="([\d.]+) ([\d.]+)"/g)].map((m) => [
+      m[1],
+      Number(m[2]),
+    ]);
     expect(segments).toEqual([
       ['compliant', 25],
       ['noncompliant', 50],
@@ -116,7 +130,9 @@ describe('scan --format html', () => {
 
   it('uses the portal of the cloud scanned, and no link at all for a portal URL that is not http(s)', () => {
     const gov = renderReport(REPORT, 'html', { ...CONTEXT, portalUrl: 'https://portal.azure.us' });
-    expect(gov).toContain(`href="https://portal.azure.us/#view/Microsoft_Azure_Security/PolicyMenuBlade/~/emailNotifications/subscriptionId/${UNREADABLE.subscriptionId}"`);
+    expect(gov).toContain(
+      `href="https://portal.azure.us/#view/Microsoft_Azure_Security/PolicyMenuBlade/~/emailNotifications/subscriptionId/${UNREADABLE.subscriptionId}"`,
+    );
     expect(gov).not.toContain('portal.azure.com');
     const bad = renderReport(REPORT, 'html', { ...CONTEXT, portalUrl: 'javascript:alert(1)//' });
     expect(bad).not.toContain('javascript:');

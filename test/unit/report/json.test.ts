@@ -78,8 +78,7 @@ describe('JSON report (CONTRACT.md §7)', () => {
             {
               ruleId: 'email-configured',
               result: 'fail',
-              message:
-                'Not a valid e-mail address: "@SUM(1+1)". On a placeholder domain that reaches no security team: "ops@example.com".',
+              message: 'Not a valid e-mail address: "@SUM(1+1)". On a placeholder domain that reaches no security team: "ops@example.com".',
             },
             { ruleId: 'alert-notifications', result: 'pass', message: 'Alert e-mails are on from High severity.' },
             { ruleId: 'owner-notifications', result: 'fail', message: 'Contact "default1": alertsToAdmins is "Off".' },
@@ -121,7 +120,10 @@ describe('streamed JSON report', () => {
     expect([...renderReportChunks(empty, 'json', CONTEXT)].join('')).toBe(standard(empty));
     const many = {
       ...REPORT,
-      subscriptions: Array.from({ length: 450 }, (_, i) => ({ ...VERDICTS[0]!, subscriptionId: `${String(i).padStart(8, '0')}-0000-4000-8000-000000000000` })),
+      subscriptions: Array.from({ length: 450 }, (_, i) => ({
+        ...VERDICTS[0]!,
+        subscriptionId: `${String(i).padStart(8, '0')}-0000-4000-8000-000000000000`,
+      })),
     };
     const chunks = [...renderReportChunks(many, 'json', CONTEXT)];
     expect(chunks.length).toBe(5); // head, 200, 200, 50, tail

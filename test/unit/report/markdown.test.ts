@@ -36,7 +36,9 @@ describe('scan --format markdown', () => {
     expect(rows[0]).toContain('**email-configured**: Not a valid e-mail address');
     expect(rows[0]).toContain('**owner-notifications**: Contact "default1": alertsToAdmins is "Off".');
     expect(rows[1]).toContain(NO_CONTACT.subscriptionId);
-    expect(rows[1]).toContain('**email-configured**, **alert-notifications**, **owner-notifications**, **attack-path-notifications**: no security contact');
+    expect(rows[1]).toContain(
+      '**email-configured**, **alert-notifications**, **owner-notifications**, **attack-path-notifications**: no security contact',
+    );
     expect(rows[2]).toContain(UNREADABLE.subscriptionId);
     expect(rows[2]).toContain('**could not be read**: The securityContacts API answered 403');
     expect(md).not.toContain(COMPLIANT.subscriptionId);
@@ -45,7 +47,7 @@ describe('scan --format markdown', () => {
   it('escapes markup, pipes and line breaks in values from Azure', () => {
     expect(md).not.toContain('<script>');
     expect(md).not.toContain('\r');
-    expect(md).toContain("**=cmd\\|' /C calc'\\!A0 \\<script\\>alert\\(1\\)\\</script\\>, \"Payments\" \\| prod line2**");
+    expect(md).toContain('**=cmd\\|\' /C calc\'\\!A0 \\<script\\>alert\\(1\\)\\</script\\>, "Payments" \\| prod line2**');
     expect(md).toContain('**Legacy \\| Finance**');
     expect(md).toContain('"\\@SUM\\(1+1\\)"');
 
@@ -85,7 +87,9 @@ describe('scan --format markdown', () => {
       `[${NONCOMPLIANT_HOSTILE.subscriptionId}](https://portal.azure.com/#view/Microsoft_Azure_Security/PolicyMenuBlade/~/emailNotifications/subscriptionId/${NONCOMPLIANT_HOSTILE.subscriptionId})`,
     );
     const gov = renderReport(REPORT, 'markdown', { ...CONTEXT, portalUrl: 'https://portal.azure.us/' });
-    expect(gov).toContain(`(https://portal.azure.us/#view/Microsoft_Azure_Security/PolicyMenuBlade/~/emailNotifications/subscriptionId/${UNREADABLE.subscriptionId})`);
+    expect(gov).toContain(
+      `(https://portal.azure.us/#view/Microsoft_Azure_Security/PolicyMenuBlade/~/emailNotifications/subscriptionId/${UNREADABLE.subscriptionId})`,
+    );
   });
 
   it('explains how to fix each failing rule once, in collapsible sections', () => {

@@ -56,7 +56,10 @@ export const NONCOMPLIANT_HOSTILE: SubscriptionVerdict = {
   findings: [
     fail('attack-path-notifications', 'The 2017-08-01-preview contact cannot express attack path notifications.'),
     pass('contact-exists', 'Contact "default1" exists.'),
-    fail('email-configured', 'Not a valid e-mail address: "@SUM(1+1)". On a placeholder domain that reaches no security team: "ops@example.com".'),
+    fail(
+      'email-configured',
+      'Not a valid e-mail address: "@SUM(1+1)". On a placeholder domain that reaches no security team: "ops@example.com".',
+    ),
     pass('alert-notifications', 'Alert e-mails are on from High severity.'),
     fail('owner-notifications', 'Contact "default1": alertsToAdmins is "Off".'),
   ],
@@ -71,7 +74,10 @@ export const NO_CONTACT: SubscriptionVerdict = {
   source: 'security-contacts-api',
   contact: { emails: [], alertMinimalSeverity: null, notifyRoles: [], attackPathMinimalRiskLevel: null, shape: 'none' },
   findings: [
-    fail('contact-exists', 'The Microsoft.Security resource provider is not registered on this subscription, so no security contact can exist.'),
+    fail(
+      'contact-exists',
+      'The Microsoft.Security resource provider is not registered on this subscription, so no security contact can exist.',
+    ),
     fail('email-configured', 'no security contact'),
     fail('alert-notifications', 'no security contact'),
     fail('owner-notifications', 'no security contact'),
@@ -89,9 +95,9 @@ export const UNREADABLE: SubscriptionVerdict = {
   status: 'error',
   source: 'security-contacts-api',
   contact: { emails: [], alertMinimalSeverity: null, notifyRoles: [], attackPathMinimalRiskLevel: null, shape: 'none' },
-  findings: (['contact-exists', 'email-configured', 'alert-notifications', 'owner-notifications', 'attack-path-notifications'] as const).map(
-    (ruleId): Finding => ({ ruleId, result: 'error', message: UNREADABLE_MESSAGE }),
-  ),
+  findings: (
+    ['contact-exists', 'email-configured', 'alert-notifications', 'owner-notifications', 'attack-path-notifications'] as const
+  ).map((ruleId): Finding => ({ ruleId, result: 'error', message: UNREADABLE_MESSAGE })),
 };
 
 export const EXEMPT: SubscriptionVerdict = {

@@ -76,10 +76,14 @@ describe('scan --format sarif', () => {
     }
     const fingerprints = run.results.map((r: { partialFingerprints: Record<string, string> }) => r.partialFingerprints[FINGERPRINT_KEY]);
     expect(new Set(fingerprints).size).toBe(fingerprints.length);
-    const hostile = run.results.find((r: { properties: { subscriptionId: string } }) => r.properties.subscriptionId === NONCOMPLIANT_HOSTILE.subscriptionId);
+    const hostile = run.results.find(
+      (r: { properties: { subscriptionId: string } }) => r.properties.subscriptionId === NONCOMPLIANT_HOSTILE.subscriptionId,
+    );
     expect(hostile.message.text).toContain('prod line2');
     expect(hostile.properties.displayName).toBe(NONCOMPLIANT_HOSTILE.displayName);
-    const unreadable = run.results.filter((r: { properties: { subscriptionId: string } }) => r.properties.subscriptionId === UNREADABLE.subscriptionId);
+    const unreadable = run.results.filter(
+      (r: { properties: { subscriptionId: string } }) => r.properties.subscriptionId === UNREADABLE.subscriptionId,
+    );
     expect(unreadable.map((r: { level: string }) => r.level)).toEqual(['warning', 'warning', 'warning', 'warning', 'warning']);
   });
 

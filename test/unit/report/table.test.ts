@@ -3,7 +3,17 @@ import { REPORT_FORMATS, renderReport, renderReportChunks, renderVerdict } from 
 import { terminalText } from '../../../src/report/table.js';
 import { EXAMPLE_SECURITY_TEAM_ADDRESS, azRestPutCommand } from '../../../src/core/rules/remediation.js';
 import type { SecurityContactPutBody } from '../../../src/core/model.js';
-import { buildReport, COMPLIANT, CONTEXT, EXEMPT, NO_CONTACT, NONCOMPLIANT_HOSTILE, REPORT, SKIPPED, UNREADABLE } from './report-fixture.js';
+import {
+  buildReport,
+  COMPLIANT,
+  CONTEXT,
+  EXEMPT,
+  NO_CONTACT,
+  NONCOMPLIANT_HOSTILE,
+  REPORT,
+  SKIPPED,
+  UNREADABLE,
+} from './report-fixture.js';
 
 describe('scan --format table', () => {
   const text = renderReport(REPORT, 'table', CONTEXT);
@@ -47,7 +57,9 @@ describe('scan --format table', () => {
   it('says so when the scope held no subscription', () => {
     const out = renderReport(buildReport([]), 'table', CONTEXT);
     expect(out).toContain('No subscriptions were found in the scanned scope.');
-    expect(out).toContain('0 subscription(s): 0 compliant, 0 noncompliant, 0 error, 0 exempt, 0 skipped; n/a of judged subscriptions compliant (0 of 0)');
+    expect(out).toContain(
+      '0 subscription(s): 0 compliant, 0 noncompliant, 0 error, 0 exempt, 0 skipped; n/a of judged subscriptions compliant (0 of 0)',
+    );
   });
 });
 
@@ -148,19 +160,27 @@ describe('check --format table: the suggested write', () => {
   });
 
   it('gives the reason instead of a command when writing cannot fix it', () => {
-    const out = renderVerdict({ ...NO_CONTACT, fix: { kind: 'not-fixable', reason: 'the provider is not registered\u001b[2J' } }, 'table', CONTEXT);
+    const out = renderVerdict(
+      { ...NO_CONTACT, fix: { kind: 'not-fixable', reason: 'the provider is not registered\u001b[2J' } },
+      'table',
+      CONTEXT,
+    );
     expect(out).toContain('Writing the contact cannot fix this: the provider is not registered\uFFFD[2J');
     expect(out).not.toContain('az rest');
   });
 
   it('shows no command for a compliant subscription, nor where no fix was computed', () => {
     expect(renderVerdict({ ...COMPLIANT, fix: { kind: 'none' } }, 'table', CONTEXT)).not.toContain('az rest');
-    expect(renderVerdict({ ...COMPLIANT, fix: { kind: 'put', body: merged, placeholderEmails: false } }, 'table', CONTEXT)).not.toContain('az rest');
+    expect(renderVerdict({ ...COMPLIANT, fix: { kind: 'put', body: merged, placeholderEmails: false } }, 'table', CONTEXT)).not.toContain(
+      'az rest',
+    );
     expect(renderVerdict(NONCOMPLIANT_HOSTILE, 'table', CONTEXT)).not.toContain('az rest');
   });
 
   it('keeps the fix out of check --format json, which stays one element of the report', () => {
-    const json = JSON.parse(renderVerdict({ ...NONCOMPLIANT_HOSTILE, fix: { kind: 'put', body: merged, placeholderEmails: false } }, 'json', CONTEXT));
+    const json = JSON.parse(
+      renderVerdict({ ...NONCOMPLIANT_HOSTILE, fix: { kind: 'put', body: merged, placeholderEmails: false } }, 'json', CONTEXT),
+    );
     expect(json).not.toHaveProperty('fix');
     expect(json).toEqual(JSON.parse(renderVerdict(NONCOMPLIANT_HOSTILE, 'json', CONTEXT)));
   });

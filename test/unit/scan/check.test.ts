@@ -51,7 +51,13 @@ describe('checkSubscription', () => {
     const tenant = new FakeTenant();
     const id = tenant.add(1, { displayName: 'Payments prod', indexed: [COMPLIANT()] });
     const { verdict, retries } = await check(tenant, id, answering({ kind: 'listed', contacts: [NONCOMPLIANT()] }));
-    expect(verdict).toMatchObject({ subscriptionId: id, displayName: 'Payments prod', state: 'Enabled', status: 'noncompliant', source: 'security-contacts-api' });
+    expect(verdict).toMatchObject({
+      subscriptionId: id,
+      displayName: 'Payments prod',
+      state: 'Enabled',
+      status: 'noncompliant',
+      source: 'security-contacts-api',
+    });
     expect(verdict.fix).toMatchObject({ kind: 'put' });
     expect(retries).toEqual([]);
     expect(tenant.lookedUp).toEqual([id]);
@@ -89,9 +95,17 @@ describe('checkSubscription', () => {
   it('reads again after an unreadable answer, transient or not, and reports error when it stays so', async () => {
     const tenant = new FakeTenant();
     const id = tenant.add(1);
-    const recovered = await check(tenant, id, answering({ kind: 'unreadable', message: '503 after 4 retries', status: 503, transient: true }, { kind: 'listed', contacts: [COMPLIANT()] }), {
-      waitSeconds: 60,
-    });
+    const recovered = await check(
+      tenant,
+      id,
+      answering(
+        { kind: 'unreadable', message: '503 after 4 retries', status: 503, transient: true },
+        { kind: 'listed', contacts: [COMPLIANT()] },
+      ),
+      {
+        waitSeconds: 60,
+      },
+    );
     expect(recovered.verdict.status).toBe('compliant');
     expect(recovered.retries).toEqual([['error', 1]]);
     const forbidden = await check(tenant, id, answering({ kind: 'unreadable', message: '403 AuthorizationFailed', status: 403 }));
@@ -102,7 +116,11 @@ describe('checkSubscription', () => {
   it('judges a subscription whose provider is not registered noncompliant at once', async () => {
     const tenant = new FakeTenant();
     const id = tenant.add(1);
-    const { verdict } = await check(tenant, id, answering({ kind: 'provider-not-registered', message: '409 MissingSubscriptionRegistration' }));
+    const { verdict } = await check(
+      tenant,
+      id,
+      answering({ kind: 'provider-not-registered', message: '409 MissingSubscriptionRegistration' }),
+    );
     expect(verdict).toMatchObject({ status: 'noncompliant', fix: { kind: 'not-fixable' } });
   });
 
@@ -125,7 +143,12 @@ describe('checkSubscription', () => {
     const controller = new AbortController();
     const waiting = checkSubscription(
       id,
-      { contacts: answering({ kind: 'listed', contacts: [] }), subscriptions: tenant.arm, policy: DEFAULT_POLICY, signal: controller.signal },
+      {
+        contacts: answering({ kind: 'listed', contacts: [] }),
+        subscriptions: tenant.arm,
+        policy: DEFAULT_POLICY,
+        signal: controller.signal,
+      },
       { waitSeconds: 3_600, pollIntervalMs: 60_000, onRetry: () => controller.abort() },
     );
     await expect(waiting).rejects.toMatchObject({ name: 'AbortError' });

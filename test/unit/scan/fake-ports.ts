@@ -56,7 +56,10 @@ export class FakeTenant {
   add(index: number, options: Omit<FakeSubscription, 'info'> & { displayName?: string; state?: string } = {}): string {
     const id = subscriptionId(index);
     const { displayName, state, ...rest } = options;
-    this.subscriptions.set(id, { info: { subscriptionId: id, displayName: displayName ?? `Subscription ${index}`, state: state ?? 'Enabled' }, ...rest });
+    this.subscriptions.set(id, {
+      info: { subscriptionId: id, displayName: displayName ?? `Subscription ${index}`, state: state ?? 'Enabled' },
+      ...rest,
+    });
     return id;
   }
 

@@ -9,7 +9,10 @@ import type { RecordedSubscription } from '../../../src/core/state-model.js';
 import { ManagementGroupsWithoutSubscriptionsError, runScan, ScanFailedError, type ScanProgress } from '../../../src/scan/scan.js';
 import { COMPLIANT, FakeTenant, NONCOMPLIANT, tickingClock } from './fake-ports.js';
 
-function scan(tenant: FakeTenant, options: { scope?: Parameters<typeof runScan>[0]; recorded?: Map<string, RecordedSubscription>; concurrency?: number } = {}) {
+function scan(
+  tenant: FakeTenant,
+  options: { scope?: Parameters<typeof runScan>[0]; recorded?: Map<string, RecordedSubscription>; concurrency?: number } = {},
+) {
   const progress: ScanProgress[] = [];
   const result = runScan(options.scope ?? {}, {
     inventory: tenant.inventory,
@@ -25,7 +28,11 @@ function scan(tenant: FakeTenant, options: { scope?: Parameters<typeof runScan>[
   return { result, progress };
 }
 
-const stored = (status: RecordedSubscription['status'], displayName = 'As recorded', state = 'Enabled'): RecordedSubscription => ({ status, displayName, state });
+const stored = (status: RecordedSubscription['status'], displayName = 'As recorded', state = 'Enabled'): RecordedSubscription => ({
+  status,
+  displayName,
+  state,
+});
 
 describe('a complete scan', () => {
   it('settles what Resource Graph shows compliant and confirms the rest through the securityContacts API', async () => {
@@ -38,7 +45,12 @@ describe('a complete scan', () => {
     const { result, progress } = scan(tenant);
     const { report, stats } = await result;
 
-    expect(report.scan).toEqual({ id: 'scan-1', startedAt: '2026-03-01T10:00:00.000Z', finishedAt: '2026-03-01T10:00:01.000Z', status: 'succeeded' });
+    expect(report.scan).toEqual({
+      id: 'scan-1',
+      startedAt: '2026-03-01T10:00:00.000Z',
+      finishedAt: '2026-03-01T10:00:01.000Z',
+      status: 'succeeded',
+    });
     expect(report.subscriptions.map((v) => [v.subscriptionId, v.status, v.source])).toEqual([
       [settled, 'compliant', 'resource-graph'],
       [doubtful, 'noncompliant', 'security-contacts-api'],
@@ -74,7 +86,12 @@ describe('a complete scan', () => {
     const id = tenant.add(1, { api: { kind: 'provider-not-registered', message: '409 MissingSubscriptionRegistration' } });
     const { report } = await scan(tenant).result;
     const [verdict] = report.subscriptions;
-    expect(verdict).toMatchObject({ subscriptionId: id, status: 'noncompliant', source: 'security-contacts-api', fix: { kind: 'not-fixable' } });
+    expect(verdict).toMatchObject({
+      subscriptionId: id,
+      status: 'noncompliant',
+      source: 'security-contacts-api',
+      fix: { kind: 'not-fixable' },
+    });
     expect(verdict?.findings.find((f) => f.ruleId === 'contact-exists')?.result).toBe('fail');
     expect(report.scan.status).toBe('succeeded');
   });
@@ -91,7 +108,10 @@ describe('a complete scan', () => {
 describe('a partial scan', () => {
   it('records a subscription it could not read as error (transient or not), never compliant', async () => {
     const tenant = new FakeTenant();
-    const forbidden = tenant.add(1, { indexed: [NONCOMPLIANT()], api: { kind: 'unreadable', message: '403 AuthorizationFailed', status: 403 } });
+    const forbidden = tenant.add(1, {
+      indexed: [NONCOMPLIANT()],
+      api: { kind: 'unreadable', message: '403 AuthorizationFailed', status: 403 },
+    });
     const throttled = tenant.add(2, { api: { kind: 'unreadable', message: '429 after 4 retries', status: 429, transient: true } });
     const fine = tenant.add(3, { indexed: [COMPLIANT()] });
     const { report } = await scan(tenant).result;
@@ -101,7 +121,9 @@ describe('a partial scan', () => {
       [throttled, 'error'],
       [fine, 'compliant'],
     ]);
-    expect(report.subscriptions[0]?.findings.every((f) => f.result === 'error' && f.message.includes('403 AuthorizationFailed'))).toBe(true);
+    expect(report.subscriptions[0]?.findings.every((f) => f.result === 'error' && f.message.includes('403 AuthorizationFailed'))).toBe(
+      true,
+    );
     expect(report.subscriptions[1]?.findings.every((f) => f.message.includes('429 after 4 retries'))).toBe(true);
     expect(report.summary).toMatchObject({ subscriptions: 3, error: 2, compliant: 1 });
   });
@@ -165,7 +187,9 @@ describe('subscriptions Resource Graph does not list', () => {
     ]);
     // What the record last knew of it, and why it is an error.
     expect(report.subscriptions[2]).toMatchObject({ displayName: 'Payments prod', state: 'Warned', source: 'security-contacts-api' });
-    expect(report.subscriptions[2]?.findings[0]?.message).toContain('Resource Graph no longer lists this subscription, and ARM could not say whether it still exists: 403 AuthorizationFailed');
+    expect(report.subscriptions[2]?.findings[0]?.message).toContain(
+      'Resource Graph no longer lists this subscription, and ARM could not say whether it still exists: 403 AuthorizationFailed',
+    );
     expect(tenant.lookedUp.sort()).toEqual([notIndexedYet, departed, hidden].sort());
     expect(report.scan.status).toBe('partial');
   });
@@ -174,7 +198,8 @@ describe('subscriptions Resource Graph does not list', () => {
     const tenant = new FakeTenant();
     const named = tenant.add(1, { indexed: [COMPLIANT()] });
     const other = '3f000000-0000-4000-8000-000000000003';
-    const { report } = await scan(tenant, { scope: { subscriptionIds: [named] }, recorded: new Map([[other, stored('noncompliant')]]) }).result;
+    const { report } = await scan(tenant, { scope: { subscriptionIds: [named] }, recorded: new Map([[other, stored('noncompliant')]]) })
+      .result;
     expect(report.subscriptions.map((v) => v.subscriptionId)).toEqual([named]);
     expect(tenant.lookedUp).toEqual([]);
   });

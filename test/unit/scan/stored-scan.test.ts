@@ -135,7 +135,11 @@ describe('a stored scan', () => {
     clock.set('2026-03-01T10:30:00.000Z');
     await expect(storedScan(tenant, store, clock.now, 'scan-2')).rejects.toBeInstanceOf(ScanFailedError);
     const [latest] = await store.listScanRuns(1);
-    expect(latest).toMatchObject({ scanId: 'scan-2', outcome: 'failed', error: 'Resource Graph could not be read: 403 AuthorizationFailed on the tenant root' });
+    expect(latest).toMatchObject({
+      scanId: 'scan-2',
+      outcome: 'failed',
+      error: 'Resource Graph could not be read: 403 AuthorizationFailed on the tenant root',
+    });
     expect(await store.getSubscription(id)).toMatchObject({ status: 'noncompliant', lastEvaluatedBy: 'scan-1' });
   });
 
@@ -144,7 +148,13 @@ describe('a stored scan', () => {
     const tenant = new FakeTenant();
     const exempted = tenant.add(1, { indexed: [NONCOMPLIANT()] });
     const judged = tenant.add(2, { indexed: [NONCOMPLIANT()] });
-    await store.putExemption({ subscriptionId: exempted, reason: 'sandbox, torn down in April', owner: 'jane@fabrikam.com', expiresOn: '2026-04-30', createdBy: 'jane@fabrikam.com' });
+    await store.putExemption({
+      subscriptionId: exempted,
+      reason: 'sandbox, torn down in April',
+      owner: 'jane@fabrikam.com',
+      expiresOn: '2026-04-30',
+      createdBy: 'jane@fabrikam.com',
+    });
     const result = await storedScan(tenant, store, clock.now, 'scan-1');
     expect(result.report.subscriptions.map((v) => [v.subscriptionId, v.status])).toEqual([
       [exempted, 'exempt'],

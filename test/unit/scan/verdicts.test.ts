@@ -5,7 +5,11 @@ import type { SubscriptionInfo } from '../../../src/core/model.js';
 import { skippedVerdict, verdictFromApi, verdictFromContacts } from '../../../src/scan/verdicts.js';
 import { contactItem } from '../../support/fixtures.js';
 
-const SUBSCRIPTION: SubscriptionInfo = { subscriptionId: '20ff7fc3-e762-44dd-bd96-b71116dcdc23', displayName: 'Fabrikam', state: 'Enabled' };
+const SUBSCRIPTION: SubscriptionInfo = {
+  subscriptionId: '20ff7fc3-e762-44dd-bd96-b71116dcdc23',
+  displayName: 'Fabrikam',
+  state: 'Enabled',
+};
 
 /** The 2023 GET example with real addresses: it e-mails attack paths from Critical only, so it fails under the default policy. */
 function criticalAttackPathsOnly(): any {
@@ -43,13 +47,21 @@ describe('the merged fix on a verdict', () => {
   });
 
   it('is none for a compliant contact', () => {
-    const verdict = verdictFromApi(SUBSCRIPTION, { kind: 'listed', contacts: [criticalAttackPathsOnly()] }, parsePolicy({ attackPaths: { minimalRiskLevel: 'Critical' } }, 'p'));
+    const verdict = verdictFromApi(
+      SUBSCRIPTION,
+      { kind: 'listed', contacts: [criticalAttackPathsOnly()] },
+      parsePolicy({ attackPaths: { minimalRiskLevel: 'Critical' } }, 'p'),
+    );
     expect(verdict.status).toBe('compliant');
     expect(verdict.fix).toEqual({ kind: 'none' });
   });
 
   it('is not-fixable when the Microsoft.Security provider is not registered', () => {
-    const verdict = verdictFromApi(SUBSCRIPTION, { kind: 'provider-not-registered', message: 'MissingSubscriptionRegistration' }, DEFAULT_POLICY);
+    const verdict = verdictFromApi(
+      SUBSCRIPTION,
+      { kind: 'provider-not-registered', message: 'MissingSubscriptionRegistration' },
+      DEFAULT_POLICY,
+    );
     expect(verdict.status).toBe('noncompliant');
     expect(verdict.fix).toEqual({ kind: 'not-fixable', reason: PROVIDER_NOT_REGISTERED_REASON });
   });
@@ -57,7 +69,9 @@ describe('the merged fix on a verdict', () => {
   it('is not computed for Resource Graph rows, unreadable contacts or skipped subscriptions', () => {
     expect(verdictFromContacts(SUBSCRIPTION, 'resource-graph', [criticalAttackPathsOnly()], DEFAULT_POLICY)).not.toHaveProperty('fix');
     expect(verdictFromApi(SUBSCRIPTION, { kind: 'unreadable', message: '403' }, DEFAULT_POLICY)).not.toHaveProperty('fix');
-    expect(verdictFromApi(SUBSCRIPTION, { kind: 'listed', contacts: [{ properties: { emails: 42 } }] }, DEFAULT_POLICY)).not.toHaveProperty('fix');
+    expect(verdictFromApi(SUBSCRIPTION, { kind: 'listed', contacts: [{ properties: { emails: 42 } }] }, DEFAULT_POLICY)).not.toHaveProperty(
+      'fix',
+    );
     expect(skippedVerdict({ ...SUBSCRIPTION, state: 'Disabled' })).not.toHaveProperty('fix');
   });
 });

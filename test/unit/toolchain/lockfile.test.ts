@@ -15,7 +15,17 @@ const manifest = JSON.parse(readFileSync(new URL('package.json', root), 'utf8'))
   optionalDependencies: Record<string, string>;
 };
 const lockfile = JSON.parse(readFileSync(new URL('package-lock.json', root), 'utf8')) as {
-  packages: Record<string, { version?: string; integrity?: string; hasInstallScript?: boolean; os?: string[] | string; cpu?: string[] | string; bin?: Record<string, string> }>;
+  packages: Record<
+    string,
+    {
+      version?: string;
+      integrity?: string;
+      hasInstallScript?: boolean;
+      os?: string[] | string;
+      cpu?: string[] | string;
+      bin?: Record<string, string>;
+    }
+  >;
 };
 const nvmrc = readFileSync(new URL('.nvmrc', root), 'utf8').trim();
 
@@ -33,7 +43,11 @@ describe('the toolchain in the lockfile', () => {
   it('pins Node 22 per platform, each with its integrity hash, and nothing that installs Node by a script', () => {
     expect(manifest.devDependencies).not.toHaveProperty('node');
     expect(manifest.dependencies).not.toHaveProperty('node');
-    expect(Object.keys(manifest.optionalDependencies).filter((name) => name.startsWith('node-')).sort()).toEqual(NODE_PLATFORMS);
+    expect(
+      Object.keys(manifest.optionalDependencies)
+        .filter((name) => name.startsWith('node-'))
+        .sort(),
+    ).toEqual(NODE_PLATFORMS);
     for (const name of NODE_PLATFORMS) {
       const pinned = manifest.optionalDependencies[name]!;
       expect(pinned, `${name} is pinned to one version`).toMatch(/^\d+\.\d+\.\d+$/);

@@ -43,13 +43,20 @@ describe('alert-notifications passes', () => {
     ['Medium', 'Low', 'fail'],
     ['Low', 'Low', 'pass'],
   ])('a contact at %s under threshold %s: %s', (severity, threshold, result) => {
-    const outcome = judge('alert-notifications', contactOf(item2023(alertSource(severity))), policyWith({ alerts: { minimalSeverity: threshold } }));
+    const outcome = judge(
+      'alert-notifications',
+      contactOf(item2023(alertSource(severity))),
+      policyWith({ alerts: { minimalSeverity: threshold } }),
+    );
     expect(outcome.result).toBe(result);
   });
 
   it('reads the 2020 shape: state On with its minimal severity', () => {
     const example = contactOf(responseBody('2020-01-01-preview', 'GetSecurityContact_example.json'));
-    expect(judge('alert-notifications', example, LOW)).toEqual({ result: 'pass', message: 'Alerts of severity Low and above are e-mailed.' });
+    expect(judge('alert-notifications', example, LOW)).toEqual({
+      result: 'pass',
+      message: 'Alerts of severity Low and above are e-mailed.',
+    });
     const high = contactOf(item2020({ alertNotifications: { state: 'On', minimalSeverity: 'High' } }));
     expect(judge('alert-notifications', high, MEDIUM).result).toBe('fail');
   });
@@ -71,8 +78,14 @@ describe('alert-notifications passes', () => {
   });
 
   it('merges several contacts: the most inclusive enabled severity counts', () => {
-    const contact = contactOf(item2023(alertSource('High')), item2020({ alertNotifications: { state: 'On', minimalSeverity: 'Low' } }, 'default2'));
-    expect(judge('alert-notifications', contact, LOW)).toEqual({ result: 'pass', message: 'Alerts of severity Low and above are e-mailed.' });
+    const contact = contactOf(
+      item2023(alertSource('High')),
+      item2020({ alertNotifications: { state: 'On', minimalSeverity: 'Low' } }, 'default2'),
+    );
+    expect(judge('alert-notifications', contact, LOW)).toEqual({
+      result: 'pass',
+      message: 'Alerts of severity Low and above are e-mailed.',
+    });
   });
 
   it('is required as the policy says', () => {
@@ -152,7 +165,9 @@ describe('alert-notifications fails', () => {
 
   it('merges several contacts: a disabled contact at Low does not count', () => {
     const contact = contactOf(item2023({ ...alertSource('Low'), isEnabled: false }), item2017({}, 'default2'));
-    expect(judge('alert-notifications', contact, LOW).message).toBe('Alerts are e-mailed only from severity High; the policy requires Low and above.');
+    expect(judge('alert-notifications', contact, LOW).message).toBe(
+      'Alerts are e-mailed only from severity High; the policy requires Low and above.',
+    );
   });
 
   it('explains each contact when none has alert e-mails on', () => {
@@ -180,9 +195,9 @@ describe('alert-notifications never passes what it cannot read', () => {
   });
 
   it('fails an unknown state, naming it', () => {
-    expect(judge('alert-notifications', contactOf(item2020({ alertNotifications: { state: 'Enabled', minimalSeverity: 'High' } }))).message).toBe(
-      'Contact "default": alertNotifications.state "Enabled" is not one of On, Off.',
-    );
+    expect(
+      judge('alert-notifications', contactOf(item2020({ alertNotifications: { state: 'Enabled', minimalSeverity: 'High' } }))).message,
+    ).toBe('Contact "default": alertNotifications.state "Enabled" is not one of On, Off.');
     expect(judge('alert-notifications', contactOf(item2017({ alertNotifications: 'Yes' }))).message).toBe(
       'Contact "default1": alertNotifications "Yes" is not one of On, Off.',
     );
@@ -194,7 +209,10 @@ describe('alert-notifications never passes what it cannot read', () => {
     expect(judge('alert-notifications', contactOf(alerting, unreadable)).result).toBe('pass');
     // Under a stricter policy the readable contact does not settle it, and the unreadable value could.
     const strict = policyWith({ alerts: { minimalSeverity: 'Low' } });
-    expect(judge('alert-notifications', contactOf(alerting, unreadable), strict)).toMatchObject({ result: 'fail', message: expect.stringContaining('"Severe"') });
+    expect(judge('alert-notifications', contactOf(alerting, unreadable), strict)).toMatchObject({
+      result: 'fail',
+      message: expect.stringContaining('"Severe"'),
+    });
   });
 
   it('is error when the list could not be read at all', () => {

@@ -33,7 +33,11 @@ describe('attack-path-notifications passes', () => {
     ['Medium', 'Low', 'fail'],
     ['Low', 'Low', 'pass'],
   ])('a contact at %s under threshold %s: %s', (level, threshold, result) => {
-    const outcome = judge('attack-path-notifications', contactOf(item2023(attackPathSource(level))), policyWith({ attackPaths: { minimalRiskLevel: threshold } }));
+    const outcome = judge(
+      'attack-path-notifications',
+      contactOf(item2023(attackPathSource(level))),
+      policyWith({ attackPaths: { minimalRiskLevel: threshold } }),
+    );
     expect(outcome.result).toBe(result);
   });
 
@@ -81,9 +85,10 @@ describe('attack-path-notifications fails', () => {
     expect(judge('attack-path-notifications', contactOf(item2023({ ...attackPathSource('Low'), isEnabled: false }))).message).toBe(
       'Attack path e-mails are off: contact "default" is disabled (isEnabled is false).',
     );
-    expect(judge('attack-path-notifications', contactOf(item2023({ notificationsSources: [{ sourceType: 'Alert', minimalSeverity: 'Low' }] }))).message).toBe(
-      'Attack path e-mails are off: contact "default" has no AttackPath notification source.',
-    );
+    expect(
+      judge('attack-path-notifications', contactOf(item2023({ notificationsSources: [{ sourceType: 'Alert', minimalSeverity: 'Low' }] })))
+        .message,
+    ).toBe('Attack path e-mails are off: contact "default" has no AttackPath notification source.');
   });
 
   it('fails an AttackPath source without minimalRiskLevel', () => {
@@ -118,7 +123,10 @@ describe('attack-path-notifications never passes what it cannot read', () => {
     const paths = item2023({ notificationsSources: [{ sourceType: 'AttackPath', minimalRiskLevel: 'High' }] });
     const unreadable = item2023({ notificationsSources: [{ sourceType: 'AttackPath', minimalRiskLevel: 'Extreme' }] }, 'default2');
     expect(judge('attack-path-notifications', contactOf(paths, unreadable)).result).toBe('pass');
-    expect(judge('attack-path-notifications', contactOf(unreadable))).toMatchObject({ result: 'fail', message: expect.stringContaining('"Extreme"') });
+    expect(judge('attack-path-notifications', contactOf(unreadable))).toMatchObject({
+      result: 'fail',
+      message: expect.stringContaining('"Extreme"'),
+    });
   });
 
   it('is error when the list could not be read at all', () => {

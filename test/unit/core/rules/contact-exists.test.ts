@@ -20,7 +20,12 @@ const ROLES_OFF = { state: 'Off', roles: [] };
 describe('contact-exists passes', () => {
   it('passes with the contacts it found, named', () => {
     expect(judge('contact-exists', contactOf(item2023()))).toEqual({ result: 'pass', message: 'Security contact "default" is set.' });
-    expect(judge('contact-exists', contactOf(...listItems('2017-08-01-preview', 'GetSecurityContactsSubscription_full_example.json'), item2023({}, 'Default')))).toEqual({
+    expect(
+      judge(
+        'contact-exists',
+        contactOf(...listItems('2017-08-01-preview', 'GetSecurityContactsSubscription_full_example.json'), item2023({}, 'Default')),
+      ),
+    ).toEqual({
       result: 'pass',
       message: '2 security contacts are set: "default1", "Default".',
     });

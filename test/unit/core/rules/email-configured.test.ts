@@ -114,14 +114,20 @@ describe('email-configured fails', () => {
     });
   });
 
-  it.each(['soc@example.com', 'soc@example.org', 'soc@example.net', 'soc@contoso.com', 'soc@corp.example', 'soc@fabrikam.test', 'soc@x.invalid', 'soc@app.localhost'])(
-    'fails the placeholder address %s',
-    (address) => {
-      const outcome = judge('email-configured', contactOf(item2023({ emails: `ciso@fabrikam.com;${address}` })));
-      expect(outcome.result).toBe('fail');
-      expect(outcome.message).toContain(`"${address}"`);
-    },
-  );
+  it.each([
+    'soc@example.com',
+    'soc@example.org',
+    'soc@example.net',
+    'soc@contoso.com',
+    'soc@corp.example',
+    'soc@fabrikam.test',
+    'soc@x.invalid',
+    'soc@app.localhost',
+  ])('fails the placeholder address %s', (address) => {
+    const outcome = judge('email-configured', contactOf(item2023({ emails: `ciso@fabrikam.com;${address}` })));
+    expect(outcome.result).toBe('fail');
+    expect(outcome.message).toContain(`"${address}"`);
+  });
 
   it('with allowedDomains, fails and names addresses outside them', () => {
     const policy = policyWith({ emails: { allowedDomains: ['fabrikam.com'] } });

@@ -21,7 +21,10 @@ describe('owner-notifications passes', () => {
       responseBody('2023-12-01-preview', 'GetSecurityContact_example.json'),
       responseBody('2020-01-01-preview', 'GetSecurityContact_example.json'),
     ]) {
-      expect(judge('owner-notifications', contactOf(item))).toEqual({ result: 'pass', message: 'Subscription owners are e-mailed (roles: Owner).' });
+      expect(judge('owner-notifications', contactOf(item))).toEqual({
+        result: 'pass',
+        message: 'Subscription owners are e-mailed (roles: Owner).',
+      });
     }
   });
 
@@ -32,13 +35,16 @@ describe('owner-notifications passes', () => {
     ]) {
       expect(judge('owner-notifications', contactOf(...items))).toEqual({
         result: 'pass',
-        message: 'Subscription owners are e-mailed (roles: Owner; also listed: "Admin", which is not one of Owner, AccountAdmin, ServiceAdmin, Contributor).',
+        message:
+          'Subscription owners are e-mailed (roles: Owner; also listed: "Admin", which is not one of Owner, AccountAdmin, ServiceAdmin, Contributor).',
       });
     }
   });
 
   it('reads state and role case-insensitively', () => {
-    expect(judge('owner-notifications', contactOf(item2023({ notificationsByRole: { state: 'on', roles: ['contributor', 'owner'] } })))).toEqual({
+    expect(
+      judge('owner-notifications', contactOf(item2023({ notificationsByRole: { state: 'on', roles: ['contributor', 'owner'] } }))),
+    ).toEqual({
       result: 'pass',
       message: 'Subscription owners are e-mailed (roles: Contributor, Owner).',
     });
@@ -78,7 +84,9 @@ describe('owner-notifications fails', () => {
   });
 
   it('fails the 2023 create response whose notificationsByRole has no state', () => {
-    expect(judge('owner-notifications', contactOf(responseBody('2023-12-01-preview', 'CreateSecurityContact_example.json', '201')))).toEqual({
+    expect(
+      judge('owner-notifications', contactOf(responseBody('2023-12-01-preview', 'CreateSecurityContact_example.json', '201'))),
+    ).toEqual({
       result: 'fail',
       message: 'Subscription owners are not e-mailed: contact "default" does not set notificationsByRole.state.',
     });
@@ -107,9 +115,10 @@ describe('owner-notifications fails', () => {
   });
 
   it('fails roles without Owner, and an empty role list', () => {
-    expect(judge('owner-notifications', contactOf(item2023({ notificationsByRole: { state: 'On', roles: ['AccountAdmin', 'ServiceAdmin'] } }))).message).toBe(
-      'Subscription owners are not e-mailed: contact "default" e-mails AccountAdmin, ServiceAdmin but not Owner.',
-    );
+    expect(
+      judge('owner-notifications', contactOf(item2023({ notificationsByRole: { state: 'On', roles: ['AccountAdmin', 'ServiceAdmin'] } })))
+        .message,
+    ).toBe('Subscription owners are not e-mailed: contact "default" e-mails AccountAdmin, ServiceAdmin but not Owner.');
     expect(judge('owner-notifications', contactOf(item2023({ notificationsByRole: { state: 'On', roles: [] } }))).message).toBe(
       'Subscription owners are not e-mailed: contact "default" lists no roles.',
     );
@@ -121,7 +130,12 @@ describe('owner-notifications fails', () => {
       message:
         'Subscription owners are not e-mailed: contact "default" e-mails "Admin" but not Owner (role "Admin" is not one of Owner, AccountAdmin, ServiceAdmin, Contributor).',
     });
-    expect(judge('owner-notifications', contactOf(item2023({ notificationsByRole: { state: 'On', roles: ['Contributor', 'Admin', 'Reader'] } })))).toEqual({
+    expect(
+      judge(
+        'owner-notifications',
+        contactOf(item2023({ notificationsByRole: { state: 'On', roles: ['Contributor', 'Admin', 'Reader'] } })),
+      ),
+    ).toEqual({
       result: 'fail',
       message:
         'Subscription owners are not e-mailed: contact "default" e-mails Contributor, "Admin", "Reader" but not Owner (roles "Admin", "Reader" are not one of Owner, AccountAdmin, ServiceAdmin, Contributor).',
@@ -131,7 +145,9 @@ describe('owner-notifications fails', () => {
 
 describe('owner-notifications never passes what it cannot read', () => {
   it('fails an unknown state even when the roles include Owner and another role is unknown', () => {
-    expect(judge('owner-notifications', contactOf(item2023({ notificationsByRole: { state: 'Enabled', roles: ['Owner', 'Admin'] } })))).toEqual({
+    expect(
+      judge('owner-notifications', contactOf(item2023({ notificationsByRole: { state: 'Enabled', roles: ['Owner', 'Admin'] } }))),
+    ).toEqual({
       result: 'fail',
       message: 'Contact "default": notificationsByRole.state "Enabled" is not one of On, Off.',
     });
@@ -158,7 +174,9 @@ describe('owner-notifications never passes what it cannot read', () => {
     const unreadable = item2023({ notificationsByRole: { state: 'Enabled', roles: ['Owner'] } }, 'default2');
     expect(judge('owner-notifications', contactOf(owning, unreadable)).result).toBe('pass');
     // Without the contact that settles it, the unreadable state is what decides: it fails, named.
-    expect(judge('owner-notifications', contactOf(item2023({ notificationsByRole: { state: 'Off', roles: ['Owner'] } }), unreadable))).toEqual({
+    expect(
+      judge('owner-notifications', contactOf(item2023({ notificationsByRole: { state: 'Off', roles: ['Owner'] } }), unreadable)),
+    ).toEqual({
       result: 'fail',
       message: 'Contact "default2": notificationsByRole.state "Enabled" is not one of On, Off.',
     });
