@@ -11,14 +11,12 @@
 import { rm } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import type { PipelineRequest, SendRequest } from '@azure/core-rest-pipeline';
-import { openStateStore } from '../src/adapters/table-storage/index.js';
 import { createContactEventHandler } from '../src/app/handlers/contact-events.js';
-import { alertDelivery } from '../src/compose/alert-delivery.js';
 import { FUNCTION_NAMES } from '../src/functions/function-names.js';
 import { SimulatedTenant, startLocalAzure } from '../test/azure-server/index.js';
 import { createCommunicationEmailService } from '../test/azure-server/services/communication-email.js';
 import { generateTestTls, TLS_DIR_VARIABLE, trustInThisProcess } from '../test/azure-server/tls.js';
-import { invocationContexts, testAppDependencies } from '../test/support/app.js';
+import { azuriteTestTables, invocationContexts, testAppDependencies } from '../test/support/app.js';
 import { startAzurite } from '../test/support/azurite.js';
 import { securityContactsEvent } from '../test/support/events.js';
 import { subscriptionIdFor, verdict } from '../test/integration/state/support.js';
@@ -57,19 +55,13 @@ async function measure(size: number): Promise<Row> {
       position: 'perCall' as const,
       policy: { name: 'bench-count', sendRequest: (request: PipelineRequest, next: SendRequest) => ((tableRequests += 1), next(request)) },
     };
-    const deps = testAppDependencies({ azure, mail, storage: azurite.connectionString, tablePrefix: `bench${size}` });
-    deps.store = openStateStore(azurite.connectionString, {
-      tablePrefix: `bench${size}`,
-      additionalPolicies: [counting],
-      credential: deps.azure.credential,
-    });
     // The alerts' outbox sits beside the counted store, so its requests are counted too.
-    deps.alerts = alertDelivery({
-      settings: deps.settings.alerting,
-      store: deps.store,
-      portalUrl: deps.settings.cloud.portalUrl,
-      credential: deps.azure.credential,
-      clock: deps.clock,
+    const deps = testAppDependencies({
+      azure,
+      mail,
+      tables: azuriteTestTables(azurite),
+      tablePrefix: `bench${size}`,
+      storePolicies: [counting],
     });
 
     log(`recording ${size} subscriptions…`);

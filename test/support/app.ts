@@ -1,13 +1,15 @@
 /**
  * AppDependencies for handler tests: the real adapters against the local Azure test server (with
- * its ACS Email service mounted) and Azurite, a controllable clock, and a log that keeps every
+ * its ACS Email service mounted) and Table Storage (in memory, or Azurite), a controllable clock, and a log that keeps every
  * structured line so tests can read what the app said.
  */
 // The package is CommonJS: Node's ES module loader (tsx, for the benchmarks) finds its classes on
 // the default export only.
 import azureFunctions, { type InvocationContext } from '@azure/functions';
 import { createAzureAdapters } from '../../src/compose/azure.js';
-import { openStateStore } from '../../src/adapters/table-storage/index.js';
+import type { AdditionalPolicyConfig } from '@azure/core-client';
+import { InMemoryTableService, inMemoryStorageTarget, openInMemoryStateStore } from '../../src/adapters/in-memory/tables.js';
+import { openStateStore, type StateStoreOptions, type TableStateStore } from '../../src/adapters/table-storage/index.js';
 import { DEFAULT_RETENTION } from '../../src/adapters/table-storage/retention.js';
 import { openScanReportStore } from '../../src/adapters/table-storage/scan-reports.js';
 import { readAlertingSettings } from '../../src/compose/alerting-settings.js';
@@ -18,7 +20,7 @@ import type { ScanLease } from '../../src/scan/ports.js';
 import { startLocalAzure, type LocalAzure, type SimulatedTenant } from '../azure-server/index.js';
 import { createCommunicationEmailService, type CommunicationEmailService } from '../azure-server/services/communication-email.js';
 import { useManagedIdentityEnv } from '../azure-server/sdk-clients.js';
-import { startAzurite } from './azurite.js';
+import { startAzurite, type AzuriteTables } from './azurite.js';
 import { FAST_RETRY } from './fixtures.js';
 
 export interface LoggedLine {
@@ -27,11 +29,43 @@ export interface LoggedLine {
   [field: string]: unknown;
 }
 
+/**
+ * Where a handler test's tables live: the in-memory table service (the default: the Table adapters
+ * over it behave as over Table Storage, test/contract proves it), or Azurite for the end-to-end files.
+ */
+export interface TestTables {
+  readonly kind: 'in-memory' | 'azurite';
+  /** A connection string naming these tables (the app settings' CONTACT_WATCH_STORAGE). */
+  readonly connectionString: string;
+  openStore(options: Omit<StateStoreOptions, 'credential' | 'httpClient' | 'settingName'>): TableStateStore;
+  stop(): Promise<void>;
+}
+
+export function inMemoryTestTables(): TestTables {
+  const service = new InMemoryTableService();
+  return {
+    kind: 'in-memory',
+    connectionString: inMemoryStorageTarget(service).connectionString,
+    openStore: (options) => openInMemoryStateStore(service, options),
+    stop: async () => undefined,
+  };
+}
+
+export function azuriteTestTables(azurite: AzuriteTables): TestTables {
+  return {
+    kind: 'azurite',
+    connectionString: azurite.connectionString,
+    openStore: (options) => openStateStore(azurite.connectionString, options),
+    stop: () => azurite.stop(),
+  };
+}
+
 export interface TestAppOptions {
   azure: LocalAzure;
   mail: CommunicationEmailService;
-  /** Azurite's connection string. */
-  storage: string;
+  tables: TestTables;
+  /** Pipeline policies of the store's (and so the outbox's) requests, e.g. to count them. */
+  storePolicies?: AdditionalPolicyConfig[];
   /** A table prefix of the test's own, so test files never see each other's rows. */
   tablePrefix: string;
   clock?: () => Date;
@@ -46,7 +80,7 @@ export const TEST_RECIPIENTS = ['secops@fabrikam.io'];
 export function testAppDependencies(options: TestAppOptions): ComposedAppDependencies & { lines: LoggedLine[] } {
   const env = {
     ...options.azure.env(),
-    CONTACT_WATCH_STORAGE: options.storage,
+    CONTACT_WATCH_STORAGE: options.tables.connectionString,
     CONTACT_WATCH_ACS_CONNECTION_STRING: options.mail.connectionString(options.azure.url),
     CONTACT_WATCH_EMAIL_SENDER: TEST_SENDER,
     CONTACT_WATCH_ALERT_RECIPIENTS: TEST_RECIPIENTS.join(';'),
@@ -60,10 +94,10 @@ export function testAppDependencies(options: TestAppOptions): ComposedAppDepende
   useManagedIdentityEnv(options.azure);
   const azure = createAzureAdapters(env, { retry: FAST_RETRY });
   const clock = options.clock ?? (() => new Date());
-  const store = openStateStore(options.storage, { tablePrefix: options.tablePrefix, clock, credential: azure.credential });
+  const store = options.tables.openStore({ tablePrefix: options.tablePrefix, clock, additionalPolicies: options.storePolicies ?? [] });
   const settings: AppSettings = {
     cloud: azure.cloud,
-    storage: { settingName: 'CONTACT_WATCH_STORAGE', value: options.storage },
+    storage: { settingName: 'CONTACT_WATCH_STORAGE', value: options.tables.connectionString },
     policy: DEFAULT_POLICY,
     alerting: readAlertingSettings(env),
     scanSchedule: '0 */30 * * * *',
@@ -96,23 +130,27 @@ export function testAppDependencies(options: TestAppOptions): ComposedAppDepende
 export interface AppTestBed {
   azure: LocalAzure;
   mail: CommunicationEmailService;
-  azurite: Awaited<ReturnType<typeof startAzurite>>;
+  tables: TestTables;
   deps: ReturnType<typeof testAppDependencies>;
   close(): Promise<void>;
 }
 
 export async function startAppTestBed(
   tenant: SimulatedTenant,
-  options: Omit<TestAppOptions, 'azure' | 'mail' | 'storage'>,
+  options: Omit<TestAppOptions, 'azure' | 'mail' | 'tables'> & { tables?: TestTables['kind'] },
 ): Promise<AppTestBed> {
   // retryAfterSeconds 0: the SDK's poll of a send does not wait the service's suggested seconds.
   const mail = createCommunicationEmailService({
     accessKey: Buffer.from('local-test-access-key').toString('base64'),
     retryAfterSeconds: 0,
   });
-  const [azure, azurite] = await Promise.all([startLocalAzure({ tenant, services: [mail] }), startAzurite()]);
-  const deps = testAppDependencies({ ...options, azure, mail, storage: azurite.connectionString });
-  return { azure, mail, azurite, deps, close: async () => void (await Promise.all([azure.close(), azurite.stop()])) };
+  const { tables: kind = 'in-memory', ...rest } = options;
+  const [azure, tables] = await Promise.all([
+    startLocalAzure({ tenant, services: [mail] }),
+    kind === 'azurite' ? startAzurite().then(azuriteTestTables) : inMemoryTestTables(),
+  ]);
+  const deps = testAppDependencies({ ...rest, azure, mail, tables });
+  return { azure, mail, tables, deps, close: async () => void (await Promise.all([azure.close(), tables.stop()])) };
 }
 
 /** A fresh InvocationContext of `functionName` per call, with ids `<prefix>-invocation-1`, `-2`, … */

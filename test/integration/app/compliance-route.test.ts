@@ -7,12 +7,10 @@ import { HttpRequest, type HttpResponseInit } from '@azure/functions';
 import { RestError } from '@azure/core-rest-pipeline';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createComplianceHandler, DEFAULT_MAX_WAIT_SECONDS } from '../../../src/app/handlers/compliance.js';
-import { openStateStore } from '../../../src/adapters/table-storage/index.js';
 import { FUNCTION_NAMES } from '../../../src/functions/function-names.js';
 import { RULE_IDS } from '../../../src/core/model.js';
 import { SimulatedTenant, type LocalAzure } from '../../azure-server/index.js';
-import { invocationContexts, startAppTestBed, type testAppDependencies } from '../../support/app.js';
-import type { AzuriteTables } from '../../support/azurite.js';
+import { invocationContexts, startAppTestBed, type testAppDependencies, type TestTables } from '../../support/app.js';
 import { compliantContact2023 } from '../../support/fixtures.js';
 
 const COMPLIANT = 'a1111111-1111-4111-8111-111111111111';
@@ -22,7 +20,7 @@ const SLOW = 'd4444444-4444-4444-8444-444444444444';
 const FOREVER_BARE = 'e5555555-5555-4555-8555-555555555555';
 
 let azure: LocalAzure;
-let azurite: AzuriteTables;
+let tables: TestTables;
 let deps: ReturnType<typeof testAppDependencies>;
 beforeAll(async () => {
   const tenant = new SimulatedTenant();
@@ -31,11 +29,11 @@ beforeAll(async () => {
   tenant.addSubscription({ subscriptionId: EXEMPTED, displayName: 'Lab', contacts: [] });
   tenant.addSubscription({ subscriptionId: SLOW, displayName: 'Slow', contacts: [compliantContact2023()] });
   tenant.addSubscription({ subscriptionId: FOREVER_BARE, displayName: 'Forever bare', contacts: [] });
-  ({ azure, azurite, deps } = await startAppTestBed(tenant, { tablePrefix: 'gatetest' }));
+  ({ azure, tables, deps } = await startAppTestBed(tenant, { tablePrefix: 'gatetest' }));
 });
 
 afterAll(async () => {
-  await Promise.all([azure?.close(), azurite?.stop()]);
+  await Promise.all([azure?.close(), tables?.stop()]);
 });
 
 beforeEach(() => {
@@ -253,7 +251,7 @@ describe('the vending gate', () => {
 
   it('answers 503 with a JSON error when the exemptions cannot be read', async () => {
     // The real store, with its storage unreachable: every request fails at the HTTP boundary.
-    const unreachable = openStateStore(azurite.connectionString, {
+    const unreachable = tables.openStore({
       tablePrefix: 'gatetestdown',
       additionalPolicies: [
         {

@@ -9,15 +9,13 @@
 import type { InvocationContext } from '@azure/functions';
 import { RestError, type PipelinePolicy } from '@azure/core-rest-pipeline';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { openStateStore } from '../../../src/adapters/table-storage/index.js';
 import { deliverOwedAlerts } from '../../../src/app/deliver-owed-alerts.js';
 import { NEW_SUBSCRIPTION_ACCESS_WINDOW_MINUTES, TransientEvaluationError } from '../../../src/app/evaluate-subscription.js';
 import { createContactEventHandler } from '../../../src/app/handlers/contact-events.js';
 import { FUNCTION_NAMES } from '../../../src/functions/function-names.js';
 import { SimulatedTenant, type LocalAzure } from '../../azure-server/index.js';
 import type { CommunicationEmailService } from '../../azure-server/services/communication-email.js';
-import { invocationContexts, type LoggedLine, startAppTestBed, testAppDependencies } from '../../support/app.js';
-import type { AzuriteTables } from '../../support/azurite.js';
+import { invocationContexts, type LoggedLine, startAppTestBed, testAppDependencies, type TestTables } from '../../support/app.js';
 import { securityContactsEvent } from '../../support/events.js';
 import { azureExample, compliantContact2023 } from '../../support/fixtures.js';
 
@@ -39,7 +37,7 @@ const GRACE_MINUTES = 30;
 let tenant: SimulatedTenant;
 let azure: LocalAzure;
 let mail: CommunicationEmailService;
-let azurite: AzuriteTables;
+let tables: TestTables;
 let deps: ReturnType<typeof testAppDependencies>;
 beforeAll(async () => {
   tenant = new SimulatedTenant();
@@ -59,11 +57,11 @@ beforeAll(async () => {
     tenant.addSubscription({ subscriptionId, displayName, contacts: [] });
   }
   tenant.addSubscription({ subscriptionId: COMPLIANT, displayName: 'Production', contacts: [compliantContact2023()] });
-  ({ azure, mail, azurite, deps } = await startAppTestBed(tenant, { tablePrefix: 'eventtest' }));
+  ({ azure, mail, tables, deps } = await startAppTestBed(tenant, { tablePrefix: 'eventtest' }));
 });
 
 afterAll(async () => {
-  await Promise.all([azure?.close(), azurite?.stop()]);
+  await Promise.all([azure?.close(), tables?.stop()]);
 });
 
 afterEach(() => {
@@ -195,7 +193,7 @@ describe('the new-subscription grace period', () => {
     const graced = testAppDependencies({
       azure,
       mail,
-      storage: azurite.connectionString,
+      tables,
       tablePrefix: 'eventgrace',
       clock: () => now,
       env: { CONTACT_WATCH_NEW_SUBSCRIPTION_GRACE_MINUTES: String(GRACE_MINUTES) },
@@ -327,7 +325,7 @@ describe('failures', () => {
 
   it('drops a SubscriptionCreated dated beyond the clock skew allowed as malformed, instead of retrying it until then', async () => {
     const now = new Date('2026-12-01T09:00:00.000Z');
-    const clocked = testAppDependencies({ azure, mail, storage: azurite.connectionString, tablePrefix: 'eventskew', clock: () => now });
+    const clocked = testAppDependencies({ azure, mail, tables, tablePrefix: 'eventskew', clock: () => now });
     azure.faults.add({ target: 'security-contacts', subscriptionId: ANNOUNCED_IN_2999, status: 403, times: Infinity });
     azure.requests.clear();
     const handler = createContactEventHandler(clocked);
@@ -352,7 +350,7 @@ describe('failures', () => {
 
   it('counts an announcement within the clock skew from now: the access window ends the window length after now, not later', async () => {
     const now = new Date('2026-12-01T09:00:00.000Z');
-    const clocked = testAppDependencies({ azure, mail, storage: azurite.connectionString, tablePrefix: 'eventskew', clock: () => now });
+    const clocked = testAppDependencies({ azure, mail, tables, tablePrefix: 'eventskew', clock: () => now });
     azure.faults.add({ target: 'security-contacts', subscriptionId: ANNOUNCED_SLIGHTLY_AHEAD, status: 403, times: Infinity });
     const context = invocation();
     const aheadByFourMinutes = new Date(now.getTime() + 4 * 60_000);
@@ -376,7 +374,7 @@ describe('failures', () => {
         throw new RestError('connect ECONNREFUSED (storage unavailable in this test)', { code: 'ECONNREFUSED' });
       },
     };
-    const store = openStateStore(azurite.connectionString, {
+    const store = tables.openStore({
       tablePrefix: 'eventdown',
       additionalPolicies: [{ policy: unavailable, position: 'perCall' }],
     });

@@ -6,7 +6,6 @@
  */
 import type { PipelineRequest, SendRequest } from '@azure/core-rest-pipeline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openStateStore } from '../../../src/adapters/table-storage/index.js';
 import { createContactEventHandler } from '../../../src/app/handlers/contact-events.js';
 import { FUNCTION_NAMES } from '../../../src/functions/function-names.js';
 import { SimulatedTenant } from '../../azure-server/index.js';
@@ -46,11 +45,13 @@ async function tableRequestsOfOneEvent(stored: number, target: string): Promise<
       },
     },
   };
-  const deps = testAppDependencies({ azure: bed.azure, mail: bed.mail, storage: bed.azurite.connectionString, tablePrefix: prefix });
-  deps.store = openStateStore(bed.azurite.connectionString, {
+  // The outbox sits beside the store, so its requests are counted too.
+  const deps = testAppDependencies({
+    azure: bed.azure,
+    mail: bed.mail,
+    tables: bed.tables,
     tablePrefix: prefix,
-    additionalPolicies: [counting],
-    credential: deps.azure.credential,
+    storePolicies: [counting],
   });
   const verdicts = Array.from({ length: stored }, (_, i) => verdict(subscriptionIdFor(i), 'compliant'));
   await deps.store.recordRun({

@@ -44,7 +44,8 @@ beforeAll(async () => {
   for (const id of COMPLIANT)
     tenant.addSubscription({ subscriptionId: id, displayName: `Compliant ${id.slice(0, 1)}`, contacts: [compliantContact2023()] });
   tenant.addSubscription({ subscriptionId: NO_CONTACT, displayName: 'No contact', contacts: [] });
-  bed = await startAppTestBed(tenant, { tablePrefix: 'oversized', clock: clock.now });
+  // Table Storage's own limits decide what is stored here: Azurite, not the in-memory service.
+  bed = await startAppTestBed(tenant, { tablePrefix: 'oversized', clock: clock.now, tables: 'azurite' });
   bed.deps.lease = openScanLease(bed.deps.store.connection);
 });
 

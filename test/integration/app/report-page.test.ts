@@ -18,8 +18,7 @@ import { FUNCTION_NAMES } from '../../../src/functions/function-names.js';
 import { runStoredScan } from '../../../src/scan/stored-scan.js';
 import { SimulatedTenant, type LocalAzure } from '../../azure-server/index.js';
 import type { CommunicationEmailService } from '../../azure-server/services/communication-email.js';
-import { startAppTestBed, type testAppDependencies } from '../../support/app.js';
-import type { AzuriteTables } from '../../support/azurite.js';
+import { startAppTestBed, type testAppDependencies, type TestTables } from '../../support/app.js';
 import { compliantContact2023 } from '../../support/fixtures.js';
 
 const PROD = '0a111111-1111-4111-8111-111111111111';
@@ -42,7 +41,7 @@ const RENDER_AT = new Date(Date.now() + 2 * 86_400_000);
 
 let azure: LocalAzure;
 let mail: CommunicationEmailService;
-let azurite: AzuriteTables;
+let tables: TestTables;
 let deps: ReturnType<typeof testAppDependencies>;
 let page: string;
 let response: HttpResponseInit;
@@ -63,7 +62,7 @@ beforeAll(async () => {
   tenant.addSubscription({ subscriptionId: LAB, displayName: 'Research lab', contacts: [] });
   tenant.addSubscription({ subscriptionId: EXPIRING, displayName: 'Migration', contacts: [] });
   tenant.addSubscription({ subscriptionId: OLD, displayName: 'Retired', state: 'Disabled', contacts: [] });
-  ({ azure, mail, azurite, deps } = await startAppTestBed(tenant, { tablePrefix: 'reporttest' }));
+  ({ azure, mail, tables, deps } = await startAppTestBed(tenant, { tablePrefix: 'reporttest' }));
 
   await deps.store.putExemption({
     subscriptionId: LAB,
@@ -122,7 +121,7 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(async () => {
-  await Promise.all([azure?.close(), azurite?.stop()]);
+  await Promise.all([azure?.close(), tables?.stop()]);
 });
 
 function header(name: string): string {

@@ -13,8 +13,7 @@ import { FUNCTION_NAMES } from '../../../src/functions/function-names.js';
 import type { ScanLease } from '../../../src/scan/ports.js';
 import { SimulatedTenant, type LocalAzure } from '../../azure-server/index.js';
 import type { CommunicationEmailService } from '../../azure-server/services/communication-email.js';
-import { invocationContexts, type LoggedLine, startAppTestBed, type testAppDependencies } from '../../support/app.js';
-import type { AzuriteTables } from '../../support/azurite.js';
+import { invocationContexts, type LoggedLine, startAppTestBed, type testAppDependencies, type TestTables } from '../../support/app.js';
 import { compliantContact2023 } from '../../support/fixtures.js';
 
 const COMPLIANT = '11111111-1111-4111-8111-111111111111';
@@ -25,18 +24,19 @@ const ANOTHER_NEW = '44444444-4444-4444-8444-444444444444';
 let tenant: SimulatedTenant;
 let azure: LocalAzure;
 let mail: CommunicationEmailService;
-let azurite: AzuriteTables;
+let tables: TestTables;
 let deps: ReturnType<typeof testAppDependencies>;
 beforeAll(async () => {
   tenant = new SimulatedTenant();
   tenant.addSubscription({ subscriptionId: COMPLIANT, displayName: 'Production', contacts: [compliantContact2023()] });
   tenant.addSubscription({ subscriptionId: NO_CONTACT, displayName: 'Sandbox', contacts: [] });
-  ({ azure, mail, azurite, deps } = await startAppTestBed(tenant, { tablePrefix: 'timertest' }));
+  // The end-to-end handler file: the timer over Azurite, as deployed over Table Storage.
+  ({ azure, mail, tables, deps } = await startAppTestBed(tenant, { tablePrefix: 'timertest', tables: 'azurite' }));
   deps.lease = openScanLease(deps.store.connection);
 });
 
 afterAll(async () => {
-  await Promise.all([azure?.close(), azurite?.stop()]);
+  await Promise.all([azure?.close(), tables?.stop()]);
 });
 
 function timer(isPastDue = false): Timer {

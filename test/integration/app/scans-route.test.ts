@@ -18,8 +18,7 @@ import { FUNCTION_NAMES } from '../../../src/functions/function-names.js';
 import type { ScanLease } from '../../../src/scan/ports.js';
 import { SimulatedTenant, type LocalAzure } from '../../azure-server/index.js';
 import type { CommunicationEmailService } from '../../azure-server/services/communication-email.js';
-import { invocationContexts, startAppTestBed, type testAppDependencies } from '../../support/app.js';
-import type { AzuriteTables } from '../../support/azurite.js';
+import { invocationContexts, startAppTestBed, type testAppDependencies, type TestTables } from '../../support/app.js';
 import { compliantContact2023 } from '../../support/fixtures.js';
 
 const COMPLIANT = '11111111-1111-4111-8111-111111111111';
@@ -30,19 +29,19 @@ const URL = 'http://127.0.0.1:7071/api/scans';
 let tenant: SimulatedTenant;
 let azure: LocalAzure;
 let mail: CommunicationEmailService;
-let azurite: AzuriteTables;
+let tables: TestTables;
 let deps: ReturnType<typeof testAppDependencies>;
 beforeAll(async () => {
   tenant = new SimulatedTenant();
   tenant.addSubscription({ subscriptionId: NO_CONTACT, displayName: 'Sandbox', contacts: [] });
   tenant.addSubscription({ subscriptionId: COMPLIANT, displayName: 'Production', contacts: [compliantContact2023()] });
   tenant.addSubscription({ subscriptionId: DISABLED, displayName: 'Old', state: 'Disabled', contacts: [] });
-  ({ azure, mail, azurite, deps } = await startAppTestBed(tenant, { tablePrefix: 'scansroute' }));
+  ({ azure, mail, tables, deps } = await startAppTestBed(tenant, { tablePrefix: 'scansroute' }));
   deps.lease = openScanLease(deps.store.connection);
 });
 
 afterAll(async () => {
-  await Promise.all([azure?.close(), azurite?.stop()]);
+  await Promise.all([azure?.close(), tables?.stop()]);
 });
 
 // POST answers once the scan is recorded; its alerts may still be going out under the lease.

@@ -6,13 +6,11 @@
 import { HttpRequest, type HttpResponseInit } from '@azure/functions';
 import { RestError } from '@azure/core-rest-pipeline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openStateStore } from '../../../src/adapters/table-storage/index.js';
 import { createSubscriptionsHandler } from '../../../src/app/handlers/subscriptions.js';
 import { FUNCTION_NAMES } from '../../../src/functions/function-names.js';
 import { runStoredScan } from '../../../src/scan/stored-scan.js';
 import { SimulatedTenant, type LocalAzure } from '../../azure-server/index.js';
-import { invocationContexts, startAppTestBed, type testAppDependencies } from '../../support/app.js';
-import type { AzuriteTables } from '../../support/azurite.js';
+import { invocationContexts, startAppTestBed, type testAppDependencies, type TestTables } from '../../support/app.js';
 import { compliantContact2023 } from '../../support/fixtures.js';
 
 const COMPLIANT = '0a111111-1111-4111-8111-111111111111';
@@ -23,7 +21,7 @@ const LEAVING = '4e555555-5555-4555-8555-555555555555';
 const FORBIDDEN = '5f666666-6666-4666-8666-666666666666';
 
 let azure: LocalAzure;
-let azurite: AzuriteTables;
+let tables: TestTables;
 let deps: ReturnType<typeof testAppDependencies>;
 beforeAll(async () => {
   const tenant = new SimulatedTenant();
@@ -33,7 +31,7 @@ beforeAll(async () => {
   tenant.addSubscription({ subscriptionId: DISABLED, displayName: 'Old', state: 'Disabled', contacts: [] });
   tenant.addSubscription({ subscriptionId: LEAVING, displayName: 'Leaving', contacts: [compliantContact2023()] });
   tenant.addSubscription({ subscriptionId: FORBIDDEN, displayName: 'Locked down', contacts: [] });
-  ({ azure, azurite, deps } = await startAppTestBed(tenant, { tablePrefix: 'subslisttest' }));
+  ({ azure, tables, deps } = await startAppTestBed(tenant, { tablePrefix: 'subslisttest' }));
 
   const today = new Date();
   const expiresOn = new Date(Date.UTC(today.getUTCFullYear(), today.getUTCMonth(), today.getUTCDate() + 10)).toISOString().slice(0, 10);
@@ -60,7 +58,7 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(async () => {
-  await Promise.all([azure?.close(), azurite?.stop()]);
+  await Promise.all([azure?.close(), tables?.stop()]);
 });
 
 const invocation = invocationContexts(FUNCTION_NAMES.subscriptions, 'subscriptions');
@@ -155,7 +153,7 @@ describe('GET /api/subscriptions', () => {
   });
 
   it('answers 503 with a JSON error when the storage cannot be read', async () => {
-    const unreachable = openStateStore(azurite.connectionString, {
+    const unreachable = tables.openStore({
       tablePrefix: 'subslistdown',
       additionalPolicies: [
         {
