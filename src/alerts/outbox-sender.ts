@@ -20,6 +20,7 @@
  */
 import type { DeliveryCounts, EmailTransport, NextAttempt, Outbox, OutboxMessage, OutboxMessagePatch, SendOutcome } from './ports.js';
 import { OutboxConflictError } from './ports.js';
+import { setTimeout as delay } from 'node:timers/promises';
 
 export interface RateLimit {
   perMinute: number;
@@ -108,7 +109,7 @@ export class OutboxSender {
         await this.sleep(ms);
         slept += ms;
       } else {
-        await new Promise((resolve) => setTimeout(resolve, ms));
+        await delay(ms);
       }
     };
 

@@ -21,6 +21,7 @@ import { isGivenUp, listUndeliveredMessages, requeueMessage } from '../alerts/ou
 import { queueAndDeliverAlerts, type AlertRunOptions } from '../compose/alert-delivery.js';
 import { openCliDependencies, openCliOutbox, openCliStore } from '../compose/cli.js';
 import { describeDelivery, renderExemptions, renderOutbox, renderRequeueOutcome } from './render.js';
+import { isGuid } from '../core/subscription-id.js';
 
 export interface CliIo {
   stdout: (text: string) => void;
@@ -29,8 +30,6 @@ export interface CliIo {
 }
 
 export const EXIT = { ok: 0, findings: 1, failure: 2 } as const;
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** An error whose message is meant for the person at the terminal, not a stack trace. */
 class UsageError extends Error {}
@@ -153,7 +152,7 @@ function buildProgram(io: CliIo, setExitCode: (code: number) => void): Command {
       if (options.all && operationIds.length > 0) throw new UsageError('requeue takes operation ids or --all, not both');
       if (!options.all && operationIds.length === 0)
         throw new UsageError('requeue needs operation ids (from `contact-watch outbox`) or --all');
-      const notIds = operationIds.filter((id) => !UUID.test(id));
+      const notIds = operationIds.filter((id) => !isGuid(id));
       if (notIds.length > 0)
         throw new UsageError(`not an operation id (a UUID, as \`contact-watch outbox\` lists them): ${notIds.join(', ')}`);
       const outbox = await openCliOutbox(io.env, 'requeue');

@@ -15,6 +15,7 @@
  */
 import { MAX_SERVICE_WAIT_MS } from '../../alerts/outbox-sender.js';
 import type { EmailTransport, OutgoingEmail, SendOutcome } from '../../alerts/ports.js';
+import { isGuid } from '../../core/subscription-id.js';
 
 export interface InMemoryEmail {
   operationId: string;
@@ -47,7 +48,6 @@ export interface InMemoryEmailSenderOptions {
 }
 
 const MAX_RECIPIENTS = 50;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const DROPPED = 'EmailDropped: Email was dropped after several attempts to deliver.';
 
 export class InMemoryEmailSender implements EmailTransport {
@@ -102,7 +102,7 @@ export class InMemoryEmailSender implements EmailTransport {
       attempt.outcome = fault.status ?? 400;
       return refused(attempt.outcome, fault.code ?? 'BadRequest', 'The request was refused (scripted).');
     }
-    if (!UUID.test(operationId)) {
+    if (!isGuid(operationId)) {
       attempt.outcome = 400;
       return refused(400, 'InvalidOperationId', 'Operation-Id must be a UUID.');
     }

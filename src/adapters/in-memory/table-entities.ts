@@ -9,6 +9,7 @@
  * characters, a string at most 32 K UTF-16 code units and a binary value at most 64 KiB, and the
  * entity at most 1 MiB as the service measures it.
  */
+import { isGuid } from '../../core/subscription-id.js';
 
 export const EDM_TYPES = [
   'Edm.String',
@@ -61,7 +62,6 @@ const PROPERTY_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const DISALLOWED_IN_KEYS = /[\u0000-\u001f\u007f-\u009f/\\#?]/;
 const INT32 = { min: -(2 ** 31), max: 2 ** 31 - 1 };
 const INT64 = { min: -(2n ** 63n), max: 2n ** 63n - 1n };
-const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 
 export const errors = {
@@ -146,7 +146,7 @@ function typedValue(raw: unknown, annotation: unknown): StoredValue {
     case 'Edm.DateTime':
       return typeof raw === 'string' && !Number.isNaN(Date.parse(raw)) ? { type, value: raw } : bad();
     case 'Edm.Guid':
-      return typeof raw === 'string' && GUID.test(raw) ? { type, value: raw } : bad();
+      return typeof raw === 'string' && isGuid(raw) ? { type, value: raw } : bad();
     case 'Edm.Binary':
       return typeof raw === 'string' && BASE64.test(raw) ? checked({ type, value: raw }) : bad();
     default:

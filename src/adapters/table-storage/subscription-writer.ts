@@ -15,6 +15,7 @@ import { WriteConflictError, type RefusedWrite, type StateStoreStats } from '../
 import { encodeStatusChange, encodeSubscription, historyRowKey, stateRowKey, type StoredEntity } from './entities.js';
 import type { CurrentRecord, SubscriptionRecords } from './subscription-records.js';
 import { describeError, isConflict, isRefused } from './table-errors.js';
+import { setTimeout as delay } from 'node:timers/promises';
 
 /** Table Storage's limits for one entity group transaction. */
 export const MAX_TRANSACTION_OPERATIONS = 100;
@@ -275,8 +276,4 @@ function pack(units: readonly Unit[]): Unit[][] {
   }
   if (batch.length > 0) transactions.push(batch);
   return transactions;
-}
-
-function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }
