@@ -18,7 +18,7 @@ import { runStoredScan, type StoredScanResult } from '../scan/stored-scan.js';
 import { InvalidExemptionError } from '../core/exemptions.js';
 import { createProgressReporter } from './progress.js';
 import { isGivenUp, listUndeliveredMessages, requeueMessage } from '../alerts/outbox-admin.js';
-import { queueAndDeliverAlerts, type AlertRunOptions } from '../compose/alert-delivery.js';
+import type { AlertDelivery } from '../app/dependencies.js';
 import { openCliDependencies, openCliOutbox, openCliStore } from '../compose/cli.js';
 import { describeDelivery, renderExemptions, renderOutbox, renderRequeueOutcome } from './render.js';
 import { isGuid } from '../core/subscription-id.js';
@@ -186,7 +186,7 @@ interface ScanOptions {
 async function scanCommand(options: ScanOptions, io: CliIo): Promise<number> {
   const policy = await loadPolicy(options.config, io.env);
   // --notify implies --store: what is owed is kept in the store. Settings are checked before any work.
-  const { azure, store, alerting } = openCliDependencies(io.env, {
+  const { azure, store, alerts } = openCliDependencies(io.env, {
     ...(options.store || options.notify ? { storeFor: 'scan --store' } : {}),
     alerting: options.notify === true,
   });
@@ -233,12 +233,7 @@ async function scanCommand(options: ScanOptions, io: CliIo): Promise<number> {
   if (report.summary.error > 0) {
     io.stderr(`contact-watch: ${report.summary.error} subscription(s) could not be read; their status is "error", never "compliant".\n`);
   }
-  if (store && alerting) {
-    await sendOwedAlerts(
-      { settings: alerting, store, portalUrl: azure.cloud.portalUrl, credential: azure.credential, clock: () => new Date() },
-      io.stderr,
-    );
-  }
+  if (alerts) await sendOwedAlerts(alerts, io.stderr);
   const failing = report.summary.noncompliant + report.summary.error;
   return options.failOnNoncompliant && failing > 0 ? EXIT.findings : EXIT.ok;
 }
@@ -248,10 +243,10 @@ async function scanCommand(options: ScanOptions, io: CliIo): Promise<number> {
  * outbox for the next run; it never changes the scan's exit code. stderr says what was sent, how
  * many messages remain queued and when the next attempt at them is due.
  */
-async function sendOwedAlerts(options: Omit<AlertRunOptions, 'mode' | 'subscriptionIds'>, stderr: (text: string) => void): Promise<void> {
+async function sendOwedAlerts(alerts: AlertDelivery, stderr: (text: string) => void): Promise<void> {
   try {
-    const { queued, delivery, pruned } = await queueAndDeliverAlerts({ ...options, mode: 'digest' });
-    stderr(`contact-watch: alerts: ${queued.owed} owed, ${queued.queued} newly queued; ${describeDelivery(delivery, options.clock())}\n`);
+    const { queued, delivery, pruned } = await alerts.queueAndDeliver({ mode: 'digest' });
+    stderr(`contact-watch: alerts: ${queued.owed} owed, ${queued.queued} newly queued; ${describeDelivery(delivery, new Date())}\n`);
     if (pruned?.error)
       stderr(`contact-watch: old delivered alerts could not be pruned this run (the next one tries again): ${pruned.error}\n`);
   } catch (error) {

@@ -5,8 +5,9 @@
  */
 import { openStateStore, parseStorageSetting, type TableStateStore } from '../adapters/table-storage/index.js';
 import type { Outbox } from '../alerts/ports.js';
-import { openOutbox } from './alert-delivery.js';
-import { ALERTING_SETTINGS, type AlertingSettings } from './alerting-settings.js';
+import type { AlertDelivery } from '../app/dependencies.js';
+import { alertDelivery, openOutbox } from './alert-delivery.js';
+import { ALERTING_SETTINGS } from './alerting-settings.js';
 import { createAzureAdapters, type AzureAdapters } from './azure.js';
 import { defineSettings, settingsPart, type Env } from './settings-schema.js';
 import { CLOUD_SETTINGS, RETENTION_SETTINGS, storageSettings } from './settings.js';
@@ -21,7 +22,8 @@ export interface CliNeeds {
 export interface CliDependencies {
   azure: AzureAdapters;
   store?: TableStateStore;
-  alerting?: AlertingSettings;
+  /** The alert e-mails (`scan --notify`): queued beside the store, then sent. */
+  alerts?: AlertDelivery;
 }
 
 /** A part a command does not need: it reads no setting. */
@@ -44,7 +46,17 @@ export function openCliDependencies(env: Env, needs: CliNeeds = {}): CliDependen
         ...(retention ? { retention } : {}),
       })
     : undefined;
-  return { azure, ...(store ? { store } : {}), ...(alerting ? { alerting } : {}) };
+  const alerts =
+    store && alerting
+      ? alertDelivery({
+          settings: alerting,
+          store,
+          portalUrl: azure.cloud.portalUrl,
+          credential: azure.credential,
+          clock: () => new Date(),
+        })
+      : undefined;
+  return { azure, ...(store ? { store } : {}), ...(alerts ? { alerts } : {}) };
 }
 
 /** The Azure adapters and the state store, for `purpose`. */
