@@ -38,6 +38,14 @@ export default {
       to: { path: '^src/(adapters|app|cli|functions|compose)/' },
     },
     {
+      name: 'report-imports-no-alerts',
+      comment:
+        "The e-mails (src/alerts) are written with the report's presentation helpers; the report needs nothing of alerting, so the two never tie each other.",
+      severity: 'error',
+      from: { path: '^src/report/' },
+      to: { path: '^src/alerts/' },
+    },
+    {
       name: 'adapters-import-no-entry-point',
       comment: 'src/adapters implement ports; they know nothing of the app, the CLI, the Functions or the wiring.',
       severity: 'error',

@@ -5,13 +5,8 @@
  * `scan --notify`) sends them.
  */
 import { nameBasedUuid } from './alert-service.js';
-import type { Outbox, OutboxMessage, OutboxState } from './ports.js';
-
-/** States of a message that has not (yet) reached its recipients. */
-export const UNDELIVERED_STATES = ['pending', 'accepted', 'failed', 'dead'] as const satisfies readonly OutboxState[];
-
-/** States a message is only sent from again when a person requeues it. */
-export const GIVEN_UP_STATES = ['failed', 'dead'] as const satisfies readonly OutboxState[];
+import { UNDELIVERED_STATES, type OutboxState } from '../core/outbox-states.js';
+import type { Outbox, OutboxMessage } from './ports.js';
 
 /** Every message not delivered, oldest first (a digest's parts in order). */
 export function listUndeliveredMessages(outbox: Pick<Outbox, 'listMessages'>): Promise<OutboxMessage[]> {
@@ -68,11 +63,6 @@ export async function requeueMessage(
     lastError: `requeued as ${copyId}; it had failed: ${message.lastError ?? message.serviceStatus ?? 'unknown'}`,
   });
   return { operationId, outcome: 'requeued', from: 'failed', sendsAs: copyId };
-}
-
-/** A message sent again only when a person requeues it. */
-export function isGivenUp(state: OutboxState): boolean {
-  return (GIVEN_UP_STATES as readonly OutboxState[]).includes(state);
 }
 
 /** How long a delivered message (and its alert claims) is kept: the audit trail of what was sent. */

@@ -4,6 +4,7 @@
  * src/adapters/email (ACS Email).
  */
 import type { AlertKind, OwedAlert } from '../core/alerts.js';
+import type { OutboxState } from '../core/outbox-states.js';
 import type { SubscriptionRecord } from '../core/state-model.js';
 
 /**
@@ -36,21 +37,6 @@ export interface AlertClaim {
   alert: OwedAlert;
   createdAt: string;
 }
-
-/**
- * - `pending`: not yet accepted by the service (never sent, or the send failed or was throttled);
- *   sent by the next run, or once `nextAttemptAt` (the service's wait) has passed.
- * - `accepted`: the service accepted it (202) but had not finished when we stopped polling; polled again.
- * - `sent`: the service reported Succeeded.
- * - `failed`: the service reported Failed or Canceled (terminal; kept and counted).
- * - `dead`: gave up after too many failed attempts (kept and counted).
- * - `replaced`: a `failed` message a person requeued (`contact-watch requeue`, outbox-admin.ts):
- *   a copy under a new Operation-Id is sent instead, since the service answers a repeated
- *   Operation-Id with that operation's failure. `lastError` names the copy. (A requeued `dead`
- *   message goes back to `pending` under its own Operation-Id.)
- */
-export const OUTBOX_STATES = ['pending', 'accepted', 'sent', 'failed', 'dead', 'replaced'] as const;
-export type OutboxState = (typeof OUTBOX_STATES)[number];
 
 export interface OutboxMessageContent {
   subject: string;

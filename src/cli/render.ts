@@ -2,7 +2,8 @@
  * What the command line prints about the record: the exemptions, the outbox, a requeue, and an
  * alert run after a stored scan.
  */
-import { isGivenUp, type RequeueOutcome } from '../alerts/outbox-admin.js';
+import type { RequeueOutcome } from '../alerts/outbox-admin.js';
+import { isGivenUp } from '../core/outbox-states.js';
 import type { DeliveryCounts, NextAttempt, OutboxMessage } from '../alerts/ports.js';
 import { isExemptionActive } from '../core/exemptions.js';
 import type { Exemption } from '../core/state-model.js';

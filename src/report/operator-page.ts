@@ -8,8 +8,7 @@
  * scan would), and the page is the CLI's HTML report (html.ts) with four extra sections: it loads
  * nothing, and its Content-Security-Policy is the report's. Every value is escaped by the `html` tag.
  */
-import { isGivenUp } from '../alerts/outbox-admin.js';
-import type { OutboxMessage } from '../alerts/ports.js';
+import { isGivenUp, type OutboxState } from '../core/outbox-states.js';
 import { emailNotificationsUrl } from '../core/azure-portal.js';
 import { applyExemptions, isExemptionActive, utcDay } from '../core/exemptions.js';
 import { SUBSCRIPTION_STATUSES } from '../core/model.js';
@@ -24,13 +23,23 @@ import { compareCodeUnits, inTriageOrder } from './triage-order.js';
 import { renderTrendSection } from './trend.js';
 
 /** What the page is built from. */
+/** What the page shows of an alert e-mail the outbox has not delivered (an outbox message holds this and more). */
+export interface UndeliveredEmail {
+  operationId: string;
+  state: OutboxState;
+  createdAt: string;
+  subscriptionIds: readonly string[];
+  attempts: number;
+  lastError: string | null;
+}
+
 export interface OperatorPageInput {
   records: readonly SubscriptionRecord[];
   /** The stored scan runs shown in the trend, newest first. */
   runs: readonly ScanRunRecord[];
   exemptions: readonly Exemption[];
   /** The alert e-mails not delivered yet; undefined when the outbox could not be read (the page says so). */
-  undelivered: readonly OutboxMessage[] | undefined;
+  undelivered: readonly UndeliveredEmail[] | undefined;
   /** "Now" for the page: exemptions' expiry, how long ago something failed. */
   now: Date;
 }
@@ -200,7 +209,7 @@ function exemptionsSection(exemptions: readonly Exemption[], records: readonly S
 }
 
 /** The alert e-mails not delivered: waiting ones counted, failed or given-up ones listed with the way to send them again. */
-function alertEmailsSection(undelivered: readonly OutboxMessage[] | undefined): Html {
+function alertEmailsSection(undelivered: readonly UndeliveredEmail[] | undefined): Html {
   if (undelivered === undefined) {
     return html`<section class="panel" aria-labelledby="alert-emails-title">
   <h2 id="alert-emails-title">Alert e-mails</h2>

@@ -29,14 +29,13 @@ import type { OwedAlert } from '../../core/alerts.js';
 import { cut } from '../../core/record-bounds.js';
 import {
   OutboxConflictError,
-  OUTBOX_STATES,
   type AlertClaim,
   type NewOutboxMessage,
   type Outbox,
   type OutboxMessage,
   type OutboxMessagePatch,
-  type OutboxState,
 } from '../../alerts/ports.js';
+import { OUTBOX_STATES, type OutboxState } from '../../core/outbox-states.js';
 import { deleteWhere } from './bulk-delete.js';
 import type { TableConnection } from './connection.js';
 import { hasStatus } from './table-errors.js';

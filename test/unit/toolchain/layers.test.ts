@@ -96,6 +96,15 @@ describe('the layer rule', () => {
     expect(violations).toEqual(['adapters-import-no-entry-point: src/adapters/scan-lease.ts → src/app/types.ts']);
   });
 
+  it("keeps src/report off src/alerts, which writes its e-mails with the report's helpers", async () => {
+    const violations = await violationsIn({
+      ...LAYERED,
+      'src/alerts/outbox.ts': `export const givenUp = (state: string) => state === 'dead';\n`,
+      'src/report/page.ts': `import { givenUp } from '../alerts/outbox.js';\nexport const page = () => givenUp('dead');\n`,
+    });
+    expect(violations).toEqual(['report-imports-no-alerts: src/report/page.ts → src/alerts/outbox.ts']);
+  });
+
   it('gives src/app, src/cli and src/functions their adapters through src/compose only', async () => {
     const violations = await violationsIn({
       ...LAYERED,

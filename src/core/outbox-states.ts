@@ -1,0 +1,30 @@
+/**
+ * The states of an alert e-mail in the outbox, and which of them mean it has not reached its
+ * recipients: shared by the sender, the operator's commands and the operator page.
+ */
+
+/**
+ * - `pending`: not yet accepted by the service (never sent, or the send failed or was throttled);
+ *   sent by the next run, or once `nextAttemptAt` (the service's wait) has passed.
+ * - `accepted`: the service accepted it (202) but had not finished when we stopped polling; polled again.
+ * - `sent`: the service reported Succeeded.
+ * - `failed`: the service reported Failed or Canceled (terminal; kept and counted).
+ * - `dead`: gave up after too many failed attempts (kept and counted).
+ * - `replaced`: a `failed` message a person requeued (`contact-watch requeue`, outbox-admin.ts):
+ *   a copy under a new Operation-Id is sent instead, since the service answers a repeated
+ *   Operation-Id with that operation's failure. `lastError` names the copy. (A requeued `dead`
+ *   message goes back to `pending` under its own Operation-Id.)
+ */
+export const OUTBOX_STATES = ['pending', 'accepted', 'sent', 'failed', 'dead', 'replaced'] as const;
+export type OutboxState = (typeof OUTBOX_STATES)[number];
+
+/** States of a message that has not (yet) reached its recipients. */
+export const UNDELIVERED_STATES = ['pending', 'accepted', 'failed', 'dead'] as const satisfies readonly OutboxState[];
+
+/** States a message is only sent from again when a person requeues it. */
+export const GIVEN_UP_STATES = ['failed', 'dead'] as const satisfies readonly OutboxState[];
+
+/** A message sent again only when a person requeues it. */
+export function isGivenUp(state: OutboxState): boolean {
+  return (GIVEN_UP_STATES as readonly OutboxState[]).includes(state);
+}
