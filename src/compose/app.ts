@@ -43,12 +43,12 @@ export type ComposedAppDependencies = AppDependencies & {
 };
 
 /**
- * Builds the app's dependencies from its settings. `env` is what the Azure adapters read
- * (AZURE_CLOUD, AZURE_RESOURCE_MANAGER_ENDPOINT); DefaultAzureCredential reads its own variables
+ * Builds the app's dependencies from its settings: the cloud they name is the one every Azure
+ * adapter and every portal link uses. DefaultAzureCredential reads its own variables
  * (IDENTITY_ENDPOINT, IDENTITY_HEADER, …) from process.env, as @azure/identity always does.
  */
-export function createAppDependencies(settings: AppSettings, env: NodeJS.ProcessEnv = process.env): ComposedAppDependencies {
-  const azure = createAzureAdapters(env);
+export function createAppDependencies(settings: AppSettings): ComposedAppDependencies {
+  const azure = createAzureAdapters(process.env, { cloud: settings.cloud });
   const clock = (): Date => new Date();
   const store = openStateStore(parseStorageSetting(settings.storage.value, settings.storage.settingName), {
     credential: azure.credential,

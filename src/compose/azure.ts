@@ -28,11 +28,13 @@ export interface AzureAdapterOptions {
   requestTimeoutMs?: number;
   /** Use this credential instead of DefaultAzureCredential. */
   credential?: TokenCredential;
+  /** The cloud as the settings already read it, so that portal links and ARM calls never name two clouds. */
+  cloud?: AzureCloudSettings;
 }
 
-/** Throws SettingsError when AZURE_CLOUD or AZURE_RESOURCE_MANAGER_ENDPOINT is malformed. */
+/** Throws SettingsError when AZURE_CLOUD or AZURE_RESOURCE_MANAGER_ENDPOINT is malformed (unless `options.cloud` is given). */
 export function createAzureAdapters(env: NodeJS.ProcessEnv = process.env, options: AzureAdapterOptions = {}): AzureAdapters {
-  const cloud = resolveAzureCloud(env);
+  const cloud = options.cloud ?? resolveAzureCloud(env);
   const credential = options.credential ?? createAzureCredential(cloud);
   const clientOptions = {
     retry: { ...DEFAULT_RETRY_SETTINGS, ...options.retry },

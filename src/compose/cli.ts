@@ -37,8 +37,8 @@ export function openCliDependencies(env: Env, needs: CliNeeds = {}): CliDependen
     retention: needs.storeFor === undefined ? NOT_NEEDED : RETENTION_SETTINGS,
     alerting: needs.alerting ? ALERTING_SETTINGS : NOT_NEEDED,
   }).read(env);
-  const azure = createAzureAdapters(env);
-  const { storage, retention, alerting } = settings;
+  const { cloud, storage, retention, alerting } = settings;
+  const azure = createAzureAdapters(env, { cloud });
   const store = storage
     ? openStateStore(parseStorageSetting(storage.value, storage.settingName), {
         credential: azure.credential,

@@ -58,9 +58,11 @@ function context(functionName = 'scans'): InvocationContext & { lines: string[] 
 
 describe('createAppDependencies', () => {
   it('builds a store, a lease, the Azure adapters and a logger that all answer', async () => {
-    const deps = createAppDependencies(readAppSettings(env), env);
+    const deps = createAppDependencies(readAppSettings(env));
     expect(deps.settings.storage.settingName).toBe('AzureWebJobsStorage');
     expect(deps.azure.cloud.resourceManagerEndpoint).toBe(azure.url);
+    // One cloud: the ARM adapters use the cloud the settings read, the one portal links are built from.
+    expect(deps.azure.cloud).toBe(deps.settings.cloud);
 
     // The state store in Azurite.
     expect(await deps.store.listScanRuns()).toEqual([]);
@@ -114,7 +116,7 @@ describe('createAppDependencies', () => {
       AzureWebJobsStorage: 'UseDevelopmentStorage=true',
       CONTACT_WATCH_STORAGE: azurite.connectionString,
     });
-    const deps = createAppDependencies(settings, env);
+    const deps = createAppDependencies(settings);
     expect(deps.settings.storage.settingName).toBe('CONTACT_WATCH_STORAGE');
     expect(deps.store.connection.tableEndpoint).toBe(azurite.tableEndpoint);
     expect(await deps.store.listScanRuns()).toEqual([]);
