@@ -19,7 +19,7 @@ import { generateTestTls, TLS_DIR_VARIABLE, trustInThisProcess } from '../test/a
 import { azuriteTestTables, invocationContexts, testAppDependencies } from '../test/support/app.js';
 import { startAzurite } from '../test/support/azurite.js';
 import { securityContactsEvent } from '../test/support/events.js';
-import { subscriptionIdFor, verdict } from '../test/integration/state/support.js';
+import { subscriptionIdFor, verdict } from '../test/integration/adapters/table-storage/support.js';
 
 const { values: args } = parseArgs({
   options: {

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startLocalAzure, type LocalAzure } from '../../azure-server/index.js';
 import { createCommunicationEmailService, type CommunicationEmailService } from '../../azure-server/services/communication-email.js';
 import { startAzurite, type AzuriteTables } from '../../support/azurite.js';
-import { manualClock, subscriptionIdFor, uniquePrefix, verdict } from '../state/support.js';
+import { manualClock, subscriptionIdFor, uniquePrefix, verdict } from '../adapters/table-storage/support.js';
 import { openStateStore } from '../../../src/adapters/table-storage/index.js';
 import { TableOutbox } from '../../../src/adapters/table-storage/outbox.js';
 import { createAcsEmailSender, type AcsEmailSenderOptions } from '../../../src/adapters/email/acs-email-sender.js';

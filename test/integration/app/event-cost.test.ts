@@ -11,7 +11,7 @@ import { FUNCTION_NAMES } from '../../../src/functions/function-names.js';
 import { SimulatedTenant } from '../../azure-server/index.js';
 import { invocationContexts, startAppTestBed, testAppDependencies, type AppTestBed } from '../../support/app.js';
 import { securityContactsEvent } from '../../support/events.js';
-import { subscriptionIdFor, verdict } from '../state/support.js';
+import { subscriptionIdFor, verdict } from '../adapters/table-storage/support.js';
 
 const EVENT_TARGETS = [subscriptionIdFor(0), subscriptionIdFor(1)];
 let bed: AppTestBed;

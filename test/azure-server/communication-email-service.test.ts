@@ -7,13 +7,9 @@ import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { EmailClient, type EmailMessage } from '@azure/communication-email';
 import { createDefaultHttpClient, type PipelineRequest } from '@azure/core-rest-pipeline';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startLocalAzure, type LocalAzure } from '../../azure-server/index.js';
-import {
-  createCommunicationEmailService,
-  COMMUNICATION_RESOURCE,
-  type CommunicationEmailService,
-} from '../../azure-server/services/communication-email.js';
-import { azureExample } from '../../support/fixtures.js';
+import { startLocalAzure, type LocalAzure } from './index.js';
+import { createCommunicationEmailService, COMMUNICATION_RESOURCE, type CommunicationEmailService } from './services/communication-email.js';
+import { azureExample } from '../support/fixtures.js';
 
 const EXAMPLES = 'communication-email/2025-09-01';
 let azure: LocalAzure;

@@ -3,11 +3,11 @@
  * creates) against Azurite.
  */
 import { describe, expect, it } from 'vitest';
-import { SettingsError } from '../../../src/core/settings-error.js';
-import { openStateStore, parseStorageSetting, DEVELOPMENT_TABLE_ENDPOINT } from '../../../src/adapters/table-storage/index.js';
-import { DEVSTORE_ACCOUNT, DEVSTORE_KEY } from '../../support/azurite.js';
-import { azuriteTables } from '../../contract/backends.js';
-import { stateExemptionsContract } from '../../contract/state-exemptions.contract.js';
+import { SettingsError } from '../../../../src/core/settings-error.js';
+import { openStateStore, parseStorageSetting, DEVELOPMENT_TABLE_ENDPOINT } from '../../../../src/adapters/table-storage/index.js';
+import { DEVSTORE_ACCOUNT, DEVSTORE_KEY } from '../../../support/azurite.js';
+import { azuriteTables } from '../../../contract/backends.js';
+import { stateExemptionsContract } from '../../../contract/state-exemptions.contract.js';
 import { uniquePrefix } from './support.js';
 
 const backend = azuriteTables();

@@ -9,16 +9,16 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startLocalAzure, type LocalAzure } from '../../azure-server/index.js';
-import { defaultCredentialFor } from '../../azure-server/sdk-clients.js';
-import { createCommunicationEmailService, type CommunicationEmailService } from '../../azure-server/services/communication-email.js';
+import { startLocalAzure, type LocalAzure } from '../../../azure-server/index.js';
+import { defaultCredentialFor } from '../../../azure-server/sdk-clients.js';
+import { createCommunicationEmailService, type CommunicationEmailService } from '../../../azure-server/services/communication-email.js';
 import {
   AcsEmailTransport,
   parseAcsConnectionString,
   redactSecrets,
   type AcsEmailTransportOptions,
-} from '../../../src/adapters/email/acs-email-sender.js';
-import { EMAIL, emailSenderContract } from '../../contract/email-sender.contract.js';
+} from '../../../../src/adapters/email/acs-email-sender.js';
+import { EMAIL, emailSenderContract } from '../../../contract/email-sender.contract.js';
 
 const SENDER = 'DoNotReply@contoso-alerts.example.net';
 /**
