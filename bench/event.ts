@@ -19,7 +19,7 @@ import { generateTestTls, TLS_DIR_VARIABLE, trustInThisProcess } from '../test/a
 import { azuriteTestTables, invocationContexts, testAppDependencies } from '../test/support/app.js';
 import { startAzurite } from '../test/support/azurite.js';
 import { securityContactsEvent } from '../test/support/events.js';
-import { subscriptionIdFor, verdict } from '../test/integration/adapters/table-storage/support.js';
+import { recordTenantRun, subscriptionIdFor, verdict } from '../test/contract/support.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -66,17 +66,7 @@ async function measure(size: number): Promise<Row> {
 
     log(`recording ${size} subscriptions…`);
     const verdicts = Array.from({ length: size }, (_, i) => verdict(subscriptionIdFor(i), 'compliant'));
-    await deps.store.recordRun({
-      scanId: `seed-${size}`,
-      trigger: 'bench',
-      evaluate: async () => ({
-        status: 'succeeded',
-        scope: 'tenant',
-        subscriptionListComplete: true,
-        verdicts,
-        readSubscriptionIds: verdicts.map((v) => v.subscriptionId),
-      }),
-    });
+    await recordTenantRun(deps.store, `seed-${size}`, verdicts, 'bench');
 
     // The outbox table is created on its first use; that belongs to no event.
     await deps.store.connection.table('outbox');

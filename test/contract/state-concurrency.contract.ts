@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import type { TableEntityResult } from '@azure/data-tables';
 import { TABLE_SUFFIXES, type TableStateStore as StateStore } from '../../src/adapters/table-storage/index.js';
 import type { TableBackend } from './backends.js';
-import { beforeFirst, manualClock, requestLog, subscriptionIdFor, uniquePrefix, verdict } from './support.js';
+import { beforeFirst, manualClock, recordTenantRun, requestLog, subscriptionIdFor, uniquePrefix, verdict } from './support.js';
 
 /** Resolves once `count` parties have arrived: both writers have read before either writes. */
 function barrier(count: number): () => Promise<void> {
@@ -26,17 +26,7 @@ const id = subscriptionIdFor(42);
 export function stateConcurrencyContract(backend: TableBackend): void {
   async function seeded(prefix = uniquePrefix()): Promise<StateStore> {
     const store = backend.openStateStore({ tablePrefix: prefix });
-    await store.recordRun({
-      scanId: 'scan-1',
-      trigger: 'test',
-      evaluate: async () => ({
-        status: 'succeeded',
-        scope: 'tenant',
-        subscriptionListComplete: true,
-        verdicts: [verdict(id, 'noncompliant', 'Payments prod')],
-        readSubscriptionIds: [id],
-      }),
-    });
+    await recordTenantRun(store, 'scan-1', [verdict(id, 'noncompliant', 'Payments prod')]);
     return store;
   }
 
@@ -147,17 +137,7 @@ export function stateConcurrencyContract(backend: TableBackend): void {
       const prefix = uniquePrefix();
       const clock = manualClock('2025-05-01T10:00:00Z');
       const setup = backend.openStateStore({ tablePrefix: prefix, clock: clock.now });
-      await setup.recordRun({
-        scanId: 'scan-1',
-        trigger: 'test',
-        evaluate: async () => ({
-          status: 'succeeded',
-          scope: 'tenant',
-          subscriptionListComplete: true,
-          verdicts: [verdict(id, 'noncompliant')],
-          readSubscriptionIds: [id],
-        }),
-      });
+      await recordTenantRun(setup, 'scan-1', [verdict(id, 'noncompliant')]);
       clock.set('2025-05-01T10:30:00Z');
       const runStarted = clock.now();
       // The event: someone fixed the contact; the drift event re-reads it while the scan is still running.

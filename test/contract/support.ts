@@ -8,6 +8,28 @@ import type { AdditionalPolicyConfig } from '@azure/core-client';
 import { createHttpHeaders, type PipelineRequest, type SendRequest } from '@azure/core-rest-pipeline';
 import { RULE_IDS } from '../../src/core/model.js';
 import type { Finding, SubscriptionStatus, SubscriptionVerdict } from '../../src/core/model.js';
+import type { RecordedRun, StateStore } from '../../src/scan/ports.js';
+
+/** Records a succeeded run of the whole tenant that read every one of `verdicts`: what a clean scan stores. */
+export function recordTenantRun(
+  store: Pick<StateStore, 'recordRun'>,
+  scanId: string,
+  verdicts: readonly SubscriptionVerdict[],
+  trigger = 'test',
+): Promise<RecordedRun> {
+  return store.recordRun({
+    scanId,
+    trigger,
+    evaluate: () =>
+      Promise.resolve({
+        status: 'succeeded',
+        scope: 'tenant',
+        subscriptionListComplete: true,
+        verdicts,
+        readSubscriptionIds: verdicts.map((v) => v.subscriptionId),
+      }),
+  });
+}
 
 /** A lower-case GUID whose first hex digit is `index % 16`, so ids spread over the 16 partitions. */
 export function subscriptionIdFor(index: number): string {

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startLocalAzure, type LocalAzure } from '../../azure-server/index.js';
 import { createCommunicationEmailService, type CommunicationEmailService } from '../../azure-server/services/communication-email.js';
 import { startAzurite, type AzuriteTables } from '../../support/azurite.js';
-import { manualClock, subscriptionIdFor, uniquePrefix, verdict } from '../adapters/table-storage/support.js';
+import { manualClock, recordTenantRun, subscriptionIdFor, uniquePrefix, verdict } from '../../contract/support.js';
 import { openStateStore } from '../../../src/adapters/table-storage/index.js';
 import { TableOutbox } from '../../../src/adapters/table-storage/outbox.js';
 import { createAcsEmailSender, type AcsEmailSenderOptions } from '../../../src/adapters/email/acs-email-sender.js';
@@ -114,17 +114,7 @@ async function harness(
     service,
     async scan(verdicts) {
       scans += 1;
-      await store.recordRun({
-        scanId: `scan-${scans}`,
-        trigger: 'test',
-        evaluate: async () => ({
-          status: 'succeeded',
-          scope: 'tenant',
-          subscriptionListComplete: true,
-          verdicts,
-          readSubscriptionIds: verdicts.map((v) => v.subscriptionId),
-        }),
-      });
+      await recordTenantRun(store, `scan-${scans}`, verdicts);
     },
     async notify(mode = 'digest', subscriptionIds) {
       await service.queueOwedAlerts({ mode, now: clock.now(), ...(subscriptionIds ? { subscriptionIds } : {}) });

@@ -10,7 +10,7 @@ import { deliverOwedAlerts } from '../../../src/app/deliver-owed-alerts.js';
 import { FUNCTION_NAMES } from '../../../src/functions/function-names.js';
 import { SimulatedTenant } from '../../azure-server/index.js';
 import { invocationContexts, startAppTestBed, type AppTestBed } from '../../support/app.js';
-import { manualClock, subscriptionIdFor, verdict } from '../adapters/table-storage/support.js';
+import { manualClock, subscriptionIdFor, verdict } from '../../contract/support.js';
 
 const HOUR = 3_600_000;
 const clock = manualClock('2026-11-22T05:00:00.000Z');

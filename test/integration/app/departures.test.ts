@@ -12,7 +12,7 @@ import { FUNCTION_NAMES } from '../../../src/functions/function-names.js';
 import { SimulatedTenant } from '../../azure-server/index.js';
 import { invocationContexts, startAppTestBed, type AppTestBed } from '../../support/app.js';
 import { compliantContact2023 } from '../../support/fixtures.js';
-import { manualClock } from '../adapters/table-storage/support.js';
+import { manualClock } from '../../contract/support.js';
 
 const DEPARTS = 'a1111111-1111-4111-8111-111111111111';
 const UNREADABLE = 'b2222222-2222-4222-8222-222222222222';

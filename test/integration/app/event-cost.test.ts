@@ -11,7 +11,7 @@ import { FUNCTION_NAMES } from '../../../src/functions/function-names.js';
 import { SimulatedTenant } from '../../azure-server/index.js';
 import { invocationContexts, startAppTestBed, testAppDependencies, type AppTestBed } from '../../support/app.js';
 import { securityContactsEvent } from '../../support/events.js';
-import { subscriptionIdFor, verdict } from '../adapters/table-storage/support.js';
+import { recordTenantRun, subscriptionIdFor, verdict } from '../../contract/support.js';
 
 const EVENT_TARGETS = [subscriptionIdFor(0), subscriptionIdFor(1)];
 let bed: AppTestBed;
@@ -54,17 +54,7 @@ async function tableRequestsOfOneEvent(stored: number, target: string): Promise<
     storePolicies: [counting],
   });
   const verdicts = Array.from({ length: stored }, (_, i) => verdict(subscriptionIdFor(i), 'compliant'));
-  await deps.store.recordRun({
-    scanId: `seed-${stored}`,
-    trigger: 'test',
-    evaluate: async () => ({
-      status: 'succeeded',
-      scope: 'tenant',
-      subscriptionListComplete: true,
-      verdicts,
-      readSubscriptionIds: verdicts.map((v) => v.subscriptionId),
-    }),
-  });
+  await recordTenantRun(deps.store, `seed-${stored}`, verdicts);
   await deps.store.connection.table('outbox'); // created on first use; that belongs to no event
 
   const sentBefore = bed.mail.messages.length;

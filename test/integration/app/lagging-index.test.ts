@@ -16,7 +16,7 @@ import { SimulatedTenant } from '../../azure-server/index.js';
 import { invocationContexts, startAppTestBed, type AppTestBed } from '../../support/app.js';
 import { securityContactsEvent } from '../../support/events.js';
 import { compliantContact2023 } from '../../support/fixtures.js';
-import { manualClock } from '../adapters/table-storage/support.js';
+import { manualClock } from '../../contract/support.js';
 
 const DELETED_CONTACT = 'd1000000-0000-4000-8000-000000000001';
 const VENDED = 'd2000000-0000-4000-8000-000000000002';

@@ -15,7 +15,7 @@ import { SimulatedTenant } from '../../azure-server/index.js';
 import { invocationContexts, startAppTestBed, type AppTestBed } from '../../support/app.js';
 import { securityContactsEvent } from '../../support/events.js';
 import { compliantContact2023 } from '../../support/fixtures.js';
-import { manualClock } from '../adapters/table-storage/support.js';
+import { manualClock } from '../../contract/support.js';
 
 const HUGE = 'f0000000-0000-4000-8000-00000000000f';
 const COMPLIANT = ['10000000-0000-4000-8000-000000000001', '20000000-0000-4000-8000-000000000002', '30000000-0000-4000-8000-000000000003'];

@@ -8,7 +8,7 @@ import { openStateStore, parseStorageSetting, DEVELOPMENT_TABLE_ENDPOINT } from 
 import { DEVSTORE_ACCOUNT, DEVSTORE_KEY } from '../../../support/azurite.js';
 import { azuriteTables } from '../../../contract/backends.js';
 import { stateExemptionsContract } from '../../../contract/state-exemptions.contract.js';
-import { uniquePrefix } from './support.js';
+import { uniquePrefix } from '../../../contract/support.js';
 
 const backend = azuriteTables();
 stateExemptionsContract(backend);
