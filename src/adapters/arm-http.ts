@@ -4,7 +4,7 @@
  * for the clients we drive with raw requests, and the wording of failures (status, ARM error code
  * and message).
  */
-import type { ServiceClient } from '@azure/core-client';
+import type { AdditionalPolicyConfig, ServiceClient } from '@azure/core-client';
 import {
   createPipelineRequest,
   isRestError,
@@ -36,10 +36,12 @@ export const DEFAULT_RETRY_SETTINGS: RetrySettings = { maxRetries: 5, retryDelay
 /** The default of RetrySettings.maxRetryAfterMs. */
 export const DEFAULT_MAX_RETRY_AFTER_MS = 120_000;
 
-/** What every ARM adapter takes: retry settings and the per-request time limit. */
+/** What every ARM adapter takes: retry settings, the per-request time limit, and extra pipeline policies. */
 export interface ArmClientOptions {
   retry?: RetrySettings;
   requestTimeoutMs?: number;
+  /** Added to the client's pipeline (a proxy's, a test's fault injection). */
+  additionalPolicies?: AdditionalPolicyConfig[];
 }
 
 /**

@@ -61,6 +61,7 @@ export class ResourceGraphQueryRunner {
       credentials: { scopes: [cloud.tokenScope] },
       retryOptions: this.retry,
       userAgentOptions: { userAgentPrefix: 'contact-watch' },
+      additionalPolicies: options.additionalPolicies ?? [],
     });
     addRetryAfterPolicy(this.client.pipeline, this.retry);
   }

@@ -49,6 +49,7 @@ export class SecurityContactsApi implements SecurityContactsSource {
       credentialScopes: [cloud.tokenScope],
       retryOptions: this.retry,
       userAgentOptions: { userAgentPrefix: 'contact-watch' },
+      additionalPolicies: options.additionalPolicies ?? [],
     });
     addRetryAfterPolicy(this.client.pipeline, this.retry);
   }

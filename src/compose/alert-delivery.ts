@@ -89,6 +89,8 @@ export interface AlertRunOptions extends Pick<QueueOptions, 'mode' | 'subscripti
   /** For CONTACT_WATCH_ACS_ENDPOINT; default DefaultAzureCredential. */
   credential?: TokenCredential;
   clock: () => Date;
+  /** Anything else for the sender (retries, poll interval, client options). */
+  sender?: AlertingOptions['sender'];
 }
 
 /**
@@ -106,6 +108,7 @@ export async function queueAndDeliverAlerts(
     tables: options.store.connection,
     portalUrl: options.portalUrl,
     ...(options.credential ? { credential: options.credential } : {}),
+    ...(options.sender ? { sender: options.sender } : {}),
   });
   const queued = await service.queueOwedAlerts({
     mode: options.mode,

@@ -2,6 +2,7 @@
  * The Azure side, built from the environment the same way for the CLI and the Functions app: cloud
  * settings, credential, and the three ARM adapters.
  */
+import type { AdditionalPolicyConfig } from '@azure/core-client';
 import type { TokenCredential } from '@azure/identity';
 import { resolveAzureCloud, type AzureCloudSettings } from '../adapters/azure-cloud.js';
 import { DEFAULT_RETRY_SETTINGS, type RetrySettings } from '../adapters/arm-http.js';
@@ -30,6 +31,8 @@ export interface AzureAdapterOptions {
   credential?: TokenCredential;
   /** The cloud as the settings already read it, so that portal links and ARM calls never name two clouds. */
   cloud?: AzureCloudSettings;
+  /** Extra pipeline policies for every ARM client (a test's fault injection). */
+  additionalPolicies?: AdditionalPolicyConfig[];
 }
 
 /** Throws SettingsError when AZURE_CLOUD or AZURE_RESOURCE_MANAGER_ENDPOINT is malformed (unless `options.cloud` is given). */
@@ -39,6 +42,7 @@ export function createAzureAdapters(env: NodeJS.ProcessEnv = process.env, option
   const clientOptions = {
     retry: { ...DEFAULT_RETRY_SETTINGS, ...options.retry },
     ...(options.requestTimeoutMs !== undefined ? { requestTimeoutMs: options.requestTimeoutMs } : {}),
+    ...(options.additionalPolicies ? { additionalPolicies: options.additionalPolicies } : {}),
   };
   const subscriptions = new SubscriptionsApi(credential, cloud, clientOptions);
   return {
