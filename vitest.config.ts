@@ -38,7 +38,12 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'integration',
-          include: ['test/integration/**/*.test.ts', 'test/azure-server/**/*.test.ts', 'test/support/**/*.test.ts'],
+          include: [
+            'test/integration/**/*.test.ts',
+            'test/azure-server/**/*.test.ts',
+            'test/support/**/*.test.ts',
+            'test/soak/**/*.test.ts',
+          ],
           exclude: [...configDefaults.exclude, ...BUNDLE_TESTS],
           globalSetup: ['test/global-setup.ts'],
         },
