@@ -131,6 +131,11 @@ export class ProcessLife {
     this.armed = { at: this.seen + n, when };
   }
 
+  /** Takes back an arming that was not reached (the invocation made fewer requests than drawn). */
+  disarm(): void {
+    this.armed = undefined;
+  }
+
   /** Dies now, between requests: those in flight lose their answers. */
   kill(): void {
     this.die({ request: this.seen, when: 'killed' });
@@ -170,6 +175,45 @@ export class ProcessLife {
 }
 
 // ---- Table Storage on the wire ----------------------------------------------------------------
+
+/**
+ * A writer that races the app: before a conditional write of a subscription's state row reaches
+ * the service, `race(subscriptionId)` runs (another instance evaluating that subscription, with a
+ * later reading), so the write meets a record that changed since it was read. Only one race at a
+ * time: the racer's own writes pass through this policy too.
+ */
+export function racingWriter(options: {
+  random: () => number;
+  rate: number;
+  race: (subscriptionId: string) => Promise<void>;
+}): AdditionalPolicyConfig & { readonly races: number } {
+  let races = 0;
+  let racing = false;
+  return {
+    get races() {
+      return races;
+    },
+    position: 'perRetry',
+    policy: {
+      name: policyName('racing-writer'),
+      async sendRequest(request, next) {
+        if (!racing && options.rate > 0) {
+          const state = conditionalWrites(request).find((entity) => entity.rowKey.startsWith('state:'));
+          if (state && options.random() < options.rate) {
+            racing = true;
+            try {
+              await options.race(state.rowKey.slice('state:'.length));
+              races += 1;
+            } finally {
+              racing = false;
+            }
+          }
+        }
+        return next(request);
+      },
+    },
+  };
+}
 
 /** One entity, as a request addresses it. */
 export interface EntityAddress {
@@ -466,6 +510,8 @@ export function stripEtagChecks(): AdditionalPolicyConfig & { readonly stripped:
  */
 export function freshOperationIds(newId: () => string = randomUUID): AdditionalPolicyConfig & { readonly replaced: number } {
   let replaced = 0;
+  // The first send of a message keeps its Operation-Id: the broken build forgets it only when it sends again.
+  const sent = new Set<string>();
   return {
     get replaced() {
       return replaced;
@@ -475,8 +521,11 @@ export function freshOperationIds(newId: () => string = randomUUID): AdditionalP
       name: policyName('fresh-operation-ids'),
       async sendRequest(request, next) {
         if (request.method === 'POST' && new URL(request.url).pathname.endsWith('/emails:send')) {
-          request.headers.set('Operation-Id', newId());
-          replaced += 1;
+          const operationId = request.headers.get('Operation-Id')?.toLowerCase();
+          if (operationId && sent.has(operationId)) {
+            request.headers.set('Operation-Id', newId());
+            replaced += 1;
+          } else if (operationId) sent.add(operationId);
         }
         return next(request);
       },

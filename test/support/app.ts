@@ -8,13 +8,14 @@
 import azureFunctions, { type InvocationContext } from '@azure/functions';
 import { createAzureAdapters } from '../../src/compose/azure.js';
 import type { AdditionalPolicyConfig } from '@azure/core-client';
+import type { PipelineRetryOptions } from '@azure/core-rest-pipeline';
 import { InMemoryTableService, inMemoryStorageTarget, openInMemoryStateStore } from '../../src/adapters/in-memory/tables.js';
 import { openStateStore, type StateStoreOptions, type TableStateStore } from '../../src/adapters/table-storage/index.js';
-import { DEFAULT_RETENTION } from '../../src/adapters/table-storage/retention.js';
+import { readRetentionSettings } from '../../src/adapters/table-storage/retention.js';
 import { openScanReportStore } from '../../src/adapters/table-storage/scan-reports.js';
 import { readAlertingSettings } from '../../src/compose/alerting-settings.js';
 import { DEFAULT_POLICY } from '../../src/core/policy.js';
-import { alertDelivery } from '../../src/compose/alert-delivery.js';
+import { alertDelivery, type AlertingOptions } from '../../src/compose/alert-delivery.js';
 import type { AppSettings, ComposedAppDependencies } from '../../src/compose/app.js';
 import type { ScanLease } from '../../src/scan/ports.js';
 import { startLocalAzure, type LocalAzure, type SimulatedTenant } from '../azure-server/index.js';
@@ -37,6 +38,8 @@ export interface TestTables {
   readonly kind: 'in-memory' | 'azurite';
   /** A connection string naming these tables (the app settings' CONTACT_WATCH_STORAGE). */
   readonly connectionString: string;
+  /** The in-memory table service behind an in-memory TestTables (to reach its rows directly). */
+  readonly service?: InMemoryTableService;
   openStore(options: Omit<StateStoreOptions, 'credential' | 'httpClient' | 'settingName'>): TableStateStore;
   stop(): Promise<void>;
 }
@@ -46,6 +49,7 @@ export function inMemoryTestTables(): TestTables {
   return {
     kind: 'in-memory',
     connectionString: inMemoryStorageTarget(service).connectionString,
+    service,
     openStore: (options) => openInMemoryStateStore(service, options),
     stop: async () => undefined,
   };
@@ -66,6 +70,14 @@ export interface TestAppOptions {
   tables: TestTables;
   /** Pipeline policies of the store's (and so the outbox's) requests, e.g. to count them. */
   storePolicies?: AdditionalPolicyConfig[];
+  /** The Table clients' retries (default the SDK's: 3 from a 1 s delay). */
+  storeRetry?: PipelineRetryOptions;
+  /** Pipeline policies of every ARM client (Resource Graph, securityContacts, subscriptions). */
+  armPolicies?: AdditionalPolicyConfig[];
+  /** Per-request time limit of the ARM clients (default the app's). */
+  armRequestTimeoutMs?: number;
+  /** The alert sender's options (its client's policies, retries, poll interval). */
+  sender?: AlertingOptions['sender'];
   /** A table prefix of the test's own, so test files never see each other's rows. */
   tablePrefix: string;
   clock?: () => Date;
@@ -92,16 +104,27 @@ export function testAppDependencies(options: TestAppOptions): ComposedAppDepende
   // those: they are the same for every server of this process (identity-plane.ts), so leaving
   // them set affects no later test file, where the server's endpoint would.
   useManagedIdentityEnv(options.azure);
-  const azure = createAzureAdapters(env, { retry: FAST_RETRY });
+  const azure = createAzureAdapters(env, {
+    retry: FAST_RETRY,
+    ...(options.armPolicies ? { additionalPolicies: options.armPolicies } : {}),
+    ...(options.armRequestTimeoutMs !== undefined ? { requestTimeoutMs: options.armRequestTimeoutMs } : {}),
+  });
   const clock = options.clock ?? (() => new Date());
-  const store = options.tables.openStore({ tablePrefix: options.tablePrefix, clock, additionalPolicies: options.storePolicies ?? [] });
+  const retention = readRetentionSettings(env);
+  const store = options.tables.openStore({
+    tablePrefix: options.tablePrefix,
+    clock,
+    retention,
+    additionalPolicies: options.storePolicies ?? [],
+    ...(options.storeRetry && { retryOptions: options.storeRetry }),
+  });
   const settings: AppSettings = {
     cloud: azure.cloud,
     storage: { settingName: 'CONTACT_WATCH_STORAGE', value: options.tables.connectionString },
     policy: DEFAULT_POLICY,
     alerting: readAlertingSettings(env),
     scanSchedule: '0 */30 * * * *',
-    retention: DEFAULT_RETENTION,
+    retention,
   };
   const lines: LoggedLine[] = [];
   const noLease: ScanLease = {
@@ -117,7 +140,14 @@ export function testAppDependencies(options: TestAppOptions): ComposedAppDepende
     store,
     lease: options.lease ?? noLease,
     scanReports: openScanReportStore(store.connection),
-    alerts: alertDelivery({ settings: settings.alerting, store, portalUrl: settings.cloud.portalUrl, credential: azure.credential, clock }),
+    alerts: alertDelivery({
+      settings: settings.alerting,
+      store,
+      portalUrl: settings.cloud.portalUrl,
+      credential: azure.credential,
+      clock,
+      ...(options.sender ? { sender: options.sender } : {}),
+    }),
     clock,
     lines,
     log: (context: InvocationContext, event: string, fields: Record<string, unknown> = {}) => {

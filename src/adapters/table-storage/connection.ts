@@ -5,7 +5,7 @@
  */
 import { TableClient } from '@azure/data-tables';
 import type { AdditionalPolicyConfig } from '@azure/core-client';
-import type { HttpClient } from '@azure/core-rest-pipeline';
+import type { HttpClient, PipelineRetryOptions } from '@azure/core-rest-pipeline';
 import { DefaultAzureCredential, type TokenCredential } from '@azure/identity';
 import { quoteWithoutSecrets } from '../../core/secret-text.js';
 import { SettingsError } from '../../core/settings-error.js';
@@ -142,6 +142,8 @@ export interface TableConnectionOptions {
   credential?: TokenCredential;
   /** Extra HTTP pipeline policies for every client (request accounting, fault injection in tests). */
   additionalPolicies?: AdditionalPolicyConfig[];
+  /** The SDK's retries of a failed request (default: its own, 3 retries from a 1 s delay). */
+  retryOptions?: PipelineRetryOptions;
   /** The setting named in messages about a malformed string. Default CONTACT_WATCH_STORAGE. */
   settingName?: string;
   /**
@@ -176,12 +178,14 @@ export function connectTables(target: string | TableStorageTarget, options: Tabl
         allowInsecureConnection: resolved.allowInsecureConnection,
         additionalPolicies: options.additionalPolicies,
         httpClient: options.httpClient,
+        ...(options.retryOptions && { retryOptions: options.retryOptions }),
       });
     }
     credential ??= resolved.credential ?? options.credential ?? new DefaultAzureCredential();
     return new TableClient(resolved.tableEndpoint, name, credential, {
       additionalPolicies: options.additionalPolicies,
       httpClient: options.httpClient,
+      ...(options.retryOptions && { retryOptions: options.retryOptions }),
     });
   };
   const tables = new Map<string, Promise<TableClient>>();

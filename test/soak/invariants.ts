@@ -1,0 +1,381 @@
+/**
+ * The invariants the soak checks after every step, against the world's truth (world.ts), what
+ * the app stored (read through a store of its own, without faults) and what the local e-mail
+ * service accepted. Each violation names the step, the simulated time and the subscription, so
+ * that `--seed` with the same options replays it.
+ *
+ * 1. Stored verdicts are true: a record says `compliant` (or `noncompliant`) only if the view it
+ *    was judged from (securityContacts API or Resource Graph, per `source`) showed that at its
+ *    reading; and it does not stay `compliant` once a complete scan has started after the change
+ *    reached both views. Nothing unreadable is ever `compliant` (the API view of an unreadable
+ *    subscription is `error`). The compliance gate answers `compliant` only when it is.
+ * 2. Every alert is delivered exactly once per occurrence: no two accepted messages cover one
+ *    occurrence key; every accepted message is a message of the outbox (its Operation-Id reused);
+ *    no two alerts about one subscription within less than the reminder interval; an owed alert
+ *    is delivered within one scan interval after the e-mail service recovers (plus its
+ *    Retry-After, at most an hour); nothing about a subscription that was exempt, skipped or gone
+ *    all along; every message inert (no CR/LF in the subject, no bidi controls, no live HTML).
+ * 3. No record goes back to an older reading, a failed run leaves no record of its own, and each
+ *    subscription's history is one chain of transitions in time order ending in its status.
+ * 4. Storage stays bounded: no history row, departed record or scan run outlives its retention
+ *    (plus the day pruning may take), and the rows per subscription stay under a fixed bound.
+ * 5. Memory stays flat: the heap after collection shows no growth trend over the second half.
+ */
+import type { AcceptedEmail } from '../azure-server/services/communication-email.js';
+import type { Outbox } from '../../src/alerts/ports.js';
+import type { SubscriptionRecord } from '../../src/core/state-model.js';
+import type { StateStore } from '../../src/scan/ports.js';
+import type { SoakWorld, TruthStatus } from './world.js';
+
+export interface Violation {
+  invariant: 1 | 2 | 3 | 4 | 5;
+  step: number;
+  at: string;
+  subscriptionId?: string;
+  message: string;
+}
+
+export interface CheckerSettings {
+  scanIntervalMs: number;
+  reminderDays: number;
+  maxIndexLagMs: number;
+  /** The most an instance's clock is off (ms). */
+  maxSkewMs: number;
+  historyRetentionDays: number;
+  scanRunRetentionDays: number;
+}
+
+const MINUTE = 60_000;
+const DAY = 86_400_000;
+/** How near a reading a fault it met is noted: the note is taken when the invocation ends. */
+const FAULT_WINDOW = 2 * MINUTE;
+const BIDI = /[\u202A-\u202E\u2066-\u2069]/;
+const GUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/gi;
+/** Rows one subscription may hold: its record plus history rows (bounded by transitions within the retention). */
+export const MAX_ROWS_PER_SUBSCRIPTION = 200;
+
+interface Delivery {
+  operationId: string;
+  at: number;
+}
+
+interface OwedAlert {
+  since: number;
+}
+
+export interface MailHealth {
+  /** When the e-mail service last recovered (end of its last outage, plus the wait it asked for). */
+  healthySince: number;
+  /** True while an outage lasts. */
+  down: boolean;
+}
+
+export class InvariantChecker {
+  readonly violations: Violation[] = [];
+  readonly figures = { emailsSent: 0, duplicates: 0, alertDelaysMs: [] as number[], gateAnswers: 0 };
+  private previous = new Map<string, SubscriptionRecord>();
+  private readonly deliveriesByKey = new Map<string, Delivery[]>();
+  private readonly alertsBySubscription = new Map<string, number[]>();
+  private readonly owed = new Map<string, OwedAlert>();
+  private unresolved: Array<{ email: AcceptedEmail; at: number }> = [];
+  private processedMessages = 0;
+  /** Start times of scans that listed the whole tenant and read every subscription. */
+  private lastCompleteScanStart = Number.NEGATIVE_INFINITY;
+  private readonly failedRuns = new Set<string>();
+  private readonly seenRuns = new Set<string>();
+  private heap: Array<{ step: number; bytes: number }> = [];
+  private step = 0;
+  private now = 0;
+
+  constructor(
+    private readonly world: SoakWorld,
+    private readonly observer: StateStore,
+    private readonly outbox: Outbox,
+    private readonly messages: AcceptedEmail[],
+    private readonly settings: CheckerSettings,
+    private readonly mailHealth: () => MailHealth,
+    /** Whether a fault was scripted on the subscription's contact reads in [from, to] (of that status, if given). */
+    private readonly faultedBetween: (subscriptionId: string, from: number, to: number, status?: number) => boolean,
+  ) {}
+
+  private fail(invariant: Violation['invariant'], message: string, subscriptionId?: string): void {
+    this.violations.push({ invariant, step: this.step, at: new Date(this.now).toISOString(), message, ...(subscriptionId && { subscriptionId }) });
+  }
+
+  /** After every action: stamps the messages the service accepted with the simulated time. */
+  noteMail(now: number): void {
+    for (; this.processedMessages < this.messages.length; this.processedMessages += 1) {
+      this.unresolved.push({ email: this.messages[this.processedMessages]!, at: now });
+    }
+  }
+
+  /** Messages already read may be dropped from the service's list (memory); call after noteMail. */
+  forgetReadMessages(): void {
+    this.messages.splice(0, this.processedMessages);
+    this.processedMessages = 0;
+  }
+
+  /** The compliance gate's answer, checked at once: `compliant` only when the API shows it. */
+  checkGate(step: number, now: number, subscriptionId: string, answer: { status: number; body: any }): void {
+    this.step = step;
+    this.now = now;
+    this.figures.gateAnswers += 1;
+    if (answer.status !== 200 || answer.body?.status !== 'compliant') return;
+    const truths = this.world.truthsDuring(subscriptionId, now - this.settings.maxSkewMs, now + this.settings.maxSkewMs, 'api');
+    if (!truths.has('compliant')) {
+      this.fail(1, `the compliance gate answered compliant while the securityContacts API showed ${[...truths].join('/')}`, subscriptionId);
+    }
+  }
+
+  /** A record read between steps (after a race): later checks compare against it. */
+  observe(record: SubscriptionRecord): void {
+    const before = this.previous.get(record.subscriptionId);
+    if (!before || Date.parse(record.readAt) >= Date.parse(before.readAt)) this.previous.set(record.subscriptionId, record);
+  }
+
+  async checkStep(step: number, now: number): Promise<void> {
+    this.step = step;
+    this.now = now;
+    await this.checkRuns();
+    const records = await this.observer.loadSubscriptions();
+    const changed: SubscriptionRecord[] = [];
+    for (const record of records) {
+      this.checkVerdict(record);
+      const before = this.previous.get(record.subscriptionId);
+      if (before && Date.parse(record.readAt) < Date.parse(before.readAt)) {
+        this.fail(3, `its record went back from the reading of ${before.readAt} to one of ${record.readAt}`, record.subscriptionId);
+      }
+      if (this.failedRuns.has(record.lastEvaluatedBy)) {
+        this.fail(3, `its record was written by run ${record.lastEvaluatedBy}, which failed`, record.subscriptionId);
+      }
+      if (!before || before.status !== record.status || before.statusSince !== record.statusSince) changed.push(record);
+    }
+    this.previous = new Map(records.map((record) => [record.subscriptionId, record]));
+    for (const record of changed) await this.checkHistory(record);
+    await this.checkMail();
+    this.checkOwed(records);
+  }
+
+  private async checkRuns(): Promise<void> {
+    for (const run of await this.observer.listScanRuns(20)) {
+      if (run.outcome === 'running') continue;
+      if (this.seenRuns.has(run.scanId)) continue;
+      this.seenRuns.add(run.scanId);
+      if (run.outcome === 'failed') this.failedRuns.add(run.scanId);
+      if (run.complete && run.outcome !== 'failed') {
+        this.lastCompleteScanStart = Math.max(this.lastCompleteScanStart, Date.parse(run.startedAt) - this.settings.maxSkewMs);
+      }
+    }
+  }
+
+  private checkVerdict(record: SubscriptionRecord): void {
+    const id = record.subscriptionId;
+    const readAt = Date.parse(record.readAt);
+    const view = record.source === 'resource-graph' ? 'index' : 'api';
+    const skew = this.settings.maxSkewMs;
+    const seen = this.world.truthsDuring(id, readAt - skew, readAt + skew, view);
+    // A read that met a 409 MissingSubscriptionRegistration is rightly judged as having no contact.
+    const faulted409 = record.status === 'noncompliant' && this.faultedBetween(id, readAt - skew, readAt + skew + FAULT_WINDOW, 409);
+    if ((record.status === 'compliant' || record.status === 'noncompliant') && !seen.has(record.status) && !faulted409) {
+      this.fail(1, `stored ${record.status} from ${view === 'api' ? 'the securityContacts API' : 'Resource Graph'} at ${record.readAt}, which showed ${[...seen].join('/')}`, id);
+    }
+    if (record.status !== 'compliant') return;
+    // Stale is allowed until a complete scan has started after the view it was read from changed.
+    const truth = this.world.truthAt(id, this.now, view);
+    if (truth === 'compliant' || truth === 'gone') return;
+    const changedAt = this.world.truthSince(id, this.now, view);
+    if (this.lastCompleteScanStart > changedAt + skew) {
+      this.fail(
+        1,
+        `still stored compliant (read ${record.readAt} from ${view === 'api' ? 'the securityContacts API' : 'Resource Graph'}) while that has shown ${truth} since ${iso(changedAt)}, and a complete scan has run since`,
+        id,
+      );
+    }
+  }
+
+  private async checkHistory(record: SubscriptionRecord): Promise<void> {
+    const history = await this.observer.history(record.subscriptionId);
+    let previousTo: string | null | undefined;
+    let previousAt = Number.NEGATIVE_INFINITY;
+    for (const [index, change] of history.entries()) {
+      const at = Date.parse(change.at);
+      if (at < previousAt) this.fail(3, `history out of order: ${change.at} after ${iso(previousAt)}`, record.subscriptionId);
+      if (index > 0 && change.from !== previousTo) {
+        this.fail(3, `history breaks its chain: ${previousTo} then a change from ${change.from} to ${change.to} at ${change.at}`, record.subscriptionId);
+      }
+      if (change.from === change.to) this.fail(3, `history holds a change from ${change.from} to itself at ${change.at}`, record.subscriptionId);
+      previousTo = change.to;
+      previousAt = at;
+    }
+    if (history.length > 0 && previousTo !== record.status) {
+      this.fail(3, `history ends in ${previousTo} but the record is ${record.status}`, record.subscriptionId);
+    }
+  }
+
+  private async checkMail(): Promise<void> {
+    const batch = this.unresolved;
+    this.unresolved = [];
+    for (const { email, at } of batch) {
+      this.figures.emailsSent += 1;
+      this.checkInert(email);
+      const message = await this.outbox.getMessage(email.operationId.toLowerCase());
+      if (!message) {
+        this.figures.duplicates += 1;
+        this.fail(2, `the e-mail service accepted operation ${email.operationId}, which is no message of the outbox (an Operation-Id not reused)`);
+        continue;
+      }
+      const mentioned = new Set(((email.html ?? '').match(GUID) ?? []).map((id) => id.toLowerCase()));
+      for (const key of message.alertKeys) {
+        const [subscriptionId, kind] = key.split('|') as [string, string];
+        const deliveries = this.deliveriesByKey.get(key) ?? [];
+        deliveries.push({ operationId: email.operationId, at });
+        this.deliveriesByKey.set(key, deliveries);
+        if (deliveries.length > 1) {
+          this.figures.duplicates += 1;
+          this.fail(2, `alert ${key} delivered again (operations ${deliveries.map((d) => d.operationId).join(', ')})`, subscriptionId);
+        }
+        // How long after the subscription entered its status (or the e-mail service recovered) its alert arrived.
+        if (kind === 'alert') this.figures.alertDelaysMs.push(at - Math.max(Date.parse(key.split('|')[3] ?? ''), this.mailHealth().healthySince));
+        this.owed.delete(key);
+        if (kind === 'fixed') continue;
+        this.checkSpacing(subscriptionId, key, at);
+        // The key's basis is when the subscription entered the status alerted on (the reading that found it).
+        this.checkAlertable(subscriptionId, key.split('|')[2]!, Date.parse(key.split('|')[3] ?? ''), Date.parse(message.createdAt), at);
+        if (message.subscriptionIds.length <= 20 && !mentioned.has(subscriptionId)) {
+          this.fail(2, `a message about ${subscriptionId} does not name it`, subscriptionId);
+        }
+      }
+    }
+  }
+
+  private checkInert(email: AcceptedEmail): void {
+    if (/[\r\n]/.test(email.subject)) this.fail(2, `a subject holds CR/LF: ${JSON.stringify(email.subject)}`);
+    for (const [part, text] of [['subject', email.subject], ['html', email.html ?? ''], ['text', email.plainText ?? '']] as const) {
+      if (BIDI.test(text)) this.fail(2, `the ${part} of operation ${email.operationId} holds a bidirectional control character`);
+    }
+    if (/<script|<b>prod<\/b>/i.test(email.html ?? '')) this.fail(2, `operation ${email.operationId} carries live HTML from a display name`);
+  }
+
+  /** Two alerts about one subscription and one status occurrence are a reminder interval apart. */
+  private checkSpacing(subscriptionId: string, key: string, at: number): void {
+    const times = this.alertsBySubscription.get(subscriptionId) ?? [];
+    const last = times.at(-1);
+    const kind = key.split('|')[1];
+    const minimumGap = this.settings.reminderDays * DAY - this.allowanceMs();
+    if (kind === 'reminder' && last !== undefined && at - last < minimumGap) {
+      this.fail(2, `a reminder ${Math.round((at - last) / MINUTE)} min after the last alert (reminders every ${this.settings.reminderDays} days)`, subscriptionId);
+    }
+    times.push(at);
+    if (times.length > 8) times.splice(0, times.length - 8);
+    this.alertsBySubscription.set(subscriptionId, times);
+  }
+
+  /** A message queued at `queuedAt` about a subscription that was exempt, skipped or gone all along. */
+  private checkAlertable(subscriptionId: string, status: string, basis: number, queuedAt: number, deliveredAt: number): void {
+    const from = queuedAt - this.settings.scanIntervalMs - this.settings.maxIndexLagMs - this.settings.maxSkewMs;
+    // A read that met a fault is rightly `error` (or, after a 409, `noncompliant`): alerting on it is owed.
+    const skew = this.settings.maxSkewMs;
+    if (status === 'error' && this.faultedBetween(subscriptionId, basis - skew, basis + skew + FAULT_WINDOW)) return;
+    if (status === 'noncompliant' && this.faultedBetween(subscriptionId, basis - skew, basis + skew + FAULT_WINDOW, 409)) return;
+    const seen = new Set<TruthStatus>([
+      ...this.world.truthsDuring(subscriptionId, from, queuedAt + this.settings.maxSkewMs, 'api'),
+      ...this.world.truthsDuring(subscriptionId, from, queuedAt + this.settings.maxSkewMs, 'index'),
+    ]);
+    if (!seen.has('noncompliant') && !seen.has('error')) {
+      this.fail(2, `alerted at ${iso(deliveredAt)} (queued ${iso(queuedAt)}) while it was ${[...seen].join('/')} all along`, subscriptionId);
+    }
+  }
+
+  /** How late a delivery may be: one scan interval, plus the wait the e-mail service may ask for, plus a slot's slack. */
+  private allowanceMs(): number {
+    return 2 * this.settings.scanIntervalMs + 60 * MINUTE + 2 * this.settings.maxSkewMs;
+  }
+
+  private checkOwed(records: SubscriptionRecord[]): void {
+    const health = this.mailHealth();
+    for (const record of records) {
+      if (record.status !== 'noncompliant' && record.status !== 'error') continue;
+      const lastAlerted = record.lastAlertedAt ? Date.parse(record.lastAlertedAt) : null;
+      const since = Date.parse(record.statusSince);
+      const key =
+        lastAlerted === null || lastAlerted < since
+          ? `${record.subscriptionId}|alert|${record.status}|${record.statusSince}`
+          : this.settings.reminderDays > 0 && this.now >= lastAlerted + this.settings.reminderDays * DAY
+            ? `${record.subscriptionId}|reminder|${record.status}|${record.lastAlertedAt}`
+            : null;
+      if (key === null || this.deliveriesByKey.has(key)) continue;
+      if (!this.owed.has(key)) this.owed.set(key, { since: this.now });
+    }
+    for (const [key, owed] of this.owed) {
+      const subscriptionId = key.split('|')[0]!;
+      const record = this.previous.get(subscriptionId);
+      const still = record && (record.status === 'noncompliant' || record.status === 'error') && key.includes(`|${record.status}|`);
+      if (!still) {
+        this.owed.delete(key);
+        continue;
+      }
+      const due = Math.max(owed.since, health.healthySince) + this.allowanceMs();
+      if (!health.down && this.now > due) {
+        this.fail(2, `alert ${key} owed since ${iso(owed.since)} is still not delivered`, subscriptionId);
+        this.owed.delete(key);
+      }
+    }
+  }
+
+  /** Invariant 4, at longer intervals: what outlived its retention, and rows per subscription. */
+  async checkStorage(counts: { perSubscription: Map<string, number>; scanRuns: number }): Promise<void> {
+    const historyCutoff = this.now - (this.settings.historyRetentionDays + 1) * DAY;
+    for (const [subscriptionId, rows] of counts.perSubscription) {
+      if (rows > MAX_ROWS_PER_SUBSCRIPTION) this.fail(4, `${rows} rows stored for one subscription (bound ${MAX_ROWS_PER_SUBSCRIPTION})`, subscriptionId);
+    }
+    for (const record of this.previous.values()) {
+      const history = await this.observer.history(record.subscriptionId);
+      // The newest row explains the current status and is kept whatever its age.
+      for (const change of history.slice(0, -1)) {
+        if (Date.parse(change.at) < historyCutoff) {
+          this.fail(4, `a history row of ${change.at} outlived the ${this.settings.historyRetentionDays}-day retention`, record.subscriptionId);
+          break;
+        }
+      }
+      if (record.status === 'gone' && Date.parse(record.statusSince) < historyCutoff) {
+        this.fail(4, `a departed subscription's record of ${record.statusSince} outlived the retention`, record.subscriptionId);
+      }
+    }
+    const runs = await this.observer.listScanRuns(100_000);
+    const runCutoff = this.now - (this.settings.scanRunRetentionDays + 1) * DAY;
+    const old = runs.filter((run) => Date.parse(run.startedAt) < runCutoff);
+    if (old.length > 0) this.fail(4, `${old.length} scan runs outlived the ${this.settings.scanRunRetentionDays}-day retention (oldest ${old.at(-1)!.startedAt})`);
+  }
+
+  /** Invariant 5: samples the heap after a collection. */
+  sampleHeap(step: number): void {
+    globalThis.gc?.();
+    this.heap.push({ step, bytes: process.memoryUsage().heapUsed });
+  }
+
+  /** The growth trend of the heap over the second half of the run (bytes per 1,000 steps), and whether it is flat. */
+  heapTrend(): { bytesPerThousandSteps: number; flat: boolean; samples: number } {
+    const half = this.heap.slice(Math.floor(this.heap.length / 2));
+    if (half.length < 4) return { bytesPerThousandSteps: 0, flat: true, samples: half.length };
+    const meanX = half.reduce((sum, point) => sum + point.step, 0) / half.length;
+    const meanY = half.reduce((sum, point) => sum + point.bytes, 0) / half.length;
+    const slope =
+      half.reduce((sum, point) => sum + (point.step - meanX) * (point.bytes - meanY), 0) /
+      Math.max(1, half.reduce((sum, point) => sum + (point.step - meanX) ** 2, 0));
+    const span = half.at(-1)!.step - half[0]!.step;
+    // Flat: over the second half the trend adds less than 10% of the heap (or 8 MB, for small heaps).
+    const flat = slope * span < Math.max(8 * 1024 * 1024, 0.1 * meanY);
+    return { bytesPerThousandSteps: slope * 1000, flat, samples: half.length };
+  }
+
+  finishMemory(step: number, now: number): void {
+    this.step = step;
+    this.now = now;
+    const trend = this.heapTrend();
+    if (!trend.flat) this.fail(5, `the heap grows by ${(trend.bytesPerThousandSteps / 1048576).toFixed(1)} MB per 1,000 steps over the second half`);
+  }
+}
+
+function iso(ms: number): string {
+  return Number.isFinite(ms) ? new Date(ms).toISOString() : String(ms);
+}

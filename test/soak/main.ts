@@ -1,0 +1,106 @@
+/**
+ * `npm run soak`: months of contact-watch in a living tenant with faults, checked step by step.
+ *
+ *   npm run soak -- [--seed N] [--cycles N] [--subscriptions N] [--store in-memory|azurite]
+ *                   [--budget-minutes M] [--rate kind=value …] [--variant etag-check-removed|operation-id-not-reused]
+ *
+ * The last line is `soak: C cycles, F faults injected, V invariant violations`; the exit code is 1
+ * when V > 0. A violation names its seed and step: rerun with `--seed S --cycles <step + 1>` to
+ * replay it.
+ */
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { DEFAULT_FAULT_RATES, type FaultRates } from './faults.js';
+import { runSoak, type BrokenVariant, type SoakResult } from './run.js';
+
+const YEAR_OF_SLOTS = 17_520;
+
+function whole(name: string, min: number) {
+  return (value: string): number => {
+    const parsed = Number(value);
+    if (!Number.isInteger(parsed) || parsed < min) throw new InvalidArgumentError(`${name} must be a whole number ≥ ${min}`);
+    return parsed;
+  };
+}
+
+function rate(value: string, previous: Partial<FaultRates> = {}): Partial<FaultRates> {
+  const [key, text] = value.split('=');
+  if (!key || !(key in DEFAULT_FAULT_RATES)) {
+    throw new InvalidArgumentError(`unknown fault rate "${key}"; one of: ${Object.keys(DEFAULT_FAULT_RATES).join(', ')}`);
+  }
+  const parsed = Number(text);
+  if (!(parsed >= 0 && parsed <= 1)) throw new InvalidArgumentError(`${key} must be a probability from 0 to 1`);
+  return { ...previous, [key]: parsed };
+}
+
+const program = new Command('soak')
+  .description('A seeded simulation of contact-watch over months, with faults, checking its invariants after every step.')
+  .option('--seed <n>', 'the seed (printed; the same seed replays the run)', whole('--seed', 0), 20_261_207)
+  .option('--cycles <n>', 'timer slots to simulate (17,520 = a year of the 30-minute schedule)', whole('--cycles', 1), YEAR_OF_SLOTS)
+  .option('--subscriptions <n>', 'subscriptions in the tenant at the start', whole('--subscriptions', 1), 200)
+  .addOption(new Option('--store <kind>', 'where the app stores its tables').choices(['in-memory', 'azurite']).default('in-memory'))
+  .option('--budget-minutes <m>', 'stop after the step that passes this much real time', whole('--budget-minutes', 1), 9)
+  .option('--rate <kind=value>', 'a fault rate (repeatable)', rate, {})
+  .addOption(new Option('--variant <name>', 'a deliberately broken build').choices(['etag-check-removed', 'operation-id-not-reused']))
+  .option('--quiet', 'no progress lines');
+
+program.parse();
+const options = program.opts<{
+  seed: number;
+  cycles: number;
+  subscriptions: number;
+  store: 'in-memory' | 'azurite';
+  budgetMinutes: number;
+  rate: Partial<FaultRates>;
+  variant?: BrokenVariant;
+  quiet?: boolean;
+}>();
+
+console.log(
+  `soak: seed ${options.seed}, ${options.subscriptions} subscriptions, up to ${options.cycles} timer slots, ${options.store} tables` +
+    (options.variant ? `, broken variant ${options.variant}` : ''),
+);
+let lastReport = Date.now();
+const result = await runSoak({
+  seed: options.seed,
+  cycles: options.cycles,
+  subscriptions: options.subscriptions,
+  store: options.store,
+  rates: options.rate,
+  budgetMs: options.budgetMinutes * 60_000,
+  ...(options.variant ? { variant: options.variant } : {}),
+  onProgress: ({ cycle, cycles, violations, elapsedMs }) => {
+    if (options.quiet || Date.now() - lastReport < 15_000) return;
+    lastReport = Date.now();
+    console.error(`  ${cycle}/${cycles} slots (${(cycle / 48).toFixed(0)} days) in ${(elapsedMs / 1000).toFixed(0)} s, ${violations} violations`);
+  },
+});
+print(result);
+process.exitCode = result.violations.length > 0 ? 1 : 0;
+
+function print(result: SoakResult): void {
+  const days = result.simulatedDays.toFixed(1);
+  const stopped = result.cycles < result.plannedCycles ? ` (stopped by the ${options.budgetMinutes}-minute budget)` : '';
+  console.log(`simulated ${days} days: ${result.cycles} of ${result.plannedCycles} timer slots${stopped}, in ${(result.elapsedMs / 1000).toFixed(0)} s`);
+  console.log('');
+  console.log('faults injected by kind');
+  const kinds = [...result.faults.entries()].sort((a, b) => b[1] - a[1]);
+  const width = Math.max(...kinds.map(([kind]) => kind.length), 10);
+  for (const [kind, count] of kinds) console.log(`  ${kind.padEnd(width)}  ${String(count).padStart(7)}`);
+  console.log('');
+  console.log(`e-mails sent                   ${result.emailsSent}`);
+  console.log(`duplicates                     ${result.duplicates}`);
+  console.log(
+    `alert delay after recovery     p50 ${result.alertDelayMinutes.p50.toFixed(0)} min, p99 ${result.alertDelayMinutes.p99.toFixed(0)} min (simulated; ${result.alertDelayMinutes.count} alerts)`,
+  );
+  console.log(`rows stored at the end         ${result.rowsStored} (${Object.entries(result.tableRows).map(([table, rows]) => `${table} ${rows}`).join(', ')})`);
+  console.log(`peak RSS                       ${(result.peakRssBytes / 1048576).toFixed(0)} MB`);
+  console.log(`heap trend (second half)       ${result.heapTrendMbPerThousandSteps.toFixed(2)} MB per 1,000 slots`);
+  for (const violation of result.violations.slice(0, 50)) {
+    console.log(
+      `VIOLATION invariant ${violation.invariant} at step ${violation.step} (${violation.at})${violation.subscriptionId ? ` subscription ${violation.subscriptionId}` : ''}: ${violation.message}` +
+        ` [replay: npm run soak -- --seed ${result.seed} --cycles ${violation.step + 1} --subscriptions ${options.subscriptions}]`,
+    );
+  }
+  if (result.violations.length > 50) console.log(`… and ${result.violations.length - 50} more violations`);
+  console.log(`soak: ${result.cycles} cycles, ${result.faultsInjected} faults injected, ${result.violations.length} invariant violations`);
+}
