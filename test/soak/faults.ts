@@ -141,12 +141,25 @@ export class FaultInjector {
             subscriptionId,
             status: 409,
             times,
-            body: { error: { code: 'MissingSubscriptionRegistration', message: 'The subscription is not registered to use namespace Microsoft.Security.' } },
+            body: {
+              error: {
+                code: 'MissingSubscriptionRegistration',
+                message: 'The subscription is not registered to use namespace Microsoft.Security.',
+              },
+            },
           });
         else if (which === 3)
           this.script('security-contacts 5xx', { target: 'security-contacts', subscriptionId, status: random.pick([500, 503]), times });
-        else if (which === 4) this.script('security-contacts dropped connection', { target: 'security-contacts', subscriptionId, dropConnection: true, times });
-        else this.script('security-contacts not JSON', { target: 'security-contacts', subscriptionId, status: 200, body: '<html>upstream error</html>', times });
+        else if (which === 4)
+          this.script('security-contacts dropped connection', { target: 'security-contacts', subscriptionId, dropConnection: true, times });
+        else
+          this.script('security-contacts not JSON', {
+            target: 'security-contacts',
+            subscriptionId,
+            status: 200,
+            body: '<html>upstream error</html>',
+            times,
+          });
       }
       if (random.chance(this.rates.contactsTimeout)) {
         this.script('security-contacts timeout', {
@@ -207,7 +220,9 @@ export class FaultInjector {
    */
   faultedBetween(subscriptionId: string, from: number, to: number, status?: number): boolean {
     this.collectHits();
-    return (this.contactFaults.get(subscriptionId) ?? []).some((fault) => fault.at >= from && fault.at <= to && (status === undefined || fault.status === status));
+    return (this.contactFaults.get(subscriptionId) ?? []).some(
+      (fault) => fault.at >= from && fault.at <= to && (status === undefined || fault.status === status),
+    );
   }
 
   /** Counts the scripted faults' hits so far (a read of a subscription that met one, at `now`) and forgets the used-up ones. */

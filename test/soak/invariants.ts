@@ -53,6 +53,8 @@ const BIDI = /[\u202A-\u202E\u2066-\u2069]/;
 const GUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/gi;
 /** Rows one subscription may hold: its record plus history rows (bounded by transitions within the retention). */
 export const MAX_ROWS_PER_SUBSCRIPTION = 200;
+/** Heap samples (one per 25 steps) the second half needs before its trend is judged. */
+const MIN_HEAP_SAMPLES = 12;
 
 interface Delivery {
   operationId: string;
@@ -99,7 +101,13 @@ export class InvariantChecker {
   ) {}
 
   private fail(invariant: Violation['invariant'], message: string, subscriptionId?: string): void {
-    this.violations.push({ invariant, step: this.step, at: new Date(this.now).toISOString(), message, ...(subscriptionId && { subscriptionId }) });
+    this.violations.push({
+      invariant,
+      step: this.step,
+      at: new Date(this.now).toISOString(),
+      message,
+      ...(subscriptionId && { subscriptionId }),
+    });
   }
 
   /** After every action: stamps the messages the service accepted with the simulated time. */
@@ -109,9 +117,8 @@ export class InvariantChecker {
     }
   }
 
-  /** Messages already read may be dropped from the service's list (memory); call after noteMail. */
-  forgetReadMessages(): void {
-    this.messages.splice(0, this.processedMessages);
+  /** The service's list was emptied (after noteMail): new messages start at its beginning again. */
+  messagesForgotten(): void {
     this.processedMessages = 0;
   }
 
@@ -177,7 +184,11 @@ export class InvariantChecker {
     // A read that met a 409 MissingSubscriptionRegistration is rightly judged as having no contact.
     const faulted409 = record.status === 'noncompliant' && this.faultedBetween(id, readAt - skew, readAt + skew + FAULT_WINDOW, 409);
     if ((record.status === 'compliant' || record.status === 'noncompliant') && !seen.has(record.status) && !faulted409) {
-      this.fail(1, `stored ${record.status} from ${view === 'api' ? 'the securityContacts API' : 'Resource Graph'} at ${record.readAt}, which showed ${[...seen].join('/')}`, id);
+      this.fail(
+        1,
+        `stored ${record.status} from ${view === 'api' ? 'the securityContacts API' : 'Resource Graph'} at ${record.readAt}, which showed ${[...seen].join('/')}`,
+        id,
+      );
     }
     if (record.status !== 'compliant') return;
     // Stale is allowed until a complete scan has started after the view it was read from changed.
@@ -201,9 +212,14 @@ export class InvariantChecker {
       const at = Date.parse(change.at);
       if (at < previousAt) this.fail(3, `history out of order: ${change.at} after ${iso(previousAt)}`, record.subscriptionId);
       if (index > 0 && change.from !== previousTo) {
-        this.fail(3, `history breaks its chain: ${previousTo} then a change from ${change.from} to ${change.to} at ${change.at}`, record.subscriptionId);
+        this.fail(
+          3,
+          `history breaks its chain: ${previousTo} then a change from ${change.from} to ${change.to} at ${change.at}`,
+          record.subscriptionId,
+        );
       }
-      if (change.from === change.to) this.fail(3, `history holds a change from ${change.from} to itself at ${change.at}`, record.subscriptionId);
+      if (change.from === change.to)
+        this.fail(3, `history holds a change from ${change.from} to itself at ${change.at}`, record.subscriptionId);
       previousTo = change.to;
       previousAt = at;
     }
@@ -221,7 +237,10 @@ export class InvariantChecker {
       const message = await this.outbox.getMessage(email.operationId.toLowerCase());
       if (!message) {
         this.figures.duplicates += 1;
-        this.fail(2, `the e-mail service accepted operation ${email.operationId}, which is no message of the outbox (an Operation-Id not reused)`);
+        this.fail(
+          2,
+          `the e-mail service accepted operation ${email.operationId}, which is no message of the outbox (an Operation-Id not reused)`,
+        );
         continue;
       }
       const mentioned = new Set(((email.html ?? '').match(GUID) ?? []).map((id) => id.toLowerCase()));
@@ -235,7 +254,8 @@ export class InvariantChecker {
           this.fail(2, `alert ${key} delivered again (operations ${deliveries.map((d) => d.operationId).join(', ')})`, subscriptionId);
         }
         // How long after the subscription entered its status (or the e-mail service recovered) its alert arrived.
-        if (kind === 'alert') this.figures.alertDelaysMs.push(at - Math.max(Date.parse(key.split('|')[3] ?? ''), this.mailHealth().healthySince));
+        if (kind === 'alert')
+          this.figures.alertDelaysMs.push(at - Math.max(Date.parse(key.split('|')[3] ?? ''), this.mailHealth().healthySince));
         this.owed.delete(key);
         if (kind === 'fixed') continue;
         this.checkSpacing(subscriptionId, key, at);
@@ -250,10 +270,15 @@ export class InvariantChecker {
 
   private checkInert(email: AcceptedEmail): void {
     if (/[\r\n]/.test(email.subject)) this.fail(2, `a subject holds CR/LF: ${JSON.stringify(email.subject)}`);
-    for (const [part, text] of [['subject', email.subject], ['html', email.html ?? ''], ['text', email.plainText ?? '']] as const) {
+    for (const [part, text] of [
+      ['subject', email.subject],
+      ['html', email.html ?? ''],
+      ['text', email.plainText ?? ''],
+    ] as const) {
       if (BIDI.test(text)) this.fail(2, `the ${part} of operation ${email.operationId} holds a bidirectional control character`);
     }
-    if (/<script|<b>prod<\/b>/i.test(email.html ?? '')) this.fail(2, `operation ${email.operationId} carries live HTML from a display name`);
+    if (/<script|<b>prod<\/b>/i.test(email.html ?? ''))
+      this.fail(2, `operation ${email.operationId} carries live HTML from a display name`);
   }
 
   /** Two alerts about one subscription and one status occurrence are a reminder interval apart. */
@@ -263,7 +288,11 @@ export class InvariantChecker {
     const kind = key.split('|')[1];
     const minimumGap = this.settings.reminderDays * DAY - this.allowanceMs();
     if (kind === 'reminder' && last !== undefined && at - last < minimumGap) {
-      this.fail(2, `a reminder ${Math.round((at - last) / MINUTE)} min after the last alert (reminders every ${this.settings.reminderDays} days)`, subscriptionId);
+      this.fail(
+        2,
+        `a reminder ${Math.round((at - last) / MINUTE)} min after the last alert (reminders every ${this.settings.reminderDays} days)`,
+        subscriptionId,
+      );
     }
     times.push(at);
     if (times.length > 8) times.splice(0, times.length - 8);
@@ -282,7 +311,11 @@ export class InvariantChecker {
       ...this.world.truthsDuring(subscriptionId, from, queuedAt + this.settings.maxSkewMs, 'index'),
     ]);
     if (!seen.has('noncompliant') && !seen.has('error')) {
-      this.fail(2, `alerted at ${iso(deliveredAt)} (queued ${iso(queuedAt)}) while it was ${[...seen].join('/')} all along`, subscriptionId);
+      this.fail(
+        2,
+        `alerted at ${iso(deliveredAt)} (queued ${iso(queuedAt)}) while it was ${[...seen].join('/')} all along`,
+        subscriptionId,
+      );
     }
   }
 
@@ -326,14 +359,19 @@ export class InvariantChecker {
   async checkStorage(counts: { perSubscription: Map<string, number>; scanRuns: number }): Promise<void> {
     const historyCutoff = this.now - (this.settings.historyRetentionDays + 1) * DAY;
     for (const [subscriptionId, rows] of counts.perSubscription) {
-      if (rows > MAX_ROWS_PER_SUBSCRIPTION) this.fail(4, `${rows} rows stored for one subscription (bound ${MAX_ROWS_PER_SUBSCRIPTION})`, subscriptionId);
+      if (rows > MAX_ROWS_PER_SUBSCRIPTION)
+        this.fail(4, `${rows} rows stored for one subscription (bound ${MAX_ROWS_PER_SUBSCRIPTION})`, subscriptionId);
     }
     for (const record of this.previous.values()) {
       const history = await this.observer.history(record.subscriptionId);
       // The newest row explains the current status and is kept whatever its age.
       for (const change of history.slice(0, -1)) {
         if (Date.parse(change.at) < historyCutoff) {
-          this.fail(4, `a history row of ${change.at} outlived the ${this.settings.historyRetentionDays}-day retention`, record.subscriptionId);
+          this.fail(
+            4,
+            `a history row of ${change.at} outlived the ${this.settings.historyRetentionDays}-day retention`,
+            record.subscriptionId,
+          );
           break;
         }
       }
@@ -344,35 +382,45 @@ export class InvariantChecker {
     const runs = await this.observer.listScanRuns(100_000);
     const runCutoff = this.now - (this.settings.scanRunRetentionDays + 1) * DAY;
     const old = runs.filter((run) => Date.parse(run.startedAt) < runCutoff);
-    if (old.length > 0) this.fail(4, `${old.length} scan runs outlived the ${this.settings.scanRunRetentionDays}-day retention (oldest ${old.at(-1)!.startedAt})`);
+    if (old.length > 0)
+      this.fail(
+        4,
+        `${old.length} scan runs outlived the ${this.settings.scanRunRetentionDays}-day retention (oldest ${old.at(-1)!.startedAt})`,
+      );
   }
 
-  /** Invariant 5: samples the heap after a collection. */
+  /** Invariant 5: samples the heap after a full collection (only where the process exposes one: `node --expose-gc`). */
   sampleHeap(step: number): void {
-    globalThis.gc?.();
+    if (typeof globalThis.gc !== 'function') return;
+    globalThis.gc();
     this.heap.push({ step, bytes: process.memoryUsage().heapUsed });
   }
 
   /** The growth trend of the heap over the second half of the run (bytes per 1,000 steps), and whether it is flat. */
-  heapTrend(): { bytesPerThousandSteps: number; flat: boolean; samples: number } {
+  heapTrend(): { bytesPerThousandSteps: number; flat: boolean; samples: number; judged: boolean } {
     const half = this.heap.slice(Math.floor(this.heap.length / 2));
-    if (half.length < 4) return { bytesPerThousandSteps: 0, flat: true, samples: half.length };
+    // Too few samples for a trend (a short run, or no --expose-gc): not judged.
+    if (half.length < MIN_HEAP_SAMPLES) return { bytesPerThousandSteps: 0, flat: true, samples: half.length, judged: false };
     const meanX = half.reduce((sum, point) => sum + point.step, 0) / half.length;
     const meanY = half.reduce((sum, point) => sum + point.bytes, 0) / half.length;
     const slope =
       half.reduce((sum, point) => sum + (point.step - meanX) * (point.bytes - meanY), 0) /
-      Math.max(1, half.reduce((sum, point) => sum + (point.step - meanX) ** 2, 0));
+      Math.max(
+        1,
+        half.reduce((sum, point) => sum + (point.step - meanX) ** 2, 0),
+      );
     const span = half.at(-1)!.step - half[0]!.step;
     // Flat: over the second half the trend adds less than 10% of the heap (or 8 MB, for small heaps).
     const flat = slope * span < Math.max(8 * 1024 * 1024, 0.1 * meanY);
-    return { bytesPerThousandSteps: slope * 1000, flat, samples: half.length };
+    return { bytesPerThousandSteps: slope * 1000, flat, samples: half.length, judged: true };
   }
 
   finishMemory(step: number, now: number): void {
     this.step = step;
     this.now = now;
     const trend = this.heapTrend();
-    if (!trend.flat) this.fail(5, `the heap grows by ${(trend.bytesPerThousandSteps / 1048576).toFixed(1)} MB per 1,000 steps over the second half`);
+    if (!trend.flat)
+      this.fail(5, `the heap grows by ${(trend.bytesPerThousandSteps / 1048576).toFixed(1)} MB per 1,000 steps over the second half`);
   }
 }
 

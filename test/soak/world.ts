@@ -207,7 +207,12 @@ export class SoakWorld {
     const truth = this.subscriptions.get(id);
     if (!truth) return null;
     const { segments, contact, indexedContact, ...rest } = truth;
-    return { ...rest, contact: contact.name, indexedContact: indexedContact.name, segments: segments.map((s) => ({ ...s, from: new Date(s.from).toISOString() })) };
+    return {
+      ...rest,
+      contact: contact.name,
+      indexedContact: indexedContact.name,
+      segments: segments.map((s) => ({ ...s, from: new Date(s.from).toISOString() })),
+    };
   }
 
   contactOf(id: string): ContactEntry {

@@ -129,6 +129,12 @@ export interface CommunicationEmailService extends LocalService {
   writeMessagesTo(dir: string): Promise<string[]>;
   /** Forgets every message, operation, attempt and fault. */
   reset(): void;
+  /**
+   * Forgets the messages and attempts listed so far and the text of every message, but keeps each
+   * operation, so a repeated Operation-Id is still answered as such: what a long simulation calls
+   * once it has read the messages, so that memory does not grow with the mail sent.
+   */
+  forgetContent(): void;
 }
 
 interface Operation {
@@ -472,6 +478,15 @@ export function createCommunicationEmailService(options: CommunicationEmailServi
         written.push(`${base}.eml`);
       }
       return written;
+    },
+    forgetContent() {
+      messages.length = 0;
+      sendAttempts.length = 0;
+      for (const op of operations.values()) {
+        if (op.message.html !== undefined || op.message.plainText !== undefined) {
+          op.message = { ...op.message, html: undefined, plainText: undefined };
+        }
+      }
     },
     reset() {
       messages.length = 0;
