@@ -25,6 +25,7 @@ import type { AcceptedEmail } from '../azure-server/services/communication-email
 import type { Outbox } from '../../src/alerts/ports.js';
 import type { SubscriptionRecord } from '../../src/core/state-model.js';
 import type { StateStore } from '../../src/scan/ports.js';
+import { SCAN_LEASE_TTL_MS } from '../../src/app/scan-job.js';
 import type { SoakWorld, TruthStatus } from './world.js';
 
 export interface Violation {
@@ -77,7 +78,6 @@ export class InvariantChecker {
   readonly figures = { emailsSent: 0, duplicates: 0, alertDelaysMs: [] as number[], gateAnswers: 0 };
   private previous = new Map<string, SubscriptionRecord>();
   private readonly deliveriesByKey = new Map<string, Delivery[]>();
-  private readonly alertsBySubscription = new Map<string, number[]>();
   private readonly owed = new Map<string, OwedAlert>();
   private unresolved: Array<{ email: AcceptedEmail; at: number }> = [];
   private processedMessages = 0;
@@ -86,6 +86,7 @@ export class InvariantChecker {
   private readonly failedRuns = new Set<string>();
   private readonly seenRuns = new Set<string>();
   private heap: Array<{ step: number; bytes: number }> = [];
+  private readonly kills: number[] = [];
   private step = 0;
   private now = 0;
 
@@ -258,7 +259,7 @@ export class InvariantChecker {
           this.figures.alertDelaysMs.push(at - Math.max(Date.parse(key.split('|')[3] ?? ''), this.mailHealth().healthySince));
         this.owed.delete(key);
         if (kind === 'fixed') continue;
-        this.checkSpacing(subscriptionId, key, at);
+        this.checkSpacing(subscriptionId, key, Date.parse(message.createdAt));
         // The key's basis is when the subscription entered the status alerted on (the reading that found it).
         this.checkAlertable(subscriptionId, key.split('|')[2]!, Date.parse(key.split('|')[3] ?? ''), Date.parse(message.createdAt), at);
         if (message.subscriptionIds.length <= 20 && !mentioned.has(subscriptionId)) {
@@ -281,22 +282,14 @@ export class InvariantChecker {
       this.fail(2, `operation ${email.operationId} carries live HTML from a display name`);
   }
 
-  /** Two alerts about one subscription and one status occurrence are a reminder interval apart. */
-  private checkSpacing(subscriptionId: string, key: string, at: number): void {
-    const times = this.alertsBySubscription.get(subscriptionId) ?? [];
-    const last = times.at(-1);
-    const kind = key.split('|')[1];
-    const minimumGap = this.settings.reminderDays * DAY - this.allowanceMs();
-    if (kind === 'reminder' && last !== undefined && at - last < minimumGap) {
-      this.fail(
-        2,
-        `a reminder ${Math.round((at - last) / MINUTE)} min after the last alert (reminders every ${this.settings.reminderDays} days)`,
-        subscriptionId,
-      );
+  /** A reminder is queued no sooner than the reminder interval after the alert it follows (its key's basis). */
+  private checkSpacing(subscriptionId: string, key: string, queuedAt: number): void {
+    const [, kind, , basis] = key.split('|');
+    if (kind !== 'reminder') return;
+    const gap = queuedAt - Date.parse(basis ?? '');
+    if (!(gap >= this.settings.reminderDays * DAY - 2 * this.settings.maxSkewMs)) {
+      this.fail(2, `a reminder queued ${Math.round(gap / MINUTE)} min after the alert it follows (reminders every ${this.settings.reminderDays} days)`, subscriptionId);
     }
-    times.push(at);
-    if (times.length > 8) times.splice(0, times.length - 8);
-    this.alertsBySubscription.set(subscriptionId, times);
   }
 
   /** A message queued at `queuedAt` about a subscription that was exempt, skipped or gone all along. */
@@ -319,9 +312,22 @@ export class InvariantChecker {
     }
   }
 
-  /** How late a delivery may be: one scan interval, plus the wait the e-mail service may ask for, plus a slot's slack. */
-  private allowanceMs(): number {
-    return 2 * this.settings.scanIntervalMs + 60 * MINUTE + 2 * this.settings.maxSkewMs;
+  /**
+   * How late after it is owed (or after the e-mail service recovered, its Retry-After included) an
+   * alert may arrive: one scan interval (the next timer sends it), plus the ten minutes a claim or
+   * a send lease of a process that died holds it, plus the instances' clock skew.
+   */
+  private allowanceMs(since: number): number {
+    const base = this.settings.scanIntervalMs + 10 * MINUTE + 2 * this.settings.maxSkewMs;
+    // An instance that died holding the scan lease keeps the timers out until the lease expires.
+    const killed = this.kills.some((at) => at >= since - SCAN_LEASE_TTL_MS && at <= this.now);
+    return killed ? base + SCAN_LEASE_TTL_MS : base;
+  }
+
+  /** An instance died at `at` (simulated time). */
+  noteKill(at: number): void {
+    this.kills.push(at);
+    if (this.kills.length > 64) this.kills.shift();
   }
 
   private checkOwed(records: SubscriptionRecord[]): void {
@@ -347,7 +353,8 @@ export class InvariantChecker {
         this.owed.delete(key);
         continue;
       }
-      const due = Math.max(owed.since, health.healthySince) + this.allowanceMs();
+      const from = Math.max(owed.since, health.healthySince);
+      const due = from + this.allowanceMs(from);
       if (!health.down && this.now > due) {
         this.fail(2, `alert ${key} owed since ${iso(owed.since)} is still not delivered`, subscriptionId);
         this.owed.delete(key);

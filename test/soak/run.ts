@@ -151,11 +151,15 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
       armRequestTimeoutMs: ARM_REQUEST_TIMEOUT_MS,
     };
     let generation = 0;
-    const newInstance = (name: string, skewMs: number): AppInstance => new AppInstance(`${name}${(generation += 1)}`, skewMs, wiring);
-    const instances = [newInstance('a', 0), newInstance('b', random.between(-MAX_SKEW_MS, MAX_SKEW_MS))];
+    const newInstance = (name: string, skewMs: number): AppInstance => {
+      if (skewMs !== 0) injector.count('clock skew');
+      return new AppInstance(`${name}${(generation += 1)}`, skewMs, wiring);
+    };
+    // Instance a keeps the simulation's time; each instance b runs ahead or behind by up to MAX_SKEW_MS.
+    const skewed = (): number => faultRandom.between(-MAX_SKEW_MS, MAX_SKEW_MS);
+    const instances = [newInstance('a', 0), newInstance('b', skewed())];
     // A third instance that handles the events that race another instance's writes.
     const racer = newInstance('r', 0);
-    if (instances[1]!.skewMs !== 0) injector.count('clock skew');
 
     const checker = new InvariantChecker(
       world,
@@ -217,7 +221,8 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
       injector.collectHits(now);
       if (instance.life.killed) {
         injector.count('process killed');
-        instances[index] = newInstance(index === 0 ? 'a' : 'b', instance.skewMs);
+        checker.noteKill(now);
+        instances[index] = index === 0 ? newInstance('a', 0) : newInstance('b', skewed());
       } else instance.life.disarm();
       return result;
     };
