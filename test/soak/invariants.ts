@@ -288,7 +288,11 @@ export class InvariantChecker {
     if (kind !== 'reminder') return;
     const gap = queuedAt - Date.parse(basis ?? '');
     if (!(gap >= this.settings.reminderDays * DAY - 2 * this.settings.maxSkewMs)) {
-      this.fail(2, `a reminder queued ${Math.round(gap / MINUTE)} min after the alert it follows (reminders every ${this.settings.reminderDays} days)`, subscriptionId);
+      this.fail(
+        2,
+        `a reminder queued ${Math.round(gap / MINUTE)} min after the alert it follows (reminders every ${this.settings.reminderDays} days)`,
+        subscriptionId,
+      );
     }
   }
 
