@@ -114,6 +114,35 @@ describe('local ACS Email service: REST contract', () => {
     expect(mail.sendAttempts.map((a) => a.outcome)).toEqual(['accepted', 'repeated']);
   });
 
+  it('forgets messages and attempts on forgetContent but still answers a repeated Operation-Id as repeated', async () => {
+    const body = azureExample<any>(`${EXAMPLES}/SendEmail.json`).parameters.emailMessage;
+    const earlier = randomUUID();
+    expect((await post(body, { authorization: bearer(), 'operation-id': earlier })).status).toBe(202);
+    expect(mail.messages).toHaveLength(1);
+
+    mail.forgetContent();
+    expect(mail.messages).toEqual([]);
+    expect(mail.sendAttempts).toEqual([]);
+
+    const repeated = await post(
+      { ...body, content: { subject: 'changed', plainText: 'changed' } },
+      { authorization: bearer(), 'operation-id': earlier },
+    );
+    expect(repeated.status).toBe(202);
+    expect(((await repeated.json()) as { id: string }).id).toBe(earlier);
+    expect(mail.messages).toEqual([]);
+
+    const later = randomUUID();
+    const fresh = await post(
+      { ...body, content: { subject: 'After forgetting', plainText: 'still delivered' } },
+      { authorization: bearer(), 'operation-id': later },
+    );
+    expect(fresh.status).toBe(202);
+    expect(mail.sendAttempts.map((a) => a.outcome)).toEqual(['repeated', 'accepted']);
+    expect(mail.messages).toHaveLength(1);
+    expect(mail.messages[0]).toMatchObject({ operationId: later, subject: 'After forgetting', plainText: 'still delivered' });
+  });
+
   it('refuses bodies ACS refuses: no recipient, a subject with CR/LF, a wrong api-version', async () => {
     const body = azureExample<any>(`${EXAMPLES}/SendEmail.json`).parameters.emailMessage;
     expect((await post({ ...body, recipients: { to: [] } }, { authorization: bearer() })).status).toBe(400);

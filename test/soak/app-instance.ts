@@ -79,6 +79,8 @@ export class AppInstance {
 
   private context(functionName: string): InvocationContext {
     this.invocations += 1;
+    // The soak reads no log lines; an instance that lives for months must not keep them.
+    this.deps.lines.length = 0;
     return new azureFunctions.InvocationContext({ invocationId: `${this.name}-${this.invocations}`, functionName });
   }
 
@@ -112,12 +114,13 @@ export class AppInstance {
     return { status: response.status ?? 200, body: parse(response) };
   }
 
-  /** POST /api/scans, then GET /api/scans/{scanId} until the scan has ended (or this instance died). */
-  async requestScan(): Promise<{ status: number; outcome?: number }> {
+  /** POST /api/scans, then GET /api/scans/{scanId} until the scan has ended (or this instance died); the report, when it has one. */
+  async requestScan(): Promise<{ status: number; outcome?: number; report?: unknown }> {
     const post = new azureFunctions.HttpRequest({ method: 'POST', url: 'https://contact-watch.example.net/api/scans' });
     const response = await this.handlers.scans(post, this.context(FUNCTION_NAMES.scans));
     const status = response.status ?? 200;
     const scanId = parse(response)?.scan?.id as string | undefined;
+    if (status === 200) return { status, report: parse(response) };
     if (status !== 202 || !scanId) return { status };
     for (let poll = 0; poll < 2_000 && !this.life.killed; poll += 1) {
       const get = new azureFunctions.HttpRequest({
@@ -126,15 +129,10 @@ export class AppInstance {
         params: { scanId },
       });
       const answer = await this.handlers.scanResult(get, this.context(FUNCTION_NAMES.scanResult));
-      if (answer.status !== 202) return { status, outcome: answer.status ?? 200 };
+      if (answer.status !== 202) return { status, outcome: answer.status ?? 200, ...(answer.status === 200 && { report: parse(answer) }) };
       await new Promise((resolve) => setTimeout(resolve, 5));
     }
     return { status };
-  }
-
-  /** The app's own outbox and records, read through this instance's store. */
-  get store() {
-    return this.deps.store;
   }
 }
 

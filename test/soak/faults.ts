@@ -100,6 +100,8 @@ export class FaultInjector {
     private readonly rates: FaultRates,
     private readonly azure: LocalAzure,
     private readonly mail: CommunicationEmailService,
+    /** The simulation's time: when a read met a fault. */
+    private readonly now: () => number,
   ) {}
 
   count(kind: FaultKind, by = 1): void {
@@ -225,13 +227,14 @@ export class FaultInjector {
     );
   }
 
-  /** Counts the scripted faults' hits so far (a read of a subscription that met one, at `now`) and forgets the used-up ones. */
-  collectHits(now?: number): void {
+  /** Counts the scripted faults' hits so far (noting when a subscription's read met one) and forgets the used-up ones. */
+  collectHits(): void {
+    const now = this.now();
     const still: typeof this.scripted = [];
     for (const entry of this.scripted) {
       this.count(entry.kind, entry.fault.hits);
       const subscriptionId = entry.fault.subscriptionId;
-      if (subscriptionId && entry.fault.hits > 0 && now !== undefined) {
+      if (subscriptionId && entry.fault.hits > 0) {
         const list = this.contactFaults.get(subscriptionId) ?? [];
         list.push({ at: now, status: entry.fault.status ?? 0 });
         if (list.length > 16) list.shift();

@@ -75,10 +75,21 @@ export interface MailHealth {
 
 export class InvariantChecker {
   readonly violations: Violation[] = [];
-  readonly figures = { emailsSent: 0, duplicates: 0, alertDelaysMs: [] as number[], gateAnswers: 0 };
+  readonly figures = {
+    emailsSent: 0,
+    duplicates: 0,
+    /** Alerts owed while the e-mail service was down: how long after it recovered (its Retry-After included) each arrived. */
+    delaysAfterRecoveryMs: [] as number[],
+    /** Every first alert: how long after the subscription entered its status it arrived. */
+    delaysAfterChangeMs: [] as number[],
+    gateAnswers: 0,
+  };
   private previous = new Map<string, SubscriptionRecord>();
   private readonly deliveriesByKey = new Map<string, Delivery[]>();
   private readonly owed = new Map<string, OwedAlert>();
+  /** Operation ids the e-mail service accepted, with when (simulated). */
+  private readonly accepted = new Map<string, number>();
+  private readonly overdue = new Set<string>();
   private unresolved: Array<{ email: AcceptedEmail; at: number }> = [];
   private processedMessages = 0;
   /** Start times of scans that listed the whole tenant and read every subscription. */
@@ -86,7 +97,7 @@ export class InvariantChecker {
   private readonly failedRuns = new Set<string>();
   private readonly seenRuns = new Set<string>();
   private heap: Array<{ step: number; bytes: number }> = [];
-  private readonly kills: number[] = [];
+  private readonly kills: Array<{ at: number; leases: boolean }> = [];
   private step = 0;
   private now = 0;
 
@@ -128,10 +139,30 @@ export class InvariantChecker {
     this.step = step;
     this.now = now;
     this.figures.gateAnswers += 1;
-    if (answer.status !== 200 || answer.body?.status !== 'compliant') return;
+    const answered = answer.body?.status;
+    if (answer.status !== 200 || (answered !== 'compliant' && answered !== 'exempt')) return;
     const truths = this.world.truthsDuring(subscriptionId, now - this.settings.maxSkewMs, now + this.settings.maxSkewMs, 'api');
-    if (!truths.has('compliant')) {
-      this.fail(1, `the compliance gate answered compliant while the securityContacts API showed ${[...truths].join('/')}`, subscriptionId);
+    if (!truths.has(answered)) {
+      this.fail(
+        1,
+        `the compliance gate answered ${answered} while the securityContacts API showed ${[...truths].join('/')}`,
+        subscriptionId,
+      );
+    }
+  }
+
+  /** A report answered by GET /api/scans/{scanId}: what it calls compliant was so in the view it was read from. */
+  checkReport(step: number, now: number, startedAt: number, report: any): void {
+    this.step = step;
+    this.now = now;
+    const skew = this.settings.maxSkewMs;
+    for (const verdict of Array.isArray(report?.subscriptions) ? report.subscriptions : []) {
+      if (verdict?.status !== 'compliant' || typeof verdict.subscriptionId !== 'string') continue;
+      const view = verdict.source === 'resource-graph' ? 'index' : 'api';
+      const seen = this.world.truthsDuring(verdict.subscriptionId.toLowerCase(), startedAt - skew, now + skew, view);
+      if (!seen.has('compliant')) {
+        this.fail(1, `POST /api/scans reported it compliant while ${viewName(view)} showed ${[...seen].join('/')}`, verdict.subscriptionId);
+      }
     }
   }
 
@@ -161,7 +192,8 @@ export class InvariantChecker {
     this.previous = new Map(records.map((record) => [record.subscriptionId, record]));
     for (const record of changed) await this.checkHistory(record);
     await this.checkMail();
-    this.checkOwed(records);
+    await this.checkOwed(records);
+    this.prune();
   }
 
   private async checkRuns(): Promise<void> {
@@ -182,24 +214,29 @@ export class InvariantChecker {
     const view = record.source === 'resource-graph' ? 'index' : 'api';
     const skew = this.settings.maxSkewMs;
     const seen = this.world.truthsDuring(id, readAt - skew, readAt + skew, view);
-    // A read that met a 409 MissingSubscriptionRegistration is rightly judged as having no contact.
-    const faulted409 = record.status === 'noncompliant' && this.faultedBetween(id, readAt - skew, readAt + skew + FAULT_WINDOW, 409);
-    if ((record.status === 'compliant' || record.status === 'noncompliant') && !seen.has(record.status) && !faulted409) {
-      this.fail(
-        1,
-        `stored ${record.status} from ${view === 'api' ? 'the securityContacts API' : 'Resource Graph'} at ${record.readAt}, which showed ${[...seen].join('/')}`,
-        id,
-      );
+    const faulted = (status?: number) => this.faultedBetween(id, readAt - skew, readAt + skew + FAULT_WINDOW, status);
+    // Every stored status is what the view it was read from showed at its reading, or what a fault
+    // that reading met explains: any fault makes a reading `error`, a 409 MissingSubscriptionRegistration
+    // means no contact (`noncompliant`).
+    const explained =
+      seen.has(record.status) ||
+      (record.status === 'error' && faulted()) ||
+      (record.status === 'noncompliant' && faulted(409)) ||
+      // A subscription that left the tenant is `gone` once a run listed the whole tenant without it.
+      (record.status === 'gone' && !this.world.exists(id));
+    if (!explained) {
+      this.fail(1, `stored ${record.status} from ${viewName(view)} at ${record.readAt}, which showed ${[...seen].join('/')}`, id);
     }
     if (record.status !== 'compliant') return;
-    // Stale is allowed until a complete scan has started after the view it was read from changed.
+    // Stale is allowed until a complete scan has started after the view it was read from changed
+    // (one scan interval, or longer while no scan can complete).
     const truth = this.world.truthAt(id, this.now, view);
     if (truth === 'compliant' || truth === 'gone') return;
     const changedAt = this.world.truthSince(id, this.now, view);
     if (this.lastCompleteScanStart > changedAt + skew) {
       this.fail(
         1,
-        `still stored compliant (read ${record.readAt} from ${view === 'api' ? 'the securityContacts API' : 'Resource Graph'}) while that has shown ${truth} since ${iso(changedAt)}, and a complete scan has run since`,
+        `still stored compliant (read ${record.readAt} from ${viewName(view)}) while that has shown ${truth} since ${iso(changedAt)}, and a complete scan has run since`,
         id,
       );
     }
@@ -224,8 +261,15 @@ export class InvariantChecker {
       previousTo = change.to;
       previousAt = at;
     }
-    if (history.length > 0 && previousTo !== record.status) {
-      this.fail(3, `history ends in ${previousTo} but the record is ${record.status}`, record.subscriptionId);
+    const last = history.at(-1);
+    if (!last) {
+      this.fail(3, `no history explains its status ${record.status}`, record.subscriptionId);
+    } else if (last.to !== record.status || last.at !== record.statusSince) {
+      this.fail(
+        3,
+        `history ends in ${last.to} at ${last.at} but the record is ${record.status} since ${record.statusSince}`,
+        record.subscriptionId,
+      );
     }
   }
 
@@ -235,6 +279,7 @@ export class InvariantChecker {
     for (const { email, at } of batch) {
       this.figures.emailsSent += 1;
       this.checkInert(email);
+      this.accepted.set(email.operationId.toLowerCase(), at);
       const message = await this.outbox.getMessage(email.operationId.toLowerCase());
       if (!message) {
         this.figures.duplicates += 1;
@@ -254,9 +299,12 @@ export class InvariantChecker {
           this.figures.duplicates += 1;
           this.fail(2, `alert ${key} delivered again (operations ${deliveries.map((d) => d.operationId).join(', ')})`, subscriptionId);
         }
-        // How long after the subscription entered its status (or the e-mail service recovered) its alert arrived.
-        if (kind === 'alert')
-          this.figures.alertDelaysMs.push(at - Math.max(Date.parse(key.split('|')[3] ?? ''), this.mailHealth().healthySince));
+        if (kind === 'alert') {
+          const basis = Date.parse(key.split('|')[3] ?? '');
+          this.figures.delaysAfterChangeMs.push(at - basis);
+          const { healthySince } = this.mailHealth();
+          if (basis < healthySince && healthySince <= at) this.figures.delaysAfterRecoveryMs.push(at - healthySince);
+        }
         this.owed.delete(key);
         if (kind === 'fixed') continue;
         this.checkSpacing(subscriptionId, key, Date.parse(message.createdAt));
@@ -322,47 +370,78 @@ export class InvariantChecker {
    * a send lease of a process that died holds it, plus the instances' clock skew.
    */
   private allowanceMs(since: number): number {
-    const base = this.settings.scanIntervalMs + 10 * MINUTE + 2 * this.settings.maxSkewMs;
-    // An instance that died holding the scan lease keeps the timers out until the lease expires.
-    const killed = this.kills.some((at) => at >= since - SCAN_LEASE_TTL_MS && at <= this.now);
-    return killed ? base + SCAN_LEASE_TTL_MS : base;
+    const base = this.settings.scanIntervalMs + 2 * MINUTE + 2 * this.settings.maxSkewMs;
+    const diedNear = (leases: boolean) =>
+      this.kills.some((kill) => kill.leases === leases && kill.at >= since - SCAN_LEASE_TTL_MS && kill.at <= this.now);
+    // An instance that died holding the scan lease keeps the timers out until the lease expires;
+    // one that died holding an alert's claim or send lease keeps that alert for ten minutes.
+    if (diedNear(true)) return base + SCAN_LEASE_TTL_MS + 10 * MINUTE;
+    if (diedNear(false)) return base + 10 * MINUTE;
+    return base;
   }
 
-  /** An instance died at `at` (simulated time). */
-  noteKill(at: number): void {
-    this.kills.push(at);
+  /** An instance died at `at` (simulated time); `heldScanLease`: in a scan (the timer's, or one POST /api/scans started). */
+  noteKill(at: number, heldScanLease: boolean): void {
+    this.kills.push({ at, leases: heldScanLease });
     if (this.kills.length > 64) this.kills.shift();
   }
 
-  private checkOwed(records: SubscriptionRecord[]): void {
-    const health = this.mailHealth();
-    for (const record of records) {
-      if (record.status !== 'noncompliant' && record.status !== 'error') continue;
-      const lastAlerted = record.lastAlertedAt ? Date.parse(record.lastAlertedAt) : null;
-      const since = Date.parse(record.statusSince);
-      const key =
-        lastAlerted === null || lastAlerted < since
-          ? `${record.subscriptionId}|alert|${record.status}|${record.statusSince}`
-          : this.settings.reminderDays > 0 && this.now >= lastAlerted + this.settings.reminderDays * DAY
-            ? `${record.subscriptionId}|reminder|${record.status}|${record.lastAlertedAt}`
-            : null;
-      if (key === null || this.deliveriesByKey.has(key)) continue;
-      if (!this.owed.has(key)) this.owed.set(key, { since: this.now });
+  /** Forgets what no later check can need, so that the checker's memory stays flat. */
+  private prune(): void {
+    const horizon = this.now - (this.settings.reminderDays + 2) * DAY;
+    for (const [key, deliveries] of this.deliveriesByKey) if (deliveries.at(-1)!.at < horizon) this.deliveriesByKey.delete(key);
+    for (const [operationId, at] of this.accepted) if (at < horizon) this.accepted.delete(operationId);
+    if (this.seenRuns.size > 2_000) this.seenRuns.clear();
+    if (this.overdue.size > 10_000) this.overdue.clear();
+  }
+
+  /** The alert a record owes now, by its occurrence key (core/alerts.ts), or null. */
+  private owedKey(record: SubscriptionRecord): string | null {
+    if (record.status !== 'noncompliant' && record.status !== 'error') return null;
+    const lastAlerted = record.lastAlertedAt ? Date.parse(record.lastAlertedAt) : null;
+    if (lastAlerted === null || lastAlerted < Date.parse(record.statusSince)) {
+      return `${record.subscriptionId}|alert|${record.status}|${record.statusSince}`;
     }
+    const reminderDue = this.settings.reminderDays > 0 && this.now >= lastAlerted + this.settings.reminderDays * DAY;
+    return reminderDue ? `${record.subscriptionId}|reminder|${record.status}|${record.lastAlertedAt}` : null;
+  }
+
+  private async checkOwed(records: SubscriptionRecord[]): Promise<void> {
+    const health = this.mailHealth();
+    const current = new Set<string>();
+    for (const record of records) {
+      const key = this.owedKey(record);
+      if (key === null) continue;
+      current.add(key);
+      if (!this.deliveriesByKey.has(key) && !this.owed.has(key)) this.owed.set(key, { since: this.now });
+    }
+    // Owed and not yet queued: the record still owes exactly this occurrence when it is due.
     for (const [key, owed] of this.owed) {
-      const subscriptionId = key.split('|')[0]!;
-      const record = this.previous.get(subscriptionId);
-      const still = record && (record.status === 'noncompliant' || record.status === 'error') && key.includes(`|${record.status}|`);
-      if (!still) {
+      if (!current.has(key)) {
         this.owed.delete(key);
         continue;
       }
       const from = Math.max(owed.since, health.healthySince);
-      const due = from + this.allowanceMs(from);
-      if (!health.down && this.now > due) {
-        this.fail(2, `alert ${key} owed since ${iso(owed.since)} is still not delivered`, subscriptionId);
+      if (!health.down && this.now > from + this.allowanceMs(from)) {
+        this.fail(2, `alert ${key} owed since ${iso(owed.since)} is still not delivered`, key.split('|')[0]);
         this.owed.delete(key);
       }
+    }
+    // Queued: every message of the outbox is accepted by the service in time, whatever its state says.
+    for (const message of await this.outbox.listMessages(['pending', 'accepted', 'failed', 'dead', 'sent'])) {
+      const operationId = message.operationId.toLowerCase();
+      if (this.accepted.has(operationId) || this.overdue.has(operationId)) continue;
+      const queuedAt = Date.parse(message.createdAt);
+      // Older than what the checker remembers: it was accepted before (sent) or is already overdue.
+      if (queuedAt < this.now - (this.settings.reminderDays + 1) * DAY) continue;
+      const from = Math.max(queuedAt, health.healthySince);
+      if (health.down || this.now <= from + this.allowanceMs(from)) continue;
+      this.overdue.add(operationId);
+      this.fail(
+        2,
+        `message ${operationId} (${message.state}, queued ${message.createdAt}) was not accepted by the e-mail service in time`,
+        message.subscriptionIds[0],
+      );
     }
   }
 
@@ -433,6 +512,10 @@ export class InvariantChecker {
     if (!trend.flat)
       this.fail(5, `the heap grows by ${(trend.bytesPerThousandSteps / 1048576).toFixed(1)} MB per 1,000 steps over the second half`);
   }
+}
+
+function viewName(view: 'api' | 'index'): string {
+  return view === 'api' ? 'the securityContacts API' : 'Resource Graph';
 }
 
 function iso(ms: number): string {

@@ -104,6 +104,10 @@ console.log(
 process.exitCode = violations > 0 ? 1 : 0;
 
 function print(result: SoakResult, run: { store: string; budgetMinutes: number }): void {
+  const replayOptions = [
+    ...Object.entries(options.rate).map(([kind, value]) => ` --rate ${kind}=${value}`),
+    options.variant ? ` --variant ${options.variant}` : '',
+  ].join('');
   const days = result.simulatedDays.toFixed(1);
   const stopped = result.cycles < result.plannedCycles ? ` (stopped by the ${run.budgetMinutes}-minute budget)` : '';
   console.log(
@@ -117,9 +121,10 @@ function print(result: SoakResult, run: { store: string; budgetMinutes: number }
   console.log('');
   console.log(`e-mails sent                   ${result.emailsSent}`);
   console.log(`duplicates                     ${result.duplicates}`);
-  console.log(
-    `alert delay after recovery     p50 ${result.alertDelayMinutes.p50.toFixed(0)} min, p99 ${result.alertDelayMinutes.p99.toFixed(0)} min (simulated; ${result.alertDelayMinutes.count} alerts)`,
-  );
+  const delay = (figure: SoakResult['alertDelayAfterChangeMinutes']) =>
+    `p50 ${figure.p50.toFixed(0)} min, p99 ${figure.p99.toFixed(0)} min (simulated; ${figure.count} alerts)`;
+  console.log(`alert delay after recovery     ${delay(result.alertDelayAfterRecoveryMinutes)}`);
+  console.log(`alert delay after the change   ${delay(result.alertDelayAfterChangeMinutes)}`);
   console.log(
     `rows stored at the end         ${result.rowsStored} (${Object.entries(result.tableRows)
       .map(([table, rows]) => `${table} ${rows}`)
@@ -132,7 +137,7 @@ function print(result: SoakResult, run: { store: string; budgetMinutes: number }
   for (const violation of result.violations.slice(0, 50)) {
     console.log(
       `VIOLATION invariant ${violation.invariant} at step ${violation.step} (${violation.at})${violation.subscriptionId ? ` subscription ${violation.subscriptionId}` : ''}: ${violation.message}` +
-        ` [replay: npm run soak -- --seed ${result.seed} --cycles ${violation.step + 1} --subscriptions ${options.subscriptions} --store ${run.store}${options.variant ? ` --variant ${options.variant}` : ''}]`,
+        ` [replay: npm run soak -- --seed ${result.seed} --cycles ${violation.step + 1} --subscriptions ${options.subscriptions} --store ${run.store}${replayOptions}]`,
     );
   }
   if (result.violations.length > 50) console.log(`… and ${result.violations.length - 50} more violations`);

@@ -10,11 +10,12 @@
  * instances running at once interleave as the machine schedules them, so a run with concurrent
  * timers is replayed in its plan, not necessarily in every interleaving.
  */
-import { SimulatedTenant, startLocalAzure, type LocalAzure } from '../azure-server/index.js';
-import { createCommunicationEmailService, type CommunicationEmailService } from '../azure-server/services/communication-email.js';
+import { createHash } from 'node:crypto';
+import { SimulatedTenant, startLocalAzure } from '../azure-server/index.js';
+import { createCommunicationEmailService } from '../azure-server/services/communication-email.js';
 import { azuriteTestTables, inMemoryTestTables, TEST_RECIPIENTS, type TestTables } from '../support/app.js';
 import { startAzurite } from '../support/azurite.js';
-import { securityContactsEvent } from '../support/events.js';
+import { securityContactsEvent, subscriptionCreatedEvent } from '../support/events.js';
 import { openOutbox } from '../../src/compose/alert-delivery.js';
 import { OUTBOX_TABLE_SUFFIX } from '../../src/adapters/table-storage/outbox.js';
 import { TABLE_SUFFIXES } from '../../src/adapters/table-storage/entities.js';
@@ -53,7 +54,10 @@ export interface SoakResult {
   violations: Violation[];
   emailsSent: number;
   duplicates: number;
-  alertDelayMinutes: { p50: number; p99: number; count: number };
+  /** Alerts owed while the e-mail service was down, counted from its recovery (its Retry-After included). */
+  alertDelayAfterRecoveryMinutes: { p50: number; p99: number; count: number };
+  /** Every first alert, counted from the moment its subscription entered the status. */
+  alertDelayAfterChangeMinutes: { p50: number; p99: number; count: number };
   rowsStored: number;
   tableRows: Record<string, number>;
   peakRssBytes: number;
@@ -72,6 +76,10 @@ const HISTORY_RETENTION_DAYS = 30;
 const SCAN_RUN_RETENTION_DAYS = 7;
 const TABLE_PREFIX = 'soak';
 
+type InvocationKind = 'timer' | 'event' | 'gate' | 'scan';
+
+const GUID_PATTERN = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/gi;
+
 interface AgendaItem {
   at: number;
   run: () => Promise<void> | void;
@@ -85,7 +93,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
   const random = new SoakRandom(options.seed);
   const worldRandom = random.fork(1);
   const faultRandom = random.fork(2);
-  const wireRandom = random.fork(3);
+  const raceRandom = random.fork(3);
 
   const tenant = new SimulatedTenant();
   const world = new SoakWorld(tenant, worldRandom, { maxIndexLagMs: MAX_INDEX_LAG_MS });
@@ -100,7 +108,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
     startLocalAzure({ tenant, services: [mail], logRequests: false }),
     options.store === 'azurite' ? startAzurite().then(azuriteTestTables) : Promise.resolve(inMemoryTestTables()),
   ]);
-  const injector = new FaultInjector(faultRandom, rates, azure, mail);
+  const injector = new FaultInjector(faultRandom, rates, azure, mail, () => now);
   try {
     return await simulate();
   } finally {
@@ -119,6 +127,24 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
       retention: { historyDays: HISTORY_RETENTION_DAYS, scanRunDays: SCAN_RUN_RETENTION_DAYS },
     });
     const writer = concurrentWriterFor(tables.service ?? tables.connectionString);
+    // Faults at the wire are drawn from the request itself (the step, its method, its path with ids
+    // left out, how many such requests came before in the step, and the draw), not from the order
+    // requests happen to reach the pipeline: the app sends many at once, and a seed must replay.
+    const seenInStep = new Map<string, number>();
+    const drawsOf = new WeakMap<object, { key: string; draws: number }>();
+    const wireDraw = (request: { method: string; url: string }): number => {
+      let entry = drawsOf.get(request);
+      if (!entry) {
+        const path = new URL(request.url).pathname.replace(GUID_PATTERN, 'id').replace(/\d{10,}/g, 'n');
+        const shape = `${request.method} ${path}`;
+        const occurrence = (seenInStep.get(shape) ?? 0) + 1;
+        seenInStep.set(shape, occurrence);
+        entry = { key: `${options.seed}|${cycle}|${shape}|${occurrence}`, draws: 0 };
+        drawsOf.set(request, entry);
+      }
+      entry.draws += 1;
+      return createHash('sha256').update(`${entry.key}|${entry.draws}`).digest().readUIntBE(0, 6) / 2 ** 48;
+    };
     const wiring: InstanceWiring = {
       azure,
       mail,
@@ -127,9 +153,9 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
       env,
       now: () => now,
       tablePolicies: [
-        racingWriter({ random: () => wireRandom.next(), rate: rates.eventDuringWrite, race: (id) => raceWrite(id) }),
+        racingWriter({ random: (request) => wireDraw(request), rate: rates.eventDuringWrite, race: (id) => raceWrite(id) }),
         tableFaults({
-          random: () => wireRandom.next(),
+          random: (request) => wireDraw(request),
           rates: {
             unavailable: rates.tableUnavailable,
             concurrentWriter: rates.tableConcurrentWriter,
@@ -184,7 +210,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
     const schedule = (at: number, run: () => Promise<void> | void): void => void agenda.push({ at, run, order: order++ });
     const deliver = (event: unknown, at: number, attempt = 1): void =>
       schedule(at, async () => {
-        const outcome = await invoke(faultRandom.between(0, 1), (instance) => instance.deliverEvent(event));
+        const outcome = await invoke(faultRandom.between(0, 1), 'event', (instance) => instance.deliverEvent(event));
         if (outcome === 'retry' && attempt < 30) {
           injector.count('event redelivered after failure');
           // Event Grid backs off (10 s, 30 s, 1 min, 5 min, … up to a day); here from one minute, doubling to an hour.
@@ -211,19 +237,29 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
       }
     };
 
-    /** Runs one invocation on an instance, which may die in it; a dead instance is replaced. */
-    const invoke = async <T>(index: number, action: (instance: AppInstance) => Promise<T>): Promise<T> => {
+    /** Requests each kind of invocation made last time, so that a death can fall anywhere in the next one. */
+    const requestsOf = new Map<InvocationKind, number>();
+    /** Runs one invocation on an instance, which may die at any of its requests; a dead instance is replaced. */
+    const invoke = async <T>(index: number, kind: InvocationKind, action: (instance: AppInstance) => Promise<T>): Promise<T> => {
       const instance = instances[index]!;
-      if (faultRandom.chance(rates.processKill))
-        instance.life.armAfter(faultRandom.between(1, 60), faultRandom.chance(0.5) ? 'before-send' : 'after-send');
+      const before = instance.life.requests;
+      if (faultRandom.chance(rates.processKill)) {
+        instance.life.armAfter(
+          faultRandom.between(1, Math.max(1, requestsOf.get(kind) ?? 20)),
+          faultRandom.chance(0.5) ? 'before-send' : 'after-send',
+        );
+      }
       const result = await action(instance);
       checker.noteMail(now);
-      injector.collectHits(now);
+      injector.collectHits();
       if (instance.life.killed) {
         injector.count('process killed');
-        checker.noteKill(now);
+        checker.noteKill(now, kind === 'timer' || kind === 'scan');
         instances[index] = index === 0 ? newInstance('a', 0) : newInstance('b', skewed());
-      } else instance.life.disarm();
+      } else {
+        instance.life.disarm();
+        requestsOf.set(kind, instance.life.requests - before);
+      }
       return result;
     };
 
@@ -232,6 +268,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
     for (; cycle < plannedCycles; cycle += 1) {
       if (options.budgetMs !== undefined && Date.now() - started > options.budgetMs) break;
       const slot = START + cycle * SLOT_MS;
+      seenInStep.clear();
       now = slot;
       world.advanceIndex(now);
       injector.planSlot(now, world.existing());
@@ -239,10 +276,10 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
       // The timer, on one instance or on both at once.
       if (faultRandom.chance(rates.concurrentTimers)) {
         injector.count('timers at once');
-        await Promise.all([invoke(0, (instance) => instance.runTimer()), invoke(1, (instance) => instance.runTimer())]);
+        await Promise.all([invoke(0, 'timer', (instance) => instance.runTimer()), invoke(1, 'timer', (instance) => instance.runTimer())]);
       } else {
         const which = faultRandom.between(0, 1);
-        await invoke(which, (instance) => instance.runTimer());
+        await invoke(which, 'timer', (instance) => instance.runTimer());
       }
 
       // What happens in the tenant and around it until the next slot, in time order.
@@ -251,12 +288,13 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
         agenda.sort((a, b) => a.at - b.at || a.order - b.order);
         if (agenda.length === 0 || agenda[0]!.at >= slot + SLOT_MS) break;
         const item = agenda.shift()!;
-        now = item.at;
+        // A race may have moved the clock past an item's time; time never goes back.
+        now = Math.max(now, item.at);
         world.advanceIndex(now);
         await item.run();
       }
 
-      now = slot + SLOT_MS - 1;
+      now = Math.max(now, slot + SLOT_MS - 1);
       world.advanceIndex(now);
       injector.settleSlot();
       await checker.checkStep(cycle, now);
@@ -267,7 +305,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
       if (cycle % 25 === 0) checker.sampleHeap(cycle);
       if (cycle % 48 === 47) {
         world.forgetBefore(now - (HISTORY_RETENTION_DAYS + 15) * DAY);
-        await checker.checkStorage(await countRows(tables, observer));
+        await checker.checkStorage(await countRows(observer));
       }
       options.onProgress?.({
         cycle: cycle + 1,
@@ -285,10 +323,13 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
       console.error('history', JSON.stringify(await observer.history(traced)));
       console.error('faults', JSON.stringify(injector.contactFaults.get(traced)));
     }
-    await checker.checkStorage(await countRows(tables, observer));
+    await checker.checkStorage(await countRows(observer));
     checker.finishMemory(cycle, now);
     const rows = await countTableRows(observer);
-    const delays = checker.figures.alertDelaysMs.map((ms) => Math.max(0, ms) / MINUTE).sort((a, b) => a - b);
+    const minutes = (delays: number[]) => delays.map((ms) => Math.max(0, ms) / MINUTE).sort((a, b) => a - b);
+    const afterRecovery = minutes(checker.figures.delaysAfterRecoveryMs);
+    const afterChange = minutes(checker.figures.delaysAfterChangeMs);
+    const heap = checker.heapTrend();
     return {
       seed: options.seed,
       cycles: cycle,
@@ -299,11 +340,16 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
       violations: checker.violations,
       emailsSent: checker.figures.emailsSent,
       duplicates: checker.figures.duplicates,
-      alertDelayMinutes: { p50: percentile(delays, 0.5), p99: percentile(delays, 0.99), count: delays.length },
+      alertDelayAfterRecoveryMinutes: {
+        p50: percentile(afterRecovery, 0.5),
+        p99: percentile(afterRecovery, 0.99),
+        count: afterRecovery.length,
+      },
+      alertDelayAfterChangeMinutes: { p50: percentile(afterChange, 0.5), p99: percentile(afterChange, 0.99), count: afterChange.length },
       rowsStored: Object.values(rows).reduce((sum, count) => sum + count, 0),
       tableRows: rows,
       peakRssBytes: peakRss(),
-      heapTrendMbPerThousandSteps: checker.heapTrend().judged ? checker.heapTrend().bytesPerThousandSteps / 1048576 : null,
+      heapTrendMbPerThousandSteps: heap.judged ? heap.bytesPerThousandSteps / 1048576 : null,
       elapsedMs: Date.now() - started,
     };
 
@@ -354,8 +400,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
         schedule(at(), () => anyOf(enabled(), (id) => world.setProviderNotRegistered(now, id, worldRandom.chance(0.5)))());
       }
       if (worldRandom.chance(0.05)) schedule(at(), () => anyOf(world.existing(), askGate)());
-      if (worldRandom.chance(0.01))
-        schedule(at(), async () => void (await invoke(faultRandom.between(0, 1), (instance) => instance.requestScan())));
+      if (worldRandom.chance(0.01)) schedule(at(), requestScan);
       if (worldRandom.chance(0.01)) schedule(at(), () => anyOf(world.existing(), exemptOrLift)());
     }
 
@@ -380,15 +425,15 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
      */
     async function raceWrite(subscriptionId: string): Promise<void> {
       if (!world.exists(subscriptionId) || world.truthAt(subscriptionId, now, 'api') === 'skipped') return;
-      now += worldRandom.between(1, 20) * 1000;
+      now += raceRandom.between(1, 20) * 1000;
       world.advanceIndex(now);
-      const change = world.setContact(now, subscriptionId, pickContact(worldRandom));
+      const change = world.setContact(now, subscriptionId, pickContact(raceRandom));
       injector.count('event racing a write');
       const event = securityContactsEvent(
         'event-grid-schema',
         subscriptionId,
         change.kind === 'contact-written' ? 'write' : 'delete',
-        worldRandom.guid(),
+        raceRandom.guid(),
         new Date(now),
       );
       if ((await racer.deliverEvent(event)) === 'ok') {
@@ -398,8 +443,15 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
       checker.noteMail(now);
     }
 
+    /** An operator asks for a scan (POST /api/scans) and reads its report. */
+    async function requestScan(): Promise<void> {
+      const startedAt = now;
+      const answer = await invoke(faultRandom.between(0, 1), 'scan', (instance) => instance.requestScan());
+      if (answer.report) checker.checkReport(cycle, now, startedAt, answer.report);
+    }
+
     async function askGate(id: string): Promise<void> {
-      const answer = await invoke(faultRandom.between(0, 1), (instance) => instance.askCompliance(id));
+      const answer = await invoke(faultRandom.between(0, 1), 'gate', (instance) => instance.askCompliance(id));
       checker.checkGate(cycle, now, id, answer);
     }
 
@@ -423,19 +475,6 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
   }
 }
 
-function subscriptionCreatedEvent(subscriptionId: string, eventId: string, eventTime: Date): unknown {
-  return {
-    id: eventId,
-    topic: '/subscriptions/99999999-9999-4999-8999-999999999999/resourceGroups/platform/providers/Microsoft.EventGrid/topics/vending',
-    subject: `/subscriptions/${subscriptionId}`,
-    eventType: 'ContactWatch.SubscriptionCreated',
-    eventTime: eventTime.toISOString(),
-    data: { subscriptionId },
-    dataVersion: '1.0',
-    metadataVersion: '1',
-  };
-}
-
 /** Rows per table (by suffix) of the app's storage. */
 async function countTableRows(store: ReturnType<TestTables['openStore']>): Promise<Record<string, number>> {
   const rows: Record<string, number> = {};
@@ -453,10 +492,7 @@ async function countTableRows(store: ReturnType<TestTables['openStore']>): Promi
 }
 
 /** Rows per subscription (its record and its history) and scan-run rows. */
-async function countRows(
-  _tables: TestTables,
-  store: ReturnType<TestTables['openStore']>,
-): Promise<{ perSubscription: Map<string, number>; scanRuns: number }> {
+async function countRows(store: ReturnType<TestTables['openStore']>): Promise<{ perSubscription: Map<string, number>; scanRuns: number }> {
   const perSubscription = new Map<string, number>();
   const state = await store.connection.table(TABLE_SUFFIXES.subscriptions);
   for await (const row of state.listEntities({ queryOptions: { select: ['RowKey'] } })) {
@@ -478,5 +514,3 @@ function percentile(sorted: number[], p: number): number {
 function peakRss(): number {
   return process.resourceUsage().maxRSS * 1024;
 }
-
-export type { LocalAzure, CommunicationEmailService };

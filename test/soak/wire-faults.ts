@@ -183,7 +183,8 @@ export class ProcessLife {
  * time: the racer's own writes pass through this policy too.
  */
 export function racingWriter(options: {
-  random: () => number;
+  /** A number in [0, 1) for this request (called once per decision). */
+  random: (request: PipelineRequest) => number;
   rate: number;
   race: (subscriptionId: string) => Promise<void>;
 }): AdditionalPolicyConfig & { readonly races: number } {
@@ -199,7 +200,7 @@ export function racingWriter(options: {
       async sendRequest(request, next) {
         if (!racing && options.rate > 0) {
           const state = conditionalWrites(request).find((entity) => entity.rowKey.startsWith('state:'));
-          if (state && options.random() < options.rate) {
+          if (state && options.random(request) < options.rate) {
             racing = true;
             try {
               await options.race(state.rowKey.slice('state:'.length));
@@ -392,8 +393,8 @@ export type TableFaultKind = 'unavailable' | 'concurrentWriter' | 'dropMidBatch'
 export const TABLE_FAULT_KINDS: readonly TableFaultKind[] = ['unavailable', 'concurrentWriter', 'dropMidBatch'];
 
 export interface TableFaultOptions {
-  /** Uniform in [0, 1), seeded: the same requests in the same order meet the same faults. */
-  random: () => number;
+  /** Uniform in [0, 1) for this request, seeded (called once per fault kind it can meet): the same requests meet the same faults. */
+  random: (request: PipelineRequest) => number;
   /** The chance of each fault per request it can apply to (0 or absent: never). */
   rates: Partial<Record<TableFaultKind, number>>;
   /** Needed when `rates.concurrentWriter` is above 0 (concurrentWriterFor). */
@@ -433,7 +434,7 @@ export function tableFaults(options: TableFaultOptions): TableFaults {
       const rate = options.rates[kind] ?? 0;
       if (rate <= 0) continue;
       const applies = kind === 'unavailable' || (kind === 'concurrentWriter' ? targets.length > 0 : isBatch(request));
-      if (applies && options.random() < rate) return kind;
+      if (applies && options.random(request) < rate) return kind;
     }
     return undefined;
   };

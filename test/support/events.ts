@@ -1,6 +1,7 @@
 /**
- * Event Grid deliveries for handler tests and benchmarks, built from the real Microsoft.Resources
- * example of the Azure REST specifications (test/fixtures/azure-examples/eventgrid).
+ * Event Grid deliveries for handler tests, benchmarks and the soak run: the system topic's events,
+ * built from the real Microsoft.Resources example of the Azure REST specifications
+ * (test/fixtures/azure-examples/eventgrid), and the app's own SubscriptionCreated event.
  */
 import { azureExample } from './fixtures.js';
 
@@ -30,4 +31,33 @@ export function securityContactsEvent(
   event.data.resourceUri = resource;
   event.data.operationName = `Microsoft.Security/securityContacts/${operation}`;
   return event;
+}
+
+/**
+ * The ContactWatch.SubscriptionCreated event a vending pipeline publishes to the app's custom
+ * topic, in the Event Grid schema.
+ */
+export function subscriptionCreatedEvent(subscriptionId: string, eventId: string, eventTime = new Date()): unknown {
+  return {
+    id: eventId,
+    topic: '/subscriptions/99999999-9999-4999-8999-999999999999/resourceGroups/platform/providers/Microsoft.EventGrid/topics/vending',
+    subject: `/subscriptions/${subscriptionId}`,
+    eventType: 'ContactWatch.SubscriptionCreated',
+    eventTime: eventTime.toISOString(),
+    data: { subscriptionId },
+    dataVersion: '1.0',
+    metadataVersion: '1',
+  };
+}
+
+/** The same event as a vending pipeline publishing CloudEvents 1.0 sends it. */
+export function subscriptionCreatedCloudEvent(subscriptionId: string, eventId: string): unknown {
+  return {
+    specversion: '1.0',
+    id: eventId,
+    source: '/vending/pipeline',
+    type: 'ContactWatch.SubscriptionCreated',
+    time: new Date().toISOString(),
+    data: { subscriptionId },
+  };
 }

@@ -280,6 +280,10 @@ export function createCommunicationEmailService(options: CommunicationEmailServi
   const messages: AcceptedEmail[] = [];
   const sendAttempts: SendAttempt[] = [];
   const operations = new Map<string, Operation>();
+  // The operations whose message still holds its html/plainText: what forgetContent has to strip.
+  // Kept apart so that each call costs the operations created since the last one, not every
+  // operation of a long run.
+  const operationsWithContent: Operation[] = [];
   let scripted: (EmailFault & { remaining: number })[] = [];
   const retryAfter = String(options.retryAfterSeconds ?? 1);
 
@@ -391,6 +395,7 @@ export function createCommunicationEmailService(options: CommunicationEmailServi
       message,
     };
     operations.set(id, op);
+    operationsWithContent.push(op);
     messages.push(message);
     attempt.outcome = 'accepted';
     if (drop) return dropConnection(res);
@@ -482,16 +487,15 @@ export function createCommunicationEmailService(options: CommunicationEmailServi
     forgetContent() {
       messages.length = 0;
       sendAttempts.length = 0;
-      for (const op of operations.values()) {
-        if (op.message.html !== undefined || op.message.plainText !== undefined) {
-          op.message = { ...op.message, html: undefined, plainText: undefined };
-        }
-      }
+      // A copy, not the message itself: the caller may still hold the message it has just read.
+      for (const op of operationsWithContent) op.message = { ...op.message, html: undefined, plainText: undefined };
+      operationsWithContent.length = 0;
     },
     reset() {
       messages.length = 0;
       sendAttempts.length = 0;
       operations.clear();
+      operationsWithContent.length = 0;
       scripted = [];
     },
   };

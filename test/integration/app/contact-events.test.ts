@@ -16,7 +16,7 @@ import { FUNCTION_NAMES } from '../../../src/functions/function-names.js';
 import { SimulatedTenant, type LocalAzure } from '../../azure-server/index.js';
 import type { CommunicationEmailService } from '../../azure-server/services/communication-email.js';
 import { invocationContexts, type LoggedLine, startAppTestBed, testAppDependencies, type TestTables } from '../../support/app.js';
-import { securityContactsEvent } from '../../support/events.js';
+import { securityContactsEvent, subscriptionCreatedCloudEvent, subscriptionCreatedEvent } from '../../support/events.js';
 import { azureExample, compliantContact2023 } from '../../support/fixtures.js';
 
 const CREATED = 'a1000000-0000-4000-8000-000000000001';
@@ -79,30 +79,6 @@ function messagesNaming(subscriptionId: string) {
   return mail.messages.filter(
     (message) => (message.html ?? '').includes(subscriptionId) || (message.plainText ?? '').includes(subscriptionId),
   );
-}
-
-function subscriptionCreatedEvent(subscriptionId: string, eventId: string, eventTime = new Date()): unknown {
-  return {
-    id: eventId,
-    topic: '/subscriptions/99999999-9999-4999-8999-999999999999/resourceGroups/platform/providers/Microsoft.EventGrid/topics/vending',
-    subject: `/subscriptions/${subscriptionId}`,
-    eventType: 'ContactWatch.SubscriptionCreated',
-    eventTime: eventTime.toISOString(),
-    data: { subscriptionId },
-    dataVersion: '1.0',
-    metadataVersion: '1',
-  };
-}
-
-function subscriptionCreatedCloudEvent(subscriptionId: string, eventId: string): unknown {
-  return {
-    specversion: '1.0',
-    id: eventId,
-    source: '/vending/pipeline',
-    type: 'ContactWatch.SubscriptionCreated',
-    time: new Date().toISOString(),
-    data: { subscriptionId },
-  };
 }
 
 describe('ContactWatch.SubscriptionCreated', () => {
