@@ -25,6 +25,8 @@ import type { AcceptedEmail } from '../azure-server/services/communication-email
 import type { Outbox } from '../../src/alerts/ports.js';
 import type { SubscriptionRecord } from '../../src/core/state-model.js';
 import type { StateStore } from '../../src/scan/ports.js';
+import { DEFAULT_RETAINED_SCANS, PRUNED_SCANS_PER_WRITE } from '../../src/adapters/table-storage/scan-reports.js';
+import { DELIVERED_RETENTION_DAYS } from '../../src/alerts/outbox-admin.js';
 import { SCAN_LEASE_TTL_MS } from '../../src/app/scan-job.js';
 import type { SoakWorld, TruthStatus } from './world.js';
 
@@ -53,7 +55,7 @@ const FAULT_WINDOW = 2 * MINUTE;
 const BIDI = /[\u202A-\u202E\u2066-\u2069]/;
 const GUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/gi;
 /** Rows one subscription may hold: its record plus history rows (bounded by transitions within the retention). */
-export const MAX_ROWS_PER_SUBSCRIPTION = 200;
+export const MAX_ROWS_PER_SUBSCRIPTION = 100;
 /** Heap samples (one per 25 steps) the second half needs before its trend is judged. */
 const MIN_HEAP_SAMPLES = 12;
 
@@ -446,7 +448,16 @@ export class InvariantChecker {
   }
 
   /** Invariant 4, at longer intervals: what outlived its retention, and rows per subscription. */
-  async checkStorage(counts: { perSubscription: Map<string, number>; scanRuns: number }): Promise<void> {
+  async checkStorage(counts: { perSubscription: Map<string, number>; storedScans: number }): Promise<void> {
+    if (counts.storedScans > DEFAULT_RETAINED_SCANS + PRUNED_SCANS_PER_WRITE) {
+      this.fail(4, `${counts.storedScans} scans' reports are stored (the newest ${DEFAULT_RETAINED_SCANS} are kept)`);
+    }
+    // Delivered alert e-mails and their claims are kept DELIVERED_RETENTION_DAYS, then pruned after a scan.
+    const deliveredCutoff = this.now - (DELIVERED_RETENTION_DAYS + 1) * DAY;
+    const stale = (await this.outbox.listMessages(['sent', 'replaced'])).filter(
+      (message) => Date.parse(message.createdAt) < deliveredCutoff,
+    );
+    if (stale.length > 0) this.fail(4, `${stale.length} delivered alert e-mails outlived the ${DELIVERED_RETENTION_DAYS}-day retention`);
     const historyCutoff = this.now - (this.settings.historyRetentionDays + 1) * DAY;
     for (const [subscriptionId, rows] of counts.perSubscription) {
       if (rows > MAX_ROWS_PER_SUBSCRIPTION)

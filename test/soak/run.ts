@@ -19,6 +19,7 @@ import { securityContactsEvent, subscriptionCreatedEvent } from '../support/even
 import { openOutbox } from '../../src/compose/alert-delivery.js';
 import { OUTBOX_TABLE_SUFFIX } from '../../src/adapters/table-storage/outbox.js';
 import { TABLE_SUFFIXES } from '../../src/adapters/table-storage/entities.js';
+import { SCAN_REPORTS_TABLE_SUFFIX } from '../../src/adapters/table-storage/scan-reports.js';
 import { AppInstance, type InstanceWiring } from './app-instance.js';
 import { contactNamed, pickContact } from './contacts.js';
 import { ARM_REQUEST_TIMEOUT_MS, DEFAULT_FAULT_RATES, FaultInjector, type FaultRates } from './faults.js';
@@ -478,7 +479,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
 /** Rows per table (by suffix) of the app's storage. */
 async function countTableRows(store: ReturnType<TestTables['openStore']>): Promise<Record<string, number>> {
   const rows: Record<string, number> = {};
-  for (const suffix of [...Object.values(TABLE_SUFFIXES), OUTBOX_TABLE_SUFFIX]) {
+  for (const suffix of [...Object.values(TABLE_SUFFIXES), OUTBOX_TABLE_SUFFIX, SCAN_REPORTS_TABLE_SUFFIX]) {
     let count = 0;
     try {
       const table = await store.connection.table(suffix);
@@ -492,7 +493,9 @@ async function countTableRows(store: ReturnType<TestTables['openStore']>): Promi
 }
 
 /** Rows per subscription (its record and its history) and scan-run rows. */
-async function countRows(store: ReturnType<TestTables['openStore']>): Promise<{ perSubscription: Map<string, number>; scanRuns: number }> {
+async function countRows(
+  store: ReturnType<TestTables['openStore']>,
+): Promise<{ perSubscription: Map<string, number>; storedScans: number }> {
   const perSubscription = new Map<string, number>();
   const state = await store.connection.table(TABLE_SUFFIXES.subscriptions);
   for await (const row of state.listEntities({ queryOptions: { select: ['RowKey'] } })) {
@@ -500,10 +503,12 @@ async function countRows(store: ReturnType<TestTables['openStore']>): Promise<{ 
     const id = (row.rowKey ?? '').split(':')[1] ?? '';
     perSubscription.set(id, (perSubscription.get(id) ?? 0) + 1);
   }
-  const runs = await store.connection.table(TABLE_SUFFIXES.scanRuns);
-  let scanRuns = 0;
-  for await (const _ of runs.listEntities({ queryOptions: { select: ['RowKey'] } })) scanRuns += 1;
-  return { perSubscription, scanRuns };
+  // Scans whose status and report GET /api/scans/{scanId} can still answer: one partition each, beside the index.
+  const reports = await store.connection.table(SCAN_REPORTS_TABLE_SUFFIX);
+  const scans = new Set<string>();
+  for await (const row of reports.listEntities({ queryOptions: { select: ['PartitionKey'] } })) scans.add(row.partitionKey ?? '');
+  scans.delete('started');
+  return { perSubscription, storedScans: scans.size };
 }
 
 function percentile(sorted: number[], p: number): number {
