@@ -52,6 +52,8 @@ const MINUTE = 60_000;
 const DAY = 86_400_000;
 /** How near a reading a fault it met is noted: the note is taken when the invocation ends. */
 const FAULT_WINDOW = 2 * MINUTE;
+/** Pruning runs after a scan that gets through: when one fails or an instance dies holding the lease, the next. */
+const PRUNING_SLACK_MS = 2 * 60 * MINUTE;
 const BIDI = /[\u202A-\u202E\u2066-\u2069]/;
 const GUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/gi;
 /** Rows one subscription may hold: its record plus history rows (bounded by transitions within the retention). */
@@ -458,16 +460,20 @@ export class InvariantChecker {
       (message) => Date.parse(message.createdAt) < deliveredCutoff,
     );
     if (stale.length > 0) this.fail(4, `${stale.length} delivered alert e-mails outlived the ${DELIVERED_RETENTION_DAYS}-day retention`);
-    const historyCutoff = this.now - (this.settings.historyRetentionDays + 1) * DAY;
+    const historyCutoff = this.now - (this.settings.historyRetentionDays + 1) * DAY - PRUNING_SLACK_MS;
     for (const [subscriptionId, rows] of counts.perSubscription) {
       if (rows > MAX_ROWS_PER_SUBSCRIPTION)
         this.fail(4, `${rows} rows stored for one subscription (bound ${MAX_ROWS_PER_SUBSCRIPTION})`, subscriptionId);
     }
     for (const record of this.previous.values()) {
       const history = await this.observer.history(record.subscriptionId);
-      // The newest row explains the current status and is kept whatever its age.
-      for (const change of history.slice(0, -1)) {
-        if (Date.parse(change.at) < historyCutoff) {
+      // The newest row explains the current status and is kept whatever its age; an older one may
+      // go once it has outlived the retention and stopped explaining (the next change came), at
+      // the next daily pruning, which a scan that gets through runs.
+      const retentionMs = this.settings.historyRetentionDays * DAY;
+      for (const [index, change] of history.slice(0, -1).entries()) {
+        const deadline = Math.max(Date.parse(change.at) + retentionMs, Date.parse(history[index + 1]!.at)) + DAY + PRUNING_SLACK_MS;
+        if (this.now > deadline) {
           this.fail(
             4,
             `a history row of ${change.at} outlived the ${this.settings.historyRetentionDays}-day retention`,
@@ -481,7 +487,7 @@ export class InvariantChecker {
       }
     }
     const runs = await this.observer.listScanRuns(100_000);
-    const runCutoff = this.now - (this.settings.scanRunRetentionDays + 1) * DAY;
+    const runCutoff = this.now - (this.settings.scanRunRetentionDays + 1) * DAY - PRUNING_SLACK_MS;
     const old = runs.filter((run) => Date.parse(run.startedAt) < runCutoff);
     if (old.length > 0)
       this.fail(

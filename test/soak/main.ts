@@ -45,7 +45,12 @@ const program = new Command('soak')
   )
   .option('--budget-minutes <m>', 'stop after the step that passes this much real time (default 7, and 1.5 for the run on Azurite)', Number)
   .option('--azurite-cycles <n>', 'timer slots of the run on Azurite that follows the in-memory run', whole('--azurite-cycles', 1), 1_440)
-  .option('--rate <kind=value>', 'a fault rate (repeatable)', rate, {})
+  .option(
+    '--rate <kind=value>',
+    `a fault's rate, per step, request or invocation (repeatable): ${Object.keys(DEFAULT_FAULT_RATES).join(', ')}`,
+    rate,
+    {},
+  )
   .addOption(new Option('--variant <name>', 'a deliberately broken build').choices(['etag-check-removed', 'operation-id-not-reused']))
   .option('--quiet', 'no progress lines');
 

@@ -323,6 +323,8 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
       console.error('record', JSON.stringify(await observer.getSubscription(traced)));
       console.error('history', JSON.stringify(await observer.history(traced)));
       console.error('faults', JSON.stringify(injector.contactFaults.get(traced)));
+      for (const run of await observer.listScanRuns(80))
+        console.error('run', run.startedAt, run.trigger, run.outcome, run.complete, run.error ?? '');
     }
     await checker.checkStorage(await countRows(observer));
     checker.finishMemory(cycle, now);
