@@ -89,7 +89,8 @@ export interface MailOutage {
 export class FaultInjector {
   readonly counts = new Map<FaultKind, number>();
   private scripted: Array<{ kind: FaultKind; fault: ScriptedFault }> = [];
-  private emailScripted: Array<{ kind: FaultKind; remainingAtStart: number }> = [];
+  /** The e-mail faults scripted and not yet counted: the service's own fault objects, and how many sends each was for. */
+  private emailScripted: Array<{ kind: FaultKind; fault: { remaining: number }; times: number }> = [];
   /** When a subscription's contact reads met a scripted fault, and its status (0: dropped, 200: not JSON or late). */
   readonly contactFaults = new Map<string, Array<{ at: number; status: number }>>();
   outage: MailOutage | null = null;
@@ -203,12 +204,10 @@ export class FaultInjector {
         fault = { kind: 'drop', times: 1_000_000, when: 'before-accept' };
         kind = 'e-mail dropped before acceptance';
       }
-      this.mail.faults.add(fault);
-      this.emailScripted.push({ kind, remainingAtStart: 1_000_000 });
+      this.scriptEmail(kind, fault, 1_000_000);
       this.outage = { until: now + slots * 30 * 60_000, retryAfterMs };
     } else if (!this.outage && random.chance(this.rates.mailDropAfterAccept)) {
-      this.mail.faults.add({ kind: 'drop', times: 1, when: 'after-accept' });
-      this.emailScripted.push({ kind: 'e-mail dropped after acceptance', remainingAtStart: 1 });
+      this.scriptEmail('e-mail dropped after acceptance', { kind: 'drop', times: 1, when: 'after-accept' }, 1);
     }
   }
 
@@ -246,13 +245,16 @@ export class FaultInjector {
     this.scripted = still;
   }
 
-  /** E-mail faults hit: what the service's fault list used up. */
+  private scriptEmail(kind: FaultKind, fault: EmailFault, times: number): void {
+    this.mail.faults.add({ ...fault, times });
+    // The service keeps the fault as the last of its list: its `remaining` says how much it was used.
+    this.emailScripted.push({ kind, fault: this.mail.faults.pending().at(-1)!, times });
+  }
+
+  /** E-mail faults hit: what each scripted fault used up (one no longer listed is used up). */
   private collectEmailHits(): void {
-    const pending = this.mail.faults.pending();
-    for (const entry of this.emailScripted) {
-      const left = pending.find((fault) => fault.kind === KIND_OF[entry.kind])?.remaining ?? 0;
-      this.count(entry.kind, entry.remainingAtStart - left);
-    }
+    const pending = new Set<object>(this.mail.faults.pending());
+    for (const entry of this.emailScripted) this.count(entry.kind, entry.times - (pending.has(entry.fault) ? entry.fault.remaining : 0));
     this.emailScripted = [];
   }
 
@@ -268,10 +270,3 @@ export class FaultInjector {
     return this.outage !== null;
   }
 }
-
-const KIND_OF: Partial<Record<FaultKind, EmailFault['kind']>> = {
-  'e-mail 429 Retry-After': 'throttle',
-  'e-mail 5xx': 'refuse',
-  'e-mail dropped before acceptance': 'drop',
-  'e-mail dropped after acceptance': 'drop',
-};

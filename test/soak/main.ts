@@ -8,6 +8,11 @@
  * to a minute and a half. The last line is `soak: C cycles, F faults injected, V invariant
  * violations`; the exit code is 1 when V > 0. A violation prints the command that replays it.
  */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { DEFAULT_FAULT_RATES, type FaultRates } from './faults.js';
 import { runSoak, type BrokenVariant, type SoakResult } from './run.js';
@@ -43,7 +48,15 @@ const program = new Command('soak')
       'azurite',
     ]),
   )
-  .option('--budget-minutes <m>', 'stop after the step that passes this much real time (default 7, and 1.5 for the run on Azurite)', Number)
+  .option(
+    '--budget-minutes <m>',
+    'stop after the step that passes this much real time (default 7, and 1.5 for the run on Azurite)',
+    (value) => {
+      const minutes = Number(value);
+      if (!(minutes > 0)) throw new InvalidArgumentError('--budget-minutes must be a number of minutes above 0');
+      return minutes;
+    },
+  )
   .option('--azurite-cycles <n>', 'timer slots of the run on Azurite that follows the in-memory run', whole('--azurite-cycles', 1), 1_440)
   .option(
     '--rate <kind=value>',
@@ -52,7 +65,10 @@ const program = new Command('soak')
     {},
   )
   .addOption(new Option('--variant <name>', 'a deliberately broken build').choices(['etag-check-removed', 'operation-id-not-reused']))
-  .option('--quiet', 'no progress lines');
+  .option('--quiet', 'no progress lines')
+  .addOption(
+    new Option('--summary-file <path>', 'write the totals there instead of the last line (a run for one store, in a child)').hideHelp(),
+  );
 
 program.parse();
 const options = program.opts<{
@@ -65,6 +81,7 @@ const options = program.opts<{
   rate: Partial<FaultRates>;
   variant?: BrokenVariant;
   quiet?: boolean;
+  summaryFile?: string;
 }>();
 
 // By default: as much of a year as fits on the fast in-memory tables (proven equal to Table
@@ -75,8 +92,34 @@ const runs: Array<{ store: 'in-memory' | 'azurite'; cycles: number; budgetMinute
       { store: 'in-memory', cycles: options.cycles, budgetMinutes: options.budgetMinutes ?? 7 },
       { store: 'azurite', cycles: Math.min(options.azuriteCycles, options.cycles), budgetMinutes: 1.5 },
     ];
-const results: SoakResult[] = [];
+const results: Array<Pick<SoakResult, 'cycles' | 'faultsInjected'> & { violations: number }> = [];
 for (const run of runs) {
+  if (options.store) {
+    const result = await runOne(run);
+    results.push({ cycles: result.cycles, faultsInjected: result.faultsInjected, violations: result.violations.length });
+  } else {
+    // Each store in a process of its own: a process has one managed identity and one token cache
+    // (see test/azure-server/README.md), and each run's peak memory is its own.
+    results.push(await runInChild(run));
+  }
+}
+const total = (pick: (result: (typeof results)[number]) => number) => results.reduce((sum, result) => sum + pick(result), 0);
+const violations = total((result) => result.violations);
+if (options.summaryFile) {
+  writeFileSync(
+    options.summaryFile,
+    JSON.stringify({ cycles: total((r) => r.cycles), faultsInjected: total((r) => r.faultsInjected), violations }),
+  );
+} else {
+  console.log(
+    `soak: ${total((result) => result.cycles)} cycles, ${total((result) => result.faultsInjected)} faults injected, ${violations} invariant violations`,
+  );
+}
+// Instances the soak killed leave their timers behind (a scan's lease renewal, an abandoned poll),
+// where a dead process would leave nothing: end here rather than wait for them.
+process.exit(violations > 0 ? 1 : 0);
+
+async function runOne(run: { store: 'in-memory' | 'azurite'; cycles: number; budgetMinutes: number }): Promise<SoakResult> {
   console.log(
     `soak: seed ${options.seed}, ${options.subscriptions} subscriptions, up to ${run.cycles} timer slots, ${run.store} tables` +
       (options.variant ? `, broken variant ${options.variant}` : ''),
@@ -99,14 +142,33 @@ for (const run of runs) {
     },
   });
   print(result, run);
-  results.push(result);
+  return result;
 }
-const total = (pick: (result: SoakResult) => number) => results.reduce((sum, result) => sum + pick(result), 0);
-const violations = total((result) => result.violations.length);
-console.log(
-  `soak: ${total((result) => result.cycles)} cycles, ${total((result) => result.faultsInjected)} faults injected, ${violations} invariant violations`,
-);
-process.exitCode = violations > 0 ? 1 : 0;
+
+/** This program again, for one store, in a child process; its totals come back through a file. */
+async function runInChild(run: { store: 'in-memory' | 'azurite'; cycles: number; budgetMinutes: number }) {
+  const summaryFile = join(mkdtempSync(join(tmpdir(), 'soak-')), 'summary.json');
+  const args = [
+    ...process.execArgv,
+    fileURLToPath(import.meta.url),
+    ...process.argv.slice(2),
+    '--store',
+    run.store,
+    '--cycles',
+    String(run.cycles),
+    '--budget-minutes',
+    String(run.budgetMinutes),
+    '--summary-file',
+    summaryFile,
+  ];
+  const code = await new Promise<number | null>((resolve) => spawn(process.execPath, args, { stdio: 'inherit' }).on('exit', resolve));
+  try {
+    return JSON.parse(readFileSync(summaryFile, 'utf8')) as { cycles: number; faultsInjected: number; violations: number };
+  } catch {
+    console.log(`the ${run.store} run ended without a summary (exit code ${code})`);
+    return { cycles: 0, faultsInjected: 0, violations: 1 };
+  }
+}
 
 function print(result: SoakResult, run: { store: string; budgetMinutes: number }): void {
   const replayOptions = [
