@@ -4,16 +4,18 @@
  * service accepted. Each violation names the step, the simulated time and the subscription, so
  * that `--seed` with the same options replays it.
  *
- * 1. Stored verdicts are true: a record says `compliant` (or `noncompliant`) only if the view it
- *    was judged from (securityContacts API or Resource Graph, per `source`) showed that at its
- *    reading; and it does not stay `compliant` once a complete scan has started after the change
- *    reached both views. Nothing unreadable is ever `compliant` (the API view of an unreadable
- *    subscription is `error`). The compliance gate answers `compliant` only when it is.
+ * 1. Stored verdicts are true: every stored status is what the view it was judged from
+ *    (securityContacts API or Resource Graph, per `source`) showed at its reading, or what a fault
+ *    that reading met explains; a record does not stay `compliant` once a complete scan has
+ *    started after the change. Nothing unreadable is ever `compliant` (the API view of an
+ *    unreadable subscription is `error`). The gate and the reports of POST /api/scans answer
+ *    `compliant` only when it is.
  * 2. Every alert is delivered exactly once per occurrence: no two accepted messages cover one
  *    occurrence key; every accepted message is a message of the outbox (its Operation-Id reused);
- *    no two alerts about one subscription within less than the reminder interval; an owed alert
- *    is delivered within one scan interval after the e-mail service recovers (plus its
- *    Retry-After, at most an hour); nothing about a subscription that was exempt, skipped or gone
+ *    a reminder is queued no sooner than the reminder interval after the alert it follows; an
+ *    owed alert (or a queued message) reaches the service within one scan interval after it is
+ *    owed or after the service recovered with its Retry-After (longer where an instance died
+ *    holding a lease); nothing about a subscription that was compliant, exempt, skipped or gone
  *    all along; every message inert (no CR/LF in the subject, no bidi controls, no live HTML).
  * 3. No record goes back to an older reading, a failed run leaves no record of its own, and each
  *    subscription's history is one chain of transitions in time order ending in its status.
@@ -145,7 +147,12 @@ export class InvariantChecker {
     this.figures.gateAnswers += 1;
     const answered = answer.body?.status;
     if (answer.status !== 200 || (answered !== 'compliant' && answered !== 'exempt')) return;
-    const truths = this.world.truthsDuring(subscriptionId, now - this.settings.maxSkewMs, now + this.settings.maxSkewMs, 'api');
+    const truths = this.world.truthsDuring(
+      subscriptionId.toLowerCase(),
+      now - this.settings.maxSkewMs,
+      now + this.settings.maxSkewMs,
+      'api',
+    );
     if (!truths.has(answered)) {
       this.fail(
         1,
@@ -201,7 +208,7 @@ export class InvariantChecker {
   }
 
   private async checkRuns(): Promise<void> {
-    for (const run of await this.observer.listScanRuns(20)) {
+    for (const run of await this.observer.listScanRuns(200)) {
       if (run.outcome === 'running') continue;
       if (this.seenRuns.has(run.scanId)) continue;
       this.seenRuns.add(run.scanId);
