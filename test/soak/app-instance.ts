@@ -28,6 +28,8 @@ export interface InstanceWiring {
   now: () => number;
   /** Policies every instance's Table requests pass (faults, a broken-build variant). */
   tablePolicies: AdditionalPolicyConfig[];
+  /** Policies every instance's ARM requests pass (noting failed reads). */
+  armPolicies: AdditionalPolicyConfig[];
   /** Policies every instance's e-mail requests pass (a broken-build variant). */
   emailPolicies: AdditionalPolicyConfig[];
   armRequestTimeoutMs: number;
@@ -58,7 +60,7 @@ export class AppInstance {
       env: wiring.env,
       storePolicies: [life, ...wiring.tablePolicies],
       storeRetry: { maxRetries: 2, retryDelayInMs: 2, maxRetryDelayInMs: 8 },
-      armPolicies: [life],
+      armPolicies: [life, ...wiring.armPolicies],
       armRequestTimeoutMs: wiring.armRequestTimeoutMs,
       sender: {
         clientOptions: { additionalPolicies: [life, ...wiring.emailPolicies] },

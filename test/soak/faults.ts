@@ -215,6 +215,14 @@ export class FaultInjector {
     this.scripted.push({ kind, fault: this.azure.faults.add(spec) });
   }
 
+  /** A read the app saw fail (any cause, scripted or the machine's load), at the simulation's time. */
+  noteFailedRead(subscriptionId: string, status: number): void {
+    const list = this.contactFaults.get(subscriptionId) ?? [];
+    list.push({ at: this.now(), status });
+    if (list.length > 16) list.shift();
+    this.contactFaults.set(subscriptionId, list);
+  }
+
   /**
    * Whether a read of `subscriptionId` may have met a scripted fault between `from` and `to`: such a
    * read is `error` (or, for 409 MissingSubscriptionRegistration, no contact: `noncompliant`).

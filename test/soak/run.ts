@@ -25,7 +25,7 @@ import { contactNamed, pickContact } from './contacts.js';
 import { ARM_REQUEST_TIMEOUT_MS, DEFAULT_FAULT_RATES, FaultInjector, type FaultRates } from './faults.js';
 import { InvariantChecker, type Violation } from './invariants.js';
 import { SoakRandom } from './random.js';
-import { concurrentWriterFor, freshOperationIds, racingWriter, stripEtagChecks, tableFaults } from './wire-faults.js';
+import { concurrentWriterFor, failedContactReads, freshOperationIds, racingWriter, stripEtagChecks, tableFaults } from './wire-faults.js';
 import { SoakWorld, type WorldEvent } from './world.js';
 
 export type BrokenVariant = 'etag-check-removed' | 'operation-id-not-reused';
@@ -174,6 +174,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
         }),
         ...(options.variant === 'etag-check-removed' ? [stripEtagChecks()] : []),
       ],
+      armPolicies: [failedContactReads((subscriptionId, status) => injector.noteFailedRead(subscriptionId, status))],
       emailPolicies: options.variant === 'operation-id-not-reused' ? [freshOperationIds()] : [],
       armRequestTimeoutMs: ARM_REQUEST_TIMEOUT_MS,
     };

@@ -6,7 +6,15 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { AdditionalPolicyConfig } from '@azure/core-client';
-import { createDefaultHttpClient, RestError, type HttpClient } from '@azure/core-rest-pipeline';
+import {
+  createDefaultHttpClient,
+  createHttpHeaders,
+  createPipelineRequest,
+  RestError,
+  type HttpClient,
+  type PipelineRequest,
+  type PipelineResponse,
+} from '@azure/core-rest-pipeline';
 import { TableClient, type TransactionAction } from '@azure/data-tables';
 import { AcsEmailTransport } from '../../src/adapters/email/acs-email-sender.js';
 import { InMemoryTableService, inMemoryStorageTarget } from '../../src/adapters/in-memory/tables.js';
@@ -24,6 +32,7 @@ import { startAzurite, type AzuriteTables } from '../support/azurite.js';
 import { FAST_RETRY } from '../support/fixtures.js';
 import {
   concurrentWriterFor,
+  failedContactReads,
   freshOperationIds,
   ProcessKilledError,
   ProcessLife,
@@ -563,5 +572,40 @@ describe('freshOperationIds', () => {
     expect(await transport([fresh]).send(EMAIL, operationId)).toMatchObject({ kind: 'succeeded' });
     expect(mail.messages.map((message) => message.operationId.toLowerCase())).toEqual([operationId]);
     expect(fresh.replaced).toBe(0);
+  });
+});
+
+describe('failedContactReads', () => {
+  const SUBSCRIPTION = '0d9a1e5c-3b7f-4c2d-8e6a-5f4b3c2d1e0f';
+  const url = `https://127.0.0.1:8443/subscriptions/${SUBSCRIPTION.toUpperCase()}/providers/Microsoft.Security/securityContacts?api-version=2023-12-01-preview`;
+  const respond =
+    (status: number) =>
+    async (request: PipelineRequest): Promise<PipelineResponse> => ({
+      request,
+      status,
+      headers: createHttpHeaders(),
+    });
+
+  it('notes a read answered with an error status, or not answered, and lets the outcome through', async () => {
+    const noted: Array<[string, number]> = [];
+    const { policy } = failedContactReads((subscriptionId, status) => noted.push([subscriptionId, status]));
+    await expect(policy.sendRequest(createPipelineRequest({ url }), respond(200))).resolves.toMatchObject({ status: 200 });
+    await expect(policy.sendRequest(createPipelineRequest({ url }), respond(404))).resolves.toMatchObject({ status: 404 });
+    const timeout = new Error('The operation was aborted.');
+    await expect(policy.sendRequest(createPipelineRequest({ url }), () => Promise.reject(timeout))).rejects.toBe(timeout);
+    expect(noted).toEqual([
+      [SUBSCRIPTION, 404],
+      [SUBSCRIPTION, 0],
+    ]);
+  });
+
+  it('ignores other requests, and a dead process (it reads nothing)', async () => {
+    const noted: unknown[] = [];
+    const { policy } = failedContactReads((...args) => noted.push(args));
+    const other = 'https://127.0.0.1:8443/providers/Microsoft.ResourceGraph/resources?api-version=2022-10-01';
+    await policy.sendRequest(createPipelineRequest({ url: other, method: 'POST' }), respond(500));
+    const killed = new ProcessKilledError('p', 'GET', url);
+    await expect(policy.sendRequest(createPipelineRequest({ url }), () => Promise.reject(killed))).rejects.toBe(killed);
+    expect(noted).toEqual([]);
   });
 });

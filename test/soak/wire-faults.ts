@@ -533,3 +533,31 @@ export function freshOperationIds(newId: () => string = randomUUID): AdditionalP
     },
   };
 }
+
+/**
+ * Notes every securityContacts read that failed as the app saw it: an error status, or no answer
+ * at all (a dropped connection, or its time limit passed — on a loaded machine that happens
+ * without any scripted fault). Such a reading is rightly `error`.
+ */
+export function failedContactReads(onFailure: (subscriptionId: string, status: number) => void): AdditionalPolicyConfig {
+  const subscriptionOf = (url: string): string | undefined =>
+    /\/subscriptions\/([0-9a-f-]{36})\/providers\/Microsoft\.Security\/securityContacts/i.exec(new URL(url).pathname)?.[1]?.toLowerCase();
+  return {
+    position: 'perRetry',
+    policy: {
+      name: policyName('failed-contact-reads'),
+      async sendRequest(request, next) {
+        const subscriptionId = subscriptionOf(request.url);
+        if (!subscriptionId) return next(request);
+        try {
+          const response = await next(request);
+          if (response.status >= 400) onFailure(subscriptionId, response.status);
+          return response;
+        } catch (error) {
+          if (!(error instanceof ProcessKilledError)) onFailure(subscriptionId, 0);
+          throw error;
+        }
+      },
+    },
+  };
+}
