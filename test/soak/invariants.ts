@@ -57,7 +57,8 @@ const FAULT_WINDOW = 2 * MINUTE;
 /** Pruning runs after a scan that gets through: when one fails or an instance dies holding the lease, the next. */
 const PRUNING_SLACK_MS = 2 * 60 * MINUTE;
 const BIDI = /[\u202A-\u202E\u2066-\u2069]/;
-const GUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/gi;
+/** Any GUID in a text (subscription and operation ids). */
+export const GUID_PATTERN = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/gi;
 /** Rows one subscription may hold: its record plus history rows (bounded by transitions within the retention). */
 export const MAX_ROWS_PER_SUBSCRIPTION = 100;
 /** Heap samples (one per 25 steps) the second half needs before its trend is judged. */
@@ -300,7 +301,7 @@ export class InvariantChecker {
         );
         continue;
       }
-      const mentioned = new Set(((email.html ?? '').match(GUID) ?? []).map((id) => id.toLowerCase()));
+      const mentioned = new Set(((email.html ?? '').match(GUID_PATTERN) ?? []).map((id) => id.toLowerCase()));
       for (const key of message.alertKeys) {
         const [subscriptionId, kind] = key.split('|') as [string, string];
         const deliveries = this.deliveriesByKey.get(key) ?? [];

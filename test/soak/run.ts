@@ -23,7 +23,7 @@ import { SCAN_REPORTS_TABLE_SUFFIX } from '../../src/adapters/table-storage/scan
 import { AppInstance, type InstanceWiring } from './app-instance.js';
 import { contactNamed, pickContact } from './contacts.js';
 import { ARM_REQUEST_TIMEOUT_MS, DEFAULT_FAULT_RATES, FaultInjector, type FaultRates } from './faults.js';
-import { InvariantChecker, type Violation } from './invariants.js';
+import { GUID_PATTERN, InvariantChecker, type Violation } from './invariants.js';
 import { SoakRandom } from './random.js';
 import { concurrentWriterFor, failedContactReads, freshOperationIds, racingWriter, stripEtagChecks, tableFaults } from './wire-faults.js';
 import { SoakWorld, type WorldEvent } from './world.js';
@@ -78,8 +78,6 @@ const SCAN_RUN_RETENTION_DAYS = 7;
 const TABLE_PREFIX = 'soak';
 
 type InvocationKind = 'timer' | 'event' | 'gate' | 'scan';
-
-const GUID_PATTERN = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/gi;
 
 interface AgendaItem {
   at: number;

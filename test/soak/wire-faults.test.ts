@@ -152,18 +152,19 @@ function tableName(): string {
   return `wire${process.pid}t${tableCount}`;
 }
 
-describe('ProcessLife', () => {
-  let azure: LocalAzure;
-  let mail: CommunicationEmailService;
-  beforeAll(async () => {
-    mail = createCommunicationEmailService({ accessKey: Buffer.from('wire-faults-key').toString('base64'), retryAfterSeconds: 0 });
-    azure = await startLocalAzure({ services: [mail] });
-  });
-  afterAll(async () => {
-    await azure?.close();
-  });
-  beforeEach(() => mail.reset());
+// One local Azure server with its ACS Email service for the file: the process and e-mail tests share it.
+let azure: LocalAzure;
+let mail: CommunicationEmailService;
+beforeAll(async () => {
+  mail = createCommunicationEmailService({ accessKey: Buffer.from('wire-faults-key').toString('base64'), retryAfterSeconds: 0 });
+  azure = await startLocalAzure({ services: [mail] });
+});
+afterAll(async () => {
+  await azure?.close();
+});
+beforeEach(() => mail.reset());
 
+describe('ProcessLife', () => {
   it('before-send: the n-th request never reaches the service; it and every later request fail at once', async () => {
     const tables = inMemoryBackend();
     const deaths: Death[] = [];
@@ -528,17 +529,6 @@ describe('concurrentWriter through the state store', () => {
 });
 
 describe('freshOperationIds', () => {
-  let azure: LocalAzure;
-  let mail: CommunicationEmailService;
-  beforeAll(async () => {
-    mail = createCommunicationEmailService({ accessKey: Buffer.from('wire-faults-key').toString('base64'), retryAfterSeconds: 0 });
-    azure = await startLocalAzure({ services: [mail] });
-  });
-  afterAll(async () => {
-    await azure?.close();
-  });
-  beforeEach(() => mail.reset());
-
   const transport = (policies: AdditionalPolicyConfig[] = []) =>
     new AcsEmailTransport({
       connection: { connectionString: mail.connectionString(azure.url) },
