@@ -26,6 +26,7 @@ import { isOn } from './rules/outcomes.js';
 import { ruleById } from './rules/index.js';
 import { EXAMPLE_SECURITY_TEAM_ADDRESS } from './rules/remediation.js';
 import { dedupeEmailAddresses, findEmailAddressProblem } from './email-addresses.js';
+import { describeContactChanges } from './contact-changes.js';
 import { evaluateContact } from './evaluate.js';
 import { levelRank, mergedEmailAddresses, mostInclusiveLevel, normaliseContactList, readEnum } from './normalise.js';
 
@@ -88,7 +89,21 @@ export function mergeContactFix(contact: SubscriptionContact, findings: readonly
       reason: `writing the contact would not change what ${rules} judge${failing.size === 1 ? 's' : ''}, so it would still fail`,
     };
   }
-  return { kind: 'put', body: fixed, placeholderEmails };
+  // The PUT writes the contact named `default` only; other contacts (`default1`, … from the 2017
+  // API) stay, and the rules judge them all together. Writing is a fix only if the list as it will
+  // be afterwards passes.
+  const others = contact.entries.filter((entry) => entry.name.toLowerCase() !== 'default');
+  const written = listedOnceWritten(fixed);
+  if (others.length > 0 && written && !passes({ ...contact, entries: [...others, ...written.entries] }, failing, policy)) {
+    const names = others.map((entry) => entry.name).join(', ');
+    return {
+      kind: 'not-fixable',
+      reason:
+        `writing the contact named default would not be enough: the subscription's other contact${others.length === 1 ? '' : 's'} (${names}) ` +
+        'would still fail the rules; correct or delete them first',
+    };
+  }
+  return { kind: 'put', body: fixed, placeholderEmails, changes: describeContactChanges(current, fixed) };
 }
 
 /** True when `contact` passes every one of `rules` (undefined: it could not be read, so it does not). */

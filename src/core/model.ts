@@ -164,9 +164,35 @@ export interface SecurityContactPutBody {
  */
 export type ContactFix =
   | { kind: 'none' }
-  | { kind: 'put'; body: SecurityContactPutBody; placeholderEmails: boolean }
+  /** `changes`: what writing `body` changes, one line each for people (see contact-changes.ts). */
+  | { kind: 'put'; body: SecurityContactPutBody; placeholderEmails: boolean; changes: string[] }
   | { kind: 'not-fixable'; reason: string }
   | { kind: 'too-large'; bytes: number };
+
+/**
+ * What `contact-watch fix` (and the app, with CONTACT_WATCH_REMEDIATION on) did for one
+ * subscription (CONTRACT.md §11).
+ */
+export const FIX_RESULTS = ['fixed', 'would-fix', 'unchanged', 'not-fixable', 'failed', 'skipped'] as const;
+export type FixResult = (typeof FIX_RESULTS)[number];
+
+/**
+ * A write of a subscription's security contact by contact-watch, as the record keeps it: when it
+ * was sent, who or what sent it, what it changed (for people) and whether the contact read back
+ * afterwards was compliant. The history row keeps the body sent as well.
+ */
+export interface ContactRemediation {
+  /** When the PUT was sent (ISO-8601). */
+  at: string;
+  /** Who or what made it: `fix by alice@corp-sec.net`, `app: event <id>`, `app: scan <id>`. */
+  by: string;
+  /** `fixed` when the contact read back afterwards was compliant; `failed` otherwise. */
+  outcome: 'fixed' | 'failed';
+  /** What the write changed, one line each for people ("added Owner to the notified roles"). */
+  changes: string[];
+  /** Why it failed: the write's refusal, or what the contact read back still failed. */
+  reason?: string;
+}
 
 export type ScanStatus = 'succeeded' | 'partial' | 'failed';
 

@@ -6,7 +6,7 @@
  * failed rules and the rule results are always kept whole; only the free text beside them is
  * shortened, visibly, and the record says what was left out. Pure; no I/O.
  */
-import type { ContactFix, ContactSummary, Finding } from './model.js';
+import type { ContactFix, ContactRemediation, ContactSummary, Finding, SecurityContactPutBody } from './model.js';
 
 /** The most of each free-text value a stored record keeps (UTF-16 code units). */
 export const RECORD_LIMITS = {
@@ -22,6 +22,9 @@ export const RECORD_LIMITS = {
   roleCharacters: 64,
   /** The merged fix's JSON; a larger one is stored as `too-large` and computed again when needed. */
   fixCharacters: 8_000,
+  /** Lines describing a write of the contact, and characters per line. */
+  remediationChanges: 20,
+  remediationChangeCharacters: 500,
 } as const;
 
 export interface StorableFields {
@@ -137,5 +140,27 @@ export function minimalForStorage<T extends StorableFields & { omitted: string |
     contact: { ...record.contact, emails: [], notifyRoles: record.contact.notifyRoles.slice(0, 4).map((role) => cut(role, 32)) },
     fix: null,
     omitted: `Table Storage refused the whole record (${cut(reason, 300)}); only its status, rule results and dates were kept.`,
+  };
+}
+
+/**
+ * A write of the contact as the record and its history keep it: the change lines and the reason
+ * shortened like rule messages, and the body sent kept only when its JSON is within the fix's
+ * bound (else how large it was).
+ */
+export function boundRemediation(
+  remediation: ContactRemediation & { body: SecurityContactPutBody },
+): ContactRemediation & { body: SecurityContactPutBody | { omittedBytes: number } } {
+  const { body, reason, ...rest } = remediation;
+  const json = JSON.stringify(body);
+  const changes = remediation.changes
+    .slice(0, RECORD_LIMITS.remediationChanges)
+    .map((line) => shorten(line, RECORD_LIMITS.remediationChangeCharacters).text);
+  const more = remediation.changes.length - changes.length;
+  return {
+    ...rest,
+    changes: more > 0 ? [...changes, `… and ${count(more)} more changes`] : changes,
+    ...(reason === undefined ? {} : { reason: shorten(reason, RECORD_LIMITS.messageCharacters).text }),
+    body: json.length > RECORD_LIMITS.fixCharacters ? { omittedBytes: Buffer.byteLength(json) } : body,
   };
 }

@@ -3,7 +3,7 @@
  * production). Pure types; the table layout lives in src/adapters/table-storage.
  */
 import { SUBSCRIPTION_STATUSES } from './model.js';
-import type { ContactFix, ContactSummary, Finding, RuleId, VerdictSource } from './model.js';
+import type { ContactFix, ContactRemediation, ContactSummary, Finding, RuleId, SecurityContactPutBody, VerdictSource } from './model.js';
 
 /** `gone`: no longer in the tenant, set only by a run that listed every subscription of the tenant. */
 export const RECORDED_STATUSES = [...SUBSCRIPTION_STATUSES, 'gone'] as const;
@@ -42,6 +42,8 @@ export interface SubscriptionRecord {
    * are always kept whole.
    */
   omitted: string | null;
+  /** contact-watch's last write of this subscription's contact, or null when it never wrote one. */
+  lastRemediation: ContactRemediation | null;
 }
 
 /** What a tenant scan needs of a stored subscription to check Resource Graph's lagging view against. */
@@ -60,6 +62,11 @@ export interface StatusChange {
   findingsBefore: Finding[];
   findingsAfter: Finding[];
   evaluatedBy: string;
+  /**
+   * Set when the entry records a write of the contact by contact-watch (a history entry is kept
+   * for every write, whether or not the status moved), with the body that was sent.
+   */
+  remediation?: ContactRemediation & { body: SecurityContactPutBody | { omittedBytes: number } };
 }
 
 export interface Exemption {

@@ -30,8 +30,8 @@
  * of its last written evaluation.
  */
 import { exemptStatus, activeExemptionsBySubscription } from './exemptions.js';
-import type { Finding, RuleId, SubscriptionVerdict } from './model.js';
-import { boundForStorage } from './record-bounds.js';
+import type { ContactRemediation, Finding, RuleId, SecurityContactPutBody, SubscriptionVerdict } from './model.js';
+import { boundForStorage, boundRemediation } from './record-bounds.js';
 import type { Exemption, RecordedStatus, StatusChange, SubscriptionRecord } from './state-model.js';
 
 export interface StateUpdateInput {
@@ -135,6 +135,11 @@ export interface EventEvaluationInput {
   /** When the reading began (before the securityContacts API was asked). */
   readAt: Date;
   now: Date;
+  /**
+   * The write of the contact by contact-watch that this reading followed, with the body sent: kept
+   * as the record's lastRemediation and in a history entry of its own, whether or not the status moved.
+   */
+  remediation?: ContactRemediation & { body: SecurityContactPutBody };
 }
 
 export type EventEvaluation =
@@ -154,11 +159,40 @@ export function applyEventEvaluation(input: EventEvaluationInput): EventEvaluati
   if (input.verdict.status === 'exempt') {
     throw new InvalidStateInputError('applyEventEvaluation expects the judged verdict; it applies the exemptions itself');
   }
-  if (input.previous && readingTime(input.previous) > input.readAt.getTime()) return { outcome: 'superseded', record: input.previous };
+  const bounded = input.remediation && boundRemediation(input.remediation);
+  if (input.previous && readingTime(input.previous) > input.readAt.getTime()) {
+    if (!bounded) return { outcome: 'superseded', record: input.previous };
+    // A later reading stands, but the write happened: it is kept as the last write, with its history entry.
+    const { body, ...remediation } = bounded;
+    const record: SubscriptionRecord = { ...input.previous, lastRemediation: remediation };
+    const change = { ...writeEntry(input.previous, record, input), remediation: bounded };
+    return { outcome: 'write', record, change, changed: true };
+  }
   const id = input.verdict.subscriptionId.toLowerCase();
   const exempted = activeExemptionsBySubscription(input.exemptions, input.now).has(id);
-  const { record, change } = evaluate(input.previous, input.verdict, exempted, input.evaluatedBy, input.now, input.readAt);
-  return { outcome: 'write', record, change, changed: input.previous === undefined || !sameExceptEvaluation(input.previous, record) };
+  const evaluated = evaluate(input.previous, input.verdict, exempted, input.evaluatedBy, input.now, input.readAt);
+  if (!bounded) {
+    const { record, change } = evaluated;
+    return { outcome: 'write', record, change, changed: input.previous === undefined || !sameExceptEvaluation(input.previous, record) };
+  }
+  const { body: _body, ...remediation } = bounded;
+  const record: SubscriptionRecord = { ...evaluated.record, lastRemediation: remediation };
+  // Every write is audit evidence: it gets a history entry even when the status stayed.
+  const change: StatusChange = { ...(evaluated.change ?? writeEntry(input.previous, record, input)), remediation: bounded };
+  return { outcome: 'write', record, change, changed: true };
+}
+
+/** The history entry of a write of the contact that did not move the status (from and to alike). */
+function writeEntry(previous: SubscriptionRecord | undefined, record: SubscriptionRecord, input: EventEvaluationInput): StatusChange {
+  return {
+    subscriptionId: record.subscriptionId,
+    at: input.now.toISOString(),
+    from: previous?.status ?? null,
+    to: record.status,
+    findingsBefore: previous?.findings ?? [],
+    findingsAfter: record.findings,
+    evaluatedBy: input.evaluatedBy,
+  };
 }
 
 /** The rules that did not pass (result `fail` or `error`), in the order of the findings. */
@@ -249,6 +283,7 @@ function evaluate(
     readAt: readAt.toISOString(),
     fix: stored.fix,
     omitted: stored.omitted,
+    lastRemediation: before?.lastRemediation ?? null,
   };
   return { record, change: statusChanged ? statusChange(before, record) : null };
 }

@@ -1,5 +1,5 @@
 import type { ExemptionValidationOptions } from '../core/exemptions.js';
-import type { ScanStatus, SubscriptionInfo, SubscriptionVerdict } from '../core/model.js';
+import type { ContactRemediation, ScanStatus, SecurityContactPutBody, SubscriptionInfo, SubscriptionVerdict } from '../core/model.js';
 import type {
   Exemption,
   RecordedStatus,
@@ -197,7 +197,7 @@ export interface StateStore {
    * One subscription read fresh (Event Grid trigger, `check`), read at `readAt`: written with its
    * history, unless the stored record was judged from a later reading (then left as it is).
    */
-  recordEvaluation(verdict: SubscriptionVerdict, options: { evaluatedBy: string; readAt: Date }): Promise<RecordedEvaluation>;
+  recordEvaluation(verdict: SubscriptionVerdict, options: EvaluationOptions): Promise<RecordedEvaluation>;
   /** Sets lastAlertedAt (never moving it back) on each existing subscription; returns the updated records. */
   markAlerted(subscriptionIds: readonly string[], at: Date): Promise<SubscriptionRecord[]>;
   /**
@@ -217,6 +217,18 @@ export interface StateStore {
   removeExemption(subscriptionId: string): Promise<boolean>;
   /** Every exemption, expired ones included (use isExemptionActive), sorted by subscription id. */
   listExemptions(): Promise<Exemption[]>;
+}
+
+export interface EvaluationOptions {
+  /** Written as lastEvaluatedBy and into the history: `event:<id>`, `check:<uuid>`, `fix by alice`. */
+  evaluatedBy: string;
+  /** When the reading began. */
+  readAt: Date;
+  /**
+   * The write of the contact this reading followed (remediation), with the body sent: kept as the
+   * record's lastRemediation and in a history entry of its own, even where the status stayed.
+   */
+  remediation?: ContactRemediation & { body: SecurityContactPutBody };
 }
 
 export interface RunInit {

@@ -147,11 +147,22 @@ const putBodySchema = z.object({
 const fixSchema = z
   .discriminatedUnion('kind', [
     z.object({ kind: z.literal('none') }),
-    z.object({ kind: z.literal('put'), body: putBodySchema, placeholderEmails: z.boolean() }),
+    // Fixes stored before their changes were described read back with none.
+    z.object({ kind: z.literal('put'), body: putBodySchema, placeholderEmails: z.boolean(), changes: z.array(z.string()).default(() => []) }),
     z.object({ kind: z.literal('not-fixable'), reason: z.string() }),
     z.object({ kind: z.literal('too-large'), bytes: z.number() }),
   ])
   .nullable();
+const remediationSchema = z.object({
+  at: z.string(),
+  by: z.string(),
+  outcome: z.enum(['fixed', 'failed']),
+  changes: z.array(z.string()),
+  reason: z.string().optional(),
+});
+const historyRemediationSchema = remediationSchema.extend({
+  body: z.union([putBodySchema, z.object({ omittedBytes: z.number() })]),
+});
 const optionalText = z
   .string()
   .nullish()
@@ -229,6 +240,7 @@ export function encodeSubscription(record: SubscriptionRecord): StoredEntity {
   putJson(entity, 'findings', record.findings, `subscription ${id}`);
   putJson(entity, 'contact', record.contact, `subscription ${id}`);
   if (record.fix !== null) putJson(entity, 'fix', record.fix, `subscription ${id}`);
+  if (record.lastRemediation !== null) putJson(entity, 'lastRemediation', record.lastRemediation, `subscription ${id}`);
   return entity;
 }
 
@@ -242,6 +254,7 @@ export function decodeSubscription(table: string, entity: TableEntityResult<Reco
       findings: findingsSchema.parse(getJson(entity, 'findings')),
       contact: contactSchema.parse(getJson(entity, 'contact')),
       fix: entity.fix === undefined ? null : fixSchema.parse(getJson(entity, 'fix')),
+      lastRemediation: entity.lastRemediation === undefined ? null : remediationSchema.parse(getJson(entity, 'lastRemediation')),
     };
   });
 }
@@ -263,6 +276,7 @@ export function encodeStatusChange(change: StatusChange): StoredEntity {
   if (change.from !== null) entity.from = change.from;
   putJson(entity, 'findingsBefore', change.findingsBefore, `history of ${id}`);
   putJson(entity, 'findingsAfter', change.findingsAfter, `history of ${id}`);
+  if (change.remediation) putJson(entity, 'remediation', change.remediation, `history of ${id}`);
   return entity;
 }
 
@@ -277,6 +291,7 @@ export function decodeStatusChange(table: string, entity: TableEntityResult<Reco
       findingsBefore: findingsSchema.parse(getJson(entity, 'findingsBefore')),
       findingsAfter: findingsSchema.parse(getJson(entity, 'findingsAfter')),
       evaluatedBy: row.evaluatedBy,
+      ...(entity.remediation === undefined ? {} : { remediation: historyRemediationSchema.parse(getJson(entity, 'remediation')) }),
     };
   });
 }

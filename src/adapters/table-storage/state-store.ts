@@ -28,6 +28,7 @@ import {
   type RunHandle,
   type RunInit,
   type RunResult,
+  type EvaluationOptions,
   type StateStore,
   type StateStoreStats,
 } from '../../scan/ports.js';
@@ -183,7 +184,7 @@ class TableBackedStateStore implements TableStateStore {
 
   // ---- single evaluations and read-modify-writes ------------------------------------------------
 
-  async recordEvaluation(verdict: SubscriptionVerdict, options: { evaluatedBy: string; readAt: Date }): Promise<RecordedEvaluation> {
+  async recordEvaluation(verdict: SubscriptionVerdict, options: EvaluationOptions): Promise<RecordedEvaluation> {
     const id = verdict.subscriptionId.toLowerCase();
     const [exemption, mark] = await Promise.all([this.exemptions.get(id), this.scanRuns.completeRunMark()]);
     const writes: WriteLog = { committed: [], refused: [] };
@@ -199,6 +200,7 @@ class TableBackedStateStore implements TableStateStore {
         evaluatedBy: options.evaluatedBy,
         readAt: options.readAt,
         now: this.clock(),
+        ...(options.remediation ? { remediation: options.remediation } : {}),
       });
       if (evaluation.outcome === 'superseded') {
         superseded = evaluation.record;

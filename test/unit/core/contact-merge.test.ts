@@ -154,7 +154,34 @@ describe('mergeContactFix on the Azure REST examples', () => {
     expect(body.properties.notificationsByRole).toEqual({ state: 'On', roles: ['Owner'] });
   });
 
-  it.each(GET_AND_LIST_ITEMS)(
+  const namedDefault = GET_AND_LIST_ITEMS.filter(({ item }) => (item() as { name: string }).name.toLowerCase() === 'default');
+  const namedOtherwise = GET_AND_LIST_ITEMS.filter(({ item }) => (item() as { name: string }).name.toLowerCase() !== 'default');
+
+  it('has REST examples of both kinds: contacts named default, and 2017 ones named default1', () => {
+    expect(namedDefault.length).toBeGreaterThan(0);
+    expect(namedOtherwise.map(({ version }) => version)).toEqual(expect.arrayContaining(['2017-08-01-preview']));
+  });
+
+  it.each(namedOtherwise)(
+    'calls the $version $file contact not fixable by a write of default: its own placeholder address would stay beside it',
+    ({ item }) => {
+      const contact = item() as { name: string };
+      expect(fixFor([contact], WITH_REMEDIATION)).toEqual({
+        kind: 'not-fixable',
+        reason: expect.stringContaining(`other contact (${contact.name}) would still fail the rules`) as string,
+      });
+    },
+  );
+
+  it('writes default beside a 2017 contact named default1 whose address is valid, and the list then passes', () => {
+    const legacy = changed(get2017(), { email: 'legacy@fabrikam.io' });
+    const body = putBody(fixFor([legacy], WITH_REMEDIATION));
+    expect(body.properties.emails).toBe('legacy@fabrikam.io');
+    const afterWrite = contactOf([legacy, { name: 'default', type: 'Microsoft.Security/securityContacts', ...body }]);
+    expect(evaluateContact(afterWrite, WITH_REMEDIATION).status).toBe('compliant');
+  });
+
+  it.each(namedDefault)(
     'gives the $version $file contact a body with valid addresses, every notification on and its phone',
     ({ item }) => {
       const body = putBody(fixFor([item()], WITH_REMEDIATION));
@@ -427,10 +454,17 @@ describe('mergeContactFix: nothing to write, or nothing a write can do', () => {
     expect(fix).toEqual({ kind: 'not-fixable', reason: PROVIDER_NOT_REGISTERED_REASON });
   });
 
-  it('creates the whole contact where there is none', () => {
+  it('creates the whole contact where there is none, and says what it adds', () => {
     expect(fixFor([], WITH_REMEDIATION)).toEqual({
       kind: 'put',
       placeholderEmails: false,
+      changes: [
+        'added address secops@fabrikam.io, as no valid address remained',
+        'turned role notifications on',
+        'added Owner to the notified roles',
+        'turned alert e-mails on for severity High and above',
+        'turned attack path e-mails on for risk level High and above',
+      ],
       body: {
         properties: {
           emails: 'secops@fabrikam.io',

@@ -70,8 +70,9 @@ describe('boundForStorage', () => {
     const body = {
       properties: { emails, isEnabled: true, notificationsByRole: { state: 'On', roles: ['Owner'] }, notificationsSources: [] },
     };
-    const bounded = boundForStorage(fields({ fix: { kind: 'put', body, placeholderEmails: false } }));
-    expect(bounded.fix).toEqual({ kind: 'too-large', bytes: JSON.stringify({ kind: 'put', body, placeholderEmails: false }).length });
+    const fix = { kind: 'put' as const, body, placeholderEmails: false, changes: [] };
+    const bounded = boundForStorage(fields({ fix }));
+    expect(bounded.fix).toEqual({ kind: 'too-large', bytes: JSON.stringify(fix).length });
     expect(bounded.omitted).toContain('the suggested fix');
   });
 });

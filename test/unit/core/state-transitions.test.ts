@@ -102,6 +102,7 @@ describe('planStateUpdate: first sightings and unchanged tenants', () => {
       readAt: T0.toISOString(),
       fix: null,
       omitted: null,
+      lastRemediation: null,
     });
     expect(plan.records[0]?.noncompliantSince).toBeNull();
     expect(plan.changes.map((c) => [c.subscriptionId, c.from, c.to, c.findingsBefore.length])).toEqual([
