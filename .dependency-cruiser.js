@@ -32,9 +32,9 @@ export default {
     {
       name: 'use-cases-import-no-outer-layer',
       comment:
-        'src/scan, src/alerts and src/report reach storage and Azure through their ports, never through adapters or the entry points.',
+        'src/scan, src/remediation, src/alerts and src/report reach storage and Azure through their ports, never through adapters or the entry points.',
       severity: 'error',
-      from: { path: '^src/(scan|alerts|report)/' },
+      from: { path: '^src/(scan|remediation|alerts|report)/' },
       to: { path: '^src/(adapters|app|cli|functions|compose)/' },
     },
     {

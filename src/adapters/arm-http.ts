@@ -1,14 +1,15 @@
 /**
  * What the ARM adapters share: retry settings for the SDK pipelines, a policy that gives every
- * throttling answer a wait the SDK can honour and refuses waits too long to honour, one guarded GET
- * for the clients we drive with raw requests, and the wording of failures (status, ARM error code
- * and message).
+ * throttling answer a wait the SDK can honour and refuses waits too long to honour, one guarded
+ * request (a GET, or an idempotent PUT) for the clients we drive with raw requests, and the wording
+ * of failures (status, ARM error code and message).
  */
 import type { AdditionalPolicyConfig, ServiceClient } from '@azure/core-client';
 import {
   createPipelineRequest,
   isRestError,
   RestError,
+  type HttpMethods,
   type Pipeline,
   type PipelinePolicy,
   type PipelineRequest,
@@ -46,11 +47,11 @@ export interface ArmClientOptions {
 
 /**
  * A request that has not answered in this time is abandoned. The SDK's retry policy does not retry
- * its own time-outs, so armGet sends it once more (TIMEOUT_RETRIES) before reporting it unanswered.
+ * its own time-outs, so armSend sends it once more (TIMEOUT_RETRIES) before reporting it unanswered.
  */
 export const DEFAULT_REQUEST_TIMEOUT_MS = 60_000;
 
-/** How often armGet sends a request again after it timed out (a hung connection is usually one-off). */
+/** How often armSend sends a request again after it timed out (a hung connection is usually one-off). */
 export const TIMEOUT_RETRIES = 1;
 
 /** Set on a response whose wait was refused (over maxRetryAfterMs): the wait asked for, in ms. */
@@ -185,26 +186,42 @@ export function describeTransportError(error: RestError, url: string, retry: Ret
 
 export type JsonBody = { ok: true; value: unknown } | { ok: false; reason: string };
 
-export type ArmGetResult =
+export type ArmResult =
   | { kind: 'response'; status: number; headers: PipelineResponse['headers']; json: JsonBody; bodyText: string | undefined }
   | { kind: 'transport-error'; message: string };
 
+/** What armGet returns (the same as every armSend). */
+export type ArmGetResult = ArmResult;
+
 /**
- * GET through a client's pipeline (bearer token, retries, redirects within the same origin).
- * Non-2xx answers come back as responses; a request that never got an answer comes back as a
- * transport error, after TIMEOUT_RETRIES more tries when it timed out. Aborts and credential
- * failures are thrown: they are not about one resource.
+ * A request armSend may send. Only methods that are safe to send twice: the SDK's retry policy and
+ * TIMEOUT_RETRIES send a request again when an answer did not come back, whether or not the service
+ * acted on the first one.
  */
-export async function armGet(
+export interface ArmRequest {
+  method: Extract<HttpMethods, 'GET' | 'PUT'>;
+  url: string;
+  /** Sent as JSON (`content-type: application/json`). */
+  body?: unknown;
+}
+
+/**
+ * One request through a client's pipeline (bearer token, retries honouring Retry-After, redirects
+ * within the same origin). Non-2xx answers come back as responses; a request that never got an
+ * answer comes back as a transport error, after TIMEOUT_RETRIES more tries when it timed out.
+ * Aborts and credential failures are thrown: they are not about one resource.
+ */
+export async function armSend(
   client: Pick<ServiceClient, 'sendRequest'>,
-  url: string,
+  request: ArmRequest,
   retry: RetrySettings,
   signal?: AbortSignal,
   timeout = DEFAULT_REQUEST_TIMEOUT_MS,
-): Promise<ArmGetResult> {
+): Promise<ArmResult> {
+  const { url } = request;
   let response: PipelineResponse;
   try {
-    response = await sendRetryingTimeouts(client, url, signal, timeout);
+    response = await sendRetryingTimeouts(client, request, signal, timeout);
   } catch (error) {
     if (signal?.aborted) throw error;
     // The HTTP client turns its own timeout into an AbortError, which the retry policy passes on.
@@ -229,16 +246,42 @@ export async function armGet(
   return { kind: 'response', status: response.status, headers: response.headers, json: parseJson(bodyText), bodyText };
 }
 
-/** Sends the GET, and again (up to TIMEOUT_RETRIES times) when it timed out without the caller aborting. */
-async function sendRetryingTimeouts(
+/** armSend of a GET. */
+export function armGet(
   client: Pick<ServiceClient, 'sendRequest'>,
   url: string,
+  retry: RetrySettings,
+  signal?: AbortSignal,
+  timeout = DEFAULT_REQUEST_TIMEOUT_MS,
+): Promise<ArmResult> {
+  return armSend(client, { method: 'GET', url }, retry, signal, timeout);
+}
+
+/** armSend of a PUT with a JSON body; for resources whose PUT replaces the whole resource (idempotent). */
+export function armPut(
+  client: Pick<ServiceClient, 'sendRequest'>,
+  url: string,
+  body: unknown,
+  retry: RetrySettings,
+  signal?: AbortSignal,
+  timeout = DEFAULT_REQUEST_TIMEOUT_MS,
+): Promise<ArmResult> {
+  return armSend(client, { method: 'PUT', url, body }, retry, signal, timeout);
+}
+
+/** Sends the request, and again (up to TIMEOUT_RETRIES times) when it timed out without the caller aborting. */
+async function sendRetryingTimeouts(
+  client: Pick<ServiceClient, 'sendRequest'>,
+  { method, url, body }: ArmRequest,
   signal: AbortSignal | undefined,
   timeout: number,
 ): Promise<PipelineResponse> {
+  const text = body === undefined ? undefined : JSON.stringify(body);
   for (let retry = 0; ; retry += 1) {
+    const request = createPipelineRequest({ url, method, abortSignal: signal, timeout, ...(text !== undefined ? { body: text } : {}) });
+    if (text !== undefined) request.headers.set('content-type', 'application/json');
     try {
-      return await client.sendRequest(createPipelineRequest({ url, method: 'GET', abortSignal: signal, timeout }));
+      return await client.sendRequest(request);
     } catch (error) {
       if (signal?.aborted || !isTimeout(error) || retry >= TIMEOUT_RETRIES) throw error;
     }

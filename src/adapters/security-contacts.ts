@@ -1,18 +1,22 @@
 /**
  * One subscription's Defender for Cloud security contacts, read fresh from the securityContacts
- * API at api-version 2023-12-01-preview (CONTRACT.md §1). The request goes through the
- * SecurityCenter client's pipeline (bearer token for the cloud's scope, retries honouring
- * Retry-After), but not through its typed `securityContacts` operations: those are pinned to
- * 2017-08-01-preview and cannot see `emails`, `notificationsByRole` or `notificationsSources`.
+ * API at api-version 2023-12-01-preview (CONTRACT.md §1), and its `default` contact written there
+ * for remediation. The requests go through the SecurityCenter client's pipeline (bearer token for
+ * the cloud's scope, retries honouring Retry-After), but not through its typed `securityContacts`
+ * operations: those are pinned to 2017-08-01-preview and can neither see nor write `emails`,
+ * `notificationsByRole` or `notificationsSources`.
  */
 import { SecurityCenter } from '@azure/arm-security';
 import type { TokenCredential } from '@azure/identity';
+import type { SecurityContactPutBody } from '../core/model.js';
 import { isSubscriptionId } from '../core/subscription-id.js';
+import type { ContactWriteResult, SecurityContactWriter } from '../remediation/ports.js';
 import type { ContactListRead, RawSecurityContact, SecurityContactsSource } from '../scan/ports.js';
 import type { AzureCloudSettings } from './azure-cloud.js';
 import {
   addRetryAfterPolicy,
   armGet,
+  armPut,
   asRecord,
   checkNextLink,
   DEFAULT_REQUEST_TIMEOUT_MS,
@@ -29,9 +33,18 @@ export const SECURITY_CONTACTS_API_VERSION = '2023-12-01-preview';
 /** Contact lists are one page in practice; this only bounds a service that keeps paging. */
 const MAX_PAGES = 100;
 
-export class SecurityContactsApi implements SecurityContactsSource {
-  /** HTTP GETs sent (pages; the pipeline's retries are not counted). */
-  readonly stats = { calls: 0 };
+/** The one contact the 2023-12-01-preview API knows per subscription, and the one remediation writes. */
+export const DEFAULT_CONTACT_NAME = 'default';
+
+/** What writing a security contact takes, for the message of a 403. */
+export const CONTACT_WRITE_ACTION = 'Microsoft.Security/securityContacts/write';
+
+export class SecurityContactsApi implements SecurityContactsSource, SecurityContactWriter {
+  /**
+   * `calls`: HTTP GETs sent (pages); `writes`: PUTs sent. The pipeline's retries are not counted
+   * in either.
+   */
+  readonly stats = { calls: 0, writes: 0 };
   private readonly client: SecurityCenter;
   private readonly retry: RetrySettings;
   private readonly timeout: number;
@@ -57,6 +70,11 @@ export class SecurityContactsApi implements SecurityContactsSource {
   /** The URL of a subscription's contact list (first page). */
   listUrl(subscriptionId: string): string {
     return `${this.cloud.resourceManagerEndpoint}/subscriptions/${subscriptionId.toLowerCase()}/providers/Microsoft.Security/securityContacts?api-version=${SECURITY_CONTACTS_API_VERSION}`;
+  }
+
+  /** The URL of a subscription's `default` contact. */
+  contactUrl(subscriptionId: string): string {
+    return `${this.cloud.resourceManagerEndpoint}/subscriptions/${subscriptionId.toLowerCase()}/providers/Microsoft.Security/securityContacts/${DEFAULT_CONTACT_NAME}?api-version=${SECURITY_CONTACTS_API_VERSION}`;
   }
 
   /**
@@ -106,6 +124,46 @@ export class SecurityContactsApi implements SecurityContactsSource {
     }
     return { kind: 'listed', contacts };
   }
+
+  /**
+   * Writes the subscription's `default` contact (SecurityContactWriter). A PUT replaces the whole
+   * contact, so sending it again is harmless: the pipeline retries it on 408, 429 (honouring
+   * Retry-After), 5xx and lost connections like any read. Never throws for what the service
+   * answers; throws only when aborted or when no token can be had.
+   */
+  async putContact(subscriptionId: string, body: SecurityContactPutBody, signal?: AbortSignal): Promise<ContactWriteResult> {
+    if (!isSubscriptionId(subscriptionId)) {
+      return { kind: 'refused', message: `"${subscriptionId}" is not a subscription id (a GUID); no request was sent` };
+    }
+    this.stats.writes += 1;
+    const result = await armPut(this.client, this.contactUrl(subscriptionId), body, this.retry, signal, this.timeout);
+    if (result.kind === 'transport-error') return { kind: 'refused', message: result.message, transient: true };
+    const { status } = result;
+    if (status === 200 || status === 201) return { kind: 'written', status };
+    const answer = result.json.ok ? result.json.value : undefined;
+    const described = describeHttpFailure(status, answer, result.bodyText, this.retry, result.headers);
+    if (status === 403) {
+      return { kind: 'refused', status, message: `${described} (${forbiddenWrite(answer, subscriptionId.toLowerCase())})` };
+    }
+    if (isRetriedStatus(status)) return { kind: 'refused', status, message: described, transient: true };
+    if (status >= 200 && status < 300) {
+      // Not an answer the API gives to a PUT (an asynchronous 202, say): the write may or may not
+      // take, so it is not reported as written; reading the contact back tells.
+      return { kind: 'refused', status, message: `${described}: neither 200 nor 201, so the write is not known to have taken` };
+    }
+    return { kind: 'refused', status, message: described };
+  }
+}
+
+/**
+ * Why a 403 to a contact write happened, for the people who must fix it. A deny by Azure Policy
+ * says so: granting a role would not help there. Any other 403 is the missing right.
+ */
+function forbiddenWrite(body: unknown, subscriptionId: string): string {
+  if (readArmError(body).code?.toLowerCase() === 'requestdisallowedbypolicy') {
+    return `an Azure Policy assignment denies writing security contacts on subscription ${subscriptionId}`;
+  }
+  return `the identity lacks ${CONTACT_WRITE_ACTION} on subscription ${subscriptionId}; the Security Admin role grants it`;
 }
 
 /** `{ value: [...], nextLink? }`, or a bare JSON array (a real quirk of this API). */

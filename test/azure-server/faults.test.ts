@@ -36,6 +36,9 @@ beforeEach(() => {
 function listUrl(subscriptionId: string): string {
   return `${azure.url}/subscriptions/${subscriptionId}/providers/Microsoft.Security/securityContacts?api-version=2023-12-01-preview`;
 }
+function itemUrl(subscriptionId: string): string {
+  return `${azure.url}/subscriptions/${subscriptionId}/providers/Microsoft.Security/securityContacts/default?api-version=2023-12-01-preview`;
+}
 async function list(subscriptionId: string): Promise<{ status: number; body: any }> {
   const response = await client.sendRequest(createPipelineRequest({ url: listUrl(subscriptionId) }));
   return { status: response.status, body: response.bodyAsText ? JSON.parse(response.bodyAsText) : undefined };
@@ -152,9 +155,39 @@ describe('scripted faults', () => {
     expect(azure.requests.of('identity').map((entry) => entry.status)).toEqual([500]);
   });
 
+  it('a fault for one method: writes of a contact fail while reads go on, and the other way round', async () => {
+    const put = async (): Promise<number> => {
+      const request = createPipelineRequest({ url: itemUrl(B), method: 'PUT', body: JSON.stringify({ properties: CONTACT.properties }) });
+      request.headers.set('content-type', 'application/json');
+      return (await client.sendRequest(request)).status;
+    };
+    const writes = azure.faults.add({ target: 'security-contacts', method: 'put', status: 503, times: 2 });
+    expect((await list(B)).status).toBe(200);
+    expect(writes.hits).toBe(0);
+    // The SDK retries the PUT (idempotent) like any request until the fault is used up.
+    expect(await put()).toBe(201);
+    expect(azure.requests.of('security-contacts').map((entry) => [entry.method, entry.status])).toEqual([
+      ['GET', 200],
+      ['PUT', 503],
+      ['PUT', 503],
+      ['PUT', 201],
+    ]);
+
+    azure.requests.clear();
+    azure.faults.add({ target: 'security-contacts', method: 'GET', status: 403, times: Infinity });
+    expect(await put()).toBe(200);
+    expect((await list(B)).status).toBe(403);
+    expect(azure.requests.of('security-contacts').map((entry) => [entry.method, entry.status])).toEqual([
+      ['PUT', 200],
+      ['GET', 403],
+    ]);
+    azure.tenant.deleteContacts(B);
+  });
+
   it('refuses a fault that cannot be meant', () => {
     expect(() => azure.faults.add({ target: 'any', times: 0 })).toThrow(/times/);
     expect(() => azure.faults.add({ target: 'any', status: 42 })).toThrow(/status/);
+    expect(() => azure.faults.add({ target: 'any', method: 'PUT ' })).toThrow(/method/);
   });
 });
 

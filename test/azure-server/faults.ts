@@ -13,6 +13,11 @@ export interface FaultSpec {
   subscriptionId?: string;
   /** Only Resource Graph requests whose query text matches (e.g. /securityresources/i): the two queries run side by side. */
   query?: RegExp;
+  /**
+   * Only requests with this HTTP method ('PUT', 'get' …; case-insensitive): a fault for the writes
+   * of security contacts that leaves the reads alone, or the other way round.
+   */
+  method?: string;
   /** How many requests the fault answers before it is used up (default 1; Infinity for ever). */
   times?: number;
   /** Answer with this status (an ARM error body matching it unless `body` is given). */
@@ -34,6 +39,17 @@ export interface FaultSpec {
   dropConnection?: boolean;
 }
 
+/** What a fault can match on in a request. */
+export interface FaultRequest {
+  kind: RequestKind;
+  /** The HTTP method as sent. */
+  method: string;
+  /** The subscriptions the request is about (for Resource Graph: its `subscriptions` scope). */
+  subscriptionIds: readonly string[];
+  /** Resource Graph: the query text. */
+  query?: string;
+}
+
 export interface ScriptedFault extends FaultSpec {
   readonly id: number;
   /** Requests still to be answered by this fault. */
@@ -52,6 +68,9 @@ export class FaultScript {
     if (spec.status !== undefined && (spec.status < 100 || spec.status > 599)) {
       throw new Error(`faults.add: status must be an HTTP status, got ${spec.status}`);
     }
+    if (spec.method !== undefined && !/^[A-Za-z]+$/.test(spec.method)) {
+      throw new Error(`faults.add: method must be an HTTP method such as 'PUT', got '${spec.method}'`);
+    }
     const fault: ScriptedFault = { ...spec, id: this.nextId++, remaining: times, hits: 0 };
     this.faults.push(fault);
     return fault;
@@ -67,8 +86,8 @@ export class FaultScript {
   }
 
   /** Finds and consumes the first fault for a request, if any. */
-  take(kind: RequestKind, subscriptionIds: readonly string[], query?: string): ScriptedFault | undefined {
-    const index = this.faults.findIndex((fault) => matches(fault, kind, subscriptionIds, query));
+  take(request: FaultRequest): ScriptedFault | undefined {
+    const index = this.faults.findIndex((fault) => matches(fault, request));
     if (index < 0) return undefined;
     const fault = this.faults[index]!;
     fault.remaining -= 1;
@@ -78,8 +97,9 @@ export class FaultScript {
   }
 }
 
-function matches(fault: ScriptedFault, kind: RequestKind, subscriptionIds: readonly string[], query: string | undefined): boolean {
+function matches(fault: ScriptedFault, { kind, method, subscriptionIds, query }: FaultRequest): boolean {
   if (fault.target !== 'any' && fault.target !== kind) return false;
+  if (fault.method !== undefined && fault.method.toUpperCase() !== method.toUpperCase()) return false;
   if (fault.query && !(query !== undefined && fault.query.test(query))) return false;
   if (fault.subscriptionId === undefined) return true;
   const wanted = fault.subscriptionId.toLowerCase();

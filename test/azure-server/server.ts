@@ -134,7 +134,6 @@ function sendFault(res: ServerResponse, fault: ScriptedFault): void {
   }
 }
 
-/** Subscriptions a request is about, for matching faults. */
 /** What a scripted fault can match on: the subscriptions a request is about and, for Resource Graph, its query. */
 function faultKeysOf(kind: RequestKind, params: Record<string, string>, body: Buffer): { subscriptionIds: string[]; query?: string } {
   if (params.subscriptionId) return { subscriptionIds: [params.subscriptionId] };
@@ -255,10 +254,14 @@ export async function startLocalAzure(options: LocalAzureOptions = {}): Promise<
         ...(log.service ? { service: log.service } : {}),
         ...(log.resourceGraph ? { resourceGraph: log.resourceGraph } : {}),
         ...(log.faultId !== undefined ? { faultId: log.faultId } : {}),
+        ...(log.body !== undefined ? { body: log.body } : {}),
         startedAt,
         durationMs: Date.now() - startedAt,
       });
     };
+    // The body of a contact write is kept whatever the answer (a fault's included): tests compare
+    // what was sent with what a dry run said would be.
+    if (kind === 'security-contacts' && req.method === 'PUT' && params.name !== undefined) log.body = loggedBody(body);
     // Recorded as soon as the answer is written (below), so that a client that has its response
     // already sees it in the log; 'close' catches the requests that end otherwise.
     res.on('close', () => record(res.headersSent ? res.statusCode : 0));
@@ -266,7 +269,7 @@ export async function startLocalAzure(options: LocalAzureOptions = {}): Promise<
     try {
       // Scripted faults come first: they stand for whatever sits in front of the service.
       const keys = faultKeysOf(kind, params, body);
-      const fault = faults.take(kind, keys.subscriptionIds, keys.query);
+      const fault = faults.take({ kind, method: req.method, ...keys });
       if (fault) {
         log.faultId = fault.id;
         if (kind === 'resource-graph' && keys.query !== undefined && !log.resourceGraph) {
@@ -365,6 +368,17 @@ export async function startLocalAzure(options: LocalAzureOptions = {}): Promise<
       if (generated) await rm(tls.dir, { recursive: true, force: true });
     },
   };
+}
+
+/** A request body for the log: its JSON, or the text as sent when it is not JSON; undefined when empty. */
+function loggedBody(body: Buffer): unknown {
+  if (body.length === 0) return undefined;
+  const text = body.toString('utf8');
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return text;
+  }
 }
 
 function safeDecode(text: string): string {

@@ -17,6 +17,12 @@ export interface SubscriptionQuirks {
   contactsPageSize?: number;
   /** 403 AuthorizationFailed (the identity may not read Microsoft.Security here). */
   forbidden?: boolean;
+  /**
+   * The identity may read security contacts here but not write them (Security Reader without
+   * Security Admin): GET answers as usual, PUT and DELETE answer 403 AuthorizationFailed naming
+   * `Microsoft.Security/securityContacts/write` (or `/delete`).
+   */
+  readOnlyIdentity?: boolean;
   /** 404 SubscriptionNotFound. */
   notFound?: boolean;
   /** 409 MissingSubscriptionRegistration (Microsoft.Security is not registered). */

@@ -2,7 +2,7 @@
  * Defender for Cloud securityContacts:
  *   GET    /subscriptions/{id}/providers/Microsoft.Security/securityContacts?api-version=…
  *   GET    /subscriptions/{id}/providers/Microsoft.Security/securityContacts/{name}?api-version=…
- *   PUT    … /securityContacts/{name}   (200 when it existed, else 201)
+ *   PUT    … /securityContacts/{name}   (2020 and 2023: 201 when created, 200 when replaced; 2017: always 200)
  *   DELETE … /securityContacts/{name}   (200, or 204 when nothing was there)
  *
  * The list returns the stored items as given (any API version's shape: real 2023 answers do hold
@@ -13,7 +13,9 @@
  * - 2020-01-01-preview: 2023 items get `alertNotifications {state, minimalSeverity}` instead of
  *   `isEnabled` and `notificationsSources`.
  * Writes are stored in the 2023 shape and reach Resource Graph only when the tenant says
- * `indexWrites` (Resource Graph lags behind the service).
+ * `indexWrites` (Resource Graph lags behind the service). A PUT answers as the REST specs'
+ * SecurityContacts_Create examples do: the contact as stored, in the API version's shape, with
+ * `id`, `name`, `type` and `properties` and no `etag` or `location`.
  */
 import {
   GUID_PATTERN,
@@ -161,16 +163,8 @@ function admit(
     subscriptionNotFound(res, subscriptionId);
     return undefined;
   }
-  if (subscription.quirks.forbidden) {
-    const principal = ctx.identityClientId;
-    sendArmError(
-      res,
-      403,
-      'AuthorizationFailed',
-      `The client '${principal}' with object id '${principal}' does not have authorization to perform action ` +
-        `'Microsoft.Security/securityContacts/${action}' over scope '/subscriptions/${subscription.subscriptionId}' ` +
-        'or the scope is invalid. If access was recently granted, please refresh your credentials.',
-    );
+  if (subscription.quirks.forbidden || (subscription.quirks.readOnlyIdentity && action !== 'read')) {
+    authorizationFailed(ctx, subscription.subscriptionId, action);
     return undefined;
   }
   if (subscription.quirks.providerNotRegistered) {
@@ -192,6 +186,19 @@ function admit(
     return undefined;
   }
   return { subscription, apiVersion: apiVersion as ContactsApiVersion };
+}
+
+/** ARM's 403 when the identity's roles do not grant the action on the subscription. */
+function authorizationFailed(ctx: HandlerContext, subscriptionId: string, action: 'read' | 'write' | 'delete'): void {
+  const principal = ctx.identityClientId;
+  sendArmError(
+    ctx.res,
+    403,
+    'AuthorizationFailed',
+    `The client '${principal}' with object id '${principal}' does not have authorization to perform action ` +
+      `'Microsoft.Security/securityContacts/${action}' over scope '/subscriptions/${subscriptionId}' ` +
+      'or the scope is invalid. If access was recently granted, please refresh your credentials.',
+  );
 }
 
 async function delay(ctx: HandlerContext): Promise<void> {
@@ -316,5 +323,7 @@ export async function handleContactItem(ctx: HandlerContext): Promise<void> {
   if (index >= 0) contacts[index] = stored;
   else contacts.push(stored);
   ctx.tenant.storeContactWrite(subscription.subscriptionId, contacts);
-  sendJson(ctx.res, index >= 0 ? 200 : 201, view(stored, apiVersion));
+  // 2017-08-01-preview knows only 200 for a PUT; 2020-01-01-preview and later say 201 for a new contact.
+  const status = index < 0 && apiVersion !== '2017-08-01-preview' ? 201 : 200;
+  sendJson(ctx.res, status, view(stored, apiVersion));
 }
