@@ -2,7 +2,9 @@
  * The command line of CONTRACT.md §4. `runCli` returns the exit code instead of exiting, so the
  * whole program can be driven from tests; src/cli/main.ts is the process entry point.
  */
-import { readFile, writeFile } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { access, readFile, writeFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
 import { userInfo } from 'node:os';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import type { Policy, ScanReport, SubscriptionVerdict } from '../core/model.js';
@@ -17,6 +19,8 @@ import { runScan, ScanFailedError, type ScanResult } from '../scan/scan.js';
 import { runStoredScan, type StoredScanResult } from '../scan/stored-scan.js';
 import { InvalidExemptionError } from '../core/exemptions.js';
 import { createProgressReporter } from './progress.js';
+import { fixSucceeded, runFix, type FixRun } from '../remediation/fix.js';
+import { renderFixReport, summaryLine as fixSummaryLine, type FixReportFormat } from '../report/fix-report.js';
 import { listUndeliveredMessages, requeueMessage } from '../alerts/outbox-admin.js';
 import { isGivenUp } from '../core/outbox-states.js';
 import type { AlertDelivery } from '../app/dependencies.js';
@@ -91,6 +95,24 @@ function buildProgram(io: CliIo, setExitCode: (code: number) => void): Command {
       new Option('--wait <seconds>', 're-read until compliant or this many seconds have passed').argParser(parseWaitSeconds).default(0),
     )
     .action(async (subscriptionId: string, options: CheckOptions) => setExitCode(await checkCommand(subscriptionId, options, io)));
+
+  program
+    .command('fix')
+    .description(
+      "repair the security contact of every noncompliant subscription in scope: the subscription's own contact, changed only where a required rule fails",
+    )
+    .addOption(new Option('--subscription <id>', 'a subscription to fix (repeatable)').argParser(collectSubscriptionIds).default([]))
+    .addOption(
+      new Option('--management-group <id>', 'fix the subscriptions under this management group (repeatable)')
+        .argParser(collectManagementGroupIds)
+        .default([]),
+    )
+    .option('--config <file>', 'policy file (JSON); it must name remediation.emails')
+    .option('--dry-run', 'send no write: print each body that would be sent')
+    .addOption(new Option('--format <format>', 'output format').choices(['table', 'json']).default('table'))
+    .option('--output <file>', 'write the result to this file instead of stdout')
+    .option('--store', "record each write in the subscription's history in Table Storage, with who made it")
+    .action(async (options: FixCommandOptions) => setExitCode(await fixCommand(options, io)));
 
   program
     .command('exempt')
@@ -252,6 +274,83 @@ async function sendOwedAlerts(alerts: AlertDelivery, stderr: (text: string) => v
       stderr(`contact-watch: old delivered alerts could not be pruned this run (the next one tries again): ${pruned.error}\n`);
   } catch (error) {
     stderr(`contact-watch: alerts could not be sent this run and stay queued: ${error instanceof Error ? error.message : String(error)}\n`);
+  }
+}
+
+interface FixCommandOptions {
+  subscription: string[];
+  managementGroup: string[];
+  config?: string;
+  dryRun?: boolean;
+  format: FixReportFormat;
+  output?: string;
+  store?: boolean;
+}
+
+async function fixCommand(options: FixCommandOptions, io: CliIo): Promise<number> {
+  const policy = await loadPolicy(options.config, io.env);
+  if (policy.remediation.emails.length === 0) {
+    throw new UsageError(
+      'fix needs remediation.emails in the policy (--config FILE, or CONTACT_WATCH_POLICY): the addresses to add where a contact ' +
+        'has no valid one, for example {"remediation": {"emails": ["secops@your-company.com"]}}',
+    );
+  }
+  if (options.output) await checkWritable(options.output);
+  // Exemptions live in Table Storage: read them whenever a store is set, so that an exempt
+  // subscription is never written; record the writes only with --store.
+  const storageSet = Boolean(io.env.CONTACT_WATCH_STORAGE || io.env.AzureWebJobsStorage);
+  const { azure, store } = openCliDependencies(io.env, options.store || storageSet ? { storeFor: 'fix --store' } : {});
+  if (!store) {
+    io.stderr(
+      'contact-watch: no Table Storage is set (CONTACT_WATCH_STORAGE), so no exemption is known to this run: every noncompliant subscription in scope is fixed.\n',
+    );
+  }
+  const exemptions = store ? await store.listExemptions() : [];
+  const progress = createProgressReporter(io.stderr);
+  let run: FixRun;
+  try {
+    run = await runFix(
+      { subscriptionIds: options.subscription, managementGroupIds: options.managementGroup },
+      {
+        inventory: azure.inventory,
+        contacts: azure.contacts,
+        writer: azure.contacts,
+        subscriptions: azure.subscriptions,
+        policy,
+        exemptions,
+        ...(options.store && store ? { store } : {}),
+        onProgress: progress.update,
+      },
+      { dryRun: options.dryRun === true, by: `fix by ${currentUser(io.env)}` },
+    );
+  } finally {
+    progress.stop();
+  }
+  const rendered = renderFixReport(run.report, options.format, run.changes);
+  if (options.output) await writeFile(options.output, rendered);
+  else io.stdout(rendered);
+
+  io.stderr(
+    `contact-watch: ${fixSummaryLine(run.report)} (${run.stats.resourceGraphRequests} Resource Graph requests, ${run.stats.securityContactsCalls} securityContacts reads, ${run.stats.writes} writes)\n`,
+  );
+  if (run.unrecorded.length > 0) {
+    io.stderr(
+      `contact-watch: ${run.unrecorded.length} write(s) were made but could not be recorded in Table Storage: ` +
+        `${run.unrecorded
+          .slice(0, 5)
+          .map((entry) => `${entry.subscriptionId} (${entry.reason})`)
+          .join('; ')}${run.unrecorded.length > 5 ? ' …' : ''}\n`,
+    );
+  }
+  return fixSucceeded(run.report) ? EXIT.ok : EXIT.findings;
+}
+
+/** Fails before any work when the output file cannot be written (a missing folder, no permission). */
+async function checkWritable(file: string): Promise<void> {
+  try {
+    await access(dirname(resolve(file)), constants.W_OK);
+  } catch (error) {
+    throw new UsageError(`--output ${file} cannot be written: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
   }
 }
 

@@ -68,7 +68,6 @@ export async function createAlerting(options: AlertingOptions): Promise<Alerting
     settings: settings.alerts,
     template: {
       portalUrl: options.portalUrl,
-      suggestedContactEmails: settings.recipients.join(';'),
       ...((options.reportUrl ?? settings.reportUrl) ? { reportUrl: options.reportUrl ?? settings.reportUrl } : {}),
     },
     ...(options.limits ? { limits: options.limits } : {}),

@@ -176,6 +176,23 @@ export type ContactFix =
 export const FIX_RESULTS = ['fixed', 'would-fix', 'unchanged', 'not-fixable', 'failed', 'skipped'] as const;
 export type FixResult = (typeof FIX_RESULTS)[number];
 
+/** One element of the fix report's `subscriptions` (CONTRACT.md §11 "Output"). */
+export interface FixReportEntry {
+  subscriptionId: string;
+  displayName: string;
+  result: FixResult;
+  reason?: string;
+  /** The PUT body sent, or that would be sent. */
+  body?: SecurityContactPutBody;
+}
+
+/** What `contact-watch fix --format json` writes. */
+export interface FixReport {
+  schemaVersion: 1;
+  fix: { dryRun: boolean; startedAt: string; finishedAt: string };
+  subscriptions: FixReportEntry[];
+}
+
 /**
  * A write of a subscription's security contact by contact-watch, as the record keeps it: when it
  * was sent, who or what sent it, what it changed (for people) and whether the contact read back

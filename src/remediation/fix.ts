@@ -1,0 +1,123 @@
+/**
+ * `contact-watch fix` (CONTRACT.md §11): every subscription in scope judged as a scan judges it,
+ * then each noncompliant one repaired (repair.ts) at a bounded concurrency, its write recorded
+ * when a store is given. Compliant and exempt subscriptions are `unchanged`, skipped ones
+ * `skipped`, unreadable ones `failed`: none of them is written.
+ */
+import pLimit from 'p-limit';
+import { applyExemptions } from '../core/exemptions.js';
+import type { FixReport, FixReportEntry, SubscriptionVerdict } from '../core/model.js';
+import { decideRemediation } from '../core/remediation-decision.js';
+import type { Exemption } from '../core/state-model.js';
+import type { ScanScope, StateStore, SubscriptionLookup, TenantInventorySource } from '../scan/ports.js';
+import { messageOf, runScan, type ScanProgress } from '../scan/scan.js';
+import { repairSubscription, type RepairDependencies, type RepairOutcome } from './repair.js';
+
+/** Writes in flight at once: each is on its own subscription, but a tenant's writes are a change worth pacing. */
+export const DEFAULT_WRITE_CONCURRENCY = 8;
+
+export interface FixDependencies extends RepairDependencies {
+  inventory: TenantInventorySource;
+  subscriptions?: SubscriptionLookup;
+  /** The exemptions in force (from the store); none when there is no store. */
+  exemptions?: readonly Exemption[];
+  /** Where each write is recorded with who made it (`--store`). */
+  store?: Pick<StateStore, 'recordEvaluation'>;
+  concurrency?: number;
+  onProgress?: (progress: ScanProgress) => void;
+}
+
+export interface FixOptions {
+  dryRun: boolean;
+  /** Who makes the writes, as the record keeps it. */
+  by: string;
+}
+
+export interface FixRun {
+  report: FixReport;
+  /** What each entry changes or changed, by subscription id, for people (not part of the JSON). */
+  changes: ReadonlyMap<string, readonly string[]>;
+  /** Writes that were sent but could not be recorded (the write stands; the record missed it). */
+  unrecorded: { subscriptionId: string; reason: string }[];
+  stats: { resourceGraphRequests: number; securityContactsCalls: number; writes: number };
+}
+
+export async function runFix(scope: ScanScope, deps: FixDependencies, options: FixOptions): Promise<FixRun> {
+  const clock = deps.clock ?? (() => new Date());
+  const startedAt = clock();
+  const scan = await runScan(scope, {
+    inventory: deps.inventory,
+    contacts: deps.contacts,
+    ...(deps.subscriptions ? { subscriptions: deps.subscriptions } : {}),
+    policy: deps.policy,
+    clock,
+    ...(deps.signal ? { signal: deps.signal } : {}),
+    ...(deps.onProgress ? { onProgress: deps.onProgress } : {}),
+  });
+  const verdicts = applyExemptions(scan.report.subscriptions, deps.exemptions ?? [], startedAt);
+
+  const limit = pLimit(deps.concurrency ?? DEFAULT_WRITE_CONCURRENCY);
+  const unrecorded: FixRun['unrecorded'] = [];
+  const outcomes = await Promise.all(
+    verdicts.map(
+      async (verdict): Promise<Pick<RepairOutcome, 'subscriptionId' | 'displayName' | 'result' | 'reason' | 'body' | 'changes'>> => {
+        // Only what the scan found noncompliant is read again and written; the rest is settled.
+        if (verdict.status !== 'noncompliant') return settled(verdict);
+        return limit(async () => {
+          const outcome = await repairSubscription(
+            {
+              subscription: { subscriptionId: verdict.subscriptionId, displayName: verdict.displayName, state: verdict.state },
+              ...options,
+            },
+            deps,
+          );
+          if (outcome.remediation && deps.store) {
+            await deps.store
+              .recordEvaluation(outcome.verdict, { evaluatedBy: options.by, readAt: outcome.readAt, remediation: outcome.remediation })
+              .then((recorded) => {
+                if (recorded.refused !== undefined) unrecorded.push({ subscriptionId: outcome.subscriptionId, reason: recorded.refused });
+              })
+              .catch((error: unknown) => unrecorded.push({ subscriptionId: outcome.subscriptionId, reason: messageOf(error) }));
+          }
+          return outcome;
+        });
+      },
+    ),
+  );
+
+  const entries = outcomes.map(({ subscriptionId, displayName, result, reason, body }): FixReportEntry => ({
+    subscriptionId,
+    displayName,
+    result,
+    ...(reason !== undefined ? { reason } : {}),
+    ...(body !== undefined ? { body } : {}),
+  }));
+  entries.sort((a, b) => (a.subscriptionId < b.subscriptionId ? -1 : a.subscriptionId > b.subscriptionId ? 1 : 0));
+  return {
+    report: {
+      schemaVersion: 1,
+      fix: { dryRun: options.dryRun, startedAt: startedAt.toISOString(), finishedAt: clock().toISOString() },
+      subscriptions: entries,
+    },
+    changes: new Map(outcomes.flatMap((outcome) => (outcome.changes ? [[outcome.subscriptionId, outcome.changes] as const] : []))),
+    unrecorded,
+    stats: {
+      resourceGraphRequests: scan.stats.resourceGraphRequests,
+      securityContactsCalls: deps.contacts.stats.calls,
+      writes: deps.writer.stats.writes,
+    },
+  };
+}
+
+/** The result of a subscription the scan did not find noncompliant: nothing is written to it. */
+function settled(verdict: SubscriptionVerdict): Pick<RepairOutcome, 'subscriptionId' | 'displayName' | 'result' | 'reason'> {
+  const decision = decideRemediation(verdict);
+  const identity = { subscriptionId: verdict.subscriptionId, displayName: verdict.displayName };
+  if (decision.kind === 'write') throw new Error(`a ${verdict.status} subscription (${verdict.subscriptionId}) is never written`);
+  return { ...identity, result: decision.result, reason: decision.reason };
+}
+
+/** True when every subscription in scope ended `fixed`, `would-fix`, `unchanged` or `skipped`. */
+export function fixSucceeded(report: FixReport): boolean {
+  return report.subscriptions.every((entry) => entry.result !== 'failed' && entry.result !== 'not-fixable');
+}

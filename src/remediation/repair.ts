@@ -1,0 +1,115 @@
+/**
+ * One subscription repaired (CONTRACT.md §11): read fresh from the securityContacts API right
+ * before the write, the merged fix written with a PUT, read again and judged. Shared by
+ * `contact-watch fix` and the Functions app, so both write exactly what `--dry-run` shows.
+ */
+import { decideRemediation } from '../core/remediation-decision.js';
+import type {
+  ContactRemediation,
+  FixResult,
+  Policy,
+  SecurityContactPutBody,
+  SubscriptionInfo,
+  SubscriptionVerdict,
+} from '../core/model.js';
+import type { SecurityContactsSource } from '../scan/ports.js';
+import { isJudged, skippedVerdict, verdictFromApi } from '../scan/verdicts.js';
+import type { SecurityContactWriter } from './ports.js';
+
+export interface RepairDependencies {
+  contacts: SecurityContactsSource;
+  writer: SecurityContactWriter;
+  policy: Policy;
+  clock?: () => Date;
+  signal?: AbortSignal;
+}
+
+export interface RepairRequest {
+  subscription: SubscriptionInfo;
+  /** Who or what makes the write, as the record and the alerts say it: `fix by alice`, `app on event <id>`. */
+  by: string;
+  /** Decide and show the body, but send no write. */
+  dryRun?: boolean;
+}
+
+export interface RepairOutcome {
+  subscriptionId: string;
+  displayName: string;
+  result: FixResult;
+  /** Why it was not written, or why the write did not make it compliant. */
+  reason?: string;
+  /** The PUT body sent (`fixed`, `failed` after a write) or that would be sent (`would-fix`). */
+  body?: SecurityContactPutBody;
+  /** What the body changes, for people. */
+  changes?: string[];
+  /** The last reading's verdict (after the write when one was sent), as the rules judged it. */
+  verdict: SubscriptionVerdict;
+  /** When that reading began. */
+  readAt: Date;
+  /** Set when a write was sent: what the record keeps of it. */
+  remediation?: ContactRemediation & { body: SecurityContactPutBody };
+}
+
+export async function repairSubscription(request: RepairRequest, deps: RepairDependencies): Promise<RepairOutcome> {
+  const clock = deps.clock ?? (() => new Date());
+  const { subscription } = request;
+  const identity = { subscriptionId: subscription.subscriptionId, displayName: subscription.displayName };
+  if (!isJudged(subscription)) {
+    const verdict = skippedVerdict(subscription);
+    return { ...identity, result: 'skipped', reason: decisionReason(verdict), verdict, readAt: clock() };
+  }
+
+  const readAt = clock();
+  const before = verdictFromApi(subscription, await deps.contacts.listContacts(subscription.subscriptionId, deps.signal), deps.policy);
+  const decision = decideRemediation(before);
+  if (decision.kind !== 'write') return { ...identity, result: decision.result, reason: decision.reason, verdict: before, readAt };
+  const { body, changes } = decision;
+  if (request.dryRun) return { ...identity, result: 'would-fix', body, changes, verdict: before, readAt };
+
+  const at = clock();
+  const written = await deps.writer.putContact(subscription.subscriptionId, body, deps.signal);
+  const sent = { at: at.toISOString(), by: request.by, changes, body };
+  if (written.kind === 'refused') {
+    const reason = `the write was refused: ${written.message}`;
+    return {
+      ...identity,
+      result: 'failed',
+      reason,
+      body,
+      changes,
+      verdict: before,
+      readAt,
+      remediation: { ...sent, outcome: 'failed', reason },
+    };
+  }
+
+  // Judged again from what the service now holds: only a compliant reading is `fixed`.
+  const readBackAt = clock();
+  const after = verdictFromApi(subscription, await deps.contacts.listContacts(subscription.subscriptionId, deps.signal), deps.policy);
+  if (after.status === 'compliant') {
+    return { ...identity, result: 'fixed', body, changes, verdict: after, readAt: readBackAt, remediation: { ...sent, outcome: 'fixed' } };
+  }
+  const reason = `written, but ${afterWriteProblem(after)}`;
+  return {
+    ...identity,
+    result: 'failed',
+    reason,
+    body,
+    changes,
+    verdict: after,
+    readAt: readBackAt,
+    remediation: { ...sent, outcome: 'failed', reason },
+  };
+}
+
+function decisionReason(verdict: SubscriptionVerdict): string {
+  const decision = decideRemediation(verdict);
+  return decision.kind === 'write' ? '' : decision.reason;
+}
+
+/** What the reading after a write says is still wrong. */
+function afterWriteProblem(after: SubscriptionVerdict): string {
+  const problems = after.findings.filter((finding) => finding.result !== 'pass');
+  if (after.status === 'error') return `the contact could not be read back: ${problems[0]?.message ?? 'no reason given'}`;
+  return `the contact read back still fails ${problems.map((finding) => `${finding.ruleId} (${finding.message})`).join('; ')}`;
+}
