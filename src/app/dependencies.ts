@@ -9,6 +9,7 @@ import type { PruneResult } from '../alerts/outbox-admin.js';
 import type { AlertMode, DeliveryCounts, OutboxMessage } from '../alerts/ports.js';
 import type { AlertSettings } from '../core/alerts.js';
 import type { Policy } from '../core/model.js';
+import type { RepairClaims, SecurityContactWriter } from '../remediation/ports.js';
 import type {
   ScanLease,
   ScanReportStore,
@@ -22,6 +23,8 @@ import type {
 export interface HandlerSettings {
   /** CONTACT_WATCH_POLICY (default policy when unset). */
   policy: Policy;
+  /** CONTACT_WATCH_REMEDIATION: whether the app repairs contacts itself (off unless set). */
+  remediation: { enabled: boolean };
   /** Reminder days, the new-subscription grace period, fixed notices. */
   alerting: { alerts: AlertSettings };
   /** The Azure portal of the cloud the app runs in, for links in pages and e-mails. */
@@ -52,8 +55,16 @@ export type AppLog = (context: InvocationContext, event: string, fields?: Record
 
 export interface AppDependencies {
   settings: HandlerSettings;
-  azure: { inventory: TenantInventorySource; contacts: SecurityContactsSource; subscriptions: SubscriptionLookup };
+  azure: {
+    inventory: TenantInventorySource;
+    contacts: SecurityContactsSource;
+    subscriptions: SubscriptionLookup;
+    /** Used only when settings.remediation is on. */
+    writer: SecurityContactWriter;
+  };
   store: StateStore;
+  /** Who is repairing which subscription, across instances. */
+  repairClaims: RepairClaims;
   lease: ScanLease;
   /** Each scan's status and report, for GET /api/scans/{scanId}. */
   scanReports: ScanReportStore;

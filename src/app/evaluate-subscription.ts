@@ -32,6 +32,7 @@ import type { SubscriptionRecord } from '../core/state-model.js';
 import { checkSubscription } from '../scan/check.js';
 import type { ContactListRead, RecordedEvaluation, SecurityContactsSource, SubscriptionLookup } from '../scan/ports.js';
 import { deliverOwedAlerts } from './deliver-owed-alerts.js';
+import { graceUntil, repairInApp, type AppRepairOutcome } from './repair-subscriptions.js';
 import type { AppDependencies } from './dependencies.js';
 
 export interface EvaluateSubscriptionRequest {
@@ -47,6 +48,11 @@ export interface EvaluateSubscriptionRequest {
    * instead of recorded. Absent for contact changes, and for events that carry no time.
    */
   announcedAt?: string;
+  /**
+   * Repair the subscription when it is noncompliant and CONTACT_WATCH_REMEDIATION is on (a new
+   * subscription, a deleted contact), past its grace period; `by` is who the record says wrote it.
+   */
+  repair?: { by: string };
 }
 
 /**
@@ -67,6 +73,8 @@ export interface SubscriptionEvaluation {
   alertDeferredUntil?: string;
   /** What alert delivery did; undefined when it failed (logged; the alert stays owed). */
   delivery: DeliveryCounts | undefined;
+  /** What the repair did, when one was asked for and due. */
+  repair?: AppRepairOutcome;
 }
 
 /** The subscription could not be read for a reason that may pass; thrown so Event Grid retries. */
@@ -172,8 +180,31 @@ export async function evaluateSubscription(
     deps.log(context, 'subscription.statusChanged', { subscriptionId, from: change.from, to: change.to, evaluatedBy: request.evaluatedBy });
   }
 
+  let repair: AppRepairOutcome | undefined;
+  if (request.repair && deps.settings.remediation.enabled && record.status === 'noncompliant' && !recorded.superseded) {
+    const until = graceUntil(record, deps);
+    if (until) {
+      repair = { kind: 'in-grace', until };
+      deps.log(context, 'remediation.deferred', {
+        subscriptionId,
+        reason: 'a new subscription is given time to have its contact set',
+        until,
+      });
+    } else {
+      repair = await repairInApp(
+        deps,
+        context,
+        { subscriptionId, displayName: record.displayName, state: record.state },
+        request.repair.by,
+      );
+      // The invocation that holds the claim repairs and alerts; an alert from here would announce
+      // a problem that is being repaired.
+      if (repair.kind === 'claimed-elsewhere') return { verdict, recorded, delivery: undefined, repair };
+    }
+  }
+
   const now = deps.clock();
-  const deferredUntil = alertDeferredUntil(record, now, deps.settings.alerting.alerts);
+  const deferredUntil = repair?.kind === 'repaired' ? undefined : alertDeferredUntil(record, now, deps.settings.alerting.alerts);
   if (deferredUntil) {
     deps.log(context, 'alert.deferred', {
       subscriptionId,
@@ -184,7 +215,7 @@ export async function evaluateSubscription(
   }
 
   const delivery = await deliverOwedAlerts(deps, context, { mode: request.alertMode, subscriptionIds: [subscriptionId] });
-  return { verdict, recorded, delivery, ...(deferredUntil ? { alertDeferredUntil: deferredUntil } : {}) };
+  return { verdict, recorded, delivery, ...(deferredUntil ? { alertDeferredUntil: deferredUntil } : {}), ...(repair ? { repair } : {}) };
 }
 
 /**

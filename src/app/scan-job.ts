@@ -18,6 +18,7 @@ import { ScanFailedError, type ScanProgress } from '../scan/scan.js';
 import type { LeaseToken, ScanFailure, SecurityContactsSource, TenantInventorySource } from '../scan/ports.js';
 import { runStoredScan } from '../scan/stored-scan.js';
 import { deliverOwedAlerts } from './deliver-owed-alerts.js';
+import { repairAfterScan } from './repair-subscriptions.js';
 import { looksLikeSecret } from '../core/secret-text.js';
 import type { AppDependencies } from './dependencies.js';
 
@@ -241,6 +242,15 @@ async function runStartedScan(
       });
     }
     reportKept(report);
+
+    // The timer repairs what its scan found noncompliant (CONTACT_WATCH_REMEDIATION=on); the
+    // report stays what the scan read, and the alerts below see the repaired records.
+    if (trigger === 'timer' && deps.settings.remediation.enabled) {
+      const noncompliant = report.subscriptions.filter((verdict) => verdict.status === 'noncompliant');
+      await repairAfterScan(deps, context, noncompliant, report.scan.id).catch((error: unknown) =>
+        deps.log(context, 'remediation.error', { scanId: report.scan.id, error }),
+      );
+    }
 
     await deliverOwedAlerts(deps, context, { mode: 'digest' });
     return report;

@@ -13,6 +13,7 @@ import {
   APPLICATION_INSIGHTS_SETTINGS,
   CLOUD_SETTINGS,
   POLICY_SETTINGS,
+  REMEDIATION_SETTINGS,
   RETENTION_SETTINGS,
   SCAN_SCHEDULE_SETTINGS,
   storageSettings,
@@ -27,6 +28,7 @@ const APP_SETTING_PARTS = {
       'UseDevelopmentStorage=true (Azurite) or https://<account>.table.core.windows.net (managed identity; needed when AzureWebJobsStorage is identity-based).',
   ),
   policy: POLICY_SETTINGS,
+  remediation: REMEDIATION_SETTINGS,
   alerting: ALERTING_SETTINGS,
   scanSchedule: SCAN_SCHEDULE_SETTINGS,
   retention: RETENTION_SETTINGS,
@@ -68,5 +70,18 @@ export class AppSettingsError extends InvalidSettingsError {
 export function readAppSettings(env: Env): AppSettings {
   const read = APP_SETTINGS.check(env);
   if (!read.ok) throw new AppSettingsError(read.problems);
+  const { remediation, policy } = read.settings;
+  // A contact without a valid address is the commonest case (a new subscription has none), and
+  // only the policy can say which mailbox to write there: the app never makes one up.
+  if (remediation.enabled && policy.remediation.emails.length === 0) {
+    throw new AppSettingsError([
+      {
+        setting: 'CONTACT_WATCH_REMEDIATION',
+        message:
+          'CONTACT_WATCH_REMEDIATION is on, but the policy (CONTACT_WATCH_POLICY) names no remediation.emails: the addresses to write ' +
+          'where a contact has no valid one, e.g. {"remediation": {"emails": ["secops@your-company.com"]}}. Add them, or turn CONTACT_WATCH_REMEDIATION off.',
+      },
+    ]);
+  }
   return read.settings;
 }

@@ -9,6 +9,7 @@ import { createLogger } from '../adapters/structured-log.js';
 import { openStateStore, parseStorageSetting } from '../adapters/table-storage/index.js';
 import type { RetentionSettings } from '../scan/ports.js';
 import { openScanLease } from '../adapters/table-storage/scan-lease.js';
+import { openRepairClaims } from '../adapters/table-storage/repair-claims.js';
 import { openScanReportStore } from '../adapters/table-storage/scan-reports.js';
 import type { Policy } from '../core/model.js';
 import type { AppDependencies } from '../app/dependencies.js';
@@ -25,6 +26,8 @@ export interface AppSettings {
   storage: StorageSetting;
   /** CONTACT_WATCH_POLICY (default policy when unset). */
   policy: Policy;
+  /** CONTACT_WATCH_REMEDIATION: whether the app repairs contacts itself. */
+  remediation: { enabled: boolean };
   /** ACS, sender, recipients, reminder days, grace minutes, e-mail rate. */
   alerting: AlertingSettings;
   /** CONTACT_WATCH_SCAN_SCHEDULE: the timer's NCRONTAB expression (six fields). */
@@ -38,7 +41,7 @@ export interface AppSettings {
 /** The app's dependencies as composed here: the ports the handlers see, and the adapters behind them. */
 export type ComposedAppDependencies = AppDependencies & {
   settings: AppSettings;
-  azure: Pick<AzureAdapters, 'cloud' | 'credential' | 'inventory' | 'contacts' | 'subscriptions'>;
+  azure: Pick<AzureAdapters, 'cloud' | 'credential' | 'inventory' | 'contacts' | 'subscriptions'> & { writer: AzureAdapters['contacts'] };
   store: TableStateStore;
 };
 
@@ -57,6 +60,7 @@ export function createAppDependencies(settings: AppSettings): ComposedAppDepende
     retention: settings.retention,
   });
   const lease = openScanLease(store.connection, { clock });
+  const repairClaims = openRepairClaims(store.connection, { clock });
   const scanReports = openScanReportStore(store.connection);
   const alerts = alertDelivery({
     settings: settings.alerting,
@@ -65,5 +69,15 @@ export function createAppDependencies(settings: AppSettings): ComposedAppDepende
     credential: azure.credential,
     clock,
   });
-  return { settings, azure, store, lease, scanReports, alerts, clock, log: createLogger() };
+  return {
+    settings,
+    azure: { ...azure, writer: azure.contacts },
+    store,
+    lease,
+    repairClaims,
+    scanReports,
+    alerts,
+    clock,
+    log: createLogger(),
+  };
 }

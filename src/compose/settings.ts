@@ -74,6 +74,26 @@ export const POLICY_SETTINGS = settingsPart({
   value: (values) => values.CONTACT_WATCH_POLICY,
 });
 
+/**
+ * CONTACT_WATCH_REMEDIATION: whether the app repairs security contacts itself (CONTRACT.md §11).
+ * Off unless it says `on`: writing contacts across a tenant is never a default.
+ */
+export const REMEDIATION_SETTINGS = settingsPart({
+  fields: {
+    CONTACT_WATCH_REMEDIATION: setting((text = 'off') => {
+      const value = text.toLowerCase();
+      if (value !== 'on' && value !== 'off') {
+        throw new SettingsError(
+          'CONTACT_WATCH_REMEDIATION',
+          `CONTACT_WATCH_REMEDIATION is ${quoteWithoutSecrets(text)}: expected "on" (the app repairs security contacts itself) or "off" (the default).`,
+        );
+      }
+      return value === 'on';
+    }),
+  },
+  value: (values) => ({ enabled: values.CONTACT_WATCH_REMEDIATION }),
+});
+
 export const DEFAULT_SCAN_SCHEDULE = '0 */30 * * * *';
 
 /** CONTACT_WATCH_SCAN_SCHEDULE: the timer's six-field NCRONTAB expression (Functions app). */

@@ -29,3 +29,17 @@ export interface SecurityContactWriter {
   /** PUTs sent (the pipeline's retries are not counted). */
   readonly stats: { writes: number };
 }
+
+/**
+ * Who is repairing a subscription right now, across the app's instances: an event delivered twice
+ * at once, or an event racing the timer, must not write the same contact twice.
+ */
+export interface RepairClaims {
+  /** Claims the repair of one subscription for `ttlMs`; undefined while another holder has it. */
+  tryClaim(subscriptionId: string, holder: string, ttlMs: number): Promise<RepairClaim | undefined>;
+}
+
+export interface RepairClaim {
+  /** Gives the claim back (a claim not released expires after its time). */
+  release(): Promise<void>;
+}

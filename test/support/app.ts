@@ -13,8 +13,10 @@ import { InMemoryTableService, inMemoryStorageTarget, openInMemoryStateStore } f
 import { openStateStore, type StateStoreOptions, type TableStateStore } from '../../src/adapters/table-storage/index.js';
 import { readRetentionSettings } from '../../src/adapters/table-storage/retention.js';
 import { openScanReportStore } from '../../src/adapters/table-storage/scan-reports.js';
+import { openRepairClaims } from '../../src/adapters/table-storage/repair-claims.js';
 import { readAlertingSettings } from '../../src/compose/alerting-settings.js';
 import { DEFAULT_POLICY } from '../../src/core/policy.js';
+import type { Policy } from '../../src/core/model.js';
 import { alertDelivery, type AlertingOptions } from '../../src/compose/alert-delivery.js';
 import type { AppSettings, ComposedAppDependencies } from '../../src/compose/app.js';
 import type { ScanLease } from '../../src/scan/ports.js';
@@ -83,6 +85,10 @@ export interface TestAppOptions {
   clock?: () => Date;
   /** The scan lease; tests of the lease-free handlers may leave it out. */
   lease?: ScanLease;
+  /** The policy (default: the default policy). */
+  policy?: Policy;
+  /** CONTACT_WATCH_REMEDIATION on (default off). */
+  remediation?: boolean;
   env?: Record<string, string>;
 }
 
@@ -121,7 +127,8 @@ export function testAppDependencies(options: TestAppOptions): ComposedAppDepende
   const settings: AppSettings = {
     cloud: azure.cloud,
     storage: { settingName: 'CONTACT_WATCH_STORAGE', value: options.tables.connectionString },
-    policy: DEFAULT_POLICY,
+    policy: options.policy ?? DEFAULT_POLICY,
+    remediation: { enabled: options.remediation === true },
     alerting: readAlertingSettings(env),
     scanSchedule: '0 */30 * * * *',
     retention,
@@ -136,9 +143,10 @@ export function testAppDependencies(options: TestAppOptions): ComposedAppDepende
   };
   return {
     settings,
-    azure,
+    azure: { ...azure, writer: azure.contacts },
     store,
     lease: options.lease ?? noLease,
+    repairClaims: openRepairClaims(store.connection, { clock }),
     scanReports: openScanReportStore(store.connection),
     alerts: alertDelivery({
       settings: settings.alerting,

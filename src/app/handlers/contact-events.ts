@@ -48,6 +48,11 @@ export function createContactEventHandler(deps: AppDependencies): (event: unknow
           evaluatedBy: `event:${parsed.eventId}`,
           alertMode: 'single',
           ...(parsed.kind === 'subscription-created' && parsed.eventTime ? { announcedAt: parsed.eventTime } : {}),
+          // A new subscription and a deleted contact are repaired at once (when remediation is on);
+          // a contact someone is editing is left to them, and to the timer.
+          ...(parsed.kind === 'subscription-created' || parsed.operation === 'delete'
+            ? { repair: { by: `app on event ${parsed.eventId}` } }
+            : {}),
         });
         return;
       }
