@@ -42,7 +42,7 @@ export interface AlertServiceOptions {
   /** The security team's addresses (CONTACT_WATCH_ALERT_RECIPIENTS). */
   recipients: readonly string[];
   settings?: AlertSettings;
-  /** Portal of the cloud, per-rule fix text, suggested contact addresses. */
+  /** The portal of the cloud and the report page linked from every message. */
   template: Omit<TemplateContext, 'now'>;
   limits?: DigestLimits;
   /** How old a claim without a message must be before another run completes it (default 10 min). */

@@ -2,15 +2,18 @@
  * Which alerts are owed (CONTRACT.md §10). Pure: the records and the clock come in, the owed
  * alerts come out; nothing here knows about e-mail or storage.
  */
-import type { ContactFix, Finding } from './model.js';
+import type { ContactFix, ContactRemediation, Finding } from './model.js';
 import type { SubscriptionRecord } from './state-model.js';
 
 /**
  * - `alert`: the subscription entered `noncompliant` or `error` and has not been alerted on since.
  * - `reminder`: it is still so and its last alert is older than the reminder interval.
  * - `fixed`: an optional notice that a subscription alerted on before is compliant now.
+ * - `repaired`: contact-watch wrote the subscription's contact itself and it is compliant now
+ *   (CONTRACT.md §11). It reports a write already made, so it is owed whatever the notice and grace
+ *   settings, and it stands in for a `fixed` notice about the same return to compliance.
  */
-export type AlertKind = 'alert' | 'reminder' | 'fixed';
+export type AlertKind = 'alert' | 'reminder' | 'fixed' | 'repaired';
 
 export interface AlertSettings {
   /** Days between reminders while a subscription stays non-compliant; 0 = never (CONTACT_WATCH_REMINDER_DAYS). */
@@ -51,6 +54,12 @@ export interface OwedAlert {
    * changes only what fails, so a suggested command never wipes a contact. Absent when unknown.
    */
   fix?: ContactFix;
+  /**
+   * contact-watch's write of the contact: for `repaired`, the write that repaired it; for `alert`
+   * and `reminder`, a write tried during the current bad spell that failed (so the message can
+   * say it was tried, and why it did not work). Absent otherwise.
+   */
+  repair?: ContactRemediation;
 }
 
 const DAY_MS = 86_400_000;
@@ -72,26 +81,35 @@ export function alertKey(subscriptionId: string, kind: AlertKind, status: string
  * The alert owed for one record at `now`, or null.
  *
  * Occurrence keys: an `alert` (and a `fixed` notice) is anchored to `statusSince`, the moment the
- * record entered its status; a `reminder` is anchored to `lastAlertedAt`, the alert it follows.
+ * record entered its status; a `reminder` is anchored to `lastAlertedAt`, the alert it follows; a
+ * `repaired` notice to the time of the write it reports (`lastRemediation.at`).
  */
 export function owedAlertFor(record: SubscriptionRecord, now: Date, settings: AlertSettings = DEFAULT_ALERT_SETTINGS): OwedAlert | null {
   const nowMs = now.getTime();
   const statusSince = instant(record.statusSince);
   const lastAlerted = instant(record.lastAlertedAt);
   const alertedInThisStatus = lastAlerted !== null && statusSince !== null && lastAlerted >= statusSince;
+  const repair = record.lastRemediation ?? null;
+  const repairedAt = instant(repair?.at);
 
   if (record.status === 'noncompliant' || record.status === 'error') {
     if (record.status === 'noncompliant' && settings.newSubscriptionGraceMinutes > 0) {
       const firstSeen = instant(record.firstSeenAt);
       if (firstSeen !== null && nowMs - firstSeen < settings.newSubscriptionGraceMinutes * MINUTE_MS) return null;
     }
+    const since = record.noncompliantSince ?? record.statusSince;
+    const badSince = instant(since);
+    // A repair that failed during this bad spell is part of what the alert has to say; one from
+    // an earlier spell is not about the present problem.
+    const failedRepair = repair?.outcome === 'failed' && repairedAt !== null && badSince !== null && repairedAt >= badSince;
     const base = {
       subscriptionId: record.subscriptionId,
       displayName: record.displayName,
       status: record.status,
-      since: record.noncompliantSince ?? record.statusSince,
+      since,
       findings: record.findings.filter((finding) => finding.result !== 'pass'),
       ...(record.fix ? { fix: record.fix } : {}),
+      ...(failedRepair ? { repair } : {}),
     };
     if (!alertedInThisStatus) {
       return { key: alertKey(record.subscriptionId, 'alert', record.status, record.statusSince), kind: 'alert', ...base };
@@ -104,6 +122,31 @@ export function owedAlertFor(record: SubscriptionRecord, now: Date, settings: Al
       };
     }
     return null;
+  }
+
+  // A repaired notice is owed once for a write by contact-watch that left the subscription
+  // compliant: the write came before the reading that began this compliant spell (the store
+  // stamps the status when it records that reading, after the write), and no alert followed it.
+  // It takes the place of the fixed notice for that return to compliance: marking it alerted
+  // (after the reading was recorded, so after statusSince) leaves no fixed notice owed.
+  if (
+    record.status === 'compliant' &&
+    repair?.outcome === 'fixed' &&
+    repairedAt !== null &&
+    statusSince !== null &&
+    statusSince >= repairedAt &&
+    (lastAlerted === null || lastAlerted < repairedAt)
+  ) {
+    return {
+      key: alertKey(record.subscriptionId, 'repaired', record.status, repair.at),
+      kind: 'repaired',
+      subscriptionId: record.subscriptionId,
+      displayName: record.displayName,
+      status: 'compliant',
+      since: record.statusSince,
+      findings: [],
+      repair,
+    };
   }
 
   // A fixed notice is owed once when a subscription we alerted on (before it became compliant)

@@ -1,7 +1,9 @@
 /**
  * One self-contained HTML page (`scan --format html`, and the base of the HTTP API's report):
  * compliance at a glance, the failing subscriptions with their failed rules and messages, how to
- * fix each failing rule, and the rest collapsed.
+ * fix each failing rule, and the rest collapsed. Each non-compliant subscription with a merged fix
+ * (CONTRACT.md §11) carries its own command, collapsed in its row: its contact with only what fails
+ * changed, so the command a reader copies never wipes an address the subscription has.
  *
  * Self-contained: inline CSS, system fonts, inline SVG, no external script, font, image or
  * stylesheet, so it works offline and from a mail attachment; a Content-Security-Policy meta
@@ -25,6 +27,7 @@ import { html, Html } from './html-tag.js';
 import { complianceRate, describeContact, formatDuration, formatPercent, formatUtc, STATUS_LABELS } from './display.js';
 import { failingFindings, fixCounts, groupedFailures, isFailingStatus, type FailureGroup } from './findings.js';
 import type { RenderContext } from './render-context.js';
+import { subscriptionFixHtml } from './subscription-fix.js';
 import { inTriageOrder } from './triage-order.js';
 
 export interface HtmlReportOptions {
@@ -34,6 +37,11 @@ export interface HtmlReportOptions {
    * the page's Content-Security-Policy allows neither.
    */
   extraSections?: readonly Html[];
+  /**
+   * A short note shown under a subscription's name wherever the page lists it (built with the
+   * `html` tag), e.g. the operator page's account of contact-watch's last write of its contact.
+   */
+  subscriptionNote?: (subscriptionId: string) => Html | undefined;
 }
 
 export function renderHtmlReport(report: ScanReport, context: RenderContext, options: HtmlReportOptions = {}): string {
@@ -69,10 +77,10 @@ ${new Html(STYLE)}</style>
 ${scanBanner(report)}
 ${glance(report)}
 ${options.extraSections ?? []}
-${failingSection(failing, s.subscriptions, context)}
+${failingSection(failing, s.subscriptions, context, options)}
 ${rulesSection(report, context)}
 ${fixSection(failing, context)}
-${othersSection(ordered, context)}
+${othersSection(ordered, context, options)}
 </main>
 <footer>
   <p>Compliance is the share of judged subscriptions (compliant, non-compliant and error) that are compliant; exempt and skipped subscriptions are not counted. A subscription whose contact could not be read is never counted as compliant.</p>
@@ -169,7 +177,7 @@ function donut(summary: ScanReport['summary']): Html {
     </svg>`;
 }
 
-function failingSection(failing: SubscriptionVerdict[], total: number, context: RenderContext): Html {
+function failingSection(failing: SubscriptionVerdict[], total: number, context: RenderContext, options: HtmlReportOptions): Html {
   if (failing.length === 0) {
     return html`<section class="panel" aria-labelledby="failing-title">
   <h2 id="failing-title">Failing subscriptions</h2>
@@ -185,18 +193,18 @@ function failingSection(failing: SubscriptionVerdict[], total: number, context: 
   <table class="subs failing">
     <thead><tr><th scope="col">Subscription</th><th scope="col">Status</th><th scope="col">What fails</th><th scope="col">Current contact</th><th scope="col" class="noprint">Portal</th></tr></thead>
     <tbody>
-      ${failing.map((verdict) => failingRow(verdict, context))}
+      ${failing.map((verdict) => failingRow(verdict, context, options))}
     </tbody>
   </table>
   </div>
 </section>`;
 }
 
-function failingRow(verdict: SubscriptionVerdict, context: RenderContext): Html {
+function failingRow(verdict: SubscriptionVerdict, context: RenderContext, options: HtmlReportOptions): Html {
   return html`<tr data-filter="${filterText(verdict)}">
-        <td>${subscriptionCell(verdict)}</td>
+        <td>${subscriptionCell(verdict, options)}</td>
         <td>${statusBadge(verdict.status)}</td>
-        <td><ul class="failures">${groupedFailures(verdict).map((group) => html`<li>${failureLabels(group)}<span class="message">${group.message}</span></li>`)}</ul></td>
+        <td><ul class="failures">${groupedFailures(verdict).map((group) => html`<li>${failureLabels(group)}<span class="message">${group.message}</span></li>`)}</ul>${subscriptionFixHtml(verdict)}</td>
         <td>${contactCell(verdict)}</td>
         <td class="noprint">${portalLink(verdict, context)}</td>
       </tr>`;
@@ -211,9 +219,9 @@ function failureLabels(group: FailureGroup): Html {
   return html`${group.ruleIds.map((id) => html`<a class="rule" href="#fix-${id}">${id}</a> `)}`;
 }
 
-function subscriptionCell(verdict: SubscriptionVerdict): Html {
+function subscriptionCell(verdict: SubscriptionVerdict, options: HtmlReportOptions): Html {
   return html`<span class="sub-name"><bdi>${verdict.displayName === '' ? '(unknown name)' : verdict.displayName}</bdi></span>
-          <code class="sub-id">${verdict.subscriptionId}</code>`;
+          <code class="sub-id">${verdict.subscriptionId}</code>${options.subscriptionNote?.(verdict.subscriptionId)}`;
 }
 
 function contactCell(verdict: SubscriptionVerdict): Html {
@@ -323,7 +331,7 @@ function references(rule: Rule, context: RenderContext): Html | '' {
 }
 
 /** Compliant, exempt and skipped subscriptions, each group collapsed. */
-function othersSection(ordered: SubscriptionVerdict[], context: RenderContext): Html | '' {
+function othersSection(ordered: SubscriptionVerdict[], context: RenderContext, options: HtmlReportOptions): Html | '' {
   const groups = (['compliant', 'exempt', 'skipped'] as const)
     .map((status) => ({ status, verdicts: ordered.filter((v) => v.status === status) }))
     .filter((group) => group.verdicts.length > 0);
@@ -339,7 +347,7 @@ function othersSection(ordered: SubscriptionVerdict[], context: RenderContext): 
       <tbody>
         ${verdicts.map(
           (verdict) => html`<tr data-filter="${filterText(verdict)}">
-          <td>${subscriptionCell(verdict)}</td>
+          <td>${subscriptionCell(verdict, options)}</td>
           <td>${verdict.state}</td>
           <td>${contactCell(verdict)}</td>
           <td>${otherNotes(verdict)}</td>

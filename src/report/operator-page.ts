@@ -6,13 +6,15 @@
  *
  * The stored records become a ScanReport (`gone` left out, active exemptions applied as the next
  * scan would), and the page is the CLI's HTML report (html.ts) with four extra sections: it loads
- * nothing, and its Content-Security-Policy is the report's. Every value is escaped by the `html` tag.
+ * nothing, and its Content-Security-Policy is the report's. Each record's merged fix gives its
+ * subscription's own command, and its last write by contact-watch (lastRemediation) is noted
+ * wherever the page lists it. Every value is escaped by the `html` tag.
  */
 import { isGivenUp, type OutboxState } from '../core/outbox-states.js';
 import { emailNotificationsUrl } from '../core/azure-portal.js';
 import { applyExemptions, isExemptionActive, utcDay } from '../core/exemptions.js';
 import { SUBSCRIPTION_STATUSES } from '../core/model.js';
-import type { ScanReport, ScanStatus, SubscriptionVerdict } from '../core/model.js';
+import type { ContactRemediation, ScanReport, ScanStatus, SubscriptionVerdict } from '../core/model.js';
 import type { Exemption, ScanRunRecord, SubscriptionRecord } from '../core/state-model.js';
 import { formatUtc } from './display.js';
 import { isFailingStatus, rulesToFix } from './findings.js';
@@ -54,13 +56,21 @@ export interface OperatorPage {
 
 export function renderOperatorPage(input: OperatorPageInput, context: RenderContext): OperatorPage {
   const report = storedStateReport(input.records, input.runs, input.exemptions, input.now);
+  const repairs = new Map(
+    input.records.flatMap((record) => (record.lastRemediation ? [[record.subscriptionId, record.lastRemediation]] : [])),
+  );
+  const repairNote = (subscriptionId: string) => {
+    const repair = repairs.get(subscriptionId);
+    return repair ? remediationNote(repair) : undefined;
+  };
   const page = renderHtmlReport(report, context, {
     extraSections: [
       renderTrendSection(input.runs),
-      nextStepsSection(report.subscriptions, input.records, context, input.now),
+      nextStepsSection(report.subscriptions, input.records, context, input.now, repairNote),
       exemptionsSection(input.exemptions, input.records, input.now),
       alertEmailsSection(input.undelivered),
     ],
+    subscriptionNote: repairNote,
   });
   return { html: page, contentSecurityPolicy: CONTENT_SECURITY_POLICY, subscriptions: report.summary.subscriptions };
 }
@@ -106,7 +116,16 @@ function recordVerdict(record: SubscriptionRecord): SubscriptionVerdict {
     source: record.source,
     contact: record.contact,
     findings: record.findings,
+    ...(record.fix ? { fix: record.fix } : {}),
   };
+}
+
+/** contact-watch's last write of a subscription's contact, in a line: when, by whom or what, and how it ended. */
+function remediationNote(repair: ContactRemediation): Html {
+  const when = html`<time datetime="${repair.at}">${formatUtc(repair.at)}</time>`;
+  return repair.outcome === 'fixed'
+    ? html`<span class="settings remediation remediation-fixed">Repaired automatically at ${when} (<bdi>${repair.by}</bdi>)</span>`
+    : html`<span class="settings remediation remediation-failed">Automatic repair failed at ${when} (<bdi>${repair.by}</bdi>)${repair.reason ? html`: ${repair.reason}` : ''}</span>`;
 }
 
 /** Each failing subscription: since when, the last alert, and the one thing its owner should do next. */
@@ -115,6 +134,7 @@ function nextStepsSection(
   records: readonly SubscriptionRecord[],
   context: RenderContext,
   now: Date,
+  note: (subscriptionId: string) => Html | undefined,
 ): Html {
   const failing = inTriageOrder(verdicts).filter((verdict) => isFailingStatus(verdict.status));
   if (failing.length === 0) return html``;
@@ -137,7 +157,7 @@ function nextStepsSection(
           const since = record?.noncompliantSince ?? record?.statusSince ?? null;
           const url = emailNotificationsUrl(context.portalUrl, verdict.subscriptionId);
           return html`<tr class="step-${verdict.status}">
-        <td><span class="sub-name"><bdi>${verdict.displayName === '' ? '(unknown name)' : verdict.displayName}</bdi></span><code class="sub-id">${verdict.subscriptionId}</code></td>
+        <td><span class="sub-name"><bdi>${verdict.displayName === '' ? '(unknown name)' : verdict.displayName}</bdi></span><code class="sub-id">${verdict.subscriptionId}</code>${note(verdict.subscriptionId)}</td>
         <td>${since ? html`<time datetime="${since}">${formatUtc(since)}</time><span class="settings">${daysAgo(since, now)}</span>` : html`<span class="muted">unknown</span>`}</td>
         <td>${record?.lastAlertedAt ? html`<time datetime="${record.lastAlertedAt}">${formatUtc(record.lastAlertedAt)}</time>` : html`<span class="muted">not yet</span>`}</td>
         <td>${nextStep(verdict, context)}${url ? html` <a class="noprint" href="${url}" target="_blank" rel="noopener noreferrer">Email notifications<span aria-hidden="true"> ↗</span></a>` : ''}</td>

@@ -246,7 +246,7 @@ function alertFromKey(key: string, subscriptionId: string): OwedAlert {
   const [id, kind, status, basis] = key.split('|');
   return {
     key,
-    kind: kind === 'reminder' || kind === 'fixed' ? kind : 'alert',
+    kind: kind === 'reminder' || kind === 'fixed' || kind === 'repaired' ? kind : 'alert',
     subscriptionId: subscriptionId || (id ?? ''),
     displayName: '',
     status: status === 'error' || status === 'compliant' ? status : 'noncompliant',

@@ -6,10 +6,32 @@ import type { OwedAlert } from '../../core/alerts.js';
 import { environmentSettingsUrl } from '../../core/azure-portal.js';
 import type { Html } from '../../report/html-tag.js';
 import { fixInstructions, rowsFixSteps } from './fix-instructions.js';
-import { documentHtml, footerHtml, introHtml, remainderHtml, rowHtml, rowsFixHtml, rowsHtml, sectionHtml } from './html-body.js';
+import {
+  documentHtml,
+  footerHtml,
+  introHtml,
+  remainderHtml,
+  repairedRowHtml,
+  repairedRowsHtml,
+  rowHtml,
+  rowsFixHtml,
+  rowsHtml,
+  sectionHtml,
+} from './html-body.js';
 import type { RenderedEmail, TemplateContext } from './template-context.js';
-import { documentText, footerText, introText, remainderText, rowsFixText, rowsText, rowText, sectionText } from './text-body.js';
-import { PRODUCT, remainderWords } from './wording.js';
+import {
+  documentText,
+  footerText,
+  introText,
+  remainderText,
+  repairedRowsText,
+  repairedRowText,
+  rowsFixText,
+  rowsText,
+  rowText,
+  sectionText,
+} from './text-body.js';
+import { isNotice, PRODUCT, remainderWords, REPAIRED_SECTION_NOTE } from './wording.js';
 
 /** A piece of a message in both bodies. */
 export interface Block {
@@ -30,7 +52,7 @@ export function footerBlock(now: Date): Block {
 
 /** One subscription in full. */
 export function sectionBlock(alert: OwedAlert, ctx: TemplateContext): Block {
-  const fix = alert.kind !== 'fixed' ? fixInstructions(alert, ctx) : undefined;
+  const fix = isNotice(alert) ? undefined : fixInstructions(alert, ctx);
   return { html: sectionHtml(alert, ctx, fix), text: `${sectionText(alert, ctx, fix)}\n` };
 }
 
@@ -48,6 +70,27 @@ export function rowsBlock(rows: readonly Block[], title: string): Block {
     text: rowsText(
       rows.map((row) => row.text),
       title,
+    ),
+  };
+}
+
+/** One repaired subscription as a row of the digest's repaired section. */
+export function repairedRowBlock(alert: OwedAlert): Block {
+  return { html: repairedRowHtml(alert), text: repairedRowText(alert) };
+}
+
+/** The digest's section of repaired subscriptions, after the failing ones. */
+export function repairedRowsBlock(rows: readonly Block[], title: string): Block {
+  return {
+    html: repairedRowsHtml(
+      rows.map((row) => row.html),
+      title,
+      REPAIRED_SECTION_NOTE,
+    ),
+    text: repairedRowsText(
+      rows.map((row) => row.text),
+      title,
+      REPAIRED_SECTION_NOTE,
     ),
   };
 }

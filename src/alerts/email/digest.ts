@@ -6,7 +6,8 @@
  * tenant's size, because mail clients clip longer messages and hide the rest: full sections for
  * the first few subscriptions, one compact row each for as many more as fit, then a count of the
  * rest and a link to the report page. A subscription that could not be read is shown as such,
- * with the reason once, never as five failed rules.
+ * with the reason once, never as five failed rules. Subscriptions contact-watch repaired itself
+ * come last, in a section of their own (they need nothing done), within the same size.
  */
 import type { OwedAlert } from '../../core/alerts.js';
 import { inTriageOrder } from '../../report/triage-order.js';
@@ -17,6 +18,8 @@ import {
   frameBlock,
   introBlock,
   remainderBlock,
+  repairedRowBlock,
+  repairedRowsBlock,
   rowBlock,
   rowsBlock,
   rowsFixBlock,
@@ -54,8 +57,10 @@ const DETAILED_SUBSCRIPTIONS = 5;
 /**
  * A digest about several subscriptions (a scan), in triage order, within `maxBytes` of HTML and
  * text together: the first DETAILED_SUBSCRIPTIONS in full, then one row each for as many as fit,
- * then how many more there are and where the report lists them. `part` numbers the message
- * when a backlog is split.
+ * then how many more there are and where the report lists them. The subscriptions contact-watch
+ * repaired follow in their own section, one row each for as many as still fit, and a count of the
+ * rest. The failing ones come first and take the room first: they are what needs doing. `part`
+ * numbers the message when a backlog is split.
  */
 export function renderDigest(
   alerts: readonly OwedAlert[],
@@ -64,11 +69,13 @@ export function renderDigest(
   maxBytes: number = DIGEST_LIMITS.maxMessageBytes,
 ): RenderedEmail {
   const ordered = inTriageOrder(alerts);
+  const listed = ordered.filter((alert) => alert.kind !== 'repaired');
+  const repaired = ordered.filter((alert) => alert.kind === 'repaired');
   const subject = digestSubject(ordered, part);
   const reportUrl = reportPageUrl(ctx);
   const intro = introBlock(digestIntro(countStatuses(ordered)), reportUrl);
   const footer = footerBlock(ctx.now);
-  // Room for everything but the subscriptions, with the longest table title and remainder note
+  // Room for everything but the subscriptions, with the longest table titles and remainder notes
   // this digest can have, and a little to spare.
   const frame = [
     frameBlock(subject),
@@ -77,25 +84,35 @@ export function renderDigest(
     rowsBlock([], `${ordered.length} more subscriptions`),
     rowsFixBlock(ctx, reportUrl),
     remainderBlock(ordered, reportUrl),
+    ...(repaired.length > 0 ? [repairedRowsBlock([], repairedTitle(repaired.length)), remainderBlock(repaired, reportUrl)] : []),
   ];
   let used = frame.reduce((sum, block) => sum + blockBytes(block), 0) + 256;
 
   const detailed: Block[] = [];
   let next = 0;
-  for (; next < ordered.length && detailed.length < DETAILED_SUBSCRIPTIONS; next += 1) {
-    const section = sectionBlock(ordered[next]!, ctx);
+  for (; next < listed.length && detailed.length < DETAILED_SUBSCRIPTIONS; next += 1) {
+    const section = sectionBlock(listed[next]!, ctx);
     if (used + blockBytes(section) > maxBytes) break;
     detailed.push(section);
     used += blockBytes(section);
   }
   const rows: Block[] = [];
-  for (; next < ordered.length; next += 1) {
-    const row = rowBlock(ordered[next]!, ctx);
+  for (; next < listed.length; next += 1) {
+    const row = rowBlock(listed[next]!, ctx);
     if (used + blockBytes(row) > maxBytes) break;
     rows.push(row);
     used += blockBytes(row);
   }
-  const rest = ordered.slice(next);
+  const rest = listed.slice(next);
+
+  const repairedRows: Block[] = [];
+  for (const alert of repaired) {
+    const row = repairedRowBlock(alert);
+    if (used + blockBytes(row) > maxBytes) break;
+    repairedRows.push(row);
+    used += blockBytes(row);
+  }
+  const repairedRest = repaired.slice(repairedRows.length);
 
   return assemble(subject, [
     intro,
@@ -110,8 +127,14 @@ export function renderDigest(
       : []),
     ...(rest.length > 0 ? [remainderBlock(rest, reportUrl)] : []),
     ...(rows.length > 0 || rest.length > 0 ? [rowsFixBlock(ctx, reportUrl)] : []),
+    ...(repairedRows.length > 0 ? [repairedRowsBlock(repairedRows, repairedTitle(repaired.length))] : []),
+    ...(repairedRest.length > 0 ? [remainderBlock(repairedRest, reportUrl)] : []),
     footer,
   ]);
+}
+
+function repairedTitle(count: number): string {
+  return `Repaired automatically (${count} ${plural(count, 'subscription', 'subscriptions')})`;
 }
 
 export interface DigestPart {

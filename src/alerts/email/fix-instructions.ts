@@ -33,7 +33,7 @@ export function fixInstructions(alert: OwedAlert, ctx: TemplateContext): FixInst
     ...(settings ? [{ label: 'Defender for Cloud: Environment settings', url: settings }] : []),
     ...(subscription ? [{ label: 'The subscription in the portal', url: subscription }] : []),
   ];
-  const azCommand = id ? suggestedCommand(alert, id, ctx) : undefined;
+  const azCommand = id ? suggestedCommand(alert, id) : undefined;
   return {
     portalLinks,
     portalSteps: portalSteps(alert),
@@ -66,28 +66,23 @@ function portalSteps(alert: OwedAlert): string[] {
 /**
  * The Azure CLI lines that fix this subscription, from its merged fix (CONTRACT.md §11): the
  * subscription's own contact with only the failing settings changed, so pasting it never wipes
- * an address, the phone or a setting. Nothing is suggested for a contact that could not be read
- * (there is nothing known to keep); one too large to show, or one recorded before fixes were
- * kept, gets the read to start from instead of a guess.
+ * an address, the phone or a setting. The body is the merged body exactly, as `check` and the
+ * report show it, so every place that suggests a write suggests the same one. Where no valid
+ * address would remain and the policy names none to add, it holds the example address and the
+ * reader is told to replace it; nothing else is put in its place. Nothing is suggested for a
+ * contact that could not be read (there is nothing known to keep); one too large to show, or one
+ * recorded before fixes were kept, gets the read to start from instead of a guess.
  */
-function suggestedCommand(alert: OwedAlert, id: string, ctx: TemplateContext): string | undefined {
+function suggestedCommand(alert: OwedAlert, id: string): string | undefined {
   if (alert.status !== 'noncompliant') return undefined;
   const fix = alert.fix;
   switch (fix?.kind) {
-    case 'put': {
-      // No valid address would remain and the policy names none to add: the security team's
-      // mailbox (the alert's recipients) stands in for the example address, when it is plain.
-      const team =
-        ctx.suggestedContactEmails && /^[A-Za-z0-9@._+;,-]+$/.test(ctx.suggestedContactEmails) ? ctx.suggestedContactEmails : undefined;
-      const body = fix.placeholderEmails && team ? { properties: { ...fix.body.properties, emails: team } } : fix.body;
+    case 'put':
       return [
         "# This subscription's own contact with only the failing settings changed: its addresses, phone and roles are kept.",
-        ...(fix.placeholderEmails && !team
-          ? [`# Replace ${EXAMPLE_SECURITY_TEAM_ADDRESS} with your security team's shared mailbox first.`]
-          : []),
-        azRestPutCommand(id, body),
+        ...(fix.placeholderEmails ? [`# Replace ${EXAMPLE_SECURITY_TEAM_ADDRESS} with your security team's shared mailbox first.`] : []),
+        azRestPutCommand(id, fix.body),
       ].join('\n');
-    }
     case 'not-fixable':
       return `# Writing the contact cannot fix this: ${fix.reason}`;
     case 'none':

@@ -8,7 +8,19 @@ import { html, joinHtml, type Html } from '../../report/html-tag.js';
 import type { FixInstructions } from './fix-instructions.js';
 import { commandText, inert, MESSAGE_MAX, NAME_MAX, ROW_REASON_MAX } from './safe-text.js';
 import type { TemplateContext } from './template-context.js';
-import { failedRules, headline, rowStatus, RULE_TITLES, sinceText, statusWords, unreadableReasons, whatFails } from './wording.js';
+import {
+  failedRepairText,
+  failedRules,
+  headline,
+  isNotice,
+  repairWords,
+  rowStatus,
+  RULE_TITLES,
+  sinceText,
+  statusWords,
+  unreadableReasons,
+  whatFails,
+} from './wording.js';
 
 const CELL = 'padding:6px 8px;border:1px solid #d0d7de;vertical-align:top;font-size:14px;';
 const HEAD_CELL = `${CELL}background:#f6f8fa;text-align:left;font-weight:bold;`;
@@ -21,7 +33,7 @@ const lines = (parts: readonly Html[]): Html => joinHtml(parts, html`\n`);
 
 /** One subscription in full: what is wrong, since when, and how to fix it. */
 export function sectionHtml(alert: OwedAlert, ctx: TemplateContext, fix: FixInstructions | undefined): Html {
-  const colour = alert.kind === 'fixed' ? '#067647' : alert.status === 'error' ? '#b54708' : '#b42318';
+  const colour = isNotice(alert) ? '#067647' : alert.status === 'error' ? '#b54708' : '#b42318';
   const parts = [
     html`<table role="presentation" width="100%" cellpadding="0" cellspacing="0" style="border-collapse:collapse;margin:0 0 24px 0;border:1px solid #d0d7de;">`,
     html`<tr><td style="padding:10px 12px;background:${colour};color:#ffffff;font-size:15px;font-weight:bold;">${headline(alert)}</td></tr>`,
@@ -30,9 +42,20 @@ export function sectionHtml(alert: OwedAlert, ctx: TemplateContext, fix: FixInst
     html`<div style="font-family:Consolas,Menlo,monospace;font-size:13px;color:#57606a;">Subscription ${inert(alert.subscriptionId, NAME_MAX)}</div>`,
     html`<div style="margin-top:6px;">Status: <strong>${statusWords(alert)}</strong> for ${sinceText(alert, ctx.now)}.</div>`,
   ];
-  if (alert.kind !== 'fixed' && alert.status === 'error') {
+  if (alert.kind === 'repaired' && alert.repair) {
+    const repair = repairWords(alert.repair);
+    parts.push(
+      html`<div style="margin-top:6px;">Repaired automatically: <strong>${repair.when}</strong></div>`,
+      html`<div style="margin-top:6px;">Made by: ${repair.by}</div>`,
+      html`<div style="margin-top:6px;">What was changed:</div>`,
+      html`<ul style="margin:4px 0 0 20px;padding:0;">${repair.changes.map((change) => html`<li>${change}</li>`)}</ul>`,
+    );
+  } else if (!isNotice(alert) && alert.repair) {
+    parts.push(html`<div style="margin-top:6px;"><strong>${failedRepairText(alert.repair)}</strong></div>`);
+  }
+  if (!isNotice(alert) && alert.status === 'error') {
     parts.push(...unreadableReasons(alert).map((reason) => html`<div style="margin-top:6px;">Reason: ${inert(reason, MESSAGE_MAX)}</div>`));
-  } else if (alert.kind !== 'fixed') {
+  } else if (!isNotice(alert)) {
     const rows = failedRules(alert).map(
       (group) =>
         html`<tr><td style="${CELL}">${joinHtml(
@@ -82,6 +105,30 @@ export function rowHtml(alert: OwedAlert, ctx: TemplateContext): Html {
     alert.subscriptionId,
     NAME_MAX,
   )}</span></td><td>${rowStatus(alert)}</td><td nowrap>${describeDuration(alert.since, ctx.now)}</td><td>${inert(whatFails(alert), ROW_REASON_MAX)}</td></tr>`;
+}
+
+/** The digest's repaired subscriptions: what was written where, when and by whom, after the failing ones. */
+export function repairedRowsHtml(rows: readonly Html[], title: string, note: string): Html {
+  return lines([
+    html`<h2 style="font-size:16px;margin:8px 0;">${title}</h2>`,
+    html`<p style="${PARAGRAPH}">${note}</p>`,
+    html`<table cellpadding="5" cellspacing="0" border="1" width="100%" style="border-collapse:collapse;border:1px solid #d0d7de;font-size:13px;margin:0 0 16px 0;">`,
+    html`<tr style="background:#f6f8fa;text-align:left;"><th>Subscription</th><th>Repaired</th><th>Made by</th><th>What was changed</th></tr>`,
+    ...rows,
+    html`</table>`,
+  ]);
+}
+
+/** One repaired subscription as a row of the digest's repaired section. */
+export function repairedRowHtml(alert: OwedAlert): Html {
+  const repair = alert.repair ? repairWords(alert.repair) : undefined;
+  return html`<tr><td>${inert(alert.displayName || '(no display name)', NAME_MAX)}<br><span style="font-family:Consolas,Menlo,monospace;${MUTED}">${inert(
+    alert.subscriptionId,
+    NAME_MAX,
+  )}</span></td><td nowrap>${repair?.when ?? ''}</td><td>${repair?.by ?? ''}</td><td>${joinHtml(
+    (repair?.changes ?? []).map((change) => html`${change}`),
+    html`<br>`,
+  )}</td></tr>`;
 }
 
 export function introHtml(intro: string, reportUrl: string | undefined): Html {

@@ -4,12 +4,18 @@ import { guidOrNull, subjectSafe } from './safe-text.js';
 import { countStatuses, countWords, plural, PRODUCT } from './wording.js';
 
 export function digestSubject(alerts: readonly OwedAlert[], part: { index: number; total: number } | undefined): string {
-  const { noncompliant, unreadable } = countStatuses(alerts);
+  const { noncompliant, unreadable, fixed, repaired } = countStatuses(alerts);
   const subscriptions = (count: number) => `${count} Azure ${plural(count, 'subscription', 'subscriptions')}`;
   const needs: string[] = [];
   if (noncompliant > 0) needs.push(`${subscriptions(noncompliant)} without a valid security contact`);
   if (unreadable > 0) needs.push(noncompliant > 0 ? `${unreadable} could not be read` : `${subscriptions(unreadable)} could not be read`);
-  const main = needs.length > 0 ? needs.join(', ') : `${subscriptions(alerts.length)} fixed`;
+  // Nothing failing: what the notices say (the counts in brackets say how many of each).
+  const main =
+    needs.length > 0
+      ? needs.join(', ')
+      : repaired > 0 && fixed === 0
+        ? `${subscriptions(repaired)} repaired automatically`
+        : `${subscriptions(alerts.length)} ${repaired > 0 ? 'fixed or repaired automatically' : 'fixed'}`;
   const partText = part && part.total > 1 ? ` (part ${part.index} of ${part.total})` : '';
   return `[${PRODUCT}] ${main} (${countWords(alerts)})${partText}`;
 }
@@ -29,5 +35,7 @@ export function singleSubject(alert: OwedAlert): string {
         : `[${PRODUCT}] Reminder: subscription ${who} still has no valid security contact`;
     case 'fixed':
       return `[${PRODUCT}] Fixed: subscription ${who} is compliant again`;
+    case 'repaired':
+      return `[${PRODUCT}] Repaired automatically: subscription ${who} has a valid security contact again`;
   }
 }

@@ -12,12 +12,6 @@ export interface TemplateContext {
   /** When the message is composed: "how long it has been so" is measured to this instant. */
   now: Date;
   /**
-   * The security team's addresses (`;`-separated): a suggested contact gets them only where no
-   * valid address of its own would remain and the policy names none to add. Anything but plain
-   * address characters is ignored (the example address stays, with a note to replace it).
-   */
-  suggestedContactEmails?: string;
-  /**
    * The report page (the app's `GET /api/report`), linked from every message so a digest that
    * lists only some subscriptions leads to all of them. Only an http(s) URL without a user name
    * or password is used. Every recipient sees it and mail is forwarded: never a URL with a key.

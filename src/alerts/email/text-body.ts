@@ -3,7 +3,18 @@ import { describeDuration, type OwedAlert } from '../../core/alerts.js';
 import type { FixInstructions } from './fix-instructions.js';
 import { commandText, inert, MESSAGE_MAX, NAME_MAX, ROW_REASON_MAX } from './safe-text.js';
 import type { TemplateContext } from './template-context.js';
-import { failedRules, headline, rowStatus, sinceText, statusWords, unreadableReasons, whatFails } from './wording.js';
+import {
+  failedRepairText,
+  failedRules,
+  headline,
+  isNotice,
+  repairWords,
+  rowStatus,
+  sinceText,
+  statusWords,
+  unreadableReasons,
+  whatFails,
+} from './wording.js';
 
 /** One subscription in full: what is wrong, since when, and how to fix it. */
 export function sectionText(alert: OwedAlert, ctx: TemplateContext, fix: FixInstructions | undefined): string {
@@ -13,9 +24,16 @@ export function sectionText(alert: OwedAlert, ctx: TemplateContext, fix: FixInst
     `Id: ${inert(alert.subscriptionId, NAME_MAX)}`,
     `Status: ${statusWords(alert)} for ${sinceText(alert, ctx.now)}.`,
   ];
-  if (alert.kind !== 'fixed' && alert.status === 'error') {
+  if (alert.kind === 'repaired' && alert.repair) {
+    const repair = repairWords(alert.repair);
+    lines.push(`Repaired automatically: ${repair.when}`, `Made by: ${repair.by}`, 'What was changed:');
+    for (const change of repair.changes) lines.push(`  - ${change}`);
+  } else if (!isNotice(alert) && alert.repair) {
+    lines.push(failedRepairText(alert.repair));
+  }
+  if (!isNotice(alert) && alert.status === 'error') {
     for (const reason of unreadableReasons(alert)) lines.push(`Reason: ${inert(reason, MESSAGE_MAX)}`);
-  } else if (alert.kind !== 'fixed') {
+  } else if (!isNotice(alert)) {
     lines.push('Failed rules:');
     for (const group of failedRules(alert)) {
       lines.push(
@@ -41,6 +59,18 @@ export function sectionText(alert: OwedAlert, ctx: TemplateContext, fix: FixInst
 /** One subscription as a line of the digest's compact list. */
 export function rowText(alert: OwedAlert, ctx: TemplateContext): string {
   return `* ${inert(alert.displayName || '(no display name)', NAME_MAX)} [${inert(alert.subscriptionId, NAME_MAX)}]: ${rowStatus(alert)} for ${describeDuration(alert.since, ctx.now)}; ${inert(whatFails(alert), ROW_REASON_MAX)}`;
+}
+
+/** The digest's repaired subscriptions, after the failing ones. */
+export function repairedRowsText(rows: readonly string[], title: string, note: string): string {
+  return [`${title}:`, note, ...rows, ''].join('\n');
+}
+
+/** One repaired subscription as a line of the digest's repaired section. */
+export function repairedRowText(alert: OwedAlert): string {
+  const repair = alert.repair ? repairWords(alert.repair) : undefined;
+  const what = repair ? ` at ${repair.when} (made by: ${repair.by}): ${repair.changes.join('; ')}` : '';
+  return `* ${inert(alert.displayName || '(no display name)', NAME_MAX)} [${inert(alert.subscriptionId, NAME_MAX)}]: repaired automatically${what}`;
 }
 
 export function introText(intro: string, reportUrl: string | undefined): string {

@@ -1,8 +1,9 @@
 /** What the alert e-mails say about a subscription and a set of them, the same in both bodies. */
 import { describeDuration, type OwedAlert } from '../../core/alerts.js';
-import type { RuleId } from '../../core/model.js';
+import type { ContactRemediation, RuleId } from '../../core/model.js';
 import { failingFindings, groupedFailures, rulesToFix, type FailureGroup } from '../../report/findings.js';
 import { fixSummary } from './fix-instructions.js';
+import { inert, MESSAGE_MAX, NAME_MAX } from './safe-text.js';
 
 export const PRODUCT = 'contact-watch';
 
@@ -17,6 +18,7 @@ export const RULE_TITLES: Record<RuleId, string> = {
 /** The status in words, as the digest's rows and sections say it. */
 export function statusWords(alert: OwedAlert): string {
   if (alert.kind === 'fixed') return 'compliant again';
+  if (alert.kind === 'repaired') return 'compliant';
   return alert.status === 'error' ? 'could not be read' : 'non-compliant';
 }
 
@@ -28,7 +30,14 @@ export function headline(alert: OwedAlert): string {
       return alert.status === 'error' ? 'Reminder: security contact still could not be read' : 'Reminder: still non-compliant';
     case 'fixed':
       return 'Fixed: compliant again';
+    case 'repaired':
+      return 'Repaired automatically: compliant now';
   }
+}
+
+/** A notice that needs nothing done (a fixed or a repaired subscription), as opposed to an alert or a reminder. */
+export function isNotice(alert: OwedAlert): boolean {
+  return alert.kind === 'fixed' || alert.kind === 'repaired';
 }
 
 /**
@@ -54,20 +63,58 @@ export function failedRules(alert: OwedAlert): Array<FailureGroup & { fixTexts: 
   return groups.length > 0 ? groups : [{ ruleIds: ['contact-exists'], result: 'error', message: 'No finding was recorded.', fixTexts: [] }];
 }
 
-export function sinceText(alert: OwedAlert, now: Date): string {
-  const since = Date.parse(alert.since);
-  const when = Number.isNaN(since)
+/** A moment as the messages write it, `2025-03-07 12:00:00Z`; `an unknown time` when it is not a date. */
+export function utcText(iso: string): string {
+  const ms = Date.parse(iso);
+  return Number.isNaN(ms)
     ? 'an unknown time'
-    : new Date(since)
+    : new Date(ms)
         .toISOString()
         .replace(/\.\d{3}Z$/, 'Z')
         .replace('T', ' ');
-  return `${describeDuration(alert.since, now)} (since ${when})`;
 }
+
+export function sinceText(alert: OwedAlert, now: Date): string {
+  return `${describeDuration(alert.since, now)} (since ${utcText(alert.since)})`;
+}
+
+/** The most changes a message lists for one repair; a write changes a handful of settings. */
+const CHANGES_MAX = 20;
+
+/**
+ * A write of the contact by contact-watch in words, made inert: when, by whom or what, and what it
+ * changed (the lines quote addresses the contact held, so they are treated as text from Azure).
+ */
+export interface RepairWords {
+  when: string;
+  by: string;
+  changes: string[];
+}
+
+export function repairWords(repair: ContactRemediation): RepairWords {
+  const changes = repair.changes.slice(0, CHANGES_MAX).map((change) => inert(change, MESSAGE_MAX));
+  if (repair.changes.length > CHANGES_MAX) changes.push(`… and ${repair.changes.length - CHANGES_MAX} more`);
+  return {
+    when: utcText(repair.at),
+    by: inert(repair.by, NAME_MAX) || 'contact-watch',
+    changes: changes.length > 0 ? changes : ['(what was changed was not recorded)'],
+  };
+}
+
+/** The line an alert or reminder adds when contact-watch tried to repair the subscription during this spell and could not. */
+export function failedRepairText(repair: ContactRemediation): string {
+  const reason = repair.reason ? inert(repair.reason, MESSAGE_MAX) : '';
+  return `contact-watch tried to repair it automatically at ${utcText(repair.at)} and could not${reason ? `: ${reason}` : '.'}`;
+}
+
+/** What the digest's repaired section says once, above its list. */
+export const REPAIRED_SECTION_NOTE =
+  "contact-watch wrote these subscriptions' security contacts itself, changing only what failed the policy, and read each back compliant. Nothing needs to be done.";
 
 /** What is wrong in one line: the reason it could not be read, the missing contact, or the failed rules. */
 export function whatFails(alert: OwedAlert): string {
   if (alert.kind === 'fixed') return 'every required rule passes';
+  if (alert.kind === 'repaired') return `repaired automatically${alert.repair ? `: ${alert.repair.changes.join('; ')}` : ''}`;
   if (alert.status === 'error') return `reason: ${unreadableReasons(alert).join(' ')}`;
   const failing = failingFindings(alert);
   const missing = failing.find((finding) => finding.ruleId === 'contact-exists' && finding.result === 'fail');
@@ -80,16 +127,19 @@ export function rowStatus(alert: OwedAlert): string {
   return `${statusWords(alert)}${alert.kind === 'reminder' ? ' (reminder)' : ''}`;
 }
 
+/** A digest's subscriptions by what is said of them; a repaired one is never counted as failing. */
 export interface Counts {
   noncompliant: number;
   unreadable: number;
   fixed: number;
+  repaired: number;
 }
 
 export function countStatuses(alerts: readonly OwedAlert[]): Counts {
-  const counts: Counts = { noncompliant: 0, unreadable: 0, fixed: 0 };
+  const counts: Counts = { noncompliant: 0, unreadable: 0, fixed: 0, repaired: 0 };
   for (const alert of alerts) {
     if (alert.kind === 'fixed') counts.fixed += 1;
+    else if (alert.kind === 'repaired') counts.repaired += 1;
     else if (alert.status === 'error') counts.unreadable += 1;
     else counts.noncompliant += 1;
   }
@@ -104,9 +154,11 @@ export function countWords(alerts: readonly OwedAlert[]): string {
   const fresh = count('alert');
   const reminders = count('reminder');
   const fixed = count('fixed');
+  const repaired = count('repaired');
   if (fresh) parts.push(`${fresh} new`);
   if (reminders) parts.push(`${reminders} ${plural(reminders, 'reminder', 'reminders')}`);
   if (fixed) parts.push(`${fixed} fixed`);
+  if (repaired) parts.push(`${repaired} repaired automatically`);
   return parts.join(', ');
 }
 
@@ -126,11 +178,19 @@ export function digestIntro(counts: Counts): string {
   if (counts.fixed > 0) {
     sentences.push(`${counts.fixed} ${plural(counts.fixed, 'subscription has', 'subscriptions have')} a valid security contact again.`);
   }
+  if (counts.repaired > 0) {
+    sentences.push(
+      `contact-watch repaired the security contact of ${counts.repaired} ${plural(counts.repaired, 'subscription', 'subscriptions')} automatically; nothing needs to be done about ${plural(counts.repaired, 'it', 'them')}.`,
+    );
+  }
   return sentences.join(' ');
 }
 
 export function singleIntro(alert: OwedAlert): string {
   if (alert.kind === 'fixed') return 'This subscription has a valid security contact again.';
+  if (alert.kind === 'repaired') {
+    return "contact-watch repaired this subscription's Microsoft Defender for Cloud security contact automatically: it changed only what failed the policy, and the contact read back afterwards is compliant. Nothing needs to be done.";
+  }
   return alert.status === 'error'
     ? "contact-watch could not read this subscription's Microsoft Defender for Cloud security contact, so it cannot tell whether security alerts reach anyone."
     : 'This subscription lacks a valid Microsoft Defender for Cloud security contact, so its security alerts may reach no one.';
@@ -143,6 +203,7 @@ export function remainderWords(rest: readonly OwedAlert[], reportUrl: string | u
     counts.noncompliant > 0 ? `${counts.noncompliant} without a valid security contact` : '',
     counts.unreadable > 0 ? `${counts.unreadable} could not be read` : '',
     counts.fixed > 0 ? `${counts.fixed} fixed` : '',
+    counts.repaired > 0 ? `${counts.repaired} repaired automatically` : '',
   ].filter(Boolean);
   return {
     sentence: `… and ${rest.length} more ${plural(rest.length, 'subscription', 'subscriptions')} (${kinds.join(', ')}), not listed to keep this message small enough for mail clients.`,

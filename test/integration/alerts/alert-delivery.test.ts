@@ -709,6 +709,7 @@ describe('alerting with the state store, the outbox and ACS Email', () => {
       fix: {
         kind: 'put',
         placeholderEmails: true,
+        changes: ['added secops@your-company.internal, as no valid address remained'],
         body: {
           properties: {
             emails: 'secops@your-company.internal',
@@ -726,15 +727,94 @@ describe('alerting with the state store, the outbox and ACS Email', () => {
     expect(message!.to.map((a) => a.address)).toEqual(TEAM);
     expect(message!.html).toContain('https://portal.azure.us/');
     expect(message!.html).toContain(`href="${REPORT_URL}"`);
-    // The rules' own remediation text sits beside the failed rule, and the suggested command
-    // writes the security team's addresses where the contact would be left without any.
+    // The rules' own remediation text sits beside the failed rule, and the suggested command is
+    // the merged body exactly: its example address, with the note to replace it, never the
+    // alert's recipients.
     expect(message!.plainText).toContain("Fix: Set the contact's e-mail addresses");
-    expect(message!.plainText).toContain('"emails":"secops@fabrikam.io;cloud-platform@fabrikam.io"');
+    const command = message!.plainText!.split('\n').find((line) => line.includes('az rest --method put'))!;
+    expect(JSON.parse(/--body '(.*)'$/.exec(command)![1]!)).toEqual((withoutAddresses.fix as { body: unknown }).body);
+    expect(message!.plainText).toContain("# Replace secops@your-company.internal with your security team's shared mailbox first.");
+    for (const recipient of TEAM) expect(command).not.toContain(recipient);
     // Reminder after one day (CONTACT_WATCH_REMINDER_DAYS=1).
     clock.advance(DAY);
     await alerting.service.queueOwedAlerts({ mode: 'digest', now: clock.now() });
     expect(await alerting.service.deliverPending(clock.now())).toMatchObject({ sent: 1 });
     expect(mail.messages[1]!.subject).toContain('1 reminder');
+  });
+
+  it('reports a subscription contact-watch repaired once, as repaired automatically, through the outbox', async () => {
+    const h = await harness();
+    const id = subscriptionIdFor(960);
+    await h.scan([verdict(id, 'noncompliant', 'Payments prod')]);
+    expect(await h.notify()).toMatchObject({ sent: 1 });
+
+    h.clock.advance(DAY);
+    // The write and the reading after it, as the remediation records them.
+    const repairedAt = h.clock.now();
+    const body = {
+      properties: {
+        emails: 'secops@fabrikam.io',
+        isEnabled: true,
+        notificationsByRole: { state: 'On', roles: ['Owner'] },
+        notificationsSources: [{ sourceType: 'Alert', minimalSeverity: 'High' }],
+      },
+    };
+    await h.store.recordEvaluation(verdict(id, 'compliant', 'Payments prod'), {
+      evaluatedBy: 'fix by alice@fabrikam.io',
+      readAt: repairedAt,
+      remediation: {
+        at: repairedAt.toISOString(),
+        by: 'fix by alice@fabrikam.io',
+        outcome: 'fixed',
+        changes: ['removed admin@contoso.com, which failed email-configured', 'added secops@fabrikam.io, as no valid address remained'],
+        body,
+      },
+    });
+    expect(await h.notify()).toMatchObject({ sent: 1 });
+    const message = mail.messages[1]!;
+    expect(message.subject).toBe('[contact-watch] 1 Azure subscription repaired automatically (1 repaired automatically)');
+    expect(message.plainText).toContain(
+      `* Payments prod [${id}]: repaired automatically at ${repairedAt.toISOString().replace('T', ' ').replace('.000Z', 'Z')}`,
+    );
+    expect(message.plainText).toContain('(made by: fix by alice@fabrikam.io): removed admin@contoso.com, which failed email-configured');
+    expect(message.plainText).not.toContain('How to fix');
+    // Once.
+    h.clock.advance(MINUTE);
+    expect(await h.notify()).toMatchObject({ sent: 0 });
+    expect(mail.messages).toHaveLength(2);
+  });
+
+  it('says in the alert that an automatic repair was tried and why it failed', async () => {
+    const h = await harness();
+    const id = subscriptionIdFor(961);
+    await h.scan([verdict(id, 'noncompliant', 'Ledger')]);
+    h.clock.advance(MINUTE);
+    const triedAt = h.clock.now();
+    await h.store.recordEvaluation(verdict(id, 'noncompliant', 'Ledger'), {
+      evaluatedBy: 'app: scan 7',
+      readAt: triedAt,
+      remediation: {
+        at: triedAt.toISOString(),
+        by: 'app: scan 7',
+        outcome: 'failed',
+        changes: ['added Owner to the notified roles'],
+        reason: 'the write was refused: HTTP 403 AuthorizationFailed',
+        body: {
+          properties: {
+            emails: 'ops@fabrikam.io',
+            isEnabled: true,
+            notificationsByRole: { state: 'On', roles: ['Owner'] },
+            notificationsSources: [],
+          },
+        },
+      },
+    });
+    expect(await h.notify('single', [id])).toMatchObject({ sent: 1 });
+    const [message] = mail.messages;
+    expect(message!.subject).toContain('has no valid security contact');
+    expect(message!.plainText).toContain(
+      `contact-watch tried to repair it automatically at ${triedAt.toISOString().replace('T', ' ').replace('.000Z', 'Z')} and could not: the write was refused: HTTP 403 AuthorizationFailed`,
+    );
   });
 
   it('re-sends an operation the service still runs by polling it, not by sending it again', async () => {

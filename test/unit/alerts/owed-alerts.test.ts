@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_ALERT_SETTINGS, describeDuration, owedAlertFor, owedAlerts, type AlertSettings } from '../../../src/core/alerts.js';
-import type { Finding } from '../../../src/core/model.js';
+import {
+  DEFAULT_ALERT_SETTINGS,
+  alertKey,
+  describeDuration,
+  owedAlertFor,
+  owedAlerts,
+  type AlertSettings,
+} from '../../../src/core/alerts.js';
+import type { ContactRemediation, Finding } from '../../../src/core/model.js';
 import type { RecordedStatus, SubscriptionRecord } from '../../../src/core/state-model.js';
 
 const SUB = '00000000-0000-0000-0000-000000000001';
@@ -41,6 +48,7 @@ function record(status: RecordedStatus, at: Date, overrides: Partial<Subscriptio
     readAt: at.toISOString(),
     fix: null,
     omitted: null,
+    lastRemediation: null,
     ...overrides,
   };
 }
@@ -150,5 +158,137 @@ describe('owed alerts', () => {
     expect(describeDuration('2025-01-09T23:58:00Z', now)).toBe('2 minutes');
     expect(describeDuration('2025-01-10T00:00:00Z', now)).toBe('less than a minute');
     expect(describeDuration('not a date', now)).toBe('an unknown time');
+  });
+});
+
+/** A write of the contact by contact-watch, as the store keeps it on the record. */
+function remediation(outcome: ContactRemediation['outcome'], at: Date, overrides: Partial<ContactRemediation> = {}): ContactRemediation {
+  return {
+    at: at.toISOString(),
+    by: 'app: scan 7c1e',
+    outcome,
+    changes: ['added Owner to the notified roles', 'added an AttackPath source from High'],
+    ...(outcome === 'failed' ? { reason: 'HTTP 403 AuthorizationFailed: Microsoft.Security/securityContacts/write is missing' } : {}),
+    ...overrides,
+  };
+}
+
+describe('owed alerts after contact-watch wrote the contact', () => {
+  const alertedAt = new Date('2025-03-01T08:00:00.000Z');
+  const repairedAt = new Date('2025-03-02T09:00:00.000Z');
+  /** Non-compliant and alerted on, then repaired: the write made it compliant (statusSince is the write). */
+  const repaired = record('compliant', repairedAt, {
+    lastAlertedAt: alertedAt.toISOString(),
+    lastRemediation: remediation('fixed', repairedAt),
+  });
+
+  it('owes a repaired notice once, keyed to the write, and nothing after it is marked alerted', () => {
+    const now = new Date(repairedAt.getTime() + 60_000);
+    const owed = owedAlertFor(repaired, now);
+    expect(owed).toEqual({
+      key: alertKey(SUB, 'repaired', 'compliant', repairedAt.toISOString()),
+      kind: 'repaired',
+      subscriptionId: SUB,
+      displayName: 'Payments prod',
+      status: 'compliant',
+      since: repaired.statusSince,
+      findings: [],
+      repair: repaired.lastRemediation,
+    });
+    // The same record state names the same occurrence at any later time.
+    expect(owedAlertFor(repaired, new Date(now.getTime() + 5 * DAY))?.key).toBe(owed?.key);
+    expect(owedAlerts([repaired], now)).toEqual([owed]);
+    // Queued: nothing more, not even a fixed notice for the same return to compliance.
+    const marked = markAlerted(repaired, now);
+    for (const settings of [DEFAULT_ALERT_SETTINGS, { ...DEFAULT_ALERT_SETTINGS, fixedNotices: true }]) {
+      expect(owedAlertFor(marked, now, settings)).toBeNull();
+      expect(owedAlertFor(marked, new Date(now.getTime() + 30 * DAY), settings)).toBeNull();
+    }
+  });
+
+  it('owes it whether or not the subscription was ever alerted on, and whatever fixedNotices says', () => {
+    const neverAlerted = { ...repaired, lastAlertedAt: null };
+    for (const fixedNotices of [false, true]) {
+      const settings = { ...DEFAULT_ALERT_SETTINGS, fixedNotices };
+      expect(owedAlertFor(neverAlerted, repairedAt, settings)?.kind).toBe('repaired');
+      expect(owedAlertFor(repaired, repairedAt, settings)?.kind).toBe('repaired');
+    }
+  });
+
+  it('with fixedNotices on, a subscription a repair made compliant gets `repaired`, never `fixed` as well', () => {
+    const settings: AlertSettings = { ...DEFAULT_ALERT_SETTINGS, fixedNotices: true };
+    const owed = owedAlerts([repaired], repairedAt, settings);
+    expect(owed.map((alert) => alert.kind)).toEqual(['repaired']);
+    // Without the repair, the same record owes the fixed notice.
+    expect(owedAlertFor({ ...repaired, lastRemediation: null }, repairedAt, settings)?.kind).toBe('fixed');
+  });
+
+  it('owes it once for the repair the compliant spell began with (the store records the reading after the write)', () => {
+    const readBackAt = new Date(repairedAt.getTime() + 2_000);
+    const later = record('compliant', readBackAt, { lastAlertedAt: null, lastRemediation: remediation('fixed', repairedAt) });
+    expect(owedAlertFor(later, readBackAt)).toMatchObject({ kind: 'repaired', since: readBackAt.toISOString() });
+    expect(owedAlertFor(markAlerted(later, readBackAt), readBackAt)).toBeNull();
+    // An alert queued before the repair does not cover it.
+    const alertedBefore = new Date(repairedAt.getTime() - DAY).toISOString();
+    expect(owedAlertFor({ ...later, lastAlertedAt: alertedBefore }, readBackAt)?.kind).toBe('repaired');
+  });
+
+  it('owes nothing for a repair made while the subscription was already compliant, or one that failed', () => {
+    const compliantBefore = record('compliant', new Date(repairedAt.getTime() - DAY), {
+      lastAlertedAt: null,
+      lastRemediation: remediation('fixed', repairedAt),
+    });
+    expect(owedAlertFor(compliantBefore, repairedAt)).toBeNull();
+    expect(owedAlertFor(compliantBefore, repairedAt, { ...DEFAULT_ALERT_SETTINGS, fixedNotices: true })).toBeNull(); // never alerted
+    const failed = record('compliant', repairedAt, { lastRemediation: remediation('failed', repairedAt) });
+    expect(owedAlertFor(failed, repairedAt)).toBeNull();
+  });
+
+  it('owes nothing for an exempt, skipped or gone subscription, whatever was written', () => {
+    for (const status of ['exempt', 'skipped', 'gone'] as const) {
+      const r = record(status, repairedAt, { lastRemediation: remediation('fixed', repairedAt) });
+      expect(owedAlertFor(r, repairedAt, { ...DEFAULT_ALERT_SETTINGS, fixedNotices: true }), status).toBeNull();
+    }
+  });
+
+  it('does not hold a repaired notice back for the grace period of a new subscription', () => {
+    const settings: AlertSettings = { ...DEFAULT_ALERT_SETTINGS, newSubscriptionGraceMinutes: 60 };
+    const fresh = { ...repaired, firstSeenAt: new Date(repairedAt.getTime() - 5 * 60_000).toISOString() };
+    expect(owedAlertFor(fresh, repairedAt, settings)?.kind).toBe('repaired');
+    // The grace still holds an alert about the same new subscription.
+    const failing = record('noncompliant', repairedAt, { firstSeenAt: fresh.firstSeenAt });
+    expect(owedAlertFor(failing, repairedAt, settings)).toBeNull();
+  });
+
+  it('carries a repair that failed during this bad spell on the alert and the reminder, keys unchanged', () => {
+    const failingSince = new Date('2025-03-01T00:00:00.000Z');
+    const triedAt = new Date(failingSince.getTime() + 3_600_000);
+    const tried = remediation('failed', triedAt);
+    for (const status of ['noncompliant', 'error'] as const) {
+      const r = record(status, failingSince, { lastRemediation: tried });
+      const alert = owedAlertFor(r, triedAt);
+      expect(alert).toMatchObject({ kind: 'alert', status, repair: tried });
+      expect(alert?.key).toBe(owedAlertFor({ ...r, lastRemediation: null }, triedAt)?.key);
+      const later = new Date(failingSince.getTime() + 8 * DAY);
+      const reminder = owedAlertFor(markAlerted(r, triedAt), later);
+      expect(reminder).toMatchObject({ kind: 'reminder', repair: tried });
+    }
+  });
+
+  it('leaves off a repair from an earlier bad spell, and one that succeeded', () => {
+    const failingSince = new Date('2025-03-01T00:00:00.000Z');
+    const before = record('noncompliant', failingSince, { lastRemediation: remediation('failed', new Date(failingSince.getTime() - DAY)) });
+    expect(owedAlertFor(before, failingSince)).not.toHaveProperty('repair');
+    const succeeded = record('noncompliant', failingSince, {
+      lastRemediation: remediation('fixed', new Date(failingSince.getTime() + 60_000)),
+    });
+    expect(owedAlertFor(succeeded, failingSince)).not.toHaveProperty('repair');
+    // The bad spell started with noncompliantSince, not with the last status change (noncompliant -> error).
+    const errorSince = new Date(failingSince.getTime() + DAY);
+    const stillBad = record('error', errorSince, {
+      noncompliantSince: failingSince.toISOString(),
+      lastRemediation: remediation('failed', new Date(failingSince.getTime() + 60_000)),
+    });
+    expect(owedAlertFor(stillBad, errorSince)?.repair?.outcome).toBe('failed');
   });
 });

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { OwedAlert } from '../../../src/core/alerts.js';
 import { RULE_IDS, type Finding } from '../../../src/core/model.js';
 import { ruleById } from '../../../src/core/rules/index.js';
-import { securityContactPortalSteps } from '../../../src/core/rules/remediation.js';
+import { azRestPutCommand, EXAMPLE_SECURITY_TEAM_ADDRESS, securityContactPortalSteps } from '../../../src/core/rules/remediation.js';
 import { composeDigests, renderDigest, renderSingle, subjectSafe, type TemplateContext } from '../../../src/alerts/templates.js';
 import { PORTAL_URLS } from '../../../src/core/azure-portal.js';
 
@@ -22,7 +22,7 @@ function alert(overrides: Partial<OwedAlert> = {}): OwedAlert {
       { ruleId: 'email-configured', result: 'fail', message: 'admin@contoso.com is on a placeholder domain' },
       { ruleId: 'owner-notifications', result: 'fail', message: 'role notifications are off' },
     ],
-    fix: { kind: 'put', body: OWN_CONTACT_FIXED, placeholderEmails: false },
+    fix: { kind: 'put', body: OWN_CONTACT_FIXED, placeholderEmails: false, changes: ['added Owner to the notified roles'] },
     ...overrides,
   };
 }
@@ -78,30 +78,31 @@ describe('alert templates', () => {
     );
   });
 
-  it("suggests the subscription's own contact with only the failing settings changed, never the alert recipients", () => {
-    const team = { ...ctx, suggestedContactEmails: 'secops@fabrikam.io' };
-    for (const email of [renderSingle(alert(), team), renderDigest([alert()], team)]) {
+  it("suggests the subscription's own contact with only the failing settings changed, exactly the merged body", () => {
+    for (const email of [renderSingle(alert(), ctx), renderDigest([alert()], ctx)]) {
       const command = email.plainText.split('\n').find((line) => line.includes('az rest --method put'))!;
       const body = JSON.parse(/--body '(.*)'$/.exec(command)![1]!) as typeof OWN_CONTACT_FIXED;
       expect(body).toEqual(OWN_CONTACT_FIXED);
-      expect(command).not.toContain('secops@fabrikam.io');
+      expect(command.trim()).toBe(azRestPutCommand('6f1b2c3d-0000-4000-8000-000000000001', OWN_CONTACT_FIXED));
       expect(email.plainText).toContain('its addresses, phone and roles are kept');
+      expect(email.plainText).not.toContain('# Replace');
     }
   });
 
-  it('puts the security team in a contact only where no valid address would remain, else says to replace the example', () => {
-    const placeholder = alert({
-      fix: {
-        kind: 'put',
-        body: { properties: { ...OWN_CONTACT_FIXED.properties, emails: 'secops@your-company.internal' } },
-        placeholderEmails: true,
-      },
-    });
-    const withTeam = renderSingle(placeholder, { ...ctx, suggestedContactEmails: 'secops@fabrikam.io;cloud@fabrikam.io' }).plainText;
-    expect(withTeam).toContain('"emails":"secops@fabrikam.io;cloud@fabrikam.io","phone":"+1-555-0100"');
-    expect(withTeam).not.toContain('your-company.internal');
-    const withoutTeam = renderSingle(placeholder, ctx).plainText;
-    expect(withoutTeam).toContain("# Replace secops@your-company.internal with your security team's shared mailbox first.");
+  it('shows the example address of a merged body as it is, with a note to replace it', () => {
+    const body = { properties: { ...OWN_CONTACT_FIXED.properties, emails: EXAMPLE_SECURITY_TEAM_ADDRESS } };
+    const placeholder = alert({ fix: { kind: 'put', body, placeholderEmails: true, changes: [] } });
+    for (const email of [renderSingle(placeholder, ctx), renderDigest([placeholder], ctx)]) {
+      const lines = email.plainText.split('\n').map((line) => line.trim());
+      const command = lines.find((line) => line.startsWith('az rest --method put'))!;
+      expect(command).toBe(azRestPutCommand('6f1b2c3d-0000-4000-8000-000000000001', body));
+      expect(JSON.parse(/--body '(.*)'$/.exec(command)![1]!)).toEqual(body);
+      // The note comes right before the command it is about.
+      expect(lines[lines.indexOf(command) - 1]).toBe(
+        `# Replace ${EXAMPLE_SECURITY_TEAM_ADDRESS} with your security team's shared mailbox first.`,
+      );
+      expect(email.html).toContain(`# Replace ${EXAMPLE_SECURITY_TEAM_ADDRESS} with your security team&#39;s shared mailbox first.`);
+    }
   });
 
   it('suggests no write for a contact that could not be read, and a read first where the fix is not known', () => {
@@ -347,11 +348,7 @@ function tenantBacklog(count: number): OwedAlert[] {
 }
 
 const REPORT_URL = 'https://contact-watch.fabrikam.net/api/report';
-const fullCtx: TemplateContext = {
-  ...ctx,
-  suggestedContactEmails: 'secops@fabrikam.io;cloud-platform@fabrikam.io',
-  reportUrl: REPORT_URL,
-};
+const fullCtx: TemplateContext = { ...ctx, reportUrl: REPORT_URL };
 const KB = 1024;
 const bytes = (text: string) => Buffer.byteLength(text, 'utf8');
 

@@ -5,7 +5,7 @@
  * kind of merged fix, exemptions active and expired, and undelivered e-mails of every state.
  */
 import type { OwedAlert } from '../../../src/core/alerts.js';
-import type { ContactFix, SubscriptionVerdict } from '../../../src/core/model.js';
+import type { ContactFix, ContactRemediation, SubscriptionVerdict } from '../../../src/core/model.js';
 import type { Exemption, ScanRunRecord, SubscriptionRecord } from '../../../src/core/state-model.js';
 import type { OutboxMessage } from '../../../src/alerts/ports.js';
 import { securityContactRestBody } from '../../../src/core/rules/remediation.js';
@@ -27,7 +27,27 @@ const OWN_CONTACT_FIXED = {
   },
 };
 
-const PUT_FIX: ContactFix = { kind: 'put', body: OWN_CONTACT_FIXED, placeholderEmails: false };
+const PUT_FIX: ContactFix = {
+  kind: 'put',
+  body: OWN_CONTACT_FIXED,
+  placeholderEmails: false,
+  changes: ['added Owner to the notified roles', 'added attack path e-mails from High risk level'],
+};
+
+/** contact-watch's writes of a contact: one that repaired it, one the service refused (hostile text in both). */
+const REPAIRED: ContactRemediation = {
+  at: '2025-03-10T11:31:05.000Z',
+  by: 'fix by alice@fabrikam.io',
+  outcome: 'fixed',
+  changes: ['removed "<b>admin@contoso.com</b>", which failed email-configured', 'added Owner to the notified roles'],
+};
+const REPAIR_FAILED: ContactRemediation = {
+  at: '2025-03-09T10:05:00.000Z',
+  by: 'app: scan <scan-2>',
+  outcome: 'failed',
+  changes: ['added Owner to the notified roles'],
+  reason: 'the write was refused: HTTP 403 AuthorizationFailed <img src=x> \u202Eoops',
+};
 
 function record(verdict: SubscriptionVerdict, overrides: Partial<SubscriptionRecord> = {}): SubscriptionRecord {
   return {
@@ -48,14 +68,20 @@ function record(verdict: SubscriptionVerdict, overrides: Partial<SubscriptionRec
     readAt: '2025-03-10T11:30:00.000Z',
     fix: verdict.fix ?? null,
     omitted: null,
+    lastRemediation: null,
     ...overrides,
   };
 }
 
 /** The stored state: one record of every status, one `gone`, one whose status is not a known one. */
 export const RECORDS: SubscriptionRecord[] = [
-  record(COMPLIANT),
-  record(NONCOMPLIANT_HOSTILE, { noncompliantSince: '2025-02-01T09:00:00.000Z', lastAlertedAt: '2025-03-08T06:00:00.000Z', fix: PUT_FIX }),
+  record(COMPLIANT, { lastRemediation: REPAIRED }),
+  record(NONCOMPLIANT_HOSTILE, {
+    noncompliantSince: '2025-02-01T09:00:00.000Z',
+    lastAlertedAt: '2025-03-08T06:00:00.000Z',
+    fix: PUT_FIX,
+    lastRemediation: REPAIR_FAILED,
+  }),
   record(NO_CONTACT, {
     noncompliantSince: '2025-03-10T02:00:00.000Z',
     fix: { kind: 'not-fixable', reason: 'the Microsoft.Security resource provider is not registered' },
@@ -214,7 +240,7 @@ export const ALERTS: Record<string, OwedAlert> = {
     subscriptionId: '6f1b2c3d-0000-4000-8000-000000000002',
     displayName: 'No contact',
     findings: NO_CONTACT_FINDINGS,
-    fix: { kind: 'put', body: securityContactRestBody(), placeholderEmails: true },
+    fix: { kind: 'put', body: securityContactRestBody(), placeholderEmails: true, changes: [] },
   }),
   notFixable: alert({
     subscriptionId: '6f1b2c3d-0000-4000-8000-000000000003',
@@ -272,6 +298,23 @@ export const ALERTS: Record<string, OwedAlert> = {
     displayName: 'Data lake',
     findings: [],
     fix: undefined,
+  }),
+  repaired: alert({
+    subscriptionId: '6f1b2c3d-0000-4000-8000-00000000000e',
+    key: '6f1b2c3d-0000-4000-8000-00000000000e|repaired|compliant|2025-03-10T11:31:05.000Z',
+    kind: 'repaired',
+    status: 'compliant',
+    displayName: 'Repaired <i>by</i> contact-watch \u202Egpj.exe',
+    since: '2025-03-10T11:31:06.000Z',
+    findings: [],
+    fix: undefined,
+    repair: REPAIRED,
+  }),
+  repairFailed: alert({
+    subscriptionId: '6f1b2c3d-0000-4000-8000-00000000000f',
+    displayName: 'Repair refused',
+    since: '2025-03-09T10:00:00.000Z',
+    repair: REPAIR_FAILED,
   }),
   hostile: alert({
     subscriptionId: 'not-a-guid\r\n<b>',

@@ -43,7 +43,7 @@ describe('the report formats', () => {
     const verdicts = [
       {
         ...NONCOMPLIANT_HOSTILE,
-        fix: { kind: 'put' as const, body: securityContactRestBody("o'brien@fabrikam.io"), placeholderEmails: true },
+        fix: { kind: 'put' as const, body: securityContactRestBody("o'brien@fabrikam.io"), placeholderEmails: true, changes: [] },
       },
       NO_CONTACT,
     ];
@@ -86,7 +86,6 @@ describe('the operator page', () => {
 const ctx: TemplateContext = {
   portalUrl: PORTAL_URLS.AzureCloud,
   now: NOW,
-  suggestedContactEmails: 'secops@fabrikam.io;cloud-platform@fabrikam.io',
   reportUrl: 'https://contact-watch.fabrikam.net/api/report',
 };
 

@@ -1,5 +1,7 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
+import type { ContactFix, SecurityContactPutBody, SubscriptionVerdict } from '../../../src/core/model.js';
+import { azRestPutCommand, EXAMPLE_SECURITY_TEAM_ADDRESS } from '../../../src/core/rules/remediation.js';
 import { renderHtmlReport } from '../../../src/report/html.js';
 import { html, Html } from '../../../src/report/html-tag.js';
 import { renderReport } from '../../../src/report/index.js';
@@ -8,6 +10,7 @@ import {
   COMPLIANT,
   CONTEXT,
   EXEMPT,
+  HOSTILE_NAME,
   NO_CONTACT,
   NONCOMPLIANT_HOSTILE,
   REPORT,
@@ -180,6 +183,151 @@ describe('scan --format html', () => {
     const empty = renderReport(buildReport([]), 'html', CONTEXT);
     expect(empty).toContain('No subscriptions were found in the scanned scope.');
     expect(empty).toContain('<text x="21" y="21" class="donut-text">n/a</text>');
+  });
+});
+
+/** The text of markup as a reader sees (and copies) it: tags dropped, entities decoded. */
+function shown(markup: string): string {
+  return markup
+    .replace(/<[^>]*>/g, '')
+    .replace(/&quot;/g, '"')
+    .replace(/&#39;/g, "'")
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&amp;/g, '&');
+}
+
+/** The failing table's row of one subscription. */
+function rowOf(page: string, subscriptionId: string): string {
+  const table = /<table class="subs failing">([\s\S]*?)<\/table>/.exec(page)![1]!;
+  const row = table.split('<tr').find((candidate) => candidate.includes(`<code class="sub-id">${subscriptionId}</code>`));
+  if (!row) throw new Error(`no failing row for ${subscriptionId}`);
+  return row;
+}
+
+/** The commands of a row's collapsed fix, as a reader copies them. */
+function commandsIn(row: string): string[] {
+  return [...row.matchAll(/<details class="sub-fix">[\s\S]*?<pre><code>([\s\S]*?)<\/code><\/pre>[\s\S]*?<\/details>/g)].map((m) =>
+    shown(m[1]!),
+  );
+}
+
+function putFix(body: SecurityContactPutBody, placeholderEmails = false): ContactFix {
+  return { kind: 'put', body, placeholderEmails, changes: ['added Owner to the notified roles'] };
+}
+
+function contactBody(emails: string, phone?: string): SecurityContactPutBody {
+  return {
+    properties: {
+      emails,
+      ...(phone ? { phone } : {}),
+      isEnabled: true,
+      notificationsByRole: { state: 'On', roles: ['Contributor', 'Owner'] },
+      notificationsSources: [
+        { sourceType: 'Alert', minimalSeverity: 'Medium' },
+        { sourceType: 'AttackPath', minimalRiskLevel: 'High' },
+      ],
+    },
+  };
+}
+
+describe("each failing subscription's own fix", () => {
+  const payments: SubscriptionVerdict = {
+    ...NONCOMPLIANT_HOSTILE,
+    subscriptionId: '11111111-2222-4333-8444-000000000001',
+    displayName: 'Payments',
+    fix: putFix(contactBody("payments-oncall@fabrikam.io;o'brien@fabrikam.io", '+1-555-0100')),
+  };
+  const ledger: SubscriptionVerdict = {
+    ...NONCOMPLIANT_HOSTILE,
+    subscriptionId: '11111111-2222-4333-8444-000000000002',
+    displayName: 'Ledger',
+    fix: putFix(contactBody('ledger-team@fabrikam.io')),
+  };
+  const page = renderReport(buildReport([payments, ledger, NO_CONTACT, UNREADABLE, COMPLIANT]), 'html', CONTEXT);
+
+  it('puts the exact az rest command of its merged body in its own row, its addresses and phone kept', () => {
+    for (const verdict of [payments, ledger]) {
+      const fix = verdict.fix as Extract<ContactFix, { kind: 'put' }>;
+      const commands = commandsIn(rowOf(page, verdict.subscriptionId));
+      expect(commands).toEqual([azRestPutCommand(verdict.subscriptionId, fix.body)]);
+      const body = JSON.parse(/--body '(.*)'$/.exec(commands[0]!)![1]!) as SecurityContactPutBody;
+      expect(body).toEqual(fix.body);
+    }
+    const paymentsRow = rowOf(page, payments.subscriptionId);
+    // The subscription's own addresses and phone (the apostrophe escaped for the shell), never another's.
+    expect(commandsIn(paymentsRow)[0]).toContain('"emails":"payments-oncall@fabrikam.io;o\\u0027brien@fabrikam.io","phone":"+1-555-0100"');
+    expect(paymentsRow).not.toContain('ledger-team@fabrikam.io');
+    expect(rowOf(page, ledger.subscriptionId)).not.toContain('payments-oncall@fabrikam.io');
+    // What the write changes, for people, above the command.
+    expect(paymentsRow).toContain('<li>added Owner to the notified roles</li>');
+    // Collapsed, like every section of the page.
+    expect(paymentsRow).toContain('<details class="sub-fix">\n          <summary>Fix this subscription (Azure CLI)</summary>');
+    expect(page).not.toMatch(/<details[^>]* open/);
+  });
+
+  it('gives the reason where writing the contact cannot fix it, and nothing where the contact could not be read', () => {
+    const reason = (NO_CONTACT.fix as Extract<ContactFix, { kind: 'not-fixable' }>).reason;
+    expect(rowOf(page, NO_CONTACT.subscriptionId)).toContain(`<p class="sub-fix-note">Writing the contact cannot fix this: ${reason}</p>`);
+    expect(commandsIn(rowOf(page, NO_CONTACT.subscriptionId))).toEqual([]);
+    const unreadable = renderReport(buildReport([{ ...UNREADABLE, fix: ledger.fix! }]), 'html', CONTEXT);
+    expect(rowOf(unreadable, UNREADABLE.subscriptionId)).not.toContain('sub-fix');
+    expect(unreadable).not.toContain('--method put --url &quot;/subscriptions/a1b2c3d4');
+  });
+
+  it('points to contact-watch check for a fix too large to show, and says to replace the example address', () => {
+    const large = renderReport(buildReport([{ ...ledger, fix: { kind: 'too-large', bytes: 412_000 } }]), 'html', CONTEXT);
+    expect(rowOf(large, ledger.subscriptionId)).toContain(
+      `<p class="sub-fix-note">Its fix is too large to show here: <code>contact-watch check ${ledger.subscriptionId}</code> prints the exact command.</p>`,
+    );
+    const body = contactBody(EXAMPLE_SECURITY_TEAM_ADDRESS);
+    const placeholder = renderReport(buildReport([{ ...ledger, fix: putFix(body, true) }]), 'html', CONTEXT);
+    const row = rowOf(placeholder, ledger.subscriptionId);
+    expect(row).toContain(
+      `Replace <code>${EXAMPLE_SECURITY_TEAM_ADDRESS}</code> with your security team's shared mailbox before running it`,
+    );
+    expect(commandsIn(row)).toEqual([azRestPutCommand(ledger.subscriptionId, body)]);
+  });
+
+  it('shows no command for a subscription that is not failing, whatever fix it carries', () => {
+    const others = renderReport(
+      buildReport([
+        { ...COMPLIANT, fix: ledger.fix! },
+        { ...EXEMPT, fix: payments.fix! },
+      ]),
+      'html',
+      CONTEXT,
+    );
+    expect(others).not.toContain('sub-fix"');
+    expect(others).not.toContain('az rest --method put --url &quot;/subscriptions/20ff7fc3');
+  });
+
+  it('keeps escaping a hostile display name and hostile text in the body', () => {
+    const hostile: SubscriptionVerdict = {
+      ...NONCOMPLIANT_HOSTILE,
+      fix: putFix(contactBody('"<script>alert(1)</script>"@evil.io;x\u202E@fabrikam.io')),
+      contact: { ...NONCOMPLIANT_HOSTILE.contact, emails: ['<img src=x onerror=alert(1)>@x.io'] },
+    };
+    const out = renderReport(buildReport([hostile]), 'html', CONTEXT);
+    expect(out.match(/<script/gi)).toHaveLength(1); // the page's own
+    expect(out).not.toMatch(/<img/i);
+    expect(out).not.toMatch(/[\u202A-\u202E\u2066-\u2069]/);
+    const row = rowOf(out, hostile.subscriptionId);
+    expect(row).toContain(escape(HOSTILE_NAME));
+    // The command is still exact: what the reader copies is the command for this body.
+    expect(commandsIn(row)).toEqual([azRestPutCommand(hostile.subscriptionId, (hostile.fix as Extract<ContactFix, { kind: 'put' }>).body)]);
+    expect(row).toContain('&lt;script&gt;alert(1)&lt;/script&gt;');
+  });
+
+  it('wraps a long command inside its box instead of overflowing it', () => {
+    const style = /<style>([\s\S]*?)<\/style>/.exec(page)![1]!;
+    const rule = /\.sub-fix pre \{([^}]*)\}/.exec(style)?.[1] ?? '';
+    expect(rule).toMatch(/white-space:\s*pre-wrap/);
+    expect(rule).toMatch(/overflow-wrap:\s*anywhere/);
+  });
+
+  it('keeps the generic remediation of each failing rule as well', () => {
+    expect(page).toContain('<details class="fix" id="fix-owner-notifications">');
   });
 });
 

@@ -63,6 +63,29 @@ export const NONCOMPLIANT_HOSTILE: SubscriptionVerdict = {
     pass('alert-notifications', 'Alert e-mails are on from High severity.'),
     fail('owner-notifications', 'Contact "default1": alertsToAdmins is "Off".'),
   ],
+  // Both addresses fail, so the merge drops them and adds the policy's; the rest is turned on.
+  fix: {
+    kind: 'put',
+    body: {
+      properties: {
+        emails: 'secops@fabrikam.io',
+        isEnabled: true,
+        notificationsByRole: { state: 'On', roles: ['Owner'] },
+        notificationsSources: [
+          { sourceType: 'Alert', minimalSeverity: 'High' },
+          { sourceType: 'AttackPath', minimalRiskLevel: 'High' },
+        ],
+      },
+    },
+    placeholderEmails: false,
+    changes: [
+      'removed "ops@example.com", "@SUM(1+1)", which failed email-configured',
+      'added "secops@fabrikam.io", as no valid address remained',
+      'turned role notifications on',
+      'added Owner to the notified roles',
+      'added attack path e-mails from High risk level',
+    ],
+  },
 };
 
 /** The Microsoft.Security provider is not registered: no contact can exist. */
@@ -83,6 +106,7 @@ export const NO_CONTACT: SubscriptionVerdict = {
     fail('owner-notifications', 'no security contact'),
     fail('attack-path-notifications', 'no security contact'),
   ],
+  fix: { kind: 'not-fixable', reason: 'the Microsoft.Security resource provider is not registered on this subscription' },
 };
 
 const UNREADABLE_MESSAGE =

@@ -144,7 +144,11 @@ describe('check --format table: the suggested write', () => {
   };
 
   it("shows a noncompliant subscription's merged body as the exact az rest command", () => {
-    const out = renderVerdict({ ...NONCOMPLIANT_HOSTILE, fix: { kind: 'put', body: merged, placeholderEmails: false } }, 'table', CONTEXT);
+    const out = renderVerdict(
+      { ...NONCOMPLIANT_HOSTILE, fix: { kind: 'put', body: merged, placeholderEmails: false, changes: [] } },
+      'table',
+      CONTEXT,
+    );
     const lines = out.split('\n');
     expect(lines).toContain(azRestPutCommand(NONCOMPLIANT_HOSTILE.subscriptionId, merged));
     expect(out).toContain("Suggested fix: the subscription's own contact with only the failing settings changed");
@@ -153,7 +157,11 @@ describe('check --format table: the suggested write', () => {
 
   it('says the example address must be replaced when the body holds it', () => {
     const placeholder = { properties: { ...merged.properties, emails: EXAMPLE_SECURITY_TEAM_ADDRESS } };
-    const out = renderVerdict({ ...NO_CONTACT, fix: { kind: 'put', body: placeholder, placeholderEmails: true } }, 'table', CONTEXT);
+    const out = renderVerdict(
+      { ...NO_CONTACT, fix: { kind: 'put', body: placeholder, placeholderEmails: true, changes: [] } },
+      'table',
+      CONTEXT,
+    );
     expect(out).toContain('Suggested fix: the security contact to create (bash, Azure CLI):');
     expect(out).toContain(`Replace ${EXAMPLE_SECURITY_TEAM_ADDRESS} with your security team's shared mailbox before running it`);
     expect(out.split('\n')).toContain(azRestPutCommand(NO_CONTACT.subscriptionId, placeholder));
@@ -171,15 +179,20 @@ describe('check --format table: the suggested write', () => {
 
   it('shows no command for a compliant subscription, nor where no fix was computed', () => {
     expect(renderVerdict({ ...COMPLIANT, fix: { kind: 'none' } }, 'table', CONTEXT)).not.toContain('az rest');
-    expect(renderVerdict({ ...COMPLIANT, fix: { kind: 'put', body: merged, placeholderEmails: false } }, 'table', CONTEXT)).not.toContain(
-      'az rest',
-    );
-    expect(renderVerdict(NONCOMPLIANT_HOSTILE, 'table', CONTEXT)).not.toContain('az rest');
+    expect(
+      renderVerdict({ ...COMPLIANT, fix: { kind: 'put', body: merged, placeholderEmails: false, changes: [] } }, 'table', CONTEXT),
+    ).not.toContain('az rest');
+    const { fix: _fix, ...withoutFix } = NONCOMPLIANT_HOSTILE;
+    expect(renderVerdict(withoutFix, 'table', CONTEXT)).not.toContain('az rest');
   });
 
   it('keeps the fix out of check --format json, which stays one element of the report', () => {
     const json = JSON.parse(
-      renderVerdict({ ...NONCOMPLIANT_HOSTILE, fix: { kind: 'put', body: merged, placeholderEmails: false } }, 'json', CONTEXT),
+      renderVerdict(
+        { ...NONCOMPLIANT_HOSTILE, fix: { kind: 'put', body: merged, placeholderEmails: false, changes: [] } },
+        'json',
+        CONTEXT,
+      ),
     );
     expect(json).not.toHaveProperty('fix');
     expect(json).toEqual(JSON.parse(renderVerdict(NONCOMPLIANT_HOSTILE, 'json', CONTEXT)));

@@ -1,0 +1,52 @@
+/**
+ * One failing subscription's own fix on the HTML report and the operator page (CONTRACT.md §11):
+ * the command that writes its merged contact, exactly as `check` prints it.
+ */
+import type { SubscriptionVerdict } from '../core/model.js';
+import { azRestPutCommand, EXAMPLE_SECURITY_TEAM_ADDRESS } from '../core/rules/remediation.js';
+import { isSubscriptionId } from '../core/subscription-id.js';
+import { html, joinHtml, type Html } from './html-tag.js';
+
+/**
+ * This subscription's own fix, from its merged fix (CONTRACT.md §11): the exact `az rest` command
+ * that writes its contact with only what fails changed (what `check` prints), collapsed under its
+ * failures; or why writing the contact cannot fix it, or where to get a command too large to show.
+ * Nothing for a contact that could not be read, or whose fix is not known (the rules' generic
+ * remediation below still applies).
+ */
+export function subscriptionFixHtml(verdict: SubscriptionVerdict): Html | '' {
+  if (verdict.status !== 'noncompliant') return '';
+  const fix = verdict.fix;
+  // The id goes into a command: only a GUID does (azRestPutCommand refuses anything else).
+  const id = isSubscriptionId(verdict.subscriptionId) ? verdict.subscriptionId.toLowerCase() : undefined;
+  switch (fix?.kind) {
+    case 'put': {
+      if (id === undefined) return '';
+      // Records stored before fixes said what they change have no list.
+      const changes = (fix.changes as string[] | undefined) ?? [];
+      const lines = [
+        html`<p>This subscription's own contact with only what fails changed; everything else it holds is kept.${changes.length > 0 ? html` What it changes:` : ''}</p>`,
+        ...(changes.length > 0 ? [html`<ul>${changes.map((change) => html`<li>${change}</li>`)}</ul>`] : []),
+        ...(fix.placeholderEmails
+          ? [
+              html`<p class="sub-fix-warn">Replace <code>${EXAMPLE_SECURITY_TEAM_ADDRESS}</code> with your security team's shared mailbox before running it (or name it in the policy as <code>remediation.emails</code>).</p>`,
+            ]
+          : []),
+        html`<pre><code>${azRestPutCommand(id, fix.body)}</code></pre>`,
+      ];
+      return html`<details class="sub-fix">
+          <summary>Fix this subscription (Azure CLI)</summary>
+          <div class="sub-fix-body">
+          ${joinHtml(lines, html`\n          `)}
+          </div>
+        </details>`;
+    }
+    case 'not-fixable':
+      return html`<p class="sub-fix-note">Writing the contact cannot fix this: ${fix.reason}</p>`;
+    case 'too-large':
+      return html`<p class="sub-fix-note">Its fix is too large to show here: <code>contact-watch check ${id ?? verdict.subscriptionId}</code> prints the exact command.</p>`;
+    case 'none':
+    case undefined:
+      return '';
+  }
+}
