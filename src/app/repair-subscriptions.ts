@@ -19,6 +19,13 @@ import type { AppDependencies } from './dependencies.js';
  */
 export const REPAIR_CLAIM_TTL_MS = 5 * 60_000;
 
+/**
+ * How long the timer leaves a subscription whose last repair failed. A refusal (a 403 where the
+ * identity lacks Security Admin, a policy that denies the write) does not mend itself within one
+ * scan interval; trying every scan would only add a history entry each time. Events still try.
+ */
+export const FAILED_REPAIR_RETRY_MS = 24 * 3_600_000;
+
 export type AppRepairOutcome =
   /** Repaired, refused or left as it is (see `outcome.result`); a write is recorded. */
   | { kind: 'repaired'; outcome: RepairOutcome; recorded: boolean }
@@ -36,6 +43,12 @@ export function graceUntil(record: Pick<SubscriptionRecord, 'firstSeenAt'>, deps
   if (minutes <= 0) return undefined;
   const until = Date.parse(record.firstSeenAt) + minutes * 60_000;
   return deps.clock().getTime() < until ? new Date(until).toISOString() : undefined;
+}
+
+/** True when the last repair of the subscription failed less than FAILED_REPAIR_RETRY_MS ago. */
+function failedRecently(record: SubscriptionRecord, deps: AppDependencies): boolean {
+  const last = record.lastRemediation;
+  return last?.outcome === 'failed' && deps.clock().getTime() - Date.parse(last.at) < FAILED_REPAIR_RETRY_MS;
 }
 
 /** Repairs one subscription under a claim, and records the write. Throws only what the store or the token throw. */
@@ -105,7 +118,7 @@ export async function repairAfterScan(
       limit(async () => {
         const record = records.get(subscription.subscriptionId.toLowerCase());
         // Only what the record holds as noncompliant now: an event may have repaired it since the scan read it.
-        if (!record || record.status !== 'noncompliant' || graceUntil(record, deps)) {
+        if (!record || record.status !== 'noncompliant' || graceUntil(record, deps) || failedRecently(record, deps)) {
           counts.deferred += 1;
           return;
         }

@@ -2,13 +2,10 @@
  * The command line of CONTRACT.md §4. `runCli` returns the exit code instead of exiting, so the
  * whole program can be driven from tests; src/cli/main.ts is the process entry point.
  */
-import { constants } from 'node:fs';
-import { access, readFile, writeFile } from 'node:fs/promises';
-import { dirname, resolve } from 'node:path';
-import { userInfo } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import type { Policy, ScanReport, SubscriptionVerdict } from '../core/model.js';
-import { DEFAULT_POLICY, parsePolicyJson, PolicyError } from '../core/policy.js';
+import type { ScanReport, SubscriptionVerdict } from '../core/model.js';
+import { PolicyError } from '../core/policy.js';
 import { RULES } from '../core/rules/index.js';
 import { InvalidSubscriptionIdError, parseSubscriptionId } from '../core/subscription-id.js';
 import { SettingsError } from '../core/settings-error.js';
@@ -19,8 +16,8 @@ import { runScan, ScanFailedError, type ScanResult } from '../scan/scan.js';
 import { runStoredScan, type StoredScanResult } from '../scan/stored-scan.js';
 import { InvalidExemptionError } from '../core/exemptions.js';
 import { createProgressReporter } from './progress.js';
-import { fixSucceeded, runFix, type FixRun } from '../remediation/fix.js';
-import { renderFixReport, summaryLine as fixSummaryLine, type FixReportFormat } from '../report/fix-report.js';
+import { currentUser, EXIT, loadPolicy, UsageError, type CliIo } from './cli-support.js';
+import { fixCommand, type FixCommandOptions } from './fix-command.js';
 import { listUndeliveredMessages, requeueMessage } from '../alerts/outbox-admin.js';
 import { isGivenUp } from '../core/outbox-states.js';
 import type { AlertDelivery } from '../app/dependencies.js';
@@ -28,16 +25,8 @@ import { openCliDependencies, openCliOutbox, openCliStore } from '../compose/cli
 import { describeDelivery, renderExemptions, renderOutbox, renderRequeueOutcome } from './render.js';
 import { isGuid } from '../core/subscription-id.js';
 
-export interface CliIo {
-  stdout: (text: string) => void;
-  stderr: (text: string) => void;
-  env: NodeJS.ProcessEnv;
-}
-
-export const EXIT = { ok: 0, findings: 1, failure: 2 } as const;
-
-/** An error whose message is meant for the person at the terminal, not a stack trace. */
-class UsageError extends Error {}
+export type { CliIo } from './cli-support.js';
+export { EXIT } from './cli-support.js';
 
 export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
   let exitCode: number = EXIT.ok;
@@ -277,83 +266,6 @@ async function sendOwedAlerts(alerts: AlertDelivery, stderr: (text: string) => v
   }
 }
 
-interface FixCommandOptions {
-  subscription: string[];
-  managementGroup: string[];
-  config?: string;
-  dryRun?: boolean;
-  format: FixReportFormat;
-  output?: string;
-  store?: boolean;
-}
-
-async function fixCommand(options: FixCommandOptions, io: CliIo): Promise<number> {
-  const policy = await loadPolicy(options.config, io.env);
-  if (policy.remediation.emails.length === 0) {
-    throw new UsageError(
-      'fix needs remediation.emails in the policy (--config FILE, or CONTACT_WATCH_POLICY): the addresses to add where a contact ' +
-        'has no valid one, for example {"remediation": {"emails": ["secops@your-company.com"]}}',
-    );
-  }
-  if (options.output) await checkWritable(options.output);
-  // Exemptions live in Table Storage: read them whenever a store is set, so that an exempt
-  // subscription is never written; record the writes only with --store.
-  const storageSet = Boolean(io.env.CONTACT_WATCH_STORAGE || io.env.AzureWebJobsStorage);
-  const { azure, store } = openCliDependencies(io.env, options.store || storageSet ? { storeFor: 'fix --store' } : {});
-  if (!store) {
-    io.stderr(
-      'contact-watch: no Table Storage is set (CONTACT_WATCH_STORAGE), so no exemption is known to this run: every noncompliant subscription in scope is fixed.\n',
-    );
-  }
-  const exemptions = store ? await store.listExemptions() : [];
-  const progress = createProgressReporter(io.stderr);
-  let run: FixRun;
-  try {
-    run = await runFix(
-      { subscriptionIds: options.subscription, managementGroupIds: options.managementGroup },
-      {
-        inventory: azure.inventory,
-        contacts: azure.contacts,
-        writer: azure.contacts,
-        subscriptions: azure.subscriptions,
-        policy,
-        exemptions,
-        ...(options.store && store ? { store } : {}),
-        onProgress: progress.update,
-      },
-      { dryRun: options.dryRun === true, by: `fix by ${currentUser(io.env)}` },
-    );
-  } finally {
-    progress.stop();
-  }
-  const rendered = renderFixReport(run.report, options.format, run.changes);
-  if (options.output) await writeFile(options.output, rendered);
-  else io.stdout(rendered);
-
-  io.stderr(
-    `contact-watch: ${fixSummaryLine(run.report)} (${run.stats.resourceGraphRequests} Resource Graph requests, ${run.stats.securityContactsCalls} securityContacts reads, ${run.stats.writes} writes)\n`,
-  );
-  if (run.unrecorded.length > 0) {
-    io.stderr(
-      `contact-watch: ${run.unrecorded.length} write(s) were made but could not be recorded in Table Storage: ` +
-        `${run.unrecorded
-          .slice(0, 5)
-          .map((entry) => `${entry.subscriptionId} (${entry.reason})`)
-          .join('; ')}${run.unrecorded.length > 5 ? ' …' : ''}\n`,
-    );
-  }
-  return fixSucceeded(run.report) ? EXIT.ok : EXIT.findings;
-}
-
-/** Fails before any work when the output file cannot be written (a missing folder, no permission). */
-async function checkWritable(file: string): Promise<void> {
-  try {
-    await access(dirname(resolve(file)), constants.W_OK);
-  } catch (error) {
-    throw new UsageError(`--output ${file} cannot be written: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
-  }
-}
-
 interface CheckOptions {
   config?: string;
   format: 'table' | 'json';
@@ -387,30 +299,6 @@ export function checkExitCode(verdict: SubscriptionVerdict): number {
       return EXIT.findings;
     case 'error':
       return EXIT.failure;
-  }
-}
-
-async function loadPolicy(configFile: string | undefined, env: NodeJS.ProcessEnv): Promise<Policy> {
-  if (configFile !== undefined) {
-    let text: string;
-    try {
-      text = await readFile(configFile, 'utf8');
-    } catch (error) {
-      throw new UsageError(`the policy file ${configFile} could not be read: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
-    }
-    return parsePolicyJson(text, configFile);
-  }
-  const inline = env.CONTACT_WATCH_POLICY;
-  if (inline !== undefined && inline.trim() !== '') return parsePolicyJson(inline, 'CONTACT_WATCH_POLICY');
-  return DEFAULT_POLICY;
-}
-
-/** Who `exempt` records as the creator: CONTACT_WATCH_USER, else the OS user. */
-function currentUser(env: NodeJS.ProcessEnv): string {
-  try {
-    return env.CONTACT_WATCH_USER?.trim() || userInfo().username;
-  } catch {
-    return 'unknown';
   }
 }
 

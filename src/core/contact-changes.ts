@@ -14,8 +14,11 @@ export function describeContactChanges(before: SecurityContactPutBody, after: Se
   const changes: string[] = [];
   const was = addressesOf(before.properties.emails);
   const now = addressesOf(after.properties.emails);
-  const removed = was.filter((address) => !now.some((kept) => sameAddress(kept, address)));
-  const added = now.filter((address) => !was.some((present) => sameAddress(present, address)));
+  // Sets, not pairwise comparison: an owner can paste thousands of addresses into one contact.
+  const nowKeys = new Set(now.map(addressKey));
+  const wasKeys = new Set(was.map(addressKey));
+  const removed = was.filter((address) => !nowKeys.has(addressKey(address)));
+  const added = now.filter((address) => !wasKeys.has(addressKey(address)));
   if (removed.length > 0) changes.push(`removed ${listed(removed)}, which failed email-configured`);
   if (added.length > 0) changes.push(`added ${listed(added)}${was.length - removed.length === 0 ? ', as no valid address remained' : ''}`);
 
@@ -58,8 +61,9 @@ function addressesOf(emails: string): string[] {
     .filter((address) => address !== '');
 }
 
-function sameAddress(a: string, b: string): boolean {
-  return a.toLowerCase() === b.toLowerCase();
+/** Addresses are compared without regard to case. */
+function addressKey(address: string): string {
+  return address.toLowerCase();
 }
 
 function listed(addresses: readonly string[]): string {

@@ -47,6 +47,9 @@ function decideForNoncompliant(verdict: SubscriptionVerdict): RemediationDecisio
     case 'too-large':
       return { kind: 'refuse', result: 'failed', reason: `the contact is too large to merge (${fix.bytes} bytes of JSON)` };
     case 'none':
+      // The merge judged the same reading under the same policy: it cannot find nothing to write
+      // for a noncompliant verdict, and if it ever did, no write is the safe answer.
+      return { kind: 'refuse', result: 'failed', reason: 'the merged fix found nothing to write, though a required rule fails' };
     case undefined:
       // A noncompliant verdict always carries its fix when it was read from the securityContacts API.
       return { kind: 'refuse', result: 'failed', reason: 'the contact was not read from the securityContacts API, so no fix was merged' };

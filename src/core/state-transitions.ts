@@ -163,8 +163,11 @@ export function applyEventEvaluation(input: EventEvaluationInput): EventEvaluati
   if (input.previous && readingTime(input.previous) > input.readAt.getTime()) {
     if (!bounded) return { outcome: 'superseded', record: input.previous };
     // A later reading stands, but the write happened: it is kept as the last write, with its history entry.
-    const { body, ...remediation } = bounded;
-    const record: SubscriptionRecord = { ...input.previous, lastRemediation: remediation };
+    const { body: _body, ...remediation } = bounded;
+    // Two writers (fix and the app) can race: the record keeps the later write, the history both.
+    const kept = input.previous.lastRemediation;
+    const newer = kept !== null && Date.parse(kept.at) > Date.parse(remediation.at) ? kept : remediation;
+    const record: SubscriptionRecord = { ...input.previous, lastRemediation: newer };
     const change = { ...writeEntry(input.previous, record, input), remediation: bounded };
     return { outcome: 'write', record, change, changed: true };
   }

@@ -15,6 +15,7 @@ import { scanLeaseContract } from './scan-lease.contract.js';
 import { scanReportsContract } from './scan-reports.contract.js';
 import { stateConcurrencyContract } from './state-concurrency.contract.js';
 import { stateExemptionsContract } from './state-exemptions.contract.js';
+import { stateRemediationContract } from './state-remediation.contract.js';
 import { stateRunsContract } from './state-runs.contract.js';
 import { tableServiceContract } from './tables.contract.js';
 import { uniquePrefix } from './support.js';
@@ -23,6 +24,7 @@ describe('Table Storage rules, in-memory table service', () => tableServiceContr
 describe('state store runs, in-memory', () => stateRunsContract(inMemoryTables()));
 describe('state store concurrency, in-memory', () => stateConcurrencyContract(inMemoryTables()));
 describe('state store exemptions and tables, in-memory', () => stateExemptionsContract(inMemoryTables()));
+describe('state store writes of the contact, in-memory', () => stateRemediationContract(inMemoryTables()));
 describe('scan reports, in-memory', () => scanReportsContract(inMemoryTables()));
 describe('alert outbox, in-memory', () => outboxContract(inMemoryTables()));
 describe('scan lease, in-memory', () => scanLeaseContract(inMemoryTables()));

@@ -148,7 +148,12 @@ const fixSchema = z
   .discriminatedUnion('kind', [
     z.object({ kind: z.literal('none') }),
     // Fixes stored before their changes were described read back with none.
-    z.object({ kind: z.literal('put'), body: putBodySchema, placeholderEmails: z.boolean(), changes: z.array(z.string()).default(() => []) }),
+    z.object({
+      kind: z.literal('put'),
+      body: putBodySchema,
+      placeholderEmails: z.boolean(),
+      changes: z.array(z.string()).default(() => []),
+    }),
     z.object({ kind: z.literal('not-fixable'), reason: z.string() }),
     z.object({ kind: z.literal('too-large'), bytes: z.number() }),
   ])

@@ -157,6 +157,8 @@ describe('a new subscription without a contact, with CONTACT_WATCH_REMEDIATION o
       env: { CONTACT_WATCH_NEW_SUBSCRIPTION_GRACE_MINUTES: '30' },
     });
     graceDeps.lease = openScanLease(graceDeps.store.connection, { clock });
+    // A store of its own: every other subscription is first seen by this timer, so within its
+    // grace, and only IN_GRACE (seen by the event 31 minutes earlier) is due.
     const context = invocation();
     await createContactEventHandler(graceDeps)(subscriptionCreatedEvent(IN_GRACE, 'evt-grace', now), context);
     expect(acceptedWrites(IN_GRACE)).toEqual([]);
@@ -232,6 +234,25 @@ describe('the timer with CONTACT_WATCH_REMEDIATION on', () => {
     expect(alert.length).toBeGreaterThan(0);
     expect(alert.at(-1)!.plainText).toContain('Microsoft.Security/securityContacts/write');
     expect(linesOf(context).find((line) => line.event === 'remediation.afterScan')).toMatchObject({ fixed: 2, failed: 1 });
+  });
+});
+
+describe('a repair that failed', () => {
+  it('is not tried again by every scan, only once a day has passed', async () => {
+    const triesBefore = azure.requests.contactWrites().filter((write) => write.subscriptionId === CANNOT_WRITE).length;
+    expect(triesBefore).toBeGreaterThan(0); // the timer test above tried it
+    await createScanTimerHandler(deps)(TIMER, timerInvocation());
+    const tries = () => azure.requests.contactWrites().filter((write) => write.subscriptionId === CANNOT_WRITE).length;
+    expect(tries()).toBe(triesBefore);
+
+    const started = now;
+    try {
+      now = new Date(started.getTime() + 25 * 3_600_000);
+      await createScanTimerHandler(deps)(TIMER, timerInvocation());
+    } finally {
+      now = started;
+    }
+    expect(tries()).toBe(triesBefore + 1);
   });
 });
 

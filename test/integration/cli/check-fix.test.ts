@@ -27,7 +27,13 @@ beforeAll(async () => {
   noAttackPaths.properties.phone = '+44 20 7946 0000';
   noAttackPaths.properties.notificationsSources = [{ sourceType: 'Alert', minimalSeverity: 'Low' }];
   tenant.addSubscription({ subscriptionId: NO_ATTACK_PATHS, displayName: 'Payments', contacts: [noAttackPaths] });
-  const oldShape = contactItem('2017-08-01-preview');
+  // Named default, the contact a PUT replaces: a 2017 `default1` beside it would keep its
+  // placeholder address, and no write of `default` could fix that (see fix.test.ts).
+  const oldShape = {
+    ...contactItem('2017-08-01-preview'),
+    name: 'default',
+    id: `/subscriptions/${OLD_SHAPE}/providers/Microsoft.Security/securityContacts/default`,
+  };
   oldShape.properties.email = 'soc@fabrikam.io;john@contoso.com';
   tenant.addSubscription({ subscriptionId: OLD_SHAPE, displayName: 'Legacy', contacts: [oldShape], quirks: { bareArrayBody: true } });
   tenant.addSubscription({ subscriptionId: NOT_REGISTERED, displayName: 'Fresh', contacts: [], quirks: { providerNotRegistered: true } });

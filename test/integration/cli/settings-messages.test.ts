@@ -19,9 +19,10 @@ const VALID = {
   CONTACT_WATCH_ALERT_RECIPIENTS: 'secops@fabrikam.io',
 };
 
-/** What `scan --notify` reads: every app setting but the timer's schedule and Application Insights. */
+/** What `scan --notify` reads: every app setting but the timer's schedule, Application Insights and the app's own repairs. */
 const CLI_SETTINGS: readonly AppSettingName[] = APP_SETTING_NAMES.filter(
-  (name) => name !== 'CONTACT_WATCH_SCAN_SCHEDULE' && name !== 'APPLICATIONINSIGHTS_CONNECTION_STRING',
+  (name) =>
+    name !== 'CONTACT_WATCH_SCAN_SCHEDULE' && name !== 'APPLICATIONINSIGHTS_CONNECTION_STRING' && name !== 'CONTACT_WATCH_REMEDIATION',
 );
 
 async function run(args: string[], env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {

@@ -181,22 +181,19 @@ describe('mergeContactFix on the Azure REST examples', () => {
     expect(evaluateContact(afterWrite, WITH_REMEDIATION).status).toBe('compliant');
   });
 
-  it.each(namedDefault)(
-    'gives the $version $file contact a body with valid addresses, every notification on and its phone',
-    ({ item }) => {
-      const body = putBody(fixFor([item()], WITH_REMEDIATION));
-      const after = findingsAfterWriting(body, WITH_REMEDIATION);
-      expect(after).toMatchObject({
-        'contact-exists': 'pass',
-        'email-configured': 'pass',
-        'alert-notifications': 'pass',
-        'attack-path-notifications': 'pass',
-      });
-      expect(body.properties.notificationsByRole.state).toBe('On');
-      expect(body.properties.notificationsByRole.roles).toContain('Owner');
-      expect(body.properties.phone).toBe('(214)275-4038');
-    },
-  );
+  it.each(namedDefault)('gives the $version $file contact a body with valid addresses, every notification on and its phone', ({ item }) => {
+    const body = putBody(fixFor([item()], WITH_REMEDIATION));
+    const after = findingsAfterWriting(body, WITH_REMEDIATION);
+    expect(after).toMatchObject({
+      'contact-exists': 'pass',
+      'email-configured': 'pass',
+      'alert-notifications': 'pass',
+      'attack-path-notifications': 'pass',
+    });
+    expect(body.properties.notificationsByRole.state).toBe('On');
+    expect(body.properties.notificationsByRole.roles).toContain('Owner');
+    expect(body.properties.phone).toBe('(214)275-4038');
+  });
 
   it('reads the bare-array quirk exactly like the { value } form', () => {
     const body = responseBody('2023-12-01-preview', 'GetSecurityContactsSubscription_example.json');

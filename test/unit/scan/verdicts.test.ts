@@ -25,6 +25,7 @@ describe('the merged fix on a verdict', () => {
     expect(verdict.fix).toEqual({
       kind: 'put',
       placeholderEmails: false,
+      changes: ['attack path e-mails now for risk level High and above (was Critical)'],
       body: {
         properties: {
           emails: 'soc@fabrikam.io;noc@fabrikam.io',
