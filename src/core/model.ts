@@ -201,7 +201,7 @@ export interface FixReport {
 export interface ContactRemediation {
   /** When the PUT was sent (ISO-8601). */
   at: string;
-  /** Who or what made it: `fix by alice@corp-sec.net`, `app: event <id>`, `app: scan <id>`. */
+  /** Who or what made it: `fix by alice`, `app on event <id>`, `app after scan <id>`. */
   by: string;
   /** `fixed` when the contact read back afterwards was compliant; `failed` otherwise. */
   outcome: 'fixed' | 'failed';

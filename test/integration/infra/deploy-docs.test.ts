@@ -1,6 +1,7 @@
 /**
  * The deploy instructions refer only to what exists, so that a person can follow them as written:
- * the commands in README.md, infra/README.md, infra/vending/README.md, the scripts and azure.yaml
+ * the commands in README.md, docs/deploy.md, docs/operations.md, infra/README.md,
+ * infra/vending/README.md, the scripts and azure.yaml
  * are read as text, and every name they lean on is looked up where it is defined —
  * `azd env get-value X` among main.bicep's outputs, `azd env set X` in main.parameters.json,
  * `--template-file F --parameters k=…` among F's parameters, `/functions/NAME` among the
@@ -12,7 +13,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { FUNCTION_NAMES } from '../../../src/functions/function-names.js';
 import { parseBicep, REPO_ROOT, type ParsedBicepFile } from '../../infra/bicep-lint.js';
 
-const DOCUMENTS = ['README.md', 'infra/README.md', 'infra/vending/README.md', 'azure.yaml'];
+const DOCUMENTS = ['README.md', 'docs/deploy.md', 'docs/operations.md', 'infra/README.md', 'infra/vending/README.md', 'azure.yaml'];
 const SCRIPTS = readdirSync(join(REPO_ROOT, 'infra/scripts')).map((name) => `infra/scripts/${name}`);
 /** What azd itself keeps in an environment, beside the template's outputs. */
 const AZD_BUILT_INS = new Set(['AZURE_ENV_NAME', 'AZURE_LOCATION', 'AZURE_SUBSCRIPTION_ID']);
