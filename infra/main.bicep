@@ -39,8 +39,9 @@ param newSubscriptionGraceMinutes int = 0
 @description('Send a notice when a subscription that was alerted on is fixed (CONTACT_WATCH_FIXED_NOTICES).')
 param fixedNotices bool = false
 
-@description('Let the app repair security contacts itself (CONTACT_WATCH_REMEDIATION): needs remediation.emails in policy.json, and Security Admin for the identity from the tenant step (its remediation parameter).')
-param remediation bool = false
+@description('on: the app repairs security contacts itself (CONTACT_WATCH_REMEDIATION). Needs remediation.emails in policy.json, and Security Admin for the identity from the tenant step (its remediation parameter).')
+@allowed(['off', 'on'])
+param remediation string = 'off'
 
 @description('Optional: where people open the report page (for example behind your sign-in), linked from every alert digest; never with a function key (CONTACT_WATCH_REPORT_URL). Empty: no link.')
 param reportUrl string = ''

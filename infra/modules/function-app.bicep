@@ -22,7 +22,8 @@ param scanSchedule string
 param reminderDays int
 param newSubscriptionGraceMinutes int
 param fixedNotices bool
-param remediation bool
+@allowed(['off', 'on'])
+param remediation string
 param reportUrl string
 param historyRetentionDays int
 param scanRunRetentionDays int
@@ -128,7 +129,7 @@ resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
     CONTACT_WATCH_REMINDER_DAYS: string(reminderDays)
     CONTACT_WATCH_NEW_SUBSCRIPTION_GRACE_MINUTES: string(newSubscriptionGraceMinutes)
     CONTACT_WATCH_FIXED_NOTICES: fixedNotices ? 'true' : 'false'
-    CONTACT_WATCH_REMEDIATION: remediation ? 'on' : 'off'
+    CONTACT_WATCH_REMEDIATION: remediation
     CONTACT_WATCH_EMAIL_RATE_PER_MINUTE: string(emailRatePerMinute)
     CONTACT_WATCH_EMAIL_RATE_PER_HOUR: string(emailRatePerHour)
     CONTACT_WATCH_REPORT_URL: reportUrl

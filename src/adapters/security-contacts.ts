@@ -148,7 +148,7 @@ export class SecurityContactsApi implements SecurityContactsSource, SecurityCont
     if (isRetriedStatus(status)) return { kind: 'refused', status, message: described, transient: true };
     if (status >= 200 && status < 300) {
       // Not an answer the API gives to a PUT (an asynchronous 202, say): the write may or may not
-      // take, so it is not reported as written; reading the contact back tells.
+      // take, so it is reported as a failed write; the next reading of the contact shows which.
       return { kind: 'refused', status, message: `${described}: neither 200 nor 201, so the write is not known to have taken` };
     }
     return { kind: 'refused', status, message: described };

@@ -14,15 +14,17 @@ import { DEFAULT_WRITE_CONCURRENCY } from '../remediation/fix.js';
 import type { AppDependencies } from './dependencies.js';
 
 /**
- * How long a claim holds: a repair is one read, one write and one read, each retried within the
- * ARM clients' limits; a claim left by an instance that died frees itself after this.
+ * How long a claim holds: a repair is one read, one write and one read, each with the ARM clients'
+ * time limit, retries and Retry-After waits, which together stay well inside this; a claim left
+ * by an instance that died frees itself after it.
  */
-export const REPAIR_CLAIM_TTL_MS = 5 * 60_000;
+export const REPAIR_CLAIM_TTL_MS = 15 * 60_000;
 
 /**
- * How long the timer leaves a subscription whose last repair failed. A refusal (a 403 where the
- * identity lacks Security Admin, a policy that denies the write) does not mend itself within one
- * scan interval; trying every scan would only add a history entry each time. Events still try.
+ * How long the timer leaves a subscription whose last repair was refused. A refusal (a 403 where
+ * the identity lacks Security Admin, a policy that denies the write) does not mend itself within
+ * one scan interval; trying every scan would only add a history entry each time. A write that
+ * failed for a passing reason (a 503, no answer) is tried again at the next scan. Events still try.
  */
 export const FAILED_REPAIR_RETRY_MS = 24 * 3_600_000;
 
@@ -48,7 +50,7 @@ export function graceUntil(record: Pick<SubscriptionRecord, 'firstSeenAt'>, deps
 /** True when the last repair of the subscription failed less than FAILED_REPAIR_RETRY_MS ago. */
 function failedRecently(record: SubscriptionRecord, deps: AppDependencies): boolean {
   const last = record.lastRemediation;
-  return last?.outcome === 'failed' && deps.clock().getTime() - Date.parse(last.at) < FAILED_REPAIR_RETRY_MS;
+  return last?.outcome === 'failed' && last.retryable !== true && deps.clock().getTime() - Date.parse(last.at) < FAILED_REPAIR_RETRY_MS;
 }
 
 /** Repairs one subscription under a claim, and records the write. Throws only what the store or the token throw. */

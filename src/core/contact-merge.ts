@@ -75,9 +75,9 @@ export function mergeContactFix(contact: SubscriptionContact, findings: readonly
   // contact-exists fails only without a contact, and then every rule fails with it: the body
   // below, built from nothing, is the contact to create.
   if (failing.has('email-configured')) placeholderEmails = keepOnlyValidAddresses(fixed, contact, policy);
-  if (failing.has('alert-notifications')) requireSource(fixed, 'alert', policy.alerts.minimalSeverity);
+  if (failing.has('alert-notifications')) requireSource(fixed, 'alert', policy.alerts.minimalSeverity, contact.entries);
   if (failing.has('owner-notifications')) requireOwnerNotifications(fixed);
-  if (failing.has('attack-path-notifications')) requireSource(fixed, 'attackpath', policy.attackPaths.minimalRiskLevel);
+  if (failing.has('attack-path-notifications')) requireSource(fixed, 'attackpath', policy.attackPaths.minimalRiskLevel, contact.entries);
 
   // The merged body can already differ from what is stored: several sources of one type (one of
   // them unreadable) become one. Writing it is then the fix, though no rule's change was needed:
@@ -94,7 +94,8 @@ export function mergeContactFix(contact: SubscriptionContact, findings: readonly
   // be afterwards passes.
   const others = contact.entries.filter((entry) => entry.name.toLowerCase() !== 'default');
   const written = listedOnceWritten(fixed);
-  if (others.length > 0 && written && !passes({ ...contact, entries: [...others, ...written.entries] }, failing, policy)) {
+  // A body that cannot be listed back cannot be shown to fix anything: fail closed.
+  if (others.length > 0 && (!written || !passes({ ...contact, entries: [...others, ...written.entries] }, failing, policy))) {
     const names = others.map((entry) => entry.name).join(', ');
     return {
       kind: 'not-fixable',
@@ -210,12 +211,39 @@ function mergedSources(entries: readonly NormalisedContactEntry[], sourcesFrom: 
     const { sourceType, levelMember, scale } = JUDGED_SOURCES[judged];
     const members: Record<string, unknown> = Object.assign({}, ...[...sources].reverse()) as Record<string, unknown>;
     delete members[levelMember];
-    const level = mostSensitiveLevel(
+    const merged = mostSensitiveLevel(
       sources.map((source) => source[levelMember]),
       scale,
     );
+    // The write replaces every contact's stored level, a disabled or switched-off one's too: a
+    // known level is lowered to the most sensitive one stored anywhere, so none is ever raised.
+    const level =
+      merged !== null && readEnum<string>(merged, scale).kind === 'known'
+        ? mostSensitiveOf([merged, ...storedLevels(entries, judged)], scale)
+        : merged;
     return level === null ? { ...members, sourceType } : { ...members, sourceType, [levelMember]: level };
   });
+}
+
+/**
+ * The known Alert severities or AttackPath risk levels stored in any of the contacts, enabled or
+ * not, on or off: what a write must not make less sensitive.
+ */
+function storedLevels(entries: readonly NormalisedContactEntry[], key: JudgedSourceKey): string[] {
+  const { levelMember, scale } = JUDGED_SOURCES[key];
+  return entries.flatMap((entry) => {
+    const reading = key === 'alert' ? entry.alerts.minimalSeverity : entry.attackPaths.minimalRiskLevel;
+    const fromSources = entry.notificationSources
+      .filter((source) => judgedSourceKey(source.sourceType) === key)
+      .map((source) => source[levelMember])
+      .flatMap((raw) => (typeof raw === 'string' ? [readEnum<string>(raw, scale)] : []));
+    return [reading, ...fromSources].flatMap((known) => (known.kind === 'known' ? [known.value] : []));
+  });
+}
+
+/** The most sensitive of known levels (the lowest on the scale). */
+function mostSensitiveOf(levels: readonly string[], scale: readonly string[]): string {
+  return levels.reduce((best, level) => (levelRank(level, scale) < levelRank(best, scale) ? level : best));
 }
 
 /** The lowest known level among raw values (canonical spelling), else the first unknown text, else null. */
@@ -262,10 +290,16 @@ function keepOnlyValidAddresses(body: SecurityContactPutBody, contact: Subscript
 
 /**
  * Turns the contact on and makes its Alert or AttackPath source e-mail from the policy's threshold,
- * or from the level already there where that is more sensitive. An unknown level cannot be
- * compared, and fails the rule, so the threshold replaces it.
+ * or from a level already stored where that is more sensitive: the one in the body, or one a
+ * disabled or switched-off contact holds (the write replaces it, so it must not be raised). An
+ * unknown level cannot be compared, and fails the rule, so the threshold replaces it.
  */
-function requireSource(body: SecurityContactPutBody, key: JudgedSourceKey, threshold: string): void {
+function requireSource(
+  body: SecurityContactPutBody,
+  key: JudgedSourceKey,
+  threshold: string,
+  entries: readonly NormalisedContactEntry[],
+): void {
   const { sourceType, levelMember, scale } = JUDGED_SOURCES[key];
   const { properties } = body;
   properties.isEnabled = true;
@@ -273,7 +307,7 @@ function requireSource(body: SecurityContactPutBody, key: JudgedSourceKey, thres
   const present = index < 0 ? undefined : properties.notificationsSources[index];
   const presentLevel = present?.[levelMember];
   const reading = typeof presentLevel === 'string' ? readEnum<string>(presentLevel, scale) : null;
-  const level = reading?.kind === 'known' && levelRank(reading.value, scale) <= levelRank(threshold, scale) ? reading.value : threshold;
+  const level = mostSensitiveOf([threshold, ...(reading?.kind === 'known' ? [reading.value] : []), ...storedLevels(entries, key)], scale);
   const source: NotificationSource = { ...present, sourceType, [levelMember]: level };
   if (index < 0) properties.notificationsSources.push(source);
   else properties.notificationsSources[index] = source;

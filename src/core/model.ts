@@ -209,6 +209,11 @@ export interface ContactRemediation {
   changes: string[];
   /** Why it failed: the write's refusal, or what the contact read back still failed. */
   reason?: string;
+  /**
+   * True when the write failed for a reason that may pass (408, 429 or 5xx after the retries, no
+   * answer): worth trying again at the next scan, unlike a refusal such as a 403.
+   */
+  retryable?: boolean;
 }
 
 export type ScanStatus = 'succeeded' | 'partial' | 'failed';

@@ -79,7 +79,7 @@ export async function repairSubscription(request: RepairRequest, deps: RepairDep
       changes,
       verdict: before,
       readAt,
-      remediation: { ...sent, outcome: 'failed', reason },
+      remediation: { ...sent, outcome: 'failed', reason, ...(written.transient ? { retryable: true } : {}) },
     };
   }
 

@@ -164,6 +164,7 @@ const remediationSchema = z.object({
   outcome: z.enum(['fixed', 'failed']),
   changes: z.array(z.string()),
   reason: z.string().optional(),
+  retryable: z.boolean().optional(),
 });
 const historyRemediationSchema = remediationSchema.extend({
   body: z.union([putBodySchema, z.object({ omittedBytes: z.number() })]),

@@ -232,6 +232,22 @@ describe('mergeContactFix for any contact and any policy', () => {
         const kept = mergedEmailAddresses(written(body)).map((kept) => kept.toLowerCase());
         for (const address of valid) expect(kept).toContain(address.toLowerCase());
 
+        // No level the write replaces is raised: each known level stored on `default` (enabled or
+        // not, on or off) is matched or lowered by the body's source of that type.
+        const replaced = contact.entries.filter((entry) => entry.name.toLowerCase() === 'default');
+        for (const [sourceType, member, scale, stored] of [
+          ['alert', 'minimalSeverity', ALERT_SEVERITIES, replaced.map((entry) => entry.alerts.minimalSeverity)],
+          ['attackpath', 'minimalRiskLevel', ATTACK_PATH_RISK_LEVELS, replaced.map((entry) => entry.attackPaths.minimalRiskLevel)],
+        ] as const) {
+          const written = body.properties.notificationsSources.find((source) => source.sourceType.toLowerCase() === sourceType)?.[member];
+          const known = typeof written === 'string' && (scale as readonly string[]).includes(written) ? written : undefined;
+          if (known === undefined) continue;
+          for (const reading of stored) {
+            if (reading.kind === 'known')
+              expect(levelRank(known, scale), `${sourceType} level`).toBeLessThanOrEqual(levelRank(reading.value, scale));
+          }
+        }
+
         const phones = contact.entries.flatMap((entry) => entry.phone ?? []);
         if (phones.length > 0) expect(phones).toContain(body.properties.phone);
         else expect(body.properties).not.toHaveProperty('phone');

@@ -345,7 +345,7 @@ describe('mergeContactFix: notification settings', () => {
     ]);
   });
 
-  it('fixes only the rules the policy requires', () => {
+  it('fixes only the rules the policy requires, turning alerts on at the level stored while they were off', () => {
     const policy = policyWith({ attackPaths: { required: false }, owners: { required: false } });
     const item = changed(get2020(), {
       emails: 'soc@fabrikam.io',
@@ -357,7 +357,8 @@ describe('mergeContactFix: notification settings', () => {
       phone: '(214)275-4038',
       isEnabled: true,
       notificationsByRole: { state: 'Off', roles: ['Contributor'] },
-      notificationsSources: [{ sourceType: 'Alert', minimalSeverity: 'High' }],
+      // The write replaces the stored Low: raising it to the policy's High would be less sensitive.
+      notificationsSources: [{ sourceType: 'Alert', minimalSeverity: 'Low' }],
     });
   });
 
@@ -407,7 +408,7 @@ describe('mergeContactFix: several contacts', () => {
     expect(body.properties.notificationsSources).toContainEqual({ sourceType: 'Alert', minimalSeverity: 'Low' });
   });
 
-  it('leaves out the alert sources of a disabled contact beside an enabled one, as the rules do', () => {
+  it('takes source types from the enabled contacts only, as the rules do, but never raises a level a disabled one stores', () => {
     const disabled = changed(get2023(), {
       emails: 'soc@fabrikam.io',
       isEnabled: false,
@@ -421,9 +422,11 @@ describe('mergeContactFix: several contacts', () => {
       name: 'default1',
     };
     const contact = contactOf([disabled, enabled]);
+    // No AttackPath source (the disabled contact's e-mailed nothing); the Alert level is the
+    // disabled contact's Low, which a write of default replaces and so must keep.
     expect(mergedContactBody(contact).properties).toMatchObject({
       isEnabled: true,
-      notificationsSources: [{ sourceType: 'Alert', minimalSeverity: 'High' }],
+      notificationsSources: [{ sourceType: 'Alert', minimalSeverity: 'Low' }],
     });
   });
 });
