@@ -12,6 +12,7 @@ import { RULE_IDS } from '../../../src/core/model.js';
 import { SimulatedTenant, type LocalAzure } from '../../azure-server/index.js';
 import { invocationContexts, startAppTestBed, type testAppDependencies, type TestTables } from '../../support/app.js';
 import { compliantContact2023 } from '../../support/fixtures.js';
+import { expectDocumentedAnswer } from '../../support/report-schema.js';
 
 const COMPLIANT = 'a1111111-1111-4111-8111-111111111111';
 const NEW_SUBSCRIPTION = 'b2222222-2222-4222-8222-222222222222';
@@ -53,6 +54,7 @@ function gateRequest(subscriptionId: string, query: Record<string, string> = {})
 }
 
 function bodyOf(response: HttpResponseInit): any {
+  expectDocumentedAnswer('GET /api/subscriptions/{subscriptionId}/compliance', response);
   expect(typeof response.body).toBe('string');
   return JSON.parse(response.body as string);
 }

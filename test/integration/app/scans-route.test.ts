@@ -20,6 +20,7 @@ import { SimulatedTenant, type LocalAzure } from '../../azure-server/index.js';
 import type { CommunicationEmailService } from '../../azure-server/services/communication-email.js';
 import { invocationContexts, startAppTestBed, type testAppDependencies, type TestTables } from '../../support/app.js';
 import { compliantContact2023 } from '../../support/fixtures.js';
+import { expectDocumentedAnswer, expectValidReport } from '../../support/report-schema.js';
 
 const COMPLIANT = '11111111-1111-4111-8111-111111111111';
 const NO_CONTACT = '22222222-2222-4222-8222-222222222222';
@@ -63,12 +64,16 @@ async function post(
     headers: init.headers ?? {},
     ...(init.body === undefined ? {} : { body: { string: init.body } }),
   });
-  return createScansHandler(deps, options)(request, context());
+  return expectDocumentedAnswer('POST /api/scans', await createScansHandler(deps, options)(request, context()), request.method);
 }
 
 async function get(scanId: string, init: { method?: string; handlerDeps?: typeof deps } = {}): Promise<HttpResponseInit> {
   const request = new HttpRequest({ method: init.method ?? 'GET', url: `${URL}/${encodeURIComponent(scanId)}`, params: { scanId } });
-  return createScanResultHandler(init.handlerDeps ?? deps)(request, resultContext());
+  return expectDocumentedAnswer(
+    'GET /api/scans/{scanId}',
+    await createScanResultHandler(init.handlerDeps ?? deps)(request, resultContext()),
+    request.method,
+  );
 }
 
 /** GET until the scan is no longer running (the gate has been opened); returns that answer. */
@@ -113,6 +118,7 @@ function expectReport(response: HttpResponseInit, scanId?: string): { scan: { id
   expect(response.status).toBe(200);
   expect(headerOf(response, 'content-type')).toMatch(/^application\/json/);
   const report = JSON.parse(response.body as string);
+  expectValidReport(report);
   expect(Object.keys(report)).toEqual(['schemaVersion', 'scan', 'summary', 'subscriptions']);
   expect(report.summary).toEqual({ subscriptions: 3, compliant: 1, noncompliant: 1, exempt: 0, error: 0, skipped: 1 });
   expect(report.subscriptions.map((s: { subscriptionId: string }) => s.subscriptionId)).toEqual([COMPLIANT, NO_CONTACT, DISABLED]);
@@ -139,6 +145,7 @@ describe('POST /api/scans', () => {
     expect(response.status).toBe(200);
     expect(headerOf(response, 'content-type')).toMatch(/^application\/json/);
     const report = JSON.parse(response.body as string);
+    expectValidReport(report);
     expect(Object.keys(report)).toEqual(['schemaVersion', 'scan', 'summary', 'subscriptions']);
     expect(report.schemaVersion).toBe(1);
     expect(report.scan).toMatchObject({ status: 'succeeded' });

@@ -12,6 +12,7 @@ import { runStoredScan } from '../../../src/scan/stored-scan.js';
 import { SimulatedTenant, type LocalAzure } from '../../azure-server/index.js';
 import { invocationContexts, startAppTestBed, type testAppDependencies, type TestTables } from '../../support/app.js';
 import { compliantContact2023 } from '../../support/fixtures.js';
+import { expectDocumentedAnswer } from '../../support/report-schema.js';
 
 const COMPLIANT = '0a111111-1111-4111-8111-111111111111';
 const NO_CONTACT = '1b222222-2222-4222-8222-222222222222';
@@ -68,6 +69,7 @@ function listRequest(search = ''): HttpRequest {
 }
 
 function bodyOf(response: HttpResponseInit): any {
+  expectDocumentedAnswer('GET /api/subscriptions', response);
   expect(typeof response.body).toBe('string');
   return JSON.parse(response.body as string);
 }

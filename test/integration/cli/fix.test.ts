@@ -15,6 +15,7 @@ import { compliantContact2023, contactItem, contactListItems } from '../../suppo
 import { findEmailAddressProblem } from '../../../src/core/email-addresses.js';
 import { openStateStore, parseStorageSetting } from '../../../src/adapters/table-storage/index.js';
 import type { FixReport } from '../../../src/core/model.js';
+import { expectValidFixReport, expectValidReport } from '../../support/report-schema.js';
 
 const REMEDIATION_ADDRESS = 'secops@corp-sec.net';
 const POLICY = { remediation: { emails: [REMEDIATION_ADDRESS] } };
@@ -122,6 +123,7 @@ function inDays(days: number): string {
 }
 
 function parseReport(stdout: string): FixReport {
+  expectValidFixReport(JSON.parse(stdout));
   return JSON.parse(stdout) as FixReport;
 }
 
@@ -231,6 +233,7 @@ describe('contact-watch fix over every noncompliant special case', () => {
   it('leaves every fixable subscription compliant on the next scan', async () => {
     const run = await runCliInProcess(['scan', '--format', 'json'], env);
     expect(run.code, run.stderr).toBe(0);
+    expectValidReport(JSON.parse(run.stdout));
     const statuses = Object.fromEntries(
       (JSON.parse(run.stdout) as { subscriptions: { subscriptionId: string; status: string }[] }).subscriptions.map((s) => [
         s.subscriptionId,

@@ -8,6 +8,7 @@ import { SimulatedTenant, startLocalAzure } from '../../azure-server/index.js';
 import type { LocalAzure } from '../../azure-server/index.js';
 import { runCliInProcess } from '../../support/cli.js';
 import { compliantContact2023, contactItem, contactListItems } from '../../support/fixtures.js';
+import { expectValidReport } from '../../support/report-schema.js';
 
 const RULE_ORDER = ['contact-exists', 'email-configured', 'alert-notifications', 'owner-notifications', 'attack-path-notifications'];
 
@@ -105,6 +106,7 @@ const finding = (subscriptionId: string, ruleId: string) => verdict(subscription
 describe('scan --format json', () => {
   it('exits 0 and writes the report of CONTRACT §7', () => {
     expect(run.code, run.stderr).toBe(0);
+    expectValidReport(report);
     expect(report.schemaVersion).toBe(1);
     expect(Object.keys(report)).toEqual(['schemaVersion', 'scan', 'summary', 'subscriptions']);
     expect(report.scan.status).toBe('partial'); // some subscriptions could not be read

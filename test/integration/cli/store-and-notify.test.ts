@@ -12,6 +12,7 @@ import { createCommunicationEmailService, type CommunicationEmailService } from 
 import { startAzurite } from '../../support/azurite.js';
 import { runCliInProcess, runContactWatch } from '../../support/cli.js';
 import { compliantContact2023 } from '../../support/fixtures.js';
+import { expectValidReport } from '../../support/report-schema.js';
 
 const COMPLIANT = '11111111-1111-4111-8111-111111111111';
 const NO_CONTACT = '22222222-2222-4222-8222-222222222222';
@@ -49,6 +50,7 @@ describe('scan --notify', () => {
   it('records the scan and sends one digest for everything owed', async () => {
     const run = await runContactWatch(['scan', '--notify', '--format', 'json'], env);
     expect(run.code, run.stderr).toBe(0);
+    expectValidReport(JSON.parse(run.stdout));
     expect(JSON.parse(run.stdout).summary).toMatchObject({ compliant: 1, noncompliant: 2 });
     expect(mail.messages).toHaveLength(1);
     const [digest] = mail.messages;
@@ -106,6 +108,7 @@ describe('exemptions', () => {
     ]);
     const scan = await runCliInProcess(['scan', '--store', '--format', 'json'], env);
     const report = JSON.parse(scan.stdout);
+    expectValidReport(report);
     expect(report.subscriptions.find((s: any) => s.subscriptionId === NO_CONTACT).status).toBe('exempt');
     expect(report.summary).toMatchObject({ exempt: 1, noncompliant: 1 });
   });
@@ -126,6 +129,7 @@ describe('exemptions', () => {
     const run = await runCliInProcess(['unexempt', NO_CONTACT], env);
     expect(run.code, run.stderr).toBe(0);
     const scan = await runCliInProcess(['scan', '--store', '--format', 'json'], env);
+    expectValidReport(JSON.parse(scan.stdout));
     expect(JSON.parse(scan.stdout).subscriptions.find((s: any) => s.subscriptionId === NO_CONTACT).status).toBe('noncompliant');
     const list = await runCliInProcess(['exemptions'], env);
     expect(list.stdout).toMatch(/No exemptions/);

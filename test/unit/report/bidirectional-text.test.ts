@@ -9,6 +9,7 @@ import { jsonError, jsonResponse } from '../../../src/app/http.js';
 import type { Finding, SubscriptionVerdict } from '../../../src/core/model.js';
 import { REPORT_FORMATS, renderReport, renderReportChunks, renderVerdict, reportJsonValue } from '../../../src/report/index.js';
 import { buildReport, COMPLIANT, CONTEXT, NONCOMPLIANT_HOSTILE, UNREADABLE } from './report-fixture.js';
+import { expectValidReport, expectValidVerdict } from '../../support/report-schema.js';
 
 /** The embeddings and overrides, the isolates, and the three implicit marks (LRM, RLM, ALM). */
 const BIDI_CONTROLS = [
@@ -67,6 +68,7 @@ describe.each(BIDI_CONTROLS.map((control) => [codePoint(control), control] as co
     const escape = `\\u${control.codePointAt(0)!.toString(16).padStart(4, '0')}`;
     expect(text).toContain(`"displayName": "Payroll ${escape}gpj.exe"`);
     expect(JSON.parse(text)).toEqual(JSON.parse(JSON.stringify(reportJsonValue(report))));
+    expectValidReport(JSON.parse(text));
     const parsed = JSON.parse(text) as { subscriptions: Array<{ displayName: string; contact: { emails: string[] } }> };
     expect(parsed.subscriptions.map((s) => s.displayName)).toContain(noncompliant.displayName);
     expect(parsed.subscriptions.flatMap((s) => s.contact.emails)).toContain(`ops${control}@fabrikam.io`);
@@ -76,6 +78,7 @@ describe.each(BIDI_CONTROLS.map((control) => [codePoint(control), control] as co
     const json = renderVerdict(unreadable, 'json', CONTEXT);
     expect(json).not.toMatch(ANY_BIDI_CONTROL);
     expect(JSON.parse(json).displayName).toBe(unreadable.displayName);
+    expectValidVerdict(JSON.parse(json));
     expect(renderVerdict(noncompliant, 'table', CONTEXT)).not.toMatch(ANY_BIDI_CONTROL);
   });
 

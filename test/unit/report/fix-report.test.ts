@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { FixReport, FixReportEntry, SecurityContactPutBody } from '../../../src/core/model.js';
 import { renderFixReport, summaryLine } from '../../../src/report/fix-report.js';
+import { expectValidFixReport } from '../../support/report-schema.js';
 
 const ID = {
   fixed: '10000000-0000-4000-8000-000000000001',
@@ -189,6 +190,7 @@ describe('fix --format table', () => {
 describe('fix --format json', () => {
   it('is exactly the report', () => {
     const out = renderFixReport(report(), 'json', CHANGES);
+    expectValidFixReport(JSON.parse(out));
     expect(out.endsWith('}\n')).toBe(true);
     expect(JSON.parse(out)).toEqual(report());
     // What the table alone shows stays out of it.
@@ -198,6 +200,7 @@ describe('fix --format json', () => {
 
   it('escapes hostile text, the data staying exact', () => {
     const out = renderFixReport(report([ENTRIES[1]!]), 'json', new Map());
+    expectValidFixReport(JSON.parse(out));
     expect(out).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u202a-\u202e]/);
     for (const escape of ['\\u001b[2J', '\\r\\n', '\\u202e']) expect(out).toContain(escape);
     expect(JSON.parse(out)).toEqual(report([ENTRIES[1]!]));

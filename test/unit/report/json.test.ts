@@ -1,13 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { RULE_IDS } from '../../../src/core/model.js';
 import { renderReport, renderReportChunks, renderVerdict, reportJsonValue } from '../../../src/report/index.js';
-import { CONTEXT, NONCOMPLIANT_HOSTILE, REPORT, VERDICTS } from './report-fixture.js';
+import { buildReport, CONTEXT, NONCOMPLIANT_HOSTILE, REPORT, VERDICTS } from './report-fixture.js';
+import { expectValidReport, expectValidVerdict } from '../../support/report-schema.js';
 
 const json = renderReport(REPORT, 'json', CONTEXT);
 const parsed = JSON.parse(json);
 
 describe('JSON report (CONTRACT.md §7)', () => {
   it('has the keys of §7 in the order shown, at every level', () => {
+    expectValidReport(parsed);
     expect(Object.keys(parsed)).toEqual(['schemaVersion', 'scan', 'summary', 'subscriptions']);
     expect(Object.keys(parsed.scan)).toEqual(['id', 'startedAt', 'finishedAt', 'status']);
     expect(Object.keys(parsed.summary)).toEqual(['subscriptions', 'compliant', 'noncompliant', 'exempt', 'error', 'skipped']);
@@ -98,6 +100,7 @@ describe('JSON report (CONTRACT.md §7)', () => {
   it('check --format json prints the same element the scan report holds', () => {
     const element = parsed.subscriptions.find((s: { subscriptionId: string }) => s.subscriptionId === NONCOMPLIANT_HOSTILE.subscriptionId);
     expect(JSON.parse(renderVerdict(NONCOMPLIANT_HOSTILE, 'json', CONTEXT))).toEqual(element);
+    for (const verdict of VERDICTS) expectValidVerdict(JSON.parse(renderVerdict(verdict, 'json', CONTEXT)));
   });
 
   it('does not reorder the caller’s report', () => {
@@ -118,6 +121,7 @@ describe('streamed JSON report', () => {
   it('holds for an empty tenant and for more subscriptions than one piece carries', () => {
     const empty = { ...REPORT, subscriptions: [], summary: { ...REPORT.summary, subscriptions: 0 } };
     expect([...renderReportChunks(empty, 'json', CONTEXT)].join('')).toBe(standard(empty));
+    expectValidReport(JSON.parse(standard(buildReport([]))));
     const many = {
       ...REPORT,
       subscriptions: Array.from({ length: 450 }, (_, i) => ({
