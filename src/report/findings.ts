@@ -24,11 +24,17 @@ export function rulesToFix(verdict: Pick<SubscriptionVerdict, 'findings'>): Rule
   return failed.map((finding) => finding.ruleId);
 }
 
-/** How many non-compliant subscriptions each rule's remediation would fix, by rule id. */
+/**
+ * How many of these subscriptions fail each rule, by rule id, counted the way they are fixed (see
+ * rulesToFix): a subscription without a contact fails every rule but counts once, under
+ * contact-exists. Only subscriptions whose contact was read and judged count: non-compliant ones,
+ * and compliant ones failing a rule the policy does not require; exempt, skipped and unreadable
+ * ones do not. The report page's "Rules" and "How to fix" both give this number.
+ */
 export function fixCounts(verdicts: readonly SubscriptionVerdict[]): Map<string, number> {
   const counts = new Map<string, number>();
   for (const verdict of verdicts) {
-    if (verdict.status !== 'noncompliant') continue;
+    if (verdict.status !== 'noncompliant' && verdict.status !== 'compliant') continue;
     for (const ruleId of rulesToFix(verdict)) counts.set(ruleId, (counts.get(ruleId) ?? 0) + 1);
   }
   return counts;

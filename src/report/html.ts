@@ -24,7 +24,7 @@ import { emailNotificationsUrl, policyDefinitionUrl } from '../core/azure-portal
 import STYLE from './assets/report.css?raw';
 import SCRIPT_FILE from './assets/report.js?raw';
 import { html, Html } from './html-tag.js';
-import { complianceRate, describeContact, formatDuration, formatPercent, formatUtc, STATUS_LABELS } from './display.js';
+import { complianceRate, describeContact, formatDuration, formatPercent, formatUtc, shortReason, STATUS_LABELS } from './display.js';
 import { failingFindings, fixCounts, groupedFailures, isFailingStatus, type FailureGroup } from './findings.js';
 import type { RenderContext } from './render-context.js';
 import { subscriptionFixHtml } from './subscription-fix.js';
@@ -50,6 +50,7 @@ export function renderHtmlReport(report: ScanReport, context: RenderContext, opt
   const ordered = inTriageOrder(report.subscriptions);
   const failing = ordered.filter((v) => isFailingStatus(v.status));
   const failingCount = s.noncompliant + s.error;
+  const ruleCounts = fixCounts(report.subscriptions); // "Rules" and "How to fix" give the same number per rule
   const title = `Security contacts: ${formatPercent(rate)} compliant, ${failingCount} failing (${formatUtc(report.scan.finishedAt)})`;
 
   const page = html`<!doctype html>
@@ -78,8 +79,8 @@ ${scanBanner(report)}
 ${glance(report)}
 ${options.extraSections ?? []}
 ${failingSection(failing, s.subscriptions, context, options)}
-${rulesSection(report, context)}
-${fixSection(failing, context)}
+${rulesSection(report, ruleCounts, context)}
+${fixSection(failing, ruleCounts, context)}
 ${othersSection(ordered, context, options)}
 </main>
 <footer>
@@ -204,10 +205,17 @@ function failingRow(verdict: SubscriptionVerdict, context: RenderContext, option
   return html`<tr data-filter="${filterText(verdict)}">
         <td>${subscriptionCell(verdict, options)}</td>
         <td>${statusBadge(verdict.status)}</td>
-        <td><ul class="failures">${groupedFailures(verdict).map((group) => html`<li>${failureLabels(group)}<span class="message">${group.message}</span></li>`)}</ul>${subscriptionFixHtml(verdict)}</td>
+        <td><ul class="failures">${groupedFailures(verdict).map((group) => html`<li>${failureLabels(group)}${failureMessage(group)}</li>`)}</ul>${subscriptionFixHtml(verdict)}</td>
         <td>${contactCell(verdict)}</td>
         <td class="noprint">${portalLink(verdict, context)}</td>
       </tr>`;
+}
+
+/** A failure's message; for a read that failed, its short reason, with the service's whole answer (some sixty words for a 403) one click away. */
+function failureMessage(group: FailureGroup): Html {
+  const reason = group.result === 'error' ? shortReason(group.message) : group.message;
+  if (reason === group.message) return html`<span class="message">${group.message}</span>`;
+  return html`<span class="message">${reason}</span><details class="full-answer"><summary>The service's full answer</summary><p class="message">${group.message}</p></details>`;
 }
 
 /** Rule chips linking to their remediation; an unreadable contact is one "could not be read" chip. */
@@ -254,33 +262,31 @@ function filterText(verdict: SubscriptionVerdict): string {
     .toLowerCase();
 }
 
-/** Per rule: on how many readable, judged subscriptions it fails. */
-function rulesSection(report: ScanReport, context: RenderContext): Html | '' {
-  if (context.rules.length === 0) return '';
-  const readable = report.subscriptions.filter((v) => v.status === 'compliant' || v.status === 'noncompliant');
-  if (readable.length === 0) return '';
+/** Per rule: on how many of the subscriptions whose contact was read it fails, counted as fixCounts counts. */
+function rulesSection(report: ScanReport, counts: ReadonlyMap<string, number>, context: RenderContext): Html | '' {
+  const readable = report.summary.compliant + report.summary.noncompliant;
+  if (context.rules.length === 0 || readable === 0) return '';
   const rows = context.rules.map((rule) => {
-    const failed = readable.filter((v) => v.findings.some((f) => f.ruleId === rule.id && f.result === 'fail')).length;
-    const share = (failed * 100) / readable.length;
+    const failed = counts.get(rule.id) ?? 0;
+    const share = (failed * 100) / readable;
     return html`<tr>
         <td><span class="rule-title">${rule.title}</span> <code class="rule-id">${rule.id}</code></td>
         <td class="num">${failed}</td>
-        <td class="bar-cell"><svg class="bar" viewBox="0 0 100 6" preserveAspectRatio="none" role="img" aria-label="${Math.round(share)}% of readable subscriptions fail this rule"><rect class="bar-track" width="100" height="6" rx="1"></rect>${failed > 0 ? html`<rect class="bar-fail" width="${Math.max(share, 1).toFixed(2)}" height="6" rx="1"></rect>` : ''}</svg></td>
+        <td class="bar-cell"><svg class="bar" viewBox="0 0 100 6" preserveAspectRatio="none" role="img" aria-label="${Math.round(share)}% of the subscriptions whose contact was read fail this rule"><rect class="bar-track" width="100" height="6" rx="1"></rect>${failed > 0 ? html`<rect class="bar-fail" width="${Math.max(share, 1).toFixed(2)}" height="6" rx="1"></rect>` : ''}</svg></td>
       </tr>`;
   });
   return html`<section class="panel" aria-labelledby="rules-title">
   <h2 id="rules-title">Rules</h2>
-  <p class="muted">How many of the ${readable.length} subscriptions whose contact was read fail each rule (a rule the policy does not require is counted too, but does not make a subscription non-compliant).</p>
+  <p class="muted">Each number is how many of the ${readable} subscription${readable === 1 ? '' : 's'} whose contact was read fail the rule${[...counts.values()].some((n) => n > 0) ? '; "How to fix" below counts the same way' : ''}. A subscription without a security contact fails every rule but is counted once, under <code>contact-exists</code>: creating the contact is its fix. A rule the policy does not require is counted too, but does not make a subscription non-compliant. Exempt subscriptions, and those whose contact could not be read, are not counted.</p>
   <table class="rules">
-    <thead><tr><th scope="col">Rule</th><th scope="col" class="num">Failing</th><th scope="col"><span class="visually-hidden">Share</span></th></tr></thead>
+    <thead><tr><th scope="col">Rule</th><th scope="col" class="num">Subscriptions failing</th><th scope="col"><span class="visually-hidden">Share</span></th></tr></thead>
     <tbody>${rows}</tbody>
   </table>
 </section>`;
 }
 
-/** One collapsible remediation per rule to fix on a non-compliant subscription (see rulesToFix). */
-function fixSection(failing: SubscriptionVerdict[], context: RenderContext): Html | '' {
-  const counts = fixCounts(failing);
+/** One collapsible remediation per rule that fails somewhere (counted as in "Rules", see fixCounts). */
+function fixSection(failing: SubscriptionVerdict[], counts: ReadonlyMap<string, number>, context: RenderContext): Html | '' {
   const unreadable = failing.filter((v) => v.status === 'error').length;
   const fixes = context.rules.filter((rule) => (counts.get(rule.id) ?? 0) > 0);
   if (fixes.length === 0 && unreadable === 0) return '';
@@ -292,7 +298,7 @@ function fixSection(failing: SubscriptionVerdict[], context: RenderContext): Htm
       ? html`<details class="fix" id="fix-error">
     <summary><span class="rule rule-error">error</span> The contact could not be read <span class="pill">${unreadable} subscription${unreadable === 1 ? '' : 's'}</span></summary>
     <div class="fix-body">
-      <p>A subscription whose security contact could not be read is never counted as compliant. The message in the table says what the service answered. Check that the scanning identity holds <strong>Reader</strong> and <strong>Security Reader</strong> on the subscription, then scan again.</p>
+      <p>A subscription whose security contact could not be read is never counted as compliant. The table gives the reason, with the service's full answer under it. Check that the scanning identity holds <strong>Reader</strong> and <strong>Security Reader</strong> on the subscription, then scan again.</p>
     </div>
   </details>`
       : ''
@@ -304,7 +310,7 @@ function fixDetails(rule: Rule, count: number, context: RenderContext): Html {
   const r = rule.remediation;
   const restBody = r.restBody === undefined || r.restBody === null ? '' : JSON.stringify(r.restBody, null, 2);
   return html`<details class="fix" id="fix-${rule.id}">
-    <summary><span class="rule">${rule.id}</span> ${rule.title} <span class="pill">${count} subscription${count === 1 ? '' : 's'}</span></summary>
+    <summary><span class="rule">${rule.id}</span> ${rule.title} <span class="pill">${count} subscription${count === 1 ? '' : 's'} failing</span></summary>
     <div class="fix-body">
       <p class="rationale">${rule.rationale}</p>
       <p class="fix-summary"><strong>Fix:</strong> ${r.summary}</p>

@@ -5,6 +5,7 @@
 import type { SubscriptionVerdict } from '../core/model.js';
 import { azRestPutCommand, EXAMPLE_SECURITY_TEAM_ADDRESS } from '../core/rules/remediation.js';
 import { isSubscriptionId } from '../core/subscription-id.js';
+import { failingFindings } from './findings.js';
 import { html, joinHtml, type Html } from './html-tag.js';
 
 /**
@@ -41,8 +42,14 @@ export function subscriptionFixHtml(verdict: SubscriptionVerdict): Html | '' {
           </div>
         </details>`;
     }
-    case 'not-fixable':
-      return html`<p class="sub-fix-note">Writing the contact cannot fix this: ${fix.reason}</p>`;
+    case 'not-fixable': {
+      // A reason the row's failures already give (a provider that is not registered) is not said twice.
+      const reason = fix.reason.toLowerCase();
+      const given = failingFindings(verdict).some((finding) => finding.message.toLowerCase().includes(reason));
+      return given
+        ? html`<p class="sub-fix-note">Writing the contact cannot fix this, for the reason above.</p>`
+        : html`<p class="sub-fix-note">Writing the contact cannot fix this: ${fix.reason}</p>`;
+    }
     case 'too-large':
       return html`<p class="sub-fix-note">Its fix is too large to show here: <code>contact-watch check ${id ?? verdict.subscriptionId}</code> prints the exact command.</p>`;
     case 'none':

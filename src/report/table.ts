@@ -6,15 +6,15 @@
  */
 import type { ScanReport, SubscriptionVerdict } from '../core/model.js';
 import { EXAMPLE_SECURITY_TEAM_ADDRESS, azRestPutCommand } from '../core/rules/remediation.js';
-import { complianceRate, describeContact, formatDuration, formatPercent, formatUtc } from './display.js';
-import { failingFindings } from './findings.js';
+import { complianceRate, describeContact, formatDuration, formatPercent, formatUtc, shortReason } from './display.js';
+import { failingFindings, isFailingStatus } from './findings.js';
 import { findingsInRuleOrder, inTriageOrder } from './triage-order.js';
 import { ruleById, type RenderContext } from './render-context.js';
 import { showBidiControls, VISIBLE_REPLACEMENT } from './azure-text.js';
 
 const NAME_WIDTH_MAX = 40;
 
-/** One row per subscription, failing ones first, then a summary. */
+/** One row per subscription, failing ones first, then a summary and where to read one subscription's details. */
 export function renderTableReport(report: ScanReport): string {
   return [...tableReportChunks(report)].join('');
 }
@@ -50,7 +50,21 @@ export function* tableReportChunks(report: ScanReport): Generator<string> {
       yield `${rows.join('\n')}\n`;
     }
   }
-  yield `\n${summaryLines(report).join('\n')}\n`;
+  yield `\n${[...summaryLines(report), ...detailsHint(verdicts)].join('\n')}\n`;
+}
+
+/**
+ * The DETAILS column names the failing rules only: the messages, the contact and the exact fix of
+ * one subscription are `check`'s. Said once, at the end (what a terminal still shows after 50,000
+ * rows), with the first failing subscription as an example to paste.
+ */
+function detailsHint(verdicts: readonly SubscriptionVerdict[]): string[] {
+  const first = verdicts.find((verdict) => isFailingStatus(verdict.status));
+  if (first === undefined) return [];
+  return [
+    'Details and the exact fix for one subscription: contact-watch check <subscription-id>',
+    `  for example: contact-watch check ${terminalText(first.subscriptionId)}`,
+  ];
 }
 
 /** The `check` view: the subscription, its contact, then every rule with its result and message. */
@@ -132,7 +146,7 @@ function details(verdict: SubscriptionVerdict): string {
   if (verdict.status === 'skipped') return `state ${verdict.state}, not judged`;
   const failing = failingFindings(verdict);
   const error = failing.find((f) => f.result === 'error');
-  if (verdict.status === 'error' && error) return `could not be read: ${error.message}`;
+  if (verdict.status === 'error' && error) return `could not be read: ${shortReason(error.message)}`;
   const missing = failing.find((f) => f.ruleId === 'contact-exists');
   if (missing) return `contact-exists: ${missing.message}`;
   return failing.map((f) => (f.result === 'error' ? `${f.ruleId} (error)` : f.ruleId)).join(', ');

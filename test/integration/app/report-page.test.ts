@@ -189,6 +189,10 @@ describe('GET /api/report', () => {
     expect(nextSteps).toContain('Sandbox &lt;script&gt;');
     expect(nextSteps).toMatch(/<a class="rule" href="#fix-contact-exists">contact-exists<\/a> \S/);
     expect(nextSteps).toContain("grant the app's identity Reader and Security Reader");
+    // The service's 403 in a few words in the row, and whole one click away.
+    expect(failing).toMatch(
+      /<span class="message">403 AuthorizationFailed: the identity cannot read this subscription&#39;s security contacts<\/span><details class="full-answer"><summary>The service's full answer<\/summary><p class="message">403 AuthorizationFailed: [^<]{20,}<\/p><\/details>/,
+    );
     // Failing since the first scan, which ran just under two days before the handler's clock.
     expect(nextSteps).toContain('1 day ago');
   });
@@ -312,6 +316,17 @@ describe('GET /api/report', () => {
       await mkdir(join(SCREENSHOT, '..'), { recursive: true });
       await tab.screenshot({ path: SCREENSHOT, fullPage: true });
       expect(existsSync(SCREENSHOT)).toBe(true);
+
+      // Opened, every code block (az commands one long line each) wraps inside its box: nothing scrolls or spills.
+      await tab.locator('details').evaluateAll((all) => all.forEach((details) => details.setAttribute('open', '')));
+      const blocks = await tab
+        .locator('pre')
+        .evaluateAll((all) =>
+          all.map((pre) => ({ scroll: pre.scrollWidth, client: pre.clientWidth, visible: pre.getClientRects().length > 0 })),
+        );
+      expect(blocks.length).toBeGreaterThan(0);
+      for (const block of blocks) expect(block.visible && block.scroll <= block.client, JSON.stringify(block)).toBe(true);
+      expect(await tab.locator('html').evaluate((root) => root.scrollWidth)).toBeLessThanOrEqual(1280);
     } finally {
       await browser.close();
     }

@@ -179,6 +179,7 @@ describe('scan --format html', () => {
     const clean = renderReport(buildReport([COMPLIANT, SKIPPED]), 'html', CONTEXT);
     expect(clean).toContain('No subscription is failing.');
     expect(clean).not.toContain('How to fix');
+    expect(clean).not.toContain('id="fix-title"');
     expect(clean).toContain('<text x="21" y="21" class="donut-text">100%</text>');
     const empty = renderReport(buildReport([]), 'html', CONTEXT);
     expect(empty).toContain('No subscriptions were found in the scanned scope.');
@@ -266,10 +267,17 @@ describe("each failing subscription's own fix", () => {
     expect(page).not.toMatch(/<details[^>]* open/);
   });
 
-  it('gives the reason where writing the contact cannot fix it, and nothing where the contact could not be read', () => {
-    const reason = (NO_CONTACT.fix as Extract<ContactFix, { kind: 'not-fixable' }>).reason;
-    expect(rowOf(page, NO_CONTACT.subscriptionId)).toContain(`<p class="sub-fix-note">Writing the contact cannot fix this: ${reason}</p>`);
+  it('gives the reason where writing the contact cannot fix it, once, and nothing where the contact could not be read', () => {
+    // The row's failure already says the provider is not registered: not said twice.
+    expect(rowOf(page, NO_CONTACT.subscriptionId)).toContain(
+      '<p class="sub-fix-note">Writing the contact cannot fix this, for the reason above.</p>',
+    );
     expect(commandsIn(rowOf(page, NO_CONTACT.subscriptionId))).toEqual([]);
+    const reason = 'writing the contact named default would not be enough: the other contact (default1) would still fail <the rules>';
+    const other = renderReport(buildReport([{ ...NONCOMPLIANT_HOSTILE, fix: { kind: 'not-fixable', reason } }]), 'html', CONTEXT);
+    expect(rowOf(other, NONCOMPLIANT_HOSTILE.subscriptionId)).toContain(
+      `<p class="sub-fix-note">Writing the contact cannot fix this: ${escape(reason)}</p>`,
+    );
     const unreadable = renderReport(buildReport([{ ...UNREADABLE, fix: ledger.fix! }]), 'html', CONTEXT);
     expect(rowOf(unreadable, UNREADABLE.subscriptionId)).not.toContain('sub-fix');
     expect(unreadable).not.toContain('--method put --url &quot;/subscriptions/a1b2c3d4');
@@ -319,15 +327,111 @@ describe("each failing subscription's own fix", () => {
     expect(row).toContain('&lt;script&gt;alert(1)&lt;/script&gt;');
   });
 
-  it('wraps a long command inside its box instead of overflowing it', () => {
+  it('wraps a long command inside its box instead of overflowing it, in every code block of the page', () => {
     const style = /<style>([\s\S]*?)<\/style>/.exec(page)![1]!;
-    const rule = /\.sub-fix pre \{([^}]*)\}/.exec(style)?.[1] ?? '';
+    const rule = /(?:^|\n)pre \{([^}]*)\}/.exec(style)?.[1] ?? '';
     expect(rule).toMatch(/white-space:\s*pre-wrap/);
     expect(rule).toMatch(/overflow-wrap:\s*anywhere/);
+    // No rule for one kind of block sets it back (the browser test measures the boxes).
+    const preRules = [...style.matchAll(/([^{}]*)\{([^{}]*)\}/g)].filter((m) => /(^|[\s,>])pre\b/.test(m[1]!)).map((m) => m[2]!);
+    expect(preRules.length).toBeGreaterThan(0);
+    for (const body of preRules) expect(body).not.toMatch(/white-space:\s*pre\s*(;|$)|overflow-x/);
   });
 
   it('keeps the generic remediation of each failing rule as well', () => {
     expect(page).toContain('<details class="fix" id="fix-owner-notifications">');
+  });
+});
+
+/** The number the Rules table gives each rule, and the one in each rule's "How to fix" summary. */
+function ruleNumbers(page: string): { rules: Record<string, number>; fixes: Record<string, number> } {
+  const table = /<table class="rules">([\s\S]*?)<\/table>/.exec(page)?.[1] ?? '';
+  const rules = Object.fromEntries(
+    [...table.matchAll(/<code class="rule-id">([a-z-]+)<\/code><\/td>\s*<td class="num">(\d+)<\/td>/g)].map((m) => [m[1]!, Number(m[2])]),
+  );
+  const fixes = Object.fromEntries(
+    [
+      ...page.matchAll(
+        /<details class="fix" id="fix-([a-z-]+)">\s*<summary>[\s\S]*?<span class="pill">(\d+) subscriptions? failing<\/span>/g,
+      ),
+    ].map((m) => [m[1]!, Number(m[2])]),
+  );
+  return { rules, fixes };
+}
+
+describe('the failing rules, counted one way', () => {
+  it('gives each rule the same number in "Rules" and "How to fix": a missing contact once, under contact-exists', () => {
+    const { rules, fixes } = ruleNumbers(page);
+    // NONCOMPLIANT_HOSTILE fails three rules; NO_CONTACT fails all five, but only for want of a contact.
+    expect(rules).toEqual({
+      'contact-exists': 1,
+      'email-configured': 1,
+      'alert-notifications': 0,
+      'owner-notifications': 1,
+      'attack-path-notifications': 1,
+    });
+    expect(fixes).toEqual({ 'contact-exists': 1, 'email-configured': 1, 'owner-notifications': 1, 'attack-path-notifications': 1 });
+    expect(page).toContain('Each number is how many of the 3 subscriptions whose contact was read fail the rule');
+    expect(page).toContain('counted once, under <code>contact-exists</code>');
+  });
+
+  it('counts a compliant subscription that fails a rule the policy does not require, in both places', () => {
+    const relaxed: SubscriptionVerdict = {
+      ...COMPLIANT,
+      subscriptionId: '20ff7fc3-e762-44dd-bd96-000000000002',
+      findings: COMPLIANT.findings.map((f) =>
+        f.ruleId === 'attack-path-notifications' ? { ...f, result: 'fail', message: 'No attack path e-mails.' } : f,
+      ),
+    };
+    const { rules, fixes } = ruleNumbers(renderReport(buildReport([COMPLIANT, relaxed, NONCOMPLIANT_HOSTILE, EXEMPT]), 'html', CONTEXT));
+    expect(rules['attack-path-notifications']).toBe(2);
+    expect(fixes['attack-path-notifications']).toBe(2);
+    // The exempt subscription's failing email-configured is not counted.
+    expect(rules['email-configured']).toBe(1);
+    expect(fixes['email-configured']).toBe(1);
+  });
+});
+
+describe('a subscription whose contact could not be read', () => {
+  const subscriptionId = '161e7e9f-d36a-40a7-a563-edd620c5f815';
+  // What describeHttpFailure makes of the service's 403, with text a hostile tenant could plant.
+  const answer =
+    "403 AuthorizationFailed: The client '7d0b5b3e-1c2a-4f6e-9a53-4c8e2f1d0a11' with object id '7d0b5b3e-1c2a-4f6e-9a53-4c8e2f1d0a11' " +
+    `does not have authorization to perform action 'Microsoft.Security/securityContacts/read' over scope '/subscriptions/${subscriptionId}' ` +
+    'or the scope is invalid. If access was recently granted, please refresh your credentials. <b>\u202Etxt.exe</b>';
+  const locked: SubscriptionVerdict = {
+    ...UNREADABLE,
+    subscriptionId,
+    findings: UNREADABLE.findings.map((f) => ({ ...f, message: answer })),
+  };
+  const row = rowOf(renderReport(buildReport([locked, COMPLIANT]), 'html', CONTEXT), subscriptionId);
+
+  it("shows a short reason in its row, and the service's full answer in a collapsed section under it", () => {
+    expect(row).toContain(
+      '<a class="rule rule-error" href="#fix-error">could not be read</a> <span class="message">403 AuthorizationFailed: the identity cannot read this subscription&#39;s security contacts</span>' +
+        '<details class="full-answer"><summary>The service\'s full answer</summary><p class="message">403 AuthorizationFailed: The client',
+    );
+    const full = /<details class="full-answer">[\s\S]*?<p class="message">([\s\S]*?)<\/p><\/details>/.exec(row)?.[1] ?? '';
+    expect(shown(full)).toBe(answer.replace('\u202E', '\uFFFD'));
+    expect(row.match(/<details class="full-answer">/g)).toHaveLength(1); // five error findings, one message
+    expect(row).not.toMatch(/<details[^>]* open/);
+  });
+
+  it('keeps the full answer escaped, its bidirectional controls shown', () => {
+    expect(row).not.toContain('<b>');
+    expect(row).toContain('&lt;b&gt;\uFFFDtxt.exe&lt;/b&gt;');
+    expect(row).not.toMatch(/[\u202A-\u202E\u2066-\u2069]/);
+  });
+
+  it('needs no second copy when the message is already short, nor for a failed rule', () => {
+    const short = {
+      ...UNREADABLE,
+      findings: UNREADABLE.findings.map((f) => ({ ...f, message: 'no answer from https://management.azure.com' })),
+    };
+    const out = rowOf(renderReport(buildReport([short]), 'html', CONTEXT), UNREADABLE.subscriptionId);
+    expect(out).toContain('<span class="message">no answer from https://management.azure.com</span>');
+    expect(out).not.toContain('full-answer');
+    expect(rowOf(page, NONCOMPLIANT_HOSTILE.subscriptionId)).not.toContain('full-answer');
   });
 });
 

@@ -42,8 +42,25 @@ describe('scan --format table', () => {
   it('says why each subscription is not compliant', () => {
     expect(lines[1]).toMatch(/noncompliant {2}email-configured, owner-notifications, attack-path-notifications$/);
     expect(lines[2]).toContain('contact-exists: The Microsoft.Security resource provider is not registered');
-    expect(lines[3]).toContain('could not be read: The securityContacts API answered 403');
+    // The service's answer in a few words; `check` prints it whole.
+    expect(lines[3]).toMatch(
+      /error {9}could not be read: 403 AuthorizationFailed: the identity cannot read this subscription's security contacts$/,
+    );
     expect(lines[5]).toContain('state Disabled, not judged');
+  });
+
+  it('ends by pointing at check for the details and the exact fix, with a failing subscription to paste', () => {
+    expect(lines.slice(-3)).toEqual([
+      'Details and the exact fix for one subscription: contact-watch check <subscription-id>',
+      `  for example: contact-watch check ${NONCOMPLIANT_HOSTILE.subscriptionId}`,
+      '',
+    ]);
+    const unreadableFirst = renderReport(buildReport([COMPLIANT, UNREADABLE]), 'table', CONTEXT);
+    expect(unreadableFirst).toContain(`  for example: contact-watch check ${UNREADABLE.subscriptionId}\n`);
+    // Nothing to look into: no pointer.
+    const clean = renderReport(buildReport([COMPLIANT, EXEMPT, SKIPPED]), 'table', CONTEXT);
+    expect(clean).not.toContain('contact-watch check');
+    expect(clean.trimEnd().split('\n').at(-1)).toMatch(/^Scan /);
   });
 
   it('keeps control characters of display names away from the terminal', () => {
@@ -77,6 +94,7 @@ describe('scan --format table, streamed', () => {
     const chunks = [...renderReportChunks(many, 'table', CONTEXT)];
     expect(chunks.length).toBe(5); // header, 500, 500, 200, summary
     expect(chunks.join('')).toBe(renderReport(many, 'table', CONTEXT));
+    expect(chunks[4]).not.toContain('contact-watch check'); // all compliant
     const first = chunks[1]!.split('\n')[0]!;
     const last = chunks[3]!.trimEnd().split('\n').at(-1)!;
     expect(first.indexOf('compliant')).toBe(last.indexOf('compliant'));
@@ -121,9 +139,9 @@ describe('check --format table', () => {
     expect(fixes.map((line) => line.trim())).toEqual([`fix: ${create.remediation.summary}`]);
   });
 
-  it('shows error results without a fix, and a skipped subscription as not judged', () => {
+  it('shows error results whole, without a fix, and a skipped subscription as not judged', () => {
     const unreadable = renderVerdict(UNREADABLE, 'table', CONTEXT);
-    expect(unreadable).toMatch(/^email-configured {2,}error {2,}The securityContacts API answered 403/m);
+    expect(unreadable).toMatch(/^email-configured {2,}error {2,}The securityContacts API answered 403 .*securityContacts\/read\.$/m);
     expect(unreadable).not.toContain('fix: ');
     expect(renderVerdict(SKIPPED, 'table', CONTEXT)).toContain('Not judged: the subscription is Disabled.');
   });
