@@ -2,7 +2,12 @@ import { availableParallelism } from 'node:os';
 import { configDefaults, defineConfig } from 'vitest/config';
 
 /** Test files that run what scripts/build.js puts in dist/ (the command line's and the Functions app's bundles). */
-const BUNDLE_TESTS = ['test/integration/cli/**/*.test.ts', 'test/integration/functions/**/*.test.ts', 'test/unit/app/telemetry.test.ts'];
+const BUNDLE_TESTS = [
+  'test/integration/cli/**/*.test.ts',
+  'test/integration/functions/**/*.test.ts',
+  'test/integration/package/**/*.test.ts',
+  'test/unit/app/telemetry.test.ts',
+];
 
 /**
  * One `vitest run`, three projects. Vitest queues them by name, so the integration tests (the

@@ -1,7 +1,8 @@
 // Bundles the command line and the Functions app with esbuild.
 //
 //   node scripts/build.js             dist/cli.js and dist/functions/index.js
-//   node scripts/build.js --package   also the deployable folder .test-output/package/ and its zip
+//   node scripts/build.js --package       also the deployable folder .test-output/package/ and its zip
+//   node scripts/build.js --cli-package   also the command line's npm package, .test-output/cli-package/
 //
 // The Functions bundle holds everything but `@azure/functions` (small, shipped in node_modules) and
 // `@azure/functions-core` (provided by the Functions host's Node worker at run time).
@@ -177,6 +178,36 @@ export async function packageApp({ out = join(repoRoot, '.test-output', 'package
   return { folder: app, zip, folderBytes, zipBytes: (await stat(zip)).size };
 }
 
+/**
+ * The command line as an npm package of its own (.test-output/cli-package/): bin/, dist/cli.js and
+ * the README, under a manifest with no dependencies. dist/cli.js holds every package the command
+ * line uses, so the repository's manifest is not the one to publish: it lists those packages
+ * again, and the Node 22 binaries (optionalDependencies) that the repository's own scripts run
+ * on, which an install would put on the user's PATH as `node`. That manifest stays private.
+ * `npm pack .test-output/cli-package` (or `npm publish` of it) makes the tarball.
+ */
+export async function packageCli({ out = join(repoRoot, '.test-output', 'cli-package') } = {}) {
+  await rm(out, { recursive: true, force: true });
+  await mkdir(join(out, 'dist'), { recursive: true });
+  await cp(join(repoRoot, 'bin'), join(out, 'bin'), { recursive: true });
+  // Without its map (7 MB): Node reads it only with --enable-source-maps.
+  await cp(join(repoRoot, 'dist', 'cli.js'), join(out, 'dist', 'cli.js'));
+  await cp(join(repoRoot, 'README.md'), join(out, 'README.md'));
+  const manifest = JSON.parse(await readFile(join(repoRoot, 'package.json'), 'utf8'));
+  const published = {
+    name: manifest.name,
+    version: manifest.version,
+    description: manifest.description,
+    license: manifest.license,
+    type: manifest.type,
+    engines: manifest.engines,
+    bin: manifest.bin,
+    files: ['bin/', 'dist/cli.js'],
+  };
+  await writeFile(join(out, 'package.json'), `${JSON.stringify(published, null, 2)}\n`);
+  return { folder: out, folderBytes: await directoryBytes(out) };
+}
+
 /** The package directories of `names` and of their dependencies, found as Node's resolution would. */
 function productionClosure(names) {
   const found = new Set();
@@ -215,5 +246,11 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   if (process.argv.includes('--package')) {
     const { folder, zip, folderBytes, zipBytes } = await packageApp();
     console.log(`package: ${relative(repoRoot, folder)} ${mb(folderBytes)}${zip ? `; ${relative(repoRoot, zip)} ${mb(zipBytes)}` : ''}`);
+  }
+  if (process.argv.includes('--cli-package')) {
+    const { folder, folderBytes } = await packageCli();
+    console.log(
+      `cli package: ${relative(repoRoot, folder)} ${mb(folderBytes)}; \`npm pack ${relative(repoRoot, folder)}\` makes its tarball`,
+    );
   }
 }

@@ -3,8 +3,10 @@
  * meant for the person at the terminal, the policy as the options and the environment give it,
  * and who is at the keyboard.
  */
-import { readFile } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { access, readFile, stat } from 'node:fs/promises';
 import { userInfo } from 'node:os';
+import { dirname, resolve } from 'node:path';
 import type { Policy } from '../core/model.js';
 import { DEFAULT_POLICY, parsePolicyJson } from '../core/policy.js';
 
@@ -25,13 +27,54 @@ export async function loadPolicy(configFile: string | undefined, env: NodeJS.Pro
     try {
       text = await readFile(configFile, 'utf8');
     } catch (error) {
-      throw new UsageError(`the policy file ${configFile} could not be read: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+      throw new UsageError(`the policy file ${configFile} cannot be read: ${describeFileError(error)}`);
     }
     return parsePolicyJson(text, configFile);
   }
   const inline = env.CONTACT_WATCH_POLICY;
   if (inline !== undefined && inline.trim() !== '') return parsePolicyJson(inline, 'CONTACT_WATCH_POLICY');
   return DEFAULT_POLICY;
+}
+
+/**
+ * Fails before any work when the output file cannot be written: its folder is missing or not
+ * writable, or the name is a folder. A report that took minutes to make is never lost at the end.
+ */
+export async function checkWritable(file: string): Promise<void> {
+  const path = resolve(file);
+  const folder = dirname(path);
+  const refuse = (why: string): never => {
+    throw new UsageError(`--output ${file} cannot be written: ${why}`);
+  };
+  const existing = await stat(path).catch(() => undefined);
+  if (existing?.isDirectory()) refuse('it is a folder');
+  try {
+    await access(existing ? path : folder, constants.W_OK);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') refuse(`the folder ${folder} does not exist`);
+    if (code === 'ENOTDIR') refuse(`${folder} is not a folder`);
+    refuse(describeFileError(error));
+  }
+}
+
+/** A file system error in words ("no such file"), not as its code (ENOENT). */
+export function describeFileError(error: unknown): string {
+  switch ((error as NodeJS.ErrnoException | null)?.code) {
+    case 'ENOENT':
+      return 'no such file';
+    case 'EACCES':
+    case 'EPERM':
+      return 'permission denied';
+    case 'EISDIR':
+      return 'it is a folder, not a file';
+    case 'ENOTDIR':
+      return 'a part of the path is not a folder';
+    case 'EROFS':
+      return 'the file system is read-only';
+    default:
+      return error instanceof Error ? error.message : String(error);
+  }
 }
 
 /** Who `exempt` and `fix` record as having acted: CONTACT_WATCH_USER, else the OS user. */

@@ -3,13 +3,11 @@
  * the policy it needs, the exemptions from Table Storage when a store is set, progress on stderr,
  * the result on stdout or --output, and the exit code.
  */
-import { constants } from 'node:fs';
-import { access, writeFile } from 'node:fs/promises';
-import { dirname, resolve } from 'node:path';
-import { openCliDependencies } from '../compose/cli.js';
+import { writeFile } from 'node:fs/promises';
+import { openCliDependencies, signIn } from '../compose/cli.js';
 import { fixSucceeded, runFix, type FixRun } from '../remediation/fix.js';
 import { renderFixReport, summaryLine as fixSummaryLine, type FixReportFormat } from '../report/fix-report.js';
-import { currentUser, EXIT, loadPolicy, UsageError, type CliIo } from './cli-support.js';
+import { checkWritable, currentUser, EXIT, loadPolicy, UsageError, type CliIo } from './cli-support.js';
 import { createProgressReporter } from './progress.js';
 
 export interface FixCommandOptions {
@@ -35,6 +33,7 @@ export async function fixCommand(options: FixCommandOptions, io: CliIo): Promise
   // subscription is never written; record the writes only with --store.
   const storageSet = Boolean(io.env.CONTACT_WATCH_STORAGE || io.env.AzureWebJobsStorage);
   const { azure, store } = openCliDependencies(io.env, options.store || storageSet ? { storeFor: 'fix --store' } : {});
+  await signIn(azure);
   if (!store) {
     io.stderr(
       'contact-watch: no Table Storage is set (CONTACT_WATCH_STORAGE), so no exemption is known to this run: every noncompliant subscription in scope is fixed.\n',
@@ -78,13 +77,4 @@ export async function fixCommand(options: FixCommandOptions, io: CliIo): Promise
     );
   }
   return fixSucceeded(run.report) ? EXIT.ok : EXIT.findings;
-}
-
-/** Fails before any work when the output file cannot be written (a missing folder, no permission). */
-async function checkWritable(file: string): Promise<void> {
-  try {
-    await access(dirname(resolve(file)), constants.W_OK);
-  } catch (error) {
-    throw new UsageError(`--output ${file} cannot be written: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
-  }
 }

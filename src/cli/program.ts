@@ -3,6 +3,7 @@
  * whole program can be driven from tests; src/cli/main.ts is the process entry point.
  */
 import { writeFile } from 'node:fs/promises';
+import packageJson from '../../package.json' with { type: 'json' };
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import type { ScanReport, SubscriptionVerdict } from '../core/model.js';
 import { PolicyError } from '../core/policy.js';
@@ -16,12 +17,12 @@ import { runScan, ScanFailedError, type ScanResult } from '../scan/scan.js';
 import { runStoredScan, type StoredScanResult } from '../scan/stored-scan.js';
 import { InvalidExemptionError } from '../core/exemptions.js';
 import { createProgressReporter } from './progress.js';
-import { currentUser, EXIT, loadPolicy, UsageError, type CliIo } from './cli-support.js';
+import { checkWritable, currentUser, EXIT, loadPolicy, UsageError, type CliIo } from './cli-support.js';
 import { fixCommand, type FixCommandOptions } from './fix-command.js';
 import { listUndeliveredMessages, requeueMessage } from '../alerts/outbox-admin.js';
 import { isGivenUp } from '../core/outbox-states.js';
 import type { AlertDelivery } from '../app/dependencies.js';
-import { openCliDependencies, openCliOutbox, openCliStore } from '../compose/cli.js';
+import { describeCliFailure, openCliDependencies, openCliOutbox, openCliStore, signIn } from '../compose/cli.js';
 import { describeDelivery, renderExemptions, renderOutbox, renderRequeueOutcome } from './render.js';
 import { isGuid } from '../core/subscription-id.js';
 
@@ -41,8 +42,8 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       // --help and --version end here too, with exit code 0.
       return error.exitCode === 0 ? EXIT.ok : EXIT.failure;
     }
-    io.stderr(`contact-watch: ${describeError(error)}\n`);
-    if (io.env.CONTACT_WATCH_DEBUG && error instanceof Error && error.stack) io.stderr(`${error.stack}\n`);
+    io.stderr(`contact-watch: ${describeCliFailure(error, io.env) ?? describeError(error)}\n`);
+    if (io.env.CONTACT_WATCH_DEBUG) io.stderr(debugDetails(error));
     return EXIT.failure;
   }
 }
@@ -50,6 +51,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
 function buildProgram(io: CliIo, setExitCode: (code: number) => void): Command {
   const program = new Command('contact-watch')
     .description('Makes sure every Azure subscription has a Microsoft Defender for Cloud security contact.')
+    .version(packageJson.version)
     .exitOverride()
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
     .showHelpAfterError('(run with --help for usage)');
@@ -197,11 +199,13 @@ interface ScanOptions {
 
 async function scanCommand(options: ScanOptions, io: CliIo): Promise<number> {
   const policy = await loadPolicy(options.config, io.env);
+  if (options.output) await checkWritable(options.output);
   // --notify implies --store: what is owed is kept in the store. Settings are checked before any work.
   const { azure, store, alerts } = openCliDependencies(io.env, {
     ...(options.store || options.notify ? { storeFor: 'scan --store' } : {}),
     alerting: options.notify === true,
   });
+  await signIn(azure);
   const scope = { subscriptionIds: options.subscription, managementGroupIds: options.managementGroup };
   const progress = createProgressReporter(io.stderr);
   const deps = {
@@ -276,6 +280,7 @@ async function checkCommand(subscriptionIdText: string, options: CheckOptions, i
   const subscriptionId = parseSubscriptionId(subscriptionIdText);
   const policy = await loadPolicy(options.config, io.env);
   const { azure } = openCliDependencies(io.env);
+  await signIn(azure);
   const verdict = await checkSubscription(
     subscriptionId,
     { contacts: azure.contacts, subscriptions: azure.subscriptions, policy },
@@ -285,8 +290,26 @@ async function checkCommand(subscriptionIdText: string, options: CheckOptions, i
         io.stderr(`contact-watch: ${subscriptionId} is ${current.status}; reading again in ${Math.round(nextReadInMs / 1000)} s\n`),
     },
   );
-  io.stdout(renderVerdict(verdict, options.format, { rules: RULES, portalUrl: azure.cloud.portalUrl }));
+  const shown = options.format === 'table' ? withEachErrorOnce(verdict) : verdict;
+  io.stdout(renderVerdict(shown, options.format, { rules: RULES, portalUrl: azure.cloud.portalUrl }));
   return checkExitCode(verdict);
+}
+
+/**
+ * A contact that could not be read fails every rule with the same error; the table shows that
+ * error once, on the first rule, and "(as above)" on the others. The JSON keeps every finding whole.
+ */
+function withEachErrorOnce(verdict: SubscriptionVerdict): SubscriptionVerdict {
+  const shown = new Set<string>();
+  const findings = verdict.findings.map((finding) => {
+    if (finding.result !== 'error') return finding;
+    if (!shown.has(finding.message)) {
+      shown.add(finding.message);
+      return finding;
+    }
+    return { ...finding, message: '(as above)' };
+  });
+  return { ...verdict, findings };
 }
 
 export function checkExitCode(verdict: SubscriptionVerdict): number {
@@ -331,6 +354,18 @@ function parseWaitSeconds(value: string): number {
     throw new InvalidArgumentError('expected a whole number of seconds from 0 to 3600');
   }
   return seconds;
+}
+
+/** CONTACT_WATCH_DEBUG: the stack, and each cause with what it says (the SDK's account of every sign-in method it tried). */
+function debugDetails(error: unknown): string {
+  if (!(error instanceof Error)) return `${JSON.stringify(error)}\n`;
+  const lines: string[] = [];
+  const seen = new Set<Error>();
+  for (let current: unknown = error; current instanceof Error && !seen.has(current); current = current.cause) {
+    seen.add(current);
+    lines.push(`${lines.length === 0 ? '' : 'caused by: '}${current.stack ?? `${current.name}: ${current.message}`}`);
+  }
+  return `${lines.join('\n')}\n`;
 }
 
 function describeError(error: unknown): string {

@@ -3,7 +3,11 @@
  * needs, and the settings that needs (the parts of src/compose/settings.ts) are checked together
  * first, every one at fault named at once, before anything is built or any request sent.
  */
+import { CredentialUnavailableError } from '@azure/identity';
+import { createAzureCredential, describeCredentialFailure, shareTokens } from '../adapters/credential.js';
+import { describeUnreachableStorage } from '../adapters/table-storage/connection.js';
 import { openStateStore, parseStorageSetting, type TableStateStore } from '../adapters/table-storage/index.js';
+import { unreachableEndpoint } from '../adapters/table-storage/table-errors.js';
 import type { Outbox } from '../alerts/ports.js';
 import type { AlertDelivery } from '../app/dependencies.js';
 import { alertDelivery, openOutbox } from './alert-delivery.js';
@@ -38,7 +42,8 @@ export function openCliDependencies(env: Env, needs: CliNeeds = {}): CliDependen
     alerting: needs.alerting ? ALERTING_SETTINGS : NOT_NEEDED,
   }).read(env);
   const { cloud, storage, retention, alerting } = settings;
-  const azure = createAzureAdapters(env, { cloud });
+  // One token per scope for the whole run, whichever client asks (see shareTokens).
+  const azure = createAzureAdapters(env, { cloud, credential: shareTokens(createAzureCredential(cloud)) });
   const store = storage
     ? openStateStore(parseStorageSetting(storage.value, storage.settingName), {
         credential: azure.credential,
@@ -69,6 +74,47 @@ export function openCliStore(env: Env, purpose: string): { azure: AzureAdapters;
 /** The alert outbox beside the state tables, for `purpose`. */
 export function openCliOutbox(env: Env, purpose: string): Promise<Outbox> {
   return openOutbox(openCliStore(env, purpose).store);
+}
+
+/**
+ * Gets the token for Azure Resource Manager before any other work, so that a missing or refused
+ * sign-in is the one thing a command says (describeCliFailure), not an error after progress
+ * lines. The token is shared with the clients (shareTokens): the next request costs nothing.
+ */
+export async function signIn(azure: AzureAdapters, signal?: AbortSignal): Promise<void> {
+  const token = await azure.credential.getToken(azure.cloud.tokenScope, signal ? { abortSignal: signal } : {});
+  if (!token) throw new CredentialUnavailableError(`the credential gave no token for ${azure.cloud.tokenScope}`);
+}
+
+/**
+ * One line a person can act on for the failures of the environment rather than of the command:
+ * no Azure sign-in, or Table Storage out of reach (the endpoint named, never a secret). Undefined
+ * for anything else.
+ */
+export function describeCliFailure(error: unknown, env: Env): string | undefined {
+  const credential = describeCredentialFailure(error);
+  if (credential) return credential;
+  const unreachable = unreachableEndpoint(error);
+  if (!unreachable) return undefined;
+  const settingName = env.CONTACT_WATCH_STORAGE ? 'CONTACT_WATCH_STORAGE' : env.AzureWebJobsStorage ? 'AzureWebJobsStorage' : undefined;
+  if (!settingName) return undefined;
+  let target;
+  try {
+    target = parseStorageSetting(env[settingName]!, settingName);
+  } catch {
+    return undefined;
+  }
+  // Only a request to the storage endpoint is about the storage.
+  if (unreachable.url !== undefined && !sameOrigin(unreachable.url, target.tableEndpoint)) return undefined;
+  return describeUnreachableStorage(target, settingName, unreachable.reason);
+}
+
+function sameOrigin(a: string, b: string): boolean {
+  try {
+    return new URL(a).origin === new URL(b).origin;
+  } catch {
+    return false;
+  }
 }
 
 function storageMissing(purpose: string): string {

@@ -212,3 +212,24 @@ export function connectTables(target: string | TableStorageTarget, options: Tabl
     },
   };
 }
+
+/** How to start Azurite for the development endpoint; `npm run azurite` in a clone of the repository runs the same. */
+export const AZURITE_COMMAND = 'npx azurite --silent --location .azurite --skipApiVersionCheck --disableTelemetry';
+
+/**
+ * One line for a storage endpoint that could not be reached: which endpoint (never a key or a
+ * SAS: the endpoint alone), which setting named it, why, and what to do — for Azurite's endpoint
+ * (UseDevelopmentStorage=true, or any http:// one on this machine), how to start it.
+ */
+export function describeUnreachableStorage(target: TableStorageTarget, settingName: string, reason: string): string {
+  // Scheme, host and path only: a parsed endpoint holds no key, but nothing else is ever shown.
+  const url = new URL(target.tableEndpoint);
+  const endpoint = `${url.protocol}//${url.host}${url.pathname.replace(/\/+$/, '')}`;
+  const where = `Table Storage at ${endpoint} (${settingName}) cannot be reached: ${reason}`;
+  if (target.kind === 'connection-string' && target.allowInsecureConnection) {
+    const port = url.port;
+    const portOption = port && port !== '10002' ? ` --tablePort ${port}` : '';
+    return `${where}; is Azurite running? Start it with \`${AZURITE_COMMAND}${portOption}\`${portOption ? '' : ' (in a clone of contact-watch: `npm run azurite`)'}`;
+  }
+  return `${where}; check the storage account's name in ${settingName}, and that this machine can reach it (network, firewall, private endpoint)`;
+}
