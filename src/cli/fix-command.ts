@@ -7,7 +7,7 @@ import { writeFile } from 'node:fs/promises';
 import { openCliDependencies, signIn } from '../compose/cli.js';
 import { fixSucceeded, runFix, type FixRun } from '../remediation/fix.js';
 import { renderFixReport, summaryLine as fixSummaryLine, type FixReportFormat } from '../report/fix-report.js';
-import { checkWritable, currentUser, EXIT, loadPolicy, UsageError, type CliIo } from './cli-support.js';
+import { checkWritable, currentUser, EXIT, loadPolicy, storageIsSet, UsageError, type CliIo } from './cli-support.js';
 import { createProgressReporter } from './progress.js';
 
 export interface FixCommandOptions {
@@ -31,8 +31,10 @@ export async function fixCommand(options: FixCommandOptions, io: CliIo): Promise
   if (options.output) await checkWritable(options.output);
   // Exemptions live in Table Storage: read them whenever a store is set, so that an exempt
   // subscription is never written; record the writes only with --store.
-  const storageSet = Boolean(io.env.CONTACT_WATCH_STORAGE || io.env.AzureWebJobsStorage);
-  const { azure, store } = openCliDependencies(io.env, options.store || storageSet ? { storeFor: 'fix --store' } : {});
+  const { azure, store } = openCliDependencies(
+    io.env,
+    options.store ? { storeFor: 'fix --store' } : storageIsSet(io.env) ? { storeFor: 'fix (its exemptions)' } : {},
+  );
   await signIn(azure);
   if (!store) {
     io.stderr(

@@ -15,9 +15,9 @@ import type { ReportFormat } from '../report/index.js';
 import { checkSubscription } from '../scan/check.js';
 import { runScan, ScanFailedError, type ScanResult } from '../scan/scan.js';
 import { runStoredScan, type StoredScanResult } from '../scan/stored-scan.js';
-import { InvalidExemptionError } from '../core/exemptions.js';
+import { applyExemptions, InvalidExemptionError, isExemptionActive } from '../core/exemptions.js';
 import { createProgressReporter } from './progress.js';
-import { checkWritable, currentUser, EXIT, loadPolicy, UsageError, type CliIo } from './cli-support.js';
+import { checkWritable, currentUser, EXIT, loadPolicy, storageIsSet, UsageError, type CliIo } from './cli-support.js';
 import { fixCommand, type FixCommandOptions } from './fix-command.js';
 import { listUndeliveredMessages, requeueMessage } from '../alerts/outbox-admin.js';
 import { isGivenUp } from '../core/outbox-states.js';
@@ -279,17 +279,22 @@ interface CheckOptions {
 async function checkCommand(subscriptionIdText: string, options: CheckOptions, io: CliIo): Promise<number> {
   const subscriptionId = parseSubscriptionId(subscriptionIdText);
   const policy = await loadPolicy(options.config, io.env);
-  const { azure } = openCliDependencies(io.env);
+  // Exemptions live in Table Storage: where one is set, an exempt subscription is `exempt` (exit 0),
+  // as the app's compliance route answers; there is then nothing to wait for.
+  const { azure, store } = openCliDependencies(io.env, storageIsSet(io.env) ? { storeFor: 'check' } : {});
   await signIn(azure);
-  const verdict = await checkSubscription(
+  const exemption = store ? await store.getExemption(subscriptionId) : undefined;
+  const exempted = exemption !== undefined && isExemptionActive(exemption, new Date());
+  const judged = await checkSubscription(
     subscriptionId,
     { contacts: azure.contacts, subscriptions: azure.subscriptions, policy },
     {
-      waitSeconds: options.wait,
+      waitSeconds: exempted ? 0 : options.wait,
       onRetry: (current, nextReadInMs) =>
         io.stderr(`contact-watch: ${subscriptionId} is ${current.status}; reading again in ${Math.round(nextReadInMs / 1000)} s\n`),
     },
   );
+  const [verdict = judged] = applyExemptions([judged], exemption ? [exemption] : [], new Date());
   const shown = options.format === 'table' ? withEachErrorOnce(verdict) : verdict;
   io.stdout(renderVerdict(shown, options.format, { rules: RULES, portalUrl: azure.cloud.portalUrl }));
   return checkExitCode(verdict);

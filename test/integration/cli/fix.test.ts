@@ -266,6 +266,16 @@ describe('contact-watch fix over every noncompliant special case', () => {
     for (const name of FIXABLE) expect(again[CASES[name].id], name).toBe('unchanged');
   });
 
+  it('check honours an exemption where Table Storage is set, and cannot know of one where it is not', async () => {
+    const withStore = await runCliInProcess(['check', CASES.exempt.id, '--format', 'json'], env);
+    expect(withStore.code, withStore.stderr).toBe(0);
+    expect(JSON.parse(withStore.stdout)).toMatchObject({ subscriptionId: CASES.exempt.id, status: 'exempt' });
+    const { CONTACT_WATCH_STORAGE: _storage, ...withoutStorage } = env;
+    const without = await runCliInProcess(['check', CASES.exempt.id, '--format', 'json'], withoutStorage);
+    expect(without.code).toBe(1);
+    expect(JSON.parse(without.stdout)).toMatchObject({ status: 'noncompliant' });
+  });
+
   it('exits 0 when every subscription in scope is fixed or unchanged, and prints the bodies sent in the table', async () => {
     const fresh = '71000000-0000-4000-8000-0000000000ff';
     tenant.addSubscription({ subscriptionId: fresh, displayName: 'New <b>one</b>', contacts: [] });
