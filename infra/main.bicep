@@ -77,7 +77,7 @@ var resourceToken = toLower(uniqueString(subscription().id, environmentName, loc
 var tags = { 'azd-env-name': environmentName }
 var functionAppName = '${abbrs.webSitesFunctions}contact-watch-${resourceToken}'
 var deploymentContainerName = 'app-package-${take(resourceToken, 13)}'
-// The policy of CONTRACT §2 (CONTACT_WATCH_POLICY), kept in a file so that its JSON needs no
+// The policy of docs/reference/policy.md (CONTACT_WATCH_POLICY), kept in a file so that its JSON needs no
 // escaping: {} is the default policy.
 var policyJson = string(loadJsonContent('policy.json'))
 

@@ -1,5 +1,5 @@
 // The custom topic a subscription-vending pipeline publishes ContactWatch.SubscriptionCreated to
-// (CONTRACT §9). Keys and SAS are disabled: publishers authenticate with Microsoft Entra ID and
+// (docs/reference/events.md). Keys and SAS are disabled: publishers authenticate with Microsoft Entra ID and
 // need EventGrid Data Sender on this topic. The event subscription to the app's Event Grid trigger
 // is created after the code is deployed (infra/scripts/postdeploy.sh): Event Grid validates an
 // Azure Function destination against the deployed function, which does not exist at provision time.

@@ -117,7 +117,7 @@ resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
     APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'Authorization=AAD;ClientId=${identityClientId}'
     // ---- the identity DefaultAzureCredential uses (user-assigned: it must be named) ----
     AZURE_CLIENT_ID: identityClientId
-    // ---- contact-watch (CONTRACT §5) ----
+    // ---- contact-watch (docs/reference/settings.md) ----
     AZURE_CLOUD: azureCloud
     AZURE_RESOURCE_MANAGER_ENDPOINT: '' // empty: the cloud's own ARM endpoint
     CONTACT_WATCH_STORAGE: 'https://${storage.name}.table.${environment().suffixes.storage}'

@@ -1,5 +1,5 @@
 // The resource-group part of subscription-hook.bicep: the subscription's system topic and the
-// event subscription to contact-watch's contactEvents function (CONTRACT §9), filtered to the
+// event subscription to contact-watch's contactEvents function (docs/reference/events.md), filtered to the
 // securityContacts writes and deletes.
 param functionResourceId string
 param systemTopicName string

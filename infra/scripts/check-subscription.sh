@@ -1,6 +1,6 @@
 #!/bin/sh
 # The vending gate: asks contact-watch whether one subscription has a compliant Defender for Cloud
-# security contact (GET /api/subscriptions/{id}/compliance?wait=120, CONTRACT §8) and exits
+# security contact (GET /api/subscriptions/{id}/compliance?wait=120, docs/reference/http-api.md) and exits
 #   0  compliant or exempt
 #   1  noncompliant or error (each failing rule printed)
 #   2  contact-watch did not answer, or bad input

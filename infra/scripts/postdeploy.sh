@@ -1,6 +1,6 @@
 #!/bin/sh
 # azd postdeploy hook (azure.yaml): subscribes the contactEvents function to the custom topic for
-# ContactWatch.SubscriptionCreated (CONTRACT §9). It runs after the code is deployed because Event
+# ContactWatch.SubscriptionCreated (docs/reference/events.md). It runs after the code is deployed because Event
 # Grid validates an Azure Function destination against the function itself. Safe to run again:
 # `create` replaces the event subscription with the same settings.
 #

@@ -1,6 +1,6 @@
 #!/bin/sh
 # Publishes ContactWatch.SubscriptionCreated for one subscription to contact-watch's custom topic
-# (CONTRACT §9), authenticated with Microsoft Entra ID: the topic's keys are disabled, and the
+# (docs/reference/events.md), authenticated with Microsoft Entra ID: the topic's keys are disabled, and the
 # signed-in identity (az login, azure/login, AzureCLI@2) needs EventGrid Data Sender on the topic
 # (main.bicep parameter vendingPublisherPrincipalId). The Azure CLI has no data-plane "publish"
 # command, so this asks az for an Event Grid token and posts the event with curl.

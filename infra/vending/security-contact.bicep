@@ -1,5 +1,5 @@
 // The Defender for Cloud security contact a vending pipeline sets on each new subscription, in the
-// 2023-12-01-preview shape contact-watch checks (all five rules of CONTRACT §1 pass with the
+// 2023-12-01-preview shape contact-watch checks (all five rules of docs/reference/rules.md pass with the
 // defaults). Subscription scope; used by the sub-vending example in README.md.
 targetScope = 'subscription'
 

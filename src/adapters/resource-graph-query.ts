@@ -1,4 +1,4 @@
-/** The two Resource Graph queries contact-watch sends (CONTRACT.md §6), the scopes they are sent at, and how a failure names them. */
+/** The two Resource Graph queries contact-watch sends (docs/reference/scanning.md), the scopes they are sent at, and how a failure names them. */
 
 export const SUBSCRIPTIONS_QUERY =
   "resourcecontainers | where type =~ 'microsoft.resources/subscriptions' | project id, name, type, tenantId, subscriptionId, properties, tags";

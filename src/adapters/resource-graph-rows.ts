@@ -24,7 +24,7 @@ const subscriptionRowSchema = z.looseObject({
   tags: tagsSchema,
 });
 
-/** The singular type is a quirk some writers leave behind (CONTRACT.md §1). */
+/** The singular type is a quirk some writers leave behind (docs/reference/rules.md). */
 const CONTACT_TYPES = ['microsoft.security/securitycontacts', 'microsoft.security/securitycontact'];
 const contactRowSchema = z.looseObject({
   id: z.string().min(1),

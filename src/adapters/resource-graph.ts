@@ -1,6 +1,6 @@
 /**
  * The tenant's subscriptions and the security contacts Resource Graph indexes for them, read with
- * two plain queries (CONTRACT.md §6, resource-graph-query.ts) through the Resource Graph SDK, page
+ * two plain queries (docs/reference/scanning.md, resource-graph-query.ts) through the Resource Graph SDK, page
  * by page within the per-user quota (resource-graph-paging.ts, resource-graph-quota.ts). Rows are
  * validated (resource-graph-rows.ts); a row that is not what we expect stops the read with a
  * message naming the row and the field.

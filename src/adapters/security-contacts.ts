@@ -1,6 +1,6 @@
 /**
  * One subscription's Defender for Cloud security contacts, read fresh from the securityContacts
- * API at api-version 2023-12-01-preview (CONTRACT.md §1), and its `default` contact written there
+ * API at api-version 2023-12-01-preview (docs/reference/rules.md), and its `default` contact written there
  * for remediation. The requests go through the SecurityCenter client's pipeline (bearer token for
  * the cloud's scope, retries honouring Retry-After), but not through its typed `securityContacts`
  * operations: those are pinned to 2017-08-01-preview and can neither see nor write `emails`,

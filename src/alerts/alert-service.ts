@@ -1,5 +1,5 @@
 /**
- * Queues the alerts that are owed and delivers them (CONTRACT.md §10).
+ * Queues the alerts that are owed and delivers them (docs/reference/alerts.md).
  *
  * The order of writes is what makes "nothing lost, nothing doubled" hold across crashes, retries
  * and two runs at once (the timer scan and an event about the same subscription):

@@ -61,7 +61,7 @@ const MINUTE = 60_000;
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
 
-/** The longest wait the service may impose (CONTRACT §10: a longer Retry-After counts as one hour). */
+/** The longest wait the service may impose (docs/reference/alerts.md: a longer Retry-After counts as one hour). */
 export const MAX_SERVICE_WAIT_MS = HOUR;
 
 /**

@@ -1,5 +1,5 @@
 /**
- * One subscription evaluated on its own, as the Event Grid trigger does it (CONTRACT.md §9): read
+ * One subscription evaluated on its own, as the Event Grid trigger does it (docs/reference/events.md): read
  * fresh (the securityContacts API and ARM, never Resource Graph, which lags), recorded, and alerted
  * on in one message of its own if an alert is owed.
  *
@@ -40,7 +40,7 @@ export interface EvaluateSubscriptionRequest {
   subscriptionId: string;
   /** Written as lastEvaluatedBy and into the status history, e.g. `event:<event id>`. */
   evaluatedBy: string;
-  /** An event-driven evaluation sends one message for its subscription (CONTRACT §10). */
+  /** An event-driven evaluation sends one message for its subscription (docs/reference/alerts.md). */
   alertMode: 'single';
   /**
    * When the vending pipeline announced the subscription (`ContactWatch.SubscriptionCreated`'s

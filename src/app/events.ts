@@ -1,5 +1,5 @@
 /**
- * The events the Event Grid trigger reacts to (CONTRACT.md §9), in either delivery schema: the
+ * The events the Event Grid trigger reacts to (docs/reference/events.md), in either delivery schema: the
  * Event Grid schema (`eventType`, `subject`, `eventTime`, `data`, `dataVersion`, …) or CloudEvents
  * 1.0 (`specversion`, `type`, `source`, `id`, `data`, …). Pure: an untrusted value comes in, one
  * of four outcomes comes out, and nothing here throws.

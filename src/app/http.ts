@@ -1,5 +1,5 @@
 /**
- * What every HTTP handler shares: JSON answers, the error body of CONTRACT §8
+ * What every HTTP handler shares: JSON answers, the error body of docs/reference/http-api.md
  * (`{ "error": { "code", "message" } }`), and validators for path and query values that answer
  * 400 with a message naming the parameter. A validator returns the value, or the 400 response to
  * send as is:
@@ -25,7 +25,7 @@ export function isErrorResponse(value: unknown): value is ErrorResponse {
   return typeof value === 'object' && value !== null && (value as { isErrorResponse?: unknown }).isErrorResponse === true;
 }
 
-/** `{ "error": { "code", "message" } }` with the given status (CONTRACT §8). Never cached. */
+/** `{ "error": { "code", "message" } }` with the given status (docs/reference/http-api.md). Never cached. */
 export function jsonError(status: number, code: string, message: string, headers: Record<string, string> = {}): ErrorResponse {
   return {
     status,

@@ -1,5 +1,5 @@
 /**
- * The app's own repairs (CONTACT_WATCH_REMEDIATION=on, CONTRACT.md §11): the same repair as
+ * The app's own repairs (CONTACT_WATCH_REMEDIATION=on, docs/reference/remediation.md): the same repair as
  * `contact-watch fix` (src/remediation/repair.ts), one subscription at a time under a claim, so
  * that an event delivered twice at once, or an event racing the timer, writes a contact once.
  * Every write is recorded with who made it, so the alert that follows says "repaired

@@ -1,5 +1,5 @@
 /**
- * `contact-watch fix` (CONTRACT.md §11): the command around the use case of src/remediation/fix.ts —
+ * `contact-watch fix` (docs/reference/remediation.md): the command around the use case of src/remediation/fix.ts —
  * the policy it needs, the exemptions from Table Storage when a store is set, progress on stderr,
  * the result on stdout or --output, and the exit code.
  */

@@ -1,5 +1,5 @@
 /**
- * The command line of CONTRACT.md §4. `runCli` returns the exit code instead of exiting, so the
+ * The command line of docs/reference/cli.md. `runCli` returns the exit code instead of exiting, so the
  * whole program can be driven from tests; src/cli/main.ts is the process entry point.
  */
 import { writeFile } from 'node:fs/promises';
@@ -68,7 +68,7 @@ function buildProgram(io: CliIo, setExitCode: (code: number) => void): Command {
         .argParser(collectManagementGroupIds)
         .default([]),
     )
-    .option('--config <file>', 'policy file (JSON, CONTRACT.md §2)')
+    .option('--config <file>', 'policy file (JSON, docs/reference/policy.md)')
     .addOption(new Option('--format <format>', 'report format').choices(REPORT_FORMATS).default('table'))
     .option('--output <file>', 'write the report to this file instead of stdout')
     .option('--fail-on-noncompliant', 'exit 1 if any subscription is noncompliant or error')
@@ -80,7 +80,7 @@ function buildProgram(io: CliIo, setExitCode: (code: number) => void): Command {
     .command('check')
     .description('read one subscription fresh from the securityContacts API and judge it')
     .argument('<subscriptionId>', 'the subscription id (a GUID)')
-    .option('--config <file>', 'policy file (JSON, CONTRACT.md §2)')
+    .option('--config <file>', 'policy file (JSON, docs/reference/policy.md)')
     .addOption(new Option('--format <format>', 'output format').choices(['table', 'json']).default('table'))
     .addOption(
       new Option('--wait <seconds>', 're-read until compliant or this many seconds have passed').argParser(parseWaitSeconds).default(0),

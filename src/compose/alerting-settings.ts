@@ -1,5 +1,5 @@
 /**
- * The alerting settings (CONTRACT.md §5): Azure Communication Services, the sender, the
+ * The alerting settings (docs/reference/settings.md): Azure Communication Services, the sender, the
  * recipients, the alert timing, the sending quota and the report link, as one part of the schema
  * over the environment (src/compose/settings-schema.ts). Each setting is checked on its own, the
  * two ACS settings together, so every one that is wrong is reported at once. A value is quoted

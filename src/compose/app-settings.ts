@@ -1,5 +1,5 @@
 /**
- * The Functions app's settings (CONTRACT.md §5): one zod schema over the app settings, made of the
+ * The Functions app's settings (docs/reference/settings.md): one zod schema over the app settings, made of the
  * parts of src/compose (each setting checked on its own, the rules across settings even when
  * another is wrong). Every problem is reported in one AppSettingsError, so an operator fixes them
  * in one go; a message names the setting and quotes a value only through quoteWithoutSecrets, so
@@ -64,7 +64,7 @@ export class AppSettingsError extends InvalidSettingsError {
 }
 
 /**
- * Reads every setting of CONTRACT.md §5 the app uses.
+ * Reads every setting of docs/reference/settings.md the app uses.
  * @throws AppSettingsError (a SettingsError) listing every missing or malformed setting.
  */
 export function readAppSettings(env: Env): AppSettings {

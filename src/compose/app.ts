@@ -19,7 +19,7 @@ import { createAzureAdapters, type AzureAdapters } from './azure.js';
 import type { TableStateStore } from '../adapters/table-storage/index.js';
 import type { StorageSetting } from './settings.js';
 
-/** Every app setting of CONTRACT.md §5 that the app reads, checked once at start-up. */
+/** Every app setting of docs/reference/settings.md that the app reads, checked once at start-up. */
 export interface AppSettings {
   cloud: AzureCloudSettings;
   /** CONTACT_WATCH_STORAGE, else AzureWebJobsStorage: the setting's name and its value. */

@@ -1,5 +1,5 @@
 /**
- * The settings of CONTRACT.md §5 but the alerting ones (src/compose/alerting-settings.ts), as parts
+ * The settings of docs/reference/settings.md but the alerting ones (src/compose/alerting-settings.ts), as parts
  * of the one schema over the environment (src/compose/settings-schema.ts). Each message names the
  * setting and what it accepts, and quotes a value only through quoteWithoutSecrets, so it never
  * repeats a secret the value holds.
@@ -43,7 +43,7 @@ export interface StorageSetting {
 }
 
 /**
- * CONTACT_WATCH_STORAGE, else AzureWebJobsStorage (CONTRACT.md §4, §5): only the one in use is
+ * CONTACT_WATCH_STORAGE, else AzureWebJobsStorage (docs/reference/cli.md and docs/reference/settings.md): only the one in use is
  * checked, since AzureWebJobsStorage is the Functions host's own. `missing` is what to say when
  * neither is set, for whoever needs the storage.
  */
@@ -75,7 +75,7 @@ export const POLICY_SETTINGS = settingsPart({
 });
 
 /**
- * CONTACT_WATCH_REMEDIATION: whether the app repairs security contacts itself (CONTRACT.md §11).
+ * CONTACT_WATCH_REMEDIATION: whether the app repairs security contacts itself (docs/reference/remediation.md).
  * Off unless it says `on`: writing contacts across a tenant is never a default.
  */
 export const REMEDIATION_SETTINGS = settingsPart({

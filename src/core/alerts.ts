@@ -1,5 +1,5 @@
 /**
- * Which alerts are owed (CONTRACT.md §10). Pure: the records and the clock come in, the owed
+ * Which alerts are owed (docs/reference/alerts.md). Pure: the records and the clock come in, the owed
  * alerts come out; nothing here knows about e-mail or storage.
  */
 import type { ContactFix, ContactRemediation, Finding } from './model.js';
@@ -10,7 +10,7 @@ import type { SubscriptionRecord } from './state-model.js';
  * - `reminder`: it is still so and its last alert is older than the reminder interval.
  * - `fixed`: an optional notice that a subscription alerted on before is compliant now.
  * - `repaired`: contact-watch wrote the subscription's contact itself and it is compliant now
- *   (CONTRACT.md §11). It reports a write already made, so it is owed whatever the notice and grace
+ *   (docs/reference/remediation.md). It reports a write already made, so it is owed whatever the notice and grace
  *   settings, and it stands in for a `fixed` notice about the same return to compliance.
  */
 export type AlertKind = 'alert' | 'reminder' | 'fixed' | 'repaired';
@@ -50,7 +50,7 @@ export interface OwedAlert {
   /** The findings that did not pass (empty for `fixed`). */
   findings: Finding[];
   /**
-   * The merged fix (CONTRACT.md §11) from the subscription's last reading: the exact PUT body that
+   * The merged fix (docs/reference/remediation.md) from the subscription's last reading: the exact PUT body that
    * changes only what fails, so a suggested command never wipes a contact. Absent when unknown.
    */
   fix?: ContactFix;

@@ -1,5 +1,5 @@
 /**
- * The merged fix of CONTRACT.md §11, shared by `check`, the alert e-mails and `fix`: the body of
+ * The merged fix of docs/reference/remediation.md, shared by `check`, the alert e-mails and `fix`: the body of
  * `PUT .../securityContacts/default?api-version=2023-12-01-preview` that is the subscription's own
  * contact, whatever shape it was read in, changed only where a rule the policy requires fails.
  *
@@ -45,7 +45,7 @@ function judgedSourceKey(sourceType: string): JudgedSourceKey | null {
 }
 
 /**
- * The fix for one subscription's contact (CONTRACT.md §11):
+ * The fix for one subscription's contact (docs/reference/remediation.md):
  * - `not-fixable` when no contact can exist (409 MissingSubscriptionRegistration), or when a
  *   required rule could not be judged or a write would change nothing it judges;
  * - `none` when every rule the policy requires passes;
@@ -127,7 +127,7 @@ const DEFAULT_CONTACT_ID = '/subscriptions/00000000-0000-0000-0000-000000000000/
 
 /**
  * The subscription's contact as one 2023-shape body, before any fix. With several contacts they
- * are merged as CONTRACT.md §1 judges them: the addresses are the union, and a notification setting
+ * are merged as docs/reference/rules.md judges them: the addresses are the union, and a notification setting
  * counts if any contact enables it, so the body e-mails everything any of them effectively did.
  */
 export function mergedContactBody(contact: SubscriptionContact): SecurityContactPutBody {

@@ -1,6 +1,6 @@
 /**
  * The raw shapes of one securityContacts list item, one zod schema per API version that has ever
- * answered (see test/fixtures/azure-examples/securityContacts and CONTRACT.md §1).
+ * answered (see test/fixtures/azure-examples/securityContacts and docs/reference/rules.md).
  *
  * The schemas are lenient about what no rule reads (`etag`, `location`, `phone`, fields a future
  * API version adds) and strict about the type of every field we do read: `emails` must be a string,

@@ -87,7 +87,7 @@ export interface SubscriptionContact {
   absentReason?: string;
 }
 
-/** The contact as the JSON report shows it (CONTRACT.md §7). */
+/** The contact as the JSON report shows it (docs/reference/report.md). */
 export interface ContactSummary {
   emails: string[];
   alertMinimalSeverity: AlertSeverity | null;
@@ -117,7 +117,7 @@ export interface SubscriptionInfo {
 
 export type VerdictSource = 'resource-graph' | 'security-contacts-api';
 
-/** One element of the report's `subscriptions` array (CONTRACT.md §7). */
+/** One element of the report's `subscriptions` array (docs/reference/report.md). */
 export interface SubscriptionVerdict {
   subscriptionId: string;
   displayName: string;
@@ -127,7 +127,7 @@ export interface SubscriptionVerdict {
   contact: ContactSummary;
   findings: Finding[];
   /**
-   * The merged fix (CONTRACT.md §11) where the contact was read from the securityContacts API;
+   * The merged fix (docs/reference/remediation.md) where the contact was read from the securityContacts API;
    * absent where it was not computed (Resource Graph rows, skipped subscriptions). Never part of
    * the JSON report (§7), which lists exactly its own fields.
    */
@@ -135,7 +135,7 @@ export interface SubscriptionVerdict {
 }
 
 /**
- * The body of `PUT .../securityContacts/default?api-version=2023-12-01-preview` (CONTRACT.md §11):
+ * The body of `PUT .../securityContacts/default?api-version=2023-12-01-preview` (docs/reference/remediation.md):
  * the subscription's merged contact in the 2023 shape, changed only where a required rule fails.
  * Unknown members of a notification source are carried over as they were read.
  */
@@ -151,7 +151,7 @@ export interface SecurityContactPutBody {
 
 /**
  * What it takes to make a subscription compliant by writing its contact, as the merge of
- * CONTRACT.md §11 decides it (shared by `fix`, `check` and the alert e-mails):
+ * docs/reference/remediation.md decides it (shared by `fix`, `check` and the alert e-mails):
  * - `none`: nothing to write (every rule the policy requires passes);
  * - `put`: the body to write; `placeholderEmails` is true when no valid address would remain and
  *   the policy names no `remediation.emails`, so the body holds the example address
@@ -171,12 +171,12 @@ export type ContactFix =
 
 /**
  * What `contact-watch fix` (and the app, with CONTACT_WATCH_REMEDIATION on) did for one
- * subscription (CONTRACT.md §11).
+ * subscription (docs/reference/remediation.md).
  */
 export const FIX_RESULTS = ['fixed', 'would-fix', 'unchanged', 'not-fixable', 'failed', 'skipped'] as const;
 export type FixResult = (typeof FIX_RESULTS)[number];
 
-/** One element of the fix report's `subscriptions` (CONTRACT.md §11 "Output"). */
+/** One element of the fix report's `subscriptions` (docs/reference/remediation.md "Output"). */
 export interface FixReportEntry {
   subscriptionId: string;
   displayName: string;
@@ -232,14 +232,14 @@ export interface ScanReport {
   subscriptions: SubscriptionVerdict[];
 }
 
-/** The policy of CONTRACT.md §2, with every default filled in. */
+/** The policy of docs/reference/policy.md, with every default filled in. */
 export interface Policy {
   alerts: { required: boolean; minimalSeverity: AlertSeverity };
   owners: { required: boolean };
   attackPaths: { required: boolean; minimalRiskLevel: AttackPathRiskLevel };
   emails: { allowedDomains: string[] };
   /**
-   * What a fix (CONTRACT.md §11) adds where a contact would be left without a valid address. Each
+   * What a fix (docs/reference/remediation.md) adds where a contact would be left without a valid address. Each
    * address passes email-configured under this policy; empty when the policy names none.
    */
   remediation: { emails: string[] };

@@ -1,6 +1,6 @@
 /**
  * Reads every shape of securityContacts list item into the one model of src/core/model.ts, and
- * summarises a contact for the report (CONTRACT.md §1 and §7). Pure; no I/O.
+ * summarises a contact for the report (docs/reference/rules.md and docs/reference/report.md). Pure; no I/O.
  */
 import type { z } from 'zod';
 import {
@@ -256,7 +256,7 @@ export function effectiveNotifyRoles(entry: NormalisedContactEntry): string[] {
 }
 
 /**
- * The contact as the report shows it (CONTRACT.md §7): every address; the most inclusive alert
+ * The contact as the report shows it (docs/reference/report.md): every address; the most inclusive alert
  * severity and attack path risk level among entries where those e-mails are effectively on; the
  * canonical roles e-mailed; and the newest shape among the entries (`none` without entries).
  */

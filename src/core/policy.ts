@@ -1,5 +1,5 @@
 /**
- * The policy file of CONTRACT.md §2: which rules make a subscription non-compliant, the
+ * The policy file of docs/reference/policy.md: which rules make a subscription non-compliant, the
  * thresholds they use, and the addresses a fix adds where a contact has no valid one. Given with `--config FILE` or `CONTACT_WATCH_POLICY` (the same JSON inline).
  * Unknown keys and bad values are refused with a message naming the origin and the key.
  */

@@ -1,6 +1,6 @@
 /**
  * Whether contact-watch writes a subscription's contact, decided from a fresh verdict
- * (CONTRACT.md §11 "Only what can be fixed"). Pure; the writing is in src/remediation.
+ * (docs/reference/remediation.md "Only what can be fixed"). Pure; the writing is in src/remediation.
  */
 import type { FixResult, SecurityContactPutBody, SubscriptionVerdict } from './model.js';
 

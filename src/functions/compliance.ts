@@ -1,4 +1,4 @@
-/** The vending gate: GET /api/subscriptions/{subscriptionId}/compliance[?wait=SECONDS] (CONTRACT §8). */
+/** The vending gate: GET /api/subscriptions/{subscriptionId}/compliance[?wait=SECONDS] (docs/reference/http-api.md). */
 import { app } from '@azure/functions';
 import { createComplianceHandler } from '../app/handlers/compliance.js';
 import { FUNCTION_NAMES } from './function-names.js';

@@ -1,4 +1,4 @@
-/** SubscriptionCreated from the vending pipeline and securityContacts writes/deletes (CONTRACT §9). */
+/** SubscriptionCreated from the vending pipeline and securityContacts writes/deletes (docs/reference/events.md). */
 import { app } from '@azure/functions';
 import { createContactEventHandler } from '../app/handlers/contact-events.js';
 import { FUNCTION_NAMES } from './function-names.js';

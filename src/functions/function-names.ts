@@ -1,5 +1,5 @@
 /**
- * The names the functions are registered under (CONTRACT.md §8–§9), one per file of this folder,
+ * The names the functions are registered under (docs/reference/http-api.md and docs/reference/events.md), one per file of this folder,
  * each wired to its handler factory (src/app/handlers/*.ts):
  *   createScanTimerHandler(deps): TimerHandler
  *   createContactEventHandler(deps): EventGridHandler<unknown>

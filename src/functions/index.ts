@@ -1,6 +1,6 @@
 /**
  * The Functions app's entry point (package.json `main`, bundled to dist/functions/index.js): the
- * settings check first, then every function of CONTRACT.md §8–§9. ES modules evaluate their
+ * settings check first, then every function of docs/reference/http-api.md and docs/reference/events.md. ES modules evaluate their
  * imports in this order.
  */
 import './startup.js';

@@ -1,4 +1,4 @@
-/** GET /api/report: the self-contained HTML page (CONTRACT §8). */
+/** GET /api/report: the self-contained HTML page (docs/reference/http-api.md). */
 import { app } from '@azure/functions';
 import { createReportHandler } from '../app/handlers/report.js';
 import { FUNCTION_NAMES } from './function-names.js';

@@ -1,4 +1,4 @@
-/** The tenant sweep: every CONTACT_WATCH_SCAN_SCHEDULE (CONTRACT §8). */
+/** The tenant sweep: every CONTACT_WATCH_SCAN_SCHEDULE (docs/reference/http-api.md). */
 import { app } from '@azure/functions';
 import { createScanTimerHandler } from '../app/handlers/scan-timer.js';
 import { FUNCTION_NAMES } from './function-names.js';

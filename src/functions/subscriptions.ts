@@ -1,4 +1,4 @@
-/** GET /api/subscriptions[?status=STATUS]: the stored state of every subscription (CONTRACT §8). */
+/** GET /api/subscriptions[?status=STATUS]: the stored state of every subscription (docs/reference/http-api.md). */
 import { app } from '@azure/functions';
 import { createSubscriptionsHandler } from '../app/handlers/subscriptions.js';
 import { FUNCTION_NAMES } from './function-names.js';

@@ -1,5 +1,5 @@
 /**
- * `contact-watch fix` (CONTRACT.md §11): every subscription in scope judged as a scan judges it,
+ * `contact-watch fix` (docs/reference/remediation.md): every subscription in scope judged as a scan judges it,
  * then each noncompliant one repaired (repair.ts) at a bounded concurrency, its write recorded
  * when a store is given. Compliant and exempt subscriptions are `unchanged`, skipped ones
  * `skipped`, unreadable ones `failed`: none of them is written.

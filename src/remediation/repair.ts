@@ -1,5 +1,5 @@
 /**
- * One subscription repaired (CONTRACT.md §11): read fresh from the securityContacts API right
+ * One subscription repaired (docs/reference/remediation.md): read fresh from the securityContacts API right
  * before the write, the merged fix written with a PUT, read again and judged. Shared by
  * `contact-watch fix` and the Functions app, so both write exactly what `--dry-run` shows.
  */

@@ -1,5 +1,5 @@
 /**
- * What `contact-watch fix` prints (CONTRACT.md §11 "Output"): `json`, the report as the contract
+ * What `contact-watch fix` prints (docs/reference/remediation.md "Output"): `json`, the report as the contract
  * gives it, or `table`, for people: one row per subscription, then each body sent or that
  * would be sent, exactly, then a summary.
  */

@@ -2,7 +2,7 @@
  * One self-contained HTML page (`scan --format html`, and the base of the HTTP API's report):
  * compliance at a glance, the failing subscriptions with their failed rules and messages, how to
  * fix each failing rule, and the rest collapsed. Each non-compliant subscription with a merged fix
- * (CONTRACT.md §11) carries its own command, collapsed in its row: its contact with only what fails
+ * (docs/reference/remediation.md) carries its own command, collapsed in its row: its contact with only what fails
  * changed, so the command a reader copies never wipes an address the subscription has.
  *
  * Self-contained: inline CSS, system fonts, inline SVG, no external script, font, image or

@@ -48,7 +48,7 @@ export function renderReportChunks(report: ScanReport, format: ReportFormat, con
   return [renderReport(report, format, context)];
 }
 
-/** One subscription (`check`); JSON is one element of the report's `subscriptions` (CONTRACT.md §7). */
+/** One subscription (`check`); JSON is one element of the report's `subscriptions` (docs/reference/report.md). */
 export function renderVerdict(verdict: SubscriptionVerdict, format: VerdictFormat, context: RenderContext): string {
   switch (format) {
     case 'table':

@@ -1,5 +1,5 @@
 /**
- * The JSON report of CONTRACT.md §7, also the body of the HTTP API. Every object is rebuilt
+ * The JSON report of docs/reference/report.md, also the body of the HTTP API. Every object is rebuilt
  * key by key so the key order is the contract's whatever order the input was built in, and
  * nothing that is not in the contract leaks out. Values are kept exactly; bidirectional
  * controls in them are written as `\uXXXX` escapes (escapeBidiControlsInJson), so the text never

@@ -1,5 +1,5 @@
 /**
- * The operator page (GET /api/report, CONTRACT §8), from what Table Storage holds: compliance at a
+ * The operator page (GET /api/report, docs/reference/http-api.md), from what Table Storage holds: compliance at a
  * glance, the failing subscriptions with their failed rules and each owner's next step, the
  * exemptions and their expiry (expired ones marked), the alert e-mails not delivered, and an SVG
  * chart of compliance over the stored scan runs. Nothing is read from Azure.

@@ -1,5 +1,5 @@
 /**
- * One failing subscription's own fix on the HTML report and the operator page (CONTRACT.md §11):
+ * One failing subscription's own fix on the HTML report and the operator page (docs/reference/remediation.md):
  * the command that writes its merged contact, exactly as `check` prints it.
  */
 import type { SubscriptionVerdict } from '../core/model.js';
@@ -9,7 +9,7 @@ import { failingFindings } from './findings.js';
 import { html, joinHtml, type Html } from './html-tag.js';
 
 /**
- * This subscription's own fix, from its merged fix (CONTRACT.md §11): the exact `az rest` command
+ * This subscription's own fix, from its merged fix (docs/reference/remediation.md): the exact `az rest` command
  * that writes its contact with only what fails changed (what `check` prints), collapsed under its
  * failures; or why writing the contact cannot fix it, or where to get a command too large to show.
  * Nothing for a contact that could not be read, or whose fix is not known (the rules' generic

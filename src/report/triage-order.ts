@@ -1,6 +1,6 @@
 /**
  * The order people read subscriptions and findings in: failing first, by name (the reports, the
- * operator page and the alert e-mails); findings in the order of CONTRACT.md §1.
+ * operator page and the alert e-mails); findings in the order of docs/reference/rules.md.
  */
 import { RULE_IDS } from '../core/model.js';
 import type { Finding, SubscriptionStatus, SubscriptionVerdict } from '../core/model.js';
@@ -34,12 +34,12 @@ export function compareCodeUnits(a: string, b: string): number {
 
 const RULE_POSITION = new Map<string, number>(RULE_IDS.map((id, index) => [id, index]));
 
-/** Position of a rule in CONTRACT.md §1; unknown ids sort last. */
+/** Position of a rule in docs/reference/rules.md; unknown ids sort last. */
 export function rulePosition(ruleId: string): number {
   return RULE_POSITION.get(ruleId) ?? RULE_IDS.length;
 }
 
-/** The findings in the order of CONTRACT.md §1 (a stable sort: unknown ids keep their order, last). */
+/** The findings in the order of docs/reference/rules.md (a stable sort: unknown ids keep their order, last). */
 export function findingsInRuleOrder(findings: readonly Finding[]): Finding[] {
   return [...findings].sort((a, b) => rulePosition(a.ruleId) - rulePosition(b.ruleId));
 }

@@ -82,7 +82,7 @@ const TIMEOUT_DELAY_MS = 400;
 
 export interface MailOutage {
   until: number;
-  /** The wait the service asked for, at most an hour (CONTRACT: a longer Retry-After counts as one hour). */
+  /** The wait the service asked for, at most an hour (docs/reference/alerts.md: a longer Retry-After counts as one hour). */
   retryAfterMs: number;
 }
 

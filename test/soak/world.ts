@@ -14,7 +14,7 @@ import type { SoakRandom } from './random.js';
 export type TruthStatus = 'compliant' | 'noncompliant' | 'error' | 'skipped' | 'exempt' | 'gone';
 export type TruthView = 'api' | 'index';
 
-/** Subscription states Azure reports for a subscription that is not active (CONTRACT: skipped). */
+/** Subscription states Azure reports for a subscription that is not active (docs/reference/rules.md: skipped). */
 const INACTIVE_STATES = new Set(['Disabled', 'Deleted', 'Expired']);
 
 /** What makes a subscription unreadable for good (until the world mends it). */

@@ -1,6 +1,6 @@
 /**
  * Real request and response bodies from the Azure REST API specifications
- * (copied from ../shared/azure-examples into test/fixtures/azure-examples), and the retry
+ * (from the Azure REST API specifications, copied into test/fixtures/azure-examples), and the retry
  * settings every test against the local Azure test server uses.
  */
 import { readFileSync } from 'node:fs';

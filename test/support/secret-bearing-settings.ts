@@ -2,7 +2,7 @@
  * Malformed values for every setting the app and the command line validate, each carrying
  * SECRET_MARKER where a secret sits: the password of a URL, a SAS signature (`sig=`), an
  * `AccountKey=`, a `SharedAccessSignature=` and an ACS `accesskey=`. A message about any of them
- * must name the setting and never contain the marker (CONTRACT.md §5).
+ * must name the setting and never contain the marker (docs/reference/settings.md).
  */
 import type { AppSettingName } from '../../src/compose/app-settings.js';
 

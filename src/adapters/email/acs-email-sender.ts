@@ -8,7 +8,7 @@
  *   repeated id as the same operation, so a retry never produces a second e-mail. The SDK's own
  *   retries of a dropped connection resend the same request, header included.
  * - Throttling: a 429 (or 503 naming a wait) is not waited out inside the SDK; it ends the send as
- *   `throttled` with the service's wait, at most one hour (CONTRACT §10), so the caller stops for
+ *   `throttled` with the service's wait, at most one hour (docs/reference/alerts.md), so the caller stops for
  *   this run.
  * - Polling: until Succeeded/Failed/Canceled, at most `maxPollWaitMs`; an operation still
  *   `Running` is returned with its poller state so the next run polls it without sending again.

@@ -1,6 +1,6 @@
 /**
  * Where the tables live: the forms CONTACT_WATCH_STORAGE (or AzureWebJobsStorage) may take
- * (CONTRACT.md §5) and the TableClients built from them. Shared by the state store and the
+ * (docs/reference/settings.md) and the TableClients built from them. Shared by the state store and the
  * alert outbox, so both read the setting alike and use the same table prefix.
  */
 import { TableClient } from '@azure/data-tables';

@@ -64,7 +64,7 @@ function portalSteps(alert: OwedAlert): string[] {
 }
 
 /**
- * The Azure CLI lines that fix this subscription, from its merged fix (CONTRACT.md §11): the
+ * The Azure CLI lines that fix this subscription, from its merged fix (docs/reference/remediation.md): the
  * subscription's own contact with only the failing settings changed, so pasting it never wipes
  * an address, the phone or a setting. The body is the merged body exactly, as `check` and the
  * report show it, so every place that suggests a write suggests the same one. Where no valid

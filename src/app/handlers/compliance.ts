@@ -1,6 +1,6 @@
 /**
  * GET /api/subscriptions/{subscriptionId}/compliance[?wait=SECONDS] — the vending gate
- * (CONTRACT §8, §4 `check --wait`). 200 with one element of §7's `subscriptions`, read fresh from
+ * (docs/reference/http-api.md and docs/reference/cli.md `check --wait`). 200 with one element of §7's `subscriptions`, read fresh from
  * the securityContacts API; the failing findings' messages say what to fix.
  *
  * - `subscriptionId` must be a GUID: otherwise 400 before any request to Azure.

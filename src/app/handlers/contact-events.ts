@@ -1,5 +1,5 @@
 /**
- * The Event Grid trigger's handler (CONTRACT.md §9): a `ContactWatch.SubscriptionCreated` event
+ * The Event Grid trigger's handler (docs/reference/events.md): a `ContactWatch.SubscriptionCreated` event
  * from the vending pipeline, or a securityContacts write/delete from a subscription's system
  * topic, re-evaluates that subscription at once (src/app/evaluate-subscription.ts).
  *

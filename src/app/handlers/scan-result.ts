@@ -1,5 +1,5 @@
 /**
- * GET /api/scans/{scanId}: one scan's outcome (CONTRACT §8), for the Location a 202 of POST
+ * GET /api/scans/{scanId}: one scan's outcome (docs/reference/http-api.md), for the Location a 202 of POST
  * /api/scans names and for any scan the timer ran (its id is `scan.id` of the report, and
  * `scanId` of its log lines). Read from storage, so any instance answers; it never waits on the
  * scan.

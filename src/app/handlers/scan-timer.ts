@@ -1,5 +1,5 @@
 /**
- * The timer's handler: the full scan with `--store` and `--notify` semantics (CONTRACT §8, §10).
+ * The timer's handler: the full scan with `--store` and `--notify` semantics (docs/reference/http-api.md and docs/reference/alerts.md).
  *
  * A late run (`isPastDue`, e.g. after a restart or a long outage) is logged and runs normally.
  * It cannot overlap another scan — the scan lease lets one holder in at a time across every

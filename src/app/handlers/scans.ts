@@ -1,5 +1,5 @@
 /**
- * POST /api/scans: a scan now (CONTRACT §8). 200 with the §7 JSON report when the scan finishes
+ * POST /api/scans: a scan now (docs/reference/http-api.md). 200 with the §7 JSON report when the scan finishes
  * within the answer budget (60 s); otherwise 202 with `Location: /api/scans/{scanId}` while the
  * scan goes on, and GET /api/scans/{scanId} (./scan-result.ts) answers for it from then on. 409
  * while another scan holds the lease. The route takes no body: anything over
@@ -20,7 +20,7 @@ import type { AppDependencies } from '../dependencies.js';
 
 /** The route takes no body; a small one (`{}` from a pipeline tool) is tolerated and ignored. */
 export const MAX_SCAN_REQUEST_BODY_BYTES = 1024;
-/** How long POST /api/scans waits for the scan before answering 202 (CONTRACT §8). */
+/** How long POST /api/scans waits for the scan before answering 202 (docs/reference/http-api.md). */
 export const SCAN_ANSWER_BUDGET_MS = 60_000;
 /** The Retry-After of a 202: a scan of a large tenant takes minutes, so polling faster gains nothing. */
 export const SCAN_POLL_AFTER_SECONDS = 10;

@@ -1,6 +1,6 @@
 /**
  * GET /api/subscriptions[?status=STATUS] — the stored state of every subscription, from Table
- * Storage (CONTRACT §8), as the last scan or event recorded it; nothing is read from Azure.
+ * Storage (docs/reference/http-api.md), as the last scan or event recorded it; nothing is read from Azure.
  *
  * STATUS is one of compliant, noncompliant, exempt, error, skipped, gone (`gone`: no longer in
  * the tenant, kept for the record); anything else is 400 naming the parameter.

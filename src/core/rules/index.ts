@@ -6,7 +6,7 @@ import { alertNotificationsRule } from './alert-notifications.js';
 import { ownerNotificationsRule } from './owner-notifications.js';
 import { attackPathNotificationsRule } from './attack-path-notifications.js';
 
-/** The five rules in the order of CONTRACT.md §1 (the order of every report's findings). */
+/** The five rules in the order of docs/reference/rules.md (the order of every report's findings). */
 export const RULES: readonly Rule[] = Object.freeze([
   contactExistsRule,
   emailConfiguredRule,

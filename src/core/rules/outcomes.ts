@@ -2,7 +2,7 @@
 import type { EnumReading, NormalisedContactEntry, SubscriptionContact } from '../model.js';
 import type { CisReference, RuleOutcome } from './rule.js';
 
-/** The message of every rule but contact-exists when the subscription has no contact (CONTRACT.md §1). */
+/** The message of every rule but contact-exists when the subscription has no contact (docs/reference/rules.md). */
 export const NO_SECURITY_CONTACT = 'no security contact';
 
 export const MCSB_INCIDENT_RESPONSE = ['IR-2'];

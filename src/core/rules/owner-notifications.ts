@@ -18,7 +18,7 @@ import { NOTIFICATION_ROLES, ON_OFF_STATES, effectiveNotifyRoles } from '../norm
  * A state this rule cannot interpret, named. Only the state decides the outcome: a role outside
  * the API's enum (the REST specification's own examples list "Admin") cannot make a contact that
  * also lists Owner stop e-mailing owners, so unknown roles are named in the message, never failed
- * on by themselves (CONTRACT.md §1).
+ * on by themselves (docs/reference/rules.md).
  */
 function unknownState(entry: NormalisedContactEntry): string | null {
   const stateField = entry.shape === '2017-08-01-preview' ? 'alertsToAdmins' : 'notificationsByRole.state';
@@ -58,7 +58,7 @@ function whyNot(entry: NormalisedContactEntry): string {
 
 /**
  * Role notifications are on and include Owner (case-insensitive); 2017 shape: alertsToAdmins "On".
- * As CONTRACT.md §1 words it, this does not depend on the 2023 shape's isEnabled.
+ * As docs/reference/rules.md words it, this does not depend on the 2023 shape's isEnabled.
  */
 export const ownerNotificationsRule: Rule = {
   id: 'owner-notifications',

@@ -1,7 +1,7 @@
 /**
  * Resource Graph: `POST /providers/Microsoft.ResourceGraph/resources`.
  *
- * It understands the two plain queries contact-watch sends (CONTRACT §6) and answers them with
+ * It understands the two plain queries contact-watch sends (docs/reference/scanning.md) and answers them with
  * whole rows, paged with an opaque `$skipToken`, with the quota headers and the subscription
  * limit of tenant / management-group scopes of the real service. Query language served (anything else is a 400):
  *

@@ -1,5 +1,5 @@
 /**
- * The vending gate, GET /api/subscriptions/{subscriptionId}/compliance[?wait] (CONTRACT §8, §4
+ * The vending gate, GET /api/subscriptions/{subscriptionId}/compliance[?wait] (docs/reference/http-api.md and docs/reference/cli.md
  * `check --wait`): the real handler with the real @azure/functions HttpRequest and
  * InvocationContext, the real adapters against the local Azure test server and Azurite.
  */

@@ -1,5 +1,5 @@
 /**
- * The Event Grid trigger's handler end to end (CONTRACT §9, §10): the real handler with a
+ * The Event Grid trigger's handler end to end (docs/reference/events.md and docs/reference/alerts.md): the real handler with a
  * real InvocationContext, the real adapters against the local Azure test server (with its ACS
  * Email service) and Azurite. A SubscriptionCreated event alerts once however often it is
  * delivered; a contact delete turns a compliant subscription noncompliant at once; the grace

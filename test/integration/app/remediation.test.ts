@@ -1,5 +1,5 @@
 /**
- * The app's own repairs (CONTACT_WATCH_REMEDIATION, CONTRACT §11) end to end: the real Event Grid
+ * The app's own repairs (CONTACT_WATCH_REMEDIATION, docs/reference/remediation.md) end to end: the real Event Grid
  * and timer handlers over the real adapters, against the local Azure test server (its tenant is
  * the truth, its request log counts the writes) with its ACS Email service, and Table Storage.
  */

@@ -1,5 +1,5 @@
 /**
- * GET /api/report (CONTRACT §8): one self-contained HTML page built from what stored
+ * GET /api/report (docs/reference/http-api.md): one self-contained HTML page built from what stored
  * scans left in Table Storage (runStoredScan against the local Azure test server and Azurite),
  * through the real handler with the real @azure/functions HttpRequest and InvocationContext; then
  * the page in headless Chromium (Debian `chromium` driven by playwright-core), its visible

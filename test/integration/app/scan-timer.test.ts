@@ -1,5 +1,5 @@
 /**
- * The timer's handler end to end (CONTRACT §8, §10): the real handler with a real
+ * The timer's handler end to end (docs/reference/http-api.md and docs/reference/alerts.md): the real handler with a real
  * InvocationContext, the real adapters against the local Azure test server (with its ACS Email
  * service) and Azurite, and the real scan lease. A scan is stored and alerted once; a held lease
  * ends the run cleanly; a late run and two runs at once alert nothing twice.

@@ -1,5 +1,5 @@
 /**
- * POST /api/scans and GET /api/scans/{scanId} (CONTRACT §8): the real handlers with real
+ * POST /api/scans and GET /api/scans/{scanId} (docs/reference/http-api.md): the real handlers with real
  * HttpRequest/InvocationContext objects, against the local Azure test server and Azurite. 200 with
  * the §7 report within the answer budget, else 202 with a Location to poll; 409 while the lease is
  * held, 413 for a body, 405 for another method, and a readable JSON error when the scan cannot run.

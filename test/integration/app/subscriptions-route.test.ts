@@ -1,5 +1,5 @@
 /**
- * GET /api/subscriptions[?status] (CONTRACT §8): the stored state from Table Storage, as
+ * GET /api/subscriptions[?status] (docs/reference/http-api.md): the stored state from Table Storage, as
  * real stored scans left it (runStoredScan against the local Azure test server and Azurite),
  * through the real handler with the real @azure/functions HttpRequest and InvocationContext.
  */

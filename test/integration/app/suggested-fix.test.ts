@@ -1,6 +1,6 @@
 /**
  * The fix an alert suggests is the subscription's own contact with only the failing settings
- * changed (CONTRACT §11's merge): pasted for a subscription that only lacks attack-path
+ * changed (docs/reference/remediation.md's merge): pasted for a subscription that only lacks attack-path
  * notifications, it keeps its addresses, phone and roles. End to end: an Event Grid delivery and a
  * timer scan against the local Azure test server (with its ACS Email service) and Azurite, the
  * alert e-mail read as the service received it.

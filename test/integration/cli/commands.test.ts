@@ -1,5 +1,5 @@
 /**
- * The command line of CONTRACT.md §4 and §5 against the local Azure test server: exit codes,
+ * The command line of docs/reference/cli.md and docs/reference/settings.md against the local Azure test server: exit codes,
  * formats, the policy file, scopes, faults, sovereign-cloud settings, and `check`.
  *
  * Most cases run the program in this process (runCliInProcess); the built command line runs as
@@ -168,7 +168,7 @@ describe('scan', () => {
     expect(azure.requests.count('resource-graph')).toBe(0);
   });
 
-  it('refuses a malformed CONTACT_WATCH_POLICY setting before any request, naming it (CONTRACT §5)', async () => {
+  it('refuses a malformed CONTACT_WATCH_POLICY setting before any request, naming it (docs/reference/settings.md)', async () => {
     const run = await runCliInProcess(['scan'], { ...azure.env(), CONTACT_WATCH_POLICY: '{"owners": {"required": "yes"}}' });
     expect(run.code).toBe(2);
     expect(run.stderr).toMatch(/CONTACT_WATCH_POLICY/);

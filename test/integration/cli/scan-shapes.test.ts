@@ -1,6 +1,6 @@
 /**
  * `contact-watch scan` against the local Azure test server: every securityContacts shape and
- * quirk of CONTRACT.md §1, judged end to end through Resource Graph and the securityContacts API,
+ * quirk of docs/reference/rules.md, judged end to end through Resource Graph and the securityContacts API,
  * and reported as §7 says.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -104,7 +104,7 @@ const verdict = (subscriptionId: string) => report.subscriptions.find((s: any) =
 const finding = (subscriptionId: string, ruleId: string) => verdict(subscriptionId).findings.find((f: any) => f.ruleId === ruleId);
 
 describe('scan --format json', () => {
-  it('exits 0 and writes the report of CONTRACT §7', () => {
+  it('exits 0 and writes the report of docs/reference/report.md', () => {
     expect(run.code, run.stderr).toBe(0);
     expectValidReport(report);
     expect(report.schemaVersion).toBe(1);

@@ -1,5 +1,5 @@
 /**
- * CONTRACT.md §5 for the command line: a setting that is present but malformed stops the command
+ * docs/reference/settings.md for the command line: a setting that is present but malformed stops the command
  * with exit code 2 and a message naming it, and never prints a secret the value holds. The sweep
  * runs the program in this process (each case stops before any request); the built command line
  * is run as a child process for the cases a user meets first.

@@ -1,5 +1,5 @@
 /**
- * `scan --store`, `scan --notify`, the exemption commands (CONTRACT.md §4, §10) and the outbox
+ * `scan --store`, `scan --notify`, the exemption commands (docs/reference/cli.md and docs/reference/alerts.md) and the outbox
  * commands (`outbox`, `requeue`) end to end:
  * the command line against Azurite and the local Azure test server with its ACS Email service.
  * The first `scan --notify` runs the built command line as a process; the others run the program

@@ -89,7 +89,7 @@ describe('the entry point (package.json main)', () => {
     expect(loaded.recorded.programmingModel?.name).toBe('@azure/functions');
   });
 
-  it('registers the functions of CONTRACT §8–§9 and nothing else, each with a handler', () => {
+  it('registers the functions of docs/reference/http-api.md and docs/reference/events.md and nothing else, each with a handler', () => {
     expect(loaded.recorded.functions.map((registration) => registration.name).sort()).toEqual(Object.values(FUNCTION_NAMES).sort());
     for (const registration of loaded.recorded.functions) expect(registration.hasHandler, registration.name).toBe(true);
   });

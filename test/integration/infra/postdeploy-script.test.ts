@@ -2,7 +2,7 @@
  * infra/scripts/postdeploy.sh, azd's postdeploy hook (README "Deploy it", step 1), run with sh
  * against stand-ins for the two programs it calls: `az` (records its arguments; lists the function
  * only from a given try on) and `sleep` (returns at once, so 30 tries take no time). It waits for
- * the deployed function, then subscribes it to the custom topic once, with the settings CONTRACT §9
+ * the deployed function, then subscribes it to the custom topic once, with the settings docs/reference/events.md
  * needs; it gives up with a message when the function never appears.
  */
 import { spawnSync } from 'node:child_process';

@@ -1,5 +1,5 @@
 /**
- * What the alert e-mails say about contact-watch's own writes of a contact (CONTRACT.md §10, §11):
+ * What the alert e-mails say about contact-watch's own writes of a contact (docs/reference/alerts.md and docs/reference/remediation.md):
  * a subscription it repaired is reported as repaired automatically, never as failing; an alert
  * about a subscription it tried and failed to repair says so, and why.
  */

@@ -1,5 +1,5 @@
 /**
- * parseContactWatchEvent (CONTRACT §9): the real Microsoft.Resources event examples of both
+ * parseContactWatchEvent (docs/reference/events.md): the real Microsoft.Resources event examples of both
  * schemas, adapted to securityContacts writes and deletes; the vending pipeline's
  * SubscriptionCreated in both schemas; and everything that is not one of them.
  */

@@ -1,5 +1,5 @@
 /**
- * Bidirectional formatting characters in values from Azure (CONTRACT.md §10): a display name
+ * Bidirectional formatting characters in values from Azure (docs/reference/alerts.md): a display name
  * `Payroll <U+202E>gpj.exe` would read as `Payroll exe.jpg`. No report, in any format, writes
  * them as they are: the formats for people show each one as U+FFFD, the data formats (JSON,
  * SARIF, the HTTP API) keep the value exactly but write the character as a `\uXXXX` escape.

@@ -7,7 +7,7 @@ import { expectValidReport, expectValidVerdict } from '../../support/report-sche
 const json = renderReport(REPORT, 'json', CONTEXT);
 const parsed = JSON.parse(json);
 
-describe('JSON report (CONTRACT.md §7)', () => {
+describe('JSON report (docs/reference/report.md)', () => {
   it('has the keys of §7 in the order shown, at every level', () => {
     expectValidReport(parsed);
     expect(Object.keys(parsed)).toEqual(['schemaVersion', 'scan', 'summary', 'subscriptions']);
