@@ -21,7 +21,7 @@ const DOCS = join(REPO, 'docs');
 const REFERENCE = join(DOCS, 'reference');
 
 /** Pages of the reference written elsewhere; a link to one is not checked until it exists. */
-const PAGES_WRITTEN_ELSEWHERE = ['report.md', 'http-api.md'];
+const PAGES_WRITTEN_ELSEWHERE: string[] = [];
 
 function page(name: string): string {
   return readFileSync(join(REFERENCE, name), 'utf8');
@@ -198,6 +198,31 @@ describe('docs/reference/remediation.md', () => {
   it('names every result of a fix', () => {
     const remediation = page('remediation.md');
     for (const result of FIX_RESULTS) expectMention(remediation, `| ${code(result)} |`, 'remediation.md');
+  });
+});
+
+describe('what users read: README, docs/, the sources and --help', () => {
+  // The sources are read too: their comments and messages are what a user of the code meets.
+  const readable = [
+    join(REPO, 'README.md'),
+    ...filesUnder(join(REPO, 'src')).filter((file) => /\.(ts|css|js)$/.test(file)),
+    ...filesUnder(join(REPO, 'infra')).filter((file) => /\.(bicep|json|md|sh|ps1)$/.test(file)),
+  ];
+
+  it.each(readable.map((file) => relative(REPO, file)))('%s sends no one to material a clone of the repository lacks', (file) => {
+    const text = readFileSync(join(REPO, file), 'utf8');
+    expect(text.includes('../shared'), `${file} mentions ../shared`).toBe(false);
+    expect(/\bCONTRACT(\.md)?\b/.test(text), `${file} mentions CONTRACT`).toBe(false);
+  });
+
+  it('--help of every command names no document outside the repository', async () => {
+    let help = '';
+    const io = { stdout: (text: string) => (help += text), stderr: (text: string) => (help += text), env: {} };
+    await runCli(['--help'], io);
+    for (const command of ['scan', 'check', 'fix', 'exempt', 'unexempt', 'exemptions', 'outbox', 'requeue'])
+      await runCli([command, '--help'], io);
+    expect(help).toContain('contact-watch');
+    expect(help).not.toMatch(/CONTRACT|\.\.\/shared/);
   });
 });
 
