@@ -179,8 +179,8 @@ export async function packageApp({ out = join(repoRoot, '.test-output', 'package
 }
 
 /**
- * The command line as an npm package of its own (.test-output/cli-package/): bin/, dist/cli.js and
- * the README, under a manifest with no dependencies. dist/cli.js holds every package the command
+ * The command line as an npm package of its own (.test-output/cli-package/): bin/, dist/cli.js,
+ * the README and the LICENSE, under a manifest with no dependencies. dist/cli.js holds every package the command
  * line uses, so the repository's manifest is not the one to publish: it lists those packages
  * again, and the Node 22 binaries (optionalDependencies) that the repository's own scripts run
  * on, which an install would put on the user's PATH as `node`. That manifest stays private.
@@ -193,6 +193,7 @@ export async function packageCli({ out = join(repoRoot, '.test-output', 'cli-pac
   // Without its map (7 MB): Node reads it only with --enable-source-maps.
   await cp(join(repoRoot, 'dist', 'cli.js'), join(out, 'dist', 'cli.js'));
   await cp(join(repoRoot, 'README.md'), join(out, 'README.md'));
+  await cp(join(repoRoot, 'LICENSE'), join(out, 'LICENSE'));
   const manifest = JSON.parse(await readFile(join(repoRoot, 'package.json'), 'utf8'));
   const published = {
     name: manifest.name,

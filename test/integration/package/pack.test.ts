@@ -55,8 +55,14 @@ afterAll(async () => {
 });
 
 describe('the npm package of the command line', () => {
-  it('holds the command, its bundle and the README, and declares no dependency', async () => {
-    expect(packed.files.map((file) => file.path).sort()).toEqual(['README.md', 'bin/contact-watch.js', 'dist/cli.js', 'package.json']);
+  it('holds the command, its bundle, the README and the licence, and declares no dependency', async () => {
+    expect(packed.files.map((file) => file.path).sort()).toEqual([
+      'LICENSE',
+      'README.md',
+      'bin/contact-watch.js',
+      'dist/cli.js',
+      'package.json',
+    ]);
     const published = JSON.parse(await readFile(join(installed, 'node_modules', 'contact-watch', 'package.json'), 'utf8'));
     expect(published).toMatchObject({ name: 'contact-watch', version: manifest.version, bin: { 'contact-watch': 'bin/contact-watch.js' } });
     expect(published.private).toBeUndefined();
