@@ -6,6 +6,7 @@ import { writeFile } from 'node:fs/promises';
 import packageJson from '../../package.json' with { type: 'json' };
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import type { ScanReport, SubscriptionVerdict } from '../core/model.js';
+import type { Exemption } from '../core/state-model.js';
 import { PolicyError } from '../core/policy.js';
 import { RULES } from '../core/rules/index.js';
 import { InvalidSubscriptionIdError, parseSubscriptionId } from '../core/subscription-id.js';
@@ -13,7 +14,7 @@ import { SettingsError } from '../core/settings-error.js';
 import { REPORT_FORMATS, renderReportChunks, renderVerdict } from '../report/index.js';
 import type { ReportFormat } from '../report/index.js';
 import { checkSubscription } from '../scan/check.js';
-import { runScan, ScanFailedError, type ScanResult } from '../scan/scan.js';
+import { runScan, ScanFailedError, summarise, type ScanResult } from '../scan/scan.js';
 import { runStoredScan, type StoredScanResult } from '../scan/stored-scan.js';
 import { applyExemptions, InvalidExemptionError, isExemptionActive } from '../core/exemptions.js';
 import { createProgressReporter } from './progress.js';
@@ -201,8 +202,10 @@ async function scanCommand(options: ScanOptions, io: CliIo): Promise<number> {
   const policy = await loadPolicy(options.config, io.env);
   if (options.output) await checkWritable(options.output);
   // --notify implies --store: what is owed is kept in the store. Settings are checked before any work.
+  // Without --store, Table Storage (where it is set) is only read, for the exemptions.
+  const recording = options.store === true || options.notify === true;
   const { azure, store, alerts } = openCliDependencies(io.env, {
-    ...(options.store || options.notify ? { storeFor: 'scan --store' } : {}),
+    ...(recording ? { storeFor: 'scan --store' } : storageIsSet(io.env) ? { storeFor: 'scan (its exemptions)' } : {}),
     alerting: options.notify === true,
   });
   await signIn(azure);
@@ -218,8 +221,11 @@ async function scanCommand(options: ScanOptions, io: CliIo): Promise<number> {
   let result: ScanResult;
   let stored: StoredScanResult | undefined;
   try {
-    if (store) result = stored = await runStoredScan(scope, { ...deps, store, trigger: 'cli' });
-    else result = await runScan(scope, deps);
+    if (store && recording) result = stored = await runStoredScan(scope, { ...deps, store, trigger: 'cli' });
+    else {
+      result = await runScan(scope, deps);
+      if (store) result = { ...result, report: withExemptions(result.report, await store.listExemptions(), new Date()) };
+    }
   } finally {
     progress.stop();
   }
@@ -298,6 +304,12 @@ async function checkCommand(subscriptionIdText: string, options: CheckOptions, i
   const shown = options.format === 'table' ? withEachErrorOnce(verdict) : verdict;
   io.stdout(renderVerdict(shown, options.format, { rules: RULES, portalUrl: azure.cloud.portalUrl }));
   return checkExitCode(verdict);
+}
+
+/** The report with the active exemptions applied, as a stored scan shows it. */
+function withExemptions(report: ScanReport, exemptions: Exemption[], now: Date): ScanReport {
+  const subscriptions = applyExemptions(report.subscriptions, exemptions, now);
+  return { ...report, summary: summarise(subscriptions), subscriptions };
 }
 
 /**

@@ -276,6 +276,12 @@ describe('contact-watch fix over every noncompliant special case', () => {
     expect(JSON.parse(without.stdout)).toMatchObject({ status: 'noncompliant' });
   });
 
+  it('scan without --store shows an exemption where Table Storage is set', async () => {
+    const run = await runCliInProcess(['scan', '--subscription', CASES.exempt.id, '--format', 'json'], env);
+    expect(run.code, run.stderr).toBe(0);
+    expect((JSON.parse(run.stdout) as { subscriptions: { status: string }[] }).subscriptions.map((s) => s.status)).toEqual(['exempt']);
+  });
+
   it('exits 0 when every subscription in scope is fixed or unchanged, and prints the bodies sent in the table', async () => {
     const fresh = '71000000-0000-4000-8000-0000000000ff';
     tenant.addSubscription({ subscriptionId: fresh, displayName: 'New <b>one</b>', contacts: [] });
