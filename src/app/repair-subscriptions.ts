@@ -9,7 +9,7 @@ import type { InvocationContext } from '@azure/functions';
 import pLimit from 'p-limit';
 import type { SubscriptionInfo } from '../core/model.js';
 import type { SubscriptionRecord } from '../core/state-model.js';
-import { repairSubscription, type RepairOutcome } from '../remediation/repair.js';
+import { recordWrite, repairSubscription, type RepairOutcome } from '../remediation/repair.js';
 import { DEFAULT_WRITE_CONCURRENCY } from '../remediation/fix.js';
 import type { AppDependencies } from './dependencies.js';
 
@@ -69,7 +69,14 @@ export async function repairInApp(
   try {
     const outcome = await repairSubscription(
       { subscription: { ...subscription, subscriptionId }, by },
-      { contacts: deps.azure.contacts, writer: deps.azure.writer, policy: deps.settings.policy, clock: deps.clock },
+      {
+        contacts: deps.azure.contacts,
+        writer: deps.azure.writer,
+        policy: deps.settings.policy,
+        clock: deps.clock,
+        // Recorded before it is sent: a crash after the PUT still leaves the write in the history.
+        recordIntent: (intent) => recordWrite(deps.store, by, intent),
+      },
     );
     if (!outcome.remediation) {
       deps.log(context, 'remediation.notWritten', { subscriptionId, by, result: outcome.result, reason: outcome.reason });

@@ -203,8 +203,12 @@ export interface ContactRemediation {
   at: string;
   /** Who or what made it: `fix by alice`, `app on event <id>`, `app after scan <id>`. */
   by: string;
-  /** `fixed` when the contact read back afterwards was compliant; `failed` otherwise. */
-  outcome: 'fixed' | 'failed';
+  /**
+   * `sent`: recorded right before the PUT, so that no write is ever sent unrecorded; its outcome
+   * follows in a later entry (none follows only when the sender stopped before it knew).
+   * `fixed` when the contact read back afterwards was compliant; `failed` otherwise.
+   */
+  outcome: 'sent' | 'fixed' | 'failed';
   /** What the write changed, one line each for people ("added Owner to the notified roles"). */
   changes: string[];
   /** Why it failed: the write's refusal, or what the contact read back still failed. */

@@ -11,7 +11,7 @@ import { decideRemediation } from '../core/remediation-decision.js';
 import type { Exemption } from '../core/state-model.js';
 import type { ScanScope, StateStore, SubscriptionLookup, TenantInventorySource } from '../scan/ports.js';
 import { messageOf, runScan, type ScanProgress } from '../scan/scan.js';
-import { repairSubscription, type RepairDependencies, type RepairOutcome } from './repair.js';
+import { recordWrite, repairSubscription, type RepairDependencies, type RepairOutcome } from './repair.js';
 
 /** Writes in flight at once: each is on its own subscription, but a tenant's writes are a change worth pacing. */
 export const DEFAULT_WRITE_CONCURRENCY = 8;
@@ -64,20 +64,20 @@ export async function runFix(scope: ScanScope, deps: FixDependencies, options: F
         // Only what the scan found noncompliant is read again and written; the rest is settled.
         if (verdict.status !== 'noncompliant') return settled(verdict);
         return limit(async () => {
+          const { store } = deps;
+          // With a store, each write is recorded before it is sent, and its outcome after.
           const outcome = await repairSubscription(
             {
               subscription: { subscriptionId: verdict.subscriptionId, displayName: verdict.displayName, state: verdict.state },
               ...options,
             },
-            deps,
+            store ? { ...deps, recordIntent: (intent) => recordWrite(store, options.by, intent) } : deps,
           );
-          if (outcome.remediation && deps.store) {
-            await deps.store
-              .recordEvaluation(outcome.verdict, { evaluatedBy: options.by, readAt: outcome.readAt, remediation: outcome.remediation })
-              .then((recorded) => {
-                if (recorded.refused !== undefined) unrecorded.push({ subscriptionId: outcome.subscriptionId, reason: recorded.refused });
-              })
-              .catch((error: unknown) => unrecorded.push({ subscriptionId: outcome.subscriptionId, reason: messageOf(error) }));
+          const { remediation } = outcome;
+          if (remediation && store) {
+            await recordWrite(store, options.by, { verdict: outcome.verdict, readAt: outcome.readAt, remediation }).catch(
+              (error: unknown) => unrecorded.push({ subscriptionId: outcome.subscriptionId, reason: messageOf(error) }),
+            );
           }
           return outcome;
         });

@@ -12,7 +12,7 @@ import type {
   SubscriptionInfo,
   SubscriptionVerdict,
 } from '../core/model.js';
-import type { SecurityContactsSource } from '../scan/ports.js';
+import type { SecurityContactsSource, StateStore } from '../scan/ports.js';
 import { isJudged, skippedVerdict, verdictFromApi } from '../scan/verdicts.js';
 import type { SecurityContactWriter } from './ports.js';
 
@@ -22,6 +22,18 @@ export interface RepairDependencies {
   policy: Policy;
   clock?: () => Date;
   signal?: AbortSignal;
+  /**
+   * Records a write before it is sent (outcome `sent`), so that a crash between the PUT and the
+   * record of its outcome cannot leave a write nobody knows of. When it throws, nothing is sent.
+   */
+  recordIntent?: (intent: WriteRecord) => Promise<void>;
+}
+
+/** A write of a subscription's contact as the record keeps it: the reading it followed, and the write. */
+export interface WriteRecord {
+  verdict: SubscriptionVerdict;
+  readAt: Date;
+  remediation: ContactRemediation & { body: SecurityContactPutBody };
 }
 
 export interface RepairRequest {
@@ -67,8 +79,16 @@ export async function repairSubscription(request: RepairRequest, deps: RepairDep
   if (request.dryRun) return { ...identity, result: 'would-fix', body, changes, verdict: before, readAt };
 
   const at = clock();
-  const written = await deps.writer.putContact(subscription.subscriptionId, body, deps.signal);
   const sent = { at: at.toISOString(), by: request.by, changes, body };
+  if (deps.recordIntent) {
+    try {
+      await deps.recordIntent({ verdict: before, readAt, remediation: { ...sent, outcome: 'sent' } });
+    } catch (error) {
+      const reason = `the write was not sent, because it could not be recorded first: ${error instanceof Error ? error.message : String(error)}`;
+      return { ...identity, result: 'failed', reason, body, changes, verdict: before, readAt };
+    }
+  }
+  const written = await deps.writer.putContact(subscription.subscriptionId, body, deps.signal);
   if (written.kind === 'refused') {
     const reason = `the write was refused: ${written.message}`;
     return {
@@ -112,4 +132,14 @@ function afterWriteProblem(after: SubscriptionVerdict): string {
   const problems = after.findings.filter((finding) => finding.result !== 'pass');
   if (after.status === 'error') return `the contact could not be read back: ${problems[0]?.message ?? 'no reason given'}`;
   return `the contact read back still fails ${problems.map((finding) => `${finding.ruleId} (${finding.message})`).join('; ')}`;
+}
+
+/**
+ * Keeps a write in the subscription's record and history, as `evaluatedBy`: the record's
+ * lastRemediation and a history entry with the body. Throws when Table Storage refuses it, even in
+ * its minimal form, so that a caller recording an intent sends nothing it could not record.
+ */
+export async function recordWrite(store: Pick<StateStore, 'recordEvaluation'>, evaluatedBy: string, write: WriteRecord): Promise<void> {
+  const recorded = await store.recordEvaluation(write.verdict, { evaluatedBy, readAt: write.readAt, remediation: write.remediation });
+  if (recorded.refused !== undefined) throw new Error(`Table Storage refused the record: ${recorded.refused}`);
 }

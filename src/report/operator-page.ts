@@ -123,9 +123,15 @@ function recordVerdict(record: SubscriptionRecord): SubscriptionVerdict {
 /** contact-watch's last write of a subscription's contact, in a line: when, by whom or what, and how it ended. */
 function remediationNote(repair: ContactRemediation): Html {
   const when = html`<time datetime="${repair.at}">${formatUtc(repair.at)}</time>`;
-  return repair.outcome === 'fixed'
-    ? html`<span class="settings remediation remediation-fixed">Repaired automatically at ${when} (<bdi>${repair.by}</bdi>)</span>`
-    : html`<span class="settings remediation remediation-failed">Automatic repair failed at ${when} (<bdi>${repair.by}</bdi>)${repair.reason ? html`: ${repair.reason}` : ''}</span>`;
+  switch (repair.outcome) {
+    case 'fixed':
+      return html`<span class="settings remediation remediation-fixed">Repaired automatically at ${when} (<bdi>${repair.by}</bdi>)</span>`;
+    case 'failed':
+      return html`<span class="settings remediation remediation-failed">Automatic repair failed at ${when} (<bdi>${repair.by}</bdi>)${repair.reason ? html`: ${repair.reason}` : ''}</span>`;
+    case 'sent':
+      // The sender stopped before it recorded how the write ended: the next reading shows the contact.
+      return html`<span class="settings remediation remediation-failed">A repair was sent at ${when} (<bdi>${repair.by}</bdi>); how it ended was not recorded</span>`;
+  }
 }
 
 /** Each failing subscription: since when, the last alert, and the one thing its owner should do next. */

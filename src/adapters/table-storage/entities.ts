@@ -161,7 +161,7 @@ const fixSchema = z
 const remediationSchema = z.object({
   at: z.string(),
   by: z.string(),
-  outcome: z.enum(['fixed', 'failed']),
+  outcome: z.enum(['sent', 'fixed', 'failed']),
   changes: z.array(z.string()),
   reason: z.string().optional(),
   retryable: z.boolean().optional(),

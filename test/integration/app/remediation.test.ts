@@ -112,8 +112,10 @@ describe('a new subscription without a contact, with CONTACT_WATCH_REMEDIATION o
     expect(record).toMatchObject({ status: 'compliant', lastRemediation: { by: 'app on event evt-vended', outcome: 'fixed' } });
     expect(record!.lastRemediation!.changes).toContain(`added address ${REMEDIATION_ADDRESS}, as no valid address remained`);
     const history = await deps.store.history(VENDED);
+    // The write is recorded before it is sent, and its outcome after.
     expect(history.map((change) => [change.from, change.to, change.remediation?.outcome ?? null])).toEqual([
       [null, 'noncompliant', null],
+      ['noncompliant', 'noncompliant', 'sent'],
       ['noncompliant', 'compliant', 'fixed'],
     ]);
     const messages = messagesNaming(VENDED);
@@ -136,7 +138,7 @@ describe('a new subscription without a contact, with CONTACT_WATCH_REMEDIATION o
 
     expect(acceptedWrites(VENDED_TWICE_AT_ONCE)).toHaveLength(1);
     const history = await deps.store.history(VENDED_TWICE_AT_ONCE);
-    expect(history.filter((change) => change.remediation)).toHaveLength(1);
+    expect(history.filter((change) => change.remediation).map((change) => change.remediation!.outcome)).toEqual(['sent', 'fixed']);
     expect(messagesNaming(VENDED_TWICE_AT_ONCE)).toHaveLength(1);
   });
 
@@ -257,6 +259,30 @@ describe('a write that failed for a passing reason', () => {
     await createScanTimerHandler(deps)(TIMER, timerInvocation());
     expect(acceptedWrites(busy)).toHaveLength(1);
     expect(await deps.store.getSubscription(busy)).toMatchObject({ status: 'compliant', lastRemediation: { outcome: 'fixed' } });
+  });
+});
+
+describe('a write that cannot be recorded first', () => {
+  it('is not sent: the repair fails with the reason, and nothing reaches Azure', async () => {
+    const unrecorded = 'e1000000-0000-4000-8000-00000000000c';
+    tenant.addSubscription({ subscriptionId: unrecorded, displayName: 'Store trouble', contacts: [] });
+    // Table Storage refuses exactly the record of the intent: the port as the store gives it, with that one answer changed.
+    const store = deps.store;
+    const refusingIntents: typeof store = Object.create(store) as typeof store;
+    refusingIntents.recordEvaluation = (verdict, options) =>
+      options.remediation?.outcome === 'sent'
+        ? Promise.reject(new Error('the table service is unavailable'))
+        : store.recordEvaluation(verdict, options);
+    const context = invocation();
+    await createContactEventHandler({ ...deps, store: refusingIntents })(
+      subscriptionCreatedEvent(unrecorded, 'evt-unrecorded', now),
+      context,
+    );
+    expect(azure.requests.contactWrites().filter((write) => write.subscriptionId === unrecorded)).toEqual([]);
+    expect(linesOf(context).find((line) => line.event === 'remediation.notWritten')).toMatchObject({
+      result: 'failed',
+      reason: expect.stringContaining('the write was not sent, because it could not be recorded first') as string,
+    });
   });
 });
 
