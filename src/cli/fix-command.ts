@@ -31,7 +31,7 @@ export async function fixCommand(options: FixCommandOptions, io: CliIo): Promise
   if (options.output) await checkWritable(options.output);
   // Exemptions live in Table Storage: read them whenever a store is set, so that an exempt
   // subscription is never written; record the writes only with --store.
-  const { azure, store } = openCliDependencies(
+  const { azure, store, repairClaims } = openCliDependencies(
     io.env,
     options.store ? { storeFor: 'fix --store' } : storageIsSet(io.env) ? { storeFor: 'fix (its exemptions)' } : {},
   );
@@ -55,6 +55,8 @@ export async function fixCommand(options: FixCommandOptions, io: CliIo): Promise
         policy,
         exemptions,
         ...(options.store && store ? { store } : {}),
+        // The app's claims too, where Table Storage is set: a subscription it is repairing is left to it.
+        ...(repairClaims ? { claims: repairClaims } : {}),
         onProgress: progress.update,
       },
       { dryRun: options.dryRun === true, by: `fix by ${currentUser(io.env)}` },

@@ -8,7 +8,9 @@ import { createAzureCredential, describeCredentialFailure, shareTokens } from '.
 import { describeUnreachableStorage } from '../adapters/table-storage/connection.js';
 import { openStateStore, parseStorageSetting, type TableStateStore } from '../adapters/table-storage/index.js';
 import { unreachableEndpoint } from '../adapters/table-storage/table-errors.js';
+import { openRepairClaims } from '../adapters/table-storage/repair-claims.js';
 import type { Outbox } from '../alerts/ports.js';
+import type { RepairClaims } from '../remediation/ports.js';
 import type { AlertDelivery } from '../app/dependencies.js';
 import { alertDelivery, openOutbox } from './alert-delivery.js';
 import { ALERTING_SETTINGS } from './alerting-settings.js';
@@ -26,6 +28,8 @@ export interface CliNeeds {
 export interface CliDependencies {
   azure: AzureAdapters;
   store?: TableStateStore;
+  /** Who is repairing which subscription (beside the store): `fix` takes the app's claims too. */
+  repairClaims?: RepairClaims;
   /** The alert e-mails (`scan --notify`): queued beside the store, then sent. */
   alerts?: AlertDelivery;
 }
@@ -61,7 +65,11 @@ export function openCliDependencies(env: Env, needs: CliNeeds = {}): CliDependen
           clock: () => new Date(),
         })
       : undefined;
-  return { azure, ...(store ? { store } : {}), ...(alerts ? { alerts } : {}) };
+  return {
+    azure,
+    ...(store ? { store, repairClaims: openRepairClaims(store.connection) } : {}),
+    ...(alerts ? { alerts } : {}),
+  };
 }
 
 /** The Azure adapters and the state store, for `purpose`. */

@@ -11,6 +11,7 @@ import { decideRemediation } from '../core/remediation-decision.js';
 import type { Exemption } from '../core/state-model.js';
 import type { ScanScope, StateStore, SubscriptionLookup, TenantInventorySource } from '../scan/ports.js';
 import { messageOf, runScan, type ScanProgress } from '../scan/scan.js';
+import type { RepairClaims } from './ports.js';
 import { recordWrite, repairSubscription, type RepairDependencies, type RepairOutcome } from './repair.js';
 
 /** Writes in flight at once: each is on its own subscription, but a tenant's writes are a change worth pacing. */
@@ -23,6 +24,11 @@ export interface FixDependencies extends RepairDependencies {
   exemptions?: readonly Exemption[];
   /** Where each write is recorded with who made it (`--store`). */
   store?: Pick<StateStore, 'recordEvaluation'>;
+  /**
+   * The app's repair claims, where Table Storage is set: a subscription the app (or another `fix`)
+   * is repairing right now is left to it, and `failed` here, rather than written twice.
+   */
+  claims?: RepairClaims;
   concurrency?: number;
   onProgress?: (progress: ScanProgress) => void;
 }
@@ -58,30 +64,43 @@ export async function runFix(scope: ScanScope, deps: FixDependencies, options: F
 
   const limit = pLimit(deps.concurrency ?? DEFAULT_WRITE_CONCURRENCY);
   const unrecorded: FixRun['unrecorded'] = [];
+  const { store, claims } = deps;
+
+  /** One subscription read fresh and written; with a store, the write is recorded before it is sent, and its outcome after. */
+  const repairAndRecord = async (verdict: SubscriptionVerdict): Promise<RepairOutcome> => {
+    const outcome = await repairSubscription(
+      { subscription: { subscriptionId: verdict.subscriptionId, displayName: verdict.displayName, state: verdict.state }, ...options },
+      store ? { ...deps, recordIntent: (intent) => recordWrite(store, options.by, intent) } : deps,
+    );
+    const { remediation } = outcome;
+    if (remediation && store) {
+      await recordWrite(store, options.by, { verdict: outcome.verdict, readAt: outcome.readAt, remediation }).catch((error: unknown) =>
+        unrecorded.push({ subscriptionId: outcome.subscriptionId, reason: messageOf(error) }),
+      );
+    }
+    return outcome;
+  };
+
+  /** Under the repair claim where there are claims: the app, or another fix, may be repairing it right now. */
+  const repairUnderClaim = async (verdict: SubscriptionVerdict): Promise<FixedOutcome> => {
+    if (options.dryRun || !claims) return repairAndRecord(verdict);
+    const claim = await claims.tryClaim(verdict.subscriptionId, options.by, FIX_CLAIM_TTL_MS);
+    if (!claim) {
+      const reason = 'another contact-watch (the app, or another fix) is repairing it right now; run fix again to see how it ended';
+      return { subscriptionId: verdict.subscriptionId, displayName: verdict.displayName, result: 'failed', reason };
+    }
+    try {
+      return await repairAndRecord(verdict);
+    } finally {
+      await claim.release().catch(() => undefined);
+    }
+  };
+
   const outcomes = await Promise.all(
     verdicts.map(
-      async (verdict): Promise<Pick<RepairOutcome, 'subscriptionId' | 'displayName' | 'result' | 'reason' | 'body' | 'changes'>> => {
-        // Only what the scan found noncompliant is read again and written; the rest is settled.
-        if (verdict.status !== 'noncompliant') return settled(verdict);
-        return limit(async () => {
-          const { store } = deps;
-          // With a store, each write is recorded before it is sent, and its outcome after.
-          const outcome = await repairSubscription(
-            {
-              subscription: { subscriptionId: verdict.subscriptionId, displayName: verdict.displayName, state: verdict.state },
-              ...options,
-            },
-            store ? { ...deps, recordIntent: (intent) => recordWrite(store, options.by, intent) } : deps,
-          );
-          const { remediation } = outcome;
-          if (remediation && store) {
-            await recordWrite(store, options.by, { verdict: outcome.verdict, readAt: outcome.readAt, remediation }).catch(
-              (error: unknown) => unrecorded.push({ subscriptionId: outcome.subscriptionId, reason: messageOf(error) }),
-            );
-          }
-          return outcome;
-        });
-      },
+      // Only what the scan found noncompliant is read again and written; the rest is settled.
+      (verdict): Promise<FixedOutcome> =>
+        verdict.status === 'noncompliant' ? limit(() => repairUnderClaim(verdict)) : Promise.resolve(settled(verdict)),
     ),
   );
 
@@ -108,6 +127,12 @@ export async function runFix(scope: ScanScope, deps: FixDependencies, options: F
     },
   };
 }
+
+/** What the report and the change lines need of each subscription's repair. */
+type FixedOutcome = Pick<RepairOutcome, 'subscriptionId' | 'displayName' | 'result' | 'reason' | 'body' | 'changes'>;
+
+/** How long `fix` holds a subscription's claim: one read, one write and one read, as the app's repairs. */
+const FIX_CLAIM_TTL_MS = 15 * 60_000;
 
 /** The result of a subscription the scan did not find noncompliant: nothing is written to it. */
 function settled(verdict: SubscriptionVerdict): Pick<RepairOutcome, 'subscriptionId' | 'displayName' | 'result' | 'reason'> {

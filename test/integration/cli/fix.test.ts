@@ -14,6 +14,7 @@ import { runCliInProcess } from '../../support/cli.js';
 import { compliantContact2023, contactItem, contactListItems } from '../../support/fixtures.js';
 import { findEmailAddressProblem } from '../../../src/core/email-addresses.js';
 import { openStateStore, parseStorageSetting } from '../../../src/adapters/table-storage/index.js';
+import { openRepairClaims } from '../../../src/adapters/table-storage/repair-claims.js';
 import type { FixReport } from '../../../src/core/model.js';
 import { expectValidFixReport, expectValidReport } from '../../support/report-schema.js';
 
@@ -283,6 +284,26 @@ describe('contact-watch fix over every noncompliant special case', () => {
     const run = await runCliInProcess(['scan', '--subscription', CASES.exempt.id, '--format', 'json'], env);
     expect(run.code, run.stderr).toBe(0);
     expect((JSON.parse(run.stdout) as { subscriptions: { status: string }[] }).subscriptions.map((s) => s.status)).toEqual(['exempt']);
+  });
+
+  it('leaves a subscription the app is repairing right now to it, and writes nothing there', async () => {
+    const busy = '71000000-0000-4000-8000-0000000000fe';
+    tenant.addSubscription({ subscriptionId: busy, displayName: 'Being repaired', contacts: [] });
+    const store = openStateStore(parseStorageSetting(azurite.connectionString, 'CONTACT_WATCH_STORAGE'));
+    const claim = await openRepairClaims(store.connection).tryClaim(busy, 'app on event evt-busy', 60_000);
+    expect(claim).toBeDefined();
+    const held = await runCliInProcess(['fix', '--config', policyFile, '--subscription', busy, '--format', 'json'], env);
+    expect(held.code).toBe(1);
+    expect(parseReport(held.stdout).subscriptions[0]).toMatchObject({
+      result: 'failed',
+      reason: expect.stringContaining('repairing it right now') as string,
+    });
+    expect(azure.requests.contactWrites().filter((write) => write.subscriptionId === busy)).toEqual([]);
+
+    await claim!.release();
+    const free = await runCliInProcess(['fix', '--config', policyFile, '--subscription', busy, '--format', 'json'], env);
+    expect(free.code, free.stderr).toBe(0);
+    expect(parseReport(free.stdout).subscriptions[0]).toMatchObject({ result: 'fixed' });
   });
 
   it('exits 0 when every subscription in scope is fixed or unchanged, and prints the bodies sent in the table', async () => {
