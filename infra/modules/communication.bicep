@@ -10,7 +10,7 @@ param emailServiceName string
 param dataLocation string
 param customEmailDomain string
 param customEmailDomainVerified bool
-param tags object
+param tags { *: string }
 
 var useCustomDomain = !empty(customEmailDomain) && customEmailDomainVerified
 

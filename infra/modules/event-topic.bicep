@@ -5,7 +5,7 @@
 // Azure Function destination against the deployed function, which does not exist at provision time.
 param topicName string
 param location string
-param tags object
+param tags { *: string }
 
 resource topic 'Microsoft.EventGrid/topics@2025-02-15' = {
   name: topicName

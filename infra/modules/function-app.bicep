@@ -5,7 +5,7 @@
 param functionAppName string
 param planName string
 param location string
-param tags object
+param tags { *: string }
 
 param identityResourceId string
 param identityClientId string

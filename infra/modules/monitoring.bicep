@@ -4,7 +4,7 @@
 param workspaceName string
 param applicationInsightsName string
 param location string
-param tags object
+param tags { *: string }
 
 @description('Days Log Analytics keeps data (30 is included in the ingestion price).')
 param retentionInDays int = 30

@@ -5,7 +5,7 @@ param functionResourceId string
 param systemTopicName string
 param existingSystemTopic bool
 param subscriptionResourceId string
-param tags object
+param tags { *: string }
 
 resource newTopic 'Microsoft.EventGrid/systemTopics@2025-02-15' = if (!existingSystemTopic) {
   name: systemTopicName

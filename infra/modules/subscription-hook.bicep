@@ -27,7 +27,7 @@ param systemTopicName string = 'egst-subscription-${subscription().subscriptionI
 @description('true when the subscription already has its system topic in resourceGroupName/systemTopicName.')
 param existingSystemTopic bool = false
 
-param tags object = {}
+param tags { *: string } = {}
 
 resource hookGroup 'Microsoft.Resources/resourceGroups@2024-03-01' = {
   name: resourceGroupName

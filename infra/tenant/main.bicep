@@ -34,6 +34,6 @@ module remediationRole 'remediation-role.bicep' = if (remediation) {
 }
 
 output managementGroupId string = managementGroupId
-output roleAssignmentIds array = remediation
+output roleAssignmentIds string[] = remediation
   ? concat(readRoles.outputs.roleAssignmentIds, [remediationRole!.outputs.roleAssignmentId])
   : readRoles.outputs.roleAssignmentIds

@@ -22,4 +22,4 @@ resource assignments 'Microsoft.Authorization/roleAssignments@2022-04-01' = [
   }
 ]
 
-output roleAssignmentIds array = [for (role, index) in readRoles: assignments[index].id]
+output roleAssignmentIds string[] = [for (role, index) in readRoles: assignments[index].id]
