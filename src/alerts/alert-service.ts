@@ -15,7 +15,10 @@
  * so it does not race a run still composing) writes the message from the stored claims. A crash
  * after 2 leaves the records unmarked: a later run hits the existing claim, sees its message and
  * only marks the record. A crash during 4 leaves the message pending, or accepted by the service:
- * it is sent (or polled) again with the same operationId, which the service never delivers twice.
+ * it is sent (or polled) again with the same operationId, our idempotency key. The local ACS test
+ * service treats a repeated Operation-Id as the same operation; Microsoft documents the header as
+ * the id of the long-running operation, not as a promise against a second delivery, so the one
+ * place a message could still be doubled is a repeat of a send the real service had accepted.
  */
 import { createHash, randomUUID } from 'node:crypto';
 import pLimit from 'p-limit';

@@ -23,12 +23,13 @@ export type RequeueOutcome =
 /**
  * Queues a given-up message again, sendable at once:
  * - `dead` (we stopped trying after repeated errors): back to `pending` under its own Operation-Id,
- *   failures reset, attempts kept. If the service did accept one of the earlier sends, it answers
- *   the repeat with that operation, so the message is never delivered twice.
- * - `failed` (the service said Failed or Canceled): the service answers a repeated Operation-Id
- *   with that same failure, so a copy is written under a new Operation-Id — derived from the old
- *   one, so a requeue interrupted and run again writes the same copy — and the old row becomes
- *   `replaced`, naming the copy.
+ *   failures reset, attempts kept: our idempotency key, so that a service that did accept one of
+ *   the earlier sends can answer the repeat with that operation (the local ACS test service does;
+ *   it is not a documented guarantee of ACS).
+ * - `failed` (the service said Failed or Canceled): the old Operation-Id names the operation that
+ *   failed and could be answered with that same failure, so a copy is written under a new
+ *   Operation-Id — derived from the old one, so a requeue interrupted and run again writes the
+ *   same copy — and the old row becomes `replaced`, naming the copy.
  * An ETag conflict (a sender touched the message meanwhile) is thrown.
  */
 export async function requeueMessage(

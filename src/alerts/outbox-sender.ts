@@ -15,8 +15,10 @@
  * and a wait it asks for holds every send, since its quota is the resource's, not one message's.
  *
  * Before a send the message is leased (an ETag-checked write), so two processes never send the
- * same message at the same time; and every send of a message carries its fixed operationId, so
- * even a send repeated after a crash cannot deliver twice.
+ * same message at the same time; and every send of a message carries its fixed operationId, our
+ * idempotency key, so that a send repeated after a crash names the operation it repeats (the local
+ * ACS test service answers it without delivering again; Microsoft documents the Operation-Id as
+ * the id of the long-running operation, not as a guarantee against a second delivery).
  */
 import type { DeliveryCounts, EmailTransport, NextAttempt, Outbox, OutboxMessage, OutboxMessagePatch, SendOutcome } from './ports.js';
 import { OutboxConflictError } from './ports.js';
@@ -244,8 +246,8 @@ export class OutboxSender {
   /**
    * Records the outcome and releases the lease. A write that fails is tried once more, and then
    * at least the lease is released: a message must not sit leased (unsendable) because storage
-   * hiccupped. Whatever is lost is learnt again from the service on the next send, whose
-   * Operation-Id makes it a repeat, never a second e-mail.
+   * hiccupped. Whatever is lost is learnt again from the service on the next send, which carries
+   * the same Operation-Id: a repeat of the same operation, not a new message.
    */
   private async record(message: OutboxMessage, outcome: SendOutcome, at: Date): Promise<void> {
     let patch: OutboxMessagePatch;
@@ -261,8 +263,8 @@ export class OutboxSender {
         await this.outbox.updateMessage(message, write);
         return;
       } catch (error) {
-        // Another process changed the row after our lease expired; its record wins, and the
-        // operationId keeps the service from sending twice whatever happens next.
+        // Another process changed the row after our lease expired; its record wins, and any
+        // later send carries the same operationId (our idempotency key).
         if (error instanceof OutboxConflictError) return;
         firstError ??= error;
       }

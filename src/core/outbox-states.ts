@@ -11,9 +11,9 @@
  * - `failed`: the service reported Failed or Canceled (terminal; kept and counted).
  * - `dead`: gave up after too many failed attempts (kept and counted).
  * - `replaced`: a `failed` message a person requeued (`contact-watch requeue`, outbox-admin.ts):
- *   a copy under a new Operation-Id is sent instead, since the service answers a repeated
- *   Operation-Id with that operation's failure. `lastError` names the copy. (A requeued `dead`
- *   message goes back to `pending` under its own Operation-Id.)
+ *   a copy under a new Operation-Id is sent instead, since the old id names the operation that
+ *   failed and could be answered with that failure. `lastError` names the copy. (A requeued
+ *   `dead` message goes back to `pending` under its own Operation-Id.)
  */
 export const OUTBOX_STATES = ['pending', 'accepted', 'sent', 'failed', 'dead', 'replaced'] as const;
 export type OutboxState = (typeof OUTBOX_STATES)[number];

@@ -3,10 +3,14 @@
  *
  * - Authentication: a connection string `endpoint=…;accesskey=…` (HMAC, signed by the SDK) or an
  *   endpoint with a TokenCredential (managed identity; scope `https://communication.azure.com/.default`).
+ *   The connection string is for local runs: the ACS resource infra/ deploys has local
+ *   authentication off, so it refuses an access key.
  * - Idempotency: every send passes the outbox message's `operationId` to `beginSend(message,
- *   { operationId })`, which the SDK sends as the `Operation-Id` header; the service treats a
- *   repeated id as the same operation, so a retry never produces a second e-mail. The SDK's own
- *   retries of a dropped connection resend the same request, header included.
+ *   { operationId })`, which the SDK sends as the `Operation-Id` header: our idempotency key, the
+ *   same on every retry. The REST specification calls it the id of the long-running operation;
+ *   that a repeated id is the same operation and no second e-mail is what the local ACS test
+ *   service does, not a documented guarantee of the service. The SDK's own retries of a dropped
+ *   connection resend the same request, header included.
  * - Throttling: a 429 (or 503 naming a wait) is not waited out inside the SDK; it ends the send as
  *   `throttled` with the service's wait, at most one hour (docs/reference/alerts.md), so the caller stops for
  *   this run.

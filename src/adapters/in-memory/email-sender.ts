@@ -1,10 +1,12 @@
 /**
  * The alerts' mail transport (EmailTransport in src/alerts/ports.ts) in memory: it keeps what it
- * was asked to send instead of sending it, and answers as Azure Communication Services Email
- * answers the ACS transport (src/adapters/email/acs-email-sender.ts):
+ * was asked to send instead of sending it, and answers the way the ACS transport
+ * (src/adapters/email/acs-email-sender.ts) expects Azure Communication Services Email to, as the
+ * local ACS test service does:
  *
- * - the `Operation-Id` is the idempotency key: a repeated id is the same operation, nothing new is
- *   kept, and its outcome (delivered or failed) is answered again;
+ * - the `Operation-Id` is our idempotency key: a repeated id is the same operation, nothing new is
+ *   kept, and its outcome (delivered or failed) is answered again (what contact-watch relies on,
+ *   not a documented guarantee of ACS);
  * - an id that is not a UUID, a subject with a line break, or no recipients or more than 50 is
  *   refused (400), nothing kept;
  * - scripted faults: `throttle` answers 429 with a Retry-After (honoured up to one hour, as the ACS
