@@ -1,9 +1,15 @@
 /**
- * The offline checker CI runs over infra/: every `.bicep` file is parsed
- * with tree-sitter-bicep (any ERROR or MISSING node is a finding), then the project's own lint
- * rules run over the syntax trees (with the compiler-like checks of bicep-references.ts), and the
- * Functions app settings in Bicep are compared with APP_SETTING_NAMES and
- * local.settings.example.json. Test tooling, not shipped.
+ * The project's own rules over infra/, which the Bicep compiler cannot know: role definitions only
+ * from infra/roles.json, role assignments named with guid(), registry modules pinned, no secrets in
+ * outputs or parameters, storage, web apps and Communication Services hardened, and the Functions
+ * app settings in Bicep agreeing with APP_SETTING_NAMES and local.settings.example.json. Every
+ * `.bicep` file is read with tree-sitter-bicep, which needs neither the compiler nor .NET, so these
+ * rules run wherever the tests do. The syntax tree, not the ARM JSON of `bicep build`: there a role
+ * id is an expression over an inlined copy of roles.json (`variables('roles').reader.id`), which no
+ * longer says where the id came from, and settings passed through a module parameter or union()
+ * are expressions too. Whether the files are valid Bicep (syntax, declared names, types, module
+ * parameters and outputs) is the compiler's to say: bicep-compile.test.ts. Test tooling, not
+ * shipped.
  *
  * CLI, for people: `npx tsx test/infra/bicep-lint.ts infra` prints one line per finding
  * (`file:line:column rule-id message`) and exits 1 when there is any.
@@ -32,7 +38,6 @@ import {
   REPO_ROOT,
   resolveLocal,
   stringLiteral,
-  syntaxFindings,
   topLevel,
   valueAt,
   walk,
@@ -44,13 +49,11 @@ import {
   type ParsedBicepFile,
   type RoleAllowList,
 } from './bicep-syntax.js';
-import { REFERENCE_RULES } from './bicep-references.js';
 
 export {
   findBicepFiles,
   parseBicep,
   REPO_ROOT,
-  syntaxFindings,
   type BicepFinding,
   type BicepRule,
   type BicepRuleId,
@@ -103,7 +106,8 @@ const ROLE_PROPERTIES = new Set(['roledefinitionid', 'roledefinitionidorname']);
 
 const roleDefinitionAllowList: BicepRule = {
   id: 'role-definition-allow-list',
-  description: 'Every role definition granted is one of infra/roles.json, by id or (read from the file) by name.',
+  description:
+    'Every role definition granted is one of infra/roles.json, by id or (read from the file) by name, or a custom role declared in the same file that grants only named actions: no wildcard, no Microsoft.Authorization right, no data action.',
   check(file, context) {
     const findings: BicepFinding[] = [];
     const reported = new Set<string>();
@@ -125,16 +129,25 @@ const roleDefinitionAllowList: BicepRule = {
         .map(([name]) => name),
     );
     /**
+     * Custom role definitions this file creates (not `existing` ones: those name a role defined
+     * elsewhere, which could be any). Granting one is allowed, as its permissions are in this file,
+     * where checkCustomRole below holds them to what it can read and judge.
+     */
+    const customRoles = declarations(file).filter(
+      (declaration) => isResourceType(declaration, 'Microsoft.Authorization/roleDefinitions') && !declaration.existing,
+    );
+    const customRoleSymbols = new Set(customRoles.map((declaration) => declaration.symbol));
+    /**
      * Every identifier a role id is made of must lead to roles.json (or to a literal, checked
-     * above): a variable is followed, a loop variable to what it loops over; a parameter or anything
-     * else could carry any role, so it is a finding.
+     * above) or to a custom role of this file: a variable is followed, a loop variable to what it
+     * loops over; a parameter or anything else could carry any role, so it is a finding.
      */
     const checkTraceable = (node: Node, reportAt: Node, depth = 0): void => {
       if (depth > 8) return;
       for (const part of walk(node)) {
         if (part.type !== 'identifier' || part.parent?.childForFieldName('function')?.equals(part)) continue;
         const name = part.text;
-        if (rolesVariables.has(name)) continue;
+        if (rolesVariables.has(name) || customRoleSymbols.has(name)) continue;
         const loop = loopSource(part);
         if (loop) {
           checkTraceable(loop, reportAt, depth + 1);
@@ -233,55 +246,45 @@ const roleDefinitionAllowList: BicepRule = {
       if (node.type === 'string_content' && /roleDefinitions\//i.test(node.text)) checkGuids(node, 'a roleDefinitions path');
     }
 
-    // Values read from roles.json must name a listed role.
-    for (const [name, declared] of topLevel(file)) {
-      const value = declared.value;
-      if (declared.kind !== 'var' || value?.type !== 'call_expression' || callName(value) !== 'loadJsonContent') continue;
-      const [pathArg, jsonPathArg] = callArguments(value);
-      const loaded = stringLiteral(pathArg);
-      if (!loaded || resolve(dirname(file.path), loaded) !== context.rolesPath) continue;
-      const jsonPath = stringLiteral(jsonPathArg);
-      if (jsonPath !== undefined) continue; // a sub-tree: checked below as a loadJsonContent path
-      for (const use of walk(file.tree.rootNode)) {
-        if (use.type !== 'identifier' || use.text !== name || use.parent === declared.node) continue;
-        const parent = use.parent;
-        let roleName: string | undefined;
-        if (parent?.type === 'member_expression' && parent.childForFieldName('object')?.equals(use))
-          roleName = parent.childForFieldName('property')?.text;
-        else if (parent?.type === 'subscript_expression' && parent.childForFieldName('object')?.equals(use))
-          roleName = stringLiteral(parent.childForFieldName('index'));
-        else continue; // items(roles), a loop over every listed role: each is listed by construction
-        if (roleName !== undefined && !context.roles.has(roleName)) {
-          findings.push(
-            finding(
-              'role-definition-allow-list',
-              file,
-              parent,
-              `${name}.${roleName}: there is no role "${roleName}" in ${rolesFile} (listed: ${listed('none')})`,
-            ),
-          );
+    // A custom role grants what its permissions list, so they must be readable here and narrow:
+    // literal actions, none a wildcard (which would take in whatever the provider adds later) and
+    // none of Microsoft.Authorization (with which the role could grant itself more), and no data
+    // actions.
+    for (const role of customRoles) {
+      const permissions = resolveLocal(file, valueAt(role.body, ['properties', 'permissions']));
+      const problem = (node: Node | undefined, message: string): void => {
+        findings.push(finding('role-definition-allow-list', file, node ?? role.node, `custom role '${role.symbol}': ${message}`));
+      };
+      if (permissions?.type !== 'array') {
+        problem(permissions, 'properties.permissions is not an array the checker can read: list its actions literally in this file');
+        continue;
+      }
+      for (const permission of permissions.namedChildren) {
+        if (!permission) continue;
+        if (permission.type !== 'object') {
+          problem(permission, 'a permission is not an object the checker can read: list its actions literally in this file');
+          continue;
         }
+        const actions = resolveLocal(file, valueAt(permission, ['actions']));
+        if (actions?.type !== 'array') {
+          problem(actions ?? permission, 'actions is not an array of literal strings: list them in this file');
+          continue;
+        }
+        for (const action of actions.namedChildren) {
+          if (!action) continue;
+          const text = stringLiteral(resolveLocal(file, action));
+          if (text === undefined) problem(action, `the action ${JSON.stringify(action.text.slice(0, 60))} is not a literal string`);
+          else if (text.includes('*')) problem(action, `the action '${text}' is a wildcard: name each operation the role needs`);
+          else if (/^microsoft\.authorization\//i.test(text))
+            problem(action, `the action '${text}' is a Microsoft.Authorization right, with which the role could grant more`);
+        }
+        const dataActions = resolveLocal(file, valueAt(permission, ['dataActions']));
+        if (dataActions && !(dataActions.type === 'array' && dataActions.namedChildren.length === 0))
+          problem(dataActions, 'dataActions grants data-plane rights: a custom role here grants control-plane actions only');
       }
     }
-    for (const call of descendants(file.tree.rootNode, 'call_expression')) {
-      if (callName(call) !== 'loadJsonContent') continue;
-      const [pathArg, jsonPathArg] = callArguments(call);
-      const loaded = stringLiteral(pathArg);
-      const jsonPath = stringLiteral(jsonPathArg);
-      if (!loaded || jsonPath === undefined || resolve(dirname(file.path), loaded) !== context.rolesPath) continue;
-      const roleName = /^\$\.(?:\['([^']+)'\]|\["([^"]+)"\]|([^.[]+))/.exec(jsonPath);
-      const named = roleName?.[1] ?? roleName?.[2] ?? roleName?.[3];
-      if (named !== undefined && !context.roles.has(named)) {
-        findings.push(
-          finding(
-            'role-definition-allow-list',
-            file,
-            call,
-            `loadJsonContent path ${jsonPath}: there is no role "${named}" in ${rolesFile}`,
-          ),
-        );
-      }
-    }
+    // A role read from roles.json by a name it does not list (`roles.owner`,
+    // loadJsonContent('roles.json', '$.owner')) is left to the compiler: BCP053 and BCP235.
     return findings;
   },
 };
@@ -344,6 +347,12 @@ const moduleVersionPinned: BicepRule = {
 };
 
 // ---- rule: no secrets in outputs -----------------------------------------------------------
+
+// The linter's outputs-should-not-contain-secrets and secure-secrets-in-params (errors under
+// infra/bicepconfig.json) catch part of this: list*() and @secure() values in outputs, outputs
+// named like a password, parameters named like a password, secret or account key. What only the
+// two rules here catch: an output named like a key, token or SAS, a connection string with its key
+// in an output (through a variable too), and parameters named like a token, SAS, credential or keys.
 
 const SECRET_WORDS = new Set(['password', 'passwd', 'pwd', 'secret', 'secrets', 'sas', 'token', 'credential', 'credentials']);
 const SECRET_VALUE = /(AccountKey|AccessKey|SharedAccessKey|SharedAccessSignature|Password)\s*=/i;
@@ -441,7 +450,7 @@ const secureSecretParameters: BicepRule = {
   },
 };
 
-// ---- rules: storage and web apps hardened --------------------------------------------------
+// ---- rules: storage, web apps and Communication Services hardened --------------------------
 
 interface Expectation {
   /** Where the value sits in a resource body (after `properties`) or in a module's `params`. */
@@ -552,6 +561,45 @@ const webAppHardened: BicepRule = {
   },
 };
 
+const COMMUNICATION_EXPECTATIONS: readonly Expectation[] = [
+  {
+    resourcePath: ['properties', 'disableLocalAuth'],
+    modulePath: ['disableLocalAuth'],
+    accepts: (value) => value === true,
+    expected: 'true',
+  },
+];
+
+/**
+ * The app sends e-mail with its managed identity: an access key left usable would be a second way
+ * in that Entra ID and the role assignments do not govern.
+ */
+const communicationServiceHardened: BicepRule = {
+  id: 'communication-service-hardened',
+  description:
+    'Azure Communication Services resources (Microsoft.Communication/communicationServices or the AVM communication-service module) set disableLocalAuth: true, so their access keys are refused.',
+  check(file) {
+    return declarations(file)
+      .filter(
+        (declaration) =>
+          !declaration.existing &&
+          (isResourceType(declaration, 'Microsoft.Communication/communicationServices') ||
+            isAvmModule(declaration, 'avm/res/communication/communication-service')),
+      )
+      .flatMap((declaration) =>
+        checkExpectations('communication-service-hardened', file, declaration, COMMUNICATION_EXPECTATIONS, 'communication service').map(
+          (found) =>
+            declaration.kind === 'module'
+              ? {
+                  ...found,
+                  message: `${found.message} (a module version without that parameter cannot turn local authentication off: declare the Microsoft.Communication/communicationServices resource instead)`,
+                }
+              : found,
+        ),
+      );
+  },
+};
+
 export const BICEP_RULES: readonly BicepRule[] = [
   roleDefinitionAllowList,
   roleAssignmentGuidName,
@@ -560,7 +608,7 @@ export const BICEP_RULES: readonly BicepRule[] = [
   secureSecretParameters,
   storageAccountHardened,
   webAppHardened,
-  ...REFERENCE_RULES,
+  communicationServiceHardened,
 ];
 
 // ---- the Functions app settings ------------------------------------------------------------
@@ -579,7 +627,8 @@ export const NOT_SET_IN_AZURE: Readonly<Record<string, string>> = {
 
 /** Settings the Bicep may set beyond APP_SETTING_NAMES: the host's and the platform's, each with its reason. */
 export const PLATFORM_SETTINGS: Readonly<Record<string, string>> = {
-  FUNCTIONS_WORKER_RUNTIME: "the host's worker runtime (node)",
+  FUNCTIONS_WORKER_RUNTIME:
+    "the host's worker runtime on the plans that take it as a setting (Flex Consumption refuses it: its runtime is in functionAppConfig)",
   FUNCTIONS_EXTENSION_VERSION: "the host's major version (not on Flex Consumption, harmless elsewhere)",
   AZURE_CLIENT_ID: 'selects the user-assigned managed identity for DefaultAzureCredential',
   APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'Entra authentication to Application Insights when local authentication is disabled',
@@ -587,7 +636,8 @@ export const PLATFORM_SETTINGS: Readonly<Record<string, string>> = {
 };
 /** Prefixes of the host's identity-based connection settings. */
 export const PLATFORM_SETTING_PREFIXES: Readonly<Record<string, string>> = {
-  AzureWebJobsStorage__: "the host's identity-based storage connection (accountName/blobServiceUri, credential, clientId)",
+  AzureWebJobsStorage__:
+    "the host's identity-based storage connection (blobServiceUri, queueServiceUri, tableServiceUri, credential, clientId)",
   AzureFunctionsJobHost__: 'host.json overrides',
 };
 
@@ -597,6 +647,8 @@ export interface SettingLocation {
   column: number;
   /** The value when it is a literal string ('' marks a setting deliberately left empty). */
   literal?: string | undefined;
+  /** The value's expression as written, for checks on its form (the host storage URIs). */
+  text?: string | undefined;
 }
 
 export interface BicepAppSettings {
@@ -638,7 +690,11 @@ export function collectBicepAppSettings(files: readonly ParsedBicepFile[]): Bice
         for (const property of properties(node)) {
           const name = propertyKey(property);
           if (name !== undefined && !result.names.has(name))
-            result.names.set(name, { ...at(file, property), literal: stringLiteral(propertyValue(property)) });
+            result.names.set(name, {
+              ...at(file, property),
+              literal: stringLiteral(propertyValue(property)),
+              text: propertyValue(property)?.text,
+            });
         }
         return;
       case 'array':
@@ -652,7 +708,11 @@ export function collectBicepAppSettings(files: readonly ParsedBicepFile[]): Bice
                 finding('app-settings-agree', file, nameNode!, `app setting name ${JSON.stringify(nameNode!.text)} is not a literal`),
               );
             else if (!result.names.has(name))
-              result.names.set(name, { ...at(file, element), literal: stringLiteral(valueAt(element, ['value'])) });
+              result.names.set(name, {
+                ...at(file, element),
+                literal: stringLiteral(valueAt(element, ['value'])),
+                text: valueAt(element, ['value'])?.text,
+              });
           } else collect(file, element, seen);
         }
         return;
@@ -786,10 +846,12 @@ export function checkSettingsAgree(sources: SettingsSources): BicepFinding[] {
     findings.push(
       make(
         where,
-        'the function app has no identity-based AzureWebJobsStorage__* setting (AzureWebJobsStorage__accountName or __blobServiceUri, __credential, __clientId)',
+        'the function app has no identity-based AzureWebJobsStorage__* setting (AzureWebJobsStorage__blobServiceUri, __queueServiceUri, __tableServiceUri, __credential, __clientId)',
       ),
     );
   }
+  if ([...bicepNames.keys()].some((name) => name.startsWith('AzureWebJobsStorage__')))
+    findings.push(...hostStorageFindings(bicepNames, where, make));
   for (const [name, location] of bicepNames) {
     if (
       sources.appSettingNames.includes(name) ||
@@ -813,6 +875,58 @@ export function checkSettingsAgree(sources: SettingsSources): BicepFinding[] {
   return findings;
 }
 
+/** The storage services the host's identity-based AzureWebJobsStorage names, each by its URI. */
+const HOST_STORAGE_SERVICES = ['blob', 'queue', 'table'] as const;
+
+/**
+ * The identity-based AzureWebJobsStorage of a user-assigned identity, valid in every cloud: each
+ * service by URI, `'https://${<account>}.<service>.${environment().suffixes.storage}'` (the cloud's
+ * own storage suffix), `__credential: 'managedidentity'` and the identity's `__clientId`. Not
+ * `__accountName`: Microsoft documents it as valid only for an account with the public cloud's
+ * default DNS suffix, and the deployment offers AzureUSGovernment and AzureChinaCloud.
+ */
+function hostStorageFindings(
+  names: ReadonlyMap<string, SettingLocation>,
+  where: SettingLocation,
+  make: (location: SettingLocation, message: string) => BicepFinding,
+): BicepFinding[] {
+  const findings: BicepFinding[] = [];
+  const accountName = [...names].find(([name]) => name.toLowerCase() === 'azurewebjobsstorage__accountname');
+  if (accountName)
+    findings.push(
+      make(
+        accountName[1],
+        `${accountName[0]} is valid only for an account with the public cloud's default DNS suffix (core.windows.net): name each service by URI instead ` +
+          `(${HOST_STORAGE_SERVICES.map((service) => `AzureWebJobsStorage__${service}ServiceUri`).join(', ')}), built from environment().suffixes.storage`,
+      ),
+    );
+  for (const service of HOST_STORAGE_SERVICES) {
+    const name = `AzureWebJobsStorage__${service}ServiceUri`;
+    const expected = `'https://\${<account>}.${service}.\${environment().suffixes.storage}'`;
+    const found = names.get(name);
+    if (!found) {
+      findings.push(make(where, `the function app has no ${name}: set it to ${expected}`));
+      continue;
+    }
+    const form = new RegExp(`^'https://\\$\\{[^}]+\\}\\.${service}\\.\\$\\{\\s*environment\\(\\)\\.suffixes\\.storage\\s*\\}/?'$`);
+    if (!form.test(found.text?.trim() ?? ''))
+      findings.push(make(found, `${name} is ${found.text ?? 'not readable'}: set it to ${expected}, the cloud's own storage suffix`));
+  }
+  const credential = names.get('AzureWebJobsStorage__credential');
+  if (credential?.literal?.toLowerCase() !== 'managedidentity')
+    findings.push(
+      make(
+        credential ?? where,
+        "AzureWebJobsStorage__credential must be 'managedidentity' (the host reaches its storage with the managed identity)",
+      ),
+    );
+  if (!names.has('AzureWebJobsStorage__clientId'))
+    findings.push(
+      make(where, 'the function app has no AzureWebJobsStorage__clientId: a user-assigned identity must be named by its client id'),
+    );
+  return findings;
+}
+
 export function readLocalSettingNames(path: string): string[] {
   const json = JSON.parse(readFileSync(path, 'utf8')) as { Values?: Record<string, unknown> };
   return Object.keys(json.Values ?? {});
@@ -829,17 +943,15 @@ export interface LintOptions {
   rules?: readonly BicepRule[];
 }
 
-/** Lints parsed files: syntax, then (for files without syntax errors too) every rule. */
+/** Runs every rule over parsed files (a file tree-sitter only partly parses too: the compiler judges its syntax). */
 export function lintParsedFiles(
   files: readonly ParsedBicepFile[],
   roles: RoleAllowList,
   rolesPath: string,
   rules: readonly BicepRule[] = BICEP_RULES,
 ): BicepFinding[] {
-  const context: BicepLintContext = { roles, rolesPath: resolve(rolesPath), files };
-  return files.flatMap((file) =>
-    [...syntaxFindings(file), ...rules.flatMap((rule) => rule.check(file, context))].sort((a, b) => a.line - b.line || a.column - b.column),
-  );
+  const context: BicepLintContext = { roles, rolesPath: resolve(rolesPath) };
+  return files.flatMap((file) => rules.flatMap((rule) => rule.check(file, context)).sort((a, b) => a.line - b.line || a.column - b.column));
 }
 
 /** Parses and lints every `.bicep` file under `dir` and checks the app settings agree. */

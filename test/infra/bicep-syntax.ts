@@ -1,7 +1,8 @@
 /**
  * The syntax side of the offline Bicep checker: parsing with tree-sitter-bicep (WASM, nothing
  * native), the finding and rule types, and small helpers over the syntax tree that every rule
- * shares. Test tooling, not shipped.
+ * shares. Whether a file is valid Bicep is the compiler's to say (bicep-compile.test.ts); these
+ * helpers only read what the rules look at. Test tooling, not shipped.
  */
 import { readdirSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
@@ -14,7 +15,6 @@ const GRAMMAR_PATH = join(REPO_ROOT, 'node_modules/tree-sitter-bicep/tree-sitter
 // ---- types ---------------------------------------------------------------------------------
 
 export type BicepRuleId =
-  | 'syntax'
   | 'role-definition-allow-list'
   | 'role-assignment-guid-name'
   | 'module-version-pinned'
@@ -22,8 +22,7 @@ export type BicepRuleId =
   | 'secure-secret-parameters'
   | 'storage-account-hardened'
   | 'web-app-hardened'
-  | 'undeclared-symbol'
-  | 'module-contract'
+  | 'communication-service-hardened'
   | 'app-settings-agree';
 
 export interface BicepFinding {
@@ -53,12 +52,10 @@ export interface BicepLintContext {
   roles: RoleAllowList;
   /** Absolute path of roles.json, to recognise `loadJsonContent('…/roles.json')`. */
   rolesPath: string;
-  /** Every parsed file, for rules that follow a module's parameters across files. */
-  files: readonly ParsedBicepFile[];
 }
 
 export interface BicepRule {
-  id: Exclude<BicepRuleId, 'syntax' | 'app-settings-agree'>;
+  id: Exclude<BicepRuleId, 'app-settings-agree'>;
   description: string;
   check(file: ParsedBicepFile, context: BicepLintContext): BicepFinding[];
 }
@@ -101,29 +98,6 @@ export function findBicepFiles(dir: string): string[] {
   };
   walk(dir);
   return found;
-}
-
-/** An ERROR or MISSING node is a finding, with the text around it. */
-export function syntaxFindings(file: ParsedBicepFile): BicepFinding[] {
-  const findings: BicepFinding[] = [];
-  const visit = (node: Node): void => {
-    if (node.isMissing) {
-      findings.push(finding('syntax', file, node, `missing ${JSON.stringify(node.type)} near ${around(file, node)}`));
-      return;
-    }
-    if (node.isError) {
-      findings.push(finding('syntax', file, node, `syntax error near ${around(file, node)}`));
-      return;
-    }
-    if (node.hasError) for (const child of node.children) visit(child);
-  };
-  visit(file.tree.rootNode);
-  return findings;
-}
-
-function around(file: ParsedBicepFile, node: Node): string {
-  const line = file.text.split('\n')[node.startPosition.row] ?? '';
-  return JSON.stringify(line.trim().slice(0, 120));
 }
 
 // ---- syntax-tree helpers -------------------------------------------------------------------
@@ -189,7 +163,7 @@ export interface Declaration {
   body: Node | undefined;
 }
 
-export function bodyOf(node: Node): Node | undefined {
+function bodyOf(node: Node): Node | undefined {
   let value = node.namedChildren.at(-1) ?? undefined;
   if (value?.type === 'for_statement') value = value.childForFieldName('body') ?? value.namedChildren.at(-1) ?? undefined;
   if (value?.type === 'if_statement') value = value.namedChildren.at(-1) ?? undefined;
