@@ -39,9 +39,8 @@ param newSubscriptionGraceMinutes int = 0
 @description('Send a notice when a subscription that was alerted on is fixed (CONTACT_WATCH_FIXED_NOTICES).')
 param fixedNotices bool = false
 
-@description('on: the app repairs security contacts itself (CONTACT_WATCH_REMEDIATION). Needs remediation.emails in policy.json, and Security Admin for the identity from the tenant step (its remediation parameter).')
-@allowed(['off', 'on'])
-param remediation string = 'off'
+@description('true: the app repairs security contacts itself (the app setting CONTACT_WATCH_REMEDIATION on). Needs remediation.emails in policy.json, and the write right for the identity from the tenant step (its enableRemediation parameter).')
+param enableRemediation bool = false
 
 @description('Optional: where people open the report page (for example behind your sign-in), linked from every alert digest; never with a function key (CONTACT_WATCH_REPORT_URL). Empty: no link.')
 param reportUrl string = ''
@@ -88,7 +87,7 @@ resource rg 'Microsoft.Resources/resourceGroups@2024-03-01' = {
 }
 
 // The app's one identity: storage, ACS, telemetry, and (infra/tenant) Reader + Security Reader.
-module identity 'br/public:avm/res/managed-identity/user-assigned-identity:0.4.1' = {
+module identity 'modules/identity.bicep' = {
   name: 'identity'
   scope: rg
   params: {
@@ -100,28 +99,14 @@ module identity 'br/public:avm/res/managed-identity/user-assigned-identity:0.4.1
 
 // Host storage (AzureWebJobsStorage), the Flex Consumption package and the app's tables.
 // Shared keys off: everything reaches it with the identity.
-module storage 'br/public:avm/res/storage/storage-account:0.8.3' = {
+module storage 'modules/storage.bicep' = {
   name: 'storage'
   scope: rg
   params: {
     name: '${abbrs.storageStorageAccounts}${resourceToken}'
     location: location
     tags: tags
-    skuName: 'Standard_LRS'
-    allowBlobPublicAccess: false
-    allowSharedKeyAccess: false
-    minimumTlsVersion: 'TLS1_2'
-    dnsEndpointType: 'Standard'
-    publicNetworkAccess: 'Enabled'
-    networkAcls: {
-      defaultAction: 'Allow'
-      bypass: 'AzureServices'
-    }
-    blobServices: {
-      containers: [
-        { name: deploymentContainerName }
-      ]
-    }
+    deploymentContainerName: deploymentContainerName
   }
 }
 
@@ -170,7 +155,7 @@ module functionApp 'modules/function-app.bicep' = {
     identityResourceId: identity.outputs.resourceId
     identityClientId: identity.outputs.clientId
     storageAccountName: storage.outputs.name
-    deploymentContainerName: deploymentContainerName
+    deploymentContainerName: storage.outputs.deploymentContainerName
     applicationInsightsName: monitoring.outputs.applicationInsightsName
     acsEndpoint: communication.outputs.endpoint
     emailSender: communication.outputs.senderAddress
@@ -181,7 +166,7 @@ module functionApp 'modules/function-app.bicep' = {
     reminderDays: reminderDays
     newSubscriptionGraceMinutes: newSubscriptionGraceMinutes
     fixedNotices: fixedNotices
-    remediation: remediation
+    remediation: enableRemediation ? 'on' : 'off'
     reportUrl: reportUrl
     historyRetentionDays: historyRetentionDays
     scanRunRetentionDays: scanRunRetentionDays

@@ -1,6 +1,9 @@
 // Azure Communication Services for the alert e-mails: an Email Communication Service with an
 // Azure-managed domain (always: it works at once), optionally a custom domain, and the ACS resource
-// the domain is linked to. The app sends through the ACS endpoint with the managed identity.
+// the domain is linked to. The app sends through the ACS endpoint with the managed identity, so
+// local authentication is off on the ACS resource: its access keys (and any connection string made
+// from them) are refused. The Email Communication Service and its domains have no keys of their
+// own and no such property: sending is authorised on the ACS resource.
 //
 // A custom domain needs DNS records before it can be linked: deploy once with customEmailDomain,
 // publish the records (az communication email domain show … --query verificationRecords), verify,
@@ -56,12 +59,14 @@ resource customSender 'Microsoft.Communication/emailServices/domains/senderUsern
   }
 }
 
-resource communicationService 'Microsoft.Communication/communicationServices@2023-04-01' = {
+// 2025-05-01 is the first stable API version with disableLocalAuth.
+resource communicationService 'Microsoft.Communication/communicationServices@2025-05-01' = {
   name: communicationServiceName
   location: 'global'
   tags: tags
   properties: {
     dataLocation: dataLocation
+    disableLocalAuth: true
     linkedDomains: useCustomDomain ? [azureManagedDomain.id, customDomain.id] : [azureManagedDomain.id]
   }
 }

@@ -33,7 +33,7 @@ param azureCloud string
 param instanceMemoryMB int
 param maximumInstanceCount int
 
-resource storage 'Microsoft.Storage/storageAccounts@2024-01-01' existing = {
+resource storage 'Microsoft.Storage/storageAccounts@2025-08-01' existing = {
   name: storageAccountName
 }
 
@@ -103,14 +103,22 @@ resource site 'Microsoft.Web/sites@2024-04-01' = {
 // The app settings: every name of APP_SETTING_NAMES (src/compose/app-settings.ts) and
 // local.settings.example.json, plus the platform's identity settings. AzureWebJobsStorage is given
 // in its identity-based form (AzureWebJobsStorage__*): a plain AzureWebJobsStorage value, even an
-// empty one, would be read as a connection string. FUNCTIONS_WORKER_RUNTIME is not set: Flex
-// Consumption takes the runtime from functionAppConfig and refuses that setting.
+// empty one, would be read as a connection string. Its services are named by URI, not by
+// AzureWebJobsStorage__accountName: Microsoft documents the account-name form as valid only for an
+// account with the public cloud's default DNS suffix (core.windows.net), and AZURE_CLOUD may be
+// AzureUSGovernment or AzureChinaCloud. FUNCTIONS_WORKER_RUNTIME is not set: Flex Consumption takes
+// the runtime from functionAppConfig and refuses that setting.
 resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
   parent: site
   name: 'appsettings'
   properties: {
-    // ---- the Functions host ----
-    AzureWebJobsStorage__accountName: storage.name
+    // ---- the Functions host: its keys, the timer's schedule and locks in blobs, its diagnostic
+    // events in tables. The queue URI keeps the connection whole, as the account name did, but
+    // nothing here uses queues (no queue or blob trigger) and no queue role is granted. Each URI
+    // is the account's standard endpoint in the cloud deployed to (modules/storage.bicep). ----
+    AzureWebJobsStorage__blobServiceUri: 'https://${storage.name}.blob.${environment().suffixes.storage}'
+    AzureWebJobsStorage__queueServiceUri: 'https://${storage.name}.queue.${environment().suffixes.storage}'
+    AzureWebJobsStorage__tableServiceUri: 'https://${storage.name}.table.${environment().suffixes.storage}'
     AzureWebJobsStorage__credential: 'managedidentity'
     AzureWebJobsStorage__clientId: identityClientId
     APPLICATIONINSIGHTS_CONNECTION_STRING: applicationInsights.properties.ConnectionString

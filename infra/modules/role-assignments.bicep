@@ -13,7 +13,7 @@ param vendingPublisherPrincipalId string = ''
 
 var roles = loadJsonContent('../roles.json')
 
-resource storage 'Microsoft.Storage/storageAccounts@2024-01-01' existing = {
+resource storage 'Microsoft.Storage/storageAccounts@2025-08-01' existing = {
   name: storageAccountName
 }
 
@@ -29,6 +29,12 @@ resource eventTopic 'Microsoft.EventGrid/topics@2025-02-15' existing = {
   name: eventTopicName
 }
 
+// Both storage roles are on the account, the narrowest scope that works: the app creates its
+// tables on first use and the Functions host its containers (azure-webjobs-hosts,
+// azure-webjobs-secrets) and a diagnostic-events table each month, while a role on one table or
+// container reaches only one that already exists. The Flex Consumption package container is in the
+// same account, so the host's Blob Data Owner covers it; no queue role, as nothing uses queues (no
+// queue or blob trigger; the Event Grid trigger is a webhook).
 resource tableData 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
   name: guid(storage.id, principalId, roles.storageTableDataContributor.id)
   scope: storage

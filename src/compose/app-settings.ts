@@ -46,7 +46,12 @@ export type AppSettingName = SettingNameOf<typeof APP_SETTING_PARTS>;
  */
 export const APP_SETTING_NAMES: readonly AppSettingName[] = APP_SETTINGS.names;
 
-/** The Functions host's own settings that every app has. */
+/**
+ * The Functions host's own settings, as local.settings.example.json gives them to Core Tools
+ * (`func start`). Neither is set by that name in Azure: on Flex Consumption the runtime is part of
+ * the app's functionAppConfig (the plan refuses FUNCTIONS_WORKER_RUNTIME), and AzureWebJobsStorage
+ * is given in its identity-based form (AzureWebJobsStorage__*).
+ */
 export const HOST_SETTING_NAMES = ['FUNCTIONS_WORKER_RUNTIME', 'AzureWebJobsStorage'] as const;
 
 /**
