@@ -1,4 +1,4 @@
-// contact-watch: everything `azd up` deploys into one subscription (README "Deploy it").
+// contact-watch: everything `azd up` deploys into one subscription (docs/deploy.md).
 // The tenant-wide read roles are a separate, privileged step: infra/tenant/main.bicep.
 targetScope = 'subscription'
 

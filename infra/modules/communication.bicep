@@ -7,7 +7,7 @@
 //
 // A custom domain needs DNS records before it can be linked: deploy once with customEmailDomain,
 // publish the records (az communication email domain show … --query verificationRecords), verify,
-// then redeploy with customEmailDomainVerified=true (README, "A custom sender domain").
+// then redeploy with customEmailDomainVerified=true (docs/deploy.md, "A custom sender domain").
 param communicationServiceName string
 param emailServiceName string
 param dataLocation string

@@ -34,7 +34,7 @@ resource eventTopic 'Microsoft.EventGrid/topics@2025-02-15' existing = {
 // azure-webjobs-secrets) and a diagnostic-events table each month, while a role on one table or
 // container reaches only one that already exists. The Flex Consumption package container is in the
 // same account, so the host's Blob Data Owner covers it; no queue role, as nothing uses queues (no
-// queue or blob trigger; the Event Grid trigger is a webhook).
+// queue or blob trigger; Event Grid delivers to the function directly, endpointType AzureFunction).
 resource tableData 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
   name: guid(storage.id, principalId, roles.storageTableDataContributor.id)
   scope: storage

@@ -1,4 +1,4 @@
-// The per-subscription vending hook (README, "The vending hook"): deployed by a subscription-
+// The per-subscription vending hook (docs/deploy.md, step 3): deployed by a subscription-
 // vending pipeline into each new subscription, it forwards that subscription's
 // Microsoft.Security/securityContacts writes and deletes to contact-watch's Event Grid trigger, so
 // a contact removed or changed is re-evaluated within seconds instead of at the next scan.

@@ -1,6 +1,6 @@
 // The Defender for Cloud security contact a vending pipeline sets on each new subscription, in the
 // 2023-12-01-preview shape contact-watch checks (all five rules of docs/reference/rules.md pass with the
-// defaults). Subscription scope; used by the sub-vending example in README.md.
+// defaults). Subscription scope; used by the sub-vending example in infra/vending/README.md.
 targetScope = 'subscription'
 
 @description('The security team\'s addresses, separated by ;')

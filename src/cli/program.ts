@@ -239,7 +239,7 @@ async function scanCommand(options: ScanOptions, io: CliIo): Promise<number> {
   );
   if (report.summary.subscriptions === 0) {
     io.stderr(
-      'contact-watch: no subscriptions are visible to this identity in that scope; grant it Reader and Security Reader (see README) or check --subscription/--management-group.\n',
+      'contact-watch: no subscriptions are visible to this identity in that scope; grant it Reader and Security Reader (docs/reference/cli.md, Credentials and roles) or check --subscription/--management-group.\n',
     );
   }
   const refused = stored?.recorded.refused ?? [];

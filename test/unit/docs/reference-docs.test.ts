@@ -205,6 +205,7 @@ describe('what users read: README, docs/, the sources and --help', () => {
   // The sources are read too: their comments and messages are what a user of the code meets.
   const readable = [
     join(REPO, 'README.md'),
+    ...filesUnder(DOCS).filter((file) => file.endsWith('.md')),
     ...filesUnder(join(REPO, 'src')).filter((file) => /\.(ts|css|js)$/.test(file)),
     ...filesUnder(join(REPO, 'infra')).filter((file) => /\.(bicep|json|md|sh|ps1)$/.test(file)),
   ];
@@ -214,6 +215,14 @@ describe('what users read: README, docs/, the sources and --help', () => {
     expect(text.includes('../shared'), `${file} mentions ../shared`).toBe(false);
     expect(/\bCONTRACT(\.md)?\b/.test(text), `${file} mentions CONTRACT`).toBe(false);
   });
+
+  it.each(readable.map((file) => relative(REPO, file)))(
+    '%s calls the Event Grid delivery what the templates make it, not a webhook',
+    (file) => {
+      // The event subscriptions deliver with endpointType AzureFunction (infra/modules/*-topic.bicep).
+      expect(readFileSync(join(REPO, file), 'utf8')).not.toMatch(/webhook/i);
+    },
+  );
 
   it('--help of every command names no document outside the repository', async () => {
     let help = '';
