@@ -85,11 +85,3 @@ export function currentUser(env: NodeJS.ProcessEnv): string {
     return 'unknown';
   }
 }
-
-/**
- * True when Table Storage is set (CONTACT_WATCH_STORAGE, else AzureWebJobsStorage): where the
- * exemptions are, which `check` and `fix` honour even without --store.
- */
-export function storageIsSet(env: NodeJS.ProcessEnv): boolean {
-  return Boolean(env.CONTACT_WATCH_STORAGE?.trim() || env.AzureWebJobsStorage?.trim());
-}

@@ -7,7 +7,7 @@ import { writeFile } from 'node:fs/promises';
 import { openCliDependencies, signIn } from '../compose/cli.js';
 import { fixSucceeded, runFix, type FixRun } from '../remediation/fix.js';
 import { renderFixReport, summaryLine as fixSummaryLine, type FixReportFormat } from '../report/fix-report.js';
-import { checkWritable, currentUser, EXIT, loadPolicy, storageIsSet, UsageError, type CliIo } from './cli-support.js';
+import { checkWritable, currentUser, EXIT, loadPolicy, UsageError, type CliIo } from './cli-support.js';
 import { createProgressReporter } from './progress.js';
 
 export interface FixCommandOptions {
@@ -33,7 +33,7 @@ export async function fixCommand(options: FixCommandOptions, io: CliIo): Promise
   // subscription is never written; record the writes only with --store.
   const { azure, store, repairClaims } = openCliDependencies(
     io.env,
-    options.store ? { storeFor: 'fix --store' } : storageIsSet(io.env) ? { storeFor: 'fix (its exemptions)' } : {},
+    options.store ? { storeFor: 'fix --store' } : { storeIfSet: 'fix (its exemptions)' },
   );
   await signIn(azure);
   if (!store) {

@@ -18,7 +18,7 @@ import { runScan, ScanFailedError, summarise, type ScanResult } from '../scan/sc
 import { runStoredScan, type StoredScanResult } from '../scan/stored-scan.js';
 import { applyExemptions, InvalidExemptionError, isExemptionActive } from '../core/exemptions.js';
 import { createProgressReporter } from './progress.js';
-import { checkWritable, currentUser, EXIT, loadPolicy, storageIsSet, UsageError, type CliIo } from './cli-support.js';
+import { checkWritable, currentUser, EXIT, loadPolicy, UsageError, type CliIo } from './cli-support.js';
 import { fixCommand, type FixCommandOptions } from './fix-command.js';
 import { listUndeliveredMessages, requeueMessage } from '../alerts/outbox-admin.js';
 import { isGivenUp } from '../core/outbox-states.js';
@@ -205,7 +205,7 @@ async function scanCommand(options: ScanOptions, io: CliIo): Promise<number> {
   // Without --store, Table Storage (where it is set) is only read, for the exemptions.
   const recording = options.store === true || options.notify === true;
   const { azure, store, alerts } = openCliDependencies(io.env, {
-    ...(recording ? { storeFor: 'scan --store' } : storageIsSet(io.env) ? { storeFor: 'scan (its exemptions)' } : {}),
+    ...(recording ? { storeFor: 'scan --store' } : { storeIfSet: 'scan (its exemptions)' }),
     alerting: options.notify === true,
   });
   await signIn(azure);
@@ -287,7 +287,7 @@ async function checkCommand(subscriptionIdText: string, options: CheckOptions, i
   const policy = await loadPolicy(options.config, io.env);
   // Exemptions live in Table Storage: where one is set, an exempt subscription is `exempt` (exit 0),
   // as the app's compliance route answers; there is then nothing to wait for.
-  const { azure, store } = openCliDependencies(io.env, storageIsSet(io.env) ? { storeFor: 'check' } : {});
+  const { azure, store } = openCliDependencies(io.env, { storeIfSet: 'check' });
   await signIn(azure);
   const exemption = store ? await store.getExemption(subscriptionId) : undefined;
   const exempted = exemption !== undefined && isExemptionActive(exemption, new Date());

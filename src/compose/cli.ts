@@ -16,11 +16,13 @@ import { alertDelivery, openOutbox } from './alert-delivery.js';
 import { ALERTING_SETTINGS } from './alerting-settings.js';
 import { createAzureAdapters, type AzureAdapters } from './azure.js';
 import { defineSettings, settingsPart, type Env } from './settings-schema.js';
-import { CLOUD_SETTINGS, RETENTION_SETTINGS, storageSettings } from './settings.js';
+import { CLOUD_SETTINGS, RETENTION_SETTINGS, storageIsSet, storageSettings } from './settings.js';
 
 export interface CliNeeds {
   /** Table Storage, for this purpose (named when no storage is set: `scan --store`, `exempt`, …). */
   storeFor?: string;
+  /** Table Storage only where a storage setting is present (the exemptions `scan`, `check` and `fix` honour), for this purpose. */
+  storeIfSet?: string;
   /** The alerting settings (`scan --notify`). */
   alerting?: boolean;
 }
@@ -39,10 +41,11 @@ const NOT_NEEDED = settingsPart({ fields: {}, value: () => undefined });
 
 /** The Azure adapters, and the store and the alerting settings when `needs` asks for them. */
 export function openCliDependencies(env: Env, needs: CliNeeds = {}): CliDependencies {
+  const storeFor = needs.storeFor ?? (needs.storeIfSet !== undefined && storageIsSet(env) ? needs.storeIfSet : undefined);
   const settings = defineSettings({
     cloud: CLOUD_SETTINGS,
-    storage: needs.storeFor === undefined ? NOT_NEEDED : storageSettings(storageMissing(needs.storeFor)),
-    retention: needs.storeFor === undefined ? NOT_NEEDED : RETENTION_SETTINGS,
+    storage: storeFor === undefined ? NOT_NEEDED : storageSettings(storageMissing(storeFor)),
+    retention: storeFor === undefined ? NOT_NEEDED : RETENTION_SETTINGS,
     alerting: needs.alerting ? ALERTING_SETTINGS : NOT_NEEDED,
   }).read(env);
   const { cloud, storage, retention, alerting } = settings;

@@ -66,6 +66,11 @@ export function storageSettings(missing: string) {
   });
 }
 
+/** True when a Table Storage setting is present: CONTACT_WATCH_STORAGE, else AzureWebJobsStorage. */
+export function storageIsSet(env: Record<string, string | undefined>): boolean {
+  return Boolean(env.CONTACT_WATCH_STORAGE?.trim() || env.AzureWebJobsStorage?.trim());
+}
+
 /** CONTACT_WATCH_POLICY: the policy as inline JSON; the default policy when unset. */
 export const POLICY_SETTINGS = settingsPart({
   fields: {

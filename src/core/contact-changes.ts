@@ -2,6 +2,7 @@
  * What a write of the merged fix changes in a subscription's contact, one line per change, for
  * the people who read the alert, the history and `fix`'s output. Pure; no I/O.
  */
+import { splitEmailList } from './email-addresses.js';
 import type { SecurityContactPutBody } from './model.js';
 
 type Source = SecurityContactPutBody['properties']['notificationsSources'][number];
@@ -12,8 +13,8 @@ const NAMED_ADDRESSES = 5;
 /** The changes from `before` (the contact as it is, merged into the 2023 shape) to `after` (the body written). */
 export function describeContactChanges(before: SecurityContactPutBody, after: SecurityContactPutBody): string[] {
   const changes: string[] = [];
-  const was = addressesOf(before.properties.emails);
-  const now = addressesOf(after.properties.emails);
+  const was = splitEmailList(before.properties.emails);
+  const now = splitEmailList(after.properties.emails);
   // Sets, not pairwise comparison: an owner can paste thousands of addresses into one contact.
   const nowKeys = new Set(now.map(addressKey));
   const wasKeys = new Set(was.map(addressKey));
@@ -52,13 +53,6 @@ function sourceChange(
   const wasLevel = was[levelMember];
   if (wasLevel !== level) return [`${what} now for ${levelName} ${level ?? '(unset)'} and above (was ${wasLevel ?? 'unset'})`];
   return [];
-}
-
-function addressesOf(emails: string): string[] {
-  return emails
-    .split(/[;,]/)
-    .map((address) => address.trim())
-    .filter((address) => address !== '');
 }
 
 /** Addresses are compared without regard to case. */

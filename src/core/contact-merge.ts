@@ -28,7 +28,7 @@ import { EXAMPLE_SECURITY_TEAM_ADDRESS } from './rules/remediation.js';
 import { dedupeEmailAddresses, findEmailAddressProblem } from './email-addresses.js';
 import { describeContactChanges } from './contact-changes.js';
 import { evaluateContact } from './evaluate.js';
-import { levelRank, mergedEmailAddresses, mostInclusiveLevel, normaliseContactList, readEnum } from './normalise.js';
+import { mergedEmailAddresses, mostInclusiveLevel, normaliseContactList, readEnum } from './normalise.js';
 
 type NotificationSource = SecurityContactPutBody['properties']['notificationsSources'][number];
 
@@ -219,7 +219,7 @@ function mergedSources(entries: readonly NormalisedContactEntry[], sourcesFrom: 
     // known level is lowered to the most sensitive one stored anywhere, so none is ever raised.
     const level =
       merged !== null && readEnum<string>(merged, scale).kind === 'known'
-        ? mostSensitiveOf([merged, ...storedLevels(entries, judged)], scale)
+        ? (mostInclusiveLevel([merged, ...storedLevels(entries, judged)], scale) ?? merged)
         : merged;
     return level === null ? { ...members, sourceType } : { ...members, sourceType, [levelMember]: level };
   });
@@ -239,11 +239,6 @@ function storedLevels(entries: readonly NormalisedContactEntry[], key: JudgedSou
       .flatMap((raw) => (typeof raw === 'string' ? [readEnum<string>(raw, scale)] : []));
     return [reading, ...fromSources].flatMap((known) => (known.kind === 'known' ? [known.value] : []));
   });
-}
-
-/** The most sensitive of known levels (the lowest on the scale). */
-function mostSensitiveOf(levels: readonly string[], scale: readonly string[]): string {
-  return levels.reduce((best, level) => (levelRank(level, scale) < levelRank(best, scale) ? level : best));
 }
 
 /** The lowest known level among raw values (canonical spelling), else the first unknown text, else null. */
@@ -307,7 +302,9 @@ function requireSource(
   const present = index < 0 ? undefined : properties.notificationsSources[index];
   const presentLevel = present?.[levelMember];
   const reading = typeof presentLevel === 'string' ? readEnum<string>(presentLevel, scale) : null;
-  const level = mostSensitiveOf([threshold, ...(reading?.kind === 'known' ? [reading.value] : []), ...storedLevels(entries, key)], scale);
+  const level =
+    mostInclusiveLevel([threshold, ...(reading?.kind === 'known' ? [reading.value] : []), ...storedLevels(entries, key)], scale) ??
+    threshold;
   const source: NotificationSource = { ...present, sourceType, [levelMember]: level };
   if (index < 0) properties.notificationsSources.push(source);
   else properties.notificationsSources[index] = source;

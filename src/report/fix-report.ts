@@ -6,7 +6,7 @@
 import { FIX_RESULTS, type FixReport } from '../core/model.js';
 import { REMEDIATION_API_VERSION } from '../core/rules/remediation.js';
 import { escapeBidiControlsInJson } from './azure-text.js';
-import { terminalText } from './table.js';
+import { pad, terminalText, truncate, width } from './table.js';
 
 export type FixReportFormat = 'table' | 'json';
 
@@ -28,9 +28,9 @@ export function renderFixReport(report: FixReport, format: FixReportFormat, chan
     terminalText(entry.reason ?? changes.get(entry.subscriptionId)?.join('; ') ?? ''),
   ]);
   const header = ['SUBSCRIPTION ID', 'NAME', 'RESULT', 'DETAILS'];
-  const widths = [0, 1, 2].map((column) => Math.max(header[column]!.length, ...rows.map((row) => row[column]!.length)));
+  const widths = [0, 1, 2].map((column) => Math.max(width(header[column]!), ...rows.map((row) => width(row[column]!))));
   widths[1] = Math.min(NAME_WIDTH_MAX, widths[1]!);
-  const line = (row: readonly string[]) => [...widths.map((w, column) => fit(row[column]!, w)), row[3]!].join('  ').trimEnd();
+  const line = (row: readonly string[]) => [...widths.map((w, column) => pad(truncate(row[column]!, w), w)), row[3]!].join('  ').trimEnd();
   const lines = [line(header), ...rows.map(line)];
 
   const written = entries.filter((entry) => entry.body !== undefined);
@@ -64,10 +64,4 @@ function jsonForTerminal(value: unknown): string {
     /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g,
     (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`,
   );
-}
-
-function fit(text: string, width: number): string {
-  const chars = Array.from(text);
-  const cut = chars.length > width ? `${chars.slice(0, width - 1).join('')}…` : text;
-  return cut + ' '.repeat(Math.max(0, width - Array.from(cut).length));
 }

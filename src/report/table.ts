@@ -172,17 +172,17 @@ export function terminalText(text: string): string {
 /** Code points (a surrogate pair is one character); without one, the length itself, allocating nothing. */
 const SURROGATE = /[\uD800-\uDFFF]/;
 
-function width(text: string): number {
+export function width(text: string): number {
   return SURROGATE.test(text) ? Array.from(text).length : text.length;
 }
 
-function truncate(text: string, max: number): string {
+export function truncate(text: string, max: number): string {
   if (width(text) <= max) return text;
   return `${Array.from(text)
     .slice(0, max - 1)
     .join('')}…`;
 }
 
-function pad(text: string, to: number): string {
+export function pad(text: string, to: number): string {
   return text + ' '.repeat(Math.max(0, to - width(text)));
 }

@@ -3,7 +3,8 @@ import type { AccessToken, GetTokenOptions, TokenCredential } from '@azure/ident
 import { createAzureAdapters, type AzureAdapterOptions, type AzureAdapters } from '../../../src/compose/azure.js';
 import { createAzureCredential } from '../../../src/adapters/credential.js';
 import { resolveAzureCloud } from '../../../src/adapters/azure-cloud.js';
-import type { LocalAzure, SimulatedTenant } from '../../azure-server/index.js';
+import { afterAll, beforeAll, beforeEach } from 'vitest';
+import { startLocalAzure, type LocalAzure, type LocalAzureOptions, type SimulatedTenant } from '../../azure-server/index.js';
 import { useManagedIdentityEnv } from '../../azure-server/sdk-clients.js';
 import { FAST_RETRY } from '../../support/fixtures.js';
 
@@ -13,6 +14,34 @@ import { FAST_RETRY } from '../../support/fixtures.js';
  */
 export function useServerIdentity(azure: LocalAzure): () => void {
   return useManagedIdentityEnv(azure);
+}
+
+/**
+ * One local Azure test server for a test file: started before its tests over `tenant` (handed to
+ * `started`), its managed identity in process.env for the file, and before each test the tenant
+ * emptied and the scripted faults and the request log cleared.
+ */
+export function useLocalAzure(
+  tenant: SimulatedTenant,
+  options: Omit<LocalAzureOptions, 'tenant'>,
+  started: (azure: LocalAzure) => void,
+): void {
+  let azure: LocalAzure | undefined;
+  let restoreEnv: (() => void) | undefined;
+  beforeAll(async () => {
+    azure = await startLocalAzure({ ...options, tenant });
+    restoreEnv = useServerIdentity(azure);
+    started(azure);
+  });
+  afterAll(async () => {
+    restoreEnv?.();
+    await azure?.close();
+  });
+  beforeEach(() => {
+    emptyTenant(tenant);
+    azure?.faults.clear();
+    azure?.requests.clear();
+  });
 }
 
 /** DefaultAzureCredential that also records the scopes it was asked for. */

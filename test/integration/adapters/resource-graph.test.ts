@@ -2,34 +2,19 @@
  * ResourceGraphInventory against the local Azure test server: the two plain queries, $skipToken
  * paging, scopes and batches, the tenant-scope limit fallback, retries and row validation.
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ResourceGraphError, SECURITY_CONTACTS_QUERY, SUBSCRIPTIONS_QUERY } from '../../../src/adapters/resource-graph.js';
-import { SimulatedTenant, startLocalAzure, type LocalAzure } from '../../azure-server/index.js';
+import { SimulatedTenant, type LocalAzure } from '../../azure-server/index.js';
 import { contactListItems, FAST_RETRY } from '../../support/fixtures.js';
-import { adaptersFor, emptyTenant, failureOf, guid, useServerIdentity } from './helpers.js';
+import { adaptersFor, failureOf, guid, useLocalAzure } from './helpers.js';
 
 /** Subscriptions a tenant-scope query covers on this server; beyond it, the limit-hit header is set. */
 const TENANT_LIMIT = 2_500;
 
 let azure: LocalAzure;
-let restoreEnv: () => void;
 const tenant = new SimulatedTenant();
 
-beforeAll(async () => {
-  azure = await startLocalAzure({ tenant, tenantSubscriptionLimit: TENANT_LIMIT, subscriptionsPageSize: 1000 });
-  restoreEnv = useServerIdentity(azure);
-});
-
-afterAll(async () => {
-  restoreEnv?.();
-  await azure?.close();
-});
-
-beforeEach(() => {
-  emptyTenant(tenant);
-  azure.faults.clear();
-  azure.requests.clear();
-});
+useLocalAzure(tenant, { tenantSubscriptionLimit: TENANT_LIMIT, subscriptionsPageSize: 1000 }, (started) => (azure = started));
 
 const graphRequests = () => azure.requests.of('resource-graph');
 

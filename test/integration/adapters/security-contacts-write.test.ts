@@ -3,16 +3,15 @@
  * pipeline (bearer token, the SDK's retry policies with our Retry-After policy), DefaultAzureCredential
  * through the App Service managed identity, every outcome of ContactWriteResult.
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { createAzureAdapters } from '../../../src/compose/azure.js';
 import type { SecurityContactPutBody } from '../../../src/core/model.js';
 import { SECURITY_CONTACTS_API_VERSION } from '../../../src/adapters/security-contacts.js';
-import { SimulatedTenant, startLocalAzure, type LocalAzure } from '../../azure-server/index.js';
+import { SimulatedTenant, type LocalAzure } from '../../azure-server/index.js';
 import { contactListItems, FAST_RETRY } from '../../support/fixtures.js';
-import { adaptersFor, emptyTenant, gate, guid, useServerIdentity } from './helpers.js';
+import { adaptersFor, gate, guid, useLocalAzure } from './helpers.js';
 
 let azure: LocalAzure;
-let restoreEnv: () => void;
 const tenant = new SimulatedTenant();
 
 const SUB = guid(1);
@@ -36,21 +35,7 @@ function writtenItem(body: SecurityContactPutBody = BODY) {
   return { id: CONTACT_PATH, name: 'default', type: 'Microsoft.Security/securityContacts', properties: body.properties };
 }
 
-beforeAll(async () => {
-  azure = await startLocalAzure({ tenant });
-  restoreEnv = useServerIdentity(azure);
-});
-
-afterAll(async () => {
-  restoreEnv?.();
-  await azure?.close();
-});
-
-beforeEach(() => {
-  emptyTenant(tenant);
-  azure.faults.clear();
-  azure.requests.clear();
-});
+useLocalAzure(tenant, {}, (started) => (azure = started));
 
 const statuses = (): number[] => azure.requests.contactWrites().map((write) => write.status);
 

@@ -2,36 +2,21 @@
  * SecurityContactsApi against the local Azure test server: the real SecurityCenter pipeline,
  * DefaultAzureCredential through the App Service managed identity, every outcome of ContactListRead.
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { createAzureAdapters } from '../../../src/compose/azure.js';
 import { resolveAzureCloud } from '../../../src/adapters/azure-cloud.js';
 import { createAzureCredential } from '../../../src/adapters/credential.js';
 import { SECURITY_CONTACTS_API_VERSION } from '../../../src/adapters/security-contacts.js';
-import { SimulatedTenant, startLocalAzure, type LocalAzure } from '../../azure-server/index.js';
+import { SimulatedTenant, type LocalAzure } from '../../azure-server/index.js';
 import { contactListItems, FAST_RETRY } from '../../support/fixtures.js';
-import { adaptersFor, emptyTenant, gate, guid, recordingAdaptersFor, ScopeRecordingCredential, useServerIdentity } from './helpers.js';
+import { adaptersFor, gate, guid, recordingAdaptersFor, ScopeRecordingCredential, useLocalAzure } from './helpers.js';
 
 let azure: LocalAzure;
-let restoreEnv: () => void;
 const tenant = new SimulatedTenant();
 
 const SUB = guid(1);
 
-beforeAll(async () => {
-  azure = await startLocalAzure({ tenant });
-  restoreEnv = useServerIdentity(azure);
-});
-
-afterAll(async () => {
-  restoreEnv?.();
-  await azure?.close();
-});
-
-beforeEach(() => {
-  emptyTenant(tenant);
-  azure.faults.clear();
-  azure.requests.clear();
-});
+useLocalAzure(tenant, {}, (started) => (azure = started));
 
 function contactRequests() {
   return azure.requests.of('security-contacts');

@@ -1,28 +1,13 @@
 /** SubscriptionsApi against the local Azure test server: the paged list and one subscription fresh. */
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { SUBSCRIPTIONS_API_VERSION, SubscriptionsApiError } from '../../../src/adapters/subscriptions-api.js';
-import { SimulatedTenant, startLocalAzure, type LocalAzure } from '../../azure-server/index.js';
-import { adaptersFor, emptyTenant, failureOf, guid, useServerIdentity } from './helpers.js';
+import { SimulatedTenant, type LocalAzure } from '../../azure-server/index.js';
+import { adaptersFor, failureOf, guid, useLocalAzure } from './helpers.js';
 
 let azure: LocalAzure;
-let restoreEnv: () => void;
 const tenant = new SimulatedTenant();
 
-beforeAll(async () => {
-  azure = await startLocalAzure({ tenant, subscriptionsPageSize: 2 });
-  restoreEnv = useServerIdentity(azure);
-});
-
-afterAll(async () => {
-  restoreEnv?.();
-  await azure?.close();
-});
-
-beforeEach(() => {
-  emptyTenant(tenant);
-  azure.faults.clear();
-  azure.requests.clear();
-});
+useLocalAzure(tenant, { subscriptionsPageSize: 2 }, (started) => (azure = started));
 
 describe('SubscriptionsApi.listSubscriptions', () => {
   it('follows nextLink through every page', async () => {

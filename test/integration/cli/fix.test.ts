@@ -158,6 +158,14 @@ describe('contact-watch fix over every noncompliant special case', () => {
     expect(azure.requests.all()).toHaveLength(0);
   });
 
+  it('exits 2 and writes nothing when its scope cannot be read: a management group under which nothing shows', async () => {
+    azure.requests.clear();
+    const run = await runCliInProcess(['fix', '--config', policyFile, '--management-group', 'no-such-group'], env);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('"no-such-group"');
+    expect(azure.requests.contactWrites()).toEqual([]);
+  });
+
   it('--dry-run sends no write and shows the body each fixable subscription would get', async () => {
     for (const name of Object.keys(CASES) as CaseName[]) validBefore.set(name, validAddresses(CASES[name].id));
     azure.requests.clear();
