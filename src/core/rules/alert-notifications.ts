@@ -68,6 +68,7 @@ export const alertNotificationsRule: Rule = {
         displayName: 'Email notification for high severity alerts should be enabled',
       },
     ],
+    frameworks: [],
   },
   remediation: securityContactRemediation('alerts'),
   isRequired: (policy) => policy.alerts.required,

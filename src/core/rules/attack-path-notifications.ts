@@ -44,6 +44,7 @@ export const attackPathNotificationsRule: Rule = {
     ],
     mcsb: MCSB_INCIDENT_RESPONSE,
     azurePolicy: [],
+    frameworks: [],
   },
   remediation: securityContactRemediation('attackPaths'),
   isRequired: (policy) => policy.attackPaths.required,

@@ -14,6 +14,7 @@ export const contactExistsRule: Rule = {
     cis: CIS_ADDITIONAL_EMAIL_ADDRESSES,
     mcsb: MCSB_INCIDENT_RESPONSE,
     azurePolicy: [AZURE_POLICY_SECURITY_CONTACT_EMAIL],
+    frameworks: [],
   },
   remediation: securityContactRemediation('contact'),
   isRequired: () => true,

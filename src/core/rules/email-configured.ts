@@ -29,6 +29,7 @@ export const emailConfiguredRule: Rule = {
     cis: CIS_ADDITIONAL_EMAIL_ADDRESSES,
     mcsb: MCSB_INCIDENT_RESPONSE,
     azurePolicy: [AZURE_POLICY_SECURITY_CONTACT_EMAIL],
+    frameworks: [],
   },
   remediation: securityContactRemediation('emails'),
   isRequired: () => true,

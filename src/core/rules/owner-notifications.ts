@@ -81,6 +81,7 @@ export const ownerNotificationsRule: Rule = {
         displayName: 'Email notification to subscription owner for high severity alerts should be enabled',
       },
     ],
+    frameworks: [],
   },
   remediation: securityContactRemediation('owners'),
   isRequired: (policy) => policy.owners.required,

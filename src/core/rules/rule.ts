@@ -3,9 +3,23 @@ import type { Policy, RuleId, RuleResult, SubscriptionContact } from '../model.j
 /** A CIS Microsoft Azure Foundations Benchmark recommendation, by benchmark version. */
 export interface CisReference {
   benchmark: 'CIS Microsoft Azure Foundations Benchmark';
-  version: '1.3.0' | '2.0.0' | '3.0.0' | '4.0.0' | '5.0.0';
+  version: '1.3.0' | '2.0.0' | '3.0.0' | '4.0.0' | '5.0.0' | '6.0.0';
   recommendation: string; // e.g. "2.1.19"
   title: string;
+}
+
+/** A control framework, other than the CIS benchmark, that security teams are audited against. */
+export type ControlFramework = 'NIST SP 800-53 Rev. 5' | 'ISO/IEC 27001:2022' | 'PCI DSS 4.0' | 'SOC 2';
+
+/** One control of a framework that a rule helps to meet, with why and where the mapping comes from. */
+export interface FrameworkReference {
+  framework: ControlFramework;
+  /** The control id exactly as the framework writes it, e.g. "IR-6" or "A.5.24" or "12.10.1" or "CC7.3". */
+  control: string;
+  /** One line: why this rule serves that control. */
+  reason: string;
+  /** Where the mapping is taken from (the framework's own text or a named public mapping). */
+  source: string;
 }
 
 export interface AzurePolicyReference {
@@ -41,6 +55,8 @@ export interface Rule {
     cis: CisReference[];
     mcsb: string[]; // e.g. ["IR-2"]
     azurePolicy: AzurePolicyReference[];
+    /** Other frameworks' controls (NIST, ISO, PCI DSS, SOC 2) the rule serves. */
+    frameworks: FrameworkReference[];
   };
   remediation: Remediation;
   /** Whether a failure of this rule makes the subscription non-compliant under the policy. */
