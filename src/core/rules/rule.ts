@@ -41,6 +41,8 @@ export interface Remediation {
   azCli: string;
   restBody: unknown;
   bicep: string;
+  /** A whole security-contact.tf: an azapi_resource with the same body as the REST PUT. */
+  terraform: string;
 }
 
 export interface RuleOutcome {
