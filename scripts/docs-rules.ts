@@ -1,7 +1,8 @@
 /**
  * The part of docs/reference/rules.md that restates the rules' metadata (src/core/rules): each
  * rule's title, rationale, which policy key makes it required, its CIS, MCSB and Azure Policy
- * references and its remediation. It is written from the metadata itself, between the markers
+ * references, the controls of other frameworks it serves (with why and the mapping's source) and
+ * its remediation. It is written from the metadata itself, between the markers
  * RULES_METADATA_START and RULES_METADATA_END, so the page cannot drift from what the reports and
  * the e-mails say; test/unit/docs/reference-docs.test.ts fails when the page is out of date.
  *
@@ -16,6 +17,7 @@ import type { Policy } from '../src/core/model.js';
 import { DEFAULT_POLICY } from '../src/core/policy.js';
 import { RULES } from '../src/core/rules/index.js';
 import type { Rule } from '../src/core/rules/rule.js';
+import { frameworkControlsText } from '../src/report/framework-references.js';
 
 export const RULES_PAGE = fileURLToPath(new URL('../docs/reference/rules.md', import.meta.url));
 export const RULES_METADATA_START =
@@ -64,8 +66,8 @@ function fenced(language: string, text: string): string {
 
 function summaryTable(rules: readonly Rule[]): string[] {
   return [
-    '| rule | title | required | CIS Microsoft Azure Foundations Benchmark | MCSB | Azure Policy |',
-    '| --- | --- | --- | --- | --- | --- |',
+    '| rule | title | required | CIS Microsoft Azure Foundations Benchmark | MCSB | Azure Policy | other frameworks |',
+    '| --- | --- | --- | --- | --- | --- | --- |',
     ...rules.map((rule) => {
       const cells = [
         `\`${rule.id}\``,
@@ -74,13 +76,31 @@ function summaryTable(rules: readonly Rule[]): string[] {
         rule.references.cis.map((reference) => `${reference.version}: ${reference.recommendation}`).join('<br>'),
         rule.references.mcsb.join(', ') || 'none',
         rule.references.azurePolicy.map((policy) => `\`${policy.definitionId}\``).join('<br>') || 'none',
+        cell(frameworkControlsText(rule).replaceAll('; ', '<br>')) || 'none',
       ];
       return `| ${cells.join(' | ')} |`;
     }),
   ];
 }
 
-function ruleSection(rule: Rule, shared: { restBody: boolean; bicep: boolean }): string[] {
+/** The controls of other frameworks, each with why the rule serves it and where the mapping comes from. */
+function frameworksTable(rule: Rule): string[] {
+  if (rule.references.frameworks.length === 0) {
+    return ['Other frameworks: none (see [Other frameworks](#other-frameworks) for why).'];
+  }
+  return [
+    '| framework | control | title | why this rule serves it | source |',
+    '| --- | --- | --- | --- | --- |',
+    ...rule.references.frameworks.map(
+      (reference) =>
+        `| ${reference.framework} | ${reference.control} | ${cell(reference.title)} | ${cell(reference.reason)} | ${cell(reference.source)} |`,
+    ),
+  ];
+}
+
+type Shared = { restBody: boolean; bicep: boolean; terraform: boolean };
+
+function ruleSection(rule: Rule, shared: Shared): string[] {
   const { references, remediation } = rule;
   const lines = [
     `### \`${rule.id}\`: ${rule.title}`,
@@ -103,6 +123,8 @@ function ruleSection(rule: Rule, shared: { restBody: boolean; bicep: boolean }):
           .join('; ')}.`
       : 'Azure Policy built-in definition: none has this setting.',
     '',
+    ...frameworksTable(rule),
+    '',
     `**Remediation.** ${remediation.summary}`,
     '',
     'In the portal:',
@@ -115,23 +137,25 @@ function ruleSection(rule: Rule, shared: { restBody: boolean; bicep: boolean }):
   ];
   if (!shared.restBody) lines.push('', 'REST body:', '', fenced('json', JSON.stringify(remediation.restBody, null, 2)));
   if (!shared.bicep) lines.push('', 'Bicep:', '', fenced('bicep', remediation.bicep));
+  if (!shared.terraform) lines.push('', 'Terraform (azapi provider):', '', fenced('hcl', remediation.terraform));
   return lines;
 }
 
 /** The generated section, markers excluded. */
 export function renderRulesMetadata(rules: readonly Rule[] = RULES): string {
   const first = rules[0];
-  const shared = {
+  const shared: Shared = {
     restBody: first !== undefined && rules.every((rule) => isDeepStrictEqual(rule.remediation.restBody, first.remediation.restBody)),
     bicep: first !== undefined && rules.every((rule) => rule.remediation.bicep === first.remediation.bicep),
+    terraform: first !== undefined && rules.every((rule) => rule.remediation.terraform === first.remediation.terraform),
   };
   const lines = [...summaryTable(rules), ''];
   for (const rule of rules) lines.push(...ruleSection(rule, shared), '');
-  if (first && (shared.restBody || shared.bicep)) {
+  if (first && (shared.restBody || shared.bicep || shared.terraform)) {
     lines.push(
       '### The body every remediation writes',
       '',
-      'The REST PUT and the Bicep are the same for every rule: one write sets the whole contact, so it carries every setting the ' +
+      'The REST PUT, the Bicep and the Terraform are the same for every rule: one write sets the whole contact, so it carries every setting the ' +
         "five rules need. Replace the example address with your security team's mailbox, and keep the addresses and settings " +
         'the contact already has that you still want; `contact-watch check` and `contact-watch fix --dry-run` print the body for ' +
         'one subscription with its own contact merged in.',
@@ -146,6 +170,14 @@ export function renderRulesMetadata(rules: readonly Rule[] = RULES): string {
       );
     }
     if (shared.bicep) lines.push('Bicep (`security-contact.bicep`):', '', fenced('bicep', first.remediation.bicep), '');
+    if (shared.terraform) {
+      lines.push(
+        'Terraform (`security-contact.tf`, the azapi provider; see [remediation.md](remediation.md#terraform) for why not azurerm):',
+        '',
+        fenced('hcl', first.remediation.terraform),
+        '',
+      );
+    }
   }
   return lines.join('\n').replace(/\n+$/, '\n');
 }

@@ -9,10 +9,11 @@ import type { ScanReport, SubscriptionVerdict } from '../core/model.js';
 import type { Exemption } from '../core/state-model.js';
 import { PolicyError } from '../core/policy.js';
 import { RULES } from '../core/rules/index.js';
-import { InvalidSubscriptionIdError, parseSubscriptionId } from '../core/subscription-id.js';
+import { InvalidSubscriptionIdError, isGuid, parseSubscriptionId } from '../core/subscription-id.js';
 import { SettingsError } from '../core/settings-error.js';
 import { REPORT_FORMATS, renderReportChunks, renderVerdict } from '../report/index.js';
 import type { ReportFormat } from '../report/index.js';
+import { renderTerraformFix } from '../report/terraform-fix.js';
 import { checkSubscription } from '../scan/check.js';
 import { runScan, ScanFailedError, summarise, type ScanResult } from '../scan/scan.js';
 import { runStoredScan, type StoredScanResult } from '../scan/stored-scan.js';
@@ -24,8 +25,7 @@ import { listUndeliveredMessages, requeueMessage } from '../alerts/outbox-admin.
 import { isGivenUp } from '../core/outbox-states.js';
 import type { AlertDelivery } from '../app/dependencies.js';
 import { describeCliFailure, openCliDependencies, openCliOutbox, openCliStore, signIn } from '../compose/cli.js';
-import { describeDelivery, renderExemptions, renderOutbox, renderRequeueOutcome } from './render.js';
-import { isGuid } from '../core/subscription-id.js';
+import { describeDelivery, renderExemptions, renderOutbox, renderRequeueOutcome, withEachErrorOnce } from './render.js';
 
 export type { CliIo } from './cli-support.js';
 export { EXIT } from './cli-support.js';
@@ -82,7 +82,7 @@ function buildProgram(io: CliIo, setExitCode: (code: number) => void): Command {
     .description('read one subscription fresh from the securityContacts API and judge it')
     .argument('<subscriptionId>', 'the subscription id (a GUID)')
     .option('--config <file>', 'policy file (JSON, docs/reference/policy.md)')
-    .addOption(new Option('--format <format>', 'output format').choices(['table', 'json']).default('table'))
+    .addOption(new Option('--format <format>', 'output format').choices(['table', 'json', 'terraform']).default('table'))
     .addOption(
       new Option('--wait <seconds>', 're-read until compliant or this many seconds have passed').argParser(parseWaitSeconds).default(0),
     )
@@ -278,7 +278,7 @@ async function sendOwedAlerts(alerts: AlertDelivery, stderr: (text: string) => v
 
 interface CheckOptions {
   config?: string;
-  format: 'table' | 'json';
+  format: 'table' | 'json' | 'terraform';
   wait: number;
 }
 
@@ -302,7 +302,8 @@ async function checkCommand(subscriptionIdText: string, options: CheckOptions, i
   );
   const [verdict = judged] = applyExemptions([judged], exemption ? [exemption] : [], new Date());
   const shown = options.format === 'table' ? withEachErrorOnce(verdict) : verdict;
-  io.stdout(renderVerdict(shown, options.format, { rules: RULES, portalUrl: azure.cloud.portalUrl }));
+  const context = { rules: RULES, portalUrl: azure.cloud.portalUrl };
+  io.stdout(options.format === 'terraform' ? renderTerraformFix(verdict) : renderVerdict(shown, options.format, context));
   return checkExitCode(verdict);
 }
 
@@ -310,23 +311,6 @@ async function checkCommand(subscriptionIdText: string, options: CheckOptions, i
 function withExemptions(report: ScanReport, exemptions: Exemption[], now: Date): ScanReport {
   const subscriptions = applyExemptions(report.subscriptions, exemptions, now);
   return { ...report, summary: summarise(subscriptions), subscriptions };
-}
-
-/**
- * A contact that could not be read fails every rule with the same error; the table shows that
- * error once, on the first rule, and "(as above)" on the others. The JSON keeps every finding whole.
- */
-function withEachErrorOnce(verdict: SubscriptionVerdict): SubscriptionVerdict {
-  const shown = new Set<string>();
-  const findings = verdict.findings.map((finding) => {
-    if (finding.result !== 'error') return finding;
-    if (!shown.has(finding.message)) {
-      shown.add(finding.message);
-      return finding;
-    }
-    return { ...finding, message: '(as above)' };
-  });
-  return { ...verdict, findings };
 }
 
 export function checkExitCode(verdict: SubscriptionVerdict): number {

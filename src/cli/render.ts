@@ -1,12 +1,13 @@
 /**
  * What the command line prints about the record: the exemptions, the outbox, a requeue, and an
- * alert run after a stored scan.
+ * alert run after a stored scan; and how `check` shows an error that every rule shares.
  */
 import type { RequeueOutcome } from '../alerts/outbox-admin.js';
 import { isGivenUp } from '../core/outbox-states.js';
 import type { DeliveryCounts, NextAttempt, OutboxMessage } from '../alerts/ports.js';
 import { isExemptionActive } from '../core/exemptions.js';
 import type { Exemption } from '../core/state-model.js';
+import type { SubscriptionVerdict } from '../core/model.js';
 
 /** `2 message(s) sent, 1 still queued: next attempt due …; 1 failed and kept in the outbox (…)`. */
 export function describeDelivery(delivery: DeliveryCounts, now: Date): string {
@@ -104,4 +105,21 @@ export function renderRequeueOutcome(outcome: RequeueOutcome): string {
     case 'not-given-up':
       return `${outcome.operationId} is ${outcome.state}: only failed or given-up messages are requeued.`;
   }
+}
+
+/**
+ * A contact that could not be read fails every rule with the same error; the table shows that
+ * error once, on the first rule, and "(as above)" on the others. The JSON keeps every finding whole.
+ */
+export function withEachErrorOnce(verdict: SubscriptionVerdict): SubscriptionVerdict {
+  const shown = new Set<string>();
+  const findings = verdict.findings.map((finding) => {
+    if (finding.result !== 'error') return finding;
+    if (!shown.has(finding.message)) {
+      shown.add(finding.message);
+      return finding;
+    }
+    return { ...finding, message: '(as above)' };
+  });
+  return { ...verdict, findings };
 }

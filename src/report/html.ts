@@ -20,13 +20,14 @@ import { createHash } from 'node:crypto';
 import { RULE_IDS } from '../core/model.js';
 import type { ScanReport, SubscriptionStatus, SubscriptionVerdict } from '../core/model.js';
 import type { Rule } from '../core/rules/rule.js';
-import { emailNotificationsUrl, policyDefinitionUrl } from '../core/azure-portal.js';
+import { emailNotificationsUrl } from '../core/azure-portal.js';
 import STYLE from './assets/report.css?raw';
 import SCRIPT_FILE from './assets/report.js?raw';
 import { html, Html } from './html-tag.js';
 import { complianceRate, describeContact, formatDuration, formatPercent, formatUtc, shortReason, STATUS_LABELS } from './display.js';
 import { failingFindings, fixCounts, groupedFailures, isFailingStatus, type FailureGroup } from './findings.js';
 import type { RenderContext } from './render-context.js';
+import { ruleReferencesHtml } from './html-references.js';
 import { subscriptionFixHtml } from './subscription-fix.js';
 import { inTriageOrder } from './triage-order.js';
 
@@ -317,23 +318,11 @@ function fixDetails(rule: Rule, count: number, context: RenderContext): Html {
       ${r.portal.length > 0 ? html`<h3>In the portal</h3><ol>${r.portal.map((step) => html`<li>${step}</li>`)}</ol>` : ''}
       ${r.azCli.trim() !== '' ? html`<h3>Azure CLI</h3><pre><code>${r.azCli.trimEnd()}</code></pre>` : ''}
       ${r.bicep.trim() !== '' ? html`<h3>Bicep</h3><pre><code>${r.bicep.trimEnd()}</code></pre>` : ''}
+      ${r.terraform.trim() !== '' ? html`<h3>Terraform <span class="muted">(azapi provider)</span></h3><pre><code>${r.terraform.trimEnd()}</code></pre>` : ''}
       ${restBody !== '' ? html`<h3>REST request body <span class="muted">(PUT …/providers/Microsoft.Security/securityContacts/default?api-version=2023-12-01-preview)</span></h3><pre><code>${restBody}</code></pre>` : ''}
-      ${references(rule, context)}
+      ${ruleReferencesHtml(rule, context)}
     </div>
   </details>`;
-}
-
-function references(rule: Rule, context: RenderContext): Html | '' {
-  const { cis, mcsb, azurePolicy } = rule.references;
-  if (cis.length + mcsb.length + azurePolicy.length === 0) return '';
-  return html`<h3>References</h3><ul class="refs">
-        ${cis.map((c) => html`<li>${c.benchmark} ${c.version}, recommendation ${c.recommendation}: ${c.title}</li>`)}
-        ${mcsb.map((m) => html`<li>Microsoft cloud security benchmark ${m}</li>`)}
-        ${azurePolicy.map((p) => {
-          const url = policyDefinitionUrl(context.portalUrl, p.definitionId);
-          return html`<li>Azure Policy: ${url ? html`<a href="${url}" target="_blank" rel="noopener noreferrer">${p.displayName}</a>` : p.displayName} <code>${p.definitionId}</code></li>`;
-        })}
-      </ul>`;
 }
 
 /** Compliant, exempt and skipped subscriptions, each group collapsed. */

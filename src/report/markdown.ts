@@ -21,6 +21,7 @@ import { complianceRate, formatDuration, formatPercent, formatUtc, STATUS_LABELS
 import { defangAutolinks, showBidiControls } from './azure-text.js';
 import { fixCounts, groupedFailures, isFailingStatus } from './findings.js';
 import { inTriageOrder } from './triage-order.js';
+import { frameworkControlsText } from './framework-references.js';
 
 export const MARKDOWN_FAILING_ROWS_MAX = 500;
 
@@ -122,6 +123,7 @@ function howToFix(failing: SubscriptionVerdict[], context: RenderContext): strin
     for (const [label, language, code] of [
       ['Azure CLI', 'sh', r.azCli],
       ['Bicep', 'bicep', r.bicep],
+      ['Terraform (azapi provider)', 'hcl', r.terraform],
     ] as const) {
       if (code.trim() === '') continue;
       const shownFor = shownCode.get(code);
@@ -137,6 +139,8 @@ function howToFix(failing: SubscriptionVerdict[], context: RenderContext): strin
       ...rule.references.mcsb.map((m) => `MCSB ${m}`),
     ];
     if (references.length > 0) out.push(`References: ${markdownText(references.join(', '))}`, '');
+    const controls = frameworkControlsText(rule);
+    if (controls !== '') out.push(`Other frameworks: ${markdownText(controls)}`, '');
     out.push('</details>', '');
   }
   const unreadable = failing.filter((v) => v.status === 'error').length;

@@ -3,7 +3,9 @@
  * viewer.
  *
  * - `runs[0].tool.driver.rules`: one entry per rule of the context, with its title, rationale,
- *   remediation (text and Markdown) and its CIS / MCSB references as tags.
+ *   remediation (text and Markdown, Terraform included), its CIS / MCSB references and the
+ *   controls of other frameworks it serves as tags, and every reference in full in `properties`
+ *   (`frameworks`: each control with its title, why the rule serves it and the mapping's source).
  * - `results`: one per finding that did not pass, of every `noncompliant` or `error`
  *   subscription (exempt, skipped and compliant subscriptions have nothing to act on).
  *   Level: `fail` → "error" (the setting is wrong and must be fixed); `error` → "warning" (the
@@ -82,11 +84,19 @@ function sarifRule(rule: Rule) {
         'defender-for-cloud',
         ...rule.references.cis.map((c) => `CIS ${c.version} ${c.recommendation}`),
         ...rule.references.mcsb.map((m) => `MCSB ${m}`),
+        ...rule.references.frameworks.map((f) => `${f.framework} ${f.control}`),
       ],
       precision: 'very-high',
       cis: rule.references.cis.map((c) => ({ version: c.version, recommendation: c.recommendation, title: c.title })),
       mcsb: [...rule.references.mcsb],
       azurePolicy: rule.references.azurePolicy.map((p) => ({ definitionId: p.definitionId, displayName: p.displayName })),
+      frameworks: rule.references.frameworks.map((f) => ({
+        framework: f.framework,
+        control: f.control,
+        title: f.title,
+        reason: f.reason,
+        source: f.source,
+      })),
       remediationSummary: r.summary,
     },
   };
@@ -127,7 +137,20 @@ function helpText(rule: Rule): string {
   if (r.portal.length > 0) parts.push(['In the portal:', ...r.portal.map((step, i) => `${i + 1}. ${step}`)].join('\n'));
   if (r.azCli.trim() !== '') parts.push(`Azure CLI:\n${r.azCli.trimEnd()}`);
   if (r.bicep.trim() !== '') parts.push(`Bicep:\n${r.bicep.trimEnd()}`);
+  if (r.terraform.trim() !== '') parts.push(`Terraform (azapi provider):\n${r.terraform.trimEnd()}`);
+  const references = referenceLines(rule);
+  if (references.length > 0) parts.push(['References:', ...references].join('\n'));
   return parts.join('\n\n');
+}
+
+/** One line per reference, `- …`, for both help forms (plain text shows the Markdown code span as it is). */
+function referenceLines(rule: Rule): string[] {
+  return [
+    ...rule.references.cis.map((c) => `- ${c.benchmark} ${c.version}, ${c.recommendation}: ${c.title}`),
+    ...rule.references.mcsb.map((m) => `- Microsoft cloud security benchmark ${m}`),
+    ...rule.references.azurePolicy.map((p) => `- Azure Policy: ${p.displayName} (\`${p.definitionId}\`)`),
+    ...rule.references.frameworks.map((f) => `- ${f.framework} ${f.control} ${f.title} — ${f.reason}`),
+  ];
 }
 
 function helpMarkdown(rule: Rule): string {
@@ -136,11 +159,8 @@ function helpMarkdown(rule: Rule): string {
   if (r.portal.length > 0) parts.push(['In the portal:', '', ...r.portal.map((step, i) => `${i + 1}. ${step}`)].join('\n'));
   if (r.azCli.trim() !== '') parts.push(`Azure CLI:\n\n${fenced('sh', r.azCli)}`);
   if (r.bicep.trim() !== '') parts.push(`Bicep:\n\n${fenced('bicep', r.bicep)}`);
-  const references = [
-    ...rule.references.cis.map((c) => `- ${c.benchmark} ${c.version}, ${c.recommendation}: ${c.title}`),
-    ...rule.references.mcsb.map((m) => `- Microsoft cloud security benchmark ${m}`),
-    ...rule.references.azurePolicy.map((p) => `- Azure Policy: ${p.displayName} (\`${p.definitionId}\`)`),
-  ];
+  if (r.terraform.trim() !== '') parts.push(`Terraform (azapi provider):\n\n${fenced('hcl', r.terraform)}`);
+  const references = referenceLines(rule);
   if (references.length > 0) parts.push(['References:', '', ...references].join('\n'));
   return parts.join('\n\n');
 }

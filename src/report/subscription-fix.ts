@@ -1,9 +1,10 @@
 /**
  * One failing subscription's own fix on the HTML report and the operator page (docs/reference/remediation.md):
- * the command that writes its merged contact, exactly as `check` prints it.
+ * the command that writes its merged contact, exactly as `check` prints it, and the same write as
+ * Terraform, as `check --format terraform` prints it.
  */
 import type { SubscriptionVerdict } from '../core/model.js';
-import { azRestPutCommand, EXAMPLE_SECURITY_TEAM_ADDRESS } from '../core/rules/remediation.js';
+import { azRestPutCommand, EXAMPLE_SECURITY_TEAM_ADDRESS, terraformForSubscription } from '../core/rules/remediation.js';
 import { isSubscriptionId } from '../core/subscription-id.js';
 import { failingFindings } from './findings.js';
 import { html, joinHtml, type Html } from './html-tag.js';
@@ -34,9 +35,10 @@ export function subscriptionFixHtml(verdict: SubscriptionVerdict): Html | '' {
             ]
           : []),
         html`<pre><code>${azRestPutCommand(id, fix.body)}</code></pre>`,
+        html`<details class="sub-fix-terraform"><summary>The same write as Terraform (azapi provider)</summary><pre><code>${terraformForSubscription(id, fix.body, verdict.contact.shape, fix.placeholderEmails)}</code></pre></details>`,
       ];
       return html`<details class="sub-fix">
-          <summary>Fix this subscription (Azure CLI)</summary>
+          <summary>Fix this subscription (Azure CLI or Terraform)</summary>
           <div class="sub-fix-body">
           ${joinHtml(lines, html`\n          `)}
           </div>

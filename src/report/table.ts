@@ -122,6 +122,11 @@ export function renderTableVerdict(verdict: SubscriptionVerdict, context: Render
     }
     // Printable ASCII only (see azRestPutCommand), so it is shown exactly as it must be pasted.
     lines.push(azRestPutCommand(verdict.subscriptionId, fix.body));
+    lines.push(
+      '',
+      'The same write as Terraform (azapi provider), as a file to apply: ' +
+        `contact-watch check ${verdict.subscriptionId} --format terraform > security-contact.tf`,
+    );
   } else if (fix?.kind === 'not-fixable') {
     lines.push('', `Writing the contact cannot fix this: ${terminalText(fix.reason)}`);
   } else if (fix?.kind === 'too-large') {

@@ -104,6 +104,6 @@ export function rowsFixSteps(reportUrl: string | undefined): string {
   const steps = `How to fix: ${securityContactPortalSteps(['contact']).join(' ')}`;
   const unreadable =
     " For a subscription that could not be read, first give contact-watch's identity the Security Reader role (or Reader) on it.";
-  const more = reportUrl ? ' The report page has the Azure CLI and Bicep for each fix.' : '';
+  const more = reportUrl ? ' The report page has the Azure CLI, Bicep and Terraform for each fix.' : '';
   return steps + unreadable + more;
 }

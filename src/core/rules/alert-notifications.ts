@@ -12,6 +12,19 @@ import {
   unknownValueProblem,
 } from './outcomes.js';
 import { securityContactRemediation } from './remediation.js';
+import {
+  NIST_SP_800_53_R5_1_1_INITIATIVE,
+  NIST_SP_800_53_R5_INITIATIVE,
+  PCI_DSS_4_0_1_INITIATIVE,
+  PCI_DSS_4_0_1_NUMBERING,
+  SOC_2_TYPE_2_INITIATIVE,
+  control,
+  initiativeSource,
+  prowlerSource,
+} from './frameworks.js';
+
+/** Azure Policy: Email notification for high severity alerts should be enabled. */
+const POLICY = '6e2593d9-add6-4083-9c9b-4b7d2188c899';
 import { ON_OFF_STATES, effectiveAlertSeverity, levelRank, mostInclusiveLevel } from '../normalise.js';
 
 /** Values this rule reads that are outside their enum, each named. */
@@ -60,15 +73,59 @@ export const alertNotificationsRule: Rule = {
       cis('3.0.0', '3.1.14', "Ensure That 'Notify about alerts with the following severity' is Set to 'High'"),
       cis('4.0.0', '9.1.14', "Ensure that 'Notify about alerts with the following severity (or higher)' is enabled"),
       cis('5.0.0', '8.1.14', "Ensure that 'Notify about alerts with the following severity (or higher)' is Enabled"),
+      cis('6.0.0', '8.1.14', "Ensure that 'Notify about alerts with the following severity (or higher)' is Enabled"),
     ],
     mcsb: MCSB_INCIDENT_RESPONSE,
     azurePolicy: [
       {
-        definitionId: '6e2593d9-add6-4083-9c9b-4b7d2188c899',
+        definitionId: POLICY,
         displayName: 'Email notification for high severity alerts should be enabled',
       },
     ],
-    frameworks: [],
+    frameworks: [
+      control(
+        'NIST SP 800-53 Rev. 5',
+        'IR-4',
+        'Alert e-mails from the required severity bring the threats Defender for Cloud detects into incident handling without anyone opening the portal.',
+        initiativeSource(NIST_SP_800_53_R5_INITIATIVE, POLICY, 'NIST_SP_800-53_R5_IR-4'),
+      ),
+      control(
+        'NIST SP 800-53 Rev. 5',
+        'IR-6',
+        'Alert e-mails are how Defender for Cloud reports suspected incidents at or above the severity the policy sets.',
+        initiativeSource(NIST_SP_800_53_R5_1_1_INITIATIVE, POLICY, 'NIST_SP_800-53_R5.1.1_IR.6'),
+      ),
+      control(
+        'NIST SP 800-53 Rev. 5',
+        'IR-6(2)',
+        'Each alert e-mail reports a suspected incident with the resource and the weakness involved to the security team.',
+        initiativeSource(NIST_SP_800_53_R5_INITIATIVE, POLICY, 'NIST_SP_800-53_R5_IR-6(2)'),
+      ),
+      control(
+        'NIST SP 800-53 Rev. 5',
+        'SI-4(12)',
+        "E-mailing Defender for Cloud's alerts from the required severity is the automated alert to personnel this control asks for.",
+        initiativeSource(NIST_SP_800_53_R5_INITIATIVE, POLICY, 'NIST_SP_800-53_R5_SI-4(12)'),
+      ),
+      control(
+        'PCI DSS 4.0',
+        '11.5.1',
+        "Its 'personnel are alerted to suspected compromises' holds for Defender for Cloud's threat detection only while alert e-mails are on.",
+        initiativeSource(PCI_DSS_4_0_1_INITIATIVE, POLICY, 'PCI_DSS_v4.0.1_11.5.1', PCI_DSS_4_0_1_NUMBERING),
+      ),
+      control(
+        'SOC 2',
+        'CC7.3',
+        'Alerts from the required severity reach the people who judge whether a security event is an incident.',
+        prowlerSource('soc2_azure.json', 'defender_ensure_notify_alerts_severity_is_high', 'cc_7_3'),
+      ),
+      control(
+        'SOC 2',
+        'CC7.4',
+        'The alert e-mail is what sets the response to an incident Defender for Cloud identifies in motion.',
+        initiativeSource(SOC_2_TYPE_2_INITIATIVE, POLICY, 'SOC_2_CC7.4'),
+      ),
+    ],
   },
   remediation: securityContactRemediation('alerts'),
   isRequired: (policy) => policy.alerts.required,

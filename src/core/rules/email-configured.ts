@@ -8,8 +8,22 @@ import {
   pass,
 } from './outcomes.js';
 import { securityContactRemediation } from './remediation.js';
+import {
+  ISO_27002_NUMBERING,
+  ISO_IEC_27002_2022_INITIATIVE,
+  NIST_SP_800_53_R5_1_1_INITIATIVE,
+  NIST_SP_800_53_R5_INITIATIVE,
+  PCI_DSS_4_0_1_INITIATIVE,
+  PCI_DSS_4_0_1_NUMBERING,
+  SOC_2023_INITIATIVE,
+  SOC_2_TYPE_2_INITIATIVE,
+  control,
+  initiativeSource,
+} from './frameworks.js';
 import { mergedEmailAddresses } from '../normalise.js';
 import { findEmailAddressProblem, type EmailAddressProblem } from '../email-addresses.js';
+
+const POLICY = AZURE_POLICY_SECURITY_CONTACT_EMAIL.definitionId;
 
 function quoteAll(addresses: readonly string[]): string {
   return addresses.map((address) => JSON.stringify(address)).join(', ');
@@ -29,7 +43,62 @@ export const emailConfiguredRule: Rule = {
     cis: CIS_ADDITIONAL_EMAIL_ADDRESSES,
     mcsb: MCSB_INCIDENT_RESPONSE,
     azurePolicy: [AZURE_POLICY_SECURITY_CONTACT_EMAIL],
-    frameworks: [],
+    frameworks: [
+      control(
+        'NIST SP 800-53 Rev. 5',
+        'IR-4',
+        "Incident handling starts only if Microsoft's notice reaches the security team, not a sample, mistyped or outside address.",
+        initiativeSource(NIST_SP_800_53_R5_INITIATIVE, POLICY, 'NIST_SP_800-53_R5_IR-4'),
+      ),
+      control(
+        'NIST SP 800-53 Rev. 5',
+        'IR-6',
+        'Suspected incidents are reported to the incident response capability only at real addresses of the security team.',
+        initiativeSource(NIST_SP_800_53_R5_1_1_INITIATIVE, POLICY, 'NIST_SP_800-53_R5.1.1_IR.6'),
+      ),
+      control(
+        'NIST SP 800-53 Rev. 5',
+        'IR-6(2)',
+        'Reports of incidents and of the weaknesses behind them reach the designated people only at valid addresses in their domains.',
+        initiativeSource(NIST_SP_800_53_R5_INITIATIVE, POLICY, 'NIST_SP_800-53_R5_IR-6(2)'),
+      ),
+      control(
+        'NIST SP 800-53 Rev. 5',
+        'SI-4(12)',
+        "Automated alerts reach the organisation's chosen personnel only when the contact's addresses are that team's own.",
+        initiativeSource(NIST_SP_800_53_R5_INITIATIVE, POLICY, 'NIST_SP_800-53_R5_SI-4(12)'),
+      ),
+      control(
+        'ISO/IEC 27001:2022',
+        'A.5.24',
+        'Real addresses within the organisation make the contact a working channel to the people with incident management roles.',
+        initiativeSource(ISO_IEC_27002_2022_INITIATIVE, POLICY, 'ISO_IEC_27002_2022_5.24', ISO_27002_NUMBERING),
+      ),
+      control(
+        'ISO/IEC 27001:2022',
+        'A.5.26',
+        'A placeholder, mistyped or outside address silently drops the notification that would start the response.',
+        initiativeSource(ISO_IEC_27002_2022_INITIATIVE, POLICY, 'ISO_IEC_27002_2022_5.26', ISO_27002_NUMBERING),
+      ),
+      control(
+        'PCI DSS 4.0',
+        '12.10.1',
+        "The plan's contact strategy holds in Azure only if the addresses Microsoft writes to are valid and the organisation's.",
+        initiativeSource(PCI_DSS_4_0_1_INITIATIVE, POLICY, 'PCI_DSS_v4.0.1_12.10.1', PCI_DSS_4_0_1_NUMBERING),
+      ),
+      control(
+        'SOC 2',
+        'CC7.3',
+        'Security events are evaluated only by people who receive them: at valid addresses of the security team.',
+        initiativeSource(SOC_2023_INITIATIVE, POLICY, 'SOC_2023_CC7.3'),
+      ),
+      control(
+        'SOC 2',
+        'CC7.4',
+        'An identified incident can be communicated to the response team only through addresses that reach it.',
+        initiativeSource(SOC_2_TYPE_2_INITIATIVE, POLICY, 'SOC_2_CC7.4'),
+      ),
+    ],
   },
   remediation: securityContactRemediation('emails'),
   isRequired: () => true,

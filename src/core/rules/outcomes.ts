@@ -45,13 +45,19 @@ export function cis(version: CisReference['version'], recommendation: string, ti
   return { benchmark: BENCHMARK, version, recommendation, title };
 }
 
-/** CIS recommendations for the security contact's e-mail addresses, in every benchmark version. */
+/**
+ * CIS recommendations for the security contact's e-mail addresses, in every benchmark version. The
+ * 6.0.0 numbers and titles are as Prowler's mapping of that benchmark has them
+ * (prowler-cloud/prowler, prowler/compliance/azure/cis_6.0_azure.json): the Microsoft Defender for
+ * Cloud section keeps the numbers of 5.0.0 (8.1.12 to 8.1.15).
+ */
 export const CIS_ADDITIONAL_EMAIL_ADDRESSES: CisReference[] = [
   cis('1.3.0', '2.13', "Ensure 'Additional email addresses' is configured with a security contact email"),
   cis('2.0.0', '2.1.19', "Ensure 'Additional email addresses' is Configured with a Security Contact Email"),
   cis('3.0.0', '3.1.13', "Ensure 'Additional email addresses' is Configured with a Security Contact Email"),
   cis('4.0.0', '9.1.13', "Ensure 'Additional email addresses' is Configured with a Security Contact Email"),
   cis('5.0.0', '8.1.13', "Ensure 'Additional email addresses' is Configured with a Security Contact Email"),
+  cis('6.0.0', '8.1.13', "Ensure 'Additional email addresses' is Configured with a Security Contact Email"),
 ];
 
 export const AZURE_POLICY_SECURITY_CONTACT_EMAIL = {

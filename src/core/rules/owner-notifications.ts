@@ -12,6 +12,10 @@ import {
   unknownValueProblem,
 } from './outcomes.js';
 import { securityContactRemediation } from './remediation.js';
+import { NIST_SP_800_53_R5_INITIATIVE, SOC_2_TYPE_2_INITIATIVE, control, initiativeSource } from './frameworks.js';
+
+/** Azure Policy: Email notification to subscription owner for high severity alerts should be enabled. */
+const POLICY = '0b15565f-aa9e-48ba-8619-45960f2c314d';
 import { NOTIFICATION_ROLES, ON_OFF_STATES, effectiveNotifyRoles } from '../normalise.js';
 
 /**
@@ -73,15 +77,41 @@ export const ownerNotificationsRule: Rule = {
       cis('3.0.0', '3.1.12', "Ensure That 'All users with the following roles' is set to 'Owner'"),
       cis('4.0.0', '9.1.12', "Ensure That 'All users with the following roles' is set to 'Owner'"),
       cis('5.0.0', '8.1.12', "Ensure That 'All users with the following roles' is Set to 'Owner'"),
+      cis('6.0.0', '8.1.12', "Ensure That 'All users with the following roles' is Set to 'Owner'"),
     ],
     mcsb: MCSB_INCIDENT_RESPONSE,
     azurePolicy: [
       {
-        definitionId: '0b15565f-aa9e-48ba-8619-45960f2c314d',
+        definitionId: POLICY,
         displayName: 'Email notification to subscription owner for high severity alerts should be enabled',
       },
     ],
-    frameworks: [],
+    frameworks: [
+      control(
+        'NIST SP 800-53 Rev. 5',
+        'IR-4',
+        'Owners can contain a compromised subscription at once: e-mailing them brings the people with the access to act into incident handling.',
+        initiativeSource(NIST_SP_800_53_R5_INITIATIVE, POLICY, 'NIST_SP_800-53_R5_IR-4'),
+      ),
+      control(
+        'NIST SP 800-53 Rev. 5',
+        'IR-6(2)',
+        'Owners are told of each reported incident in their subscription and of the weakness behind it.',
+        initiativeSource(NIST_SP_800_53_R5_INITIATIVE, POLICY, 'NIST_SP_800-53_R5_IR-6(2)'),
+      ),
+      control(
+        'NIST SP 800-53 Rev. 5',
+        'SI-4(12)',
+        "Subscription owners become one of the roles Defender for Cloud's automated alerts reach.",
+        initiativeSource(NIST_SP_800_53_R5_INITIATIVE, POLICY, 'NIST_SP_800-53_R5_SI-4(12)'),
+      ),
+      control(
+        'SOC 2',
+        'CC7.4',
+        'With owners e-mailed as well as the security team, an identified incident still reaches someone who can respond when a mailbox is unattended.',
+        initiativeSource(SOC_2_TYPE_2_INITIATIVE, POLICY, 'SOC_2_CC7.4'),
+      ),
+    ],
   },
   remediation: securityContactRemediation('owners'),
   isRequired: (policy) => policy.owners.required,

@@ -1,11 +1,12 @@
 /**
  * How to fix a security contact, correct for the 2023-12-01-preview securityContacts API. The
- * REST body, az CLI command and Bicep are shared by every rule (a PUT writes the whole contact);
+ * REST body, az CLI command, Bicep and Terraform are shared by every rule (a PUT writes the whole contact);
  * each rule says which part it fixes through its summary and portal step.
  */
 import type { Remediation, RemediationTarget } from './rule.js';
-import type { SecurityContactPutBody } from '../model.js';
+import type { ContactShape, SecurityContactPutBody } from '../model.js';
 import { isSubscriptionId } from '../subscription-id.js';
+import { azapiSecurityContactTerraform, defaultContactFromShape } from './remediation-terraform.js';
 
 export const REMEDIATION_API_VERSION = '2023-12-01-preview';
 
@@ -90,6 +91,30 @@ export function azRestGetCommand(subscriptionId: string): string {
   return azRestGet(checkedSubscriptionId(subscriptionId));
 }
 
+/**
+ * The Terraform (azapi) that writes `body` as the security contact of one subscription, from the
+ * same merged body as {@link azRestPutCommand}; `shape` is the shape its contact was read in, which
+ * says whether the file must take over an existing `default` contact first.
+ * @throws RangeError when the subscription id is not a GUID.
+ */
+export function terraformForSubscription(
+  subscriptionId: string,
+  body: SecurityContactPutBody,
+  shape: ContactShape,
+  placeholderEmails: boolean,
+): string {
+  return azapiSecurityContactTerraform(body, {
+    subscription: checkedSubscriptionId(subscriptionId),
+    defaultContact: defaultContactFromShape(shape),
+    comments: [
+      shape === 'none'
+        ? 'The security contact to create.'
+        : "This subscription's own contact with only the failing settings changed: its addresses, phone and roles are kept.",
+      ...(placeholderEmails ? [`Replace ${EXAMPLE_SECURITY_TEAM_ADDRESS} with your security team's shared mailbox first.`] : []),
+    ],
+  });
+}
+
 function checkedSubscriptionId(subscriptionId: string): string {
   if (!isSubscriptionId(subscriptionId)) {
     throw new RangeError(`${JSON.stringify(subscriptionId.slice(0, 60))} is not a subscription id: expected a GUID`);
@@ -147,6 +172,19 @@ function bicepTemplate(emails: string): string {
   ].join('\n');
 }
 
+function terraformTemplate(emails: string): string {
+  return azapiSecurityContactTerraform(securityContactRestBody(emails), {
+    subscription: '<subscription-id>',
+    defaultContact: 'unknown',
+    comments: [
+      ...(emails === EXAMPLE_SECURITY_TEAM_ADDRESS
+        ? [`Replace ${EXAMPLE_SECURITY_TEAM_ADDRESS} with your security team's shared mailbox.`]
+        : []),
+      'The body replaces the whole contact: read it first and keep the addresses you still want.',
+    ],
+  });
+}
+
 /** The setting each part of the contact is on the portal's "Email notifications" page, in the page's order. */
 const PORTAL_STEP: Record<Exclude<RemediationTarget, 'contact'>, string> = {
   emails:
@@ -201,10 +239,11 @@ export function securityContactRemediation(target: RemediationTarget, options: R
   const emails = options.emails ?? EXAMPLE_SECURITY_TEAM_ADDRESS;
   return {
     target,
-    summary: `${SUMMARY[target]} The REST PUT and Bicep write the whole contact, so include everything you want to keep.`,
+    summary: `${SUMMARY[target]} The REST PUT, Bicep and Terraform write the whole contact, so include everything you want to keep.`,
     portal: securityContactPortalSteps([target]),
     azCli: azCliScript(target, subscriptionId, emails),
     restBody: securityContactRestBody(emails),
     bicep: bicepTemplate(emails),
+    terraform: terraformTemplate(emails),
   };
 }

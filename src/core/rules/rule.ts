@@ -16,6 +16,8 @@ export interface FrameworkReference {
   framework: ControlFramework;
   /** The control id exactly as the framework writes it, e.g. "IR-6" or "A.5.24" or "12.10.1" or "CC7.3". */
   control: string;
+  /** The control's title in the framework's own words (for PCI DSS and SOC 2, which have none: the requirement's text). */
+  title: string;
   /** One line: why this rule serves that control. */
   reason: string;
   /** Where the mapping is taken from (the framework's own text or a named public mapping). */
@@ -39,6 +41,8 @@ export interface Remediation {
   azCli: string;
   restBody: unknown;
   bicep: string;
+  /** A whole security-contact.tf: an azapi_resource with the same body as the REST PUT. */
+  terraform: string;
 }
 
 export interface RuleOutcome {

@@ -1,6 +1,7 @@
 /**
  * `check` suggests the write that fixes a subscription: the `az rest` PUT of its own contact with
- * only the failing settings changed, run here through bash to see exactly what `az` would send.
+ * only the failing settings changed, run here through bash to see exactly what `az` would send;
+ * and, with --format terraform, the same write as a Terraform file, read back with HCL's parser.
  */
 import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -10,6 +11,7 @@ import { SimulatedTenant, startLocalAzure } from '../../azure-server/index.js';
 import type { LocalAzure } from '../../azure-server/index.js';
 import { runCliInProcess, runProcess } from '../../support/cli.js';
 import { compliantContact2023, contactItem } from '../../support/fixtures.js';
+import { parseHcl } from '../../support/hcl-parser.js';
 
 const NO_ATTACK_PATHS = '61616161-6161-4161-8161-616161616161';
 const OLD_SHAPE = '62626262-6262-4262-8262-626262626262';
@@ -143,5 +145,58 @@ describe('check suggests the merged contact', () => {
     const element = JSON.parse(json.stdout);
     expect(Object.keys(element)).toEqual(['subscriptionId', 'displayName', 'state', 'status', 'source', 'contact', 'findings']);
     expect(json.stdout).not.toContain('az rest');
+  });
+});
+
+describe('check --format terraform writes the same write as a file Terraform reads', () => {
+  interface TerraformFile {
+    import?: { to: string; id: string }[];
+    resource?: { azapi_resource: { security_contact: { type: string; name: string; parent_id: string; body: unknown }[] } };
+  }
+
+  async function terraformOf(args: string[]): Promise<{ code: number | null; text: string; parsed: TerraformFile }> {
+    const run = await runCliInProcess(['check', ...args, '--format', 'terraform'], azure.env());
+    return { code: run.code, text: run.stdout, parsed: (await parseHcl('security-contact.tf', run.stdout)) as TerraformFile };
+  }
+
+  it('gives the body of the az rest command, and takes over the contact the subscription has', async () => {
+    const table = await runCliInProcess(['check', NO_ATTACK_PATHS], azure.env());
+    expect(table.stdout).toContain(`contact-watch check ${NO_ATTACK_PATHS} --format terraform > security-contact.tf`);
+    const body = JSON.parse((await runSuggestedCommand(table.stdout))[6]!);
+
+    const { code, parsed } = await terraformOf([NO_ATTACK_PATHS]);
+    expect(code).toBe(1);
+    expect(parsed.import).toEqual([{ to: '${azapi_resource.security_contact}', id: putUrl(NO_ATTACK_PATHS) }]);
+    expect(parsed.resource?.azapi_resource.security_contact).toEqual([
+      {
+        type: 'Microsoft.Security/securityContacts@2023-12-01-preview',
+        name: 'default',
+        parent_id: `/subscriptions/${NO_ATTACK_PATHS}`,
+        body,
+      },
+    ]);
+  });
+
+  it('offers the import commented out for a 2017 contact, and none for a contact to create', async () => {
+    const old = await terraformOf([OLD_SHAPE]);
+    expect(old.parsed.import).toBeUndefined();
+    expect(old.text).toContain('# import {');
+    const created = await terraformOf([NO_CONTACT]);
+    expect(created.code).toBe(1);
+    expect(created.parsed.import).toBeUndefined();
+    expect(created.text).not.toContain('import {');
+    expect(created.text).toContain("# Replace secops@your-company.internal with your security team's shared mailbox first.");
+  });
+
+  it('says in a Terraform comment why there is nothing to write, with the exit code of the table', async () => {
+    const notRegistered = await terraformOf([NOT_REGISTERED]);
+    expect(notRegistered.code).toBe(1);
+    expect(notRegistered.text).toMatch(
+      /^# Writing the contact cannot fix this: the Microsoft\.Security resource provider is not registered[^\n]*\n$/,
+    );
+    expect(notRegistered.parsed).toEqual({});
+    const compliant = await terraformOf([COMPLIANT]);
+    expect(compliant.code).toBe(0);
+    expect(compliant.text).toBe('# Nothing to write: the subscription is compliant.\n');
   });
 });

@@ -5,6 +5,8 @@ import { azRestPutCommand, EXAMPLE_SECURITY_TEAM_ADDRESS } from '../../../src/co
 import { renderHtmlReport } from '../../../src/report/html.js';
 import { html, Html } from '../../../src/report/html-tag.js';
 import { renderReport } from '../../../src/report/index.js';
+import { renderTerraformFix } from '../../../src/report/terraform-fix.js';
+import { parseHcl } from '../../support/hcl-parser.js';
 import {
   buildReport,
   COMPLIANT,
@@ -142,7 +144,7 @@ describe('scan --format html', () => {
     expect(bad).not.toContain('Email notifications<span');
   });
 
-  it('gives the remediation of each failing rule in a collapsed section: portal steps, az command, Bicep', () => {
+  it('gives the remediation of each failing rule in a collapsed section: portal steps, az command, Bicep, Terraform, references', () => {
     const fixes = [...page.matchAll(/<details class="fix" id="fix-([a-z-]+)">/g)].map((m) => m[1]);
     expect(fixes).toEqual(['contact-exists', 'email-configured', 'owner-notifications', 'attack-path-notifications', 'error']);
     for (const ruleId of fixes.filter((id) => id !== 'error')) {
@@ -152,6 +154,17 @@ describe('scan --format html', () => {
       for (const step of rule.remediation.portal) expect(section).toContain(`<li>${escape(step)}</li>`);
       expect(section).toContain(`<h3>Azure CLI</h3><pre><code>${escape(rule.remediation.azCli.trimEnd())}</code></pre>`);
       expect(section).toContain(`<h3>Bicep</h3><pre><code>${escape(rule.remediation.bicep.trimEnd())}</code></pre>`);
+      expect(section).toContain(
+        `<h3>Terraform <span class="muted">(azapi provider)</span></h3><pre><code>${escape(rule.remediation.terraform.trimEnd())}</code></pre>`,
+      );
+      for (const cis of rule.references.cis)
+        expect(section).toContain(escape(`${cis.version}, recommendation ${cis.recommendation}: ${cis.title}`));
+      for (const reference of rule.references.frameworks) {
+        expect(section).toContain(
+          `<li><strong>${escape(reference.control)}</strong> ${escape(reference.title)} — ${escape(reference.reason)} <span class="muted">Source: ${escape(reference.source)}.</span></li>`,
+        );
+      }
+      expect(section.includes('<h3>Other frameworks</h3>')).toBe(rule.references.frameworks.length > 0);
     }
     expect(page).not.toMatch(/<details[^>]* open/);
   });
@@ -263,8 +276,25 @@ describe("each failing subscription's own fix", () => {
     // What the write changes, for people, above the command.
     expect(paymentsRow).toContain('<li>added Owner to the notified roles</li>');
     // Collapsed, like every section of the page.
-    expect(paymentsRow).toContain('<details class="sub-fix">\n          <summary>Fix this subscription (Azure CLI)</summary>');
+    expect(paymentsRow).toContain('<details class="sub-fix">\n          <summary>Fix this subscription (Azure CLI or Terraform)</summary>');
     expect(page).not.toMatch(/<details[^>]* open/);
+  });
+
+  it('puts the same write as Terraform under the command, its body the merged body, exactly as check --format terraform prints it', async () => {
+    for (const verdict of [payments, ledger]) {
+      const fix = verdict.fix as Extract<ContactFix, { kind: 'put' }>;
+      const row = rowOf(page, verdict.subscriptionId);
+      const terraform = [...row.matchAll(/<details class="sub-fix-terraform">[\s\S]*?<pre><code>([\s\S]*?)<\/code><\/pre>/g)].map((m) =>
+        shown(m[1]!),
+      );
+      expect(terraform).toEqual([renderTerraformFix(verdict)]);
+      const parsed = (await parseHcl('security-contact.tf', terraform[0]!)) as {
+        resource: { azapi_resource: { security_contact: { body: unknown; parent_id: string }[] } };
+      };
+      const [resource] = parsed.resource.azapi_resource.security_contact;
+      expect(resource?.parent_id).toBe(`/subscriptions/${verdict.subscriptionId}`);
+      expect(resource?.body).toEqual(fix.body);
+    }
   });
 
   it('gives the reason where writing the contact cannot fix it, once, and nothing where the contact could not be read', () => {

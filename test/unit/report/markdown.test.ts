@@ -109,12 +109,22 @@ describe('scan --format markdown', () => {
     const fixed = CONTEXT.rules.filter((rule) => rule.id !== 'alert-notifications');
     const distinctAz = new Set(fixed.map((rule) => rule.remediation.azCli));
     const distinctBicep = new Set(fixed.map((rule) => rule.remediation.bicep));
+    const distinctTerraform = new Set(fixed.map((rule) => rule.remediation.terraform));
     expect(md.split('```sh\n').length - 1).toBe(distinctAz.size);
     expect(md.split('```bicep\n').length - 1).toBe(distinctBicep.size);
-    expect(md.match(/^(Azure CLI|Bicep): the same as for \*\*[a-z-]+\*\* above\.$/gm)).toHaveLength(
-      2 * fixed.length - distinctAz.size - distinctBicep.size,
+    expect(md.split('```hcl\n').length - 1).toBe(distinctTerraform.size);
+    expect(md.match(/^(Azure CLI|Bicep|Terraform \(azapi provider\)): the same as for \*\*[a-z-]+\*\* above\.$/gm)).toHaveLength(
+      3 * fixed.length - distinctAz.size - distinctBicep.size - distinctTerraform.size,
     );
     for (const az of distinctAz) expect(md).toContain(az.trimEnd());
+  });
+
+  it("names each failing rule's controls of other frameworks, grouped by framework", () => {
+    const contactExists = CONTEXT.rules.find((rule) => rule.id === 'contact-exists')!;
+    expect(contactExists.references.frameworks.length).toBeGreaterThan(0);
+    expect(lines).toContain(
+      'Other frameworks: NIST SP 800-53 Rev. 5 IR-4, IR-6, IR-6\\(2\\), SI-4\\(12\\); ISO/IEC 27001:2022 A.5.24, A.5.26; PCI DSS 4.0 12.10.1; SOC 2 CC7.3, CC7.4',
+    );
   });
 
   it('caps the failing table for the 1 MiB job-summary limit and says how many were left out', () => {

@@ -44,8 +44,25 @@ describe('scan --format sarif', () => {
       expect(rule.properties.tags).toEqual(expect.arrayContaining(['security']));
       for (const cis of source.references.cis) expect(rule.properties.tags).toContain(`CIS ${cis.version} ${cis.recommendation}`);
       for (const mcsb of source.references.mcsb) expect(rule.properties.tags).toContain(`MCSB ${mcsb}`);
+      expect(rule.help.text).toContain(source.remediation.terraform.trimEnd());
+      expect(rule.help.markdown).toContain('```hcl\n');
     }
     expect(rules[0].name).toBe('ContactExists');
+  });
+
+  it("carries every rule's controls of other frameworks whole in its properties, as tags and in its help", () => {
+    const rules = run.tool.driver.rules;
+    for (const [index, rule] of rules.entries()) {
+      const source = CONTEXT.rules[index]!;
+      expect(rule.properties.frameworks).toEqual(source.references.frameworks);
+      for (const reference of source.references.frameworks) {
+        expect(rule.properties.tags).toContain(`${reference.framework} ${reference.control}`);
+        const line = `- ${reference.framework} ${reference.control} ${reference.title} — ${reference.reason}`;
+        expect(rule.help.markdown).toContain(line);
+        expect(rule.help.text).toContain(line);
+      }
+    }
+    expect(rules[0].properties.frameworks.length).toBeGreaterThan(0);
   });
 
   it('has one result per failed or error finding of each noncompliant or error subscription', () => {

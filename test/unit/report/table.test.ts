@@ -171,6 +171,11 @@ describe('check --format table: the suggested write', () => {
     expect(lines).toContain(azRestPutCommand(NONCOMPLIANT_HOSTILE.subscriptionId, merged));
     expect(out).toContain("Suggested fix: the subscription's own contact with only the failing settings changed");
     expect(out).not.toContain(EXAMPLE_SECURITY_TEAM_ADDRESS);
+    // The same write as Terraform is one command away.
+    expect(lines).toContain(
+      'The same write as Terraform (azapi provider), as a file to apply: ' +
+        `contact-watch check ${NONCOMPLIANT_HOSTILE.subscriptionId} --format terraform > security-contact.tf`,
+    );
   });
 
   it('says the example address must be replaced when the body holds it', () => {

@@ -242,7 +242,7 @@ describe('alert-notifications never passes what it cannot read', () => {
 });
 
 describeRuleMetadata('alert-notifications', alertNotificationsRule, {
-  cis: { '1.3.0': '2.14', '2.0.0': '2.1.20', '3.0.0': '3.1.14', '4.0.0': '9.1.14', '5.0.0': '8.1.14' },
+  cis: { '1.3.0': '2.14', '2.0.0': '2.1.20', '3.0.0': '3.1.14', '4.0.0': '9.1.14', '5.0.0': '8.1.14', '6.0.0': '8.1.14' },
   azurePolicy: ['6e2593d9-add6-4083-9c9b-4b7d2188c899'],
 });
 

@@ -157,7 +157,7 @@ describe('attack-path-notifications never passes what it cannot read', () => {
 
 // Attack path notifications entered the benchmark in 4.0.0.
 describeRuleMetadata('attack-path-notifications', attackPathNotificationsRule, {
-  cis: { '4.0.0': '9.1.15', '5.0.0': '8.1.15' },
+  cis: { '4.0.0': '9.1.15', '5.0.0': '8.1.15', '6.0.0': '8.1.15' },
   azurePolicy: [],
 });
 

@@ -116,7 +116,7 @@ describe('contact-exists never passes what could not be read', () => {
 });
 
 describeRuleMetadata('contact-exists', contactExistsRule, {
-  cis: { '1.3.0': '2.13', '2.0.0': '2.1.19', '3.0.0': '3.1.13', '4.0.0': '9.1.13', '5.0.0': '8.1.13' },
+  cis: { '1.3.0': '2.13', '2.0.0': '2.1.19', '3.0.0': '3.1.13', '4.0.0': '9.1.13', '5.0.0': '8.1.13', '6.0.0': '8.1.13' },
   azurePolicy: ['4f4f78b8-e367-4b10-a341-d9a4ad5cf1c7'],
 });
 

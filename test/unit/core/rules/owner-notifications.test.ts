@@ -209,7 +209,7 @@ describe('owner-notifications never passes what it cannot read', () => {
 });
 
 describeRuleMetadata('owner-notifications', ownerNotificationsRule, {
-  cis: { '1.3.0': '2.15', '2.0.0': '2.1.18', '3.0.0': '3.1.12', '4.0.0': '9.1.12', '5.0.0': '8.1.12' },
+  cis: { '1.3.0': '2.15', '2.0.0': '2.1.18', '3.0.0': '3.1.12', '4.0.0': '9.1.12', '5.0.0': '8.1.12', '6.0.0': '8.1.12' },
   azurePolicy: ['0b15565f-aa9e-48ba-8619-45960f2c314d'],
 });
 
