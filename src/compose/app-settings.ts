@@ -17,6 +17,7 @@ import {
   RETENTION_SETTINGS,
   SCAN_SCHEDULE_SETTINGS,
   storageSettings,
+  WATCH_SCHEDULE_SETTINGS,
 } from './settings.js';
 import { InvalidSettingsError, type SettingProblem } from '../core/settings-error.js';
 
@@ -31,6 +32,7 @@ const APP_SETTING_PARTS = {
   remediation: REMEDIATION_SETTINGS,
   alerting: ALERTING_SETTINGS,
   scanSchedule: SCAN_SCHEDULE_SETTINGS,
+  watch: WATCH_SCHEDULE_SETTINGS,
   retention: RETENTION_SETTINGS,
   applicationInsightsConnectionString: APPLICATION_INSIGHTS_SETTINGS,
 };
