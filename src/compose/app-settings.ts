@@ -18,6 +18,7 @@ import {
   SCAN_SCHEDULE_SETTINGS,
   storageSettings,
   WATCH_SCHEDULE_SETTINGS,
+  type WatchSettings,
 } from './settings.js';
 import { InvalidSettingsError, type SettingProblem } from '../core/settings-error.js';
 
@@ -69,6 +70,19 @@ export class AppSettingsError extends InvalidSettingsError {
     super(problems, 'app settings');
   }
 }
+
+/**
+ * CONTACT_WATCH_WATCH_SCHEDULE alone: whether the watch's timer is registered, and on what. The
+ * entry point has checked every setting (readAppSettings) before any registration reads this.
+ * @throws AppSettingsError when the setting is malformed.
+ */
+export function readWatchSettings(env: Env): WatchSettings {
+  const read = WATCH_SETTING.check(env);
+  if (!read.ok) throw new AppSettingsError(read.problems);
+  return read.settings.watch;
+}
+
+const WATCH_SETTING = defineSettings({ watch: WATCH_SCHEDULE_SETTINGS });
 
 /**
  * Reads every setting of docs/reference/settings.md the app uses.

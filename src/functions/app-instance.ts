@@ -23,13 +23,6 @@ export function startApp(env: NodeJS.ProcessEnv = process.env): AppSettings {
   return settings;
 }
 
-/** The settings startApp read: what a registration needs to know at load (whether the watch is on). */
-export function appSettings(): AppSettings {
-  if (!started)
-    throw new Error('The app has not started: the entry point (src/functions/index.ts) imports startup.js before any registration.');
-  return started.settings;
-}
-
 /** The process's dependencies, built on first use from the settings startApp read. */
 export function appDependencies(): AppDependencies {
   if (!started)

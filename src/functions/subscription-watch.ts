@@ -5,11 +5,11 @@
  */
 import { app } from '@azure/functions';
 import { createSubscriptionWatchHandler } from '../app/handlers/subscription-watch.js';
-import { appSettings } from './app-instance.js';
+import { readWatchSettings } from '../compose/app-settings.js';
 import { FUNCTION_NAMES } from './function-names.js';
 import { lazy } from './lazy.js';
 
-const { watch } = appSettings();
+const watch = readWatchSettings(process.env);
 if (watch.enabled) {
   app.timer(FUNCTION_NAMES.subscriptionWatch, {
     schedule: watch.timerSchedule,
