@@ -71,6 +71,8 @@ export class AppSettingsError extends InvalidSettingsError {
   }
 }
 
+const WATCH_SETTING = defineSettings({ watch: WATCH_SCHEDULE_SETTINGS });
+
 /**
  * CONTACT_WATCH_WATCH_SCHEDULE alone: whether the watch's timer is registered, and on what. The
  * entry point has checked every setting (readAppSettings) before any registration reads this.
@@ -81,8 +83,6 @@ export function readWatchSettings(env: Env): WatchSettings {
   if (!read.ok) throw new AppSettingsError(read.problems);
   return read.settings.watch;
 }
-
-const WATCH_SETTING = defineSettings({ watch: WATCH_SCHEDULE_SETTINGS });
 
 /**
  * Reads every setting of docs/reference/settings.md the app uses.
