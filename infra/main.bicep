@@ -28,6 +28,9 @@ param customEmailDomainVerified bool = false
 @description('Six-field NCRONTAB schedule of the tenant scan (CONTACT_WATCH_SCAN_SCHEDULE).')
 param scanSchedule string = '0 */30 * * * *'
 
+@description('Six-field NCRONTAB schedule of the new-subscription watch, which finds subscriptions created without a vending event; off: no watch (CONTACT_WATCH_WATCH_SCHEDULE).')
+param watchSchedule string = '0 */5 * * * *'
+
 @description('Days between reminders while a subscription stays non-compliant; 0 = never (CONTACT_WATCH_REMINDER_DAYS).')
 @minValue(0)
 param reminderDays int = 7
@@ -163,6 +166,7 @@ module functionApp 'modules/function-app.bicep' = {
     emailRatePerHour: communication.outputs.ratePerHour
     alertRecipients: alertRecipients
     scanSchedule: scanSchedule
+    watchSchedule: watchSchedule
     reminderDays: reminderDays
     newSubscriptionGraceMinutes: newSubscriptionGraceMinutes
     fixedNotices: fixedNotices

@@ -19,6 +19,7 @@ param emailRatePerMinute int
 param emailRatePerHour int
 param alertRecipients string
 param scanSchedule string
+param watchSchedule string
 param reminderDays int
 param newSubscriptionGraceMinutes int
 param fixedNotices bool
@@ -142,6 +143,7 @@ resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
     CONTACT_WATCH_EMAIL_RATE_PER_HOUR: string(emailRatePerHour)
     CONTACT_WATCH_REPORT_URL: reportUrl
     CONTACT_WATCH_SCAN_SCHEDULE: scanSchedule
+    CONTACT_WATCH_WATCH_SCHEDULE: watchSchedule
     CONTACT_WATCH_HISTORY_RETENTION_DAYS: string(historyRetentionDays)
     CONTACT_WATCH_SCAN_RUN_RETENTION_DAYS: string(scanRunRetentionDays)
   }

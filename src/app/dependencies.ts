@@ -18,6 +18,7 @@ import type {
   SubscriptionLookup,
   TenantInventorySource,
 } from '../scan/ports.js';
+import type { KnownSubscriptionIds, SubscriptionIdSource } from '../scan/watch-ports.js';
 
 /** The settings the handlers read; the app settings (src/compose/app-settings.ts) hold these and more. */
 export interface HandlerSettings {
@@ -57,12 +58,14 @@ export interface AppDependencies {
   settings: HandlerSettings;
   azure: {
     inventory: TenantInventorySource;
+    /** The tenant's subscription ids and states alone, for the new-subscription watch. */
+    subscriptionIds: SubscriptionIdSource;
     contacts: SecurityContactsSource;
     subscriptions: SubscriptionLookup;
     /** Used only when settings.remediation is on. */
     writer: SecurityContactWriter;
   };
-  store: StateStore;
+  store: StateStore & KnownSubscriptionIds;
   /** Who is repairing which subscription, across instances. */
   repairClaims: RepairClaims;
   lease: ScanLease;

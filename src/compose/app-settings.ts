@@ -17,6 +17,8 @@ import {
   RETENTION_SETTINGS,
   SCAN_SCHEDULE_SETTINGS,
   storageSettings,
+  WATCH_SCHEDULE_SETTINGS,
+  type WatchSettings,
 } from './settings.js';
 import { InvalidSettingsError, type SettingProblem } from '../core/settings-error.js';
 
@@ -31,6 +33,7 @@ const APP_SETTING_PARTS = {
   remediation: REMEDIATION_SETTINGS,
   alerting: ALERTING_SETTINGS,
   scanSchedule: SCAN_SCHEDULE_SETTINGS,
+  watch: WATCH_SCHEDULE_SETTINGS,
   retention: RETENTION_SETTINGS,
   applicationInsightsConnectionString: APPLICATION_INSIGHTS_SETTINGS,
 };
@@ -66,6 +69,19 @@ export class AppSettingsError extends InvalidSettingsError {
   constructor(problems: readonly SettingProblem[]) {
     super(problems, 'app settings');
   }
+}
+
+const WATCH_SETTING = defineSettings({ watch: WATCH_SCHEDULE_SETTINGS });
+
+/**
+ * CONTACT_WATCH_WATCH_SCHEDULE alone: whether the watch's timer is registered, and on what. The
+ * entry point has checked every setting (readAppSettings) before any registration reads this.
+ * @throws AppSettingsError when the setting is malformed.
+ */
+export function readWatchSettings(env: Env): WatchSettings {
+  const read = WATCH_SETTING.check(env);
+  if (!read.ok) throw new AppSettingsError(read.problems);
+  return read.settings.watch;
 }
 
 /**

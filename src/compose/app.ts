@@ -17,7 +17,7 @@ import { alertDelivery } from './alert-delivery.js';
 import type { AlertingSettings } from './alerting-settings.js';
 import { createAzureAdapters, type AzureAdapters } from './azure.js';
 import type { TableStateStore } from '../adapters/table-storage/index.js';
-import type { StorageSetting } from './settings.js';
+import type { StorageSetting, WatchSettings } from './settings.js';
 
 /** Every app setting of docs/reference/settings.md that the app reads, checked once at start-up. */
 export interface AppSettings {
@@ -32,6 +32,8 @@ export interface AppSettings {
   alerting: AlertingSettings;
   /** CONTACT_WATCH_SCAN_SCHEDULE: the timer's NCRONTAB expression (six fields). */
   scanSchedule: string;
+  /** CONTACT_WATCH_WATCH_SCHEDULE: the new-subscription watch, off or on a schedule. */
+  watch: WatchSettings;
   /** CONTACT_WATCH_HISTORY_RETENTION_DAYS, CONTACT_WATCH_SCAN_RUN_RETENTION_DAYS. */
   retention: RetentionSettings;
   /** APPLICATIONINSIGHTS_CONNECTION_STRING, when set (never logged). */
@@ -41,7 +43,9 @@ export interface AppSettings {
 /** The app's dependencies as composed here: the ports the handlers see, and the adapters behind them. */
 export type ComposedAppDependencies = AppDependencies & {
   settings: AppSettings;
-  azure: Pick<AzureAdapters, 'cloud' | 'credential' | 'inventory' | 'contacts' | 'subscriptions'> & { writer: AzureAdapters['contacts'] };
+  azure: Pick<AzureAdapters, 'cloud' | 'credential' | 'inventory' | 'subscriptionIds' | 'contacts' | 'subscriptions'> & {
+    writer: AzureAdapters['contacts'];
+  };
   store: TableStateStore;
 };
 

@@ -1,6 +1,6 @@
 /**
  * The Azure side, built from the environment the same way for the CLI and the Functions app: cloud
- * settings, credential, and the three ARM adapters.
+ * settings, credential, and the ARM adapters.
  */
 import type { AdditionalPolicyConfig } from '@azure/core-client';
 import type { TokenCredential } from '@azure/identity';
@@ -8,6 +8,7 @@ import { resolveAzureCloud, type AzureCloudSettings } from '../adapters/azure-cl
 import { DEFAULT_RETRY_SETTINGS, type RetrySettings } from '../adapters/arm-http.js';
 import { createAzureCredential } from '../adapters/credential.js';
 import { ResourceGraphInventory } from '../adapters/resource-graph.js';
+import { ResourceGraphSubscriptionIds } from '../adapters/resource-graph-subscription-ids.js';
 import { SecurityContactsApi } from '../adapters/security-contacts.js';
 import { SubscriptionsApi } from '../adapters/subscriptions-api.js';
 
@@ -16,6 +17,8 @@ export interface AzureAdapters {
   credential: TokenCredential;
   /** Resource Graph: subscriptions and indexed contacts (TenantInventorySource). */
   inventory: ResourceGraphInventory;
+  /** Resource Graph: the tenant's subscription ids and states only, for the new-subscription watch (SubscriptionIdSource). */
+  subscriptionIds: ResourceGraphSubscriptionIds;
   /** securityContacts API, fresh per subscription (SecurityContactsSource). */
   contacts: SecurityContactsApi;
   /** ARM Subscriptions API: list, and one subscription fresh (SubscriptionLookup). */
@@ -49,6 +52,7 @@ export function createAzureAdapters(env: NodeJS.ProcessEnv = process.env, option
     cloud,
     credential,
     inventory: new ResourceGraphInventory(credential, cloud, { ...clientOptions, subscriptionLister: subscriptions }),
+    subscriptionIds: new ResourceGraphSubscriptionIds(credential, cloud, clientOptions),
     contacts: new SecurityContactsApi(credential, cloud, clientOptions),
     subscriptions,
   };

@@ -119,6 +119,58 @@ export const SCAN_SCHEDULE_SETTINGS = settingsPart({
   value: (values) => values.CONTACT_WATCH_SCAN_SCHEDULE,
 });
 
+export const DEFAULT_WATCH_SCHEDULE = '0 */5 * * * *';
+/** The app-setting reference the watch's timer is registered with when the setting is set. */
+export const WATCH_SCHEDULE_REFERENCE = '%CONTACT_WATCH_WATCH_SCHEDULE%';
+
+/**
+ * The new-subscription watch (docs/reference/scanning.md): off, or when its timer runs. The host resolves a
+ * `%…%` schedule itself and refuses an app that names one it cannot resolve, so the timer is
+ * registered with the reference only when the setting holds a schedule; unset, with the default
+ * schedule itself; `off`, not at all.
+ */
+export type WatchSettings =
+  | { enabled: false }
+  | {
+      enabled: true;
+      /** The NCRONTAB expression the watch runs on. */
+      schedule: string;
+      /** What the timer trigger is registered with: WATCH_SCHEDULE_REFERENCE, or the default expression when the setting is unset. */
+      timerSchedule: string;
+    };
+
+/**
+ * CONTACT_WATCH_WATCH_SCHEDULE: `off`, or a six-field NCRONTAB expression that runs at most once a
+ * minute (its seconds field one number): every run sends at least one Resource Graph request,
+ * from the same per-user quota as the scan's.
+ */
+export const WATCH_SCHEDULE_SETTINGS = settingsPart({
+  fields: {
+    CONTACT_WATCH_WATCH_SCHEDULE: setting((text): WatchSettings => {
+      if (text === undefined) return { enabled: true, schedule: DEFAULT_WATCH_SCHEDULE, timerSchedule: DEFAULT_WATCH_SCHEDULE };
+      if (text.toLowerCase() === 'off') return { enabled: false };
+      const problem = ncrontabProblem(text) ?? moreThanOncePerMinute(text);
+      if (problem) {
+        throw new SettingsError(
+          'CONTACT_WATCH_WATCH_SCHEDULE',
+          `CONTACT_WATCH_WATCH_SCHEDULE is ${quoteWithoutSecrets(text)}: ${problem}. Expected "off" (no watch) or a six-field NCRONTAB expression ` +
+            `"second minute hour day month day-of-week" that runs at most once a minute, e.g. ${DEFAULT_WATCH_SCHEDULE} (every 5 minutes).`,
+        );
+      }
+      return { enabled: true, schedule: text, timerSchedule: WATCH_SCHEDULE_REFERENCE };
+    }),
+  },
+  value: (values) => values.CONTACT_WATCH_WATCH_SCHEDULE,
+});
+
+/** Why a valid NCRONTAB expression runs more than once a minute, or undefined when it does not. */
+function moreThanOncePerMinute(expression: string): string | undefined {
+  const seconds = expression.trim().split(/\s+/)[0]!;
+  return /^\d+$/.test(seconds)
+    ? undefined
+    : `its second field ${quoteWithoutSecrets(seconds)} runs it more than once a minute (give one second, such as 0)`;
+}
+
 /** CONTACT_WATCH_HISTORY_RETENTION_DAYS and CONTACT_WATCH_SCAN_RUN_RETENTION_DAYS, each checked on its own. */
 export const RETENTION_SETTINGS = settingsPart({
   fields: {

@@ -5,6 +5,7 @@
  */
 import './startup.js';
 import './scan-timer.js';
+import './subscription-watch.js';
 import './contact-events.js';
 import './compliance.js';
 import './subscriptions.js';

@@ -631,4 +631,33 @@ export function stateRunsContract(backend: TableBackend): void {
       expect(await store.pruneExpired()).toMatchObject({ complete: true });
     });
   });
+
+  describe('the ids it knows (the new-subscription watch)', () => {
+    it('lists every recorded subscription, gone ones included, from the row keys alone: one query per partition, $select=RowKey', async () => {
+      const urls: string[] = [];
+      const store = backend.openStateStore({
+        tablePrefix: uniquePrefix(),
+        additionalPolicies: [
+          {
+            position: 'perCall',
+            policy: { name: 'test-urls', sendRequest: (request, next) => (urls.push(request.url), next(request)) },
+          },
+        ],
+      });
+      expect(await store.knownSubscriptionIds()).toEqual(new Set());
+
+      const ids = Array.from({ length: 40 }, (_, i) => subscriptionIdFor(i));
+      await run(store, 'scan-1', complete(ids.map((id) => verdict(id, 'compliant'))));
+      await run(store, 'scan-2', complete(ids.slice(1).map((id) => verdict(id, id === ids[1] ? 'noncompliant' : 'compliant'))));
+      expect((await store.getSubscription(ids[0]!))?.status).toBe('gone');
+      // History rows sit beside the state rows in each partition; only state rows are ids.
+      expect((await store.history(ids[1]!)).length).toBe(2);
+
+      urls.splice(0);
+      expect(await store.knownSubscriptionIds()).toEqual(new Set(ids));
+      const queries = urls.map((url) => new URL(url)).filter((url) => url.searchParams.has('$filter'));
+      expect(queries).toHaveLength(16);
+      for (const query of queries) expect(query.searchParams.get('$select')).toBe('RowKey');
+    });
+  });
 }

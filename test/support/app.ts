@@ -131,6 +131,7 @@ export function testAppDependencies(options: TestAppOptions): ComposedAppDepende
     remediation: { enabled: options.remediation === true },
     alerting: readAlertingSettings(env),
     scanSchedule: '0 */30 * * * *',
+    watch: { enabled: true, schedule: '0 */5 * * * *', timerSchedule: '%CONTACT_WATCH_WATCH_SCHEDULE%' },
     retention,
   };
   const lines: LoggedLine[] = [];

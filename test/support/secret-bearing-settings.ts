@@ -91,6 +91,11 @@ export const MALFORMED_WITH_SECRETS: Record<AppSettingName, readonly string[]> =
     ...EVERY_POSITION.map((value) => `${value} */30 * * * *`),
     ...EVERY_POSITION.map((value) => `0 0 ${value} * * *`),
   ],
+  CONTACT_WATCH_WATCH_SCHEDULE: [
+    ...EVERY_POSITION,
+    ...EVERY_POSITION.map((value) => `${value} */5 * * * *`),
+    ...EVERY_POSITION.map((value) => `0 */5 ${value} * * *`),
+  ],
   CONTACT_WATCH_HISTORY_RETENTION_DAYS: EVERY_POSITION,
   CONTACT_WATCH_SCAN_RUN_RETENTION_DAYS: EVERY_POSITION,
   APPLICATIONINSIGHTS_CONNECTION_STRING: EVERY_POSITION,

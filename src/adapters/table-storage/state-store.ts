@@ -32,6 +32,7 @@ import {
   type StateStore,
   type StateStoreStats,
 } from '../../scan/ports.js';
+import type { KnownSubscriptionIds } from '../../scan/watch-ports.js';
 import { connectTables, type TableConnection, type TableConnectionOptions, type TableStorageTarget } from './connection.js';
 import { TABLE_SUFFIXES, scanRunRowKey, subscriptionPartition } from './entities.js';
 import { ExemptionRows } from './exemption-rows.js';
@@ -61,7 +62,7 @@ export interface StateStoreOptions extends TableConnectionOptions {
  * The state store over Table Storage. Its `connection` (the same account and table prefix) is what
  * the composition root builds the outbox, the scan lease and the scan reports on.
  */
-export interface TableStateStore extends StateStore {
+export interface TableStateStore extends StateStore, KnownSubscriptionIds {
   readonly connection: TableConnection;
 }
 
@@ -127,6 +128,10 @@ class TableBackedStateStore implements TableStateStore {
 
   recordedSubscriptions(): Promise<Map<string, RecordedSubscription>> {
     return this.records.recordedSubscriptions();
+  }
+
+  knownSubscriptionIds(): Promise<Set<string>> {
+    return this.records.knownSubscriptionIds();
   }
 
   // ---- scan runs ------------------------------------------------------------------------------

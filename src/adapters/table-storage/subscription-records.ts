@@ -8,6 +8,7 @@ import pLimit from 'p-limit';
 import { RECORDED_STATUSES, type RecordedSubscription, type StatusChange, type SubscriptionRecord } from '../../core/state-model.js';
 import type { TableConnection } from './connection.js';
 import {
+  STATE_ROW_PREFIX,
   STATE_ROW_RANGE,
   SUBSCRIPTION_PARTITIONS,
   TABLE_SUFFIXES,
@@ -91,6 +92,14 @@ export class SubscriptionRecords {
       },
     );
     return new Map(rows);
+  }
+
+  /** The lower-case id of every state row, read from the row keys alone (`$select=RowKey`). */
+  async knownSubscriptionIds(): Promise<Set<string>> {
+    const ids = await this.stateRows(['RowKey'], (row) =>
+      row.rowKey?.startsWith(STATE_ROW_PREFIX) ? row.rowKey.slice(STATE_ROW_PREFIX.length).toLowerCase() : undefined,
+    );
+    return new Set(ids);
   }
 
   /** Every state row (only `select`'s properties, when given), read as `read` makes of it; the 16 partitions side by side. */

@@ -19,11 +19,14 @@ const VALID = {
   CONTACT_WATCH_ALERT_RECIPIENTS: 'secops@fabrikam.io',
 };
 
-/** What `scan --notify` reads: every app setting but the timer's schedule, Application Insights and the app's own repairs. */
-const CLI_SETTINGS: readonly AppSettingName[] = APP_SETTING_NAMES.filter(
-  (name) =>
-    name !== 'CONTACT_WATCH_SCAN_SCHEDULE' && name !== 'APPLICATIONINSIGHTS_CONNECTION_STRING' && name !== 'CONTACT_WATCH_REMEDIATION',
-);
+/** What `scan --notify` reads: every app setting but the timers' schedules, Application Insights and the app's own repairs. */
+const APP_ONLY_SETTINGS: readonly AppSettingName[] = [
+  'CONTACT_WATCH_SCAN_SCHEDULE',
+  'CONTACT_WATCH_WATCH_SCHEDULE',
+  'APPLICATIONINSIGHTS_CONNECTION_STRING',
+  'CONTACT_WATCH_REMEDIATION',
+];
+const CLI_SETTINGS: readonly AppSettingName[] = APP_SETTING_NAMES.filter((name) => !APP_ONLY_SETTINGS.includes(name));
 
 async function run(args: string[], env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
   let stdout = '';

@@ -94,12 +94,15 @@ describe('the entry point (package.json main)', () => {
     for (const registration of loaded.recorded.functions) expect(registration.hasHandler, registration.name).toBe(true);
   });
 
-  it('one timer trigger on the schedule setting, with no output', () => {
+  it('two timer triggers, the scan and the new-subscription watch, each on its schedule setting, with no output', () => {
     const timers = loaded.recorded.functions.filter((registration) => trigger(registration).type === 'timerTrigger');
-    expect(timers.map((registration) => registration.name)).toEqual([FUNCTION_NAMES.scanTimer]);
+    expect(timers.map((registration) => registration.name)).toEqual([FUNCTION_NAMES.scanTimer, FUNCTION_NAMES.subscriptionWatch]);
     expect(trigger(timers[0]!)).toMatchObject({ schedule: '%CONTACT_WATCH_SCAN_SCHEDULE%' });
-    expect(trigger(timers[0]!).runOnStartup).not.toBe(true);
-    expect(outputs(timers[0]!)).toEqual([]);
+    expect(trigger(timers[1]!)).toMatchObject({ schedule: '%CONTACT_WATCH_WATCH_SCHEDULE%' });
+    for (const timer of timers) {
+      expect(trigger(timer).runOnStartup, timer.name).not.toBe(true);
+      expect(outputs(timer), timer.name).toEqual([]);
+    }
   });
 
   it('one Event Grid trigger, with no output', () => {
@@ -127,6 +130,43 @@ describe('the entry point (package.json main)', () => {
     expect(trigger(registration!)).toMatchObject({ type: 'httpTrigger', route, methods, authLevel: 'function' });
     expect(String(trigger(registration!).route)).not.toMatch(/:/);
     expect(outputs(registration!)).toEqual([['$return', expect.objectContaining({ type: 'http', direction: 'out' })]]);
+  });
+});
+
+describe('CONTACT_WATCH_WATCH_SCHEDULE', () => {
+  const { CONTACT_WATCH_WATCH_SCHEDULE: _watchSchedule, ...withoutWatchSchedule } = exampleSettings;
+  const timersOf = (loaded: ReturnType<typeof loadEntryPoint>) =>
+    loaded.recorded.functions
+      .filter((registration) => trigger(registration).type === 'timerTrigger')
+      .map((registration) => [registration.name, trigger(registration).schedule]);
+
+  it.each(['off', 'OFF', ' Off '])('%j: the watch is not registered, everything else is', (value) => {
+    const loaded = loadEntryPoint({ ...exampleSettings, CONTACT_WATCH_WATCH_SCHEDULE: value });
+    expect(loaded.stderr).toBe('');
+    expect(loaded.status).toBe(0);
+    expect(loaded.recorded.functions.map((registration) => registration.name).sort()).toEqual(
+      Object.values(FUNCTION_NAMES)
+        .filter((name) => name !== FUNCTION_NAMES.subscriptionWatch)
+        .sort(),
+    );
+    expect(timersOf(loaded)).toEqual([[FUNCTION_NAMES.scanTimer, '%CONTACT_WATCH_SCAN_SCHEDULE%']]);
+  });
+
+  it('unset: the watch runs every 5 minutes, registered with the schedule itself (the host cannot resolve a reference to a missing setting)', () => {
+    const loaded = loadEntryPoint(withoutWatchSchedule);
+    expect(loaded.stderr).toBe('');
+    expect(loaded.status).toBe(0);
+    expect(timersOf(loaded)).toEqual([
+      [FUNCTION_NAMES.scanTimer, '%CONTACT_WATCH_SCAN_SCHEDULE%'],
+      [FUNCTION_NAMES.subscriptionWatch, '0 */5 * * * *'],
+    ]);
+  });
+
+  it.each(['every 5 minutes', '*/5 * * * *', '* */5 * * * *'])('%j stops start-up with a message naming it', (value) => {
+    const loaded = loadEntryPoint({ ...exampleSettings, CONTACT_WATCH_WATCH_SCHEDULE: value });
+    expect(loaded.status).not.toBe(0);
+    expect(loaded.stderr).toContain('CONTACT_WATCH_WATCH_SCHEDULE');
+    expect(loaded.recorded.functions).toEqual([]);
   });
 });
 

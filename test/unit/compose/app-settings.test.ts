@@ -43,6 +43,7 @@ describe('readAppSettings', () => {
     expect(settings.alerting.acs).toEqual({ kind: 'managed-identity', endpoint: 'https://cw-acs.communication.azure.com' });
     expect(settings.alerting.recipients).toEqual(['secops@fabrikam.io', 'cloud@fabrikam.io']);
     expect(settings.scanSchedule).toBe('0 */30 * * * *');
+    expect(settings.watch).toEqual({ enabled: true, schedule: '0 */5 * * * *', timerSchedule: '0 */5 * * * *' });
     expect(settings.retention).toEqual({ historyDays: 400, scanRunDays: 90 });
     expect(settings.alerting).not.toHaveProperty('reportUrl');
     expect(settings).not.toHaveProperty('applicationInsightsConnectionString');
@@ -70,6 +71,33 @@ describe('readAppSettings', () => {
     expect(settings.retention).toEqual({ historyDays: 730, scanRunDays: 14 });
     expect(settings.alerting.reportUrl).toBe('https://security.fabrikam.io/contact-watch/report');
     expect(settings.applicationInsightsConnectionString).toMatch(/^InstrumentationKey=/);
+  });
+
+  it.each([
+    [
+      'a schedule',
+      ' 30 */10 8-18 * * Mon-Fri ',
+      { enabled: true, schedule: '30 */10 8-18 * * Mon-Fri', timerSchedule: '%CONTACT_WATCH_WATCH_SCHEDULE%' },
+    ],
+    ['off', 'off', { enabled: false }],
+    ['OFF', 'OFF', { enabled: false }],
+    ['blank (the default)', '  ', { enabled: true, schedule: '0 */5 * * * *', timerSchedule: '0 */5 * * * *' }],
+  ])('reads CONTACT_WATCH_WATCH_SCHEDULE: %s', (_what, value, expected) => {
+    expect(readAppSettings({ ...VALID, CONTACT_WATCH_WATCH_SCHEDULE: value }).watch).toEqual(expected);
+  });
+
+  it.each([
+    ['disabled', /"disabled": it has 1 field, not 6.*Expected "off" \(no watch\)/],
+    ['*/5 * * * *', /it has 5 fields, not 6 \(the Functions timer needs the seconds field first\)/],
+    ['0 */5 * * * * *', /it has 7 fields, not 6/],
+    ['0 61 * * * *', /its minute field "61"/],
+    ['*/30 * * * * *', /its second field "\*\/30" runs it more than once a minute/],
+    ['0,30 */5 * * * *', /its second field "0,30" runs it more than once a minute/],
+  ])('refuses CONTACT_WATCH_WATCH_SCHEDULE %j, naming it', (value, message) => {
+    const error = failure({ ...VALID, CONTACT_WATCH_WATCH_SCHEDULE: value });
+    expect(error.settings).toEqual(['CONTACT_WATCH_WATCH_SCHEDULE']);
+    expect(error.message).toContain('CONTACT_WATCH_WATCH_SCHEDULE');
+    expect(error.message).toMatch(message);
   });
 
   it.each([
