@@ -7,6 +7,7 @@ import { constants } from 'node:fs';
 import { access, readFile, stat } from 'node:fs/promises';
 import { userInfo } from 'node:os';
 import { dirname, resolve } from 'node:path';
+import { InvalidArgumentError } from 'commander';
 import type { Policy } from '../core/model.js';
 import { DEFAULT_POLICY, parsePolicyJson } from '../core/policy.js';
 
@@ -84,4 +85,13 @@ export function currentUser(env: NodeJS.ProcessEnv): string {
   } catch {
     return 'unknown';
   }
+}
+
+/** `check --wait`: whole seconds, at most an hour. */
+export function parseWaitSeconds(value: string): number {
+  const seconds = Number(value);
+  if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(seconds) || seconds > 3600) {
+    throw new InvalidArgumentError('expected a whole number of seconds from 0 to 3600');
+  }
+  return seconds;
 }

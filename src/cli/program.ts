@@ -19,7 +19,7 @@ import { runScan, ScanFailedError, summarise, type ScanResult } from '../scan/sc
 import { runStoredScan, type StoredScanResult } from '../scan/stored-scan.js';
 import { applyExemptions, InvalidExemptionError, isExemptionActive } from '../core/exemptions.js';
 import { createProgressReporter } from './progress.js';
-import { checkWritable, currentUser, EXIT, loadPolicy, UsageError, type CliIo } from './cli-support.js';
+import { checkWritable, currentUser, EXIT, loadPolicy, parseWaitSeconds, UsageError, type CliIo } from './cli-support.js';
 import { fixCommand, type FixCommandOptions } from './fix-command.js';
 import { listUndeliveredMessages, requeueMessage } from '../alerts/outbox-admin.js';
 import { isGivenUp } from '../core/outbox-states.js';
@@ -230,7 +230,8 @@ async function scanCommand(options: ScanOptions, io: CliIo): Promise<number> {
     progress.stop();
   }
   const { report, stats } = result;
-  const rendered = renderReportChunks(report, options.format, { rules: RULES, portalUrl: azure.cloud.portalUrl });
+  const context = { rules: RULES, portalUrl: azure.cloud.portalUrl, policy, productVersion: packageJson.version };
+  const rendered = renderReportChunks(report, options.format, context);
   if (options.output) await writeFile(options.output, rendered);
   else for (const chunk of rendered) io.stdout(chunk);
 
@@ -347,14 +348,6 @@ function collectSubscriptionIds(value: string, previous: string[]): string[] {
   } catch (error) {
     throw new InvalidArgumentError((error as Error).message);
   }
-}
-
-function parseWaitSeconds(value: string): number {
-  const seconds = Number(value);
-  if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(seconds) || seconds > 3600) {
-    throw new InvalidArgumentError('expected a whole number of seconds from 0 to 3600');
-  }
-  return seconds;
 }
 
 /** CONTACT_WATCH_DEBUG: the stack, and each cause with what it says (the SDK's account of every sign-in method it tried). */

@@ -7,6 +7,7 @@ import { renderCsvReport } from './csv.js';
 import { renderHtmlReport } from './html.js';
 import { jsonReportChunks, renderJsonReport, renderJsonVerdict } from './json.js';
 import { renderMarkdownReport } from './markdown.js';
+import { ocsfContext, ocsfReportChunks, renderOcsfReport } from './ocsf.js';
 import { renderSarifReport } from './sarif.js';
 import type { RenderContext } from './render-context.js';
 import { renderTableReport, renderTableVerdict, tableReportChunks } from './table.js';
@@ -14,7 +15,7 @@ import { renderTableReport, renderTableVerdict, tableReportChunks } from './tabl
 export type { RenderContext } from './render-context.js';
 export { reportJsonValue, verdictJsonValue } from './json.js';
 
-export const REPORT_FORMATS = ['table', 'json', 'csv', 'markdown', 'sarif', 'html'] as const;
+export const REPORT_FORMATS = ['table', 'json', 'csv', 'markdown', 'sarif', 'html', 'ocsf'] as const;
 export type ReportFormat = (typeof REPORT_FORMATS)[number];
 
 export const VERDICT_FORMATS = ['table', 'json'] as const;
@@ -35,16 +36,19 @@ export function renderReport(report: ScanReport, format: ReportFormat, context: 
       return renderSarifReport(report, context);
     case 'html':
       return renderHtmlReport(report, context);
+    case 'ocsf':
+      return renderOcsfReport(report, ocsfContext(context));
   }
 }
 
 /**
- * The report in pieces, for writing large reports without holding them as one string: JSON (what
- * pipelines read at tenant scale) and table (the default) are streamed, the others come whole.
+ * The report in pieces, for writing large reports without holding them as one string: JSON and
+ * OCSF (what pipelines read at tenant scale) and table (the default) are streamed, the others come whole.
  */
 export function renderReportChunks(report: ScanReport, format: ReportFormat, context: RenderContext): Iterable<string> {
   if (format === 'json') return jsonReportChunks(report);
   if (format === 'table') return tableReportChunks(report);
+  if (format === 'ocsf') return ocsfReportChunks(report, ocsfContext(context));
   return [renderReport(report, format, context)];
 }
 

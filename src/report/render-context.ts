@@ -1,3 +1,4 @@
+import type { Policy } from '../core/model.js';
 import type { Rule } from '../core/rules/rule.js';
 
 /** What a formatter needs beyond the report itself. */
@@ -6,6 +7,10 @@ export interface RenderContext {
   rules: readonly Rule[];
   /** The Azure portal of the cloud scanned, e.g. `https://portal.azure.com`. */
   portalUrl: string;
+  /** The policy the scan judged by (the OCSF format's severities say whether it requires a rule). */
+  policy?: Policy;
+  /** contact-watch's version, as `--version` reports it (the OCSF format's `metadata.product.version`). */
+  productVersion?: string;
 }
 
 /** The context's rule with this id. */

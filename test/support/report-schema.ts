@@ -1,14 +1,16 @@
 /**
  * The published JSON formats as tests hold the code to them: schema/report-v1.json (the report of
  * `scan --format json`, POST /api/scans and GET /api/scans/{scanId}; one element of it for
- * `check --format json` and the compliance route), schema/fix-report-v1.json (`fix --format json`)
- * and schema/openapi.json (every answer of the HTTP API). Each validator is compiled once per
- * process, with Ajv in strict mode, so a schema that a strict reader would refuse fails here too.
+ * `check --format json` and the compliance route), schema/fix-report-v1.json (`fix --format json`),
+ * schema/openapi.json (every answer of the HTTP API) and schema/ocsf-compliance-finding-1.6.0.json
+ * (each line of `scan --format ocsf`). Each validator is compiled once per process, with Ajv in
+ * strict mode, so a schema that a strict reader would refuse fails here too.
  *
  *   expectValidReport(JSON.parse(stdout));
  *   expectValidVerdict(body);
  *   expectValidFixReport(JSON.parse(stdout));
  *   const response = expectDocumentedAnswer('POST /api/scans', await handler(request, context));
+ *   expect(schemaErrors(OCSF_EVENT_SCHEMA, JSON.parse(line))).toEqual([]);
  *
  * Beyond the schema, expectValidReport checks what JSON Schema cannot say: subscriptions sorted by
  * id and the summary counting them, and expectValidFixReport the order of its subscriptions.
@@ -31,7 +33,7 @@ export const addFormats = ((ajvFormats as unknown as { default?: typeof ajvForma
 ) => void;
 
 /** The schema files, under the names by which they refer to each other (`report-v1.json#/$defs/…`). */
-export const SCHEMA_FILES = ['report-v1.json', 'fix-report-v1.json', 'openapi.json'] as const;
+export const SCHEMA_FILES = ['report-v1.json', 'fix-report-v1.json', 'openapi.json', 'ocsf-compliance-finding-1.6.0.json'] as const;
 
 let compiled: Ajv2020 | undefined;
 
@@ -50,7 +52,7 @@ const OPENAPI_FIELDS = [
 ];
 
 /**
- * One Ajv for the three files. The OpenAPI document is added as a whole, so that its response
+ * One Ajv for the four files. The OpenAPI document is added as a whole, so that its response
  * schemas are compiled by JSON pointer, their `$ref`s resolving within it and to the report schema
  * beside it. Ajv compiles the document that holds a pointer's target too, so the fields of its top
  * level are declared as keywords that check nothing; everything else stays under strict mode.
@@ -95,6 +97,8 @@ function describeError(error: ErrorObject): string {
 export const REPORT_SCHEMA = 'report-v1.json';
 export const VERDICT_SCHEMA = 'report-v1.json#/$defs/subscription';
 export const FIX_REPORT_SCHEMA = 'fix-report-v1.json';
+/** One OCSF Compliance Finding of `scan --format ocsf` (it refers to report-v1.json for the contact). */
+export const OCSF_EVENT_SCHEMA = 'ocsf-compliance-finding-1.6.0.json';
 
 /** A §7 JSON report, as schema/report-v1.json describes it. */
 export function expectValidReport(value: unknown): void {

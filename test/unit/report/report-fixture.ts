@@ -6,10 +6,20 @@
  * out of rule order, so the formatters' sorting is exercised.
  */
 import type { Finding, ScanReport, SubscriptionVerdict } from '../../../src/core/model.js';
+import { DEFAULT_POLICY } from '../../../src/core/policy.js';
 import { RULES } from '../../../src/core/rules/index.js';
 import type { RenderContext } from '../../../src/report/index.js';
 
-export const CONTEXT: RenderContext = { rules: RULES, portalUrl: 'https://portal.azure.com' };
+/**
+ * What the CLI gives the formats: the rules, the portal, the policy scanned with (the default) and
+ * contact-watch's version (a fixed one here, so that what is rendered does not change with a release).
+ */
+export const CONTEXT: RenderContext = {
+  rules: RULES,
+  portalUrl: 'https://portal.azure.com',
+  policy: DEFAULT_POLICY,
+  productVersion: '0.0.0-test',
+};
 
 /** Every kind of hostile input at once: markup, a formula start, `|`, a comma, a quote, CR/LF. */
 export const HOSTILE_NAME = '=cmd|\' /C calc\'!A0 <script>alert(1)</script>, "Payments" | prod\r\nline2';

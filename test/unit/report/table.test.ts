@@ -229,6 +229,6 @@ describe('every format', () => {
       expect(out.length, format).toBeGreaterThan(100);
       expect(out.endsWith('\n'), format).toBe(true);
     }
-    expect(REPORT_FORMATS).toEqual(['table', 'json', 'csv', 'markdown', 'sarif', 'html']);
+    expect(REPORT_FORMATS).toEqual(['table', 'json', 'csv', 'markdown', 'sarif', 'html', 'ocsf']);
   });
 });
