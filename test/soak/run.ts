@@ -42,6 +42,12 @@ export interface SoakOptions {
   /** A build with a safety check removed, to show the soak notices. */
   variant?: BrokenVariant;
   reminderDays?: number;
+  /**
+   * The ARM clients' request time limit (default ARM_REQUEST_TIMEOUT_MS). It is real time: on a
+   * loaded machine an ordinary answer can outlast a short limit, so a run that must replay
+   * exactly sets a long one and no timeout faults.
+   */
+  armRequestTimeoutMs?: number;
   onProgress?: (progress: { cycle: number; cycles: number; violations: number; elapsedMs: number }) => void;
 }
 
@@ -174,7 +180,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
       ],
       armPolicies: [failedContactReads((subscriptionId, status) => injector.noteFailedRead(subscriptionId, status))],
       emailPolicies: options.variant === 'operation-id-not-reused' ? [freshOperationIds()] : [],
-      armRequestTimeoutMs: ARM_REQUEST_TIMEOUT_MS,
+      armRequestTimeoutMs: options.armRequestTimeoutMs ?? ARM_REQUEST_TIMEOUT_MS,
     };
     let generation = 0;
     const newInstance = (name: string, skewMs: number): AppInstance => {
