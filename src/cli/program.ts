@@ -2,7 +2,6 @@
  * The command line of docs/reference/cli.md. `runCli` returns the exit code instead of exiting, so the
  * whole program can be driven from tests; src/cli/main.ts is the process entry point.
  */
-import { writeFile } from 'node:fs/promises';
 import packageJson from '../../package.json' with { type: 'json' };
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import type { ScanReport, SubscriptionVerdict } from '../core/model.js';
@@ -18,6 +17,7 @@ import { runScan, ScanFailedError, summarise, type ScanResult } from '../scan/sc
 import { runStoredScan, type StoredScanResult } from '../scan/stored-scan.js';
 import { applyExemptions, InvalidExemptionError, isExemptionActive } from '../core/exemptions.js';
 import { createProgressReporter } from './progress.js';
+import { writeReport } from './report-output.js';
 import { checkWritable, currentUser, EXIT, loadPolicy, UsageError, type CliIo } from './cli-support.js';
 import { fixCommand, type FixCommandOptions } from './fix-command.js';
 import { listUndeliveredMessages, requeueMessage } from '../alerts/outbox-admin.js';
@@ -230,9 +230,7 @@ async function scanCommand(options: ScanOptions, io: CliIo): Promise<number> {
     progress.stop();
   }
   const { report, stats } = result;
-  const rendered = renderReportChunks(report, options.format, { rules: RULES, portalUrl: azure.cloud.portalUrl });
-  if (options.output) await writeFile(options.output, rendered);
-  else for (const chunk of rendered) io.stdout(chunk);
+  await writeReport(renderReportChunks(report, options.format, { rules: RULES, portalUrl: azure.cloud.portalUrl }), options.output, io);
 
   io.stderr(
     `${summaryLine(report)} in ${(stats.durationMs / 1000).toFixed(1)} s (${stats.resourceGraphRequests} Resource Graph requests, ${stats.securityContactsCalls} securityContacts calls)\n`,
