@@ -1,24 +1,25 @@
 /**
  * Application Insights through OpenTelemetry (Azure Monitor), loaded only when
  * APPLICATIONINSIGHTS_CONNECTION_STRING is set: scripts/build.js bundles this file on its own into
- * dist/functions/telemetry.cjs, and startTelemetry (./start-telemetry.ts) requires it then — the
- * app's bundle holds no OpenTelemetry code, so a cold start without the setting pays nothing for it.
+ * dist/functions/telemetry.cjs, and startTelemetry (./start-telemetry.ts) requires it then, after
+ * the entry point has loaded — the app's bundle holds no OpenTelemetry code, so neither a cold
+ * start without the setting nor the import of the entry point with it pays for it.
  *
  * What it does, as Microsoft documents OpenTelemetry for Node Functions apps (`useAzureMonitor`
  * with `@azure/functions-opentelemetry-instrumentation`, host.json `"telemetryMode": "OpenTelemetry"`):
  *   - starts the Azure Monitor distro: traces and logs (and standard metrics) exported to the
  *     connection string's ingestion endpoint;
- *   - tells the host, through `app.setup({ capabilities: { WorkerOpenTelemetryEnabled: true } })`,
- *     that the worker sends its own logs, so the host does not send them a second time;
  *   - sends every `context.log` line itself (the `log` hook): the app's structured JSON lines
  *     (src/adapters/structured-log.ts) become Application Insights traces whose message is the
  *     line and whose custom dimensions are its fields (`event`, `invocationId`, counts…);
- *   - runs each handler in the host's trace context, so logs and dependencies share the
- *     invocation's operation id.
- * The instrumentation package's own log hook sends the line as a message only, without custom
- * dimensions; these hooks are its hooks with that added.
+ *   - runs each handler in the host's trace context (the `preInvocation` hook), so logs and
+ *     dependencies share the invocation's operation id.
+ * start-telemetry.ts registers the hooks and tells the host that the worker sends its own logs
+ * (`WorkerOpenTelemetryEnabled`, as `@azure/functions-opentelemetry-instrumentation` does) while the
+ * entry point loads; the hooks call the ones returned here. The instrumentation package's own log
+ * hook sends the line as a message only, without custom dimensions; these are its hooks with that
+ * added.
  */
-import { app } from '@azure/functions';
 import type { LogHookContext, LogLevel, PreInvocationContext } from '@azure/functions';
 import type { TokenCredential } from '@azure/identity';
 import { useAzureMonitor, shutdownAzureMonitor } from '@azure/monitor-opentelemetry';
@@ -26,14 +27,9 @@ import { AzureSdkInstrumentation } from '@azure/opentelemetry-instrumentation-az
 import { context as otelContext, propagation } from '@opentelemetry/api';
 import { logs, SeverityNumber, type AnyValueMap } from '@opentelemetry/api-logs';
 
-/** The part of `@azure/functions`' `app` this module uses (the host's seam). */
-export type FunctionsAppSeam = Pick<typeof app, 'setup'> & { hook: Pick<typeof app.hook, 'log' | 'preInvocation' | 'appTerminate'> };
-
 export interface StartAzureMonitorOptions {
   /** An Entra credential for ingestion (Application Insights with local authentication off). */
   credential?: TokenCredential;
-  /** The app to hook (default: `@azure/functions`' `app`). */
-  functionsApp?: FunctionsAppSeam;
   /**
    * `useInstrumenter` of the `@azure/core-tracing` inside the app's bundle. The distro's Azure SDK
    * instrumentation finds that package by patching `require`, which a bundle never calls; handed
@@ -42,62 +38,71 @@ export interface StartAzureMonitorOptions {
   useAzureSdkInstrumenter?: (instrumenter: never) => void;
 }
 
+/** What the app's Functions hooks call once telemetry runs (src/app/start-telemetry.ts registers them). */
+export interface TelemetryHooks {
+  /** Sends a `context.log` line as a trace, its structured fields as custom dimensions. */
+  log(context: LogHookContext): void;
+  /** Runs the handler in the host's trace context, so its logs and dependencies share the invocation's operation id. */
+  preInvocation(context: PreInvocationContext): void;
+  /** Exports what is batched and stops. */
+  shutdown(): Promise<void>;
+}
+
 const LOGGER_NAME = 'contact-watch';
 let started = false;
 
 /**
- * Starts Azure Monitor export with `connectionString` and hooks the Functions app's logs to it.
- * Call once, before any function is registered (`app.setup` is locked once the host has read the
- * worker's capabilities). Never logs the connection string.
+ * Starts Azure Monitor export with `connectionString` (once per process; a second call returns the
+ * same hooks) and returns the hooks the Functions app forwards to. Never logs the connection string.
  */
-export function startAzureMonitor(connectionString: string, options: StartAzureMonitorOptions = {}): void {
-  if (started) return;
-  const functionsApp = options.functionsApp ?? app;
-  useAzureMonitor({
-    azureMonitorExporterOptions: { connectionString, ...(options.credential ? { credential: options.credential } : {}) },
-    // Live Metrics keeps a connection open from every instance; not asked for.
-    enableLiveMetrics: false,
-    // The app uses no database or logging library; scripts/build.js leaves those instrumentations
-    // out of the chunk. (The HTTP instrumentation patches `require('https')`, which the app's ES
-    // module bundle never calls: its SDK calls are traced through useAzureSdkInstrumenter.)
-    instrumentationOptions: {
-      mongoDb: { enabled: false },
-      mySql: { enabled: false },
-      postgreSql: { enabled: false },
-      redis: { enabled: false },
-      redis4: { enabled: false },
-      bunyan: { enabled: false },
-      winston: { enabled: false },
-    },
-  });
-  started = true;
-  if (options.useAzureSdkInstrumenter) {
-    // The instrumentation's own patch: it calls useInstrumenter(new OpenTelemetryInstrumenter()).
-    for (const definition of new AzureSdkInstrumentation({ enabled: false }).getModuleDefinitions())
-      definition.patch?.({ useInstrumenter: options.useAzureSdkInstrumenter });
+export function startAzureMonitor(connectionString: string, options: StartAzureMonitorOptions = {}): TelemetryHooks {
+  if (!started) {
+    useAzureMonitor({
+      azureMonitorExporterOptions: { connectionString, ...(options.credential ? { credential: options.credential } : {}) },
+      // Live Metrics keeps a connection open from every instance; not asked for.
+      enableLiveMetrics: false,
+      // The app uses no database or logging library, and makes no call through Node's `http` or
+      // `https` modules as `require`d (its Azure SDK calls are traced through
+      // useAzureSdkInstrumenter); scripts/build.js leaves these instrumentations out of the chunk.
+      instrumentationOptions: {
+        http: { enabled: false },
+        mongoDb: { enabled: false },
+        mySql: { enabled: false },
+        postgreSql: { enabled: false },
+        redis: { enabled: false },
+        redis4: { enabled: false },
+        bunyan: { enabled: false },
+        winston: { enabled: false },
+      },
+    });
+    started = true;
+    if (options.useAzureSdkInstrumenter) {
+      // The instrumentation's own patch: it calls useInstrumenter(new OpenTelemetryInstrumenter()).
+      for (const definition of new AzureSdkInstrumentation({ enabled: false }).getModuleDefinitions())
+        definition.patch?.({ useInstrumenter: options.useAzureSdkInstrumenter });
+    }
   }
-
-  functionsApp.setup({ capabilities: { WorkerOpenTelemetryEnabled: true } });
   const logger = logs.getLogger(LOGGER_NAME);
-  functionsApp.hook.log((context: LogHookContext) => {
-    logger.emit({
-      body: context.message,
-      severityNumber: severityOf(context.level),
-      severityText: context.level,
-      attributes: { ...logLineAttributes(context.message), 'azure.functions.log.category': context.category },
-    });
-  });
-  functionsApp.hook.preInvocation((context: PreInvocationContext) => {
-    const traceContext = context.invocationContext.traceContext;
-    if (!traceContext?.traceParent) return;
-    const parent = propagation.extract(otelContext.active(), {
-      traceparent: traceContext.traceParent,
-      tracestate: traceContext.traceState ?? '',
-    });
-    context.functionHandler = otelContext.bind(parent, context.functionHandler);
-  });
-  // Sends what is still batched when the host stops the worker.
-  functionsApp.hook.appTerminate(() => shutdownAzureMonitor());
+  return {
+    log(context) {
+      logger.emit({
+        body: context.message,
+        severityNumber: severityOf(context.level),
+        severityText: context.level,
+        attributes: { ...logLineAttributes(context.message), 'azure.functions.log.category': context.category },
+      });
+    },
+    preInvocation(context) {
+      const traceContext = context.invocationContext.traceContext;
+      if (!traceContext?.traceParent) return;
+      const parent = propagation.extract(otelContext.active(), {
+        traceparent: traceContext.traceParent,
+        tracestate: traceContext.traceState ?? '',
+      });
+      context.functionHandler = otelContext.bind(parent, context.functionHandler);
+    },
+    shutdown: stopAzureMonitor,
+  };
 }
 
 /** Exports what is batched and stops (tests; the appTerminate hook in the host). */

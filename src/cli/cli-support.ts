@@ -8,11 +8,14 @@ import { access, readFile, stat } from 'node:fs/promises';
 import { userInfo } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { InvalidArgumentError } from 'commander';
+import type { Writable } from 'node:stream';
 import type { Policy } from '../core/model.js';
 import { DEFAULT_POLICY, parsePolicyJson } from '../core/policy.js';
 
 export interface CliIo {
   stdout: (text: string) => void;
+  /** stdout as a stream, to which a report is written as fast as it drains; without it, reports go through `stdout`. */
+  stdoutStream?: Writable;
   stderr: (text: string) => void;
   env: NodeJS.ProcessEnv;
 }

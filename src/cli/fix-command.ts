@@ -3,12 +3,12 @@
  * the policy it needs, the exemptions from Table Storage when a store is set, progress on stderr,
  * the result on stdout or --output, and the exit code.
  */
-import { writeFile } from 'node:fs/promises';
 import { openCliDependencies, signIn } from '../compose/cli.js';
 import { fixSucceeded, runFix, type FixRun } from '../remediation/fix.js';
 import { renderFixReport, summaryLine as fixSummaryLine, type FixReportFormat } from '../report/fix-report.js';
 import { checkWritable, currentUser, EXIT, loadPolicy, UsageError, type CliIo } from './cli-support.js';
 import { createProgressReporter } from './progress.js';
+import { writeReport } from './report-output.js';
 
 export interface FixCommandOptions {
   subscription: string[];
@@ -65,8 +65,7 @@ export async function fixCommand(options: FixCommandOptions, io: CliIo): Promise
     progress.stop();
   }
   const rendered = renderFixReport(run.report, options.format, run.changes);
-  if (options.output) await writeFile(options.output, rendered);
-  else io.stdout(rendered);
+  await writeReport([rendered], options.output, io);
 
   io.stderr(
     `contact-watch: ${fixSummaryLine(run.report)} (${run.stats.resourceGraphRequests} Resource Graph requests, ${run.stats.securityContactsCalls} securityContacts reads, ${run.stats.writes} writes)\n`,

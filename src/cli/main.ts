@@ -2,6 +2,7 @@ import { runCli } from './program.js';
 
 const exitCode = await runCli(process.argv.slice(2), {
   stdout: (text) => process.stdout.write(text),
+  stdoutStream: process.stdout,
   stderr: (text) => process.stderr.write(text),
   env: process.env,
 });

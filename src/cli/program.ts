@@ -2,7 +2,6 @@
  * The command line of docs/reference/cli.md. `runCli` returns the exit code instead of exiting, so the
  * whole program can be driven from tests; src/cli/main.ts is the process entry point.
  */
-import { writeFile } from 'node:fs/promises';
 import packageJson from '../../package.json' with { type: 'json' };
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import type { ScanReport, SubscriptionVerdict } from '../core/model.js';
@@ -19,6 +18,7 @@ import { runScan, ScanFailedError, summarise, type ScanResult } from '../scan/sc
 import { runStoredScan, type StoredScanResult } from '../scan/stored-scan.js';
 import { applyExemptions, InvalidExemptionError, isExemptionActive } from '../core/exemptions.js';
 import { createProgressReporter } from './progress.js';
+import { writeReport } from './report-output.js';
 import { checkWritable, currentUser, EXIT, loadPolicy, parseWaitSeconds, UsageError, type CliIo } from './cli-support.js';
 import { fixCommand, type FixCommandOptions } from './fix-command.js';
 import { listUndeliveredMessages, requeueMessage } from '../alerts/outbox-admin.js';
@@ -231,9 +231,7 @@ async function scanCommand(options: ScanOptions, io: CliIo): Promise<number> {
   }
   const { report, stats } = result;
   const context = { rules: RULES, portalUrl: azure.cloud.portalUrl, policy, productVersion: packageJson.version };
-  const rendered = renderReportChunks(report, options.format, context);
-  if (options.output) await writeFile(options.output, rendered);
-  else for (const chunk of rendered) io.stdout(chunk);
+  await writeReport(renderReportChunks(report, options.format, context), options.output, io);
 
   io.stderr(
     `${summaryLine(report)} in ${(stats.durationMs / 1000).toFixed(1)} s (${stats.resourceGraphRequests} Resource Graph requests, ${stats.securityContactsCalls} securityContacts calls)\n`,

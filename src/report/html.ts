@@ -17,18 +17,16 @@
  * controls shown, unless it is markup the tag built.
  */
 import { createHash } from 'node:crypto';
-import { RULE_IDS } from '../core/model.js';
 import type { ScanReport, SubscriptionStatus, SubscriptionVerdict } from '../core/model.js';
 import type { Rule } from '../core/rules/rule.js';
-import { emailNotificationsUrl } from '../core/azure-portal.js';
 import STYLE from './assets/report.css?raw';
 import SCRIPT_FILE from './assets/report.js?raw';
 import { html, Html } from './html-tag.js';
-import { complianceRate, describeContact, formatDuration, formatPercent, formatUtc, shortReason, STATUS_LABELS } from './display.js';
-import { failingFindings, fixCounts, groupedFailures, isFailingStatus, type FailureGroup } from './findings.js';
+import { failingRow, otherRow, statusBadge, type SubscriptionNote } from './html-rows.js';
+import { complianceRate, formatDuration, formatPercent, formatUtc, STATUS_LABELS } from './display.js';
+import { fixCounts, isFailingStatus } from './findings.js';
 import type { RenderContext } from './render-context.js';
 import { ruleReferencesHtml } from './html-references.js';
-import { subscriptionFixHtml } from './subscription-fix.js';
 import { inTriageOrder } from './triage-order.js';
 
 export interface HtmlReportOptions {
@@ -42,10 +40,20 @@ export interface HtmlReportOptions {
    * A short note shown under a subscription's name wherever the page lists it (built with the
    * `html` tag), e.g. the operator page's account of contact-watch's last write of its contact.
    */
-  subscriptionNote?: (subscriptionId: string) => Html | undefined;
+  subscriptionNote?: SubscriptionNote;
 }
 
 export function renderHtmlReport(report: ScanReport, context: RenderContext, options: HtmlReportOptions = {}): string {
+  return [...htmlReportParts(report, context, options)].join('');
+}
+
+/**
+ * The page in parts, so that a page of 50,000 subscriptions is never one string. What the top of
+ * the page says (the counts, the rate, each rule's number of failing subscriptions) is taken from
+ * the summary and counted in a first pass over the verdicts, which are put in triage order as a
+ * list of references; then the page is written from top to bottom, one subscription row at a time.
+ */
+export function* htmlReportParts(report: ScanReport, context: RenderContext, options: HtmlReportOptions = {}): Generator<string> {
   const s = report.summary;
   const rate = complianceRate(s);
   const ordered = inTriageOrder(report.subscriptions);
@@ -54,7 +62,7 @@ export function renderHtmlReport(report: ScanReport, context: RenderContext, opt
   const ruleCounts = fixCounts(report.subscriptions); // "Rules" and "How to fix" give the same number per rule
   const title = `Security contacts: ${formatPercent(rate)} compliant, ${failingCount} failing (${formatUtc(report.scan.finishedAt)})`;
 
-  const page = html`<!doctype html>
+  yield html`<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
@@ -79,10 +87,14 @@ ${new Html(STYLE)}</style>
 ${scanBanner(report)}
 ${glance(report)}
 ${options.extraSections ?? []}
-${failingSection(failing, s.subscriptions, context, options)}
+`.markup;
+  yield* failingSection(failing, s.subscriptions, context, options);
+  yield html`
 ${rulesSection(report, ruleCounts, context)}
 ${fixSection(failing, ruleCounts, context)}
-${othersSection(ordered, context, options)}
+`.markup;
+  yield* othersSection(ordered, context, options);
+  yield html`
 </main>
 <footer>
   <p>Compliance is the share of judged subscriptions (compliant, non-compliant and error) that are compliant; exempt and skipped subscriptions are not counted. A subscription whose contact could not be read is never counted as compliant.</p>
@@ -91,8 +103,7 @@ ${othersSection(ordered, context, options)}
 <script>${new Html(SCRIPT)}</script>
 </body>
 </html>
-`;
-  return page.markup;
+`.markup;
 }
 
 function scanMeta(report: ScanReport): Html {
@@ -179,14 +190,20 @@ function donut(summary: ScanReport['summary']): Html {
     </svg>`;
 }
 
-function failingSection(failing: SubscriptionVerdict[], total: number, context: RenderContext, options: HtmlReportOptions): Html {
+function* failingSection(
+  failing: SubscriptionVerdict[],
+  total: number,
+  context: RenderContext,
+  options: HtmlReportOptions,
+): Generator<string> {
   if (failing.length === 0) {
-    return html`<section class="panel" aria-labelledby="failing-title">
+    yield html`<section class="panel" aria-labelledby="failing-title">
   <h2 id="failing-title">Failing subscriptions</h2>
   <p class="all-good">${total === 0 ? 'No subscriptions were found in the scanned scope.' : 'No subscription is failing. Every judged subscription has a security contact that meets the policy.'}</p>
-</section>`;
+</section>`.markup;
+    return;
   }
-  return html`<section class="panel" aria-labelledby="failing-title">
+  yield html`<section class="panel" aria-labelledby="failing-title">
   <div class="section-head">
     <h2 id="failing-title">Failing subscriptions <span class="pill">${failing.length}</span></h2>
     <div class="filter noprint" hidden><label>Filter <input type="search" id="filter" placeholder="name, id, rule or e-mail" autocomplete="off"></label></div>
@@ -195,72 +212,13 @@ function failingSection(failing: SubscriptionVerdict[], total: number, context: 
   <table class="subs failing">
     <thead><tr><th scope="col">Subscription</th><th scope="col">Status</th><th scope="col">What fails</th><th scope="col">Current contact</th><th scope="col" class="noprint">Portal</th></tr></thead>
     <tbody>
-      ${failing.map((verdict) => failingRow(verdict, context, options))}
+      `.markup;
+  for (const verdict of failing) yield failingRow(verdict, context, options.subscriptionNote).markup;
+  yield `
     </tbody>
   </table>
   </div>
 </section>`;
-}
-
-function failingRow(verdict: SubscriptionVerdict, context: RenderContext, options: HtmlReportOptions): Html {
-  return html`<tr data-filter="${filterText(verdict)}">
-        <td>${subscriptionCell(verdict, options)}</td>
-        <td>${statusBadge(verdict.status)}</td>
-        <td><ul class="failures">${groupedFailures(verdict).map((group) => html`<li>${failureLabels(group)}${failureMessage(group)}</li>`)}</ul>${subscriptionFixHtml(verdict)}</td>
-        <td>${contactCell(verdict)}</td>
-        <td class="noprint">${portalLink(verdict, context)}</td>
-      </tr>`;
-}
-
-/** A failure's message; for a read that failed, its short reason, with the service's whole answer (some sixty words for a 403) one click away. */
-function failureMessage(group: FailureGroup): Html {
-  const reason = group.result === 'error' ? shortReason(group.message) : group.message;
-  if (reason === group.message) return html`<span class="message">${group.message}</span>`;
-  return html`<span class="message">${reason}</span><details class="full-answer"><summary>The service's full answer</summary><p class="message">${group.message}</p></details>`;
-}
-
-/** Rule chips linking to their remediation; an unreadable contact is one "could not be read" chip. */
-function failureLabels(group: FailureGroup): Html {
-  if (group.result === 'error') {
-    const label = group.ruleIds.length === RULE_IDS.length ? 'could not be read' : `${group.ruleIds.join(', ')}: error`;
-    return html`<a class="rule rule-error" href="#fix-error">${label}</a> `;
-  }
-  return html`${group.ruleIds.map((id) => html`<a class="rule" href="#fix-${id}">${id}</a> `)}`;
-}
-
-function subscriptionCell(verdict: SubscriptionVerdict, options: HtmlReportOptions): Html {
-  return html`<span class="sub-name"><bdi>${verdict.displayName === '' ? '(unknown name)' : verdict.displayName}</bdi></span>
-          <code class="sub-id">${verdict.subscriptionId}</code>${options.subscriptionNote?.(verdict.subscriptionId)}`;
-}
-
-function contactCell(verdict: SubscriptionVerdict): Html {
-  if (verdict.status === 'error' || verdict.status === 'skipped') return html`<span class="muted">not read</span>`;
-  if (verdict.contact.shape === 'none') return html`<span class="muted">no contact</span>`;
-  const c = describeContact(verdict);
-  return html`${verdict.contact.emails.length > 0 ? html`<ul class="emails">${verdict.contact.emails.map((e) => html`<li><bdi>${e}</bdi></li>`)}</ul>` : html`<span class="muted">no e-mail address</span>`}
-          <span class="settings">alerts ${c.alerts} · roles ${c.roles} · attack paths ${c.attackPaths}</span>`;
-}
-
-function portalLink(verdict: SubscriptionVerdict, context: RenderContext): Html | '' {
-  const url = emailNotificationsUrl(context.portalUrl, verdict.subscriptionId);
-  if (url === undefined) return '';
-  return html`<a class="portal" href="${url}" target="_blank" rel="noopener noreferrer" title="Defender for Cloud › Environment settings › Email notifications">Email notifications<span aria-hidden="true"> ↗</span></a>`;
-}
-
-function statusBadge(status: SubscriptionStatus): Html {
-  return html`<span class="badge b-${status}">${STATUS_LABELS[status]}</span>`;
-}
-
-function filterText(verdict: SubscriptionVerdict): string {
-  return [
-    verdict.displayName,
-    verdict.subscriptionId,
-    verdict.status,
-    ...failingFindings(verdict).map((f) => f.ruleId),
-    ...verdict.contact.emails,
-  ]
-    .join(' ')
-    .toLowerCase();
 }
 
 /** Per rule: on how many of the subscriptions whose contact was read it fails, counted as fixCounts counts. */
@@ -326,46 +284,31 @@ function fixDetails(rule: Rule, count: number, context: RenderContext): Html {
 }
 
 /** Compliant, exempt and skipped subscriptions, each group collapsed. */
-function othersSection(ordered: SubscriptionVerdict[], context: RenderContext, options: HtmlReportOptions): Html | '' {
+function* othersSection(ordered: SubscriptionVerdict[], context: RenderContext, options: HtmlReportOptions): Generator<string> {
   const groups = (['compliant', 'exempt', 'skipped'] as const)
     .map((status) => ({ status, verdicts: ordered.filter((v) => v.status === status) }))
     .filter((group) => group.verdicts.length > 0);
-  if (groups.length === 0) return '';
-  return html`<section class="panel" aria-labelledby="others-title">
+  if (groups.length === 0) return;
+  yield `<section class="panel" aria-labelledby="others-title">
   <h2 id="others-title">Other subscriptions</h2>
-  ${groups.map(
-    ({ status, verdicts }) => html`<details class="others">
+  `;
+  for (const { status, verdicts } of groups) {
+    yield html`<details class="others">
     <summary>${statusBadge(status)} <span class="pill">${verdicts.length}</span> <span class="muted">${STATUS_HINTS[status]}</span></summary>
     <div class="table-wrap">
     <table class="subs">
       <thead><tr><th scope="col">Subscription</th><th scope="col">State</th><th scope="col">Contact</th><th scope="col">Notes</th><th scope="col" class="noprint">Portal</th></tr></thead>
       <tbody>
-        ${verdicts.map(
-          (verdict) => html`<tr data-filter="${filterText(verdict)}">
-          <td>${subscriptionCell(verdict, options)}</td>
-          <td>${verdict.state}</td>
-          <td>${contactCell(verdict)}</td>
-          <td>${otherNotes(verdict)}</td>
-          <td class="noprint">${portalLink(verdict, context)}</td>
-        </tr>`,
-        )}
+        `.markup;
+    for (const verdict of verdicts) yield otherRow(verdict, context, options.subscriptionNote).markup;
+    yield `
       </tbody>
     </table>
     </div>
-  </details>`,
-  )}
+  </details>`;
+  }
+  yield `
 </section>`;
-}
-
-function otherNotes(verdict: SubscriptionVerdict): Html | string {
-  if (verdict.status === 'skipped') return `Not judged: the subscription is ${verdict.state}.`;
-  const failures = groupedFailures(verdict);
-  if (failures.length === 0) return verdict.status === 'compliant' ? 'Every rule passes.' : '';
-  const lead = verdict.status === 'exempt' ? 'Would fail:' : 'Fails a rule the policy does not require:';
-  return html`<span class="muted">${lead}</span><ul class="failures">${failures.map(
-    (group) =>
-      html`<li>${group.ruleIds.map((id) => html`<span class="rule">${id}</span> `)}<span class="message">${group.message}</span></li>`,
-  )}</ul>`;
 }
 
 /**

@@ -8,6 +8,7 @@
 import type { ScanReport, SubscriptionVerdict } from '../core/model.js';
 import { compareCodeUnits, findingsInRuleOrder } from './triage-order.js';
 import { escapeBidiControlsInJson } from './azure-text.js';
+import { chunked } from './chunks.js';
 
 /** The §7 document as a plain value (for the HTTP API, which serialises it itself). */
 export function reportJsonValue(report: ScanReport) {
@@ -55,17 +56,20 @@ export function verdictJsonValue(verdict: SubscriptionVerdict) {
 }
 
 export function renderJsonReport(report: ScanReport): string {
-  return [...jsonReportChunks(report)].join('');
+  return [...jsonReportParts(report)].join('');
 }
 
-/** How many subscriptions go into one chunk of the streamed report. */
-const SUBSCRIPTIONS_PER_CHUNK = 200;
+/** The report in chunks of about CHUNK_CHARACTERS, for a stream or an upload. */
+export function jsonReportChunks(report: ScanReport): Generator<string> {
+  return chunked(jsonReportParts(report));
+}
 
 /**
- * The same text as `JSON.stringify(reportJsonValue(report), null, 2)` plus a newline, in pieces,
- * so that a report of 50,000 subscriptions is written out without ever being one string.
+ * The same text as `JSON.stringify(reportJsonValue(report), null, 2)` plus a newline, one
+ * subscription at a time, so that a report of 50,000 subscriptions is written out without ever
+ * being one string.
  */
-export function* jsonReportChunks(report: ScanReport): Generator<string> {
+export function* jsonReportParts(report: ScanReport): Generator<string> {
   const { subscriptions: _rendered, ...head } = reportJsonValue({ ...report, subscriptions: [] });
   const headText = escapeBidiControlsInJson(JSON.stringify(head, null, 2));
   const sorted = [...report.subscriptions].sort((a, b) => compareCodeUnits(a.subscriptionId, b.subscriptionId));
@@ -74,11 +78,8 @@ export function* jsonReportChunks(report: ScanReport): Generator<string> {
     return;
   }
   yield `${headText.slice(0, -2)},\n  "subscriptions": [`;
-  for (let start = 0; start < sorted.length; start += SUBSCRIPTIONS_PER_CHUNK) {
-    yield sorted
-      .slice(start, start + SUBSCRIPTIONS_PER_CHUNK)
-      .map((verdict, index) => `${start + index === 0 ? '' : ','}\n    ${verdictJsonText(verdict).replace(/\n/g, '\n    ')}`)
-      .join('');
+  for (const [index, verdict] of sorted.entries()) {
+    yield `${index === 0 ? '' : ','}\n    ${verdictJsonText(verdict).replace(/\n/g, '\n    ')}`;
   }
   yield '\n  ]\n}\n';
 }

@@ -33,21 +33,26 @@ const STATUS_ICONS: Record<SubscriptionStatus, string> = {
   skipped: '⏸️',
 };
 
-export function renderMarkdownReport(report: ScanReport, context: RenderContext): string {
+/**
+ * The summary in parts: the headline and the status table, each failing row, then how to fix
+ * them. The failing subscriptions are found and put in triage order first (a list of
+ * references), so the headline's counts and the fixes are known before any row is written.
+ */
+export function* markdownReportParts(report: ScanReport, context: RenderContext): Generator<string> {
   const s = report.summary;
   const rate = complianceRate(s);
   const duration = formatDuration(report.scan.startedAt, report.scan.finishedAt);
-  const out: string[] = [];
+  const head: string[] = [];
 
-  out.push('## Defender for Cloud security contacts', '');
-  out.push(
+  head.push('## Defender for Cloud security contacts', '');
+  head.push(
     `**${formatPercent(rate)} compliant** (${rate.compliant} of ${rate.judged} judged subscriptions) · ` +
       `scan ${markdownText(report.scan.id)} **${report.scan.status}** · finished ${formatUtc(report.scan.finishedAt)}` +
       (duration ? ` after ${duration}` : ''),
     '',
   );
   if (report.scan.status !== 'succeeded') {
-    out.push(
+    head.push(
       report.scan.status === 'partial'
         ? '> [!WARNING]\n> Some subscriptions could not be read. They are reported as errors, never as compliant.'
         : '> [!CAUTION]\n> The scan failed; the results below are incomplete.',
@@ -55,31 +60,34 @@ export function renderMarkdownReport(report: ScanReport, context: RenderContext)
     );
   }
 
-  out.push('| Status | Subscriptions |', '| --- | ---: |');
+  head.push('| Status | Subscriptions |', '| --- | ---: |');
   for (const status of ['noncompliant', 'error', 'compliant', 'exempt', 'skipped'] as const) {
-    out.push(`| ${STATUS_ICONS[status]} ${STATUS_LABELS[status]} | ${s[status]} |`);
+    head.push(`| ${STATUS_ICONS[status]} ${STATUS_LABELS[status]} | ${s[status]} |`);
   }
-  out.push(`| **Total** | **${s.subscriptions}** |`, '');
+  head.push(`| **Total** | **${s.subscriptions}** |`, '');
 
   const failing = inTriageOrder(report.subscriptions.filter((v) => isFailingStatus(v.status)));
   if (failing.length === 0) {
-    out.push(s.subscriptions === 0 ? 'No subscriptions were found in the scanned scope.' : 'No subscription is failing.', '');
-    return `${out.join('\n')}\n`;
+    head.push(s.subscriptions === 0 ? 'No subscriptions were found in the scanned scope.' : 'No subscription is failing.', '');
+    yield `${head.join('\n')}\n`;
+    return;
   }
 
-  out.push(`### Failing subscriptions (${failing.length})`, '');
-  out.push('| Subscription | Status | Failed rules |', '| --- | --- | --- |');
+  head.push(`### Failing subscriptions (${failing.length})`, '');
+  head.push('| Subscription | Status | Failed rules |', '| --- | --- | --- |');
+  yield `${head.join('\n')}\n`;
   for (const verdict of failing.slice(0, MARKDOWN_FAILING_ROWS_MAX)) {
-    out.push(`| ${subscriptionCell(verdict, context)} | ${STATUS_ICONS[verdict.status]} ${verdict.status} | ${failuresCell(verdict)} |`);
+    yield `| ${subscriptionCell(verdict, context)} | ${STATUS_ICONS[verdict.status]} ${verdict.status} | ${failuresCell(verdict)} |\n`;
   }
+  const tail: string[] = [];
   if (failing.length > MARKDOWN_FAILING_ROWS_MAX) {
-    out.push('', `… and ${failing.length - MARKDOWN_FAILING_ROWS_MAX} more; the JSON, CSV or HTML report lists them all.`);
+    tail.push('', `… and ${failing.length - MARKDOWN_FAILING_ROWS_MAX} more; the JSON, CSV or HTML report lists them all.`);
   }
-  out.push('');
+  tail.push('');
 
   const fixes = howToFix(failing, context);
-  if (fixes.length > 0) out.push('### How to fix', '', ...fixes);
-  return `${out.join('\n')}\n`;
+  if (fixes.length > 0) tail.push('### How to fix', '', ...fixes);
+  yield `${tail.join('\n')}\n`;
 }
 
 function subscriptionCell(verdict: SubscriptionVerdict, context: RenderContext): string {

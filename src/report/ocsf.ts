@@ -50,26 +50,6 @@ export function ocsfContext(context: RenderContext): OcsfContext {
   return { rules: context.rules, policy: context.policy, productVersion: context.productVersion };
 }
 
-/** How many lines go into one chunk of the streamed output. */
-const LINES_PER_CHUNK = 500;
-
-/** The events in pieces of several lines, so that a report of 50,000 subscriptions is never one string. */
-export function* ocsfReportChunks(report: ScanReport, context: OcsfContext): Generator<string> {
-  let chunk: string[] = [];
-  for (const line of ocsfEventLines(report, context)) {
-    chunk.push(line);
-    if (chunk.length === LINES_PER_CHUNK) {
-      yield chunk.join('');
-      chunk = [];
-    }
-  }
-  if (chunk.length > 0) yield chunk.join('');
-}
-
-export function renderOcsfReport(report: ScanReport, context: OcsfContext): string {
-  return [...ocsfReportChunks(report, context)].join('');
-}
-
 /** Every event as one line of JSON ending in `\n`: subscriptions by id, rules in the order of docs/reference/rules.md. */
 export function* ocsfEventLines(report: ScanReport, context: OcsfContext): Generator<string> {
   const sorted = [...report.subscriptions].sort((a, b) => compareCodeUnits(a.subscriptionId, b.subscriptionId));

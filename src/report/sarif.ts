@@ -30,16 +30,32 @@ export const SARIF_SCHEMA_URI = 'https://json.schemastore.org/sarif-2.1.0.json';
 export const TOOL_INFORMATION_URI = 'https://learn.microsoft.com/azure/defender-for-cloud/configure-email-notifications';
 export const FINGERPRINT_KEY = 'contactWatch/subscriptionRule/v1';
 
-export function renderSarifReport(report: ScanReport, context: RenderContext): string {
-  return `${escapeBidiControlsInJson(JSON.stringify(sarifLog(report, context), null, 2))}\n`;
+/** `"results": []` as JSON.stringify writes it, and where a result sits: runs[0].results[i]. */
+const RESULTS_EMPTY = '"results": []';
+const RESULTS_INDENT = ' '.repeat(6);
+const RESULT_INDENT = ' '.repeat(8);
+
+/**
+ * The same text as `JSON.stringify(sarifLog(report, context), null, 2)` plus a newline, in parts:
+ * the log up to its results, each result indented as it sits in the whole document, then the
+ * rest, so that the results of 50,000 failing subscriptions are never one string.
+ */
+export function* sarifReportParts(report: ScanReport, context: RenderContext): Generator<string> {
+  const shell = escapeBidiControlsInJson(JSON.stringify(sarifLog(report, context, { withResults: false }), null, 2));
+  // `results` is the run's last key; in JSON text its quotes are unescaped only as a key.
+  const at = shell.lastIndexOf(RESULTS_EMPTY) + RESULTS_EMPTY.length - 1;
+  let written = 0;
+  for (const result of sarifResults(report, context)) {
+    const text = escapeBidiControlsInJson(JSON.stringify(result, null, 2)).replace(/\n/g, `\n${RESULT_INDENT}`);
+    yield `${written === 0 ? shell.slice(0, at) : ','}\n${RESULT_INDENT}${text}`;
+    written += 1;
+  }
+  yield written === 0 ? `${shell}\n` : `\n${RESULTS_INDENT}${shell.slice(at)}\n`;
 }
 
-export function sarifLog(report: ScanReport, context: RenderContext) {
+/** The SARIF log; without its results (`withResults: false`), for writing them one by one. */
+export function sarifLog(report: ScanReport, context: RenderContext, { withResults = true } = {}) {
   const rules = context.rules.map(sarifRule);
-  const ruleIndex = new Map(context.rules.map((rule, index) => [rule.id as string, index]));
-  const failing = [...report.subscriptions]
-    .filter((verdict) => isFailingStatus(verdict.status))
-    .sort((a, b) => compareCodeUnits(a.subscriptionId, b.subscriptionId));
   return {
     $schema: SARIF_SCHEMA_URI,
     version: '2.1.0' as const,
@@ -60,12 +76,21 @@ export function sarifLog(report: ScanReport, context: RenderContext) {
             endTimeUtc: report.scan.finishedAt,
           },
         ],
-        results: failing.flatMap((verdict) =>
-          failingFindings(verdict).map((finding) => sarifResult(verdict, finding, ruleIndex.get(finding.ruleId))),
-        ),
+        results: withResults ? [...sarifResults(report, context)] : [],
       },
     ],
   };
+}
+
+/** One result per finding that did not pass, of each failing subscription, by subscription id. */
+function* sarifResults(report: ScanReport, context: RenderContext) {
+  const ruleIndex = new Map(context.rules.map((rule, index) => [rule.id as string, index]));
+  const failing = report.subscriptions
+    .filter((verdict) => isFailingStatus(verdict.status))
+    .sort((a, b) => compareCodeUnits(a.subscriptionId, b.subscriptionId));
+  for (const verdict of failing) {
+    for (const finding of failingFindings(verdict)) yield sarifResult(verdict, finding, ruleIndex.get(finding.ruleId));
+  }
 }
 
 function sarifRule(rule: Rule) {

@@ -14,20 +14,12 @@ import { showBidiControls, VISIBLE_REPLACEMENT } from './azure-text.js';
 
 const NAME_WIDTH_MAX = 40;
 
-/** One row per subscription, failing ones first, then a summary and where to read one subscription's details. */
-export function renderTableReport(report: ScanReport): string {
-  return [...tableReportChunks(report)].join('');
-}
-
-/** Rows written per chunk: a 50,000-subscription table is never one string. */
-const ROWS_PER_CHUNK = 500;
-
 /**
- * The table in chunks, for a stream: the column widths are measured in a first pass over the
- * verdicts, then the rows are written a few hundred at a time. Joined, the chunks are
- * renderTableReport's text.
+ * One row per subscription, failing ones first, then a summary and where to read one subscription's
+ * details; a line at a time. The column widths are measured in a first pass over the verdicts,
+ * then the rows are written.
  */
-export function* tableReportChunks(report: ScanReport): Generator<string> {
+export function* tableReportParts(report: ScanReport): Generator<string> {
   const verdicts = inTriageOrder(report.subscriptions);
   if (verdicts.length === 0) {
     yield 'No subscriptions were found in the scanned scope.\n';
@@ -43,12 +35,7 @@ export function* tableReportChunks(report: ScanReport): Generator<string> {
     const line = (row: readonly string[]): string =>
       [...widths.map((w, i) => pad(truncate(terminalText(row[i]!), w), w)), terminalText(row[3]!)].join('  ').trimEnd();
     yield `${line(header)}\n`;
-    for (let start = 0; start < verdicts.length; start += ROWS_PER_CHUNK) {
-      const rows = verdicts
-        .slice(start, start + ROWS_PER_CHUNK)
-        .map((v) => line([v.subscriptionId, terminalText(v.displayName), v.status, details(v)]));
-      yield `${rows.join('\n')}\n`;
-    }
+    for (const v of verdicts) yield `${line([v.subscriptionId, terminalText(v.displayName), v.status, details(v)])}\n`;
   }
   yield `\n${[...summaryLines(report), ...detailsHint(verdicts)].join('\n')}\n`;
 }

@@ -23,6 +23,7 @@ import { loadOrCreateTestTls, type TestTls } from '../../azure-server/tls.js';
 import { formatLogLine } from '../../../src/adapters/structured-log.js';
 import { startTelemetry, telemetryCredential } from '../../../src/app/start-telemetry.js';
 import { logLineAttributes } from '../../../src/app/telemetry.js';
+import { FUNCTION_NAMES } from '../../../src/functions/function-names.js';
 
 const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
 const bundle = join(repoRoot, 'dist/functions/index.js');
@@ -39,6 +40,9 @@ const {
 const OPEN_TELEMETRY =
   /[\\/](?:@opentelemetry|monitor-opentelemetry|monitor-opentelemetry-exporter|functions-opentelemetry-instrumentation)[\\/]|telemetry\.cjs$/;
 
+/** The storage account name of the Table Storage endpoint the fake server stands in for. */
+const TABLE_ACCOUNT = 'devstoreaccount1';
+
 const scratch = mkdtempSync(join(tmpdir(), 'cw-telemetry-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
@@ -52,32 +56,58 @@ class Disposable { constructor(f) { this.f = f; } dispose() { this.f?.(); } }
 const hooks = { log: [], preInvocation: [], postInvocation: [], appStart: [], appTerminate: [] };
 let model;
 const registered = [];
+const handlers = {};
 const coreApi = {
   version: 'fake', Disposable,
   setProgrammingModel(m) { model = m; }, getProgrammingModel() { return model; },
-  registerFunction(metadata) { registered.push(metadata.name); return new Disposable(); },
+  registerFunction(metadata, handler) { registered.push(metadata.name); handlers[metadata.name] = handler; return new Disposable(); },
   registerHook(name, callback) { hooks[name].push(callback); return new Disposable(() => hooks[name].splice(hooks[name].indexOf(callback), 1)); },
   log() {},
 };
 const original = Module.prototype.require;
 Module.prototype.require = function (id) { return id === '@azure/functions-core' ? coreApi : original.apply(this, arguments); };
-globalThis.__fakeWorker = { hooks, registered, getProgrammingModel: () => model };
+globalThis.__fakeWorker = { hooks, registered, handlers, getProgrammingModel: () => model };
 `,
 );
 
-/** Imports the entry, asks for the worker capabilities, runs log and appTerminate hooks, reports. */
+/**
+ * Imports the entry, asks for the worker capabilities, then — before anything else can run, as a
+ * host that sends an invocation at once — either runs the log hooks with a line (CW_LOG_LINE) or
+ * invokes the compliance route (CW_INVOKE_FUNCTION, CW_INVOKE_SUBSCRIPTION) the way the worker does: the preInvocation
+ * hooks with the host's trace context (CW_TRACEPARENT), then the handler, whose context.log lines
+ * go to the log hooks; then the appTerminate hooks. Reports what was loaded when.
+ */
 const SCRIPT = `
 import { createRequire } from 'node:module';
+import { format } from 'node:util';
 const worker = globalThis.__fakeWorker;
+const moduleCache = () => Object.keys(createRequire(import.meta.url).cache);
 await import(process.env.CW_ENTRY);
+const loadedByImport = moduleCache();
 const capabilities = await worker.getProgrammingModel().getCapabilities({});
+const logHooks = (level, message, invocationContext) => {
+  for (const hook of worker.hooks.log) hook({ level, category: 'user', message, invocationContext, hookData: {} });
+};
 const line = process.env.CW_LOG_LINE;
-if (line) {
-  for (const hook of worker.hooks.log) hook({ level: 'warning', category: 'user', message: line, invocationContext: {}, hookData: {} });
-  for (const hook of worker.hooks.appTerminate) await hook({ hookData: {} });
+if (line) logHooks('warning', line, {});
+let answer;
+const subscriptionId = process.env.CW_INVOKE_SUBSCRIPTION;
+if (subscriptionId) {
+  const { HttpRequest, InvocationContext } = createRequire(process.env.CW_ENTRY)('@azure/functions');
+  const invocationContext = new InvocationContext({
+    invocationId: 'c0ffee00-0000-4000-8000-00000000f1r5',
+    functionName: process.env.CW_INVOKE_FUNCTION,
+    traceContext: { traceParent: process.env.CW_TRACEPARENT, traceState: '' },
+    logHandler: (level, ...args) => logHooks(level, format(...args), invocationContext),
+  });
+  const request = new HttpRequest({ method: 'GET', url: 'https://contact-watch.example.net/api/subscriptions/' + subscriptionId + '/compliance', params: { subscriptionId } });
+  const hookContext = { invocationContext, inputs: [request], functionCallback: worker.handlers[process.env.CW_INVOKE_FUNCTION], hookData: {}, appHookData: {} };
+  for (const hook of worker.hooks.preInvocation) await hook(hookContext);
+  answer = (await hookContext.functionCallback(request, invocationContext)).status;
 }
-const loaded = Object.keys(createRequire(import.meta.url).cache);
-const report = { capabilities, registered: worker.registered, loaded, hooks: Object.fromEntries(Object.entries(worker.hooks).map(([k, v]) => [k, v.length])) };
+if (line || subscriptionId) for (const hook of worker.hooks.appTerminate) await hook({ hookData: {} });
+const loaded = moduleCache();
+const report = { capabilities, registered: worker.registered, loadedByImport, loaded, answer, hooks: Object.fromEntries(Object.entries(worker.hooks).map(([k, v]) => [k, v.length])) };
 // The host would stop the worker here; the SDK leaves a timer behind after its shutdown.
 process.stdout.write(JSON.stringify(report), () => process.exit(0));
 `;
@@ -85,7 +115,11 @@ process.stdout.write(JSON.stringify(report), () => process.exit(0));
 interface ChildReport {
   capabilities: Record<string, string>;
   registered: string[];
+  /** The module cache right after the import of the entry point, and at the end. */
+  loadedByImport: string[];
   loaded: string[];
+  /** The status the compliance route answered, when invoked. */
+  answer?: number;
   hooks: Record<string, number>;
 }
 
@@ -93,6 +127,7 @@ function runEntry(
   settings: Record<string, string>,
   logLine?: string,
   caCertPath?: string,
+  invoke?: { functionName: string; subscriptionId: string; traceParent: string },
 ): Promise<{ status: number | null; stderr: string; report: ChildReport }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--require', PRELOAD, '--input-type=module', '-e', SCRIPT], {
@@ -102,6 +137,9 @@ function runEntry(
         ...settings,
         CW_ENTRY: pathToFileURL(bundle).href,
         ...(logLine ? { CW_LOG_LINE: logLine } : {}),
+        ...(invoke
+          ? { CW_INVOKE_FUNCTION: invoke.functionName, CW_INVOKE_SUBSCRIPTION: invoke.subscriptionId, CW_TRACEPARENT: invoke.traceParent }
+          : {}),
         ...(caCertPath ? { NODE_EXTRA_CA_CERTS: caCertPath } : {}),
         // The exporter keeps what it could not send under the temporary directory.
         TMPDIR: scratch,
@@ -131,7 +169,11 @@ function runEntry(
 describe('startTelemetry without a connection string', () => {
   it('returns false and loads nothing', () => {
     let loads = 0;
-    expect(startTelemetry({}, { load: () => (loads++, { startAzureMonitor: () => undefined }) })).toBe(false);
+    const load = () => {
+      loads += 1;
+      return { startAzureMonitor: () => expect.unreachable('telemetry started') };
+    };
+    expect(startTelemetry({}, { load })).toBe(false);
     expect(loads).toBe(0);
   });
 
@@ -163,6 +205,8 @@ describe('startTelemetry with a connection string (a fake ingestion endpoint)', 
   const ACCESS_TOKEN = 'fake-entra-token-for-monitor';
   const tokenRequests: string[] = [];
   const received: Received[] = [];
+  /** What the app asked of Azure Resource Manager and Table Storage, served by the same server. */
+  const azureCalls: string[] = [];
   let server: Server;
   let connectionString: string;
   let tls: { tls: TestTls; generated: boolean };
@@ -185,6 +229,14 @@ describe('startTelemetry with a connection string (a fake ingestion endpoint)', 
               token_type: 'Bearer',
             }),
           );
+          return;
+        }
+        if (request.url?.startsWith('/subscriptions/') || request.url?.startsWith(`/${TABLE_ACCOUNT}/`)) {
+          // A subscription without a security contact, and an empty Table Storage.
+          azureCalls.push(`${request.method} ${request.url}`);
+          const creating = request.method === 'POST';
+          response.writeHead(creating ? 201 : 200, { 'content-type': 'application/json', connection: 'close' });
+          response.end(JSON.stringify(creating ? { TableName: 'created' } : { value: [] }));
           return;
         }
         const raw = Buffer.concat(chunks);
@@ -283,6 +335,83 @@ describe('startTelemetry with a connection string (a fake ingestion endpoint)', 
     expect(sent.map((request) => request.body).join('\n')).not.toContain(ACCESS_TOKEN);
   });
 
+  it('a process that only loads the entry point ends by itself, having loaded no OpenTelemetry code', async () => {
+    const script = `
+import { createRequire } from 'node:module';
+import { writeSync } from 'node:fs';
+process.on('exit', () => writeSync(1, JSON.stringify(Object.keys(createRequire(import.meta.url).cache))));
+await import(process.env.CW_ENTRY);
+`;
+    const child = spawn(process.execPath, ['--require', PRELOAD, '--input-type=module', '-e', script], {
+      cwd: scratch,
+      env: {
+        PATH: process.env.PATH ?? '',
+        ...exampleSettings,
+        APPLICATIONINSIGHTS_CONNECTION_STRING: connectionString,
+        CW_ENTRY: pathToFileURL(bundle).href,
+        NODE_EXTRA_CA_CERTS: tls.tls.caCertPath,
+        TMPDIR: scratch,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    // Only a safety net: before, the exporter's timers kept such a process alive for some 20 s.
+    const timer = setTimeout(() => child.kill(), 20_000);
+    const [code, signal] = await new Promise<[number | null, string | null]>((resolve) => child.on('close', (c, s) => resolve([c, s])));
+    clearTimeout(timer);
+    expect(stderr).toBe('');
+    expect([code, signal]).toEqual([0, null]);
+    expect((JSON.parse(stdout) as string[]).filter((path) => OPEN_TELEMETRY.test(path))).toEqual([]);
+  });
+
+  it('starts after the entry point has loaded; an invocation coming at once is sent whole, under the host operation id', async () => {
+    const { port } = server.address() as AddressInfo;
+    const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
+    const subscriptionId = 'a1111111-1111-4111-8111-111111111111';
+    const before = received.length;
+    const { status, stderr, report } = await runEntry(
+      {
+        ...exampleSettings,
+        APPLICATIONINSIGHTS_CONNECTION_STRING: connectionString,
+        AZURE_RESOURCE_MANAGER_ENDPOINT: `https://127.0.0.1:${port}`,
+        IDENTITY_ENDPOINT: `https://127.0.0.1:${port}/msi/token`,
+        CONTACT_WATCH_STORAGE: `DefaultEndpointsProtocol=https;AccountName=${TABLE_ACCOUNT};AccountKey=${Buffer.from('fake-key').toString('base64')};TableEndpoint=https://127.0.0.1:${port}/${TABLE_ACCOUNT};`,
+        // Every span kept (the distro's default keeps 5 a second, and may skip the first).
+        OTEL_TRACES_SAMPLER: 'always_on',
+      },
+      undefined,
+      tls.tls.caCertPath,
+      { functionName: FUNCTION_NAMES.compliance, subscriptionId, traceParent: `00-${traceId}-00f067aa0ba902b7-01` },
+    );
+    expect(stderr).toBe('');
+    expect(status).toBe(0);
+    // Loading the entry point loaded no OpenTelemetry code; the first invocation, before the
+    // deferred start could run, started it.
+    expect(report.loadedByImport.filter((path) => OPEN_TELEMETRY.test(path))).toEqual([]);
+    expect(report.capabilities.WorkerOpenTelemetryEnabled).toBe('true');
+    expect(report.loaded.some((path) => path.endsWith('telemetry.cjs'))).toBe(true);
+    expect(report.answer).toBe(200);
+    expect(azureCalls.some((call) => call.includes(`/subscriptions/${subscriptionId}/providers/Microsoft.Security/securityContacts`))).toBe(
+      true,
+    );
+
+    const envelopes = received.slice(before).flatMap(
+      (request) =>
+        JSON.parse(request.body) as Array<{
+          tags: Record<string, string>;
+          data: { baseType: string; baseData: Record<string, unknown> };
+        }>,
+    );
+    const dependencies = envelopes.filter((envelope) => envelope.data.baseType === 'RemoteDependencyData');
+    expect(dependencies.map((envelope) => String(envelope.data.baseData.data))).toEqual(
+      expect.arrayContaining([expect.stringContaining(`/subscriptions/${subscriptionId}/providers/Microsoft.Security/securityContacts`)]),
+    );
+    for (const dependency of dependencies) expect(dependency.tags['ai.operation.id']).toBe(traceId);
+  });
+
   it("hands the app's Azure SDK tracing to OpenTelemetry: an SDK call is sent as a dependency", async () => {
     // The sources, not the bundle (whose own copy of @azure/core-tracing no outside call reaches):
     // startTelemetry from src/app/start-telemetry.ts with the built chunk, then a call through an Azure SDK
@@ -295,7 +424,7 @@ describe('startTelemetry with a connection string (a fake ingestion endpoint)', 
 import { createDefaultHttpClient, createPipelineFromOptions, createPipelineRequest } from ${JSON.stringify(pathToFileURL(createRequire(join(repoRoot, 'package.json')).resolve('@azure/core-rest-pipeline')).href)};
 import { startTelemetry } from ${JSON.stringify(pathToFileURL(join(repoRoot, 'src/app/start-telemetry.ts')).href)};
 const telemetry = createRequire(import.meta.url)(${JSON.stringify(chunk)});
-startTelemetry({ applicationInsightsConnectionString: process.env.CS }, { load: () => telemetry, env: {} });
+startTelemetry({ applicationInsightsConnectionString: process.env.CS }, { load: () => telemetry, env: {}, whenLoaded: (start) => start() });
 const response = await createPipelineFromOptions({}).sendRequest(createDefaultHttpClient(), createPipelineRequest({ url: 'https://127.0.0.1:${port}/subscriptions?api-version=2022-12-01' }));
 await telemetry.stopAzureMonitor();
 process.stdout.write(String(response.status), () => process.exit(0));

@@ -11,7 +11,7 @@ import type { Finding, ScanReport, SubscriptionVerdict } from '../../../src/core
 import { DEFAULT_POLICY } from '../../../src/core/policy.js';
 import type { Rule } from '../../../src/core/rules/rule.js';
 import { renderReport, renderReportChunks, type RenderContext } from '../../../src/report/index.js';
-import { OCSF_VERSION, ocsfContext, ocsfEventLines, ocsfReportChunks } from '../../../src/report/ocsf.js';
+import { OCSF_VERSION, ocsfContext, ocsfEventLines } from '../../../src/report/ocsf.js';
 import { OCSF_TEST_PROFILES, OCSF_TEST_SCHEMA_VERSION, ocsfEventErrors, ocsfSchemaErrors } from '../../support/ocsf-schema.js';
 import { OCSF_VIOLATIONS, OUR_RESTRICTIONS } from './ocsf-bad-events.js';
 import {
@@ -81,7 +81,7 @@ describe('scan --format ocsf', () => {
 
   it('writes nothing for a scan of no subscription', () => {
     expect(renderReport(buildReport([]), 'ocsf', CONTEXT)).toBe('');
-    expect([...ocsfReportChunks(buildReport([]), ocsfContext(CONTEXT))]).toEqual([]);
+    expect([...renderReportChunks(buildReport([]), 'ocsf', CONTEXT)]).toEqual([]);
   });
 
   it('names the class, its category and a type_uid of class_uid * 100 + activity_id', () => {
