@@ -48,6 +48,21 @@ param enableRemediation bool = false
 @description('Optional: where people open the report page (for example behind your sign-in), linked from every alert digest; never with a function key (CONTACT_WATCH_REPORT_URL). Empty: no link.')
 param reportUrl string = ''
 
+@secure()
+@description('Optional: the Teams workflow\'s trigger URL, with its sig= (CONTACT_WATCH_TEAMS_WORKFLOW_URL; a secret). Empty: no Teams channel.')
+param teamsWorkflowUrl string = ''
+
+@secure()
+@description('Optional: the webhook receiver\'s https:// URL (CONTACT_WATCH_WEBHOOK_URL; a secret). Empty: no webhook channel.')
+param webhookUrl string = ''
+
+@secure()
+@description('The webhook\'s signing secret, at least 32 bytes (CONTACT_WATCH_WEBHOOK_SECRET); needed with webhookUrl.')
+param webhookSecret string = ''
+
+@description('Optional: resource id of an existing Key Vault with Azure RBAC authorization. Given, the three values above are kept there and the app settings are Key Vault references; empty, they are written as app settings.')
+param alertChannelsKeyVaultId string = ''
+
 @description('Days status history, and the records of subscriptions gone from the tenant, are kept (CONTACT_WATCH_HISTORY_RETENTION_DAYS).')
 @minValue(1)
 @maxValue(3650)
@@ -147,6 +162,35 @@ module eventTopic 'modules/event-topic.bicep' = {
   }
 }
 
+// The alert channels' secrets in the given vault, readable by the app's identity alone.
+module alertChannelSecrets 'modules/alert-channel-secrets.bicep' = if (!empty(alertChannelsKeyVaultId)) {
+  name: 'alert-channel-secrets'
+  scope: resourceGroup(split(alertChannelsKeyVaultId, '/')[2], split(alertChannelsKeyVaultId, '/')[4])
+  params: {
+    keyVaultName: last(split(alertChannelsKeyVaultId, '/'))
+    principalId: identity.outputs.principalId
+    teamsWorkflowUrl: teamsWorkflowUrl
+    webhookUrl: webhookUrl
+    webhookSecret: webhookSecret
+  }
+}
+
+// What each channel's app setting holds: the value, a Key Vault reference to it, or nothing.
+var alertChannelsVaultUri = alertChannelSecrets.?outputs.vaultUri ?? ''
+var teamsWorkflowUrlSetting = empty(teamsWorkflowUrl)
+  ? ''
+  : empty(alertChannelsKeyVaultId)
+      ? teamsWorkflowUrl
+      : '@Microsoft.KeyVault(SecretUri=${alertChannelsVaultUri}secrets/contact-watch-teams-workflow-url)'
+var webhookUrlSetting = empty(webhookUrl)
+  ? ''
+  : empty(alertChannelsKeyVaultId) ? webhookUrl : '@Microsoft.KeyVault(SecretUri=${alertChannelsVaultUri}secrets/contact-watch-webhook-url)'
+var webhookSecretSetting = empty(webhookSecret)
+  ? ''
+  : empty(alertChannelsKeyVaultId)
+      ? webhookSecret
+      : '@Microsoft.KeyVault(SecretUri=${alertChannelsVaultUri}secrets/contact-watch-webhook-secret)'
+
 module functionApp 'modules/function-app.bicep' = {
   name: 'function-app'
   scope: rg
@@ -172,6 +216,9 @@ module functionApp 'modules/function-app.bicep' = {
     fixedNotices: fixedNotices
     remediation: enableRemediation ? 'on' : 'off'
     reportUrl: reportUrl
+    teamsWorkflowUrlSetting: teamsWorkflowUrlSetting
+    webhookUrlSetting: webhookUrlSetting
+    webhookSecretSetting: webhookSecretSetting
     historyRetentionDays: historyRetentionDays
     scanRunRetentionDays: scanRunRetentionDays
     policyJson: policyJson

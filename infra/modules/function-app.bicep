@@ -26,6 +26,14 @@ param fixedNotices bool
 @allowed(['off', 'on'])
 param remediation string
 param reportUrl string
+// The alert channels' settings (a secret each: the value, or a Key Vault reference to it); an
+// empty one is not written.
+@secure()
+param teamsWorkflowUrlSetting string = ''
+@secure()
+param webhookUrlSetting string = ''
+@secure()
+param webhookSecretSetting string = ''
 param historyRetentionDays int
 param scanRunRetentionDays int
 param policyJson string
@@ -70,6 +78,8 @@ resource site 'Microsoft.Web/sites@2024-04-01' = {
   }
   properties: {
     serverFarmId: plan.id
+    // The identity the Functions host resolves Key Vault references in app settings with.
+    keyVaultReferenceIdentity: identityResourceId
     httpsOnly: true
     clientCertEnabled: false
     siteConfig: {
@@ -109,10 +119,16 @@ resource site 'Microsoft.Web/sites@2024-04-01' = {
 // account with the public cloud's default DNS suffix (core.windows.net), and AZURE_CLOUD may be
 // AzureUSGovernment or AzureChinaCloud. FUNCTIONS_WORKER_RUNTIME is not set: Flex Consumption takes
 // the runtime from functionAppConfig and refuses that setting.
+var alertChannelSettings = union(
+  empty(teamsWorkflowUrlSetting) ? {} : { CONTACT_WATCH_TEAMS_WORKFLOW_URL: teamsWorkflowUrlSetting },
+  empty(webhookUrlSetting) ? {} : { CONTACT_WATCH_WEBHOOK_URL: webhookUrlSetting },
+  empty(webhookSecretSetting) ? {} : { CONTACT_WATCH_WEBHOOK_SECRET: webhookSecretSetting }
+)
+
 resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
   parent: site
   name: 'appsettings'
-  properties: {
+  properties: union({
     // ---- the Functions host: its keys, the timer's schedule and locks in blobs, its diagnostic
     // events in tables. The queue URI keeps the connection whole, as the account name did, but
     // nothing here uses queues (no queue or blob trigger) and no queue role is granted. Each URI
@@ -146,7 +162,7 @@ resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
     CONTACT_WATCH_WATCH_SCHEDULE: watchSchedule
     CONTACT_WATCH_HISTORY_RETENTION_DAYS: string(historyRetentionDays)
     CONTACT_WATCH_SCAN_RUN_RETENTION_DAYS: string(scanRunRetentionDays)
-  }
+  }, alertChannelSettings)
 }
 
 // Basic (publishing-profile) credentials off: azd and az deploy with Microsoft Entra tokens.

@@ -1,29 +1,35 @@
 /**
- * Queues the alerts that are owed and delivers them (docs/reference/alerts.md).
+ * Queues the alerts that are owed and delivers them (docs/reference/alerts.md), on every configured
+ * channel: e-mail, a Teams workflow, a signed webhook.
  *
  * The order of writes is what makes "nothing lost, nothing doubled" hold across crashes, retries
  * and two runs at once (the timer scan and an event about the same subscription):
  *
  *   1. claim each owed alert in the outbox under its occurrence key (insert-only: a second claim
  *      of the same occurrence fails, so only one run ever composes a message for it);
- *   2. write the message(s) for the claimed alerts, each with an operationId fixed now;
+ *   2. write the message(s) for the claimed alerts, one per channel (per recipient group for
+ *      e-mail), each with an operationId fixed now;
  *   3. mark the subscriptions alerted (lastAlertedAt = now), so the next run owes nothing more;
  *   4. send (deliverPending): every send of a message carries its operationId, and its outcome
  *      is recorded on the message.
  *
  * A crash after 1 leaves claims without a message: a later run (once `claimLeaseMs` has passed,
  * so it does not race a run still composing) writes the message from the stored claims. A crash
- * after 2 leaves the records unmarked: a later run hits the existing claim, sees its message and
- * only marks the record. A crash during 4 leaves the message pending, or accepted by the service:
- * it is sent (or polled) again with the same operationId, our idempotency key. The local ACS test
- * service treats a repeated Operation-Id as the same operation; Microsoft documents the header as
- * the id of the long-running operation, not as a promise against a second delivery, so the one
- * place a message could still be doubled is a repeat of a send the real service had accepted.
+ * after 2 leaves the records unmarked (or some of a batch's messages unwritten): a later run hits
+ * the existing claim, writes whichever messages are missing and marks the record. A crash during 4
+ * leaves the message pending, or accepted by the service: it is sent (or polled) again with the
+ * same operationId, our idempotency key. The local ACS test service treats a repeated Operation-Id
+ * as the same operation; Microsoft documents the header as the id of the long-running operation,
+ * not as a promise against a second delivery; a webhook receiver gets it as the Idempotency-Key;
+ * a Teams workflow cannot use it. So the places a message could still be doubled are a repeat of
+ * an e-mail the real service had accepted, and of a Teams card the workflow had taken.
  */
 import { createHash, randomUUID } from 'node:crypto';
 import pLimit from 'p-limit';
 import { DEFAULT_ALERT_SETTINGS, owedAlerts, type AlertSettings, type OwedAlert } from '../core/alerts.js';
-import type { AlertClaim, AlertMode, AlertRecordStore, DeliveryCounts, NewOutboxMessage, Outbox } from './ports.js';
+import type { AlertChannel } from '../core/outbox-states.js';
+import type { AlertClaim, AlertMode, AlertRecordStore, DeliveryCounts, NewOutboxMessage, Outbox, OutboxMessageContent } from './ports.js';
+import { renderTeamsDigest, renderTeamsSingle } from './teams/adaptive-card.js';
 import {
   composeDigests,
   DIGEST_LIMITS,
@@ -33,17 +39,27 @@ import {
   type RenderedEmail,
   type TemplateContext,
 } from './templates.js';
+import { renderWebhookDocument } from './webhook/document.js';
 
 /** ACS accepts at most 50 recipients (To + Cc + Bcc) in one message. */
 export const MAX_RECIPIENTS_PER_MESSAGE = 50;
+
+/** The channels alerts go out on: at least one. */
+export interface AlertChannels {
+  /** E-mail to the security team's addresses (CONTACT_WATCH_ALERT_RECIPIENTS). */
+  email?: { recipients: readonly string[] };
+  /** An Adaptive Card to a Teams workflow (CONTACT_WATCH_TEAMS_WORKFLOW_URL). */
+  teams?: boolean;
+  /** A signed JSON document to a webhook (CONTACT_WATCH_WEBHOOK_URL). */
+  webhook?: boolean;
+}
 
 export interface AlertServiceOptions {
   store: AlertRecordStore;
   outbox: Outbox;
   /** Delivers the outbox (e.g. createAcsEmailSender(...)). */
   sender: { sendPending(now: Date): Promise<DeliveryCounts> };
-  /** The security team's addresses (CONTACT_WATCH_ALERT_RECIPIENTS). */
-  recipients: readonly string[];
+  channels: AlertChannels;
   settings?: AlertSettings;
   /** The portal of the cloud and the report page linked from every message. */
   template: Omit<TemplateContext, 'now'>;
@@ -82,16 +98,30 @@ export function nameBasedUuid(name: string): string {
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
 }
 
-/** The operationId of the message of `batchId` that goes to recipient group `group`. */
+/** The operationId of the e-mail of `batchId` that goes to recipient group `group`. */
 export function messageOperationId(batchId: string, group: number): string {
   return nameBasedUuid(`${batchId}#${group}`);
+}
+
+/** The operationId of the message of `batchId` on a channel other than e-mail (one message a batch). */
+export function channelMessageId(batchId: string, channel: Exclude<AlertChannel, 'email'>): string {
+  return nameBasedUuid(`${batchId}#${channel}`);
+}
+
+/** One message of a batch as this service writes it: its channel, id and recipients. */
+interface BatchMessage {
+  channel: AlertChannel;
+  id: (batchId: string) => string;
+  recipientGroup: number;
+  to: string[];
 }
 
 export class AlertService {
   private readonly settings: AlertSettings;
   private readonly limits: DigestLimits;
   private readonly claimLeaseMs: number;
-  private readonly recipientGroups: string[][];
+  /** The messages of every batch, in the order they are written (e-mail groups, then Teams, then the webhook). */
+  private readonly batchMessages: BatchMessage[];
   /** Claims are independent inserts: a few at a time keeps a large first run quick. */
   private readonly limit = pLimit(8);
 
@@ -99,12 +129,23 @@ export class AlertService {
     this.settings = options.settings ?? DEFAULT_ALERT_SETTINGS;
     this.limits = options.limits ?? DIGEST_LIMITS;
     this.claimLeaseMs = options.claimLeaseMs ?? 10 * 60_000;
-    const recipients = [...new Set(options.recipients.map((address) => address.trim()).filter(Boolean))];
-    if (recipients.length === 0) throw new Error('AlertService: no recipients (CONTACT_WATCH_ALERT_RECIPIENTS is empty)');
-    this.recipientGroups = [];
-    for (let i = 0; i < recipients.length; i += MAX_RECIPIENTS_PER_MESSAGE) {
-      this.recipientGroups.push(recipients.slice(i, i + MAX_RECIPIENTS_PER_MESSAGE));
+    const { email, teams, webhook } = options.channels;
+    this.batchMessages = [];
+    if (email) {
+      const recipients = [...new Set(email.recipients.map((address) => address.trim()).filter(Boolean))];
+      if (recipients.length === 0) throw new Error('AlertService: no recipients (CONTACT_WATCH_ALERT_RECIPIENTS is empty)');
+      for (let i = 0; i < recipients.length; i += MAX_RECIPIENTS_PER_MESSAGE) {
+        const group = i / MAX_RECIPIENTS_PER_MESSAGE;
+        const to = recipients.slice(i, i + MAX_RECIPIENTS_PER_MESSAGE);
+        this.batchMessages.push({ channel: 'email', id: (batchId) => messageOperationId(batchId, group), recipientGroup: group, to });
+      }
     }
+    if (teams)
+      this.batchMessages.push({ channel: 'teams', id: (batchId) => channelMessageId(batchId, 'teams'), recipientGroup: 0, to: [] });
+    if (webhook) {
+      this.batchMessages.push({ channel: 'webhook', id: (batchId) => channelMessageId(batchId, 'webhook'), recipientGroup: 0, to: [] });
+    }
+    if (this.batchMessages.length === 0) throw new Error('AlertService: no channel (e-mail, Teams or webhook) is configured');
   }
 
   /** Writes the messages for every alert owed at `now` into the outbox and marks the records. */
@@ -119,8 +160,10 @@ export class AlertService {
     if (owed.length === 0) return result;
 
     const ctx: TemplateContext = { ...this.options.template, now };
-    const groups: { alerts: OwedAlert[]; email?: RenderedEmail }[] =
-      mode === 'digest' ? composeDigests(owed, ctx, this.limits) : owed.map((alert) => ({ alerts: [alert] }));
+    const groups: Group[] =
+      mode === 'digest'
+        ? composeDigests(owed, ctx, this.limits).map((group, index, all) => ({ ...group, part: { index: index + 1, total: all.length } }))
+        : owed.map((alert) => ({ alerts: [alert] }));
 
     const toMark = new Set<string>();
     const conflicts: AlertClaim[] = [];
@@ -148,14 +191,15 @@ export class AlertService {
       });
       if (claimed.length === 0) continue;
       // All claimed: the pre-rendered digest part is right; otherwise render what we hold.
-      const email = group.email && claimed.length === group.alerts.length ? group.email : this.render(claimed, mode, ctx);
+      const whole = claimed.length === group.alerts.length;
+      const composed: Group = whole ? group : { alerts: claimed };
       try {
-        result.messages += await this.writeMessages(batchId, mode, claimed, email, nowIso, groupIndex);
+        result.messages += await this.writeMessages(batchId, mode, composed, ctx, nowIso, groupIndex);
       } catch (error) {
         // Claims without any message are released so the next run starts afresh. Once a message
-        // exists (messages are written in order, group 0 first) the claims stay: the batch is
+        // exists (messages are written in order, the first first) the claims stay: the batch is
         // completed later. Best effort: a crash here is covered by completing the batch later too.
-        const started = await this.options.outbox.getMessage(messageOperationId(batchId, 0)).catch(() => 'unknown' as const);
+        const started = await this.options.outbox.getMessage(this.firstMessageId(batchId)).catch(() => 'unknown' as const);
         if (started === null) await this.options.outbox.releaseClaims(claimed.map((alert) => alert.key)).catch(() => undefined);
         throw error;
       }
@@ -172,14 +216,15 @@ export class AlertService {
       const leaseOver = now.getTime() - Date.parse(first.createdAt) >= this.claimLeaseMs;
       if (!leaseOver) {
         // A run that claimed moments ago may still be writing: leave the batch to it, but the
-        // records may be marked once its first message exists.
-        if (!(await this.options.outbox.getMessage(messageOperationId(batchId, 0)))) continue;
+        // records may be marked once its last message exists (messages are written in order; a
+        // run that died between two of them leaves the rest to be written once the lease is over).
+        if (!(await this.options.outbox.getMessage(this.lastMessageId(batchId)))) continue;
       } else {
         // Write whichever of the batch's messages are missing (existing ones are kept as they are).
         const all = await this.options.outbox.listClaims(batchId);
         // renderDigest puts them in triage order, as the message first composed for them had them.
         const alerts = all.map((claim) => claim.alert);
-        result.messages += await this.writeMessages(batchId, first.mode, alerts, this.render(alerts, first.mode, ctx), nowIso, 0);
+        result.messages += await this.writeMessages(batchId, first.mode, { alerts }, ctx, nowIso, 0);
       }
       // Only the subscriptions whose owed alert is this very claim; the batch's other
       // subscriptions may have moved on to a newer status that still needs its own alert.
@@ -198,39 +243,75 @@ export class AlertService {
     return this.options.sender.sendPending(now);
   }
 
-  private render(alerts: readonly OwedAlert[], mode: AlertMode, ctx: TemplateContext): RenderedEmail {
-    return mode === 'single' && alerts.length === 1
-      ? renderSingle(alerts[0]!, ctx)
-      : renderDigest(alerts, ctx, undefined, this.limits.maxMessageBytes);
+  /** The id of the first message written for a batch: once it exists, the batch's claims are kept. */
+  private firstMessageId(batchId: string): string {
+    return this.batchMessages[0]!.id(batchId);
   }
 
-  /** One message per recipient group, ids derived from the batch so that a rewrite finds them. */
+  /** The id of the last message written for a batch: once it exists, the batch is whole. */
+  private lastMessageId(batchId: string): string {
+    return this.batchMessages.at(-1)!.id(batchId);
+  }
+
+  /** What the group's alerts say on `channel`; a digest's e-mail may come rendered already (composeDigests). */
+  private content(channel: AlertChannel, group: Group, mode: AlertMode, ctx: TemplateContext): OutboxMessageContent {
+    const single = mode === 'single' && group.alerts.length === 1 ? group.alerts[0]! : undefined;
+    switch (channel) {
+      case 'email': {
+        const email: RenderedEmail =
+          group.email ?? (single ? renderSingle(single, ctx) : renderDigest(group.alerts, ctx, group.part, this.limits.maxMessageBytes));
+        return { ...email, body: '' };
+      }
+      case 'teams': {
+        const card = single ? renderTeamsSingle(single, ctx) : renderTeamsDigest(group.alerts, ctx, group.part);
+        return { subject: card.subject, html: '', plainText: '', body: card.body };
+      }
+      case 'webhook': {
+        const document = renderWebhookDocument(group.alerts, single ? 'single' : 'digest', ctx, group.part);
+        return { subject: document.subject, html: '', plainText: '', body: document.body };
+      }
+    }
+  }
+
+  /** Every message of the batch, ids derived from the batch so that a rewrite finds them; each channel's content composed once. */
   private async writeMessages(
     batchId: string,
     mode: AlertMode,
-    alerts: readonly OwedAlert[],
-    email: RenderedEmail,
+    group: Group,
+    ctx: TemplateContext,
     createdAt: string,
     order: number,
   ): Promise<number> {
     let written = 0;
-    for (const [group, to] of this.recipientGroups.entries()) {
+    const contents = new Map<AlertChannel, OutboxMessageContent>();
+    for (const [index, planned] of this.batchMessages.entries()) {
+      let content = contents.get(planned.channel);
+      if (!content) {
+        content = this.content(planned.channel, group, mode, ctx);
+        contents.set(planned.channel, content);
+      }
       const message: NewOutboxMessage = {
-        operationId: messageOperationId(batchId, group),
+        operationId: planned.id(batchId),
         batchId,
-        recipientGroup: group,
+        channel: planned.channel,
+        recipientGroup: planned.recipientGroup,
         mode,
-        to,
-        subject: email.subject,
-        html: email.html,
-        plainText: email.plainText,
-        subscriptionIds: alerts.map((alert) => alert.subscriptionId),
-        alertKeys: alerts.map((alert) => alert.key),
+        to: planned.to,
+        ...content,
+        subscriptionIds: group.alerts.map((alert) => alert.subscriptionId),
+        alertKeys: group.alerts.map((alert) => alert.key),
         createdAt,
-        sequence: order * this.recipientGroups.length + group,
+        sequence: order * this.batchMessages.length + index,
       };
       if ((await this.options.outbox.createMessage(message)) === 'created') written += 1;
     }
     return written;
   }
+}
+
+/** The alerts of one batch; a digest's part number, and its e-mail when composeDigests rendered it. */
+interface Group {
+  alerts: OwedAlert[];
+  part?: { index: number; total: number };
+  email?: RenderedEmail;
 }

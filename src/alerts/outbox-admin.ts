@@ -1,8 +1,8 @@
 /**
  * What an operator does with the outbox (`contact-watch outbox`, `contact-watch requeue`, and the
- * report page's "Alert e-mails" section): see every message not delivered yet, and queue again the
- * ones the service failed or the sender gave up on. The next alert run (the timer, an event,
- * `scan --notify`) sends them.
+ * report page's "Alert e-mails" section): see every message not delivered yet, on every channel,
+ * and queue again the ones the service failed or the sender gave up on. The next alert run (the
+ * timer, an event, `scan --notify`) sends them, on the channel each was written for.
  */
 import { nameBasedUuid } from './alert-service.js';
 import { UNDELIVERED_STATES, type OutboxState } from '../core/outbox-states.js';
@@ -26,8 +26,9 @@ export type RequeueOutcome =
  *   failures reset, attempts kept: our idempotency key, so that a service that did accept one of
  *   the earlier sends can answer the repeat with that operation (the local ACS test service does;
  *   it is not a documented guarantee of ACS).
- * - `failed` (the service said Failed or Canceled): the old Operation-Id names the operation that
- *   failed and could be answered with that same failure, so a copy is written under a new
+ * - `failed` (the service said Failed or Canceled, or a Teams workflow or webhook receiver refused
+ *   it): the old id names the operation that failed and could be answered with that same failure
+ *   (a webhook receiver that de-duplicates by Idempotency-Key would), so a copy is written under a new
  *   Operation-Id — derived from the old one, so a requeue interrupted and run again writes the
  *   same copy — and the old row becomes `replaced`, naming the copy.
  * An ETag conflict (a sender touched the message meanwhile) is thrown.
@@ -48,6 +49,7 @@ export async function requeueMessage(
   await outbox.createMessage({
     operationId: copyId,
     batchId: message.batchId,
+    channel: message.channel,
     recipientGroup: message.recipientGroup,
     mode: message.mode,
     to: message.to,
@@ -58,6 +60,7 @@ export async function requeueMessage(
     subject: message.subject,
     html: message.html,
     plainText: message.plainText,
+    body: message.body,
   });
   await outbox.updateMessage(message, {
     state: 'replaced',

@@ -1,40 +1,66 @@
 /**
- * Delivers what the outbox holds through an e-mail transport, one message at a time, within the
- * configured rate, recording every outcome on the message before moving on:
+ * Delivers what the outbox holds, channel by channel through each channel's transport (e-mail,
+ * a Teams workflow, a signed webhook), one message at a time within the channel's rate, recording
+ * every outcome on the message before moving on:
  *
- *   pending --send--> sent | accepted (poll again next run) | failed (service said Failed)
+ *   pending --send--> sent | accepted (poll again next run) | failed (the service said Failed, or refused it)
  *           \--error--> pending (failures+1, lastError): the next run tries it again
  *           \--throttled--> pending (nextAttemptAt = the service's wait, at most one hour):
- *                           no run sends anything before then
+ *                           no run sends anything on that channel before then
  *           \--still failing a day after it was composed--> dead (kept, listed and counted;
  *                           outbox-admin.ts `requeueMessage` revives it)
+ *
+ * The channels are independent: each has its own loop over its own messages, run side by side,
+ * so a channel that is down, throttled or slow never holds back, stops or repeats another's
+ * messages. Each message belongs to one channel (the alert service writes one per channel).
  *
  * There is no back-off of our own between runs: the runs are the back-off (the timer's every 30
  * minutes by default, or a person's), and within a run the transport's own retries and
  * `maxConsecutiveErrors` bound what an outage costs. Only the service may ask for a longer wait,
- * and a wait it asks for holds every send, since its quota is the resource's, not one message's.
+ * and a wait it asks for holds every send on its channel, since its quota is the resource's, not
+ * one message's.
  *
  * Before a send the message is leased (an ETag-checked write), so two processes never send the
  * same message at the same time; and every send of a message carries its fixed operationId, our
  * idempotency key, so that a send repeated after a crash names the operation it repeats (the local
  * ACS test service answers it without delivering again; Microsoft documents the Operation-Id as
- * the id of the long-running operation, not as a guarantee against a second delivery).
+ * the id of the long-running operation, not as a guarantee against a second delivery; a webhook
+ * receiver gets it as the Idempotency-Key; a Teams workflow has no way to use it).
  */
-import type { DeliveryCounts, EmailTransport, NextAttempt, Outbox, OutboxMessage, OutboxMessagePatch, SendOutcome } from './ports.js';
+import { ALERT_CHANNELS, type AlertChannel } from '../core/outbox-states.js';
+import type {
+  AlertTransport,
+  ChannelDeliveryCounts,
+  DeliveryCounts,
+  NextAttempt,
+  Outbox,
+  OutboxMessage,
+  OutboxMessagePatch,
+  SendOutcome,
+} from './ports.js';
 import { OutboxConflictError } from './ports.js';
+import { leasedUntil, outcomePatch, serviceWaitUntil } from './send-outcomes.js';
+import { rateFreeAt, waitForRate, type RateLimit } from './sending-rate.js';
 import { setTimeout as delay } from 'node:timers/promises';
 
-export interface RateLimit {
-  perMinute: number;
-  perHour: number;
+export { MAX_SERVICE_WAIT_MS } from './send-outcomes.js';
+export type { RateLimit } from './sending-rate.js';
+
+/** How one channel is sent. */
+export interface ChannelSending {
+  transport: AlertTransport;
+  /**
+   * Messages per minute and per hour (for e-mail, the ACS quota: 5 and 10 on an Azure-managed
+   * domain). None: the service's own answers (429 with Retry-After) are the only limit.
+   */
+  rate?: RateLimit;
 }
 
 export interface OutboxSenderOptions {
   outbox: Outbox;
-  transport: EmailTransport;
-  /** Messages per minute and per hour (default: the ACS quota of an Azure-managed domain, 5 and 10). */
-  rate?: RateLimit;
-  /** How long one run may wait for the per-minute window to free up (default 65 s). */
+  /** The configured channels; messages of a channel not here stay queued (`not-configured`). */
+  channels: Partial<Record<AlertChannel, ChannelSending>>;
+  /** How long one run may wait for a channel's per-minute window to free up (default 65 s). */
   maxRateWaitMs?: number;
   /**
    * A message is given up (`dead`) when it has failed this many attempts in a row (default 10)
@@ -44,7 +70,7 @@ export interface OutboxSenderOptions {
    */
   maxFailures?: number;
   giveUpAfterMs?: number;
-  /** A run stops after this many failed sends in a row (the service is probably down; default 3). */
+  /** A channel's run stops after this many failed sends in a row (the service is probably down; default 3). */
   maxConsecutiveErrors?: number;
   /** How long a sender holds a message it is sending (default 10 min). */
   leaseMs?: number;
@@ -59,28 +85,27 @@ export interface OutboxSenderOptions {
   realTime?: () => number;
 }
 
+/** What one channel's loop did, for the counts made once every channel is done. */
+interface ChannelRun {
+  sent: number;
+  throttled: boolean;
+  rateLimited: boolean;
+  /** When the channel's messages were accepted in the last hour (its rate windows). */
+  accepts: number[];
+  /** The channel's clock when its loop ended. */
+  endedAt: number;
+}
+
 const MINUTE = 60_000;
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
 
-/** The longest wait the service may impose (docs/reference/alerts.md: a longer Retry-After counts as one hour). */
-export const MAX_SERVICE_WAIT_MS = HOUR;
-
-/**
- * How far past MAX_SERVICE_WAIT_MS a stored wait may lie and still be honoured: the wait is
- * counted from the moment of the answer, which a later run (on another instance's clock) may see
- * a little ahead of its own start. Anything further was not written by a bounded wait (earlier
- * versions parked messages for years) and holds nothing.
- */
-const STORED_WAIT_SLACK_MS = 5 * MINUTE;
-
 export class OutboxSender {
   private readonly outbox: Outbox;
-  private readonly transport: EmailTransport;
-  private readonly rate: RateLimit;
+  private readonly channels: Partial<Record<AlertChannel, ChannelSending>>;
   private readonly maxRateWaitMs: number;
-  private readonly maxFailures: number;
-  private readonly giveUpAfterMs: number;
+  /** When a message that keeps failing is given up (see OutboxSenderOptions). */
+  private readonly giveUp: { maxFailures: number; giveUpAfterMs: number };
   private readonly maxConsecutiveErrors: number;
   private readonly leaseMs: number;
   private readonly sleep: ((ms: number) => Promise<void>) | undefined;
@@ -88,22 +113,79 @@ export class OutboxSender {
 
   constructor(options: OutboxSenderOptions) {
     this.outbox = options.outbox;
-    this.transport = options.transport;
-    this.rate = options.rate ?? { perMinute: 5, perHour: 10 };
+    this.channels = options.channels;
     this.maxRateWaitMs = options.maxRateWaitMs ?? 65_000;
-    this.maxFailures = options.maxFailures ?? 10;
-    this.giveUpAfterMs = options.giveUpAfterMs ?? DAY;
+    this.giveUp = { maxFailures: options.maxFailures ?? 10, giveUpAfterMs: options.giveUpAfterMs ?? DAY };
     this.maxConsecutiveErrors = options.maxConsecutiveErrors ?? 3;
     this.leaseMs = options.leaseMs ?? 10 * MINUTE;
     this.sleep = options.sleep;
     this.realTime = options.realTime ?? Date.now;
-    if (!(this.rate.perMinute > 0) || !(this.rate.perHour > 0)) throw new Error('OutboxSender: rate limits must be positive');
+    for (const [channel, sending] of Object.entries(this.channels)) {
+      if (sending.rate && !(sending.rate.perMinute > 0 && sending.rate.perHour > 0))
+        throw new Error(`OutboxSender: the ${channel} rate limits must be positive`);
+    }
   }
 
-  /** Sends every message that is due at `now`; returns what happened and what is left. */
+  /** Sends every message that is due at `now`, on every configured channel; returns what happened and what is left. */
   async sendPending(now: Date): Promise<DeliveryCounts> {
     if (Number.isNaN(now.getTime())) throw new Error('OutboxSender.sendPending: `now` is not a valid date');
+    // `now` is when this run started: every channel's clock counts from here, reads included.
     const startedReal = this.realTime();
+    const queued = await this.outbox.listMessages(['accepted', 'pending']);
+    const configured = ALERT_CHANNELS.filter((channel) => this.channels[channel]);
+    // Side by side; each loop runs to its end even when another fails (a storage error), so that no
+    // send goes on after this run has returned; then the first failure is thrown.
+    const settled = await Promise.allSettled(
+      configured.map((channel) =>
+        this.sendChannel(
+          channel,
+          queued.filter((message) => message.channel === channel),
+          now,
+          startedReal,
+        ),
+      ),
+    );
+    const runs = new Map<AlertChannel, ChannelRun>();
+    for (const [index, result] of settled.entries()) {
+      if (result.status === 'rejected') throw result.reason;
+      runs.set(configured[index]!, result.value);
+    }
+
+    const remaining = await this.outbox.listMessages(['accepted', 'pending', 'failed', 'dead']);
+    const counts: DeliveryCounts = { ...noDelivery(), channels: {} };
+    for (const channel of ALERT_CHANNELS) {
+      const messages = remaining.filter((message) => message.channel === channel);
+      const run = runs.get(channel);
+      if (!run && messages.length === 0) continue;
+      const stillQueued = messages.filter((m) => m.state === 'accepted' || m.state === 'pending');
+      const endedAt = run?.endedAt ?? now.getTime();
+      const channelCounts: ChannelDeliveryCounts = {
+        sent: run?.sent ?? 0,
+        pending: stillQueued.length,
+        failed: messages.filter((m) => m.state === 'failed' || m.state === 'dead').length,
+        throttled: run?.throttled ?? false,
+        rateLimited: run?.rateLimited ?? false,
+        nextAttempt: run
+          ? this.nextAttempt(stillQueued, run.accepts, this.channels[channel]!.rate, endedAt)
+          : stillQueued.length > 0
+            ? { at: new Date(endedAt).toISOString(), reason: 'not-configured' }
+            : null,
+      };
+      counts.channels[channel] = channelCounts;
+      counts.sent += channelCounts.sent;
+      counts.pending += channelCounts.pending;
+      counts.failed += channelCounts.failed;
+      counts.throttled ||= channelCounts.throttled;
+      counts.rateLimited ||= channelCounts.rateLimited;
+      const next = channelCounts.nextAttempt;
+      if (next && (!counts.nextAttempt || Date.parse(next.at) < Date.parse(counts.nextAttempt.at))) counts.nextAttempt = next;
+    }
+    return counts;
+  }
+
+  /** One channel's loop over its queued messages, on a clock of its own (the run's, plus what this channel waited). */
+  private async sendChannel(channel: AlertChannel, queued: readonly OutboxMessage[], now: Date, startedReal: number): Promise<ChannelRun> {
+    const sending = this.channels[channel]!;
     let slept = 0;
     const clock = () => new Date(now.getTime() + (this.realTime() - startedReal) + slept);
     const wait = async (ms: number) => {
@@ -115,10 +197,9 @@ export class OutboxSender {
       }
     };
 
-    const counts: DeliveryCounts = { sent: 0, pending: 0, failed: 0, throttled: false, rateLimited: false, nextAttempt: null };
-    const queued = await this.outbox.listMessages(['accepted', 'pending']);
+    const run: ChannelRun = { sent: 0, throttled: false, rateLimited: false, accepts: [], endedAt: now.getTime() };
     const heldUntil = serviceWaitUntil(queued, now.getTime());
-    if (heldUntil !== null && queued.length > 0) counts.throttled = true;
+    if (heldUntil !== null && queued.length > 0) run.throttled = true;
     const due = (heldUntil !== null ? [] : queued)
       .filter((message) => leasedUntil(message, now.getTime()) === null)
       // Accepted messages first (polling costs no quota); then those that failed least, so that
@@ -131,49 +212,51 @@ export class OutboxSender {
           : a.failures - b.failures || a.createdAt.localeCompare(b.createdAt) || a.sequence - b.sequence,
       );
 
-    const accepts = (await this.outbox.acceptedSince(new Date(now.getTime() - HOUR))).map((d) => d.getTime());
+    if (sending.rate && queued.length > 0) {
+      run.accepts = (await this.outbox.acceptedSince(new Date(now.getTime() - HOUR), channel)).map((d) => d.getTime());
+    }
     let consecutiveErrors = 0;
 
     for (const message of due) {
-      if (message.state === 'pending') {
-        const go = await this.waitForRate(accepts, clock, wait);
+      if (message.state === 'pending' && sending.rate) {
+        const go = await waitForRate(sending.rate, run.accepts, clock, wait, this.maxRateWaitMs);
         if (!go) {
-          counts.rateLimited = true;
+          run.rateLimited = true;
           break;
         }
       }
       const leased = await this.lease(message, clock());
       if (!leased) continue; // someone else is on it
-      const outcome = await this.attempt(leased);
+      const outcome = await this.attempt(sending.transport, leased);
       const at = clock();
       if (
         leased.state === 'pending' &&
         (outcome.kind === 'succeeded' || outcome.kind === 'running' || ('accepted' in outcome && outcome.accepted))
       ) {
-        accepts.push(at.getTime());
+        run.accepts.push(at.getTime());
       }
       await this.record(leased, outcome, at);
-      if (outcome.kind === 'succeeded') counts.sent += 1;
+      if (outcome.kind === 'succeeded') run.sent += 1;
       if (outcome.kind === 'throttled') {
-        counts.throttled = true;
-        break; // The service's wait holds every send: the rest waits for it.
+        run.throttled = true;
+        break; // The service's wait holds every send on this channel: the rest waits for it.
       }
       consecutiveErrors = outcome.kind === 'error' ? consecutiveErrors + 1 : 0;
       if (consecutiveErrors >= this.maxConsecutiveErrors) break;
     }
-
-    const remaining = await this.outbox.listMessages(['accepted', 'pending', 'failed', 'dead']);
-    const stillQueued = remaining.filter((m) => m.state === 'accepted' || m.state === 'pending');
-    counts.pending = stillQueued.length;
-    counts.failed = remaining.filter((m) => m.state === 'failed' || m.state === 'dead').length;
-    counts.nextAttempt = this.nextAttempt(stillQueued, accepts, clock().getTime());
-    return counts;
+    run.endedAt = clock().getTime();
+    return run;
   }
 
   /** When the earliest queued message may be tried again, and what holds it until then. */
-  private nextAttempt(queued: readonly OutboxMessage[], accepts: readonly number[], nowMs: number): NextAttempt | null {
+  private nextAttempt(
+    queued: readonly OutboxMessage[],
+    accepts: readonly number[],
+    rate: RateLimit | undefined,
+    nowMs: number,
+  ): NextAttempt | null {
     const held = serviceWaitUntil(queued, nowMs);
-    const rateFree = this.rateFreeAt(accepts, nowMs);
+    const rateFree = rate ? rateFreeAt(rate, accepts, nowMs) : nowMs;
     let earliest: { at: number; reason: NextAttempt['reason'] } | null = null;
     for (const message of queued) {
       let candidate: { at: number; reason: NextAttempt['reason'] } =
@@ -189,38 +272,6 @@ export class OutboxSender {
     return earliest && { at: new Date(earliest.at).toISOString(), reason: earliest.reason };
   }
 
-  /** When the configured rate next allows a send (now, when it does already). */
-  private rateFreeAt(accepts: readonly number[], nowMs: number): number {
-    const { hourFreeAt, minuteFreeAt } = this.rateWindows(accepts, nowMs);
-    return Math.max(hourFreeAt, minuteFreeAt);
-  }
-
-  /** When each window of the configured rate next has room: `nowMs` where it has room already. */
-  private rateWindows(accepts: readonly number[], nowMs: number): { hourFreeAt: number; minuteFreeAt: number } {
-    const lastHour = accepts.filter((t) => t > nowMs - HOUR).sort((a, b) => a - b);
-    const lastMinute = lastHour.filter((t) => t > nowMs - MINUTE);
-    return {
-      hourFreeAt: lastHour.length >= this.rate.perHour ? lastHour[lastHour.length - this.rate.perHour]! + HOUR : nowMs,
-      minuteFreeAt: lastMinute.length >= this.rate.perMinute ? lastMinute[lastMinute.length - this.rate.perMinute]! + MINUTE : nowMs,
-    };
-  }
-
-  /**
-   * True when a message may be sent now, after waiting for the per-minute window if that is short
-   * enough; false when the hourly quota is spent or the minute's wait is longer than maxRateWaitMs.
-   */
-  private async waitForRate(accepts: number[], clock: () => Date, wait: (ms: number) => Promise<void>): Promise<boolean> {
-    for (;;) {
-      const nowMs = clock().getTime();
-      const { hourFreeAt, minuteFreeAt } = this.rateWindows(accepts, nowMs);
-      if (hourFreeAt > nowMs) return false;
-      if (minuteFreeAt <= nowMs) return true;
-      const waitMs = minuteFreeAt - nowMs + 10;
-      if (waitMs > this.maxRateWaitMs) return false;
-      await wait(waitMs);
-    }
-  }
-
   private async lease(message: OutboxMessage, at: Date): Promise<OutboxMessage | null> {
     try {
       return await this.outbox.updateMessage(message, { leaseUntil: new Date(at.getTime() + this.leaseMs).toISOString() });
@@ -231,15 +282,15 @@ export class OutboxSender {
   }
 
   /** One send; a transport that throws counts as a failed attempt, so the message is still recorded and released. */
-  private async attempt(message: OutboxMessage): Promise<SendOutcome> {
+  private async attempt(transport: AlertTransport, message: OutboxMessage): Promise<SendOutcome> {
     try {
-      return await this.transport.send(
-        { subject: message.subject, html: message.html, plainText: message.plainText, to: message.to },
+      return await transport.send(
+        { subject: message.subject, html: message.html, plainText: message.plainText, body: message.body, to: message.to },
         message.operationId,
         { resumeState: message.state === 'accepted' ? message.resumeState : null },
       );
     } catch (error) {
-      return { kind: 'error', error: `the e-mail transport failed: ${errorMessage(error)}`, accepted: false };
+      return { kind: 'error', error: `the ${message.channel} transport failed: ${errorMessage(error)}`, accepted: false };
     }
   }
 
@@ -252,7 +303,7 @@ export class OutboxSender {
   private async record(message: OutboxMessage, outcome: SendOutcome, at: Date): Promise<void> {
     let patch: OutboxMessagePatch;
     try {
-      patch = this.outcomePatch(message, outcome, at);
+      patch = outcomePatch(message, outcome, at, this.giveUp);
     } catch (error) {
       patch = { attempts: message.attempts + 1, leaseUntil: null, lastError: `the outcome could not be recorded: ${errorMessage(error)}` };
     }
@@ -271,90 +322,10 @@ export class OutboxSender {
     }
     throw firstError;
   }
-
-  private outcomePatch(message: OutboxMessage, outcome: SendOutcome, at: Date): OutboxMessagePatch {
-    const iso = at.toISOString();
-    const base = { attempts: message.attempts + 1, leaseUntil: null };
-    switch (outcome.kind) {
-      case 'succeeded':
-        return {
-          ...base,
-          state: 'sent',
-          failures: 0,
-          serviceOperationId: outcome.serviceOperationId,
-          serviceStatus: 'Succeeded',
-          acceptedAt: message.acceptedAt ?? iso,
-          completedAt: iso,
-          resumeState: null,
-          nextAttemptAt: null,
-        };
-      case 'running':
-        return {
-          ...base,
-          state: 'accepted',
-          failures: 0,
-          serviceOperationId: outcome.serviceOperationId,
-          serviceStatus: 'Running',
-          acceptedAt: message.acceptedAt ?? iso,
-          resumeState: outcome.resumeState,
-          nextAttemptAt: null,
-        };
-      case 'failed':
-        return {
-          ...base,
-          state: 'failed',
-          serviceOperationId: outcome.serviceOperationId,
-          serviceStatus: outcome.status,
-          lastError: outcome.error,
-          acceptedAt: message.acceptedAt ?? iso,
-          completedAt: iso,
-          nextAttemptAt: null,
-        };
-      case 'throttled':
-        return {
-          ...base,
-          lastError: outcome.error,
-          nextAttemptAt: new Date(at.getTime() + boundedServiceWait(outcome.retryAfterMs)).toISOString(),
-          ...(outcome.accepted && !message.acceptedAt ? { acceptedAt: iso } : {}),
-        };
-      case 'error': {
-        const failures = message.failures + 1;
-        const givenUp = failures >= this.maxFailures && at.getTime() - Date.parse(message.createdAt) >= this.giveUpAfterMs;
-        return {
-          ...base,
-          failures,
-          lastError: outcome.error,
-          nextAttemptAt: null,
-          ...(givenUp ? { state: 'dead' as const } : {}),
-          ...(outcome.accepted && !message.acceptedAt ? { acceptedAt: iso } : {}),
-        };
-      }
-    }
-  }
 }
 
-/** A wait the transport reports, within 0 .. MAX_SERVICE_WAIT_MS whatever it is (NaN counts as none). */
-function boundedServiceWait(ms: number): number {
-  return ms > 0 ? Math.min(ms, MAX_SERVICE_WAIT_MS) : 0;
-}
-
-/**
- * The end of the latest wait the service asked for that still holds, or null. Only a throttled
- * answer sets a queued message's `nextAttemptAt`, so the latest one ahead is the service's word.
- */
-function serviceWaitUntil(messages: readonly OutboxMessage[], nowMs: number): number | null {
-  let until: number | null = null;
-  for (const message of messages) {
-    const at = message.nextAttemptAt ? Date.parse(message.nextAttemptAt) : Number.NaN;
-    if (at > nowMs && at <= nowMs + MAX_SERVICE_WAIT_MS + STORED_WAIT_SLACK_MS && (until === null || at > until)) until = at;
-  }
-  return until;
-}
-
-/** When another sender's lease on the message ends, or null when it holds none (an unreadable lease holds nothing). */
-function leasedUntil(message: OutboxMessage, nowMs: number): number | null {
-  const until = message.leaseUntil ? Date.parse(message.leaseUntil) : Number.NaN;
-  return until > nowMs ? until : null;
+function noDelivery(): ChannelDeliveryCounts {
+  return { sent: 0, pending: 0, failed: 0, throttled: false, rateLimited: false, nextAttempt: null };
 }
 
 function errorMessage(error: unknown): string {

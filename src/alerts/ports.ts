@@ -1,10 +1,10 @@
 /**
- * The ports alerting needs: the subscription records (state store), the outbox, and a mail
- * transport. Adapters implement them: src/adapters/table-storage (records, outbox) and
- * src/adapters/email (ACS Email).
+ * The ports alerting needs: the subscription records (state store), the outbox, and a transport
+ * per channel. Adapters implement them: src/adapters/table-storage (records, outbox),
+ * src/adapters/email (ACS Email) and src/adapters/http-channels (the Teams workflow, the signed webhook).
  */
 import type { AlertKind, OwedAlert } from '../core/alerts.js';
-import type { OutboxState } from '../core/outbox-states.js';
+import type { AlertChannel, OutboxState } from '../core/outbox-states.js';
 import type { SubscriptionRecord } from '../core/state-model.js';
 
 /**
@@ -28,7 +28,7 @@ export type AlertMode = 'digest' | 'single';
  */
 export interface AlertClaim {
   key: string;
-  /** The messages composed for it carry this batch id (one message per recipient group). */
+  /** The messages composed for it carry this batch id (one per channel, and per recipient group for e-mail). */
   batchId: string;
   mode: AlertMode;
   subscriptionId: string;
@@ -38,19 +38,32 @@ export interface AlertClaim {
   createdAt: string;
 }
 
+/**
+ * What a message says. `subject` is the one-line summary every channel has (an e-mail's subject,
+ * the title of a Teams card and of a webhook document); `html` and `plainText` are an e-mail's
+ * bodies (empty on the other channels); `body` is the JSON document a Teams workflow or a webhook
+ * receives (empty for e-mail).
+ */
 export interface OutboxMessageContent {
   subject: string;
   html: string;
   plainText: string;
+  body: string;
 }
 
 export interface NewOutboxMessage extends OutboxMessageContent {
-  /** The `Operation-Id` (a UUID) of every send of this message, fixed when it is created. */
+  /**
+   * The id of every send of this message (a UUID), fixed when it is created: the e-mail's
+   * `Operation-Id`, the webhook's `Idempotency-Key`.
+   */
   operationId: string;
   batchId: string;
-  /** Which slice of the recipient list this message goes to (ACS allows 50 recipients a message). */
+  /** The channel it goes out on. Only the channel is stored, never where it goes (a URL may carry a signature). */
+  channel: AlertChannel;
+  /** Which slice of the recipient list this message goes to (ACS allows 50 recipients a message); 0 on the other channels. */
   recipientGroup: number;
   mode: AlertMode;
+  /** The e-mail's recipients; empty on the other channels. */
   to: string[];
   subscriptionIds: string[];
   alertKeys: string[];
@@ -119,8 +132,8 @@ export interface Outbox {
   listMessages(states: readonly OutboxState[]): Promise<OutboxMessage[]>;
   /** Updates the message if it is unchanged since it was read; throws OutboxConflictError otherwise. */
   updateMessage(message: OutboxMessage, patch: OutboxMessagePatch): Promise<OutboxMessage>;
-  /** When each message accepted at or after `since` was accepted (for the rate limits). */
-  acceptedSince(since: Date): Promise<Date[]>;
+  /** When each message of `channel` accepted at or after `since` was accepted (for that channel's rate limits). */
+  acceptedSince(since: Date, channel: AlertChannel): Promise<Date[]>;
   /**
    * Deletes up to `limit` rows composed before `before` that no run needs any more: messages
    * `sent` or `replaced`, and alert claims. Messages not delivered are never pruned.
@@ -128,31 +141,49 @@ export interface Outbox {
   pruneDelivered(before: Date, limit: number): Promise<{ messages: number; claims: number }>;
 }
 
-export interface OutgoingEmail extends OutboxMessageContent {
+/** What a transport sends: the message's content and, for e-mail, its recipients. */
+export interface OutgoingMessage extends OutboxMessageContent {
   to: string[];
 }
+
+/** An e-mail as the ACS transport sends it (the same shape: the transport reads its e-mail parts). */
+export type OutgoingEmail = OutgoingMessage;
 
 /** What happened to one send (or one re-poll) of a message. */
 export type SendOutcome =
   | { kind: 'succeeded'; serviceOperationId: string }
   /** The service accepted it and it had not finished within the wait: poll again later. */
   | { kind: 'running'; serviceOperationId: string; resumeState: string | null }
-  /** The service reported Failed or Canceled: terminal. */
+  /**
+   * Terminal: the e-mail service reported Failed or Canceled, or a Teams workflow or webhook
+   * receiver refused the message with a 4xx other than 408 and 429 (sending it again would be
+   * refused again).
+   */
   | { kind: 'failed'; serviceOperationId: string; status: string; error: string }
-  /** 429 (or 503 with Retry-After): stop sending for now. */
+  /** 429 (or 503 with Retry-After): stop sending on this channel for now. */
   | { kind: 'throttled'; retryAfterMs: number; error: string; accepted: boolean }
-  /** Anything else (connection dropped, 5xx after retries, 4xx): try again later. */
+  /** Anything else (connection dropped, timeout, 5xx after retries; for e-mail, 4xx too): try again later. */
   | { kind: 'error'; error: string; accepted: boolean };
 
-export interface EmailTransport {
+/** Sends a channel's messages. */
+export interface AlertTransport {
   /**
-   * Sends the message with this `Operation-Id` (or, with `resumeState`, only polls the operation
-   * started earlier) and waits a bounded time for the end.
+   * Sends the message under this id (or, with `resumeState`, only polls the operation started
+   * earlier) and waits a bounded time for the end.
    */
-  send(email: OutgoingEmail, operationId: string, options?: { resumeState?: string | null }): Promise<SendOutcome>;
+  send(message: OutgoingMessage, operationId: string, options?: { resumeState?: string | null }): Promise<SendOutcome>;
 }
 
-export interface DeliveryCounts {
+/** The e-mail channel's transport (ACS Email, or the in-memory one of the tests). */
+export type EmailTransport = AlertTransport;
+
+/** What one alert run delivered, over every channel, and on each channel (`channels`). */
+export interface DeliveryCounts extends ChannelDeliveryCounts {
+  /** The same counts for each channel that has messages or is configured. */
+  channels: Partial<Record<AlertChannel, ChannelDeliveryCounts>>;
+}
+
+export interface ChannelDeliveryCounts {
   /** Messages the service reported delivered in this run. */
   sent: number;
   /** Messages still queued after this run (pending or accepted, awaiting the service). */
@@ -172,8 +203,9 @@ export interface DeliveryCounts {
  * - `retry-after`: the service asked for this wait (at most one hour); no run sends before it.
  * - `rate-limit`: the configured sending rate (messages per minute and per hour) is used up until then.
  * - `leased`: another run is sending it; if that run dies, this is when the message is free again.
+ * - `not-configured`: its channel's settings are gone; it waits until they are set again.
  */
-export type NextAttemptReason = 'next-run' | 'retry-after' | 'rate-limit' | 'leased';
+export type NextAttemptReason = 'next-run' | 'retry-after' | 'rate-limit' | 'leased' | 'not-configured';
 
 export interface NextAttempt {
   /** ISO 8601. */

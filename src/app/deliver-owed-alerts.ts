@@ -1,11 +1,13 @@
 /**
  * Alert delivery for the app's handlers: queue what is owed (a digest after a scan, one message
- * for the subscription an event evaluated), then send what is pending. A send that fails stays in
- * the outbox for the next run; it is logged (`alert.pending`: how many remain queued, and when the
- * next attempt is due), never thrown, so it never fails the scan or the event.
+ * for the subscription an event evaluated) on every configured channel, then send what is pending.
+ * A send that fails stays in the outbox for the next run; it is logged per channel (`alert.sent`,
+ * and `alert.pending`: how many remain queued or failed, and when the next attempt is due), never
+ * thrown, so it never fails the scan or the event.
  */
 import type { InvocationContext } from '@azure/functions';
 import type { DeliveryCounts } from '../alerts/ports.js';
+import { ALERT_CHANNELS } from '../core/outbox-states.js';
 import type { AppDependencies } from './dependencies.js';
 
 export interface AlertDeliveryOptions {
@@ -25,14 +27,20 @@ export async function deliverOwedAlerts(
       ...(options.subscriptionIds ? { subscriptionIds: options.subscriptionIds } : {}),
     });
     if (queued.queued > 0) deps.log(context, 'alert.queued', { alerts: queued.queued, messages: queued.messages });
-    if (delivery.sent > 0) deps.log(context, 'alert.sent', { messages: delivery.sent });
-    if (delivery.pending > 0 || delivery.failed > 0) {
-      // What stderr says after scan --notify: how many remain queued, when the next attempt is due and why then.
-      deps.log(context, 'alert.pending', {
-        pending: delivery.pending,
-        failed: delivery.failed,
-        ...(delivery.nextAttempt ? { nextAttemptAt: delivery.nextAttempt.at, nextAttemptReason: delivery.nextAttempt.reason } : {}),
-      });
+    // One line per channel, so that a channel that fails is seen as such beside one that delivers.
+    for (const channel of ALERT_CHANNELS) {
+      const counts = delivery.channels[channel];
+      if (!counts) continue;
+      if (counts.sent > 0) deps.log(context, 'alert.sent', { channel, messages: counts.sent });
+      if (counts.pending > 0 || counts.failed > 0) {
+        // What stderr says after scan --notify: how many remain queued, when the next attempt is due and why then.
+        deps.log(context, 'alert.pending', {
+          channel,
+          pending: counts.pending,
+          failed: counts.failed,
+          ...(counts.nextAttempt ? { nextAttemptAt: counts.nextAttempt.at, nextAttemptReason: counts.nextAttempt.reason } : {}),
+        });
+      }
     }
     if (pruned && (pruned.messages > 0 || pruned.claims > 0 || pruned.error)) deps.log(context, 'outbox.pruned', { ...pruned });
     return delivery;

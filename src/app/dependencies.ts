@@ -32,22 +32,22 @@ export interface HandlerSettings {
   cloud: { portalUrl: string };
 }
 
-/** One alert run: what was queued, what the mail service took, and (after a scan) what was pruned. */
+/** One alert run: what was queued, what each channel's service took, and (after a scan) what was pruned. */
 export interface AlertRun {
   queued: QueueResult;
   delivery: DeliveryCounts;
   pruned?: PruneResult;
 }
 
-/** The alert e-mails: queued in the outbox before anything is sent, then sent. */
+/** The alert messages (e-mail, Teams, webhook): queued in the outbox before anything is sent, then sent. */
 export interface AlertDelivery {
   /**
    * Queues what is owed (a digest after a scan, one message for the subscriptions an event
    * evaluated), then sends what is pending. Throws only when alerting cannot start at all (outbox
-   * or mail service unreachable): whatever is owed stays owed for the next run.
+   * unreachable): whatever is owed stays owed for the next run.
    */
   queueAndDeliver(options: { mode: AlertMode; subscriptionIds?: string[] }): Promise<AlertRun>;
-  /** The alert e-mails not delivered yet (the operator page's "Alert e-mails" section). */
+  /** The alert messages not delivered yet, on every channel (the operator page's "Alert e-mails" section). */
   undelivered(): Promise<OutboxMessage[]>;
 }
 

@@ -74,7 +74,7 @@ function buildProgram(io: CliIo, setExitCode: (code: number) => void): Command {
     .option('--output <file>', 'write the report to this file instead of stdout')
     .option('--fail-on-noncompliant', 'exit 1 if any subscription is noncompliant or error')
     .option('--store', 'record the results in Table Storage (CONTACT_WATCH_STORAGE or AzureWebJobsStorage)')
-    .option('--notify', 'send the alerts that are owed by e-mail (implies --store)')
+    .option('--notify', 'send the alerts that are owed on every configured channel: e-mail, Teams, webhook (implies --store)')
     .action(async (options: ScanOptions) => setExitCode(await scanCommand(options, io)));
 
   program
@@ -151,7 +151,7 @@ function buildProgram(io: CliIo, setExitCode: (code: number) => void): Command {
 
   program
     .command('outbox')
-    .description('list the alert e-mails not delivered yet: waiting to be sent, or failed and kept')
+    .description('list the alert messages (e-mail, Teams, webhook) not delivered yet: waiting to be sent, or failed and kept')
     .addOption(new Option('--format <format>', 'output format').choices(['table', 'json']).default('table'))
     .action(async (options: { format: 'table' | 'json' }) => {
       const outbox = await openCliOutbox(io.env, 'outbox');
@@ -160,7 +160,7 @@ function buildProgram(io: CliIo, setExitCode: (code: number) => void): Command {
 
   program
     .command('requeue')
-    .description('queue failed or given-up alert e-mails again; the next alert run (timer, scan --notify) sends them')
+    .description('queue failed or given-up alert messages again; the next alert run (timer, scan --notify) sends them')
     .argument('[operationIds...]', 'operation ids, as `contact-watch outbox` lists them')
     .option('--all', 'every failed or given-up message')
     .action(async (operationIds: string[], options: { all?: boolean }) => {
@@ -174,7 +174,7 @@ function buildProgram(io: CliIo, setExitCode: (code: number) => void): Command {
       const ids = options.all
         ? (await listUndeliveredMessages(outbox)).filter((message) => isGivenUp(message.state)).map((message) => message.operationId)
         : operationIds.map((id) => id.toLowerCase());
-      if (ids.length === 0) io.stderr('contact-watch: no failed or given-up alert e-mail to requeue.\n');
+      if (ids.length === 0) io.stderr('contact-watch: no failed or given-up alert message to requeue.\n');
       let allRequeued = true;
       for (const id of ids) {
         const outcome = await requeueMessage(outbox, id);

@@ -3,28 +3,50 @@
  * alert run after a stored scan; and how `check` shows an error that every rule shares.
  */
 import type { RequeueOutcome } from '../alerts/outbox-admin.js';
-import { isGivenUp } from '../core/outbox-states.js';
-import type { DeliveryCounts, NextAttempt, OutboxMessage } from '../alerts/ports.js';
+import type { ChannelDeliveryCounts, DeliveryCounts, NextAttempt, OutboxMessage } from '../alerts/ports.js';
+import { ALERT_CHANNEL_LABELS, ALERT_CHANNELS, isGivenUp, type AlertChannel } from '../core/outbox-states.js';
 import { isExemptionActive } from '../core/exemptions.js';
 import type { Exemption } from '../core/state-model.js';
 import type { SubscriptionVerdict } from '../core/model.js';
 
-/** `2 message(s) sent, 1 still queued: next attempt due …; 1 failed and kept in the outbox (…)`. */
+/** How the command line names each channel, who answers there, and what configures it. */
+const CHANNEL_WORDS: Record<AlertChannel, { label: string; service: string; settings: string }> = {
+  email: { label: ALERT_CHANNEL_LABELS.email, service: 'the e-mail service', settings: 'CONTACT_WATCH_ACS_ENDPOINT' },
+  teams: { label: ALERT_CHANNEL_LABELS.teams, service: 'the Teams workflow', settings: 'CONTACT_WATCH_TEAMS_WORKFLOW_URL' },
+  webhook: { label: ALERT_CHANNEL_LABELS.webhook, service: 'the webhook receiver', settings: 'CONTACT_WATCH_WEBHOOK_URL' },
+};
+
+/**
+ * `2 message(s) sent, 1 still queued: next attempt due …; 1 failed and kept in the outbox (…)`,
+ * once per channel (`e-mail: … | Teams: …`) when more than one channel has messages or is configured.
+ */
 export function describeDelivery(delivery: DeliveryCounts, now: Date): string {
-  const queued = delivery.pending > 0 ? `${delivery.pending} still queued: ${describeNextAttempt(delivery.nextAttempt, now)}` : '0 queued';
+  const channels = ALERT_CHANNELS.filter((channel) => delivery.channels[channel]);
+  if (channels.length <= 1) return describeChannel(delivery, channels[0] ?? 'email', now);
+  return channels
+    .map((channel) => `${CHANNEL_WORDS[channel].label}: ${describeChannel(delivery.channels[channel]!, channel, now)}`)
+    .join(' | ');
+}
+
+function describeChannel(delivery: ChannelDeliveryCounts, channel: AlertChannel, now: Date): string {
+  const queued =
+    delivery.pending > 0 ? `${delivery.pending} still queued: ${describeNextAttempt(delivery.nextAttempt, channel, now)}` : '0 queued';
   const failed = delivery.failed > 0 ? `; ${delivery.failed} failed and kept in the outbox (contact-watch outbox)` : '';
   return `${delivery.sent} message(s) sent, ${queued}${failed}`;
 }
 
-function describeNextAttempt(next: NextAttempt | null, now: Date): string {
+function describeNextAttempt(next: NextAttempt | null, channel: AlertChannel, now: Date): string {
   const atNextRun = "next attempt due now, at the next run (the timer's, or scan --notify)";
   if (!next) return atNextRun;
+  if (next.reason === 'not-configured') {
+    return `not sent while ${CHANNEL_WORDS[channel].label} is not configured: set ${CHANNEL_WORDS[channel].settings} again to send what is queued`;
+  }
   const inMs = Date.parse(next.at) - now.getTime();
   if (next.reason === 'next-run' || !(inMs > 0)) return atNextRun;
   const when = `next attempt due ${next.at} (in ${Math.max(1, Math.ceil(inMs / 60_000))} min)`;
   switch (next.reason) {
     case 'retry-after':
-      return `${when}, as the e-mail service asked`;
+      return `${when}, as ${CHANNEL_WORDS[channel].service} asked`;
     case 'rate-limit':
       return `${when}, when the sending rate allows (CONTACT_WATCH_EMAIL_RATE_PER_MINUTE, CONTACT_WATCH_EMAIL_RATE_PER_HOUR)`;
     case 'leased':
@@ -48,11 +70,12 @@ function oneLine(text: string): string {
   return flat.length > 80 ? `${flat.slice(0, 79)}…` : flat;
 }
 
-/** `contact-watch outbox`: one row per message not delivered (the content itself stays in storage). */
+/** `contact-watch outbox`: one row per message not delivered, on any channel (the content itself stays in storage). */
 export function renderOutbox(messages: readonly OutboxMessage[], format: 'table' | 'json'): string {
   if (format === 'json') {
     const rows = messages.map((message) => ({
       operationId: message.operationId,
+      channel: message.channel,
       state: message.state,
       createdAt: message.createdAt,
       mode: message.mode,
@@ -67,10 +90,11 @@ export function renderOutbox(messages: readonly OutboxMessage[], format: 'table'
     }));
     return `${JSON.stringify(rows, null, 2)}\n`;
   }
-  if (messages.length === 0) return 'Every alert e-mail has been delivered.\n';
-  const header = ['OPERATION ID', 'STATE', 'CREATED', 'SUBSCRIPTIONS', 'ATTEMPTS', 'LAST ERROR'];
+  if (messages.length === 0) return 'Every alert message has been delivered.\n';
+  const header = ['OPERATION ID', 'CHANNEL', 'STATE', 'CREATED', 'SUBSCRIPTIONS', 'ATTEMPTS', 'LAST ERROR'];
   const cells = messages.map((message) => [
     message.operationId,
+    message.channel,
     isGivenUp(message.state) ? message.state.toUpperCase() : message.state,
     message.createdAt.slice(0, 16).replace('T', ' '),
     String(message.subscriptionIds.length),

@@ -1,17 +1,22 @@
 /**
- * Alerting put together for the CLI and the Functions app: the outbox beside the state tables, the
- * ACS Email sender, and the alert service; and one alert run, as both do it.
+ * Alerting put together for the CLI and the Functions app: the outbox beside the state tables, a
+ * transport for each configured channel (ACS Email, a Teams workflow, a signed webhook), one
+ * sender over them, and the alert service; and one alert run, as both do it.
  */
 import type { TokenCredential } from '@azure/core-auth';
 import { DefaultAzureCredential } from '@azure/identity';
-import { createAcsEmailSender, type AcsEmailSenderOptions } from '../adapters/email/acs-email-sender.js';
+import { AcsEmailTransport, type AcsEmailTransportOptions } from '../adapters/email/acs-email-sender.js';
+import type { JsonPostOptions } from '../adapters/http-channels/json-post.js';
+import { SignedWebhookTransport } from '../adapters/http-channels/signed-webhook.js';
+import { TeamsWorkflowTransport } from '../adapters/http-channels/teams-workflow.js';
 import type { TableStateStore as StateStore } from '../adapters/table-storage/index.js';
 import type { TableConnection } from '../adapters/table-storage/connection.js';
 import { TableOutbox } from '../adapters/table-storage/outbox.js';
 import { AlertService, type QueueOptions, type QueueResult } from '../alerts/alert-service.js';
 import { listUndeliveredMessages, pruneDeliveredAlerts, type PruneResult } from '../alerts/outbox-admin.js';
 import type { AlertDelivery } from '../app/dependencies.js';
-import type { OutboxSender } from '../alerts/outbox-sender.js';
+import { OutboxSender, type ChannelSending, type OutboxSenderOptions, type RateLimit } from '../alerts/outbox-sender.js';
+import type { AlertChannel } from '../core/outbox-states.js';
 import type { AlertRecordStore, DeliveryCounts, Outbox } from '../alerts/ports.js';
 import type { DigestLimits } from '../alerts/templates.js';
 import type { AlertingSettings } from './alerting-settings.js';
@@ -33,11 +38,37 @@ export interface AlertingOptions {
    * (CONTACT_WATCH_REPORT_URL).
    */
   reportUrl?: string;
-  /** Default: settings.rate (CONTACT_WATCH_EMAIL_RATE_PER_MINUTE / _PER_HOUR). */
-  rate?: { perMinute: number; perHour: number };
+  /** The e-mail rate. Default: settings.email.rate (CONTACT_WATCH_EMAIL_RATE_PER_MINUTE / _PER_HOUR). */
+  rate?: RateLimit;
   limits?: DigestLimits;
-  /** Anything else for the sender (poll interval, retries, back-off, ...). */
-  sender?: Partial<Omit<AcsEmailSenderOptions, 'outbox' | 'connection' | 'senderAddress'>>;
+  /** Anything else for the sender and the e-mail transport (poll interval, retries, back-off, ...). */
+  sender?: SenderTuning;
+  /** For the Teams and webhook transports (retries, timeout); tests turn the in-run retries off. */
+  http?: JsonPostOptions;
+}
+
+/** What a caller may tune of the sending: the outbox sender's options and the e-mail transport's. */
+export type SenderTuning = Partial<
+  Omit<OutboxSenderOptions, 'outbox' | 'channels'> & Omit<AcsEmailTransportOptions, 'connection' | 'senderAddress'> & { rate: RateLimit }
+>;
+
+/** The configured channels, each with its transport and (for e-mail) its rate. */
+function channelSending(options: AlertingOptions): Partial<Record<AlertChannel, ChannelSending>> {
+  const { email, teams, webhook } = options.settings;
+  const channels: Partial<Record<AlertChannel, ChannelSending>> = {};
+  if (email) {
+    const connection: AcsEmailTransportOptions['connection'] =
+      email.acs.kind === 'connection-string'
+        ? { connectionString: email.acs.connectionString }
+        : { endpoint: email.acs.endpoint, credential: options.credential ?? new DefaultAzureCredential() };
+    channels.email = {
+      transport: new AcsEmailTransport({ ...options.sender, connection, senderAddress: email.senderAddress }),
+      rate: options.rate ?? options.sender?.rate ?? email.rate,
+    };
+  }
+  if (teams) channels.teams = { transport: new TeamsWorkflowTransport({ ...options.http, url: teams.workflowUrl }) };
+  if (webhook) channels.webhook = { transport: new SignedWebhookTransport({ ...options.http, url: webhook.url, secret: webhook.secret }) };
+  return channels;
 }
 
 export interface Alerting {
@@ -49,22 +80,16 @@ export interface Alerting {
 export async function createAlerting(options: AlertingOptions): Promise<Alerting> {
   const { settings } = options;
   const outbox = await TableOutbox.connect(options.tables);
-  const connection: AcsEmailSenderOptions['connection'] =
-    settings.acs.kind === 'connection-string'
-      ? { connectionString: settings.acs.connectionString }
-      : { endpoint: settings.acs.endpoint, credential: options.credential ?? new DefaultAzureCredential() };
-  const sender = createAcsEmailSender({
-    ...options.sender,
-    outbox,
-    connection,
-    senderAddress: settings.senderAddress,
-    rate: options.rate ?? options.sender?.rate ?? settings.rate,
-  });
+  const sender = new OutboxSender({ ...options.sender, outbox, channels: channelSending(options) });
   const service = new AlertService({
     store: options.store,
     outbox,
     sender,
-    recipients: settings.recipients,
+    channels: {
+      ...(settings.email ? { email: { recipients: settings.email.recipients } } : {}),
+      teams: Boolean(settings.teams),
+      webhook: Boolean(settings.webhook),
+    },
     settings: settings.alerts,
     template: {
       portalUrl: options.portalUrl,
@@ -90,12 +115,14 @@ export interface AlertRunOptions extends Pick<QueueOptions, 'mode' | 'subscripti
   clock: () => Date;
   /** Anything else for the sender (retries, poll interval, client options). */
   sender?: AlertingOptions['sender'];
+  /** For the Teams and webhook transports. */
+  http?: AlertingOptions['http'];
 }
 
 /**
  * One alert run, as the CLI's `scan --notify`, the timer and the event handler all do it: queue what
  * is owed (recorded before anything is sent), then send what is pending. Throws only when alerting
- * cannot start at all (outbox or mail service unreachable); callers report that and carry on, since
+ * cannot start at all (the outbox unreachable); a channel that fails only leaves its messages queued. Callers report that and carry on, since
  * whatever is owed stays owed for the next run.
  */
 export async function queueAndDeliverAlerts(
@@ -108,6 +135,7 @@ export async function queueAndDeliverAlerts(
     portalUrl: options.portalUrl,
     ...(options.credential ? { credential: options.credential } : {}),
     ...(options.sender ? { sender: options.sender } : {}),
+    ...(options.http ? { http: options.http } : {}),
   });
   const queued = await service.queueOwedAlerts({
     mode: options.mode,

@@ -1,33 +1,53 @@
 /**
- * The alerting settings (docs/reference/settings.md): Azure Communication Services, the sender, the
- * recipients, the alert timing, the sending quota and the report link, as one part of the schema
- * over the environment (src/compose/settings-schema.ts). Each setting is checked on its own, the
- * two ACS settings together, so every one that is wrong is reported at once. A value is quoted
- * only through quoteWithoutSecrets, so no secret it holds is repeated in a message.
+ * The alerting settings (docs/reference/settings.md): the channels (e-mail through Azure
+ * Communication Services with its sender, recipients and sending quota; a Teams workflow; a signed
+ * webhook), the alert timing and the report link, as one part of the schema over the environment
+ * (src/compose/settings-schema.ts). Each setting is checked on its own, and the channels together:
+ * at least one is configured, and one begun is complete (an ACS setting, a sender or recipients
+ * mean e-mail, which then needs all three). Every one that is wrong is reported at once. A value is
+ * quoted only through quoteWithoutSecrets, so no secret it holds is repeated in a message.
  */
 import { z } from 'zod';
 import { ACS_RATE_LIMITS, parseAcsConnectionString } from '../adapters/email/acs-email-sender.js';
 import { DEFAULT_ALERT_SETTINGS, type AlertSettings } from '../core/alerts.js';
 import { isValidEmailSyntax, splitEmailList } from '../core/email-addresses.js';
 import { quoteWithoutSecrets } from '../core/secret-text.js';
-import { SettingsError } from '../core/settings-error.js';
+import { InvalidSettingsError, SettingsError, type SettingProblem } from '../core/settings-error.js';
+import {
+  readTeamsWorkflowUrl,
+  readWebhookSecret,
+  readWebhookUrl,
+  TEAMS_WORKFLOW_URL,
+  WEBHOOK_URL,
+  webhookPairProblem,
+} from './alert-channel-settings.js';
 import { defineSettings, setting, settingsPart, settingText, type Env } from './settings-schema.js';
 
 export type AcsSetting =
   { kind: 'connection-string'; connectionString: string; endpoint: string } | { kind: 'managed-identity'; endpoint: string };
 
-export interface AlertingSettings {
+/** The e-mail channel: Azure Communication Services, the sender, the recipients and the quota. */
+export interface EmailChannelSettings {
   acs: AcsSetting;
   /** CONTACT_WATCH_EMAIL_SENDER */
   senderAddress: string;
   /** CONTACT_WATCH_ALERT_RECIPIENTS */
   recipients: string[];
-  alerts: AlertSettings;
   /**
    * CONTACT_WATCH_EMAIL_RATE_PER_MINUTE / _PER_HOUR: the ACS sending quota. Default: an
    * Azure-managed domain's (5 a minute, 10 an hour); a custom domain allows 30 and 100.
    */
   rate: { perMinute: number; perHour: number };
+}
+
+/** The alert channels that are configured (at least one) and how alerts are timed. */
+export interface AlertingSettings {
+  email?: EmailChannelSettings;
+  /** CONTACT_WATCH_TEAMS_WORKFLOW_URL (a secret: it carries the workflow's signature). */
+  teams?: { workflowUrl: string };
+  /** CONTACT_WATCH_WEBHOOK_URL and CONTACT_WATCH_WEBHOOK_SECRET (both secrets). */
+  webhook?: { url: string; secret: string };
+  alerts: AlertSettings;
   /** CONTACT_WATCH_REPORT_URL: where people open the report page; digests link to it. */
   reportUrl?: string;
 }
@@ -66,21 +86,100 @@ export const ALERTING_SETTINGS = settingsPart({
       sendingRate('CONTACT_WATCH_EMAIL_RATE_PER_HOUR', text, ACS_RATE_LIMITS.azureManagedDomain.perHour, 100_000, 'e-mails an hour'),
     ),
     CONTACT_WATCH_REPORT_URL: setting(readReportUrl),
+    CONTACT_WATCH_TEAMS_WORKFLOW_URL: setting(readTeamsWorkflowUrl),
+    CONTACT_WATCH_WEBHOOK_URL: setting(readWebhookUrl),
+    CONTACT_WATCH_WEBHOOK_SECRET: setting(readWebhookSecret),
   },
-  across: (values) => void acsSetting(values.CONTACT_WATCH_ACS_ENDPOINT, values.CONTACT_WATCH_ACS_CONNECTION_STRING),
+  across: (values) => {
+    const problems = channelProblems(values);
+    if (problems.length > 0) throw new InvalidSettingsError(problems);
+  },
   value: (values): AlertingSettings => ({
-    acs: acsSetting(values.CONTACT_WATCH_ACS_ENDPOINT, values.CONTACT_WATCH_ACS_CONNECTION_STRING),
-    senderAddress: values.CONTACT_WATCH_EMAIL_SENDER,
-    recipients: values.CONTACT_WATCH_ALERT_RECIPIENTS,
+    ...(usesEmail(values)
+      ? {
+          email: {
+            acs: acsSetting(values.CONTACT_WATCH_ACS_ENDPOINT, values.CONTACT_WATCH_ACS_CONNECTION_STRING, false),
+            senderAddress: values.CONTACT_WATCH_EMAIL_SENDER!,
+            recipients: values.CONTACT_WATCH_ALERT_RECIPIENTS!,
+            rate: { perMinute: values.CONTACT_WATCH_EMAIL_RATE_PER_MINUTE, perHour: values.CONTACT_WATCH_EMAIL_RATE_PER_HOUR },
+          },
+        }
+      : {}),
+    ...(values.CONTACT_WATCH_TEAMS_WORKFLOW_URL ? { teams: { workflowUrl: values.CONTACT_WATCH_TEAMS_WORKFLOW_URL } } : {}),
+    ...(values.CONTACT_WATCH_WEBHOOK_URL && values.CONTACT_WATCH_WEBHOOK_SECRET
+      ? { webhook: { url: values.CONTACT_WATCH_WEBHOOK_URL, secret: values.CONTACT_WATCH_WEBHOOK_SECRET } }
+      : {}),
     alerts: {
       reminderDays: values.CONTACT_WATCH_REMINDER_DAYS,
       newSubscriptionGraceMinutes: values.CONTACT_WATCH_NEW_SUBSCRIPTION_GRACE_MINUTES,
       fixedNotices: values.CONTACT_WATCH_FIXED_NOTICES,
     },
-    rate: { perMinute: values.CONTACT_WATCH_EMAIL_RATE_PER_MINUTE, perHour: values.CONTACT_WATCH_EMAIL_RATE_PER_HOUR },
     ...(values.CONTACT_WATCH_REPORT_URL ? { reportUrl: values.CONTACT_WATCH_REPORT_URL } : {}),
   }),
 });
+
+/** What the channel rules read: whether each setting is set (a malformed value is set, and reported on its own). */
+interface ChannelPresence {
+  CONTACT_WATCH_ACS_ENDPOINT: string | undefined;
+  CONTACT_WATCH_ACS_CONNECTION_STRING: string | undefined;
+  CONTACT_WATCH_EMAIL_SENDER: unknown;
+  CONTACT_WATCH_ALERT_RECIPIENTS: unknown;
+  CONTACT_WATCH_TEAMS_WORKFLOW_URL: unknown;
+  CONTACT_WATCH_WEBHOOK_URL: unknown;
+  CONTACT_WATCH_WEBHOOK_SECRET: unknown;
+}
+
+/**
+ * Whether alerts go by e-mail: when any of its settings is set, or when no other channel is (the
+ * e-mail settings are then what is missing, as before there were other channels).
+ */
+function usesEmail(values: ChannelPresence): boolean {
+  const email = [
+    values.CONTACT_WATCH_ACS_ENDPOINT,
+    values.CONTACT_WATCH_ACS_CONNECTION_STRING,
+    values.CONTACT_WATCH_EMAIL_SENDER,
+    values.CONTACT_WATCH_ALERT_RECIPIENTS,
+  ].some((value) => value !== undefined);
+  return email || !otherChannel(values);
+}
+
+function otherChannel(values: ChannelPresence): boolean {
+  return [values.CONTACT_WATCH_TEAMS_WORKFLOW_URL, values.CONTACT_WATCH_WEBHOOK_URL, values.CONTACT_WATCH_WEBHOOK_SECRET].some(
+    (value) => value !== undefined,
+  );
+}
+
+/** Every problem with the channels together: a channel begun and not complete, or none at all. */
+function channelProblems(values: ChannelPresence): SettingProblem[] {
+  const problems: SettingsError[] = [];
+  const webhook = webhookPairProblem(values.CONTACT_WATCH_WEBHOOK_URL, values.CONTACT_WATCH_WEBHOOK_SECRET);
+  if (webhook) problems.push(webhook);
+  if (usesEmail(values)) {
+    try {
+      acsSetting(values.CONTACT_WATCH_ACS_ENDPOINT, values.CONTACT_WATCH_ACS_CONNECTION_STRING, !otherChannel(values));
+    } catch (error) {
+      if (!(error instanceof SettingsError)) throw error;
+      problems.push(error);
+    }
+    if (values.CONTACT_WATCH_EMAIL_SENDER === undefined) {
+      problems.push(
+        new SettingsError(
+          'CONTACT_WATCH_EMAIL_SENDER',
+          'Alerts need CONTACT_WATCH_EMAIL_SENDER: the verified sender address of your ACS e-mail domain, e.g. DoNotReply@<domain>.',
+        ),
+      );
+    }
+    if (values.CONTACT_WATCH_ALERT_RECIPIENTS === undefined) {
+      problems.push(
+        new SettingsError(
+          'CONTACT_WATCH_ALERT_RECIPIENTS',
+          "Alerts need CONTACT_WATCH_ALERT_RECIPIENTS: the security team's addresses, separated by ; or ,.",
+        ),
+      );
+    }
+  }
+  return problems.map((problem) => ({ setting: problem.setting, message: problem.message }));
+}
 
 const alertingOnly = defineSettings({ alerting: ALERTING_SETTINGS });
 
@@ -89,13 +188,9 @@ export function readAlertingSettings(env: Env): AlertingSettings {
   return alertingOnly.read(env).alerting;
 }
 
-function readSender(sender: string | undefined): string {
-  if (!sender) {
-    throw new SettingsError(
-      'CONTACT_WATCH_EMAIL_SENDER',
-      'Alerts need CONTACT_WATCH_EMAIL_SENDER: the verified sender address of your ACS e-mail domain, e.g. DoNotReply@<domain>.',
-    );
-  }
+/** CONTACT_WATCH_EMAIL_SENDER when set (whether e-mail needs it is a rule across the channels). */
+function readSender(sender: string | undefined): string | undefined {
+  if (sender === undefined) return undefined;
   if (!isValidEmailSyntax(sender)) {
     throw new SettingsError(
       'CONTACT_WATCH_EMAIL_SENDER',
@@ -105,13 +200,9 @@ function readSender(sender: string | undefined): string {
   return sender;
 }
 
-function readRecipients(text: string | undefined): string[] {
-  if (!text) {
-    throw new SettingsError(
-      'CONTACT_WATCH_ALERT_RECIPIENTS',
-      "Alerts need CONTACT_WATCH_ALERT_RECIPIENTS: the security team's addresses, separated by ; or ,.",
-    );
-  }
+/** CONTACT_WATCH_ALERT_RECIPIENTS when set (whether e-mail needs it is a rule across the channels). */
+function readRecipients(text: string | undefined): string[] | undefined {
+  if (text === undefined) return undefined;
   const recipients = [...new Set(splitEmailList(text))];
   const invalid = recipients.filter((address) => !isValidEmailSyntax(address));
   if (recipients.length === 0 || invalid.length > 0) {
@@ -152,7 +243,8 @@ function flag(name: string, text: string | undefined, fallback: boolean, what: s
   throw new SettingsError(name, `${name} is ${quoteWithoutSecrets(text)}; expected true or false (${what}).`);
 }
 
-function acsSetting(endpoint: string | undefined, connectionString: string | undefined): AcsSetting {
+/** The ACS setting in use; `noChannel`: nothing else is configured, so the message names the other channels too. */
+function acsSetting(endpoint: string | undefined, connectionString: string | undefined, noChannel: boolean): AcsSetting {
   if (connectionString && endpoint) {
     throw new SettingsError(
       'CONTACT_WATCH_ACS_ENDPOINT',
@@ -166,7 +258,10 @@ function acsSetting(endpoint: string | undefined, connectionString: string | und
   if (!endpoint) {
     throw new SettingsError(
       'CONTACT_WATCH_ACS_ENDPOINT',
-      'Alerts need Azure Communication Services: set CONTACT_WATCH_ACS_ENDPOINT (https://<resource>.communication.azure.com, with the managed identity) or CONTACT_WATCH_ACS_CONNECTION_STRING.',
+      'Alerts need Azure Communication Services: set CONTACT_WATCH_ACS_ENDPOINT (https://<resource>.communication.azure.com, with the managed identity) or CONTACT_WATCH_ACS_CONNECTION_STRING' +
+        (noChannel
+          ? `, or send alerts elsewhere instead: to Teams (${TEAMS_WORKFLOW_URL}) or to a webhook (${WEBHOOK_URL} and CONTACT_WATCH_WEBHOOK_SECRET).`
+          : '.'),
     );
   }
   let url: URL;

@@ -22,8 +22,10 @@ export interface SettingsPart<F extends Fields = Fields, Value = unknown> {
   /** One field per setting, named as the setting; each field checks the setting's own value. */
   fields: F;
   /**
-   * A rule across the part's settings: throws a SettingsError naming the setting at fault. It
-   * runs even when another setting is wrong, so it reads only fields that cannot fail (text).
+   * A rule across the part's settings: throws a SettingsError naming the setting at fault (or an
+   * InvalidSettingsError naming several). It runs even when another setting is wrong, so it reads
+   * only fields that cannot fail (text), or asks of another field only whether it is set (a
+   * malformed value is set, and is not undefined).
    */
   across?: (values: Values<F>) => void;
   /** What the settings make, once every setting is valid. */
@@ -97,6 +99,12 @@ export function defineSettings<P extends Record<string, SettingsPart<any, unknow
             try {
               part.across?.(values);
             } catch (error) {
+              // A rule may find several problems at once (InvalidSettingsError): each at its setting.
+              if (error instanceof InvalidSettingsError) {
+                for (const problem of error.problems)
+                  context.addIssue({ code: 'custom', message: problem.message, path: [problem.setting] });
+                continue;
+              }
               const setting = error instanceof SettingsError ? error.setting : undefined;
               context.addIssue({ code: 'custom', message: messageOf(error), path: setting ? [setting] : [] });
             }

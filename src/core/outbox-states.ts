@@ -1,7 +1,19 @@
 /**
- * The states of an alert e-mail in the outbox, and which of them mean it has not reached its
- * recipients: shared by the sender, the operator's commands and the operator page.
+ * The states of an alert message in the outbox, and which of them mean it has not reached its
+ * recipients; and the channels a message goes out on. Shared by the sender, the operator's
+ * commands and the operator page.
  */
+
+/**
+ * Where an alert message goes (docs/reference/alerts.md): `email` through Azure Communication
+ * Services, `teams` as an Adaptive Card to a Teams workflow, `webhook` as a signed JSON document.
+ * Each owed alert is written once per configured channel, in this order.
+ */
+export const ALERT_CHANNELS = ['email', 'teams', 'webhook'] as const;
+export type AlertChannel = (typeof ALERT_CHANNELS)[number];
+
+/** How people are told the channel: the command line's output and the operator page. */
+export const ALERT_CHANNEL_LABELS: Record<AlertChannel, string> = { email: 'e-mail', teams: 'Teams', webhook: 'webhook' };
 
 /**
  * - `pending`: not yet accepted by the service (never sent, or the send failed or was throttled);

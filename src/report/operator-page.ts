@@ -1,7 +1,8 @@
 /**
  * The operator page (GET /api/report, docs/reference/http-api.md), from what Table Storage holds: compliance at a
  * glance, the failing subscriptions with their failed rules and each owner's next step, the
- * exemptions and their expiry (expired ones marked), the alert e-mails not delivered, and an SVG
+ * exemptions and their expiry (expired ones marked), the alert messages not delivered (on every
+ * channel: e-mail, Teams, webhook), and an SVG
  * chart of compliance over the stored scan runs. Nothing is read from Azure.
  *
  * The stored records become a ScanReport (`gone` left out, active exemptions applied as the next
@@ -10,7 +11,7 @@
  * subscription's own command, and its last write by contact-watch (lastRemediation) is noted
  * wherever the page lists it. Every value is escaped by the `html` tag.
  */
-import { isGivenUp, type OutboxState } from '../core/outbox-states.js';
+import { ALERT_CHANNEL_LABELS, ALERT_CHANNELS, isGivenUp, type AlertChannel, type OutboxState } from '../core/outbox-states.js';
 import { emailNotificationsUrl } from '../core/azure-portal.js';
 import { applyExemptions, isExemptionActive, utcDay } from '../core/exemptions.js';
 import { SUBSCRIPTION_STATUSES } from '../core/model.js';
@@ -25,9 +26,10 @@ import { compareCodeUnits, inTriageOrder } from './triage-order.js';
 import { renderTrendSection } from './trend.js';
 
 /** What the page is built from. */
-/** What the page shows of an alert e-mail the outbox has not delivered (an outbox message holds this and more). */
-export interface UndeliveredEmail {
+/** What the page shows of an alert message the outbox has not delivered (an outbox message holds this and more). */
+export interface UndeliveredMessage {
   operationId: string;
+  channel: AlertChannel;
   state: OutboxState;
   createdAt: string;
   subscriptionIds: readonly string[];
@@ -40,8 +42,8 @@ export interface OperatorPageInput {
   /** The stored scan runs shown in the trend, newest first. */
   runs: readonly ScanRunRecord[];
   exemptions: readonly Exemption[];
-  /** The alert e-mails not delivered yet; undefined when the outbox could not be read (the page says so). */
-  undelivered: readonly UndeliveredEmail[] | undefined;
+  /** The alert messages not delivered yet, on any channel; undefined when the outbox could not be read (the page says so). */
+  undelivered: readonly UndeliveredMessage[] | undefined;
   /** "Now" for the page: exemptions' expiry, how long ago something failed. */
   now: Date;
 }
@@ -68,7 +70,7 @@ export function renderOperatorPage(input: OperatorPageInput, context: RenderCont
       renderTrendSection(input.runs),
       nextStepsSection(report.subscriptions, input.records, context, input.now, repairNote),
       exemptionsSection(input.exemptions, input.records, input.now),
-      alertEmailsSection(input.undelivered),
+      alertMessagesSection(input.undelivered),
     ],
     subscriptionNote: repairNote,
   });
@@ -234,38 +236,46 @@ function exemptionsSection(exemptions: readonly Exemption[], records: readonly S
 </section>`;
 }
 
-/** The alert e-mails not delivered: waiting ones counted, failed or given-up ones listed with the way to send them again. */
-function alertEmailsSection(undelivered: readonly UndeliveredEmail[] | undefined): Html {
+/**
+ * The alert messages not delivered, on every channel: waiting ones counted, failed or given-up ones
+ * listed with their channel and the way to send them again.
+ */
+function alertMessagesSection(undelivered: readonly UndeliveredMessage[] | undefined): Html {
   if (undelivered === undefined) {
-    return html`<section class="panel" aria-labelledby="alert-emails-title">
-  <h2 id="alert-emails-title">Alert e-mails</h2>
+    return html`<section class="panel" aria-labelledby="alert-messages-title">
+  <h2 id="alert-messages-title">Alert messages</h2>
   <p class="muted">The alert outbox could not be read; the app's log says why (<code>report.outboxUnavailable</code>).</p>
 </section>`;
   }
   const givenUp = undelivered.filter((message) => isGivenUp(message.state));
   const waiting = undelivered.length - givenUp.length;
   if (undelivered.length === 0) {
-    return html`<section class="panel" aria-labelledby="alert-emails-title">
-  <h2 id="alert-emails-title">Alert e-mails</h2>
-  <p class="muted">Every alert e-mail has been delivered.</p>
+    return html`<section class="panel" aria-labelledby="alert-messages-title">
+  <h2 id="alert-messages-title">Alert messages</h2>
+  <p class="muted">Every alert message has been delivered, on every channel.</p>
 </section>`;
   }
-  return html`<section class="panel" aria-labelledby="alert-emails-title">
-  <h2 id="alert-emails-title">Alert e-mails${waiting > 0 ? html` <span class="pill">${waiting} waiting</span>` : ''}${givenUp.length > 0 ? html` <span class="pill pill-expired">${givenUp.length} not delivered</span>` : ''}</h2>
-  <p class="muted">Waiting e-mails go out with the next alert run, within the sending rate. ${
+  return html`<section class="panel" aria-labelledby="alert-messages-title">
+  <h2 id="alert-messages-title">Alert messages${waiting > 0 ? html` <span class="pill">${waiting} waiting</span>` : ''}${givenUp.length > 0 ? html` <span class="pill pill-expired">${givenUp.length} not delivered</span>` : ''}</h2>
+  <p class="muted">${
+    waiting > 0
+      ? html`Waiting (${perChannel(undelivered.filter((message) => !isGivenUp(message.state)))}): they go out with the next alert run, within each channel's sending rate. `
+      : ''
+  }${
     givenUp.length > 0
-      ? html`E-mails the service failed, or that kept failing, are kept until someone sends them again: <code>contact-watch requeue &lt;operation id&gt;</code> (or <code>--all</code>) with <code>CONTACT_WATCH_STORAGE</code> set to this app's storage; <code>contact-watch outbox</code> lists them.`
+      ? html`Messages the channel refused, or that kept failing, are kept until someone sends them again: <code>contact-watch requeue &lt;operation id&gt;</code> (or <code>--all</code>) with <code>CONTACT_WATCH_STORAGE</code> set to this app's storage; <code>contact-watch outbox</code> lists them.`
       : ''
   }</p>
   ${
     givenUp.length > 0
       ? html`<div class="table-wrap">
-  <table class="subs alert-emails">
-    <thead><tr><th scope="col">Operation id</th><th scope="col">State</th><th scope="col">Composed</th><th scope="col">Subscriptions</th><th scope="col">Attempts</th><th scope="col">Last error</th></tr></thead>
+  <table class="subs alert-messages">
+    <thead><tr><th scope="col">Operation id</th><th scope="col">Channel</th><th scope="col">State</th><th scope="col">Composed</th><th scope="col">Subscriptions</th><th scope="col">Attempts</th><th scope="col">Last error</th></tr></thead>
     <tbody>
       ${givenUp.map(
         (message) => html`<tr>
         <td><code>${message.operationId}</code></td>
+        <td>${ALERT_CHANNEL_LABELS[message.channel]}</td>
         <td>${message.state === 'dead' ? 'given up' : 'failed'}</td>
         <td>${formatUtc(message.createdAt)}</td>
         <td>${message.subscriptionIds.length}</td>
@@ -279,6 +289,16 @@ function alertEmailsSection(undelivered: readonly UndeliveredEmail[] | undefined
       : ''
   }
 </section>`;
+}
+
+/** `e-mail 2, Teams 1`: how many of the messages each channel has, in the channels' order. */
+function perChannel(messages: readonly UndeliveredMessage[]): string {
+  return ALERT_CHANNELS.map(
+    (channel) => [ALERT_CHANNEL_LABELS[channel], messages.filter((message) => message.channel === channel).length] as const,
+  )
+    .filter(([, count]) => count > 0)
+    .map(([label, count]) => `${label} ${count}`)
+    .join(', ');
 }
 
 function expiresIn(expiresOn: string, today: string): string {

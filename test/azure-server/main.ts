@@ -21,6 +21,10 @@
  *   IDENTITY_ENDPOINT / IDENTITY_HEADER   http://127.0.0.1:8444/msi/token / LOCAL_IDENTITY_HEADER
  *   CONTACT_WATCH_ACS_ENDPOINT            https://127.0.0.1:8443 (the managed identity, as in Azure: no key)
  * Messages the app sends are kept in memory and written out with --write-mail DIR on Ctrl-C.
+ *
+ * A local Teams workflow and a local webhook receiver are mounted too (services/teams-workflow.ts,
+ * services/signed-webhook.ts); the settings that send alerts to them are printed as a comment, for
+ * whoever wants to see the cards and documents as well as the e-mails.
  */
 import { X509Certificate } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
@@ -29,10 +33,15 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { generateTenant, startLocalAzure, type GenerateTenantOptions } from './index.js';
 import { createCommunicationEmailService } from './services/communication-email.js';
+import { createWebhookReceiver } from './services/signed-webhook.js';
+import { createTeamsWorkflowReceiver } from './services/teams-workflow.js';
 import { generateTestTls, readTestTls, TLS_DIR_VARIABLE } from './tls.js';
 
 /** The ACS access key of the local Email service (base64 of a public demo phrase; not a secret). */
 export const LOCAL_ACS_ACCESS_KEY = 'Y29udGFjdC13YXRjaC1sb2NhbC1kZW1vLWFjY2Vzcy1rZXk=';
+/** The local Teams workflow's signature and the local webhook's signing secret (public demo values; not secrets). */
+export const LOCAL_TEAMS_SIGNATURE = 'contact-watch-local-demo-signature';
+export const LOCAL_WEBHOOK_SECRET = 'contact-watch-local-demo-webhook-signing-secret';
 /** IDENTITY_HEADER of the local managed-identity endpoint with --identity-port (not a secret). */
 export const LOCAL_IDENTITY_HEADER = 'contact-watch-local-identity-header';
 
@@ -143,10 +152,12 @@ if (tlsDir !== undefined) {
 }
 
 const mail = createCommunicationEmailService({ accessKey: LOCAL_ACS_ACCESS_KEY });
+const teams = createTeamsWorkflowReceiver({ workflowId: 'contactwatchlocal', signature: LOCAL_TEAMS_SIGNATURE });
+const webhook = createWebhookReceiver({ secret: LOCAL_WEBHOOK_SECRET });
 
 const azure = await startLocalAzure({
   tenant,
-  services: [mail],
+  services: [mail, teams, webhook],
   ...(armPort !== undefined ? { port: armPort } : {}),
   ...(identityPort !== undefined ? { identity: { port: identityPort, header: LOCAL_IDENTITY_HEADER } } : {}),
   tenantSubscriptionLimit: Math.floor(number('tenant-limit', values['tenant-limit'], 10_000)),
@@ -167,6 +178,8 @@ console.log(
   [
     `# local Azure test server: ${summary.count} subscriptions (seed ${summary.seed}), tenant ${tenant.tenantId}`,
     exports,
+    `# Teams and webhook alerts too: CONTACT_WATCH_TEAMS_WORKFLOW_URL=${quote(teams.workflowUrl(azure.url))} ` +
+      `CONTACT_WATCH_WEBHOOK_URL=${quote(webhook.url(azure.url))} CONTACT_WATCH_WEBHOOK_SECRET=${quote(LOCAL_WEBHOOK_SECRET)}`,
     `# expected with the default policy: ${Object.entries(summary.expected)
       .map(([status, count]) => `${status} ${count}`)
       .join(', ')}`,
@@ -182,7 +195,10 @@ async function stop(signal: string): Promise<void> {
   const counts = (['identity', 'resource-graph', 'subscriptions', 'security-contacts', 'other'] as const)
     .map((kind) => `${kind} ${azure.requests.count(kind)}`)
     .join(', ');
-  console.error(`# ${signal}: stopping (requests served: ${counts}; e-mails accepted: ${mail.messages.length})`);
+  console.error(
+    `# ${signal}: stopping (requests served: ${counts}; e-mails accepted: ${mail.messages.length}, ` +
+      `Teams cards: ${teams.cards.length}, webhook deliveries: ${webhook.deliveries.length})`,
+  );
   if (values['write-mail']) {
     const written = await mail.writeMessagesTo(values['write-mail']);
     console.error(`# wrote ${written.length} file(s) of ${mail.messages.length} e-mail(s) to ${values['write-mail']}`);

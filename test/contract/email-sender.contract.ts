@@ -43,6 +43,7 @@ export const EMAIL: OutgoingEmail = {
   subject: '[contact-watch] 1 Azure subscription without a valid security contact (1 new)',
   html: '<p>Payments prod &lt;script&gt;</p>',
   plainText: 'Payments prod <script>',
+  body: '',
   to: ['secops@contoso-alerts.example.net'],
 };
 

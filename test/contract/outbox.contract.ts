@@ -32,11 +32,13 @@ function message(operationId: string, overrides: Partial<NewOutboxMessage> = {})
   return {
     operationId,
     batchId: 'batch-1',
+    channel: 'email',
     recipientGroup: 0,
     mode: 'digest',
     subject: '[contact-watch] 1 Azure subscription without a valid security contact',
     html: '<p>Payments prod</p>',
     plainText: 'Payments prod',
+    body: '',
     to: ['secops@fabrikam.com'],
     subscriptionIds: [subscriptionIdFor(1)],
     alertKeys: [alertKey(subscriptionIdFor(1), 'alert', 'noncompliant', '2026-11-30T10:00:00.000Z')],
@@ -238,10 +240,12 @@ export function outboxContract(backend: TableBackend): void {
         await outbox.createMessage(message(operationId));
         if (acceptedAt) await outbox.updateMessage((await outbox.getMessage(operationId))!, { state: 'accepted', acceptedAt });
       }
-      expect((await outbox.acceptedSince(new Date('2026-12-01T10:00:00.000Z'))).map((at) => at.toISOString())).toEqual([
+      expect((await outbox.acceptedSince(new Date('2026-12-01T10:00:00.000Z'), 'email')).map((at) => at.toISOString())).toEqual([
         '2026-12-01T10:30:00.000Z',
       ]);
-      expect(await outbox.acceptedSince(new Date('2026-12-01T08:00:00.000Z'))).toHaveLength(2);
+      expect(await outbox.acceptedSince(new Date('2026-12-01T08:00:00.000Z'), 'email')).toHaveLength(2);
+      // Each channel has its own rate: another channel's accepts are not counted.
+      expect(await outbox.acceptedSince(new Date('2026-12-01T08:00:00.000Z'), 'teams')).toEqual([]);
     });
 
     it('are pruned once delivered and old, with the claims, a bounded number at a time; pending and failed ones stay', async () => {

@@ -245,7 +245,15 @@ describe('invariant 2: alerts delivered once, in time, inert', () => {
   async function queue(f: Fixture, id: string, keys: string[], createdAt: number): Promise<string> {
     const operationId = randomUUID();
     const content = { subject: SUBJECT, html: `<p>${id}</p>`, plainText: id, to: ['secops@fabrikam.com'], subscriptionIds: [id] };
-    const batch = { operationId, batchId: operationId, recipientGroup: 0, mode: 'digest' as const, sequence: 0 };
+    const batch = {
+      operationId,
+      batchId: operationId,
+      channel: 'email' as const,
+      body: '',
+      recipientGroup: 0,
+      mode: 'digest' as const,
+      sequence: 0,
+    };
     const message: NewOutboxMessage = { ...content, ...batch, alertKeys: keys, createdAt: iso(createdAt) };
     expect(await f.outbox.createMessage(message)).toBe('created');
     return operationId;

@@ -80,6 +80,8 @@ export interface TestAppOptions {
   armRequestTimeoutMs?: number;
   /** The alert sender's options (its client's policies, retries, poll interval). */
   sender?: AlertingOptions['sender'];
+  /** The Teams and webhook transports' options (retries, timeout). */
+  http?: AlertingOptions['http'];
   /** A table prefix of the test's own, so test files never see each other's rows. */
   tablePrefix: string;
   clock?: () => Date;
@@ -156,6 +158,7 @@ export function testAppDependencies(options: TestAppOptions): ComposedAppDepende
       credential: azure.credential,
       clock,
       ...(options.sender ? { sender: options.sender } : {}),
+      ...(options.http ? { http: options.http } : {}),
     }),
     clock,
     lines,

@@ -2,9 +2,10 @@
  * The published JSON formats as tests hold the code to them: schema/report-v1.json (the report of
  * `scan --format json`, POST /api/scans and GET /api/scans/{scanId}; one element of it for
  * `check --format json` and the compliance route), schema/fix-report-v1.json (`fix --format json`),
- * schema/openapi.json (every answer of the HTTP API) and schema/ocsf-compliance-finding-1.6.0.json
- * (each line of `scan --format ocsf`). Each validator is compiled once per process, with Ajv in
- * strict mode, so a schema that a strict reader would refuse fails here too.
+ * schema/openapi.json (every answer of the HTTP API), schema/ocsf-compliance-finding-1.6.0.json
+ * (each line of `scan --format ocsf`) and schema/teams-adaptive-card-1.5.json (the Teams message,
+ * checked through test/support/adaptive-card-schema.ts). Each validator is compiled once per
+ * process, with Ajv in strict mode, so a schema that a strict reader would refuse fails here too.
  *
  *   expectValidReport(JSON.parse(stdout));
  *   expectValidVerdict(body);
@@ -33,7 +34,13 @@ export const addFormats = ((ajvFormats as unknown as { default?: typeof ajvForma
 ) => void;
 
 /** The schema files, under the names by which they refer to each other (`report-v1.json#/$defs/…`). */
-export const SCHEMA_FILES = ['report-v1.json', 'fix-report-v1.json', 'openapi.json', 'ocsf-compliance-finding-1.6.0.json'] as const;
+export const SCHEMA_FILES = [
+  'report-v1.json',
+  'fix-report-v1.json',
+  'openapi.json',
+  'ocsf-compliance-finding-1.6.0.json',
+  'teams-adaptive-card-1.5.json',
+] as const;
 
 let compiled: Ajv2020 | undefined;
 
@@ -52,7 +59,7 @@ const OPENAPI_FIELDS = [
 ];
 
 /**
- * One Ajv for the four files. The OpenAPI document is added as a whole, so that its response
+ * One Ajv for all the files. The OpenAPI document is added as a whole, so that its response
  * schemas are compiled by JSON pointer, their `$ref`s resolving within it and to the report schema
  * beside it. Ajv compiles the document that holds a pointer's target too, so the fields of its top
  * level are declared as keywords that check nothing; everything else stays under strict mode.

@@ -1,8 +1,9 @@
 /**
  * Malformed values for every setting the app and the command line validate, each carrying
  * SECRET_MARKER where a secret sits: the password of a URL, a SAS signature (`sig=`), an
- * `AccountKey=`, a `SharedAccessSignature=` and an ACS `accesskey=`. A message about any of them
- * must name the setting and never contain the marker (docs/reference/settings.md).
+ * `AccountKey=`, a `SharedAccessSignature=`, an ACS `accesskey=`, a Teams workflow's or a webhook's
+ * URL, and the webhook's signing secret itself. A message about any of them must name the setting
+ * and never contain the marker (docs/reference/settings.md).
  */
 import type { AppSettingName } from '../../src/compose/app-settings.js';
 
@@ -40,6 +41,26 @@ const MALFORMED_STORAGE = [
 ];
 
 const json = (value: string): string => JSON.stringify(value);
+
+/** Every position but the one a channel's URL legitimately has: a signature in its query. */
+const MALFORMED_AS_A_URL = EVERY_POSITION.filter((value) => value !== SECRET_POSITIONS['a SAS signature in a URL']);
+
+/** Where alerts are POSTed: a URL whose query is a secret, malformed in every other way. */
+const MALFORMED_CHANNEL_URLS = [
+  ...MALFORMED_AS_A_URL,
+  `http://prod-12.westus.logic.azure.com/workflows/4f0c/triggers/manual/paths/invoke?sp=%2Ftriggers%2Fmanual%2Frun&sv=1.0&sig=${M}`,
+  `https://operator:${M}@prod-12.westus.logic.azure.com/workflows/4f0c/triggers/manual/paths/invoke?sig=${M}`,
+  `prod-12.westus.logic.azure.com/workflows/4f0c/triggers/manual/paths/invoke?sig=${M}`,
+  `ftp://hooks.fabrikam.io/contact-watch?token=${M}`,
+  // What the Functions host leaves when it could not resolve a Key Vault reference.
+  `@Microsoft.KeyVault(SecretUri=https://kv-${M}.vault.azure.net/secrets/alerts/)`,
+];
+
+/** A valid webhook URL and secret: the partner of the one a case makes malformed. */
+const WEBHOOK_PARTNER = {
+  CONTACT_WATCH_WEBHOOK_URL: 'https://hooks.fabrikam.io/contact-watch',
+  CONTACT_WATCH_WEBHOOK_SECRET: 'a-valid-signing-secret-of-forty-two-bytes!',
+};
 
 /**
  * For each setting, values it refuses. Every setting in APP_SETTING_NAMES is here (a test checks
@@ -80,6 +101,10 @@ export const MALFORMED_WITH_SECRETS: Record<AppSettingName, readonly string[]> =
   CONTACT_WATCH_FIXED_NOTICES: EVERY_POSITION,
   CONTACT_WATCH_EMAIL_RATE_PER_MINUTE: EVERY_POSITION,
   CONTACT_WATCH_EMAIL_RATE_PER_HOUR: EVERY_POSITION,
+  CONTACT_WATCH_TEAMS_WORKFLOW_URL: MALFORMED_CHANNEL_URLS,
+  CONTACT_WATCH_WEBHOOK_URL: MALFORMED_CHANNEL_URLS,
+  // Any text of 32 bytes or more is a secret: what is refused is a short one, and an unresolved reference.
+  CONTACT_WATCH_WEBHOOK_SECRET: [M, `sig=${M}`, ` ${M} `, `@Microsoft.KeyVault(VaultName=kv;SecretName=${M})`],
   CONTACT_WATCH_REPORT_URL: [
     ...EVERY_POSITION,
     `https://contact-watch.fabrikam.net/api/report?code=${M}`,
@@ -104,10 +129,12 @@ export const MALFORMED_WITH_SECRETS: Record<AppSettingName, readonly string[]> =
 /**
  * The environment with `setting` set to `value` over `base`, and what must be unset for the
  * setting to be read at all: AzureWebJobsStorage is the fallback of CONTACT_WATCH_STORAGE, and
- * the ACS connection string is the alternative to the endpoint.
+ * the ACS connection string is the alternative to the endpoint; and what it needs beside it: the
+ * webhook's URL and secret go together.
  */
 export function withSetting(base: Record<string, string>, setting: AppSettingName, value: string): Record<string, string> {
-  const env: Record<string, string> = { ...base, [setting]: value };
+  const partner = setting === 'CONTACT_WATCH_WEBHOOK_URL' || setting === 'CONTACT_WATCH_WEBHOOK_SECRET' ? WEBHOOK_PARTNER : {};
+  const env: Record<string, string> = { ...base, ...partner, [setting]: value };
   if (setting === 'AzureWebJobsStorage') delete env.CONTACT_WATCH_STORAGE;
   if (setting === 'CONTACT_WATCH_ACS_CONNECTION_STRING') delete env.CONTACT_WATCH_ACS_ENDPOINT;
   return env;

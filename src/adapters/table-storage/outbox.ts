@@ -6,7 +6,7 @@
  * | PartitionKey | RowKey | what |
  * | --- | --- | --- |
  * | `alert` | the alert's occurrence key, `<subscriptionId>|<kind>|<status>|<basis ISO time>` | a claim: this occurrence is (being) sent in batch `batchId` |
- * | `message` | the message's `operationId` (UUID) | one e-mail: content, recipients, covered subscriptions, delivery state |
+ * | `message` | the message's `operationId` (UUID) | one message on one channel: content, recipients, covered subscriptions, delivery state |
  *
  * Why the claim rows make a crash harmless: the occurrence key is computed from the subscription
  * record alone (the time it entered its status, or the time of the alert a reminder follows).
@@ -18,13 +18,16 @@
  * A new status or a reminder after `markAlerted` gets a new key, hence a new claim.
  *
  * Message rows are read by the sender: `state` (pending, accepted, sent, failed, dead) is a plain
- * property so pending work is one filtered query in one partition; the content (subject, HTML,
- * text, recipients, subscription ids, alert keys) is gzipped JSON spread over binary properties
- * `payload_0..n` (64 KiB each) so a 250-subscription digest fits the 1 MiB entity limit. Every
- * update is ETag-checked (412 → OutboxConflictError).
+ * property so pending work is one filtered query in one partition; so is `channel` (`email`,
+ * `teams`, `webhook`; a row without one is an e-mail, as every row written before channels
+ * existed). Where a channel delivers (a Teams workflow's URL, a webhook's URL and secret) is never
+ * stored: it is configuration, and a URL may carry a signature. The content (subject, HTML, text,
+ * a Teams card's or webhook's JSON body, recipients, subscription ids, alert keys) is gzipped
+ * JSON spread over binary properties `payload_0..n` (64 KiB each) so a 250-subscription digest
+ * fits the 1 MiB entity limit. Every update is ETag-checked (412 → OutboxConflictError).
  */
 import { gunzipSync, gzipSync } from 'node:zlib';
-import { odata, type TableClient, type TableEntity, type TableEntityResult } from '@azure/data-tables';
+import { odata, type TableClient, type TableEntity } from '@azure/data-tables';
 import type { OwedAlert } from '../../core/alerts.js';
 import { cut } from '../../core/record-bounds.js';
 import {
@@ -35,8 +38,9 @@ import {
   type OutboxMessage,
   type OutboxMessagePatch,
 } from '../../alerts/ports.js';
-import { OUTBOX_STATES, type OutboxState } from '../../core/outbox-states.js';
+import { ALERT_CHANNELS, OUTBOX_STATES, type AlertChannel, type OutboxState } from '../../core/outbox-states.js';
 import { deleteWhere } from './bulk-delete.js';
+import { decodePayload, encodePayload, int, nullable, str, text, type EntityResult } from './outbox-rows.js';
 import type { TableConnection } from './connection.js';
 import { hasStatus } from './table-errors.js';
 
@@ -45,76 +49,11 @@ export const OUTBOX_TABLE_SUFFIX = 'outbox';
 export const CLAIM_PARTITION = 'alert';
 export const MESSAGE_PARTITION = 'message';
 
-const PAYLOAD_CHUNK_BYTES = 60 * 1024;
-/** Leaves room for the other properties inside the 1 MiB entity limit. */
-const MAX_PAYLOAD_BYTES = 900 * 1024;
-const MAX_STRING_CHARS = 30_000;
-
 type Entity = TableEntity<Record<string, unknown>>;
-type EntityResult = TableEntityResult<Record<string, unknown>>;
 
 /** Characters Table Storage refuses in keys (`/ \ # ?` and control characters) become `_`. */
 export function outboxRowKey(key: string): string {
   return key.replace(/[/\\#?\u0000-\u001f\u007f-\u009f]/g, '_').slice(0, 512);
-}
-
-function str(entity: EntityResult, name: string): string {
-  const value = entity[name];
-  return typeof value === 'string' ? value : '';
-}
-
-function nullable(entity: EntityResult, name: string): string | null {
-  const value = str(entity, name);
-  return value === '' ? null : value;
-}
-
-function int(entity: EntityResult, name: string): number {
-  const value = entity[name];
-  if (typeof value === 'number') return value;
-  if (typeof value === 'object' && value !== null && 'value' in value) return Number(value.value);
-  return Number(value ?? 0) || 0;
-}
-
-/** Table Storage drops nulls; an empty string stands for "none". */
-function text(value: string | null | undefined): string {
-  return (value ?? '').slice(0, MAX_STRING_CHARS);
-}
-
-interface MessagePayload {
-  subject: string;
-  html: string;
-  plainText: string;
-  to: string[];
-  subscriptionIds: string[];
-  alertKeys: string[];
-}
-
-function encodePayload(payload: MessagePayload): Record<string, unknown> {
-  const zipped = gzipSync(Buffer.from(JSON.stringify(payload), 'utf8'));
-  if (zipped.length > MAX_PAYLOAD_BYTES) {
-    throw new Error(
-      `an outbox message of ${payload.subscriptionIds.length} subscriptions is ${zipped.length} bytes compressed, over the ${MAX_PAYLOAD_BYTES}-byte limit of one table entity; split the digest further`,
-    );
-  }
-  const properties: Record<string, unknown> = {};
-  let index = 0;
-  for (let offset = 0; offset < zipped.length; offset += PAYLOAD_CHUNK_BYTES) {
-    properties[`payload_${index}`] = new Uint8Array(zipped.subarray(offset, offset + PAYLOAD_CHUNK_BYTES));
-    index += 1;
-  }
-  properties.payloadChunks = index;
-  return properties;
-}
-
-function decodePayload(entity: EntityResult): MessagePayload {
-  const chunks: Buffer[] = [];
-  const count = int(entity, 'payloadChunks');
-  for (let index = 0; index < count; index += 1) {
-    const chunk = entity[`payload_${index}`];
-    if (!(chunk instanceof Uint8Array)) throw new Error(`outbox message ${entity.rowKey}: payload_${index} is missing`);
-    chunks.push(Buffer.from(chunk));
-  }
-  return JSON.parse(gunzipSync(Buffer.concat(chunks)).toString('utf8')) as MessagePayload;
 }
 
 function encodeMessage(message: NewOutboxMessage): Entity {
@@ -122,6 +61,7 @@ function encodeMessage(message: NewOutboxMessage): Entity {
     partitionKey: MESSAGE_PARTITION,
     rowKey: message.operationId,
     batchId: message.batchId,
+    channel: message.channel,
     recipientGroup: message.recipientGroup,
     mode: message.mode,
     state: 'pending' satisfies OutboxState,
@@ -144,11 +84,21 @@ function encodeMessage(message: NewOutboxMessage): Entity {
       subject: message.subject,
       html: message.html,
       plainText: message.plainText,
+      body: message.body,
       to: message.to,
       subscriptionIds: message.subscriptionIds,
       alertKeys: message.alertKeys,
     }),
   };
+}
+
+/** The row's channel: `email` for a row written before channels existed. */
+function channelOf(entity: EntityResult): AlertChannel {
+  const channel = str(entity, 'channel');
+  if (channel === '') return 'email';
+  if (!(ALERT_CHANNELS as readonly string[]).includes(channel))
+    throw new Error(`outbox message ${entity.rowKey}: unknown channel "${channel}"`);
+  return channel as AlertChannel;
 }
 
 function decodeMessage(entity: EntityResult): OutboxMessage {
@@ -158,12 +108,14 @@ function decodeMessage(entity: EntityResult): OutboxMessage {
   return {
     operationId: entity.rowKey ?? '',
     batchId: str(entity, 'batchId'),
+    channel: channelOf(entity),
     recipientGroup: int(entity, 'recipientGroup'),
     mode: str(entity, 'mode') === 'single' ? 'single' : 'digest',
     state,
     subject: payload.subject,
     html: payload.html,
     plainText: payload.plainText,
+    body: payload.body ?? '',
     to: payload.to,
     subscriptionIds: payload.subscriptionIds,
     alertKeys: payload.alertKeys,
@@ -374,10 +326,14 @@ export class TableOutbox implements Outbox {
     return { messages, claims };
   }
 
-  async acceptedSince(since: Date): Promise<Date[]> {
+  async acceptedSince(since: Date, channel: AlertChannel): Promise<Date[]> {
+    // The channel is matched here, not in the filter: a row written before channels existed has
+    // no channel property, and is an e-mail.
     const filter = odata`PartitionKey eq ${MESSAGE_PARTITION} and acceptedAt ge ${since.toISOString()}`;
     const times: Date[] = [];
-    for await (const entity of this.client.listEntities<Record<string, unknown>>({ queryOptions: { filter, select: ['acceptedAt'] } })) {
+    const select = ['acceptedAt', 'channel'];
+    for await (const entity of this.client.listEntities<Record<string, unknown>>({ queryOptions: { filter, select } })) {
+      if ((str(entity, 'channel') || 'email') !== channel) continue;
       const at = Date.parse(str(entity, 'acceptedAt'));
       if (!Number.isNaN(at)) times.push(new Date(at));
     }

@@ -19,6 +19,7 @@ import type { ServerResponse } from 'node:http';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { LocalRequest, LocalService, LocalTokens } from '../types.js';
+import { dropConnection, ScriptedFaults, sendJson } from './scripted-faults.js';
 
 export const COMMUNICATION_EMAIL_API_VERSION = '2025-09-01';
 /** The audience of bearer tokens for ACS (the SDK asks for `https://communication.azure.com//.default`). */
@@ -145,33 +146,8 @@ interface Operation {
   message: AcceptedEmail;
 }
 
-function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
-  if (res.headersSent || res.destroyed) return;
-  const text = JSON.stringify(body);
-  res.writeHead(status, {
-    'content-type': 'application/json; charset=utf-8',
-    'content-length': String(Buffer.byteLength(text)),
-    'x-ms-request-id': randomUUID(),
-    ...headers,
-  });
-  res.end(text);
-}
-
 function acsError(res: ServerResponse, status: number, code: string, message: string, headers: Record<string, string> = {}): void {
   sendJson(res, status, { error: { code, message } }, headers);
-}
-
-/** Drops the connection without an answer. */
-function dropConnection(res: ServerResponse): void {
-  const socket = res.socket;
-  if (!socket) return;
-  // A TCP reset, as a load balancer dropping the connection does: the client sees ECONNRESET.
-  // (A TLS socket cannot send a reset; then it is simply destroyed.)
-  try {
-    socket.resetAndDestroy();
-  } catch {
-    socket.destroy();
-  }
 }
 
 type AuthResult = { ok: true; auth: 'hmac' | 'bearer' } | { ok: false; auth: 'none' | 'invalid'; message: string };
@@ -284,25 +260,15 @@ export function createCommunicationEmailService(options: CommunicationEmailServi
   // Kept apart so that each call costs the operations created since the last one, not every
   // operation of a long run.
   const operationsWithContent: Operation[] = [];
-  let scripted: (EmailFault & { remaining: number })[] = [];
+  const faults = new ScriptedFaults<EmailFault>();
   const retryAfter = String(options.retryAfterSeconds ?? 1);
 
-  const takeFault = <K extends EmailFault['kind']>(kinds: K[], operationId?: string): Extract<EmailFault, { kind: K }> | undefined => {
-    const index = scripted.findIndex(
+  const takeFault = <K extends EmailFault['kind']>(kinds: K[], operationId?: string): Extract<EmailFault, { kind: K }> | undefined =>
+    faults.take(
       (fault) =>
         (kinds as string[]).includes(fault.kind) &&
         (!('operationId' in fault) || fault.operationId === undefined || fault.operationId.toLowerCase() === operationId?.toLowerCase()),
-    );
-    if (index < 0) return undefined;
-    const fault = scripted[index]!;
-    if ('skip' in fault && fault.skip && fault.skip > 0) {
-      fault.skip -= 1;
-      return undefined;
-    }
-    fault.remaining -= 1;
-    if (fault.remaining <= 0) scripted.splice(index, 1);
-    return fault as unknown as Extract<EmailFault, { kind: K }>;
-  };
+    ) as Extract<EmailFault, { kind: K }> | undefined;
 
   const operationBody = (op: Operation) =>
     op.status === 'Failed'
@@ -423,17 +389,7 @@ export function createCommunicationEmailService(options: CommunicationEmailServi
     name: 'communication-email',
     messages,
     sendAttempts,
-    faults: {
-      add(fault) {
-        const times = fault.times ?? 1;
-        if (!(times > 0)) throw new Error(`faults.add: times must be positive, got ${times}`);
-        scripted.push({ ...fault, remaining: times });
-      },
-      clear() {
-        scripted = [];
-      },
-      pending: () => scripted,
-    },
+    faults,
     handle(req, res, ctx) {
       const path = req.url.pathname;
       if (path === '/emails:send' || path === '/emails%3Asend') {
@@ -496,7 +452,7 @@ export function createCommunicationEmailService(options: CommunicationEmailServi
       sendAttempts.length = 0;
       operations.clear();
       operationsWithContent.length = 0;
-      scripted = [];
+      faults.clear();
     },
   };
 }

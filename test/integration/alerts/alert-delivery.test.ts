@@ -98,7 +98,7 @@ async function harness(
     store: options.recordStore ? options.recordStore(store) : store,
     outbox: usedOutbox,
     sender,
-    recipients: TEAM,
+    channels: { email: { recipients: TEAM } },
     template: { portalUrl: PORTAL_URLS.AzureCloud, ...(options.reportUrl ? { reportUrl: options.reportUrl } : {}) },
     limits: {
       ...DIGEST_LIMITS,
@@ -348,7 +348,7 @@ describe('alerting with the state store, the outbox and ACS Email', () => {
         getMessage: (id) => outbox.getMessage(id),
         listMessages: (states) => outbox.listMessages(states),
         updateMessage: (message, patch) => outbox.updateMessage(message, patch),
-        acceptedSince: (since) => outbox.acceptedSince(since),
+        acceptedSince: (since, channel) => outbox.acceptedSince(since, channel),
         pruneDelivered: (before, limit) => outbox.pruneDelivered(before, limit),
       }),
     });

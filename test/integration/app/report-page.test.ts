@@ -212,8 +212,8 @@ describe('GET /api/report', () => {
     expect(rows[1]!.text).toContain('<span class="badge b-expired">Expired</span>');
   });
 
-  it('lists the alert e-mail the service failed, with the command that sends it again', () => {
-    const section = page.slice(page.indexOf('id="alert-emails-title"'));
+  it('lists the alert e-mail the service failed, with its channel and the command that sends it again', () => {
+    const section = page.slice(page.indexOf('id="alert-messages-title"'));
     const [failed] = mail.messages;
     expect(section.slice(0, section.indexOf('</h2>'))).toContain('<span class="pill pill-expired">1 not delivered</span>');
     expect(section).toContain('<code>contact-watch requeue &lt;operation id&gt;</code>');
@@ -223,7 +223,7 @@ describe('GET /api/report', () => {
     expect(rows.slice(1)).toEqual([
       expect.stringMatching(
         new RegExp(
-          `^<td><code>${failed!.operationId}</code></td> <td>failed</td> <td>[0-9-]+ [0-9:]+ UTC</td> <td>2</td> <td>1</td> <td class="message">EmailDropped: `,
+          `^<td><code>${failed!.operationId}</code></td> <td>e-mail</td> <td>failed</td> <td>[0-9-]+ [0-9:]+ UTC</td> <td>2</td> <td>1</td> <td class="message">EmailDropped: `,
         ),
       ),
     ]);

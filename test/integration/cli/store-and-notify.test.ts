@@ -150,15 +150,21 @@ describe('outbox and requeue', () => {
     expect(json.code, json.stderr).toBe(0);
     const [message, ...others] = JSON.parse(json.stdout);
     expect(others).toEqual([]);
-    expect(message).toMatchObject({ state: 'failed', mode: 'digest', to: ['secops@fabrikam.io', 'soc@fabrikam.io'], attempts: 1 });
+    expect(message).toMatchObject({
+      channel: 'email',
+      state: 'failed',
+      mode: 'digest',
+      to: ['secops@fabrikam.io', 'soc@fabrikam.io'],
+      attempts: 1,
+    });
     expect(message.subscriptionIds).toContain(COMPLIANT);
     expect(message.lastError).toMatch(/EmailDropped/);
     expect(Object.keys(message)).not.toContain('html');
     failedId = message.operationId;
 
     const table = await runCliInProcess(['outbox'], env);
-    expect(table.stdout.split('\n')[0]).toMatch(/^OPERATION ID +STATE +CREATED +SUBSCRIPTIONS +ATTEMPTS +LAST ERROR$/);
-    expect(table.stdout).toContain(`${failedId}  FAILED`);
+    expect(table.stdout.split('\n')[0]).toMatch(/^OPERATION ID +CHANNEL +STATE +CREATED +SUBSCRIPTIONS +ATTEMPTS +LAST ERROR$/);
+    expect(table.stdout).toContain(`${failedId}  email    FAILED`);
     expect(table.stdout).toContain('1 failed or given up: `contact-watch requeue <operation id>` (or --all)');
   });
 
@@ -188,9 +194,9 @@ describe('outbox and requeue', () => {
     expect(scan.code, scan.stderr).toBe(0);
     expect(mail.messages.slice(sentBefore).map((sent) => sent.html?.includes(COMPLIANT))).toEqual([true]);
     const table = await runCliInProcess(['outbox'], env);
-    expect(table.stdout).toBe('Every alert e-mail has been delivered.\n');
+    expect(table.stdout).toBe('Every alert message has been delivered.\n');
     const none = await runCliInProcess(['requeue', '--all'], env);
-    expect(none).toMatchObject({ code: 0, stderr: 'contact-watch: no failed or given-up alert e-mail to requeue.\n' });
+    expect(none).toMatchObject({ code: 0, stderr: 'contact-watch: no failed or given-up alert message to requeue.\n' });
   });
 });
 

@@ -22,11 +22,13 @@ function failure(env: Record<string, string>): SettingsError {
 describe('alerting settings', () => {
   it('reads the managed-identity form with defaults', () => {
     expect(readAlertingSettings(BASE)).toEqual({
-      acs: { kind: 'managed-identity', endpoint: 'https://cw-acs.communication.azure.com' },
-      senderAddress: 'DoNotReply@alerts.fabrikam.io',
-      recipients: ['secops@fabrikam.io', 'cloud@fabrikam.io'],
+      email: {
+        acs: { kind: 'managed-identity', endpoint: 'https://cw-acs.communication.azure.com' },
+        senderAddress: 'DoNotReply@alerts.fabrikam.io',
+        recipients: ['secops@fabrikam.io', 'cloud@fabrikam.io'],
+        rate: { perMinute: 5, perHour: 10 },
+      },
       alerts: { reminderDays: 7, newSubscriptionGraceMinutes: 0, fixedNotices: false },
-      rate: { perMinute: 5, perHour: 10 },
     });
   });
 
@@ -38,7 +40,7 @@ describe('alerting settings', () => {
 
   it("takes a custom domain's sending quota, and refuses a rate that would never send", () => {
     expect(
-      readAlertingSettings({ ...BASE, CONTACT_WATCH_EMAIL_RATE_PER_MINUTE: '30', CONTACT_WATCH_EMAIL_RATE_PER_HOUR: '100' }).rate,
+      readAlertingSettings({ ...BASE, CONTACT_WATCH_EMAIL_RATE_PER_MINUTE: '30', CONTACT_WATCH_EMAIL_RATE_PER_HOUR: '100' }).email?.rate,
     ).toEqual({ perMinute: 30, perHour: 100 });
     expect(() => readAlertingSettings({ ...BASE, CONTACT_WATCH_EMAIL_RATE_PER_HOUR: '0' })).toThrow(/CONTACT_WATCH_EMAIL_RATE_PER_HOUR/);
     expect(() => readAlertingSettings({ ...BASE, CONTACT_WATCH_EMAIL_RATE_PER_MINUTE: 'lots' })).toThrow(
@@ -54,7 +56,7 @@ describe('alerting settings', () => {
       CONTACT_WATCH_REMINDER_DAYS: '0',
       CONTACT_WATCH_NEW_SUBSCRIPTION_GRACE_MINUTES: '90',
     });
-    expect(settings.acs).toMatchObject({ kind: 'connection-string', endpoint: 'https://cw-acs.communication.azure.com' });
+    expect(settings.email?.acs).toMatchObject({ kind: 'connection-string', endpoint: 'https://cw-acs.communication.azure.com' });
     expect(settings.alerts).toMatchObject({ reminderDays: 0, newSubscriptionGraceMinutes: 90 });
   });
 
@@ -151,5 +153,68 @@ describe('alerting settings', () => {
       fixedNotices: false,
     });
     expect(readAlertingSettings({ ...BASE, CONTACT_WATCH_REMINDER_DAYS: '  ' }).alerts.reminderDays).toBe(7);
+  });
+});
+
+describe('the alert channels', () => {
+  const TEAMS_SIG = 'c2lnbmF0dXJlLW9mLXRoZS13b3JrZmxvdw';
+  const TEAMS_URL = `https://prod-12.westus.logic.azure.com:443/workflows/4f0c2a/triggers/manual/paths/invoke?api-version=2016-06-01&sp=%2Ftriggers%2Fmanual%2Frun&sv=1.0&sig=${TEAMS_SIG}`;
+  const SECRET = 'a'.repeat(31) + 'Z';
+  const WEBHOOK = {
+    CONTACT_WATCH_WEBHOOK_URL: 'https://hooks.fabrikam.io/contact-watch?token=t0k3n-of-the-receiver',
+    CONTACT_WATCH_WEBHOOK_SECRET: SECRET,
+  };
+
+  it('takes Teams alone, the webhook alone, or any combination with e-mail, each as given', () => {
+    expect(readAlertingSettings({ CONTACT_WATCH_TEAMS_WORKFLOW_URL: TEAMS_URL })).toEqual({
+      teams: { workflowUrl: TEAMS_URL.replace(':443', '') },
+      alerts: { reminderDays: 7, newSubscriptionGraceMinutes: 0, fixedNotices: false },
+    });
+    expect(readAlertingSettings(WEBHOOK)).toMatchObject({ webhook: { url: WEBHOOK.CONTACT_WATCH_WEBHOOK_URL, secret: SECRET } });
+    expect(readAlertingSettings(WEBHOOK).email).toBeUndefined();
+    const all = readAlertingSettings({ ...BASE, ...WEBHOOK, CONTACT_WATCH_TEAMS_WORKFLOW_URL: TEAMS_URL });
+    expect(Object.keys(all).sort()).toEqual(['alerts', 'email', 'teams', 'webhook']);
+    // Plain http:// only on this machine, for local tests.
+    expect(readAlertingSettings({ CONTACT_WATCH_TEAMS_WORKFLOW_URL: 'http://127.0.0.1:7071/workflows/x?sig=y' }).teams).toBeDefined();
+  });
+
+  it('with no channel at all, says what e-mail needs and names the other channels', () => {
+    const error = failure({}) as InvalidSettingsError;
+    expect(error.settings).toEqual(['CONTACT_WATCH_ACS_ENDPOINT', 'CONTACT_WATCH_EMAIL_SENDER', 'CONTACT_WATCH_ALERT_RECIPIENTS']);
+    expect(error.problems[0]!.message).toContain('or send alerts elsewhere instead: to Teams (CONTACT_WATCH_TEAMS_WORKFLOW_URL)');
+  });
+
+  it('holds a channel begun to being complete: e-mail without its sender beside Teams, a webhook without its secret or URL', () => {
+    const email = failure({
+      CONTACT_WATCH_TEAMS_WORKFLOW_URL: TEAMS_URL,
+      CONTACT_WATCH_ALERT_RECIPIENTS: 'secops@fabrikam.io',
+    }) as InvalidSettingsError;
+    expect(email.settings).toEqual(['CONTACT_WATCH_ACS_ENDPOINT', 'CONTACT_WATCH_EMAIL_SENDER']);
+    expect(email.problems[0]!.message).not.toContain('elsewhere');
+    expect(failure({ CONTACT_WATCH_WEBHOOK_URL: WEBHOOK.CONTACT_WATCH_WEBHOOK_URL }).setting).toBe('CONTACT_WATCH_WEBHOOK_SECRET');
+    const noUrl = failure({ ...BASE, CONTACT_WATCH_WEBHOOK_SECRET: SECRET });
+    expect(noUrl.setting).toBe('CONTACT_WATCH_WEBHOOK_URL');
+    expect(noUrl.message).not.toContain(SECRET);
+  });
+
+  it('refuses a short secret, a URL that is not https or carries a password, and a Key Vault reference the host left, repeating no secret', () => {
+    const short = failure({ ...WEBHOOK, CONTACT_WATCH_WEBHOOK_SECRET: 'short-but-secret' });
+    expect(short.message).toBe(
+      'CONTACT_WATCH_WEBHOOK_SECRET is 16 bytes long; a signing secret must be at least 32 bytes: generate one with `openssl rand -hex 32` (64 characters) and give the receiver the same.',
+    );
+    const http = failure({ CONTACT_WATCH_TEAMS_WORKFLOW_URL: TEAMS_URL.replace('https:', 'http:') });
+    expect(http.setting).toBe('CONTACT_WATCH_TEAMS_WORKFLOW_URL');
+    expect(http.message).toMatch(
+      /is "http:\/\/prod-12\.westus\.logic\.azure\.com[^"]*\?api-version=…&sp=…&sv=…&sig=…"; expected the https:\/\/ URL/,
+    );
+    expect(http.message).not.toContain(TEAMS_SIG);
+    const password = failure({ ...WEBHOOK, CONTACT_WATCH_WEBHOOK_URL: 'https://hook:pa55w0rd-here@hooks.fabrikam.io/' });
+    expect(password.message).toMatch(/user name or password/);
+    expect(password.message).not.toContain('pa55w0rd-here');
+    const reference = failure({
+      CONTACT_WATCH_TEAMS_WORKFLOW_URL: '@Microsoft.KeyVault(SecretUri=https://kv-alerts.vault.azure.net/secrets/teams/)',
+    });
+    expect(reference.message).toMatch(/^CONTACT_WATCH_TEAMS_WORKFLOW_URL is a Key Vault reference the Functions host could not resolve/);
+    expect(reference.message).toContain('Key Vault Secrets User');
   });
 });

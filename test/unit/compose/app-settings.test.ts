@@ -40,8 +40,8 @@ describe('readAppSettings', () => {
     expect(settings.cloud).toMatchObject({ name: 'AzureCloud', resourceManagerEndpoint: 'https://management.azure.com' });
     expect(settings.storage).toEqual({ settingName: 'CONTACT_WATCH_STORAGE', value: 'https://cwstate.table.core.windows.net' });
     expect(settings.policy).toEqual(DEFAULT_POLICY);
-    expect(settings.alerting.acs).toEqual({ kind: 'managed-identity', endpoint: 'https://cw-acs.communication.azure.com' });
-    expect(settings.alerting.recipients).toEqual(['secops@fabrikam.io', 'cloud@fabrikam.io']);
+    expect(settings.alerting.email?.acs).toEqual({ kind: 'managed-identity', endpoint: 'https://cw-acs.communication.azure.com' });
+    expect(settings.alerting.email?.recipients).toEqual(['secops@fabrikam.io', 'cloud@fabrikam.io']);
     expect(settings.scanSchedule).toBe('0 */30 * * * *');
     expect(settings.watch).toEqual({ enabled: true, schedule: '0 */5 * * * *', timerSchedule: '0 */5 * * * *' });
     expect(settings.retention).toEqual({ historyDays: 400, scanRunDays: 90 });
@@ -336,7 +336,7 @@ describe('local.settings.example.json', () => {
     expect(settings.storage).toEqual({ settingName: 'CONTACT_WATCH_STORAGE', value: 'UseDevelopmentStorage=true' });
     expect(settings.cloud.resourceManagerEndpoint).toBe('https://127.0.0.1:8443');
     // ACS through the managed identity, as in Azure: the local identity endpoint issues the token.
-    expect(settings.alerting.acs).toEqual({ kind: 'managed-identity', endpoint: 'https://127.0.0.1:8443' });
+    expect(settings.alerting.email?.acs).toEqual({ kind: 'managed-identity', endpoint: 'https://127.0.0.1:8443' });
     expect(settings.scanSchedule).toBe('0 */30 * * * *');
     expect(example.Values.FUNCTIONS_WORKER_RUNTIME).toBe('node');
   });

@@ -2,7 +2,8 @@
  * Fixed inputs for the characterisation of what contact-watch renders for people: the HTML report
  * (`scan --format html`), the operator page (GET /api/report) and the alert e-mails. Together they
  * reach every branch of the pages and messages: every status, hostile and bidirectional text, every
- * kind of merged fix, exemptions active and expired, and undelivered e-mails of every state.
+ * kind of merged fix, exemptions active and expired, and undelivered alert messages of every state
+ * and channel.
  */
 import type { OwedAlert } from '../../../src/core/alerts.js';
 import type { ContactFix, ContactRemediation, SubscriptionVerdict } from '../../../src/core/model.js';
@@ -171,10 +172,17 @@ export const EXEMPTIONS: Exemption[] = [
   },
 ];
 
-function message(operationId: string, state: OutboxMessage['state'], lastError: string | null): OutboxMessage {
+function message(
+  operationId: string,
+  state: OutboxMessage['state'],
+  lastError: string | null,
+  channel: OutboxMessage['channel'] = 'email',
+): OutboxMessage {
   return {
     operationId,
     batchId: 'batch-1',
+    channel,
+    body: '',
     recipientGroup: 0,
     mode: 'digest',
     to: ['secops@fabrikam.io'],
@@ -204,6 +212,9 @@ export const UNDELIVERED: OutboxMessage[] = [
   message('6a1d2c8e-0000-4000-8000-000000000001', 'pending', null),
   message('6a1d2c8e-0000-4000-8000-000000000002', 'failed', 'EmailDropped: <the recipient> was rejected'),
   message('6a1d2c8e-0000-4000-8000-000000000003', 'dead', null),
+  message('6a1d2c8e-0000-4000-8000-000000000004', 'pending', null, 'teams'),
+  message('6a1d2c8e-0000-4000-8000-000000000005', 'failed', 'The Teams workflow refused the message: 400 Bad Request', 'teams'),
+  message('6a1d2c8e-0000-4000-8000-000000000006', 'dead', null, 'webhook'),
 ];
 
 // ---------------------------------------------------------------------------------------------

@@ -1,0 +1,133 @@
+/**
+ * One JSON POST of an alert message to a Teams workflow or a webhook receiver, and what its answer
+ * means for the outbox (src/alerts/outbox-sender.ts):
+ *
+ * - 2xx: delivered (`succeeded`);
+ * - 429, or 503 naming a wait: `throttled`, with the wait asked for (Retry-After, at most one hour);
+ * - 408, 5xx, a dropped connection or a timeout: `error`, the message stays owed and the next run
+ *   tries it again;
+ * - any other answer (a 4xx: the URL is wrong or expired, the body refused; or a redirect, which is
+ *   not followed, so a signed body never goes where it was not configured to): `failed`, kept in
+ *   the outbox and counted, for a person to look at and requeue.
+ *
+ * It goes through the Azure SDK's HTTP pipeline (@azure/core-rest-pipeline, already what every
+ * Azure client here uses): its retry policy retries a dropped connection, 408 and 5xx a bounded
+ * number of times within the send, with exponential back-off; a throttled answer is not waited out
+ * there but ends the send (src/adapters/service-throttling.ts); its log and tracing policies write
+ * URLs with their query values redacted, so a workflow's `sig=` never reaches a log or a trace; and
+ * it honours HTTPS_PROXY and NODE_EXTRA_CA_CERTS as the Azure clients do.
+ *
+ * The URL (and a webhook's secret) are secrets: no error text this returns holds them, so neither
+ * the outbox's `lastError` nor a log line can.
+ */
+import {
+  createDefaultHttpClient,
+  createHttpHeaders,
+  createPipelineFromOptions,
+  createPipelineRequest,
+  isRestError,
+  type HttpClient,
+  type Pipeline,
+} from '@azure/core-rest-pipeline';
+import type { SendOutcome } from '../../alerts/ports.js';
+import { redactSecrets } from '../email/acs-email-sender.js';
+import { stopOnThrottlePolicy, ThrottledByService } from '../service-throttling.js';
+
+export interface JsonPostOptions {
+  /** Retries within one send of a dropped connection, 408 or 5xx (default 2, from 1 s to 8 s apart); 0 leaves each fault to the next run. */
+  retry?: { maxRetries?: number; retryDelayInMs?: number; maxRetryDelayInMs?: number };
+  /** How long one request may take to be answered (default 30 s); a timeout is an error, tried again next run. */
+  timeoutMs?: number;
+  /** The HTTP client under the pipeline (default: Node's, as every Azure client here uses). */
+  httpClient?: HttpClient;
+}
+
+/** What a request's answer says, in at most this many characters of its body. */
+const ANSWER_EXCERPT_CHARS = 300;
+
+/**
+ * Removes the configured secrets from a text: the URL, its query (a workflow's `sp`, `sv`, `sig`),
+ * each query value and the webhook secret wherever they appear, then anything else that looks like
+ * a key, a signature or a token.
+ */
+export function secretScrubber(url: string, secrets: readonly string[] = []): (text: string) => string {
+  const parsed = new URL(url);
+  const values = [url, parsed.href, parsed.search, ...[...parsed.searchParams.values()].filter((value) => value.length >= 6), ...secrets]
+    .filter((value) => value.length > 0)
+    .sort((a, b) => b.length - a.length);
+  return (text) => {
+    let scrubbed = text;
+    for (const value of values) scrubbed = scrubbed.split(value).join('<redacted>');
+    return redactSecrets(scrubbed.replace(/\b(sig|code|token|key)=[^&\s"'<>]+/gi, '$1=<redacted>'));
+  };
+}
+
+export class JsonPoster {
+  private readonly pipeline: Pipeline;
+  private readonly httpClient: HttpClient;
+  private readonly timeoutMs: number;
+  private readonly scrub: (text: string) => string;
+
+  /**
+   * @param url where to POST (a secret)
+   * @param receiver what answers there, as messages name it: "the Teams workflow", "the webhook"
+   * @param secrets other secrets no error text may hold (the webhook's signing secret)
+   */
+  constructor(
+    private readonly url: string,
+    private readonly receiver: string,
+    options: JsonPostOptions = {},
+    secrets: readonly string[] = [],
+  ) {
+    this.scrub = secretScrubber(url, secrets);
+    this.timeoutMs = options.timeoutMs ?? 30_000;
+    this.httpClient = options.httpClient ?? createDefaultHttpClient();
+    this.pipeline = createPipelineFromOptions({
+      retryOptions: {
+        maxRetries: options.retry?.maxRetries ?? 2,
+        retryDelayInMs: options.retry?.retryDelayInMs ?? 1000,
+        maxRetryDelayInMs: options.retry?.maxRetryDelayInMs ?? 8000,
+      },
+      redirectOptions: { maxRetries: 0 },
+      userAgentOptions: { userAgentPrefix: 'contact-watch' },
+    });
+    this.pipeline.addPolicy(stopOnThrottlePolicy, { afterPhase: 'Retry' });
+  }
+
+  /** POSTs `body` (JSON text) with these headers; `operationId` names the message in the outcome. */
+  async post(body: string, headers: Record<string, string>, operationId: string): Promise<SendOutcome> {
+    const request = createPipelineRequest({
+      url: this.url,
+      method: 'POST',
+      body,
+      timeout: this.timeoutMs,
+      headers: createHttpHeaders({ 'content-type': 'application/json; charset=utf-8', ...headers }),
+    });
+    let status: number;
+    let answer: string;
+    try {
+      const response = await this.pipeline.sendRequest(this.httpClient, request);
+      status = response.status;
+      answer = (response.bodyAsText ?? '').slice(0, ANSWER_EXCERPT_CHARS);
+    } catch (error) {
+      if (error instanceof ThrottledByService)
+        return { kind: 'throttled', retryAfterMs: error.wait.ms, error: error.message, accepted: false };
+      return { kind: 'error', error: this.describeFailure(error), accepted: false };
+    }
+    if (status >= 200 && status < 300) return { kind: 'succeeded', serviceOperationId: operationId };
+    const said = `${this.receiver} answered ${status}${answer.trim() ? `: ${answer.replace(/\s+/g, ' ').trim()}` : ''}`;
+    if (status === 408 || status >= 500) return { kind: 'error', error: this.scrub(said), accepted: false };
+    return { kind: 'failed', serviceOperationId: operationId, status: `HTTP ${status}`, error: this.scrub(said) };
+  }
+
+  /** A request that got no answer, in words: never the URL. */
+  private describeFailure(error: unknown): string {
+    if (error instanceof Error && error.name === 'AbortError') {
+      const limit = this.timeoutMs >= 1000 ? `${Math.round(this.timeoutMs / 1000)} s` : `${this.timeoutMs} ms`;
+      return `${this.receiver} did not answer within ${limit}`;
+    }
+    const code = isRestError(error) && error.code ? `${error.code}: ` : '';
+    const message = error instanceof Error ? error.message : String(error);
+    return this.scrub(`${this.receiver} could not be reached: ${code}${message}`);
+  }
+}
