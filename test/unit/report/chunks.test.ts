@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CHUNK_CHARACTERS, chunked } from '../../../src/report/chunks.js';
+import { chunked } from '../../../src/report/chunks.js';
 import { REPORT_FORMATS, renderReport, renderReportChunks } from '../../../src/report/index.js';
 import { buildReport, CONTEXT, VERDICTS } from './report-fixture.js';
 
