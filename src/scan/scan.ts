@@ -27,6 +27,7 @@ export interface ScanProgress {
    * `done` at the end.
    */
   phase: 'inventory' | 'confirming' | 'done';
+  /** Subscriptions in scope: those listed so far while `inventory`. */
   subscriptions: number;
   toConfirm: number;
   confirmed: number;
@@ -103,6 +104,7 @@ export async function runScan(scope: ScanScope, deps: ScanDependencies): Promise
     confirmed: (verdict) => {
       verdicts.push(verdict);
       progress.confirmed += 1;
+      if (progress.phase === 'inventory') progress.subscriptions = triage.listed;
       deps.onProgress?.({ ...progress });
     },
   });
