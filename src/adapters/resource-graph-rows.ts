@@ -12,7 +12,8 @@ import { describeFirstIssue, stringTags, subscriptionIdSchema } from './response
 
 const tagsSchema = z.record(z.string(), z.unknown()).nullish();
 
-const subscriptionRowSchema = z.looseObject({
+// z.object, not looseObject: what the row holds beyond these fields is not read, and is not copied.
+const subscriptionRowSchema = z.object({
   id: z.string().min(1),
   name: z.string(),
   type: z.string().refine((type) => type.toLowerCase() === 'microsoft.resources/subscriptions', {
@@ -20,13 +21,13 @@ const subscriptionRowSchema = z.looseObject({
   }),
   tenantId: z.string().nullish(),
   subscriptionId: subscriptionIdSchema,
-  properties: z.looseObject({ state: z.string().min(1) }),
+  properties: z.object({ state: z.string().min(1) }),
   tags: tagsSchema,
 });
 
 /** The singular type is a quirk some writers leave behind (docs/reference/rules.md). */
 const CONTACT_TYPES = ['microsoft.security/securitycontacts', 'microsoft.security/securitycontact'];
-const contactRowSchema = z.looseObject({
+const contactRowSchema = z.object({
   id: z.string().min(1),
   name: z.string().min(1),
   type: z.string().refine((type) => CONTACT_TYPES.includes(type.toLowerCase()), {

@@ -33,7 +33,8 @@ export class SubscriptionsApiError extends Error {
   override name = 'SubscriptionsApiError';
 }
 
-const subscriptionSchema = z.looseObject({
+// z.object, not looseObject: what the item holds beyond these fields is not read, and is not copied.
+const subscriptionSchema = z.object({
   subscriptionId: subscriptionIdSchema,
   displayName: z.string(),
   state: z.string().min(1),
