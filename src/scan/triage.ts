@@ -68,7 +68,8 @@ export class ResourceGraphTriage implements InventoryListener {
     if (entry === DECIDED || entry?.subscription) return;
     this.listed += 1;
     const waiting = entry ?? {};
-    waiting.subscription = subscription;
+    // Only what a verdict names is kept (not its tags, say): it may wait for its contacts a while.
+    waiting.subscription = { subscriptionId: id, displayName: subscription.displayName, state: subscription.state };
     this.decide(id, waiting);
   }
 
@@ -77,7 +78,7 @@ export class ResourceGraphTriage implements InventoryListener {
     if (entry === DECIDED) return;
     const waiting = entry ?? {};
     (waiting.contacts ??= new Map()).set(contactId.toLowerCase(), item);
-    delete waiting.compliantSoFar;
+    waiting.compliantSoFar = undefined;
     if (waiting.subscription) this.decide(subscriptionId, waiting);
     else this.entries.set(subscriptionId, waiting);
   }
