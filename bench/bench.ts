@@ -5,6 +5,7 @@
  * on a timed test.
  *
  *   npm run bench -- --sizes 1000,10000,50000 --rg-latency-ms 150 --contacts-latency-ms 50 --formats json,table
+ *   npm run bench -- --sizes 50000 --situations indexed --formats json,table --node-options=--max-old-space-size=512
  *
  * Each row also prints the latency floor its own request counts set, and how far the wall time is
  * from it (FLOOR_FORMULA below).
@@ -31,6 +32,8 @@ const { values: args } = parseArgs({
     'baseline-size': { type: 'string', default: '1000' },
     /** The report formats: the first for every row, each further one at the largest size. */
     formats: { type: 'string', default: 'json' },
+    /** Node options for the scanned CLI, e.g. `--max-old-space-size=512` (space-separated). */
+    'node-options': { type: 'string', default: '' },
   },
 });
 const sizes = args.sizes.split(',').map(Number);
@@ -38,6 +41,7 @@ const situations = args.situations.split(',') as Situation[];
 const latency = { resourceGraphPageMs: Number(args['rg-latency-ms']), securityContactsMs: Number(args['contacts-latency-ms']) };
 const baselineSize = Number(args['baseline-size']);
 const formats = args.formats.split(',').map((format) => format.trim());
+const nodeOptions = args['node-options'].split(' ').filter((option) => option !== '');
 const concurrency = DEFAULT_CONFIRMATION_CONCURRENCY;
 
 /**
@@ -92,7 +96,10 @@ async function scanOnce(size: number, situation: Situation, format: string): Pro
   // The request log tells the two queries' pages apart.
   const azure = await startLocalAzure({ tenant, latency, logRequests: true });
   try {
-    const { wallMs, stderr } = await timed(['--import', MAX_RSS, BIN, 'scan', '--format', format, '--output', '/dev/null'], azure.env());
+    const { wallMs, stderr } = await timed(
+      [...nodeOptions, '--import', MAX_RSS, BIN, 'scan', '--format', format, '--output', '/dev/null'],
+      azure.env(),
+    );
     const rss = /__bench_max_rss_kb=(\d+)/.exec(stderr);
     const doubtful = /confirming (\d+) with/.exec(stderr);
     const graph = azure.requests.of('resource-graph');
@@ -162,7 +169,8 @@ async function oneAtATime(size: number): Promise<Row> {
 const rows: Row[] = [];
 const log = (text: string) => process.stderr.write(`${text}\n`);
 log(
-  `latency: ${latency.resourceGraphPageMs} ms per Resource Graph page, ${latency.securityContactsMs} ms per securityContacts call; confirmation concurrency ${concurrency}`,
+  `latency: ${latency.resourceGraphPageMs} ms per Resource Graph page, ${latency.securityContactsMs} ms per securityContacts call; confirmation concurrency ${concurrency}` +
+    (nodeOptions.length > 0 ? `; the CLI runs with ${nodeOptions.join(' ')}` : ''),
 );
 const largest = Math.max(...sizes);
 for (const size of sizes) {
