@@ -243,7 +243,23 @@ export async function armSend(
     return { kind: 'transport-error', message: describeTransportError(error, url, retry) };
   }
   const bodyText = response.bodyAsText ?? undefined;
-  return { kind: 'response', status: response.status, headers: response.headers, json: parseJson(bodyText), bodyText };
+  return {
+    kind: 'response',
+    status: response.status,
+    headers: response.headers,
+    json: parsedBody(response) ?? parseJson(bodyText),
+    bodyText,
+  };
+}
+
+/**
+ * The body as the client's deserialization policy already parsed it (core-client parses every
+ * answer with a JSON content type into `parsedBody`), so that it is not parsed a second time;
+ * undefined when it did not (no body, another content type).
+ */
+function parsedBody(response: PipelineResponse): JsonBody | undefined {
+  const parsed = (response as PipelineResponse & { parsedBody?: unknown }).parsedBody;
+  return parsed === undefined ? undefined : { ok: true, value: parsed };
 }
 
 /** armSend of a GET. */

@@ -3,7 +3,7 @@
  * SDK: `$top`/`$skipToken` paging, the per-user quota, the tenant-scope subscription limit, and
  * a failure described so that it names the query, its scope and what the service said.
  */
-import { ResourceGraphClient } from '@azure/arm-resourcegraph';
+import { ResourceGraphClient, type QueryResponse } from '@azure/arm-resourcegraph';
 import { isRestError, type HttpHeaders } from '@azure/core-rest-pipeline';
 import type { TokenCredential } from '@azure/identity';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -33,6 +33,9 @@ export interface PagingOptions {
   stop?: AbortSignal;
 }
 
+/** One page of a query's answer, and whether it says the tenant is over the tenant-scope limit. */
+type PageAnswer = QueryResponse & { limitHit: boolean };
+
 export interface QueryRunnerOptions extends ArmClientOptions {
   /** Epoch ms (default Date.now): the clock a spent quota's reset is timed on. */
   clock?: () => number;
@@ -40,6 +43,11 @@ export interface QueryRunnerOptions extends ArmClientOptions {
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
 }
 
+/**
+ * Runs Resource Graph queries for one identity. Its queries share one quota (resource-graph-quota.ts),
+ * however many of them page side by side: build one runner per identity and run every query through
+ * it (compose/azure.ts does).
+ */
 export class ResourceGraphQueryRunner {
   /** Requests sent to Resource Graph: one per page (the pipeline's retries are not counted). */
   readonly stats: ResourceGraphStats = { requests: 0 };
@@ -66,48 +74,30 @@ export class ResourceGraphQueryRunner {
     addRetryAfterPolicy(this.client.pipeline, this.retry);
   }
 
-  /** Runs one query over every page, handing each row to `onRow`. */
+  /**
+   * Runs one query over every page, handing each row to `onRow` as its page arrives (the page is
+   * not kept). `where` names the row in an error message: `row #3 of page 2`. The next page is
+   * asked for before this page's rows are handed over, so that reading them overlaps its latency;
+   * when `onRow` throws, that request is let finish before the error is thrown.
+   */
   async run(
     query: Query,
     scope: RequestScope,
     signal: AbortSignal | undefined,
     onRow: (row: unknown, where: string) => void,
     paging: PagingOptions = {},
-  ): Promise<{ limitHit: boolean }> {
-    let skipToken: string | undefined;
+  ): Promise<{ limitHit: boolean; requests: number }> {
+    if (paging.stop?.aborted) return { limitHit: false, requests: 0 };
     let limitHit = false;
-    for (let page = 1; ; page += 1) {
-      if (paging.stop?.aborted) return { limitHit };
-      await this.quota.waitForRequest(signal);
-      let headers: HttpHeaders | undefined;
-      this.stats.requests += 1;
-      let answer;
-      try {
-        answer = await this.client.resources(
-          {
-            ...scope,
-            query: query.text,
-            options: { top: RESOURCE_GRAPH_PAGE_SIZE, resultFormat: 'objectArray', ...(skipToken ? { skipToken } : {}) },
-          },
-          {
-            abortSignal: signal,
-            requestOptions: { timeout: this.timeout },
-            onResponse: (response) => {
-              headers = response.headers;
-            },
-          },
-        );
-      } catch (error) {
-        if (headers) this.quota.note(headers);
-        if (signal?.aborted) throw error;
-        throw new ResourceGraphError(`${describeQuery(query, scope)} failed: ${this.describeError(error)}`, { cause: error });
-      }
-      if (headers) {
-        this.quota.note(headers);
-        if (headers.get(TENANT_LIMIT_HIT_HEADER)?.trim().toLowerCase() === 'true') limitHit = true;
-      }
+    let skipToken: string | undefined;
+    let requests = 1;
+    let next: Promise<PageAnswer> | undefined = this.requestPage(query, scope, undefined, signal);
+    for (let page = 1; next; page += 1) {
+      const answer: PageAnswer = await next;
+      next = undefined;
+      limitHit ||= answer.limitHit;
       // The caller reads the whole scope another way; the rest of these pages would be thrown away.
-      if (limitHit && paging.stopWhenLimitHit) return { limitHit };
+      if (limitHit && paging.stopWhenLimitHit) return { limitHit, requests };
 
       const rows: unknown = answer.data;
       if (!Array.isArray(rows)) {
@@ -115,23 +105,75 @@ export class ResourceGraphQueryRunner {
           `${describeQuery(query, scope)} answered with "data" that is not a list of rows (resultFormat objectArray was asked for).`,
         );
       }
-      rows.forEach((row, index) => onRow(row, `row #${index + 1} of page ${page}`));
-
-      const next = answer.skipToken || undefined;
-      if (!next) {
-        if (answer.resultTruncated === 'true') {
-          throw new ResourceGraphError(
-            `${describeQuery(query, scope)} answered with a truncated result and no $skipToken to read the rest.`,
-          );
-        }
-        return { limitHit };
+      const token = answer.skipToken || undefined;
+      if (!token && answer.resultTruncated === 'true') {
+        throw new ResourceGraphError(`${describeQuery(query, scope)} answered with a truncated result and no $skipToken to read the rest.`);
       }
-      if (next === skipToken) {
+      if (token && token === skipToken) {
         throw new ResourceGraphError(
           `${describeQuery(query, scope)} answered page ${page} with the same $skipToken again; the read was stopped.`,
         );
       }
-      skipToken = next;
+      skipToken = token;
+      if (token && !paging.stop?.aborted) {
+        next = this.requestPage(query, scope, token, signal);
+        requests += 1;
+        // Lets the request go out before the rows below keep this thread busy.
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      try {
+        rows.forEach((row, index) => onRow(row, `row #${index + 1} of page ${page}`));
+      } catch (error) {
+        await next?.catch(() => undefined);
+        throw error;
+      }
+    }
+    return { limitHit, requests };
+  }
+
+  /** One page, within the quota; a failure is a ResourceGraphError naming the query. */
+  private requestPage(
+    query: Query,
+    scope: RequestScope,
+    skipToken: string | undefined,
+    signal: AbortSignal | undefined,
+  ): Promise<PageAnswer> {
+    const answer = this.sendPageRequest(query, scope, skipToken, signal);
+    // Handled where it is awaited; until then a failure must not count as unhandled.
+    answer.catch(() => undefined);
+    return answer;
+  }
+
+  private async sendPageRequest(
+    query: Query,
+    scope: RequestScope,
+    skipToken: string | undefined,
+    signal: AbortSignal | undefined,
+  ): Promise<PageAnswer> {
+    await this.quota.beforeRequest(signal);
+    let headers: HttpHeaders | undefined;
+    this.stats.requests += 1;
+    try {
+      const answer = await this.client.resources(
+        {
+          ...scope,
+          query: query.text,
+          options: { top: RESOURCE_GRAPH_PAGE_SIZE, resultFormat: 'objectArray', ...(skipToken ? { skipToken } : {}) },
+        },
+        {
+          abortSignal: signal,
+          requestOptions: { timeout: this.timeout },
+          onResponse: (response) => {
+            headers = response.headers;
+          },
+        },
+      );
+      return Object.assign(answer, { limitHit: headers?.get(TENANT_LIMIT_HIT_HEADER)?.trim().toLowerCase() === 'true' });
+    } catch (error) {
+      if (signal?.aborted) throw error;
+      throw new ResourceGraphError(`${describeQuery(query, scope)} failed: ${this.describeError(error)}`, { cause: error });
+    } finally {
+      this.quota.answered(headers);
     }
   }
 

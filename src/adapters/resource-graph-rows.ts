@@ -1,18 +1,19 @@
 /**
  * What Resource Graph's rows become: each row validated (one that is not what we expect stops the
- * read with a message naming the row and the field), subscriptions and contacts collected without
- * duplicates, and subscription rows credited to the named management groups in their ancestor chain.
+ * read with a message naming the row and the field), subscriptions handed over once each, and
+ * subscription rows credited to the named management groups in their ancestor chain.
  */
 import { z } from 'zod';
 import type { SubscriptionInfo } from '../core/model.js';
-import type { RawSecurityContact, TenantInventory } from '../scan/ports.js';
+import type { InventoryListener, RawSecurityContact } from '../scan/ports.js';
 import { asRecord } from './arm-http.js';
 import { ResourceGraphError } from './resource-graph-query.js';
 import { describeFirstIssue, stringTags, subscriptionIdSchema } from './response-validation.js';
 
 const tagsSchema = z.record(z.string(), z.unknown()).nullish();
 
-const subscriptionRowSchema = z.looseObject({
+// z.object, not looseObject: what the row holds beyond these fields is not read, and is not copied.
+const subscriptionRowSchema = z.object({
   id: z.string().min(1),
   name: z.string(),
   type: z.string().refine((type) => type.toLowerCase() === 'microsoft.resources/subscriptions', {
@@ -20,13 +21,13 @@ const subscriptionRowSchema = z.looseObject({
   }),
   tenantId: z.string().nullish(),
   subscriptionId: subscriptionIdSchema,
-  properties: z.looseObject({ state: z.string().min(1) }),
+  properties: z.object({ state: z.string().min(1) }),
   tags: tagsSchema,
 });
 
 /** The singular type is a quirk some writers leave behind (docs/reference/rules.md). */
 const CONTACT_TYPES = ['microsoft.security/securitycontacts', 'microsoft.security/securitycontact'];
-const contactRowSchema = z.looseObject({
+const contactRowSchema = z.object({
   id: z.string().min(1),
   name: z.string().min(1),
   type: z.string().refine((type) => CONTACT_TYPES.includes(type.toLowerCase()), {
@@ -64,31 +65,24 @@ function rowError(query: string, row: unknown, where: string, error: z.ZodError)
   return new ResourceGraphError(`Resource Graph's ${query} query returned ${which} that is not as expected: ${describeFirstIssue(error)}.`);
 }
 
-/** Collects subscriptions and contacts, de-duplicated (a scope may be read in overlapping parts). */
-export class InventoryBuilder {
-  private readonly subscriptions = new Map<string, SubscriptionInfo>();
-  private readonly contacts = new Map<string, Map<string, RawSecurityContact>>();
+/**
+ * The subscriptions handed to the listener so far, each once (a scope may be read in overlapping
+ * parts), and their ids in the order they came: the ids are what the contacts are read by when the
+ * tenant is too large for Resource Graph's tenant scope.
+ */
+export class ListedSubscriptions {
+  readonly ids: string[] = [];
+  private readonly seen = new Set<string>();
 
-  addSubscriptions(subscriptions: SubscriptionInfo[]): void {
-    for (const subscription of subscriptions) this.subscriptions.set(subscription.subscriptionId, subscription);
-  }
+  constructor(private readonly listener: InventoryListener) {}
 
-  addContact(subscriptionId: string, contactId: string, raw: RawSecurityContact): void {
-    let contacts = this.contacts.get(subscriptionId);
-    if (!contacts) this.contacts.set(subscriptionId, (contacts = new Map<string, RawSecurityContact>()));
-    contacts.set(contactId.toLowerCase(), raw);
-  }
-
-  subscriptionList(): SubscriptionInfo[] {
-    return [...this.subscriptions.values()];
-  }
-
-  build(managementGroupsWithoutSubscriptions: string[] = []): TenantInventory {
-    return {
-      subscriptions: this.subscriptionList(),
-      contactsBySubscription: new Map([...this.contacts].map(([id, contacts]) => [id, [...contacts.values()]])),
-      managementGroupsWithoutSubscriptions,
-    };
+  /** Hands the subscription over unless it was already; true when it is new. */
+  add(subscription: SubscriptionInfo): boolean {
+    if (this.seen.has(subscription.subscriptionId)) return false;
+    this.seen.add(subscription.subscriptionId);
+    this.ids.push(subscription.subscriptionId);
+    this.listener.subscription(subscription);
+    return true;
   }
 }
 

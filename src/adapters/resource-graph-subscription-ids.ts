@@ -10,13 +10,11 @@
  * with raw rows. `properties` is the column that holds the state; the rest of the row (name, tags,
  * tenant) is left out.
  */
-import type { TokenCredential } from '@azure/identity';
 import { z } from 'zod';
 import type { ResourceGraphStats } from '../scan/ports.js';
 import type { ListedSubscription, SubscriptionIdListing, SubscriptionIdSource } from '../scan/watch-ports.js';
 import { asRecord } from './arm-http.js';
-import type { AzureCloudSettings } from './azure-cloud.js';
-import { ResourceGraphQueryRunner, type QueryRunnerOptions } from './resource-graph-paging.js';
+import type { ResourceGraphQueryRunner } from './resource-graph-paging.js';
 import { ResourceGraphError, type Query } from './resource-graph-query.js';
 import { describeFirstIssue, subscriptionIdSchema } from './response-validation.js';
 
@@ -31,16 +29,14 @@ const listedRowSchema = z.looseObject({
 });
 
 export class ResourceGraphSubscriptionIds implements SubscriptionIdSource {
-  /** Requests sent to Resource Graph: one per page (the pipeline's retries are not counted). */
-  readonly stats: ResourceGraphStats;
-  private readonly queries: ResourceGraphQueryRunner;
+  /** Requests this query sent to Resource Graph: one per page (the pipeline's retries are not counted). */
+  readonly stats: ResourceGraphStats = { requests: 0 };
 
-  constructor(credential: TokenCredential, cloud: AzureCloudSettings, options: QueryRunnerOptions) {
-    // A runner of its own: the watch and a scan may page at the same time, and each runner waits
-    // out the quota its own answers report.
-    this.queries = new ResourceGraphQueryRunner(credential, cloud, options);
-    this.stats = this.queries.stats;
-  }
+  /**
+   * `queries` is the identity's one query runner (src/compose/azure.ts): the watch and a scan may
+   * page at the same time, and Resource Graph's quota is the identity's, so both wait it out together.
+   */
+  constructor(private readonly queries: ResourceGraphQueryRunner) {}
 
   async listSubscriptionIds(signal?: AbortSignal): Promise<SubscriptionIdListing> {
     const byId = new Map<string, ListedSubscription>();
@@ -48,6 +44,7 @@ export class ResourceGraphSubscriptionIds implements SubscriptionIdSource {
       const listed = toListedSubscription(row, where);
       byId.set(listed.subscriptionId, listed);
     });
+    this.stats.requests += read.requests;
     return { subscriptions: [...byId.values()], complete: !read.limitHit };
   }
 }

@@ -1,9 +1,10 @@
 /**
  * The tenant's subscriptions and the security contacts Resource Graph indexes for them, read with
  * two plain queries (docs/reference/scanning.md, resource-graph-query.ts) through the Resource Graph SDK, page
- * by page within the per-user quota (resource-graph-paging.ts, resource-graph-quota.ts). Rows are
- * validated (resource-graph-rows.ts); a row that is not what we expect stops the read with a
- * message naming the row and the field.
+ * by page within the per-user quota (resource-graph-paging.ts, resource-graph-quota.ts). Each row
+ * is validated (resource-graph-rows.ts) and handed to the scan's listener as its page arrives, so
+ * that no page is kept once read; a row that is not what we expect stops the read with a message
+ * naming the row and the field.
  *
  * Management groups are named up to RESOURCE_GRAPH_MANAGEMENT_GROUP_BATCH per request, and a named
  * group under which no subscription shows is reported (a typo must not pass as an empty, clean
@@ -12,19 +13,20 @@
  * tenant root group), so each row is credited to the named groups in its chain. Only when a batch
  * holds rows without a readable chain are its uncredited groups asked about one at a time.
  */
-import type { TokenCredential } from '@azure/identity';
 import type { SubscriptionInfo } from '../core/model.js';
 import { isSubscriptionId } from '../core/subscription-id.js';
-import type { ResourceGraphStats, ScanScope, TenantInventory, TenantInventorySource } from '../scan/ports.js';
-import type { AzureCloudSettings } from './azure-cloud.js';
-import { ResourceGraphQueryRunner, type PagingOptions, type QueryRunnerOptions } from './resource-graph-paging.js';
+import type { InventoryListener, InventoryOutcome, ResourceGraphStats, ScanScope, TenantInventorySource } from '../scan/ports.js';
+import type { PagingOptions, ResourceGraphQueryRunner } from './resource-graph-paging.js';
 import { CONTACTS, ResourceGraphError, SUBSCRIPTIONS, type RequestScope } from './resource-graph-query.js';
-import { InventoryBuilder, ManagementGroupCredit, toContactRow, toSubscriptionInfo } from './resource-graph-rows.js';
+import { ListedSubscriptions, ManagementGroupCredit, toContactRow, toSubscriptionInfo } from './resource-graph-rows.js';
+import { GrowingBatches, SideBySide } from './resource-graph-streams.js';
 
 // The adapter's public names, declared in the parts that use them.
-export { RESOURCE_GRAPH_PAGE_SIZE, TENANT_LIMIT_HIT_HEADER } from './resource-graph-paging.js';
+export { RESOURCE_GRAPH_PAGE_SIZE, ResourceGraphQueryRunner, TENANT_LIMIT_HIT_HEADER } from './resource-graph-paging.js';
+export type { PagingOptions, QueryRunnerOptions } from './resource-graph-paging.js';
 export { QUOTA_REMAINING_HEADER, QUOTA_RESETS_AFTER_HEADER } from './resource-graph-quota.js';
 export { ResourceGraphError, SECURITY_CONTACTS_QUERY, SUBSCRIPTIONS_QUERY } from './resource-graph-query.js';
+export type { Query, RequestScope } from './resource-graph-query.js';
 
 /** The most subscriptions one request may name. */
 export const RESOURCE_GRAPH_SUBSCRIPTION_BATCH = 1000;
@@ -33,61 +35,69 @@ export const RESOURCE_GRAPH_MANAGEMENT_GROUP_BATCH = 10;
 
 /** The subscriptions of a tenant too large for Resource Graph's tenant scope. */
 export interface SubscriptionLister {
-  listSubscriptions(signal?: AbortSignal): Promise<SubscriptionInfo[]>;
-}
-
-export interface ResourceGraphInventoryOptions extends QueryRunnerOptions {
-  /** Lists the subscriptions when a tenant-scope answer says the tenant is over Resource Graph's limit. */
-  subscriptionLister: SubscriptionLister;
+  /** Hands over every subscription the identity can see, a page at a time; no page is requested once `stop` is aborted. */
+  forEachSubscriptionPage(onPage: (page: SubscriptionInfo[]) => void, signal?: AbortSignal, stop?: AbortSignal): Promise<void>;
 }
 
 export class ResourceGraphInventory implements TenantInventorySource {
   /** Requests sent to Resource Graph: one per page (the pipeline's retries are not counted). */
   readonly stats: ResourceGraphStats;
-  private readonly queries: ResourceGraphQueryRunner;
-  private readonly subscriptionLister: SubscriptionLister;
 
-  constructor(credential: TokenCredential, cloud: AzureCloudSettings, options: ResourceGraphInventoryOptions) {
-    this.queries = new ResourceGraphQueryRunner(credential, cloud, options);
-    this.stats = this.queries.stats;
-    this.subscriptionLister = options.subscriptionLister;
+  constructor(
+    /** Shared with every other query of this identity, so that they all keep within its one quota. */
+    private readonly queries: ResourceGraphQueryRunner,
+    /** Lists the subscriptions when a tenant-scope answer says the tenant is over Resource Graph's limit. */
+    private readonly subscriptionLister: SubscriptionLister,
+  ) {
+    this.stats = queries.stats;
   }
 
-  async readInventory(scope: ScanScope, signal?: AbortSignal): Promise<TenantInventory> {
+  async readInventory(scope: ScanScope, listener: InventoryListener, signal?: AbortSignal): Promise<InventoryOutcome> {
     const subscriptionIds = normaliseSubscriptionIds(scope.subscriptionIds ?? []);
     const managementGroupIds = normaliseManagementGroupIds(scope.managementGroupIds ?? []);
-    if (subscriptionIds.length === 0 && managementGroupIds.length === 0) return this.readTenant(signal);
+    const listed = new ListedSubscriptions(listener);
+    if (subscriptionIds.length === 0 && managementGroupIds.length === 0) return this.readTenant(listed, listener, signal);
 
-    const inventory = new InventoryBuilder();
     for (const batch of chunk(subscriptionIds, RESOURCE_GRAPH_SUBSCRIPTION_BATCH)) {
-      await sideBySide((stop) => [
-        this.readSubscriptionRows({ subscriptions: batch }, inventory, signal, { stop }),
-        this.readContactRows({ subscriptions: batch }, inventory, signal, { stop }),
-      ]);
+      const reads = new SideBySide();
+      reads.run((stop) => this.readSubscriptionRows({ subscriptions: batch }, listed, signal, { stop }));
+      // A request naming subscriptions is answered for all of them: its last page completes their contacts.
+      reads.run(async (stop) => {
+        await this.readContactRows({ subscriptions: batch }, listener, signal, { stop });
+        if (!stop.aborted) listener.contactsComplete(batch);
+      });
+      await reads.settled();
     }
     const withoutSubscriptions: string[] = [];
     for (const batch of chunk(managementGroupIds, RESOURCE_GRAPH_MANAGEMENT_GROUP_BATCH)) {
       const credited = new ManagementGroupCredit(batch);
-      const [subscriptionsRead, contactsRead] = await sideBySide((stop) => [
-        this.readSubscriptionRows({ managementGroups: batch }, inventory, signal, { stop }, (row) => credited.credit(row)),
-        this.readContactRows({ managementGroups: batch }, inventory, signal, { stop }),
-      ]);
-      if (subscriptionsRead.limitHit || contactsRead.limitHit) throw partialManagementGroupAnswer(batch);
-      withoutSubscriptions.push(...(await this.confirmUncredited(credited, inventory, signal)));
+      let limitHit = false;
+      const reads = new SideBySide();
+      reads.run(async (stop) => {
+        const read = await this.readSubscriptionRows({ managementGroups: batch }, listed, signal, { stop }, (row) => credited.credit(row));
+        limitHit ||= read.limitHit;
+      });
+      reads.run(async (stop) => {
+        const read = await this.readContactRows({ managementGroups: batch }, listener, signal, { stop });
+        limitHit ||= read.limitHit;
+      });
+      await reads.settled();
+      if (limitHit) throw partialManagementGroupAnswer(batch);
+      withoutSubscriptions.push(...(await this.confirmUncredited(credited, listed, signal)));
     }
-    return inventory.build(withoutSubscriptions);
+    return { managementGroupsWithoutSubscriptions: withoutSubscriptions };
   }
 
   /**
    * The groups of a batch that no row was credited to. When every row had its ancestor chain, that
    * settles it; otherwise each such group is read alone, where every row it answers is its own.
    */
-  private async confirmUncredited(credited: ManagementGroupCredit, inventory: InventoryBuilder, signal?: AbortSignal): Promise<string[]> {
+  private async confirmUncredited(credited: ManagementGroupCredit, listed: ListedSubscriptions, signal?: AbortSignal): Promise<string[]> {
     if (!credited.hadRowsWithoutChain) return credited.uncredited();
     const without: string[] = [];
     for (const group of credited.uncredited()) {
       let rows = 0;
-      const read = await this.readSubscriptionRows({ managementGroups: [group] }, inventory, signal, {}, () => (rows += 1));
+      const read = await this.readSubscriptionRows({ managementGroups: [group] }, listed, signal, {}, () => (rows += 1));
       if (read.limitHit) throw partialManagementGroupAnswer([group]);
       if (rows === 0) without.push(group);
     }
@@ -95,34 +105,53 @@ export class ResourceGraphInventory implements TenantInventorySource {
   }
 
   /**
-   * Tenant scope. When Resource Graph says the tenant is over its tenant-scope subscription limit,
-   * the subscriptions come from the Subscriptions API and the contacts are queried in explicit
-   * batches of subscriptions, so that no subscription is left out. The two queries do not depend
-   * on each other, so they page side by side.
+   * Tenant scope: the two queries page side by side, each row handed over as its page arrives.
+   * When the contacts query ends, every contact in the tenant has been handed over.
+   *
+   * A tenant-scope answer may say the tenant is over Resource Graph's tenant-scope subscription
+   * limit; that query then stops at once. Over the limit, the subscriptions come from the
+   * Subscriptions API, and the contacts are queried for 1,000 named subscriptions at a time, each
+   * batch as soon as its subscriptions are listed, while the listing goes on: a batch's last page
+   * completes its subscriptions' contacts. Only the query that was over the limit is read another
+   * way; what the other one read in full stands.
    */
-  private async readTenant(signal?: AbortSignal): Promise<TenantInventory> {
-    const tenantWide = new InventoryBuilder();
-    const [subscriptionsRead, contactsRead] = await sideBySide((stop) => [
-      this.readSubscriptionRows({}, tenantWide, signal, { stop, stopWhenLimitHit: true }),
-      this.readContactRows({}, tenantWide, signal, { stop, stopWhenLimitHit: true }),
-    ]);
-    if (!subscriptionsRead.limitHit && !contactsRead.limitHit) return tenantWide.build();
-
-    const subscriptions = subscriptionsRead.limitHit
-      ? await this.subscriptionLister.listSubscriptions(signal)
-      : tenantWide.subscriptionList();
-    const batched = new InventoryBuilder();
-    batched.addSubscriptions(subscriptions);
-    const ids = subscriptions.map((s) => s.subscriptionId);
-    for (const batch of chunk(ids, RESOURCE_GRAPH_SUBSCRIPTION_BATCH)) {
-      await this.readContactRows({ subscriptions: batch }, batched, signal);
-    }
-    return batched.build();
+  private async readTenant(listed: ListedSubscriptions, listener: InventoryListener, signal?: AbortSignal): Promise<InventoryOutcome> {
+    const reads = new SideBySide();
+    let batches: GrowingBatches | undefined;
+    let listingFinished = false;
+    reads.run(async (stop) => {
+      const read = await this.readSubscriptionRows({}, listed, signal, { stop, stopWhenLimitHit: true }, () => batches?.grew());
+      if (read.limitHit && !stop.aborted) {
+        await this.subscriptionLister.forEachSubscriptionPage(
+          (page) => {
+            for (const subscription of page) listed.add(subscription);
+            batches?.grew();
+          },
+          signal,
+          stop,
+        );
+      }
+      listingFinished = true;
+      batches?.finish();
+    });
+    reads.run(async (stop) => {
+      const read = await this.readContactRows({}, listener, signal, { stop, stopWhenLimitHit: true });
+      if (stop.aborted) return;
+      if (!read.limitHit) return listener.contactsComplete();
+      batches = new GrowingBatches(listed.ids, RESOURCE_GRAPH_SUBSCRIPTION_BATCH, async (batch) => {
+        await this.readContactRows({ subscriptions: batch }, listener, signal, { stop });
+        if (!stop.aborted) listener.contactsComplete(batch);
+      });
+      if (listingFinished) batches.finish();
+      await batches.run(stop);
+    });
+    await reads.settled();
+    return { managementGroupsWithoutSubscriptions: [] };
   }
 
   private async readSubscriptionRows(
     scope: RequestScope,
-    inventory: InventoryBuilder,
+    listed: ListedSubscriptions,
     signal?: AbortSignal,
     paging?: PagingOptions,
     observe?: (row: unknown) => void,
@@ -132,21 +161,21 @@ export class ResourceGraphInventory implements TenantInventorySource {
       scope,
       signal,
       (row, where) => {
-        inventory.addSubscriptions([toSubscriptionInfo(row, where)]);
+        listed.add(toSubscriptionInfo(row, where));
         observe?.(row);
       },
       paging,
     );
   }
 
-  private async readContactRows(scope: RequestScope, inventory: InventoryBuilder, signal?: AbortSignal, paging?: PagingOptions) {
+  private async readContactRows(scope: RequestScope, listener: InventoryListener, signal?: AbortSignal, paging?: PagingOptions) {
     return this.queries.run(
       CONTACTS,
       scope,
       signal,
       (row, where) => {
         const contact = toContactRow(row, where);
-        inventory.addContact(contact.subscriptionId, contact.id, contact.raw);
+        listener.contact(contact.subscriptionId, contact.id, contact.raw);
       },
       paging,
     );
@@ -169,23 +198,6 @@ function normaliseSubscriptionIds(ids: string[]): string[] {
     normalised.add(id.toLowerCase());
   }
   return [...normalised];
-}
-
-/**
- * Runs the two queries side by side. When one fails, the other stops before its next page (its
- * request in flight is let finish, so no connection is abandoned half-read); the first failure is
- * what the caller sees.
- */
-async function sideBySide<T>(start: (stop: AbortSignal) => [Promise<T>, Promise<T>]): Promise<[T, T]> {
-  const stop = new AbortController();
-  const reads = start(stop.signal);
-  try {
-    return await Promise.all(reads);
-  } catch (error) {
-    stop.abort();
-    await Promise.allSettled(reads);
-    throw error;
-  }
 }
 
 /** Trimmed, blanks dropped, and each group once: management group ids are not case-sensitive. */

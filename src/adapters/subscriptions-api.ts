@@ -33,7 +33,8 @@ export class SubscriptionsApiError extends Error {
   override name = 'SubscriptionsApiError';
 }
 
-const subscriptionSchema = z.looseObject({
+// z.object, not looseObject: what the item holds beyond these fields is not read, and is not copied.
+const subscriptionSchema = z.object({
   subscriptionId: subscriptionIdSchema,
   displayName: z.string(),
   state: z.string().min(1),
@@ -68,11 +69,21 @@ export class SubscriptionsApi implements SubscriptionLookup {
 
   /** Every subscription the identity can see, following nextLink. Throws SubscriptionsApiError. */
   async listSubscriptions(signal?: AbortSignal): Promise<SubscriptionInfo[]> {
-    const endpoint = this.cloud.resourceManagerEndpoint;
     const subscriptions: SubscriptionInfo[] = [];
+    await this.forEachSubscriptionPage((page) => subscriptions.push(...page), signal);
+    return subscriptions;
+  }
+
+  /**
+   * Every subscription the identity can see, handed over a page at a time as each arrives,
+   * following nextLink; no further page is requested once `stop` is aborted. Throws
+   * SubscriptionsApiError.
+   */
+  async forEachSubscriptionPage(onPage: (page: SubscriptionInfo[]) => void, signal?: AbortSignal, stop?: AbortSignal): Promise<void> {
+    const endpoint = this.cloud.resourceManagerEndpoint;
     let url: string | undefined = `${endpoint}/subscriptions?api-version=${SUBSCRIPTIONS_API_VERSION}`;
     const seen = new Set<string>();
-    while (url) {
+    while (url && !stop?.aborted) {
       if (seen.has(url) || seen.size >= MAX_PAGES) {
         throw new SubscriptionsApiError(`The Subscriptions API kept answering with the same nextLink (${url}); the list was not finished.`);
       }
@@ -90,7 +101,7 @@ export class SubscriptionsApi implements SubscriptionLookup {
       if (!page || !Array.isArray(page.value)) {
         throw new SubscriptionsApiError('Could not list subscriptions: the answer has no "value" list.');
       }
-      for (const [index, item] of page.value.entries()) subscriptions.push(toSubscriptionInfo(item, index));
+      onPage(page.value.map((item, index) => toSubscriptionInfo(item, index)));
       url = undefined;
       if (typeof page.nextLink === 'string' && page.nextLink !== '') {
         const next = checkNextLink(page.nextLink, endpoint);
@@ -98,7 +109,6 @@ export class SubscriptionsApi implements SubscriptionLookup {
         url = next.url;
       }
     }
-    return subscriptions;
   }
 
   /** One subscription's display name and state, fresh from ARM. Never throws for an ARM answer. */

@@ -350,7 +350,7 @@ function sparseProgress(deps: AppDependencies, context: InvocationContext): (pro
 function countedInventory(source: TenantInventorySource): TenantInventorySource {
   const before = source.stats.requests;
   return {
-    readInventory: (scope, signal) => source.readInventory(scope, signal),
+    readInventory: (scope, listener, signal) => source.readInventory(scope, listener, signal),
     get stats() {
       return { requests: source.stats.requests - before };
     },

@@ -1,6 +1,7 @@
 /**
  * Progress on stderr for long scans: a line when each phase starts and, while the
- * securityContacts API confirms doubtful subscriptions, a count at most every two seconds.
+ * securityContacts API confirms doubtful subscriptions (which begins while Resource Graph is still
+ * being read), a count at most every two seconds.
  */
 import type { ScanProgress } from '../scan/scan.js';
 
@@ -15,16 +16,23 @@ export function createProgressReporter(stderr: (text: string) => void): { update
         lastPhase = progress.phase;
         if (progress.phase === 'inventory') stderr('contact-watch: reading subscriptions and security contacts from Resource Graph…\n');
         if (progress.phase === 'confirming' && progress.toConfirm > 0) {
+          const already = progress.confirmed > 0 ? ` (${progress.confirmed} done while Resource Graph was read)` : '';
           stderr(
-            `contact-watch: ${progress.subscriptions} subscription(s); confirming ${progress.toConfirm} with the securityContacts API…\n`,
+            `contact-watch: ${progress.subscriptions} subscription(s); confirming ${progress.toConfirm} with the securityContacts API${already}…\n`,
           );
         }
         lastPrinted = Date.now();
         return;
       }
-      if (progress.phase === 'confirming' && Date.now() - lastPrinted >= INTERVAL_MS) {
+      if (Date.now() - lastPrinted < INTERVAL_MS) return;
+      if (progress.phase === 'confirming') {
         lastPrinted = Date.now();
         stderr(`contact-watch: confirmed ${progress.confirmed}/${progress.toConfirm}\n`);
+      } else if (progress.phase === 'inventory' && progress.confirmed > 0) {
+        lastPrinted = Date.now();
+        stderr(
+          `contact-watch: ${progress.subscriptions} subscription(s) listed so far; confirmed ${progress.confirmed}/${progress.toConfirm} doubtful ones…\n`,
+        );
       }
     },
     stop() {

@@ -7,7 +7,7 @@ import type { TokenCredential } from '@azure/identity';
 import { resolveAzureCloud, type AzureCloudSettings } from '../adapters/azure-cloud.js';
 import { DEFAULT_RETRY_SETTINGS, type RetrySettings } from '../adapters/arm-http.js';
 import { createAzureCredential } from '../adapters/credential.js';
-import { ResourceGraphInventory } from '../adapters/resource-graph.js';
+import { ResourceGraphInventory, ResourceGraphQueryRunner } from '../adapters/resource-graph.js';
 import { ResourceGraphSubscriptionIds } from '../adapters/resource-graph-subscription-ids.js';
 import { SecurityContactsApi } from '../adapters/security-contacts.js';
 import { SubscriptionsApi } from '../adapters/subscriptions-api.js';
@@ -15,7 +15,12 @@ import { SubscriptionsApi } from '../adapters/subscriptions-api.js';
 export interface AzureAdapters {
   cloud: AzureCloudSettings;
   credential: TokenCredential;
-  /** Resource Graph: subscriptions and indexed contacts (TenantInventorySource). */
+  /**
+   * Resource Graph queries of this identity: every query goes through it, so that together they
+   * keep within the identity's one Resource Graph quota.
+   */
+  resourceGraph: ResourceGraphQueryRunner;
+  /** Resource Graph: subscriptions and indexed contacts (TenantInventorySource), read through `resourceGraph`. */
   inventory: ResourceGraphInventory;
   /** Resource Graph: the tenant's subscription ids and states only, for the new-subscription watch (SubscriptionIdSource). */
   subscriptionIds: ResourceGraphSubscriptionIds;
@@ -48,11 +53,13 @@ export function createAzureAdapters(env: NodeJS.ProcessEnv = process.env, option
     ...(options.additionalPolicies ? { additionalPolicies: options.additionalPolicies } : {}),
   };
   const subscriptions = new SubscriptionsApi(credential, cloud, clientOptions);
+  const resourceGraph = new ResourceGraphQueryRunner(credential, cloud, clientOptions);
   return {
     cloud,
     credential,
-    inventory: new ResourceGraphInventory(credential, cloud, { ...clientOptions, subscriptionLister: subscriptions }),
-    subscriptionIds: new ResourceGraphSubscriptionIds(credential, cloud, clientOptions),
+    resourceGraph,
+    inventory: new ResourceGraphInventory(resourceGraph, subscriptions),
+    subscriptionIds: new ResourceGraphSubscriptionIds(resourceGraph),
     contacts: new SecurityContactsApi(credential, cloud, clientOptions),
     subscriptions,
   };

@@ -96,10 +96,28 @@ export interface ResourceGraphStats {
   requests: number;
 }
 
-export interface TenantInventory {
-  subscriptions: SubscriptionInfo[];
-  /** Raw contact items by lower-case subscription id, as Resource Graph indexes them. */
-  contactsBySubscription: Map<string, RawSecurityContact[]>;
+/**
+ * What Resource Graph shows, handed over row by row as its pages arrive, so that a scan can act on
+ * each subscription as soon as what Resource Graph shows of it is known.
+ */
+export interface InventoryListener {
+  /** A subscription in scope. Each is handed over once, however often the scope's parts list it. */
+  subscription(subscription: SubscriptionInfo): void;
+  /**
+   * A contact Resource Graph indexes for a subscription (lower-case id). The contacts query is not
+   * ordered by subscription: a contact may come before or after its subscription, and the same
+   * contact (by id) may come again when the scope is read in overlapping parts.
+   */
+  contact(subscriptionId: string, contactId: string, item: RawSecurityContact): void;
+  /**
+   * Every contact Resource Graph indexes for these subscriptions (lower-case ids) has been handed
+   * over — or, without ids, for every subscription in scope: what it shows of them is final. Once
+   * readInventory has resolved, that is true of every subscription whether or not this was called.
+   */
+  contactsComplete(subscriptionIds?: readonly string[]): void;
+}
+
+export interface InventoryOutcome {
   /**
    * The management groups named in the scope under which no subscription showed, as they were
    * named: a mistyped id, a display name given for an id, or a group this identity cannot read.
@@ -109,8 +127,12 @@ export interface TenantInventory {
 }
 
 export interface TenantInventorySource {
-  /** Reads the subscriptions in scope and the security contacts Resource Graph indexes for them. */
-  readInventory(scope: ScanScope, signal?: AbortSignal): Promise<TenantInventory>;
+  /**
+   * Reads the subscriptions in scope and the security contacts Resource Graph indexes for them,
+   * handing each row to `listener` as its page arrives. Rejects when Resource Graph cannot be read
+   * (or `signal` is aborted); rows already handed over are then not the whole scope.
+   */
+  readInventory(scope: ScanScope, listener: InventoryListener, signal?: AbortSignal): Promise<InventoryOutcome>;
   readonly stats: ResourceGraphStats;
 }
 

@@ -1,16 +1,18 @@
 /**
- * The tenant sweep: Resource Graph first (two queries for the whole tenant), then the
- * securityContacts API for every subscription Resource Graph does not show as compliant —
- * Resource Graph lags behind the service and may not index contacts at all, so a doubtful
- * verdict is never reported before the API confirms it.
+ * The tenant sweep: Resource Graph (two queries for the whole tenant, paged side by side), and the
+ * securityContacts API for every subscription Resource Graph does not show as compliant — Resource
+ * Graph lags behind the service and may not index contacts at all, so a doubtful verdict is never
+ * reported before the API confirms it. The two overlap: a subscription is read from the API as soon
+ * as it is known to be doubtful (triage.ts), while the rest of the tenant is still being paged.
  */
 import { randomUUID } from 'node:crypto';
 import pLimit from 'p-limit';
 import type { Policy, ScanReport, ScanStatus, SubscriptionInfo, SubscriptionVerdict } from '../core/model.js';
-import type { ScanScope, SecurityContactsSource, SubscriptionLookup, TenantInventory, TenantInventorySource } from './ports.js';
-import { isBadStatus } from '../core/state-transitions.js';
+import type { ScanScope, SecurityContactsSource, SubscriptionLookup, TenantInventorySource } from './ports.js';
 import type { RecordedSubscription } from '../core/state-model.js';
-import { errorVerdict, isJudged, skippedVerdict, verdictFromApi, verdictFromContacts } from './verdicts.js';
+import { Confirmations } from './confirmations.js';
+import { ResourceGraphTriage } from './triage.js';
+import { ContactJudge, errorVerdict } from './verdicts.js';
 
 /**
  * securityContacts reads in flight at once. Each is a read on a different subscription, so each
@@ -19,7 +21,13 @@ import { errorVerdict, isJudged, skippedVerdict, verdictFromApi, verdictFromCont
 export const DEFAULT_CONFIRMATION_CONCURRENCY = 64;
 
 export interface ScanProgress {
+  /**
+   * `inventory` while Resource Graph is read (confirmations may already be under way: `confirmed`
+   * of `toConfirm` so far), `confirming` once it has been read in full (`toConfirm` is then final),
+   * `done` at the end.
+   */
   phase: 'inventory' | 'confirming' | 'done';
+  /** Subscriptions in scope: those listed so far while `inventory`. */
   subscriptions: number;
   toConfirm: number;
   confirmed: number;
@@ -82,42 +90,80 @@ export async function runScan(scope: ScanScope, deps: ScanDependencies): Promise
   const progress: ScanProgress = { phase: 'inventory', subscriptions: 0, toConfirm: 0, confirmed: 0 };
   deps.onProgress?.({ ...progress });
 
-  let inventory: TenantInventory;
+  // Stops everything the scan has under way: the Resource Graph pages and the API reads.
+  const stop = new AbortController();
+  const signal = deps.signal ? AbortSignal.any([deps.signal, stop.signal]) : stop.signal;
+  const verdicts: SubscriptionVerdict[] = [];
+  const judge = new ContactJudge(deps.policy);
+  const confirmations = new Confirmations({
+    contacts: deps.contacts,
+    judge,
+    concurrency: deps.concurrency ?? DEFAULT_CONFIRMATION_CONCURRENCY,
+    signal,
+    stop: (error) => stop.abort(error),
+    confirmed: (verdict) => {
+      verdicts.push(verdict);
+      progress.confirmed += 1;
+      if (progress.phase === 'inventory') progress.subscriptions = triage.listed;
+      deps.onProgress?.({ ...progress });
+    },
+  });
+  // A scope of management groups is checked before anything is read from the API: a group that
+  // yields nothing stops the scan with nothing judged, so its confirmations wait for the check.
+  const held: SubscriptionInfo[] | undefined = (scope.managementGroupIds?.length ?? 0) > 0 ? [] : undefined;
+  const recorded = isWholeTenant(scope) ? deps.recorded : undefined;
+  const triage = new ResourceGraphTriage(
+    judge,
+    {
+      settled: (verdict) => verdicts.push(verdict),
+      doubtful: (subscription) => {
+        progress.toConfirm += 1;
+        if (held) held.push(subscription);
+        else confirmations.confirm(subscription);
+      },
+    },
+    recorded,
+  );
+  /** Stops what is under way and waits until it has, so that nothing ends after the scan has failed. */
+  const abandon = async (): Promise<void> => {
+    stop.abort();
+    await confirmations.settled();
+  };
+
+  let outcome;
   try {
-    inventory = await deps.inventory.readInventory(scope, deps.signal);
+    outcome = await deps.inventory.readInventory(scope, triage, signal);
   } catch (error) {
+    await abandon();
+    // A read that threw stopped Resource Graph too; its error is the one that counts.
+    if (confirmations.failed) throw confirmations.failed.error;
     throw new ScanFailedError(`Resource Graph could not be read: ${messageOf(error)}`, { cause: error });
   }
-  if (inventory.managementGroupsWithoutSubscriptions.length > 0) {
-    throw new ManagementGroupsWithoutSubscriptionsError(inventory.managementGroupsWithoutSubscriptions);
+  if (outcome.managementGroupsWithoutSubscriptions.length > 0) {
+    await abandon();
+    throw new ManagementGroupsWithoutSubscriptionsError(outcome.managementGroupsWithoutSubscriptions);
   }
-  const recorded = isWholeTenant(scope) ? deps.recorded : undefined;
-  const named = await withNamedSubscriptions(inventory.subscriptions, scope, deps);
-  const { subscriptions, unresolved } = recorded
-    ? await withRecordedSubscriptions(named, recorded, deps)
-    : { subscriptions: named, unresolved: [] };
-  progress.subscriptions = subscriptions.length + unresolved.length;
-  // The raw rows are not needed once each subscription is classified; the confirmation phase
-  // that follows can be long, and at 50,000 subscriptions they are most of the memory.
-  const { verdicts, doubtful } = classify(subscriptions, inventory.contactsBySubscription, deps.policy, recorded);
-  inventory.contactsBySubscription.clear();
-  verdicts.push(...unresolved);
 
+  let unresolved: SubscriptionVerdict[];
+  try {
+    triage.contactsComplete();
+    await addNamedSubscriptions(triage, scope, deps, signal);
+    unresolved = recorded ? await addRecordedSubscriptions(triage, recorded, deps, signal) : [];
+    triage.forgetUnlisted();
+  } catch (error) {
+    await abandon();
+    throw error;
+  }
+  verdicts.push(...unresolved);
+  for (const subscription of held ?? []) confirmations.confirm(subscription);
+
+  progress.subscriptions = triage.listed + unresolved.length;
   progress.phase = 'confirming';
-  progress.toConfirm = doubtful.length;
   deps.onProgress?.({ ...progress });
-  const limit = pLimit(deps.concurrency ?? DEFAULT_CONFIRMATION_CONCURRENCY);
-  const confirmed = await Promise.all(
-    doubtful.map((subscription) =>
-      limit(async () => {
-        const read = await deps.contacts.listContacts(subscription.subscriptionId, deps.signal);
-        progress.confirmed += 1;
-        deps.onProgress?.({ ...progress });
-        return verdictFromApi(subscription, read, deps.policy);
-      }),
-    ),
-  );
-  verdicts.push(...confirmed);
+  await confirmations.settled();
+  if (confirmations.failed) throw confirmations.failed.error;
+  // Stopped from outside (deps.signal) while reads were under way: some subscriptions have no verdict.
+  signal.throwIfAborted();
   verdicts.sort((a, b) => (a.subscriptionId < b.subscriptionId ? -1 : a.subscriptionId > b.subscriptionId ? 1 : 0));
 
   progress.phase = 'done';
@@ -132,32 +178,6 @@ export async function runScan(scope: ScanScope, deps: ScanDependencies): Promise
       durationMs: finished.getTime() - started.getTime(),
     },
   };
-}
-
-/**
- * What Resource Graph settles: skipped subscriptions, and those its indexed contact shows as
- * compliant. Everything else is doubtful and goes to the securityContacts API.
- */
-function classify(
-  subscriptions: SubscriptionInfo[],
-  contactsBySubscription: TenantInventory['contactsBySubscription'],
-  policy: Policy,
-  recorded: ScanDependencies['recorded'],
-): { verdicts: SubscriptionVerdict[]; doubtful: SubscriptionInfo[] } {
-  const verdicts: SubscriptionVerdict[] = [];
-  const doubtful: SubscriptionInfo[] = [];
-  for (const subscription of subscriptions) {
-    if (!isJudged(subscription)) {
-      verdicts.push(skippedVerdict(subscription));
-      continue;
-    }
-    const indexed = contactsBySubscription.get(subscription.subscriptionId);
-    const fromGraph = indexed ? verdictFromContacts(subscription, 'resource-graph', indexed, policy) : undefined;
-    const storedBad = recorded !== undefined && isBadStatus(recorded.get(subscription.subscriptionId)?.status ?? 'compliant');
-    if (fromGraph?.status === 'compliant' && !storedBad) verdicts.push(fromGraph);
-    else doubtful.push(subscription);
-  }
-  return { verdicts, doubtful };
 }
 
 export function buildReport(
@@ -188,23 +208,20 @@ export function summarise(verdicts: readonly SubscriptionVerdict[]): ScanReport[
  * identity may no longer read it; a 5xx; none) is `error`, so a monitor that lost sight of a
  * subscription says so instead of going quiet about it.
  */
-async function withRecordedSubscriptions(
-  listed: SubscriptionInfo[],
+async function addRecordedSubscriptions(
+  triage: ResourceGraphTriage,
   recorded: ReadonlyMap<string, RecordedSubscription>,
   deps: ScanDependencies,
-): Promise<{ subscriptions: SubscriptionInfo[]; unresolved: SubscriptionVerdict[] }> {
-  const present = new Set(listed.map((subscription) => subscription.subscriptionId));
-  const missing = [...recorded].filter(([id, stored]) => stored.status !== 'gone' && !present.has(id)).map(([id]) => id);
-  if (missing.length === 0 || !deps.subscriptions) return { subscriptions: listed, unresolved: [] };
+  signal: AbortSignal,
+): Promise<SubscriptionVerdict[]> {
+  const missing = [...recorded].filter(([id, stored]) => stored.status !== 'gone' && !triage.isListed(id)).map(([id]) => id);
+  if (missing.length === 0 || !deps.subscriptions) return [];
   const lookup = deps.subscriptions;
   const limit = pLimit(deps.concurrency ?? DEFAULT_CONFIRMATION_CONCURRENCY);
-  const answers = await Promise.all(
-    missing.map((id) => limit(async () => ({ id, answer: await lookup.getSubscription(id, deps.signal) }))),
-  );
-  const subscriptions = [...listed];
+  const answers = await Promise.all(missing.map((id) => limit(async () => ({ id, answer: await lookup.getSubscription(id, signal) }))));
   const unresolved: SubscriptionVerdict[] = [];
   for (const { id, answer } of answers) {
-    if (answer.kind === 'found') subscriptions.push(answer.subscription);
+    if (answer.kind === 'found') triage.subscription(answer.subscription);
     else if (answer.status !== 404) {
       unresolved.push(
         errorVerdict(
@@ -216,7 +233,7 @@ async function withRecordedSubscriptions(
       );
     }
   }
-  return { subscriptions, unresolved };
+  return unresolved;
 }
 
 /** No subscriptions or management groups named: every subscription the identity can see. */
@@ -229,14 +246,17 @@ export function isWholeTenant(scope: ScanScope): boolean {
  * not indexed yet, or one this identity cannot see) is still judged: its name and state are read
  * from ARM, and the securityContacts API decides — it is never silently dropped.
  */
-async function withNamedSubscriptions(listed: SubscriptionInfo[], scope: ScanScope, deps: ScanDependencies): Promise<SubscriptionInfo[]> {
-  const byId = new Map(listed.map((s) => [s.subscriptionId, s]));
+async function addNamedSubscriptions(
+  triage: ResourceGraphTriage,
+  scope: ScanScope,
+  deps: ScanDependencies,
+  signal: AbortSignal,
+): Promise<void> {
   for (const id of scope.subscriptionIds ?? []) {
-    if (byId.has(id)) continue;
-    const lookup = deps.subscriptions ? await deps.subscriptions.getSubscription(id, deps.signal) : undefined;
-    byId.set(id, lookup?.kind === 'found' ? lookup.subscription : { subscriptionId: id, displayName: '', state: 'Unknown' });
+    if (triage.isListed(id)) continue;
+    const lookup = deps.subscriptions ? await deps.subscriptions.getSubscription(id, signal) : undefined;
+    triage.subscription(lookup?.kind === 'found' ? lookup.subscription : { subscriptionId: id, displayName: '', state: 'Unknown' });
   }
-  return [...byId.values()];
 }
 
 export function messageOf(error: unknown): string {

@@ -7,6 +7,8 @@ import { afterAll, beforeAll, beforeEach } from 'vitest';
 import { startLocalAzure, type LocalAzure, type LocalAzureOptions, type SimulatedTenant } from '../../azure-server/index.js';
 import { useManagedIdentityEnv } from '../../azure-server/sdk-clients.js';
 import { FAST_RETRY } from '../../support/fixtures.js';
+import type { SubscriptionInfo } from '../../../src/core/model.js';
+import type { InventoryOutcome, RawSecurityContact, ScanScope, TenantInventorySource } from '../../../src/scan/ports.js';
 
 /**
  * Puts the server's managed identity into process.env for the whole test file. MSAL caches the
@@ -90,4 +92,50 @@ export function gate(): { opened: Promise<void>; open(): void } {
   let open!: () => void;
   const opened = new Promise<void>((resolve) => (open = resolve));
   return { opened, open };
+}
+
+/** Everything an inventory read handed over, gathered: what the scan's listener saw, in order. */
+export interface GatheredInventory extends InventoryOutcome {
+  subscriptions: SubscriptionInfo[];
+  /** Raw contact items by subscription id, a contact handed over twice (by id) counted once. */
+  contactsBySubscription: Map<string, RawSecurityContact[]>;
+  /** What was said complete, in order: `all`, or the ids of one batch. */
+  completions: ('all' | string[])[];
+  /** Each call, in order: `subscription <id>`, `contact <subscription id>`, `complete <all | n ids>`. */
+  events: string[];
+}
+
+/** Reads the scope through `source`, gathering what it hands over. */
+export async function gatherInventory(source: TenantInventorySource, scope: ScanScope, signal?: AbortSignal): Promise<GatheredInventory> {
+  const subscriptions: SubscriptionInfo[] = [];
+  const contacts = new Map<string, Map<string, RawSecurityContact>>();
+  const completions: ('all' | string[])[] = [];
+  const events: string[] = [];
+  const outcome = await source.readInventory(
+    scope,
+    {
+      subscription: (subscription) => {
+        subscriptions.push(subscription);
+        events.push(`subscription ${subscription.subscriptionId}`);
+      },
+      contact: (subscriptionId, contactId, item) => {
+        let byId = contacts.get(subscriptionId);
+        if (!byId) contacts.set(subscriptionId, (byId = new Map()));
+        byId.set(contactId.toLowerCase(), item);
+        events.push(`contact ${subscriptionId}`);
+      },
+      contactsComplete: (ids) => {
+        completions.push(ids ? [...ids] : 'all');
+        events.push(`complete ${ids ? `${ids.length} ids` : 'all'}`);
+      },
+    },
+    signal,
+  );
+  return {
+    ...outcome,
+    subscriptions,
+    contactsBySubscription: new Map([...contacts].map(([id, byId]) => [id, [...byId.values()]])),
+    completions,
+    events,
+  };
 }

@@ -9,10 +9,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_RETRY_SETTINGS, type RetrySettings } from '../../../src/adapters/arm-http.js';
 import { resolveAzureCloud } from '../../../src/adapters/azure-cloud.js';
 import { createAzureCredential } from '../../../src/adapters/credential.js';
-import { ResourceGraphInventory } from '../../../src/adapters/resource-graph.js';
+import { ResourceGraphInventory, ResourceGraphQueryRunner } from '../../../src/adapters/resource-graph.js';
 import { SubscriptionsApi } from '../../../src/adapters/subscriptions-api.js';
 import { SimulatedTenant, startLocalAzure, type LocalAzure } from '../../azure-server/index.js';
-import { failureOf, guid, useServerIdentity } from './helpers.js';
+import { failureOf, gatherInventory, guid, useServerIdentity } from './helpers.js';
 import { FAST_RETRY } from '../../support/fixtures.js';
 
 let azure: LocalAzure;
@@ -39,9 +39,8 @@ function inventoryOnTheTestClock(retry: RetrySettings = FAST_RETRY): { inventory
   const credential = createAzureCredential(cloud);
   const retrySettings = { ...DEFAULT_RETRY_SETTINGS, ...retry };
   const slept: number[] = [];
-  const inventory = new ResourceGraphInventory(credential, cloud, {
+  const queries = new ResourceGraphQueryRunner(credential, cloud, {
     retry: retrySettings,
-    subscriptionLister: new SubscriptionsApi(credential, cloud, { retry: retrySettings }),
     clock: () => now,
     // Waits side by side end together, as timers would: the clock moves to the later end.
     sleep: async (ms) => {
@@ -51,6 +50,7 @@ function inventoryOnTheTestClock(retry: RetrySettings = FAST_RETRY): { inventory
       now = Math.max(now, until);
     },
   });
+  const inventory = new ResourceGraphInventory(queries, new SubscriptionsApi(credential, cloud, { retry: retrySettings }));
   return { inventory, slept };
 }
 
@@ -60,9 +60,9 @@ describe('Resource Graph user quota', () => {
   it('waits for the quota to reset rather than being throttled', async () => {
     const { inventory, slept } = inventoryOnTheTestClock();
 
-    await inventory.readInventory({}); // 2 requests: this window's quota is spent
+    await gatherInventory(inventory, {}); // 2 requests: this window's quota is spent
     expect(slept).toEqual([]);
-    await inventory.readInventory({}); // must wait for the next window
+    await gatherInventory(inventory, {}); // must wait for the next window
 
     // Each of the two queries, side by side, waited for the reset the last answer announced.
     expect(slept).toEqual([WINDOW_MS, WINDOW_MS]);
@@ -73,10 +73,10 @@ describe('Resource Graph user quota', () => {
   it('stops the read, naming the wait, when the quota resets later than maxRetryAfterMs', async () => {
     now += WINDOW_MS; // a fresh window
     const { inventory, slept } = inventoryOnTheTestClock({ ...FAST_RETRY, maxRetryAfterMs: 200 });
-    await inventory.readInventory({}); // spends this window's quota
+    await gatherInventory(inventory, {}); // spends this window's quota
     const sent = azure.requests.of('resource-graph').length;
 
-    const error = await failureOf(inventory.readInventory({}));
+    const error = await failureOf(gatherInventory(inventory, {}));
 
     expect(error.message).toBe(
       "Resource Graph's request quota for this identity resets in 1 s (x-ms-user-quota-resets-after), longer than the 0.2 s contact-watch waits; the read was stopped.",

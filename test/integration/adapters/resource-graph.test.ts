@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { ResourceGraphError, SECURITY_CONTACTS_QUERY, SUBSCRIPTIONS_QUERY } from '../../../src/adapters/resource-graph.js';
 import { SimulatedTenant, type LocalAzure } from '../../azure-server/index.js';
 import { contactListItems, FAST_RETRY } from '../../support/fixtures.js';
-import { adaptersFor, failureOf, guid, useLocalAzure } from './helpers.js';
+import { adaptersFor, failureOf, gatherInventory, guid, useLocalAzure } from './helpers.js';
 
 /** Subscriptions a tenant-scope query covers on this server; beyond it, the limit-hit header is set. */
 const TENANT_LIMIT = 2_500;
@@ -56,7 +56,7 @@ describe('ResourceGraphInventory.readInventory', () => {
     tenant.addSubscription({ subscriptionId: C, displayName: 'Old', state: 'Disabled', contacts: [contactFor(C)] });
     const adapters = adaptersFor(azure);
 
-    const inventory = await adapters.inventory.readInventory({});
+    const inventory = await gatherInventory(adapters.inventory, {});
 
     expect(inventory.subscriptions).toEqual([
       { subscriptionId: A, displayName: 'Prod', state: 'Enabled', tenantId: tenant.tenantId, tags: { owner: 'sec' } },
@@ -92,13 +92,15 @@ describe('ResourceGraphInventory.readInventory', () => {
     }
     expect(adapters.inventory.stats.requests).toBe(2);
     expect(inventory.managementGroupsWithoutSubscriptions).toEqual([]);
+    // The end of the contacts query completes every subscription's contacts.
+    expect(inventory.completions).toEqual(['all']);
   });
 
   it('follows $skipToken until it is absent', async () => {
     const ids = addMany(2_100, 'bbbbbbbb');
     const adapters = adaptersFor(azure);
 
-    const inventory = await adapters.inventory.readInventory({});
+    const inventory = await gatherInventory(adapters.inventory, {});
 
     expect(inventory.subscriptions.map((s) => s.subscriptionId).sort()).toEqual([...ids].sort());
     expect(inventory.contactsBySubscription.size).toBe(2_100);
@@ -110,6 +112,12 @@ describe('ResourceGraphInventory.readInventory', () => {
     expect(pagesOf(SUBSCRIPTIONS_QUERY)).toEqual([false, true, true]);
     expect(pagesOf(SECURITY_CONTACTS_QUERY)).toEqual([false, true, true]);
     expect(adapters.inventory.stats.requests).toBe(6);
+    // Rows are handed over as their pages arrive, each subscription once; "complete" follows the last contact.
+    expect(new Set(inventory.subscriptions.map((s) => s.subscriptionId)).size).toBe(2_100);
+    expect(inventory.events.filter((event) => event === 'complete all')).toHaveLength(1);
+    expect(inventory.events.indexOf('complete all')).toBeGreaterThan(
+      inventory.events.findLastIndex((event) => event.startsWith('contact ')),
+    );
   });
 
   it('names subscriptions in batches of at most 1000, lower-cased and de-duplicated', async () => {
@@ -117,7 +125,7 @@ describe('ResourceGraphInventory.readInventory', () => {
     const named = [...ids.map((id) => id.toUpperCase()), ids[0]!, guid(9_999, 'dddddddd')];
     const adapters = adaptersFor(azure);
 
-    const inventory = await adapters.inventory.readInventory({ subscriptionIds: named });
+    const inventory = await gatherInventory(adapters.inventory, { subscriptionIds: named });
 
     expect(inventory.subscriptions).toHaveLength(1_500);
     expect(inventory.contactsBySubscription.size).toBe(1_500);
@@ -129,6 +137,9 @@ describe('ResourceGraphInventory.readInventory', () => {
         1000, 501,
       ]);
     }
+    // A request naming subscriptions answers for all of them: each batch's contacts are complete when it ends.
+    expect(inventory.completions.map((ids) => (ids === 'all' ? ids : ids.length))).toEqual([1000, 501]);
+    expect(inventory.completions.flat()).toEqual(expect.arrayContaining([ids[0], ids[1_499], guid(9_999, 'dddddddd')]));
   });
 
   it('reads management groups with managementGroups in the request', async () => {
@@ -136,7 +147,7 @@ describe('ResourceGraphInventory.readInventory', () => {
     tenant.addSubscription({ subscriptionId: guid(1), managementGroupIds: ['platform'], contacts: [contactFor(guid(1))] });
     tenant.addSubscription({ subscriptionId: guid(2), contacts: [contactFor(guid(2))] });
 
-    const inventory = await adaptersFor(azure).inventory.readInventory({ managementGroupIds: ['platform'] });
+    const inventory = await gatherInventory(adaptersFor(azure).inventory, { managementGroupIds: ['platform'] });
 
     expect(inventory.subscriptions.map((s) => s.subscriptionId)).toEqual([guid(1)]);
     expect([...inventory.contactsBySubscription.keys()]).toEqual([guid(1)]);
@@ -154,7 +165,7 @@ describe('ResourceGraphInventory.readInventory', () => {
     tenant.addSubscription({ subscriptionId: guid(3), contacts: [] });
     const adapters = adaptersFor(azure);
 
-    const inventory = await adapters.inventory.readInventory({
+    const inventory = await gatherInventory(adapters.inventory, {
       managementGroupIds: ['platform', 'platfrom', 'Landing-Zones', 'sandbox', 'PLATFORM'],
     });
 
@@ -178,7 +189,7 @@ describe('ResourceGraphInventory.readInventory', () => {
     });
     const adapters = adaptersFor(azure);
 
-    const inventory = await adapters.inventory.readInventory({ managementGroupIds: groups });
+    const inventory = await gatherInventory(adapters.inventory, { managementGroupIds: groups });
 
     expect(inventory.subscriptions).toHaveLength(10);
     expect(inventory.managementGroupsWithoutSubscriptions).toEqual(['mg-03', 'mg-11']);
@@ -218,7 +229,7 @@ describe('ResourceGraphInventory.readInventory', () => {
     });
     const adapters = adaptersFor(azure);
 
-    const inventory = await adapters.inventory.readInventory({ managementGroupIds: ['platform', 'corp'] });
+    const inventory = await gatherInventory(adapters.inventory, { managementGroupIds: ['platform', 'corp'] });
 
     expect(inventory.subscriptions.map((s) => s.subscriptionId)).toEqual([guid(1)]);
     expect(inventory.managementGroupsWithoutSubscriptions).toEqual(['corp']);
@@ -234,7 +245,7 @@ describe('ResourceGraphInventory.readInventory', () => {
     const last = ids.at(-1)!;
     const adapters = adaptersFor(azure);
 
-    const inventory = await adapters.inventory.readInventory({});
+    const inventory = await gatherInventory(adapters.inventory, {});
 
     expect(inventory.subscriptions).toHaveLength(TENANT_LIMIT + 100);
     expect(inventory.subscriptions.find((s) => s.subscriptionId === last)).toEqual({
@@ -255,6 +266,11 @@ describe('ResourceGraphInventory.readInventory', () => {
     const contactQueries = graph.filter((r) => r.resourceGraph?.query === SECURITY_CONTACTS_QUERY);
     expect(contactQueries.map((r) => r.resourceGraph?.subscriptions?.length)).toEqual([undefined, 1000, 1000, 600]);
     expect(adapters.inventory.stats.requests).toBe(5);
+    // Each batch completes its own subscriptions' contacts, in list order, after its last contact row.
+    expect(inventory.completions).toEqual([ids.slice(0, 1000), ids.slice(1000, 2000), ids.slice(2000)]);
+    const completionAt = inventory.events.indexOf('complete 1000 ids');
+    expect(inventory.events.slice(0, completionAt).filter((event) => event === `contact ${ids[999]}`)).toHaveLength(1);
+    expect(inventory.events).not.toContain('complete all');
   });
 
   it('429 with Retry-After is waited out and retried', async () => {
@@ -263,7 +279,7 @@ describe('ResourceGraphInventory.readInventory', () => {
     const adapters = adaptersFor(azure);
 
     const started = Date.now();
-    const inventory = await adapters.inventory.readInventory({});
+    const inventory = await gatherInventory(adapters.inventory, {});
 
     expect(inventory.subscriptions).toHaveLength(1);
     expect(Date.now() - started).toBeGreaterThanOrEqual(950);
@@ -279,7 +295,7 @@ describe('ResourceGraphInventory.readInventory', () => {
       headers: { 'x-ms-user-quota-remaining': '0', 'x-ms-user-quota-resets-after': '00:00:01' },
     });
     const started = Date.now();
-    await adaptersFor(azure).inventory.readInventory({});
+    await gatherInventory(adaptersFor(azure).inventory, {});
     expect(Date.now() - started).toBeGreaterThanOrEqual(950);
     expect(graphRequests().map((r) => r.status)).toEqual([429, 200, 200]);
   });
@@ -292,7 +308,7 @@ describe('ResourceGraphInventory.readInventory', () => {
       status: 429,
       headers: { 'x-ms-user-quota-remaining': '0', 'x-ms-user-quota-resets-after': '01:00:00' },
     });
-    const error = await failureOf(adaptersFor(azure, { retry: { ...FAST_RETRY, maxRetryAfterMs: 5_000 } }).inventory.readInventory({}));
+    const error = await failureOf(gatherInventory(adaptersFor(azure, { retry: { ...FAST_RETRY, maxRetryAfterMs: 5_000 } }).inventory, {}));
     expect(error.message).toMatch(/429 .*\(asked to wait 3600 s before retrying, longer than the 5 s contact-watch waits; not retried\)/);
     // Sent once, not retried: the hour was not slept on (a wait is only ever slept before a retry).
     expect(
@@ -305,10 +321,10 @@ describe('ResourceGraphInventory.readInventory', () => {
   it('5xx is retried; a persistent one fails with the status, ARM error and the query', async () => {
     tenant.addSubscription({ subscriptionId: guid(1), contacts: [] });
     azure.faults.add({ target: 'resource-graph', status: 502, times: 2 });
-    expect((await adaptersFor(azure).inventory.readInventory({})).subscriptions).toHaveLength(1);
+    expect((await gatherInventory(adaptersFor(azure).inventory, {})).subscriptions).toHaveLength(1);
 
     azure.faults.add({ target: 'resource-graph', query: /resourcecontainers/, status: 503, times: Infinity });
-    const error = await failureOf(adaptersFor(azure).inventory.readInventory({}));
+    const error = await failureOf(gatherInventory(adaptersFor(azure).inventory, {}));
     expect(error).toBeInstanceOf(ResourceGraphError);
     expect(error.message).toMatch(
       /^The Resource Graph subscriptions query \(resourcecontainers, tenant scope\) failed: 503 ServiceUnavailable: .* \(still failing after 2 retries\)$/,
@@ -322,7 +338,7 @@ describe('ResourceGraphInventory.readInventory', () => {
       status: 403,
       body: { error: { code: 'AuthorizationFailed', message: 'The client has no access.' } },
     });
-    const error = await failureOf(adaptersFor(azure).inventory.readInventory({}));
+    const error = await failureOf(gatherInventory(adaptersFor(azure).inventory, {}));
     expect(error.message).toBe(
       'The Resource Graph subscriptions query (resourcecontainers, tenant scope) failed: 403 AuthorizationFailed: The client has no access.',
     );
@@ -344,7 +360,7 @@ describe('ResourceGraphInventory.readInventory', () => {
         properties: { state: 'Enabled' },
       }),
     });
-    const badId = await failureOf(adaptersFor(azure).inventory.readInventory({}));
+    const badId = await failureOf(gatherInventory(adaptersFor(azure).inventory, {}));
     expect(badId.message).toBe(
       'Resource Graph\'s subscriptions query returned row "/subscriptions/oops" that is not as expected: field "subscriptionId": expected a subscription id (a GUID).',
     );
@@ -361,7 +377,7 @@ describe('ResourceGraphInventory.readInventory', () => {
         properties: {},
       }),
     });
-    const noState = await failureOf(adaptersFor(azure).inventory.readInventory({}));
+    const noState = await failureOf(gatherInventory(adaptersFor(azure).inventory, {}));
     expect(noState).toBeInstanceOf(ResourceGraphError);
     expect(noState.message).toContain(`row "/subscriptions/${guid(7)}"`);
     expect(noState.message).toContain('field "properties.state"');
@@ -382,13 +398,13 @@ describe('ResourceGraphInventory.readInventory', () => {
         data: [{ id: contactId, name: 'default', type: 'microsoft.security/securitycontacts', subscriptionId: guid(1), properties: null }],
       },
     });
-    const error = await failureOf(adaptersFor(azure).inventory.readInventory({}));
+    const error = await failureOf(gatherInventory(adaptersFor(azure).inventory, {}));
     expect(error.message).toContain(`security contacts query returned row "${contactId}"`);
     expect(error.message).toContain('field "properties"');
   });
 
   it('refuses a named subscription that is not a GUID before sending anything', async () => {
-    await expect(adaptersFor(azure).inventory.readInventory({ subscriptionIds: ['prod'] })).rejects.toThrow(
+    await expect(gatherInventory(adaptersFor(azure).inventory, { subscriptionIds: ['prod'] })).rejects.toThrow(
       /"prod" is not a subscription id/,
     );
     expect(azure.requests.all()).toHaveLength(0);

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { DEFAULT_POLICY } from '../../../src/core/policy.js';
 import type { RecordedSubscription } from '../../../src/core/state-model.js';
 import { ManagementGroupsWithoutSubscriptionsError, runScan, ScanFailedError, type ScanProgress } from '../../../src/scan/scan.js';
-import { COMPLIANT, FakeTenant, NONCOMPLIANT, tickingClock } from './fake-ports.js';
+import { COMPLIANT, FakeTenant, nextTurn, NONCOMPLIANT, tickingClock } from './fake-ports.js';
 
 function scan(
   tenant: FakeTenant,
@@ -61,7 +61,10 @@ describe('a complete scan', () => {
     // Only the doubtful ones were read from the API; skipped and settled ones cost nothing.
     expect(tenant.contactReads.sort()).toEqual([doubtful, notIndexed].sort());
     expect(stats).toEqual({ resourceGraphRequests: 2, securityContactsCalls: 2, durationMs: 1_000 });
-    expect(progress.map((p) => p.phase)).toEqual(['inventory', 'confirming', 'confirming', 'confirming', 'done']);
+    // Each phase once, in order; confirmations may be counted while Resource Graph is still being read.
+    expect([...new Set(progress.map((p) => p.phase))]).toEqual(['inventory', 'confirming', 'done']);
+    const confirmedCounts = progress.map((p) => p.confirmed);
+    expect(confirmedCounts).toEqual([...confirmedCounts].sort((a, b) => a - b));
     expect(progress.at(-1)).toEqual({ phase: 'done', subscriptions: 4, toConfirm: 2, confirmed: 2 });
     // Only a contact read from the API carries its merged fix.
     expect(report.subscriptions.find((v) => v.subscriptionId === doubtful)?.fix).toMatchObject({ kind: 'put' });
@@ -99,8 +102,18 @@ describe('a complete scan', () => {
   it('reads the API with at most `concurrency` requests in flight', async () => {
     const tenant = new FakeTenant();
     for (let i = 0; i < 20; i += 1) tenant.add(i, { indexed: [NONCOMPLIANT()] });
-    const { report } = await scan(tenant, { concurrency: 3 }).result;
+    // No read answers until every subscription is known to be doubtful, so that they pile up.
+    let answer!: () => void;
+    const answered = new Promise<void>((resolve) => (answer = resolve));
+    tenant.contactsGate = () => answered;
+    const { result } = scan(tenant, { concurrency: 3 });
+    while (tenant.inventory.stats.requests === 0 || tenant.contactReads.length < 3) await nextTurn();
+    for (let turn = 0; turn < 50; turn += 1) await nextTurn();
+    expect(tenant.contactReads).toHaveLength(3);
+    answer();
+    const { report } = await result;
     expect(report.summary.noncompliant).toBe(20);
+    expect(tenant.contactReads).toHaveLength(20);
     expect(tenant.maxInFlight).toBe(3);
   });
 });

@@ -2,8 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { PROVIDER_NOT_REGISTERED_REASON } from '../../../src/core/normalise.js';
 import { DEFAULT_POLICY, parsePolicy } from '../../../src/core/policy.js';
 import type { SubscriptionInfo } from '../../../src/core/model.js';
-import { skippedVerdict, verdictFromApi, verdictFromContacts } from '../../../src/scan/verdicts.js';
-import { contactItem } from '../../support/fixtures.js';
+import { ContactJudge, skippedVerdict, verdictFromApi, verdictFromContacts } from '../../../src/scan/verdicts.js';
+import { compliantContact2023, contactItem } from '../../support/fixtures.js';
 
 const SUBSCRIPTION: SubscriptionInfo = {
   subscriptionId: '20ff7fc3-e762-44dd-bd96-b71116dcdc23',
@@ -74,5 +74,55 @@ describe('the merged fix on a verdict', () => {
       'fix',
     );
     expect(skippedVerdict({ ...SUBSCRIPTION, state: 'Disabled' })).not.toHaveProperty('fix');
+  });
+});
+
+describe("a scan's ContactJudge", () => {
+  const OTHER: SubscriptionInfo = { subscriptionId: '30ff7fc3-e762-44dd-bd96-b71116dcdc23', displayName: 'Contoso', state: 'Warned' };
+  /** The same contact, as it sits in another subscription. */
+  const rehomed = (item: any, subscriptionId: string) => ({
+    ...item,
+    id: `/subscriptions/${subscriptionId}/providers/Microsoft.Security/securityContacts/default`,
+  });
+
+  it('judges as verdictFromContacts and verdictFromApi do', () => {
+    const judge = new ContactJudge(DEFAULT_POLICY);
+    const items = [criticalAttackPathsOnly()];
+    expect(judge.fromContacts(SUBSCRIPTION, 'resource-graph', items)).toEqual(
+      verdictFromContacts(SUBSCRIPTION, 'resource-graph', items, DEFAULT_POLICY),
+    );
+    for (const read of [
+      { kind: 'listed', contacts: items },
+      { kind: 'provider-not-registered', message: '409' },
+      { kind: 'unreadable', message: '403 AuthorizationFailed', status: 403 },
+    ] as const) {
+      expect(judge.fromApi(SUBSCRIPTION, read)).toEqual(verdictFromApi(SUBSCRIPTION, read, DEFAULT_POLICY));
+    }
+  });
+
+  it('shares one frozen judgement between subscriptions whose contacts differ only in their resource ids', () => {
+    const judge = new ContactJudge(DEFAULT_POLICY);
+    const first = judge.fromApi(SUBSCRIPTION, {
+      kind: 'listed',
+      contacts: [rehomed(criticalAttackPathsOnly(), SUBSCRIPTION.subscriptionId)],
+    });
+    const second = judge.fromApi(OTHER, { kind: 'listed', contacts: [rehomed(criticalAttackPathsOnly(), OTHER.subscriptionId)] });
+    expect(second).toMatchObject({ subscriptionId: OTHER.subscriptionId, displayName: 'Contoso', state: 'Warned', status: 'noncompliant' });
+    expect(second.findings).toBe(first.findings);
+    expect(second.fix).toBe(first.fix);
+    expect(Object.isFrozen(first.findings[0])).toBe(true);
+    expect(() => (first.findings as unknown[]).push({})).toThrow(TypeError);
+  });
+
+  it('judges a contact that differs in anything but its id, or from another source, on its own', () => {
+    const judge = new ContactJudge(DEFAULT_POLICY);
+    const failing = judge.fromContacts(SUBSCRIPTION, 'resource-graph', [criticalAttackPathsOnly()]);
+    const passing = judge.fromContacts(OTHER, 'resource-graph', [compliantContact2023()]);
+    const fromApi = judge.fromApi(OTHER, { kind: 'listed', contacts: [criticalAttackPathsOnly()] });
+    expect([failing.status, passing.status]).toEqual(['noncompliant', 'compliant']);
+    expect(passing.findings).not.toBe(failing.findings);
+    expect(fromApi.source).toBe('security-contacts-api');
+    expect(fromApi.fix).toMatchObject({ kind: 'put' });
+    expect(failing).not.toHaveProperty('fix');
   });
 });

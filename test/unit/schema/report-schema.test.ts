@@ -44,15 +44,13 @@ const NOW = new Date('2026-03-01T10:00:00.000Z');
 function inMemoryAzure(tenant: SimulatedTenant): { inventory: TenantInventorySource; contacts: SecurityContactsSource } {
   const inventory: TenantInventorySource = {
     stats: { requests: 0 },
-    readInventory: async () => {
+    readInventory: async (_scope, listener) => {
       const listed = tenant.listSubscriptions().filter((subscription) => !subscription.quirks.notInResourceGraph);
-      return {
-        subscriptions: listed.map(({ subscriptionId, displayName, state }) => ({ subscriptionId, displayName, state })),
-        contactsBySubscription: new Map(
-          listed.filter((s) => s.indexedContacts.length > 0).map((s) => [s.subscriptionId, [...s.indexedContacts]]),
-        ),
-        managementGroupsWithoutSubscriptions: [],
-      };
+      for (const { subscriptionId, displayName, state } of listed) listener.subscription({ subscriptionId, displayName, state });
+      for (const { subscriptionId, indexedContacts } of listed) {
+        indexedContacts.forEach((item, n) => listener.contact(subscriptionId, `/subscriptions/${subscriptionId}/contacts/${n}`, item));
+      }
+      return { managementGroupsWithoutSubscriptions: [] };
     },
   };
   const contacts: SecurityContactsSource = {
