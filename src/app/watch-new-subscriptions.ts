@@ -14,16 +14,19 @@
  *   event racing a scan is. The record keeps the later reading, and the alert is claimed once in
  *   the outbox, whichever of the two gets there first
  *   (test/integration/app/subscription-watch.test.ts shows it).
- * - Until a scan has recorded the whole tenant once, every subscription would look new; the watch
- *   waits for that scan (`watch.skipped`) rather than alert on the tenant one subscription at a time.
+ * - Until a scan has recorded the whole tenant once, and recorded at least one subscription, every
+ *   subscription would look new (a scan that ran before the identity could read the tenant saw
+ *   none); the watch waits for such a scan (`watch.skipped`) rather than alert on the tenant one
+ *   subscription at a time.
  * - Resource Graph or the store failing is logged (`watch.failed`) and thrown; nothing was
  *   recorded, so the next run finds the same subscriptions new. One subscription that cannot be
  *   evaluated (the securityContacts API unavailable, or a subscription so new the app cannot read
  *   it yet) is logged and left unrecorded, so the next run tries it again, while the others of the
  *   run go on.
- * - At most MAX_WATCH_EVALUATIONS new subscriptions are evaluated per run; more than that at once
- *   (a batch moved into the tenant) is what the scan's digest is for, and the rest wait for the
- *   next run or the scan, whichever comes first (`watch.deferred`).
+ * - More than MAX_WATCH_EVALUATIONS new subscriptions at once (a batch moved into the tenant, or
+ *   read access just granted on a management group) is what the scan's digest is for: the watch
+ *   then evaluates none of them and leaves them all to the next scan (`watch.deferred`), rather than
+ *   send a message of its own for each, a few dozen every five minutes.
  */
 import type { InvocationContext } from '@azure/functions';
 import pLimit from 'p-limit';
@@ -32,7 +35,7 @@ import type { ListedSubscription, SubscriptionIdListing } from '../scan/watch-po
 import { evaluateSubscription } from './evaluate-subscription.js';
 import type { AppDependencies } from './dependencies.js';
 
-/** New subscriptions one run evaluates at most, each with an alert of its own. */
+/** New subscriptions one run evaluates at most, each with an alert of its own; more at once are left to the scan. */
 export const MAX_WATCH_EVALUATIONS = 25;
 /** New subscriptions evaluated at the same time. */
 const WATCH_EVALUATION_CONCURRENCY = 4;
@@ -53,7 +56,7 @@ export type WatchOutcome =
       evaluated: string[];
       /** Not evaluated: a failure the next run tries again. */
       failed: string[];
-      /** Beyond MAX_WATCH_EVALUATIONS: left for the next run or the scan. */
+      /** All of them when there were more than MAX_WATCH_EVALUATIONS: left to the next scan. */
       deferred: string[];
       /** Resource Graph requests this run sent. */
       resourceGraphRequests: number;
@@ -73,9 +76,15 @@ export async function watchNewSubscriptions(deps: AppDependencies, context: Invo
     step(deps, context, 'store', () => deps.store.knownSubscriptionIds()),
   ]);
   const resourceGraphRequests = deps.azure.subscriptionIds.stats.requests - requestsBefore;
+  if (known.size === 0) {
+    const reason = 'the last complete scan recorded no subscription: until one has, every subscription would look new';
+    deps.log(context, 'watch.skipped', { reason });
+    return { kind: 'skipped', reason };
+  }
   const { judged, notJudged } = newSubscriptions(listing, known);
-  const toEvaluate = judged.slice(0, MAX_WATCH_EVALUATIONS);
-  const deferred = judged.slice(MAX_WATCH_EVALUATIONS);
+  const tooMany = judged.length > MAX_WATCH_EVALUATIONS;
+  const toEvaluate = tooMany ? [] : judged;
+  const deferred = tooMany ? judged : [];
 
   deps.log(context, 'watch.listed', {
     subscriptions: listing.subscriptions.length,
@@ -93,9 +102,9 @@ export async function watchNewSubscriptions(deps: AppDependencies, context: Invo
   }
   if (deferred.length > 0) {
     deps.log(context, 'watch.deferred', {
-      evaluating: toEvaluate.length,
+      evaluating: 0,
       leftForLater: deferred.length,
-      reason: `more than ${MAX_WATCH_EVALUATIONS} new subscriptions at once: the rest are evaluated by the next run or the scan, whichever comes first`,
+      reason: `more than ${MAX_WATCH_EVALUATIONS} new subscriptions at once: they are left to the next scan, whose digest reports them together`,
     });
   }
 

@@ -297,23 +297,46 @@ describe('the cost of a watch run (in-memory tables)', () => {
     expect(run.messagesNaming(added.subscriptionId)).toHaveLength(1);
   });
 
-  it(`evaluates at most ${MAX_WATCH_EVALUATIONS} new subscriptions a run, the first by id, and says how many wait`, async () => {
+  it(`leaves more than ${MAX_WATCH_EVALUATIONS} new subscriptions at once to the scan's digest, and says so`, async () => {
     const added = Array.from(
       { length: MAX_WATCH_EVALUATIONS + 3 },
-      (_, index) => tenant.addSubscription({ displayName: `Batch ${index}`, contacts: [compliantContact2023()] }).subscriptionId,
+      (_, index) => tenant.addSubscription({ displayName: `Batch ${index}`, contacts: [] }).subscriptionId,
     ).sort();
+    const contactReads = bed.azure.requests.count('security-contacts');
     const context = watchInvocation();
     const outcome = await watchNewSubscriptions(bed.deps, context);
-    expect(outcome).toMatchObject({
-      kind: 'ran',
-      evaluated: added.slice(0, MAX_WATCH_EVALUATIONS),
-      deferred: added.slice(MAX_WATCH_EVALUATIONS),
-    });
+    expect(outcome).toMatchObject({ kind: 'ran', newSubscriptionIds: added, evaluated: [], deferred: added });
     expect(run.linesOf(context)).toContainEqual(
-      expect.objectContaining({ event: 'watch.deferred', evaluating: MAX_WATCH_EVALUATIONS, leftForLater: 3 }),
+      expect.objectContaining({ event: 'watch.deferred', evaluating: 0, leftForLater: MAX_WATCH_EVALUATIONS + 3 }),
     );
-    const next = await watchNewSubscriptions(bed.deps, watchInvocation());
-    expect(next).toMatchObject({ kind: 'ran', evaluated: added.slice(MAX_WATCH_EVALUATIONS), deferred: [] });
+    expect(bed.azure.requests.count('security-contacts')).toBe(contactReads);
+    for (const id of added) expect(run.messagesNaming(id)).toHaveLength(0);
+    // A second run leaves them too; the scan records them all, so the watch after it finds nothing new.
+    expect(await watchNewSubscriptions(bed.deps, watchInvocation())).toMatchObject({ evaluated: [], deferred: added });
+    await run.scan();
+    expect(await watchNewSubscriptions(bed.deps, watchInvocation())).toMatchObject({ kind: 'ran', newSubscriptionIds: [], evaluated: [] });
+  });
+});
+
+describe('a tenant the first scan could not see (in-memory tables)', () => {
+  it('waits while the last complete scan recorded no subscription, instead of alerting on each one it then sees', async () => {
+    const tenant = new SimulatedTenant();
+    const bed = await startAppTestBed(tenant, { tablePrefix: 'watchempty', tables: 'in-memory' });
+    try {
+      const run = timersOf(bed);
+      await run.scan();
+      expect(await bed.deps.store.latestCompleteRun()).not.toBeNull();
+      // Read access arrives: the tenant's subscriptions become visible between two scans.
+      const visible = Array.from({ length: 3 }, (_, index) => tenant.addSubscription({ displayName: `Seen ${index}`, contacts: [] }));
+      const context = await run.watch();
+      expect(run.linesOf(context)).toContainEqual(
+        expect.objectContaining({ event: 'watch.skipped', reason: expect.stringContaining('recorded no subscription') }),
+      );
+      expect(bed.azure.requests.count('security-contacts')).toBe(0);
+      for (const { subscriptionId } of visible) expect(run.messagesNaming(subscriptionId)).toHaveLength(0);
+    } finally {
+      await bed.close();
+    }
   });
 });
 
