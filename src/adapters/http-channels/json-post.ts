@@ -4,18 +4,19 @@
  *
  * - 2xx: delivered (`succeeded`);
  * - 429, or 503 naming a wait: `throttled`, with the wait asked for (Retry-After, at most one hour);
- * - 408, 5xx, a dropped connection or a timeout: `error`, the message stays owed and the next run
+ * - 408, 5xx, a dropped connection or a timeout, and the refusals that can end by themselves (401,
+ *   403, 404, 409, 425: see MAY_MEND_ITSELF): `error`, the message stays owed and the next run
  *   tries it again;
- * - any other answer (a 4xx: the URL is wrong or expired, the body refused; or a redirect, which is
- *   not followed, so a signed body never goes where it was not configured to): `failed`, kept in
- *   the outbox and counted, for a person to look at and requeue.
+ * - any other answer (another 4xx: the body refused, the URL gone; or a redirect, which is not
+ *   followed, so a signed body never goes where it was not configured to): `failed`, kept in the
+ *   outbox and counted, for a person to look at and requeue.
  *
  * It goes through the Azure SDK's HTTP pipeline (@azure/core-rest-pipeline, already what every
- * Azure client here uses): its retry policy retries a dropped connection, 408 and 5xx a bounded
- * number of times within the send, with exponential back-off; a throttled answer is not waited out
- * there but ends the send (src/adapters/service-throttling.ts); its log and tracing policies write
- * URLs with their query values redacted, so a workflow's `sig=` never reaches a log or a trace; and
- * it honours HTTPS_PROXY and NODE_EXTRA_CA_CERTS as the Azure clients do.
+ * Azure client here uses), with only the policies it needs: the retry policy retries a dropped
+ * connection, 408 and 5xx a bounded number of times within the send, with exponential back-off; a
+ * throttled answer is not waited out there but ends the send (src/adapters/service-throttling.ts);
+ * the proxy policy honours HTTPS_PROXY, and Node NODE_EXTRA_CA_CERTS, as for the Azure clients. No
+ * log or tracing policy: they would record the URL's path.
  *
  * The URL (and a webhook's secret) are secrets: no error text this returns holds them, so neither
  * the outbox's `lastError` nor a log line can.
@@ -23,9 +24,12 @@
 import {
   createDefaultHttpClient,
   createHttpHeaders,
-  createPipelineFromOptions,
+  createEmptyPipeline,
   createPipelineRequest,
+  defaultRetryPolicy,
   isRestError,
+  proxyPolicy,
+  userAgentPolicy,
   type HttpClient,
   type Pipeline,
 } from '@azure/core-rest-pipeline';
@@ -62,6 +66,15 @@ export function secretScrubber(url: string, secrets: readonly string[] = []): (t
   };
 }
 
+/**
+ * Refusals that can end without anyone resending: a receiver being redeployed (404), a clock that
+ * drifted past the replay window or a key being rotated (401, 403), a conflict (409), too early
+ * (425). They stay owed like a 5xx, and only a message still refused after ten tries and a day is
+ * given up (`dead`). Any other 4xx (a body refused, 400, 413, 422; a URL gone, 410) or a redirect
+ * would meet the same answer again: `failed`, for a person to look at.
+ */
+const MAY_MEND_ITSELF = new Set([401, 403, 404, 409, 425]);
+
 export class JsonPoster {
   private readonly pipeline: Pipeline;
   private readonly httpClient: HttpClient;
@@ -82,15 +95,20 @@ export class JsonPoster {
     this.scrub = secretScrubber(url, secrets);
     this.timeoutMs = options.timeoutMs ?? 30_000;
     this.httpClient = options.httpClient ?? createDefaultHttpClient();
-    this.pipeline = createPipelineFromOptions({
-      retryOptions: {
+    // Built by hand rather than with createPipelineFromOptions: its tracing and log policies record
+    // the request's URL, whose query they redact but whose path can hold the receiver's token
+    // (many webhook URLs carry it there). No redirect policy either: a redirect is not followed.
+    this.pipeline = createEmptyPipeline();
+    this.pipeline.addPolicy(proxyPolicy());
+    this.pipeline.addPolicy(userAgentPolicy({ userAgentPrefix: 'contact-watch' }));
+    this.pipeline.addPolicy(
+      defaultRetryPolicy({
         maxRetries: options.retry?.maxRetries ?? 2,
         retryDelayInMs: options.retry?.retryDelayInMs ?? 1000,
         maxRetryDelayInMs: options.retry?.maxRetryDelayInMs ?? 8000,
-      },
-      redirectOptions: { maxRetries: 0 },
-      userAgentOptions: { userAgentPrefix: 'contact-watch' },
-    });
+      }),
+      { phase: 'Retry' },
+    );
     this.pipeline.addPolicy(stopOnThrottlePolicy, { afterPhase: 'Retry' });
   }
 
@@ -116,7 +134,7 @@ export class JsonPoster {
     }
     if (status >= 200 && status < 300) return { kind: 'succeeded', serviceOperationId: operationId };
     const said = `${this.receiver} answered ${status}${answer.trim() ? `: ${answer.replace(/\s+/g, ' ').trim()}` : ''}`;
-    if (status === 408 || status >= 500) return { kind: 'error', error: this.scrub(said), accepted: false };
+    if (status === 408 || status >= 500 || MAY_MEND_ITSELF.has(status)) return { kind: 'error', error: this.scrub(said), accepted: false };
     return { kind: 'failed', serviceOperationId: operationId, status: `HTTP ${status}`, error: this.scrub(said) };
   }
 

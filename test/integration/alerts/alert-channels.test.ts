@@ -285,7 +285,7 @@ describe('alerts on e-mail, Teams and the webhook', () => {
     expect([mail.messages.length, webhook.deliveries.length]).toEqual([3, 3]);
   });
 
-  it('a refusal (404, 401) is failed, kept and counted, without the URL; a requeue after the fix delivers it', async () => {
+  it('a refusal that can end by itself (401, 404) stays owed and is tried again, without the URL', async () => {
     const h = await harness({
       env: { CONTACT_WATCH_TEAMS_WORKFLOW_URL: teams.workflowUrl(azure.url).replace(/sig=[^&]+/, 'sig=expired-signature-value') },
     });
@@ -293,16 +293,41 @@ describe('alerts on e-mail, Teams and the webhook', () => {
     await h.scan([verdict(id, 'noncompliant')]);
     webhook.faults.add({ kind: 'refuse', status: 404, code: 'NotFound' });
     const counts = await h.notify();
+    expect(counts.channels.teams).toMatchObject({ sent: 0, pending: 1, failed: 0 });
+    expect(counts.channels.webhook).toMatchObject({ sent: 0, pending: 1, failed: 0 });
+    expect(counts.channels.email).toMatchObject({ sent: 1 });
+    const waiting = await h.outbox.listMessages(['pending']);
+    expect(waiting.map((message) => [message.channel, message.failures])).toEqual([
+      ['teams', 1],
+      ['webhook', 1],
+    ]);
+    const teamsMessage = waiting.find((message) => message.channel === 'teams')!;
+    expect(teamsMessage.lastError).toMatch(/^the Teams workflow answered 401: .*DirectApiInvalidAuthorizationSignature/);
+    expect(teamsMessage.lastError).not.toContain('expired-signature-value');
+    // The next run tries both again: the webhook receiver is back and takes it; the workflow's
+    // signature is still wrong, so its card stays owed (dead only after ten tries and a day).
+    h.clock.advance(MINUTE);
+    const again = await h.notify();
+    expect(again.channels.webhook).toMatchObject({ sent: 1, pending: 0 });
+    expect(again.channels.teams).toMatchObject({ sent: 0, pending: 1, failed: 0 });
+    expect(teams.requests).toHaveLength(2);
+    expect(webhook.deliveries.map((delivery) => delivery.deliveryId)).toEqual([waiting[1]!.operationId]);
+  });
+
+  it('a refusal that will not end by itself (400, 410) is failed, kept and counted; a requeue after the fix delivers it', async () => {
+    const h = await harness();
+    const id = subscriptionIdFor(305);
+    await h.scan([verdict(id, 'noncompliant')]);
+    teams.faults.add({ kind: 'refuse', status: 400, code: 'BadRequest' });
+    webhook.faults.add({ kind: 'refuse', status: 410, code: 'Gone' });
+    const counts = await h.notify();
     expect(counts.channels.teams).toMatchObject({ sent: 0, pending: 0, failed: 1 });
     expect(counts.channels.webhook).toMatchObject({ sent: 0, pending: 0, failed: 1 });
-    expect(counts.channels.email).toMatchObject({ sent: 1 });
     const failed = await h.outbox.listMessages(['failed']);
     expect(failed.map((message) => [message.channel, message.serviceStatus])).toEqual([
-      ['teams', 'HTTP 401'],
-      ['webhook', 'HTTP 404'],
+      ['teams', 'HTTP 400'],
+      ['webhook', 'HTTP 410'],
     ]);
-    expect(failed[0]!.lastError).toMatch(/^the Teams workflow answered 401: .*DirectApiInvalidAuthorizationSignature/);
-    expect(failed[0]!.lastError).not.toContain('expired-signature-value');
     // A second run does not send them again.
     h.clock.advance(MINUTE);
     expect(await h.notify()).toMatchObject({ sent: 0, failed: 2 });
@@ -495,7 +520,7 @@ describe('the secrets of the channels', () => {
     });
     const id = subscriptionIdFor(800);
     await deps.store.recordEvaluation(verdict(id, 'noncompliant'), { evaluatedBy: 'test', readAt: new Date() });
-    teams.faults.add({ kind: 'refuse', status: 403, code: 'Forbidden' });
+    teams.faults.add({ kind: 'refuse', status: 400, code: 'BadRequest' });
     webhook.faults.add({ kind: 'drop' });
     const context = new azureFunctions.InvocationContext({ invocationId: 'channels-1', functionName: 'contactEvents' });
     const delivery = await deliverOwedAlerts(deps, context, { mode: 'single', subscriptionIds: [id] });
@@ -519,7 +544,7 @@ describe('the secrets of the channels', () => {
 
     // The command line: scan --notify reports each channel, and prints no secret.
     tenant.addSubscription({ subscriptionId: subscriptionIdFor(801), displayName: 'Sandbox', contacts: [] });
-    teams.faults.add({ kind: 'refuse', status: 401, code: 'DirectApiInvalidAuthorizationSignature' });
+    teams.faults.add({ kind: 'refuse', status: 410, code: 'Gone' });
     const run = await runCliInProcess(['scan', '--notify'], {
       ...azure.env(),
       ...channelEnv(),
