@@ -2,15 +2,14 @@
  * The settings of the alert channels beside e-mail (docs/reference/settings.md#alerts): the Teams
  * workflow's URL, and the webhook's URL and signing secret. All three are secrets: a workflow's URL
  * carries its SAS signature (`sig=`), a webhook's may carry a token, and the secret signs every
- * delivery. No message here repeats one: a URL is quoted only through quoteWithoutSecrets (scheme,
- * host and path, the names of its query parameters), the secret never.
+ * delivery. No message here repeats one: a URL is quoted by its scheme and host alone (many
+ * receivers carry their token in the path), the secret never.
  *
  * In Azure they belong in Key Vault, as Key Vault references (`@Microsoft.KeyVault(SecretUri=…)`):
  * the Functions host resolves a reference before the app reads the setting, so the app sees the
  * value. A reference the host could not resolve reaches the app as the reference itself, which is
  * refused here with what to check.
  */
-import { quoteWithoutSecrets } from '../core/secret-text.js';
 import { SettingsError } from '../core/settings-error.js';
 
 export const TEAMS_WORKFLOW_URL = 'CONTACT_WATCH_TEAMS_WORKFLOW_URL';
@@ -43,19 +42,20 @@ function postUrl(name: string, text: string | undefined, expected: string): stri
   try {
     url = new URL(text);
   } catch {
-    throw new SettingsError(name, `${name} is ${quoteWithoutSecrets(text)}, which is not an absolute URL; expected ${expected}.`);
+    throw new SettingsError(name, `${name} is not an absolute URL (its value is a secret, so it is not shown); expected ${expected}.`);
   }
+  const quoteWithoutSecrets = () => JSON.stringify(`${url.protocol}//${url.host}/…`);
   const local = url.hostname === '127.0.0.1' || url.hostname === 'localhost';
   if (url.protocol !== 'https:' && !(local && url.protocol === 'http:')) {
     throw new SettingsError(
       name,
-      `${name} is ${quoteWithoutSecrets(text)}; expected ${expected} (https://; plain http:// only on 127.0.0.1 or localhost).`,
+      `${name} is ${quoteWithoutSecrets()}; expected ${expected} (https://; plain http:// only on 127.0.0.1 or localhost).`,
     );
   }
   if (url.username || url.password) {
     throw new SettingsError(
       name,
-      `${name} is ${quoteWithoutSecrets(text)}; it must not carry a user name or password (user:password@): expected ${expected}.`,
+      `${name} is ${quoteWithoutSecrets()}; it must not carry a user name or password (user:password@): expected ${expected}.`,
     );
   }
   return url.href;

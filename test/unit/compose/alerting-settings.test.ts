@@ -204,9 +204,14 @@ describe('the alert channels', () => {
     );
     const http = failure({ CONTACT_WATCH_TEAMS_WORKFLOW_URL: TEAMS_URL.replace('https:', 'http:') });
     expect(http.setting).toBe('CONTACT_WATCH_TEAMS_WORKFLOW_URL');
-    expect(http.message).toMatch(
-      /is "http:\/\/prod-12\.westus\.logic\.azure\.com[^"]*\?api-version=…&sp=…&sv=…&sig=…"; expected the https:\/\/ URL/,
-    );
+    expect(http.message).toMatch(/is "http:\/\/prod-12\.westus\.logic\.azure\.com(:\d+)?\/…"; expected the https:\/\/ URL/);
+    const pathToken = 'T0A1B2C3/B4D5E6F7/abcdefghijklmnopqrstuvwx';
+    const inPath = failure({ ...WEBHOOK, CONTACT_WATCH_WEBHOOK_URL: `http://hooks.fabrikam.io/services/${pathToken}` });
+    expect(inPath.message).toMatch(/is "http:\/\/hooks\.fabrikam\.io\/…"/);
+    expect(inPath.message).not.toContain('abcdefghijklmnopqrstuvwx');
+    const notUrl = failure({ ...WEBHOOK, CONTACT_WATCH_WEBHOOK_URL: `hooks.fabrikam.io/services/${pathToken}` });
+    expect(notUrl.message).toMatch(/^CONTACT_WATCH_WEBHOOK_URL is not an absolute URL \(its value is a secret/);
+    expect(notUrl.message).not.toContain('abcdefghijklmnopqrstuvwx');
     expect(http.message).not.toContain(TEAMS_SIG);
     const password = failure({ ...WEBHOOK, CONTACT_WATCH_WEBHOOK_URL: 'https://hook:pa55w0rd-here@hooks.fabrikam.io/' });
     expect(password.message).toMatch(/user name or password/);
