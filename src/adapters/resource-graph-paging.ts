@@ -31,6 +31,11 @@ export interface PagingOptions {
   stopWhenLimitHit?: boolean;
   /** When aborted, no further page is requested (the query beside this one failed). */
   stop?: AbortSignal;
+  /**
+   * Counts this reader's requests besides the runner's own count: the runner is shared by the
+   * identity's readers (a scan and the watch may page at once), and each says what it sent.
+   */
+  count?: ResourceGraphStats;
 }
 
 /** One page of a query's answer, and whether it says the tenant is over the tenant-scope limit. */
@@ -86,18 +91,17 @@ export class ResourceGraphQueryRunner {
     signal: AbortSignal | undefined,
     onRow: (row: unknown, where: string) => void,
     paging: PagingOptions = {},
-  ): Promise<{ limitHit: boolean; requests: number }> {
-    if (paging.stop?.aborted) return { limitHit: false, requests: 0 };
+  ): Promise<{ limitHit: boolean }> {
+    if (paging.stop?.aborted) return { limitHit: false };
     let limitHit = false;
     let skipToken: string | undefined;
-    let requests = 1;
-    let next: Promise<PageAnswer> | undefined = this.requestPage(query, scope, undefined, signal);
+    let next: Promise<PageAnswer> | undefined = this.requestPage(query, scope, undefined, signal, paging.count);
     for (let page = 1; next; page += 1) {
       const answer: PageAnswer = await next;
       next = undefined;
       limitHit ||= answer.limitHit;
       // The caller reads the whole scope another way; the rest of these pages would be thrown away.
-      if (limitHit && paging.stopWhenLimitHit) return { limitHit, requests };
+      if (limitHit && paging.stopWhenLimitHit) return { limitHit };
 
       const rows: unknown = answer.data;
       if (!Array.isArray(rows)) {
@@ -116,8 +120,7 @@ export class ResourceGraphQueryRunner {
       }
       skipToken = token;
       if (token && !paging.stop?.aborted) {
-        next = this.requestPage(query, scope, token, signal);
-        requests += 1;
+        next = this.requestPage(query, scope, token, signal, paging.count);
         // Lets the request go out before the rows below keep this thread busy.
         await new Promise((resolve) => setImmediate(resolve));
       }
@@ -128,7 +131,7 @@ export class ResourceGraphQueryRunner {
         throw error;
       }
     }
-    return { limitHit, requests };
+    return { limitHit };
   }
 
   /** One page, within the quota; a failure is a ResourceGraphError naming the query. */
@@ -137,8 +140,9 @@ export class ResourceGraphQueryRunner {
     scope: RequestScope,
     skipToken: string | undefined,
     signal: AbortSignal | undefined,
+    count: ResourceGraphStats | undefined,
   ): Promise<PageAnswer> {
-    const answer = this.sendPageRequest(query, scope, skipToken, signal);
+    const answer = this.sendPageRequest(query, scope, skipToken, signal, count);
     // Handled where it is awaited; until then a failure must not count as unhandled.
     answer.catch(() => undefined);
     return answer;
@@ -149,10 +153,12 @@ export class ResourceGraphQueryRunner {
     scope: RequestScope,
     skipToken: string | undefined,
     signal: AbortSignal | undefined,
+    count: ResourceGraphStats | undefined,
   ): Promise<PageAnswer> {
     await this.quota.beforeRequest(signal);
     let headers: HttpHeaders | undefined;
     this.stats.requests += 1;
+    if (count) count.requests += 1;
     try {
       const answer = await this.client.resources(
         {

@@ -40,11 +40,16 @@ export class ResourceGraphSubscriptionIds implements SubscriptionIdSource {
 
   async listSubscriptionIds(signal?: AbortSignal): Promise<SubscriptionIdListing> {
     const byId = new Map<string, ListedSubscription>();
-    const read = await this.queries.run(SUBSCRIPTION_IDS, {}, signal, (row, where) => {
-      const listed = toListedSubscription(row, where);
-      byId.set(listed.subscriptionId, listed);
-    });
-    this.stats.requests += read.requests;
+    const read = await this.queries.run(
+      SUBSCRIPTION_IDS,
+      {},
+      signal,
+      (row, where) => {
+        const listed = toListedSubscription(row, where);
+        byId.set(listed.subscriptionId, listed);
+      },
+      { count: this.stats },
+    );
     return { subscriptions: [...byId.values()], complete: !read.limitHit };
   }
 }

@@ -41,16 +41,14 @@ export interface SubscriptionLister {
 
 export class ResourceGraphInventory implements TenantInventorySource {
   /** Requests sent to Resource Graph: one per page (the pipeline's retries are not counted). */
-  readonly stats: ResourceGraphStats;
+  readonly stats: ResourceGraphStats = { requests: 0 };
 
   constructor(
     /** Shared with every other query of this identity, so that they all keep within its one quota. */
     private readonly queries: ResourceGraphQueryRunner,
     /** Lists the subscriptions when a tenant-scope answer says the tenant is over Resource Graph's limit. */
     private readonly subscriptionLister: SubscriptionLister,
-  ) {
-    this.stats = queries.stats;
-  }
+  ) {}
 
   async readInventory(scope: ScanScope, listener: InventoryListener, signal?: AbortSignal): Promise<InventoryOutcome> {
     const subscriptionIds = normaliseSubscriptionIds(scope.subscriptionIds ?? []);
@@ -164,7 +162,7 @@ export class ResourceGraphInventory implements TenantInventorySource {
         listed.add(toSubscriptionInfo(row, where));
         observe?.(row);
       },
-      paging,
+      { ...paging, count: this.stats },
     );
   }
 
@@ -177,7 +175,7 @@ export class ResourceGraphInventory implements TenantInventorySource {
         const contact = toContactRow(row, where);
         listener.contact(contact.subscriptionId, contact.id, contact.raw);
       },
-      paging,
+      { ...paging, count: this.stats },
     );
   }
 }

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { ResourceGraphError } from '../../../src/adapters/resource-graph.js';
 import { SUBSCRIPTION_IDS_QUERY } from '../../../src/adapters/resource-graph-subscription-ids.js';
 import { SimulatedTenant, type LocalAzure } from '../../azure-server/index.js';
-import { adaptersFor, failureOf, guid, useLocalAzure } from './helpers.js';
+import { adaptersFor, failureOf, gatherInventory, guid, useLocalAzure } from './helpers.js';
 
 /** Subscriptions a tenant-scope query covers on this server; beyond it, the limit-hit header is set. */
 const TENANT_LIMIT = 2_500;
@@ -47,6 +47,17 @@ describe('ResourceGraphSubscriptionIds.listSubscriptionIds', () => {
       expect.objectContaining({ query: SUBSCRIPTION_IDS_QUERY, top: 1000, skipToken: expect.any(String) }),
       expect.objectContaining({ query: SUBSCRIPTION_IDS_QUERY, top: 1000, skipToken: expect.any(String) }),
     ]);
+  });
+
+  it("counts its own requests, not the scan's beside it, though both go through the identity's one query runner", async () => {
+    addMany(1_500);
+    const adapters = adaptersFor(azure);
+    await Promise.all([adapters.subscriptionIds.listSubscriptionIds(), gatherInventory(adapters.inventory, {})]);
+    expect(adapters.subscriptionIds.stats.requests).toBe(2);
+    // The scan's two queries: 1,500 subscriptions in two pages, and one page of contacts (there are none).
+    expect(adapters.inventory.stats.requests).toBe(3);
+    expect(adapters.resourceGraph.stats.requests).toBe(5);
+    expect(graphRequests()).toHaveLength(5);
   });
 
   it("says when the tenant is over Resource Graph's tenant-scope limit: the listing is not complete", async () => {
