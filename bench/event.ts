@@ -112,3 +112,6 @@ for (const row of rows) {
   const counts = [...new Set(row.tableRequests)].join(', ');
   console.log(`| ${row.size} | ${row.tableRequests.length} | ${row.medianMs.toFixed(0)} | ${row.slowestMs.toFixed(0)} | ${counts} |`);
 }
+// test/support/azurite.ts keeps one Azurite per process, lent to each caller and left running for
+// the next; it dies with this process, which would otherwise wait on it.
+process.exit(0);
