@@ -36,7 +36,7 @@ const SECRET_KEYS_EXACT = new Set(['sig', 'key', 'xmsidentityheader']);
 
 /** Event names ending so are failures (context.error) or warnings (context.warn). */
 const ERROR_SUFFIXES = ['.failed', '.error'];
-const WARNING_SUFFIXES = ['.dropped', '.rejected', '.pending', '.lost', '.malformed', '.deferred'];
+const WARNING_SUFFIXES = ['.dropped', '.rejected', '.pending', '.lost', '.malformed', '.deferred', '.channelsRemoved'];
 
 const MAX_DEPTH = 8;
 

@@ -2,6 +2,9 @@
  * Queues the alerts that are owed and delivers them (docs/reference/alerts.md), on every configured
  * channel: e-mail, a Teams workflow, a signed webhook.
  *
+ * Before step 1, a run checks the deployment's channel set (channel-set.ts): a run without every
+ * channel the deployment alerts through claims and marks nothing, so no channel misses an alert.
+ *
  * The order of writes is what makes "nothing lost, nothing doubled" hold across crashes, retries
  * and two runs at once (the timer scan and an event about the same subscription):
  *
@@ -16,7 +19,9 @@
  * A crash after 1 leaves claims without a message: a later run (once `claimLeaseMs` has passed,
  * so it does not race a run still composing) writes the message from the stored claims. A crash
  * after 2 leaves the records unmarked (or some of a batch's messages unwritten): a later run hits
- * the existing claim, writes whichever messages are missing and marks the record. A crash during 4
+ * the existing claim, writes whichever messages are missing and marks the record (the claims name
+ * the channels their batch was composed for, so the batch counts as whole only with a message on
+ * each of them). A crash during 4
  * leaves the message pending, or accepted by the service: it is sent (or polled) again with the
  * same operationId, our idempotency key. The local ACS test service treats a repeated Operation-Id
  * as the same operation; Microsoft documents the header as the id of the long-running operation,
@@ -27,8 +32,18 @@
 import { createHash, randomUUID } from 'node:crypto';
 import pLimit from 'p-limit';
 import { DEFAULT_ALERT_SETTINGS, owedAlerts, type AlertSettings, type OwedAlert } from '../core/alerts.js';
-import type { AlertChannel } from '../core/outbox-states.js';
-import type { AlertClaim, AlertMode, AlertRecordStore, DeliveryCounts, NewOutboxMessage, Outbox, OutboxMessageContent } from './ports.js';
+import { ALERT_CHANNELS, type AlertChannel } from '../core/outbox-states.js';
+import { checkChannelSet } from './channel-set.js';
+import type {
+  AlertClaim,
+  AlertMode,
+  AlertRecordStore,
+  AlertRunner,
+  DeliveryCounts,
+  NewOutboxMessage,
+  Outbox,
+  OutboxMessageContent,
+} from './ports.js';
 import { renderTeamsDigest, renderTeamsSingle } from './teams/adaptive-card.js';
 import {
   composeDigests,
@@ -66,6 +81,11 @@ export interface AlertServiceOptions {
   limits?: DigestLimits;
   /** How old a claim without a message must be before another run completes it (default 10 min). */
   claimLeaseMs?: number;
+  /**
+   * `app` defines the deployment's channel set; `cli` (the default) follows it and queues nothing
+   * when the set has a channel it lacks (src/alerts/channel-set.ts).
+   */
+  runner?: AlertRunner;
 }
 
 export interface QueueOptions {
@@ -87,6 +107,10 @@ export interface QueueResult {
   alreadyQueued: number;
   /** Subscriptions marked alerted. */
   marked: number;
+  /** Channels the deployment alerts through that this run lacks: it claimed and marked nothing. */
+  missingChannels: string[];
+  /** Channels this (app) run removed from the deployment's channel set: its settings no longer have them. */
+  removedChannels: string[];
 }
 
 /** A UUID derived from a name (RFC 4122 version 5 layout over SHA-1), so a message id can be recomputed. */
@@ -154,10 +178,21 @@ export class AlertService {
     const nowIso = now.toISOString();
     const only = options.subscriptionIds ? new Set(options.subscriptionIds.map((id) => id.toLowerCase())) : null;
     // An event's alert reads only its own subscription, so its cost does not grow with the tenant.
+    const ownChannels = [...new Set(this.batchMessages.map((message) => message.channel))];
+    const channelSet = await checkChannelSet(this.options.outbox, ownChannels, this.options.runner ?? 'cli', nowIso);
     const records = only ? await this.options.store.getSubscriptions([...only]) : await this.options.store.loadSubscriptions();
     const owed = owedAlerts(records, now, this.settings);
-    const result: QueueResult = { owed: owed.length, queued: 0, messages: 0, alreadyQueued: 0, marked: 0 };
-    if (owed.length === 0) return result;
+    const result: QueueResult = {
+      owed: owed.length,
+      queued: 0,
+      messages: 0,
+      alreadyQueued: 0,
+      marked: 0,
+      missingChannels: channelSet.missing,
+      removedChannels: channelSet.removed,
+    };
+    // A run without every channel of the deployment leaves the owed alerts to one that has them.
+    if (owed.length === 0 || channelSet.missing.length > 0) return result;
 
     const ctx: TemplateContext = { ...this.options.template, now };
     const groups: Group[] =
@@ -180,6 +215,7 @@ export class AlertService {
               kind: alert.kind,
               alert,
               createdAt: nowIso,
+              channels: ownChannels,
             }),
           ),
         ),
@@ -213,18 +249,24 @@ export class AlertService {
     for (const [batchId, claimsOwed] of batches) {
       result.alreadyQueued += claimsOwed.length;
       const first = claimsOwed[0]!;
+      // The batch is whole once it has a message on each channel it was composed for, whether
+      // or not this run has that channel.
+      const expected = this.messagesOfBatch(first.channels);
+      // Its e-mail needs recipients this run does not have: left to a run with e-mail.
+      if (!expected) continue;
       const leaseOver = now.getTime() - Date.parse(first.createdAt) >= this.claimLeaseMs;
       if (!leaseOver) {
         // A run that claimed moments ago may still be writing: leave the batch to it, but the
-        // records may be marked once its last message exists (messages are written in order; a
-        // run that died between two of them leaves the rest to be written once the lease is over).
-        if (!(await this.options.outbox.getMessage(this.lastMessageId(batchId)))) continue;
+        // records may be marked once every message of the batch exists (a run that died between
+        // two of them leaves the rest to be written once the lease is over).
+        const written = await Promise.all(expected.map((message) => this.options.outbox.getMessage(message.id(batchId))));
+        if (written.some((message) => message === null)) continue;
       } else {
         // Write whichever of the batch's messages are missing (existing ones are kept as they are).
         const all = await this.options.outbox.listClaims(batchId);
         // renderDigest puts them in triage order, as the message first composed for them had them.
         const alerts = all.map((claim) => claim.alert);
-        result.messages += await this.writeMessages(batchId, first.mode, { alerts }, ctx, nowIso, 0);
+        result.messages += await this.writeMessages(batchId, first.mode, { alerts }, ctx, nowIso, 0, expected);
       }
       // Only the subscriptions whose owed alert is this very claim; the batch's other
       // subscriptions may have moved on to a newer status that still needs its own alert.
@@ -248,9 +290,23 @@ export class AlertService {
     return this.batchMessages[0]!.id(batchId);
   }
 
-  /** The id of the last message written for a batch: once it exists, the batch is whole. */
-  private lastMessageId(batchId: string): string {
-    return this.batchMessages.at(-1)!.id(batchId);
+  /**
+   * The messages of a batch composed for `channels` (this run's own when the claims predate
+   * recording them). A Teams or webhook message can be written without that channel's settings
+   * (where it goes is never stored): it waits in the outbox for a run that has them. An e-mail
+   * cannot (its recipients are part of it): null when the batch needs one and this run has none.
+   */
+  private messagesOfBatch(channels: readonly AlertChannel[] | undefined): BatchMessage[] | null {
+    if (!channels) return this.batchMessages;
+    const messages: BatchMessage[] = [];
+    for (const channel of ALERT_CHANNELS) {
+      if (!channels.includes(channel)) continue;
+      const own = this.batchMessages.filter((message) => message.channel === channel);
+      if (own.length > 0) messages.push(...own);
+      else if (channel === 'email') return null;
+      else messages.push({ channel, id: (batchId) => channelMessageId(batchId, channel), recipientGroup: 0, to: [] });
+    }
+    return messages;
   }
 
   /** What the group's alerts say on `channel`; a digest's e-mail may come rendered already (composeDigests). */
@@ -281,10 +337,11 @@ export class AlertService {
     ctx: TemplateContext,
     createdAt: string,
     order: number,
+    messages: readonly BatchMessage[] = this.batchMessages,
   ): Promise<number> {
     let written = 0;
     const contents = new Map<AlertChannel, OutboxMessageContent>();
-    for (const [index, planned] of this.batchMessages.entries()) {
+    for (const [index, planned] of messages.entries()) {
       let content = contents.get(planned.channel);
       if (!content) {
         content = this.content(planned.channel, group, mode, ctx);
@@ -301,7 +358,7 @@ export class AlertService {
         subscriptionIds: group.alerts.map((alert) => alert.subscriptionId),
         alertKeys: group.alerts.map((alert) => alert.key),
         createdAt,
-        sequence: order * this.batchMessages.length + index,
+        sequence: order * messages.length + index,
       };
       if ((await this.options.outbox.createMessage(message)) === 'created') written += 1;
     }

@@ -36,6 +36,26 @@ export interface AlertClaim {
   /** The alert as owed when it was claimed: enough to compose the message again. */
   alert: OwedAlert;
   createdAt: string;
+  /**
+   * The channels its batch was composed for (the claiming run's). Absent on claims written before
+   * it was recorded: those are read as the reading run's channels, as every earlier version did.
+   */
+  channels?: AlertChannel[];
+}
+
+/** Which program runs alerts: the Functions app defines the deployment's channel set; the CLI follows it. */
+export type AlertRunner = 'app' | 'cli';
+
+/**
+ * The channels the deployment alerts through, as last recorded in the outbox (docs/reference/alerts.md,
+ * "Runs with fewer channels"). Names only, never where a channel delivers.
+ */
+export interface AlertChannelSet {
+  /** Channel names; a name this version does not know is kept, and counts as a channel this run lacks. */
+  channels: string[];
+  /** ISO 8601: when this set was last written. */
+  writtenAt: string;
+  writtenBy: AlertRunner;
 }
 
 /**
@@ -139,6 +159,10 @@ export interface Outbox {
    * `sent` or `replaced`, and alert claims. Messages not delivered are never pruned.
    */
   pruneDelivered(before: Date, limit: number): Promise<{ messages: number; claims: number }>;
+  /** The deployment's channel set, or null when none is recorded yet. */
+  readChannelSet(): Promise<AlertChannelSet | null>;
+  /** Records the deployment's channel set (replacing the one stored). */
+  writeChannelSet(set: AlertChannelSet): Promise<void>;
 }
 
 /** What a transport sends: the message's content and, for e-mail, its recipients. */

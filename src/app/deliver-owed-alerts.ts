@@ -26,6 +26,9 @@ export async function deliverOwedAlerts(
       mode: options.mode,
       ...(options.subscriptionIds ? { subscriptionIds: options.subscriptionIds } : {}),
     });
+    // The app defines the deployment's channel set (src/alerts/channel-set.ts), so it is never
+    // short of a channel; it says when its settings dropped one. Channel names only, never URLs.
+    if (queued.removedChannels.length > 0) deps.log(context, 'alert.channelsRemoved', { removed: queued.removedChannels });
     if (queued.queued > 0) deps.log(context, 'alert.queued', { alerts: queued.queued, messages: queued.messages });
     // One line per channel, so that a channel that fails is seen as such beside one that delivers.
     for (const channel of ALERT_CHANNELS) {

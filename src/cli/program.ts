@@ -25,7 +25,14 @@ import { listUndeliveredMessages, requeueMessage } from '../alerts/outbox-admin.
 import { isGivenUp } from '../core/outbox-states.js';
 import type { AlertDelivery } from '../app/dependencies.js';
 import { describeCliFailure, openCliDependencies, openCliOutbox, openCliStore, signIn } from '../compose/cli.js';
-import { describeDelivery, renderExemptions, renderOutbox, renderRequeueOutcome, withEachErrorOnce } from './render.js';
+import {
+  describeDelivery,
+  describeMissingChannels,
+  renderExemptions,
+  renderOutbox,
+  renderRequeueOutcome,
+  withEachErrorOnce,
+} from './render.js';
 
 export type { CliIo } from './cli-support.js';
 export { EXIT } from './cli-support.js';
@@ -268,6 +275,7 @@ async function sendOwedAlerts(alerts: AlertDelivery, stderr: (text: string) => v
   try {
     const { queued, delivery, pruned } = await alerts.queueAndDeliver({ mode: 'digest' });
     stderr(`contact-watch: alerts: ${queued.owed} owed, ${queued.queued} newly queued; ${describeDelivery(delivery, new Date())}\n`);
+    if (queued.missingChannels.length > 0) stderr(`contact-watch: ${describeMissingChannels(queued.missingChannels)}.\n`);
     if (pruned?.error)
       stderr(`contact-watch: old delivered alerts could not be pruned this run (the next one tries again): ${pruned.error}\n`);
   } catch (error) {

@@ -28,6 +28,19 @@ export function describeDelivery(delivery: DeliveryCounts, now: Date): string {
     .join(' | ');
 }
 
+/**
+ * Why a run left the owed alerts alone: `the deployment also alerts through Teams and webhook; this
+ * run has no Teams or webhook settings, …`. Names only, never where a channel delivers.
+ */
+export function describeMissingChannels(missing: readonly string[]): string {
+  const labels = missing.map((name) => (name in CHANNEL_WORDS ? CHANNEL_WORDS[name as AlertChannel].label : name));
+  const settings = missing.map((name) => (name in CHANNEL_WORDS ? CHANNEL_WORDS[name as AlertChannel].settings : name));
+  return (
+    `the deployment also alerts through ${labels.join(' and ')}; this run has no ${labels.join(' or ')} settings (${settings.join(', ')}), ` +
+    'so it leaves the owed alerts to a run that has them (it sent what was already queued on its own channels)'
+  );
+}
+
 function describeChannel(delivery: ChannelDeliveryCounts, channel: AlertChannel, now: Date): string {
   const queued =
     delivery.pending > 0 ? `${delivery.pending} still queued: ${describeNextAttempt(delivery.nextAttempt, channel, now)}` : '0 queued';

@@ -17,7 +17,7 @@ import { listUndeliveredMessages, pruneDeliveredAlerts, type PruneResult } from 
 import type { AlertDelivery } from '../app/dependencies.js';
 import { OutboxSender, type ChannelSending, type OutboxSenderOptions, type RateLimit } from '../alerts/outbox-sender.js';
 import type { AlertChannel } from '../core/outbox-states.js';
-import type { AlertRecordStore, DeliveryCounts, Outbox } from '../alerts/ports.js';
+import type { AlertRecordStore, AlertRunner, DeliveryCounts, Outbox } from '../alerts/ports.js';
 import type { DigestLimits } from '../alerts/templates.js';
 import type { AlertingSettings } from './alerting-settings.js';
 
@@ -45,6 +45,8 @@ export interface AlertingOptions {
   sender?: SenderTuning;
   /** For the Teams and webhook transports (retries, timeout); tests turn the in-run retries off. */
   http?: JsonPostOptions;
+  /** `app` defines the deployment's channel set; `cli` (the default) follows it (src/alerts/channel-set.ts). */
+  runner?: AlertRunner;
 }
 
 /** What a caller may tune of the sending: the outbox sender's options and the e-mail transport's. */
@@ -96,6 +98,7 @@ export async function createAlerting(options: AlertingOptions): Promise<Alerting
       ...((options.reportUrl ?? settings.reportUrl) ? { reportUrl: options.reportUrl ?? settings.reportUrl } : {}),
     },
     ...(options.limits ? { limits: options.limits } : {}),
+    ...(options.runner ? { runner: options.runner } : {}),
   });
   return { service, sender, outbox };
 }
@@ -117,13 +120,16 @@ export interface AlertRunOptions extends Pick<QueueOptions, 'mode' | 'subscripti
   sender?: AlertingOptions['sender'];
   /** For the Teams and webhook transports. */
   http?: AlertingOptions['http'];
+  /** `app` for the Functions app, which defines the deployment's channel set; default `cli`. */
+  runner?: AlertRunner;
 }
 
 /**
  * One alert run, as the CLI's `scan --notify`, the timer and the event handler all do it: queue what
- * is owed (recorded before anything is sent), then send what is pending. Throws only when alerting
- * cannot start at all (the outbox unreachable); a channel that fails only leaves its messages queued. Callers report that and carry on, since
- * whatever is owed stays owed for the next run.
+ * is owed (recorded before anything is sent), then send what is pending. Throws when alerting
+ * cannot start at all (the outbox unreachable) or queuing failed; a channel that fails only leaves
+ * its messages queued. Callers report that and carry on, since whatever is owed stays owed for the
+ * next run (and the app's event is retried).
  */
 export async function queueAndDeliverAlerts(
   options: AlertRunOptions,
@@ -136,12 +142,22 @@ export async function queueAndDeliverAlerts(
     ...(options.credential ? { credential: options.credential } : {}),
     ...(options.sender ? { sender: options.sender } : {}),
     ...(options.http ? { http: options.http } : {}),
+    ...(options.runner ? { runner: options.runner } : {}),
   });
-  const queued = await service.queueOwedAlerts({
-    mode: options.mode,
-    now: options.clock(),
-    ...(options.subscriptionIds ? { subscriptionIds: options.subscriptionIds } : {}),
-  });
+  let queued: QueueResult;
+  try {
+    queued = await service.queueOwedAlerts({
+      mode: options.mode,
+      now: options.clock(),
+      ...(options.subscriptionIds ? { subscriptionIds: options.subscriptionIds } : {}),
+    });
+  } catch (queueError) {
+    // What is already in the outbox (this run's messages written before the failure, earlier
+    // runs' messages) goes out on every channel all the same; the caller still sees the failure.
+    // Should sending fail too, the queuing failure is the one reported: it is the cause.
+    await service.deliverPending(options.clock()).catch(() => undefined);
+    throw queueError;
+  }
   const delivery = await service.deliverPending(options.clock());
   if (options.mode !== 'digest') return { queued, delivery };
   // Housekeeping once per scan (digest runs), never per event; best effort: what it leaves, the next scan deletes.

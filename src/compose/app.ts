@@ -72,6 +72,8 @@ export function createAppDependencies(settings: AppSettings): ComposedAppDepende
     portalUrl: settings.cloud.portalUrl,
     credential: azure.credential,
     clock,
+    // The app's channels are the deployment's: the CLI then queues nothing without all of them.
+    runner: 'app',
   });
   return {
     settings,

@@ -161,6 +161,54 @@ export function outboxContract(backend: TableBackend): void {
       expect(await outbox.listClaims('batch-5')).toEqual([]);
       expect(await outbox.claimAlert({ ...claim, batchId: 'batch-6' })).toEqual({ created: true });
     });
+
+    it('keep the channels of their batch; a row written before they were recorded has none', async () => {
+      const { outbox, table } = await openOutbox();
+      const alert = owed(subscriptionIdFor(5), 'no e-mail address');
+      const claim = {
+        key: alert.key,
+        batchId: 'batch-7',
+        mode: 'digest' as const,
+        subscriptionId: alert.subscriptionId,
+        kind: alert.kind,
+        alert,
+        createdAt: '2026-12-01T00:00:00.000Z',
+        channels: ['email' as const, 'webhook' as const],
+      };
+      expect(await outbox.claimAlert(claim)).toEqual({ created: true });
+      expect(await outbox.listClaims('batch-7')).toEqual([claim]);
+      const older = owed(subscriptionIdFor(6), 'no e-mail address');
+      const { channels: _none, ...withoutChannels } = { ...claim, key: older.key, subscriptionId: older.subscriptionId, alert: older };
+      await table.createEntity({
+        partitionKey: 'alert',
+        rowKey: older.key,
+        key: older.key,
+        batchId: 'batch-8',
+        mode: 'digest',
+        subscriptionId: older.subscriptionId,
+        kind: older.kind,
+        createdAt: claim.createdAt,
+        alert: JSON.stringify(older),
+      });
+      expect(await outbox.listClaims('batch-8')).toEqual([{ ...withoutChannels, batchId: 'batch-8' }]);
+    });
+  });
+
+  describe('the channel set', () => {
+    it('is none until written, then the last one written; never a message, never pruned', async () => {
+      const { outbox } = await openOutbox();
+      expect(await outbox.readChannelSet()).toBeNull();
+      await outbox.writeChannelSet({ channels: ['email', 'teams', 'webhook'], writtenAt: '2026-12-01T00:00:00.000Z', writtenBy: 'app' });
+      await outbox.writeChannelSet({ channels: ['email', 'teams'], writtenAt: '2026-12-02T00:00:00.000Z', writtenBy: 'cli' });
+      expect(await outbox.readChannelSet()).toEqual({
+        channels: ['email', 'teams'],
+        writtenAt: '2026-12-02T00:00:00.000Z',
+        writtenBy: 'cli',
+      });
+      expect(await outbox.listMessages(['pending', 'accepted', 'sent', 'failed', 'dead', 'replaced'])).toEqual([]);
+      expect(await outbox.pruneDelivered(new Date('2027-12-01T00:00:00.000Z'), 10)).toEqual({ messages: 0, claims: 0 });
+      expect(await outbox.readChannelSet()).toMatchObject({ channels: ['email', 'teams'] });
+    });
   });
 
   describe('outbox messages', () => {

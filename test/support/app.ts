@@ -157,6 +157,7 @@ export function testAppDependencies(options: TestAppOptions): ComposedAppDepende
       portalUrl: settings.cloud.portalUrl,
       credential: azure.credential,
       clock,
+      runner: 'app',
       ...(options.sender ? { sender: options.sender } : {}),
       ...(options.http ? { http: options.http } : {}),
     }),

@@ -7,6 +7,7 @@
  * | --- | --- | --- |
  * | `alert` | the alert's occurrence key, `<subscriptionId>|<kind>|<status>|<basis ISO time>` | a claim: this occurrence is (being) sent in batch `batchId` |
  * | `message` | the message's `operationId` (UUID) | one message on one channel: content, recipients, covered subscriptions, delivery state |
+ * | `config` | `channels` | the deployment's channel set: names (`email,teams`), when and by which runner (`app`, `cli`) last written |
  *
  * Why the claim rows make a crash harmless: the occurrence key is computed from the subscription
  * record alone (the time it entered its status, or the time of the alert a reminder follows).
@@ -32,6 +33,7 @@ import type { OwedAlert } from '../../core/alerts.js';
 import { cut } from '../../core/record-bounds.js';
 import {
   OutboxConflictError,
+  type AlertChannelSet,
   type AlertClaim,
   type NewOutboxMessage,
   type Outbox,
@@ -48,6 +50,8 @@ import { hasStatus } from './table-errors.js';
 export const OUTBOX_TABLE_SUFFIX = 'outbox';
 export const CLAIM_PARTITION = 'alert';
 export const MESSAGE_PARTITION = 'message';
+export const CONFIG_PARTITION = 'config';
+const CHANNEL_SET_ROW = 'channels';
 
 type Entity = TableEntity<Record<string, unknown>>;
 
@@ -175,6 +179,7 @@ function encodeClaim(claim: AlertClaim): Entity {
     kind: claim.kind,
     createdAt: claim.createdAt,
     alertGzip: encodeAlert(claim.alert),
+    ...(claim.channels ? { channels: claim.channels.join(',') } : {}),
   };
 }
 
@@ -207,9 +212,18 @@ function alertFromKey(key: string, subscriptionId: string): OwedAlert {
   };
 }
 
+/** The claim's batch channels; absent (undefined) on a row written before they were recorded. Unknown names are dropped. */
+function claimChannels(entity: EntityResult): AlertChannel[] | undefined {
+  if (typeof entity['channels'] !== 'string') return undefined;
+  return str(entity, 'channels')
+    .split(',')
+    .filter((name): name is AlertChannel => (ALERT_CHANNELS as readonly string[]).includes(name));
+}
+
 function decodeClaim(entity: EntityResult): AlertClaim {
   const key = str(entity, 'key') || (entity.rowKey ?? '');
   const alert = decodeClaimedAlert(entity, key);
+  const channels = claimChannels(entity);
   return {
     key,
     batchId: str(entity, 'batchId'),
@@ -218,6 +232,7 @@ function decodeClaim(entity: EntityResult): AlertClaim {
     kind: alert.kind,
     alert,
     createdAt: str(entity, 'createdAt'),
+    ...(channels ? { channels } : {}),
   };
 }
 
@@ -324,6 +339,34 @@ export class TableOutbox implements Outbox {
       )
     ).deleted;
     return { messages, claims };
+  }
+
+  async readChannelSet(): Promise<AlertChannelSet | null> {
+    let entity: EntityResult;
+    try {
+      entity = await this.client.getEntity<Record<string, unknown>>(CONFIG_PARTITION, CHANNEL_SET_ROW);
+    } catch (error) {
+      if (hasStatus(error, 404)) return null;
+      throw error;
+    }
+    return {
+      channels: str(entity, 'channels').split(',').filter(Boolean),
+      writtenAt: str(entity, 'writtenAt'),
+      writtenBy: str(entity, 'writtenBy') === 'app' ? 'app' : 'cli',
+    };
+  }
+
+  async writeChannelSet(set: AlertChannelSet): Promise<void> {
+    await this.client.upsertEntity(
+      {
+        partitionKey: CONFIG_PARTITION,
+        rowKey: CHANNEL_SET_ROW,
+        channels: set.channels.join(','),
+        writtenAt: set.writtenAt,
+        writtenBy: set.writtenBy,
+      },
+      'Replace',
+    );
   }
 
   async acceptedSince(since: Date, channel: AlertChannel): Promise<Date[]> {

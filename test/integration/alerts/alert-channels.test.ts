@@ -23,7 +23,7 @@ import { expectValidTeamsMessage } from '../../support/adaptive-card-schema.js';
 import { manualClock, recordTenantRun, subscriptionIdFor, uniquePrefix, verdict } from '../../contract/support.js';
 import { openStateStore } from '../../../src/adapters/table-storage/index.js';
 import { TableOutbox } from '../../../src/adapters/table-storage/outbox.js';
-import { createAlerting, type Alerting } from '../../../src/compose/alert-delivery.js';
+import { createAlerting, queueAndDeliverAlerts, type Alerting } from '../../../src/compose/alert-delivery.js';
 import { readAlertingSettings } from '../../../src/compose/alerting-settings.js';
 import { requeueMessage } from '../../../src/alerts/outbox-admin.js';
 import { AlertService } from '../../../src/alerts/alert-service.js';
@@ -441,6 +441,205 @@ describe('alerts on e-mail, Teams and the webhook', () => {
     expect(cardsNaming([id])).toEqual([2]);
     // The webhook, with its Idempotency-Key, took it once.
     expect(deliveriesListing([id])).toEqual([1]);
+  });
+});
+
+/** The settings of a run with only these channels (e-mail always: the ACS settings). */
+function envWith(channels: { teams?: boolean; webhook?: boolean }): Record<string, string> {
+  const env = channelEnv();
+  if (!channels.teams) delete env.CONTACT_WATCH_TEAMS_WORKFLOW_URL;
+  if (!channels.webhook) {
+    delete env.CONTACT_WATCH_WEBHOOK_URL;
+    delete env.CONTACT_WATCH_WEBHOOK_SECRET;
+  }
+  return env;
+}
+
+/** One alert run as the app (`runner: 'app'`) or `scan --notify` (`cli`) makes it, against one store. */
+function alertRuns(
+  store = openStateStore(azurite.connectionString, { tablePrefix: uniquePrefix(), clock: manualClock('2026-12-07T08:00:00.000Z').now }),
+) {
+  const clock = manualClock('2026-12-07T08:00:00.000Z');
+  const run = (env: Record<string, string>, runner: 'app' | 'cli', over: typeof store = store) =>
+    queueAndDeliverAlerts({
+      mode: 'digest',
+      settings: readAlertingSettings(env),
+      store: over,
+      portalUrl: PORTAL_URLS.AzureCloud,
+      clock: clock.now,
+      runner,
+      sender: { pollIntervalMs: 5, maxPollWaitMs: 20_000, retry: { maxRetries: 0 }, realTime: () => 0, maxRateWaitMs: 0 },
+      http: { retry: { maxRetries: 0 } },
+    });
+  return { store, clock, run };
+}
+
+describe('runs with fewer channels than the deployment', () => {
+  it('a CLI run with only e-mail after the app recorded three channels claims and marks nothing, yet sends what is queued; the app then alerts on all three', async () => {
+    const { store, clock, run } = alertRuns();
+    const [earlier, later] = [subscriptionIdFor(900), subscriptionIdFor(901)];
+    await recordTenantRun(store, 'scan-1', [verdict(earlier, 'noncompliant')]);
+    mail.faults.add({ kind: 'drop' });
+    const first = await run(envWith({ teams: true, webhook: true }), 'app');
+    expect(first.queued).toMatchObject({ queued: 1, missingChannels: [], removedChannels: [] });
+    expect(first.delivery.channels.email).toMatchObject({ sent: 0, pending: 1 });
+
+    clock.advance(MINUTE);
+    await recordTenantRun(store, 'scan-2', [verdict(earlier, 'noncompliant'), verdict(later, 'noncompliant')]);
+    const outbox = await TableOutbox.connect(store.connection);
+    const cli = await run(envWith({}), 'cli');
+    expect(cli.queued).toMatchObject({ owed: 1, queued: 0, messages: 0, marked: 0, missingChannels: ['teams', 'webhook'] });
+    expect(await outbox.listClaims((await outbox.listMessages(['sent']))[0]!.batchId)).toHaveLength(1);
+    expect((await store.getSubscriptions([later]))[0]!.lastAlertedAt).toBeNull();
+    // What was queued on e-mail went out all the same.
+    expect(cli.delivery.channels.email).toMatchObject({ sent: 1, pending: 0 });
+    expect(emailsNaming([earlier, later])).toEqual([1, 0]);
+    // The set is the app's still.
+    expect(await outbox.readChannelSet()).toMatchObject({ channels: ['email', 'teams', 'webhook'], writtenBy: 'app' });
+
+    clock.advance(MINUTE);
+    const app = await run(envWith({ teams: true, webhook: true }), 'app');
+    expect(app.queued).toMatchObject({ queued: 1, marked: 1, missingChannels: [] });
+    expect(app.delivery).toMatchObject({ sent: 3, pending: 0 });
+    expect([emailsNaming([later]), cardsNaming([later]), deliveriesListing([later])]).toEqual([[1], [1], [1]]);
+    expect([emailsNaming([earlier]), cardsNaming([earlier]), deliveriesListing([earlier])]).toEqual([[1], [1], [1]]);
+
+    // The command line says so, naming the channels and never where they deliver.
+    const defaults = openStateStore(azurite.connectionString);
+    await (
+      await TableOutbox.connect(defaults.connection)
+    ).writeChannelSet({
+      channels: ['email', 'teams', 'webhook'],
+      writtenAt: clock.now().toISOString(),
+      writtenBy: 'app',
+    });
+    tenant.addSubscription({ subscriptionId: subscriptionIdFor(902), displayName: 'No contact', contacts: [] });
+    const cliRun = await runCliInProcess(['scan', '--notify'], {
+      ...azure.env(),
+      ...envWith({}),
+      CONTACT_WATCH_STORAGE: azurite.connectionString,
+    });
+    tenant.removeSubscription(subscriptionIdFor(902));
+    expect(cliRun.code, cliRun.stderr).toBe(0);
+    expect(cliRun.stderr).toContain(
+      'contact-watch: the deployment also alerts through Teams and webhook; this run has no Teams or webhook settings (CONTACT_WATCH_TEAMS_WORKFLOW_URL, CONTACT_WATCH_WEBHOOK_URL), so it leaves the owed alerts to a run that has them',
+    );
+    expect(cliRun.stderr.match(/the deployment also alerts/g)).toHaveLength(1);
+    for (const secret of secrets()) expect(cliRun.stderr).not.toContain(secret);
+  });
+
+  it('an interrupted batch is marked only once it has a message on each channel it was composed for, even by a run without one of them', async () => {
+    const { store, clock, run } = alertRuns();
+    const ids = [subscriptionIdFor(910), subscriptionIdFor(911)];
+    await recordTenantRun(
+      store,
+      'scan-1',
+      ids.map((id) => verdict(id, 'noncompliant')),
+    );
+    let crash = true;
+    const outbox = await TableOutbox.connect(store.connection);
+    // The app writes the e-mail and the card, and dies before the webhook document.
+    const dying = Object.assign(Object.create(outbox) as Outbox, {
+      createMessage: (message: NewOutboxMessage) =>
+        crash && message.channel === 'webhook' ? Promise.reject(new Error('process died')) : outbox.createMessage(message),
+      releaseClaims: () => Promise.reject(new Error('process died')),
+    });
+    const app = new AlertService({
+      store,
+      outbox: dying,
+      sender: { sendPending: () => Promise.reject(new Error('process died')) },
+      channels: { email: { recipients: TEAM }, teams: true, webhook: true },
+      template: { portalUrl: PORTAL_URLS.AzureCloud },
+      runner: 'app',
+    });
+    await expect(app.queueOwedAlerts({ mode: 'digest', now: clock.now() })).rejects.toThrow('process died');
+    crash = false;
+    // The channel set is deleted (as an operator removing a channel where only the CLI alerts
+    // would): a run with e-mail and Teams passes the channel check, but the batch's webhook
+    // document is missing, so within the lease it marks nothing...
+    await (await store.connection.table('outbox')).deleteEntity('config', 'channels');
+    clock.advance(MINUTE);
+    const within = await run(envWith({ teams: true }), 'cli');
+    expect(within.queued).toMatchObject({ alreadyQueued: 2, messages: 0, marked: 0, missingChannels: [] });
+    expect(within.delivery.channels).toMatchObject({ email: { sent: 1 }, teams: { sent: 1 } });
+    // ... and after it, it writes the document (it waits for a run with the webhook's settings) and marks.
+    clock.advance(10 * MINUTE);
+    const after = await run(envWith({ teams: true }), 'cli');
+    expect(after.queued).toMatchObject({ messages: 1, marked: 2 });
+    expect(after.delivery.channels.webhook).toMatchObject({ pending: 1, nextAttempt: { reason: 'not-configured' } });
+    expect(webhook.deliveries).toHaveLength(0);
+    // The app's next run sends it; every channel has each alert once.
+    clock.advance(MINUTE);
+    expect((await run(channelEnv(), 'app')).delivery).toMatchObject({ sent: 1, pending: 0 });
+    expect([emailsNaming(ids), cardsNaming(ids), deliveriesListing(ids)]).toEqual([
+      [1, 1],
+      [1, 1],
+      [1, 1],
+    ]);
+  });
+
+  it('a channel removed from the app: its next run records the smaller set and says so; a CLI run with that set then queues', async () => {
+    const { store, clock, run } = alertRuns();
+    expect((await run(channelEnv(), 'app')).queued).toMatchObject({ owed: 0, removedChannels: [] });
+    await recordTenantRun(store, 'scan-1', [verdict(subscriptionIdFor(920), 'noncompliant')]);
+    // Before the app drops the webhook, a CLI run without it is refused.
+    expect((await run(envWith({ teams: true }), 'cli')).queued).toMatchObject({ queued: 0, missingChannels: ['webhook'] });
+
+    const tables = azuriteTestTables(azurite);
+    const prefix = uniquePrefix();
+    const deps = testAppDependencies({
+      azure,
+      mail,
+      tables,
+      tablePrefix: prefix,
+      env: envWith({ teams: true }),
+      http: { retry: { maxRetries: 0 } },
+    });
+    const appOutbox = await TableOutbox.connect(deps.store.connection);
+    await appOutbox.writeChannelSet({ channels: ['email', 'teams', 'webhook'], writtenAt: clock.now().toISOString(), writtenBy: 'app' });
+    const context = new azureFunctions.InvocationContext({ invocationId: 'removed-1', functionName: 'scanTimer' });
+    await deliverOwedAlerts(deps, context, { mode: 'digest' });
+    const lines = deps.lines.filter((line) => line.invocationId === 'removed-1');
+    expect(lines).toContainEqual(expect.objectContaining({ event: 'alert.channelsRemoved', removed: ['webhook'] }));
+    expect(await appOutbox.readChannelSet()).toMatchObject({ channels: ['email', 'teams'], writtenBy: 'app' });
+
+    // The same on the first store: the app without the webhook, then a CLI run without it queues.
+    clock.advance(MINUTE);
+    expect((await run(envWith({ teams: true }), 'app')).queued).toMatchObject({ queued: 1, removedChannels: ['webhook'] });
+    await recordTenantRun(store, 'scan-2', [
+      verdict(subscriptionIdFor(920), 'noncompliant'),
+      verdict(subscriptionIdFor(921), 'noncompliant'),
+    ]);
+    clock.advance(MINUTE);
+    const cli = await run(envWith({ teams: true }), 'cli');
+    expect(cli.queued).toMatchObject({ queued: 1, marked: 1, missingChannels: [] });
+    expect([emailsNaming([subscriptionIdFor(921)]), cardsNaming([subscriptionIdFor(921)])]).toEqual([[1], [1]]);
+    // A CLI run with e-mail alone is still refused: Teams is in the set.
+    await recordTenantRun(store, 'scan-3', [verdict(subscriptionIdFor(922), 'noncompliant')]);
+    expect((await run(envWith({}), 'cli')).queued).toMatchObject({ queued: 0, missingChannels: ['teams'] });
+  });
+
+  it('a failure while queuing still sends what is queued, on every channel, and is then reported', async () => {
+    const { store, run } = alertRuns();
+    const ids = [subscriptionIdFor(930), subscriptionIdFor(931)];
+    await recordTenantRun(
+      store,
+      'scan-1',
+      ids.map((id) => verdict(id, 'noncompliant')),
+    );
+    const failingMark = Object.assign(Object.create(store) as typeof store, {
+      markAlerted: () => Promise.reject(new Error('Table Storage refused the write')),
+    });
+    await expect(run(channelEnv(), 'app', failingMark)).rejects.toThrow('Table Storage refused the write');
+    expect([emailsNaming(ids), cardsNaming(ids), deliveriesListing(ids)]).toEqual([
+      [1, 1],
+      [1, 1],
+      [1, 1],
+    ]);
+    // The next run marks the records and sends nothing twice.
+    const next = await run(channelEnv(), 'app');
+    expect(next.queued).toMatchObject({ queued: 0, marked: 2 });
+    expect(next.delivery).toMatchObject({ sent: 0, pending: 0 });
   });
 });
 

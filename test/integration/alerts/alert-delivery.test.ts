@@ -350,6 +350,8 @@ describe('alerting with the state store, the outbox and ACS Email', () => {
         updateMessage: (message, patch) => outbox.updateMessage(message, patch),
         acceptedSince: (since, channel) => outbox.acceptedSince(since, channel),
         pruneDelivered: (before, limit) => outbox.pruneDelivered(before, limit),
+        readChannelSet: () => outbox.readChannelSet(),
+        writeChannelSet: (set) => outbox.writeChannelSet(set),
       }),
     });
     const ids = [subscriptionIdFor(300), subscriptionIdFor(301), subscriptionIdFor(302)];
