@@ -10,10 +10,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import type { OwedAlert } from '../../../src/core/alerts.js';
-import { PORTAL_URLS } from '../../../src/core/azure-portal.js';
 import { RULE_IDS, type Finding } from '../../../src/core/model.js';
-import type { TemplateContext } from '../../../src/alerts/templates.js';
 import { renderTeamsDigest, renderTeamsSingle } from '../../../src/alerts/teams/adaptive-card.js';
 import {
   OFFICIAL_SCHEMA_PATH,
@@ -24,41 +21,13 @@ import {
   officialSchemaErrors,
 } from '../../support/adaptive-card-schema.js';
 import { schemaErrors } from '../../support/report-schema.js';
+import { alert, ctx } from './owed-alert-fixture.js';
 
 // The cards and schema objects are walked freely; the schemas, not types, say what they hold.
 type Json = Record<string, any>;
 
-const NOW = new Date('2025-03-10T12:00:00.000Z');
-const ctx: TemplateContext = { portalUrl: PORTAL_URLS.AzureCloud, now: NOW, reportUrl: 'https://contact-watch.fabrikam.net/api/report' };
 const defs = (JSON.parse(readFileSync(new URL('../../../schema/teams-adaptive-card-1.5.json', import.meta.url), 'utf8')) as Json)
   .$defs as Record<string, Json>;
-
-function alert(i: number, overrides: Partial<OwedAlert> = {}): OwedAlert {
-  const subscriptionId = `6f1b2c3d-0000-4000-8000-${String(i).padStart(12, '0')}`;
-  return {
-    key: `${subscriptionId}|alert|noncompliant|2025-03-07T12:00:00.000Z`,
-    kind: 'alert',
-    subscriptionId,
-    displayName: `Payments ${i}`,
-    status: 'noncompliant',
-    since: '2025-03-07T12:00:00.000Z',
-    findings: [{ ruleId: 'email-configured', result: 'fail', message: 'admin@contoso.com is on a placeholder domain' }],
-    fix: {
-      kind: 'put',
-      body: {
-        properties: {
-          emails: 'payments-oncall@fabrikam.com',
-          isEnabled: true,
-          notificationsByRole: { state: 'On', roles: ['Owner'] },
-          notificationsSources: [{ sourceType: 'Alert', minimalSeverity: 'Medium' }],
-        },
-      },
-      placeholderEmails: false,
-      changes: ['set the e-mail addresses'],
-    },
-    ...overrides,
-  };
-}
 
 const repair = { at: '2025-03-09T08:00:00.000Z', by: 'app after scan 1', changes: ['added Owner to the notified roles'] };
 

@@ -6,10 +6,7 @@
  * controls as `\uXXXX` escapes, and carries its delivery id first.
  */
 import { describe, expect, it } from 'vitest';
-import type { OwedAlert } from '../../../src/core/alerts.js';
 import { RULE_IDS, type Finding } from '../../../src/core/model.js';
-import { PORTAL_URLS } from '../../../src/core/azure-portal.js';
-import type { TemplateContext } from '../../../src/alerts/templates.js';
 import {
   renderTeamsDigest,
   renderTeamsSingle,
@@ -18,45 +15,9 @@ import {
 } from '../../../src/alerts/teams/adaptive-card.js';
 import { renderWebhookDocument, WEBHOOK_DETAIL_BYTES, withDeliveryId, type WebhookDocument } from '../../../src/alerts/webhook/document.js';
 import { expectValidTeamsMessage } from '../../support/adaptive-card-schema.js';
+import { alert, ctx, NOW, REPORT_URL, subscriptionId } from './owed-alert-fixture.js';
 
-const NOW = new Date('2025-03-10T12:00:00.000Z');
-const REPORT_URL = 'https://contact-watch.fabrikam.net/api/report';
-const ctx: TemplateContext = { portalUrl: PORTAL_URLS.AzureCloud, now: NOW, reportUrl: REPORT_URL };
 const ANY_BIDI_CONTROL = /[\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069]/;
-
-function subscriptionId(i: number): string {
-  return `6f1b2c3d-0000-4000-8000-${String(i).padStart(12, '0')}`;
-}
-
-function alert(i: number, overrides: Partial<OwedAlert> = {}): OwedAlert {
-  const id = overrides.subscriptionId ?? subscriptionId(i);
-  return {
-    key: `${id}|alert|noncompliant|2025-03-07T12:00:00.000Z`,
-    kind: 'alert',
-    subscriptionId: id,
-    displayName: `Payments ${i}`,
-    status: 'noncompliant',
-    since: '2025-03-07T12:00:00.000Z',
-    findings: [
-      { ruleId: 'email-configured', result: 'fail', message: 'admin@contoso.com is on a placeholder domain' },
-      { ruleId: 'owner-notifications', result: 'fail', message: 'role notifications are off' },
-    ],
-    fix: {
-      kind: 'put',
-      body: {
-        properties: {
-          emails: 'payments-oncall@fabrikam.com',
-          isEnabled: true,
-          notificationsByRole: { state: 'On', roles: ['Owner'] },
-          notificationsSources: [{ sourceType: 'Alert', minimalSeverity: 'Medium' }],
-        },
-      },
-      placeholderEmails: false,
-      changes: ['added Owner to the notified roles'],
-    },
-    ...overrides,
-  };
-}
 
 /** Every element of a card, depth first. */
 function elements(value: unknown): Record<string, unknown>[] {
