@@ -21,6 +21,7 @@ import {
 } from './arm-http.js';
 import { describeQuery, ResourceGraphError, type Query, type RequestScope } from './resource-graph-query.js';
 import { ResourceGraphQuota } from './resource-graph-quota.js';
+import { messageOf } from '../core/error-message.js';
 
 /** Rows per page (`$top`). */
 export const RESOURCE_GRAPH_PAGE_SIZE = 1000;
@@ -32,8 +33,9 @@ export interface PagingOptions {
   /** When aborted, no further page is requested (the query beside this one failed). */
   stop?: AbortSignal;
   /**
-   * Counts this reader's requests besides the runner's own count: the runner is shared by the
-   * identity's readers (a scan and the watch may page at once), and each says what it sent.
+   * Counts this reader's requests, one per page (the pipeline's retries are not counted): the
+   * runner is shared by the identity's readers (a scan and the watch may page at once), and each
+   * says what it sent.
    */
   count?: ResourceGraphStats;
 }
@@ -54,8 +56,6 @@ export interface QueryRunnerOptions extends ArmClientOptions {
  * it (compose/azure.ts does).
  */
 export class ResourceGraphQueryRunner {
-  /** Requests sent to Resource Graph: one per page (the pipeline's retries are not counted). */
-  readonly stats: ResourceGraphStats = { requests: 0 };
   private readonly client: ResourceGraphClient;
   private readonly retry: RetrySettings;
   private readonly timeout: number;
@@ -157,7 +157,6 @@ export class ResourceGraphQueryRunner {
   ): Promise<PageAnswer> {
     await this.quota.beforeRequest(signal);
     let headers: HttpHeaders | undefined;
-    this.stats.requests += 1;
     if (count) count.requests += 1;
     try {
       const answer = await this.client.resources(
@@ -185,7 +184,7 @@ export class ResourceGraphQueryRunner {
 
   private describeError(error: unknown): string {
     if (isTimeout(error)) return `no answer within ${this.timeout / 1000} s`;
-    if (!isRestError(error)) return error instanceof Error ? error.message : String(error);
+    if (!isRestError(error)) return messageOf(error);
     if (error.statusCode === undefined || !error.response) {
       return describeTransportError(error, error.request?.url ?? 'https://resource-graph.invalid', this.retry);
     }

@@ -5,7 +5,7 @@
  * channel for this run. Shared by the ACS e-mail client and the Teams and webhook transports.
  */
 import type { PipelinePolicy } from '@azure/core-rest-pipeline';
-import { MAX_SERVICE_WAIT_MS } from '../alerts/outbox-sender.js';
+import { MAX_SERVICE_WAIT_MS } from '../alerts/send-outcomes.js';
 import { requestedWait, RETRY_AFTER_HEADERS } from './retry-after.js';
 
 /** Thrown by the throttle policy below; it is not a RestError, so the SDK's retry policy lets it through. */

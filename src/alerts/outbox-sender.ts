@@ -42,8 +42,8 @@ import { OutboxConflictError } from './ports.js';
 import { leasedUntil, outcomePatch, serviceWaitUntil } from './send-outcomes.js';
 import { rateFreeAt, waitForRate, type RateLimit } from './sending-rate.js';
 import { setTimeout as delay } from 'node:timers/promises';
+import { messageOf } from '../core/error-message.js';
 
-export { MAX_SERVICE_WAIT_MS } from './send-outcomes.js';
 export type { RateLimit } from './sending-rate.js';
 
 /** How one channel is sent. */
@@ -329,5 +329,5 @@ function noDelivery(): ChannelDeliveryCounts {
 }
 
 function errorMessage(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
+  return messageOf(error);
 }

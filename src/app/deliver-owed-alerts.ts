@@ -9,6 +9,7 @@ import type { InvocationContext } from '@azure/functions';
 import type { DeliveryCounts } from '../alerts/ports.js';
 import { ALERT_CHANNELS } from '../core/outbox-states.js';
 import type { AppDependencies } from './dependencies.js';
+import { messageOf } from '../core/error-message.js';
 
 export interface AlertDeliveryOptions {
   mode: 'digest' | 'single';
@@ -48,7 +49,7 @@ export async function deliverOwedAlerts(
     if (pruned && (pruned.messages > 0 || pruned.claims > 0 || pruned.error)) deps.log(context, 'outbox.pruned', { ...pruned });
     return delivery;
   } catch (error) {
-    deps.log(context, 'alert.failed', { error: error instanceof Error ? error.message : String(error) });
+    deps.log(context, 'alert.failed', { error: messageOf(error) });
     return undefined;
   }
 }

@@ -10,6 +10,7 @@ import { app, type LogHookContext, type PreInvocationContext } from '@azure/func
 import { useInstrumenter } from '@azure/core-tracing';
 import { ManagedIdentityCredential, type TokenCredential } from '@azure/identity';
 import type { TelemetryHooks } from './telemetry.js';
+import { messageOf } from '../core/error-message.js';
 
 /** What src/app/telemetry.ts exports (dist/functions/telemetry.cjs once built). */
 export type TelemetryModule = Pick<typeof import('./telemetry.js'), 'startAzureMonitor'>;
@@ -125,9 +126,7 @@ export function startTelemetry(
         });
       } catch (error) {
         failed = true;
-        process.stderr.write(
-          `contact-watch: Application Insights could not be started, so the app runs without it: ${error instanceof Error ? error.message : String(error)}\n`,
-        );
+        process.stderr.write(`contact-watch: Application Insights could not be started, so the app runs without it: ${messageOf(error)}\n`);
       }
     }
     return hooks;

@@ -31,9 +31,11 @@
 import type { InvocationContext } from '@azure/functions';
 import pLimit from 'p-limit';
 import { UNJUDGED_SUBSCRIPTION_STATES } from '../core/model.js';
+import { bySubscriptionId } from '../core/subscription-id.js';
 import type { ListedSubscription, SubscriptionIdListing } from '../scan/watch-ports.js';
 import { evaluateSubscription } from './evaluate-subscription.js';
 import type { AppDependencies } from './dependencies.js';
+import { messageOf } from '../core/error-message.js';
 
 /** New subscriptions one run evaluates at most, each with an alert of its own; more at once are left to the scan. */
 export const MAX_WATCH_EVALUATIONS = 25;
@@ -128,14 +130,14 @@ export async function watchNewSubscriptions(deps: AppDependencies, context: Invo
           });
           evaluated.push(subscriptionId);
         } catch (error) {
-          failures.push({ subscriptionId, error: error instanceof Error ? error.message : String(error) });
+          failures.push({ subscriptionId, error: messageOf(error) });
         }
       }),
     ),
   );
 
   evaluated.sort();
-  failures.sort((a, b) => (a.subscriptionId < b.subscriptionId ? -1 : 1));
+  failures.sort(bySubscriptionId);
   deps.log(context, 'watch.finished', {
     new: judged.length,
     evaluated: evaluated.length,
@@ -159,9 +161,7 @@ export async function watchNewSubscriptions(deps: AppDependencies, context: Invo
 /** The listed subscriptions the store has no record of: those in a judged state sorted by id, and how many others. */
 function newSubscriptions(listing: SubscriptionIdListing, known: ReadonlySet<string>): { judged: ListedSubscription[]; notJudged: number } {
   const unknown = listing.subscriptions.filter((subscription) => !known.has(subscription.subscriptionId));
-  const judged = unknown
-    .filter((subscription) => !UNJUDGED_SUBSCRIPTION_STATES.includes(subscription.state))
-    .sort((a, b) => (a.subscriptionId < b.subscriptionId ? -1 : a.subscriptionId > b.subscriptionId ? 1 : 0));
+  const judged = unknown.filter((subscription) => !UNJUDGED_SUBSCRIPTION_STATES.includes(subscription.state)).sort(bySubscriptionId);
   return { judged, notJudged: unknown.length - judged.length };
 }
 

@@ -11,6 +11,7 @@ import { InvalidArgumentError } from 'commander';
 import type { Writable } from 'node:stream';
 import type { Policy } from '../core/model.js';
 import { DEFAULT_POLICY, parsePolicyJson } from '../core/policy.js';
+import { messageOf } from '../core/error-message.js';
 
 export interface CliIo {
   stdout: (text: string) => void;
@@ -77,7 +78,7 @@ export function describeFileError(error: unknown): string {
     case 'EROFS':
       return 'the file system is read-only';
     default:
-      return error instanceof Error ? error.message : String(error);
+      return messageOf(error);
   }
 }
 

@@ -5,7 +5,6 @@
 import packageJson from '../../package.json' with { type: 'json' };
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import type { ScanReport, SubscriptionVerdict } from '../core/model.js';
-import type { Exemption } from '../core/state-model.js';
 import { PolicyError } from '../core/policy.js';
 import { RULES } from '../core/rules/index.js';
 import { InvalidSubscriptionIdError, isGuid, parseSubscriptionId } from '../core/subscription-id.js';
@@ -14,8 +13,8 @@ import { REPORT_FORMATS, renderReportChunks, renderVerdict } from '../report/ind
 import type { ReportFormat } from '../report/index.js';
 import { renderTerraformFix } from '../report/terraform-fix.js';
 import { checkSubscription } from '../scan/check.js';
-import { runScan, ScanFailedError, summarise, type ScanResult } from '../scan/scan.js';
-import { runStoredScan, type StoredScanResult } from '../scan/stored-scan.js';
+import { runScan, ScanFailedError, type ScanResult } from '../scan/scan.js';
+import { runStoredScan, withExemptions, type StoredScanResult } from '../scan/stored-scan.js';
 import { applyExemptions, InvalidExemptionError, isExemptionActive } from '../core/exemptions.js';
 import { createProgressReporter } from './progress.js';
 import { writeReport } from './report-output.js';
@@ -33,6 +32,7 @@ import {
   renderRequeueOutcome,
   withEachErrorOnce,
 } from './render.js';
+import { messageOf } from '../core/error-message.js';
 
 export type { CliIo } from './cli-support.js';
 export { EXIT } from './cli-support.js';
@@ -279,7 +279,7 @@ async function sendOwedAlerts(alerts: AlertDelivery, stderr: (text: string) => v
     if (pruned?.error)
       stderr(`contact-watch: old delivered alerts could not be pruned this run (the next one tries again): ${pruned.error}\n`);
   } catch (error) {
-    stderr(`contact-watch: alerts could not be sent this run and stay queued: ${error instanceof Error ? error.message : String(error)}\n`);
+    stderr(`contact-watch: alerts could not be sent this run and stay queued: ${messageOf(error)}\n`);
   }
 }
 
@@ -312,12 +312,6 @@ async function checkCommand(subscriptionIdText: string, options: CheckOptions, i
   const context = { rules: RULES, portalUrl: azure.cloud.portalUrl };
   io.stdout(options.format === 'terraform' ? renderTerraformFix(verdict) : renderVerdict(shown, options.format, context));
   return checkExitCode(verdict);
-}
-
-/** The report with the active exemptions applied, as a stored scan shows it. */
-function withExemptions(report: ScanReport, exemptions: Exemption[], now: Date): ScanReport {
-  const subscriptions = applyExemptions(report.subscriptions, exemptions, now);
-  return { ...report, summary: summarise(subscriptions), subscriptions };
 }
 
 export function checkExitCode(verdict: SubscriptionVerdict): number {

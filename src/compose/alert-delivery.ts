@@ -20,6 +20,7 @@ import type { AlertChannel } from '../core/outbox-states.js';
 import type { AlertRecordStore, AlertRunner, DeliveryCounts, Outbox } from '../alerts/ports.js';
 import type { DigestLimits } from '../alerts/templates.js';
 import type { AlertingSettings } from './alerting-settings.js';
+import { messageOf } from '../core/error-message.js';
 
 export interface AlertingOptions {
   settings: AlertingSettings;
@@ -164,7 +165,7 @@ export async function queueAndDeliverAlerts(
   const pruned = await pruneDeliveredAlerts(outbox, options.clock()).catch((error: unknown): PruneResult => ({
     messages: 0,
     claims: 0,
-    error: error instanceof Error ? error.message : String(error),
+    error: messageOf(error),
   }));
   return { queued, delivery, pruned };
 }

@@ -8,6 +8,7 @@ import { ALERT_SEVERITIES, ATTACK_PATH_RISK_LEVELS, type Policy } from './model.
 import { findEmailAddressProblem, isDomainName, type EmailAddressProblem } from './email-addresses.js';
 import { describeJsonType } from './contact-shapes.js';
 import { isSafeToQuote, quoteWithoutSecrets } from './secret-text.js';
+import { messageOf } from './error-message.js';
 
 /** The policy when none is given: every rule required, thresholds High. Frozen; copy it to change it. */
 export const DEFAULT_POLICY: Policy = Object.freeze({
@@ -160,7 +161,7 @@ export function parsePolicyJson(text: string, origin: string): Policy {
     input = JSON.parse(text);
   } catch (error) {
     // The parser's reason quotes the text around the fault: shown only when nothing in the text may be a secret.
-    const parserReason = error instanceof Error ? error.message : String(error);
+    const parserReason = messageOf(error);
     const reason = isSafeToQuote(text)
       ? parserReason
       : 'its text is not repeated here, as it may hold a secret; expected a JSON object such as {"alerts":{"minimalSeverity":"Medium"}}';

@@ -113,3 +113,12 @@ function plainWithoutSecrets(text: string): string | undefined {
 function maskKeyLikeRuns(text: string): string {
   return text.replace(KEY_LIKE_RUN, (run) => (/\d/.test(run) ? ELIDED : run));
 }
+
+/** Removes anything that could be a secret from an error text (keys, signatures, tokens). */
+export function redactSecrets(text: string): string {
+  return text
+    .replace(/accesskey=[^;\s"']*/gi, 'accesskey=<redacted>')
+    .replace(/Signature=[A-Za-z0-9+/=%]+/g, 'Signature=<redacted>')
+    .replace(/Bearer\s+[A-Za-z0-9._~+/=-]+/gi, 'Bearer <redacted>')
+    .slice(0, 1000);
+}

@@ -33,6 +33,7 @@ import { exemptStatus, activeExemptionsBySubscription } from './exemptions.js';
 import type { ContactRemediation, Finding, RuleId, SecurityContactPutBody, SubscriptionVerdict } from './model.js';
 import { boundForStorage, boundRemediation } from './record-bounds.js';
 import type { Exemption, RecordedStatus, StatusChange, SubscriptionRecord } from './state-model.js';
+import { bySubscriptionId } from './subscription-id.js';
 
 export interface StateUpdateInput {
   /** The stored records by lower-case subscription id (all of them, or all that matter). */
@@ -323,10 +324,6 @@ function statusChange(before: SubscriptionRecord | undefined, after: Subscriptio
 /** Read by someone else after this run started reading: newer than anything the run knows of it. */
 function newerThanRun(record: SubscriptionRecord, input: Pick<StateUpdateInput, 'runId' | 'runStartedAt'>): boolean {
   return record.lastEvaluatedBy !== input.runId && readingTime(record) > input.runStartedAt.getTime();
-}
-
-function bySubscriptionId(a: { subscriptionId: string }, b: { subscriptionId: string }): number {
-  return a.subscriptionId < b.subscriptionId ? -1 : a.subscriptionId > b.subscriptionId ? 1 : 0;
 }
 
 /** Deep equality of JSON values (key order does not matter; `undefined` members are absent). */

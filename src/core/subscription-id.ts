@@ -25,3 +25,8 @@ export function parseSubscriptionId(text: string): string {
   }
   return trimmed.toLowerCase();
 }
+
+/** Orders anything that names a subscription by its id (records, changes, exemptions, listings). */
+export function bySubscriptionId(a: { subscriptionId: string }, b: { subscriptionId: string }): number {
+  return a.subscriptionId < b.subscriptionId ? -1 : a.subscriptionId > b.subscriptionId ? 1 : 0;
+}

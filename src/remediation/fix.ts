@@ -10,7 +10,8 @@ import type { FixReport, FixReportEntry, SubscriptionVerdict } from '../core/mod
 import { decideRemediation } from '../core/remediation-decision.js';
 import type { Exemption } from '../core/state-model.js';
 import type { ScanScope, StateStore, SubscriptionLookup, TenantInventorySource } from '../scan/ports.js';
-import { messageOf, runScan, type ScanProgress } from '../scan/scan.js';
+import { messageOf } from '../core/error-message.js';
+import { runScan, type ScanProgress } from '../scan/scan.js';
 import type { RepairClaims } from './ports.js';
 import { recordWrite, repairSubscription, type RepairDependencies, type RepairOutcome } from './repair.js';
 

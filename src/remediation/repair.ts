@@ -15,6 +15,7 @@ import type {
 import type { SecurityContactsSource, StateStore } from '../scan/ports.js';
 import { isJudged, skippedVerdict, verdictFromApi } from '../scan/verdicts.js';
 import type { SecurityContactWriter } from './ports.js';
+import { messageOf } from '../core/error-message.js';
 
 export interface RepairDependencies {
   contacts: SecurityContactsSource;
@@ -84,7 +85,7 @@ export async function repairSubscription(request: RepairRequest, deps: RepairDep
     try {
       await deps.recordIntent({ verdict: before, readAt, remediation: { ...sent, outcome: 'sent' } });
     } catch (error) {
-      const reason = `the write was not sent, because it could not be recorded first: ${error instanceof Error ? error.message : String(error)}`;
+      const reason = `the write was not sent, because it could not be recorded first: ${messageOf(error)}`;
       return { ...identity, result: 'failed', reason, body, changes, verdict: before, readAt };
     }
   }

@@ -13,6 +13,7 @@ import type { RecordedSubscription } from '../core/state-model.js';
 import { Confirmations } from './confirmations.js';
 import { ResourceGraphTriage } from './triage.js';
 import { ContactJudge, errorVerdict } from './verdicts.js';
+import { messageOf } from '../core/error-message.js';
 
 /**
  * securityContacts reads in flight at once. Each is a read on a different subscription, so each
@@ -257,8 +258,4 @@ async function addNamedSubscriptions(
     const lookup = deps.subscriptions ? await deps.subscriptions.getSubscription(id, signal) : undefined;
     triage.subscription(lookup?.kind === 'found' ? lookup.subscription : { subscriptionId: id, displayName: '', state: 'Unknown' });
   }
-}
-
-export function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

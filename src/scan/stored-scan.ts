@@ -7,7 +7,8 @@ import { randomUUID } from 'node:crypto';
 import { applyExemptions } from '../core/exemptions.js';
 import type { ScanReport } from '../core/model.js';
 import type { PruneOutcome, RecordedRun, ScanScope, StateStore } from './ports.js';
-import { isWholeTenant, messageOf, runScan, summarise, type ScanDependencies, type ScanResult } from './scan.js';
+import { messageOf } from '../core/error-message.js';
+import { isWholeTenant, runScan, summarise, type ScanDependencies, type ScanResult } from './scan.js';
 
 export interface StoredScanDependencies extends ScanDependencies {
   store: StateStore;
@@ -60,7 +61,8 @@ export async function runStoredScan(scope: ScanScope, deps: StoredScanDependenci
   return { ...result, report, recorded, pruned };
 }
 
-function withExemptions(report: ScanReport, exemptions: Parameters<typeof applyExemptions>[1], now: Date): ScanReport {
+/** The report with the active exemptions applied, as a stored scan shows it. */
+export function withExemptions(report: ScanReport, exemptions: Parameters<typeof applyExemptions>[1], now: Date): ScanReport {
   const subscriptions = applyExemptions(report.subscriptions, exemptions, now);
   return { ...report, summary: summarise(subscriptions), subscriptions };
 }

@@ -22,6 +22,7 @@ import { EmailClient, type EmailClientOptions, type EmailMessage } from '@azure/
 import type { TokenCredential } from '@azure/core-auth';
 import { stopOnThrottlePolicy, ThrottledByService } from '../service-throttling.js';
 import { SettingsError } from '../../core/settings-error.js';
+import { redactSecrets } from '../../core/secret-text.js';
 import type { EmailTransport, OutgoingEmail, SendOutcome } from '../../alerts/ports.js';
 import { OutboxSender, type OutboxSenderOptions, type RateLimit } from '../../alerts/outbox-sender.js';
 import type { Outbox } from '../../alerts/ports.js';
@@ -83,15 +84,6 @@ export function parseAcsConnectionString(
   }
   if (!/^[A-Za-z0-9+/]+={0,2}$/.test(accessKey)) throw new SettingsError(setting, `${shape} (its accesskey is not base64).`);
   return { endpoint: url.origin, accessKey };
-}
-
-/** Removes anything that could be a secret from an error text (keys, signatures, tokens). */
-export function redactSecrets(text: string): string {
-  return text
-    .replace(/accesskey=[^;\s"']*/gi, 'accesskey=<redacted>')
-    .replace(/Signature=[A-Za-z0-9+/=%]+/g, 'Signature=<redacted>')
-    .replace(/Bearer\s+[A-Za-z0-9._~+/=-]+/gi, 'Bearer <redacted>')
-    .slice(0, 1000);
 }
 
 const TERMINAL = new Set(['Succeeded', 'Failed', 'Canceled']);

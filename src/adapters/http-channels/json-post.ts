@@ -34,8 +34,9 @@ import {
   type Pipeline,
 } from '@azure/core-rest-pipeline';
 import type { SendOutcome } from '../../alerts/ports.js';
-import { redactSecrets } from '../email/acs-email-sender.js';
+import { redactSecrets } from '../../core/secret-text.js';
 import { stopOnThrottlePolicy, ThrottledByService } from '../service-throttling.js';
+import { messageOf } from '../../core/error-message.js';
 
 export interface JsonPostOptions {
   /** Retries within one send of a dropped connection, 408 or 5xx (default 2, from 1 s to 8 s apart); 0 leaves each fault to the next run. */
@@ -145,7 +146,7 @@ export class JsonPoster {
       return `${this.receiver} did not answer within ${limit}`;
     }
     const code = isRestError(error) && error.code ? `${error.code}: ` : '';
-    const message = error instanceof Error ? error.message : String(error);
+    const message = messageOf(error);
     return this.scrub(`${this.receiver} could not be reached: ${code}${message}`);
   }
 }

@@ -15,7 +15,7 @@
  *
  * Delivery ends at once (never `running`): there is nothing to wait for.
  */
-import { MAX_SERVICE_WAIT_MS } from '../../alerts/outbox-sender.js';
+import { MAX_SERVICE_WAIT_MS } from '../../alerts/send-outcomes.js';
 import type { EmailTransport, OutgoingEmail, SendOutcome } from '../../alerts/ports.js';
 import { isGuid } from '../../core/subscription-id.js';
 

@@ -4,7 +4,7 @@ import { parseExemption, type ExemptionValidationOptions } from '../../core/exem
 import type { Exemption } from '../../core/state-model.js';
 import type { TableConnection } from './connection.js';
 import { EXEMPTION_PARTITION, TABLE_SUFFIXES, decodeExemption, encodeExemption } from './entities.js';
-import { bySubscriptionId } from './subscription-records.js';
+import { bySubscriptionId } from '../../core/subscription-id.js';
 import { statusOf } from './table-errors.js';
 
 export class ExemptionRows {

@@ -12,7 +12,8 @@ import { StateWriteError, type RecordedRun, type RefusedWrite, type RunHandle, t
 import { subscriptionPartition } from './entities.js';
 import type { ExemptionRows } from './exemption-rows.js';
 import { countStatuses, runRow, type ScanRunRows } from './scan-runs.js';
-import { bySubscriptionId, type CurrentRecord, type SubscriptionRecords } from './subscription-records.js';
+import { bySubscriptionId } from '../../core/subscription-id.js';
+import type { CurrentRecord, SubscriptionRecords } from './subscription-records.js';
 import type { Planner, SubscriptionWriter, WriteLog } from './subscription-writer.js';
 import { describeError } from './table-errors.js';
 

@@ -39,7 +39,8 @@ import { ExemptionRows } from './exemption-rows.js';
 import { DEFAULT_RETENTION, pruneExpired } from './retention.js';
 import { recordRunResult, type RunRecordingParts } from './run-recording.js';
 import { ScanRunRows } from './scan-runs.js';
-import { bySubscriptionId, SubscriptionRecords } from './subscription-records.js';
+import { bySubscriptionId } from '../../core/subscription-id.js';
+import { SubscriptionRecords } from './subscription-records.js';
 import { SubscriptionWriter, type Planner, type WriteLog } from './subscription-writer.js';
 
 export interface StateStoreOptions extends TableConnectionOptions {

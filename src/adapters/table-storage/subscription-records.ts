@@ -131,8 +131,3 @@ export class SubscriptionRecords {
 function currentRecord(table: string, entity: TableEntityResult<Record<string, unknown>>): CurrentRecord {
   return { record: decodeSubscription(table, entity), etag: entity.etag };
 }
-
-/** Orders records, changes, refusals and exemptions by subscription id. */
-export function bySubscriptionId(a: { subscriptionId: string }, b: { subscriptionId: string }): number {
-  return a.subscriptionId < b.subscriptionId ? -1 : a.subscriptionId > b.subscriptionId ? 1 : 0;
-}

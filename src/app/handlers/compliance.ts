@@ -28,6 +28,7 @@ import { errorVerdict } from '../../scan/verdicts.js';
 import { integerQueryParam, isErrorResponse, jsonError, jsonResponse, methodNotAllowed, subscriptionIdParam } from '../http.js';
 import { looksLikeSecret } from '../../core/secret-text.js';
 import type { AppDependencies } from '../dependencies.js';
+import { messageOf } from '../../core/error-message.js';
 
 /** Azure's front end drops an HTTP request after 230 s; the gate stays well inside it. */
 export const DEFAULT_MAX_WAIT_SECONDS = 200;
@@ -165,6 +166,6 @@ export function createComplianceHandler(deps: AppDependencies, options: Complian
 }
 
 function describe(error: unknown): string {
-  const text = error instanceof Error ? error.message : String(error);
+  const text = messageOf(error);
   return looksLikeSecret(text) ? 'see the app log' : text.split('\n')[0]!.slice(0, 300);
 }

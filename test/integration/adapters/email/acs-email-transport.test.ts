@@ -15,9 +15,9 @@ import { createCommunicationEmailService, type CommunicationEmailService } from 
 import {
   AcsEmailTransport,
   parseAcsConnectionString,
-  redactSecrets,
   type AcsEmailTransportOptions,
 } from '../../../../src/adapters/email/acs-email-sender.js';
+import { redactSecrets } from '../../../../src/core/secret-text.js';
 import { EMAIL, emailSenderContract } from '../../../contract/email-sender.contract.js';
 
 const SENDER = 'DoNotReply@contoso-alerts.example.net';
