@@ -38,6 +38,8 @@ export interface PagingOptions {
    * says what it sent.
    */
   count?: ResourceGraphStats;
+  /** Called once each page's rows have all been handed over. */
+  pageRead?: () => void;
 }
 
 /** One page of a query's answer, and whether it says the tenant is over the tenant-scope limit. */
@@ -126,6 +128,7 @@ export class ResourceGraphQueryRunner {
       }
       try {
         rows.forEach((row, index) => onRow(row, `row #${index + 1} of page ${page}`));
+        paging.pageRead?.();
       } catch (error) {
         await next?.catch(() => undefined);
         throw error;

@@ -8,7 +8,8 @@
  * The query stays plain, as the scan's do: a `where` on the type and a `project` of whole
  * columns, no computed column, so any server that speaks Resource Graph's REST contract answers it
  * with raw rows. `properties` is the column that holds the state; the rest of the row (name, tags,
- * tenant) is left out.
+ * tenant) is left out. It is ordered by subscription id, which no two rows share, so that no page
+ * boundary repeats or skips a row (resource-graph-query.ts).
  */
 import { z } from 'zod';
 import type { ResourceGraphStats } from '../scan/ports.js';
@@ -19,7 +20,7 @@ import { ResourceGraphError, type Query } from './resource-graph-query.js';
 import { describeFirstIssue, subscriptionIdSchema } from './response-validation.js';
 
 export const SUBSCRIPTION_IDS_QUERY =
-  "resourcecontainers | where type =~ 'microsoft.resources/subscriptions' | project subscriptionId, properties";
+  "resourcecontainers | where type =~ 'microsoft.resources/subscriptions' | project subscriptionId, properties | order by subscriptionId asc";
 
 const SUBSCRIPTION_IDS: Query = { label: 'subscriptions', table: 'resourcecontainers', text: SUBSCRIPTION_IDS_QUERY };
 

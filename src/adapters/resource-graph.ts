@@ -19,6 +19,7 @@ import type { InventoryListener, InventoryOutcome, ResourceGraphStats, ScanScope
 import type { PagingOptions, ResourceGraphQueryRunner } from './resource-graph-paging.js';
 import { CONTACTS, ResourceGraphError, SUBSCRIPTIONS, type RequestScope } from './resource-graph-query.js';
 import { ListedSubscriptions, ManagementGroupCredit, toContactRow, toSubscriptionInfo } from './resource-graph-rows.js';
+import { ContactRowOrder } from './resource-graph-order.js';
 import { GrowingBatches, SideBySide } from './resource-graph-streams.js';
 
 // The adapter's public names, declared in the parts that use them.
@@ -104,7 +105,9 @@ export class ResourceGraphInventory implements TenantInventorySource {
 
   /**
    * Tenant scope: the two queries page side by side, each row handed over as its page arrives.
-   * When the contacts query ends, every contact in the tenant has been handed over.
+   * After each page of contacts, the subscriptions its rows have passed are complete
+   * (resource-graph-order.ts); when the contacts query ends, every contact in the tenant has been
+   * handed over.
    *
    * A tenant-scope answer may say the tenant is over Resource Graph's tenant-scope subscription
    * limit; that query then stops at once. Over the limit, the subscriptions come from the
@@ -133,7 +136,16 @@ export class ResourceGraphInventory implements TenantInventorySource {
       batches?.finish();
     });
     reads.run(async (stop) => {
-      const read = await this.readContactRows({}, listener, signal, { stop, stopWhenLimitHit: true });
+      // At tenant scope the contacts query covers every subscription in scope, so the subscriptions
+      // its ordered rows have passed are complete, whichever query listed them.
+      const order = new ContactRowOrder();
+      const pageRead = () => {
+        const before = order.completeBefore();
+        if (before !== undefined) listener.contactsCompleteBefore(before);
+      };
+      const read = await this.readContactRows({}, listener, signal, { stop, stopWhenLimitHit: true, pageRead }, (subscriptionId) =>
+        order.saw(subscriptionId),
+      );
       if (stop.aborted) return;
       if (!read.limitHit) return listener.contactsComplete();
       batches = new GrowingBatches(listed.ids, RESOURCE_GRAPH_SUBSCRIPTION_BATCH, async (batch) => {
@@ -166,7 +178,13 @@ export class ResourceGraphInventory implements TenantInventorySource {
     );
   }
 
-  private async readContactRows(scope: RequestScope, listener: InventoryListener, signal?: AbortSignal, paging?: PagingOptions) {
+  private async readContactRows(
+    scope: RequestScope,
+    listener: InventoryListener,
+    signal?: AbortSignal,
+    paging?: PagingOptions,
+    observe?: (subscriptionId: string) => void,
+  ) {
     return this.queries.run(
       CONTACTS,
       scope,
@@ -174,6 +192,7 @@ export class ResourceGraphInventory implements TenantInventorySource {
       (row, where) => {
         const contact = toContactRow(row, where);
         listener.contact(contact.subscriptionId, contact.id, contact.raw);
+        observe?.(contact.subscriptionId);
       },
       { ...paging, count: this.stats },
     );

@@ -104,11 +104,18 @@ export interface InventoryListener {
   /** A subscription in scope. Each is handed over once, however often the scope's parts list it. */
   subscription(subscription: SubscriptionInfo): void;
   /**
-   * A contact Resource Graph indexes for a subscription (lower-case id). The contacts query is not
-   * ordered by subscription: a contact may come before or after its subscription, and the same
-   * contact (by id) may come again when the scope is read in overlapping parts.
+   * A contact Resource Graph indexes for a subscription (lower-case id). A contact may come before
+   * or after its subscription, and the same contact (by id) may come again when the scope is read
+   * in overlapping parts.
    */
   contact(subscriptionId: string, contactId: string, item: RawSecurityContact): void;
+  /**
+   * Every contact Resource Graph indexes for a subscription in scope whose (lower-case) id sorts
+   * before this one has been handed over: the contacts come in subscription order and have passed
+   * it. Said only while the rows are seen to keep that order, so a contact handed over later for
+   * such a subscription means the order did not hold after all.
+   */
+  contactsCompleteBefore(subscriptionId: string): void;
   /**
    * Every contact Resource Graph indexes for these subscriptions (lower-case ids) has been handed
    * over — or, without ids, for every subscription in scope: what it shows of them is final. Once

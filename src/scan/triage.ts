@@ -9,10 +9,13 @@
  *   whatever Resource Graph shows;
  * - the contact rows seen so far are not compliant: doubtful at once;
  * - every contact row Resource Graph indexes for it has been handed over (contactsComplete): settled
- *   as compliant when they are, doubtful when they are not or when there are none.
- * Until then it waits. The contacts query is not ordered by subscription, so a subscription without
- * rows yet, or whose rows so far are compliant, may still receive a row that changes what Resource
- * Graph shows of it; only the end of the contacts it is in makes that final.
+ *   as compliant when they are, doubtful when they are not or when there are none;
+ * - it has no contact row, and the contact rows, which come in subscription order, have passed it
+ *   (contactsCompleteBefore): doubtful, while the rest of the contacts are still being paged.
+ * Until then it waits: a subscription without rows yet, or whose rows so far are compliant, may
+ * still receive a row that changes what Resource Graph shows of it. One whose rows so far are
+ * compliant waits for the end of the contacts it is in even once the rows have passed it: settling
+ * it sooner saves no request, and a row that came out of order after all would be missed.
  *
  * A later row can turn a failing set of rows compliant only for a subscription with several contact
  * rows (the 2017 API's `default1`, `default2`). Such a subscription, caught between its rows, is
@@ -54,6 +57,8 @@ export class ResourceGraphTriage implements InventoryListener {
   listed = 0;
   private readonly entries = new Map<string, Waiting | typeof DECIDED>();
   private allContactsComplete = false;
+  /** Every subscription whose id sorts before this one has had all its contact rows. */
+  private completeBefore: string | undefined;
 
   constructor(
     private readonly judge: ContactJudge,
@@ -101,6 +106,14 @@ export class ResourceGraphTriage implements InventoryListener {
     }
   }
 
+  contactsCompleteBefore(subscriptionId: string): void {
+    if (this.completeBefore !== undefined && subscriptionId <= this.completeBefore) return;
+    this.completeBefore = subscriptionId;
+    for (const [id, entry] of this.entries) {
+      if (entry !== DECIDED && entry.subscription && !entry.contacts && id < subscriptionId) this.decide(id, entry);
+    }
+  }
+
   /** Whether Resource Graph listed this subscription (lower-case id). */
   isListed(subscriptionId: string): boolean {
     const entry = this.entries.get(subscriptionId);
@@ -122,7 +135,7 @@ export class ResourceGraphTriage implements InventoryListener {
       if (verdict.status !== 'compliant') return this.doubt(id, subscription);
       if (complete) return this.settle(id, verdict);
       waiting.compliantSoFar = verdict;
-    } else if (complete) {
+    } else if (complete || (this.completeBefore !== undefined && id < this.completeBefore)) {
       return this.doubt(id, subscription);
     }
     this.entries.set(id, waiting);

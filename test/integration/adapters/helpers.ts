@@ -101,7 +101,12 @@ export interface GatheredInventory extends InventoryOutcome {
   contactsBySubscription: Map<string, RawSecurityContact[]>;
   /** What was said complete, in order: `all`, or the ids of one batch. */
   completions: ('all' | string[])[];
-  /** Each call, in order: `subscription <id>`, `contact <subscription id>`, `complete <all | n ids>`. */
+  /** Each contactsCompleteBefore, in order: the subscription id the contact rows had reached. */
+  completeBefore: string[];
+  /**
+   * Each call, in order: `subscription <id>`, `contact <subscription id>`, `complete <all | n ids>`,
+   * `complete before <subscription id>`.
+   */
   events: string[];
 }
 
@@ -110,6 +115,7 @@ export async function gatherInventory(source: TenantInventorySource, scope: Scan
   const subscriptions: SubscriptionInfo[] = [];
   const contacts = new Map<string, Map<string, RawSecurityContact>>();
   const completions: ('all' | string[])[] = [];
+  const completeBefore: string[] = [];
   const events: string[] = [];
   const outcome = await source.readInventory(
     scope,
@@ -128,6 +134,10 @@ export async function gatherInventory(source: TenantInventorySource, scope: Scan
         completions.push(ids ? [...ids] : 'all');
         events.push(`complete ${ids ? `${ids.length} ids` : 'all'}`);
       },
+      contactsCompleteBefore: (subscriptionId) => {
+        completeBefore.push(subscriptionId);
+        events.push(`complete before ${subscriptionId}`);
+      },
     },
     signal,
   );
@@ -136,6 +146,7 @@ export async function gatherInventory(source: TenantInventorySource, scope: Scan
     subscriptions,
     contactsBySubscription: new Map([...contacts].map(([id, byId]) => [id, [...byId.values()]])),
     completions,
+    completeBefore,
     events,
   };
 }

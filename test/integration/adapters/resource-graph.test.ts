@@ -120,6 +120,48 @@ describe('ResourceGraphInventory.readInventory', () => {
     );
   });
 
+  it('asks for rows in id order and says, after each page of contacts, which subscriptions its rows have passed', async () => {
+    // Added out of order: the answer's order is the server's, as the query asks for it.
+    const ids = addMany(2_100, 'bbbbbbbb');
+    tenant.removeSubscription(ids[5]!);
+    tenant.addSubscription({ subscriptionId: ids[5]!, displayName: 'Re-added', contacts: [contactFor(ids[5]!)] });
+    const adapters = adaptersFor(azure);
+
+    const inventory = await gatherInventory(adapters.inventory, {});
+
+    for (const request of graphRequests()) expect(request.resourceGraph?.query).toMatch(/\| order by id asc$/);
+    // Each page's last subscription may have rows on the next page: only those before it are complete.
+    expect(inventory.completeBefore).toEqual([ids[999], ids[1_999], ids[2_099]]);
+    const contactsOf = (id: string) => inventory.events.lastIndexOf(`contact ${id}`);
+    expect(inventory.events.indexOf(`complete before ${ids[999]}`)).toBeGreaterThan(contactsOf(ids[999]!));
+    expect(inventory.events.indexOf(`complete before ${ids[999]}`)).toBeLessThan(contactsOf(ids[1_000]!));
+    expect(inventory.completions).toEqual(['all']);
+  });
+
+  it('says nothing of subscriptions passed when the contact rows do not come in order', async () => {
+    const ids = addMany(3, 'eeeeeeee');
+    const page = (rows: unknown[]) => ({ totalRecords: rows.length, count: rows.length, resultTruncated: 'false', facets: [], data: rows });
+    const row = (id: string) => ({
+      ...contactFor(id),
+      type: 'microsoft.security/securitycontacts',
+      tenantId: tenant.tenantId,
+      subscriptionId: id,
+    });
+    // A server that ignores `order by`.
+    azure.faults.add({
+      target: 'resource-graph',
+      query: /securityresources/,
+      status: 200,
+      body: page([row(ids[0]!), row(ids[2]!), row(ids[1]!)]),
+    });
+
+    const inventory = await gatherInventory(adaptersFor(azure).inventory, {});
+
+    expect(inventory.contactsBySubscription.size).toBe(3);
+    expect(inventory.completeBefore).toEqual([]);
+    expect(inventory.completions).toEqual(['all']);
+  });
+
   it('names subscriptions in batches of at most 1000, lower-cased and de-duplicated', async () => {
     const ids = addMany(1_500, 'cccccccc');
     const named = [...ids.map((id) => id.toUpperCase()), ids[0]!, guid(9_999, 'dddddddd')];

@@ -217,6 +217,12 @@ export class ManualInventory implements TenantInventorySource {
     await settleTurns();
   }
 
+  /** The ordered contact rows have passed every subscription before this one. */
+  async contactsCompleteBefore(subscriptionId: string): Promise<void> {
+    this.started().contactsCompleteBefore(subscriptionId);
+    await settleTurns();
+  }
+
   async contactsComplete(subscriptionIds?: string[]): Promise<void> {
     this.started().contactsComplete(subscriptionIds);
     await settleTurns();

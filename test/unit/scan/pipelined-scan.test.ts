@@ -95,6 +95,49 @@ describe('a scan reads the API while Resource Graph is still being read', () => 
     expect(progress.find((p) => p.phase === 'confirming')).toEqual({ phase: 'confirming', subscriptions: 3, toConfirm: 2, confirmed: 2 });
   });
 
+  it('reads a subscription without contact rows as soon as the ordered contact rows have passed it', async () => {
+    const tenant = new FakeTenant();
+    const none = (index: number) => tenant.add(index, { api: { kind: 'listed', contacts: [] } });
+    const [before, compliant, between, last] = [
+      none(1),
+      tenant.add(2, { indexed: [COMPLIANT()] }),
+      none(3),
+      tenant.add(4, { indexed: [COMPLIANT()] }),
+    ];
+    const listedLate = none(0);
+    const graph = new ManualInventory();
+    const { result } = startScan(tenant, graph);
+
+    await graph.subscriptions(tenant.info(before), tenant.info(compliant), tenant.info(between), tenant.info(last));
+    await graph.contacts([compliant, COMPLIANT()]);
+    expect(tenant.contactReads).toEqual([]); // the rows may not be in order: nothing is said yet
+    await graph.contactsCompleteBefore(compliant);
+    expect(tenant.contactReads).toEqual([before]); // `between` and `last` may still have rows to come
+    await graph.contacts([last, COMPLIANT()]);
+    await graph.contactsCompleteBefore(last);
+    expect(tenant.contactReads).toEqual([before, between]);
+    // Said again, or of an earlier subscription, it changes nothing.
+    await graph.contactsCompleteBefore(compliant);
+    expect(tenant.contactReads).toEqual([before, between]);
+    // A subscription listed once the rows have passed it is read at once.
+    await graph.subscriptions(tenant.info(listedLate));
+    expect(tenant.contactReads).toEqual([before, between, listedLate]);
+
+    // Rows so far compliant are not settled before the end: a row that comes out of order after all still counts.
+    await graph.contacts([compliant, NONCOMPLIANT(), 'legacy']);
+    expect(tenant.contactReads).toEqual([before, between, listedLate, compliant]);
+    await graph.contactsComplete();
+    await graph.end();
+    const { report } = await result;
+    expect(report.subscriptions.map((v) => [v.subscriptionId, v.status, v.source])).toEqual([
+      [listedLate, 'noncompliant', 'security-contacts-api'],
+      [before, 'noncompliant', 'security-contacts-api'],
+      [compliant, 'compliant', 'security-contacts-api'],
+      [between, 'noncompliant', 'security-contacts-api'],
+      [last, 'compliant', 'resource-graph'],
+    ]);
+  });
+
   it('does not read a subscription whose contact row comes after its subscription row', async () => {
     const tenant = new FakeTenant();
     const late = tenant.add(1, { indexed: [COMPLIANT()] });
