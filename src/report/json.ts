@@ -78,16 +78,52 @@ export function* jsonReportParts(report: ScanReport): Generator<string> {
     return;
   }
   yield `${headText.slice(0, -2)},\n  "subscriptions": [`;
-  for (const [index, verdict] of sorted.entries()) {
-    yield `${index === 0 ? '' : ','}\n    ${verdictJsonText(verdict).replace(/\n/g, '\n    ')}`;
-  }
+  for (const [index, verdict] of sorted.entries()) yield `${index === 0 ? '' : ','}\n    ${verdictJsonText(verdict, '    ')}`;
   yield '\n  ]\n}\n';
 }
 
 export function renderJsonVerdict(verdict: SubscriptionVerdict): string {
-  return `${verdictJsonText(verdict)}\n`;
+  return `${verdictJsonText(verdict, '')}\n`;
 }
 
-function verdictJsonText(verdict: SubscriptionVerdict): string {
-  return escapeBidiControlsInJson(JSON.stringify(verdictJsonValue(verdict), null, 2));
+/** `JSON.stringify(verdictJsonValue(verdict), null, 2)`, bidirectional controls escaped, each line after the first indented by `indent`. */
+function verdictJsonText(verdict: SubscriptionVerdict, indent: string): string {
+  const whose =
+    `{\n${indent}  "subscriptionId": ${JSON.stringify(verdict.subscriptionId)},` +
+    `\n${indent}  "displayName": ${JSON.stringify(verdict.displayName)},` +
+    `\n${indent}  "state": ${JSON.stringify(verdict.state)},\n`;
+  return escapeBidiControlsInJson(whose) + judgementJsonText(verdict, indent);
+}
+
+/** What was written of a judgement: its text for one indent, and what it was written from. */
+interface WrittenJudgement {
+  status: SubscriptionVerdict['status'];
+  source: SubscriptionVerdict['source'];
+  contact: SubscriptionVerdict['contact'];
+  indent: string;
+  text: string;
+}
+
+/**
+ * The text of what verdicts say beyond whose they are, by their findings. ContactJudge gives every
+ * subscription with the same contact the same frozen contact and findings, so a report of 50,000
+ * subscriptions writes each distinct judgement once instead of once per subscription. An exemption
+ * keeps the findings under another status, so the status, source and contact are compared too.
+ */
+const writtenJudgements = new WeakMap<SubscriptionVerdict['findings'], WrittenJudgement>();
+
+/** From `"status"` to the closing brace of the verdict's text. */
+function judgementJsonText(verdict: SubscriptionVerdict, indent: string): string {
+  const { status, source, contact } = verdict;
+  const written = writtenJudgements.get(verdict.findings);
+  if (written?.status === status && written.source === source && written.contact === contact && written.indent === indent) {
+    return written.text;
+  }
+  const { subscriptionId: _id, displayName: _name, state: _state, ...judgement } = verdictJsonValue(verdict);
+  // The opening brace and its line break are dropped: the verdict's own first lines come before.
+  const text = escapeBidiControlsInJson(JSON.stringify(judgement, null, 2))
+    .slice(2)
+    .replace(/\n/g, `\n${indent}`);
+  writtenJudgements.set(verdict.findings, { status, source, contact, indent, text: `${indent}${text}` });
+  return `${indent}${text}`;
 }

@@ -133,4 +133,25 @@ describe('streamed JSON report', () => {
     for (const chunk of chunks) expect(chunk.length).toBeLessThan(CHUNK_CHARACTERS + 2_000);
     expect(chunks.join('')).toBe(standard(many));
   });
+
+  it('writes verdicts that share a judgement each with its own status, source and identity', () => {
+    // The scan hands alike subscriptions the same contact and findings objects; an exemption keeps them under another status.
+    const [shared] = VERDICTS.filter((v) => v.status === 'noncompliant');
+    const alike = { ...shared!, subscriptionId: 'ffffffff-0000-4000-8000-000000000001', displayName: 'Alike \u202e' };
+    const exempt = { ...shared!, subscriptionId: 'ffffffff-0000-4000-8000-000000000002', status: 'exempt' as const };
+    const fromApi = { ...shared!, subscriptionId: 'ffffffff-0000-4000-8000-000000000003', source: 'resource-graph' as const };
+    const report = buildReport([shared!, alike, exempt, fromApi]);
+    const streamed = [...renderReportChunks(report, 'json', CONTEXT)].join('');
+    expect(JSON.parse(streamed)).toEqual(JSON.parse(standard(report)));
+    expect(streamed).toContain('"displayName": "Alike \\u202e"');
+    expect(JSON.parse(streamed).subscriptions.map((v: { status: string; source: string }) => `${v.status} ${v.source}`)).toEqual(
+      [shared!, alike, exempt, fromApi]
+        .sort((a, b) => (a.subscriptionId < b.subscriptionId ? -1 : 1))
+        .map((v) => `${v.status} ${v.source}`),
+    );
+    // The same judgement written at another indent (check --format json) is still the standard text.
+    expect(renderVerdict(exempt, 'json', CONTEXT)).toBe(
+      `${JSON.stringify(reportJsonValue(buildReport([exempt])).subscriptions[0], null, 2)}\n`,
+    );
+  });
 });
