@@ -3,7 +3,7 @@
  * read with a message naming the row and the field), subscriptions handed over once each, and
  * subscription rows credited to the named management groups in their ancestor chain.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { SubscriptionInfo } from '../core/model.js';
 import type { InventoryListener, RawSecurityContact } from '../scan/ports.js';
 import { asRecord } from './arm-http.js';

@@ -11,7 +11,7 @@
  * tenant) is left out. It is ordered by subscription id, which no two rows share, so that no page
  * boundary repeats or skips a row (resource-graph-query.ts).
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { ResourceGraphStats } from '../scan/ports.js';
 import type { ListedSubscription, SubscriptionIdListing, SubscriptionIdSource } from '../scan/watch-ports.js';
 import { asRecord } from './arm-http.js';

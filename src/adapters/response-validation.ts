@@ -1,5 +1,5 @@
 /** Edge validation shared by the adapters: zod pieces and the wording of a rejected field. */
-import { z } from 'zod';
+import * as z from 'zod';
 import { isSubscriptionId } from '../core/subscription-id.js';
 
 export const subscriptionIdSchema = z.string().refine(isSubscriptionId, { error: 'expected a subscription id (a GUID)' });

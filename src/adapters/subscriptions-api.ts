@@ -5,7 +5,7 @@
  */
 import { ServiceClient } from '@azure/core-client';
 import type { TokenCredential } from '@azure/identity';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { SubscriptionInfo } from '../core/model.js';
 import { isSubscriptionId } from '../core/subscription-id.js';
 import type { SubscriptionLookup, SubscriptionLookupResult } from '../scan/ports.js';

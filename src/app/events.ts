@@ -22,7 +22,7 @@
  * accepted; the window has simply closed for them. The other events' times decide nothing, so they
  * are not bounded: a publisher's clock must not cost a contact change its re-evaluation.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { isSubscriptionId } from '../core/subscription-id.js';
 
 /** Largest event accepted, measured as its JSON serialisation (UTF-8 bytes). */

@@ -7,7 +7,7 @@
  * mean e-mail, which then needs all three). Every one that is wrong is reported at once. A value is
  * quoted only through quoteWithoutSecrets, so no secret it holds is repeated in a message.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { ACS_RATE_LIMITS, parseAcsConnectionString } from '../adapters/email/acs-email-sender.js';
 import { DEFAULT_ALERT_SETTINGS, type AlertSettings } from '../core/alerts.js';
 import { isValidEmailSyntax, splitEmailList } from '../core/email-addresses.js';

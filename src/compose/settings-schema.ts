@@ -8,7 +8,7 @@
  * The settings come in parts (src/compose/settings.ts, src/compose/alerting-settings.ts): the
  * Functions app reads them all (src/compose/app-settings.ts), a command of the CLI those it needs.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { PolicyError } from '../core/policy.js';
 import { InvalidSettingsError, SettingsError, type SettingProblem } from '../core/settings-error.js';
 

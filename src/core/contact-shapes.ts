@@ -8,7 +8,7 @@
  * strings here: the rules judge unknown values and name them, the schema does not reject them.
  * `null` is accepted wherever a field is optional and means "not set", as ARM writes it.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { ContactShape } from './model.js';
 
 const envelope = {

@@ -2,7 +2,7 @@
  * E-mail addresses as a security contact holds them: splitting the `emails` text, a pragmatic
  * syntax check, placeholder domains and the policy's allowed domains. Pure; no I/O.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * Splits an address list on `;` and `,` (the portal writes `;`, people type `,`), trims white

@@ -6,7 +6,7 @@
  * Expiry is a calendar day in UTC and inclusive: an exemption that expires on 2025-06-30 counts
  * until 2025-06-30T23:59:59.999Z and no longer from 2025-07-01T00:00Z.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { isValidEmailSyntax } from './email-addresses.js';
 import type { SubscriptionVerdict } from './model.js';
 import type { Exemption } from './state-model.js';

@@ -3,7 +3,7 @@
  * thresholds they use, and the addresses a fix adds where a contact has no valid one. Given with `--config FILE` or `CONTACT_WATCH_POLICY` (the same JSON inline).
  * Unknown keys and bad values are refused with a message naming the origin and the key.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { ALERT_SEVERITIES, ATTACK_PATH_RISK_LEVELS, type Policy } from './model.js';
 import { findEmailAddressProblem, isDomainName, type EmailAddressProblem } from './email-addresses.js';
 import { describeJsonType } from './contact-shapes.js';

@@ -3,7 +3,7 @@
  * README.md beside this file; keep the two in step.
  */
 import type { TableEntity, TableEntityResult } from '@azure/data-tables';
-import { z } from 'zod';
+import * as z from 'zod';
 import { CONTACT_SHAPES, RULE_IDS } from '../../core/model.js';
 import {
   RECORDED_STATUSES,

@@ -13,7 +13,7 @@
  * explains the status a current subscription is in.
  */
 import { odata, type TableClient } from '@azure/data-tables';
-import { z } from 'zod';
+import * as z from 'zod';
 import { quoteWithoutSecrets } from '../../core/secret-text.js';
 import type { PruneOutcome, RetentionSettings } from '../../scan/ports.js';
 import { SettingsError } from '../../core/settings-error.js';

@@ -6,7 +6,7 @@
  * The layout is in README.md beside this file ("The scan lease").
  */
 import type { TableClient } from '@azure/data-tables';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { LeaseToken, ScanLease } from '../../scan/ports.js';
 import type { TableConnection } from './connection.js';
 import { keySafe, LEASE_PARTITION, SCHEMA_VERSION, TABLE_SUFFIXES } from './entities.js';

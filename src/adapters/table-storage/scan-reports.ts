@@ -18,7 +18,7 @@ import { pipeline } from 'node:stream/promises';
 import { promisify } from 'node:util';
 import { createGzip, gunzip } from 'node:zlib';
 import { odata, type TableClient, type TableEntityResult } from '@azure/data-tables';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { ScanFailure, ScanReportStore, StoredScan } from '../../scan/ports.js';
 import { isGuid } from '../../core/subscription-id.js';
 import type { TableConnection } from './connection.js';
