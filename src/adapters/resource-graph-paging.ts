@@ -10,7 +10,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { ResourceGraphStats } from '../scan/ports.js';
 import type { AzureCloudSettings } from './azure-cloud.js';
 import {
-  addRetryAfterPolicy,
+  preparePipeline,
   DEFAULT_REQUEST_TIMEOUT_MS,
   DEFAULT_RETRY_SETTINGS,
   describeHttpFailure,
@@ -78,7 +78,7 @@ export class ResourceGraphQueryRunner {
       userAgentOptions: { userAgentPrefix: 'contact-watch' },
       additionalPolicies: options.additionalPolicies ?? [],
     });
-    addRetryAfterPolicy(this.client.pipeline, this.retry);
+    preparePipeline(this.client.pipeline, this.retry, options);
   }
 
   /**

@@ -14,7 +14,7 @@ import type { ContactWriteResult, SecurityContactWriter } from '../remediation/p
 import type { ContactListRead, RawSecurityContact, SecurityContactsSource } from '../scan/ports.js';
 import type { AzureCloudSettings } from './azure-cloud.js';
 import {
-  addRetryAfterPolicy,
+  preparePipeline,
   armGet,
   armPut,
   asRecord,
@@ -64,7 +64,7 @@ export class SecurityContactsApi implements SecurityContactsSource, SecurityCont
       userAgentOptions: { userAgentPrefix: 'contact-watch' },
       additionalPolicies: options.additionalPolicies ?? [],
     });
-    addRetryAfterPolicy(this.client.pipeline, this.retry);
+    preparePipeline(this.client.pipeline, this.retry, options);
   }
 
   /** The URL of a subscription's contact list (first page). */

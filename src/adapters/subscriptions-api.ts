@@ -11,7 +11,7 @@ import { isSubscriptionId } from '../core/subscription-id.js';
 import type { SubscriptionLookup, SubscriptionLookupResult } from '../scan/ports.js';
 import type { AzureCloudSettings } from './azure-cloud.js';
 import {
-  addRetryAfterPolicy,
+  preparePipeline,
   armGet,
   asRecord,
   checkNextLink,
@@ -64,7 +64,7 @@ export class SubscriptionsApi implements SubscriptionLookup {
       userAgentOptions: { userAgentPrefix: 'contact-watch' },
       additionalPolicies: options.additionalPolicies ?? [],
     });
-    addRetryAfterPolicy(this.client.pipeline, this.retry);
+    preparePipeline(this.client.pipeline, this.retry, options);
   }
 
   /** Every subscription the identity can see, following nextLink. Throws SubscriptionsApiError. */

@@ -41,6 +41,8 @@ export interface AzureAdapterOptions {
   cloud?: AzureCloudSettings;
   /** Extra pipeline policies for every ARM client (a test's fault injection). */
   additionalPolicies?: AdditionalPolicyConfig[];
+  /** `false` where no telemetry exports spans (the CLI): the ARM clients make none (ArmClientOptions.spans). */
+  spans?: boolean;
 }
 
 /** Throws SettingsError when AZURE_CLOUD or AZURE_RESOURCE_MANAGER_ENDPOINT is malformed (unless `options.cloud` is given). */
@@ -51,6 +53,7 @@ export function createAzureAdapters(env: NodeJS.ProcessEnv = process.env, option
     retry: { ...DEFAULT_RETRY_SETTINGS, ...options.retry },
     ...(options.requestTimeoutMs !== undefined ? { requestTimeoutMs: options.requestTimeoutMs } : {}),
     ...(options.additionalPolicies ? { additionalPolicies: options.additionalPolicies } : {}),
+    ...(options.spans !== undefined ? { spans: options.spans } : {}),
   };
   const subscriptions = new SubscriptionsApi(credential, cloud, clientOptions);
   const resourceGraph = new ResourceGraphQueryRunner(credential, cloud, clientOptions);

@@ -49,8 +49,9 @@ export function openCliDependencies(env: Env, needs: CliNeeds = {}): CliDependen
     alerting: needs.alerting ? ALERTING_SETTINGS : NOT_NEEDED,
   }).read(env);
   const { cloud, storage, retention, alerting } = settings;
-  // One token per scope for the whole run, whichever client asks (see shareTokens).
-  const azure = createAzureAdapters(env, { cloud, credential: shareTokens(createAzureCredential(cloud)) });
+  // One token per scope for the whole run, whichever client asks (see shareTokens). The CLI exports
+  // no telemetry, so its clients make no spans.
+  const azure = createAzureAdapters(env, { cloud, credential: shareTokens(createAzureCredential(cloud)), spans: false });
   const store = storage
     ? openStateStore(parseStorageSetting(storage.value, storage.settingName), {
         credential: azure.credential,
