@@ -5,20 +5,24 @@
  * ones has come: a scan need not wait for the last page to know that a subscription has no
  * contact row.
  *
- * The order is Resource Graph's to keep, not ours to assume: it is checked row by row, and the
- * first row out of order ends what this says for the rest of the read. A server that ignores
- * `order by`, or ids whose case differs from row to row, leave the scan waiting for the end of the
- * query instead, as if the rows were not ordered; a page is checked whole before anything is said
- * of it, so such an answer is caught before it is acted on.
+ * The order is Resource Graph's to keep, not ours to assume, and it is the order of the ids as the
+ * service compares them: each row is checked as it comes, and the first that is out of subscription
+ * order, or whose id does not begin with `/subscriptions/<its subscription id>/` in lower case (so
+ * that its place among the ids may not be its subscription's place), ends what this says for the
+ * rest of the read. A page is checked whole before anything is said of it, so a server that ignores
+ * `order by` is caught on its first page. What a page said before a later one broke the order
+ * stands: it can only have made the scan read a subscription from the securityContacts API that
+ * Resource Graph would have settled.
  */
 export class ContactRowOrder {
   private last: string | undefined;
   private inOrder = true;
 
-  /** A row of this subscription (lower-case id) was handed over. */
-  saw(subscriptionId: string): void {
+  /** A contact row was handed over: its resource id as Resource Graph gave it, and its subscription (lower-case id). */
+  saw(id: string, subscriptionId: string): void {
     if (!this.inOrder) return;
-    if (this.last !== undefined && subscriptionId < this.last) this.inOrder = false;
+    const inItsSubscription = id.startsWith(`/subscriptions/${subscriptionId}/`);
+    if (!inItsSubscription || (this.last !== undefined && subscriptionId < this.last)) this.inOrder = false;
     else this.last = subscriptionId;
   }
 

@@ -38,8 +38,12 @@ export interface PagingOptions {
    * says what it sent.
    */
   count?: ResourceGraphStats;
-  /** Called once each page's rows have all been handed over. */
-  pageRead?: () => void;
+  /**
+   * Called once each page's rows have all been handed over; not for a page that says the tenant
+   * is over the limit when `stopWhenLimitHit` (its rows are not handed over), nor once `stop` is
+   * aborted.
+   */
+  afterPage?: () => void;
 }
 
 /** One page of a query's answer, and whether it says the tenant is over the tenant-scope limit. */
@@ -128,7 +132,7 @@ export class ResourceGraphQueryRunner {
       }
       try {
         rows.forEach((row, index) => onRow(row, `row #${index + 1} of page ${page}`));
-        paging.pageRead?.();
+        if (!paging.stop?.aborted) paging.afterPage?.();
       } catch (error) {
         await next?.catch(() => undefined);
         throw error;

@@ -136,18 +136,20 @@ export class ResourceGraphInventory implements TenantInventorySource {
       batches?.finish();
     });
     reads.run(async (stop) => {
-      // At tenant scope the contacts query covers every subscription in scope, so the subscriptions
-      // its ordered rows have passed are complete, whichever query listed them.
+      // Under the tenant-scope limit the contacts query covers every subscription in scope, so the
+      // subscriptions its ordered rows have passed are complete, whichever query listed them.
       const order = new ContactRowOrder();
-      const pageRead = () => {
+      const afterPage = () => {
         const before = order.completeBefore();
         if (before !== undefined) listener.contactsCompleteBefore(before);
       };
-      const read = await this.readContactRows({}, listener, signal, { stop, stopWhenLimitHit: true, pageRead }, (subscriptionId) =>
-        order.saw(subscriptionId),
+      const read = await this.readContactRows({}, listener, signal, { stop, stopWhenLimitHit: true, afterPage }, (contact) =>
+        order.saw(contact.id, contact.subscriptionId),
       );
       if (stop.aborted) return;
       if (!read.limitHit) return listener.contactsComplete();
+      // Over it after all (said on a later page): the rows covered part of the tenant only.
+      if (order.completeBefore() !== undefined) listener.contactsOrderLost();
       batches = new GrowingBatches(listed.ids, RESOURCE_GRAPH_SUBSCRIPTION_BATCH, async (batch) => {
         await this.readContactRows({ subscriptions: batch }, listener, signal, { stop });
         if (!stop.aborted) listener.contactsComplete(batch);
@@ -183,7 +185,7 @@ export class ResourceGraphInventory implements TenantInventorySource {
     listener: InventoryListener,
     signal?: AbortSignal,
     paging?: PagingOptions,
-    observe?: (subscriptionId: string) => void,
+    observe?: (contact: { id: string; subscriptionId: string }) => void,
   ) {
     return this.queries.run(
       CONTACTS,
@@ -192,7 +194,7 @@ export class ResourceGraphInventory implements TenantInventorySource {
       (row, where) => {
         const contact = toContactRow(row, where);
         listener.contact(contact.subscriptionId, contact.id, contact.raw);
-        observe?.(contact.subscriptionId);
+        observe?.(contact);
       },
       { ...paging, count: this.stats },
     );

@@ -12,7 +12,8 @@
  * applies a growth limit from its next full collection, which a busy heap reaches only tens of
  * megabytes later, so one is made at once. A smaller scan ends before its garbage matters, and is
  * left V8's faster default. This limits growth, it is not a cap: a heap that must hold more still
- * can.
+ * can. The flags are the whole process's: this runs from the `scan` command, whose process ends
+ * with it.
  */
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
@@ -46,7 +47,11 @@ export function heapGrowthLimiter(heap: HeapControls = V8_HEAP): (progress: Scan
   return (progress) => {
     if (limited || progress.subscriptions <= LARGE_SCAN_SUBSCRIPTIONS) return;
     limited = true;
-    heap.setV8Flags(`--heap-growing-percent=${HEAP_GROWING_PERCENT}`);
-    heap.collectGarbage();
+    try {
+      heap.setV8Flags(`--heap-growing-percent=${HEAP_GROWING_PERCENT}`);
+      heap.collectGarbage();
+    } catch {
+      // A Node whose V8 takes neither at run time scans with more memory, not at all.
+    }
   };
 }

@@ -117,6 +117,12 @@ export interface InventoryListener {
    */
   contactsCompleteBefore(subscriptionId: string): void;
   /**
+   * What contactsCompleteBefore said does not hold for subscriptions not decided yet: the ordered
+   * read covered only part of the scope (the tenant turned out to be over Resource Graph's
+   * tenant-scope limit), and the rest of the scope's contacts come another way.
+   */
+  contactsOrderLost(): void;
+  /**
    * Every contact Resource Graph indexes for these subscriptions (lower-case ids) has been handed
    * over — or, without ids, for every subscription in scope: what it shows of them is final. Once
    * readInventory has resolved, that is true of every subscription whether or not this was called.

@@ -16,11 +16,11 @@ import { ContactJudge, errorVerdict } from './verdicts.js';
 import { messageOf } from '../core/error-message.js';
 
 /**
- * securityContacts reads in flight at once. Each is a read on a different subscription, so each
- * draws on its own subscription's ARM throttling budget; a 429 is retried after its Retry-After.
- * At 128, a tenant's confirmations keep pace with the rows Resource Graph pages in (a page of 1,000
- * every 150 ms or so holds a few hundred doubtful subscriptions), and the scan's one thread, not
- * the number in flight, is what limits it (docs/benchmarks.md).
+ * securityContacts reads in flight at once (and ARM lookups of recorded subscriptions Resource
+ * Graph no longer lists). Each is a read on a different subscription, so each draws on its own
+ * subscription's ARM throttling budget; a 429 is retried after its Retry-After. 128 keep pace with
+ * the rows Resource Graph pages in (a page of 1,000 every 150 ms or so can hold a few hundred
+ * doubtful subscriptions); 64 fell behind them (docs/benchmarks.md).
  */
 export const DEFAULT_CONFIRMATION_CONCURRENCY = 128;
 

@@ -114,6 +114,10 @@ export class ResourceGraphTriage implements InventoryListener {
     }
   }
 
+  contactsOrderLost(): void {
+    this.completeBefore = undefined;
+  }
+
   /** Whether Resource Graph listed this subscription (lower-case id). */
   isListed(subscriptionId: string): boolean {
     const entry = this.entries.get(subscriptionId);

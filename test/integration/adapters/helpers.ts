@@ -101,11 +101,11 @@ export interface GatheredInventory extends InventoryOutcome {
   contactsBySubscription: Map<string, RawSecurityContact[]>;
   /** What was said complete, in order: `all`, or the ids of one batch. */
   completions: ('all' | string[])[];
-  /** Each contactsCompleteBefore, in order: the subscription id the contact rows had reached. */
+  /** Each contactsCompleteBefore, in order: the subscription id the contact rows had reached; `lost` for contactsOrderLost. */
   completeBefore: string[];
   /**
    * Each call, in order: `subscription <id>`, `contact <subscription id>`, `complete <all | n ids>`,
-   * `complete before <subscription id>`.
+   * `complete before <subscription id>`, `order lost`.
    */
   events: string[];
 }
@@ -137,6 +137,10 @@ export async function gatherInventory(source: TenantInventorySource, scope: Scan
       contactsCompleteBefore: (subscriptionId) => {
         completeBefore.push(subscriptionId);
         events.push(`complete before ${subscriptionId}`);
+      },
+      contactsOrderLost: () => {
+        completeBefore.push('lost');
+        events.push('order lost');
       },
     },
     signal,

@@ -3,7 +3,12 @@
  * paging, scopes and batches, the tenant-scope limit fallback, retries and row validation.
  */
 import { describe, expect, it } from 'vitest';
-import { ResourceGraphError, SECURITY_CONTACTS_QUERY, SUBSCRIPTIONS_QUERY } from '../../../src/adapters/resource-graph.js';
+import {
+  ResourceGraphError,
+  SECURITY_CONTACTS_QUERY,
+  SUBSCRIPTIONS_QUERY,
+  TENANT_LIMIT_HIT_HEADER,
+} from '../../../src/adapters/resource-graph.js';
 import { SimulatedTenant, type LocalAzure } from '../../azure-server/index.js';
 import { contactListItems, FAST_RETRY } from '../../support/fixtures.js';
 import { adaptersFor, failureOf, gatherInventory, guid, useLocalAzure } from './helpers.js';
@@ -162,6 +167,51 @@ describe('ResourceGraphInventory.readInventory', () => {
     expect(inventory.completions).toEqual(['all']);
   });
 
+  it('says nothing of subscriptions passed once a row’s id does not begin with its own subscription id in lower case', async () => {
+    // Upper case sorts before lower case: among the ids as the service orders them, this row's place is not its subscription's.
+    const ids = addMany(3, 'eeeeeeee');
+    const page = (rows: unknown[]) => ({ totalRecords: rows.length, count: rows.length, resultTruncated: 'false', facets: [], data: rows });
+    const row = (id: string, resourceId = contactFor(id).id) => ({
+      ...contactFor(id),
+      id: resourceId,
+      type: 'microsoft.security/securitycontacts',
+      tenantId: tenant.tenantId,
+      subscriptionId: id,
+    });
+    const upperCase = `/subscriptions/${ids[2]!.toUpperCase()}/providers/Microsoft.Security/securityContacts/default`;
+    azure.faults.add({
+      target: 'resource-graph',
+      query: /securityresources/,
+      status: 200,
+      body: page([row(ids[0]!), row(ids[1]!), row(ids[2]!, upperCase)]),
+    });
+
+    const inventory = await gatherInventory(adaptersFor(azure).inventory, {});
+
+    expect(inventory.contactsBySubscription.size).toBe(3);
+    expect(inventory.completeBefore).toEqual([]);
+  });
+
+  it('takes back what the ordered rows said when a later page says the tenant is over the tenant-scope limit', async () => {
+    const ids = addMany(1_500, 'ffffffff');
+    // The first page of contacts as the server has it; the second says the tenant is over the limit.
+    azure.faults.add({ target: 'resource-graph', query: /securityresources/ });
+    azure.faults.add({
+      target: 'resource-graph',
+      query: /securityresources/,
+      status: 200,
+      headers: { [TENANT_LIMIT_HIT_HEADER]: 'true' },
+      body: { totalRecords: 0, count: 0, resultTruncated: 'false', facets: [], data: [] },
+    });
+
+    const inventory = await gatherInventory(adaptersFor(azure).inventory, {});
+
+    expect(inventory.completeBefore).toEqual([ids[999], 'lost']);
+    // The contacts are then read by named subscriptions, each batch completing its own.
+    expect(inventory.completions.map((batch) => (batch === 'all' ? batch : batch.length))).toEqual([1000, 500]);
+    expect(inventory.contactsBySubscription.size).toBe(1_500);
+  });
+
   it('names subscriptions in batches of at most 1000, lower-cased and de-duplicated', async () => {
     const ids = addMany(1_500, 'cccccccc');
     const named = [...ids.map((id) => id.toUpperCase()), ids[0]!, guid(9_999, 'dddddddd')];
@@ -182,6 +232,7 @@ describe('ResourceGraphInventory.readInventory', () => {
     // A request naming subscriptions answers for all of them: each batch's contacts are complete when it ends.
     expect(inventory.completions.map((ids) => (ids === 'all' ? ids : ids.length))).toEqual([1000, 501]);
     expect(inventory.completions.flat()).toEqual(expect.arrayContaining([ids[0], ids[1_499], guid(9_999, 'dddddddd')]));
+    expect(inventory.completeBefore).toEqual([]);
   });
 
   it('reads management groups with managementGroups in the request', async () => {
@@ -195,6 +246,8 @@ describe('ResourceGraphInventory.readInventory', () => {
     expect([...inventory.contactsBySubscription.keys()]).toEqual([guid(1)]);
     expect(graphRequests().map((r) => r.resourceGraph?.managementGroups)).toEqual([['platform'], ['platform']]);
     expect(inventory.managementGroupsWithoutSubscriptions).toEqual([]);
+    // A group's rows say nothing of the subscriptions of another scope part.
+    expect(inventory.completeBefore).toEqual([]);
   });
 
   it('names each management group under which no subscription shows, beside groups that have some, without an extra request', async () => {
@@ -313,6 +366,8 @@ describe('ResourceGraphInventory.readInventory', () => {
     const completionAt = inventory.events.indexOf('complete 1000 ids');
     expect(inventory.events.slice(0, completionAt).filter((event) => event === `contact ${ids[999]}`)).toHaveLength(1);
     expect(inventory.events).not.toContain('complete all');
+    // The first page said the tenant is over the limit: its rows were not handed over, nothing was said of them.
+    expect(inventory.completeBefore).toEqual([]);
   });
 
   it('429 with Retry-After is waited out and retried', async () => {

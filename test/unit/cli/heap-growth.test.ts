@@ -20,6 +20,16 @@ describe('heapGrowthLimiter', () => {
     expect(calls).toEqual([`--heap-growing-percent=${HEAP_GROWING_PERCENT}`, 'collect']);
   });
 
+  it('lets the scan go on when the flags cannot be set or the collection cannot be made', () => {
+    const limit = heapGrowthLimiter({
+      setV8Flags: () => undefined,
+      collectGarbage: () => {
+        throw new TypeError('gc is not a function');
+      },
+    });
+    expect(() => limit(progress(LARGE_SCAN_SUBSCRIPTIONS + 1))).not.toThrow();
+  });
+
   it('sets a flag this V8 knows, and makes a full collection, in a process started without --expose-gc', () => {
     // In a child process: V8 flags are the whole process's, and this one's must stay as they are.
     const source = fileURLToPath(new URL('../../../src/cli/heap-growth.ts', import.meta.url));

@@ -223,6 +223,11 @@ export class ManualInventory implements TenantInventorySource {
     await settleTurns();
   }
 
+  async contactsOrderLost(): Promise<void> {
+    this.started().contactsOrderLost();
+    await settleTurns();
+  }
+
   async contactsComplete(subscriptionIds?: string[]): Promise<void> {
     this.started().contactsComplete(subscriptionIds);
     await settleTurns();

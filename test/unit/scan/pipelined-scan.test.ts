@@ -138,6 +138,32 @@ describe('a scan reads the API while Resource Graph is still being read', () => 
     ]);
   });
 
+  it('waits again for the end of the contacts once what the ordered rows said is taken back', async () => {
+    const tenant = new FakeTenant();
+    const passed = tenant.add(1, { indexed: [COMPLIANT()] });
+    const listedAfter = tenant.add(2, { indexed: [COMPLIANT()] });
+    const mark = tenant.add(3, { indexed: [COMPLIANT()] });
+    const graph = new ManualInventory();
+    const { result } = startScan(tenant, graph);
+
+    await graph.contacts([mark, COMPLIANT()]);
+    await graph.contactsCompleteBefore(mark);
+    // Over the tenant-scope limit after all: the rows so far were part of the tenant only.
+    await graph.contactsOrderLost();
+    await graph.subscriptions(tenant.info(passed), tenant.info(listedAfter), tenant.info(mark));
+    expect(tenant.contactReads).toEqual([]);
+    // Their rows come by named subscriptions.
+    await graph.contacts([passed, COMPLIANT()], [listedAfter, COMPLIANT()]);
+    await graph.contactsComplete([passed, listedAfter, mark]);
+    await graph.end();
+    expect((await result).report.subscriptions.map((v) => [v.status, v.source])).toEqual([
+      ['compliant', 'resource-graph'],
+      ['compliant', 'resource-graph'],
+      ['compliant', 'resource-graph'],
+    ]);
+    expect(tenant.contactReads).toEqual([]);
+  });
+
   it('does not read a subscription whose contact row comes after its subscription row', async () => {
     const tenant = new FakeTenant();
     const late = tenant.add(1, { indexed: [COMPLIANT()] });
