@@ -16,7 +16,7 @@
  */
 import type { Finding, Policy, ScanReport, SubscriptionVerdict } from '../core/model.js';
 import type { Rule } from '../core/rules/rule.js';
-import { escapeBidiControlsInJson } from './azure-text.js';
+import { BIDI_CONTROL_CHARACTERS } from './azure-text.js';
 import { ocsfCompliance, ocsfOutcome, type OcsfOutcome } from './ocsf-mapping.js';
 import type { RenderContext } from './render-context.js';
 import { TOOL_INFORMATION_URI } from './sarif.js';
@@ -53,23 +53,18 @@ export function ocsfContext(context: RenderContext): OcsfContext {
 /** Every event as one line of JSON ending in `\n`: subscriptions by id, rules in the order of docs/reference/rules.md. */
 export function* ocsfEventLines(report: ScanReport, context: OcsfContext): Generator<string> {
   const sorted = [...report.subscriptions].sort((a, b) => compareCodeUnits(a.subscriptionId, b.subscriptionId));
+  const lines = new OcsfLines(report, context);
   for (const verdict of sorted) {
-    for (const event of subscriptionEvents(report, verdict, context)) yield `${ocsfJsonLine(event)}\n`;
+    for (const rule of context.rules) {
+      const finding = verdict.findings.find((f) => f.ruleId === rule.id);
+      if (finding !== undefined || verdict.status === 'skipped') yield `${lines.line(verdict, rule, finding)}\n`;
+    }
   }
-}
-
-/** The events of one subscription: one per finding, in rule order; one per rule when it was not judged. */
-export function subscriptionEvents(report: ScanReport, verdict: SubscriptionVerdict, context: OcsfContext) {
-  return context.rules.flatMap((rule) => {
-    const finding = verdict.findings.find((f) => f.ruleId === rule.id);
-    if (finding === undefined && verdict.status !== 'skipped') return [];
-    return [ocsfEvent(report, verdict, rule, finding, context)];
-  });
 }
 
 export type OcsfEvent = ReturnType<typeof ocsfEvent>;
 
-/** One Compliance Finding: how `rule` judged one subscription's contact (or that it was not judged). */
+/** One Compliance Finding as an object: how `rule` judged one subscription's contact (or that it was not judged). */
 export function ocsfEvent(
   report: ScanReport,
   verdict: SubscriptionVerdict,
@@ -78,8 +73,23 @@ export function ocsfEvent(
   context: OcsfContext,
 ) {
   const outcome = ocsfOutcome(verdict, finding, rule.isRequired(context.policy));
+  return {
+    ...eventHead(report, verdict, rule, finding, outcome, context),
+    compliance: ocsfCompliance(rule, finding, outcome),
+    ...eventTail(verdict, rule),
+  };
+}
+
+/** The attributes of an event before `compliance`, in the order they are written. */
+function eventHead(
+  report: ScanReport,
+  verdict: SubscriptionVerdict,
+  rule: Rule,
+  finding: Finding | undefined,
+  outcome: OcsfOutcome,
+  context: OcsfContext,
+) {
   const id = verdict.subscriptionId;
-  const name = verdict.displayName;
   const statusDetail = outcomeDetail(verdict);
   return {
     activity_id: outcome.activity.id,
@@ -111,7 +121,14 @@ export function ocsfEvent(
       desc: rule.rationale,
       analytic: { uid: rule.id, type_id: 1, type: 'Rule' },
     },
-    compliance: ocsfCompliance(rule, finding, outcome),
+  };
+}
+
+/** The attributes of an event after `compliance`, in the order they are written. */
+function eventTail(verdict: SubscriptionVerdict, rule: Rule) {
+  const id = verdict.subscriptionId;
+  const name = verdict.displayName;
+  return {
     cloud: {
       provider: 'Azure',
       account: { uid: id, ...(name === '' ? {} : { name }), ...AZURE_SUBSCRIPTION_ACCOUNT },
@@ -126,6 +143,42 @@ export function ocsfEvent(
     ],
     remediation: { desc: rule.remediation.summary, references: [TOOL_INFORMATION_URI] },
   };
+}
+
+/** Compliance texts kept at most; past that the writer starts again (error messages can make each one differ). */
+const REMEMBERED_COMPLIANCE_TEXTS = 2_000;
+
+/**
+ * Writes the events of one report as lines. An event's `compliance` (every CIS version, MCSB and
+ * framework control of its rule: most of the line) is the same for every subscription the rule
+ * judged alike, so its text is written once per rule, outcome and finding, and the rest of the
+ * event around it: the same text as `ocsfJsonLine(ocsfEvent(...))`.
+ */
+class OcsfLines {
+  private readonly complianceTexts = new Map<string, string>();
+
+  constructor(
+    private readonly report: ScanReport,
+    private readonly context: OcsfContext,
+  ) {}
+
+  line(verdict: SubscriptionVerdict, rule: Rule, finding: Finding | undefined): string {
+    const outcome = ocsfOutcome(verdict, finding, rule.isRequired(this.context.policy));
+    const head = ocsfJsonLine(eventHead(this.report, verdict, rule, finding, outcome, this.context));
+    const tail = ocsfJsonLine(eventTail(verdict, rule));
+    return `${head.slice(0, -1)},"compliance":${this.complianceText(rule, finding, outcome)},${tail.slice(1)}`;
+  }
+
+  private complianceText(rule: Rule, finding: Finding | undefined, outcome: OcsfOutcome): string {
+    const key = JSON.stringify([rule.id, outcome.complianceStatus.id, finding?.result, finding?.message]);
+    let text = this.complianceTexts.get(key);
+    if (text === undefined) {
+      if (this.complianceTexts.size >= REMEMBERED_COMPLIANCE_TEXTS) this.complianceTexts.clear();
+      text = ocsfJsonLine(ocsfCompliance(rule, finding, outcome));
+      this.complianceTexts.set(key, text);
+    }
+    return text;
+  }
 }
 
 /** The contact as it was read, as the JSON report's `contact` has it (a contact was read: its shape is not `none`). */
@@ -159,14 +212,15 @@ function oneLine(text: string): string {
   return text.replace(/[\r\n\u0085\u2028\u2029]+/g, ' ');
 }
 
+/** The characters escaped in an event's text: the bidirectional controls, and those some readers take for a line end. */
+const ESCAPED_IN_LINES = new RegExp(`[${BIDI_CONTROL_CHARACTERS}\u0085\u2028\u2029]`, 'g');
+
 /**
- * One event as one line of JSON. `JSON.stringify` escapes the control characters; the characters
- * some readers take for a line end (U+0085, U+2028, U+2029) and the bidirectional controls are
- * escaped here, inside strings, where the escape decodes to the very same character.
+ * One event (or a part of one) as one line of JSON. `JSON.stringify` escapes the control
+ * characters; the characters some readers take for a line end (U+0085, U+2028, U+2029) and the
+ * bidirectional controls are escaped here, inside strings, where the escape decodes to the very
+ * same character.
  */
-export function ocsfJsonLine(event: OcsfEvent): string {
-  return escapeBidiControlsInJson(JSON.stringify(event)).replace(
-    /[\u0085\u2028\u2029]/g,
-    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
-  );
+export function ocsfJsonLine(value: unknown): string {
+  return JSON.stringify(value).replace(ESCAPED_IN_LINES, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }

@@ -11,7 +11,7 @@ import type { Finding, ScanReport, SubscriptionVerdict } from '../../../src/core
 import { DEFAULT_POLICY } from '../../../src/core/policy.js';
 import type { Rule } from '../../../src/core/rules/rule.js';
 import { renderReport, renderReportChunks, type RenderContext } from '../../../src/report/index.js';
-import { OCSF_VERSION, ocsfContext, ocsfEventLines } from '../../../src/report/ocsf.js';
+import { OCSF_VERSION, ocsfContext, ocsfEvent, ocsfEventLines, ocsfJsonLine } from '../../../src/report/ocsf.js';
 import { OCSF_TEST_PROFILES, OCSF_TEST_SCHEMA_VERSION, ocsfEventErrors, ocsfSchemaErrors } from '../../support/ocsf-schema.js';
 import { OCSF_VIOLATIONS, OUR_RESTRICTIONS } from './ocsf-bad-events.js';
 import {
@@ -77,6 +77,30 @@ describe('scan --format ocsf', () => {
     expect(chunks.join('')).toBe(renderReport(many, 'ocsf', CONTEXT));
     expect(chunks.join('').split('\n')).toHaveLength(250 * CONTEXT.rules.length + 1);
     expect([...ocsfEventLines(many, ocsfContext(CONTEXT))]).toHaveLength(250 * CONTEXT.rules.length);
+  });
+
+  it('writes each line as the text of its whole event, also for subscriptions that share findings under another status', () => {
+    // Alike subscriptions share their findings objects; an exemption keeps them under another status.
+    const shared = NONCOMPLIANT_HOSTILE;
+    const alike = { ...shared, subscriptionId: 'ffffffff-0000-4000-8000-000000000001', displayName: 'Alike\u2028\u202e' };
+    const exempt = { ...shared, subscriptionId: 'ffffffff-0000-4000-8000-000000000002', status: 'exempt' as const };
+    const report = buildReport([...VERDICTS, alike, exempt]);
+    const context = ocsfContext(CONTEXT);
+    const expected = [...report.subscriptions]
+      .sort((a, b) => (a.subscriptionId < b.subscriptionId ? -1 : 1))
+      .flatMap((verdict) =>
+        context.rules
+          .map((rule) => [rule, verdict.findings.find((f) => f.ruleId === rule.id)] as const)
+          .filter(([, finding]) => finding !== undefined || verdict.status === 'skipped')
+          .map(([rule, finding]) => `${ocsfJsonLine(ocsfEvent(report, verdict, rule, finding, context))}\n`),
+      );
+    expect([...ocsfEventLines(report, context)]).toEqual(expected);
+    const events = eventsOf(report);
+    expect([eventFor(exempt, 'email-configured', events).status, eventFor(shared, 'email-configured', events).status]).toEqual([
+      'Suppressed',
+      'New',
+    ]);
+    for (const line of expected) expect(line).not.toMatch(/[\u2028\u202e]/);
   });
 
   it('writes nothing for a scan of no subscription', () => {
