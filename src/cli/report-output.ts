@@ -4,14 +4,15 @@
  *
  * A file is written under a temporary name next to it and renamed over it once every byte is on
  * disk: if the run stops half-way (an error, Ctrl-C, a full disk), FILE is what it was before,
- * never a truncated report that looks complete. A file replaced keeps its permissions; a symbolic
+ * never a truncated report that looks complete, and the temporary file is removed (on Ctrl-C or
+ * SIGTERM too, before the signal ends the process as it would have). A file replaced keeps its permissions; a symbolic
  * link is followed, so the file it points at is replaced and the link stays. Written in place
  * instead: a FILE that is not a regular file (/dev/null, /dev/stdout, a named pipe), and an
  * existing file in a folder where this user may not create one (it is left empty if the write
  * fails).
  */
 import { randomBytes } from 'node:crypto';
-import { createWriteStream, type Stats } from 'node:fs';
+import { createWriteStream, rmSync, type Stats } from 'node:fs';
 import { open, realpath, rename, rm, stat, truncate, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { Readable, type Writable } from 'node:stream';
@@ -54,6 +55,7 @@ export async function writeReportFile(file: string, chunks: Iterable<string>): P
     if (existing && isPermissionError(error)) return writeInPlace(file, target, chunks, existing);
     return refuse(file, error, 'was not written');
   }
+  const stopListening = removeOnSignal(partial);
   try {
     if (existing) await handle.chmod(existing.mode & 0o7777);
     // `flush`: on disk before the rename, so that a crash cannot leave FILE named but empty.
@@ -63,7 +65,27 @@ export async function writeReportFile(file: string, chunks: Iterable<string>): P
     await handle.close().catch(() => undefined);
     await rm(partial, { force: true });
     refuse(file, error, existing ? 'was not written; it is unchanged' : 'was not written');
+  } finally {
+    stopListening();
   }
+}
+
+/**
+ * Until the returned function is called, Ctrl-C (SIGINT) or SIGTERM first removes `partial`, then
+ * ends the process by the same signal, as Node would have without a listener.
+ */
+function removeOnSignal(partial: string): () => void {
+  const signals = ['SIGINT', 'SIGTERM'] as const;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    stopListening();
+    rmSync(partial, { force: true });
+    process.kill(process.pid, signal);
+  };
+  const stopListening = (): void => {
+    for (const signal of signals) process.off(signal, onSignal);
+  };
+  for (const signal of signals) process.once(signal, onSignal);
+  return stopListening;
 }
 
 async function writeInPlace(file: string, target: string, chunks: Iterable<string>, existing: Stats): Promise<void> {

@@ -2,9 +2,11 @@
  * Where a report goes (src/cli/report-output.ts): --output replaced whole or left as it was, and
  * stdout written as it drains.
  */
+import { spawnSync } from 'node:child_process';
 import { chmod, mkdtemp, readdir, readFile, readlink, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeChunks, writeReport, writeReportFile } from '../../../src/cli/report-output.js';
@@ -55,6 +57,29 @@ describe('--output FILE', () => {
     await expect(writeReportFile(join(dir, 'never.json'), lines(10, 5))).rejects.toThrow('the report could not be rendered');
     expect(await readdir(dir)).toEqual(['kept.json']);
     await rm(file);
+  });
+
+  it('on Ctrl-C half-way, removes the partial file and ends by the signal, leaving the file as it was', async () => {
+    // In a process of its own: the signal ends it.
+    const folder = await mkdtemp(join(dir, 'interrupted-'));
+    const file = join(folder, 'report.json');
+    await writeFile(file, 'the previous report\n');
+    const source = fileURLToPath(new URL('../../../src/cli/report-output.ts', import.meta.url));
+    const script = `
+      const { writeReportFile } = await import(${JSON.stringify(source)});
+      function* chunks() {
+        for (let i = 0; i < 2000; i++) {
+          if (i === 100) process.kill(process.pid, 'SIGINT');
+          yield 'x'.repeat(16384) + '\\n';
+        }
+      }
+      await writeReportFile(${JSON.stringify(file)}, chunks());
+      console.log('written');
+    `;
+    const run = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8' });
+    expect({ signal: run.signal, stdout: run.stdout }).toEqual({ signal: 'SIGINT', stdout: '' });
+    expect(await readFile(file, 'utf8')).toBe('the previous report\n');
+    expect(await readdir(folder)).toEqual(['report.json']);
   });
 
   it('follows a symbolic link: the file it points at is replaced, the link stays', async () => {
