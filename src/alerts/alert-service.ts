@@ -72,7 +72,7 @@ export interface AlertChannels {
 export interface AlertServiceOptions {
   store: AlertRecordStore;
   outbox: Outbox;
-  /** Delivers the outbox (e.g. createAcsEmailSender(...)). */
+  /** Delivers the outbox (src/compose/alert-delivery.ts builds one with every configured channel). */
   sender: { sendPending(now: Date): Promise<DeliveryCounts> };
   channels: AlertChannels;
   settings?: AlertSettings;

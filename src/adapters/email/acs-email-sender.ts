@@ -24,8 +24,6 @@ import { stopOnThrottlePolicy, ThrottledByService } from '../service-throttling.
 import { SettingsError } from '../../core/settings-error.js';
 import { redactSecrets } from '../../core/secret-text.js';
 import type { EmailTransport, OutgoingEmail, SendOutcome } from '../../alerts/ports.js';
-import { OutboxSender, type OutboxSenderOptions, type RateLimit } from '../../alerts/outbox-sender.js';
-import type { Outbox } from '../../alerts/ports.js';
 
 /** ACS quotas for sending e-mail (messages per minute and per hour). */
 export const ACS_RATE_LIMITS = {
@@ -180,16 +178,4 @@ export class AcsEmailTransport implements EmailTransport {
     }
     return { kind: 'running', serviceOperationId, resumeState: poller.toString() };
   }
-}
-
-export interface AcsEmailSenderOptions extends AcsEmailTransportOptions, Omit<OutboxSenderOptions, 'channels' | 'outbox'> {
-  outbox: Outbox;
-  /** The e-mail rate (default: an Azure-managed domain's quota, 5 a minute and 10 an hour). */
-  rate?: RateLimit;
-}
-
-/** The outbox sender over ACS Email alone: `sendPending(now)` delivers the e-mails the outbox holds. */
-export function createAcsEmailSender(options: AcsEmailSenderOptions): OutboxSender {
-  const transport = new AcsEmailTransport(options);
-  return new OutboxSender({ ...options, channels: { email: { transport, rate: options.rate ?? ACS_RATE_LIMITS.azureManagedDomain } } });
 }

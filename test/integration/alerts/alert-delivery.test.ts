@@ -11,7 +11,7 @@ import { startAzurite, type AzuriteTables } from '../../support/azurite.js';
 import { manualClock, recordTenantRun, subscriptionIdFor, uniquePrefix, verdict } from '../../contract/support.js';
 import { openStateStore } from '../../../src/adapters/table-storage/index.js';
 import { TableOutbox } from '../../../src/adapters/table-storage/outbox.js';
-import { createAcsEmailSender, type AcsEmailSenderOptions } from '../../../src/adapters/email/acs-email-sender.js';
+import { createAcsEmailSender, type AcsEmailSenderOptions } from '../../support/acs-email-sender.js';
 import { createAlerting } from '../../../src/compose/alert-delivery.js';
 import { readAlertingSettings } from '../../../src/compose/alerting-settings.js';
 import { AlertService, messageOperationId } from '../../../src/alerts/alert-service.js';
