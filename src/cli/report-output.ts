@@ -47,45 +47,55 @@ export async function writeReportFile(file: string, chunks: Iterable<string>): P
   if (existing && !existing.isFile()) return writeInPlace(file, target, chunks, existing);
 
   const partial = join(dirname(target), `.${basename(target)}.${randomBytes(6).toString('hex')}.partial`);
-  let handle: FileHandle;
+  const interruption = removeOnSignal(partial);
   try {
-    // Never more open than the file it replaces; then exactly as open (a private report stays private).
-    handle = await open(partial, 'wx', existing ? existing.mode & 0o7777 : 0o666);
-  } catch (error) {
-    if (existing && isPermissionError(error)) return writeInPlace(file, target, chunks, existing);
-    return refuse(file, error, 'was not written');
-  }
-  const stopListening = removeOnSignal(partial);
-  try {
-    if (existing) await handle.chmod(existing.mode & 0o7777);
-    // `flush`: on disk before the rename, so that a crash cannot leave FILE named but empty.
-    await pipeline(Readable.from(chunks), handle.createWriteStream({ flush: true, highWaterMark: FILE_WRITE_BUFFER_BYTES }));
-    await rename(partial, target);
-  } catch (error) {
-    await handle.close().catch(() => undefined);
-    await rm(partial, { force: true });
-    refuse(file, error, existing ? 'was not written; it is unchanged' : 'was not written');
+    let handle: FileHandle;
+    try {
+      // Never more open than the file it replaces; then exactly as open (a private report stays private).
+      handle = await open(partial, 'wx', existing ? existing.mode & 0o7777 : 0o666);
+    } catch (error) {
+      if (existing && isPermissionError(error)) return await writeInPlace(file, target, chunks, existing);
+      return refuse(file, error, 'was not written');
+    }
+    try {
+      if (existing) await handle.chmod(existing.mode & 0o7777);
+      // `flush`: on disk before the rename, so that a crash cannot leave FILE named but empty.
+      const written = handle.createWriteStream({ flush: true, highWaterMark: FILE_WRITE_BUFFER_BYTES });
+      await pipeline(Readable.from(chunks), written, { signal: interruption.signal });
+      await rename(partial, target);
+    } catch (error) {
+      await handle.close().catch(() => undefined);
+      await rm(partial, { force: true });
+      const why = interruption.signal.aborted ? `was interrupted (${String(interruption.signal.reason)})` : 'was not written';
+      refuse(file, error, existing ? `${why}; it is unchanged` : why);
+    }
   } finally {
-    stopListening();
+    interruption.stopListening();
   }
 }
 
 /**
- * Until the returned function is called, Ctrl-C (SIGINT) or SIGTERM first removes `partial`, then
- * ends the process by the same signal, as Node would have without a listener.
+ * Until `stopListening` is called, Ctrl-C (SIGINT) or SIGTERM removes `partial` and aborts `signal`.
+ * When nothing else listens for the signal, it then ends the process as Node would have without a
+ * listener: by the same signal, or on Windows (where a signal sent to itself ends a process with
+ * exit code 1, which `--fail-on-noncompliant` gives a finding) with exit code 130.
  */
-function removeOnSignal(partial: string): () => void {
+function removeOnSignal(partial: string): { signal: AbortSignal; stopListening: () => void } {
   const signals = ['SIGINT', 'SIGTERM'] as const;
+  const controller = new AbortController();
   const onSignal = (signal: NodeJS.Signals): void => {
     stopListening();
     rmSync(partial, { force: true });
+    controller.abort(signal);
+    if (process.listenerCount(signal) > 0) return;
+    if (process.platform === 'win32') process.exit(130);
     process.kill(process.pid, signal);
   };
   const stopListening = (): void => {
     for (const signal of signals) process.off(signal, onSignal);
   };
   for (const signal of signals) process.once(signal, onSignal);
-  return stopListening;
+  return { signal: controller.signal, stopListening };
 }
 
 async function writeInPlace(file: string, target: string, chunks: Iterable<string>, existing: Stats): Promise<void> {

@@ -59,13 +59,14 @@ describe('--output FILE', () => {
     await rm(file);
   });
 
-  it('on Ctrl-C half-way, removes the partial file and ends by the signal, leaving the file as it was', async () => {
-    // In a process of its own: the signal ends it.
+  /** Runs writeReportFile in a process of its own (a signal ends it) that sends itself SIGINT half-way; `before` runs first. */
+  async function interruptedWrite(before = '') {
     const folder = await mkdtemp(join(dir, 'interrupted-'));
     const file = join(folder, 'report.json');
     await writeFile(file, 'the previous report\n');
     const source = fileURLToPath(new URL('../../../src/cli/report-output.ts', import.meta.url));
     const script = `
+      ${before}
       const { writeReportFile } = await import(${JSON.stringify(source)});
       function* chunks() {
         for (let i = 0; i < 2000; i++) {
@@ -73,11 +74,34 @@ describe('--output FILE', () => {
           yield 'x'.repeat(16384) + '\\n';
         }
       }
-      await writeReportFile(${JSON.stringify(file)}, chunks());
-      console.log('written');
+      try {
+        await writeReportFile(${JSON.stringify(file)}, chunks());
+        console.log('written');
+      } catch (error) {
+        console.log(error.message);
+      }
     `;
     const run = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8' });
-    expect({ signal: run.signal, stdout: run.stdout }).toEqual({ signal: 'SIGINT', stdout: '' });
+    return { run, file, folder };
+  }
+
+  it.skipIf(process.platform === 'win32')(
+    'on Ctrl-C half-way, removes the partial file and ends by the signal, leaving the file as it was',
+    async () => {
+      const { run, file, folder } = await interruptedWrite();
+      expect({ signal: run.signal, stdout: run.stdout }).toEqual({ signal: 'SIGINT', stdout: '' });
+      expect(await readFile(file, 'utf8')).toBe('the previous report\n');
+      expect(await readdir(folder)).toEqual(['report.json']);
+    },
+  );
+
+  it('on Ctrl-C in a program that handles it itself, removes the partial file and refuses the write as interrupted', async () => {
+    const { run, file, folder } = await interruptedWrite("process.on('SIGINT', () => console.log('handled by the program'));");
+    expect(run.status).toBe(0);
+    expect(run.stdout.trim().split('\n')).toEqual([
+      'handled by the program',
+      expect.stringMatching(/was interrupted \(SIGINT\); it is unchanged/),
+    ]);
     expect(await readFile(file, 'utf8')).toBe('the previous report\n');
     expect(await readdir(folder)).toEqual(['report.json']);
   });
