@@ -7,6 +7,7 @@ import { openCliDependencies, signIn } from '../compose/cli.js';
 import { fixSucceeded, runFix, type FixRun } from '../remediation/fix.js';
 import { renderFixReport, summaryLine as fixSummaryLine, type FixReportFormat } from '../report/fix-report.js';
 import { checkWritable, currentUser, EXIT, loadPolicy, UsageError, type CliIo } from './cli-support.js';
+import { limitingHeapGrowth } from './heap-growth.js';
 import { createProgressReporter } from './progress.js';
 import { writeReport } from './report-output.js';
 
@@ -57,7 +58,7 @@ export async function fixCommand(options: FixCommandOptions, io: CliIo): Promise
         ...(options.store && store ? { store } : {}),
         // The app's claims too, where Table Storage is set: a subscription it is repairing is left to it.
         ...(repairClaims ? { claims: repairClaims } : {}),
-        onProgress: progress.update,
+        onProgress: limitingHeapGrowth(progress.update),
       },
       { dryRun: options.dryRun === true, by: `fix by ${currentUser(io.env)}` },
     );

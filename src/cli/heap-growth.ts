@@ -12,8 +12,8 @@
  * applies a growth limit from its next full collection, which a busy heap reaches only tens of
  * megabytes later, so one is made at once. A smaller scan ends before its garbage matters, and is
  * left V8's faster default. This limits growth, it is not a cap: a heap that must hold more still
- * can. The flags are the whole process's: this runs from the `scan` command, whose process ends
- * with it.
+ * can. The flags are the whole process's: this runs from the commands that scan (`scan`, `fix`),
+ * whose process ends with them.
  */
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
@@ -53,5 +53,16 @@ export function heapGrowthLimiter(heap: HeapControls = V8_HEAP): (progress: Scan
     } catch {
       // A Node whose V8 takes neither at run time scans with more memory, not at all.
     }
+  };
+}
+
+/** `listener`, then the heap held in once the scan is large: the progress listener of every command that scans. */
+export function limitingHeapGrowth(
+  listener: (progress: ScanProgress) => void,
+  limit: (progress: ScanProgress) => void = heapGrowthLimiter(),
+): (progress: ScanProgress) => void {
+  return (progress) => {
+    listener(progress);
+    limit(progress);
   };
 }

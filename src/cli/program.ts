@@ -13,10 +13,10 @@ import { REPORT_FORMATS, renderReportChunks, renderVerdict } from '../report/ind
 import type { ReportFormat } from '../report/index.js';
 import { renderTerraformFix } from '../report/terraform-fix.js';
 import { checkSubscription } from '../scan/check.js';
-import { runScan, ScanFailedError, type ScanProgress, type ScanResult } from '../scan/scan.js';
+import { runScan, ScanFailedError, type ScanResult } from '../scan/scan.js';
 import { runStoredScan, withExemptions, type StoredScanResult } from '../scan/stored-scan.js';
 import { applyExemptions, InvalidExemptionError, isExemptionActive } from '../core/exemptions.js';
-import { heapGrowthLimiter } from './heap-growth.js';
+import { limitingHeapGrowth } from './heap-growth.js';
 import { createProgressReporter } from './progress.js';
 import { writeReport } from './report-output.js';
 import { checkWritable, currentUser, EXIT, loadPolicy, parseWaitSeconds, UsageError, type CliIo } from './cli-support.js';
@@ -219,16 +219,12 @@ async function scanCommand(options: ScanOptions, io: CliIo): Promise<number> {
   await signIn(azure);
   const scope = { subscriptionIds: options.subscription, managementGroupIds: options.managementGroup };
   const progress = createProgressReporter(io.stderr);
-  const limitHeapGrowth = heapGrowthLimiter();
   const deps = {
     inventory: azure.inventory,
     contacts: azure.contacts,
     subscriptions: azure.subscriptions,
     policy,
-    onProgress: (update: ScanProgress) => {
-      progress.update(update);
-      limitHeapGrowth(update);
-    },
+    onProgress: limitingHeapGrowth(progress.update),
   };
   let result: ScanResult;
   let stored: StoredScanResult | undefined;

@@ -44,3 +44,11 @@ export function escapeBidiControlsInJson(json: string): string {
 export function defangAutolinks(text: string): string {
   return text.replace(/:\/\//g, '[://]').replace(/(www)\./gi, '$1[.]');
 }
+
+/**
+ * Text on one line: each run of line ends (CR, LF, and U+0085, U+2028, U+2029, which some readers
+ * take for one) becomes a space, for a message a format keeps to a single line.
+ */
+export function oneLine(text: string): string {
+  return text.replace(/[\r\n\u0085\u2028\u2029]+/g, ' ');
+}

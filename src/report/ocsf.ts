@@ -16,7 +16,7 @@
  */
 import type { Finding, Policy, ScanReport, SubscriptionVerdict } from '../core/model.js';
 import type { Rule } from '../core/rules/rule.js';
-import { BIDI_CONTROL_CHARACTERS } from './azure-text.js';
+import { BIDI_CONTROL_CHARACTERS, oneLine } from './azure-text.js';
 import { ocsfCompliance, ocsfOutcome, type OcsfOutcome } from './ocsf-mapping.js';
 import type { RenderContext } from './render-context.js';
 import { TOOL_INFORMATION_URI } from './sarif.js';
@@ -206,10 +206,6 @@ function eventMessage(verdict: SubscriptionVerdict, rule: Rule, finding: Finding
   if (finding === undefined) return `${who}: ${rule.id} was not checked; the subscription is ${oneLine(verdict.state)}.`;
   const exempt = verdict.status === 'exempt' ? ' (exempt)' : '';
   return `${who}${exempt}: ${rule.id} ${outcome.verb}: ${oneLine(finding.message)}`;
-}
-
-function oneLine(text: string): string {
-  return text.replace(/[\r\n\u0085\u2028\u2029]+/g, ' ');
 }
 
 /** The characters escaped in an event's text: the bidirectional controls, and those some readers take for a line end. */

@@ -22,7 +22,7 @@ import type { Finding, ScanReport, SubscriptionVerdict } from '../core/model.js'
 import type { Rule } from '../core/rules/rule.js';
 import type { RenderContext } from './render-context.js';
 import { compareCodeUnits } from './triage-order.js';
-import { escapeBidiControlsInJson } from './azure-text.js';
+import { escapeBidiControlsInJson, oneLine } from './azure-text.js';
 import { failingFindings, isFailingStatus } from './findings.js';
 
 export const SARIF_SCHEMA_URI = 'https://json.schemastore.org/sarif-2.1.0.json';
@@ -201,8 +201,4 @@ function pascalCase(id: string): string {
     .split('-')
     .map((word) => word.charAt(0).toUpperCase() + word.slice(1))
     .join('');
-}
-
-function oneLine(text: string): string {
-  return text.replace(/[\r\n\u2028\u2029]+/g, ' ');
 }

@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { HEAP_GROWING_PERCENT, heapGrowthLimiter, LARGE_SCAN_SUBSCRIPTIONS } from '../../../src/cli/heap-growth.js';
+import { HEAP_GROWING_PERCENT, heapGrowthLimiter, LARGE_SCAN_SUBSCRIPTIONS, limitingHeapGrowth } from '../../../src/cli/heap-growth.js';
 import type { ScanProgress } from '../../../src/scan/scan.js';
 
 const progress = (subscriptions: number): ScanProgress => ({ phase: 'inventory', subscriptions, toConfirm: 0, confirmed: 0 });
@@ -18,6 +18,17 @@ describe('heapGrowthLimiter', () => {
     limit(progress(50_000));
     limit({ ...progress(50_000), phase: 'done' });
     expect(calls).toEqual([`--heap-growing-percent=${HEAP_GROWING_PERCENT}`, 'collect']);
+  });
+
+  it('limitingHeapGrowth hands each update to the listener first, then to the limiter', () => {
+    const seen: string[] = [];
+    const listener = limitingHeapGrowth(
+      (update) => seen.push(`listener ${update.subscriptions}`),
+      (update) => seen.push(`limit ${update.subscriptions}`),
+    );
+    listener(progress(1));
+    listener(progress(2));
+    expect(seen).toEqual(['listener 1', 'limit 1', 'listener 2', 'limit 2']);
   });
 
   it('lets the scan go on when the flags cannot be set or the collection cannot be made', () => {
